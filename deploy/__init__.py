@@ -1,0 +1,1 @@
+"""Deployment tooling: the platform declaration (deploy.platform) and the local stack (deploy.local)."""

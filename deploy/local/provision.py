@@ -1,0 +1,58 @@
+"""Idempotent database provisioning: one login role per service, owning only its own schema.
+
+Runs on every `up` (a few statements, milliseconds), so services added to platform.toml
+get their role without a rebuild; start_database() alone never provisions.
+"""
+
+from __future__ import annotations
+
+import re
+
+import asyncpg
+
+from .config import StackConfig, StackError
+
+
+def _ident(name: str) -> str:
+    # Service names become SQL identifiers and passwords: allow only plain lowercase names.
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name):
+        raise StackError(f"postgres: {name!r} is not a plain lowercase identifier")
+    return f'"{name}"'
+
+
+async def provision(c: StackConfig, services: list[str]) -> None:
+    """Idempotently: the database, and per service a login role owning only its own schema."""
+    conn = await asyncpg.connect(c.admin_dsn.rsplit("/", 1)[0] + "/postgres")
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", c.database):
+            await conn.execute(f"CREATE DATABASE {_ident(c.database)}")
+    finally:
+        await conn.close()
+    db, conn = _ident(c.database), await asyncpg.connect(c.admin_dsn)
+    try:
+        # Nothing for everyone: a service reaches only what it is granted below.
+        await conn.execute(f"REVOKE ALL ON DATABASE {db} FROM PUBLIC; REVOKE ALL ON SCHEMA public FROM PUBLIC")
+        for name in services:
+            role = _ident(name)
+            verb = "ALTER" if await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", name) else "CREATE"
+            await conn.execute(f"""
+                {verb} ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '{name}';
+                CREATE SCHEMA IF NOT EXISTS {role} AUTHORIZATION {role};
+                ALTER SCHEMA {role} OWNER TO {role};
+                ALTER ROLE {role} SET search_path = {role};
+                GRANT CONNECT ON DATABASE {db} TO {role};""")
+    finally:
+        await conn.close()
+
+
+async def healthy(c: StackConfig, services: list[str]) -> bool:
+    """Reachable as admin, with every service schema in place."""
+    try:
+        conn = await asyncpg.connect(c.admin_dsn, timeout=5)
+    except (OSError, asyncpg.PostgresError, TimeoutError):
+        return False
+    try:
+        return await conn.fetchval("SELECT count(*) FROM pg_namespace WHERE nspname = ANY($1::text[])",
+                                   services) == len(services)
+    finally:
+        await conn.close()

@@ -1,0 +1,80 @@
+"""Loader for deploy/platform.toml, the one declaration of services and Kafka topics.
+
+Services and tooling (the local stack, README generation) import this instead of
+parsing the TOML themselves, so defaults are applied in exactly one place.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+PLATFORM_FILE = Path(__file__).with_name("platform.toml")
+
+# Used when platform.toml's [defaults] table leaves a value out.
+_BUILTIN_DEFAULTS = {"partitions": 6, "retention_days": 30, "cleanup_policy": "delete"}
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    partitions: int
+    retention_days: int
+    cleanup_policy: str  # "delete" or "compact" (Kafka's cleanup.policy)
+    key: str = ""
+    description: str = ""
+    writers: tuple[str, ...] = ()
+    readers: tuple[str, ...] = ()
+
+    @property
+    def retention_ms(self) -> int:
+        return self.retention_days * 24 * 60 * 60 * 1000
+
+    @property
+    def kafka_configs(self) -> dict[str, str]:
+        """Topic-level configs as Kafka expects them (strings)."""
+        return {"cleanup.policy": self.cleanup_policy, "retention.ms": str(self.retention_ms)}
+
+
+class Platform(NamedTuple):
+    """What platform.toml declares; unpacks as ``services, topics = load_platform()``."""
+
+    services: dict[str, int]  # service name -> http_port
+    topics: list[Topic]
+
+
+def load_platform(path: Path | str = PLATFORM_FILE) -> Platform:
+    with open(path, "rb") as f:
+        raw = tomllib.load(f)
+    defaults = {**_BUILTIN_DEFAULTS, **raw.get("defaults", {})}
+    services = {name: int(spec["http_port"]) for name, spec in raw.get("services", {}).items()}
+    topics = []
+    for name, spec in raw.get("topics", {}).items():
+        merged = {**defaults, **spec}
+        topics.append(
+            Topic(
+                name=name,
+                partitions=int(merged["partitions"]),
+                retention_days=int(merged["retention_days"]),
+                cleanup_policy=str(merged["cleanup_policy"]),
+                key=str(merged.get("key", "")),
+                description=str(merged.get("description", "")),
+                writers=tuple(merged.get("writers", ())),
+                readers=tuple(merged.get("readers", ())),
+            )
+        )
+    _check(services, topics)
+    return Platform(services, topics)
+
+
+def _check(services: dict[str, int], topics: list[Topic]) -> None:
+    """Catch typos early: writers/readers must be declared services or "external"."""
+    known = set(services) | {"external"}
+    for topic in topics:
+        unknown = (set(topic.writers) | set(topic.readers)) - known
+        if unknown:
+            raise ValueError(f"{topic.name}: unknown writers/readers {sorted(unknown)}")
+        if topic.cleanup_policy not in ("delete", "compact", "compact,delete", "delete,compact"):
+            raise ValueError(f"{topic.name}: bad cleanup_policy {topic.cleanup_policy!r}")

@@ -1,0 +1,48 @@
+"""CloudEvents 1.0 envelope, structured JSON mode.
+
+Every message on the platform's topics is one of these. The Kafka key is `subject`
+(the aggregate id: an advocate id, an item id), so ordering holds per aggregate.
+"""
+
+from datetime import UTC, datetime
+from typing import Any, Generic, Literal, TypeVar
+from uuid import uuid4
+
+from pydantic import BaseModel, ConfigDict, Field
+
+DataT = TypeVar("DataT")
+
+CONTENT_TYPE = "application/cloudevents+json"
+
+
+class CloudEvent(BaseModel, Generic[DataT]):
+    """The envelope. Subclasses pin `type` to a Literal and `data` to a model."""
+
+    # Unknown extension attributes are ignored, as CloudEvents asks of consumers.
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    specversion: Literal["1.0"] = "1.0"
+    id: str = Field(default_factory=lambda: str(uuid4()), min_length=1, max_length=200)
+    source: str = Field(min_length=1, max_length=200, examples=["/advocacy/consent"])
+    type: str = Field(min_length=1, max_length=200)
+    subject: str = Field(min_length=1, max_length=200, description="Aggregate id; the Kafka key")
+    time: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    datacontenttype: Literal["application/json"] = "application/json"
+    correlationid: str | None = Field(default=None, max_length=200)
+    causationid: str | None = Field(default=None, max_length=200)
+    data: DataT
+
+    def to_bytes(self) -> bytes:
+        return self.model_dump_json(exclude_none=True).encode()
+
+
+def event_type_of(model: type[CloudEvent[Any]]) -> str:
+    """The `type` a concrete event class is pinned to."""
+    return model.model_fields["type"].default
+
+
+class Contract(BaseModel):
+    """Base of every `data` model that comes from outside the platform: unknown fields
+    are rejected, so nothing (a name, an e-mail address) slips in unnoticed."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)

@@ -1,0 +1,1 @@
+"""The consent service (see ../shared/DESIGN.md and docs/)."""

@@ -1,0 +1,1 @@
+"""The curation service (see ../shared/DESIGN.md and docs/)."""

@@ -1,0 +1,3 @@
+from services.curation.app import service
+
+service.main()

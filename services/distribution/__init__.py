@@ -1,0 +1,1 @@
+"""The distribution service (see ../shared/DESIGN.md and docs/)."""

@@ -1,0 +1,3 @@
+from services.distribution.app import service
+
+service.main()

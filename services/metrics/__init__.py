@@ -1,0 +1,1 @@
+"""The metrics service (see ../shared/DESIGN.md and docs/)."""

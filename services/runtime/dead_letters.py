@@ -1,0 +1,88 @@
+"""Dead letters: a message that cannot be decoded, validated or handled goes to the
+service's dead-letter topic with the reason in headers, and the consumer carries on.
+
+A broker middleware, so it sees every subscriber's failures, FastStream's own
+decoding and validation errors included. Transient faults are not its business:
+they propagate, and the message is handed back to Kafka to be retried.
+"""
+
+import logging
+from types import TracebackType
+from typing import Any
+
+from aiokafka import ConsumerRecord
+from faststream import BaseMiddleware
+from faststream.exceptions import HandlerException
+from faststream.kafka import KafkaBroker
+from pydantic import ValidationError
+
+from services.runtime import metrics
+from services.runtime.retry import is_transient
+
+log = logging.getLogger(__name__)
+
+
+def describe(error: Exception) -> str:
+    """The reason, without echoing input values: those may hold personal data."""
+    if isinstance(error, ValidationError):
+        return "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or '<root>'}: {e['msg']}"
+            for e in error.errors(include_input=False, include_url=False)
+        )[:2000]
+    return str(error)[:2000]
+
+
+def dead_letter_headers(record: ConsumerRecord, error: Exception, service: str) -> dict[str, str]:
+    headers = {k: v.decode(errors="replace") for k, v in record.headers or ()}
+    headers.update({
+        "dlq-error-type": type(error).__name__,
+        "dlq-error-message": describe(error),
+        "dlq-original-topic": record.topic,
+        "dlq-original-partition": str(record.partition),
+        "dlq-original-offset": str(record.offset),
+        "dlq-service": service,
+    })
+    return headers
+
+
+class DeadLetters:
+    """Middleware factory: `KafkaBroker(middlewares=[DeadLetters(service, topic, broker)])`."""
+
+    def __init__(self, service: str, topic: str) -> None:
+        self.service = service
+        self.topic = topic
+        self.broker: KafkaBroker | None = None
+
+    def __call__(self, msg: Any, /, *, context: Any) -> BaseMiddleware:
+        return _DeadLetterMiddleware(msg, context=context, sink=self)
+
+    async def send(self, record: ConsumerRecord, error: Exception) -> None:
+        assert self.broker is not None, "DeadLetters.broker is set when the broker is built"
+        await self.broker.publish(
+            record.value, topic=self.topic, key=record.key,
+            headers=dead_letter_headers(record, error, self.service),
+        )
+        metrics.DEAD_LETTERED.labels(self.service, record.topic, type(error).__name__).inc()
+        log.warning(
+            "dead-lettered %s/%d@%d: %s: %s", record.topic, record.partition, record.offset,
+            type(error).__name__, describe(error),
+        )
+
+
+class _DeadLetterMiddleware(BaseMiddleware):
+    def __init__(self, msg: Any, /, *, context: Any, sink: DeadLetters) -> None:
+        super().__init__(msg, context=context)
+        self.sink = sink
+
+    async def after_processed(
+        self,
+        exc_type: type[BaseException] | None = None,
+        exc_val: BaseException | None = None,
+        exc_tb: TracebackType | None = None,
+    ) -> bool:
+        if not isinstance(exc_val, Exception) or isinstance(exc_val, HandlerException) or is_transient(exc_val):
+            return False  # success, cancellation, FastStream's ack/nack signals, or retry via nack
+        records = self.msg if isinstance(self.msg, tuple) else (self.msg,)
+        for record in records:
+            await self.sink.send(record, exc_val)
+        return True  # suppressed: the acknowledgement middleware commits the offset

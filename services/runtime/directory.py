@@ -1,0 +1,42 @@
+"""The directory projection every service keeps: who is in the directory now, with
+role, org unit, location, languages, interests, digest preference and networks.
+
+A service follows the directory with `follow(router)`, or calls `apply` from its own
+handler when leaving or joining means more to it (consent revokes on leaving).
+People who leave are deleted: the projection holds no one who is not in the directory.
+"""
+
+from faststream import Context
+
+from schemas import directory
+from services.runtime.inbox import Inbox
+from services.runtime.service import ServiceRouter
+from services.runtime.unit_of_work import UnitOfWork
+
+_UPSERT = """
+INSERT INTO people (advocate_id, role, org_unit, location, languages, interests, digest, networks, as_of)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+ON CONFLICT (advocate_id) DO UPDATE SET
+    role = EXCLUDED.role, org_unit = EXCLUDED.org_unit, location = EXCLUDED.location,
+    languages = EXCLUDED.languages, interests = EXCLUDED.interests, digest = EXCLUDED.digest,
+    networks = EXCLUDED.networks, as_of = EXCLUDED.as_of
+WHERE people.as_of <= EXCLUDED.as_of"""
+
+
+async def apply(uow: UnitOfWork, event: directory.DirectoryEvent) -> None:
+    if isinstance(event, directory.PersonLeft):
+        await uow.conn.execute("DELETE FROM people WHERE advocate_id = $1", event.data.advocate_id)
+        return
+    p = event.data
+    await uow.conn.execute(
+        _UPSERT, p.advocate_id, p.role.value, p.org_unit, p.location, p.languages, p.interests,
+        p.digest.value, [n.value for n in p.networks], event.time,
+    )
+
+
+def follow(router: ServiceRouter) -> None:
+    """Subscribe `router`'s service to the directory topic, keeping `people` up to date."""
+
+    @router.subscriber(directory.TOPIC, title=f"{router.service}:directory")
+    async def on_directory_event(event: directory.DirectoryEvent, inbox: Inbox = Context()) -> None:
+        await inbox.handle_once(event, apply)

@@ -1,0 +1,84 @@
+"""Idempotent consumer: each event's id is stored in the same transaction as its effect.
+
+A redelivered event (at-least-once delivery, a relay that re-published after a crash)
+finds its id already there and has no second effect. Transient faults are retried
+with back-off; if they outlast the deadline the error propagates and FastStream
+hands the message back to Kafka (nack) instead of committing its offset.
+"""
+
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+import asyncpg
+
+from services.runtime import logs, metrics
+from services.runtime.retry import retry_transient
+from services.runtime.unit_of_work import UnitOfWork
+from schemas.envelope import CloudEvent
+
+E = TypeVar("E", bound=CloudEvent[Any])
+
+_CLAIM_ONE = "INSERT INTO inbox (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING event_id"
+_CLAIM_MANY = """INSERT INTO inbox (consumer, event_id) SELECT $1, unnest($2::text[])
+                 ON CONFLICT DO NOTHING RETURNING event_id"""
+
+
+class Inbox:
+    def __init__(self, pool: asyncpg.Pool, service: str, source: str, retry_deadline_seconds: float = 60.0) -> None:
+        self.pool = pool
+        self.service = service
+        self.source = source
+        self.retry_deadline_seconds = retry_deadline_seconds
+
+    async def handle_once(
+        self, event: E, effect: Callable[[UnitOfWork, E], Awaitable[None]], consumer: str | None = None,
+    ) -> bool:
+        """Apply `effect` unless this consumer already handled `event`; True if applied."""
+        logs.correlation_id.set(event.correlationid or event.id)
+        logs.event_id.set(event.id)
+
+        async def attempt() -> bool:
+            async with self.pool.acquire() as conn, conn.transaction():
+                if await conn.fetchval(_CLAIM_ONE, consumer or self.service, event.id) is None:
+                    return False
+                await effect(UnitOfWork(conn, self.source, cause=event), event)
+                return True
+
+        started = time.perf_counter()
+        applied = await retry_transient(attempt, self.retry_deadline_seconds)
+        metrics.HANDLER_SECONDS.labels(self.service, event.type).observe(time.perf_counter() - started)
+        metrics.HANDLED.labels(self.service, event.type, "applied" if applied else "duplicate").inc()
+        return applied
+
+    async def handle_batch_once(
+        self, events: Sequence[E], effect: Callable[[UnitOfWork, list[E]], Awaitable[None]],
+        consumer: str | None = None,
+    ) -> int:
+        """One transaction for the whole batch: claim all ids with one statement, apply
+        `effect` to those not seen before (in their original order); return how many."""
+        if not events:
+            return 0
+
+        async def attempt() -> list[E]:
+            async with self.pool.acquire() as conn, conn.transaction():
+                unique = _unique(events)
+                claimed = await conn.fetch(_CLAIM_MANY, consumer or self.service, [e.id for e in unique])
+                fresh_ids = {row["event_id"] for row in claimed}
+                new = [e for e in unique if e.id in fresh_ids]
+                if new:
+                    await effect(UnitOfWork(conn, self.source), new)
+                return new
+
+        started = time.perf_counter()
+        new = await retry_transient(attempt, self.retry_deadline_seconds)
+        metrics.HANDLER_SECONDS.labels(self.service, "batch").observe(time.perf_counter() - started)
+        metrics.HANDLED.labels(self.service, "batch", "applied").inc(len(new))
+        metrics.HANDLED.labels(self.service, "batch", "duplicate").inc(len(events) - len(new))
+        return len(new)
+
+
+def _unique(events: Sequence[E]) -> list[E]:
+    """The same event twice in one batch counts once."""
+    seen: set[str] = set()
+    return [e for e in events if not (e.id in seen or seen.add(e.id))]

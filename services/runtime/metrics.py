@@ -1,0 +1,20 @@
+"""Prometheus metrics every service exposes on /metrics."""
+
+from prometheus_client import Counter, Gauge, Histogram
+
+HANDLED = Counter(
+    "advocacy_messages_handled_total", "Messages handled, by outcome (applied or duplicate)",
+    ["service", "event_type", "outcome"],
+)
+REJECTED = Counter(
+    "advocacy_commands_rejected_total", "Commands rejected with a reason", ["service", "reason"],
+)
+DEAD_LETTERED = Counter(
+    "advocacy_dead_letters_total", "Messages sent to the dead-letter topic", ["service", "topic", "error_type"],
+)
+HANDLER_SECONDS = Histogram(
+    "advocacy_handler_seconds", "Time to handle one message or batch, commit included", ["service", "event_type"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+OUTBOX_BACKLOG = Gauge("advocacy_outbox_backlog", "Events waiting in the outbox", ["service"])
+OUTBOX_PUBLISHED = Counter("advocacy_outbox_published_total", "Events the relay published", ["service"])

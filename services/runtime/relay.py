@@ -1,0 +1,91 @@
+"""The outbox relay: publishes what handlers wrote to the outbox, in order, then deletes it.
+
+One relay per service is active at a time (a session advisory lock), so order per
+key holds even with several replicas; the others wait as hot standbys. It is woken
+by LISTEN/NOTIFY at commit and polls as a fallback, since notifications are lost
+while it is disconnected. A crash between send and delete re-publishes a few
+events: consumers are idempotent, so that costs nothing but bandwidth.
+"""
+
+import asyncio
+import logging
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+
+from services.runtime import metrics
+from services.runtime.retry import backoff, is_transient
+from schemas.envelope import CONTENT_TYPE
+
+log = logging.getLogger(__name__)
+
+_FETCH = "SELECT seq, topic, key, payload FROM outbox ORDER BY seq LIMIT $1"
+_DELETE = "DELETE FROM outbox WHERE seq = ANY($1::bigint[])"
+# Two index look-ups instead of a count(*) scan; an upper bound (rolled-back seqs leave gaps).
+_BACKLOG = "SELECT coalesce(max(seq) - min(seq) + 1, 0) FROM outbox"
+_HEADERS = [("content-type", CONTENT_TYPE.encode())]
+
+
+class OutboxRelay:
+    def __init__(
+        self, dsn: str, service: str, bootstrap_servers: str,
+        batch_size: int = 500, poll_seconds: float = 1.0,
+    ) -> None:
+        self.dsn = dsn
+        self.service = service
+        self.bootstrap_servers = bootstrap_servers
+        self.batch_size = batch_size
+        self.poll_seconds = poll_seconds
+        self._wake = asyncio.Event()
+
+    async def run(self) -> None:
+        """Relay until cancelled, reconnecting after transient faults."""
+        attempt = 0
+        while True:
+            try:
+                await self._run_connected()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                if not is_transient(error):
+                    log.exception("outbox relay failed")
+                delay = backoff(attempt, first=0.1, cap=5.0)
+                log.warning("outbox relay reconnecting in %.2fs after %r", delay, error)
+                attempt += 1
+                await asyncio.sleep(delay)
+
+    async def _run_connected(self) -> None:
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self.bootstrap_servers, enable_idempotence=True, linger_ms=5,
+        )
+        conn = await asyncpg.connect(self.dsn)
+        try:
+            schema = await conn.fetchval("SELECT current_schema()")  # the outbox's, by search_path
+            await conn.execute("SELECT pg_advisory_lock(hashtext($1))", f"{schema}:outbox-relay")
+            await conn.add_listener(f"{schema}_outbox", lambda *_: self._wake.set())
+            await producer.start()
+            log.info("outbox relay active")
+            while True:
+                self._wake.clear()  # before fetching: a commit after this wakes the next wait
+                if await self.publish_batch(conn, producer) < self.batch_size:
+                    await self._sleep_until_woken()
+        finally:
+            await producer.stop()
+            await conn.close()
+
+    async def publish_batch(self, conn: asyncpg.Connection, producer: AIOKafkaProducer) -> int:
+        rows = await conn.fetch(_FETCH, self.batch_size)
+        if rows:
+            # Sends are pipelined; the idempotent producer keeps them in order per partition.
+            sent = [await producer.send(r["topic"], r["payload"], key=r["key"].encode(), headers=_HEADERS) for r in rows]
+            await asyncio.gather(*sent)
+            await conn.execute(_DELETE, [r["seq"] for r in rows])
+            metrics.OUTBOX_PUBLISHED.labels(self.service).inc(len(rows))
+        metrics.OUTBOX_BACKLOG.labels(self.service).set(await conn.fetchval(_BACKLOG))
+        return len(rows)
+
+    async def _sleep_until_woken(self) -> None:
+        try:
+            await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+        except TimeoutError:
+            pass

@@ -1,0 +1,129 @@
+"""One service process: its broker and subscribers, database pool and migrations,
+outbox relay and HTTP endpoints. Each service's app.py builds one `Service`.
+
+Delivery is at-least-once: every subscriber acks only after its handler returned
+(AckPolicy.NACK_ON_ERROR, auto-commit off), and handlers go through the `Inbox`,
+which makes each effect happen once.
+"""
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from faststream import AckPolicy, StreamMessage
+from faststream.asgi import AsgiFastStream
+from faststream.kafka import KafkaBroker, KafkaRouter
+from faststream.specification import AsyncAPI
+
+from services.runtime.dead_letters import DeadLetters
+from services.runtime.http import health_routes
+from services.runtime.inbox import Inbox
+from services.runtime.logs import configure_logging
+from services.runtime.migrations import RUNTIME_MIGRATIONS, migrate
+from services.runtime.relay import OutboxRelay
+from services.runtime.settings import ServiceSettings
+from schemas import CONTRACTS_VERSION
+
+
+async def decode_json(message: StreamMessage[Any]) -> Any:
+    """Every message is a CloudEvent in structured JSON mode, whatever its content-type
+    header says (FastStream would hand `application/cloudevents+json` over as bytes)."""
+    return json.loads(message.body)
+
+
+class ServiceRouter(KafkaRouter):
+    """A router whose subscribers default to at-least-once delivery in the service's group."""
+
+    def __init__(self, service: str, **options: Any) -> None:
+        super().__init__(**options)
+        self.service = service
+
+    def subscriber(self, *topics: str, **options: Any) -> Any:
+        options.setdefault("group_id", self.service)
+        options.setdefault("auto_offset_reset", "earliest")  # a new group must not skip history
+        options.setdefault("ack_policy", AckPolicy.NACK_ON_ERROR)
+        return super().subscriber(*topics, **options)
+
+
+class Service:
+    def __init__(self, settings: ServiceSettings, router: KafkaRouter, migrations: Path | None = None) -> None:
+        self.settings = settings
+        self.migrations = {"runtime": RUNTIME_MIGRATIONS}
+        if migrations is not None:
+            self.migrations[settings.service] = migrations
+        self.dead_letters = DeadLetters(settings.service, settings.dead_letter_topic)
+        self.broker = KafkaBroker(
+            settings.kafka_bootstrap_servers, client_id=settings.service,
+            enable_idempotence=True, ack_policy=AckPolicy.NACK_ON_ERROR,
+            log_level=logging.DEBUG,  # FastStream's per-message "Received"/"Processed" lines
+            middlewares=[self.dead_letters], routers=[router], decoder=decode_json,
+        )
+        self.dead_letters.broker = self.broker
+        self.pool: asyncpg.Pool | None = None
+        self.relay_task: asyncio.Task[None] | None = None
+        self.app = AsgiFastStream(
+            self.broker,
+            asgi_routes=health_routes({"broker": self._broker_ok, "database": self._database_ok,
+                                       "relay": self._relay_ok}),
+            on_startup=[self.start], after_shutdown=[self.stop],
+            specification=AsyncAPI(
+                title=f"advocacy {settings.service}", version=CONTRACTS_VERSION,
+                description=f"Topics the {settings.service} service consumes and publishes; CloudEvents 1.0 JSON.",
+            ),
+        )
+
+    async def start(self) -> None:
+        """Before the broker consumes: database ready, inbox in context, relay running."""
+        self.pool = await asyncpg.create_pool(self.settings.database_url, min_size=2, max_size=10)
+        async with self.pool.acquire() as conn:
+            await migrate(conn, self.migrations)
+        self.broker.context.set_global("inbox", Inbox(
+            self.pool, self.settings.service, self.settings.source, self.settings.retry_deadline_seconds,
+        ))
+        relay = OutboxRelay(
+            self.settings.database_url, self.settings.service, self.settings.kafka_bootstrap_servers,
+            self.settings.outbox_batch_size, self.settings.outbox_poll_seconds,
+        )
+        self.relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        """After the broker stopped consuming: stop the relay, close the pool."""
+        if self.relay_task is not None:
+            self.relay_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.relay_task
+        if self.pool is not None:
+            await self.pool.close()
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator["Service"]:
+        """The service without its HTTP server: for tests and embedding."""
+        await self.start()
+        try:
+            await self.broker.start()
+            yield self
+        finally:
+            await self.broker.stop()
+            await self.stop()
+
+    async def run(self) -> None:
+        await self.app.run(run_extra_options={"host": self.settings.http_host, "port": self.settings.http_port})
+
+    def main(self) -> None:
+        """The process entry point: JSON logs, HTTP server, broker, relay; stops on SIGTERM."""
+        configure_logging(self.settings.service, self.settings.log_level)
+        asyncio.run(self.run())
+
+    async def _broker_ok(self) -> bool:
+        return await self.broker.ping(timeout=2.0)
+
+    async def _database_ok(self) -> bool:
+        return self.pool is not None and await self.pool.fetchval("SELECT 1") == 1
+
+    async def _relay_ok(self) -> bool:
+        return self.relay_task is not None and not self.relay_task.done()

@@ -1,0 +1,40 @@
+"""Service configuration, from environment variables only, with working local defaults.
+
+The defaults point at the local stack (`python -m deploy.local up`): Kafka on
+127.0.0.1:29092, Postgres on 127.0.0.1:25432 with one login role per service.
+"""
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from deploy.platform import load_platform
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore")
+
+    service: str
+    kafka_bootstrap_servers: str = "127.0.0.1:29092"
+    database_url: str = ""
+    http_host: str = "127.0.0.1"
+    http_port: int = 0
+    log_level: str = "INFO"
+    outbox_batch_size: int = 500
+    outbox_poll_seconds: float = 1.0
+    # How long a handler keeps retrying a transient fault before the message is
+    # handed back to Kafka (nack) to be redelivered.
+    retry_deadline_seconds: float = 60.0
+
+    def model_post_init(self, _context: object) -> None:
+        if not self.database_url:
+            self.database_url = f"postgresql://{self.service}:{self.service}@127.0.0.1:25432/advocacy"
+        if not self.http_port:
+            self.http_port = load_platform().services.get(self.service, 8080)
+
+    @property
+    def dead_letter_topic(self) -> str:
+        return f"advocacy.{self.service}.deadletter.v1"
+
+    @property
+    def source(self) -> str:
+        """CloudEvents `source` of everything this service emits."""
+        return f"/advocacy/{self.service}"

@@ -1,0 +1,50 @@
+"""A unit of work: one database transaction holding a change and the events it emits.
+
+Handlers receive one, change their tables through `uow.conn`, and `emit` events; the
+events land in the outbox in the same transaction, so both happen or neither does.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import asyncpg
+
+from schemas.envelope import CloudEvent
+
+E = TypeVar("E", bound=CloudEvent[Any])
+
+_INSERT = "INSERT INTO outbox (event_id, topic, key, type, payload) VALUES ($1, $2, $3, $4, $5)"
+_COLUMNS = ["event_id", "topic", "key", "type", "payload"]
+
+
+@dataclass
+class UnitOfWork:
+    conn: asyncpg.Connection
+    source: str
+    cause: CloudEvent[Any] | None = None
+    emitted: list[CloudEvent[Any]] = field(default_factory=list)
+
+    async def emit(self, topic: str, event_type: type[E], subject: str, data: Any) -> E:
+        """Build an event of `event_type` and write it to the outbox."""
+        event = self._build(event_type, subject, data)
+        await self.conn.execute(_INSERT, event.id, topic, event.subject, event.type, event.to_bytes())
+        self.emitted.append(event)
+        return event
+
+    async def emit_many(self, topic: str, event_type: type[E], items: Iterable[tuple[str, Any]]) -> list[E]:
+        """Set-based `emit` for fan-out: one COPY for all (subject, data) pairs."""
+        events = [self._build(event_type, subject, data) for subject, data in items]
+        await self.conn.copy_records_to_table(
+            "outbox", columns=_COLUMNS,
+            records=[(e.id, topic, e.subject, e.type, e.to_bytes()) for e in events],
+        )
+        self.emitted.extend(events)
+        return events
+
+    def _build(self, event_type: type[E], subject: str, data: Any) -> E:
+        trace: dict[str, str] = {}
+        if self.cause is not None:
+            # The whole chain shares the first event's id as correlation id.
+            trace = {"correlationid": self.cause.correlationid or self.cause.id, "causationid": self.cause.id}
+        return event_type(source=self.source, subject=subject, data=data, **trace)

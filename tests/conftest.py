@@ -1,0 +1,74 @@
+"""Fixtures shared by the integration and end-to-end tests: the real stack, a scratch
+database schema with its own login role, and fresh Kafka topics."""
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from tests.stack import Stack, find_stack
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Stack]:
+    with find_stack() as found:
+        yield found
+
+
+def dsn_for(admin_dsn: str, role: str, password: str) -> str:
+    parts = urlsplit(admin_dsn)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit(parts._replace(netloc=f"{role}:{password}@{host}"))
+
+
+@pytest.fixture
+async def scratch_schema(stack: Stack) -> AsyncIterator[object]:
+    """`await scratch_schema()` makes a schema owned by a new login role, as the local
+    stack provisions each service, and returns (name, dsn). All are dropped afterwards."""
+    made: list[str] = []
+
+    async def create() -> tuple[str, str]:
+        name = f"t_{uuid.uuid4().hex[:10]}"
+        database = urlsplit(stack.admin_dsn).path.lstrip("/")
+        admin = await asyncpg.connect(stack.admin_dsn)
+        try:
+            await admin.execute(f"CREATE ROLE {name} LOGIN PASSWORD '{name}'")
+            await admin.execute(f"CREATE SCHEMA {name} AUTHORIZATION {name}")
+            await admin.execute(f"ALTER ROLE {name} SET search_path = {name}")
+            await admin.execute(f"GRANT CONNECT ON DATABASE {database} TO {name}")
+        finally:
+            await admin.close()
+        made.append(name)
+        return name, dsn_for(stack.admin_dsn, name, name)
+
+    yield create
+    admin = await asyncpg.connect(stack.admin_dsn)
+    try:
+        for name in made:
+            await admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1", name)
+            await admin.execute(f"DROP OWNED BY {name} CASCADE")
+            await admin.execute(f"DROP ROLE {name}")
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+async def make_topics(stack: Stack) -> AsyncIterator[object]:
+    """`await make_topics("in", "out")` creates topics named after those, made unique, and
+    returns the names; `exact=True` takes the names as they are."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=stack.kafka_bootstrap)
+    await admin.start()
+
+    async def create(*names: str, partitions: int = 3, exact: bool = False) -> list[str]:
+        suffix = uuid.uuid4().hex[:8]
+        full = list(names) if exact else [f"test.{name}.{suffix}" for name in names]
+        await admin.create_topics([NewTopic(n, partitions, 1) for n in full])
+        return full
+
+    try:
+        yield create
+    finally:
+        await admin.close()

@@ -1,0 +1,37 @@
+"""The probe service (tests/integration/probe.py) wired to a scratch schema and fresh topics."""
+
+from dataclasses import dataclass
+
+import asyncpg
+import pytest
+
+from services.runtime.service import Service
+from services.runtime.settings import ServiceSettings
+from tests.integration.probe import build_probe
+
+
+@dataclass
+class ProbeRig:
+    service: Service
+    settings: ServiceSettings
+    input_topic: str
+    output_topic: str
+
+    async def effects(self) -> list[asyncpg.Record]:
+        conn = await asyncpg.connect(self.settings.database_url)
+        try:
+            return await conn.fetch("SELECT event_id, n FROM effects ORDER BY at")
+        finally:
+            await conn.close()
+
+
+@pytest.fixture
+async def probe(stack, scratch_schema, make_topics) -> ProbeRig:
+    schema, dsn = await scratch_schema()
+    input_topic, output_topic = await make_topics("probe-in", "probe-out")
+    settings = ServiceSettings(
+        service=schema, database_url=dsn, kafka_bootstrap_servers=stack.kafka_bootstrap,
+        http_port=1, outbox_poll_seconds=0.2, retry_deadline_seconds=30,
+    )
+    await make_topics(settings.dead_letter_topic, partitions=1, exact=True)
+    return ProbeRig(build_probe(settings, input_topic, output_topic), settings, input_topic, output_topic)

@@ -1,0 +1,49 @@
+"""Small helpers for tests that talk to the real broker."""
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka.structs import RecordMetadata
+
+
+async def produce(bootstrap: str, topic: str, messages: list[tuple[bytes, bytes]]) -> list[RecordMetadata]:
+    """Send (key, value) pairs and wait until all are acknowledged."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
+    await producer.start()
+    try:
+        sent = [await producer.send(topic, value, key=key) for key, value in messages]
+        return list(await asyncio.gather(*sent))
+    finally:
+        await producer.stop()
+
+
+async def read_topic(bootstrap: str, topic: str, at_least: int, timeout: float = 30.0,
+                     settle: float = 0.0) -> list[ConsumerRecord]:
+    """Everything on `topic` from the beginning: at least `at_least` records, plus what
+    arrives within `settle` seconds after that."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+                                enable_auto_commit=False, group_id=None)
+    await consumer.start()
+    records: list[ConsumerRecord] = []
+    try:
+        deadline = time.monotonic() + timeout
+        while len(records) < at_least and time.monotonic() < deadline:
+            batches = await consumer.getmany(timeout_ms=200)
+            records.extend(r for batch in batches.values() for r in batch)
+        settle_until = time.monotonic() + settle
+        while time.monotonic() < settle_until:
+            batches = await consumer.getmany(timeout_ms=100)
+            records.extend(r for batch in batches.values() for r in batch)
+    finally:
+        await consumer.stop()
+    return records
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 30.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not await check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(0.1)

@@ -1,0 +1,45 @@
+"""A minimal service built on the runtime, to test the runtime itself.
+
+It consumes `Probed` events; the effect is a row in `effects` (no unique constraint,
+so a duplicated effect would show) and a `ProbeHandled` event emitted via the outbox.
+"""
+
+from pathlib import Path
+from typing import Literal
+
+from faststream import Context
+from pydantic import BaseModel
+
+from schemas.envelope import CloudEvent
+from services.runtime.inbox import Inbox
+from services.runtime.service import Service, ServiceRouter
+from services.runtime.settings import ServiceSettings
+from services.runtime.unit_of_work import UnitOfWork
+
+MIGRATIONS = Path(__file__).with_name("probe_migrations")
+
+
+class Count(BaseModel):
+    n: int
+
+
+class Probed(CloudEvent[Count]):
+    type: Literal["test.probed.v1"] = "test.probed.v1"
+
+
+class ProbeHandled(CloudEvent[Count]):
+    type: Literal["test.probe.handled.v1"] = "test.probe.handled.v1"
+
+
+def build_probe(settings: ServiceSettings, input_topic: str, output_topic: str) -> Service:
+    router = ServiceRouter(settings.service)
+
+    async def record(uow: UnitOfWork, event: Probed) -> None:
+        await uow.conn.execute("INSERT INTO effects (event_id, n) VALUES ($1, $2)", event.id, event.data.n)
+        await uow.emit(output_topic, ProbeHandled, event.subject, event.data)
+
+    @router.subscriber(input_topic)
+    async def on_probed(event: Probed, inbox: Inbox = Context()) -> None:
+        await inbox.handle_once(event, record)
+
+    return Service(settings, router, MIGRATIONS)

@@ -1,0 +1,36 @@
+"""Poison messages go to the dead-letter topic with the reason; the consumer carries on."""
+
+import json
+
+from tests.integration.kafka_tools import eventually, produce, read_topic
+from tests.integration.probe import Count, Probed
+
+
+async def test_poison_messages_are_dead_lettered_and_the_next_message_is_handled(probe, stack):
+    valid = Probed(source="/test", subject="agg-1", data=Count(n=1))
+    invalid = json.loads(valid.to_bytes())
+    invalid["id"] = "invalid-1"
+    invalid["data"] = {"n": "not a number", "email": "someone@example.com"}
+    poison = [(b"agg-1", b"\x00not json at all"), (b"agg-1", json.dumps(invalid).encode())]
+
+    async with probe.service.running():
+        sent = await produce(stack.kafka_bootstrap, probe.input_topic, [*poison, (b"agg-1", valid.to_bytes())])
+
+        async def valid_handled() -> bool:
+            return [r["event_id"] for r in await probe.effects()] == [valid.id]
+
+        await eventually(valid_handled, what="the valid message after two poison ones")
+
+    dead = await read_topic(stack.kafka_bootstrap, probe.settings.dead_letter_topic, at_least=2, settle=1.0)
+    assert [d.value for d in dead] == [value for _, value in poison]
+    assert all(d.key == b"agg-1" for d in dead)
+    headers = [{k: v.decode() for k, v in d.headers} for d in dead]
+    for h, origin in zip(headers, sent[:2]):
+        assert h["dlq-original-topic"] == probe.input_topic
+        assert h["dlq-original-partition"] == str(origin.partition)
+        assert h["dlq-original-offset"] == str(origin.offset)
+        assert h["dlq-service"] == probe.settings.service
+        assert h["dlq-error-type"] and h["dlq-error-message"]
+    # The reason names the fields, never the values sent in them.
+    assert "data.n" in headers[1]["dlq-error-message"]
+    assert "example.com" not in headers[1]["dlq-error-message"]

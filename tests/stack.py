@@ -1,0 +1,66 @@
+"""Where the tests find Kafka and Postgres, in this order:
+
+1. `KAFKA_BOOTSTRAP_SERVERS` and `ADVOCACY_ADMIN_DATABASE_URL` from the environment;
+2. testcontainers, when a Docker engine answers;
+3. the project's local stack (`python -m deploy.local up`), started if it is not running.
+
+Only the local stack can stop and start its database, which one test needs.
+"""
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+
+@dataclass
+class Stack:
+    kafka_bootstrap: str
+    admin_dsn: str
+    stop_database: Callable[[], object] | None = None
+    start_database: Callable[[], object] | None = None
+
+
+def docker_answers() -> bool:
+    try:
+        import docker
+
+        docker.from_env(timeout=3).ping()
+        return True
+    except Exception:
+        return False
+
+
+@contextmanager
+def containers() -> Iterator[Stack]:
+    from testcontainers.kafka import KafkaContainer
+    from testcontainers.postgres import PostgresContainer
+
+    with PostgresContainer("postgres:15", dbname="advocacy") as pg, KafkaContainer("apache/kafka:4.1.1") as kafka:
+        yield Stack(kafka.get_bootstrap_server(), pg.get_connection_url(driver=None))
+
+
+@contextmanager
+def local() -> Iterator[Stack]:
+    from deploy.local import postgres, stack
+    from deploy.local.config import StackConfig
+
+    config = StackConfig.from_env()
+    stack.up(config)
+    yield Stack(
+        config.kafka_bootstrap, config.admin_dsn,
+        stop_database=lambda: postgres.stop_database(config),
+        start_database=lambda: postgres.start_database(config),
+    )
+
+
+@contextmanager
+def find_stack() -> Iterator[Stack]:
+    if os.environ.get("KAFKA_BOOTSTRAP_SERVERS") and os.environ.get("ADVOCACY_ADMIN_DATABASE_URL"):
+        yield Stack(os.environ["KAFKA_BOOTSTRAP_SERVERS"], os.environ["ADVOCACY_ADMIN_DATABASE_URL"])
+    elif docker_answers():
+        with containers() as found:
+            yield found
+    else:
+        with local() as found:
+            yield found

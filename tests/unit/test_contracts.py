@@ -1,0 +1,45 @@
+"""The contracts: exported files are current, and the directory contract keeps people pseudonymous."""
+
+import pytest
+from pydantic import TypeAdapter, ValidationError
+
+from schemas import directory
+from schemas.export import stale_files
+
+DirectoryEvent = TypeAdapter(directory.DirectoryEvent)
+
+
+def joined(**profile: object) -> dict:
+    data = {"advocate_id": "adv-00000001", "role": "employee", **profile}
+    return {"specversion": "1.0", "id": "e-1", "source": "/hr", "type": "advocacy.directory.person.joined.v1",
+            "subject": "adv-00000001", "time": "2026-11-27T10:00:00Z", "data": data}
+
+
+def test_exported_json_schemas_and_asyncapi_documents_are_current():
+    assert stale_files() == [], "run `python -m schemas.export` and commit the result"
+
+
+def test_a_directory_event_is_decoded_by_its_type():
+    event = DirectoryEvent.validate_python(joined(org_unit="Sales", languages=["de", "fr"]))
+    assert isinstance(event, directory.PersonJoined)
+    assert event.data.languages == ["de", "fr"]
+
+
+@pytest.mark.parametrize("field", ["name", "email", "phone"])
+def test_a_directory_event_carrying_contact_data_is_rejected(field):
+    with pytest.raises(ValidationError, match="Extra inputs are not permitted"):
+        DirectoryEvent.validate_python(joined(**{field: "Jane Doe <jane@example.com>"}))
+
+
+def test_a_directory_event_about_someone_other_than_its_subject_is_rejected():
+    event = joined()
+    event["subject"] = "adv-00000002"
+    with pytest.raises(ValidationError, match="subject must equal"):
+        DirectoryEvent.validate_python(event)
+
+
+def test_an_unknown_role_or_event_type_is_rejected():
+    with pytest.raises(ValidationError):
+        DirectoryEvent.validate_python(joined(role="manager"))
+    with pytest.raises(ValidationError):
+        DirectoryEvent.validate_python({**joined(), "type": "advocacy.directory.person.promoted.v1"})
