@@ -17,8 +17,9 @@ def main(argv: list[str] | None = None) -> int:
         "Env: ADVOCACY_STACK_DIR, ADVOCACY_KAFKA_PORT, ADVOCACY_PG_PORT, ADVOCACY_PG_BIN.",
     )
     verbs = parser.add_subparsers(dest="verb", required=True)
+    verbs.add_parser("run", help="`up`, then start the four services as processes and wait until they are ready")
     verbs.add_parser("up", help="start postgres and kafka, provision roles/schemas, create topics (idempotent)")
-    down = verbs.add_parser("down", help="stop kafka and postgres (data is kept)")
+    down = verbs.add_parser("down", help="stop the services, kafka and postgres (data is kept)")
     down.add_argument("--purge", action="store_true", help="also delete kafka and postgres data")
     verbs.add_parser("status", help="health of broker, database and declared topics; exit 1 if unhealthy")
     verbs.add_parser("topics", help="create missing topics declared in deploy/platform.toml")
@@ -26,7 +27,9 @@ def main(argv: list[str] | None = None) -> int:
 
     config = StackConfig.from_env()
     try:
-        if args.verb == "up":
+        if args.verb == "run":
+            stack.run(config)
+        elif args.verb == "up":
             began = time.monotonic()
             stack.up(config)
             print(f"up: ready in {time.monotonic() - began:.1f}s (state in {config.state_dir})")

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import signal
 import subprocess
 import time
 from pathlib import Path
 
 from aiokafka.admin import AIOKafkaAdminClient
 
+from . import processes
 from .config import REPO_ROOT, StackConfig, StackError, port_open, require, run_sync
 
 LOG4J_CONFIG = Path(__file__).with_name("log4j2.properties")
@@ -80,17 +79,12 @@ def _format_storage(c: StackConfig, props: Path) -> None:
 
 
 def running_pid(c: StackConfig) -> int | None:
-    """Pid of our broker if it is alive (zombies and recycled pids do not count)."""
-    try:
-        pid = int((c.kafka_dir / "kafka.pid").read_text())
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, os.WNOHANG)  # reap it if this very process started it and it died
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
-    except (OSError, ValueError):
-        return None
-    alive = stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-    return pid if alive and "kafka.Kafka" in cmdline and str(c.kafka_dir) in cmdline else None
+    """Pid of our broker if it is alive."""
+    return processes.running_pid(c.kafka_dir / "kafka.pid", _marker(c))
+
+
+def _marker(c: StackConfig) -> str:
+    return f"{c.kafka_dir}/server.properties"
 
 
 def start(c: StackConfig) -> bool:
@@ -106,13 +100,10 @@ def start(c: StackConfig) -> bool:
     props = c.kafka_dir / "server.properties"
     props.write_text(_server_properties(c))
     _format_storage(c, props)
-    with open(c.kafka_dir / "kafka.out", "ab") as out:
-        proc = subprocess.Popen(
-            _java(c, "-Xms256m", "-Xmx512m", *_logging(c), "kafka.Kafka", str(props)),
-            stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True,  # survives the CLI and its terminal's Ctrl-C
-        )
-    (c.kafka_dir / "kafka.pid").write_text(f"{proc.pid}\n")
+    processes.spawn(
+        _java(c, "-Xms256m", "-Xmx512m", *_logging(c), "kafka.Kafka", str(props)),
+        c.kafka_dir / "kafka.pid", c.kafka_dir / "kafka.out",
+    )
     _wait_ready(c)
     return True
 
@@ -148,16 +139,4 @@ async def _can_list_topics(bootstrap: str) -> bool:
 
 def stop(c: StackConfig) -> bool:
     """SIGTERM (Kafka flushes and closes its logs), SIGKILL after 30 s; returns True if it was running."""
-    pid = running_pid(c)
-    if not pid:
-        return False
-    for sig, grace in ((signal.SIGTERM, 30), (signal.SIGKILL, 10)):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, sig)
-        deadline = time.monotonic() + grace
-        while running_pid(c) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        if not running_pid(c):
-            break
-    (c.kafka_dir / "kafka.pid").unlink(missing_ok=True)
-    return True
+    return processes.terminate(c.kafka_dir / "kafka.pid", _marker(c), grace=30)

@@ -91,7 +91,6 @@ port = {c.pg_port}
 unix_socket_directories = '{root / "run"}'
 max_connections = 200
 shared_buffers = 256MB
-synchronous_commit = off   # dev speed: a crash may lose the last commits, never corrupts
 """)
     _hand_over(conf)
 

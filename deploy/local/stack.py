@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from deploy.platform import load_platform
 
-from . import kafka, postgres, provision
+from . import kafka, postgres, provision, services
 from .config import HOST, StackConfig, StackError, pg_bin_dir, require, run_sync
 from .topics import describe, ensure_topics
 
@@ -59,8 +59,21 @@ def up(config: StackConfig) -> UpResult:
     return UpResult(pg_started, kafka_started, created)
 
 
+def run(config: StackConfig) -> None:
+    """The platform: the stack, then each service as its own process; they keep running."""
+    up(config)
+    started = services.start(config)
+    ports = load_platform().services
+    for name, fresh in started.items():
+        print(f"{name}: {'started' if fresh else 'already running'}, ready on http://{HOST}:{ports[name]} "
+              f"(/ready, /metrics; log {config.state_dir / 'logs' / (name + '.log')})", flush=True)
+    print("the platform is running; stop it with `make down`", flush=True)
+
+
 def down(config: StackConfig, purge: bool = False) -> None:
-    """Stop Kafka, then Postgres. purge also deletes their data (the downloaded jars stay)."""
+    """Stop the services, Kafka, then Postgres. purge also deletes their data (the downloaded jars stay)."""
+    for name in services.stop(config):
+        print(f"{name}: stopped", flush=True)
     with _exclusive(config):
         print(f"kafka: {'stopped' if kafka.stop(config) else 'not running'}", flush=True)
         print(f"postgres: {'stopped' if postgres.stop_database(config) else 'not running'}", flush=True)
@@ -77,12 +90,11 @@ def down(config: StackConfig, purge: bool = False) -> None:
 def status(config: StackConfig) -> bool:
     """Print broker, database and each declared topic as healthy or not; True if all are."""
     platform = load_platform()
-    services = list(platform.services)
     checks: list[tuple[str, bool, str]] = []
 
     broker_ok, pid = kafka.healthy(config), kafka.running_pid(config)
     checks.append(("kafka", broker_ok, config.kafka_bootstrap + (f", pid {pid}" if pid else "")))
-    db_ok = run_sync(provision.healthy(config, services))
+    db_ok = run_sync(provision.healthy(config, list(platform.services)))
     checks.append(("postgres", db_ok, f"{HOST}:{config.pg_port}, database {config.database}"))
 
     actual = run_sync(describe(config.kafka_bootstrap)) if broker_ok else {}
@@ -95,6 +107,11 @@ def status(config: StackConfig) -> bool:
         else:
             note = f"{have} partitions" + ("" if have == topic.partitions else f", declared {topic.partitions}")
             checks.append((f"topic {topic.name}", have == topic.partitions, note))
+
+    for name, port in platform.services.items():
+        answer = services.readiness(name, port)
+        if answer is not None:  # services are optional in status: only a running, unready one is unhealthy
+            checks.append((f"service {name}", bool(answer.get("ready")), f"http://{HOST}:{port} {answer['checks']}"))
 
     width = max(len(name) for name, _, _ in checks)
     for name, ok, note in checks:

@@ -21,6 +21,7 @@ _TRANSIENT = (
     asyncpg.exceptions.TransactionRollbackError,  # class 40: serialization failure, deadlock
     asyncpg.exceptions.InsufficientResourcesError,  # class 53: too many connections
     asyncpg.InterfaceError,  # connection closed under us
+    asyncpg.exceptions.InternalClientError,  # protocol state left broken by a dropped connection
     KafkaConnectionError,
     KafkaTimeoutError,
 )

@@ -60,6 +60,7 @@ class Service:
         self.broker = KafkaBroker(
             settings.kafka_bootstrap_servers, client_id=settings.service,
             enable_idempotence=True, ack_policy=AckPolicy.NACK_ON_ERROR,
+            logger=logging.getLogger("faststream.broker"),  # ours, so it logs JSON through the root handler
             log_level=logging.DEBUG,  # FastStream's per-message "Received"/"Processed" lines
             middlewares=[self.dead_letters], routers=[router], decoder=decode_json,
         )
@@ -112,7 +113,10 @@ class Service:
             await self.stop()
 
     async def run(self) -> None:
-        await self.app.run(run_extra_options={"host": self.settings.http_host, "port": self.settings.http_port})
+        await self.app.run(run_extra_options={
+            "host": self.settings.http_host, "port": self.settings.http_port,
+            "log_config": None,  # keep our JSON logging; uvicorn would install its own
+        })
 
     def main(self) -> None:
         """The process entry point: JSON logs, HTTP server, broker, relay; stops on SIGTERM."""

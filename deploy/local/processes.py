@@ -1,0 +1,55 @@
+"""Detached background processes tracked by pid files: Kafka and the four services."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+
+def running_pid(pid_file: Path, marker: str) -> int | None:
+    """Pid from `pid_file` if that process is alive and its command line contains
+    `marker` (zombies and recycled pids do not count)."""
+    try:
+        pid = int(pid_file.read_text())
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)  # reap it if this very process started it and it died
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except (OSError, ValueError):
+        return None
+    alive = stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    return pid if alive and marker in cmdline else None
+
+
+def spawn(command: list[str], pid_file: Path, log_file: Path, env: dict[str, str] | None = None) -> int:
+    """Start `command` detached (it survives the CLI and its terminal's Ctrl-C)."""
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    pid_file.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_file, "ab") as out:
+        proc = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True, env=env,
+        )
+    pid_file.write_text(f"{proc.pid}\n")
+    return proc.pid
+
+
+def terminate(pid_file: Path, marker: str, grace: float = 30) -> bool:
+    """SIGTERM, SIGKILL after `grace` seconds; returns True if it was running."""
+    pid = running_pid(pid_file, marker)
+    if not pid:
+        return False
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 10)):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+        deadline = time.monotonic() + wait
+        while running_pid(pid_file, marker) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if not running_pid(pid_file, marker):
+            break
+    pid_file.unlink(missing_ok=True)
+    return True
