@@ -61,14 +61,18 @@ async def make_topics(stack: Stack) -> AsyncIterator[object]:
     returns the names; `exact=True` takes the names as they are."""
     admin = AIOKafkaAdminClient(bootstrap_servers=stack.kafka_bootstrap)
     await admin.start()
+    made: list[str] = []
 
     async def create(*names: str, partitions: int = 3, exact: bool = False) -> list[str]:
         suffix = uuid.uuid4().hex[:8]
         full = list(names) if exact else [f"test.{name}.{suffix}" for name in names]
         await admin.create_topics([NewTopic(n, partitions, 1) for n in full])
+        made.extend(full)
         return full
 
     try:
         yield create
     finally:
+        if made:
+            await admin.delete_topics(made)
         await admin.close()

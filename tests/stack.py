@@ -36,8 +36,16 @@ def containers() -> Iterator[Stack]:
     from testcontainers.kafka import KafkaContainer
     from testcontainers.postgres import PostgresContainer
 
-    with PostgresContainer("postgres:15", dbname="advocacy") as pg, KafkaContainer("apache/kafka:4.1.1") as kafka:
-        yield Stack(kafka.get_bootstrap_server(), pg.get_connection_url(driver=None))
+    from types import SimpleNamespace
+
+    from deploy.local.config import run_sync
+    from deploy.local.provision import provision
+    from deploy.platform import load_platform
+
+    with PostgresContainer("postgres:15", dbname="advocacy") as pg, KafkaContainer().with_kraft() as kafka:
+        admin_dsn = pg.get_connection_url(driver=None)
+        run_sync(provision(SimpleNamespace(admin_dsn=admin_dsn, database="advocacy"), list(load_platform().services)))
+        yield Stack(kafka.get_bootstrap_server(), admin_dsn)
 
 
 @contextmanager

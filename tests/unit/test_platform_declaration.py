@@ -1,0 +1,25 @@
+"""deploy/platform.toml is the one declaration of topics; the README must not drift from it."""
+
+from pathlib import Path
+
+from deploy.platform import load_platform
+
+README = (Path(__file__).parents[2] / "README.md").read_text()
+
+
+def test_every_declared_topic_is_in_the_readme():
+    for topic in load_platform().topics:
+        listed = f"`{topic.name}`" in README or (
+            topic.name.endswith(".deadletter.v1") and "`advocacy.<service>.deadletter.v1`" in README
+        )
+        assert listed, f"{topic.name} is missing from the README's topics table"
+
+
+def test_each_service_has_a_dead_letter_topic_and_busy_topics_have_six_partitions():
+    platform = load_platform()
+    names = {t.name: t for t in platform.topics}
+    for service in platform.services:
+        assert f"advocacy.{service}.deadletter.v1" in names
+    for topic in names.values():
+        if topic.name.endswith((".events.v1", ".directory.v1", ".engagement.v1")):
+            assert topic.partitions >= 6, topic.name
