@@ -11,8 +11,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 import asyncpg
+from aiokafka import ConsumerRecord
+from pydantic import TypeAdapter
 
 from services.runtime import logs, metrics
+from services.runtime.dead_letters import DeadLetters
 from services.runtime.retry import retry_transient
 from services.runtime.unit_of_work import UnitOfWork
 from schemas.envelope import CloudEvent
@@ -25,10 +28,14 @@ _CLAIM_MANY = """INSERT INTO inbox (consumer, event_id) SELECT $1, unnest($2::te
 
 
 class Inbox:
-    def __init__(self, pool: asyncpg.Pool, service: str, source: str, retry_deadline_seconds: float = 60.0) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, service: str, source: str, dead_letters: DeadLetters,
+        retry_deadline_seconds: float = 60.0,
+    ) -> None:
         self.pool = pool
         self.service = service
         self.source = source
+        self.dead_letters = dead_letters
         self.retry_deadline_seconds = retry_deadline_seconds
 
     async def handle_once(
@@ -52,11 +59,13 @@ class Inbox:
         return applied
 
     async def handle_batch_once(
-        self, events: Sequence[E], effect: Callable[[UnitOfWork, list[E]], Awaitable[None]],
-        consumer: str | None = None,
+        self, records: Sequence[ConsumerRecord], decode: TypeAdapter[E],
+        effect: Callable[[UnitOfWork, list[E]], Awaitable[None]], consumer: str | None = None,
     ) -> int:
-        """One transaction for the whole batch: claim all ids with one statement, apply
-        `effect` to those not seen before (in their original order); return how many."""
+        """Decode each record (dead-lettering those that fail), then in one transaction
+        claim all ids with one statement and apply `effect` to the events not seen
+        before, in their original order. Returns how many were applied."""
+        events = await self._decode_each(records, decode)
         if not events:
             return 0
 
@@ -76,6 +85,15 @@ class Inbox:
         metrics.HANDLED.labels(self.service, "batch", "applied").inc(len(new))
         metrics.HANDLED.labels(self.service, "batch", "duplicate").inc(len(events) - len(new))
         return len(new)
+
+    async def _decode_each(self, records: Sequence[ConsumerRecord], decode: TypeAdapter[E]) -> list[E]:
+        events = []
+        for record in records:
+            try:
+                events.append(decode.validate_json(record.value or b""))
+            except ValueError as error:  # pydantic's ValidationError is one
+                await self.dead_letters.send(record, error)
+        return events
 
 
 def _unique(events: Sequence[E]) -> list[E]:

@@ -32,7 +32,11 @@ from schemas import CONTRACTS_VERSION
 
 async def decode_json(message: StreamMessage[Any]) -> Any:
     """Every message is a CloudEvent in structured JSON mode, whatever its content-type
-    header says (FastStream would hand `application/cloudevents+json` over as bytes)."""
+    header says (FastStream would hand `application/cloudevents+json` over as bytes).
+    A batch stays raw: `Inbox.handle_batch_once` decodes each record, so that one bad
+    record is dead-lettered alone instead of sinking its batch."""
+    if isinstance(message.body, list):
+        return message.body
     return json.loads(message.body)
 
 
@@ -84,7 +88,8 @@ class Service:
         async with self.pool.acquire() as conn:
             await migrate(conn, self.migrations)
         self.broker.context.set_global("inbox", Inbox(
-            self.pool, self.settings.service, self.settings.source, self.settings.retry_deadline_seconds,
+            self.pool, self.settings.service, self.settings.source, self.dead_letters,
+            self.settings.retry_deadline_seconds,
         ))
         relay = OutboxRelay(
             self.settings.database_url, self.settings.service, self.settings.kafka_bootstrap_servers,

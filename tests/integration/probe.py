@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Literal
 
 from faststream import Context
-from pydantic import BaseModel
+from faststream.kafka.annotations import KafkaMessage
+from pydantic import BaseModel, TypeAdapter
 
 from schemas.envelope import CloudEvent
 from services.runtime.inbox import Inbox
@@ -41,5 +42,24 @@ def build_probe(settings: ServiceSettings, input_topic: str, output_topic: str) 
     @router.subscriber(input_topic)
     async def on_probed(event: Probed, inbox: Inbox = Context()) -> None:
         await inbox.handle_once(event, record)
+
+    return Service(settings, router, MIGRATIONS)
+
+
+def build_batch_probe(settings: ServiceSettings, input_topic: str) -> Service:
+    """The batch variant: up to 100 records a batch, one transaction and one INSERT each."""
+    router = ServiceRouter(settings.service)
+    decode = TypeAdapter(Probed)
+
+    async def record_all(uow: UnitOfWork, events: list[Probed]) -> None:
+        await uow.conn.executemany(
+            "INSERT INTO effects (event_id, n) SELECT * FROM unnest($1::text[], $2::int[])",
+            [([e.id for e in events], [e.data.n for e in events])],
+        )
+        await uow.conn.execute("INSERT INTO batches (size) VALUES ($1)", len(events))
+
+    @router.subscriber(input_topic, batch=True, max_records=100)
+    async def on_probed_batch(values: list[bytes], message: KafkaMessage, inbox: Inbox = Context()) -> None:
+        await inbox.handle_batch_once(message.raw_message, decode, record_all)
 
     return Service(settings, router, MIGRATIONS)

@@ -1,0 +1,1 @@
+CREATE TABLE batches (size integer NOT NULL);

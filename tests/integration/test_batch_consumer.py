@@ -1,0 +1,28 @@
+"""Batch consumption: one transaction per batch, duplicates skipped, bad records dead-lettered alone."""
+
+from tests.integration.kafka_tools import eventually, produce, read_topic
+from tests.integration.probe import Count, Probed, build_batch_probe
+
+EVENTS = 1_000
+
+
+async def test_a_batch_consumer_applies_each_event_once_and_dead_letters_only_the_bad_records(probe, stack):
+    service = build_batch_probe(probe.settings, probe.input_topic)
+    events = [Probed(source="/test", subject=f"agg-{i % 10}", data=Count(n=i)) for i in range(EVENTS)]
+    messages = [(e.subject.encode(), e.to_bytes()) for e in events]
+    poison = [(b"agg-1", b"\xff\xfe"), (b"agg-2", b'{"type": "test.probed.v1"}')]
+    await produce(stack.kafka_bootstrap, probe.input_topic, messages[:500] + poison + messages[500:] + messages[:20])
+
+    async with service.running():
+        async def all_handled() -> bool:
+            return len(await probe.effects()) >= EVENTS
+
+        await eventually(all_handled, what="every event handled in batches")
+        async with service.pool.acquire() as conn:
+            batch_sizes = [r["size"] for r in await conn.fetch("SELECT size FROM batches")]
+        dead = await read_topic(stack.kafka_bootstrap, probe.settings.dead_letter_topic, at_least=2, settle=1.0)
+
+    effects = await probe.effects()
+    assert sorted(r["event_id"] for r in effects) == sorted(e.id for e in events)  # the 20 repeats: no effect
+    assert sum(batch_sizes) == EVENTS and len(batch_sizes) < EVENTS / 10  # batched, not one by one
+    assert sorted(d.value for d in dead) == sorted(value for _, value in poison)
