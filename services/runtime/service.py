@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from services.runtime.inbox import Inbox
 from services.runtime.logs import configure_logging
 from services.runtime.migrations import RUNTIME_MIGRATIONS, migrate
 from services.runtime.relay import OutboxRelay
+from services.runtime.scheduler import Schedule
 from services.runtime.settings import ServiceSettings
 from schemas import CONTRACTS_VERSION
 
@@ -55,8 +56,12 @@ class ServiceRouter(KafkaRouter):
 
 
 class Service:
-    def __init__(self, settings: ServiceSettings, router: KafkaRouter, migrations: Path | None = None) -> None:
+    def __init__(
+        self, settings: ServiceSettings, router: KafkaRouter, migrations: Path | None = None,
+        schedules: Sequence[Schedule] = (),
+    ) -> None:
         self.settings = settings
+        self.schedules = list(schedules)
         self.migrations = {"runtime": RUNTIME_MIGRATIONS}
         if migrations is not None:
             self.migrations[settings.service] = migrations
@@ -70,7 +75,7 @@ class Service:
         )
         self.dead_letters.broker = self.broker
         self.pool: asyncpg.Pool | None = None
-        self.relay_task: asyncio.Task[None] | None = None
+        self.tasks: list[asyncio.Task[None]] = []
         self.app = AsgiFastStream(
             self.broker,
             asgi_routes=health_routes({"broker": self._broker_ok, "database": self._database_ok,
@@ -95,14 +100,18 @@ class Service:
             self.settings.database_url, self.settings.service, self.settings.kafka_bootstrap_servers,
             self.settings.outbox_batch_size, self.settings.outbox_poll_seconds,
         )
-        self.relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
+        self.tasks = [asyncio.create_task(relay.run(), name="outbox-relay")] + [
+            asyncio.create_task(s.run(self.pool, self.settings.source), name=f"schedule-{s.name}")
+            for s in self.schedules
+        ]
 
     async def stop(self) -> None:
-        """After the broker stopped consuming: stop the relay, close the pool."""
-        if self.relay_task is not None:
-            self.relay_task.cancel()
+        """After the broker stopped consuming: stop the relay and schedules, close the pool."""
+        for task in self.tasks:
+            task.cancel()
+        for task in self.tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self.relay_task
+                await task
         if self.pool is not None:
             await self.pool.close()
 
@@ -135,4 +144,5 @@ class Service:
         return self.pool is not None and await self.pool.fetchval("SELECT 1") == 1
 
     async def _relay_ok(self) -> bool:
-        return self.relay_task is not None and not self.relay_task.done()
+        """The relay and every schedule are running (a task that ended has failed)."""
+        return bool(self.tasks) and not any(task.done() for task in self.tasks)

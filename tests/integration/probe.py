@@ -13,11 +13,13 @@ from pydantic import BaseModel, TypeAdapter
 
 from schemas.envelope import CloudEvent
 from services.runtime.inbox import Inbox
+from services.runtime.migrations import RUNTIME_MIGRATIONS as RUNTIME
 from services.runtime.service import Service, ServiceRouter
 from services.runtime.settings import ServiceSettings
 from services.runtime.unit_of_work import UnitOfWork
 
 MIGRATIONS = Path(__file__).with_name("probe_migrations")
+RUNTIME_MIGRATIONS = RUNTIME
 
 
 class Count(BaseModel):
