@@ -79,7 +79,7 @@ class Service:
         self.app = AsgiFastStream(
             self.broker,
             asgi_routes=health_routes({"broker": self._broker_ok, "database": self._database_ok,
-                                       "relay": self._relay_ok}),
+                                       "relay_and_schedules": self._background_ok}),
             on_startup=[self.start], after_shutdown=[self.stop],
             specification=AsyncAPI(
                 title=f"advocacy {settings.service}", version=CONTRACTS_VERSION,
@@ -143,6 +143,6 @@ class Service:
     async def _database_ok(self) -> bool:
         return self.pool is not None and await self.pool.fetchval("SELECT 1") == 1
 
-    async def _relay_ok(self) -> bool:
+    async def _background_ok(self) -> bool:
         """The relay and every schedule are running (a task that ended has failed)."""
         return bool(self.tasks) and not any(task.done() for task in self.tasks)

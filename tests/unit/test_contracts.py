@@ -4,6 +4,7 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 
 from schemas import directory
+from schemas.compatibility import breaking_changes, check
 from schemas.export import stale_files
 
 DirectoryEvent = TypeAdapter(directory.DirectoryEvent)
@@ -43,3 +44,18 @@ def test_an_unknown_role_or_event_type_is_rejected():
         DirectoryEvent.validate_python(joined(role="manager"))
     with pytest.raises(ValidationError):
         DirectoryEvent.validate_python({**joined(), "type": "advocacy.directory.person.promoted.v1"})
+
+
+def test_contracts_stay_backward_compatible_with_the_released_version():
+    assert check() == [], "a released contract broke: add a new versioned type instead"
+
+
+def test_the_compatibility_check_catches_removed_retyped_and_newly_required_fields():
+    released = {"properties": {"a": {"type": "string"}, "b": {"type": "integer"}, "c": {"enum": ["x", "y"]}},
+                "required": ["a"]}
+    current = {"properties": {"a": {"type": "integer"}, "c": {"enum": ["x"]}, "d": {"type": "string"}},
+               "required": ["a", "d"]}
+    assert sorted(breaking_changes(released, current)) == [
+        "a: type string became integer", "b: removed", "c: enum values removed", "d: newly required",
+    ]
+    assert breaking_changes(released, {**released, "properties": {**released["properties"], "e": {}}}) == []
