@@ -9,6 +9,7 @@ import asyncpg
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from deploy.local.provision import drop_role, provision_role
 from tests.stack import Stack, find_stack
 
 
@@ -32,13 +33,9 @@ async def scratch_schema(stack: Stack) -> AsyncIterator[object]:
 
     async def create() -> tuple[str, str]:
         name = f"t_{uuid.uuid4().hex[:10]}"
-        database = urlsplit(stack.admin_dsn).path.lstrip("/")
         admin = await asyncpg.connect(stack.admin_dsn)
         try:
-            await admin.execute(f"CREATE ROLE {name} LOGIN PASSWORD '{name}'")
-            await admin.execute(f"CREATE SCHEMA {name} AUTHORIZATION {name}")
-            await admin.execute(f"ALTER ROLE {name} SET search_path = {name}")
-            await admin.execute(f"GRANT CONNECT ON DATABASE {database} TO {name}")
+            await provision_role(admin, urlsplit(stack.admin_dsn).path.lstrip("/"), name)
         finally:
             await admin.close()
         made.append(name)
@@ -48,9 +45,7 @@ async def scratch_schema(stack: Stack) -> AsyncIterator[object]:
     admin = await asyncpg.connect(stack.admin_dsn)
     try:
         for name in made:
-            await admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1", name)
-            await admin.execute(f"DROP OWNED BY {name} CASCADE")
-            await admin.execute(f"DROP ROLE {name}")
+            await drop_role(admin, name)
     finally:
         await admin.close()
 

@@ -28,21 +28,34 @@ async def provision(c: StackConfig, services: list[str]) -> None:
             await conn.execute(f"CREATE DATABASE {_ident(c.database)}")
     finally:
         await conn.close()
-    db, conn = _ident(c.database), await asyncpg.connect(c.admin_dsn)
+    conn = await asyncpg.connect(c.admin_dsn)
     try:
         # Nothing for everyone: a service reaches only what it is granted below.
-        await conn.execute(f"REVOKE ALL ON DATABASE {db} FROM PUBLIC; REVOKE ALL ON SCHEMA public FROM PUBLIC")
+        await conn.execute(f"REVOKE ALL ON DATABASE {_ident(c.database)} FROM PUBLIC; "
+                           "REVOKE ALL ON SCHEMA public FROM PUBLIC")
         for name in services:
-            role = _ident(name)
-            verb = "ALTER" if await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", name) else "CREATE"
-            await conn.execute(f"""
-                {verb} ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '{name}';
-                CREATE SCHEMA IF NOT EXISTS {role} AUTHORIZATION {role};
-                ALTER SCHEMA {role} OWNER TO {role};
-                ALTER ROLE {role} SET search_path = {role};
-                GRANT CONNECT ON DATABASE {db} TO {role};""")
+            await provision_role(conn, c.database, name)
     finally:
         await conn.close()
+
+
+async def provision_role(conn: asyncpg.Connection, database: str, name: str) -> None:
+    """A login role `name` (password: its name, local only) owning schema `name`, nothing else."""
+    role = _ident(name)
+    verb = "ALTER" if await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", name) else "CREATE"
+    await conn.execute(f"""
+        {verb} ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '{name}';
+        CREATE SCHEMA IF NOT EXISTS {role} AUTHORIZATION {role};
+        ALTER SCHEMA {role} OWNER TO {role};
+        ALTER ROLE {role} SET search_path = {role};
+        GRANT CONNECT ON DATABASE {_ident(database)} TO {role};""")
+
+
+async def drop_role(conn: asyncpg.Connection, name: str) -> None:
+    """Undo `provision_role`: end its sessions, drop what it owns, drop it."""
+    role = _ident(name)
+    await conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1", name)
+    await conn.execute(f"DROP OWNED BY {role} CASCADE; DROP ROLE {role}")
 
 
 async def healthy(c: StackConfig, services: list[str]) -> bool:
