@@ -1,0 +1,1 @@
+"""Benchmarks: speed and memory, measured on the real stack, never asserted by tests."""
