@@ -34,10 +34,14 @@ class ProbeHandled(CloudEvent[Count]):
     type: Literal["test.probe.handled.v1"] = "test.probe.handled.v1"
 
 
-def build_probe(settings: ServiceSettings, input_topic: str, output_topic: str) -> Service:
+def build_probe(settings: ServiceSettings, input_topic: str, output_topic: str, bug_on: set[int] | None = None) -> Service:
+    """`bug_on`: values of n whose handling raises, as a bug would, until removed from the set."""
     router = ServiceRouter(settings.service)
+    bug_on = bug_on if bug_on is not None else set()
 
     async def record(uow: UnitOfWork, event: Probed) -> None:
+        if event.data.n in bug_on:
+            raise RuntimeError("a bug in the handler")
         await uow.conn.execute("INSERT INTO effects (event_id, n) VALUES ($1, $2)", event.id, event.data.n)
         await uow.emit(output_topic, ProbeHandled, event.subject, event.data)
 

@@ -1,0 +1,93 @@
+"""advocacy — the operator CLI.
+
+  advocacy up | down | status | topics      the local stack (Kafka, Postgres, topics, services)
+  advocacy run                               the stack and the four services as processes
+  advocacy flow                              consumer lag, outbox backlog, dead letters
+  advocacy dead-letters list|show|replay     what a service could not handle
+"""
+
+import argparse
+import asyncio
+import json
+import sys
+
+from deploy.local import stack
+from deploy.local.config import StackConfig, StackError
+from deploy.platform import load_platform
+from ops import dead_letters, overview
+
+
+def flow(config: StackConfig) -> None:
+    services = list(load_platform().services)
+    lag = asyncio.run(overview.consumer_lag(config.kafka_bootstrap, services))
+    backlog = asyncio.run(overview.outbox_backlog(config.admin_dsn, services))
+    dead = asyncio.run(overview.dead_letter_counts(config.kafka_bootstrap, services))
+    print(f"{'service':<14}{'consumer lag':>14}{'outbox backlog':>16}{'dead letters':>14}")
+    for s in services:
+        print(f"{s:<14}{_show(lag[s]):>14}{_show(backlog[s]):>16}{dead[s]:>14}")
+
+
+def _show(value: int | None) -> str:
+    return "—" if value is None else str(value)
+
+
+def letters(config: StackConfig, args: argparse.Namespace) -> None:
+    if args.action == "replay":
+        sent = asyncio.run(dead_letters.replay(config.kafka_bootstrap, args.service, args.offset))
+        print(f"replayed {len(sent)} dead letter(s) of {args.service}")
+        return
+    found = asyncio.run(dead_letters.read(config.kafka_bootstrap, args.service))
+    if args.action == "list":
+        for d in found:
+            print(f"{d.offset:>6}  {d.origin:<40}  {d.reason}")
+        print(f"{len(found)} dead letter(s) in {dead_letters.topic_of(args.service)}")
+    else:
+        [letter] = [d for d in found if d.offset == args.offset] or [None]
+        if letter is None:
+            raise StackError(f"no dead letter at offset {args.offset} of {args.service}")
+        print(json.dumps({"offset": letter.offset, "key": (letter.key or b"").decode(errors="replace"),
+                          "headers": letter.headers, "value": letter.value.decode(errors="replace")}, indent=2))
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="advocacy", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    verbs = p.add_subparsers(dest="verb", required=True)
+    for verb, text in (("up", "start Kafka and Postgres, provision roles, create topics"),
+                       ("run", "`up`, then the four services as processes"), ("down", "stop services and stack"),
+                       ("status", "health of broker, database, topics and services"),
+                       ("topics", "create the topics declared in deploy/platform.toml"),
+                       ("flow", "consumer lag per group, outbox backlog and dead letters per service")):
+        verbs.add_parser(verb, help=text, description=text)
+    dl = verbs.add_parser("dead-letters", help="list, show or replay dead letters",
+                          description=dead_letters.__doc__)
+    dl.add_argument("action", choices=["list", "show", "replay"])
+    dl.add_argument("service", choices=list(load_platform().services))
+    dl.add_argument("--offset", type=int, help="the dead letter's offset (show: required; replay: only this one)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    config = StackConfig.from_env()
+    try:
+        if args.verb == "dead-letters":
+            if args.action == "show" and args.offset is None:
+                raise StackError("show needs --offset (see `advocacy dead-letters list SERVICE`)")
+            letters(config, args)
+        elif args.verb == "flow":
+            flow(config)
+        elif args.verb == "status":
+            return 0 if stack.status(config) else 1
+        else:
+            {"up": stack.up, "run": stack.run, "down": stack.down, "topics": stack.topics}[args.verb](config)
+    except StackError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"error: {error} (is the stack up? `advocacy up`)", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
