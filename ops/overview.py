@@ -8,21 +8,22 @@ from aiokafka.admin import AIOKafkaAdminClient
 from ops.dead_letters import topic_of
 
 
-async def consumer_lag(bootstrap: str, groups: list[str]) -> dict[str, int | None]:
-    """Messages each group has yet to consume, summed over its partitions (None: no offsets yet)."""
+async def consumer_lag(bootstrap: str, services: list[str]) -> dict[str, int | None]:
+    """Messages each service has yet to consume, over its groups (`<service>.<topic>`) and
+    their partitions (None: no committed offsets yet)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
     await admin.start()
     await consumer.start()
     try:
+        groups = [g[0] for g in await admin.list_consumer_groups()]
         lag: dict[str, int | None] = {}
-        for group in groups:
-            committed = await admin.list_consumer_group_offsets(group)
-            if not committed:
-                lag[group] = None
-                continue
-            ends = await consumer.end_offsets(list(committed))
-            lag[group] = sum(max(0, ends[tp] - meta.offset) for tp, meta in committed.items())
+        for service in services:
+            committed = {}
+            for group in (g for g in groups if g.startswith(f"{service}.")):
+                committed |= {(group, tp): meta.offset for tp, meta in (await admin.list_consumer_group_offsets(group)).items()}
+            ends = await consumer.end_offsets(list({tp for _, tp in committed})) if committed else {}
+            lag[service] = sum(max(0, ends[tp] - offset) for (_, tp), offset in committed.items()) if committed else None
         return lag
     finally:
         await consumer.stop()

@@ -52,11 +52,12 @@ def stale_files(root: Path = ROOT) -> list[str]:
 
 
 def write(root: Path = ROOT) -> None:
+    documents = {**json_schemas(), **asyncapi_documents()}  # all of it first: a failure deletes nothing
     for folder in ("json", "asyncapi"):
         (root / folder).mkdir(exist_ok=True)
         for old in (root / folder).glob("*.json"):
             old.unlink()
-    for name, document in {**json_schemas(), **asyncapi_documents()}.items():
+    for name, document in documents.items():
         (root / name).write_text(render(document))
 
 

@@ -34,9 +34,9 @@ async def apply(uow: UnitOfWork, event: directory.DirectoryEvent) -> None:
     )
 
 
-def follow(router: ServiceRouter) -> None:
+def follow(router: ServiceRouter, topic: str = directory.TOPIC) -> None:
     """Subscribe `router`'s service to the directory topic, keeping `people` up to date."""
 
-    @router.subscriber(directory.TOPIC, title=f"{router.service}:directory")
+    @router.subscriber(topic, title=f"{router.service}:directory")
     async def on_directory_event(event: directory.DirectoryEvent, inbox: Inbox = Context()) -> None:
         await inbox.handle_once(event, apply)

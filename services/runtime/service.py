@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import uvicorn
 from faststream import AckPolicy, StreamMessage
 from faststream.asgi import AsgiFastStream
+from faststream.asgi.types import ASGIApp, Receive, Scope, Send
 from faststream.kafka import KafkaBroker, KafkaRouter
 from faststream.specification import AsyncAPI
 
@@ -42,14 +44,16 @@ async def decode_json(message: StreamMessage[Any]) -> Any:
 
 
 class ServiceRouter(KafkaRouter):
-    """A router whose subscribers default to at-least-once delivery in the service's group."""
+    """A router whose subscribers default to at-least-once delivery, each in a consumer
+    group of its own (`<service>.<topic>`): FastStream runs one consumer per subscriber,
+    and sharing one group would make every subscriber's join rebalance all the others."""
 
     def __init__(self, service: str, **options: Any) -> None:
         super().__init__(**options)
         self.service = service
 
     def subscriber(self, *topics: str, **options: Any) -> Any:
-        options.setdefault("group_id", self.service)
+        options.setdefault("group_id", f"{self.service}.{topics[0]}")
         options.setdefault("auto_offset_reset", "earliest")  # a new group must not skip history
         options.setdefault("ack_policy", AckPolicy.NACK_ON_ERROR)
         return super().subscriber(*topics, **options)
@@ -76,6 +80,8 @@ class Service:
         self.dead_letters.broker = self.broker
         self.pool: asyncpg.Pool | None = None
         self.tasks: list[asyncio.Task[None]] = []
+        self.mounts: dict[str, ASGIApp] = {}
+        self.server: uvicorn.Server | None = None
         self.app = AsgiFastStream(
             self.broker,
             asgi_routes=health_routes({"broker": self._broker_ok, "database": self._database_ok,
@@ -126,11 +132,24 @@ class Service:
             await self.broker.stop()
             await self.stop()
 
+    def mount(self, prefix: str, app: ASGIApp) -> None:
+        """Serve `app` for every HTTP path under `prefix` (the redirect's /r/{code})."""
+        self.mounts[prefix] = app
+
+    async def asgi(self, scope: Scope, receive: Receive, send: Send) -> None:
+        for prefix, app in self.mounts.items():
+            if scope["type"] == "http" and scope["path"].startswith(prefix):
+                return await app(scope, receive, send)
+        return await self.app(scope, receive, send)  # health, readiness, metrics; lifespan
+
     async def run(self) -> None:
-        await self.app.run(run_extra_options={
-            "host": self.settings.http_host, "port": self.settings.http_port,
-            "log_config": None,  # keep our JSON logging; uvicorn would install its own
-        })
+        """Serve HTTP; the ASGI lifespan starts and stops the service around it."""
+        self.server = uvicorn.Server(uvicorn.Config(
+            self.asgi, host=self.settings.http_host, port=self.settings.http_port,
+            log_config=None,  # keep our JSON logging; uvicorn would install its own
+            access_log=False, interface="asgi3", lifespan="on",
+        ))
+        await self.server.serve()
 
     def main(self) -> None:
         """The process entry point: JSON logs, HTTP server, broker, relay; stops on SIGTERM."""

@@ -7,6 +7,7 @@ events land in the outbox in the same transaction, so both happen or neither doe
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+from uuid import uuid4
 
 import asyncpg
 
@@ -41,6 +42,10 @@ class UnitOfWork:
         )
         self.emitted.extend(events)
         return events
+
+    async def emit_tombstones(self, topic: str, keys: Iterable[str]) -> None:
+        """Null values for `keys` on a compacted topic, so compaction deletes those keys."""
+        await self.conn.executemany(_INSERT, [(str(uuid4()), topic, key, "tombstone", None) for key in keys])
 
     def _build(self, event_type: type[E], subject: str, data: Any) -> E:
         trace: dict[str, str] = {}
