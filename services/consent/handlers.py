@@ -1,7 +1,138 @@
-"""What each event or command does in the consent service."""
+"""What each consent command, directory event and expiry run does.
 
+Rules come from `domain`, SQL from `store`; every change is appended to the proof
+ledger and announced on the events and state topics, all in the handler's one
+transaction (the inbox's), so a change, its proof and its events exist together or not at all.
+"""
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from faststream import Context
+
+from schemas import consent as c
+from schemas import directory as d
+from services.consent import domain, ledger, store
+from services.consent.announce import Announcer
+from services.consent.config import ConsentSettings, ConsentTopics
+from services.consent.domain import Change
 from services.runtime import directory
+from services.runtime.inbox import Inbox
+from services.runtime.rejections import Rejected, reject
 from services.runtime.service import ServiceRouter
+from services.runtime.unit_of_work import UnitOfWork
 
-router = ServiceRouter("consent")
-directory.follow(router)
+Clock = Callable[[], datetime]
+
+
+class ConsentHandlers:
+    def __init__(self, settings: ConsentSettings, topics: ConsentTopics, clock: Clock) -> None:
+        self.settings = settings
+        self.topics = topics
+        self.clock = clock
+        self.announcer = Announcer(topics, settings.consent_pseudonym_key.get_secret_value().encode())
+
+    async def execute(self, uow: UnitOfWork, command: Any) -> None:
+        """The inbox effect for every command; a refused one is answered by a rejection event."""
+        handler = {
+            c.GiveConsent: self.give, c.RefuseConsent: self.refuse, c.WithdrawConsent: self.withdraw,
+            c.PublishPolicy: self.publish_policy, c.EraseAdvocate: self.erase, c.VerifyLedger: self.verify,
+        }[type(command)]
+        try:
+            async with uow.conn.transaction():  # a savepoint: a rejection leaves no partial change
+                await handler(uow, command)
+        except Rejected as rejection:
+            await reject(uow, self.topics.events, c.ConsentCommandRejected, command, rejection, self.settings.service)
+
+    async def give(self, uow: UnitOfWork, command: c.GiveConsent) -> None:
+        await self._choose(uow, command.data, c.ConsentGiven)
+
+    async def refuse(self, uow: UnitOfWork, command: c.RefuseConsent) -> None:
+        await self._choose(uow, command.data, c.ConsentRefused)
+
+    async def _choose(self, uow: UnitOfWork, choice: c.Choice, event_type: type[c.CloudEvent[Any]]) -> None:
+        domain.require_actor_is_subject(choice.actor, choice.advocate_id)
+        if not await store.in_directory(uow.conn, choice.advocate_id):
+            raise Rejected("not_in_directory", "consent is recorded only for people in the directory")
+        current = await store.current_policy(uow.conn, choice.purpose)
+        policy = domain.require_current_policy(choice.policy_version, current, choice.purpose)
+        before = await store.status_of(uow.conn, choice.advocate_id, choice.purpose)
+        now, giving = self.clock(), event_type is c.ConsentGiven
+        change = Change(
+            choice.advocate_id, choice.purpose,
+            domain.status_after_giving(before) if giving else c.Status.REFUSED,
+            c.ChangedBy.SUBJECT, now, policy.version, policy.content_hash, choice.collection_method,
+            domain.expiry(now, self.settings.consent_expiry_days) if giving else None,
+        )
+        await store.save(uow.conn, change)
+        await self.announcer.announce(uow, event_type, [change])
+
+    async def withdraw(self, uow: UnitOfWork, command: c.WithdrawConsent) -> None:
+        """Always accepted from the person; what was never given is left as it is (no event)."""
+        w = command.data
+        domain.require_actor_is_subject(w.actor, w.advocate_id)
+        purposes = [w.purpose] if w.purpose else list(c.Purpose)
+        withdrawn = await store.withdraw(uow.conn, w.advocate_id, purposes, self.clock())
+        await self.announcer.announce(uow, c.ConsentWithdrawn, withdrawn)
+
+    async def publish_policy(self, uow: UnitOfWork, command: c.PublishPolicy) -> None:
+        p, now = command.data, self.clock()
+        domain.require_newer_policy(p.version, await store.current_policy(uow.conn, p.purpose, for_update=True))
+        content_hash = domain.content_hash(p.text)
+        await store.add_policy(uow.conn, p.purpose, p.version, p.text, content_hash, p.requires_renewal, now)
+        renewals = await store.request_renewal(uow.conn, p.purpose, now) if p.requires_renewal else []
+        await ledger.append(uow.conn, [ledger.Entry(None, p.purpose.value, "policy_published", p.version,
+                                                    content_hash, None, c.ChangedBy.CONTROLLER.value, now)])
+        await uow.emit(self.topics.events, c.PolicyPublished, p.purpose.value, c.PolicyVersion(
+            purpose=p.purpose, version=p.version, text=p.text, content_hash=content_hash,
+            requires_renewal=p.requires_renewal, published_at=now))
+        await self.announcer.announce(uow, c.ConsentRenewalRequested, renewals)
+
+    async def erase(self, uow: UnitOfWork, command: c.EraseAdvocate) -> None:
+        """Data goes; the ledger keeps its pseudonymous proof and records the erasure itself."""
+        advocate_id, now = command.data.advocate_id, self.clock()
+        await store.erase(uow.conn, advocate_id)
+        by = c.ChangedBy.SUBJECT if command.data.actor == advocate_id else c.ChangedBy.CONTROLLER
+        await ledger.append(uow.conn, [ledger.Entry(
+            self.announcer.pseudonym(advocate_id), None, "erased", None, None, None, by.value, now)])
+        await uow.emit(self.topics.events, c.AdvocateErased, advocate_id,
+                       c.AdvocateErasure(advocate_id=advocate_id, erased_at=now))
+        await uow.emit_tombstones(self.topics.state, [f"{advocate_id}:{p.value}" for p in c.Purpose])
+
+    async def verify(self, uow: UnitOfWork, command: c.VerifyLedger) -> None:
+        result = await ledger.verify(uow.conn)
+        await uow.emit(self.topics.events, c.LedgerVerified, command.subject, c.LedgerVerification(
+            entries=result.entries, intact=result.intact, first_broken_seq=result.first_broken_seq,
+            head_hash=result.head_hash, verified_at=self.clock()))
+
+    async def follow_directory(self, uow: UnitOfWork, event: Any) -> None:
+        """The projection, and on leaving: the controller revokes every standing consent."""
+        await directory.apply(uow, event)
+        if isinstance(event, d.PersonLeft):
+            revoked = await store.revoke_all(uow.conn, event.data.advocate_id, self.clock())
+            await self.announcer.announce(uow, c.ConsentRevoked, revoked)
+
+    async def expire(self, uow: UnitOfWork, now: datetime) -> int:
+        """The expiry schedule's job: due consents, each once (SKIP LOCKED, one transaction)."""
+        expired = await store.expire_due(uow.conn, now, self.settings.consent_expiry_batch_size)
+        await self.announcer.announce(uow, c.ConsentExpired, expired)
+        return len(expired)
+
+
+def build_router(handlers: ConsentHandlers) -> ServiceRouter:
+    router, topics = ServiceRouter(handlers.settings.service), handlers.topics
+
+    @router.subscriber(topics.commands, title="consent:commands")
+    async def on_command(command: c.ConsentCommand, inbox: Inbox = Context()) -> None:
+        await inbox.handle_once(command, handlers.execute)
+
+    @router.subscriber(topics.directory, title="consent:directory")
+    async def on_directory_event(event: d.DirectoryEvent, inbox: Inbox = Context()) -> None:
+        await inbox.handle_once(event, handlers.follow_directory)
+
+    # Published through the outbox relay; declared here so the AsyncAPI document shows them.
+    router.publisher(topics.events, title="consent:events", schema=c.ConsentEvent)
+    router.publisher(topics.state, title="consent:state", schema=c.ConsentState,
+                     description="Compacted, key `advocate_id:purpose`; a null value (tombstone) on erasure")
+    return router

@@ -1,0 +1,243 @@
+"""Consent contracts: commands to the consent service and the events it publishes.
+
+Statuses follow the W3C Data Privacy Vocabulary (dpv:ConsentStatus): `given` and
+`renewed_given` are valid for processing; `refused`, `withdrawn` (by the person),
+`revoked` (by the controller), `expired` and `renewal_requested` are not.
+Consent is given, refused and withdrawn only by the advocate themself: the service
+rejects such a command whose `actor` is not its `advocate_id` (`actor_not_subject`).
+"""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
+
+from schemas.commands import Command, Rejection
+from schemas.directory import AdvocateId
+from schemas.envelope import CloudEvent
+
+COMMANDS_TOPIC = "advocacy.consent.commands.v1"
+EVENTS_TOPIC = "advocacy.consent.events.v1"
+STATE_TOPIC = "advocacy.consent.state.v1"  # compacted; key `advocate_id:purpose`; null value on erasure
+
+Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256, hex")]
+
+
+class Purpose(StrEnum):
+    """Each purpose is consented to on its own: no bundling."""
+
+    RECEIVE_CONTENT = "receive_content"  # be in audiences, feed and notifications
+    SHARE_ATTRIBUTION = "share_attribution"  # my shares and clicks are counted as mine
+    NETWORK_REACH = "network_reach"  # my follower count may be used for reach
+    LEADERBOARD = "leaderboard"  # appear in rankings
+    SCHEDULED_SHARING = "scheduled_sharing"  # a connector may post for me at a set time
+
+
+class Status(StrEnum):
+    GIVEN = "given"
+    RENEWED_GIVEN = "renewed_given"
+    REFUSED = "refused"
+    WITHDRAWN = "withdrawn"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+    RENEWAL_REQUESTED = "renewal_requested"
+
+
+class CollectionMethod(StrEnum):
+    """How the choice was collected (Kantara: collection method)."""
+
+    WEB_FORM = "web_form"
+    MOBILE_APP = "mobile_app"
+    EMAIL_LINK = "email_link"
+    API = "api"
+
+
+class ChangedBy(StrEnum):
+    SUBJECT = "subject"  # the advocate themself
+    CONTROLLER = "controller"  # the company: revocation on leaving, expiry, renewal request
+
+
+def _keyed_by_advocate(event: CloudEvent) -> CloudEvent:
+    """The Kafka key is the subject; it must be the person the command or event is about."""
+    if event.subject != event.data.advocate_id:
+        raise ValueError("subject must equal data.advocate_id")
+    return event
+
+
+# Commands ---------------------------------------------------------------------------
+
+class Choice(Command):
+    """A person's yes or no to one purpose, naming the policy version they were shown."""
+
+    advocate_id: AdvocateId
+    purpose: Purpose
+    policy_version: PositiveInt
+    collection_method: CollectionMethod
+
+
+class Withdrawal(Command):
+    advocate_id: AdvocateId
+    purpose: Purpose | None = Field(default=None, description="Omitted: every purpose")
+
+
+class PolicyText(Command):
+    purpose: Purpose
+    version: PositiveInt = Field(description="Must be newer than the current version")
+    text: str = Field(min_length=1, max_length=20000)
+    requires_renewal: bool = Field(description="Existing consents move to renewal_requested")
+
+
+class Erasure(Command):
+    advocate_id: AdvocateId
+
+
+class LedgerCheck(Command):
+    """Recompute the proof ledger's hash chain."""
+
+
+class GiveConsent(CloudEvent[Choice]):
+    type: Literal["advocacy.consent.give.v1"] = "advocacy.consent.give.v1"
+    _keyed = model_validator(mode="after")(_keyed_by_advocate)
+
+
+class RefuseConsent(CloudEvent[Choice]):
+    type: Literal["advocacy.consent.refuse.v1"] = "advocacy.consent.refuse.v1"
+    _keyed = model_validator(mode="after")(_keyed_by_advocate)
+
+
+class WithdrawConsent(CloudEvent[Withdrawal]):
+    type: Literal["advocacy.consent.withdraw.v1"] = "advocacy.consent.withdraw.v1"
+    _keyed = model_validator(mode="after")(_keyed_by_advocate)
+
+
+class PublishPolicy(CloudEvent[PolicyText]):
+    """Subject: the purpose."""
+
+    type: Literal["advocacy.consent.policy.publish.v1"] = "advocacy.consent.policy.publish.v1"
+
+    @model_validator(mode="after")
+    def _keyed_by_purpose(self) -> "PublishPolicy":
+        if self.subject != self.data.purpose:
+            raise ValueError("subject must equal data.purpose")
+        return self
+
+
+class EraseAdvocate(CloudEvent[Erasure]):
+    type: Literal["advocacy.consent.advocate.erase.v1"] = "advocacy.consent.advocate.erase.v1"
+    _keyed = model_validator(mode="after")(_keyed_by_advocate)
+
+
+class VerifyLedger(CloudEvent[LedgerCheck]):
+    type: Literal["advocacy.consent.ledger.verify.v1"] = "advocacy.consent.ledger.verify.v1"
+
+
+ConsentCommand = Annotated[
+    GiveConsent | RefuseConsent | WithdrawConsent | PublishPolicy | EraseAdvocate | VerifyLedger,
+    Field(discriminator="type"),
+]
+
+
+# Events -----------------------------------------------------------------------------
+
+class Published(BaseModel):
+    """Base of what the service publishes: strict, so a typo is caught in our own tests."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ConsentRecord(Published):
+    """One advocate's consent to one purpose, as it is after the change."""
+
+    advocate_id: AdvocateId
+    purpose: Purpose
+    status: Status
+    valid: bool = Field(description="True only for given and renewed_given")
+    policy_version: PositiveInt | None = None
+    policy_hash: Sha256 | None = None
+    collection_method: CollectionMethod | None = None
+    changed_by: ChangedBy
+    changed_at: datetime
+    expires_at: datetime | None = None
+    ledger_hash: Sha256 = Field(description="Hash of the proof ledger entry recording this change")
+
+
+class PolicyVersion(Published):
+    purpose: Purpose
+    version: PositiveInt
+    text: str
+    content_hash: Sha256 = Field(description="SHA-256 of the UTF-8 text")
+    requires_renewal: bool
+    published_at: datetime
+
+
+class AdvocateErasure(Published):
+    advocate_id: AdvocateId
+    erased_at: datetime
+
+
+class LedgerVerification(Published):
+    entries: int
+    intact: bool
+    first_broken_seq: int | None = Field(default=None, description="The first entry that does not verify")
+    head_hash: Sha256 | None = None
+    verified_at: datetime
+
+
+class ConsentGiven(CloudEvent[ConsentRecord]):
+    """Status given, or renewed_given when it renews an earlier consent."""
+
+    type: Literal["advocacy.consent.given.v1"] = "advocacy.consent.given.v1"
+
+
+class ConsentRefused(CloudEvent[ConsentRecord]):
+    type: Literal["advocacy.consent.refused.v1"] = "advocacy.consent.refused.v1"
+
+
+class ConsentWithdrawn(CloudEvent[ConsentRecord]):
+    type: Literal["advocacy.consent.withdrawn.v1"] = "advocacy.consent.withdrawn.v1"
+
+
+class ConsentRevoked(CloudEvent[ConsentRecord]):
+    type: Literal["advocacy.consent.revoked.v1"] = "advocacy.consent.revoked.v1"
+
+
+class ConsentExpired(CloudEvent[ConsentRecord]):
+    type: Literal["advocacy.consent.expired.v1"] = "advocacy.consent.expired.v1"
+
+
+class ConsentRenewalRequested(CloudEvent[ConsentRecord]):
+    type: Literal["advocacy.consent.renewal.requested.v1"] = "advocacy.consent.renewal.requested.v1"
+
+
+class PolicyPublished(CloudEvent[PolicyVersion]):
+    """Subject: the purpose."""
+
+    type: Literal["advocacy.consent.policy.published.v1"] = "advocacy.consent.policy.published.v1"
+
+
+class AdvocateErased(CloudEvent[AdvocateErasure]):
+    """Every service deletes what it holds about this advocate."""
+
+    type: Literal["advocacy.consent.advocate.erased.v1"] = "advocacy.consent.advocate.erased.v1"
+
+
+class LedgerVerified(CloudEvent[LedgerVerification]):
+    type: Literal["advocacy.consent.ledger.verified.v1"] = "advocacy.consent.ledger.verified.v1"
+
+
+class ConsentCommandRejected(CloudEvent[Rejection]):
+    type: Literal["advocacy.consent.command.rejected.v1"] = "advocacy.consent.command.rejected.v1"
+
+
+ConsentEvent = Annotated[
+    ConsentGiven | ConsentRefused | ConsentWithdrawn | ConsentRevoked | ConsentExpired | ConsentRenewalRequested
+    | PolicyPublished | AdvocateErased | LedgerVerified | ConsentCommandRejected,
+    Field(discriminator="type"),
+]
+
+
+class ConsentState(CloudEvent[ConsentRecord]):
+    """On the compacted state topic, keyed `advocate_id:purpose`: the latest record wins."""
+
+    type: Literal["advocacy.consent.state.v1"] = "advocacy.consent.state.v1"

@@ -1,0 +1,28 @@
+"""The consent service's settings (environment variables) and the topics it uses."""
+
+from dataclasses import dataclass
+
+from pydantic import SecretStr
+
+from schemas import consent, directory
+from services.runtime.settings import ServiceSettings
+
+
+class ConsentSettings(ServiceSettings):
+    service: str = "consent"
+    consent_expiry_days: int = 730  # 24 months
+    consent_expiry_interval_seconds: float = 60.0
+    consent_expiry_batch_size: int = 500
+    # Key of the ledger's one-way pseudonym (HMAC-SHA-256 of the advocate id). Without
+    # it nobody can link ledger entries to an id, not even by guessing ids.
+    consent_pseudonym_key: SecretStr = SecretStr("local-development-only")
+    consent_controller: str = "The company running the platform"
+    consent_controller_contact: str = "privacy@example.com"
+
+
+@dataclass(frozen=True)
+class ConsentTopics:
+    commands: str = consent.COMMANDS_TOPIC
+    events: str = consent.EVENTS_TOPIC
+    state: str = consent.STATE_TOPIC
+    directory: str = directory.TOPIC

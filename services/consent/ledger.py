@@ -1,0 +1,103 @@
+"""The proof ledger: an append-only hash chain of every consent change.
+
+Each entry's hash covers its content and the previous entry's hash, so changing,
+removing or reordering an entry breaks the chain from there on. Entries name a person
+only by a keyed pseudonym, never by id (ADR 0005).
+"""
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+
+GENESIS = "0" * 64
+_COLUMNS = ["subject_ref", "purpose", "change", "policy_version", "policy_hash", "method", "changed_by",
+            "occurred_at", "prev_hash", "entry_hash"]
+# One chain: appends are serialised per schema; taken last in a transaction (after row locks).
+_LOCK = "SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':ledger'))"
+_HEAD = "SELECT entry_hash FROM ledger ORDER BY seq DESC LIMIT 1"
+
+
+@dataclass(frozen=True)
+class Entry:
+    subject_ref: str | None
+    purpose: str | None
+    change: str
+    policy_version: int | None
+    policy_hash: str | None
+    method: str | None
+    changed_by: str
+    occurred_at: datetime
+
+    def canonical(self) -> bytes:
+        content: dict[str, Any] = asdict(self)
+        content["occurred_at"] = self.occurred_at.astimezone(UTC).isoformat()
+        return json.dumps(content, sort_keys=True, separators=(",", ":")).encode()
+
+
+def chain_hash(prev_hash: str, entry: Entry) -> str:
+    return hashlib.sha256(prev_hash.encode() + b"\n" + entry.canonical()).hexdigest()
+
+
+async def append(conn: asyncpg.Connection, entries: Sequence[Entry]) -> list[str]:
+    """Append `entries` in order, returning their hashes. Call inside the transaction."""
+    if not entries:
+        return []
+    await conn.execute(_LOCK)
+    prev = await conn.fetchval(_HEAD) or GENESIS
+    rows = []
+    for entry in entries:
+        entry_hash = chain_hash(prev, entry)
+        rows.append((*asdict(entry).values(), prev, entry_hash))
+        prev = entry_hash
+    await conn.copy_records_to_table("ledger", columns=_COLUMNS, records=rows)
+    return [row[-1] for row in rows]
+
+
+@dataclass(frozen=True)
+class Verification:
+    entries: int
+    first_broken_seq: int | None
+    head_hash: str | None
+
+    @property
+    def intact(self) -> bool:
+        return self.first_broken_seq is None
+
+
+def entry_of(row: Mapping[str, Any]) -> Entry:
+    return Entry(**{name: row[name] for name in Entry.__dataclass_fields__})
+
+
+class ChainCheck:
+    """Fed rows in seq order; remembers the first that does not verify."""
+
+    def __init__(self) -> None:
+        self.entries = 0
+        self.first_broken_seq: int | None = None
+        self.head = GENESIS
+
+    def feed(self, row: Mapping[str, Any]) -> None:
+        self.entries += 1
+        if self.first_broken_seq is not None:
+            return
+        if row["prev_hash"] != self.head or row["entry_hash"] != chain_hash(self.head, entry_of(row)):
+            self.first_broken_seq = row["seq"]
+        else:
+            self.head = row["entry_hash"]
+
+    def result(self) -> Verification:
+        intact_head = self.head if self.entries and self.first_broken_seq is None else None
+        return Verification(self.entries, self.first_broken_seq, intact_head)
+
+
+async def verify(conn: asyncpg.Connection) -> Verification:
+    """Recompute the whole chain from the first entry, streaming it. Call inside a transaction."""
+    check = ChainCheck()
+    async for row in conn.cursor("SELECT * FROM ledger ORDER BY seq", prefetch=1000):
+        check.feed(row)
+    return check.result()

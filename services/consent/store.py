@@ -1,0 +1,122 @@
+"""The consent service's SQL. Transitions are set-based: one statement per change of many."""
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import asyncpg
+
+from schemas.consent import ChangedBy, CollectionMethod, Purpose, Status
+from services.consent.domain import STANDING, VALID, Change, Policy
+
+_RECORD = ("advocate_id, purpose, status, policy_version, policy_hash, collection_method, "
+           "changed_by, changed_at, expires_at")
+
+_SAVE = f"""INSERT INTO consents ({_RECORD}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+ON CONFLICT (advocate_id, purpose) DO UPDATE SET
+    status = EXCLUDED.status, policy_version = EXCLUDED.policy_version, policy_hash = EXCLUDED.policy_hash,
+    collection_method = EXCLUDED.collection_method, changed_by = EXCLUDED.changed_by,
+    changed_at = EXCLUDED.changed_at, expires_at = EXCLUDED.expires_at"""
+
+# Moves the consents `where` selects, if in one of the statuses $4, to status $1; the method
+# of collection belonged to the earlier choice (the ledger keeps it with that entry).
+_TRANSITION = """UPDATE consents SET status = $1, changed_by = $2, changed_at = $3, expires_at = NULL,
+    collection_method = NULL
+WHERE {where} AND status = ANY($4::text[]) RETURNING """ + _RECORD
+
+_EXPIRE = """UPDATE consents c SET status = 'expired', changed_by = 'controller',
+    changed_at = due.expires_at, expires_at = NULL, collection_method = NULL
+FROM (SELECT advocate_id, purpose, expires_at FROM consents
+      WHERE status = ANY($3::text[]) AND expires_at <= $1
+      ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED) due
+WHERE c.advocate_id = due.advocate_id AND c.purpose = due.purpose
+RETURNING """ + ", ".join(f"c.{column}" for column in _RECORD.split(", "))
+
+
+def _values(statuses: frozenset[Status]) -> list[str]:
+    return sorted(s.value for s in statuses)
+
+
+def change_of(row: asyncpg.Record) -> Change:
+    method = row["collection_method"]
+    return Change(
+        advocate_id=row["advocate_id"], purpose=Purpose(row["purpose"]), status=Status(row["status"]),
+        changed_by=ChangedBy(row["changed_by"]), changed_at=row["changed_at"],
+        policy_version=row["policy_version"], policy_hash=row["policy_hash"],
+        collection_method=CollectionMethod(method) if method else None, expires_at=row["expires_at"],
+    )
+
+
+def _changes(rows: Sequence[asyncpg.Record]) -> list[Change]:
+    """In a stable order, so the ledger's order does not depend on the planner."""
+    return sorted(map(change_of, rows), key=lambda c: (c.advocate_id, c.purpose))
+
+
+async def in_directory(conn: asyncpg.Connection, advocate_id: str) -> bool:
+    return await conn.fetchval("SELECT EXISTS (SELECT 1 FROM people WHERE advocate_id = $1)", advocate_id)
+
+
+async def current_policy(conn: asyncpg.Connection, purpose: Purpose, *, for_update: bool = False) -> Policy | None:
+    """Locks the purpose: shared to give consent, exclusive to publish a version."""
+    lock = "UPDATE" if for_update else "SHARE"
+    row = await conn.fetchrow(
+        f"SELECT current_version, current_hash FROM purposes WHERE purpose = $1 FOR {lock}", purpose.value)
+    return Policy(row["current_version"], row["current_hash"]) if row["current_version"] else None
+
+
+async def add_policy(conn: asyncpg.Connection, purpose: Purpose, version: int, text: str, content_hash: str,
+                     requires_renewal: bool, at: datetime) -> None:
+    await conn.execute(
+        "INSERT INTO policies (purpose, version, text, content_hash, requires_renewal, published_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6)", purpose.value, version, text, content_hash, requires_renewal, at)
+    await conn.execute("UPDATE purposes SET current_version = $2, current_hash = $3 WHERE purpose = $1",
+                       purpose.value, version, content_hash)
+
+
+async def status_of(conn: asyncpg.Connection, advocate_id: str, purpose: Purpose) -> Status | None:
+    status = await conn.fetchval("SELECT status FROM consents WHERE advocate_id = $1 AND purpose = $2 FOR UPDATE",
+                                 advocate_id, purpose.value)
+    return Status(status) if status else None
+
+
+async def save(conn: asyncpg.Connection, c: Change) -> None:
+    await conn.execute(_SAVE, c.advocate_id, c.purpose.value, c.status.value, c.policy_version, c.policy_hash,
+                       c.collection_method.value if c.collection_method else None, c.changed_by.value,
+                       c.changed_at, c.expires_at)
+
+
+async def withdraw(conn: asyncpg.Connection, advocate_id: str, purposes: Sequence[Purpose],
+                   at: datetime) -> list[Change]:
+    rows = await conn.fetch(_TRANSITION.format(where="advocate_id = $5 AND purpose = ANY($6::text[])"),
+                            Status.WITHDRAWN.value, ChangedBy.SUBJECT.value, at, _values(STANDING),
+                            advocate_id, [p.value for p in purposes])
+    return _changes(rows)
+
+
+async def revoke_all(conn: asyncpg.Connection, advocate_id: str, at: datetime) -> list[Change]:
+    rows = await conn.fetch(_TRANSITION.format(where="advocate_id = $5"), Status.REVOKED.value,
+                            ChangedBy.CONTROLLER.value, at, _values(STANDING), advocate_id)
+    return _changes(rows)
+
+
+async def request_renewal(conn: asyncpg.Connection, purpose: Purpose, at: datetime) -> list[Change]:
+    rows = await conn.fetch(_TRANSITION.format(where="purpose = $5"), Status.RENEWAL_REQUESTED.value,
+                            ChangedBy.CONTROLLER.value, at, _values(VALID), purpose.value)
+    return _changes(rows)
+
+
+async def expire_due(conn: asyncpg.Connection, now: datetime, limit: int) -> list[Change]:
+    return _changes(await conn.fetch(_EXPIRE, now, limit, _values(VALID)))
+
+
+async def erase(conn: asyncpg.Connection, advocate_id: str) -> None:
+    """Everything about the advocate outside the pseudonymous ledger."""
+    await conn.execute("DELETE FROM consents WHERE advocate_id = $1", advocate_id)
+    await conn.execute("DELETE FROM people WHERE advocate_id = $1", advocate_id)
+
+
+async def consents_of(conn: asyncpg.Connection, advocate_id: str) -> list[Change]:
+    return _changes(await conn.fetch(f"SELECT {_RECORD} FROM consents WHERE advocate_id = $1", advocate_id))
+
+
+async def ledger_of(conn: asyncpg.Connection, subject_ref: str) -> list[asyncpg.Record]:
+    return await conn.fetch("SELECT * FROM ledger WHERE subject_ref = $1 ORDER BY seq", subject_ref)

@@ -1,0 +1,154 @@
+"""A consent service on a scratch schema and fresh topics, with a reader of what it publishes."""
+
+import json
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncio
+import asyncpg
+from aiokafka import AIOKafkaConsumer
+
+from schemas import consent as c
+from schemas import directory as d
+from schemas.envelope import CloudEvent
+from services.consent.app import build_service
+from services.consent.config import ConsentSettings, ConsentTopics
+from services.runtime.service import Service
+from tests.integration.kafka_tools import produce
+
+ADMIN = "admin-00000001"  # somebody who is not the advocate: a manager, an administrator
+
+
+def new_advocate() -> str:
+    return f"adv-{uuid.uuid4().hex[:12]}"
+
+
+def give(advocate: str, purpose: c.Purpose = c.Purpose.RECEIVE_CONTENT, version: int = 1,
+         actor: str | None = None) -> c.GiveConsent:
+    return c.GiveConsent(source="/test/app", subject=advocate, data=c.Choice(
+        actor=actor or advocate, advocate_id=advocate, purpose=purpose, policy_version=version,
+        collection_method=c.CollectionMethod.WEB_FORM))
+
+
+def refuse(advocate: str, purpose: c.Purpose = c.Purpose.RECEIVE_CONTENT, version: int = 1) -> c.RefuseConsent:
+    return c.RefuseConsent(source="/test/app", subject=advocate, data=c.Choice(
+        actor=advocate, advocate_id=advocate, purpose=purpose, policy_version=version,
+        collection_method=c.CollectionMethod.MOBILE_APP))
+
+
+def withdraw(advocate: str, purpose: c.Purpose | None = None, actor: str | None = None) -> c.WithdrawConsent:
+    return c.WithdrawConsent(source="/test/app", subject=advocate,
+                             data=c.Withdrawal(actor=actor or advocate, advocate_id=advocate, purpose=purpose))
+
+
+def publish(purpose: c.Purpose, version: int, requires_renewal: bool = False) -> c.PublishPolicy:
+    return c.PublishPolicy(source="/test/admin", subject=purpose.value, data=c.PolicyText(
+        actor=ADMIN, purpose=purpose, version=version, text=f"{purpose.value} policy, version {version}",
+        requires_renewal=requires_renewal))
+
+
+def erase(advocate: str, actor: str | None = None) -> c.EraseAdvocate:
+    return c.EraseAdvocate(source="/test/admin", subject=advocate,
+                           data=c.Erasure(actor=actor or advocate, advocate_id=advocate))
+
+
+def verify_ledger() -> c.VerifyLedger:
+    return c.VerifyLedger(source="/test/operator", subject="ledger", data=c.LedgerCheck(actor="operator-1"))
+
+
+class TopicLog:
+    """Everything published on a topic since it was made: [(key, value or None for a tombstone)]."""
+
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        self.consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+                                         enable_auto_commit=False, group_id=None)
+        self.records: list[tuple[str, dict[str, Any] | None]] = []
+
+    async def until(self, done: Callable[[list[tuple[str, Any]]], bool], what: str, timeout: float = 30.0,
+                    settle: float = 0.0) -> list[tuple[str, Any]]:
+        deadline = time.monotonic() + timeout
+        while not done(self.records):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what}; saw {[v and v['type'] for _, v in self.records]}")
+            await self._poll()
+        settle_until = time.monotonic() + settle
+        while time.monotonic() < settle_until:
+            await self._poll()
+        return self.records
+
+    async def _poll(self) -> None:
+        batches = await self.consumer.getmany(timeout_ms=100)
+        for record in (r for batch in batches.values() for r in batch):
+            self.records.append((record.key.decode(), json.loads(record.value) if record.value is not None else None))
+
+
+@dataclass
+class ConsentRig:
+    settings: ConsentSettings
+    topics: ConsentTopics
+    bootstrap: str
+    admin_dsn: str
+    events: TopicLog
+    state: TopicLog
+
+    def build(self, clock: Callable[[], datetime] | None = None, **settings: Any) -> Service:
+        options = {"clock": clock} if clock else {}
+        return build_service(self.settings.model_copy(update=settings), self.topics, **options)
+
+    @property
+    def schema(self) -> str:
+        return self.settings.service
+
+    async def send(self, *commands: CloudEvent[Any]) -> None:
+        await produce(self.bootstrap, self.topics.commands, [(m.subject.encode(), m.to_bytes()) for m in commands])
+
+    async def send_directory(self, *events: CloudEvent[Any]) -> None:
+        await produce(self.bootstrap, self.topics.directory, [(e.subject.encode(), e.to_bytes()) for e in events])
+
+    async def join(self, *advocates: str) -> None:
+        """People join the directory; returns once the service knows them."""
+        await self.send_directory(*[d.PersonJoined(source="/test/hr", subject=a, data=d.Profile(
+            advocate_id=a, role=d.Role.EMPLOYEE)) for a in advocates])
+        await self.until_db(lambda: self.fetchval("SELECT count(*) FROM people WHERE advocate_id = ANY($1)",
+                                                  list(advocates)), len(advocates), "people to join")
+
+    async def publish_policies(self, version: int = 1) -> None:
+        await self.send(*[publish(p, version) for p in c.Purpose])
+        await self.events.until(lambda rs: len(of_type(rs, c.PolicyPublished)) >= len(c.Purpose), "policies")
+
+    async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+        conn = await asyncpg.connect(self.settings.database_url)
+        try:
+            return await conn.fetch(sql, *args)
+        finally:
+            await conn.close()
+
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        return (await self.fetch(sql, *args))[0][0]
+
+    async def status(self, advocate: str, purpose: c.Purpose = c.Purpose.RECEIVE_CONTENT) -> str | None:
+        rows = await self.fetch("SELECT status FROM consents WHERE advocate_id = $1 AND purpose = $2",
+                                advocate, purpose.value)
+        return rows[0]["status"] if rows else None
+
+    async def until_db(self, query: Callable[[], Any], expected: Any, what: str, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while (value := await query()) != expected:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what}: {value!r} != {expected!r}")
+            await asyncio.sleep(0.05)
+
+
+def of_type(records: list[tuple[str, Any]], event_type: type[CloudEvent[Any]], **data: Any) -> list[dict[str, Any]]:
+    """The events of `event_type` whose data has the given values."""
+    wanted = event_type.model_fields["type"].default
+    return [v for _, v in records if v and v["type"] == wanted
+            and all(v["data"].get(k) == (x.value if hasattr(x, "value") else x) for k, x in data.items())]
+
+
+def rejections_of(records: list[tuple[str, Any]], command: CloudEvent[Any]) -> list[str]:
+    return [e["data"]["reason"] for e in of_type(records, c.ConsentCommandRejected, command_id=command.id)]

@@ -1,0 +1,28 @@
+"""Malformed commands are dead-lettered; the consumer carries on; nothing is dropped silently."""
+
+import json
+
+from schemas.consent import ConsentGiven
+from tests.integration.consent.rig import give, new_advocate, of_type
+from tests.integration.kafka_tools import produce, read_topic
+
+
+async def test_malformed_commands_go_to_the_dead_letter_topic_and_the_next_is_handled(consent):
+    advocate = new_advocate()
+    await consent.join(advocate)
+    valid = give(advocate)
+    with_email = json.loads(valid.to_bytes())
+    with_email["id"], with_email["data"]["email"] = "bad-1", "someone@example.com"
+    wrong_subject = json.loads(valid.to_bytes())
+    wrong_subject["id"], wrong_subject["subject"] = "bad-2", new_advocate()
+    unknown_type = {**json.loads(valid.to_bytes()), "id": "bad-3", "type": "advocacy.consent.opt-in-everyone.v1"}
+    poison = [b"{not json", *(json.dumps(m).encode() for m in (with_email, wrong_subject, unknown_type))]
+    await produce(consent.bootstrap, consent.topics.commands,
+                  [(advocate.encode(), p) for p in poison] + [(advocate.encode(), valid.to_bytes())])
+
+    await consent.events.until(lambda rs: of_type(rs, ConsentGiven, advocate_id=advocate), "the valid command")
+    dead = await read_topic(consent.bootstrap, consent.settings.dead_letter_topic, at_least=len(poison), settle=0.5)
+    assert [d.value for d in dead] == poison
+    reasons = [dict(d.headers)["dlq-error-message"].decode() for d in dead]
+    assert "data.email" in reasons[1] and "example.com" not in reasons[1]
+    assert "subject must equal data.advocate_id" in reasons[2]
