@@ -1,0 +1,281 @@
+"""Curation contracts: commands that curate items, campaigns and feed sources, and the
+events that announce each step of an item's life, from draft to retraction.
+
+Commands go to `advocacy.curation.commands.v1` with the item, campaign or source id as
+`subject` (the Kafka key); events come out on `advocacy.curation.events.v1`, keyed alike.
+Editors appear only by a pseudonymous `actor` id. These models check the shape of a
+message (a malformed one is dead-lettered); the service checks policy — URL schemes,
+text lengths, share-text limits, the workflow, four eyes — and answers a breach with
+`advocacy.curation.command.rejected.v1` carrying a reason code.
+"""
+
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Generic, Literal, TypeVar
+
+from pydantic import AwareDatetime, Field
+
+from schemas.commands import ActorId, Command, Rejection
+from schemas.directory import Label, Network, Role
+from schemas.envelope import CloudEvent, Contract
+
+COMMANDS_TOPIC = "advocacy.curation.commands.v1"
+EVENTS_TOPIC = "advocacy.curation.events.v1"
+
+Id = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{8,64}$", description="Item, campaign or source id")]
+Language = Annotated[str, Field(pattern=r"^[a-z]{2}$", description="ISO 639-1")]
+Hashtag = Annotated[str, Field(pattern=r"^\w{1,100}$", description="Without the leading #")]
+Labels = Annotated[list[Label], Field(default_factory=list, max_length=50)]
+D = TypeVar("D")
+
+
+class ContentType(StrEnum):
+    ARTICLE = "article"
+    JOB = "job"
+    EVENT = "event"
+    PRODUCT = "product"
+    INTERNAL_NEWS = "internal_news"
+
+
+class ItemStatus(StrEnum):
+    DRAFT = "draft"
+    IN_REVIEW = "in_review"
+    APPROVED = "approved"
+    SCHEDULED = "scheduled"
+    PUBLISHED = "published"
+    EXPIRED = "expired"
+    RETRACTED = "retracted"
+
+
+class Audience(Contract):
+    """Who may receive the item: all lists must match; an empty list does not restrict."""
+
+    roles: list[Role] = Field(default_factory=list)
+    org_units: Labels
+    locations: Labels
+    languages: list[Language] = Field(default_factory=list, max_length=20)
+    topics: Labels
+
+
+class ItemContent(Contract):
+    source_url: str = Field(description="http(s) only; lengths are checked by the service")
+    title: str
+    summary: str = ""
+    image_url: str | None = None
+    language: Language
+    topics: Labels
+    content_type: ContentType = ContentType.ARTICLE
+    hashtags: list[Hashtag] = Field(default_factory=list, max_length=30)
+    disclosure: str | None = Field(
+        default=None,
+        description="Line every share must carry (e.g. '#employee'); mandatory where the company requires one")
+    share_texts: dict[Network, str] = Field(
+        default_factory=dict, description="Suggested text per network. A post is the text, the disclosure line "
+        "and the link, one per line; the network's limit applies to the whole (X counts a link as 23)")
+    audience: Audience = Field(default_factory=Audience)
+    campaign_id: Id | None = None
+    publish_at: AwareDatetime | None = Field(default=None, description="Empty: publish on release")
+    expire_at: AwareDatetime | None = None
+    editable: bool = Field(default=True, description="Whether advocates may edit the suggested text")
+
+
+# --- commands' data ---------------------------------------------------------------
+
+class WriteItem(Command):
+    content: ItemContent
+
+
+class ItemAction(Command):
+    """Submit, approve or publish: the actor is all there is to say."""
+
+
+class Retraction(Command):
+    reason: str = Field(description="Why; shown to editors, checked for length")
+
+
+class CampaignDetails(Command):
+    name: str
+    goal: str = ""
+    starts_on: date
+    ends_on: date
+    topics: Labels
+    owner: ActorId
+
+
+class SourceDetails(Command):
+    url: str = Field(description="RSS or Atom feed; http(s) only")
+    language: Language
+    content_type: ContentType = ContentType.ARTICLE
+    topics: Labels
+
+
+class CurationCommand(CloudEvent[D], Generic[D]):
+    subject: Id
+
+
+class DraftItem(CurationCommand[WriteItem]):
+    type: Literal["advocacy.curation.item.draft.v1"] = "advocacy.curation.item.draft.v1"
+
+
+class EditItem(CurationCommand[WriteItem]):
+    type: Literal["advocacy.curation.item.edit.v1"] = "advocacy.curation.item.edit.v1"
+
+
+class SubmitItem(CurationCommand[ItemAction]):
+    type: Literal["advocacy.curation.item.submit.v1"] = "advocacy.curation.item.submit.v1"
+
+
+class ApproveItem(CurationCommand[ItemAction]):
+    type: Literal["advocacy.curation.item.approve.v1"] = "advocacy.curation.item.approve.v1"
+
+
+class PublishItem(CurationCommand[ItemAction]):
+    """Release an approved item: published now, or scheduled if `publish_at` is ahead."""
+
+    type: Literal["advocacy.curation.item.publish.v1"] = "advocacy.curation.item.publish.v1"
+
+
+class RetractItem(CurationCommand[Retraction]):
+    type: Literal["advocacy.curation.item.retract.v1"] = "advocacy.curation.item.retract.v1"
+
+
+class CreateCampaign(CurationCommand[CampaignDetails]):
+    type: Literal["advocacy.curation.campaign.create.v1"] = "advocacy.curation.campaign.create.v1"
+
+
+class ChangeCampaign(CurationCommand[CampaignDetails]):
+    type: Literal["advocacy.curation.campaign.change.v1"] = "advocacy.curation.campaign.change.v1"
+
+
+class RegisterSource(CurationCommand[SourceDetails]):
+    type: Literal["advocacy.curation.source.register.v1"] = "advocacy.curation.source.register.v1"
+
+
+AnyCommand = Annotated[
+    DraftItem | EditItem | SubmitItem | ApproveItem | PublishItem | RetractItem
+    | CreateCampaign | ChangeCampaign | RegisterSource,
+    Field(discriminator="type"),
+]
+
+# --- events' data -----------------------------------------------------------------
+
+class ItemStep(Contract):
+    item_id: Id
+    actor: ActorId
+    status: ItemStatus = Field(description="The item's status after this step")
+
+
+class ItemDraft(Contract):
+    item_id: Id
+    actor: ActorId | None = Field(default=None, description="The editor; empty for a draft from a feed")
+    source_id: Id | None = Field(default=None, description="The feed source the draft came from, if any")
+
+
+class Schedule(Contract):
+    item_id: Id
+    publish_at: AwareDatetime
+
+
+class PublishedItem(Contract):
+    """Everything distribution needs, so nobody has to call back."""
+
+    item_id: Id
+    content: ItemContent
+    published_at: AwareDatetime
+
+
+class Withdrawal(Contract):
+    item_id: Id
+    actor: ActorId
+    reason: str
+
+
+class Expiry(Contract):
+    item_id: Id
+    expired_at: AwareDatetime
+
+
+class Campaign(Contract):
+    campaign_id: Id
+    name: str
+    goal: str
+    starts_on: date
+    ends_on: date
+    topics: list[Label]
+    owner: ActorId
+
+
+class Source(Contract):
+    source_id: Id
+    url: str
+    language: Language
+    content_type: ContentType
+    topics: list[Label]
+
+
+class ItemDrafted(CloudEvent[ItemDraft]):
+    type: Literal["advocacy.curation.item.drafted.v1"] = "advocacy.curation.item.drafted.v1"
+
+
+class ItemEdited(CloudEvent[ItemStep]):
+    """Changed before publication; an edit withdraws submission and approval (back to draft)."""
+
+    type: Literal["advocacy.curation.item.edited.v1"] = "advocacy.curation.item.edited.v1"
+
+
+class ItemSubmitted(CloudEvent[ItemStep]):
+    type: Literal["advocacy.curation.item.submitted.v1"] = "advocacy.curation.item.submitted.v1"
+
+
+class ItemApproved(CloudEvent[ItemStep]):
+    type: Literal["advocacy.curation.item.approved.v1"] = "advocacy.curation.item.approved.v1"
+
+
+class ItemScheduled(CloudEvent[Schedule]):
+    type: Literal["advocacy.curation.item.scheduled.v1"] = "advocacy.curation.item.scheduled.v1"
+
+
+class ItemPublished(CloudEvent[PublishedItem]):
+    type: Literal["advocacy.curation.item.published.v1"] = "advocacy.curation.item.published.v1"
+
+
+class ItemUpdated(CloudEvent[PublishedItem]):
+    """A published item changed: the full new content."""
+
+    type: Literal["advocacy.curation.item.updated.v1"] = "advocacy.curation.item.updated.v1"
+
+
+class ItemRetracted(CloudEvent[Withdrawal]):
+    type: Literal["advocacy.curation.item.retracted.v1"] = "advocacy.curation.item.retracted.v1"
+
+
+class ItemExpired(CloudEvent[Expiry]):
+    type: Literal["advocacy.curation.item.expired.v1"] = "advocacy.curation.item.expired.v1"
+
+
+class CampaignCreated(CloudEvent[Campaign]):
+    type: Literal["advocacy.curation.campaign.created.v1"] = "advocacy.curation.campaign.created.v1"
+
+
+class CampaignChanged(CloudEvent[Campaign]):
+    type: Literal["advocacy.curation.campaign.changed.v1"] = "advocacy.curation.campaign.changed.v1"
+
+
+class SourceRegistered(CloudEvent[Source]):
+    type: Literal["advocacy.curation.source.registered.v1"] = "advocacy.curation.source.registered.v1"
+
+
+class CommandRejected(CloudEvent[Rejection]):
+    type: Literal["advocacy.curation.command.rejected.v1"] = "advocacy.curation.command.rejected.v1"
+
+
+AnyEvent = Annotated[
+    ItemDrafted | ItemEdited | ItemSubmitted | ItemApproved | ItemScheduled | ItemPublished | ItemUpdated
+    | ItemRetracted | ItemExpired | CampaignCreated | CampaignChanged | SourceRegistered | CommandRejected,
+    Field(discriminator="type"),
+]
+
+COMMANDS = [DraftItem, EditItem, SubmitItem, ApproveItem, PublishItem, RetractItem,
+            CreateCampaign, ChangeCampaign, RegisterSource]
+EVENTS = [ItemDrafted, ItemEdited, ItemSubmitted, ItemApproved, ItemScheduled, ItemPublished, ItemUpdated,
+          ItemRetracted, ItemExpired, CampaignCreated, CampaignChanged, SourceRegistered, CommandRejected]

@@ -1,0 +1,63 @@
+"""The feed poller: a schedule that turns new entries of registered sources into drafts.
+
+Each pass claims one source that is due (`FOR UPDATE SKIP LOCKED`, so replicas poll
+different sources), fetches it, and in the same transaction drafts every entry whose
+id (per source) and URL (anywhere) were not seen before. A failed fetch or a refused
+entry is logged and recorded on the source, never silently dropped.
+"""
+
+import asyncio
+import logging
+import uuid
+from datetime import datetime
+
+from schemas.curation import ItemContent, ItemDraft, ItemDrafted, Source
+from services.curation import domain, feeds, store
+from services.curation.config import CurationSettings
+from services.curation.validation import MAX_CHARS
+from services.runtime.rejections import Rejected
+from services.runtime.scheduler import Job
+from services.runtime.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+def poll_feeds(settings: CurationSettings, events_topic: str) -> Job:
+    async def job(uow: UnitOfWork, now: datetime) -> int:
+        source = await store.claim_due_source(uow.conn, now, settings.feed_poll_seconds)
+        if source is None:
+            return 0
+        try:
+            # The source stays locked while it is fetched: the timeout bounds that.
+            body = await asyncio.to_thread(
+                feeds.fetch, source.url, settings.feed_timeout_seconds, settings.feed_max_bytes)
+            problems = [await _draft(uow, events_topic, source, entry) for entry in feeds.parse(body)]
+            error = "; ".join(p for p in problems if p) or None
+        except (OSError, ValueError) as failure:  # unreachable, HTTP error, too large, not a feed
+            error = f"{type(failure).__name__}: {failure}"
+        if error:
+            log.warning("feed source %s: %s", source.source_id, error[:500])
+        await store.record_poll(uow.conn, source.source_id, now, error and error[:2000])
+        return 1
+
+    return job
+
+
+async def _draft(uow: UnitOfWork, events_topic: str, source: Source, entry: feeds.Entry) -> str | None:
+    """Draft `entry` unless seen before; returns why it was refused, if it was."""
+    content = ItemContent(
+        source_url=entry.url, title=entry.title[:MAX_CHARS["title"]], summary=entry.summary[:MAX_CHARS["summary"]],
+        language=source.language, topics=source.topics, content_type=source.content_type,
+    )
+    # The same entry names the same item, whichever pass or replica drafts it.
+    item_id = uuid.uuid5(uuid.NAMESPACE_URL, f"{source.source_id}\n{entry.entry_id}").hex
+    try:
+        item = domain.draft(item_id, content, author=None)
+    except Rejected as refused:
+        return f"entry {entry.entry_id[:200]!r} refused: {refused.reason}"
+    if await store.entry_known(uow.conn, source.source_id, entry.entry_id, entry.url):
+        return None
+    await store.save_item(uow.conn, item)
+    await store.record_entry(uow.conn, source.source_id, entry.entry_id, entry.url, item.id)
+    await uow.emit(events_topic, ItemDrafted, item.id, ItemDraft(item_id=item.id, source_id=source.source_id))
+    return None

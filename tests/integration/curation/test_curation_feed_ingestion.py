@@ -1,0 +1,88 @@
+"""Feed ingestion on the real stack: a registered RSS or Atom source, served on loopback,
+is polled on schedule; new entries become drafts, deduplicated by entry id and by URL."""
+
+import asyncio
+
+from schemas import curation as c
+from tests.integration.curation.curation_rig import about, command, content
+from tests.integration.kafka_tools import eventually
+
+SOURCE = "source-newsroom"
+OTHER = "source-press-01"
+
+
+def rss(*items: tuple[str, str, str]) -> bytes:
+    body = "".join(f"<item><guid>{guid}</guid><link>{link}</link><title>{title}</title>"
+                   f"<description>&lt;p&gt;About {title}&lt;/p&gt;</description></item>" for guid, link, title in items)
+    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>News</title>{body}</channel></rss>'.encode()
+
+
+def atom(*entries: tuple[str, str, str]) -> bytes:
+    body = "".join(f'<entry><id>{id_}</id><title>{title}</title><link href="{link}"/></entry>'
+                   for id_, link, title in entries)
+    return f'<feed xmlns="http://www.w3.org/2005/Atom"><title>Press</title>{body}</feed>'.encode()
+
+
+def drafts(events) -> dict[str, str]:
+    """The source of each drafted item (None if an editor drafted it), by item id."""
+    return {e.subject: e.data.source_id for e in events if isinstance(e, c.ItemDrafted)}
+
+
+async def test_new_feed_entries_become_drafts_once_by_entry_id_and_by_url(curation, feed_server):
+    base, documents = feed_server
+    documents["/news.rss"] = (200, rss(("n-1", "https://example.com/a", "A"), ("n-2", "https://example.com/b", "B")))
+    documents["/press.atom"] = (200, atom(("p-1", "https://example.com/b", "B again, elsewhere"),
+                                          ("p-2", "https://example.com/c", "C")))
+    async with curation.build().running():
+        await curation.send(
+            command(c.RegisterSource, SOURCE, url=f"{base}/news.rss", language="de", topics=["news"]),
+            command(c.DraftItem, "item-manual-01", content=content(source_url="https://example.com/c")),
+        )
+        await eventually(lambda: _polled(curation, 1), what="the first poll")
+        await eventually(lambda: _exists(curation, "item-manual-01"), what="the editor's draft")
+        await curation.send(command(c.RegisterSource, OTHER, url=f"{base}/press.atom", language="en",
+                                    content_type="internal_news"))
+        await eventually(lambda: _polled(curation, 2), what="the second source's poll")
+        # Next round: n-1 comes again under a new URL, a new entry reuses a seen URL, n-3 is new.
+        documents["/news.rss"] = (200, rss(("n-1", "https://example.com/a-moved", "A"),
+                                           ("n-9", "https://example.com/b", "B"), ("n-3", "https://example.com/d", "D")))
+        curation.clock.advance(seconds=301)
+        await eventually(lambda: _polled(curation, 2, since=curation.clock.now), what="the next round")
+        await asyncio.sleep(0.5)
+    events = await curation.events(at_least=6, settle=1.0)
+
+    rows = await curation.query(
+        "SELECT i.source_url, i.status, i.content->>'language' AS language, i.content->>'summary' AS summary,"
+        " i.content->>'content_type' AS kind, i.authors FROM items i ORDER BY i.source_url")
+    assert [r["source_url"] for r in rows] == [
+        "https://example.com/a", "https://example.com/b", "https://example.com/c", "https://example.com/d"]
+    from_feed = [r for r in rows if r["source_url"] != "https://example.com/c"]
+    assert {(r["language"], r["kind"]) for r in from_feed} == {("de", "article")}  # the news source's settings
+    assert rows[0]["summary"] == "About A" and rows[0]["authors"] == [] and rows[0]["status"] == "draft"
+    # One drafted event per draft, naming the source; none for what was seen before.
+    assert sorted(drafts(events).values(), key=str) == [None, SOURCE, SOURCE, SOURCE]
+    assert all(about(events, item_id) == ["drafted"] for item_id in drafts(events))
+
+
+async def test_a_failing_feed_and_a_refused_entry_are_recorded_on_the_source(curation, feed_server):
+    base, documents = feed_server
+    documents["/bad.rss"] = (200, rss(("x-1", "javascript:alert(1)", "Trap"), ("x-2", "https://example.com/ok", "OK")))
+    async with curation.build().running():
+        await curation.send(command(c.RegisterSource, SOURCE, url=f"{base}/bad.rss", language="en"),
+                            command(c.RegisterSource, OTHER, url=f"{base}/missing.rss", language="en"))
+        await eventually(lambda: _polled(curation, 2), what="both polls")
+
+    errors = {r["id"]: r["last_error"] for r in await curation.query("SELECT id, last_error FROM sources")}
+    assert errors[SOURCE] == "entry 'x-1' refused: invalid_url"
+    assert errors[OTHER].startswith("HTTPError") and "404" in errors[OTHER]
+    assert [r["source_url"] for r in await curation.query("SELECT source_url FROM items")] == ["https://example.com/ok"]
+
+
+async def _polled(curation, sources: int, since=None) -> bool:
+    rows = await curation.query(
+        "SELECT count(*) AS n FROM sources WHERE last_polled_at >= coalesce($1::timestamptz, '-infinity')", since)
+    return rows[0]["n"] >= sources
+
+
+async def _exists(curation, item_id: str) -> bool:
+    return bool(await curation.query("SELECT 1 FROM items WHERE id = $1", item_id))

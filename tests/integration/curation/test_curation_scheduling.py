@@ -1,0 +1,60 @@
+"""Scheduling on the real stack: an item is published at `publish_at` and expired at
+`expire_at` from the database, across a restart and with two replicas, each exactly once."""
+
+import asyncio
+
+from schemas import curation as c
+from tests.integration.curation.curation_rig import NOW, about, command, content
+from tests.integration.kafka_tools import eventually
+
+ITEM = "item-scheduled-1"
+LATE = "item-too-late-1"
+
+
+def approved(item_id: str, **changes) -> list:
+    return [command(c.DraftItem, item_id, "editor-a", content=content(**changes)),
+            command(c.SubmitItem, item_id, "editor-a"), command(c.ApproveItem, item_id, "editor-b"),
+            command(c.PublishItem, item_id, "editor-b")]
+
+
+async def test_a_scheduled_item_is_published_and_expired_once_across_a_restart_and_two_replicas(curation):
+    publish_at, expire_at = NOW.replace(hour=14), NOW.replace(hour=18)
+    async with curation.build().running():
+        await curation.send(*approved(ITEM, publish_at=publish_at, expire_at=expire_at))
+        events = await curation.events(at_least=4, settle=0.5)
+        assert about(events, ITEM) == ["drafted", "submitted", "approved", "scheduled"]
+        assert events[-1].data.publish_at == publish_at
+        curation.clock.advance(hours=1)  # 13:00: not due yet
+        await asyncio.sleep(0.5)
+    assert about(await curation.events(at_least=4), ITEM)[-1] == "scheduled"
+
+    curation.clock.advance(hours=2)  # 15:00, while no instance runs
+    first, second = curation.build(), curation.build()
+    async with first.running(), second.running():
+        await eventually(lambda: _status_is("published", curation), what="publication")
+        curation.clock.advance(hours=4)  # 19:00
+        await eventually(lambda: _status_is("expired", curation), what="expiry")
+        await asyncio.sleep(0.5)  # a second publication or expiry would be emitted now
+    events = await curation.events(at_least=6, settle=1.0)
+
+    assert about(events, ITEM) == ["drafted", "submitted", "approved", "scheduled", "published", "expired"]
+    published, expired = events[-2:]
+    assert published.data == c.PublishedItem(item_id=ITEM, content=content(publish_at=publish_at, expire_at=expire_at),
+                                             published_at=NOW.replace(hour=15))
+    assert expired.data.expired_at == NOW.replace(hour=19)
+
+
+async def test_a_scheduled_item_whose_expiry_passed_before_publication_is_expired_unpublished(curation):
+    async with curation.build().running():
+        await curation.send(*approved(LATE, publish_at=NOW.replace(hour=13), expire_at=NOW.replace(hour=14)))
+        await curation.events(at_least=4)
+        curation.clock.advance(hours=3)
+        await eventually(lambda: _status_is("expired", curation, LATE), what="expiry")
+    events = await curation.events(at_least=5, settle=0.5)
+
+    assert about(events, LATE) == ["drafted", "submitted", "approved", "scheduled", "expired"]
+
+
+async def _status_is(status: str, curation, item_id: str = ITEM) -> bool:
+    rows = await curation.query("SELECT status FROM items WHERE id = $1", item_id)
+    return bool(rows) and rows[0]["status"] == status

@@ -1,0 +1,88 @@
+"""Validation with a reason code: URLs, lengths, required fields per step, periods."""
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from schemas.curation import ItemContent
+from services.curation import validation
+from services.runtime.rejections import Rejected
+
+T = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+
+
+def content(**changes: object) -> ItemContent:
+    fields = dict(source_url="https://example.com/a", title="Title", language="en")
+    return ItemContent(**{**fields, **changes})
+
+
+def reason_of(check, *args, **kwargs) -> str | None:
+    try:
+        check(*args, **kwargs)
+    except Rejected as refused:
+        return refused.reason
+    return None
+
+
+@pytest.mark.parametrize("url", [
+    "https://example.com", "http://example.com/path?q=1#frag", "HTTPS://EXAMPLE.COM/", "https://127.0.0.1:8080/feed",
+])
+def test_http_and_https_urls_with_a_host_are_accepted(url):
+    assert reason_of(validation.check_url, "source_url", url) is None
+
+
+@pytest.mark.parametrize("url", [
+    "javascript:alert(1)", "JavaScript:alert(1)", " javascript:alert(1)", "data:text/html,<script>x</script>",
+    "file:///etc/passwd", "ftp://example.com/x", "https://", "https:///path", "//example.com/a", "example.com",
+    "https://trusted.example@evil.example/", "https://exa mple.com/", "https://example.com/\x00", "http://[::1",
+    "https://example.com:0/", "",
+])
+def test_other_urls_are_rejected_as_invalid(url):
+    assert reason_of(validation.check_url, "source_url", url) == "invalid_url"
+
+
+def test_a_draft_needs_a_valid_source_url_and_a_title_but_nothing_more():
+    assert reason_of(validation.check_content, content()) is None
+    assert reason_of(validation.check_content, content(title=" ")) == "missing_field"
+    assert reason_of(validation.check_content, content(source_url="javascript:void(0)")) == "invalid_url"
+    assert reason_of(validation.check_content, content(image_url="data:image/png;base64,AAAA")) == "invalid_url"
+
+
+@pytest.mark.parametrize(("field", "limit"), [("title", 300), ("summary", 3000), ("disclosure", 200)])
+def test_texts_longer_than_their_limit_are_rejected(field, limit):
+    assert reason_of(validation.check_content, content(**{field: "x" * limit})) is None
+    assert reason_of(validation.check_content, content(**{field: "x" * (limit + 1)})) == "too_long"
+
+
+def test_a_url_longer_than_2048_characters_is_rejected():
+    assert reason_of(validation.check_url, "u", "https://example.com/" + "a" * 2029) == "too_long"
+
+
+def test_submission_needs_a_summary_share_texts_and_where_required_a_disclosure():
+    bare = content()
+    with pytest.raises(Rejected) as refused:
+        validation.check_ready_for_review(bare, disclosure_required=True)
+    assert refused.value.reason == "missing_field"
+    assert refused.value.detail == "required: disclosure, share_texts, summary"
+    ready = content(summary="S", share_texts={"x": "Look"})
+    assert reason_of(validation.check_ready_for_review, ready, disclosure_required=False) is None
+    assert reason_of(validation.check_ready_for_review, ready, disclosure_required=True) == "missing_field"
+
+
+def test_expiry_must_come_after_publication():
+    assert reason_of(validation.check_content, content(publish_at=T, expire_at=T)) == "invalid_period"
+    assert reason_of(validation.check_content, content(publish_at=T, expire_at=T + timedelta(seconds=1))) is None
+
+
+def test_a_campaign_needs_a_name_and_a_period_that_does_not_end_before_it_starts():
+    assert reason_of(validation.check_campaign, "Launch", "", date(2026, 1, 1), date(2026, 1, 1)) is None
+    assert reason_of(validation.check_campaign, "", "", date(2026, 1, 1), date(2026, 2, 1)) == "missing_field"
+    assert reason_of(validation.check_campaign, "Launch", "", date(2026, 2, 1), date(2026, 1, 1)) == "invalid_period"
+    assert reason_of(validation.check_campaign, "x" * 201, "", date(2026, 1, 1), date(2026, 1, 1)) == "too_long"
+
+
+def test_a_share_text_that_does_not_fit_its_network_is_rejected_with_the_network_named():
+    with pytest.raises(Rejected) as refused:
+        validation.check_content(content(share_texts={"bluesky": "b" * 300}))
+    assert refused.value.reason == "share_text_too_long"
+    assert refused.value.detail.startswith("bluesky:")
