@@ -1,10 +1,24 @@
 """Every contract of the platform, by topic. Add a model here when you add one to schemas/."""
 
-from schemas import directory
+from schemas import consent, curation, directory, distribution, engagement
 from schemas.envelope import CloudEvent
 
 CONTRACTS: dict[str, list[type[CloudEvent]]] = {
     directory.TOPIC: [directory.PersonJoined, directory.PersonChanged, directory.PersonLeft],
+    curation.COMMANDS_TOPIC: list(curation.COMMANDS),
+    curation.EVENTS_TOPIC: list(curation.EVENTS),
+    consent.COMMANDS_TOPIC: [consent.GiveConsent, consent.RefuseConsent, consent.WithdrawConsent,
+                             consent.PublishPolicy, consent.EraseAdvocate, consent.VerifyLedger],
+    consent.EVENTS_TOPIC: [consent.ConsentGiven, consent.ConsentRefused, consent.ConsentWithdrawn,
+                           consent.ConsentRevoked, consent.ConsentExpired, consent.ConsentRenewalRequested,
+                           consent.PolicyPublished, consent.AdvocateErased, consent.LedgerVerified,
+                           consent.ConsentCommandRejected],
+    consent.STATE_TOPIC: [consent.ConsentState],
+    distribution.COMMANDS_TOPIC: [distribution.RequestShare],
+    distribution.EVENTS_TOPIC: [distribution.ItemDistributed, distribution.NotificationRequested,
+                                distribution.ShareCreated, distribution.PublishRequested, distribution.ShareCancelled,
+                                distribution.RetractionRequested, distribution.LinkClicked, distribution.CommandRejected],
+    engagement.TOPIC: [engagement.SharePublished, engagement.ShareFailed],
 }
 
 SERVICES = ("curation", "consent", "distribution", "metrics")

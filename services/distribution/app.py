@@ -1,8 +1,27 @@
 """Wiring only: `python -m services.distribution` runs this service as its own process."""
 
-from services.distribution.handlers import router
-from services.runtime.service import Service
-from services.runtime.settings import ServiceSettings
+from pathlib import Path
 
-service = Service(ServiceSettings(service="distribution"), router)
+from services.distribution import handlers, notifications, sharing
+from services.distribution.config import DistributionSettings, DistributionTopics
+from services.distribution.redirect import Redirect
+from services.runtime.scheduler import Schedule
+from services.runtime.service import Service, ServiceRouter
+
+
+def build_service(settings: DistributionSettings, topics: DistributionTopics = DistributionTopics()) -> Service:
+    router = ServiceRouter(settings.service)
+    handlers.subscribe(router, settings, topics)
+    sharing.subscribe(router, settings, topics)
+    schedules = [
+        Schedule("notifications", notifications.notifier(
+            settings.notification_daily_cap, settings.digest_hour_utc, topics.events), settings.schedule_seconds),
+        Schedule("scheduled-shares", sharing.publisher(topics), settings.schedule_seconds),
+    ]
+    service = Service(settings, router, Path(__file__).with_name("migrations"), schedules)
+    service.mount("/r/", Redirect(settings, topics, lambda: service.pool))
+    return service
+
+
+service = build_service(DistributionSettings())
 app = service.app

@@ -1,7 +1,90 @@
-"""What each event or command does in the distribution service."""
+"""What distribution does with what it hears: consent, curated items, connectors' reports.
 
+Share requests are in sharing.py, the redirect in redirect.py.
+"""
+
+import json
+from datetime import UTC, datetime
+
+from faststream import Context
+
+from schemas import consent, curation, engagement
+from schemas.consent import Purpose
+from schemas.directory import Digest
+from schemas.distribution import (CancellationReason, Distribution, DistributionEvent, ItemDistributed,
+                                  RetractionRequested, ShareCancelled, ShareEnded)
+from services.distribution import share_store, store
+from services.distribution.config import DistributionSettings, DistributionTopics
+from services.distribution.domain import next_digest
 from services.runtime import directory
+from services.runtime.inbox import Inbox
 from services.runtime.service import ServiceRouter
+from services.runtime.unit_of_work import UnitOfWork
 
-router = ServiceRouter("distribution")
-directory.follow(router)
+_STOPS_SCHEDULED = {Purpose.RECEIVE_CONTENT, Purpose.SCHEDULED_SHARING}
+
+
+def subscribe(router: ServiceRouter, settings: DistributionSettings, topics: DistributionTopics) -> None:
+    directory.follow(router, topics.directory)
+
+    async def end_shares(uow: UnitOfWork, ended: list, reason: CancellationReason, event_type: type) -> None:
+        await uow.emit_many(topics.events, event_type, [
+            (r["share_id"], ShareEnded(share_id=r["share_id"], item_id=r["item_id"], network=r["network"],
+                                       reason=reason)) for r in ended])
+
+    async def apply_consent(uow: UnitOfWork, event: consent.ConsentEvent) -> None:
+        if isinstance(event, consent.AdvocateErased):
+            cancelled = await share_store.cancel_scheduled(uow.conn, advocate_id=event.data.advocate_id)
+            await end_shares(uow, cancelled, CancellationReason.ADVOCATE_ERASED, ShareCancelled)
+            await store.erase(uow.conn, event.data.advocate_id)
+        elif isinstance(event.data, consent.ConsentRecord):
+            record = event.data
+            await store.set_consent(uow.conn, record.advocate_id, record.purpose.value, record.valid)
+            if record.purpose is Purpose.RECEIVE_CONTENT and not record.valid:
+                await store.stop_delivery(uow.conn, record.advocate_id)
+            if record.purpose in _STOPS_SCHEDULED and not record.valid:
+                cancelled = await share_store.cancel_scheduled(uow.conn, advocate_id=record.advocate_id)
+                await end_shares(uow, cancelled, CancellationReason.CONSENT_WITHDRAWN, ShareCancelled)
+
+    async def apply_curation(uow: UnitOfWork, event: curation.AnyEvent) -> None:
+        if isinstance(event, curation.ItemPublished | curation.ItemUpdated):
+            item = event.data
+            content = item.content.model_dump(mode="json")
+            await store.save_item(uow.conn, item.item_id, "active", item.content.campaign_id,
+                                  json.dumps(content), event.time)
+            if isinstance(event, curation.ItemPublished):
+                await distribute(uow, item.item_id, content)
+        elif isinstance(event, curation.ItemRetracted | curation.ItemExpired):
+            retracted = isinstance(event, curation.ItemRetracted)
+            reason = CancellationReason.ITEM_RETRACTED if retracted else CancellationReason.ITEM_EXPIRED
+            await store.end_item(uow.conn, event.data.item_id, "retracted" if retracted else "expired")
+            cancelled = await share_store.cancel_scheduled(uow.conn, item_id=event.data.item_id)
+            await end_shares(uow, cancelled, reason, ShareCancelled)
+            await end_shares(uow, await share_store.posted(uow.conn, event.data.item_id), reason, RetractionRequested)
+
+    async def distribute(uow: UnitOfWork, item_id: str, content: dict) -> None:
+        now = datetime.now(UTC)
+        size = await store.fan_out(uow.conn, item_id, content, now,
+                                   next_digest(Digest.DAILY, now, settings.digest_hour_utc),
+                                   next_digest(Digest.WEEKLY, now, settings.digest_hour_utc))
+        await uow.emit(topics.events, ItemDistributed, item_id,
+                       Distribution(item_id=item_id, audience_size=size, distributed_at=now))
+
+    async def apply_outcome(uow: UnitOfWork, event: engagement.EngagementEvent) -> None:
+        status = "published" if isinstance(event, engagement.SharePublished) else "failed"
+        await share_store.record_outcome(uow.conn, event.data.share_id, status)
+
+    @router.subscriber(topics.consent_events, title="distribution:consent")
+    async def on_consent_event(event: consent.ConsentEvent, inbox: Inbox = Context()) -> None:
+        await inbox.handle_once(event, apply_consent)
+
+    @router.subscriber(topics.curation_events, title="distribution:curation")
+    async def on_curation_event(event: curation.AnyEvent, inbox: Inbox = Context()) -> None:
+        await inbox.handle_once(event, apply_curation)
+
+    @router.subscriber(topics.engagement, title="distribution:engagement")
+    async def on_engagement(event: engagement.EngagementEvent, inbox: Inbox = Context()) -> None:
+        await inbox.handle_once(event, apply_outcome)
+
+    # Events leave through the outbox; declared here so the AsyncAPI document shows them.
+    router.publisher(topics.events, title="distribution:events", schema=DistributionEvent)

@@ -1,0 +1,142 @@
+"""Distribution contracts: share requests in; audiences, notifications, shares, clicks out.
+
+Commands go to `advocacy.distribution.commands.v1` keyed by the advocate; events come out
+on `advocacy.distribution.events.v1`, keyed by the item (summaries), the advocate
+(notifications) or the share (everything about one share, in order). No contact data:
+integration partners deliver notifications by e-mail, Teams or Slack from their own
+records of the pseudonymous `advocate_id`.
+"""
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, Field, model_validator
+
+from schemas.commands import Command, Rejection
+from schemas.directory import AdvocateId, Digest, Network
+from schemas.engagement import ShareId
+from schemas.envelope import CloudEvent, Contract
+
+COMMANDS_TOPIC = "advocacy.distribution.commands.v1"
+EVENTS_TOPIC = "advocacy.distribution.events.v1"
+
+ItemId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
+
+
+class ShareRequest(Command):
+    advocate_id: AdvocateId
+    item_id: ItemId
+    network: Network
+    text: str | None = Field(default=None, max_length=70000, description="Edited text, if the item allows it")
+    scheduled_at: AwareDatetime | None = Field(default=None, description="Posted by a connector at that time")
+
+
+class RequestShare(CloudEvent[ShareRequest]):
+    type: Literal["advocacy.distribution.share.request.v1"] = "advocacy.distribution.share.request.v1"
+
+    @model_validator(mode="after")
+    def _keyed_by_advocate(self) -> "RequestShare":
+        if self.subject != self.data.advocate_id:
+            raise ValueError("subject must equal data.advocate_id")
+        return self
+
+
+class CancellationReason(StrEnum):
+    CONSENT_WITHDRAWN = "consent_withdrawn"
+    ITEM_RETRACTED = "item_retracted"
+    ITEM_EXPIRED = "item_expired"
+    ADVOCATE_ERASED = "advocate_erased"
+
+
+class Distribution(Contract):
+    item_id: ItemId
+    audience_size: int = Field(ge=0, description="Feed entries written for this item")
+    distributed_at: AwareDatetime
+
+
+class Notification(Contract):
+    advocate_id: AdvocateId
+    digest: Digest = Field(description="immediate, or the daily or weekly digest it belongs to")
+    item_ids: list[ItemId] = Field(min_length=1)
+
+
+class Share(Contract):
+    share_id: ShareId
+    advocate_id: AdvocateId
+    item_id: ItemId
+    campaign_id: str | None
+    network: Network
+    text: str
+    tracked_url: str = Field(description="The link to post: resolves through the redirect, counts clicks")
+    share_intent_url: str | None = Field(description="Opens the network's composer; None where it has none")
+    scheduled_at: AwareDatetime | None
+    created_at: AwareDatetime
+
+
+class PostRequest(Contract):
+    share_id: ShareId
+    advocate_id: AdvocateId
+    network: Network
+    post: str = Field(description="Text, disclosure and tracked link, as posted")
+
+
+class ShareEnded(Contract):
+    share_id: ShareId
+    item_id: ItemId
+    network: Network
+    reason: CancellationReason
+
+
+class Click(Contract):
+    share_id: ShareId
+    item_id: ItemId
+    campaign_id: str | None
+    network: Network
+    visitor: str = Field(description="Salted hash of the visitor, rotating daily; no IP address is kept")
+    bot: bool
+    clicked_at: AwareDatetime
+
+
+class ItemDistributed(CloudEvent[Distribution]):
+    type: Literal["advocacy.distribution.item.distributed.v1"] = "advocacy.distribution.item.distributed.v1"
+
+
+class NotificationRequested(CloudEvent[Notification]):
+    type: Literal["advocacy.distribution.notification.requested.v1"] = "advocacy.distribution.notification.requested.v1"
+
+
+class ShareCreated(CloudEvent[Share]):
+    type: Literal["advocacy.distribution.share.created.v1"] = "advocacy.distribution.share.created.v1"
+
+
+class PublishRequested(CloudEvent[PostRequest]):
+    """For connectors: post this scheduled share now."""
+
+    type: Literal["advocacy.distribution.share.publish.requested.v1"] = "advocacy.distribution.share.publish.requested.v1"
+
+
+class ShareCancelled(CloudEvent[ShareEnded]):
+    """A scheduled share that will not be posted."""
+
+    type: Literal["advocacy.distribution.share.cancelled.v1"] = "advocacy.distribution.share.cancelled.v1"
+
+
+class RetractionRequested(CloudEvent[ShareEnded]):
+    """For connectors: take this published share down."""
+
+    type: Literal["advocacy.distribution.share.retraction.requested.v1"] = "advocacy.distribution.share.retraction.requested.v1"
+
+
+class LinkClicked(CloudEvent[Click]):
+    type: Literal["advocacy.distribution.link.clicked.v1"] = "advocacy.distribution.link.clicked.v1"
+
+
+class CommandRejected(CloudEvent[Rejection]):
+    type: Literal["advocacy.distribution.command.rejected.v1"] = "advocacy.distribution.command.rejected.v1"
+
+
+DistributionEvent = Annotated[
+    ItemDistributed | NotificationRequested | ShareCreated | PublishRequested | ShareCancelled
+    | RetractionRequested | LinkClicked | CommandRejected,
+    Field(discriminator="type"),
+]

@@ -1,0 +1,25 @@
+"""Distribution's settings (environment variables) and topics (injectable for tests)."""
+
+from dataclasses import dataclass
+
+from schemas import consent, curation, directory, distribution, engagement
+from services.runtime.settings import ServiceSettings
+
+
+class DistributionSettings(ServiceSettings):
+    service: str = "distribution"
+    public_base_url: str = "http://127.0.0.1:8083"  # where tracked links point: this service's /r/{code}
+    click_secret: str = "local-development-only"  # salts visitor hashes; set a real secret in production
+    notification_daily_cap: int = 3  # immediate notifications per person and day; more wait for the digest
+    digest_hour_utc: int = 8
+    schedule_seconds: float = 1.0
+
+
+@dataclass(frozen=True)
+class DistributionTopics:
+    commands: str = distribution.COMMANDS_TOPIC
+    events: str = distribution.EVENTS_TOPIC
+    directory: str = directory.TOPIC
+    consent_events: str = consent.EVENTS_TOPIC
+    curation_events: str = curation.EVENTS_TOPIC
+    engagement: str = engagement.TOPIC

@@ -1,0 +1,51 @@
+"""`GET /r/{code}`: the tracked-link redirect. Only stored codes resolve (never an open
+redirect); every resolution emits a click event, with a daily-salted visitor hash
+instead of the address and obvious bots flagged."""
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import asyncpg
+
+from schemas.directory import Network
+from schemas.distribution import Click, LinkClicked
+from services.distribution import links, share_store
+from services.distribution.config import DistributionSettings, DistributionTopics
+from services.runtime.unit_of_work import UnitOfWork
+
+
+class Redirect:
+    """A small ASGI app; the service mounts it under /r/."""
+
+    def __init__(self, settings: DistributionSettings, topics: DistributionTopics,
+                 pool: Callable[[], asyncpg.Pool]) -> None:
+        self.settings = settings
+        self.topics = topics
+        self.pool = pool  # the service's, once it has started
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["method"] not in ("GET", "HEAD"):
+            return await _respond(send, 405)
+        code = scope["path"].removeprefix("/r/")
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        address = headers.get("x-forwarded-for", "").split(",")[0].strip() or (scope.get("client") or ("",))[0]
+        async with self.pool().acquire() as conn, conn.transaction():
+            share = await share_store.resolve(conn, code) if 8 <= len(code) <= 64 else None
+            if share is None:
+                return await _respond(send, 404)
+            if share["item_status"] == "retracted":
+                return await _respond(send, 410)
+            now = datetime.now(UTC)
+            network = Network(share["network"])
+            await UnitOfWork(conn, self.settings.source).emit(self.topics.events, LinkClicked, share["share_id"], Click(
+                share_id=share["share_id"], item_id=share["item_id"], campaign_id=share["campaign_id"],
+                network=network, bot=links.is_bot(headers.get("user-agent")), clicked_at=now,
+                visitor=links.visitor_hash(self.settings.click_secret, now.date(), address, headers.get("user-agent"))))
+        target = links.redirect_target(share["source_url"], network, share["campaign_id"], share["item_id"])
+        await _respond(send, 302, [(b"location", target.encode()), (b"cache-control", b"no-store")])
+
+
+async def _respond(send, status: int, headers: list[tuple[bytes, bytes]] = ()) -> None:
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-length", b"0"), *headers]})
+    await send({"type": "http.response.body", "body": b""})

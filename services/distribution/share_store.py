@@ -1,0 +1,57 @@
+"""Distribution's SQL for shares: created, scheduled, requested, posted, cancelled."""
+
+from datetime import datetime
+
+import asyncpg
+
+_ENDED = "share_id, item_id, network"
+
+
+async def create(conn: asyncpg.Connection, share_id: str, code: str, advocate_id: str, item_id: str,
+                 campaign_id: str | None, network: str, post: str, scheduled_at: datetime | None,
+                 now: datetime) -> None:
+    await conn.execute(
+        """INSERT INTO shares (share_id, code, advocate_id, item_id, campaign_id, network, post, status,
+                               scheduled_at, created_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)""",
+        share_id, code, advocate_id, item_id, campaign_id, network, post,
+        "scheduled" if scheduled_at else "created", scheduled_at, now)
+
+
+async def cancel_scheduled(conn: asyncpg.Connection, *, advocate_id: str | None = None,
+                           item_id: str | None = None) -> list[asyncpg.Record]:
+    """Scheduled shares of an advocate or of an item that will not be posted now."""
+    return await conn.fetch(
+        f"""UPDATE shares SET status = 'cancelled'
+            WHERE status = 'scheduled' AND (advocate_id = $1 OR item_id = $2) RETURNING {_ENDED}""",
+        advocate_id, item_id)
+
+
+async def posted(conn: asyncpg.Connection, item_id: str) -> list[asyncpg.Record]:
+    """Shares of an item that a connector posted (or was asked to)."""
+    return await conn.fetch(
+        f"SELECT {_ENDED} FROM shares WHERE item_id = $1 AND status IN ('publish_requested', 'published')",
+        item_id)
+
+
+async def claim_due(conn: asyncpg.Connection, now: datetime, limit: int = 500) -> list[asyncpg.Record]:
+    """Scheduled shares whose time has come, marked requested (each once: SKIP LOCKED)."""
+    return await conn.fetch(
+        """UPDATE shares SET status = 'publish_requested' WHERE share_id IN (
+               SELECT share_id FROM shares WHERE status = 'scheduled' AND scheduled_at <= $1
+               ORDER BY scheduled_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+           RETURNING share_id, advocate_id, network, post""", now, limit)
+
+
+async def record_outcome(conn: asyncpg.Connection, share_id: str, status: str) -> None:
+    """A connector's report; a cancelled share stays cancelled."""
+    await conn.execute(
+        "UPDATE shares SET status = $2 WHERE share_id = $1 AND status = 'publish_requested'", share_id, status)
+
+
+async def resolve(conn: asyncpg.Connection, code: str) -> asyncpg.Record | None:
+    """The share behind a tracked code, with its item's status and URL (stored codes only)."""
+    return await conn.fetchrow(
+        """SELECT s.share_id, s.item_id, s.campaign_id, s.network, i.status AS item_status,
+                  i.content->>'source_url' AS source_url
+           FROM shares s JOIN items i USING (item_id) WHERE s.code = $1""", code)

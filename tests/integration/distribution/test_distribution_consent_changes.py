@@ -1,0 +1,82 @@
+"""Withdrawal, erasure, and a withdrawal racing a fan-out: nothing reaches a person who said no."""
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from schemas.consent import AdvocateErased, AdvocateErasure, Purpose
+from schemas.distribution import RequestShare, ShareRequest
+from tests.integration.kafka_tools import eventually
+
+ANNA = "adv-anna-001"
+ITEM = "item-plant-0001"
+
+
+async def anna_with_a_scheduled_share(rig) -> dict:
+    await rig.join(ANNA, languages=["de"], digest="weekly")
+    await rig.consent(ANNA, Purpose.RECEIVE_CONTENT, Purpose.SCHEDULED_SHARING)
+
+    async def projected() -> bool:
+        return await rig.count("consents") == 2 and await rig.count("people") == 1
+
+    await eventually(projected, what="Anna projected")
+    await rig.publish(ITEM)
+    await rig.events("advocacy.distribution.item.distributed.v1")
+    await rig.send(rig.topics.commands, RequestShare(source="/app", subject=ANNA, data=ShareRequest(
+        actor=ANNA, advocate_id=ANNA, item_id=ITEM, network="linkedin",
+        scheduled_at=datetime.now(UTC) + timedelta(days=1))))
+    [created] = await rig.events("advocacy.distribution.share.created.v1")
+    return created
+
+
+async def test_withdrawing_receive_content_empties_the_feed_and_cancels_scheduled_shares(rig):
+    created = await anna_with_a_scheduled_share(rig)
+    assert await rig.count("feed") == 1 and await rig.count("pending_notifications") == 1
+
+    await rig.consent(ANNA, Purpose.RECEIVE_CONTENT, valid=False)
+    [cancelled] = await rig.events("advocacy.distribution.share.cancelled.v1")
+    assert cancelled["subject"] == created["subject"] and cancelled["data"]["reason"] == "consent_withdrawn"
+    assert await rig.count("feed") == 0 and await rig.count("pending_notifications") == 0
+    assert [r["status"] for r in await rig.fetch("SELECT status FROM shares")] == ["cancelled"]
+
+
+async def test_after_erasure_no_row_holds_the_advocates_id(rig):
+    await anna_with_a_scheduled_share(rig)
+    await rig.send(rig.topics.consent_events, AdvocateErased(
+        source="/advocacy/consent", subject=ANNA, data=AdvocateErasure(advocate_id=ANNA, erased_at=datetime.now(UTC))))
+    await rig.events("advocacy.distribution.share.cancelled.v1")
+
+    async def gone() -> bool:
+        return await rig.count("people") == 0
+
+    await eventually(gone, what="Anna erased")
+    tables = [r["table_name"] for r in await rig.fetch(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")]
+    for table in tables:
+        rows = await rig.fetch(f"SELECT t::text AS row FROM {table} t")
+        assert not [r for r in rows if ANNA in r["row"]], table
+    assert await rig.count("shares") == 1  # the link in her post still resolves, unattributed
+
+
+async def test_a_withdrawal_racing_a_fan_out_leaves_nothing_for_the_person(rig):
+    people = [f"adv-many-{n:05d}" for n in range(3000)]
+    leaving = people[::150]  # 20 people withdraw while the item is fanned out
+    await rig.send(rig.topics.directory, *[rig.join_event(p, digest="daily") for p in people])
+    await rig.send(rig.topics.consent_events, *[rig.consent_event(p, Purpose.RECEIVE_CONTENT) for p in people])
+
+    async def projected() -> bool:
+        return await rig.count("consents") == len(people) and await rig.count("people") == len(people)
+
+    await eventually(projected, timeout=60, what="3,000 people projected")
+    await asyncio.gather(
+        rig.publish(ITEM),
+        rig.send(rig.topics.consent_events, *[rig.consent_event(p, Purpose.RECEIVE_CONTENT, valid=False) for p in leaving]))
+    [summary] = await rig.events("advocacy.distribution.item.distributed.v1")
+
+    async def withdrawals_applied() -> bool:
+        rows = await rig.fetch("SELECT count(*) AS n FROM consents WHERE NOT valid")
+        return rows[0]["n"] == len(leaving)
+
+    await eventually(withdrawals_applied, what="the withdrawals applied")
+    feed = {r["advocate_id"] for r in await rig.fetch("SELECT advocate_id FROM feed")}
+    queued = {r["advocate_id"] for r in await rig.fetch("SELECT advocate_id FROM pending_notifications")}
+    assert feed == queued == set(people) - set(leaving)
