@@ -32,4 +32,6 @@ class ShareFailed(CloudEvent[PostOutcome]):
     type: Literal["advocacy.engagement.share.failed.v1"] = "advocacy.engagement.share.failed.v1"
 
 
+# Every type on the topic belongs in this union, so each reader decodes all of them and
+# ignores what is not its business (an unknown type would be dead-lettered).
 EngagementEvent = Annotated[SharePublished | ShareFailed, Field(discriminator="type")]

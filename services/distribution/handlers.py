@@ -71,8 +71,10 @@ def subscribe(router: ServiceRouter, settings: DistributionSettings, topics: Dis
                        Distribution(item_id=item_id, audience_size=size, distributed_at=now))
 
     async def apply_outcome(uow: UnitOfWork, event: engagement.EngagementEvent) -> None:
-        status = "published" if isinstance(event, engagement.SharePublished) else "failed"
-        await share_store.record_outcome(uow.conn, event.data.share_id, status)
+        """Connectors' reports on posting; their other observations are for metrics."""
+        if isinstance(event, engagement.SharePublished | engagement.ShareFailed):
+            status = "published" if isinstance(event, engagement.SharePublished) else "failed"
+            await share_store.record_outcome(uow.conn, event.data.share_id, status)
 
     @router.subscriber(topics.consent_events, title="distribution:consent")
     async def on_consent_event(event: consent.ConsentEvent, inbox: Inbox = Context()) -> None:
