@@ -1,4 +1,5 @@
-# The two commands a new user types: `make run` (the platform) and `make test` (the tests).
+# The two commands a new user types: `make run` (the platform and its scenario; `make run
+# ARGS=--stop` stops it afterwards) and `make test` (the tests).
 # Both set up everything themselves: virtual environment, Python packages, Kafka jars,
 # the Postgres cluster and the topics.
 
@@ -9,7 +10,7 @@ PY := $(VENV)/bin/python
 .PHONY: run test up down status topics contracts venv
 
 run: venv
-	$(PY) -m deploy.local run
+	$(PY) -m ops run $(ARGS)
 
 test: venv
 	$(PY) -m deploy.local up

@@ -1,7 +1,7 @@
 """advocacy — the operator CLI.
 
+  advocacy run [--size N] [--stop]          the stack, the four services as processes, the scenario
   advocacy up | down | status | topics      the local stack (Kafka, Postgres, topics, services)
-  advocacy run                               the stack and the four services as processes
   advocacy flow                              consumer lag, outbox backlog, dead letters
   advocacy dead-letters list|show|replay     what a service could not handle
 """
@@ -15,6 +15,8 @@ from deploy.local import stack
 from deploy.local.config import StackConfig, StackError
 from deploy.platform import load_platform
 from ops import dead_letters, overview
+from ops.scenario import summary
+from ops.scenario.play import play
 
 
 def flow(config: StackConfig) -> None:
@@ -25,6 +27,17 @@ def flow(config: StackConfig) -> None:
     print(f"{'service':<14}{'consumer lag':>14}{'outbox backlog':>16}{'dead letters':>14}")
     for s in services:
         print(f"{s:<14}{_show(lag[s]):>14}{_show(backlog[s]):>16}{dead[s]:>14}")
+
+
+def demo(config: StackConfig, args: argparse.Namespace) -> None:
+    stack.run(config)
+    if not args.no_scenario:
+        outcome = asyncio.run(play(config.kafka_bootstrap, config.admin_dsn, args.size, args.seed))
+        summary.print_summary(config, outcome)
+    if args.stop:
+        stack.down(config)
+    else:
+        summary.print_where(config)
 
 
 def _show(value: int | None) -> str:
@@ -52,8 +65,15 @@ def letters(config: StackConfig, args: argparse.Namespace) -> None:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="advocacy", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     verbs = p.add_subparsers(dest="verb", required=True)
+    run = verbs.add_parser("run", help="the platform and the scenario", description=(
+        "Start Kafka, Postgres and the four services as processes, then play the scenario: "
+        "a directory, consent, a campaign, shares, clicks through the redirect, engagement, the report."))
+    run.add_argument("--size", type=int, default=1000, help="people in the directory (default 1000)")
+    run.add_argument("--seed", type=int, help="the same seed plays the same scenario")
+    run.add_argument("--no-scenario", action="store_true", help="only start the platform")
+    run.add_argument("--stop", action="store_true", help="stop the platform after the scenario")
     for verb, text in (("up", "start Kafka and Postgres, provision roles, create topics"),
-                       ("run", "`up`, then the four services as processes"), ("down", "stop services and stack"),
+                       ("down", "stop services and stack"),
                        ("status", "health of broker, database, topics and services"),
                        ("topics", "create the topics declared in deploy/platform.toml"),
                        ("flow", "consumer lag per group, outbox backlog and dead letters per service")):
@@ -76,10 +96,12 @@ def main(argv: list[str] | None = None) -> int:
             letters(config, args)
         elif args.verb == "flow":
             flow(config)
+        elif args.verb == "run":
+            demo(config, args)
         elif args.verb == "status":
             return 0 if stack.status(config) else 1
         else:
-            {"up": stack.up, "run": stack.run, "down": stack.down, "topics": stack.topics}[args.verb](config)
+            {"up": stack.up, "down": stack.down, "topics": stack.topics}[args.verb](config)
     except StackError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -1,0 +1,96 @@
+"""Talking to the platform over Kafka, as any other system would: publish CloudEvents,
+and follow a topic from now on, collecting what arrives by type."""
+
+import asyncio
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from schemas.envelope import CloudEvent
+
+
+async def publish(bootstrap: str, topic: str, events: Iterable[CloudEvent[Any]]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, linger_ms=5)
+    await producer.start()
+    try:
+        sent = [await producer.send(topic, e.to_bytes(), key=e.subject.encode()) for e in events]
+        await asyncio.gather(*sent)
+    finally:
+        await producer.stop()
+
+
+class Tail:
+    """Everything published on `topics` after `start()`, as decoded JSON, by event type."""
+
+    def __init__(self, bootstrap: str, *topics: str) -> None:
+        self.bootstrap = bootstrap
+        self.consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+        self.topics = topics
+        self.seen: dict[str, list[dict]] = defaultdict(list)
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> "Tail":
+        partitions = await _partitions(self.bootstrap, self.topics)
+        await self.consumer.start()
+        self.consumer.assign(partitions)
+        await self.consumer.seek_to_end(*partitions)
+        for tp in partitions:  # resolve the end positions now, before anything is published
+            await self.consumer.position(tp)
+        self._task = asyncio.create_task(self._collect())
+        return self
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+        await self.consumer.stop()
+
+    def of(self, event_type: str) -> list[dict]:
+        return self.seen.get(event_type, [])
+
+    async def wait_for(self, event_type: str, count: int, timeout: float = 120.0, on_progress=None) -> list[dict]:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while len(self.of(event_type)) < count:
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"saw {len(self.of(event_type))} of {count} {event_type} within {timeout:.0f}s")
+            if on_progress:
+                on_progress(len(self.of(event_type)), count)
+            await asyncio.sleep(0.2)
+        if on_progress:
+            on_progress(count, count)
+        return self.of(event_type)
+
+    async def wait_for_all(self, counts: dict[str, int], timeout: float = 120.0, on_progress=None) -> None:
+        """Until at least `counts[type]` events of each type arrived."""
+        total = sum(counts.values())
+
+        def progress(*_: int) -> None:
+            if on_progress:
+                on_progress(sum(min(len(self.of(t)), n) for t, n in counts.items()), total)
+
+        for event_type, count in counts.items():
+            await self.wait_for(event_type, count, timeout, progress)
+
+    async def _collect(self) -> None:
+        while True:
+            for records in (await self.consumer.getmany(timeout_ms=200)).values():
+                for record in records:
+                    if record.value:
+                        event = json.loads(record.value)
+                        self.seen[event.get("type", "?")].append(event)
+
+
+async def _partitions(bootstrap: str, topics: Iterable[str]) -> list[TopicPartition]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        described = await admin.describe_topics(list(topics))
+    finally:
+        await admin.close()
+    missing = [d["topic"] for d in described if d.get("error_code")]
+    if missing:
+        raise RuntimeError(f"topics {missing} do not exist: run `advocacy topics`")
+    return [TopicPartition(d["topic"], p["partition"]) for d in described for p in d["partitions"]]

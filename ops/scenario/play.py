@@ -1,0 +1,151 @@
+"""Plays the scenario against the running platform, only through its public interfaces
+(Kafka topics and the redirect), and waits for each step's effects before the next."""
+
+import asyncio
+import random
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+
+from ops.bus import Tail, publish
+from ops.scenario import clicks, commands
+from ops.scenario.cast import Cast, cast
+from ops.scenario.progress import Progress, step
+from schemas import consent, curation, directory, distribution, engagement
+from schemas.consent import Purpose
+
+
+@dataclass
+class Outcome:
+    tag: str
+    audience: dict[str, int] = field(default_factory=dict)
+    shares: list[dict] = field(default_factory=list)
+    clicks: int = 0
+    rejections: list[str] = field(default_factory=list)
+
+
+async def play(bootstrap: str, admin_dsn: str, size: int = 1000, seed: int | None = None) -> Outcome:
+    """`admin_dsn` is only read from, to follow the services' progress as an operator would."""
+    seed = secrets.randbits(32) if seed is None else seed
+    tag = f"{seed:08x}"[-6:]
+    people, rng = cast(size, seed, tag), random.Random(seed)
+    tail = await Tail(bootstrap, consent.EVENTS_TOPIC, curation.EVENTS_TOPIC, distribution.EVENTS_TOPIC).start()
+    admin = await asyncpg.connect(admin_dsn)
+    outcome = Outcome(tag)
+    try:
+        step(f"Directory: {size} people join (HR and CRM), run {tag}")
+        await publish(bootstrap, directory.TOPIC, [commands.joined(p) for p in people.people])
+        for schema in ("consent", "distribution"):
+            await _until_count(admin, f"{schema}.people", f"adv-{tag}-%", size, f"{schema} knows them")
+
+        step("Consent: each person decides for themself")
+        versions = await _policies(admin, bootstrap, tail)
+        choices = commands.choices(people, versions)
+        await publish(bootstrap, consent.COMMANDS_TOPIC, choices)
+        await tail.wait_for_all(_consent_types(choices), on_progress=Progress("consent recorded"))
+        await publish(bootstrap, consent.COMMANDS_TOPIC, [commands.manager_opts_in(people.people[0], versions)])
+        [refused] = await tail.wait_for("advocacy.consent.command.rejected.v1", 1)
+        outcome.rejections.append(f"a manager opting {people.people[0].advocate_id} in: {refused['data']['reason']}")
+        print(f"  rejected: {outcome.rejections[-1]}")
+
+        step("Curation: a campaign, drafted by one editor, approved by another")
+        contents = commands.items(people)
+        await publish(bootstrap, curation.COMMANDS_TOPIC, [commands.campaign(people)])
+        await tail.wait_for("advocacy.curation.campaign.created.v1", 1)
+        first = next(iter(contents))
+        await publish(bootstrap, curation.COMMANDS_TOPIC, commands.item_steps(first, contents[first])[:2]
+                      + [commands.self_approval(first)])
+        [self_approved] = await tail.wait_for("advocacy.curation.command.rejected.v1", 1)
+        outcome.rejections.append(f"the author approving {first}: {self_approved['data']['reason']}")
+        print(f"  rejected: {outcome.rejections[-1]}")
+        await publish(bootstrap, curation.COMMANDS_TOPIC, [
+            c for item_id, content in contents.items() for c in commands.item_steps(item_id, content)
+            if not (item_id == first and c.type in ("advocacy.curation.item.draft.v1", "advocacy.curation.item.submit.v1"))])
+        await tail.wait_for("advocacy.curation.item.scheduled.v1", 1, on_progress=Progress("scheduled for later"))
+        await tail.wait_for("advocacy.distribution.item.distributed.v1", len(contents),
+                            on_progress=Progress("published and distributed"))
+        outcome.audience = {e["subject"]: e["data"]["audience_size"]
+                            for e in tail.of("advocacy.distribution.item.distributed.v1")}
+        for item_id, size_ in outcome.audience.items():
+            print(f"  {item_id}: in {size_} feeds")
+
+        step("Shares: some advocates share, a few schedule a post")
+        requests = await _share_requests(admin, people, rng)
+        await publish(bootstrap, distribution.COMMANDS_TOPIC, requests)
+        outcome.shares = await tail.wait_for("advocacy.distribution.share.created.v1", len(requests),
+                                             on_progress=Progress("shares created"))
+        connector = asyncio.create_task(_connector(bootstrap, tail))
+        scheduled = sum(1 for r in requests if r.data.scheduled_at)
+        await tail.wait_for("advocacy.distribution.share.publish.requested.v1", scheduled,
+                            on_progress=Progress("scheduled posts handed to connectors"))
+
+        step("Clicks through the tracked links (the real redirect)")
+        planned = clicks.plan([s["data"]["tracked_url"] for s in outcome.shares], rng)
+        statuses = await asyncio.to_thread(clicks.click_all, planned, Progress("clicks"))
+        outcome.clicks = sum(1 for s in statuses if s == 302)
+        await tail.wait_for("advocacy.distribution.link.clicked.v1", outcome.clicks, on_progress=Progress("clicks counted"))
+        connector.cancel()
+        return outcome
+    finally:
+        await admin.close()
+        await tail.stop()
+
+
+async def _until_count(admin: asyncpg.Connection, table: str, pattern: str, expected: int, label: str) -> None:
+    bar = Progress(label)
+    while (n := await admin.fetchval(f"SELECT count(*) FROM {table} WHERE advocate_id LIKE $1", pattern)) < expected:
+        bar(n, expected)
+        await asyncio.sleep(0.3)
+    bar(n, expected)
+
+
+async def _policies(admin: asyncpg.Connection, bootstrap: str, tail: Tail) -> dict[Purpose, int]:
+    """The current policy version of each purpose; version 1 published where there is none."""
+    rows = await admin.fetch("SELECT purpose, current_version FROM consent.purposes")
+    versions = {Purpose(r["purpose"]): r["current_version"] for r in rows if r["current_version"]}
+    missing = [p for p in Purpose if p not in versions]
+    if missing:
+        await publish(bootstrap, consent.COMMANDS_TOPIC, [commands.policy(p, 1) for p in missing])
+        await tail.wait_for("advocacy.consent.policy.published.v1", len(missing))
+        versions |= {p: 1 for p in missing}
+        print(f"  policy texts published: {', '.join(p.value for p in missing)}")
+    return versions
+
+
+def _consent_types(choices: list) -> dict[str, int]:
+    expected: dict[str, int] = {}
+    for command in choices:
+        answer = command.type.replace(".give.", ".given.").replace(".refuse.", ".refused.").replace(".withdraw.", ".withdrawn.")
+        expected[answer] = expected.get(answer, 0) + 1
+    return expected
+
+
+async def _share_requests(admin: asyncpg.Connection, people: Cast, rng: random.Random) -> list:
+    feed = await admin.fetch("SELECT advocate_id, item_id FROM distribution.feed WHERE advocate_id LIKE $1 ORDER BY 1, 2",
+                             f"adv-{people.tag}-%")
+    by_id = {p.advocate_id: p for p in people.people}
+    soon = datetime.now(UTC) + timedelta(seconds=6)
+    requests = []
+    for row in feed:
+        if rng.random() < 0.4:
+            person = by_id[row["advocate_id"]]
+            schedules = people.answers[person.advocate_id].holds(Purpose.SCHEDULED_SHARING) and rng.random() < 0.3
+            requests.append(distribution.RequestShare(source="/app", subject=person.advocate_id, data=distribution.ShareRequest(
+                actor=person.advocate_id, advocate_id=person.advocate_id, item_id=row["item_id"],
+                network=rng.choice(person.networks), scheduled_at=soon if schedules else None)))
+    return requests
+
+
+async def _connector(bootstrap: str, tail: Tail) -> None:
+    """A network connector: posts what it is asked to and reports that it did."""
+    done = 0
+    while True:
+        asked = tail.of("advocacy.distribution.share.publish.requested.v1")[done:]
+        if asked:
+            await publish(bootstrap, engagement.TOPIC, [engagement.SharePublished(
+                source="/connector", subject=a["subject"], data=engagement.PostOutcome(
+                    share_id=a["subject"], network=a["data"]["network"], at=datetime.now(UTC))) for a in asked])
+            done += len(asked)
+        await asyncio.sleep(0.2)

@@ -1,0 +1,27 @@
+"""What a person sees at the end: the figures, and where the platform can be reached."""
+
+from collections import Counter
+
+from deploy.local.config import StackConfig
+from deploy.platform import load_platform
+from ops.scenario.play import Outcome
+
+
+def print_summary(config: StackConfig, outcome: Outcome) -> None:
+    print(f"\n== Run {outcome.tag}: the figures")
+    for item_id, audience in sorted(outcome.audience.items()):
+        print(f"  {item_id:<28} audience {audience:>5}")
+    networks = Counter(s["data"]["network"] for s in outcome.shares)
+    print(f"  shares {len(outcome.shares)} ({', '.join(f'{n} {c}' for n, c in networks.most_common())})")
+    print(f"  clicks through the redirect {outcome.clicks}")
+    for rejection in outcome.rejections:
+        print(f"  rejected, as it must be: {rejection}")
+
+
+def print_where(config: StackConfig) -> None:
+    print("\n== The platform keeps running")
+    for name, port in load_platform().services.items():
+        print(f"  {name:<13} http://127.0.0.1:{port}  (/ready, /metrics)   log {config.state_dir / 'logs' / (name + '.log')}")
+    print(f"  tracked links http://127.0.0.1:{load_platform().services['distribution']}/r/<code>")
+    print(f"  Kafka {config.kafka_bootstrap}   Postgres {config.admin_dsn.rsplit('@', 1)[1]}")
+    print("  `make status` or `.venv/bin/advocacy flow` to look inside; `make down` to stop it all")
