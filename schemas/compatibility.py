@@ -1,9 +1,11 @@
 """Backward compatibility of contracts against the released version.
 
 `schemas/released/<version>/` holds the JSON Schemas as released. A change is
-compatible when every released event type still exists and an old message still
-validates: no property removed or retyped, no new required property, no enum value
-removed. (Adding optional properties, event types or enum values is fine.)
+compatible when every released event type still exists, an old message still
+validates and an old reader still accepts a new message: no property removed or
+retyped, no new required property, no enum value removed, and no new property in a
+closed model (`additionalProperties: false`: old readers reject what they do not know).
+Adding event types, enum values, or optional properties to open models is fine.
 Run `python -m schemas.compatibility --release` to snapshot a new release.
 """
 
@@ -25,6 +27,9 @@ def breaking_changes(released: dict[str, Any], current: dict[str, Any], where: s
     old_props, new_props = released.get("properties", {}), current.get("properties", {})
     for name in old_props.keys() - new_props.keys():
         problems.append(f"{where}{name}: removed")
+    if released.get("additionalProperties") is False:
+        for name in new_props.keys() - old_props.keys():
+            problems.append(f"{where}{name}: added to a closed model")
     for name in set(current.get("required", ())) - set(released.get("required", ())):
         problems.append(f"{where}{name}: newly required")
     for name in old_props.keys() & new_props.keys():

@@ -64,12 +64,12 @@ class Share(Contract):
     share_id: ShareId
     advocate_id: AdvocateId
     item_id: ItemId
-    campaign_id: str | None
+    campaign_id: str | None = None  # absent when None: CloudEvent.to_bytes leaves None out
     network: Network
     text: str
     tracked_url: str = Field(description="The link to post: resolves through the redirect, counts clicks")
-    share_intent_url: str | None = Field(description="Opens the network's composer; None where it has none")
-    scheduled_at: AwareDatetime | None
+    share_intent_url: str | None = Field(default=None, description="Opens the network's composer; None where it has none")
+    scheduled_at: AwareDatetime | None = None
     created_at: AwareDatetime
 
 
@@ -90,7 +90,7 @@ class ShareEnded(Contract):
 class Click(Contract):
     share_id: ShareId
     item_id: ItemId
-    campaign_id: str | None
+    campaign_id: str | None = None
     network: Network
     visitor: str = Field(description="Salted hash of the visitor, rotating daily; no IP address is kept")
     bot: bool

@@ -3,13 +3,17 @@
 from dataclasses import dataclass
 
 from schemas import consent, curation, directory, distribution, engagement
-from services.runtime.settings import ServiceSettings
+from pydantic import SecretStr
+
+from services.runtime.settings import DEVELOPMENT_SECRET, ServiceSettings
 
 
 class DistributionSettings(ServiceSettings):
     service: str = "distribution"
     public_base_url: str = "http://127.0.0.1:8083"  # where tracked links point: this service's /r/{code}
-    click_secret: str = "local-development-only"  # salts visitor hashes; set a real secret in production
+    click_secret: SecretStr = SecretStr(DEVELOPMENT_SECRET)  # salts visitor hashes; set your own in production
+    # Only requests from these addresses may name the visitor in X-Forwarded-For (a proxy in front).
+    trusted_proxies: list[str] = ["127.0.0.1", "::1"]
     notification_daily_cap: int = 3  # immediate notifications per person and day; more wait for the digest
     digest_hour_utc: int = 8
     schedule_seconds: float = 1.0

@@ -39,7 +39,9 @@ def subscribe(router: ServiceRouter, settings: DistributionSettings, topics: Dis
             await store.erase(uow.conn, event.data.advocate_id)
         elif isinstance(event.data, consent.ConsentRecord):
             record = event.data
-            await store.set_consent(uow.conn, record.advocate_id, record.purpose.value, record.valid)
+            if not await store.set_consent(uow.conn, record.advocate_id, record.purpose.value, record.valid,
+                                           record.changed_at):
+                return  # older than what we hold
             if record.purpose is Purpose.RECEIVE_CONTENT and not record.valid:
                 await store.stop_delivery(uow.conn, record.advocate_id)
             if record.purpose in _STOPS_SCHEDULED and not record.valid:
@@ -50,9 +52,9 @@ def subscribe(router: ServiceRouter, settings: DistributionSettings, topics: Dis
         if isinstance(event, curation.ItemPublished | curation.ItemUpdated):
             item = event.data
             content = item.content.model_dump(mode="json")
-            await store.save_item(uow.conn, item.item_id, "active", item.content.campaign_id,
-                                  json.dumps(content), event.time)
-            if isinstance(event, curation.ItemPublished):
+            active = await store.save_item(uow.conn, item.item_id, item.content.campaign_id,
+                                           json.dumps(content), event.time)
+            if active and isinstance(event, curation.ItemPublished):
                 await distribute(uow, item.item_id, content)
         elif isinstance(event, curation.ItemRetracted | curation.ItemExpired):
             retracted = isinstance(event, curation.ItemRetracted)

@@ -28,7 +28,9 @@ class Redirect:
             return await _respond(send, 405)
         code = scope["path"].removeprefix("/r/")
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        address = headers.get("x-forwarded-for", "").split(",")[0].strip() or (scope.get("client") or ("",))[0]
+        peer = (scope.get("client") or ("",))[0]
+        forwarded = headers.get("x-forwarded-for", "").split(",")[0].strip()
+        address = forwarded if forwarded and peer in self.settings.trusted_proxies else peer
         async with self.pool().acquire() as conn, conn.transaction():
             share = await share_store.resolve(conn, code) if 8 <= len(code) <= 64 else None
             if share is None:
@@ -40,8 +42,11 @@ class Redirect:
             await UnitOfWork(conn, self.settings.source).emit(self.topics.events, LinkClicked, share["share_id"], Click(
                 share_id=share["share_id"], item_id=share["item_id"], campaign_id=share["campaign_id"],
                 network=network, bot=links.is_bot(headers.get("user-agent")), clicked_at=now,
-                visitor=links.visitor_hash(self.settings.click_secret, now.date(), address, headers.get("user-agent"))))
-        target = links.redirect_target(share["source_url"], network, share["campaign_id"], share["item_id"])
+                visitor=links.visitor_hash(self.settings.click_secret.get_secret_value(), now.date(), address,
+                                           headers.get("user-agent"))))
+        # Shares made before targets were stored (migration 002) fall back to the item's URL.
+        target = share["target_url"] or links.redirect_target(
+            share["source_url"], network, share["campaign_id"], share["item_id"])
         await _respond(send, 302, [(b"location", target.encode()), (b"cache-control", b"no-store")])
 
 

@@ -8,13 +8,14 @@ _ENDED = "share_id, item_id, network"
 
 
 async def create(conn: asyncpg.Connection, share_id: str, code: str, advocate_id: str, item_id: str,
-                 campaign_id: str | None, network: str, post: str, scheduled_at: datetime | None,
-                 now: datetime) -> None:
+                 campaign_id: str | None, network: str, post: str, target_url: str,
+                 scheduled_at: datetime | None, now: datetime) -> None:
+    """`target_url` is fixed now: a later edit of the item must not repoint a posted link."""
     await conn.execute(
-        """INSERT INTO shares (share_id, code, advocate_id, item_id, campaign_id, network, post, status,
-                               scheduled_at, created_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)""",
-        share_id, code, advocate_id, item_id, campaign_id, network, post,
+        """INSERT INTO shares (share_id, code, advocate_id, item_id, campaign_id, network, post, target_url,
+                               status, scheduled_at, created_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)""",
+        share_id, code, advocate_id, item_id, campaign_id, network, post, target_url,
         "scheduled" if scheduled_at else "created", scheduled_at, now)
 
 
@@ -35,11 +36,15 @@ async def posted(conn: asyncpg.Connection, item_id: str) -> list[asyncpg.Record]
 
 
 async def claim_due(conn: asyncpg.Connection, now: datetime, limit: int = 500) -> list[asyncpg.Record]:
-    """Scheduled shares whose time has come, marked requested (each once: SKIP LOCKED)."""
+    """Scheduled shares whose time has come, marked requested (each once: SKIP LOCKED), and
+    only while their advocate still allows it (withdrawal cancels them; this is the backstop)."""
     return await conn.fetch(
         """UPDATE shares SET status = 'publish_requested' WHERE share_id IN (
-               SELECT share_id FROM shares WHERE status = 'scheduled' AND scheduled_at <= $1
-               ORDER BY scheduled_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+               SELECT s.share_id FROM shares s
+               JOIN consents r ON r.advocate_id = s.advocate_id AND r.purpose = 'receive_content' AND r.valid
+               JOIN consents p ON p.advocate_id = s.advocate_id AND p.purpose = 'scheduled_sharing' AND p.valid
+               WHERE s.status = 'scheduled' AND s.scheduled_at <= $1
+               ORDER BY s.scheduled_at LIMIT $2 FOR UPDATE OF s SKIP LOCKED)
            RETURNING share_id, advocate_id, network, post""", now, limit)
 
 
@@ -52,6 +57,6 @@ async def record_outcome(conn: asyncpg.Connection, share_id: str, status: str) -
 async def resolve(conn: asyncpg.Connection, code: str) -> asyncpg.Record | None:
     """The share behind a tracked code, with its item's status and URL (stored codes only)."""
     return await conn.fetchrow(
-        """SELECT s.share_id, s.item_id, s.campaign_id, s.network, i.status AS item_status,
+        """SELECT s.share_id, s.item_id, s.campaign_id, s.network, s.target_url, i.status AS item_status,
                   i.content->>'source_url' AS source_url
            FROM shares s JOIN items i USING (item_id) WHERE s.code = $1""", code)

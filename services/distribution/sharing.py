@@ -41,15 +41,19 @@ def subscribe(router: ServiceRouter, settings: DistributionSettings, topics: Dis
             link = links.tracked_url(settings.public_base_url, code)
             text = share_text(item, request.network, request.text) if item else ""
             post = post_of(text, item, link) if item else ""
-            check_share(item, await store.in_feed(uow.conn, request.advocate_id, request.item_id),
-                        request.network, post, request.scheduled_at,
-                        await store.may(uow.conn, request.advocate_id, Purpose.SCHEDULED_SHARING.value), now)
+            # Both consent rows stay locked until commit: a withdrawal racing this request waits,
+            # then finds (and cancels) what it created.
+            receives = await store.may(uow.conn, request.advocate_id, Purpose.RECEIVE_CONTENT.value)
+            may_schedule = await store.may(uow.conn, request.advocate_id, Purpose.SCHEDULED_SHARING.value)
+            in_feed = receives and await store.in_feed(uow.conn, request.advocate_id, request.item_id)
+            check_share(item, in_feed, request.network, post, request.scheduled_at, may_schedule, now)
         except Rejected as rejection:
             await reject(uow, topics.events, CommandRejected, command, rejection, settings.service)
             return
         share_id = uuid.uuid4().hex
+        target = links.redirect_target(item.source_url, request.network, item.campaign_id, item.item_id)
         await share_store.create(uow.conn, share_id, code, request.advocate_id, item.item_id, item.campaign_id,
-                                 request.network.value, post, request.scheduled_at, now)
+                                 request.network.value, post, target, request.scheduled_at, now)
         await uow.emit(topics.events, ShareCreated, share_id, Share(
             share_id=share_id, advocate_id=request.advocate_id, item_id=item.item_id,
             campaign_id=item.campaign_id, network=request.network, text=text, tracked_url=link,

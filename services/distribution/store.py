@@ -40,27 +40,36 @@ WITH delivered AS (
 SELECT count(*) FROM delivered"""
 
 
-async def set_consent(conn: asyncpg.Connection, advocate_id: str, purpose: str, valid: bool) -> None:
-    """Locks the row: a fan-out reading it waits for this transaction (see module doc)."""
-    await conn.execute(
-        """INSERT INTO consents (advocate_id, purpose, valid) VALUES ($1, $2, $3)
-           ON CONFLICT (advocate_id, purpose) DO UPDATE SET valid = EXCLUDED.valid""",
-        advocate_id, purpose, valid)
+async def set_consent(conn: asyncpg.Connection, advocate_id: str, purpose: str, valid: bool,
+                      changed_at: datetime) -> bool:
+    """Locks the row: a fan-out or share request reading it waits for this transaction (see
+    module doc). Only a newer change applies; returns whether it did."""
+    return await conn.fetchval(
+        """INSERT INTO consents (advocate_id, purpose, valid, changed_at) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (advocate_id, purpose) DO UPDATE SET valid = EXCLUDED.valid, changed_at = EXCLUDED.changed_at
+           WHERE consents.changed_at <= EXCLUDED.changed_at
+           RETURNING true""",
+        advocate_id, purpose, valid, changed_at) is not None
 
 
 async def may(conn: asyncpg.Connection, advocate_id: str, purpose: str) -> bool:
+    """Whether the advocate allows `purpose`; the row stays locked (FOR SHARE) until commit,
+    so a withdrawal waits and then sees what this transaction created."""
     return bool(await conn.fetchval(
-        "SELECT valid FROM consents WHERE advocate_id = $1 AND purpose = $2", advocate_id, purpose))
+        "SELECT valid FROM consents WHERE advocate_id = $1 AND purpose = $2 FOR SHARE", advocate_id, purpose))
 
 
-async def save_item(conn: asyncpg.Connection, item_id: str, status: str, campaign_id: str | None,
-                    content: str, at: datetime) -> None:
-    await conn.execute(
-        """INSERT INTO items (item_id, status, campaign_id, content, updated_at) VALUES ($1, $2, $3, $4::jsonb, $5)
-           ON CONFLICT (item_id) DO UPDATE SET status = EXCLUDED.status, campaign_id = EXCLUDED.campaign_id,
+async def save_item(conn: asyncpg.Connection, item_id: str, campaign_id: str | None, content: str,
+                    at: datetime) -> bool:
+    """Insert or update an active item; False if it was retracted or expired (it stays so,
+    and a replayed publication must not fan it out again)."""
+    return await conn.fetchval(
+        """INSERT INTO items (item_id, status, campaign_id, content, updated_at) VALUES ($1, 'active', $2, $3::jsonb, $4)
+           ON CONFLICT (item_id) DO UPDATE SET campaign_id = EXCLUDED.campaign_id,
                content = EXCLUDED.content, updated_at = EXCLUDED.updated_at
-           WHERE items.status = 'active'""",  # a retracted or expired item stays so
-        item_id, status, campaign_id, content, at)
+           WHERE items.status = 'active'
+           RETURNING true""",
+        item_id, campaign_id, content, at) is not None
 
 
 async def end_item(conn: asyncpg.Connection, item_id: str, status: str) -> None:

@@ -8,7 +8,7 @@ People who leave are deleted: the projection holds no one who is not in the dire
 
 from faststream import Context
 
-from schemas import directory
+from schemas import consent, directory
 from services.runtime.inbox import Inbox
 from services.runtime.service import ServiceRouter
 from services.runtime.unit_of_work import UnitOfWork
@@ -25,7 +25,7 @@ WHERE people.as_of <= EXCLUDED.as_of"""
 
 async def apply(uow: UnitOfWork, event: directory.DirectoryEvent) -> None:
     if isinstance(event, directory.PersonLeft):
-        await uow.conn.execute("DELETE FROM people WHERE advocate_id = $1", event.data.advocate_id)
+        await forget(uow, event.data.advocate_id)
         return
     p = event.data
     await uow.conn.execute(
@@ -40,3 +40,21 @@ def follow(router: ServiceRouter, topic: str = directory.TOPIC) -> None:
     @router.subscriber(topic, title=f"{router.service}:directory")
     async def on_directory_event(event: directory.DirectoryEvent, inbox: Inbox = Context()) -> None:
         await inbox.handle_once(event, apply)
+
+
+async def forget(uow: UnitOfWork, advocate_id: str) -> None:
+    await uow.conn.execute("DELETE FROM people WHERE advocate_id = $1", advocate_id)
+
+
+def forget_erased(router: ServiceRouter, topic: str = consent.EVENTS_TOPIC) -> None:
+    """Subscribe `router`'s service to consent's events for one purpose: when an advocate is
+    erased, their row in `people` goes. (A service with more to purge handles
+    `AdvocateErased` in its own consent subscriber instead.)"""
+
+    async def purge(uow: UnitOfWork, event: consent.ConsentEvent) -> None:
+        if isinstance(event, consent.AdvocateErased):
+            await forget(uow, event.data.advocate_id)
+
+    @router.subscriber(topic, title=f"{router.service}:erasures")
+    async def on_consent_event(event: consent.ConsentEvent, inbox: Inbox = Context()) -> None:
+        await inbox.handle_once(event, purge)

@@ -7,6 +7,7 @@ hands the message back to Kafka (nack) instead of committing its offset.
 """
 
 import time
+from datetime import datetime, timedelta
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
@@ -100,3 +101,16 @@ def _unique(events: Sequence[E]) -> list[E]:
     """The same event twice in one batch counts once."""
     seen: set[str] = set()
     return [e for e in events if not (e.id in seen or seen.add(e.id))]
+
+
+def pruner(retention_days: float):
+    """A schedule job: forget handled ids older than the retention, 5,000 at a time. Keep it
+    longer than any topic's retention, or a redelivered event could be applied twice."""
+
+    async def prune(uow: UnitOfWork, now: datetime) -> int:
+        status = await uow.conn.execute(
+            "DELETE FROM inbox WHERE ctid = ANY(ARRAY(SELECT ctid FROM inbox WHERE handled_at < $1 LIMIT 5000))",
+            now - timedelta(days=retention_days))
+        return int(status.split()[-1])
+
+    return prune

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 import asyncpg
 
+from services.runtime import metrics
 from services.runtime.retry import backoff, is_transient
 from services.runtime.unit_of_work import UnitOfWork
 
@@ -29,6 +30,7 @@ class Schedule:
         self.job = job
         self.interval = interval
         self.clock = clock or (lambda: datetime.now(UTC))
+        self.failures = 0  # consecutive failed passes: readiness turns red at 3
 
     async def run_once(self, pool: asyncpg.Pool, source: str) -> int:
         """One pass; returns how many due things the job handled."""
@@ -39,15 +41,17 @@ class Schedule:
         """Until cancelled; a pass that handled something is followed at once by the next."""
         attempt = 0
         while True:
+            metrics.SCHEDULE_FAILURES.labels(source, self.name).set(self.failures)
             try:
                 handled = await self.run_once(pool, source)
-                attempt = 0
+                attempt = self.failures = 0
             except asyncio.CancelledError:
                 raise
             except Exception as error:
                 if not is_transient(error):
                     log.exception("schedule %s failed", self.name)
                 attempt += 1
+                self.failures += 1
                 await asyncio.sleep(backoff(attempt, first=0.1, cap=self.interval))
                 continue
             if not handled:

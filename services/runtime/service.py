@@ -24,13 +24,15 @@ from faststream.specification import AsyncAPI
 
 from services.runtime.dead_letters import DeadLetters
 from services.runtime.http import health_routes
-from services.runtime.inbox import Inbox
+from services.runtime.inbox import Inbox, pruner
 from services.runtime.logs import configure_logging
 from services.runtime.migrations import RUNTIME_MIGRATIONS, migrate
 from services.runtime.relay import OutboxRelay
 from services.runtime.scheduler import Schedule
 from services.runtime.settings import ServiceSettings
 from schemas import CONTRACTS_VERSION
+
+log = logging.getLogger(__name__)
 
 
 async def decode_json(message: StreamMessage[Any]) -> Any:
@@ -65,7 +67,7 @@ class Service:
         schedules: Sequence[Schedule] = (),
     ) -> None:
         self.settings = settings
-        self.schedules = list(schedules)
+        self.schedules = [*schedules, Schedule("inbox-retention", pruner(settings.inbox_retention_days), 3600)]
         self.migrations = {"runtime": RUNTIME_MIGRATIONS}
         if migrations is not None:
             self.migrations[settings.service] = migrations
@@ -95,6 +97,8 @@ class Service:
 
     async def start(self) -> None:
         """Before the broker consumes: database ready, inbox in context, relay running."""
+        for name in self.settings.secrets_left_at_default():
+            log.warning("%s is the development default: set a secret of your own outside a laptop", name)
         self.pool = await asyncpg.create_pool(self.settings.database_url, min_size=2, max_size=10)
         async with self.pool.acquire() as conn:
             await migrate(conn, self.migrations)
@@ -163,5 +167,7 @@ class Service:
         return self.pool is not None and await self.pool.fetchval("SELECT 1") == 1
 
     async def _background_ok(self) -> bool:
-        """The relay and every schedule are running (a task that ended has failed)."""
-        return bool(self.tasks) and not any(task.done() for task in self.tasks)
+        """The relay and every schedule run (a task that ended has failed), and no schedule
+        has failed three passes in a row (a poisoned row would otherwise block it unseen)."""
+        return (bool(self.tasks) and not any(task.done() for task in self.tasks)
+                and all(s.failures < 3 for s in self.schedules))

@@ -4,9 +4,14 @@ The defaults point at the local stack (`python -m deploy.local up`): Kafka on
 127.0.0.1:29092, Postgres on 127.0.0.1:25432 with one login role per service.
 """
 
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from deploy.platform import load_platform
+
+
+# The default of every secret setting: fine on a laptop, warned about at every start.
+DEVELOPMENT_SECRET = "local-development-only"
 
 
 class ServiceSettings(BaseSettings):
@@ -23,6 +28,8 @@ class ServiceSettings(BaseSettings):
     # How long a handler keeps retrying a transient fault before the message is
     # handed back to Kafka (nack) to be redelivered.
     retry_deadline_seconds: float = 60.0
+    # Handled event ids are forgotten after this; longer than any topic's retention (30 days).
+    inbox_retention_days: float = 45.0
 
     def model_post_init(self, _context: object) -> None:
         if not self.database_url:
@@ -38,3 +45,8 @@ class ServiceSettings(BaseSettings):
     def source(self) -> str:
         """CloudEvents `source` of everything this service emits."""
         return f"/advocacy/{self.service}"
+
+    def secrets_left_at_default(self) -> list[str]:
+        """Names of secret settings still at the development default (reversible hashes!)."""
+        return [name.upper() for name, value in self if isinstance(value, SecretStr)
+                and value.get_secret_value() == DEVELOPMENT_SECRET]

@@ -47,3 +47,23 @@ async def test_due_rows_are_handled_once_by_two_concurrent_schedules_and_future_
 
     assert sorted(effects) == list(range(901))  # due at or before NOW: each once
     assert still_due == 99  # the future ones wait
+
+
+async def test_the_inbox_forgets_ids_older_than_its_retention_and_keeps_the_rest(scratch_schema):
+    from services.runtime.inbox import pruner
+
+    _, dsn = await scratch_schema()
+    pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
+    try:
+        async with pool.acquire() as conn:
+            await migrate(conn, {"runtime": RUNTIME_MIGRATIONS})
+            await conn.executemany("INSERT INTO inbox (consumer, event_id, handled_at) VALUES ('s', $1, $2)",
+                                   [(f"old-{n}", NOW - timedelta(days=46)) for n in range(7000)]
+                                   + [(f"new-{n}", NOW - timedelta(days=44)) for n in range(10)])
+        schedule = Schedule("inbox-retention", pruner(45), 60, clock=lambda: NOW)
+        assert await schedule.run_once(pool, "/t") == 5000  # in slices, so a big backlog never locks for long
+        assert await schedule.run_once(pool, "/t") == 2000
+        left = {r["event_id"] for r in await pool.fetch("SELECT event_id FROM inbox")}
+    finally:
+        await pool.close()
+    assert left == {f"new-{n}" for n in range(10)}

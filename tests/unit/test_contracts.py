@@ -59,3 +59,6 @@ def test_the_compatibility_check_catches_removed_retyped_and_newly_required_fiel
         "a: type string became integer", "b: removed", "c: enum values removed", "d: newly required",
     ]
     assert breaking_changes(released, {**released, "properties": {**released["properties"], "e": {}}}) == []
+    closed = {**released, "additionalProperties": False}
+    assert breaking_changes(closed, {**closed, "properties": {**released["properties"], "e": {}}}) == [
+        "e: added to a closed model"]

@@ -64,6 +64,10 @@ class DistributionRig:
     async def publish(self, item_id: str, **content) -> None:
         await self.send(self.topics.curation_events, self.published(item_id, **content))
 
+    async def events_now(self, type_: str) -> list[dict]:
+        records = await read_topic(self.bootstrap, self.topics.events, at_least=0, timeout=0.5, settle=0.3)
+        return [e for e in (json.loads(r.value) for r in records) if e["type"] == type_]
+
     async def events(self, type_: str, at_least: int = 1, timeout: float = 20.0) -> list[dict]:
         found: list[dict] = []
 
