@@ -4,6 +4,7 @@
   advocacy up | down | status | topics      the local stack (Kafka, Postgres, topics, services)
   advocacy flow                              consumer lag, outbox backlog, dead letters
   advocacy dead-letters list|show|replay     what a service could not handle
+  advocacy consent verify | receipt ID       the proof ledger's chain; an advocate's receipt
 """
 
 import argparse
@@ -83,7 +84,24 @@ def parser() -> argparse.ArgumentParser:
     dl.add_argument("action", choices=["list", "show", "replay"])
     dl.add_argument("service", choices=list(load_platform().services))
     dl.add_argument("--offset", type=int, help="the dead letter's offset (show: required; replay: only this one)")
+    proof = verbs.add_parser("consent", help="verify the proof ledger, export a receipt",
+                             description="verify: recompute the ledger's hash chain (exit 1 naming the first "
+                                         "broken entry); receipt: an advocate's consent history, JSON or --text")
+    proof.add_argument("action", choices=["verify", "receipt"])
+    proof.add_argument("advocate_id", nargs="?", help="receipt: whose")
+    proof.add_argument("--text", action="store_true", help="receipt: the readable rendering")
     return p
+
+
+def consent_proof(args: argparse.Namespace) -> int:
+    from services.consent import receipt, verify
+
+    if args.action == "verify":
+        return verify.main()
+    if not args.advocate_id:
+        raise StackError("receipt needs the advocate's id")
+    print(asyncio.run(receipt.export(args.advocate_id, args.text)), end="")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -96,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
             letters(config, args)
         elif args.verb == "flow":
             flow(config)
+        elif args.verb == "consent":
+            return consent_proof(args)
         elif args.verb == "run":
             demo(config, args)
         elif args.verb == "status":
