@@ -1,6 +1,6 @@
 """Every contract of the platform, by topic. Add a model here when you add one to schemas/."""
 
-from schemas import consent, curation, directory, distribution, engagement
+from schemas import consent, curation, directory, distribution, engagement, metrics
 from schemas.envelope import CloudEvent
 
 CONTRACTS: dict[str, list[type[CloudEvent]]] = {
@@ -18,7 +18,10 @@ CONTRACTS: dict[str, list[type[CloudEvent]]] = {
     distribution.EVENTS_TOPIC: [distribution.ItemDistributed, distribution.NotificationRequested,
                                 distribution.ShareCreated, distribution.PublishRequested, distribution.ShareCancelled,
                                 distribution.RetractionRequested, distribution.LinkClicked, distribution.CommandRejected],
-    engagement.TOPIC: [engagement.SharePublished, engagement.ShareFailed],
+    engagement.TOPIC: [engagement.SharePublished, engagement.ShareFailed, engagement.EngagementObserved,
+                       engagement.FollowersReported],
+    metrics.COMMANDS_TOPIC: [metrics.RenderReport, metrics.RenderMyImpact],
+    metrics.EVENTS_TOPIC: [metrics.MetricSnapshot, metrics.ReportRendered, metrics.CommandRejected],
 }
 
 SERVICES = ("curation", "consent", "distribution", "metrics")

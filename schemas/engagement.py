@@ -1,15 +1,16 @@
 """What network connectors report on `advocacy.engagement.v1`, keyed by share id.
 
 Connectors post scheduled shares for advocates who allowed it and report the outcome;
-later they report what the post achieved (the metrics service defines those
-observations). Connectors know people only by pseudonymous id.
+later they report what the post achieved (`EngagementObserved`, cumulative counters per
+share) and how many followers an advocate has on a network (`FollowersReported`).
+Connectors know people only by pseudonymous id.
 """
 
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, NonNegativeInt, model_validator
 
-from schemas.directory import Network
+from schemas.directory import AdvocateId, Network
 from schemas.envelope import CloudEvent, Contract
 
 TOPIC = "advocacy.engagement.v1"
@@ -32,6 +33,54 @@ class ShareFailed(CloudEvent[PostOutcome]):
     type: Literal["advocacy.engagement.share.failed.v1"] = "advocacy.engagement.share.failed.v1"
 
 
+class Engagement(Contract):
+    """What one post achieved so far: counters since it was posted, never increments.
+    A connector may report the same figures again or an older report late; readers
+    keep the highest value of each counter."""
+
+    share_id: ShareId
+    network: Network
+    impressions: NonNegativeInt = 0
+    reactions: NonNegativeInt = 0
+    comments: NonNegativeInt = 0
+    reshares: NonNegativeInt = 0
+    observed_at: AwareDatetime
+
+
+class Followers(Contract):
+    """An advocate's audience on one network, as the network reported it."""
+
+    advocate_id: AdvocateId
+    network: Network
+    followers: NonNegativeInt
+    observed_at: AwareDatetime
+
+
+class EngagementObserved(CloudEvent[Engagement]):
+    """Subject: the share id."""
+
+    type: Literal["advocacy.engagement.observed.v1"] = "advocacy.engagement.observed.v1"
+
+    @model_validator(mode="after")
+    def _keyed_by_share(self) -> "EngagementObserved":
+        if self.subject != self.data.share_id:
+            raise ValueError("subject must equal data.share_id")
+        return self
+
+
+class FollowersReported(CloudEvent[Followers]):
+    """Subject: the advocate id. Used for potential reach only with `network_reach` consent."""
+
+    type: Literal["advocacy.engagement.followers.reported.v1"] = "advocacy.engagement.followers.reported.v1"
+
+    @model_validator(mode="after")
+    def _keyed_by_advocate(self) -> "FollowersReported":
+        if self.subject != self.data.advocate_id:
+            raise ValueError("subject must equal data.advocate_id")
+        return self
+
+
 # Every type on the topic belongs in this union, so each reader decodes all of them and
 # ignores what is not its business (an unknown type would be dead-lettered).
-EngagementEvent = Annotated[SharePublished | ShareFailed, Field(discriminator="type")]
+EngagementEvent = Annotated[
+    SharePublished | ShareFailed | EngagementObserved | FollowersReported, Field(discriminator="type")]

@@ -1,8 +1,23 @@
 """Wiring only: `python -m services.metrics` runs this service as its own process."""
 
-from services.metrics.handlers import router
-from services.runtime.service import Service
-from services.runtime.settings import ServiceSettings
+from pathlib import Path
 
-service = Service(ServiceSettings(service="metrics"), router)
+from services.metrics import commands, handlers
+from services.metrics.config import MetricsSettings, MetricsTopics
+from services.metrics.domain import load_rates
+from services.metrics.snapshots import snapshotter
+from services.runtime.scheduler import Schedule
+from services.runtime.service import Service, ServiceRouter
+
+
+def build_service(settings: MetricsSettings, topics: MetricsTopics = MetricsTopics()) -> Service:
+    router = ServiceRouter(settings.service)
+    handlers.subscribe(router, settings, topics)
+    commands.subscribe(router, settings, topics)
+    snapshots = Schedule("snapshots", snapshotter(topics.events, load_rates(settings.emv_rates_file)),
+                         settings.snapshot_seconds)
+    return Service(settings, router, Path(__file__).with_name("migrations"), [snapshots])
+
+
+service = build_service(MetricsSettings())
 app = service.app

@@ -1,0 +1,168 @@
+"""Metrics ingestion on the local stack: `python -m benchmarks.metrics_ingestion [--events N] [--batch N]`.
+
+Pre-fills one fresh topic (6 partitions) with N mixed events as distribution and the
+connectors publish them — shares, clicks (some repeated visitors, some bots), engagement
+observations, the same observations delivered again (same event id) and re-reported
+(new id, same or lower counters) — then, in the same run:
+- a bare aiokafka consumer drains the topic (the ceiling);
+- the metrics service ingests it, until every event is counted (its inbox holds every id);
+and checks that each share, click and counter was counted exactly once.
+"""
+
+import argparse
+import asyncio
+import gc
+import random
+import time
+import uuid
+from dataclasses import fields
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from deploy.local import stack
+from deploy.local.config import StackConfig
+from deploy.local.provision import drop_role, provision_role
+from schemas.distribution import Click, LinkClicked, Share, ShareCreated
+from schemas.engagement import Engagement, EngagementObserved
+from services.metrics.app import build_service
+from services.metrics.config import MetricsSettings, MetricsTopics
+
+NETWORKS = ["linkedin", "x", "xing", "facebook", "mastodon", "bluesky"]
+START = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+def mixed_events(n: int, seed: int = 7) -> tuple[list[tuple[bytes, bytes]], dict[str, int]]:
+    """(key, value) pairs in a realistic order, and what an exact count must find."""
+    rng = random.Random(seed)
+    messages: list[tuple[bytes, bytes]] = []
+    shares: list[Share] = []
+    observed: list[tuple[bytes, bytes]] = []
+    best: dict[str, int] = {}
+    expected = {"shares": 0, "clicks": 0, "unique_ids": 0}
+    while len(messages) < n:
+        roll = rng.random()
+        if roll < 0.2 or not shares:
+            event = _share(rng)
+            shares.append(event.data)
+            expected["shares"] += 1
+        elif roll < 0.7:
+            s = rng.choice(shares)
+            event = LinkClicked(source="/advocacy/distribution", subject=s.share_id, data=Click(
+                share_id=s.share_id, item_id=s.item_id, campaign_id=s.campaign_id, network=s.network,
+                visitor=f"{rng.randrange(50_000):064x}", bot=rng.random() < 0.03,
+                clicked_at=s.created_at + timedelta(minutes=rng.randrange(3000))))
+            expected["clicks"] += 1
+        elif roll < 0.9 or not observed:
+            s = rng.choice(shares)
+            impressions = best.get(s.share_id, 0) + rng.randrange(500)
+            if rng.random() < 0.3:  # a late report, lower than one already seen
+                impressions = rng.randrange(impressions + 1)
+            best[s.share_id] = max(best.get(s.share_id, 0), impressions)
+            event = EngagementObserved(source="/connector", subject=s.share_id, data=Engagement(
+                share_id=s.share_id, network=s.network, impressions=impressions, reactions=impressions // 50,
+                comments=impressions // 200, reshares=impressions // 400,
+                observed_at=s.created_at + timedelta(hours=rng.randrange(1, 72))))
+        else:  # an observation delivered again: the same event id
+            messages.append(rng.choice(observed))
+            continue
+        message = (event.subject.encode(), event.to_bytes())
+        if isinstance(event, EngagementObserved):
+            observed.append(message)
+        messages.append(message)
+        expected["unique_ids"] += 1
+    expected["impressions"] = sum(best.values())
+    return messages, expected
+
+
+def _share(rng: random.Random) -> ShareCreated:
+    share_id = uuid.UUID(int=rng.getrandbits(128)).hex
+    return ShareCreated(source="/advocacy/distribution", subject=share_id, data=Share(
+        share_id=share_id, advocate_id=f"adv-{rng.randrange(2000):06d}", item_id=f"item-{rng.randrange(300):05d}",
+        campaign_id=f"camp-{rng.randrange(20):04d}", network=rng.choice(NETWORKS), text="Our new plant",
+        tracked_url="https://go.example/r/abc", created_at=START + timedelta(minutes=rng.randrange(30 * 24 * 60))))
+
+
+async def fill(bootstrap: str, topic: str, messages: list[tuple[bytes, bytes]]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, linger_ms=20,
+                                max_batch_size=256 * 1024)
+    await producer.start()
+    try:
+        pending = [await producer.send(topic, value, key=key) for key, value in messages]
+        await asyncio.gather(*pending)
+    finally:
+        await producer.stop()
+
+
+async def bare_drain(bootstrap: str, topic: str, events: int, batch: int) -> None:
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"bare-{uuid.uuid4().hex[:6]}",
+                                auto_offset_reset="earliest", enable_auto_commit=False)
+    await consumer.start()
+    seen = 0
+    try:
+        while seen < events:
+            seen += sum(len(b) for b in (await consumer.getmany(timeout_ms=500, max_records=batch)).values())
+    finally:
+        await consumer.stop()
+
+
+async def timed(what: str, events: int, work) -> float:
+    started = time.perf_counter()
+    await work()
+    seconds = time.perf_counter() - started
+    print(f"{what:<40} {events / seconds:>10,.0f} events/s  ({seconds:.1f} s)", flush=True)
+    return events / seconds
+
+
+async def main(events: int, batch: int) -> None:
+    config = StackConfig.from_env()
+    stack.up(config)
+    admin = await asyncpg.connect(config.admin_dsn)
+    kafka = AIOKafkaAdminClient(bootstrap_servers=config.kafka_bootstrap)
+    await kafka.start()
+    name, suffix = f"bench_{uuid.uuid4().hex[:8]}", uuid.uuid4().hex[:8]
+    topics = MetricsTopics(*[f"bench.metrics.{f.name}.{suffix}" for f in fields(MetricsTopics)])
+    made = [getattr(topics, f.name) for f in fields(MetricsTopics)] + [f"advocacy.{name}.deadletter.v1"]
+    try:
+        await provision_role(admin, config.database, name)
+        await kafka.create_topics([NewTopic(t, 6, 1) for t in made])
+        messages, expected = mixed_events(events)
+        await timed("pre-fill (producer)", events, lambda: fill(config.kafka_bootstrap, topics.distribution_events, messages))
+        del messages  # 200,000 tuples held here would slow every garbage collection in what is measured
+        gc.collect()
+
+        bare = await timed("bare aiokafka consumer, drain", events,
+                           lambda: bare_drain(config.kafka_bootstrap, topics.distribution_events, events, batch))
+        settings = MetricsSettings(service=name, database_url=config.service_dsn(name), http_port=1,
+                                   kafka_bootstrap_servers=config.kafka_bootstrap, ingest_batch_size=batch)
+        service = build_service(settings, topics)
+        async with service.running():
+            rate = await timed(f"metrics service, ingest (batches ≤{batch})", events,
+                               lambda: until_counted(service.pool, expected["unique_ids"]))
+            counted = await service.pool.fetchrow(
+                """SELECT (SELECT count(*) FROM shares) AS shares, (SELECT sum(clicks) FROM clicks) AS clicks,
+                          (SELECT sum(impressions) FROM engagement) AS impressions""")
+        print(f"{'ratio ingest / bare':<40} {rate / bare:>10.2f}")
+        print(f"events {events:,} ({expected['unique_ids']:,} distinct ids); batch size {batch}")
+        exact = all(counted[k] == expected[k] for k in ("shares", "clicks", "impressions"))
+        print(f"counted exactly once: {'yes' if exact else 'NO'} {dict(counted)} expected {expected}")
+    finally:
+        await kafka.delete_topics(made)
+        await kafka.close()
+        await drop_role(admin, name)
+        await admin.close()
+
+
+async def until_counted(pool: asyncpg.Pool, ids: int) -> None:
+    while await pool.fetchval("SELECT count(*) FROM inbox") < ids:
+        await asyncio.sleep(0.1)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--batch", type=int, default=5_000)
+    args = parser.parse_args()
+    asyncio.run(main(args.events, args.batch))

@@ -1,0 +1,27 @@
+"""Metrics' settings (environment variables) and topics (injectable for tests)."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from schemas import consent, curation, directory, distribution, engagement, metrics
+from services.runtime.settings import ServiceSettings
+
+
+class MetricsSettings(ServiceSettings):
+    service: str = "metrics"
+    k_anonymity: int = 5  # a group figure (org unit, location) needs at least this many distinct people
+    report_dir: Path = Path(".stack/reports")  # where rendered reports are written
+    emv_rates_file: Path = Path(__file__).with_name("emv_rates.toml")
+    snapshot_seconds: float = 60.0  # how often changed items and campaigns get a MetricSnapshot
+    ingest_batch_size: int = 5000  # records per batch, one transaction each
+
+
+@dataclass(frozen=True)
+class MetricsTopics:
+    commands: str = metrics.COMMANDS_TOPIC
+    events: str = metrics.EVENTS_TOPIC
+    directory: str = directory.TOPIC
+    consent_events: str = consent.EVENTS_TOPIC
+    curation_events: str = curation.EVENTS_TOPIC
+    distribution_events: str = distribution.EVENTS_TOPIC
+    engagement: str = engagement.TOPIC

@@ -1,0 +1,96 @@
+"""Metrics' reads: figures for a scope, grouped by one dimension and network.
+
+A scope is the shares created in a period (optionally of one campaign, or attributed to
+one advocate) and everything they achieved so far. Groups come with their count of
+distinct contributors, so the caller can suppress those below k.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+import asyncpg
+
+# What a group is keyed by; `topic` expands an item into each of its topics.
+DIMENSIONS = {
+    "item": "s.item_id", "campaign": "coalesce(s.campaign_id, '')", "network": "s.network", "day": "s.day::text",
+    "org_unit": "s.org_unit", "location": "s.location", "topic": "topic", "all": "'all'",
+}
+
+_SCOPE = """
+WITH s AS (
+    SELECT s.* FROM shares s
+    WHERE NOT s.cancelled AND s.day BETWEEN $1 AND $2
+      AND ($3::text IS NULL OR s.campaign_id = $3)
+      AND ($4::text IS NULL OR s.share_id IN (SELECT share_id FROM attributed_shares WHERE advocate_id = $4))
+), c AS (
+    SELECT share_id, sum(clicks) AS clicks, count(*) AS unique_clicks
+    FROM clicks JOIN s USING (share_id) WHERE NOT bot GROUP BY share_id
+), per_share AS (
+    SELECT s.*, coalesce(c.clicks, 0) AS clicks, coalesce(c.unique_clicks, 0) AS unique_clicks,
+           coalesce(e.impressions, 0) AS impressions, coalesce(e.reactions, 0) AS reactions,
+           coalesce(e.comments, 0) AS comments, coalesce(e.reshares, 0) AS reshares
+    FROM s LEFT JOIN c USING (share_id) LEFT JOIN engagement e USING (share_id)
+)"""
+_SUMS = """count(*) AS shares, sum(clicks) AS clicks, sum(unique_clicks) AS unique_clicks,
+    sum(impressions) AS impressions, sum(reactions) AS reactions, sum(comments) AS comments,
+    sum(reshares) AS reshares, sum(potential_reach) AS potential_reach"""
+
+
+@dataclass(frozen=True)
+class Scope:
+    starts_on: date
+    ends_on: date
+    campaign_id: str | None = None
+    advocate_id: str | None = None  # only that person's attributed shares
+
+    @property
+    def args(self) -> tuple:
+        return self.starts_on, self.ends_on, self.campaign_id, self.advocate_id
+
+
+async def by_network(conn: asyncpg.Connection, scope: Scope, dimension: str) -> list[asyncpg.Record]:
+    """Sums per (key, network); the key is NULL where a share lacks it (no org unit)."""
+    key = DIMENSIONS[dimension]
+    topics = " JOIN items i USING (item_id), unnest(i.topics) AS topic" if dimension == "topic" else ""
+    return await conn.fetch(
+        f"{_SCOPE} SELECT {key} AS key, s.network, {_SUMS} FROM per_share s{topics} GROUP BY 1, 2 ORDER BY 1, 2",
+        *scope.args)
+
+
+async def contributors(conn: asyncpg.Connection, scope: Scope, dimension: str) -> dict[str, int]:
+    """Distinct people behind each group, counted by token: who they are is not needed."""
+    key = DIMENSIONS[dimension]
+    rows = await conn.fetch(
+        f"{_SCOPE} SELECT {key} AS key, count(DISTINCT contributor) AS n FROM per_share s GROUP BY 1", *scope.args)
+    return {r["key"]: r["n"] for r in rows if r["key"] is not None}
+
+
+async def clicks_by_day(conn: asyncpg.Connection, scope: Scope) -> list[asyncpg.Record]:
+    """Clicks on the scope's shares by the day they happened."""
+    return await conn.fetch(
+        f"""{_SCOPE} SELECT cl.day, sum(cl.clicks) AS clicks FROM clicks cl JOIN s USING (share_id)
+            WHERE NOT cl.bot GROUP BY cl.day ORDER BY cl.day""", *scope.args)
+
+
+async def leaderboard(conn: asyncpg.Connection, scope: Scope, size: int = 10) -> list[asyncpg.Record]:
+    """Only people who allowed both attribution and rankings; nobody else appears or is counted."""
+    return await conn.fetch(
+        f"""{_SCOPE} SELECT a.advocate_id, count(*) AS shares, sum(s.clicks) AS clicks
+            FROM per_share s JOIN attributed_shares a USING (share_id)
+            JOIN consents l ON l.advocate_id = a.advocate_id AND l.purpose = 'leaderboard' AND l.valid
+            GROUP BY a.advocate_id ORDER BY clicks DESC, shares DESC, a.advocate_id LIMIT {int(size)}""",
+        *scope.args)
+
+
+async def titles(conn: asyncpg.Connection, item_ids: list[str]) -> dict[str, str]:
+    rows = await conn.fetch("SELECT item_id, title FROM items WHERE item_id = ANY($1::text[])", item_ids)
+    return {r["item_id"]: r["title"] for r in rows}
+
+
+async def campaign(conn: asyncpg.Connection, campaign_id: str) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM campaigns WHERE campaign_id = $1", campaign_id)
+
+
+async def may_attribute(conn: asyncpg.Connection, advocate_id: str) -> bool:
+    return bool(await conn.fetchval(
+        "SELECT valid FROM consents WHERE advocate_id = $1 AND purpose = 'share_attribution'", advocate_id))

@@ -1,0 +1,122 @@
+"""Metrics' writes (asyncpg): one set-based statement per table per batch, never one per event.
+
+Statements that depend on consent lock the consent rows they read (FOR SHARE), while a
+withdrawal updates its row: a batch racing a withdrawal either commits first (and the
+withdrawal then deletes what it attributed) or waits and sees the consent gone.
+"""
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+import asyncpg
+
+ATTRIBUTION, REACH, LEADERBOARD = "share_attribution", "network_reach", "leaderboard"
+PURPOSES = {ATTRIBUTION, REACH, LEADERBOARD}
+
+_ADD_CONTRIBUTORS = "INSERT INTO contributors (advocate_id) SELECT DISTINCT unnest($1::text[]) ON CONFLICT DO NOTHING"
+_ADD_SHARES = """
+INSERT INTO shares (share_id, item_id, campaign_id, network, day, org_unit, location, contributor, potential_reach)
+SELECT s.share_id, s.item_id, s.campaign_id, s.network, s.day, p.org_unit, p.location, c.token,
+       coalesce(f.followers, 0)
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::date[])
+     AS s(share_id, advocate_id, item_id, campaign_id, network, day)
+JOIN contributors c USING (advocate_id)
+LEFT JOIN people p USING (advocate_id)
+LEFT JOIN followers f ON f.advocate_id = s.advocate_id AND f.network = s.network  -- kept only with consent
+ON CONFLICT (share_id) DO NOTHING"""
+_ATTRIBUTE = """
+INSERT INTO attributed_shares (share_id, advocate_id)
+SELECT s.share_id, s.advocate_id FROM unnest($1::text[], $2::text[]) AS s(share_id, advocate_id)
+JOIN consents c ON c.advocate_id = s.advocate_id AND c.purpose = 'share_attribution' AND c.valid
+FOR SHARE OF c
+ON CONFLICT DO NOTHING"""
+_CANCEL = "UPDATE shares SET cancelled = true WHERE share_id = ANY($1::text[])"
+_CLICKS = """
+INSERT INTO clicks (share_id, day, visitor, bot, clicks)
+SELECT * FROM unnest($1::text[], $2::date[], $3::text[], $4::bool[], $5::int[])
+ON CONFLICT (share_id, day, visitor) DO UPDATE
+SET clicks = clicks.clicks + EXCLUDED.clicks, bot = clicks.bot OR EXCLUDED.bot"""
+_ENGAGEMENT = """
+INSERT INTO engagement (share_id, impressions, reactions, comments, reshares, observed_at)
+SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::timestamptz[])
+ON CONFLICT (share_id) DO UPDATE SET
+    impressions = GREATEST(engagement.impressions, EXCLUDED.impressions),
+    reactions = GREATEST(engagement.reactions, EXCLUDED.reactions),
+    comments = GREATEST(engagement.comments, EXCLUDED.comments),
+    reshares = GREATEST(engagement.reshares, EXCLUDED.reshares),
+    observed_at = GREATEST(engagement.observed_at, EXCLUDED.observed_at)"""
+_FOLLOWERS = """
+INSERT INTO followers (advocate_id, network, followers, observed_at)
+SELECT f.* FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[]) AS f(advocate_id, network, followers, observed_at)
+JOIN consents c ON c.advocate_id = f.advocate_id AND c.purpose = 'network_reach' AND c.valid
+FOR SHARE OF c
+ON CONFLICT (advocate_id, network) DO UPDATE SET followers = EXCLUDED.followers, observed_at = EXCLUDED.observed_at
+WHERE followers.observed_at < EXCLUDED.observed_at"""
+_MARK_DUE = """
+INSERT INTO snapshot_due (scope, id)
+SELECT DISTINCT 'item', item_id FROM shares WHERE share_id = ANY($1::text[])
+UNION SELECT DISTINCT 'campaign', campaign_id FROM shares WHERE share_id = ANY($1::text[]) AND campaign_id IS NOT NULL
+ON CONFLICT DO NOTHING"""
+
+
+async def add_shares(conn: asyncpg.Connection, rows: Sequence[tuple[str, str, str, str | None, str, date]]) -> None:
+    """rows: (share_id, advocate_id, item_id, campaign_id, network, day)."""
+    columns = [list(c) for c in zip(*rows)]
+    await conn.execute(_ADD_CONTRIBUTORS, columns[1])
+    await conn.execute(_ADD_SHARES, *columns)
+    await conn.execute(_ATTRIBUTE, columns[0], columns[1])
+
+
+async def cancel_shares(conn: asyncpg.Connection, share_ids: list[str]) -> None:
+    await conn.execute(_CANCEL, share_ids)
+
+
+async def add_clicks(conn: asyncpg.Connection, rows: Sequence[tuple[str, date, str, bool, int]]) -> None:
+    """rows: (share_id, day, visitor, bot, clicks), at most one per (share_id, day, visitor)."""
+    await conn.execute(_CLICKS, *[list(c) for c in zip(*rows)])
+
+
+async def keep_highest_engagement(conn: asyncpg.Connection, rows: Sequence[tuple]) -> None:
+    """rows: (share_id, impressions, reactions, comments, reshares, observed_at), one per share."""
+    await conn.execute(_ENGAGEMENT, *[list(c) for c in zip(*rows)])
+
+
+async def set_followers(conn: asyncpg.Connection, rows: Sequence[tuple[str, str, int, datetime]]) -> None:
+    """rows: (advocate_id, network, followers, observed_at), one per (advocate, network)."""
+    await conn.execute(_FOLLOWERS, *[list(c) for c in zip(*rows)])
+
+
+async def mark_due(conn: asyncpg.Connection, share_ids: list[str]) -> None:
+    await conn.execute(_MARK_DUE, share_ids)
+
+
+async def set_consent(conn: asyncpg.Connection, advocate_id: str, purpose: str, valid: bool) -> None:
+    """A consent no longer valid takes its personal figures with it; the aggregates stay."""
+    await conn.execute(
+        """INSERT INTO consents (advocate_id, purpose, valid) VALUES ($1, $2, $3)
+           ON CONFLICT (advocate_id, purpose) DO UPDATE SET valid = EXCLUDED.valid""", advocate_id, purpose, valid)
+    if not valid and purpose == ATTRIBUTION:
+        await conn.execute("DELETE FROM attributed_shares WHERE advocate_id = $1", advocate_id)
+    if not valid and purpose == REACH:
+        await conn.execute("DELETE FROM followers WHERE advocate_id = $1", advocate_id)
+
+
+async def erase(conn: asyncpg.Connection, advocate_id: str) -> None:
+    """No row keeps the id; shares stay under a contributor token that now points to no one."""
+    for table in ("consents", "attributed_shares", "followers", "contributors", "people"):
+        await conn.execute(f"DELETE FROM {table} WHERE advocate_id = $1", advocate_id)
+
+
+async def save_item(conn: asyncpg.Connection, item_id: str, campaign_id: str | None, title: str,
+                    topics: list[str]) -> None:
+    await conn.execute(
+        """INSERT INTO items (item_id, campaign_id, title, topics) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (item_id) DO UPDATE SET campaign_id = EXCLUDED.campaign_id, title = EXCLUDED.title,
+               topics = EXCLUDED.topics""", item_id, campaign_id, title, topics)
+
+
+async def save_campaign(conn: asyncpg.Connection, campaign_id: str, name: str, starts_on: date, ends_on: date) -> None:
+    await conn.execute(
+        """INSERT INTO campaigns (campaign_id, name, starts_on, ends_on) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (campaign_id) DO UPDATE SET name = EXCLUDED.name, starts_on = EXCLUDED.starts_on,
+               ends_on = EXCLUDED.ends_on""", campaign_id, name, starts_on, ends_on)

@@ -1,0 +1,187 @@
+"""The metrics service on a scratch schema and fresh topics, serving HTTP on a free port;
+`MetricsRig` plays the directory, consent, curation and distribution services and the
+network connectors, asks for reports and reads what metrics emits."""
+
+import asyncio
+import json
+import socket
+import urllib.request
+import uuid
+from dataclasses import dataclass, fields
+from datetime import UTC, date, datetime
+
+import asyncpg
+import pytest
+
+from schemas import consent, curation, directory, distribution, engagement, metrics
+from schemas.consent import ChangedBy, ConsentRecord, Purpose, Status
+from services.metrics.app import build_service
+from services.metrics.config import MetricsSettings, MetricsTopics
+from services.runtime.service import Service
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from tests.integration.kafka_tools import eventually, produce, read_topic
+
+DAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+@dataclass
+class MetricsRig:
+    service: Service
+    settings: MetricsSettings
+    topics: MetricsTopics
+    bootstrap: str
+
+    async def send(self, topic: str, *events) -> None:
+        await produce(self.bootstrap, topic, [(e.subject.encode(), e.to_bytes()) for e in events])
+
+    async def join(self, advocate: str, **profile) -> None:
+        await self.send(self.topics.directory, directory.PersonJoined(source="/hr", subject=advocate, data=directory.Profile(
+            advocate_id=advocate, role="employee", **profile)))
+
+    async def consent(self, advocate: str, *purposes: Purpose, valid: bool = True) -> None:
+        kind, status = (consent.ConsentGiven, Status.GIVEN) if valid else (consent.ConsentWithdrawn, Status.WITHDRAWN)
+        await self.send(self.topics.consent_events, *[kind(source="/advocacy/consent", subject=advocate, data=ConsentRecord(
+            advocate_id=advocate, purpose=p, status=status, valid=valid, changed_by=ChangedBy.SUBJECT,
+            changed_at=datetime.now(UTC), ledger_hash="0" * 64)) for p in purposes])
+
+    async def erase(self, advocate: str) -> None:
+        await self.send(self.topics.consent_events, consent.AdvocateErased(
+            source="/advocacy/consent", subject=advocate,
+            data=consent.AdvocateErasure(advocate_id=advocate, erased_at=datetime.now(UTC))))
+
+    async def campaign(self, campaign_id: str, name: str = "Spring hiring") -> None:
+        await self.send(self.topics.curation_events, curation.CampaignCreated(
+            source="/advocacy/curation", subject=campaign_id, data=curation.Campaign(
+                campaign_id=campaign_id, name=name, goal="", starts_on=date(2026, 3, 1), ends_on=date(2026, 3, 31),
+                topics=["jobs"], owner="editor-1")))
+
+    async def item(self, item_id: str, title: str, campaign_id: str | None = None, topics=("jobs",)) -> None:
+        await self.send(self.topics.curation_events, curation.ItemPublished(
+            source="/advocacy/curation", subject=item_id, data=curation.PublishedItem(
+                item_id=item_id, published_at=DAY, content=curation.ItemContent(
+                    source_url="https://example.org/a", title=title, language="de", topics=list(topics),
+                    campaign_id=campaign_id))))
+
+    def share(self, advocate: str, item_id: str, network: str = "linkedin", campaign_id: str | None = None,
+              at: datetime = DAY) -> distribution.ShareCreated:
+        share_id = uuid.uuid4().hex
+        return distribution.ShareCreated(source="/advocacy/distribution", subject=share_id, data=distribution.Share(
+            share_id=share_id, advocate_id=advocate, item_id=item_id, campaign_id=campaign_id, network=network,
+            text="t", tracked_url="https://r.example/r/x", share_intent_url=None, scheduled_at=None, created_at=at))
+
+    def click(self, share: distribution.ShareCreated, visitor: str = "v1", at: datetime = DAY,
+              bot: bool = False) -> distribution.LinkClicked:
+        s = share.data
+        return distribution.LinkClicked(source="/advocacy/distribution", subject=s.share_id, data=distribution.Click(
+            share_id=s.share_id, item_id=s.item_id, campaign_id=s.campaign_id, network=s.network, visitor=visitor,
+            bot=bot, clicked_at=at))
+
+    def observed(self, share: distribution.ShareCreated, at: datetime = DAY, **counters) -> engagement.EngagementObserved:
+        s = share.data
+        return engagement.EngagementObserved(source="/connector", subject=s.share_id, data=engagement.Engagement(
+            share_id=s.share_id, network=s.network, observed_at=at, **counters))
+
+    async def render(self, command) -> dict:
+        """Send a report command and wait for its answer (rendered or rejected)."""
+        await self.send(self.topics.commands, command)
+        [answer] = await self.events(lambda e: e["type"] != metrics.MetricSnapshot.model_fields["type"].default
+                                     and e["subject"] == command.subject)
+        return answer
+
+    async def events(self, match, at_least: int = 1, timeout: float = 20.0) -> list[dict]:
+        found: list[dict] = []
+
+        async def enough() -> bool:
+            records = await read_topic(self.bootstrap, self.topics.events, at_least=0, timeout=0.5, settle=0.3)
+            found[:] = [e for e in (json.loads(r.value) for r in records) if match(e)]
+            return len(found) >= at_least
+
+        await eventually(enough, timeout=timeout, what="events from metrics")
+        return found
+
+    async def fetch(self, sql: str, *args) -> list[asyncpg.Record]:
+        conn = await asyncpg.connect(self.settings.database_url)
+        try:
+            return await conn.fetch(sql, *args)
+        finally:
+            await conn.close()
+
+    async def drained(self, *topics: str) -> None:
+        """Wait until metrics has committed every record now on `topics` (each subscriber
+        commits after its transaction, so everything before is counted)."""
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None)
+        await admin.start()
+        await consumer.start()
+        try:
+            for topic in topics:
+                [description] = await admin.describe_topics([topic])
+                ends = await consumer.end_offsets([TopicPartition(topic, p["partition"]) for p in description["partitions"]])
+
+                async def committed(topic=topic, ends=ends) -> bool:
+                    offsets = await admin.list_consumer_group_offsets(f"{self.settings.service}.{topic}")
+                    return all(offsets.get(tp) is not None and offsets[tp].offset >= end for tp, end in ends.items())
+
+                await eventually(committed, what=f"{topic} drained")
+        finally:
+            await consumer.stop()
+            await admin.close()
+
+    async def until(self, sql: str, expected, *args, what: str = "") -> None:
+        """Wait until `sql`'s single value equals `expected`."""
+        async def done() -> bool:
+            rows = await self.fetch(sql, *args)
+            return bool(rows) and rows[0][0] == expected
+        await eventually(done, what=what or sql)
+
+
+def report_command(report_id: str, actor: str = "editor-1", **data) -> metrics.RenderReport:
+    return metrics.RenderReport(source="/app", subject=report_id, data=metrics.ReportRequest(
+        report_id=report_id, actor=actor, **{"starts_on": date(2026, 3, 1), "ends_on": date(2026, 3, 31), **data}))
+
+
+def impact_command(report_id: str, advocate: str, actor: str | None = None) -> metrics.RenderMyImpact:
+    return metrics.RenderMyImpact(source="/app", subject=report_id, data=metrics.ImpactRequest(
+        report_id=report_id, actor=actor or advocate, advocate_id=advocate,
+        starts_on=date(2026, 3, 1), ends_on=date(2026, 3, 31)))
+
+
+@pytest.fixture
+async def rig(stack, scratch_schema, make_topics, tmp_path):
+    schema, dsn = await scratch_schema()
+    names = await make_topics(*[f.name for f in fields(MetricsTopics)], partitions=3)
+    topics = MetricsTopics(*names)
+    settings = MetricsSettings(
+        service=schema, database_url=dsn, kafka_bootstrap_servers=stack.kafka_bootstrap, http_port=free_port(),
+        report_dir=tmp_path / "reports", snapshot_seconds=0.2, ingest_batch_size=500)
+    await make_topics(settings.dead_letter_topic, partitions=1, exact=True)
+    service = build_service(settings, topics)
+    serving = asyncio.create_task(service.run())
+    rig = MetricsRig(service, settings, topics, stack.kafka_bootstrap)
+
+    def ready() -> int:
+        with urllib.request.urlopen(f"http://127.0.0.1:{settings.http_port}/ready", timeout=5) as response:
+            return response.status
+
+    async def is_ready() -> bool:
+        try:
+            return await asyncio.to_thread(ready) == 200
+        except OSError:
+            return False
+
+    await eventually(is_ready, what="metrics ready")
+    yield rig
+    service.server.should_exit = True
+    await serving
