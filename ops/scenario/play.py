@@ -2,18 +2,20 @@
 (Kafka topics and the redirect), and waits for each step's effects before the next."""
 
 import asyncio
+import json
 import random
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import asyncpg
 
 from ops.bus import Tail, publish
-from ops.scenario import clicks, commands
+from ops.scenario import clicks, commands, connector
 from ops.scenario.cast import Cast, cast
 from ops.scenario.progress import Progress, step
-from schemas import consent, curation, directory, distribution, engagement
+from schemas import consent, curation, directory, distribution, engagement, metrics
 from schemas.consent import Purpose
 
 
@@ -24,6 +26,7 @@ class Outcome:
     shares: list[dict] = field(default_factory=list)
     clicks: int = 0
     rejections: list[str] = field(default_factory=list)
+    report: dict = field(default_factory=dict)
 
 
 async def play(bootstrap: str, admin_dsn: str, size: int = 1000, seed: int | None = None) -> Outcome:
@@ -31,7 +34,8 @@ async def play(bootstrap: str, admin_dsn: str, size: int = 1000, seed: int | Non
     seed = secrets.randbits(32) if seed is None else seed
     tag = f"{seed:08x}"[-6:]
     people, rng = cast(size, seed, tag), random.Random(seed)
-    tail = await Tail(bootstrap, consent.EVENTS_TOPIC, curation.EVENTS_TOPIC, distribution.EVENTS_TOPIC).start()
+    tail = await Tail(bootstrap, consent.EVENTS_TOPIC, curation.EVENTS_TOPIC, distribution.EVENTS_TOPIC,
+                      metrics.EVENTS_TOPIC).start()
     admin = await asyncpg.connect(admin_dsn)
     outcome = Outcome(tag)
     try:
@@ -49,6 +53,8 @@ async def play(bootstrap: str, admin_dsn: str, size: int = 1000, seed: int | Non
         [refused] = await tail.wait_for("advocacy.consent.command.rejected.v1", 1)
         outcome.rejections.append(f"a manager opting {people.people[0].advocate_id} in: {refused['data']['reason']}")
         print(f"  rejected: {outcome.rejections[-1]}")
+
+        await publish(bootstrap, engagement.TOPIC, connector.followers(people.people, rng))
 
         step("Curation: a campaign, drafted by one editor, approved by another")
         contents = commands.items(people)
@@ -76,7 +82,7 @@ async def play(bootstrap: str, admin_dsn: str, size: int = 1000, seed: int | Non
         await publish(bootstrap, distribution.COMMANDS_TOPIC, requests)
         outcome.shares = await tail.wait_for("advocacy.distribution.share.created.v1", len(requests),
                                              on_progress=Progress("shares created"))
-        connector = asyncio.create_task(_connector(bootstrap, tail))
+        posting = asyncio.create_task(connector.post_when_asked(bootstrap, tail))
         scheduled = sum(1 for r in requests if r.data.scheduled_at)
         await tail.wait_for("advocacy.distribution.share.publish.requested.v1", scheduled,
                             on_progress=Progress("scheduled posts handed to connectors"))
@@ -86,11 +92,44 @@ async def play(bootstrap: str, admin_dsn: str, size: int = 1000, seed: int | Non
         statuses = await asyncio.to_thread(clicks.click_all, planned, Progress("clicks"))
         outcome.clicks = sum(1 for s in statuses if s == 302)
         await tail.wait_for("advocacy.distribution.link.clicked.v1", outcome.clicks, on_progress=Progress("clicks counted"))
-        connector.cancel()
+        posting.cancel()
+
+        step("Engagement: the connector reports what the posts achieved")
+        reports = connector.observations(outcome.shares, rng)
+        await publish(bootstrap, engagement.TOPIC, reports)
+        share_ids = [s["subject"] for s in outcome.shares]
+        await _until(admin, "SELECT count(*) FROM metrics.engagement WHERE share_id = ANY($1)", share_ids,
+                     len(share_ids), "counters kept (the highest of each)")
+        await _until(admin, "SELECT coalesce(sum(clicks), 0) FROM metrics.clicks WHERE share_id = ANY($1)", share_ids,
+                     outcome.clicks, "clicks counted by metrics")
+
+        step("The report")
+        outcome.report = await _report(bootstrap, tail, people)
         return outcome
     finally:
         await admin.close()
         await tail.stop()
+
+
+async def _until(admin: asyncpg.Connection, sql: str, arg, expected: int, label: str) -> None:
+    bar = Progress(label)
+    while (n := await admin.fetchval(sql, arg)) < expected:
+        bar(n, expected)
+        await asyncio.sleep(0.3)
+    bar(n, expected)
+
+
+async def _report(bootstrap: str, tail: Tail, people: Cast) -> dict:
+    """The campaign's report, rendered by the metrics service; returns its JSON."""
+    today = datetime.now(UTC).date()
+    report_id = f"report-{people.tag}"
+    await publish(bootstrap, metrics.COMMANDS_TOPIC, [metrics.RenderReport(
+        source="/newsroom", subject=report_id, data=metrics.ReportRequest(
+            actor=commands.EDITOR, report_id=report_id, starts_on=today - timedelta(days=1), ends_on=today,
+            campaign_id=f"campaign-{people.tag}"))])
+    [rendered] = await tail.wait_for("advocacy.metrics.report.rendered.v1", 1, on_progress=Progress("rendered"))
+    return {**json.loads(Path(rendered["data"]["json_path"]).read_text()),
+            "html_path": str(Path(rendered["data"]["html_path"]).resolve())}
 
 
 async def _until_count(admin: asyncpg.Connection, table: str, pattern: str, expected: int, label: str) -> None:
@@ -136,16 +175,3 @@ async def _share_requests(admin: asyncpg.Connection, people: Cast, rng: random.R
                 actor=person.advocate_id, advocate_id=person.advocate_id, item_id=row["item_id"],
                 network=rng.choice(person.networks), scheduled_at=soon if schedules else None)))
     return requests
-
-
-async def _connector(bootstrap: str, tail: Tail) -> None:
-    """A network connector: posts what it is asked to and reports that it did."""
-    done = 0
-    while True:
-        asked = tail.of("advocacy.distribution.share.publish.requested.v1")[done:]
-        if asked:
-            await publish(bootstrap, engagement.TOPIC, [engagement.SharePublished(
-                source="/connector", subject=a["subject"], data=engagement.PostOutcome(
-                    share_id=a["subject"], network=a["data"]["network"], at=datetime.now(UTC))) for a in asked])
-            done += len(asked)
-        await asyncio.sleep(0.2)

@@ -10,12 +10,30 @@ from ops.scenario.play import Outcome
 def print_summary(config: StackConfig, outcome: Outcome) -> None:
     print(f"\n== Run {outcome.tag}: the figures")
     for item_id, audience in sorted(outcome.audience.items()):
-        print(f"  {item_id:<28} audience {audience:>5}")
+        print(f"  {item_id:<28} in {audience:>5} feeds")
     networks = Counter(s["data"]["network"] for s in outcome.shares)
     print(f"  shares {len(outcome.shares)} ({', '.join(f'{n} {c}' for n, c in networks.most_common())})")
     print(f"  clicks through the redirect {outcome.clicks}")
     for rejection in outcome.rejections:
         print(f"  rejected, as it must be: {rejection}")
+    if outcome.report:
+        _print_report(outcome.report)
+
+
+def _print_report(report: dict) -> None:
+    t = report["totals"]
+    print(f"\n== Campaign report ({report['scope']['campaign_id']})")
+    print(f"  shares {t['shares']}  clicks {t['clicks']} (unique {t['unique_clicks']}; bots not counted)  "
+          f"impressions {t['impressions']}")
+    print(f"  reactions {t['reactions']}  comments {t['comments']}  reshares {t['reshares']}  "
+          f"potential reach {t['potential_reach']}")
+    print(f"  engagement rate {t['engagement_rate']:.2%}  earned media value {t['emv']:,.2f} {t['currency']}")
+    for row in report["by_network"]:
+        print(f"    {row['network']:<10} shares {row['shares']:>4}  clicks {row['clicks']:>5}  "
+              f"EMV {row['emv']:>10,.2f}")
+    shown = [g["org_unit"] for g in report.get("by_org_unit", [])]
+    print(f"  org units shown (at least {report.get('k_anonymity')} people took part): {', '.join(shown) or 'none'}")
+    print(f"  report: {report['html_path']}")
 
 
 def print_where(config: StackConfig) -> None:
