@@ -27,6 +27,8 @@ class Outcome:
     clicks: int = 0
     rejections: list[str] = field(default_factory=list)
     report: dict = field(default_factory=dict)
+    human_clicks: int = 0
+    reported: list = field(default_factory=list)  # what the connector reported (engagement)
 
 
 async def play(bootstrap: str, admin_dsn: str, size: int = 1000, seed: int | None = None) -> Outcome:
@@ -91,12 +93,14 @@ async def play(bootstrap: str, admin_dsn: str, size: int = 1000, seed: int | Non
         planned = clicks.plan([s["data"]["tracked_url"] for s in outcome.shares], rng)
         statuses = await asyncio.to_thread(clicks.click_all, planned, Progress("clicks"))
         outcome.clicks = sum(1 for s in statuses if s == 302)
+        outcome.human_clicks = sum(1 for s, (_, _, agent) in zip(statuses, planned)
+                                   if s == 302 and agent not in clicks.BOTS)
         await tail.wait_for("advocacy.distribution.link.clicked.v1", outcome.clicks, on_progress=Progress("clicks counted"))
         posting.cancel()
 
         step("Engagement: the connector reports what the posts achieved")
-        reports = connector.observations(outcome.shares, rng)
-        await publish(bootstrap, engagement.TOPIC, reports)
+        outcome.reported = connector.observations(outcome.shares, rng)
+        await publish(bootstrap, engagement.TOPIC, outcome.reported)
         share_ids = [s["subject"] for s in outcome.shares]
         await _until(admin, "SELECT count(*) FROM metrics.engagement WHERE share_id = ANY($1)", share_ids,
                      len(share_ids), "counters kept (the highest of each)")

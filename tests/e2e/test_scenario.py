@@ -56,6 +56,15 @@ async def test_the_scenario_ends_with_exactly_the_figures_the_choices_imply(stac
                                    "WHERE advocate_id LIKE $1", pattern)
         assert len(shares) == len(outcome.shares) > 0
         assert all(s["advocate_id"] in feeds[s["item_id"]] for s in shares)  # nobody shares what they did not get
+        totals = outcome.report["totals"]  # the metrics service's campaign report
+        highest = {}
+        for report in outcome.reported:  # repeats and late lower readings: the highest of each counter counts
+            d = report.data
+            old = highest.get(d.share_id, (0, 0, 0, 0))
+            highest[d.share_id] = tuple(max(a, b) for a, b in zip(old, (d.impressions, d.reactions, d.comments, d.reshares)))
+        assert (totals["shares"], totals["clicks"]) == (len(outcome.shares), outcome.human_clicks)
+        assert [totals[k] for k in ("impressions", "reactions", "comments", "reshares")] == [
+            sum(h[i] for h in highest.values()) for i in range(4)]
         assert outcome.rejections == [
             f"a manager opting {people.people[0].advocate_id} in: actor_not_subject",
             f"the author approving {next(iter(feeds))}: four_eyes_violation"]
