@@ -97,7 +97,9 @@ def render_html(report: dict[str, Any], title: str) -> str:
     return _TEMPLATE.substitute(
         title=escape(title), scope=escape(f"{report['scope']['starts_on']} – {report['scope']['ends_on']}"),
         summary="".join(f"<tr><th>{escape(k)}</th><td>{escape(str(v))}</td></tr>" for k, v in summary),
-        charts="".join(f"<figure>{c}</figure>" for c in chart_list), sections="".join(sections),
+        charts="".join(f"<figure><figcaption>{escape(caption)}</figcaption>{c}</figure>" for caption, c in zip(
+            ("Clicks over time", "Clicks by network", "Top items by clicks"), chart_list)),
+        sections="".join(sections),
         k_note=escape(f"Groups with fewer than {report['k_anonymity']} people are not shown.") if "k_anonymity" in report else "",
         formula=escape(rates["formula"]),
         rates=_rows_table(f"Rates used ({rates['currency']})", ["network", "cpm", "cpc", "cpe"], rate_rows))
@@ -109,7 +111,15 @@ def _table(title: str, key: str, groups: list[dict[str, Any]]) -> str:
 
 def _rows_table(title: str, columns: list[str], rows: list[dict[str, Any]]) -> str:
     head = "".join(f"<th>{escape(c.replace('_', ' '))}</th>" for c in columns)
-    body = "".join("<tr>" + "".join(f"<td>{escape(str(r[c]))}</td>" for c in columns) + "</tr>" for r in rows)
+    body = "".join("<tr>" + "".join(f"<td>{escape(_cell(c, r[c]))}</td>" for c in columns) + "</tr>" for r in rows)
     return f"<section><h2>{escape(title)}</h2><table><tr>{head}</tr>{body}</table></section>"
 
 
+
+
+def _cell(column: str, value: Any) -> str:
+    if column == "engagement_rate":
+        return f"{value:.2%}"
+    if column == "emv":
+        return f"{value:,.2f}"
+    return str(value)
