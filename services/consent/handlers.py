@@ -53,6 +53,7 @@ class ConsentHandlers:
 
     async def _choose(self, uow: UnitOfWork, choice: c.Choice, event_type: type[c.CloudEvent[Any]]) -> None:
         domain.require_actor_is_subject(choice.actor, choice.advocate_id)
+        # Locks the person until commit, so a concurrent leave waits and then revokes this choice.
         if not await store.in_directory(uow.conn, choice.advocate_id):
             raise Rejected("not_in_directory", "consent is recorded only for people in the directory")
         current = await store.current_policy(uow.conn, choice.purpose)

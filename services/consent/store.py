@@ -52,7 +52,11 @@ def _changes(rows: Sequence[asyncpg.Record]) -> list[Change]:
 
 
 async def in_directory(conn: asyncpg.Connection, advocate_id: str) -> bool:
-    return await conn.fetchval("SELECT EXISTS (SELECT 1 FROM people WHERE advocate_id = $1)", advocate_id)
+    """Locks the person's row until the transaction ends (KEY SHARE: profile updates pass).
+    A plain read would let a concurrent PersonLeft delete them and revoke their consents
+    before this give commits, leaving a valid consent for someone who left; the lock makes
+    the leave's DELETE wait, and its revocation then sees (and revokes) this consent."""
+    return await conn.fetchval("SELECT 1 FROM people WHERE advocate_id = $1 FOR KEY SHARE", advocate_id) is not None
 
 
 async def current_policy(conn: asyncpg.Connection, purpose: Purpose, *, for_update: bool = False) -> Policy | None:
@@ -109,9 +113,10 @@ async def expire_due(conn: asyncpg.Connection, now: datetime, limit: int) -> lis
 
 
 async def erase(conn: asyncpg.Connection, advocate_id: str) -> None:
-    """Everything about the advocate outside the pseudonymous ledger."""
-    await conn.execute("DELETE FROM consents WHERE advocate_id = $1", advocate_id)
+    """Everything about the advocate outside the pseudonymous ledger. `people` first: a give
+    locks the person, then their consent, and locks taken in one order cannot deadlock."""
     await conn.execute("DELETE FROM people WHERE advocate_id = $1", advocate_id)
+    await conn.execute("DELETE FROM consents WHERE advocate_id = $1", advocate_id)
 
 
 async def consents_of(conn: asyncpg.Connection, advocate_id: str) -> list[Change]:

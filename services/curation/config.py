@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from schemas import curation, directory
+from schemas import consent, curation, directory
 from services.runtime.settings import ServiceSettings
 
 
@@ -12,10 +12,14 @@ class CurationSettings(ServiceSettings):
     disclosure_required: bool = True
     # How often the schedules look for due items and due feed sources.
     schedule_seconds: float = 1.0
-    # How often each feed source is polled, and how long and large a fetch may be.
+    # How often each feed source is polled, and how long (all of it: DNS, connect, download,
+    # parse) and how large a fetch may be. The source stays locked for that long.
     feed_poll_seconds: float = 300.0
     feed_timeout_seconds: float = 10.0
     feed_max_bytes: int = 5_000_000
+    # Feeds are fetched from public addresses only (no SSRF into our network). Tests and a
+    # local stack that serve feeds on loopback or a private network turn this on.
+    feed_allow_private_addresses: bool = False
 
 
 @dataclass(frozen=True)
@@ -23,3 +27,5 @@ class CurationTopics:
     commands: str = curation.COMMANDS_TOPIC
     events: str = curation.EVENTS_TOPIC
     directory: str = directory.TOPIC
+    # Only for AdvocateErased: an erased advocate's row in `people` must go here too.
+    consent_events: str = consent.EVENTS_TOPIC

@@ -2,7 +2,8 @@
 
 Each step takes an `Item` and returns the changed one, or raises `Rejected`. Editing
 before publication sends the item back to draft, so whatever is approved is exactly what
-was reviewed; editing a published item keeps it published (an update event follows).
+was reviewed; editing a published item keeps it published (an update event follows),
+but not its URL.
 """
 
 from dataclasses import dataclass, replace
@@ -61,6 +62,10 @@ def draft(item_id: str, content: ItemContent, author: str | None) -> Item:
 
 def edit(item: Item, actor: str, content: ItemContent) -> Item:
     status = next_status(item.status, Step.EDIT)
+    if item.status is S.PUBLISHED and content.source_url != item.content.source_url:
+        # Advocates have posted tracked links that resolve to this URL: changing it would
+        # repoint every one of them, unreviewed. Retract and draft a new item instead.
+        raise Rejected("source_url_locked", "a published item's source_url cannot change")
     validation.check_content(content)
     return replace(item, status=status, content=content, authors=item.authors | {actor})
 

@@ -1,13 +1,11 @@
-"""RSS and Atom feeds: fetching one safely and reading its entries.
+"""RSS and Atom feeds: reading the entries of a fetched one (fetching.py fetches it).
 
-Fetching speaks http(s) only (no file:, ftp: or redirects to them), with a timeout and a
-size cap. Parsing refuses any DTD, so no entity is expanded and nothing external is
-fetched; the standard library's ElementTree then reads RSS 2.0, RSS 1.0 and Atom 1.0.
+Parsing refuses any DTD, so no entity is expanded and nothing external is fetched; the
+standard library's ElementTree then reads RSS 2.0, RSS 1.0 and Atom 1.0.
 """
 
 import html
 import re
-import urllib.request
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from xml.parsers import expat
@@ -24,20 +22,6 @@ class Entry:
     url: str
     title: str
     summary: str
-
-
-def fetch(url: str, timeout: float, max_bytes: int) -> bytes:
-    """The feed's body (blocking: run it in a thread). Raises OSError or ValueError."""
-    opener = urllib.request.OpenerDirector()
-    for handler in (urllib.request.HTTPHandler, urllib.request.HTTPSHandler, urllib.request.HTTPRedirectHandler,
-                    urllib.request.HTTPDefaultErrorHandler, urllib.request.HTTPErrorProcessor):
-        opener.add_handler(handler())
-    request = urllib.request.Request(url, headers={"Accept": "application/rss+xml, application/atom+xml, */*"})
-    with opener.open(request, timeout=timeout) as response:
-        body = response.read(max_bytes + 1)
-    if len(body) > max_bytes:
-        raise ValueError(f"feed larger than {max_bytes} bytes")
-    return body
 
 
 def parse(body: bytes) -> list[Entry]:

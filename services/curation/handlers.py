@@ -126,6 +126,7 @@ def _published(item: Item) -> c.PublishedItem:
 def build_router(settings: CurationSettings, topics: CurationTopics, clock: Callable[[], datetime]) -> ServiceRouter:
     router = ServiceRouter(settings.service)
     directory.follow(router, topics.directory)
+    directory.forget_erased(router, topics.consent_events)  # erasure (GDPR Art. 17) reaches our `people` too
     handlers = CommandHandlers(settings, topics, clock)
 
     @router.subscriber(topics.commands, title=f"{settings.service}:commands")

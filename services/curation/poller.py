@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime
 
 from schemas.curation import ItemContent, ItemDraft, ItemDrafted, Source
-from services.curation import domain, feeds, store
+from services.curation import domain, feeds, fetching, store
 from services.curation.config import CurationSettings
 from services.curation.validation import MAX_CHARS
 from services.runtime.rejections import Rejected
@@ -28,19 +28,30 @@ def poll_feeds(settings: CurationSettings, events_topic: str) -> Job:
         if source is None:
             return 0
         try:
-            # The source stays locked while it is fetched: the timeout bounds that.
-            body = await asyncio.to_thread(
-                feeds.fetch, source.url, settings.feed_timeout_seconds, settings.feed_max_bytes)
-            problems = [await _draft(uow, events_topic, source, entry) for entry in feeds.parse(body)]
+            # The source stays locked while it is fetched, so the whole fetch has a deadline
+            # (urllib's timeout bounds each socket operation only, and not DNS).
+            entries = await asyncio.wait_for(_fetch_entries(settings, source.url), settings.feed_timeout_seconds)
+        except Exception as failure:  # noqa: BLE001 — whatever one feed server does, it is recorded
+            # and the pass commits; otherwise the source is never marked polled, and, first in
+            # line forever, it would starve every other source (e.g. BadStatusLine, which is
+            # neither OSError nor ValueError).
+            error: str | None = f"{type(failure).__name__}: {str(failure) or 'no answer in time'}"
+        else:
+            problems = [await _draft(uow, events_topic, source, entry) for entry in entries]
             error = "; ".join(p for p in problems if p) or None
-        except (OSError, ValueError) as failure:  # unreachable, HTTP error, too large, not a feed
-            error = f"{type(failure).__name__}: {failure}"
         if error:
             log.warning("feed source %s: %s", source.source_id, error[:500])
         await store.record_poll(uow.conn, source.source_id, now, error and error[:2000])
         return 1
 
     return job
+
+
+async def _fetch_entries(settings: CurationSettings, url: str) -> list[feeds.Entry]:
+    """Fetch and parse off the event loop: both block, parsing a large feed for a while."""
+    body = await asyncio.to_thread(fetching.fetch, url, settings.feed_timeout_seconds, settings.feed_max_bytes,
+                                   settings.feed_allow_private_addresses)
+    return await asyncio.to_thread(feeds.parse, body)
 
 
 async def _draft(uow: UnitOfWork, events_topic: str, source: Source, entry: feeds.Entry) -> str | None:

@@ -3,7 +3,10 @@
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import asyncpg
+
 from schemas.consent import ConsentExpired, Purpose
+from services.consent import ledger
 from tests.integration.consent.rig import give, new_advocate, of_type
 
 T0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
@@ -39,21 +42,39 @@ async def test_consent_expires_after_the_configured_period_and_is_announced(cons
 
 
 async def test_a_restart_during_an_expiry_run_expires_each_due_consent_exactly_once(consent_rig):
-    clock, advocates = Clock(T0), [new_advocate() for _ in range(40)]
-    due = len(advocates) * len(Purpose)
-    options = {"consent_expiry_days": 30, "consent_expiry_batch_size": 1}
+    """Deterministic: the first instance expires the early consents, then its run of the late
+    ones is held mid-pass (a side connection holds the ledger's lock, which a pass takes after
+    claiming and updating its batch) and the instance is stopped right there."""
+    clock, early, late = Clock(T0), [new_advocate() for _ in range(20)], [new_advocate() for _ in range(20)]
+    due = (len(early) + len(late)) * len(Purpose)
+    options = {"consent_expiry_days": 30, "consent_expiry_batch_size": 10}
     count_expired = lambda: consent_rig.fetchval("SELECT count(*) FROM consents WHERE status = 'expired'")  # noqa: E731
-    async with consent_rig.build(clock, **options).running():
-        await consent_rig.publish_policies()
-        await consent_rig.join(*advocates)
-        await consent_rig.send(*[give(a, p) for a in advocates for p in Purpose])
-        await consent_rig.until_db(lambda: consent_rig.fetchval("SELECT count(*) FROM consents"), due, "all given")
-        clock.now = T0 + timedelta(days=31)
-        while await count_expired() == 0:
-            await asyncio.sleep(0.005)
-    # The first instance stopped mid-run (its open pass rolled back); a second one takes over.
-    expired_before_restart = await count_expired()
-    assert 0 < expired_before_restart < due
+    count_given = lambda: consent_rig.fetchval("SELECT count(*) FROM consents")  # noqa: E731
+    gate = await asyncpg.connect(consent_rig.settings.database_url)
+    try:
+        async with consent_rig.build(clock, **options).running():
+            await consent_rig.publish_policies()
+            await consent_rig.join(*early, *late)
+            await consent_rig.send(*[give(a, p) for a in early for p in Purpose])  # due at T0 + 30 days
+            await consent_rig.until_db(count_given, len(early) * len(Purpose), "early consents given")
+            clock.now = T0 + timedelta(days=10)
+            await consent_rig.send(*[give(a, p) for a in late for p in Purpose])  # due at T0 + 40 days
+            await consent_rig.until_db(count_given, due, "all given")
+            clock.now = T0 + timedelta(days=31)
+            await consent_rig.until_db(count_expired, len(early) * len(Purpose), "the early run")
+
+            gate_held = gate.transaction()
+            await gate_held.start()
+            await gate.execute(ledger._LOCK)
+            clock.now = T0 + timedelta(days=41)
+            await consent_rig.until_db(lambda: gate.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))", gate.get_server_pid()),
+                1, "a pass of the late run to wait for the ledger")
+        # Stopped mid-pass: the held pass rolled back, nothing of the late run is expired.
+        await gate_held.rollback()
+        assert await count_expired() == len(early) * len(Purpose)
+    finally:
+        await gate.close()
 
     async with consent_rig.build(clock, **options).running():
         await consent_rig.until_db(count_expired, due, "all expired after the restart")
@@ -65,6 +86,6 @@ async def test_a_restart_during_an_expiry_run_expires_each_due_consent_exactly_o
     for e in of_type(records, ConsentExpired):
         expired_ids[(e["data"]["advocate_id"], e["data"]["purpose"])].add(e["id"])
     assert len(expired_ids) == due and all(len(ids) == 1 for ids in expired_ids.values())
-    ledger = await consent_rig.fetch("SELECT subject_ref, purpose, count(*) AS n FROM ledger WHERE change = 'expired' "
-                                     "GROUP BY subject_ref, purpose")
-    assert len(ledger) == due and {r["n"] for r in ledger} == {1}
+    entries = await consent_rig.fetch("SELECT subject_ref, purpose, count(*) AS n FROM ledger WHERE change = 'expired' "
+                                      "GROUP BY subject_ref, purpose")
+    assert len(entries) == due and {r["n"] for r in entries} == {1}

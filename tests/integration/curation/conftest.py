@@ -1,9 +1,11 @@
-"""Fixtures of the curation tests: the rig (tests/integration/curation/curation_rig.py) and a
-feed server on loopback."""
+"""Fixtures of the curation tests: the rig (tests/integration/curation/curation_rig.py), a
+feed server on loopback, and a server on loopback that does not speak HTTP."""
 
+import asyncio
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import NamedTuple
 
 import pytest
 
@@ -14,24 +16,34 @@ from tests.integration.curation.curation_rig import CurationRig
 @pytest.fixture
 async def curation(stack, scratch_schema, make_topics) -> CurationRig:
     schema, dsn = await scratch_schema()
-    commands, events, people = await make_topics("curation-commands", "curation-events", "directory")
+    commands, events, people, consent = await make_topics(
+        "curation-commands", "curation-events", "directory", "consent-events")
     settings = CurationSettings(
         service=schema, database_url=dsn, kafka_bootstrap_servers=stack.kafka_bootstrap, http_port=1,
         outbox_poll_seconds=0.2, retry_deadline_seconds=30, schedule_seconds=0.1,
         feed_poll_seconds=300, feed_timeout_seconds=5,
+        feed_allow_private_addresses=True,  # the test feeds are served on loopback
     )
     await make_topics(settings.dead_letter_topic, partitions=1, exact=True)
-    return CurationRig(settings, CurationTopics(commands=commands, events=events, directory=people), stack.kafka_bootstrap)
+    topics = CurationTopics(commands=commands, events=events, directory=people, consent_events=consent)
+    return CurationRig(settings, topics, stack.kafka_bootstrap)
+
+
+class FeedServer(NamedTuple):
+    base: str  # http://127.0.0.1:<port>
+    documents: dict[str, tuple[int, bytes]]  # path → (status, body)
+    requested: list[str]  # every path asked for, in order
 
 
 @pytest.fixture
-def feed_server() -> Iterator[tuple[str, dict[str, tuple[int, bytes]]]]:
-    """An HTTP server on 127.0.0.1 serving `documents[path] = (status, body)`; yields (base URL, documents)."""
-    documents: dict[str, tuple[int, bytes]] = {}
+def feed_server() -> Iterator[FeedServer]:
+    """An HTTP server on 127.0.0.1 serving `documents[path] = (status, body)`."""
+    server = FeedServer("", {}, [])
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            status, body = documents.get(self.path, (404, b"not found"))
+            server.requested.append(self.path)
+            status, body = server.documents.get(self.path, (404, b"not found"))
             self.send_response(status)
             self.send_header("Content-Type", "application/rss+xml")
             self.send_header("Content-Length", str(len(body)))
@@ -41,12 +53,38 @@ def feed_server() -> Iterator[tuple[str, dict[str, tuple[int, bytes]]]]:
         def log_message(self, *_: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}", documents
+        yield server._replace(base=f"http://127.0.0.1:{httpd.server_port}")
     finally:
-        server.shutdown()
-        server.server_close()
+        httpd.shutdown()
+        httpd.server_close()
         thread.join()
+
+
+class NotHttpServer(NamedTuple):
+    url: str
+    connections: list[int]  # one entry per connection accepted
+
+
+@pytest.fixture
+async def not_http_server() -> AsyncIterator[NotHttpServer]:
+    """A TCP server on 127.0.0.1 that answers any request with an SSH banner, as a feed URL
+    pointing at the wrong port would."""
+    connections: list[int] = []
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(1)
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"SSH-2.0-OpenSSH_9.6\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    try:
+        yield NotHttpServer(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/feed.rss", connections)
+    finally:
+        server.close()
+        await server.wait_closed()

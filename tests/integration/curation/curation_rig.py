@@ -37,12 +37,16 @@ class CurationRig:
     bootstrap: str
     clock: Clock = field(default_factory=Clock)
 
-    def build(self) -> Service:
-        """A service instance; call again for a restart or a second replica."""
-        return build_service(self.settings, self.topics, self.clock)
+    def build(self, **settings: Any) -> Service:
+        """A service instance, with `settings` changed; call again for a restart or a second replica."""
+        return build_service(self.settings.model_copy(update=settings), self.topics, self.clock)
 
     async def send(self, *commands: CloudEvent[Any]) -> None:
-        await produce(self.bootstrap, self.topics.commands, [(cmd.subject.encode(), cmd.to_bytes()) for cmd in commands])
+        await self.publish(self.topics.commands, *commands)
+
+    async def publish(self, topic: str, *events: CloudEvent[Any]) -> None:
+        """Events of other services (directory, consent) on `topic`, keyed by subject."""
+        await produce(self.bootstrap, topic, [(e.subject.encode(), e.to_bytes()) for e in events])
 
     async def send_raw(self, key: bytes, value: bytes) -> None:
         await produce(self.bootstrap, self.topics.commands, [(key, value)])

@@ -1,5 +1,7 @@
 """Feed ingestion on the real stack: a registered RSS or Atom source, served on loopback,
-is polled on schedule; new entries become drafts, deduplicated by entry id and by URL."""
+is polled on schedule; new entries become drafts, deduplicated by entry id and by URL.
+Feeds must not hurt the platform: a URL into our own network is refused without being
+fetched, and a server that does not speak HTTP fails its source alone."""
 
 import asyncio
 
@@ -9,6 +11,8 @@ from tests.integration.kafka_tools import eventually
 
 SOURCE = "source-newsroom"
 OTHER = "source-press-01"
+INTERNAL = "source-internal-01"
+WRONG_PORT = "source-wrong-port"
 
 
 def rss(*items: tuple[str, str, str]) -> bytes:
@@ -29,7 +33,7 @@ def drafts(events) -> dict[str, str]:
 
 
 async def test_new_feed_entries_become_drafts_once_by_entry_id_and_by_url(curation, feed_server):
-    base, documents = feed_server
+    base, documents, _ = feed_server
     documents["/news.rss"] = (200, rss(("n-1", "https://example.com/a", "A"), ("n-2", "https://example.com/b", "B")))
     documents["/press.atom"] = (200, atom(("p-1", "https://example.com/b", "B again, elsewhere"),
                                           ("p-2", "https://example.com/c", "C")))
@@ -65,7 +69,7 @@ async def test_new_feed_entries_become_drafts_once_by_entry_id_and_by_url(curati
 
 
 async def test_a_failing_feed_and_a_refused_entry_are_recorded_on_the_source(curation, feed_server):
-    base, documents = feed_server
+    base, documents, _ = feed_server
     documents["/bad.rss"] = (200, rss(("x-1", "javascript:alert(1)", "Trap"), ("x-2", "https://example.com/ok", "OK")))
     async with curation.build().running():
         await curation.send(command(c.RegisterSource, SOURCE, url=f"{base}/bad.rss", language="en"),
@@ -78,6 +82,34 @@ async def test_a_failing_feed_and_a_refused_entry_are_recorded_on_the_source(cur
     assert [r["source_url"] for r in await curation.query("SELECT source_url FROM items")] == ["https://example.com/ok"]
 
 
+async def test_a_feed_on_a_loopback_or_private_address_is_refused_and_recorded_not_fetched(curation, feed_server):
+    feed_server.documents["/news.rss"] = (200, rss(("n-1", "https://example.com/a", "A")))
+    async with curation.build(feed_allow_private_addresses=False).running():  # the default
+        await curation.send(command(c.RegisterSource, INTERNAL, url=f"{feed_server.base}/news.rss", language="en"))
+        await eventually(lambda: _polled_ids(curation, INTERNAL), what="the poll", timeout=15)
+
+    [source] = await curation.query("SELECT last_error FROM sources WHERE id = $1", INTERNAL)
+    assert source["last_error"] == "RefusedAddress: 127.0.0.1 resolves to 127.0.0.1, which is not a public address"
+    assert feed_server.requested == []  # refused before connecting
+    assert await curation.query("SELECT id FROM items") == []
+
+
+async def test_a_server_that_does_not_speak_http_fails_its_source_and_the_next_source_is_still_polled(
+        curation, feed_server, not_http_server):
+    feed_server.documents["/news.rss"] = (200, rss(("n-1", "https://example.com/a", "A")))
+    async with curation.build().running():
+        await curation.send(command(c.RegisterSource, WRONG_PORT, url=not_http_server.url, language="en"))
+        await eventually(lambda: _true(not_http_server.connections), what="a first attempt", timeout=15)
+        await curation.send(command(c.RegisterSource, OTHER, url=f"{feed_server.base}/news.rss", language="en"))
+        # Were the failing pass rolled back, the broken source would stay first in line for ever
+        # and the good one would never be polled.
+        await eventually(lambda: _polled_ids(curation, WRONG_PORT, OTHER), what="both polls", timeout=15)
+
+    errors = {r["id"]: r["last_error"] for r in await curation.query("SELECT id, last_error FROM sources")}
+    assert errors == {WRONG_PORT: "BadStatusLine: SSH-2.0-OpenSSH_9.6\r\n", OTHER: None}
+    assert [r["source_url"] for r in await curation.query("SELECT source_url FROM items")] == ["https://example.com/a"]
+
+
 async def _polled(curation, sources: int, since=None) -> bool:
     rows = await curation.query(
         "SELECT count(*) AS n FROM sources WHERE last_polled_at >= coalesce($1::timestamptz, '-infinity')", since)
@@ -86,3 +118,13 @@ async def _polled(curation, sources: int, since=None) -> bool:
 
 async def _exists(curation, item_id: str) -> bool:
     return bool(await curation.query("SELECT 1 FROM items WHERE id = $1", item_id))
+
+
+async def _polled_ids(curation, *source_ids: str) -> bool:
+    rows = await curation.query("SELECT id FROM sources WHERE last_polled_at IS NOT NULL AND id = ANY($1)",
+                                list(source_ids))
+    return len(rows) == len(source_ids)
+
+
+async def _true(value: object) -> bool:
+    return bool(value)

@@ -80,3 +80,17 @@ async def test_a_step_from_the_wrong_status_and_a_step_on_no_item_are_rejected(c
     assert rejected.data.detail == "cannot publish an item that is draft"
     [row] = await curation.query("SELECT status FROM items WHERE id = $1", ITEM)
     assert row["status"] == "draft"
+
+
+async def test_a_published_items_url_cannot_be_changed(curation):
+    repoint = command(c.EditItem, ITEM, "editor-a", content=content(source_url="https://example.com/elsewhere"))
+    async with curation.build().running():
+        await curation.send(command(c.DraftItem, ITEM, "editor-a", content=content()),
+                            command(c.SubmitItem, ITEM, "editor-a"), command(c.ApproveItem, ITEM, "editor-b"),
+                            command(c.PublishItem, ITEM, "editor-b"), repoint)
+        events = await curation.events(at_least=5)
+
+    assert about(events, ITEM) == ["drafted", "submitted", "approved", "published", "rejected"]
+    assert rejections(events) == {repoint.id: "source_url_locked"}
+    [row] = await curation.query("SELECT status, source_url FROM items WHERE id = $1", ITEM)
+    assert (row["status"], row["source_url"]) == ("published", "https://example.com/news/plant")

@@ -68,6 +68,15 @@ def test_an_edit_after_publication_keeps_the_item_published():
     assert (edited.status, edited.published_at, edited.content.title) == (S.PUBLISHED, NOW, "Corrected title")
 
 
+def test_a_published_items_url_cannot_change_its_posted_links_point_to_it():
+    published = domain.release(approved_item(), NOW)
+    with pytest.raises(Rejected) as refused:
+        domain.edit(published, "editor-c", content(source_url="https://example.com/news/other"))
+    assert refused.value.reason == "source_url_locked"
+    # Before publication nothing was posted: the URL may change (and the item goes back to draft).
+    assert domain.edit(approved_item(), "editor-c", content(source_url="https://example.com/x")).status is S.DRAFT
+
+
 @pytest.mark.parametrize("status", [s for s in S if s is not S.RETRACTED])
 def test_an_item_can_be_retracted_from_any_status_but_retracted(status):
     assert next_status(status, Step.RETRACT) is S.RETRACTED

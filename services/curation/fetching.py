@@ -1,0 +1,147 @@
+"""Fetching a feed without letting its URL reach into our own network (SSRF).
+
+A source URL comes from an editor, and a feed can redirect anywhere, so every hop is
+checked: http(s) only, and the host must resolve to public addresses only — no loopback,
+private, shared (CGNAT), link-local (169.254.169.254 is the cloud metadata service),
+reserved, unspecified or multicast address. The check happens where the socket is
+opened, on the addresses actually connected to, so a DNS answer that changes between
+check and connect (rebinding) gains nothing. TLS still verifies the host name.
+"""
+
+import functools
+import http.client
+import ipaddress
+import socket
+import time
+import urllib.request
+from typing import Any
+from urllib.parse import urlsplit
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+_CHUNK = 65536
+
+
+class RefusedAddress(ValueError):
+    """The URL is not http(s), or its host resolves to an address we do not fetch from."""
+
+
+def is_public(address: IPAddress) -> bool:
+    """True for a globally routable unicast address; IPv4 embedded in IPv6 is judged as IPv4."""
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = address.ipv4_mapped or address.sixtofour or (address.teredo or (None, None))[1]
+        if embedded is None and address in _NAT64:
+            embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+        if embedded is not None and not is_public(embedded):
+            return False
+    return address.is_global and not (address.is_multicast or address.is_reserved or address.is_link_local
+                                      or address.is_loopback or address.is_private or address.is_unspecified)
+
+
+def resolve(host: str, port: int, allow_private: bool) -> list[tuple[Any, ...]]:
+    """getaddrinfo's answers for `host`; refused if any of them is not public (unless allowed)."""
+    answers = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    for *_, sockaddr in answers:
+        address = ipaddress.ip_address(sockaddr[0].split("%", 1)[0])  # drop an IPv6 zone ("fe80::1%eth0")
+        if not allow_private and not is_public(address):
+            raise RefusedAddress(f"{host} resolves to {address}, which is not a public address")
+    return answers
+
+
+def fetch(url: str, timeout: float, max_bytes: int, allow_private: bool = False) -> bytes:
+    """The feed's body (blocking: run it in a thread). Raises OSError, ValueError or
+    http.client.HTTPException. `timeout` bounds each socket operation and, checked between
+    reads, the whole download; the caller bounds DNS and connecting with its own deadline."""
+    check_url(url)
+    deadline = time.monotonic() + timeout
+    opener = urllib.request.OpenerDirector()  # no ProxyHandler: a proxy would connect for us, unchecked
+    for handler in (_PublicHTTPHandler(allow_private), _PublicHTTPSHandler(allow_private),
+                    _CheckedRedirectHandler(allow_private), urllib.request.HTTPDefaultErrorHandler(),
+                    urllib.request.HTTPErrorProcessor()):
+        opener.add_handler(handler)
+    request = urllib.request.Request(url, headers={"Accept": "application/rss+xml, application/atom+xml, */*"})
+    body = bytearray()
+    with opener.open(request, timeout=timeout) as response:
+        # read1: at most one read from the socket, so the deadline is checked as bytes trickle in.
+        while chunk := response.read1(min(_CHUNK, max_bytes + 1 - len(body))):
+            body += chunk
+            if len(body) > max_bytes:
+                raise ValueError(f"feed larger than {max_bytes} bytes")
+            if time.monotonic() > deadline:  # a server dripping bytes would reset the socket timeout forever
+                raise TimeoutError(f"feed not read within {timeout} seconds")
+    return bytes(body)
+
+
+def check_url(url: str) -> None:
+    if urlsplit(url).scheme.lower() not in {"http", "https"}:
+        raise RefusedAddress(f"not an http(s) URL: {url[:200]}")
+
+
+def _connect_public(allow_private: bool, address: tuple[str, int], timeout: Any = socket._GLOBAL_DEFAULT_TIMEOUT,
+                    source_address: Any = None) -> socket.socket:
+    """socket.create_connection, but only to addresses `resolve` let through."""
+    host, port = address
+    failure: OSError | None = None
+    for family, kind, protocol, _, sockaddr in resolve(host, port, allow_private):
+        sock = socket.socket(family, kind, protocol)
+        try:
+            if timeout is not socket._GLOBAL_DEFAULT_TIMEOUT:
+                sock.settimeout(timeout)
+            if source_address:
+                sock.bind(source_address)
+            sock.connect(sockaddr)
+            return sock
+        except OSError as error:
+            sock.close()
+            failure = error
+    raise failure or OSError(f"{host} has no address")
+
+
+def _public_only(connection_class: type[http.client.HTTPConnection], allow_private: bool) -> Any:
+    """A factory of `connection_class` whose socket is opened by `_connect_public`."""
+    def connection(*args: Any, **kwargs: Any) -> http.client.HTTPConnection:
+        made = connection_class(*args, **kwargs)
+        # http.client opens its socket through this attribute; HTTPSConnection then wraps that
+        # socket in TLS for the host name, so certificates are still checked against the name.
+        made._create_connection = functools.partial(_connect_public, allow_private)  # type: ignore[attr-defined]
+        return made
+    return connection
+
+
+class _PublicHTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, allow_private: bool) -> None:
+        super().__init__()
+        self.allow_private = allow_private
+
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_public_only(http.client.HTTPConnection, self.allow_private), req)
+
+
+class _PublicHTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, allow_private: bool) -> None:
+        super().__init__()
+        self.allow_private = allow_private
+
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_public_only(http.client.HTTPSConnection, self.allow_private), req,
+                            context=self._context)  # type: ignore[attr-defined]
+
+
+class _CheckedRedirectHandler(urllib.request.HTTPRedirectHandler):
+    """Each hop is checked before it is followed (the connection checks it again)."""
+
+    max_redirections = 5
+
+    def __init__(self, allow_private: bool) -> None:
+        self.allow_private = allow_private
+
+    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str) -> Any:
+        try:
+            check_url(newurl)
+            parts = urlsplit(newurl)
+            resolve(parts.hostname or "", parts.port or (443 if parts.scheme.lower() == "https" else 80),
+                    self.allow_private)
+        except Exception:
+            fp.close()  # the redirect response is abandoned: free its socket now
+            raise
+        return super().redirect_request(req, fp, code, msg, headers, newurl)

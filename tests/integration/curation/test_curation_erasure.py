@@ -1,0 +1,60 @@
+"""Erasure (GDPR Art. 17): when consent announces AdvocateErased, curation's copy of the
+directory forgets the advocate; nothing in curation's schema holds their id any more.
+Curation reads every consent event for this; the others it passes over."""
+
+from datetime import UTC, datetime
+
+from schemas import consent
+from schemas import directory as d
+from tests.integration.kafka_tools import eventually, message_count
+
+ERASED, STAYING = "adv-erased-000001", "adv-staying-00001"
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+
+
+def erased(advocate_id: str) -> consent.AdvocateErased:
+    return consent.AdvocateErased(source="/test/consent", subject=advocate_id,
+                                  data=consent.AdvocateErasure(advocate_id=advocate_id, erased_at=NOW))
+
+
+def given(advocate_id: str) -> consent.ConsentGiven:
+    return consent.ConsentGiven(source="/test/consent", subject=advocate_id, data=consent.ConsentRecord(
+        advocate_id=advocate_id, purpose=consent.Purpose.RECEIVE_CONTENT, status=consent.Status.GIVEN, valid=True,
+        changed_by=consent.ChangedBy.SUBJECT, changed_at=NOW, ledger_hash="0" * 64))
+
+
+async def test_an_erased_advocate_leaves_no_row_in_the_curation_schema(curation):
+    async with curation.build().running():
+        await curation.publish(curation.topics.directory, *[
+            d.PersonJoined(source="/test/hr", subject=a, data=d.Profile(advocate_id=a, role=d.Role.EMPLOYEE))
+            for a in (ERASED, STAYING)])
+        await eventually(lambda: _people_are(curation, {ERASED, STAYING}), what="both to join")
+        assert await _tables_holding(curation, ERASED) == ["people"]
+
+        await curation.publish(curation.topics.consent_events, given(STAYING), erased(ERASED))
+        await eventually(lambda: _people_are(curation, {STAYING}), what="the erasure")
+        await eventually(lambda: _handled(curation, 4), what="the consent given to be handled too")
+
+    assert await _tables_holding(curation, ERASED) == []
+    assert await _tables_holding(curation, STAYING) == ["people"]
+    assert await message_count(curation.bootstrap, curation.settings.dead_letter_topic) == 0
+
+
+async def _people_are(curation, advocates: set[str]) -> bool:
+    return {r["advocate_id"] for r in await curation.query("SELECT advocate_id FROM people")} == advocates
+
+
+async def _handled(curation, events: int) -> bool:
+    return (await curation.query("SELECT count(*) AS n FROM inbox"))[0]["n"] >= events
+
+
+async def _tables_holding(curation, advocate_id: str) -> list[str]:
+    """Every table of the schema with a row whose text mentions `advocate_id` in any column."""
+    tables = await curation.query(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE' "
+        "ORDER BY table_name", curation.settings.service)
+    holding = []
+    for table in (r["table_name"] for r in tables):
+        rows = await curation.query(f'SELECT 1 FROM "{table}" t WHERE strpos(t::text, $1) > 0 LIMIT 1', advocate_id)
+        holding += [table] if rows else []
+    return holding
