@@ -19,7 +19,7 @@ from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from deploy.local import stack
@@ -29,6 +29,7 @@ from schemas.distribution import Click, LinkClicked, Share, ShareCreated
 from schemas.engagement import Engagement, EngagementObserved
 from services.metrics.app import build_service
 from services.metrics.config import MetricsSettings, MetricsTopics
+from benchmarks.runtime import bare_drain
 
 NETWORKS = ["linkedin", "x", "xing", "facebook", "mastodon", "bluesky"]
 START = datetime(2026, 3, 1, tzinfo=UTC)
@@ -94,18 +95,6 @@ async def fill(bootstrap: str, topic: str, messages: list[tuple[bytes, bytes]]) 
         await asyncio.gather(*pending)
     finally:
         await producer.stop()
-
-
-async def bare_drain(bootstrap: str, topic: str, events: int, batch: int) -> None:
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"bare-{uuid.uuid4().hex[:6]}",
-                                auto_offset_reset="earliest", enable_auto_commit=False)
-    await consumer.start()
-    seen = 0
-    try:
-        while seen < events:
-            seen += sum(len(b) for b in (await consumer.getmany(timeout_ms=500, max_records=batch)).values())
-    finally:
-        await consumer.stop()
 
 
 async def timed(what: str, events: int, work) -> float:

@@ -39,14 +39,15 @@ async def until(check, poll: float = 0.05) -> None:
         await asyncio.sleep(poll)
 
 
-async def bare_drain(bootstrap: str, topic: str, events: int) -> None:
+async def bare_drain(bootstrap: str, topic: str, events: int, batch: int = 500) -> None:
+    """The ceiling: a plain aiokafka consumer reading `events` records, decoding nothing."""
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"bare-{uuid.uuid4().hex[:6]}",
                                 auto_offset_reset="earliest", enable_auto_commit=False)
     await consumer.start()
     seen = 0
     try:
         while seen < events:
-            seen += sum(len(b) for b in (await consumer.getmany(timeout_ms=500, max_records=500)).values())
+            seen += sum(len(b) for b in (await consumer.getmany(timeout_ms=500, max_records=batch)).values())
     finally:
         await consumer.stop()
 

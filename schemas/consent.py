@@ -11,11 +11,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt
 
 from schemas.commands import Command, Rejection
 from schemas.directory import AdvocateId
-from schemas.envelope import CloudEvent
+from schemas.envelope import CloudEvent, keyed_by
 
 COMMANDS_TOPIC = "advocacy.consent.commands.v1"
 EVENTS_TOPIC = "advocacy.consent.events.v1"
@@ -58,13 +58,6 @@ class ChangedBy(StrEnum):
     CONTROLLER = "controller"  # the company: revocation on leaving, expiry, renewal request
 
 
-def _keyed_by_advocate(event: CloudEvent) -> CloudEvent:
-    """The Kafka key is the subject; it must be the person the command or event is about."""
-    if event.subject != event.data.advocate_id:
-        raise ValueError("subject must equal data.advocate_id")
-    return event
-
-
 # Commands ---------------------------------------------------------------------------
 
 class Choice(Command):
@@ -98,34 +91,29 @@ class LedgerCheck(Command):
 
 class GiveConsent(CloudEvent[Choice]):
     type: Literal["advocacy.consent.give.v1"] = "advocacy.consent.give.v1"
-    _keyed = model_validator(mode="after")(_keyed_by_advocate)
+    _keyed = keyed_by("advocate_id")
 
 
 class RefuseConsent(CloudEvent[Choice]):
     type: Literal["advocacy.consent.refuse.v1"] = "advocacy.consent.refuse.v1"
-    _keyed = model_validator(mode="after")(_keyed_by_advocate)
+    _keyed = keyed_by("advocate_id")
 
 
 class WithdrawConsent(CloudEvent[Withdrawal]):
     type: Literal["advocacy.consent.withdraw.v1"] = "advocacy.consent.withdraw.v1"
-    _keyed = model_validator(mode="after")(_keyed_by_advocate)
+    _keyed = keyed_by("advocate_id")
 
 
 class PublishPolicy(CloudEvent[PolicyText]):
     """Subject: the purpose."""
 
     type: Literal["advocacy.consent.policy.publish.v1"] = "advocacy.consent.policy.publish.v1"
-
-    @model_validator(mode="after")
-    def _keyed_by_purpose(self) -> "PublishPolicy":
-        if self.subject != self.data.purpose:
-            raise ValueError("subject must equal data.purpose")
-        return self
+    _keyed = keyed_by("purpose")
 
 
 class EraseAdvocate(CloudEvent[Erasure]):
     type: Literal["advocacy.consent.advocate.erase.v1"] = "advocacy.consent.advocate.erase.v1"
-    _keyed = model_validator(mode="after")(_keyed_by_advocate)
+    _keyed = keyed_by("advocate_id")
 
 
 class VerifyLedger(CloudEvent[LedgerCheck]):

@@ -7,9 +7,9 @@ no names or contact data: `Contract` rejects unknown fields.
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
-from schemas.envelope import CloudEvent, Contract
+from schemas.envelope import CloudEvent, Contract, keyed_by
 
 TOPIC = "advocacy.directory.v1"
 
@@ -58,26 +58,19 @@ class Departure(Contract):
     advocate_id: AdvocateId
 
 
-def _keyed_by_advocate(event: CloudEvent[Profile] | CloudEvent[Departure]) -> CloudEvent:
-    """The Kafka key is the subject; it must be the person the event is about."""
-    if event.subject != event.data.advocate_id:
-        raise ValueError("subject must equal data.advocate_id")
-    return event
-
-
 class PersonJoined(CloudEvent[Profile]):
     type: Literal["advocacy.directory.person.joined.v1"] = "advocacy.directory.person.joined.v1"
-    _keyed = model_validator(mode="after")(_keyed_by_advocate)
+    _keyed = keyed_by("advocate_id")
 
 
 class PersonChanged(CloudEvent[Profile]):
     type: Literal["advocacy.directory.person.changed.v1"] = "advocacy.directory.person.changed.v1"
-    _keyed = model_validator(mode="after")(_keyed_by_advocate)
+    _keyed = keyed_by("advocate_id")
 
 
 class PersonLeft(CloudEvent[Departure]):
     type: Literal["advocacy.directory.person.left.v1"] = "advocacy.directory.person.left.v1"
-    _keyed = model_validator(mode="after")(_keyed_by_advocate)
+    _keyed = keyed_by("advocate_id")
 
 
 DirectoryEvent = Annotated[PersonJoined | PersonChanged | PersonLeft, Field(discriminator="type")]

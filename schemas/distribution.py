@@ -10,12 +10,12 @@ records of the pseudonymous `advocate_id`.
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import AwareDatetime, Field
 
 from schemas.commands import Command, Rejection
 from schemas.directory import AdvocateId, Digest, Network
 from schemas.engagement import ShareId
-from schemas.envelope import CloudEvent, Contract
+from schemas.envelope import CloudEvent, Contract, keyed_by
 
 COMMANDS_TOPIC = "advocacy.distribution.commands.v1"
 EVENTS_TOPIC = "advocacy.distribution.events.v1"
@@ -33,12 +33,7 @@ class ShareRequest(Command):
 
 class RequestShare(CloudEvent[ShareRequest]):
     type: Literal["advocacy.distribution.share.request.v1"] = "advocacy.distribution.share.request.v1"
-
-    @model_validator(mode="after")
-    def _keyed_by_advocate(self) -> "RequestShare":
-        if self.subject != self.data.advocate_id:
-            raise ValueError("subject must equal data.advocate_id")
-        return self
+    _keyed = keyed_by("advocate_id")
 
 
 class CancellationReason(StrEnum):

@@ -8,10 +8,10 @@ Connectors know people only by pseudonymous id.
 
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field, NonNegativeInt, model_validator
+from pydantic import AwareDatetime, Field, NonNegativeInt
 
 from schemas.directory import AdvocateId, Network
-from schemas.envelope import CloudEvent, Contract
+from schemas.envelope import CloudEvent, Contract, keyed_by
 
 TOPIC = "advocacy.engagement.v1"
 
@@ -60,24 +60,14 @@ class EngagementObserved(CloudEvent[Engagement]):
     """Subject: the share id."""
 
     type: Literal["advocacy.engagement.observed.v1"] = "advocacy.engagement.observed.v1"
-
-    @model_validator(mode="after")
-    def _keyed_by_share(self) -> "EngagementObserved":
-        if self.subject != self.data.share_id:
-            raise ValueError("subject must equal data.share_id")
-        return self
+    _keyed = keyed_by("share_id")
 
 
 class FollowersReported(CloudEvent[Followers]):
     """Subject: the advocate id. Used for potential reach only with `network_reach` consent."""
 
     type: Literal["advocacy.engagement.followers.reported.v1"] = "advocacy.engagement.followers.reported.v1"
-
-    @model_validator(mode="after")
-    def _keyed_by_advocate(self) -> "FollowersReported":
-        if self.subject != self.data.advocate_id:
-            raise ValueError("subject must equal data.advocate_id")
-        return self
+    _keyed = keyed_by("advocate_id")
 
 
 # Every type on the topic belongs in this union, so each reader decodes all of them and

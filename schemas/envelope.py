@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any, Generic, Literal, TypeVar
 from uuid import uuid4
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 DataT = TypeVar("DataT")
 
@@ -39,6 +39,18 @@ class CloudEvent(BaseModel, Generic[DataT]):
 def event_type_of(model: type[CloudEvent[Any]]) -> str:
     """The `type` a concrete event class is pinned to."""
     return model.model_fields["type"].default
+
+
+def keyed_by(field: str) -> Any:
+    """Use as `_keyed = keyed_by("advocate_id")` in an event class: its subject (the Kafka
+    key) must be `data.<field>`, so ordering per key is ordering per that aggregate."""
+
+    def check(event: CloudEvent[Any]) -> CloudEvent[Any]:
+        if event.subject != str(getattr(event.data, field)):
+            raise ValueError(f"subject must equal data.{field}")
+        return event
+
+    return model_validator(mode="after")(check)
 
 
 class Contract(BaseModel):

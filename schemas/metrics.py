@@ -11,11 +11,11 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.commands import Command, Rejection
 from schemas.directory import AdvocateId
-from schemas.envelope import CloudEvent
+from schemas.envelope import CloudEvent, keyed_by
 
 COMMANDS_TOPIC = "advocacy.metrics.commands.v1"
 EVENTS_TOPIC = "advocacy.metrics.events.v1"
@@ -39,24 +39,18 @@ class ImpactRequest(Period):
     advocate_id: AdvocateId
 
 
-def _keyed_by_report(event: CloudEvent) -> CloudEvent:
-    if event.subject != event.data.report_id:
-        raise ValueError("subject must equal data.report_id")
-    return event
-
-
 class RenderReport(CloudEvent[ReportRequest]):
     """A campaign or period report, as HTML with charts and as JSON."""
 
     type: Literal["advocacy.metrics.report.render.v1"] = "advocacy.metrics.report.render.v1"
-    _keyed = model_validator(mode="after")(_keyed_by_report)
+    _keyed = keyed_by("report_id")
 
 
 class RenderMyImpact(CloudEvent[ImpactRequest]):
     """One advocate's own figures; only they may ask for it."""
 
     type: Literal["advocacy.metrics.impact.render.v1"] = "advocacy.metrics.impact.render.v1"
-    _keyed = model_validator(mode="after")(_keyed_by_report)
+    _keyed = keyed_by("report_id")
 
 
 MetricsCommand = Annotated[RenderReport | RenderMyImpact, Field(discriminator="type")]

@@ -19,7 +19,7 @@ from services.consent.config import ConsentSettings, ConsentTopics
 from services.consent.domain import Change
 from services.runtime import directory
 from services.runtime.inbox import Inbox
-from services.runtime.rejections import Rejected, reject
+from services.runtime.rejections import Rejected, rejecting
 from services.runtime.service import ServiceRouter
 from services.runtime.unit_of_work import UnitOfWork
 
@@ -39,11 +39,8 @@ class ConsentHandlers:
             c.GiveConsent: self.give, c.RefuseConsent: self.refuse, c.WithdrawConsent: self.withdraw,
             c.PublishPolicy: self.publish_policy, c.EraseAdvocate: self.erase, c.VerifyLedger: self.verify,
         }[type(command)]
-        try:
-            async with uow.conn.transaction():  # a savepoint: a rejection leaves no partial change
-                await handler(uow, command)
-        except Rejected as rejection:
-            await reject(uow, self.topics.events, c.ConsentCommandRejected, command, rejection, self.settings.service)
+        async with rejecting(uow, self.topics.events, c.ConsentCommandRejected, command, self.settings.service):
+            await handler(uow, command)
 
     async def give(self, uow: UnitOfWork, command: c.GiveConsent) -> None:
         await self._choose(uow, command.data, c.ConsentGiven)

@@ -1,8 +1,8 @@
 """What each command does in the curation service.
 
 Every command runs through the inbox (once per command id). A rule that refuses it
-raises `Rejected`; the command's changes are then rolled back to a savepoint and the
-rejection event is emitted instead, in the same transaction as the inbox row.
+raises `Rejected`; `rejecting` rolls the command's changes back to a savepoint and emits
+the rejection event instead, in the same transaction as the inbox row.
 """
 
 from collections.abc import Awaitable, Callable
@@ -18,7 +18,7 @@ from services.curation.config import CurationSettings, CurationTopics
 from services.curation.domain import Item
 from services.runtime import directory
 from services.runtime.inbox import Inbox
-from services.runtime.rejections import Rejected, reject
+from services.runtime.rejections import Rejected, rejecting
 from services.runtime.service import ServiceRouter
 from services.runtime.unit_of_work import UnitOfWork
 
@@ -36,11 +36,8 @@ class CommandHandlers:
         }
 
     async def execute(self, uow: UnitOfWork, command: Any) -> None:
-        try:
-            async with uow.conn.transaction():  # a savepoint: a refused command leaves no change behind
-                await self.handlers[type(command)](uow, command)
-        except Rejected as rejection:
-            await reject(uow, self.events, c.CommandRejected, command, rejection, self.settings.service)
+        async with rejecting(uow, self.events, c.CommandRejected, command, self.settings.service):
+            await self.handlers[type(command)](uow, command)
 
     async def draft(self, uow: UnitOfWork, command: c.DraftItem) -> None:
         if await store.load_item(uow.conn, command.subject) is not None:

@@ -15,7 +15,7 @@ from services.distribution import links, share_store, store
 from services.distribution.config import DistributionSettings, DistributionTopics
 from services.distribution.domain import ItemView, check_share, post_of, share_text
 from services.runtime.inbox import Inbox
-from services.runtime.rejections import Rejected, reject
+from services.runtime.rejections import Rejected, rejecting
 from services.runtime.service import ServiceRouter
 from services.runtime.unit_of_work import UnitOfWork
 
@@ -33,7 +33,7 @@ def item_view(row) -> ItemView | None:
 def subscribe(router: ServiceRouter, settings: DistributionSettings, topics: DistributionTopics) -> None:
     async def request_share(uow: UnitOfWork, command: RequestShare) -> None:
         request, now = command.data, datetime.now(UTC)
-        try:
+        async with rejecting(uow, topics.events, CommandRejected, command, settings.service):
             if request.actor != request.advocate_id:
                 raise Rejected("actor_not_subject", "only the advocate can share in their own name")
             item = item_view(await store.item(uow.conn, request.item_id))
@@ -47,18 +47,15 @@ def subscribe(router: ServiceRouter, settings: DistributionSettings, topics: Dis
             may_schedule = await store.may(uow.conn, request.advocate_id, Purpose.SCHEDULED_SHARING.value)
             in_feed = receives and await store.in_feed(uow.conn, request.advocate_id, request.item_id)
             check_share(item, in_feed, request.network, post, request.scheduled_at, may_schedule, now)
-        except Rejected as rejection:
-            await reject(uow, topics.events, CommandRejected, command, rejection, settings.service)
-            return
-        share_id = uuid.uuid4().hex
-        target = links.redirect_target(item.source_url, request.network, item.campaign_id, item.item_id)
-        await share_store.create(uow.conn, share_id, code, request.advocate_id, item.item_id, item.campaign_id,
-                                 request.network.value, post, target, request.scheduled_at, now)
-        await uow.emit(topics.events, ShareCreated, share_id, Share(
-            share_id=share_id, advocate_id=request.advocate_id, item_id=item.item_id,
-            campaign_id=item.campaign_id, network=request.network, text=text, tracked_url=link,
-            share_intent_url=links.share_intent_url(request.network, link, post),
-            scheduled_at=request.scheduled_at, created_at=now))
+            share_id = uuid.uuid4().hex
+            target = links.redirect_target(item.source_url, request.network, item.campaign_id, item.item_id)
+            await share_store.create(uow.conn, share_id, code, request.advocate_id, item.item_id, item.campaign_id,
+                                     request.network.value, post, target, request.scheduled_at, now)
+            await uow.emit(topics.events, ShareCreated, share_id, Share(
+                share_id=share_id, advocate_id=request.advocate_id, item_id=item.item_id,
+                campaign_id=item.campaign_id, network=request.network, text=text, tracked_url=link,
+                share_intent_url=links.share_intent_url(request.network, link, post),
+                scheduled_at=request.scheduled_at, created_at=now))
 
     @router.subscriber(topics.commands, title="distribution:commands")
     async def on_share_request(command: RequestShare, inbox: Inbox = Context()) -> None:

@@ -20,7 +20,7 @@ from services.metrics.config import MetricsSettings, MetricsTopics
 from services.metrics.domain import currencies, load_rates
 from services.metrics.queries import Scope
 from services.runtime.inbox import Inbox
-from services.runtime.rejections import Rejected, reject
+from services.runtime.rejections import Rejected, rejecting
 from services.runtime.service import ServiceRouter
 from services.runtime.unit_of_work import UnitOfWork
 
@@ -53,18 +53,15 @@ def subscribe(router: ServiceRouter, settings: MetricsSettings, topics: MetricsT
         return Scope(request.starts_on, request.ends_on, campaign_id=request.campaign_id), f"Campaign: {campaign['name']}"
 
     async def render(uow: UnitOfWork, command: RenderReport | RenderMyImpact) -> None:
-        try:
+        async with rejecting(uow, topics.events, CommandRejected, command, settings.service):
             scope, title = await scope_of(uow, command)
-        except Rejected as rejection:
-            await reject(uow, topics.events, CommandRejected, command, rejection, settings.service)
-            return
-        card = load_rates(settings.emv_rates_file, command.data.currency)
-        report = await reports.gather(uow.conn, scope, card, settings.k_anonymity)
-        html_path, json_path = reports.write(report, settings.report_dir, command.data.report_id, title)
-        kind = "impact" if isinstance(command, RenderMyImpact) else "report"
-        await uow.emit(topics.events, ReportRendered, command.subject, Rendered(
-            report_id=command.data.report_id, kind=kind, html_path=str(html_path), json_path=str(json_path),
-            rendered_at=datetime.now(UTC)))
+            card = load_rates(settings.emv_rates_file, command.data.currency)
+            report = await reports.gather(uow.conn, scope, card, settings.k_anonymity)
+            html_path, json_path = reports.write(report, settings.report_dir, command.data.report_id, title)
+            kind = "impact" if isinstance(command, RenderMyImpact) else "report"
+            await uow.emit(topics.events, ReportRendered, command.subject, Rendered(
+                report_id=command.data.report_id, kind=kind, html_path=str(html_path), json_path=str(json_path),
+                rendered_at=datetime.now(UTC)))
 
     @router.subscriber(topics.commands, title="metrics:commands")
     async def on_command(command: MetricsCommand, inbox: Inbox = Context()) -> None:

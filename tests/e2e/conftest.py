@@ -3,7 +3,6 @@
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import urllib.request
@@ -13,12 +12,7 @@ import pytest
 from schemas.catalog import SERVICES
 from tests.conftest import dsn_for
 from tests.integration.kafka_tools import eventually
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.integration.rig import free_port
 
 
 def ready(port: int) -> bool:

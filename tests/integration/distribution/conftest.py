@@ -3,13 +3,10 @@ port; `DistributionRig` plays the directory, the consent and curation services a
 connector, and reads what distribution emits."""
 
 import asyncio
-import json
-import socket
 import urllib.request
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from datetime import UTC, datetime
 
-import asyncpg
 import pytest
 
 from schemas import consent, curation, directory
@@ -17,27 +14,15 @@ from schemas.consent import ChangedBy, ConsentRecord, Purpose, Status
 from schemas.directory import Profile
 from services.distribution.app import build_service
 from services.distribution.config import DistributionSettings, DistributionTopics
-from services.runtime.service import Service
-from tests.integration.kafka_tools import eventually, produce, read_topic
+from tests.integration.kafka_tools import eventually
+from tests.integration.rig import ServiceRig, free_port
 
 HASH = "0" * 64
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@dataclass
-class DistributionRig:
-    service: Service
+class DistributionRig(ServiceRig):
     settings: DistributionSettings
     topics: DistributionTopics
-    bootstrap: str
-
-    async def send(self, topic: str, *events) -> None:
-        await produce(self.bootstrap, topic, [(e.subject.encode(), e.to_bytes()) for e in events])
 
     def join_event(self, advocate: str, **profile) -> directory.PersonJoined:
         return directory.PersonJoined(source="/hr", subject=advocate, data=Profile(
@@ -65,29 +50,10 @@ class DistributionRig:
         await self.send(self.topics.curation_events, self.published(item_id, **content))
 
     async def events_now(self, type_: str) -> list[dict]:
-        records = await read_topic(self.bootstrap, self.topics.events, at_least=0, timeout=0.5, settle=0.3)
-        return [e for e in (json.loads(r.value) for r in records) if e["type"] == type_]
+        return await self.emitted(lambda e: e["type"] == type_)
 
     async def events(self, type_: str, at_least: int = 1, timeout: float = 20.0) -> list[dict]:
-        found: list[dict] = []
-
-        async def enough() -> bool:
-            records = await read_topic(self.bootstrap, self.topics.events, at_least=0, timeout=0.5, settle=0.3)
-            found[:] = [e for e in (json.loads(r.value) for r in records) if e["type"] == type_]
-            return len(found) >= at_least
-
-        await eventually(enough, timeout=timeout, what=f"{at_least} × {type_}")
-        return found
-
-    async def fetch(self, sql: str, *args) -> list[asyncpg.Record]:
-        conn = await asyncpg.connect(self.settings.database_url)
-        try:
-            return await conn.fetch(sql, *args)
-        finally:
-            await conn.close()
-
-    async def count(self, table: str) -> int:
-        return (await self.fetch(f"SELECT count(*) AS n FROM {table}"))[0]["n"]
+        return await self.until_emitted(lambda e: e["type"] == type_, at_least, timeout, type_)
 
     async def get(self, path: str, user_agent: str = "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0"):
         """GET without following redirects (in a thread: the server runs on this loop); (status, headers)."""

@@ -3,48 +3,32 @@
 network connectors, asks for reports and reads what metrics emits."""
 
 import asyncio
-import json
-import socket
 import urllib.request
 import uuid
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from datetime import UTC, date, datetime
 
-import asyncpg
 import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from schemas import consent, curation, directory, distribution, engagement, metrics
 from schemas.consent import ChangedBy, ConsentRecord, Purpose, Status
 from services.metrics.app import build_service
 from services.metrics.config import MetricsSettings, MetricsTopics
-from services.runtime.service import Service
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
-
-from tests.integration.kafka_tools import eventually, produce, read_topic
+from tests.integration.kafka_tools import eventually
+from tests.integration.rig import ServiceRig, free_port
 
 DAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def new_id(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
 
-@dataclass
-class MetricsRig:
-    service: Service
+class MetricsRig(ServiceRig):
     settings: MetricsSettings
     topics: MetricsTopics
-    bootstrap: str
-
-    async def send(self, topic: str, *events) -> None:
-        await produce(self.bootstrap, topic, [(e.subject.encode(), e.to_bytes()) for e in events])
 
     async def join(self, advocate: str, **profile) -> None:
         await self.send(self.topics.directory, directory.PersonJoined(source="/hr", subject=advocate, data=directory.Profile(
@@ -101,22 +85,7 @@ class MetricsRig:
         return answer
 
     async def events(self, match, at_least: int = 1, timeout: float = 20.0) -> list[dict]:
-        found: list[dict] = []
-
-        async def enough() -> bool:
-            records = await read_topic(self.bootstrap, self.topics.events, at_least=0, timeout=0.5, settle=0.3)
-            found[:] = [e for e in (json.loads(r.value) for r in records) if match(e)]
-            return len(found) >= at_least
-
-        await eventually(enough, timeout=timeout, what="events from metrics")
-        return found
-
-    async def fetch(self, sql: str, *args) -> list[asyncpg.Record]:
-        conn = await asyncpg.connect(self.settings.database_url)
-        try:
-            return await conn.fetch(sql, *args)
-        finally:
-            await conn.close()
+        return await self.until_emitted(match, at_least, timeout, "events from metrics")
 
     async def drained(self, *topics: str) -> None:
         """Wait until metrics has committed every record now on `topics` (each subscriber
