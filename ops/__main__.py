@@ -5,17 +5,20 @@
   advocacy flow                              consumer lag, outbox backlog, dead letters
   advocacy dead-letters list|show|replay     what a service could not handle
   advocacy consent verify | receipt ID       the proof ledger's chain; an advocate's receipt
+  advocacy report [--campaign ID] [--from D] [--to D]   a report from the metrics service
 """
 
 import argparse
 import asyncio
 import json
 import sys
+from datetime import date, timedelta
 
 from deploy.local import stack
 from deploy.local.config import StackConfig, StackError
 from deploy.platform import load_platform
 from ops import dead_letters, overview
+from ops import report as ops_report
 from ops.scenario import summary
 from ops.scenario.play import play
 
@@ -90,7 +93,23 @@ def parser() -> argparse.ArgumentParser:
     proof.add_argument("action", choices=["verify", "receipt"])
     proof.add_argument("advocate_id", nargs="?", help="receipt: whose")
     proof.add_argument("--text", action="store_true", help="receipt: the readable rendering")
+    rep = verbs.add_parser("report", help="a campaign or period report (HTML with charts, and JSON)",
+                           description="Asks the metrics service to render a report and prints where it is.")
+    rep.add_argument("--campaign", help="one campaign's report (default: everything in the period)")
+    rep.add_argument("--from", dest="starts_on", type=date.fromisoformat, default=date.today() - timedelta(days=30),
+                     help="first day of shares counted (default: 30 days ago)")
+    rep.add_argument("--to", dest="ends_on", type=date.fromisoformat, default=date.today(),
+                     help="last day (default: today)")
     return p
+
+
+def report(config: StackConfig, args: argparse.Namespace) -> int:
+    answer = asyncio.run(ops_report.request(config.kafka_bootstrap, args.starts_on, args.ends_on, args.campaign))
+    if answer["type"].endswith("command.rejected.v1"):
+        print(f"rejected: {answer['data']['reason']} ({answer['data']['detail']})", file=sys.stderr)
+        return 1
+    print(f"HTML {answer['data']['html_path']}\nJSON {answer['data']['json_path']}")
+    return 0
 
 
 def consent_proof(args: argparse.Namespace) -> int:
@@ -116,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
             flow(config)
         elif args.verb == "consent":
             return consent_proof(args)
+        elif args.verb == "report":
+            return report(config, args)
         elif args.verb == "run":
             demo(config, args)
         elif args.verb == "status":

@@ -70,6 +70,7 @@ async def gather(conn: asyncpg.Connection, scope: Scope, card: RateCard, k: int)
 def write(report: dict[str, Any], directory: Path, report_id: str, title: str) -> tuple[Path, Path]:
     """Both files, named by report id: rendering the same command again overwrites them."""
     directory.mkdir(parents=True, exist_ok=True)
+    directory = directory.resolve()  # the event tells readers where: an absolute path means the same to all
     html_path, json_path = directory / f"{report_id}.html", directory / f"{report_id}.json"
     json_path.write_text(json.dumps({"report_id": report_id, "title": title, **report}, indent=2, default=str))
     html_path.write_text(render_html(report, title))
