@@ -20,7 +20,7 @@ from services.consent.domain import Change
 from services.runtime import directory
 from services.runtime.inbox import Inbox
 from services.runtime.rejections import Rejected, rejecting
-from services.runtime.service import ServiceRouter
+from services.runtime.routing import ServiceRouter
 from services.runtime.unit_of_work import UnitOfWork
 
 Clock = Callable[[], datetime]

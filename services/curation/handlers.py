@@ -19,7 +19,7 @@ from services.curation.domain import Item
 from services.runtime import directory
 from services.runtime.inbox import Inbox
 from services.runtime.rejections import Rejected, rejecting
-from services.runtime.service import ServiceRouter
+from services.runtime.routing import ServiceRouter
 from services.runtime.unit_of_work import UnitOfWork
 
 

@@ -6,7 +6,8 @@ from services.distribution import handlers, notifications, sharing
 from services.distribution.config import DistributionSettings, DistributionTopics
 from services.distribution.redirect import Redirect
 from services.runtime.scheduler import Schedule
-from services.runtime.service import Service, ServiceRouter
+from services.runtime.routing import ServiceRouter
+from services.runtime.service import Service
 
 
 def build_service(settings: DistributionSettings, topics: DistributionTopics = DistributionTopics()) -> Service:

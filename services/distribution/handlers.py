@@ -18,7 +18,7 @@ from services.distribution.config import DistributionSettings, DistributionTopic
 from services.distribution.domain import next_digest
 from services.runtime import directory
 from services.runtime.inbox import Inbox
-from services.runtime.service import ServiceRouter
+from services.runtime.routing import ServiceRouter
 from services.runtime.unit_of_work import UnitOfWork
 
 _STOPS_SCHEDULED = {Purpose.RECEIVE_CONTENT, Purpose.SCHEDULED_SHARING}

@@ -16,7 +16,7 @@ from services.distribution.config import DistributionSettings, DistributionTopic
 from services.distribution.domain import ItemView, check_share, post_of, share_text
 from services.runtime.inbox import Inbox
 from services.runtime.rejections import Rejected, rejecting
-from services.runtime.service import ServiceRouter
+from services.runtime.routing import ServiceRouter
 from services.runtime.unit_of_work import UnitOfWork
 
 

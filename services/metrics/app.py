@@ -7,7 +7,8 @@ from services.metrics.config import MetricsSettings, MetricsTopics
 from services.metrics.domain import load_rates
 from services.metrics.snapshots import snapshotter
 from services.runtime.scheduler import Schedule
-from services.runtime.service import Service, ServiceRouter
+from services.runtime.routing import ServiceRouter
+from services.runtime.service import Service
 
 
 def build_service(settings: MetricsSettings, topics: MetricsTopics = MetricsTopics()) -> Service:

@@ -21,7 +21,7 @@ from services.metrics.domain import currencies, load_rates
 from services.metrics.queries import Scope
 from services.runtime.inbox import Inbox
 from services.runtime.rejections import Rejected, rejecting
-from services.runtime.service import ServiceRouter
+from services.runtime.routing import ServiceRouter
 from services.runtime.unit_of_work import UnitOfWork
 
 MAX_DAYS = 366

@@ -11,7 +11,7 @@ from services.metrics.config import MetricsSettings, MetricsTopics
 from services.metrics.ingest import Counted, count
 from services.runtime import directory
 from services.runtime.inbox import Inbox
-from services.runtime.service import ServiceRouter
+from services.runtime.routing import ServiceRouter
 from services.runtime.unit_of_work import UnitOfWork
 
 

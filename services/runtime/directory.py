@@ -10,7 +10,7 @@ from faststream import Context
 
 from schemas import consent, directory
 from services.runtime.inbox import Inbox
-from services.runtime.service import ServiceRouter
+from services.runtime.routing import ServiceRouter
 from services.runtime.unit_of_work import UnitOfWork
 
 _UPSERT = """

@@ -2,21 +2,19 @@
 outbox relay and HTTP endpoints. Each service's app.py builds one `Service`.
 
 Delivery is at-least-once: every subscriber acks only after its handler returned
-(AckPolicy.NACK_ON_ERROR, auto-commit off), and handlers go through the `Inbox`,
-which makes each effect happen once.
+(AckPolicy.NACK_ON_ERROR, auto-commit off; see routing.py), and handlers go through the
+`Inbox`, which makes each effect happen once.
 """
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
-from typing import Any
 
 import asyncpg
 import uvicorn
-from faststream import AckPolicy, StreamMessage
+from faststream import AckPolicy
 from faststream.asgi import AsgiFastStream
 from faststream.asgi.types import ASGIApp, Receive, Scope, Send
 from faststream.kafka import KafkaBroker, KafkaRouter
@@ -28,37 +26,12 @@ from services.runtime.inbox import Inbox, pruner
 from services.runtime.logs import configure_logging
 from services.runtime.migrations import RUNTIME_MIGRATIONS, migrate
 from services.runtime.relay import OutboxRelay
+from services.runtime.routing import ServiceRouter, decode_json
 from services.runtime.scheduler import Schedule
 from services.runtime.settings import ServiceSettings
 from schemas import CONTRACTS_VERSION
 
 log = logging.getLogger(__name__)
-
-
-async def decode_json(message: StreamMessage[Any]) -> Any:
-    """Every message is a CloudEvent in structured JSON mode, whatever its content-type
-    header says (FastStream would hand `application/cloudevents+json` over as bytes).
-    A batch stays raw: `Inbox.handle_batch_once` decodes each record, so that one bad
-    record is dead-lettered alone instead of sinking its batch."""
-    if isinstance(message.body, list):
-        return message.body
-    return json.loads(message.body)
-
-
-class ServiceRouter(KafkaRouter):
-    """A router whose subscribers default to at-least-once delivery, each in a consumer
-    group of its own (`<service>.<topic>`): FastStream runs one consumer per subscriber,
-    and sharing one group would make every subscriber's join rebalance all the others."""
-
-    def __init__(self, service: str, **options: Any) -> None:
-        super().__init__(**options)
-        self.service = service
-
-    def subscriber(self, *topics: str, **options: Any) -> Any:
-        options.setdefault("group_id", f"{self.service}.{topics[0]}")
-        options.setdefault("auto_offset_reset", "earliest")  # a new group must not skip history
-        options.setdefault("ack_policy", AckPolicy.NACK_ON_ERROR)
-        return super().subscriber(*topics, **options)
 
 
 class Service:
