@@ -121,7 +121,7 @@ class ConsentHandlers:
 def build_router(handlers: ConsentHandlers) -> ServiceRouter:
     router, topics = ServiceRouter(handlers.settings.service), handlers.topics
 
-    @router.subscriber(topics.commands, title="consent:commands")
+    @router.subscriber(topics.commands, title="consent:commands", max_workers=handlers.settings.command_consumers)
     async def on_command(command: c.ConsentCommand, inbox: Inbox = Context()) -> None:
         await inbox.handle_once(command, handlers.execute)
 

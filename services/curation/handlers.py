@@ -126,7 +126,7 @@ def build_router(settings: CurationSettings, topics: CurationTopics, clock: Call
     directory.forget_erased(router, topics.consent_events)  # erasure (GDPR Art. 17) reaches our `people` too
     handlers = CommandHandlers(settings, topics, clock)
 
-    @router.subscriber(topics.commands, title=f"{settings.service}:commands")
+    @router.subscriber(topics.commands, title=f"{settings.service}:commands", max_workers=settings.command_consumers)
     async def on_command(command: c.AnyCommand, inbox: Inbox = Context()) -> None:
         await inbox.handle_once(command, handlers.execute)
 

@@ -57,7 +57,7 @@ def subscribe(router: ServiceRouter, settings: DistributionSettings, topics: Dis
                 share_intent_url=links.share_intent_url(request.network, link, post),
                 scheduled_at=request.scheduled_at, created_at=now))
 
-    @router.subscriber(topics.commands, title="distribution:commands")
+    @router.subscriber(topics.commands, title="distribution:commands", max_workers=settings.command_consumers)
     async def on_share_request(command: RequestShare, inbox: Inbox = Context()) -> None:
         await inbox.handle_once(command, request_share)
 

@@ -63,6 +63,6 @@ def subscribe(router: ServiceRouter, settings: MetricsSettings, topics: MetricsT
                 report_id=command.data.report_id, kind=kind, html_path=str(html_path), json_path=str(json_path),
                 rendered_at=datetime.now(UTC)))
 
-    @router.subscriber(topics.commands, title="metrics:commands")
+    @router.subscriber(topics.commands, title="metrics:commands", max_workers=settings.command_consumers)
     async def on_command(command: MetricsCommand, inbox: Inbox = Context()) -> None:
         await inbox.handle_once(command, render)
