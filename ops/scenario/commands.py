@@ -3,7 +3,7 @@
 from datetime import UTC, date, datetime, timedelta
 
 from ops.scenario.cast import Cast, Person
-from schemas import consent, curation, directory
+from schemas import consent, curation, directory, distribution
 from schemas.consent import CollectionMethod, Purpose
 
 PRIVACY_OFFICE, EDITOR, APPROVER, MANAGER = "privacy-office", "editor-ada", "editor-ben", "manager-max"
@@ -93,3 +93,19 @@ def item_steps(item_id: str, content: curation.ItemContent) -> list:
 
 def self_approval(item_id: str) -> curation.ApproveItem:
     return curation.ApproveItem(source="/newsroom", subject=item_id, data=curation.ItemAction(actor=EDITOR))
+
+
+def share_requests(cast: Cast, feed: list[tuple[str, str]], rng) -> list[distribution.RequestShare]:
+    """About four in ten feed entries are shared, each on one of the person's networks; some
+    of those who allow scheduled sharing schedule the post for a few seconds later."""
+    by_id = {p.advocate_id: p for p in cast.people}
+    soon = datetime.now(UTC) + timedelta(seconds=6)
+    requests = []
+    for advocate_id, item_id in feed:
+        if rng.random() < 0.4:
+            person = by_id[advocate_id]
+            schedules = cast.answers[advocate_id].holds(Purpose.SCHEDULED_SHARING) and rng.random() < 0.3
+            requests.append(distribution.RequestShare(source="/app", subject=advocate_id, data=distribution.ShareRequest(
+                actor=advocate_id, advocate_id=advocate_id, item_id=item_id, network=rng.choice(person.networks),
+                scheduled_at=soon if schedules else None)))
+    return requests

@@ -44,7 +44,8 @@ async def play(bootstrap: str, admin_dsn: str, size: int = 1000, seed: int | Non
         step(f"Directory: {size} people join (HR and CRM), run {tag}")
         await publish(bootstrap, directory.TOPIC, [commands.joined(p) for p in people.people])
         for schema in ("consent", "distribution"):
-            await _until_count(admin, f"{schema}.people", f"adv-{tag}-%", size, f"{schema} knows them")
+            await _until(admin, f"SELECT count(*) FROM {schema}.people WHERE advocate_id LIKE $1", f"adv-{tag}-%",
+                         size, f"{schema} knows them")
 
         step("Consent: each person decides for themself")
         versions = await _policies(admin, bootstrap, tail)
@@ -80,7 +81,9 @@ async def play(bootstrap: str, admin_dsn: str, size: int = 1000, seed: int | Non
             print(f"  {item_id}: in {size_} feeds")
 
         step("Shares: some advocates share, a few schedule a post")
-        requests = await _share_requests(admin, people, rng)
+        feed = await admin.fetch("SELECT advocate_id, item_id FROM distribution.feed WHERE advocate_id LIKE $1 "
+                                 "ORDER BY 1, 2", f"adv-{tag}-%")
+        requests = commands.share_requests(people, [(r["advocate_id"], r["item_id"]) for r in feed], rng)
         await publish(bootstrap, distribution.COMMANDS_TOPIC, requests)
         outcome.shares = await tail.wait_for("advocacy.distribution.share.created.v1", len(requests),
                                              on_progress=Progress("shares created"))
@@ -136,14 +139,6 @@ async def _report(bootstrap: str, tail: Tail, people: Cast) -> dict:
             "html_path": str(Path(rendered["data"]["html_path"]).resolve())}
 
 
-async def _until_count(admin: asyncpg.Connection, table: str, pattern: str, expected: int, label: str) -> None:
-    bar = Progress(label)
-    while (n := await admin.fetchval(f"SELECT count(*) FROM {table} WHERE advocate_id LIKE $1", pattern)) < expected:
-        bar(n, expected)
-        await asyncio.sleep(0.3)
-    bar(n, expected)
-
-
 async def _policies(admin: asyncpg.Connection, bootstrap: str, tail: Tail) -> dict[Purpose, int]:
     """The current policy version of each purpose; version 1 published where there is none."""
     rows = await admin.fetch("SELECT purpose, current_version FROM consent.purposes")
@@ -163,19 +158,3 @@ def _consent_types(choices: list) -> dict[str, int]:
         answer = command.type.replace(".give.", ".given.").replace(".refuse.", ".refused.").replace(".withdraw.", ".withdrawn.")
         expected[answer] = expected.get(answer, 0) + 1
     return expected
-
-
-async def _share_requests(admin: asyncpg.Connection, people: Cast, rng: random.Random) -> list:
-    feed = await admin.fetch("SELECT advocate_id, item_id FROM distribution.feed WHERE advocate_id LIKE $1 ORDER BY 1, 2",
-                             f"adv-{people.tag}-%")
-    by_id = {p.advocate_id: p for p in people.people}
-    soon = datetime.now(UTC) + timedelta(seconds=6)
-    requests = []
-    for row in feed:
-        if rng.random() < 0.4:
-            person = by_id[row["advocate_id"]]
-            schedules = people.answers[person.advocate_id].holds(Purpose.SCHEDULED_SHARING) and rng.random() < 0.3
-            requests.append(distribution.RequestShare(source="/app", subject=person.advocate_id, data=distribution.ShareRequest(
-                actor=person.advocate_id, advocate_id=person.advocate_id, item_id=row["item_id"],
-                network=rng.choice(person.networks), scheduled_at=soon if schedules else None)))
-    return requests
