@@ -12,15 +12,11 @@ import asyncio
 import json
 import statistics
 import time
-import uuid
 
-import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from deploy.local import stack
-from deploy.local.config import StackConfig
-from deploy.local.provision import drop_role, provision_role
+from benchmarks.scratch import scratch
+from ops.bus import publish
 from ops.scenario import commands as scenario
 from ops.scenario.cast import cast
 from schemas import consent, directory
@@ -76,43 +72,21 @@ async def measure(bootstrap: str, topics: ConsentTopics, rate: int, seconds: int
 
 
 async def main(rate: int, seconds: int) -> None:
-    config = StackConfig.from_env()
-    stack.up(config)
-    name = f"bench_{uuid.uuid4().hex[:8]}"
-    topics = ConsentTopics(*[f"bench.{t}.{name}" for t in ("commands", "events", "state", "directory")])
-    admin = await asyncpg.connect(config.admin_dsn)
-    kafka = AIOKafkaAdminClient(bootstrap_servers=config.kafka_bootstrap)
-    await kafka.start()
-    try:
-        await provision_role(admin, config.database, name)
-        await kafka.create_topics([NewTopic(t, 6, 1) for t in vars(topics).values()]
-                                  + [NewTopic(f"advocacy.{name}.deadletter.v1", 1, 1)])
-        settings = ConsentSettings(service=name, database_url=config.service_dsn(name),
-                                   kafka_bootstrap_servers=config.kafka_bootstrap, http_port=1)
-        async with build_service(settings, topics).running() as service:
+    async with scratch(ConsentTopics) as bench:
+        async with build_service(bench.settings(ConsentSettings), bench.topics).running() as service:
+            bootstrap, topics = bench.config.kafka_bootstrap, bench.topics
             people = cast(PEOPLE, 1, "bench")
-            await _publish(config.kafka_bootstrap, topics.directory, [directory.PersonJoined(
+            await publish(bootstrap, topics.directory, [directory.PersonJoined(
                 source="/bench", subject=f"adv-bench-{n:04d}", data=scenario.joined(p).data.model_copy(
                     update={"advocate_id": f"adv-bench-{n:04d}"})) for n, p in enumerate(people.people)])
-            await _publish(config.kafka_bootstrap, topics.commands, [scenario.policy(p, 1) for p in Purpose])
+            await publish(bootstrap, topics.commands, [scenario.policy(p, 1) for p in Purpose])
             while await service.pool.fetchval("SELECT count(*) FROM people") < PEOPLE:
                 await asyncio.sleep(0.2)
             await asyncio.sleep(1.0)
-            latencies = sorted(await measure(config.kafka_bootstrap, topics, rate, seconds))
-        q = statistics.quantiles(latencies, n=100)
-        print(f"command -> event at {rate}/s: p50 {q[49] * 1000:.0f} ms, p99 {q[98] * 1000:.0f} ms, "
-              f"max {latencies[-1] * 1000:.0f} ms ({len(latencies)} measured)")
-    finally:
-        await kafka.delete_topics([*vars(topics).values(), f"advocacy.{name}.deadletter.v1"])
-        await kafka.close()
-        await drop_role(admin, name)
-        await admin.close()
-
-
-async def _publish(bootstrap: str, topic: str, events: list) -> None:
-    from ops.bus import publish
-
-    await publish(bootstrap, topic, events)
+            latencies = sorted(await measure(bootstrap, topics, rate, seconds))
+    q = statistics.quantiles(latencies, n=100)
+    print(f"command -> event at {rate}/s: p50 {q[49] * 1000:.0f} ms, p99 {q[98] * 1000:.0f} ms, "
+          f"max {latencies[-1] * 1000:.0f} ms ({len(latencies)} measured)")
 
 
 if __name__ == "__main__":

@@ -10,16 +10,11 @@ import argparse
 import asyncio
 import json
 import time
-import uuid
-from dataclasses import fields
 from datetime import UTC, datetime
 
 import asyncpg
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from deploy.local import stack
-from deploy.local.config import StackConfig
-from deploy.local.provision import drop_role, provision_role
+from benchmarks.scratch import scratch
 from services.distribution import store
 from services.distribution.app import build_service
 from services.distribution.config import DistributionSettings, DistributionTopics
@@ -45,19 +40,8 @@ async def timed(what: str, work) -> float:
 
 
 async def main(people: int) -> None:
-    config = StackConfig.from_env()
-    stack.up(config)
-    name = f"bench_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(config.admin_dsn)
-    kafka = AIOKafkaAdminClient(bootstrap_servers=config.kafka_bootstrap)
-    await kafka.start()
-    topics = DistributionTopics(*[f"bench.{f.name}.{name}" for f in fields(DistributionTopics)])
-    try:
-        await provision_role(admin, config.database, name)
-        await kafka.create_topics([NewTopic(t, 3, 1) for t in (*vars(topics).values(), f"advocacy.{name}.deadletter.v1")])
-        settings = DistributionSettings(service=name, database_url=config.service_dsn(name),
-                                        kafka_bootstrap_servers=config.kafka_bootstrap, http_port=1)
-        service = build_service(settings, topics)
+    async with scratch(DistributionTopics, partitions=3) as bench:
+        service = build_service(bench.settings(DistributionSettings), bench.topics)
         async with service.running():
             async with service.pool.acquire() as conn:
                 await fill(conn, people)
@@ -66,18 +50,12 @@ async def main(people: int) -> None:
                 content = {"language": "de", "audience": {}, "topics": []}
                 await timed("fan-out statement (feed + notifications), committed", lambda: _fan_out(conn, content))
                 await conn.execute("TRUNCATE feed, pending_notifications, outbox")
-            published = _published_event()
-            started = time.perf_counter()
-            await produce(config.kafka_bootstrap, topics.curation_events, [(b"item-bench-0002", published)])
-            [summary] = await read_topic(config.kafka_bootstrap, topics.events, at_least=1, timeout=120)
+            bootstrap, started = bench.config.kafka_bootstrap, time.perf_counter()
+            await produce(bootstrap, bench.topics.curation_events, [(b"item-bench-0002", _published_event())])
+            [summary] = await read_topic(bootstrap, bench.topics.events, at_least=1, timeout=120)
             size = json.loads(summary.value)["data"]["audience_size"]
             print(f"{'ItemPublished on Kafka -> ItemDistributed on Kafka':<58} {time.perf_counter() - started:>7.3f} s  "
                   f"({size:,} feed entries)")
-    finally:
-        await kafka.delete_topics([*vars(topics).values(), f"advocacy.{name}.deadletter.v1"])
-        await kafka.close()
-        await drop_role(admin, name)
-        await admin.close()
 
 
 async def _bare(conn: asyncpg.Connection) -> int:

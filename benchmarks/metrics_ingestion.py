@@ -15,21 +15,17 @@ import gc
 import random
 import time
 import uuid
-from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from deploy.local import stack
-from deploy.local.config import StackConfig
-from deploy.local.provision import drop_role, provision_role
+from benchmarks.runtime import bare_drain
+from benchmarks.scratch import scratch
 from schemas.distribution import Click, LinkClicked, Share, ShareCreated
 from schemas.engagement import Engagement, EngagementObserved
 from services.metrics.app import build_service
 from services.metrics.config import MetricsSettings, MetricsTopics
-from benchmarks.runtime import bare_drain
 
 NETWORKS = ["linkedin", "x", "xing", "facebook", "mastodon", "bluesky"]
 START = datetime(2026, 3, 1, tzinfo=UTC)
@@ -106,42 +102,26 @@ async def timed(what: str, events: int, work) -> float:
 
 
 async def main(events: int, batch: int) -> None:
-    config = StackConfig.from_env()
-    stack.up(config)
-    admin = await asyncpg.connect(config.admin_dsn)
-    kafka = AIOKafkaAdminClient(bootstrap_servers=config.kafka_bootstrap)
-    await kafka.start()
-    name, suffix = f"bench_{uuid.uuid4().hex[:8]}", uuid.uuid4().hex[:8]
-    topics = MetricsTopics(*[f"bench.metrics.{f.name}.{suffix}" for f in fields(MetricsTopics)])
-    made = [getattr(topics, f.name) for f in fields(MetricsTopics)] + [f"advocacy.{name}.deadletter.v1"]
-    try:
-        await provision_role(admin, config.database, name)
-        await kafka.create_topics([NewTopic(t, 6, 1) for t in made])
+    async with scratch(MetricsTopics) as bench:
+        bootstrap, topics = bench.config.kafka_bootstrap, bench.topics
         messages, expected = mixed_events(events)
-        await timed("pre-fill (producer)", events, lambda: fill(config.kafka_bootstrap, topics.distribution_events, messages))
+        await timed("pre-fill (producer)", events, lambda: fill(bootstrap, topics.distribution_events, messages))
         del messages  # 200,000 tuples held here would slow every garbage collection in what is measured
         gc.collect()
 
         bare = await timed("bare aiokafka consumer, drain", events,
-                           lambda: bare_drain(config.kafka_bootstrap, topics.distribution_events, events, batch))
-        settings = MetricsSettings(service=name, database_url=config.service_dsn(name), http_port=1,
-                                   kafka_bootstrap_servers=config.kafka_bootstrap, ingest_batch_size=batch)
-        service = build_service(settings, topics)
+                           lambda: bare_drain(bootstrap, topics.distribution_events, events, batch))
+        service = build_service(bench.settings(MetricsSettings, ingest_batch_size=batch), topics)
         async with service.running():
             rate = await timed(f"metrics service, ingest (batches ≤{batch})", events,
                                lambda: until_counted(service.pool, expected["unique_ids"]))
             counted = await service.pool.fetchrow(
                 """SELECT (SELECT count(*) FROM shares) AS shares, (SELECT sum(clicks) FROM clicks) AS clicks,
                           (SELECT sum(impressions) FROM engagement) AS impressions""")
-        print(f"{'ratio ingest / bare':<40} {rate / bare:>10.2f}")
-        print(f"events {events:,} ({expected['unique_ids']:,} distinct ids); batch size {batch}")
-        exact = all(counted[k] == expected[k] for k in ("shares", "clicks", "impressions"))
-        print(f"counted exactly once: {'yes' if exact else 'NO'} {dict(counted)} expected {expected}")
-    finally:
-        await kafka.delete_topics(made)
-        await kafka.close()
-        await drop_role(admin, name)
-        await admin.close()
+    print(f"{'ratio ingest / bare':<40} {rate / bare:>10.2f}")
+    print(f"events {events:,} ({expected['unique_ids']:,} distinct ids); batch size {batch}")
+    exact = all(counted[k] == expected[k] for k in ("shares", "clicks", "impressions"))
+    print(f"counted exactly once: {'yes' if exact else 'NO'} {dict(counted)} expected {expected}")
 
 
 async def until_counted(pool: asyncpg.Pool, ids: int) -> None:
