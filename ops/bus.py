@@ -28,13 +28,14 @@ class Tail:
 
     def __init__(self, bootstrap: str, *topics: str) -> None:
         self.bootstrap = bootstrap
-        self.consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+        self.consumer: AIOKafkaConsumer | None = None  # made in start(): an unstarted one warns when collected
         self.topics = topics
         self.seen: dict[str, list[dict]] = defaultdict(list)
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> "Tail":
         partitions = await _partitions(self.bootstrap, self.topics)
+        self.consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False)
         await self.consumer.start()
         self.consumer.assign(partitions)
         await self.consumer.seek_to_end(*partitions)
@@ -46,7 +47,8 @@ class Tail:
     async def stop(self) -> None:
         if self._task:
             self._task.cancel()
-        await self.consumer.stop()
+        if self.consumer:
+            await self.consumer.stop()
 
     def of(self, event_type: str) -> list[dict]:
         return self.seen.get(event_type, [])
