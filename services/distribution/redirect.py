@@ -31,7 +31,9 @@ class Redirect:
         peer = (scope.get("client") or ("",))[0]
         forwarded = headers.get("x-forwarded-for", "").split(",")[0].strip()
         address = forwarded if forwarded and peer in self.settings.trusted_proxies else peer
-        async with self.pool().acquire() as conn, conn.transaction():
+        # Two round trips, no BEGIN/COMMIT pair: one read, then the click's outbox row as a
+        # single-statement transaction of its own.
+        async with self.pool().acquire() as conn:
             share = await share_store.resolve(conn, code) if 8 <= len(code) <= 64 else None
             if share is None:
                 return await _respond(send, 404)
