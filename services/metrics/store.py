@@ -53,9 +53,10 @@ FOR SHARE OF c
 ON CONFLICT (advocate_id, network) DO UPDATE SET followers = EXCLUDED.followers, observed_at = EXCLUDED.observed_at
 WHERE followers.observed_at < EXCLUDED.observed_at"""
 _MARK_DUE = """
+WITH s AS (SELECT DISTINCT item_id, campaign_id FROM shares WHERE share_id = ANY($1::text[]))
 INSERT INTO snapshot_due (scope, id)
-SELECT DISTINCT 'item', item_id FROM shares WHERE share_id = ANY($1::text[])
-UNION SELECT DISTINCT 'campaign', campaign_id FROM shares WHERE share_id = ANY($1::text[]) AND campaign_id IS NOT NULL
+SELECT 'item', item_id FROM s
+UNION SELECT 'campaign', campaign_id FROM s WHERE campaign_id IS NOT NULL
 ON CONFLICT DO NOTHING"""
 
 
