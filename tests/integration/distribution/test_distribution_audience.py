@@ -51,10 +51,16 @@ async def test_notifications_follow_each_persons_digest_and_the_daily_cap(rig):
     for n in range(4):  # one more than the daily cap of 3
         await rig.publish(f"item-news-000{n}")
 
+    waiting: list = []
+
+    async def settled() -> bool:  # all four fanned out, Ivan's four immediate ones handled by the notifier
+        waiting[:] = await rig.fetch("SELECT advocate_id, item_id, digest, due_at FROM pending_notifications")
+        return len(waiting) == 5 and all(r["digest"] == "daily" for r in waiting)
+
+    await eventually(settled, what="Jana's four and Ivan's fourth waiting for the daily digest")
     notices = await rig.events("advocacy.distribution.notification.requested.v1", at_least=3)
     assert {(n["subject"], n["data"]["digest"]) for n in notices} == {("adv-ivan-009", "immediate")}
     notified = {i for n in notices for i in n["data"]["item_ids"]}
-    waiting = await rig.fetch("SELECT advocate_id, item_id, digest, due_at FROM pending_notifications")
     postponed = {r["item_id"] for r in waiting if r["advocate_id"] == "adv-ivan-009"}
     assert len(notified) == 3 and len(postponed) == 1  # over the cap: the fourth waits for the digest
     assert notified | postponed == {f"item-news-000{n}" for n in range(4)}
