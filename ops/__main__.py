@@ -76,8 +76,10 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, help="the same seed plays the same scenario")
     run.add_argument("--no-scenario", action="store_true", help="only start the platform")
     run.add_argument("--stop", action="store_true", help="stop the platform after the scenario")
+    down = verbs.add_parser("down", help="stop services and stack (data is kept)",
+                            description="Stop the services, Kafka and Postgres.")
+    down.add_argument("--purge", action="store_true", help="also delete Kafka's and Postgres's data")
     for verb, text in (("up", "start Kafka and Postgres, provision roles, create topics"),
-                       ("down", "stop services and stack"),
                        ("status", "health of broker, database, topics and services"),
                        ("topics", "create the topics declared in deploy/platform.toml"),
                        ("flow", "consumer lag per group, outbox backlog and dead letters per service")):
@@ -141,8 +143,10 @@ def main(argv: list[str] | None = None) -> int:
             demo(config, args)
         elif args.verb == "status":
             return 0 if stack.status(config) else 1
+        elif args.verb == "down":
+            stack.down(config, purge=args.purge)
         else:
-            {"up": stack.up, "down": stack.down, "topics": stack.topics}[args.verb](config)
+            {"up": stack.up, "topics": stack.topics}[args.verb](config)
     except StackError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
