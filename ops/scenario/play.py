@@ -52,6 +52,12 @@ async def play(bootstrap: str, admin_dsn: str, size: int = 1000, seed: int | Non
         choices = commands.choices(people, versions)
         await publish(bootstrap, consent.COMMANDS_TOPIC, choices)
         await tail.wait_for_all(_consent_types(choices), on_progress=Progress("consent recorded"))
+        # Distribution learns consent from events, on another topic than the items: wait until
+        # it knows every answer, or a publication could overtake someone's "yes".
+        answered = sum(1 for a in people.answers.values() if Purpose.RECEIVE_CONTENT in a.gives | a.refuses)
+        await _until(admin, """SELECT CASE WHEN count(*) = $2 THEN count(*) FILTER (WHERE valid) ELSE -1 END
+                               FROM distribution.consents WHERE purpose = 'receive_content' AND advocate_id LIKE $1""",
+                     (f"adv-{tag}-%", answered), len(people.holding(Purpose.RECEIVE_CONTENT)), "distribution knows it")
         await publish(bootstrap, consent.COMMANDS_TOPIC, [commands.manager_opts_in(people.people[0], versions)])
         [refused] = await tail.wait_for("advocacy.consent.command.rejected.v1", 1)
         outcome.rejections.append(f"a manager opting {people.people[0].advocate_id} in: {refused['data']['reason']}")
@@ -118,9 +124,14 @@ async def play(bootstrap: str, admin_dsn: str, size: int = 1000, seed: int | Non
         await tail.stop()
 
 
-async def _until(admin: asyncpg.Connection, sql: str, arg, expected: int, label: str) -> None:
+async def _until(admin: asyncpg.Connection, sql: str, args, expected: int, label: str) -> None:
+    """Until `sql` (with `args`: one value or a tuple) counts exactly `expected`; 120 s at most."""
     bar = Progress(label)
-    while (n := await admin.fetchval(sql, arg)) < expected:
+    args = args if isinstance(args, tuple) else (args,)
+    deadline = asyncio.get_running_loop().time() + 120
+    while (n := await admin.fetchval(sql, *args)) != expected:
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"{label}: {n} of {expected} after 120 s")
         bar(n, expected)
         await asyncio.sleep(0.3)
     bar(n, expected)
