@@ -78,3 +78,32 @@ def _check(services: dict[str, int], topics: list[Topic]) -> None:
             raise ValueError(f"{topic.name}: unknown writers/readers {sorted(unknown)}")
         if topic.cleanup_policy not in ("delete", "compact", "compact,delete", "delete,compact"):
             raise ValueError(f"{topic.name}: bad cleanup_policy {topic.cleanup_policy!r}")
+
+
+class Grant(NamedTuple):
+    """One least-privilege Kafka ACL: ``principal`` may ``operation`` the named resource."""
+
+    principal: str  # a service name, or "external"
+    operation: str  # Kafka ACL operation: "Read" or "Write"
+    resource_type: str  # "topic", or "group" (a prefix: every group the principal uses)
+    resource: str
+
+
+def consumer_group_prefix(principal: str) -> str:
+    """Each subscriber's group is ``<service>.<topic>`` (services/runtime/routing.py);
+    external readers name theirs ``external.<anything>``."""
+    return f"{principal}."
+
+
+def grants(platform: Platform) -> list[Grant]:
+    """The ACLs the declaration implies: write what you write, read what you read, and
+    use consumer groups under your own prefix. Nothing else is allowed."""
+    acls = set()
+    for topic in platform.topics:
+        for writer in topic.writers:
+            acls.add(Grant(writer, "Write", "topic", topic.name))
+        for reader in topic.readers:
+            acls.add(Grant(reader, "Read", "topic", topic.name))
+    for principal in [*platform.services, "external"]:
+        acls.add(Grant(principal, "Read", "group", consumer_group_prefix(principal)))
+    return sorted(acls)

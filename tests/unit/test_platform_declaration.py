@@ -23,3 +23,22 @@ def test_each_service_has_a_dead_letter_topic_and_busy_topics_have_six_partition
     for topic in names.values():
         if topic.name.endswith((".events.v1", ".directory.v1", ".engagement.v1")):
             assert topic.partitions >= 6, topic.name
+
+
+def test_acls_grant_exactly_what_the_declaration_says_and_nothing_more():
+    from deploy.platform import Grant, grants
+
+    platform = load_platform()
+    acls = grants(platform)
+    assert Grant("consent", "Write", "topic", "advocacy.consent.events.v1") in acls
+    assert Grant("metrics", "Read", "topic", "advocacy.distribution.events.v1") in acls
+    assert Grant("metrics", "Write", "topic", "advocacy.distribution.events.v1") not in acls
+    assert Grant("curation", "Read", "group", "curation.") in acls
+    # Every grant traces back to a writers/readers line (or the principal's own group prefix).
+    declared = {(w, "Write", t.name) for t in platform.topics for w in t.writers}
+    declared |= {(r, "Read", t.name) for t in platform.topics for r in t.readers}
+    for acl in acls:
+        if acl.resource_type == "topic":
+            assert (acl.principal, acl.operation, acl.resource) in declared
+        else:
+            assert acl.resource == f"{acl.principal}."
