@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import for_code
@@ -12,13 +13,14 @@ from deploy.platform import Topic
 TOPIC_ALREADY_EXISTS = 36  # Kafka error code; another `up` may have won the race
 
 
-async def ensure_topics(bootstrap: str, topics: Iterable[Topic]) -> list[str]:
+async def ensure_topics(bootstrap: str, topics: Iterable[Topic], **security: Any) -> list[str]:
     """Create the missing topics (replication 1 on the single local broker); returns their names.
 
     Existing topics are left alone, even if their settings differ: `status` reports a
     partition-count mismatch, and changing a live topic is a deliberate act, not a side effect.
     """
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    # `security`: aiokafka's SASL options, for a broker that wants them (secure_kafka.py).
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **security)
     await admin.start()
     try:
         existing = set(await admin.list_topics())

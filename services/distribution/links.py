@@ -21,6 +21,8 @@ _INTENTS: dict[Network, str] = {
     Network.BLUESKY: "https://bsky.app/intent/compose?text={text}",
 }
 
+_CONTROL = re.compile(r"[\x00-\x20\x7f]")  # no whitespace either: a URL in a header has none
+
 _BOTS = re.compile(
     r"bot|crawl|spider|slurp|preview|facebookexternalhit|embedly|quora link|whatsapp|telegram|"
     r"curl|wget|python-requests|aiohttp|httpclient|okhttp|headless|phantom|lighthouse",
@@ -44,6 +46,16 @@ def redirect_target(source_url: str, network: Network, campaign_id: str | None, 
     query |= {"utm_source": network.value, "utm_medium": UTM_MEDIUM,
               "utm_campaign": campaign_id or "none", "utm_content": item_id}
     return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def is_web_url(url: str) -> bool:
+    """http(s) with a host and no control characters: never `javascript:`, `data:` or a header
+    split by an encoded line break."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unbalanced IPv6 bracket
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and not _CONTROL.search(url)
 
 
 def share_intent_url(network: Network, url: str, post: str) -> str | None:

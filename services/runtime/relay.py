@@ -9,12 +9,16 @@ events: consumers are idempotent, so that costs nothing but bandwidth.
 
 import asyncio
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
 
 from services.runtime import metrics
+from services.runtime.kafka_client import security_options
 from services.runtime.retry import backoff, is_transient
+from services.runtime.settings import ServiceSettings
 from schemas.envelope import CONTENT_TYPE
 
 log = logging.getLogger(__name__)
@@ -29,14 +33,21 @@ _HEADERS = [("content-type", CONTENT_TYPE.encode())]
 class OutboxRelay:
     def __init__(
         self, dsn: str, service: str, bootstrap_servers: str,
-        batch_size: int = 500, poll_seconds: float = 1.0,
+        batch_size: int = 500, poll_seconds: float = 1.0, security: Mapping[str, Any] | None = None,
     ) -> None:
         self.dsn = dsn
         self.service = service
         self.bootstrap_servers = bootstrap_servers
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
+        self.security = dict(security or {})  # aiokafka's SASL/TLS options (kafka_client.py)
         self._wake = asyncio.Event()
+
+    @classmethod
+    def for_settings(cls, settings: ServiceSettings) -> "OutboxRelay":
+        """The relay of the service these settings configure, as its principal on Kafka."""
+        return cls(settings.database_url, settings.service, settings.kafka_bootstrap_servers,
+                   settings.outbox_batch_size, settings.outbox_poll_seconds, security_options(settings))
 
     async def run(self) -> None:
         """Relay until cancelled, reconnecting after transient faults."""
@@ -56,7 +67,7 @@ class OutboxRelay:
 
     async def _run_connected(self) -> None:
         producer = AIOKafkaProducer(
-            bootstrap_servers=self.bootstrap_servers, enable_idempotence=True, linger_ms=5,
+            bootstrap_servers=self.bootstrap_servers, enable_idempotence=True, linger_ms=5, **self.security,
         )
         conn = await asyncpg.connect(self.dsn)
         try:

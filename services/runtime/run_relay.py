@@ -15,11 +15,7 @@ from services.runtime.settings import ServiceSettings
 def main() -> None:
     settings = ServiceSettings(service=sys.argv[1])
     configure_logging(settings.service, settings.log_level)
-    relay = OutboxRelay(
-        settings.database_url, settings.service, settings.kafka_bootstrap_servers,
-        settings.outbox_batch_size, settings.outbox_poll_seconds,
-    )
-    asyncio.run(relay.run())
+    asyncio.run(OutboxRelay.for_settings(settings).run())
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from faststream.specification import AsyncAPI
 from services.runtime.dead_letters import DeadLetters
 from services.runtime.http import health_routes
 from services.runtime.inbox import Inbox, pruner
+from services.runtime.kafka_client import broker_security
 from services.runtime.logs import configure_logging
 from services.runtime.migrations import RUNTIME_MIGRATIONS, migrate
 from services.runtime.relay import OutboxRelay
@@ -47,6 +48,7 @@ class Service:
         self.dead_letters = DeadLetters(settings.service, settings.dead_letter_topic)
         self.broker = KafkaBroker(
             settings.kafka_bootstrap_servers, client_id=settings.service,
+            security=broker_security(settings),  # the service's own principal (SASL) when configured
             enable_idempotence=True, ack_policy=AckPolicy.NACK_ON_ERROR,
             logger=logging.getLogger("faststream.broker"),  # ours, so it logs JSON through the root handler
             log_level=logging.DEBUG,  # FastStream's per-message "Received"/"Processed" lines
@@ -79,10 +81,7 @@ class Service:
             self.pool, self.settings.service, self.settings.source, self.dead_letters,
             self.settings.retry_deadline_seconds,
         ))
-        relay = OutboxRelay(
-            self.settings.database_url, self.settings.service, self.settings.kafka_bootstrap_servers,
-            self.settings.outbox_batch_size, self.settings.outbox_poll_seconds,
-        )
+        relay = OutboxRelay.for_settings(self.settings)
         self.tasks = [asyncio.create_task(relay.run(), name="outbox-relay")] + [
             asyncio.create_task(s.run(self.pool, self.settings.source), name=f"schedule-{s.name}")
             for s in self.schedules

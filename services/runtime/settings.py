@@ -4,6 +4,8 @@ The defaults point at the local stack (`python -m deploy.local up`): Kafka on
 127.0.0.1:29092, Postgres on 127.0.0.1:25432 with one login role per service.
 """
 
+from typing import Literal
+
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -19,6 +21,12 @@ class ServiceSettings(BaseSettings):
 
     service: str
     kafka_bootstrap_servers: str = "127.0.0.1:29092"
+    # How the service authenticates to Kafka as its own principal (services/runtime/kafka_client.py):
+    # PLAINTEXT locally; SASL_PLAINTEXT or SASL_SSL with SCRAM where ACLs are enforced.
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = "SCRAM-SHA-512"
+    kafka_sasl_username: str = ""
+    kafka_sasl_password: SecretStr = SecretStr("")
     database_url: str = ""
     http_host: str = "127.0.0.1"
     http_port: int = 0
@@ -31,10 +39,16 @@ class ServiceSettings(BaseSettings):
     # Consumers in the command subscriber's group, each taking its own partitions: one alone
     # handles ~300 consent commands/s; three keep up with 500/s (benchmarks/command_latency.py).
     command_consumers: int = 3
+    # Most events a subscriber handles in one transaction (`Inbox.handle_each_once`): a
+    # commit per event caps a subscriber at a few hundred events/s on a small machine.
+    event_batch_size: int = 200
     # Handled event ids are forgotten after this; longer than any topic's retention (30 days).
     inbox_retention_days: float = 45.0
 
     def model_post_init(self, _context: object) -> None:
+        if self.kafka_security_protocol.startswith("SASL") and not (
+                self.kafka_sasl_username and self.kafka_sasl_password.get_secret_value()):
+            raise ValueError("SASL needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD")
         if not self.database_url:
             self.database_url = f"postgresql://{self.service}:{self.service}@127.0.0.1:25432/advocacy"
         if not self.http_port:

@@ -3,15 +3,18 @@
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import RecordMetadata
 
 
-async def produce(bootstrap: str, topic: str, messages: list[tuple[bytes, bytes]]) -> list[RecordMetadata]:
-    """Send (key, value) pairs and wait until all are acknowledged."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
+async def produce(bootstrap: str, topic: str, messages: list[tuple[bytes, bytes | None]],
+                  **security: Any) -> list[RecordMetadata]:
+    """Send (key, value) pairs and wait until all are acknowledged. `security`: aiokafka's
+    SASL options, to act as a principal of the secured broker (deploy/local/secure_kafka.py)."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, **security)
     await producer.start()
     try:
         sent = [await producer.send(topic, value, key=key) for key, value in messages]
@@ -21,11 +24,11 @@ async def produce(bootstrap: str, topic: str, messages: list[tuple[bytes, bytes]
 
 
 async def read_topic(bootstrap: str, topic: str, at_least: int, timeout: float = 30.0,
-                     settle: float = 0.0) -> list[ConsumerRecord]:
+                     settle: float = 0.0, **security: Any) -> list[ConsumerRecord]:
     """Everything on `topic` from the beginning: at least `at_least` records, plus what
-    arrives within `settle` seconds after that."""
+    arrives within `settle` seconds after that. `security`: as for `produce`."""
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-                                enable_auto_commit=False, group_id=None)
+                                enable_auto_commit=False, group_id=None, **security)
     await consumer.start()
     records: list[ConsumerRecord] = []
     try:

@@ -55,18 +55,20 @@ class DistributionRig(ServiceRig):
     async def events(self, type_: str, at_least: int = 1, timeout: float = 20.0) -> list[dict]:
         return await self.until_emitted(lambda e: e["type"] == type_, at_least, timeout, type_)
 
-    async def get(self, path: str, user_agent: str = "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0"):
-        """GET without following redirects (in a thread: the server runs on this loop); (status, headers)."""
-        return await asyncio.to_thread(self._get, path, user_agent)
+    async def get(self, path: str, user_agent: str = "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0",
+                  headers: dict[str, str] | None = None, method: str = "GET"):
+        """GET (or `method`) without following redirects (in a thread: the server runs on this
+        loop); (status, headers). `headers` are sent besides the User-Agent."""
+        return await asyncio.to_thread(self._get, path, user_agent, headers or {}, method)
 
-    def _get(self, path: str, user_agent: str):
+    def _get(self, path: str, user_agent: str, headers: dict[str, str], method: str):
 
         class NoRedirect(urllib.request.HTTPRedirectHandler):
             def redirect_request(self, *args, **kwargs):
                 return None
 
         request = urllib.request.Request(f"http://127.0.0.1:{self.settings.http_port}{path}",
-                                         headers={"User-Agent": user_agent})
+                                         headers={"User-Agent": user_agent, **headers}, method=method)
         try:
             with urllib.request.build_opener(NoRedirect).open(request, timeout=5) as response:
                 return response.status, dict(response.headers)

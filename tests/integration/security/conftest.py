@@ -1,0 +1,24 @@
+"""The secured broker (SASL/SCRAM, ACL authorizer, ACLs from deploy/) for the whole session,
+beside the shared stack; and the four services as processes for the erasure test."""
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from deploy.local import secure_kafka
+from deploy.local.secure_kafka import ADMIN, SecureKafka
+from deploy.platform import load_platform
+from tests.e2e.conftest import running_services  # noqa: F401  (the services as processes, reused)
+from tests.integration.kafka_tools import produce
+
+
+@pytest.fixture(scope="session")
+async def secure_broker(stack, tmp_path_factory) -> AsyncIterator[SecureKafka]:
+    """Every declared topic holds one record (written by the admin), so a read can be proven."""
+    broker = secure_kafka.start(tmp_path_factory.mktemp("secure-kafka"))
+    try:
+        for topic in load_platform().topics:
+            await produce(broker.bootstrap, topic.name, [(b"security-test", b"marker")], **broker.options(ADMIN))
+        yield broker
+    finally:
+        secure_kafka.stop(broker)

@@ -1,0 +1,56 @@
+"""A real service on the secured broker, configured only by the environment variables an
+operator sets (KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_*): consent consumes in its own consumer
+groups and publishes through its outbox relay, all as its own principal."""
+
+import json
+
+import asyncpg
+
+from schemas import consent as c
+from schemas import directory as d
+from services.consent.app import build_service
+from services.consent.config import ConsentSettings, ConsentTopics
+from tests.integration.consent.rig import give, new_advocate, publish
+from tests.integration.kafka_tools import eventually, produce, read_topic
+
+
+async def test_consent_runs_on_the_secured_broker_as_its_own_principal(secure_broker, scratch_schema, monkeypatch):
+    for name, value in secure_broker.env("consent").items():
+        monkeypatch.setenv(name, value)
+    _, dsn = await scratch_schema()  # its own tables; the shared stack's consent schema stays untouched
+    settings = ConsentSettings(database_url=dsn, http_port=1, outbox_poll_seconds=0.2)
+    assert (settings.kafka_security_protocol, settings.kafka_sasl_username) == ("SASL_PLAINTEXT", "consent")
+    external = secure_broker.options("external")  # HR, the app and the privacy office log in as "external"
+    advocate = new_advocate()
+
+    async def send(topic: str, *events) -> None:
+        await produce(secure_broker.bootstrap, topic, [(e.subject.encode(), e.to_bytes()) for e in events], **external)
+
+    async def keys_on(topic: str) -> list[tuple[str, str | None]]:
+        """(key, event type or None for a tombstone) of what is on `topic` about the advocate."""
+        records = await read_topic(secure_broker.bootstrap, topic, at_least=0, timeout=0.5, settle=0.3, **external)
+        return [(r.key.decode(), r.value and json.loads(r.value)["type"]) for r in records
+                if r.key.decode().startswith(advocate)]
+
+    conn = await asyncpg.connect(dsn)
+    try:
+        async with build_service(settings, ConsentTopics()).running():
+            await send(c.COMMANDS_TOPIC, *[publish(p, 1) for p in c.Purpose])
+            await send(d.TOPIC, d.PersonJoined(source="/hr", subject=advocate,
+                                               data=d.Profile(advocate_id=advocate, role=d.Role.EMPLOYEE)))
+
+            async def ready_for_a_choice() -> bool:  # two topics, two consumer groups: no order between them
+                return (await conn.fetchval("SELECT count(*) FROM people WHERE advocate_id = $1", advocate) == 1
+                        and await conn.fetchval("SELECT count(*) FROM purposes WHERE current_version = 1")
+                        == len(c.Purpose))
+
+            await eventually(ready_for_a_choice, what="consent to read the directory and the policy commands")
+            await send(c.COMMANDS_TOPIC, give(advocate))
+
+            async def published() -> bool:
+                return ((advocate, "advocacy.consent.given.v1") in await keys_on(c.EVENTS_TOPIC)
+                        and len(await keys_on(c.STATE_TOPIC)) == 1)
+
+            await eventually(published, what="consent.given and the state record, published by consent's relay")
+    finally:
+        await conn.close()

@@ -1,0 +1,69 @@
+"""Where an advocate's id is still found: every column of every table of the services'
+schemas, and the latest record per key on a compacted topic."""
+
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+# Column types that can hold an id as text (ids are text; events are json or bytes).
+_TEXT = ("text", "character varying", "character", "json", "jsonb", "ARRAY", "USER-DEFINED")
+
+
+async def columns(admin: asyncpg.Connection, schemas: list[str]) -> dict[str, list[tuple[str, str]]]:
+    """`schema.table` -> [(column, data_type)] of the columns that could hold an id."""
+    rows = await admin.fetch(
+        """SELECT c.table_schema, c.table_name, c.column_name, c.data_type
+           FROM information_schema.columns c JOIN information_schema.tables t USING (table_schema, table_name)
+           WHERE c.table_schema = ANY($1) AND t.table_type = 'BASE TABLE'
+             AND (c.data_type = ANY($2) OR c.data_type = 'bytea')
+           ORDER BY 1, 2, 3""", schemas, list(_TEXT))
+    found: dict[str, list[tuple[str, str]]] = {}
+    for r in rows:
+        found.setdefault(f'"{r["table_schema"]}"."{r["table_name"]}"', []).append((r["column_name"], r["data_type"]))
+    return found
+
+
+async def places_holding(admin: asyncpg.Connection, needle: str, tables: dict[str, list[tuple[str, str]]]) -> set[str]:
+    """`schema.table.column` of every column where some row contains `needle` (one scan a table)."""
+    places = set()
+    for table, cols in tables.items():
+        tests = [f'position(convert_to($1, \'UTF8\') in "{name}") > 0' if kind == "bytea"
+                 else f'strpos("{name}"::text, $1) > 0' for name, kind in cols]
+        row = await admin.fetchrow(f"SELECT {', '.join(f'bool_or({t})' for t in tests)} FROM {table}", needle)
+        places |= {f"{table}.{name}".replace('"', "") for (name, _), hit in zip(cols, row.values()) if hit}
+    return places
+
+
+async def end_offsets(bootstrap: str, topic: str) -> dict[TopicPartition, int]:
+    """Where each partition of `topic` ends now."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    await admin.start()
+    await consumer.start()
+    try:
+        [description] = await admin.describe_topics([topic])
+        return await consumer.end_offsets([TopicPartition(topic, p["partition"]) for p in description["partitions"]])
+    finally:
+        await consumer.stop()
+        await admin.close()
+
+
+async def latest_by_key(bootstrap: str, since: dict[TopicPartition, int], match: Any) -> dict[str, bytes | None]:
+    """The last value (None: a tombstone) of each key accepted by `match`, among the records
+    written after the offsets `since` (taken from `end_offsets` before the test acted)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    await consumer.start()
+    latest: dict[str, bytes | None] = {}
+    try:
+        consumer.assign(list(since))
+        for tp, offset in since.items():
+            consumer.seek(tp, offset)
+        until = await consumer.end_offsets(list(since))
+        while [tp for tp, end in until.items() if await consumer.position(tp) < end]:
+            for records in (await consumer.getmany(timeout_ms=200)).values():
+                latest |= {r.key.decode(): r.value for r in records if r.key and match(r.key.decode())}
+    finally:
+        await consumer.stop()
+    return latest
