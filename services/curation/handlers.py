@@ -122,7 +122,7 @@ def _published(item: Item) -> c.PublishedItem:
 
 def build_router(settings: CurationSettings, topics: CurationTopics, clock: Callable[[], datetime]) -> ServiceRouter:
     router = ServiceRouter(settings.service)
-    directory.follow(router, topics.directory)
+    directory.follow(router, topics.directory, settings.event_batch_size)
     directory.forget_erased(router, topics.consent_events)  # erasure (GDPR Art. 17) reaches our `people` too
     handlers = CommandHandlers(settings, topics, clock)
 

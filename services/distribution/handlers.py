@@ -7,6 +7,8 @@ import json
 from datetime import UTC, datetime
 
 from faststream import Context
+from faststream.kafka.annotations import KafkaMessage
+from pydantic import TypeAdapter
 
 from schemas import consent, curation, engagement
 from schemas.consent import Purpose
@@ -21,11 +23,12 @@ from services.runtime.inbox import Inbox
 from services.runtime.routing import ServiceRouter
 from services.runtime.unit_of_work import UnitOfWork
 
+CONSENT_EVENT: TypeAdapter[consent.ConsentEvent] = TypeAdapter(consent.ConsentEvent)
 _STOPS_SCHEDULED = {Purpose.RECEIVE_CONTENT, Purpose.SCHEDULED_SHARING}
 
 
 def subscribe(router: ServiceRouter, settings: DistributionSettings, topics: DistributionTopics) -> None:
-    directory.follow(router, topics.directory)
+    directory.follow(router, topics.directory, settings.event_batch_size)
 
     async def end_shares(uow: UnitOfWork, ended: list, reason: CancellationReason, event_type: type) -> None:
         await uow.emit_many(topics.events, event_type, [
@@ -78,9 +81,11 @@ def subscribe(router: ServiceRouter, settings: DistributionSettings, topics: Dis
             status = "published" if isinstance(event, engagement.SharePublished) else "failed"
             await share_store.record_outcome(uow.conn, event.data.share_id, status)
 
-    @router.subscriber(topics.consent_events, title="distribution:consent")
-    async def on_consent_event(event: consent.ConsentEvent, inbox: Inbox = Context()) -> None:
-        await inbox.handle_once(event, apply_consent)
+    # Batched: a withdrawal must not wait behind a queue of other people's consent changes.
+    @router.subscriber(topics.consent_events, title="distribution:consent", batch=True,
+                       max_records=settings.event_batch_size)
+    async def on_consent_events(values: list[bytes], message: KafkaMessage, inbox: Inbox = Context()) -> None:
+        await inbox.handle_each_once(message.raw_message, CONSENT_EVENT, apply_consent)
 
     @router.subscriber(topics.curation_events, title="distribution:curation")
     async def on_curation_event(event: curation.AnyEvent, inbox: Inbox = Context()) -> None:

@@ -34,7 +34,7 @@ async def apply_curation(uow: UnitOfWork, event: curation.AnyEvent) -> None:
 
 
 def subscribe(router: ServiceRouter, settings: MetricsSettings, topics: MetricsTopics) -> None:
-    directory.follow(router, topics.directory)
+    directory.follow(router, topics.directory, settings.event_batch_size)
 
     @router.subscriber(topics.consent_events, title="metrics:consent")
     async def on_consent_event(event: consent.ConsentEvent, inbox: Inbox = Context()) -> None:

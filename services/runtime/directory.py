@@ -7,11 +7,15 @@ People who leave are deleted: the projection holds no one who is not in the dire
 """
 
 from faststream import Context
+from faststream.kafka.annotations import KafkaMessage
+from pydantic import TypeAdapter
 
 from schemas import consent, directory
 from services.runtime.inbox import Inbox
 from services.runtime.routing import ServiceRouter
 from services.runtime.unit_of_work import UnitOfWork
+
+DIRECTORY_EVENT: TypeAdapter[directory.DirectoryEvent] = TypeAdapter(directory.DirectoryEvent)
 
 _UPSERT = """
 INSERT INTO people (advocate_id, role, org_unit, location, languages, interests, digest, networks, as_of)
@@ -34,12 +38,13 @@ async def apply(uow: UnitOfWork, event: directory.DirectoryEvent) -> None:
     )
 
 
-def follow(router: ServiceRouter, topic: str = directory.TOPIC) -> None:
-    """Subscribe `router`'s service to the directory topic, keeping `people` up to date."""
+def follow(router: ServiceRouter, topic: str = directory.TOPIC, batch_size: int = 200) -> None:
+    """Subscribe `router`'s service to the directory topic, keeping `people` up to date,
+    up to `batch_size` events a transaction."""
 
-    @router.subscriber(topic, title=f"{router.service}:directory")
-    async def on_directory_event(event: directory.DirectoryEvent, inbox: Inbox = Context()) -> None:
-        await inbox.handle_once(event, apply)
+    @router.subscriber(topic, title=f"{router.service}:directory", batch=True, max_records=batch_size)
+    async def on_directory_events(values: list[bytes], message: KafkaMessage, inbox: Inbox = Context()) -> None:
+        await inbox.handle_each_once(message.raw_message, DIRECTORY_EVENT, apply)
 
 
 async def forget(uow: UnitOfWork, advocate_id: str) -> None:

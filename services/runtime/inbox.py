@@ -17,7 +17,7 @@ from pydantic import TypeAdapter
 
 from services.runtime import logs, metrics
 from services.runtime.dead_letters import DeadLetters
-from services.runtime.retry import retry_transient
+from services.runtime.retry import is_transient, retry_transient
 from services.runtime.unit_of_work import UnitOfWork
 from schemas.envelope import CloudEvent
 
@@ -66,7 +66,12 @@ class Inbox:
         """Decode each record (dead-lettering those that fail), then in one transaction
         claim all ids with one statement and apply `effect` to the events not seen
         before, in their original order. Returns how many were applied."""
-        events = await self._decode_each(records, decode)
+        decoded = await self._decode_each(records, decode)
+        return await self._apply_batch([event for _, event in decoded], effect, consumer)
+
+    async def _apply_batch(
+        self, events: list[E], effect: Callable[[UnitOfWork, list[E]], Awaitable[None]], consumer: str | None,
+    ) -> int:
         if not events:
             return 0
 
@@ -87,14 +92,47 @@ class Inbox:
         metrics.HANDLED.labels(self.service, "batch", "duplicate").inc(len(events) - len(new))
         return len(new)
 
-    async def _decode_each(self, records: Sequence[ConsumerRecord], decode: TypeAdapter[E]) -> list[E]:
-        events = []
+    async def handle_each_once(
+        self, records: Sequence[ConsumerRecord], decode: TypeAdapter[E],
+        effect: Callable[[UnitOfWork, E], Awaitable[None]], consumer: str | None = None,
+    ) -> int:
+        """`handle_once` for a batch: each new event gets its own effect (and its events their
+        causation), but the batch shares one transaction, one claim statement and one offset
+        commit, which is what keeps a subscriber ahead of bursts. If an effect fails for good,
+        the batch is rolled back and replayed one event per transaction, so that only the
+        failing event is dead-lettered."""
+        decoded = await self._decode_each(records, decode)
+
+        async def apply_each(uow: UnitOfWork, new: list[E]) -> None:
+            for event in new:
+                logs.correlation_id.set(event.correlationid or event.id)
+                await effect(UnitOfWork(uow.conn, self.source, cause=event), event)
+
+        try:
+            return await self._apply_batch([event for _, event in decoded], apply_each, consumer)
+        except Exception as error:
+            if is_transient(error):
+                raise
+        applied = 0
+        for record, event in decoded:
+            try:
+                applied += await self.handle_once(event, effect, consumer)
+            except Exception as error:
+                if is_transient(error):
+                    raise
+                await self.dead_letters.send(record, error)
+        return applied
+
+    async def _decode_each(
+        self, records: Sequence[ConsumerRecord], decode: TypeAdapter[E],
+    ) -> list[tuple[ConsumerRecord, E]]:
+        decoded = []
         for record in records:
             try:
-                events.append(decode.validate_json(record.value or b""))
+                decoded.append((record, decode.validate_json(record.value or b"")))
             except ValueError as error:  # pydantic's ValidationError is one
                 await self.dead_letters.send(record, error)
-        return events
+        return decoded
 
 
 def _unique(events: Sequence[E]) -> list[E]:

@@ -35,10 +35,8 @@ class ProbeHandled(CloudEvent[Count]):
     type: Literal["test.probe.handled.v1"] = "test.probe.handled.v1"
 
 
-def build_probe(settings: ServiceSettings, input_topic: str, output_topic: str, bug_on: set[int] | None = None) -> Service:
-    """`bug_on`: values of n whose handling raises, as a bug would, until removed from the set."""
-    router = ServiceRouter(settings.service)
-    bug_on = bug_on if bug_on is not None else set()
+def recorder(output_topic: str, bug_on: set[int]):
+    """The probe's effect; values of n in `bug_on` raise, as a bug would, until removed from the set."""
 
     async def record(uow: UnitOfWork, event: Probed) -> None:
         if event.data.n in bug_on:
@@ -46,9 +44,28 @@ def build_probe(settings: ServiceSettings, input_topic: str, output_topic: str, 
         await uow.conn.execute("INSERT INTO effects (event_id, n) VALUES ($1, $2)", event.id, event.data.n)
         await uow.emit(output_topic, ProbeHandled, event.subject, event.data)
 
+    return record
+
+
+def build_probe(settings: ServiceSettings, input_topic: str, output_topic: str, bug_on: set[int] | None = None) -> Service:
+    router = ServiceRouter(settings.service)
+    record = recorder(output_topic, bug_on if bug_on is not None else set())
+
     @router.subscriber(input_topic)
     async def on_probed(event: Probed, inbox: Inbox = Context()) -> None:
         await inbox.handle_once(event, record)
+
+    return Service(settings, router, MIGRATIONS)
+
+
+def build_each_probe(settings: ServiceSettings, input_topic: str, output_topic: str, bug_on: set[int]) -> Service:
+    """`build_probe`'s effect, one event at a time, but up to 100 events a transaction."""
+    router = ServiceRouter(settings.service)
+    record, decode = recorder(output_topic, bug_on), TypeAdapter(Probed)
+
+    @router.subscriber(input_topic, batch=True, max_records=100)
+    async def on_probed_batch(values: list[bytes], message: KafkaMessage, inbox: Inbox = Context()) -> None:
+        await inbox.handle_each_once(message.raw_message, decode, record)
 
     return Service(settings, router, MIGRATIONS)
 

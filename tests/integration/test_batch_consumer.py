@@ -1,7 +1,9 @@
 """Batch consumption: one transaction per batch, duplicates skipped, bad records dead-lettered alone."""
 
+import json
+
 from tests.integration.kafka_tools import eventually, produce, read_topic
-from tests.integration.probe import Count, Probed, build_batch_probe
+from tests.integration.probe import Count, Probed, build_batch_probe, build_each_probe
 
 EVENTS = 1_000
 
@@ -26,3 +28,23 @@ async def test_a_batch_consumer_applies_each_event_once_and_dead_letters_only_th
     assert sorted(r["event_id"] for r in effects) == sorted(e.id for e in events)  # the 20 repeats: no effect
     assert sum(batch_sizes) == EVENTS and len(batch_sizes) < EVENTS / 10  # batched, not one by one
     assert sorted(d.value for d in dead) == sorted(value for _, value in poison)
+
+
+async def test_events_handled_each_in_a_shared_transaction_keep_their_causes_and_one_bug_sinks_only_itself(probe, stack):
+    events = [Probed(source="/test", subject=f"agg-{i % 10}", data=Count(n=i)) for i in range(300)]
+    messages = [(e.subject.encode(), e.to_bytes()) for e in events]
+    service = build_each_probe(probe.settings, probe.input_topic, probe.output_topic, bug_on={150})
+    await produce(stack.kafka_bootstrap, probe.input_topic, messages + [(b"agg-3", b"not json")] + messages[:30])
+
+    async with service.running():
+        async def all_but_one_handled() -> bool:
+            return len(await probe.effects()) >= 299
+
+        await eventually(all_but_one_handled, what="every event but the buggy one handled")
+        dead = await read_topic(stack.kafka_bootstrap, probe.settings.dead_letter_topic, at_least=2, settle=1.0)
+        handled = await read_topic(stack.kafka_bootstrap, probe.output_topic, at_least=299, settle=1.0)
+
+    assert sorted(r["n"] for r in await probe.effects()) == [n for n in range(300) if n != 150]  # repeats: no effect
+    assert sorted(d.value for d in dead) == sorted([b"not json", messages[150][1]])
+    causes = {json.loads(h.value)["causationid"] for h in handled}
+    assert causes == {e.id for e in events if e.data.n != 150}  # each emitted event names its own cause
