@@ -30,21 +30,30 @@ async def provision(c: StackConfig, services: list[str]) -> None:
         await conn.close()
     conn = await asyncpg.connect(c.admin_dsn)
     try:
-        # Nothing for everyone: a service reaches only what it is granted below.
-        await conn.execute(f"REVOKE ALL ON DATABASE {_ident(c.database)} FROM PUBLIC; "
-                           "REVOKE ALL ON SCHEMA public FROM PUBLIC")
-        for name in services:
-            await provision_role(conn, c.database, name)
+        await provision_roles(conn, c.database, dict.fromkeys(services))
     finally:
         await conn.close()
 
 
-async def provision_role(conn: asyncpg.Connection, database: str, name: str) -> None:
-    """A login role `name` (password: its name, local only) owning schema `name`, nothing else."""
+async def provision_roles(conn: asyncpg.Connection, database: str, roles: dict[str, str | None]) -> None:
+    """Every service's role and schema (role name -> password, None for the local convention);
+    also used by the compose and Kubernetes provisioner (deploy/provision.py)."""
+    # Nothing for everyone: a service reaches only what it is granted below.
+    await conn.execute(f"REVOKE ALL ON DATABASE {_ident(database)} FROM PUBLIC; "
+                       "REVOKE ALL ON SCHEMA public FROM PUBLIC")
+    for name, password in roles.items():
+        await provision_role(conn, database, name, password)
+
+
+async def provision_role(conn: asyncpg.Connection, database: str, name: str, password: str | None = None) -> None:
+    """A login role `name` owning schema `name`, nothing else. Its password is the one given
+    (deployments, deploy/provision.py) or else its name (the local stack's convention)."""
     role = _ident(name)
+    # DDL takes no bind parameters: quote the literal (standard_conforming_strings is on).
+    literal = "'" + (name if password is None else password).replace("'", "''") + "'"
     verb = "ALTER" if await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", name) else "CREATE"
     await conn.execute(f"""
-        {verb} ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '{name}';
+        {verb} ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD {literal};
         CREATE SCHEMA IF NOT EXISTS {role} AUTHORIZATION {role};
         ALTER SCHEMA {role} OWNER TO {role};
         ALTER ROLE {role} SET search_path = {role};

@@ -1,0 +1,156 @@
+"""deploy/compose/compose.yaml, generated from the declaration (`python -m deploy.generate`).
+
+A laptop's platform as production runs it: Kafka (KRaft, one node) with SASL/SCRAM and
+the authorizer on, one principal per service with the least-privilege ACLs, Postgres
+with one login role per service, then the four services from the one image. The
+one-shot jobs run in order: `kafka-users` (SCRAM credentials, with Kafka's own tool),
+then `provision` (python -m deploy.provision all: roles, topics, ACLs, migrations).
+
+Passwords are compose variables with laptop defaults; put your own in deploy/compose/.env.
+"""
+
+from __future__ import annotations
+
+from deploy.images import POSTGRES_IMAGE, app_image, kafka_image
+from deploy.platform import Platform
+from deploy.service_config import HTTP_PORT, service_config
+
+ADMIN = "admin"  # the broker's super user; logs in with PLAIN on the admin listener only
+ADMIN_PROPERTIES = "/opt/advocacy/admin.properties"
+DATABASE = "advocacy"
+CLUSTER_ID = "advocacy-compose-0001"  # any 16+ chars; fixed so a restart keeps the data
+
+
+def var(name: str, default: str) -> str:
+    """A compose variable: from the environment or deploy/compose/.env, else the laptop default."""
+    return f"${{{name}:-{default}}}"
+
+
+def kafka_password(principal: str) -> str:
+    return var(f"{principal.upper()}_KAFKA_PASSWORD", f"{principal}-local")
+
+
+def database_url(role: str, password: str) -> str:
+    return f"postgresql://{role}:{password}@postgres:5432/{DATABASE}"
+
+
+def _jaas_plain() -> str:
+    password = var("KAFKA_ADMIN_PASSWORD", "admin-local")
+    return ('org.apache.kafka.common.security.plain.PlainLoginModule required '
+            f'username="{ADMIN}" password="{password}" user_{ADMIN}="{password}";')
+
+
+def kafka() -> dict:
+    # apache/kafka maps KAFKA_X_Y to x.y (`__` to `_`, `___` to `-`). Listeners: CLIENT for the
+    # services and HOST for the laptop (SCRAM), ADMIN for the super user and the broker itself,
+    # CONTROLLER for KRaft (both PLAIN: SCRAM users live in the metadata KRaft serves).
+    scram = "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+    env = {
+        "CLUSTER_ID": CLUSTER_ID, "KAFKA_NODE_ID": "1", "KAFKA_PROCESS_ROLES": "broker,controller",
+        "KAFKA_CONTROLLER_QUORUM_VOTERS": "1@kafka:9093", "KAFKA_CONTROLLER_LISTENER_NAMES": "CONTROLLER",
+        "KAFKA_LISTENERS": "CLIENT://:9092,CONTROLLER://:9093,ADMIN://:9094,HOST://:29092",
+        "KAFKA_ADVERTISED_LISTENERS": "CLIENT://kafka:9092,ADMIN://kafka:9094,HOST://localhost:29092",
+        "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP":
+            "CLIENT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT,ADMIN:SASL_PLAINTEXT,HOST:SASL_PLAINTEXT",
+        "KAFKA_INTER_BROKER_LISTENER_NAME": "ADMIN",
+        "KAFKA_SASL_MECHANISM_INTER_BROKER_PROTOCOL": "PLAIN",
+        "KAFKA_SASL_MECHANISM_CONTROLLER_PROTOCOL": "PLAIN",
+        "KAFKA_LISTENER_NAME_CLIENT_SASL_ENABLED_MECHANISMS": "SCRAM-SHA-512",
+        "KAFKA_LISTENER_NAME_HOST_SASL_ENABLED_MECHANISMS": "SCRAM-SHA-512",
+        "KAFKA_LISTENER_NAME_ADMIN_SASL_ENABLED_MECHANISMS": "PLAIN",
+        "KAFKA_LISTENER_NAME_CONTROLLER_SASL_ENABLED_MECHANISMS": "PLAIN",
+        "KAFKA_LISTENER_NAME_CLIENT_SCRAM___SHA___512_SASL_JAAS_CONFIG": scram,
+        "KAFKA_LISTENER_NAME_HOST_SCRAM___SHA___512_SASL_JAAS_CONFIG": scram,
+        "KAFKA_LISTENER_NAME_ADMIN_PLAIN_SASL_JAAS_CONFIG": _jaas_plain(),
+        "KAFKA_LISTENER_NAME_CONTROLLER_PLAIN_SASL_JAAS_CONFIG": _jaas_plain(),
+        "KAFKA_AUTHORIZER_CLASS_NAME": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+        "KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND": "false", "KAFKA_SUPER_USERS": f"User:{ADMIN}",
+        # One node: internal topics with one replica; topics only from the declaration.
+        "KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR": "1", "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR": "1",
+        "KAFKA_TRANSACTION_STATE_LOG_MIN_ISR": "1", "KAFKA_SHARE_COORDINATOR_STATE_TOPIC_REPLICATION_FACTOR": "1",
+        "KAFKA_SHARE_COORDINATOR_STATE_TOPIC_MIN_ISR": "1", "KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS": "0",
+        "KAFKA_AUTO_CREATE_TOPICS_ENABLE": "false", "KAFKA_LOG_DIRS": "/var/lib/kafka/data",
+    }
+    return {
+        "image": kafka_image(), "environment": env, "ports": ["29092:29092"],
+        "volumes": ["kafka-data:/var/lib/kafka/data"],
+        "configs": [{"source": "kafka-admin", "target": ADMIN_PROPERTIES}],
+        "healthcheck": {"test": ["CMD", "/opt/kafka/bin/kafka-broker-api-versions.sh", "--bootstrap-server",
+                                 "kafka:9094", "--command-config", ADMIN_PROPERTIES],
+                        "interval": "10s", "timeout": "10s", "retries": 12, "start_period": "20s"},
+        "restart": "unless-stopped",
+    }
+
+
+def kafka_users(platform: Platform) -> dict:
+    """SCRAM credentials for each service and "external" (aiokafka cannot create them)."""
+    commands = [
+        f"/opt/kafka/bin/kafka-configs.sh --bootstrap-server kafka:9094 --command-config {ADMIN_PROPERTIES} "
+        f"--alter --entity-type users --entity-name {principal} "
+        f"--add-config 'SCRAM-SHA-512=[password={kafka_password(principal)}]'"
+        for principal in [*platform.services, "external"]]
+    return {"image": kafka_image(), "entrypoint": ["/bin/sh", "-c"], "command": [" && ".join(commands)],
+            "configs": [{"source": "kafka-admin", "target": ADMIN_PROPERTIES}],
+            "depends_on": {"kafka": {"condition": "service_healthy"}}}
+
+
+def postgres() -> dict:
+    return {"image": POSTGRES_IMAGE,
+            "environment": {"POSTGRES_PASSWORD": var("POSTGRES_PASSWORD", "postgres-local"), "POSTGRES_DB": DATABASE},
+            "ports": ["25432:5432"], "volumes": ["postgres-data:/var/lib/postgresql/data"],
+            "healthcheck": {"test": ["CMD", "pg_isready", "-U", "postgres", "-d", DATABASE],
+                            "interval": "5s", "timeout": "5s", "retries": 12},
+            "restart": "unless-stopped"}
+
+
+def _app(command: list[str]) -> dict:
+    return {"image": app_image(), "build": {"context": "../..", "dockerfile": "deploy/Dockerfile"}, "command": command}
+
+
+def _service_database_url(service: str) -> str:
+    return database_url(service, var(f"{service.upper()}_DATABASE_PASSWORD", f"{service}-local"))
+
+
+def provision(platform: Platform) -> dict:
+    env = {"KAFKA_BOOTSTRAP_SERVERS": "kafka:9094", "KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT",
+           "KAFKA_SASL_MECHANISM": "PLAIN", "KAFKA_SASL_USERNAME": ADMIN,
+           "KAFKA_SASL_PASSWORD": var("KAFKA_ADMIN_PASSWORD", "admin-local"),
+           "ADMIN_DATABASE_URL": database_url("postgres", var("POSTGRES_PASSWORD", "postgres-local"))}
+    env |= {f"{s.upper()}_DATABASE_URL": _service_database_url(s) for s in platform.services}
+    return {**_app(["python", "-m", "deploy.provision", "all"]), "environment": env,
+            "healthcheck": {"disable": True},  # a one-shot job: nothing to probe
+            "depends_on": {"kafka-users": {"condition": "service_completed_successfully"},
+                           "postgres": {"condition": "service_healthy"}}}
+
+
+def service(name: str, http_port: int) -> dict:
+    config = service_config(name)
+    env = {"KAFKA_BOOTSTRAP_SERVERS": "kafka:9092", "KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT",
+           "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512", "KAFKA_SASL_USERNAME": name,
+           "KAFKA_SASL_PASSWORD": kafka_password(name), "DATABASE_URL": _service_database_url(name),
+           "LOG_LEVEL": var("LOG_LEVEL", "INFO")}
+    # Secrets at the development default make the service warn at start: fine on a laptop.
+    env |= {key: var(key, "local-development-only") for key in config.secrets if key not in env}
+    if "PUBLIC_BASE_URL" in config.settings:  # tracked links must open from the laptop's browser
+        env["PUBLIC_BASE_URL"] = f"http://localhost:{http_port}"
+    volumes = []
+    if "REPORT_DIR" in config.settings:
+        env["REPORT_DIR"] = config.settings["REPORT_DIR"]
+        volumes.append(f"reports:{config.settings['REPORT_DIR']}")
+    return {**_app(["python", "-m", f"services.{name}"]), "environment": env,
+            "ports": [f"{http_port}:{HTTP_PORT}"], **({"volumes": volumes} if volumes else {}),
+            "depends_on": {"provision": {"condition": "service_completed_successfully"}},
+            "restart": "unless-stopped"}
+
+
+def compose(platform: Platform) -> dict:
+    admin_properties = ("security.protocol=SASL_PLAINTEXT\nsasl.mechanism=PLAIN\n"
+                        f"sasl.jaas.config={_jaas_plain()}\n")
+    return {
+        "name": "advocacy",
+        "services": {"kafka": kafka(), "postgres": postgres(), "kafka-users": kafka_users(platform),
+                     "provision": provision(platform),
+                     **{name: service(name, port) for name, port in platform.services.items()}},
+        "volumes": {"kafka-data": {}, "postgres-data": {}, "reports": {}},
+        "configs": {"kafka-admin": {"content": admin_properties}},
+    }

@@ -1,0 +1,65 @@
+"""Which of a service's settings are plain configuration and which are secrets, read from
+its settings class (services/<name>/config.py), so the manifests follow the code.
+
+A setting added to a service's config class appears in its ConfigMap (with the code's
+default) or, if it is a SecretStr, among the keys its Secret must hold; nobody has to
+remember to add it to three deployment files.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from services.runtime.settings import ServiceSettings
+
+# Set in every container, not per service: the image listens on 8080 on all interfaces.
+HTTP_PORT = 8080
+# Secrets every service has: its database login and its Kafka principal. The username
+# is no secret, but KEDA's TriggerAuthentication can read it only from a Secret.
+COMMON_SECRETS = ("DATABASE_URL", "KAFKA_SASL_USERNAME", "KAFKA_SASL_PASSWORD")
+# Where containers differ from a laptop: files inside the image are left to the code's default.
+CONTAINER_VALUES = {"REPORT_DIR": "/var/lib/advocacy/reports"}
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    service: str
+    settings: dict[str, str]  # env var -> value (the code's default, or CONTAINER_VALUES)
+    secrets: tuple[str, ...]  # env vars the service's Secret must hold
+
+
+def settings_class(service: str) -> type[ServiceSettings]:
+    module = importlib.import_module(f"services.{service}.config")
+    (cls,) = [c for c in vars(module).values()
+              if isinstance(c, type) and issubclass(c, ServiceSettings) and c is not ServiceSettings]
+    return cls
+
+
+def _env_value(value: object) -> str:
+    """How pydantic-settings reads the value back from an environment variable."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, dict)):
+        return json.dumps(value)
+    return str(value)
+
+
+def service_config(service: str) -> ServiceConfig:
+    cls = settings_class(service)
+    settings, secrets = {}, list(COMMON_SECRETS)
+    for name, field in cls.model_fields.items():
+        env = name.upper()
+        if name in ServiceSettings.model_fields:
+            continue  # the common settings: platform-wide ConfigMap or COMMON_SECRETS
+        if field.annotation is SecretStr:
+            secrets.append(env)
+        elif env in CONTAINER_VALUES:
+            settings[env] = CONTAINER_VALUES[env]
+        elif not isinstance(field.default, Path):
+            settings[env] = _env_value(field.default)
+    return ServiceConfig(service, settings, tuple(secrets))
