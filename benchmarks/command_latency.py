@@ -1,10 +1,13 @@
-"""Command → resulting event latency at a steady rate: `python -m benchmarks.command_latency
-[--rate 500] [--seconds 20]`.
+"""Command → resulting event latency at a steady rate, per service:
+`python -m benchmarks.command_latency [--service consent] [--rate 500] [--seconds 20]`.
 
-Runs the consent service on a scratch schema and fresh topics, sends give and withdraw
-commands at a steady rate (each answered by a consent event), and measures from the
-moment a command was sent to the moment its event (matched by causation id) arrived.
+Runs the service as its own process on a scratch schema and fresh topics, sends
+commands at a steady rate, and measures from the moment a command was sent to the
+moment its event (matched by causation id: the answer or a rejection) arrived.
 Target (DESIGN.md): p99 within 200 ms at 500 commands/s.
+- consent: give and withdraw, alternating per person, for 500 people in the directory;
+- curation: a new draft item per command (each answered by ItemDrafted);
+- distribution: share requests of 1,000 people with the item in their feeds (ShareCreated).
 """
 
 import argparse
@@ -12,22 +15,27 @@ import asyncio
 import json
 import statistics
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
+import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from benchmarks.scratch import scratch
+from benchmarks import audience
+from benchmarks.scratch import Scratch, scratch, served
 from ops.bus import publish
 from ops.scenario import commands as scenario
 from ops.scenario.cast import cast
-from schemas import consent, directory
+from schemas import consent, curation, directory, distribution
 from schemas.consent import CollectionMethod, Purpose
-from services.consent.app import build_service
-from services.consent.config import ConsentSettings, ConsentTopics
+from services.consent.config import ConsentTopics
+from services.curation.config import CurationTopics
+from services.distribution.config import DistributionTopics
 
-PEOPLE = 500
+PEOPLE, SHARERS = 500, 1000
 
 
-def command(n: int) -> consent.GiveConsent | consent.WithdrawConsent:
+def consent_command(n: int) -> consent.GiveConsent | consent.WithdrawConsent:
     who = f"adv-bench-{n % PEOPLE:04d}"
     if (n // PEOPLE) % 2 == 0:  # every person alternates: give, then withdraw, then give ...
         return consent.GiveConsent(source="/bench", subject=who, data=consent.Choice(
@@ -37,7 +45,64 @@ def command(n: int) -> consent.GiveConsent | consent.WithdrawConsent:
         actor=who, advocate_id=who, purpose=Purpose.RECEIVE_CONTENT))
 
 
-async def measure(bootstrap: str, topics: ConsentTopics, rate: int, seconds: int) -> list[float]:
+async def consent_setup(bench: Scratch, conn: asyncpg.Connection) -> None:
+    """People in the directory and a policy per purpose, as consent requires."""
+    bootstrap, topics = bench.config.kafka_bootstrap, bench.topics
+    people = cast(PEOPLE, 1, "bench")
+    await publish(bootstrap, topics.directory, [directory.PersonJoined(
+        source="/bench", subject=f"adv-bench-{n:04d}", data=scenario.joined(p).data.model_copy(
+            update={"advocate_id": f"adv-bench-{n:04d}"})) for n, p in enumerate(people.people)])
+    await publish(bootstrap, topics.commands, [scenario.policy(p, 1) for p in Purpose])
+    while await conn.fetchval("SELECT count(*) FROM people") < PEOPLE or \
+            await conn.fetchval("SELECT count(*) FROM policies") < len(Purpose):
+        await asyncio.sleep(0.2)
+
+
+def curation_command(n: int) -> curation.DraftItem:
+    return curation.DraftItem(source="/bench", subject=f"item-bench-{n:06d}", data=curation.WriteItem(
+        actor=scenario.EDITOR, content=curation.ItemContent(
+            source_url=f"https://example.com/news/{n}", title=f"News {n}", language="en", topics=["news"])))
+
+
+async def no_setup(bench: Scratch, conn: asyncpg.Connection) -> None:
+    pass
+
+
+async def distribution_setup(bench: Scratch, conn: asyncpg.Connection) -> None:
+    await audience.prepare(bench.config.kafka_bootstrap, bench.topics, conn, SHARERS, share=False)
+
+
+def distribution_command(n: int) -> distribution.RequestShare:
+    return audience.share_request(f"adv-b-{n % SHARERS:05d}")
+
+
+@dataclass(frozen=True)
+class Load:
+    topics_type: type
+    setup: Callable
+    command: Callable[[int], object]
+
+
+LOADS = {"consent": Load(ConsentTopics, consent_setup, consent_command),
+         "curation": Load(CurationTopics, no_setup, curation_command),
+         "distribution": Load(DistributionTopics, distribution_setup, distribution_command)}
+
+
+async def measure(service: str, rate: int = 500, seconds: int = 20) -> dict[str, float]:
+    load = LOADS[service]
+    async with scratch(load.topics_type) as bench, served(bench, service):
+        conn = await asyncpg.connect(bench.config.service_dsn(bench.name))
+        try:
+            await load.setup(bench, conn)
+        finally:
+            await conn.close()
+        latencies, unanswered = await steady(bench.config.kafka_bootstrap, bench.topics, load.command, rate, seconds)
+    q = statistics.quantiles(latencies, n=100)
+    return {"p50_ms": round(q[49] * 1000), "p99_ms": round(q[98] * 1000), "max_ms": round(latencies[-1] * 1000),
+            "rate": rate, "answered": len(latencies), "unanswered": unanswered}
+
+
+async def steady(bootstrap: str, topics, command: Callable, rate: int, seconds: int) -> tuple[list[float], int]:
     sent: dict[str, float] = {}
     latencies: list[float] = []
     consumer = AIOKafkaConsumer(topics.events, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="latest")
@@ -67,31 +132,13 @@ async def measure(bootstrap: str, topics: ConsentTopics, rate: int, seconds: int
     collector.cancel()
     await producer.stop()
     await consumer.stop()
-    print(f"sent {rate * seconds} commands in {time.perf_counter() - started:.1f} s; {len(sent)} unanswered")
-    return latencies
-
-
-async def main(rate: int, seconds: int) -> None:
-    async with scratch(ConsentTopics) as bench:
-        async with build_service(bench.settings(ConsentSettings), bench.topics).running() as service:
-            bootstrap, topics = bench.config.kafka_bootstrap, bench.topics
-            people = cast(PEOPLE, 1, "bench")
-            await publish(bootstrap, topics.directory, [directory.PersonJoined(
-                source="/bench", subject=f"adv-bench-{n:04d}", data=scenario.joined(p).data.model_copy(
-                    update={"advocate_id": f"adv-bench-{n:04d}"})) for n, p in enumerate(people.people)])
-            await publish(bootstrap, topics.commands, [scenario.policy(p, 1) for p in Purpose])
-            while await service.pool.fetchval("SELECT count(*) FROM people") < PEOPLE:
-                await asyncio.sleep(0.2)
-            await asyncio.sleep(1.0)
-            latencies = sorted(await measure(bootstrap, topics, rate, seconds))
-    q = statistics.quantiles(latencies, n=100)
-    print(f"command -> event at {rate}/s: p50 {q[49] * 1000:.0f} ms, p99 {q[98] * 1000:.0f} ms, "
-          f"max {latencies[-1] * 1000:.0f} ms ({len(latencies)} measured)")
+    return sorted(latencies), len(sent)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--service", choices=sorted(LOADS), default="consent")
     parser.add_argument("--rate", type=int, default=500)
     parser.add_argument("--seconds", type=int, default=20)
     args = parser.parse_args()
-    asyncio.run(main(args.rate, args.seconds))
+    print(asyncio.run(measure(args.service, args.rate, args.seconds)))

@@ -5,13 +5,14 @@ connectors publish them — shares, clicks (some repeated visitors, some bots), 
 observations, the same observations delivered again (same event id) and re-reported
 (new id, same or lower counters) — then, in the same run:
 - a bare aiokafka consumer drains the topic (the ceiling);
-- the metrics service ingests it, until every event is counted (its inbox holds every id);
+- the metrics service, as its own process, ingests it until every event is counted (its
+  inbox holds every id), its rate taken from its first counted batch to its last, so
+  that the process's start does not count;
 and checks that each share, click and counter was counted exactly once.
 """
 
 import argparse
 import asyncio
-import gc
 import random
 import time
 import uuid
@@ -21,11 +22,10 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 
 from benchmarks.runtime import bare_drain
-from benchmarks.scratch import scratch
+from benchmarks.scratch import scratch, served
 from schemas.distribution import Click, LinkClicked, Share, ShareCreated
 from schemas.engagement import Engagement, EngagementObserved
-from services.metrics.app import build_service
-from services.metrics.config import MetricsSettings, MetricsTopics
+from services.metrics.config import MetricsTopics
 
 NETWORKS = ["linkedin", "x", "xing", "facebook", "mastodon", "bluesky"]
 START = datetime(2026, 3, 1, tzinfo=UTC)
@@ -93,40 +93,41 @@ async def fill(bootstrap: str, topic: str, messages: list[tuple[bytes, bytes]]) 
         await producer.stop()
 
 
-async def timed(what: str, events: int, work) -> float:
+async def timed(work) -> float:
     started = time.perf_counter()
     await work()
-    seconds = time.perf_counter() - started
-    print(f"{what:<40} {events / seconds:>10,.0f} events/s  ({seconds:.1f} s)", flush=True)
-    return events / seconds
+    return time.perf_counter() - started
 
 
-async def main(events: int, batch: int) -> None:
+async def measure(events: int = 200_000, batch: int = 5_000) -> dict[str, float]:
     async with scratch(MetricsTopics) as bench:
         bootstrap, topics = bench.config.kafka_bootstrap, bench.topics
         messages, expected = mixed_events(events)
-        await timed("pre-fill (producer)", events, lambda: fill(bootstrap, topics.distribution_events, messages))
-        del messages  # 200,000 tuples held here would slow every garbage collection in what is measured
-        gc.collect()
-
-        bare = await timed("bare aiokafka consumer, drain", events,
-                           lambda: bare_drain(bootstrap, topics.distribution_events, events, batch))
-        service = build_service(bench.settings(MetricsSettings, ingest_batch_size=batch), topics)
-        async with service.running():
-            rate = await timed(f"metrics service, ingest (batches ≤{batch})", events,
-                               lambda: until_counted(service.pool, expected["unique_ids"]))
-            counted = await service.pool.fetchrow(
+        await fill(bootstrap, topics.distribution_events, messages)
+        del messages
+        bare = await timed(lambda: bare_drain(bootstrap, topics.distribution_events, events, batch))
+        conn = await asyncpg.connect(bench.config.service_dsn(bench.name))
+        try:
+            async with served(bench, "metrics", ingest_batch_size=batch):
+                first, started = await until_counted(conn, 1)
+                last, ingest = await until_counted(conn, expected["unique_ids"])
+                rate = (last - first) / (ingest - started)
+            counted = await conn.fetchrow(
                 """SELECT (SELECT count(*) FROM shares) AS shares, (SELECT sum(clicks) FROM clicks) AS clicks,
                           (SELECT sum(impressions) FROM engagement) AS impressions""")
-    print(f"{'ratio ingest / bare':<40} {rate / bare:>10.2f}")
-    print(f"events {events:,} ({expected['unique_ids']:,} distinct ids); batch size {batch}")
-    exact = all(counted[k] == expected[k] for k in ("shares", "clicks", "impressions"))
-    print(f"counted exactly once: {'yes' if exact else 'NO'} {dict(counted)} expected {expected}")
+        finally:
+            await conn.close()
+    wrong = {k: (counted[k], expected[k]) for k in ("shares", "clicks", "impressions") if counted[k] != expected[k]}
+    assert not wrong, f"not counted exactly once: {wrong}"
+    return {"ingest_events": events, "ingest_events_per_s": round(rate),
+            "raw_events_per_s": round(events / bare), "ingest_ratio_vs_raw": round(rate * bare / events, 3)}
 
 
-async def until_counted(pool: asyncpg.Pool, ids: int) -> None:
-    while await pool.fetchval("SELECT count(*) FROM inbox") < ids:
-        await asyncio.sleep(0.1)
+async def until_counted(conn: asyncpg.Connection, ids: int) -> tuple[int, float]:
+    """(ids counted, when) as soon as at least `ids` event ids are in the inbox."""
+    while (counted := await conn.fetchval("SELECT count(*) FROM inbox")) < ids:
+        await asyncio.sleep(0.02)
+    return counted, time.perf_counter()
 
 
 if __name__ == "__main__":
@@ -134,4 +135,5 @@ if __name__ == "__main__":
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--batch", type=int, default=5_000)
     args = parser.parse_args()
-    asyncio.run(main(args.events, args.batch))
+    for key, value in asyncio.run(measure(args.events, args.batch)).items():
+        print(f"{key:<24} {value}")

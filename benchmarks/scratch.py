@@ -1,10 +1,17 @@
 """What every benchmark sets up and removes again: the running stack, a login role with a
 schema of its own, and fresh topics (plus that role's dead-letter topic)."""
 
+import asyncio
+import json
+import signal
+import subprocess
+import sys
+import urllib.request
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -13,6 +20,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from deploy.local import stack
 from deploy.local.config import StackConfig
 from deploy.local.provision import drop_role, provision_role
+from tests.integration.rig import free_port
 
 
 @dataclass(frozen=True)
@@ -45,3 +53,55 @@ async def scratch(topics_type: type, partitions: int = 6) -> AsyncIterator[Scrat
         await kafka.close()
         await drop_role(admin, name)
         await admin.close()
+
+
+LOGS = Path(__file__).resolve().parents[1] / "bench" / "logs"
+
+# Peak resident memory per service over every `served` process of this benchmark run.
+PEAK_RSS_MB: dict[str, float] = {}
+
+
+@dataclass
+class ServedProcess:
+    process: subprocess.Popen
+    port: int
+
+    def ready(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/ready", timeout=1) as response:
+                return response.status == 200
+        except OSError:
+            return False
+
+    def peak_rss_mb(self) -> float:
+        """The kernel's high-water mark of the process's resident set (VmHWM), in MiB."""
+        with open(f"/proc/{self.process.pid}/status") as status:
+            kib = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+        return round(kib / 1024, 1)
+
+
+@asynccontextmanager
+async def served(bench: Scratch, service: str, **settings: Any) -> AsyncIterator[ServedProcess]:
+    """Runs `service` as its own process on the scratch schema and topics until ready; on exit
+    records its peak resident memory in PEAK_RSS_MB and stops it with SIGTERM."""
+    port = free_port()
+    spec = {"settings": {"service": bench.name, "database_url": bench.config.service_dsn(bench.name),
+                         "kafka_bootstrap_servers": bench.config.kafka_bootstrap, "http_port": port, **settings},
+            "topics": vars(bench.topics)}
+    LOGS.mkdir(parents=True, exist_ok=True)
+    with open(LOGS / f"{service}.log", "ab") as log:
+        process = subprocess.Popen([sys.executable, "-m", "benchmarks.serve", service, json.dumps(spec)],
+                                   stdout=log, stderr=subprocess.STDOUT)
+    served = ServedProcess(process, port)
+    try:
+        while not await asyncio.to_thread(served.ready):
+            if process.poll() is not None:
+                raise RuntimeError(f"{service} exited with {process.returncode} before it was ready: "
+                                   f"see {LOGS / service}.log")
+            await asyncio.sleep(0.2)
+        yield served
+    finally:
+        PEAK_RSS_MB[service] = max(PEAK_RSS_MB.get(service, 0.0), served.peak_rss_mb())
+        process.send_signal(signal.SIGTERM)
+        await asyncio.to_thread(process.wait, 30)
+

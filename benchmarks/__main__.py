@@ -1,0 +1,75 @@
+"""`make bench` (`python -m benchmarks [--smoke]`): every benchmark on the real stack, one
+after the other, each service in its own process. Prints a table against the targets of
+DESIGN.md and writes the same figures to bench/results.json (bench/smoke.json for the
+short `--smoke` run, which checks that the harness works and measures nothing worth keeping)."""
+
+import argparse
+import asyncio
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+from benchmarks import command_latency, fanout, metrics_ingestion, redirect, withdrawal
+from benchmarks.scratch import PEAK_RSS_MB
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+# key: (at most, at least) on a 2-core machine, from the issue and DESIGN.md.
+TARGETS = {"ingest_ratio_vs_raw": (None, 0.5), "fanout_100k_s": (3.0, None), "withdrawal_p99_ms": (250, None),
+           "e2e_p99_ms": (200, None), "redirect_rps": (None, 2000), "redirect_p99_ms": (50, None),
+           "peak_rss_mb": (300, None)}
+FULL = {"events": 200_000, "people": 100_000, "seconds": 20, "redirect_seconds": 10}
+SMOKE = {"events": 10_000, "people": 5_000, "seconds": 3, "redirect_seconds": 2}
+
+
+async def run_all(size: dict[str, int]) -> dict:
+    results: dict = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "cpu_count": os.cpu_count()}
+    results |= await metrics_ingestion.measure(size["events"])
+    results |= await fanout.measure(size["people"])
+    results |= await withdrawal.measure(load=1000, seconds=size["seconds"])
+    by_service = {name: await command_latency.measure(name, rate=500, seconds=size["seconds"])
+                  for name in sorted(command_latency.LOADS)}
+    results["e2e_by_service"] = by_service
+    results["e2e_p50_ms"] = max(r["p50_ms"] for r in by_service.values())  # the slowest service's
+    results["e2e_p99_ms"] = max(r["p99_ms"] for r in by_service.values())
+    results |= await redirect.measure(size["redirect_seconds"])
+    results["peak_rss_by_service_mb"] = dict(sorted(PEAK_RSS_MB.items()))
+    results["peak_rss_mb"] = max(PEAK_RSS_MB.values())
+    return results
+
+
+def verdict(key: str, value: float) -> str:
+    at_most, at_least = TARGETS.get(key, (None, None))
+    if at_most is not None:
+        return f"<= {at_most:<8} {'met' if value <= at_most else 'MISSED'}"
+    if at_least is not None:
+        return f">= {at_least:<8} {'met' if value >= at_least else 'MISSED'}"
+    return ""
+
+
+def table(results: dict) -> str:
+    rows = [f"{'figure':<34} {'value':>12}   target"]
+    for key, value in results.items():
+        if isinstance(value, dict):
+            for name, inner in value.items():
+                shown = ", ".join(f"{k} {v}" for k, v in inner.items()) if isinstance(inner, dict) else inner
+                rows.append(f"  {key}.{name:<{max(1, 30 - len(key))}} {shown}")
+        else:
+            rows.append(f"{key:<34} {value!s:>12}   {verdict(key, value) if not isinstance(value, str) else ''}")
+    return "\n".join(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--smoke", action="store_true", help="small sizes: checks the harness, not the speed")
+    smoke = parser.parse_args().smoke
+    results = asyncio.run(run_all(SMOKE if smoke else FULL))
+    BENCH.mkdir(exist_ok=True)
+    out = BENCH / ("smoke.json" if smoke else "results.json")
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print(table(results))
+    print(f"written to {out.relative_to(BENCH.parent)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,22 @@
+"""One service as its own OS process on a benchmark's scratch schema and topics:
+`python -m benchmarks.serve <service> '<json: {"settings": {...}, "topics": {...}}>'`.
+
+Benchmarks run the measured service apart from their load generator, so that its
+memory (the kernel's VmHWM, peak resident set) and CPU are the service's alone.
+"""
+
+import importlib
+import json
+import sys
+
+
+def build(service: str, spec: dict):
+    config = importlib.import_module(f"services.{service}.config")
+    app = importlib.import_module(f"services.{service}.app")
+    kind = service.capitalize()
+    settings = getattr(config, f"{kind}Settings")(**spec["settings"])
+    return app.build_service(settings, getattr(config, f"{kind}Topics")(**spec["topics"]))
+
+
+if __name__ == "__main__":
+    build(sys.argv[1], json.loads(sys.argv[2])).main()
