@@ -10,6 +10,8 @@ from datetime import datetime
 from typing import Any
 
 from faststream import Context
+from faststream.kafka.annotations import KafkaMessage
+from pydantic import TypeAdapter
 
 from schemas import consent as c
 from schemas import directory as d
@@ -118,16 +120,21 @@ class ConsentHandlers:
         return len(expired)
 
 
+COMMAND: TypeAdapter[c.ConsentCommand] = TypeAdapter(c.ConsentCommand)
+
+
 def build_router(handlers: ConsentHandlers) -> ServiceRouter:
     router, topics = ServiceRouter(handlers.settings.service), handlers.topics
 
-    @router.subscriber(topics.commands, title="consent:commands", max_workers=handlers.settings.command_consumers)
-    async def on_command(command: c.ConsentCommand, inbox: Inbox = Context()) -> None:
-        await inbox.handle_once(command, handlers.execute)
+    batch_size = handlers.settings.event_batch_size
 
-    @router.subscriber(topics.directory, title="consent:directory")
-    async def on_directory_event(event: d.DirectoryEvent, inbox: Inbox = Context()) -> None:
-        await inbox.handle_once(event, handlers.follow_directory)
+    @router.subscriber(topics.commands, title="consent:commands", batch=True, max_records=batch_size)
+    async def on_commands(values: list[bytes], message: KafkaMessage, inbox: Inbox = Context()) -> None:
+        await inbox.handle_each_once(message.raw_message, COMMAND, handlers.execute)
+
+    @router.subscriber(topics.directory, title="consent:directory", batch=True, max_records=batch_size)
+    async def on_directory_events(values: list[bytes], message: KafkaMessage, inbox: Inbox = Context()) -> None:
+        await inbox.handle_each_once(message.raw_message, directory.DIRECTORY_EVENT, handlers.follow_directory)
 
     # Published through the outbox relay; declared here so the AsyncAPI document shows them.
     router.publisher(topics.events, title="consent:events", schema=c.ConsentEvent)

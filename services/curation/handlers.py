@@ -10,6 +10,8 @@ from datetime import datetime
 from typing import Any
 
 from faststream import Context
+from faststream.kafka.annotations import KafkaMessage
+from pydantic import TypeAdapter
 
 from schemas import curation as c
 from schemas.envelope import CloudEvent
@@ -120,15 +122,19 @@ def _published(item: Item) -> c.PublishedItem:
     return c.PublishedItem(item_id=item.id, content=item.content, published_at=item.published_at)
 
 
+COMMAND: TypeAdapter[c.AnyCommand] = TypeAdapter(c.AnyCommand)
+
+
 def build_router(settings: CurationSettings, topics: CurationTopics, clock: Callable[[], datetime]) -> ServiceRouter:
     router = ServiceRouter(settings.service)
     directory.follow(router, topics.directory, settings.event_batch_size)
     directory.forget_erased(router, topics.consent_events)  # erasure (GDPR Art. 17) reaches our `people` too
     handlers = CommandHandlers(settings, topics, clock)
 
-    @router.subscriber(topics.commands, title=f"{settings.service}:commands", max_workers=settings.command_consumers)
-    async def on_command(command: c.AnyCommand, inbox: Inbox = Context()) -> None:
-        await inbox.handle_once(command, handlers.execute)
+    @router.subscriber(topics.commands, title=f"{settings.service}:commands", batch=True,
+                       max_records=settings.event_batch_size)
+    async def on_commands(values: list[bytes], message: KafkaMessage, inbox: Inbox = Context()) -> None:
+        await inbox.handle_each_once(message.raw_message, COMMAND, handlers.execute)
 
     # Events leave through the outbox; this declares them for the AsyncAPI document.
     router.publisher(topics.events, title=f"{settings.service}:events", schema=c.AnyEvent)

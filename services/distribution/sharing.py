@@ -6,6 +6,8 @@ import uuid
 from datetime import UTC, datetime
 
 from faststream import Context
+from faststream.kafka.annotations import KafkaMessage
+from pydantic import TypeAdapter
 
 from schemas.consent import Purpose
 from schemas.directory import Network
@@ -18,6 +20,9 @@ from services.runtime.inbox import Inbox
 from services.runtime.rejections import Rejected, rejecting
 from services.runtime.routing import ServiceRouter
 from services.runtime.unit_of_work import UnitOfWork
+
+
+SHARE_REQUEST: TypeAdapter[RequestShare] = TypeAdapter(RequestShare)
 
 
 def item_view(row) -> ItemView | None:
@@ -57,9 +62,9 @@ def subscribe(router: ServiceRouter, settings: DistributionSettings, topics: Dis
                 share_intent_url=links.share_intent_url(request.network, link, post),
                 scheduled_at=request.scheduled_at, created_at=now))
 
-    @router.subscriber(topics.commands, title="distribution:commands", max_workers=settings.command_consumers)
-    async def on_share_request(command: RequestShare, inbox: Inbox = Context()) -> None:
-        await inbox.handle_once(command, request_share)
+    @router.subscriber(topics.commands, title="distribution:commands", batch=True, max_records=settings.event_batch_size)
+    async def on_share_requests(values: list[bytes], message: KafkaMessage, inbox: Inbox = Context()) -> None:
+        await inbox.handle_each_once(message.raw_message, SHARE_REQUEST, request_share)
 
 
 def publisher(topics: DistributionTopics):
