@@ -10,7 +10,9 @@ import logging
 from types import TracebackType
 from typing import Any
 
+import asyncpg
 from aiokafka import ConsumerRecord
+from aiokafka.errors import MessageSizeTooLargeError
 from faststream import BaseMiddleware
 from faststream.exceptions import HandlerException
 from faststream.kafka import KafkaBroker
@@ -29,6 +31,12 @@ def describe(error: Exception) -> str:
             f"{'.'.join(map(str, e['loc'])) or '<root>'}: {e['msg']}"
             for e in error.errors(include_input=False, include_url=False)
         )[:2000]
+    if isinstance(error, asyncpg.DataError) and error.__cause__ is not None:
+        # asyncpg quotes the argument (up to 40 characters of it) in its message: "invalid input
+        # for query argument $2: 'the value…' (reason)". Keep the argument's number and the reason.
+        argument = str(error).split(":", 1)[0]
+        cause = error.__cause__
+        return f"{argument}: {type(cause).__name__}: {getattr(cause, 'reason', None) or cause}"[:2000]
     return str(error)[:2000]
 
 
@@ -58,10 +66,16 @@ class DeadLetters:
 
     async def send(self, record: ConsumerRecord, error: Exception) -> None:
         assert self.broker is not None, "DeadLetters.broker is set when the broker is built"
-        await self.broker.publish(
-            record.value, topic=self.topic, key=record.key,
-            headers=dead_letter_headers(record, error, self.service),
-        )
+        headers = dead_letter_headers(record, error, self.service)
+        try:
+            await self.broker.publish(record.value, topic=self.topic, key=record.key, headers=headers)
+        except MessageSizeTooLargeError:
+            # The original fitted the broker's limit, but not with these headers added. Failing
+            # here would hand it back to Kafka, again and again: the partition would be stuck
+            # for ever. So the letter goes without its value, which stays readable at its
+            # original offset for as long as that topic keeps it.
+            headers["dlq-value-omitted"] = f"{len(record.value or b'')} bytes: too large with the headers"
+            await self.broker.publish(None, topic=self.topic, key=record.key, headers=headers)
         metrics.DEAD_LETTERED.labels(self.service, record.topic, type(error).__name__).inc()
         log.warning(
             "dead-lettered %s/%d@%d: %s: %s", record.topic, record.partition, record.offset,

@@ -67,7 +67,46 @@ class Inbox:
         claim all ids with one statement and apply `effect` to the events not seen
         before, in their original order. Returns how many were applied."""
         decoded = await self._decode_each(records, decode)
-        return await self._apply_batch([event for _, event in decoded], effect, consumer)
+        return await self._apply_batch_or_each(decoded, effect, consumer)
+
+    async def handle_each_once(
+        self, records: Sequence[ConsumerRecord], decode: TypeAdapter[E],
+        effect: Callable[[UnitOfWork, E], Awaitable[None]], consumer: str | None = None,
+    ) -> int:
+        """`handle_once` for a batch: each new event gets its own effect (and its events their
+        causation), but the batch shares one transaction, one claim statement and one offset
+        commit, which is what keeps a subscriber ahead of bursts."""
+        decoded = await self._decode_each(records, decode)
+
+        async def apply_each(uow: UnitOfWork, new: list[E]) -> None:
+            for event in new:
+                logs.correlation_id.set(event.correlationid or event.id)
+                await effect(UnitOfWork(uow.conn, self.source, cause=event), event)
+
+        return await self._apply_batch_or_each(decoded, apply_each, consumer)
+
+    async def _apply_batch_or_each(
+        self, decoded: list[tuple[ConsumerRecord, E]], effect: Callable[[UnitOfWork, list[E]], Awaitable[None]],
+        consumer: str | None,
+    ) -> int:
+        """The batch in one transaction; if that fails for good (a bug, a value the database
+        cannot store), once more one event per transaction, so that only the failing events
+        are dead-lettered and the good ones beside them count (the middleware would
+        dead-letter the whole batch)."""
+        try:
+            return await self._apply_batch([event for _, event in decoded], effect, consumer)
+        except Exception as error:
+            if is_transient(error):
+                raise  # retried until the deadline already: back to Kafka
+        applied = 0
+        for record, event in decoded:
+            try:
+                applied += await self._apply_batch([event], effect, consumer)
+            except Exception as error:
+                if is_transient(error):
+                    raise
+                await self.dead_letters.send(record, error)
+        return applied
 
     async def _apply_batch(
         self, events: list[E], effect: Callable[[UnitOfWork, list[E]], Awaitable[None]], consumer: str | None,
@@ -91,37 +130,6 @@ class Inbox:
         metrics.HANDLED.labels(self.service, "batch", "applied").inc(len(new))
         metrics.HANDLED.labels(self.service, "batch", "duplicate").inc(len(events) - len(new))
         return len(new)
-
-    async def handle_each_once(
-        self, records: Sequence[ConsumerRecord], decode: TypeAdapter[E],
-        effect: Callable[[UnitOfWork, E], Awaitable[None]], consumer: str | None = None,
-    ) -> int:
-        """`handle_once` for a batch: each new event gets its own effect (and its events their
-        causation), but the batch shares one transaction, one claim statement and one offset
-        commit, which is what keeps a subscriber ahead of bursts. If an effect fails for good,
-        the batch is rolled back and replayed one event per transaction, so that only the
-        failing event is dead-lettered."""
-        decoded = await self._decode_each(records, decode)
-
-        async def apply_each(uow: UnitOfWork, new: list[E]) -> None:
-            for event in new:
-                logs.correlation_id.set(event.correlationid or event.id)
-                await effect(UnitOfWork(uow.conn, self.source, cause=event), event)
-
-        try:
-            return await self._apply_batch([event for _, event in decoded], apply_each, consumer)
-        except Exception as error:
-            if is_transient(error):
-                raise
-        applied = 0
-        for record, event in decoded:
-            try:
-                applied += await self.handle_once(event, effect, consumer)
-            except Exception as error:
-                if is_transient(error):
-                    raise
-                await self.dead_letters.send(record, error)
-        return applied
 
     async def _decode_each(
         self, records: Sequence[ConsumerRecord], decode: TypeAdapter[E],

@@ -1,5 +1,6 @@
 """Dead-letter headers say where a message came from and why it failed, without its values."""
 
+import asyncpg
 from aiokafka import ConsumerRecord
 from pydantic import BaseModel, ValidationError
 
@@ -32,3 +33,12 @@ def test_a_validation_error_is_described_by_field_without_the_input():
         message = dead_letter_headers(record(), error, "consent")["dlq-error-message"]
     assert message.startswith("n: ")
     assert "jane" not in message
+
+
+def test_a_value_the_database_refused_is_described_without_the_value():
+    # asyncpg quotes up to 40 characters of the argument in its message.
+    error = asyncpg.DataError("invalid input for query argument $2: 'jane@example.com\\ud800' "
+                              "('utf-8' codec can't encode character '\\ud800': surrogates not allowed)")
+    error.__cause__ = UnicodeEncodeError("utf-8", "jane@example.com\ud800", 16, 17, "surrogates not allowed")
+    message = dead_letter_headers(record(), error, "metrics")["dlq-error-message"]
+    assert message == "invalid input for query argument $2: UnicodeEncodeError: surrogates not allowed"

@@ -1,0 +1,69 @@
+"""What each service reads, and how it decodes it: the oracle for generated inputs.
+
+Readers come from deploy/platform.toml (the topics a service subscribes to); the decoders
+mirror the subscribers' annotations, so a message these refuse must be dead-lettered by
+that service, never handled.
+"""
+
+import json
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from deploy.platform import load_platform
+from schemas import consent, curation, directory, distribution, engagement, metrics
+from services.metrics.ingest import Counted
+
+# The union each topic's subscribers validate a decoded message against.
+UNIONS: dict[str, Any] = {
+    directory.TOPIC: directory.DirectoryEvent,
+    engagement.TOPIC: engagement.EngagementEvent,
+    curation.COMMANDS_TOPIC: curation.AnyCommand,
+    curation.EVENTS_TOPIC: curation.AnyEvent,
+    consent.COMMANDS_TOPIC: consent.ConsentCommand,
+    consent.EVENTS_TOPIC: consent.ConsentEvent,
+    distribution.COMMANDS_TOPIC: distribution.RequestShare,
+    metrics.COMMANDS_TOPIC: metrics.MetricsCommand,
+    distribution.EVENTS_TOPIC: distribution.DistributionEvent,  # metrics decodes it per record, below
+}
+# Subscribers that take batches: the inbox decodes each raw record as JSON (pydantic's own
+# parser, stricter than json.loads about lone surrogates).
+_BATCHED = {(distribution.EVENTS_TOPIC, "metrics"), (engagement.TOPIC, "metrics"),
+            (consent.EVENTS_TOPIC, "distribution"),
+            *((directory.TOPIC, s) for s in ("curation", "distribution", "metrics"))}
+COMMAND_TOPICS = {f"advocacy.{s}.commands.v1": s for s in ("curation", "consent", "distribution", "metrics")}
+
+
+@cache
+def readers() -> dict[str, tuple[str, ...]]:
+    """Input topic -> the platform's services that consume it."""
+    return {t.name: tuple(r for r in t.readers if r != "external")
+            for t in load_platform().topics if any(r != "external" for r in t.readers)}
+
+
+@cache
+def _adapter(topic: str) -> TypeAdapter:
+    return TypeAdapter(UNIONS[topic])
+
+
+def decode(topic: str, doc: Any) -> Any:
+    """The document as the topic's contracts read it (raises if they refuse it)."""
+    return _adapter(topic).validate_python(doc)
+
+
+def decoder(topic: str, service: str) -> Callable[[bytes | None], Any]:
+    """Raises (ValueError, TypeError) where `service`'s subscriber on `topic` would."""
+    if (topic, service) in _BATCHED:
+        batch_decoder = Counted if service == "metrics" and topic != directory.TOPIC else _adapter(topic)
+        return lambda value: batch_decoder.validate_json(value or b"")
+    return lambda value: _adapter(topic).validate_python(json.loads(value))
+
+
+def contract_accepts(topic: str, service: str, value: bytes | None) -> bool:
+    try:
+        decoder(topic, service)(value)
+        return True
+    except (ValueError, TypeError):  # pydantic's ValidationError and json's errors are ValueErrors
+        return False
