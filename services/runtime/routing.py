@@ -7,6 +7,8 @@ from typing import Any
 from faststream import AckPolicy, StreamMessage
 from faststream.kafka import KafkaRouter
 
+from schemas.envelope import missing_attributes
+
 
 async def decode_json(message: StreamMessage[Any]) -> Any:
     """Every message is a CloudEvent in structured JSON mode, whatever its content-type
@@ -15,7 +17,10 @@ async def decode_json(message: StreamMessage[Any]) -> Any:
     record is dead-lettered alone instead of sinking its batch."""
     if isinstance(message.body, list):
         return message.body
-    return json.loads(message.body)
+    body = json.loads(message.body)
+    if missing := missing_attributes(body):
+        raise ValueError(f"missing required CloudEvents attributes: {', '.join(missing)}")
+    return body
 
 
 class ServiceRouter(KafkaRouter):
