@@ -14,6 +14,8 @@ from typing import Any
 
 import asyncpg
 
+from services.runtime.unit_of_work import insert_rows
+
 GENESIS = "0" * 64
 _COLUMNS = ["subject_ref", "purpose", "change", "policy_version", "policy_hash", "method", "changed_by",
             "occurred_at", "prev_hash", "entry_hash"]
@@ -54,7 +56,7 @@ async def append(conn: asyncpg.Connection, entries: Sequence[Entry]) -> list[str
         entry_hash = chain_hash(prev, entry)
         rows.append((*asdict(entry).values(), prev, entry_hash))
         prev = entry_hash
-    await conn.copy_records_to_table("ledger", columns=_COLUMNS, records=rows)
+    await insert_rows(conn, "ledger", _COLUMNS, rows)
     return [row[-1] for row in rows]
 
 

@@ -38,7 +38,7 @@ async def apply(uow: UnitOfWork, event: directory.DirectoryEvent) -> None:
     )
 
 
-def follow(router: ServiceRouter, topic: str = directory.TOPIC, batch_size: int = 200) -> None:
+def follow(router: ServiceRouter, topic: str = directory.TOPIC, batch_size: int = 100) -> None:
     """Subscribe `router`'s service to the directory topic, keeping `people` up to date,
     up to `batch_size` events a transaction."""
 

@@ -42,7 +42,7 @@ class ServiceSettings(BaseSettings):
     # Most commands or events a subscriber handles in one transaction (`Inbox.handle_each_once`):
     # a commit (and a Kafka offset commit) per message capped a subscriber at a few hundred
     # messages/s here; batched, consent answers 500 commands/s with p99 ~100 ms.
-    event_batch_size: int = 200
+    event_batch_size: int = 100
     # Handled event ids are forgotten after this; longer than any topic's retention (30 days).
     inbox_retention_days: float = 45.0
 

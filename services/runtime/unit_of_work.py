@@ -19,6 +19,19 @@ _INSERT = "INSERT INTO outbox (event_id, topic, key, type, payload) VALUES ($1, 
 _COLUMNS = ["event_id", "topic", "key", "type", "payload"]
 
 
+# Above this many rows COPY wins; below, its extra round trips cost more than an INSERT.
+_COPY_FROM = 50
+
+
+async def insert_rows(conn: asyncpg.Connection, table: str, columns: list[str], rows: list[tuple]) -> None:
+    """Set-based insert: COPY for many rows (a fan-out), one pipelined INSERT for a few."""
+    if len(rows) > _COPY_FROM:
+        await conn.copy_records_to_table(table, columns=columns, records=rows)
+    elif rows:
+        marks = ", ".join(f"${n}" for n in range(1, len(columns) + 1))
+        await conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+
+
 @dataclass
 class UnitOfWork:
     conn: asyncpg.Connection
@@ -36,10 +49,7 @@ class UnitOfWork:
     async def emit_many(self, topic: str, event_type: type[E], items: Iterable[tuple[str, Any]]) -> list[E]:
         """Set-based `emit` for fan-out: one COPY for all (subject, data) pairs."""
         events = [self._build(event_type, subject, data) for subject, data in items]
-        await self.conn.copy_records_to_table(
-            "outbox", columns=_COLUMNS,
-            records=[(e.id, topic, e.subject, e.type, e.to_bytes()) for e in events],
-        )
+        await insert_rows(self.conn, "outbox", _COLUMNS, [(e.id, topic, e.subject, e.type, e.to_bytes()) for e in events])
         self.emitted.extend(events)
         return events
 
