@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test up down status topics contracts venv
+.PHONY: run test chaos bench up down status topics contracts venv
 
 run: venv
 	$(PY) -m ops run $(ARGS)
@@ -15,6 +15,21 @@ run: venv
 test: venv
 	$(PY) -m deploy.local up
 	$(PY) -m pytest
+
+# The reliability tests' full form (docs/reliability.md): over 20,000 inputs a run while
+# services are killed, the broker and the database restarted, a replica lost; thousands of
+# bad inputs; the security checks. About 6 minutes. Crash figures go to
+# $$ADVOCACY_CHAOS_FIGURES (default: figures.json in pytest's tmp dir).
+chaos: venv
+	$(PY) -m deploy.local up
+	ADVOCACY_FULL_RUN=1 $(PY) -m pytest tests/e2e/crash tests/e2e/bad_input tests/integration/security
+
+# Benchmarks (not part of `make test`): about 5 minutes; figures in bench/results.json.
+# The redirect's load generator is wrk, from Debian's packages.
+bench: venv
+	command -v wrk >/dev/null || apt-get install -y -q wrk
+	$(PY) -m deploy.local up
+	$(PY) -m benchmarks $(ARGS)
 
 up: venv
 	$(PY) -m deploy.local up

@@ -4,7 +4,8 @@
 2. testcontainers, when a Docker engine answers;
 3. the project's local stack (`python -m deploy.local up`), started if it is not running.
 
-Only the local stack can stop and start its database, which one test needs.
+Only the local stack can stop and start its database and its broker, which the outage
+and crash tests need.
 """
 
 import os
@@ -19,6 +20,8 @@ class Stack:
     admin_dsn: str
     stop_database: Callable[[], object] | None = None
     start_database: Callable[[], object] | None = None
+    stop_broker: Callable[[], object] | None = None
+    start_broker: Callable[[], object] | None = None  # returns once the broker serves again
 
 
 def docker_answers() -> bool:
@@ -50,7 +53,7 @@ def containers() -> Iterator[Stack]:
 
 @contextmanager
 def local() -> Iterator[Stack]:
-    from deploy.local import postgres, stack
+    from deploy.local import kafka, postgres, stack
     from deploy.local.config import StackConfig
 
     config = StackConfig.from_env()
@@ -59,6 +62,8 @@ def local() -> Iterator[Stack]:
         config.kafka_bootstrap, config.admin_dsn,
         stop_database=lambda: postgres.stop_database(config),
         start_database=lambda: postgres.start_database(config),
+        stop_broker=lambda: kafka.stop(config),
+        start_broker=lambda: kafka.start(config),
     )
 
 

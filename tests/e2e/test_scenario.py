@@ -6,25 +6,17 @@ import random
 import asyncpg
 
 from ops.scenario import commands
-from ops.scenario.cast import Cast, Person, cast
+from ops.scenario.cast import Cast, cast
 from ops.scenario.play import play
 from schemas.consent import Purpose
-from schemas.curation import ItemContent
+from tests.e2e.audience import reaches
 
 SIZE = 80
 
 
-def reaches(person: Person, content: ItemContent, answers) -> bool:
-    """The audience rule, restated: consent, targeting, language, interests."""
-    audience = content.audience
-    return (answers.holds(Purpose.RECEIVE_CONTENT)
-            and (not audience.roles or person.role in audience.roles)
-            and (not person.languages or content.language in person.languages)
-            and (not person.interests or not content.topics or bool(set(person.interests) & set(content.topics))))
-
-
 def expected_feeds(people: Cast) -> dict[str, set[str]]:
-    return {item_id: {p.advocate_id for p in people.people if reaches(p, content, people.answers[p.advocate_id])}
+    return {item_id: {p.advocate_id for p in people.people
+                      if reaches(p, content, people.answers[p.advocate_id].holds(Purpose.RECEIVE_CONTENT))}
             for item_id, content in commands.items(people).items()}
 
 

@@ -1,0 +1,124 @@
+"""The services as OS processes against a test stack: started, stopped gracefully, or
+killed with SIGKILL and started again, and a second replica of a service beside the first
+(same consumer groups, its own HTTP port)."""
+
+import asyncio
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from tests.conftest import dsn_for
+from tests.integration.kafka_tools import eventually
+from tests.stack import Stack
+
+
+def restartable_port() -> int:
+    """A free port below Linux's ephemeral range (32768+): a port taken from that range may be
+    given to some outgoing connection while its process is down, and the restart not bind."""
+    while True:
+        port = random.randrange(20000, 32000)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+                return port
+            except OSError:
+                continue
+
+
+def ready(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+@dataclass
+class Replica:
+    service: str
+    name: str  # the service's name for its first replica, `<service>-<n>` for the n-th
+    port: int
+    process: subprocess.Popen | None = None
+    log: IO[bytes] | None = None
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+
+@dataclass
+class Supervisor:
+    """`env` is added to every process's environment (after os.environ and the stack's)."""
+
+    stack: Stack
+    log_dir: Path
+    env: dict[str, str] = field(default_factory=dict)
+    replicas: dict[str, Replica] = field(default_factory=dict)
+
+    def add(self, service: str) -> Replica:
+        """Declares the next replica of `service` (not started): its name and port."""
+        n = sum(1 for r in self.replicas.values() if r.service == service) + 1
+        replica = Replica(service, service if n == 1 else f"{service}-{n}", restartable_port())
+        self.replicas[replica.name] = replica
+        return replica
+
+    def ports(self, service: str | None = None) -> dict[str, int]:
+        return {r.name: r.port for r in self.replicas.values() if service in (None, r.service)}
+
+    def start(self, name: str) -> None:
+        """Starts (or starts again) a declared replica; its log is appended to, never replaced."""
+        replica = self.replicas[name]
+        assert not replica.alive, f"{name} is running already"
+        # Tracked links point at the first distribution replica (declare it before starting any).
+        first_distribution = next(r for r in self.replicas.values() if r.service == "distribution")
+        replica.log = replica.log or open(self.log_dir / f"{name}.log", "ab")
+        replica.process = subprocess.Popen(
+            [sys.executable, "-m", f"services.{replica.service}"],
+            env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": self.stack.kafka_bootstrap, "HTTP_PORT": str(replica.port),
+                 "DATABASE_URL": dsn_for(self.stack.admin_dsn, replica.service, replica.service),
+                 "PUBLIC_BASE_URL": f"http://127.0.0.1:{first_distribution.port}", "SCHEDULE_SECONDS": "0.5",
+                 **self.env},
+            stdout=replica.log, stderr=subprocess.STDOUT,
+        )
+
+    async def until_ready(self, name: str, timeout: float = 120) -> None:
+        port = self.replicas[name].port
+        await eventually(lambda: asyncio.to_thread(ready, port), timeout=timeout, what=f"{name} ready")
+
+    def kill(self, name: str) -> None:
+        """SIGKILL: no shutdown, no flush, no offset commit; whatever was in hand is lost."""
+        process = self.replicas[name].process
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+
+    async def restart(self, name: str, timeout: float = 180) -> None:
+        self.start(name)
+        await self.until_ready(name, timeout)
+
+    def stop(self, name: str, timeout: float = 30) -> None:
+        """SIGTERM and wait: a graceful shutdown of one replica."""
+        process = self.replicas[name].process
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=timeout)
+
+    def stop_all(self, timeout: float = 30) -> None:
+        """SIGTERM to every live process, then wait: a graceful shutdown."""
+        live = [r for r in self.replicas.values() if r.alive]
+        for replica in live:
+            replica.process.send_signal(signal.SIGTERM)
+        for replica in live:
+            replica.process.wait(timeout=timeout)
+        for replica in self.replicas.values():
+            if replica.log:
+                replica.log.close()
+                replica.log = None
+
+    def log_of(self, name: str) -> str:
+        return (self.log_dir / f"{name}.log").read_text(errors="replace")
