@@ -4,7 +4,8 @@ Pre-fills one fresh topic (6 partitions) with N mixed events as distribution and
 connectors publish them — shares, clicks (some repeated visitors, some bots), engagement
 observations, the same observations delivered again (same event id) and re-reported
 (new id, same or lower counters) — then, in the same run:
-- a bare aiokafka consumer drains the topic (the ceiling);
+- a bare aiokafka consumer drains the topic (the ceiling), and again validating each record
+  with the service's pydantic models and nothing else (what validation alone costs);
 - the metrics service, as its own process, ingests it until every event is counted (its
   inbox holds every id), its rate taken from its first counted batch to its last, so
   that the process's start does not count;
@@ -26,6 +27,7 @@ from benchmarks.scratch import scratch, served
 from schemas.distribution import Click, LinkClicked, Share, ShareCreated
 from schemas.engagement import Engagement, EngagementObserved
 from services.metrics.config import MetricsTopics
+from services.metrics.ingest import Counted
 
 NETWORKS = ["linkedin", "x", "xing", "facebook", "mastodon", "bluesky"]
 START = datetime(2026, 3, 1, tzinfo=UTC)
@@ -106,6 +108,7 @@ async def measure(events: int = 200_000, batch: int = 5_000) -> dict[str, float]
         await fill(bootstrap, topics.distribution_events, messages)
         del messages
         bare = await timed(lambda: bare_drain(bootstrap, topics.distribution_events, events, batch))
+        decoding = await timed(lambda: bare_drain(bootstrap, topics.distribution_events, events, batch, Counted))
         conn = await asyncpg.connect(bench.config.service_dsn(bench.name))
         try:
             async with served(bench, "metrics", ingest_batch_size=batch):
@@ -120,7 +123,8 @@ async def measure(events: int = 200_000, batch: int = 5_000) -> dict[str, float]
     wrong = {k: (counted[k], expected[k]) for k in ("shares", "clicks", "impressions") if counted[k] != expected[k]}
     assert not wrong, f"not counted exactly once: {wrong}"
     return {"ingest_events": events, "ingest_events_per_s": round(rate),
-            "raw_events_per_s": round(events / bare), "ingest_ratio_vs_raw": round(rate * bare / events, 3)}
+            "raw_events_per_s": round(events / bare), "ingest_ratio_vs_raw": round(rate * bare / events, 3),
+            "raw_decoding_events_per_s": round(events / decoding)}
 
 
 async def until_counted(conn: asyncpg.Connection, ids: int) -> tuple[int, float]:

@@ -39,15 +39,20 @@ async def until(check, poll: float = 0.05) -> None:
         await asyncio.sleep(poll)
 
 
-async def bare_drain(bootstrap: str, topic: str, events: int, batch: int = 500) -> None:
-    """The ceiling: a plain aiokafka consumer reading `events` records, decoding nothing."""
+async def bare_drain(bootstrap: str, topic: str, events: int, batch: int = 500, decode=None) -> None:
+    """The ceiling: a plain aiokafka consumer reading `events` records, decoding nothing
+    (or, given a pydantic `decode` adapter, validating each record with it and no more)."""
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"bare-{uuid.uuid4().hex[:6]}",
                                 auto_offset_reset="earliest", enable_auto_commit=False)
     await consumer.start()
     seen = 0
     try:
         while seen < events:
-            seen += sum(len(b) for b in (await consumer.getmany(timeout_ms=500, max_records=batch)).values())
+            for records in (await consumer.getmany(timeout_ms=500, max_records=batch)).values():
+                seen += len(records)
+                if decode is not None:
+                    for record in records:
+                        decode.validate_json(record.value)
     finally:
         await consumer.stop()
 

@@ -19,7 +19,7 @@ from services.runtime import logs, metrics
 from services.runtime.dead_letters import DeadLetters
 from services.runtime.retry import is_transient, retry_transient
 from services.runtime.unit_of_work import UnitOfWork
-from schemas.envelope import RECEIVED, CloudEvent
+from schemas.envelope import CloudEvent, check_received
 
 E = TypeVar("E", bound=CloudEvent[Any])
 
@@ -137,7 +137,9 @@ class Inbox:
         decoded = []
         for record in records:
             try:
-                decoded.append((record, decode.validate_json(record.value or b"", context=RECEIVED)))
+                event = decode.validate_json(record.value or b"")
+                check_received(event)
+                decoded.append((record, event))
             except ValueError as error:  # pydantic's ValidationError is one
                 await self.dead_letters.send(record, error)
         return decoded

@@ -7,7 +7,7 @@ from typing import Any
 from faststream import AckPolicy, StreamMessage
 from faststream.kafka import KafkaRouter
 
-from schemas.envelope import missing_attributes
+from schemas.envelope import check_received
 
 
 async def decode_json(message: StreamMessage[Any]) -> Any:
@@ -18,8 +18,8 @@ async def decode_json(message: StreamMessage[Any]) -> Any:
     if isinstance(message.body, list):
         return message.body
     body = json.loads(message.body)
-    if missing := missing_attributes(body):
-        raise ValueError(f"missing required CloudEvents attributes: {', '.join(missing)}")
+    if isinstance(body, dict):
+        check_received(body)
     return body
 
 
