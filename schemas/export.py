@@ -10,7 +10,9 @@ import importlib
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Union
+
+from pydantic import TypeAdapter
 
 from schemas.catalog import CONTRACTS, SERVICES
 from schemas.envelope import event_type_of
@@ -34,8 +36,29 @@ def asyncapi_documents() -> dict[str, Any]:
         document.pop("servers", None)
         for channel in document.get("channels", {}).values():
             channel.pop("servers", None)
+        _describe_batches(document)
         documents[f"asyncapi/{service}.json"] = document
     return documents
+
+
+_RAW_RECORDS = {"format": "binary", "type": "string"}
+
+
+def _describe_batches(document: dict[str, Any]) -> None:
+    """FastStream documents a batch subscriber's payload as an array of raw records; each
+    record is one of the topic's contracts (the inbox validates it alone), so say that."""
+    schemas = document.get("components", {}).get("schemas", {})
+    for title, channel in document.get("channels", {}).items():
+        name = f"{title}:Message:Payload"
+        if schemas.get(name, {}).get("items") != _RAW_RECORDS:
+            continue
+        models = tuple(CONTRACTS[channel["address"]])
+        # Names prefixed with the channel's, as FastStream does: two topics may each have a
+        # model of the same name (curation's and distribution's CommandRejected).
+        union = TypeAdapter(Union[models]).json_schema(  # noqa: UP007
+            ref_template=f"#/components/schemas/{title}:{{model}}")
+        schemas.update({f"{title}:{key}": definition for key, definition in union.pop("$defs", {}).items()})
+        schemas[name] = {"title": name, **union}
 
 
 def render(document: Any) -> str:

@@ -79,3 +79,20 @@ def test_a_received_event_must_carry_its_id_and_specversion_while_code_may_leave
             check_received(received)
         with pytest.raises(ValueError, match=attribute):
             check_received(adapter.validate_python(received))
+
+
+def test_asyncapi_documents_resolve_every_reference_and_batch_subscribers_name_their_contracts():
+    import json
+    import re
+    from pathlib import Path
+
+    for path in (Path(__file__).parents[2] / "schemas" / "asyncapi").glob("*.json"):
+        text = path.read_text()
+        document = json.loads(text)
+        for ref in set(re.findall(r'"\$ref": "#/([^"]+)"', text)):
+            node = document
+            for part in ref.split("/"):
+                assert part in node, f"{path.name}: #/{ref} does not resolve"
+                node = node[part]
+        for name, schema in document["components"]["schemas"].items():
+            assert schema.get("items") != {"format": "binary", "type": "string"}, f"{path.name}: {name} says raw bytes"
