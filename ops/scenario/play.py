@@ -87,8 +87,9 @@ async def play(bootstrap: str, admin_dsn: str, size: int = 1000, seed: int | Non
             print(f"  {item_id}: in {size_} feeds")
 
         step("Shares: some advocates share, a few schedule a post")
+        # This run's items only: an earlier run's items still active reached this run's people too.
         feed = await admin.fetch("SELECT advocate_id, item_id FROM distribution.feed WHERE advocate_id LIKE $1 "
-                                 "ORDER BY 1, 2", f"adv-{tag}-%")
+                                 "AND item_id = ANY($2) ORDER BY 1, 2", f"adv-{tag}-%", list(contents))
         requests = commands.share_requests(people, [(r["advocate_id"], r["item_id"]) for r in feed], rng)
         await publish(bootstrap, distribution.COMMANDS_TOPIC, requests)
         outcome.shares = await tail.wait_for("advocacy.distribution.share.created.v1", len(requests),

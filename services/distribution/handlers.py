@@ -47,6 +47,9 @@ def subscribe(router: ServiceRouter, settings: DistributionSettings, topics: Dis
                 return  # older than what we hold
             if record.purpose is Purpose.RECEIVE_CONTENT and not record.valid:
                 await store.stop_delivery(uow.conn, record.advocate_id)
+            elif record.purpose is Purpose.RECEIVE_CONTENT:  # a yes: what is active now reaches them too
+                for item in await store.active_items(uow.conn):
+                    await deliver(uow.conn, item["item_id"], json.loads(item["content"]), only=record.advocate_id)
             if record.purpose in _STOPS_SCHEDULED and not record.valid:
                 cancelled = await share_store.cancel_scheduled(uow.conn, advocate_id=record.advocate_id)
                 await end_shares(uow, cancelled, CancellationReason.CONSENT_WITHDRAWN, ShareCancelled)
@@ -67,13 +70,15 @@ def subscribe(router: ServiceRouter, settings: DistributionSettings, topics: Dis
             await end_shares(uow, cancelled, reason, ShareCancelled)
             await end_shares(uow, await share_store.posted(uow.conn, event.data.item_id), reason, RetractionRequested)
 
-    async def distribute(uow: UnitOfWork, item_id: str, content: dict) -> None:
+    async def deliver(conn, item_id: str, content: dict, only: str | None = None) -> int:
         now = datetime.now(UTC)
-        size = await store.fan_out(uow.conn, item_id, content, now,
-                                   next_digest(Digest.DAILY, now, settings.digest_hour_utc),
-                                   next_digest(Digest.WEEKLY, now, settings.digest_hour_utc))
+        return await store.fan_out(conn, item_id, content, now, next_digest(Digest.DAILY, now, settings.digest_hour_utc),
+                                   next_digest(Digest.WEEKLY, now, settings.digest_hour_utc), only)
+
+    async def distribute(uow: UnitOfWork, item_id: str, content: dict) -> None:
+        size = await deliver(uow.conn, item_id, content)
         await uow.emit(topics.events, ItemDistributed, item_id,
-                       Distribution(item_id=item_id, audience_size=size, distributed_at=now))
+                       Distribution(item_id=item_id, audience_size=size, distributed_at=datetime.now(UTC)))
 
     async def apply_outcome(uow: UnitOfWork, event: engagement.EngagementEvent) -> None:
         """Connectors' reports on posting; their other observations are for metrics."""

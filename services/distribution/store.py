@@ -38,6 +38,8 @@ WITH delivered AS (
     ON CONFLICT DO NOTHING
 )
 SELECT count(*) FROM delivered"""
+# The same for one person (by primary key): what is active when they say yes to receiving.
+_FAN_OUT_TO_ONE = _FAN_OUT.replace("WHERE (cardinality($3", "WHERE p.advocate_id = $12 AND (cardinality($3")
 
 
 async def set_consent(conn: asyncpg.Connection, advocate_id: str, purpose: str, valid: bool,
@@ -89,12 +91,19 @@ async def in_feed(conn: asyncpg.Connection, advocate_id: str, item_id: str) -> b
 
 
 async def fan_out(conn: asyncpg.Connection, item_id: str, content: dict[str, Any], now: datetime,
-                  daily_at: datetime, weekly_at: datetime) -> int:
+                  daily_at: datetime, weekly_at: datetime, only: str | None = None) -> int:
+    """The item to its whole audience, or `only` to that advocate if they are in it."""
     audience = content.get("audience", {})
-    return await conn.fetchval(
-        _FAN_OUT, item_id, now, audience.get("roles", []), audience.get("org_units", []),
-        audience.get("locations", []), audience.get("languages", []), audience.get("topics", []),
-        content["language"], content.get("topics", []), daily_at, weekly_at)
+    arguments = [item_id, now, audience.get("roles", []), audience.get("org_units", []),
+                 audience.get("locations", []), audience.get("languages", []), audience.get("topics", []),
+                 content["language"], content.get("topics", []), daily_at, weekly_at]
+    if only is None:
+        return await conn.fetchval(_FAN_OUT, *arguments)
+    return await conn.fetchval(_FAN_OUT_TO_ONE, *arguments, only)
+
+
+async def active_items(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+    return await conn.fetch("SELECT item_id, content FROM items WHERE status = 'active'")
 
 
 async def stop_delivery(conn: asyncpg.Connection, advocate_id: str) -> None:

@@ -3,6 +3,7 @@
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+from schemas import curation
 from schemas.consent import AdvocateErased, AdvocateErasure, Purpose
 from schemas.distribution import RequestShare, ShareRequest
 from tests.integration.kafka_tools import eventually
@@ -80,3 +81,31 @@ async def test_a_withdrawal_racing_a_fan_out_leaves_nothing_for_the_person(rig):
     feed = {r["advocate_id"] for r in await rig.fetch("SELECT advocate_id FROM feed")}
     queued = {r["advocate_id"] for r in await rig.fetch("SELECT advocate_id FROM pending_notifications")}
     assert feed == queued == set(people) - set(leaving)
+
+
+async def test_a_yes_after_publication_brings_what_is_active_and_only_what_reaches_the_person(rig):
+    await rig.join(ANNA, languages=["de"])
+    await eventually(lambda: _counted(rig, "people", 1), what="Anna in the directory")
+    await rig.publish(ITEM)
+    await rig.publish("item-french-0001", language="fr")  # not for Anna: she reads German only
+    await rig.publish("item-retracted-1")
+    await rig.events("advocacy.distribution.item.distributed.v1", at_least=3)
+    await rig.send(rig.topics.curation_events, curation.ItemRetracted(
+        source="/advocacy/curation", subject="item-retracted-1",
+        data=curation.Withdrawal(item_id="item-retracted-1", actor="editor-01", reason="outdated figures")))
+    await eventually(lambda: _counted(rig, "items WHERE status = 'retracted'", 1), what="the retraction")
+    assert await rig.count("feed") == 0  # no yes, nothing
+
+    await rig.consent(ANNA, Purpose.RECEIVE_CONTENT)
+    await eventually(lambda: _counted(rig, "feed", 1), what="the active item in Anna's feed")
+    assert [r["item_id"] for r in await rig.fetch("SELECT item_id FROM feed")] == [ITEM]
+    assert await rig.count("pending_notifications") == 1
+
+    await rig.consent(ANNA, Purpose.RECEIVE_CONTENT, valid=False)  # no, then yes again: back, once
+    await eventually(lambda: _counted(rig, "feed", 0), what="the withdrawal")
+    await rig.consent(ANNA, Purpose.RECEIVE_CONTENT)
+    await eventually(lambda: _counted(rig, "feed", 1), what="the item back")
+
+
+async def _counted(rig, table: str, expected: int) -> bool:
+    return await rig.count(table) == expected
