@@ -48,8 +48,7 @@ def subscribe(router: ServiceRouter, settings: DistributionSettings, topics: Dis
             if record.purpose is Purpose.RECEIVE_CONTENT and not record.valid:
                 await store.stop_delivery(uow.conn, record.advocate_id)
             elif record.purpose is Purpose.RECEIVE_CONTENT:  # a yes: what is active now reaches them too
-                for item in await store.active_items(uow.conn):
-                    await deliver(uow.conn, item["item_id"], json.loads(item["content"]), only=record.advocate_id)
+                await store.backfill(uow.conn, record.advocate_id, *digests())
             if record.purpose in _STOPS_SCHEDULED and not record.valid:
                 cancelled = await share_store.cancel_scheduled(uow.conn, advocate_id=record.advocate_id)
                 await end_shares(uow, cancelled, CancellationReason.CONSENT_WITHDRAWN, ShareCancelled)
@@ -70,15 +69,17 @@ def subscribe(router: ServiceRouter, settings: DistributionSettings, topics: Dis
             await end_shares(uow, cancelled, reason, ShareCancelled)
             await end_shares(uow, await share_store.posted(uow.conn, event.data.item_id), reason, RetractionRequested)
 
-    async def deliver(conn, item_id: str, content: dict, only: str | None = None) -> int:
+    def digests() -> tuple[datetime, datetime, datetime]:
+        """Now, and when the next daily and weekly digests go out."""
         now = datetime.now(UTC)
-        return await store.fan_out(conn, item_id, content, now, next_digest(Digest.DAILY, now, settings.digest_hour_utc),
-                                   next_digest(Digest.WEEKLY, now, settings.digest_hour_utc), only)
+        return now, next_digest(Digest.DAILY, now, settings.digest_hour_utc), next_digest(
+            Digest.WEEKLY, now, settings.digest_hour_utc)
 
     async def distribute(uow: UnitOfWork, item_id: str, content: dict) -> None:
-        size = await deliver(uow.conn, item_id, content)
+        now, daily_at, weekly_at = digests()
+        size = await store.fan_out(uow.conn, item_id, content, now, daily_at, weekly_at)
         await uow.emit(topics.events, ItemDistributed, item_id,
-                       Distribution(item_id=item_id, audience_size=size, distributed_at=datetime.now(UTC)))
+                       Distribution(item_id=item_id, audience_size=size, distributed_at=now))
 
     async def apply_outcome(uow: UnitOfWork, event: engagement.EngagementEvent) -> None:
         """Connectors' reports on posting; their other observations are for metrics."""

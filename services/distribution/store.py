@@ -14,32 +14,51 @@ import asyncpg
 
 RECEIVE = "receive_content"
 
-_FAN_OUT = """
-WITH delivered AS (
+# Who an item reaches: people with a valid `receive_content` whom its audience names (an
+# empty list names everybody) and who read its language and share an interest, if they
+# named any. `{items}` is a relation of items with their audience as columns; the consent
+# rows read are locked FOR SHARE (see module doc).
+_DELIVER = """
+WITH item AS ({items}),
+delivered AS (
     INSERT INTO feed (advocate_id, item_id, delivered_at)
-    SELECT p.advocate_id, $1, $2
-    FROM people p JOIN consents c ON c.advocate_id = p.advocate_id AND c.purpose = 'receive_content' AND c.valid
-    WHERE (cardinality($3::text[]) = 0 OR p.role = ANY($3))
-      AND (cardinality($4::text[]) = 0 OR p.org_unit = ANY($4))
-      AND (cardinality($5::text[]) = 0 OR p.location = ANY($5))
-      AND (cardinality($6::text[]) = 0 OR p.languages && $6)
-      AND (cardinality($7::text[]) = 0 OR p.interests && $7)
-      AND (cardinality(p.languages) = 0 OR $8 = ANY(p.languages))
-      AND (cardinality(p.interests) = 0 OR cardinality($9::text[]) = 0 OR p.interests && $9)
+    SELECT p.advocate_id, i.item_id, $1
+    FROM item i
+    JOIN people p ON (cardinality(i.roles) = 0 OR p.role = ANY(i.roles))
+      AND (cardinality(i.org_units) = 0 OR p.org_unit = ANY(i.org_units))
+      AND (cardinality(i.locations) = 0 OR p.location = ANY(i.locations))
+      AND (cardinality(i.languages) = 0 OR p.languages && i.languages)
+      AND (cardinality(i.interests) = 0 OR p.interests && i.interests)
+      AND (cardinality(p.languages) = 0 OR i.language = ANY(p.languages))
+      AND (cardinality(p.interests) = 0 OR cardinality(i.topics) = 0 OR p.interests && i.topics)
+    JOIN consents c ON c.advocate_id = p.advocate_id AND c.purpose = 'receive_content' AND c.valid
+    {only}
     FOR SHARE OF c
     ON CONFLICT DO NOTHING
-    RETURNING advocate_id
+    RETURNING advocate_id, item_id
 ), queued AS (
     INSERT INTO pending_notifications (advocate_id, item_id, digest, due_at)
-    SELECT d.advocate_id, $1, p.digest,
-           CASE p.digest WHEN 'immediate' THEN $2 WHEN 'daily' THEN $10 ELSE $11 END
+    SELECT d.advocate_id, d.item_id, p.digest,
+           CASE p.digest WHEN 'immediate' THEN $1 WHEN 'daily' THEN $2 ELSE $3 END
     FROM delivered d JOIN people p USING (advocate_id)
     WHERE p.digest <> 'off'
     ON CONFLICT DO NOTHING
 )
 SELECT count(*) FROM delivered"""
-# The same for one person (by primary key): what is active when they say yes to receiving.
-_FAN_OUT_TO_ONE = _FAN_OUT.replace("WHERE (cardinality($3", "WHERE p.advocate_id = $12 AND (cardinality($3")
+# One item, to its whole audience.
+_FAN_OUT = _DELIVER.format(only="", items="""SELECT $4::text AS item_id, $5::text[] AS roles, $6::text[] AS org_units,
+    $7::text[] AS locations, $8::text[] AS languages, $9::text[] AS interests, $10::text AS language,
+    $11::text[] AS topics""")
+# Every active item, to one person (by primary key): what is there when they say yes.
+_BACKFILL = _DELIVER.format(only="WHERE p.advocate_id = $4", items="""SELECT item_id,
+    ARRAY(SELECT jsonb_array_elements_text(content->'audience'->'roles')) AS roles,
+    ARRAY(SELECT jsonb_array_elements_text(content->'audience'->'org_units')) AS org_units,
+    ARRAY(SELECT jsonb_array_elements_text(content->'audience'->'locations')) AS locations,
+    ARRAY(SELECT jsonb_array_elements_text(content->'audience'->'languages')) AS languages,
+    ARRAY(SELECT jsonb_array_elements_text(content->'audience'->'topics')) AS interests,
+    content->>'language' AS language,
+    ARRAY(SELECT jsonb_array_elements_text(content->'topics')) AS topics
+    FROM items WHERE status = 'active'""")
 
 
 async def set_consent(conn: asyncpg.Connection, advocate_id: str, purpose: str, valid: bool,
@@ -91,19 +110,18 @@ async def in_feed(conn: asyncpg.Connection, advocate_id: str, item_id: str) -> b
 
 
 async def fan_out(conn: asyncpg.Connection, item_id: str, content: dict[str, Any], now: datetime,
-                  daily_at: datetime, weekly_at: datetime, only: str | None = None) -> int:
-    """The item to its whole audience, or `only` to that advocate if they are in it."""
+                  daily_at: datetime, weekly_at: datetime) -> int:
     audience = content.get("audience", {})
-    arguments = [item_id, now, audience.get("roles", []), audience.get("org_units", []),
-                 audience.get("locations", []), audience.get("languages", []), audience.get("topics", []),
-                 content["language"], content.get("topics", []), daily_at, weekly_at]
-    if only is None:
-        return await conn.fetchval(_FAN_OUT, *arguments)
-    return await conn.fetchval(_FAN_OUT_TO_ONE, *arguments, only)
+    return await conn.fetchval(
+        _FAN_OUT, now, daily_at, weekly_at, item_id, audience.get("roles", []), audience.get("org_units", []),
+        audience.get("locations", []), audience.get("languages", []), audience.get("topics", []),
+        content["language"], content.get("topics", []))
 
 
-async def active_items(conn: asyncpg.Connection) -> list[asyncpg.Record]:
-    return await conn.fetch("SELECT item_id, content FROM items WHERE status = 'active'")
+async def backfill(conn: asyncpg.Connection, advocate_id: str, now: datetime, daily_at: datetime,
+                   weekly_at: datetime) -> int:
+    """Every active item whose audience reaches `advocate_id`, into their feed."""
+    return await conn.fetchval(_BACKFILL, now, daily_at, weekly_at, advocate_id)
 
 
 async def stop_delivery(conn: asyncpg.Connection, advocate_id: str) -> None:
