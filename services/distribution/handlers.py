@@ -12,7 +12,7 @@ from pydantic import TypeAdapter
 
 from schemas import consent, curation, engagement
 from schemas.consent import Purpose
-from schemas.directory import Digest
+from schemas.directory import Digest, DirectoryEvent, PersonLeft
 from schemas.distribution import (CancellationReason, Distribution, DistributionEvent, ItemDistributed,
                                   RetractionRequested, ShareCancelled, ShareEnded)
 from services.distribution import share_store, store
@@ -28,7 +28,14 @@ _STOPS_SCHEDULED = {Purpose.RECEIVE_CONTENT, Purpose.SCHEDULED_SHARING}
 
 
 def subscribe(router: ServiceRouter, settings: DistributionSettings, topics: DistributionTopics) -> None:
-    directory.follow(router, topics.directory, settings.event_batch_size)
+    async def follow_directory(uow: UnitOfWork, event: DirectoryEvent) -> None:
+        """The projection; and whoever joins (or changes) gets what is active and now reaches
+        them, since their consent may have come first, on another topic."""
+        await directory.apply(uow, event)
+        if not isinstance(event, PersonLeft) and await store.may(uow.conn, event.data.advocate_id, store.RECEIVE):
+            await store.backfill(uow.conn, event.data.advocate_id, *digests())
+
+    directory.follow(router, topics.directory, settings.event_batch_size, follow_directory)
 
     async def end_shares(uow: UnitOfWork, ended: list, reason: CancellationReason, event_type: type) -> None:
         await uow.emit_many(topics.events, event_type, [

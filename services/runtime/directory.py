@@ -6,6 +6,8 @@ handler when leaving or joining means more to it (consent revokes on leaving).
 People who leave are deleted: the projection holds no one who is not in the directory.
 """
 
+from collections.abc import Awaitable, Callable
+
 from faststream import Context
 from faststream.kafka.annotations import KafkaMessage
 from pydantic import TypeAdapter
@@ -38,13 +40,15 @@ async def apply(uow: UnitOfWork, event: directory.DirectoryEvent) -> None:
     )
 
 
-def follow(router: ServiceRouter, topic: str = directory.TOPIC, batch_size: int = 100) -> None:
-    """Subscribe `router`'s service to the directory topic, keeping `people` up to date,
-    up to `batch_size` events a transaction."""
+def follow(router: ServiceRouter, topic: str = directory.TOPIC, batch_size: int = 100,
+           effect: Callable[[UnitOfWork, directory.DirectoryEvent], Awaitable[None]] = apply) -> None:
+    """Subscribe `router`'s service to the directory topic, keeping `people` up to date
+    (`effect`: `apply`, or a service's own that calls it), up to `batch_size` events a
+    transaction."""
 
     @router.subscriber(topic, title=f"{router.service}:directory", batch=True, max_records=batch_size)
     async def on_directory_events(values: list[bytes], message: KafkaMessage, inbox: Inbox = Context()) -> None:
-        await inbox.handle_each_once(message.raw_message, DIRECTORY_EVENT, apply)
+        await inbox.handle_each_once(message.raw_message, DIRECTORY_EVENT, effect)
 
 
 async def forget(uow: UnitOfWork, advocate_id: str) -> None:

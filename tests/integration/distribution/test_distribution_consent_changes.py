@@ -109,3 +109,14 @@ async def test_a_yes_after_publication_brings_what_is_active_and_only_what_reach
 
 async def _counted(rig, table: str, expected: int) -> bool:
     return await rig.count(table) == expected
+
+
+async def test_a_yes_that_arrives_before_the_person_joins_still_brings_what_is_active(rig):
+    await rig.consent(ANNA, Purpose.RECEIVE_CONTENT)  # consent and directory: two topics, no order
+    await eventually(lambda: _counted(rig, "consents", 1), what="Anna's consent")
+    await rig.publish(ITEM)
+    [distributed] = await rig.events("advocacy.distribution.item.distributed.v1")
+    assert distributed["data"]["audience_size"] == 0  # not in the directory yet
+
+    await rig.join(ANNA, languages=["de"])
+    await eventually(lambda: _counted(rig, "feed", 1), what="the item in Anna's feed once she joined")
