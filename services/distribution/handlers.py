@@ -12,7 +12,7 @@ from pydantic import TypeAdapter
 
 from schemas import consent, curation, engagement
 from schemas.consent import Purpose
-from schemas.directory import Digest, DirectoryEvent, PersonLeft
+from schemas.directory import Digest, DirectoryEvent, PersonJoined
 from schemas.distribution import (CancellationReason, Distribution, DistributionEvent, ItemDistributed,
                                   RetractionRequested, ShareCancelled, ShareEnded)
 from services.distribution import share_store, store
@@ -29,10 +29,11 @@ _STOPS_SCHEDULED = {Purpose.RECEIVE_CONTENT, Purpose.SCHEDULED_SHARING}
 
 def subscribe(router: ServiceRouter, settings: DistributionSettings, topics: DistributionTopics) -> None:
     async def follow_directory(uow: UnitOfWork, event: DirectoryEvent) -> None:
-        """The projection; and whoever joins (or changes) gets what is active and now reaches
-        them, since their consent may have come first, on another topic."""
+        """The projection; and someone new to it who already said yes (their consent came
+        first, on another topic) gets what is active and reaches them."""
+        new = isinstance(event, PersonJoined) and not await store.in_directory(uow.conn, event.data.advocate_id)
         await directory.apply(uow, event)
-        if not isinstance(event, PersonLeft) and await store.may(uow.conn, event.data.advocate_id, store.RECEIVE):
+        if new and await store.may(uow.conn, event.data.advocate_id, store.RECEIVE):
             await store.backfill(uow.conn, event.data.advocate_id, *digests())
 
     directory.follow(router, topics.directory, settings.event_batch_size, follow_directory)

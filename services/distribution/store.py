@@ -104,6 +104,10 @@ async def item(conn: asyncpg.Connection, item_id: str) -> asyncpg.Record | None:
     return await conn.fetchrow("SELECT * FROM items WHERE item_id = $1", item_id)
 
 
+async def in_directory(conn: asyncpg.Connection, advocate_id: str) -> bool:
+    return bool(await conn.fetchval("SELECT true FROM people WHERE advocate_id = $1", advocate_id))
+
+
 async def in_feed(conn: asyncpg.Connection, advocate_id: str, item_id: str) -> bool:
     return bool(await conn.fetchval(
         "SELECT true FROM feed WHERE advocate_id = $1 AND item_id = $2", advocate_id, item_id))
