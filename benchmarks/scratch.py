@@ -6,7 +6,6 @@ import json
 import signal
 import subprocess
 import sys
-import urllib.request
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -20,6 +19,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from deploy.local import stack
 from deploy.local.config import StackConfig
 from deploy.local.provision import drop_role, provision_role
+from tests.e2e.supervisor import ready
 from tests.integration.rig import free_port
 
 
@@ -67,11 +67,7 @@ class ServedProcess:
     port: int
 
     def ready(self) -> bool:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/ready", timeout=1) as response:
-                return response.status == 200
-        except OSError:
-            return False
+        return ready(self.port)
 
     def peak_rss_mb(self) -> float:
         """The kernel's high-water mark of the process's resident set (VmHWM), in MiB."""

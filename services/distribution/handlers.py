@@ -33,7 +33,7 @@ def subscribe(router: ServiceRouter, settings: DistributionSettings, topics: Dis
         first, on another topic) gets what is active and reaches them."""
         new = isinstance(event, PersonJoined) and not await store.in_directory(uow.conn, event.data.advocate_id)
         await directory.apply(uow, event)
-        if new and await store.may(uow.conn, event.data.advocate_id, store.RECEIVE):
+        if new:  # the backfill reaches them only if they hold receive_content
             await store.backfill(uow.conn, event.data.advocate_id, *digests())
 
     directory.follow(router, topics.directory, settings.event_batch_size, follow_directory)

@@ -12,7 +12,6 @@ from typing import Any
 
 import asyncpg
 
-RECEIVE = "receive_content"
 
 # Who an item reaches: people with a valid `receive_content` whom its audience names (an
 # empty list names everybody) and who read its language and share an interest, if they
