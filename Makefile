@@ -44,7 +44,7 @@ topics: venv
 	$(PY) -m deploy.local topics
 
 contracts: venv
-	$(PY) -m schemas.export
+	$(PY) -m services.export
 
 venv: $(VENV)/.installed
 

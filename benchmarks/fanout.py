@@ -18,7 +18,7 @@ import asyncpg
 from benchmarks.scratch import scratch, served
 from services.distribution import store
 from services.distribution.config import DistributionTopics
-from tests.integration.kafka_tools import produce, read_topic
+from harness.kafka import produce, read_topic
 
 DIGESTS = ("immediate", "daily", "weekly", "off")
 

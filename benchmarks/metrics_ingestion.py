@@ -27,7 +27,9 @@ from benchmarks.scratch import scratch, served
 from schemas.distribution import Click, LinkClicked, Share, ShareCreated
 from schemas.engagement import Engagement, EngagementObserved
 from services.metrics.config import MetricsTopics
-from services.metrics.ingest import Counted
+from pydantic import TypeAdapter
+
+from services.metrics.handlers import COUNTED
 
 NETWORKS = ["linkedin", "x", "xing", "facebook", "mastodon", "bluesky"]
 START = datetime(2026, 3, 1, tzinfo=UTC)
@@ -108,7 +110,7 @@ async def measure(events: int = 200_000, batch: int = 5_000) -> dict[str, float]
         await fill(bootstrap, topics.distribution_events, messages)
         del messages
         bare = await timed(lambda: bare_drain(bootstrap, topics.distribution_events, events, batch))
-        decoding = await timed(lambda: bare_drain(bootstrap, topics.distribution_events, events, batch, Counted))
+        decoding = await timed(lambda: bare_drain(bootstrap, topics.distribution_events, events, batch, TypeAdapter(COUNTED)))
         conn = await asyncpg.connect(bench.config.service_dsn(bench.name))
         try:
             async with served(bench, "metrics", ingest_batch_size=batch):

@@ -20,10 +20,10 @@ from deploy.local import stack
 from deploy.local.config import StackConfig
 from deploy.local.provision import drop_role, provision_role
 from services.runtime.relay import OutboxRelay
-from services.runtime.migrations import RUNTIME_MIGRATIONS, migrate
+from services.runtime.migrate import RUNTIME_MIGRATIONS, migrate
 from services.runtime.settings import ServiceSettings
 from services.runtime.unit_of_work import UnitOfWork
-from tests.integration.probe import MIGRATIONS, Count, Probed, build_batch_probe, build_probe
+from harness.probe import MIGRATIONS, Count, Probed, build_batch_probe, build_probe
 
 
 async def timed(what: str, events: int, work) -> float:

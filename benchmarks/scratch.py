@@ -19,8 +19,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from deploy.local import stack
 from deploy.local.config import StackConfig
 from deploy.local.provision import drop_role, provision_role
-from tests.e2e.supervisor import ready
-from tests.integration.rig import free_port
+from harness.processes import free_port, ready
 
 
 @dataclass(frozen=True)

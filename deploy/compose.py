@@ -12,7 +12,7 @@ Passwords are compose variables with laptop defaults; put your own in deploy/com
 from __future__ import annotations
 
 from deploy.images import POSTGRES_IMAGE, app_image, kafka_image
-from deploy.platform import Platform
+from schemas.platform import Platform
 from deploy.service_config import HTTP_PORT, service_config
 
 ADMIN = "admin"  # the broker's super user; logs in with PLAIN on the admin listener only

@@ -25,7 +25,7 @@ import asyncpg
 from deploy.local.acls import create_acls
 from deploy.local.provision import provision_roles
 from deploy.local.topics import ensure_topics
-from deploy.platform import Platform, grants, load_platform
+from schemas.platform import Platform, grants, load_platform
 from services.runtime.kafka_client import security_options
 from services.runtime.migrate import migrate_service
 from services.runtime.settings import ServiceSettings

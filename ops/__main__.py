@@ -16,7 +16,7 @@ from datetime import date, timedelta
 
 from deploy.local import stack
 from deploy.local.config import StackConfig, StackError
-from deploy.platform import load_platform
+from schemas.platform import load_platform
 from ops import dead_letters, overview
 from ops import report as ops_report
 from ops.scenario import summary
@@ -81,7 +81,7 @@ def parser() -> argparse.ArgumentParser:
     down.add_argument("--purge", action="store_true", help="also delete Kafka's and Postgres's data")
     for verb, text in (("up", "start Kafka and Postgres, provision roles, create topics"),
                        ("status", "health of broker, database, topics and services"),
-                       ("topics", "create the topics declared in deploy/platform.toml"),
+                       ("topics", "create the topics declared in schemas/platform.toml"),
                        ("flow", "consumer lag per group, outbox backlog and dead letters per service")):
         verbs.add_parser(verb, help=text, description=text)
     dl = verbs.add_parser("dead-letters", help="list, show or replay dead letters",
@@ -115,14 +115,13 @@ def report(config: StackConfig, args: argparse.Namespace) -> int:
 
 
 def consent_proof(args: argparse.Namespace) -> int:
-    from services.consent import receipt, verify
+    from services.consent import cli
 
     if args.action == "verify":
-        return verify.main()
+        return cli.main(["verify"])
     if not args.advocate_id:
         raise StackError("receipt needs the advocate's id")
-    print(asyncio.run(receipt.export(args.advocate_id, args.text)), end="")
-    return 0
+    return cli.main(["receipt", args.advocate_id, *(["--text"] if args.text else [])])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,6 +1,6 @@
 """The platform's contracts: the CloudEvents envelope and every command and event, as pydantic models.
 
-`python -m schemas.export` writes them as JSON Schema files (schemas/json/) and each
+`python -m services.export` (`make contracts`) writes them as JSON Schema files (schemas/json/) and each
 service's AsyncAPI document (schemas/asyncapi/); a test fails when those files are stale.
 """
 

@@ -17,11 +17,11 @@ CONTRACTS: dict[str, list[type[CloudEvent]]] = {
     distribution.COMMANDS_TOPIC: [distribution.RequestShare],
     distribution.EVENTS_TOPIC: [distribution.ItemDistributed, distribution.NotificationRequested,
                                 distribution.ShareCreated, distribution.PublishRequested, distribution.ShareCancelled,
-                                distribution.RetractionRequested, distribution.LinkClicked, distribution.CommandRejected],
+                                distribution.RetractionRequested, distribution.LinkClicked, distribution.DistributionCommandRejected],
     engagement.TOPIC: [engagement.SharePublished, engagement.ShareFailed, engagement.EngagementObserved,
                        engagement.FollowersReported],
     metrics.COMMANDS_TOPIC: [metrics.RenderReport, metrics.RenderMyImpact],
-    metrics.EVENTS_TOPIC: [metrics.MetricSnapshot, metrics.ReportRendered, metrics.CommandRejected],
+    metrics.EVENTS_TOPIC: [metrics.MetricSnapshot, metrics.ReportRendered, metrics.MetricsCommandRejected],
 }
 
 SERVICES = ("curation", "consent", "distribution", "metrics")

@@ -13,13 +13,24 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt
 
-from schemas.commands import Command, Rejection
+from schemas.commands import Command, RefusalReason, Rejection
 from schemas.directory import AdvocateId
 from schemas.envelope import CloudEvent, keyed_by
 
 COMMANDS_TOPIC = "advocacy.consent.commands.v1"
 EVENTS_TOPIC = "advocacy.consent.events.v1"
 STATE_TOPIC = "advocacy.consent.state.v1"  # compacted; key `advocate_id:purpose`; null value on erasure
+
+
+class Reason(RefusalReason):
+    """Why the consent service refused a command."""
+
+    ACTOR_NOT_SUBJECT = "actor_not_subject", "give, refuse or withdraw sent by anyone but the advocate"
+    NOT_IN_DIRECTORY = "not_in_directory", "give or refuse for someone not in the directory"
+    UNKNOWN_POLICY_VERSION = "unknown_policy_version", "the policy version named does not exist (yet)"
+    OUTDATED_POLICY_VERSION = "outdated_policy_version", "the policy version named is not the current one"
+    POLICY_VERSION_NOT_NEWER = "policy_version_not_newer", "a published version is not above the current one"
+
 
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256, hex")]
 
@@ -217,6 +228,12 @@ class LedgerVerified(CloudEvent[LedgerVerification]):
 class ConsentCommandRejected(CloudEvent[Rejection]):
     type: Literal["advocacy.consent.command.rejected.v1"] = "advocacy.consent.command.rejected.v1"
 
+
+# The events that carry one advocate's consent record for one purpose, after a change.
+RecordEvent = (ConsentGiven | ConsentRefused | ConsentWithdrawn | ConsentRevoked | ConsentExpired
+               | ConsentRenewalRequested)
+RECORD_EVENTS: tuple[type[CloudEvent[ConsentRecord]], ...] = (
+    ConsentGiven, ConsentRefused, ConsentWithdrawn, ConsentRevoked, ConsentExpired, ConsentRenewalRequested)
 
 ConsentEvent = Annotated[
     ConsentGiven | ConsentRefused | ConsentWithdrawn | ConsentRevoked | ConsentExpired | ConsentRenewalRequested

@@ -15,12 +15,33 @@ from typing import Annotated, Generic, Literal, TypeVar
 
 from pydantic import AwareDatetime, Field
 
-from schemas.commands import ActorId, Command, Rejection
+from schemas.commands import ActorId, Command, RefusalReason, Rejection
 from schemas.directory import Label, Network, Role
 from schemas.envelope import CloudEvent, Contract
 
 COMMANDS_TOPIC = "advocacy.curation.commands.v1"
 EVENTS_TOPIC = "advocacy.curation.events.v1"
+
+
+class Reason(RefusalReason):
+    """Why the curation service refused a command."""
+
+    INVALID_URL = "invalid_url", "not http(s) with a host (`javascript:`, `data:`, `file:` …)"
+    TOO_LONG = "too_long", "a field over its length limit"
+    MISSING_FIELD = "missing_field", "a field the step requires is missing or blank"
+    SHARE_TEXT_TOO_LONG = "share_text_too_long", "text + disclosure + link over the network's limit"
+    SHARE_TEXT_EMPTY = "share_text_empty", "a suggested share text is blank"
+    INVALID_PERIOD = "invalid_period", "expiry not after publication; a campaign ending before it starts"
+    ALREADY_EXPIRED = "already_expired", "publishing an item whose expiry has passed"
+    TRANSITION_NOT_ALLOWED = "transition_not_allowed", "a step not allowed from the item's status"
+    FOUR_EYES_VIOLATION = "four_eyes_violation", "the approver drafted, edited or submitted the item"
+    SOURCE_URL_LOCKED = "source_url_locked", "changing a published item's URL (posted links point to it)"
+    UNKNOWN_ITEM = "unknown_item", "no item with that id"
+    ITEM_EXISTS = "item_exists", "drafting an item whose id is taken"
+    UNKNOWN_CAMPAIGN = "unknown_campaign", "no campaign with that id"
+    CAMPAIGN_EXISTS = "campaign_exists", "creating a campaign whose id is taken"
+    SOURCE_EXISTS = "source_exists", "registering a feed source whose id is taken"
+
 
 Id = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{8,64}$", description="Item, campaign or source id")]
 Language = Annotated[str, Field(pattern=r"^[a-z]{2}$", description="ISO 639-1")]
@@ -165,13 +186,13 @@ class ItemStep(Contract):
     status: ItemStatus = Field(description="The item's status after this step")
 
 
-class ItemDraft(Contract):
+class DraftedItem(Contract):
     item_id: Id
     actor: ActorId | None = Field(default=None, description="The editor; empty for a draft from a feed")
     source_id: Id | None = Field(default=None, description="The feed source the draft came from, if any")
 
 
-class Schedule(Contract):
+class PublicationSchedule(Contract):
     item_id: Id
     publish_at: AwareDatetime
 
@@ -184,7 +205,7 @@ class PublishedItem(Contract):
     published_at: AwareDatetime
 
 
-class Withdrawal(Contract):
+class RetractedItem(Contract):
     item_id: Id
     actor: ActorId
     reason: str
@@ -213,7 +234,7 @@ class Source(Contract):
     topics: list[Label]
 
 
-class ItemDrafted(CloudEvent[ItemDraft]):
+class ItemDrafted(CloudEvent[DraftedItem]):
     type: Literal["advocacy.curation.item.drafted.v1"] = "advocacy.curation.item.drafted.v1"
 
 
@@ -231,7 +252,7 @@ class ItemApproved(CloudEvent[ItemStep]):
     type: Literal["advocacy.curation.item.approved.v1"] = "advocacy.curation.item.approved.v1"
 
 
-class ItemScheduled(CloudEvent[Schedule]):
+class ItemScheduled(CloudEvent[PublicationSchedule]):
     type: Literal["advocacy.curation.item.scheduled.v1"] = "advocacy.curation.item.scheduled.v1"
 
 
@@ -245,7 +266,7 @@ class ItemUpdated(CloudEvent[PublishedItem]):
     type: Literal["advocacy.curation.item.updated.v1"] = "advocacy.curation.item.updated.v1"
 
 
-class ItemRetracted(CloudEvent[Withdrawal]):
+class ItemRetracted(CloudEvent[RetractedItem]):
     type: Literal["advocacy.curation.item.retracted.v1"] = "advocacy.curation.item.retracted.v1"
 
 
@@ -265,17 +286,17 @@ class SourceRegistered(CloudEvent[Source]):
     type: Literal["advocacy.curation.source.registered.v1"] = "advocacy.curation.source.registered.v1"
 
 
-class CommandRejected(CloudEvent[Rejection]):
+class CurationCommandRejected(CloudEvent[Rejection]):
     type: Literal["advocacy.curation.command.rejected.v1"] = "advocacy.curation.command.rejected.v1"
 
 
 AnyEvent = Annotated[
     ItemDrafted | ItemEdited | ItemSubmitted | ItemApproved | ItemScheduled | ItemPublished | ItemUpdated
-    | ItemRetracted | ItemExpired | CampaignCreated | CampaignChanged | SourceRegistered | CommandRejected,
+    | ItemRetracted | ItemExpired | CampaignCreated | CampaignChanged | SourceRegistered | CurationCommandRejected,
     Field(discriminator="type"),
 ]
 
 COMMANDS = [DraftItem, EditItem, SubmitItem, ApproveItem, PublishItem, RetractItem,
             CreateCampaign, ChangeCampaign, RegisterSource]
 EVENTS = [ItemDrafted, ItemEdited, ItemSubmitted, ItemApproved, ItemScheduled, ItemPublished, ItemUpdated,
-          ItemRetracted, ItemExpired, CampaignCreated, CampaignChanged, SourceRegistered, CommandRejected]
+          ItemRetracted, ItemExpired, CampaignCreated, CampaignChanged, SourceRegistered, CurationCommandRejected]

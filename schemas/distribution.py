@@ -12,13 +12,27 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field
 
-from schemas.commands import Command, Rejection
+from schemas.commands import Command, RefusalReason, Rejection
 from schemas.directory import AdvocateId, Digest, Network
 from schemas.engagement import ShareId
 from schemas.envelope import CloudEvent, Contract, keyed_by
 
 COMMANDS_TOPIC = "advocacy.distribution.commands.v1"
 EVENTS_TOPIC = "advocacy.distribution.events.v1"
+
+
+class Reason(RefusalReason):
+    """Why the distribution service refused a command."""
+
+    ACTOR_NOT_SUBJECT = "actor_not_subject", "a share requested in somebody else's name"
+    ITEM_NOT_IN_FEED = "item_not_in_feed", "the item is not in the advocate's feed"
+    ITEM_NOT_ACTIVE = "item_not_active", "the item was retracted or has expired"
+    TEXT_TOO_LONG = "text_too_long", "the post (text, disclosure, link) is over the network's limit"
+    TEXT_NOT_EDITABLE = "text_not_editable", "an edited text for an item that forbids edits"
+    SCHEDULED_SHARING_NOT_CONSENTED = ("scheduled_sharing_not_consented",
+                                       "scheduling a post without the scheduled_sharing consent")
+    SCHEDULED_IN_THE_PAST = "scheduled_in_the_past", "scheduled_at is not in the future"
+
 
 ItemId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
 
@@ -126,12 +140,12 @@ class LinkClicked(CloudEvent[Click]):
     type: Literal["advocacy.distribution.link.clicked.v1"] = "advocacy.distribution.link.clicked.v1"
 
 
-class CommandRejected(CloudEvent[Rejection]):
+class DistributionCommandRejected(CloudEvent[Rejection]):
     type: Literal["advocacy.distribution.command.rejected.v1"] = "advocacy.distribution.command.rejected.v1"
 
 
 DistributionEvent = Annotated[
     ItemDistributed | NotificationRequested | ShareCreated | PublishRequested | ShareCancelled
-    | RetractionRequested | LinkClicked | CommandRejected,
+    | RetractionRequested | LinkClicked | DistributionCommandRejected,
     Field(discriminator="type"),
 ]

@@ -1,100 +1,25 @@
-"""Write the contracts as files: `python -m schemas.export` (or `--check` to only compare).
+"""The contracts as JSON Schema documents: one per command and event type, marked with its
+topic. `python -m services.export` (`make contracts`) writes them to schemas/json/, beside
+the services' AsyncAPI documents; schemas/compatibility.py compares them with a release."""
 
-- schemas/json/<event type>.json: the JSON Schema of each command and event;
-- schemas/asyncapi/<service>.json: each service's AsyncAPI document, as FastStream
-  generates it from the service's subscribers and publishers.
-"""
-
-import argparse
-import importlib
 import json
-import sys
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
-from pydantic import TypeAdapter
-
-from schemas.catalog import CONTRACTS, SERVICES
+from schemas.catalog import CONTRACTS
 from schemas.envelope import event_type_of
 
 ROOT = Path(__file__).parent
 
 
 def json_schemas() -> dict[str, Any]:
+    """{"json/<event type>.json": its JSON Schema} for every contract of every topic."""
     return {
         f"json/{event_type_of(model)}.json": {"x-topic": topic, **model.model_json_schema()}
         for topic, models in CONTRACTS.items() for model in models
     }
 
 
-def asyncapi_documents() -> dict[str, Any]:
-    documents = {}
-    for service in SERVICES:
-        app = importlib.import_module(f"services.{service}.app").app
-        document = app.schema.to_specification().to_jsonable()
-        # Where the broker runs is deployment, not contract: leave servers out.
-        document.pop("servers", None)
-        for channel in document.get("channels", {}).values():
-            channel.pop("servers", None)
-        _describe_batches(document)
-        documents[f"asyncapi/{service}.json"] = document
-    return documents
-
-
-_RAW_RECORDS = {"format": "binary", "type": "string"}
-
-
-def _describe_batches(document: dict[str, Any]) -> None:
-    """FastStream documents a batch subscriber's payload as an array of raw records; each
-    record is one of the topic's contracts (the inbox validates it alone), so say that."""
-    schemas = document.get("components", {}).get("schemas", {})
-    for title, channel in document.get("channels", {}).items():
-        name = f"{title}:Message:Payload"
-        if schemas.get(name, {}).get("items") != _RAW_RECORDS:
-            continue
-        models = tuple(CONTRACTS[channel["address"]])
-        # Names prefixed with the channel's, as FastStream does: two topics may each have a
-        # model of the same name (curation's and distribution's CommandRejected).
-        union = TypeAdapter(Union[models]).json_schema(  # noqa: UP007
-            ref_template=f"#/components/schemas/{title}:{{model}}")
-        schemas.update({f"{title}:{key}": definition for key, definition in union.pop("$defs", {}).items()})
-        schemas[name] = {"title": name, **union}
-
-
 def render(document: Any) -> str:
+    """A document as its file holds it: sorted keys, two-space indent, a final newline."""
     return json.dumps(document, indent=2, sort_keys=True) + "\n"
-
-
-def stale_files(root: Path = ROOT) -> list[str]:
-    """Files that differ from what the code generates now (or are missing, or left over)."""
-    expected = {**json_schemas(), **asyncapi_documents()}
-    stale = [name for name, doc in expected.items()
-             if not (root / name).exists() or (root / name).read_text() != render(doc)]
-    present = {str(p.relative_to(root)) for folder in ("json", "asyncapi") for p in (root / folder).glob("*.json")}
-    return sorted(stale + list(present - set(expected)))
-
-
-def write(root: Path = ROOT) -> None:
-    documents = {**json_schemas(), **asyncapi_documents()}  # all of it first: a failure deletes nothing
-    for folder in ("json", "asyncapi"):
-        (root / folder).mkdir(exist_ok=True)
-        for old in (root / folder).glob("*.json"):
-            old.unlink()
-    for name, document in documents.items():
-        (root / name).write_text(render(document))
-
-
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--check", action="store_true", help="only report stale files; exit 1 if any")
-    if parser.parse_args().check:
-        stale = stale_files()
-        for name in stale:
-            print(f"stale: schemas/{name}")
-        return 1 if stale else 0
-    write()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

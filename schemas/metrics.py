@@ -13,12 +13,23 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from schemas.commands import Command, Rejection
+from schemas.commands import Command, RefusalReason, Rejection
 from schemas.directory import AdvocateId
 from schemas.envelope import CloudEvent, keyed_by
 
 COMMANDS_TOPIC = "advocacy.metrics.commands.v1"
 EVENTS_TOPIC = "advocacy.metrics.events.v1"
+
+
+class Reason(RefusalReason):
+    """Why the metrics service refused a command."""
+
+    ACTOR_NOT_SUBJECT = "actor_not_subject", "\"my impact\" asked for by anyone but that advocate"
+    ATTRIBUTION_NOT_CONSENTED = "attribution_not_consented", "\"my impact\" without a valid share_attribution consent"
+    INVALID_PERIOD = "invalid_period", "a period ending before it starts or spanning over 366 days"
+    UNKNOWN_CAMPAIGN = "unknown_campaign", "no campaign with that id has been published"
+    UNKNOWN_CURRENCY = "unknown_currency", "the rates file has no rates in that currency"
+
 
 ReportId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217")]
@@ -104,8 +115,8 @@ class ReportRendered(CloudEvent[Rendered]):
     type: Literal["advocacy.metrics.report.rendered.v1"] = "advocacy.metrics.report.rendered.v1"
 
 
-class CommandRejected(CloudEvent[Rejection]):
+class MetricsCommandRejected(CloudEvent[Rejection]):
     type: Literal["advocacy.metrics.command.rejected.v1"] = "advocacy.metrics.command.rejected.v1"
 
 
-MetricsEvent = Annotated[MetricSnapshot | ReportRendered | CommandRejected, Field(discriminator="type")]
+MetricsEvent = Annotated[MetricSnapshot | ReportRendered | MetricsCommandRejected, Field(discriminator="type")]

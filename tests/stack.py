@@ -43,7 +43,7 @@ def containers() -> Iterator[Stack]:
 
     from deploy.local.config import run_sync
     from deploy.local.provision import provision
-    from deploy.platform import load_platform
+    from schemas.platform import load_platform
 
     with PostgresContainer("postgres:15", dbname="advocacy") as pg, KafkaContainer().with_kraft() as kafka:
         admin_dsn = pg.get_connection_url(driver=None)

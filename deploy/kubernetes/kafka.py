@@ -1,5 +1,5 @@
 """Strimzi resources: the Kafka cluster (KRaft node pool), a KafkaTopic per declared
-topic and a KafkaUser per principal with exactly the ACLs of `deploy.platform.grants()`.
+topic and a KafkaUser per principal with exactly the ACLs of `schemas.platform.grants()`.
 
 The base is production-shaped (three nodes, three replicas, two in sync); the dev overlay
 patches it down to one node.
@@ -10,7 +10,7 @@ from __future__ import annotations
 from itertools import groupby
 
 from deploy.kubernetes import CLUSTER, secret_name
-from deploy.platform import Platform, Topic, grants
+from schemas.platform import Platform, Topic, grants
 
 API = "kafka.strimzi.io/v1"
 LABELS = {"strimzi.io/cluster": CLUSTER}

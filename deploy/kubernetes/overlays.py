@@ -11,7 +11,7 @@ import yaml
 
 from deploy.images import POSTGRES_IMAGE, app_image
 from deploy.kubernetes import CLUSTER, NAMESPACE, PART_OF, kafka, secret_name, workloads
-from deploy.platform import Platform
+from schemas.platform import Platform
 from deploy.service_config import service_config
 
 KUSTOMIZATION = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization"}

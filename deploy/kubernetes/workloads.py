@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from deploy.images import app_image
 from deploy.kubernetes import BOOTSTRAP, PART_OF, secret_name
-from deploy.platform import Platform, consumer_group_prefix
+from schemas.platform import Platform, consumer_group_prefix
 from deploy.service_config import HTTP_PORT, service_config
 
 LAG_THRESHOLD = "100"  # messages behind per replica before KEDA adds one

@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     down = verbs.add_parser("down", help="stop the services, kafka and postgres (data is kept)")
     down.add_argument("--purge", action="store_true", help="also delete kafka and postgres data")
     verbs.add_parser("status", help="health of broker, database and declared topics; exit 1 if unhealthy")
-    verbs.add_parser("topics", help="create missing topics declared in deploy/platform.toml")
+    verbs.add_parser("topics", help="create missing topics declared in schemas/platform.toml")
     args = parser.parse_args(argv)
 
     config = StackConfig.from_env()

@@ -1,4 +1,4 @@
-"""Kafka ACLs from the declaration: `deploy.platform.grants()` applied to a broker.
+"""Kafka ACLs from the declaration: `schemas.platform.grants()` applied to a broker.
 
 aiokafka's admin client has no ACL call, but it ships the CreateAcls request (v1, which
 Kafka 4.4 still accepts: 1-3), so one admin connection creates them all in milliseconds;
@@ -13,7 +13,7 @@ from aiokafka.client import AIOKafkaClient
 from aiokafka.errors import for_code
 from aiokafka.protocol.admin import CreateAclsRequest
 
-from deploy.platform import Grant
+from schemas.platform import Grant
 
 # Kafka's wire codes (org.apache.kafka.common.acl / resource).
 _RESOURCE_TYPES = {"topic": 2, "group": 3}

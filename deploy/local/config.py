@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from deploy.platform import Platform, Topic, load_platform  # re-exported for callers of this module
+from schemas.platform import Platform, Topic, load_platform  # re-exported for callers of this module
 
 __all__ = ["StackConfig", "StackError", "require", "run_sync", "port_open", "load_platform", "Platform", "Topic"]
 

@@ -2,7 +2,7 @@
 
 SASL/SCRAM-SHA-512 on the client listener, KRaft's StandardAuthorizer with no access
 unless an ACL grants it, one SCRAM user per service and one for "external" systems, and
-the least-privilege ACLs of `deploy.platform.grants()`. The security tests start it next
+the least-privilege ACLs of `schemas.platform.grants()`. The security tests start it next
 to the shared local stack (own state dir, own ports; same jars):
 
     broker = secure_kafka.start(tmp_dir)   # formatted, serving, topics and ACLs in place
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from deploy.platform import grants, load_platform
+from schemas.platform import grants, load_platform
 
 from . import kafka
 from .acls import create_acls

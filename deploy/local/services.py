@@ -9,7 +9,7 @@ import sys
 import time
 import urllib.request
 
-from deploy.platform import load_platform
+from schemas.platform import load_platform
 
 from . import processes
 from .config import HOST, StackConfig, StackError

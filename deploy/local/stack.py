@@ -8,7 +8,7 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from deploy.platform import load_platform
+from schemas.platform import load_platform
 
 from . import kafka, postgres, provision, services
 from .config import HOST, StackConfig, StackError, pg_bin_dir, require, run_sync

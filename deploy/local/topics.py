@@ -1,4 +1,4 @@
-"""Kafka topics as declared in deploy/platform.toml: create what is missing, describe what exists."""
+"""Kafka topics as declared in schemas/platform.toml: create what is missing, describe what exists."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import for_code
 
-from deploy.platform import Topic
+from schemas.platform import Topic
 
 TOPIC_ALREADY_EXISTS = 36  # Kafka error code; another `up` may have won the race
 

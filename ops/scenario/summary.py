@@ -3,7 +3,7 @@
 from collections import Counter
 
 from deploy.local.config import StackConfig
-from deploy.platform import load_platform
+from schemas.platform import load_platform
 from ops.scenario.play import Outcome
 
 

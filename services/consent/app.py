@@ -1,11 +1,16 @@
-"""Wiring only: `python -m services.consent` runs this service as its own process."""
+"""Wiring only: settings, subscribers, schedules. `python -m services.consent` runs this
+service as its own process."""
 
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from schemas import consent as c
+from schemas import directory as d
 from services.consent.config import ConsentSettings, ConsentTopics
-from services.consent.handlers import ConsentHandlers, build_router
+from services.consent.handlers import ConsentHandlers
+from services.runtime.handling import answering, dispatch
+from services.runtime.routing import ServiceRouter
 from services.runtime.scheduler import Schedule
 from services.runtime.service import Service
 
@@ -17,8 +22,15 @@ def build_service(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Service:
     handlers = ConsentHandlers(settings, topics, clock)
-    expiry = Schedule("consent-expiry", handlers.expire, settings.consent_expiry_interval_seconds, clock=clock)
-    return Service(settings, build_router(handlers), MIGRATIONS, schedules=[expiry])
+    router = ServiceRouter(settings.service, batch_size=settings.event_batch_size)
+    router.consume("commands", topics.commands, c.ConsentCommand, answering(
+        handlers.commands, topics.events, c.ConsentCommandRejected, settings.service))
+    router.consume("directory", topics.directory, d.DirectoryEvent, dispatch(handlers.directory))
+    router.publishes("events", topics.events, c.ConsentEvent)
+    router.publishes("state", topics.state, c.ConsentState,
+                     description="Compacted, key `advocate_id:purpose`; a null value (tombstone) on erasure")
+    expiry = Schedule("consent-expiry", handlers.expire_due, settings.consent_expiry_interval_seconds, clock=clock)
+    return Service(settings, router, MIGRATIONS, schedules=[expiry])
 
 
 service = build_service(ConsentSettings())

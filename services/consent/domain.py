@@ -5,8 +5,8 @@ import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from schemas.consent import ChangedBy, CollectionMethod, Purpose, Status
-from services.runtime.rejections import Rejected
+from schemas.consent import ChangedBy, CollectionMethod, Purpose, Reason, Status
+from schemas.commands import Rejected
 
 VALID = frozenset({Status.GIVEN, Status.RENEWED_GIVEN})
 # Consent that still exists, so it can be withdrawn or revoked (renewal pending included).
@@ -43,21 +43,21 @@ class Change:
 def require_actor_is_subject(actor: str, advocate_id: str) -> None:
     """Nobody — no manager, no administrator — gives or withdraws consent for someone else."""
     if actor != advocate_id:
-        raise Rejected("actor_not_subject", "only the advocate themself may give, refuse or withdraw their consent")
+        raise Rejected(Reason.ACTOR_NOT_SUBJECT, "only the advocate themself may give, refuse or withdraw their consent")
 
 
 def require_current_policy(named: int, current: Policy | None, purpose: Purpose) -> Policy:
     """Consent names the policy version that was shown; it must be the current one."""
     if current is None or named > current.version:
-        raise Rejected("unknown_policy_version", f"no such policy version for {purpose.value}")
+        raise Rejected(Reason.UNKNOWN_POLICY_VERSION, f"no such policy version for {purpose.value}")
     if named < current.version:
-        raise Rejected("outdated_policy_version", f"the current version of {purpose.value} is {current.version}")
+        raise Rejected(Reason.OUTDATED_POLICY_VERSION, f"the current version of {purpose.value} is {current.version}")
     return current
 
 
 def require_newer_policy(version: int, current: Policy | None) -> None:
     if current is not None and version <= current.version:
-        raise Rejected("policy_version_not_newer", f"the current version is {current.version}")
+        raise Rejected(Reason.POLICY_VERSION_NOT_NEWER, f"the current version is {current.version}")
 
 
 def status_after_giving(before: Status | None) -> Status:

@@ -1,48 +1,45 @@
 """What each consent command, directory event and expiry run does.
 
-Rules come from `domain`, SQL from `store`; every change is appended to the proof
-ledger and announced on the events and state topics, all in the handler's one
-transaction (the inbox's), so a change, its proof and its events exist together or not at all.
+Every handler is `(uow, message)`, listed in a table by message type (`commands`,
+`directory`); app.py subscribes the tables. Rules come from `domain`, SQL from `store`;
+every change is appended to the proof ledger and announced on the events and state topics,
+all in the handler's one transaction, so a change, its proof and its events exist together
+or not at all.
 """
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
-
-from faststream import Context
-from faststream.kafka.annotations import KafkaMessage
-from pydantic import TypeAdapter
 
 from schemas import consent as c
 from schemas import directory as d
+from schemas.commands import Rejected
+from schemas.consent import Reason
 from services.consent import domain, ledger, store
 from services.consent.announce import Announcer
 from services.consent.config import ConsentSettings, ConsentTopics
 from services.consent.domain import Change
 from services.runtime import directory
-from services.runtime.inbox import Inbox
-from services.runtime.rejections import Rejected, rejecting
-from services.runtime.routing import ServiceRouter
+from services.runtime.handling import Table
 from services.runtime.unit_of_work import UnitOfWork
 
 Clock = Callable[[], datetime]
 
 
 class ConsentHandlers:
+    """Every handler of the consent service, with what they share: settings, topics, clock."""
+
     def __init__(self, settings: ConsentSettings, topics: ConsentTopics, clock: Clock) -> None:
         self.settings = settings
         self.topics = topics
         self.clock = clock
         self.announcer = Announcer(topics, settings.consent_pseudonym_key.get_secret_value().encode())
-
-    async def execute(self, uow: UnitOfWork, command: Any) -> None:
-        """The inbox effect for every command; a refused one is answered by a rejection event."""
-        handler = {
+        self.commands: Table = {
             c.GiveConsent: self.give, c.RefuseConsent: self.refuse, c.WithdrawConsent: self.withdraw,
             c.PublishPolicy: self.publish_policy, c.EraseAdvocate: self.erase, c.VerifyLedger: self.verify,
-        }[type(command)]
-        async with rejecting(uow, self.topics.events, c.ConsentCommandRejected, command, self.settings.service):
-            await handler(uow, command)
+        }
+        self.directory: Table = {
+            d.PersonJoined: directory.apply, d.PersonChanged: directory.apply, d.PersonLeft: self.leave,
+        }
 
     async def give(self, uow: UnitOfWork, command: c.GiveConsent) -> None:
         await self._choose(uow, command.data, c.ConsentGiven)
@@ -50,11 +47,11 @@ class ConsentHandlers:
     async def refuse(self, uow: UnitOfWork, command: c.RefuseConsent) -> None:
         await self._choose(uow, command.data, c.ConsentRefused)
 
-    async def _choose(self, uow: UnitOfWork, choice: c.Choice, event_type: type[c.CloudEvent[Any]]) -> None:
+    async def _choose(self, uow: UnitOfWork, choice: c.Choice, event_type: type[c.ConsentGiven | c.ConsentRefused]) -> None:
         domain.require_actor_is_subject(choice.actor, choice.advocate_id)
         # Locks the person until commit, so a concurrent leave waits and then revokes this choice.
         if not await store.in_directory(uow.conn, choice.advocate_id):
-            raise Rejected("not_in_directory", "consent is recorded only for people in the directory")
+            raise Rejected(Reason.NOT_IN_DIRECTORY, "consent is recorded only for people in the directory")
         current = await store.current_policy(uow.conn, choice.purpose)
         policy = domain.require_current_policy(choice.policy_version, current, choice.purpose)
         before = await store.status_of(uow.conn, choice.advocate_id, choice.purpose)
@@ -106,38 +103,15 @@ class ConsentHandlers:
             entries=result.entries, intact=result.intact, first_broken_seq=result.first_broken_seq,
             head_hash=result.head_hash, verified_at=self.clock()))
 
-    async def follow_directory(self, uow: UnitOfWork, event: Any) -> None:
-        """The projection, and on leaving: the controller revokes every standing consent."""
+    async def leave(self, uow: UnitOfWork, event: d.PersonLeft) -> None:
+        """Out of the projection, and the controller revokes every standing consent."""
         await directory.apply(uow, event)
-        if isinstance(event, d.PersonLeft):
-            revoked = await store.revoke_all(uow.conn, event.data.advocate_id, self.clock())
-            await self.announcer.announce(uow, c.ConsentRevoked, revoked)
+        revoked = await store.revoke_all(uow.conn, event.data.advocate_id, self.clock())
+        await self.announcer.announce(uow, c.ConsentRevoked, revoked)
 
-    async def expire(self, uow: UnitOfWork, now: datetime) -> int:
+    async def expire_due(self, uow: UnitOfWork, now: datetime) -> int:
         """The expiry schedule's job: due consents, each once (SKIP LOCKED, one transaction)."""
         expired = await store.expire_due(uow.conn, now, self.settings.consent_expiry_batch_size)
         await self.announcer.announce(uow, c.ConsentExpired, expired)
         return len(expired)
 
-
-COMMAND: TypeAdapter[c.ConsentCommand] = TypeAdapter(c.ConsentCommand)
-
-
-def build_router(handlers: ConsentHandlers) -> ServiceRouter:
-    router, topics = ServiceRouter(handlers.settings.service), handlers.topics
-
-    batch_size = handlers.settings.event_batch_size
-
-    @router.subscriber(topics.commands, title="consent:commands", batch=True, max_records=batch_size)
-    async def on_commands(values: list[bytes], message: KafkaMessage, inbox: Inbox = Context()) -> None:
-        await inbox.handle_each_once(message.raw_message, COMMAND, handlers.execute)
-
-    @router.subscriber(topics.directory, title="consent:directory", batch=True, max_records=batch_size)
-    async def on_directory_events(values: list[bytes], message: KafkaMessage, inbox: Inbox = Context()) -> None:
-        await inbox.handle_each_once(message.raw_message, directory.DIRECTORY_EVENT, handlers.follow_directory)
-
-    # Published through the outbox relay; declared here so the AsyncAPI document shows them.
-    router.publisher(topics.events, title="consent:events", schema=c.ConsentEvent)
-    router.publisher(topics.state, title="consent:state", schema=c.ConsentState,
-                     description="Compacted, key `advocate_id:purpose`; a null value (tombstone) on erasure")
-    return router

@@ -10,9 +10,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
-from schemas.curation import ItemContent, ItemStatus as S
+from schemas.curation import ItemContent, ItemStatus as S, Reason
 from services.curation import validation
-from services.runtime.rejections import Rejected
+from schemas.commands import Rejected
 
 
 class Step(StrEnum):
@@ -41,7 +41,7 @@ def next_status(current: S, step: Step) -> S:
     try:
         return TRANSITIONS[step][current]
     except KeyError:
-        raise Rejected("transition_not_allowed", f"cannot {step.value} an item that is {current.value}") from None
+        raise Rejected(Reason.TRANSITION_NOT_ALLOWED, f"cannot {step.value} an item that is {current.value}") from None
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ def edit(item: Item, actor: str, content: ItemContent) -> Item:
     if item.status is S.PUBLISHED and content.source_url != item.content.source_url:
         # Advocates have posted tracked links that resolve to this URL: changing it would
         # repoint every one of them, unreviewed. Retract and draft a new item instead.
-        raise Rejected("source_url_locked", "a published item's source_url cannot change")
+        raise Rejected(Reason.SOURCE_URL_LOCKED, "a published item's source_url cannot change")
     validation.check_content(content)
     return replace(item, status=status, content=content, authors=item.authors | {actor})
 
@@ -79,7 +79,7 @@ def submit(item: Item, actor: str, disclosure_required: bool) -> Item:
 def approve(item: Item, approver: str) -> Item:
     status = next_status(item.status, Step.APPROVE)
     if approver in item.authors:
-        raise Rejected("four_eyes_violation", "the approver must not have drafted, edited or submitted the item")
+        raise Rejected(Reason.FOUR_EYES_VIOLATION, "the approver must not have drafted, edited or submitted the item")
     return replace(item, status=status)
 
 

@@ -1,53 +1,50 @@
-"""What each command does in the curation service.
+"""What each command, erasure and schedule pass does in the curation service.
 
-Every command runs through the inbox (once per command id). A rule that refuses it
-raises `Rejected`; `rejecting` rolls the command's changes back to a savepoint and emits
-the rejection event instead, in the same transaction as the inbox row.
+Every handler is `(uow, message)`, listed in a table by message type (`commands`,
+`consent_events`); app.py subscribes the tables. A rule that refuses a command raises
+`Rejected`, and nothing of the command stays (see services/runtime/handling.py).
 """
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from faststream import Context
-from faststream.kafka.annotations import KafkaMessage
-from pydantic import TypeAdapter
-
+from schemas import consent
 from schemas import curation as c
+from schemas.commands import Rejected
+from schemas.curation import Reason
 from schemas.envelope import CloudEvent
-from services.curation import domain, store, validation
+from services.curation import domain, poller, store, validation
 from services.curation.config import CurationSettings, CurationTopics
 from services.curation.domain import Item
 from services.runtime import directory
-from services.runtime.inbox import Inbox
-from services.runtime.rejections import Rejected, rejecting
-from services.runtime.routing import ServiceRouter
+from services.runtime.handling import Table
 from services.runtime.unit_of_work import UnitOfWork
 
 
-class CommandHandlers:
+class CurationHandlers:
+    """Every handler of the curation service, with what they share: settings, topics, clock."""
+
     def __init__(self, settings: CurationSettings, topics: CurationTopics, clock: Callable[[], datetime]) -> None:
         self.settings = settings
         self.events = topics.events
         self.clock = clock
-        self.handlers: dict[type, Callable[[UnitOfWork, Any], Awaitable[None]]] = {
+        self.commands: Table = {
             c.DraftItem: self.draft, c.EditItem: self.edit, c.SubmitItem: self.submit,
             c.ApproveItem: self.approve, c.PublishItem: self.publish, c.RetractItem: self.retract,
             c.CreateCampaign: self.save_campaign, c.ChangeCampaign: self.save_campaign,
             c.RegisterSource: self.register_source,
         }
-
-    async def execute(self, uow: UnitOfWork, command: Any) -> None:
-        async with rejecting(uow, self.events, c.CommandRejected, command, self.settings.service):
-            await self.handlers[type(command)](uow, command)
+        # Erasure (GDPR Art. 17) reaches curation's copy of the directory too.
+        self.consent_events: Table = {consent.AdvocateErased: self.forget}
 
     async def draft(self, uow: UnitOfWork, command: c.DraftItem) -> None:
         if await store.load_item(uow.conn, command.subject) is not None:
-            raise Rejected("item_exists", "an item with this id exists")
+            raise Rejected(Reason.ITEM_EXISTS, "an item with this id exists")
         await self._check_campaign(uow, command.data.content)
         item = domain.draft(command.subject, command.data.content, command.data.actor)
         await store.save_item(uow.conn, item)
-        await uow.emit(self.events, c.ItemDrafted, item.id, c.ItemDraft(item_id=item.id, actor=command.data.actor))
+        await uow.emit(self.events, c.ItemDrafted, item.id, c.DraftedItem(item_id=item.id, actor=command.data.actor))
 
     async def edit(self, uow: UnitOfWork, command: c.EditItem) -> None:
         await self._check_campaign(uow, command.data.content)
@@ -74,7 +71,7 @@ class CommandHandlers:
         if item.status is c.ItemStatus.SCHEDULED:
             assert item.content.publish_at is not None  # release schedules only what has a time ahead
             await uow.emit(self.events, c.ItemScheduled, item.id,
-                           c.Schedule(item_id=item.id, publish_at=item.content.publish_at))
+                           c.PublicationSchedule(item_id=item.id, publish_at=item.content.publish_at))
         else:
             await uow.emit(self.events, c.ItemPublished, item.id, _published(item))
 
@@ -82,7 +79,7 @@ class CommandHandlers:
         item = domain.retract(await self._item(uow, command), command.data.reason)
         await store.save_item(uow.conn, item)
         await uow.emit(self.events, c.ItemRetracted, item.id,
-                       c.Withdrawal(item_id=item.id, actor=command.data.actor, reason=command.data.reason))
+                       c.RetractedItem(item_id=item.id, actor=command.data.actor, reason=command.data.reason))
 
     async def save_campaign(self, uow: UnitOfWork, command: c.CreateCampaign | c.ChangeCampaign) -> None:
         d = command.data
@@ -91,7 +88,7 @@ class CommandHandlers:
                               ends_on=d.ends_on, topics=d.topics, owner=d.owner)
         create = isinstance(command, c.CreateCampaign)
         if not await store.save_campaign(uow.conn, campaign, create):
-            raise Rejected("campaign_exists" if create else "unknown_campaign", "campaign id")
+            raise Rejected(Reason.CAMPAIGN_EXISTS if create else "unknown_campaign", "campaign id")
         await uow.emit(self.events, c.CampaignCreated if create else c.CampaignChanged, command.subject, campaign)
 
     async def register_source(self, uow: UnitOfWork, command: c.RegisterSource) -> None:
@@ -100,42 +97,48 @@ class CommandHandlers:
         source = c.Source(source_id=command.subject, url=d.url, language=d.language,
                           content_type=d.content_type, topics=d.topics)
         if not await store.add_source(uow.conn, source):
-            raise Rejected("source_exists", "a source with this id exists")
+            raise Rejected(Reason.SOURCE_EXISTS, "a source with this id exists")
         await uow.emit(self.events, c.SourceRegistered, command.subject, source)
+
+    async def forget(self, uow: UnitOfWork, event: consent.AdvocateErased) -> None:
+        await directory.forget(uow, event.data.advocate_id)
+
+    async def publish_and_expire_due(self, uow: UnitOfWork, now: datetime) -> int:
+        """Schedule job: publish what is due at `publish_at`, expire what is due at `expire_at`.
+        Each pass claims what is due with `FOR UPDATE SKIP LOCKED` and emits in the same
+        transaction: a second replica or a second pass finds nothing left, so nothing is
+        published or expired twice."""
+        published = await store.publish_due(uow.conn, now, _DUE_BATCH)
+        await uow.emit_many(self.events, c.ItemPublished, [
+            (item_id, c.PublishedItem(item_id=item_id, content=content, published_at=now))
+            for item_id, content in published])
+        expired = await store.expire_due(uow.conn, now, _DUE_BATCH)
+        await uow.emit_many(self.events, c.ItemExpired, [
+            (item_id, c.Expiry(item_id=item_id, expired_at=now)) for item_id in expired])
+        return len(published) + len(expired)
+
+    async def poll_due_source(self, uow: UnitOfWork, now: datetime) -> int:
+        """Schedule job: fetch one due feed source and draft its new entries (poller.py)."""
+        return await poller.poll_due_source(uow, self.settings, self.events, now)
 
     async def _item(self, uow: UnitOfWork, command: c.CurationCommand[Any]) -> Item:
         item = await store.load_item(uow.conn, command.subject)
         if item is None:
-            raise Rejected("unknown_item", "no item with this id")
+            raise Rejected(Reason.UNKNOWN_ITEM, "no item with this id")
         return item
 
     async def _check_campaign(self, uow: UnitOfWork, content: c.ItemContent) -> None:
         if content.campaign_id is not None and not await store.campaign_exists(uow.conn, content.campaign_id):
-            raise Rejected("unknown_campaign", "campaign_id names no campaign")
+            raise Rejected(Reason.UNKNOWN_CAMPAIGN, "campaign_id names no campaign")
 
     async def _step(self, uow: UnitOfWork, event: type[CloudEvent[c.ItemStep]], item: Item, actor: str) -> None:
         await uow.emit(self.events, event, item.id, c.ItemStep(item_id=item.id, actor=actor, status=item.status))
+
+
+_DUE_BATCH = 200
 
 
 def _published(item: Item) -> c.PublishedItem:
     assert item.published_at is not None
     return c.PublishedItem(item_id=item.id, content=item.content, published_at=item.published_at)
 
-
-COMMAND: TypeAdapter[c.AnyCommand] = TypeAdapter(c.AnyCommand)
-
-
-def build_router(settings: CurationSettings, topics: CurationTopics, clock: Callable[[], datetime]) -> ServiceRouter:
-    router = ServiceRouter(settings.service)
-    directory.follow(router, topics.directory, settings.event_batch_size)
-    directory.forget_erased(router, topics.consent_events)  # erasure (GDPR Art. 17) reaches our `people` too
-    handlers = CommandHandlers(settings, topics, clock)
-
-    @router.subscriber(topics.commands, title=f"{settings.service}:commands", batch=True,
-                       max_records=settings.event_batch_size)
-    async def on_commands(values: list[bytes], message: KafkaMessage, inbox: Inbox = Context()) -> None:
-        await inbox.handle_each_once(message.raw_message, COMMAND, handlers.execute)
-
-    # Events leave through the outbox; this declares them for the AsyncAPI document.
-    router.publisher(topics.events, title=f"{settings.service}:events", schema=c.AnyEvent)
-    return router

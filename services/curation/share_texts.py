@@ -3,17 +3,17 @@ schemas/networks.py, shared with distribution)."""
 
 from schemas.directory import Network
 from schemas.networks import LIMITS, compose, weighted_length
-from services.runtime.rejections import Rejected
+from schemas.commands import Rejected
+from schemas.curation import Reason
 
 
 def check_share_texts(texts: dict[Network, str], disclosure: str | None, link: str) -> None:
     """Raise `Rejected` for the first network whose post would be empty or too long."""
     for network, text in texts.items():
         if not text.strip():
-            raise Rejected("share_text_empty", f"the {network.value} text is empty")
+            raise Rejected(Reason.SHARE_TEXT_EMPTY, f"the {network.value} text is empty")
         length = weighted_length(network, compose(text, disclosure, link))
         if length > LIMITS[network].max_chars:
-            raise Rejected(
-                "share_text_too_long",
+            raise Rejected(Reason.SHARE_TEXT_TOO_LONG,
                 f"{network.value}: {length} of {LIMITS[network].max_chars} characters with disclosure and link",
             )

@@ -8,9 +8,9 @@ import unicodedata
 from datetime import date, datetime
 from urllib.parse import urlsplit
 
-from schemas.curation import ItemContent
+from schemas.curation import ItemContent, Reason
 from services.curation.share_texts import check_share_texts
-from services.runtime.rejections import Rejected
+from schemas.commands import Rejected
 
 MAX_CHARS = {
     "url": 2048, "title": 300, "summary": 3000, "disclosure": 200, "share_text": 63206,
@@ -23,7 +23,7 @@ def check_url(field: str, url: str) -> None:
     credentials (`https://trusted@evil`), no whitespace or control characters."""
     check_length(field, url, "url")
     if not _is_web_url(url):
-        raise Rejected("invalid_url", f"{field} must be an http(s) URL with a host")
+        raise Rejected(Reason.INVALID_URL, f"{field} must be an http(s) URL with a host")
 
 
 def _is_web_url(url: str) -> bool:
@@ -39,14 +39,14 @@ def _is_web_url(url: str) -> bool:
 def check_length(field: str, value: str, kind: str | None = None) -> None:
     limit = MAX_CHARS[kind or field]
     if len(value) > limit:
-        raise Rejected("too_long", f"{field} has more than {limit} characters")
+        raise Rejected(Reason.TOO_LONG, f"{field} has more than {limit} characters")
 
 
 def check_required(**fields: object) -> None:
     missing = sorted(name for name, value in fields.items()
                      if not value or (isinstance(value, str) and not value.strip()))
     if missing:
-        raise Rejected("missing_field", f"required: {', '.join(missing)}")
+        raise Rejected(Reason.MISSING_FIELD, f"required: {', '.join(missing)}")
 
 
 def check_content(content: ItemContent) -> None:
@@ -63,7 +63,7 @@ def check_content(content: ItemContent) -> None:
         check_length(f"share_texts.{network.value}", text, "share_text")
     check_share_texts(content.share_texts, content.disclosure, content.source_url)
     if content.publish_at and content.expire_at and content.expire_at <= content.publish_at:
-        raise Rejected("invalid_period", "expire_at must be after publish_at")
+        raise Rejected(Reason.INVALID_PERIOD, "expire_at must be after publish_at")
 
 
 def check_ready_for_review(content: ItemContent, disclosure_required: bool) -> None:
@@ -74,7 +74,7 @@ def check_ready_for_review(content: ItemContent, disclosure_required: bool) -> N
 
 def check_not_expired(content: ItemContent, now: datetime) -> None:
     if content.expire_at is not None and content.expire_at <= now:
-        raise Rejected("already_expired", "expire_at has passed")
+        raise Rejected(Reason.ALREADY_EXPIRED, "expire_at has passed")
 
 
 def check_campaign(name: str, goal: str, starts_on: date, ends_on: date) -> None:
@@ -82,4 +82,4 @@ def check_campaign(name: str, goal: str, starts_on: date, ends_on: date) -> None
     check_length("name", name)
     check_length("goal", goal)
     if ends_on < starts_on:
-        raise Rejected("invalid_period", "ends_on must not be before starts_on")
+        raise Rejected(Reason.INVALID_PERIOD, "ends_on must not be before starts_on")

@@ -1,11 +1,15 @@
 """Distribution's rules, pure: who may share what, how, and when notifications are due."""
 
-from dataclasses import dataclass
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from typing import NamedTuple
 
 from schemas.directory import Digest, Network
 from schemas.networks import LIMITS, compose, weighted_length
-from services.runtime.rejections import Rejected
+from schemas.commands import Rejected
+from schemas.distribution import Reason
 
 
 @dataclass(frozen=True)
@@ -26,7 +30,7 @@ def share_text(item: ItemView, network: Network, edited: str | None) -> str:
     """The text an advocate shares: theirs if the item allows editing, else the suggestion."""
     if edited is not None:
         if not item.editable:
-            raise Rejected("text_not_editable", "this item's suggested text cannot be edited")
+            raise Rejected(Reason.TEXT_NOT_EDITABLE, "this item's suggested text cannot be edited")
         return edited
     return item.share_texts.get(network.value) or item.title
 
@@ -37,19 +41,17 @@ def check_share(
 ) -> None:
     """Raise `Rejected` with a reason code for the first rule the request breaks."""
     if item is None or not in_feed:
-        raise Rejected("item_not_in_feed", "the item is not in this advocate's feed")
+        raise Rejected(Reason.ITEM_NOT_IN_FEED, "the item is not in this advocate's feed")
     if item.status != "active":
-        raise Rejected("item_not_active", f"the item is {item.status}")
-    if network not in LIMITS:
-        raise Rejected("network_not_supported", network.value)
+        raise Rejected(Reason.ITEM_NOT_ACTIVE, f"the item is {item.status}")
     length = weighted_length(network, post)
     if length > LIMITS[network].max_chars:
-        raise Rejected("text_too_long", f"{network.value}: {length} of {LIMITS[network].max_chars} characters")
+        raise Rejected(Reason.TEXT_TOO_LONG, f"{network.value}: {length} of {LIMITS[network].max_chars} characters")
     if scheduled_at is not None:
         if not may_schedule:
-            raise Rejected("scheduled_sharing_not_consented", "scheduling needs the scheduled_sharing consent")
+            raise Rejected(Reason.SCHEDULED_SHARING_NOT_CONSENTED, "scheduling needs the scheduled_sharing consent")
         if scheduled_at <= now:
-            raise Rejected("scheduled_in_the_past", "scheduled_at must be in the future")
+            raise Rejected(Reason.SCHEDULED_IN_THE_PAST, "scheduled_at must be in the future")
 
 
 def post_of(text: str, item: ItemView, link: str) -> str:
@@ -65,3 +67,46 @@ def next_digest(digest: Digest, now: datetime, hour: int) -> datetime:
     if digest is Digest.WEEKLY:
         at += timedelta(days=(7 - at.weekday()) % 7)
     return at
+
+
+class DueNotification(NamedTuple):
+    """An item waiting to be notified to a person, by their digest preference."""
+
+    advocate_id: str
+    item_id: str
+    digest: Digest
+
+
+@dataclass
+class NotificationPlan:
+    """What one pass of the notifier does with what is due."""
+
+    # (advocate_id, digest, item_ids): one notification each.
+    send: list[tuple[str, Digest, list[str]]] = field(default_factory=list)
+    # (advocate_id, item_id): immediate ones over the daily cap, for the next daily digest.
+    postpone: list[tuple[str, str]] = field(default_factory=list)
+    # advocate_id -> immediate notifications sent now, towards today's cap.
+    immediate_sent: dict[str, int] = field(default_factory=dict)
+
+
+def plan_notifications(due: Sequence[DueNotification], sent_today: Mapping[str, int], daily_cap: int
+                       ) -> NotificationPlan:
+    """Immediate items one notification each, up to `daily_cap` a person a day (counting
+    `sent_today`); the rest of a person's immediate items wait for the daily digest. Digest
+    items (daily, weekly) go out together, one notification per person and digest."""
+    immediate: dict[str, list[str]] = defaultdict(list)
+    digests: dict[tuple[str, Digest], list[str]] = defaultdict(list)
+    for n in due:
+        if n.digest is Digest.IMMEDIATE:
+            immediate[n.advocate_id].append(n.item_id)
+        else:
+            digests[(n.advocate_id, n.digest)].append(n.item_id)
+    plan = NotificationPlan()
+    for advocate, items in immediate.items():
+        room = max(0, daily_cap - sent_today.get(advocate, 0))
+        plan.send += [(advocate, Digest.IMMEDIATE, [item]) for item in items[:room]]
+        plan.postpone += [(advocate, item) for item in items[room:]]
+        if items[:room]:
+            plan.immediate_sent[advocate] = len(items[:room])
+    plan.send += [(advocate, digest, items) for (advocate, digest), items in digests.items()]
+    return plan

@@ -1,113 +1,184 @@
-"""What distribution does with what it hears: consent, curated items, connectors' reports.
+"""What distribution does with what it hears, and with what falls due.
 
-Share requests are in sharing.py, the redirect in redirect.py.
+Every handler is `(uow, message)`, listed in a table by message type (`commands`,
+`directory`, `consent_events`, `curation_events`, `engagement`); app.py subscribes the
+tables. Schedule jobs are `(uow, now) -> how many handled`. Rules come from `domain`, SQL
+from `store` (projections, feeds, notifications) and `share_store` (shares); the redirect
+is redirect.py.
 """
 
-import json
-from datetime import UTC, datetime
-
-from faststream import Context
-from faststream.kafka.annotations import KafkaMessage
-from pydantic import TypeAdapter
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import datetime
 
 from schemas import consent, curation, engagement
+from schemas import directory as d
+from schemas.commands import Rejected
 from schemas.consent import Purpose
-from schemas.directory import Digest, DirectoryEvent, PersonJoined
-from schemas.distribution import (CancellationReason, Distribution, DistributionEvent, ItemDistributed,
-                                  RetractionRequested, ShareCancelled, ShareEnded)
-from services.distribution import share_store, store
+from schemas.directory import Digest
+from schemas.distribution import (CancellationReason, Distribution, ItemDistributed, Notification,
+                                  NotificationRequested, PostRequest, PublishRequested, Reason, RequestShare,
+                                  RetractionRequested, Share, ShareCancelled, ShareCreated, ShareEnded)
+from services.distribution import domain, links, share_store, store
 from services.distribution.config import DistributionSettings, DistributionTopics
-from services.distribution.domain import next_digest
+from services.distribution.share_store import EndedShare
 from services.runtime import directory
-from services.runtime.inbox import Inbox
-from services.runtime.routing import ServiceRouter
+from services.runtime.handling import Table
 from services.runtime.unit_of_work import UnitOfWork
 
-CONSENT_EVENT: TypeAdapter[consent.ConsentEvent] = TypeAdapter(consent.ConsentEvent)
+# Without either of these, a scheduled post is not posted.
 _STOPS_SCHEDULED = {Purpose.RECEIVE_CONTENT, Purpose.SCHEDULED_SHARING}
+_NOTIFICATIONS_PER_PASS = 1000
 
 
-def subscribe(router: ServiceRouter, settings: DistributionSettings, topics: DistributionTopics) -> None:
-    async def follow_directory(uow: UnitOfWork, event: DirectoryEvent) -> None:
-        """The projection; and someone new to it who already said yes (their consent came
+class DistributionHandlers:
+    """Every handler of the distribution service, with what they share: settings, topics, clock."""
+
+    def __init__(self, settings: DistributionSettings, topics: DistributionTopics,
+                 clock: Callable[[], datetime]) -> None:
+        self.settings = settings
+        self.topics = topics
+        self.clock = clock
+        self.commands: Table = {RequestShare: self.request_share}
+        self.directory: Table = {d.PersonJoined: self.join, d.PersonChanged: directory.apply,
+                                 d.PersonLeft: directory.apply}
+        self.consent_events: Table = {consent.AdvocateErased: self.erase,
+                                      **dict.fromkeys(consent.RECORD_EVENTS, self.apply_consent)}
+        self.curation_events: Table = {
+            curation.ItemPublished: self.publish, curation.ItemUpdated: self.update,
+            curation.ItemRetracted: self.end_item, curation.ItemExpired: self.end_item,
+        }
+        # Connectors' reports on posting; their other observations are for metrics.
+        self.engagement: Table = {engagement.SharePublished: self.record_outcome,
+                                  engagement.ShareFailed: self.record_outcome}
+
+    # --- the directory and consent ---------------------------------------------------------
+
+    async def join(self, uow: UnitOfWork, event: d.PersonJoined) -> None:
+        """Into the projection; someone new to it who already said yes (their consent came
         first, on another topic) gets what is active and reaches them."""
-        new = isinstance(event, PersonJoined) and not await store.in_directory(uow.conn, event.data.advocate_id)
+        new = not await store.in_directory(uow.conn, event.data.advocate_id)
         await directory.apply(uow, event)
         if new:  # the backfill reaches them only if they hold receive_content
-            await store.backfill(uow.conn, event.data.advocate_id, *digests())
+            await store.backfill(uow.conn, event.data.advocate_id, *self._digests())
 
-    directory.follow(router, topics.directory, settings.event_batch_size, follow_directory)
+    async def apply_consent(self, uow: UnitOfWork, event: consent.RecordEvent) -> None:
+        """Any consent record: kept if newer than what is held; a `receive_content` no stops
+        delivery, a yes brings what is active now; a no to receiving or scheduling cancels
+        scheduled posts."""
+        record = event.data
+        if not await store.set_consent(uow.conn, record.advocate_id, record.purpose.value, record.valid,
+                                       record.changed_at):
+            return  # older than what we hold
+        if record.purpose is Purpose.RECEIVE_CONTENT and not record.valid:
+            await store.stop_delivery(uow.conn, record.advocate_id)
+        elif record.purpose is Purpose.RECEIVE_CONTENT:
+            await store.backfill(uow.conn, record.advocate_id, *self._digests())
+        if record.purpose in _STOPS_SCHEDULED and not record.valid:
+            cancelled = await share_store.cancel_scheduled(uow.conn, advocate_id=record.advocate_id)
+            await self._end_shares(uow, cancelled, CancellationReason.CONSENT_WITHDRAWN, ShareCancelled)
 
-    async def end_shares(uow: UnitOfWork, ended: list, reason: CancellationReason, event_type: type) -> None:
-        await uow.emit_many(topics.events, event_type, [
-            (r["share_id"], ShareEnded(share_id=r["share_id"], item_id=r["item_id"], network=r["network"],
-                                       reason=reason)) for r in ended])
+    async def erase(self, uow: UnitOfWork, event: consent.AdvocateErased) -> None:
+        cancelled = await share_store.cancel_scheduled(uow.conn, advocate_id=event.data.advocate_id)
+        await self._end_shares(uow, cancelled, CancellationReason.ADVOCATE_ERASED, ShareCancelled)
+        await store.erase(uow.conn, event.data.advocate_id)
 
-    async def apply_consent(uow: UnitOfWork, event: consent.ConsentEvent) -> None:
-        if isinstance(event, consent.AdvocateErased):
-            cancelled = await share_store.cancel_scheduled(uow.conn, advocate_id=event.data.advocate_id)
-            await end_shares(uow, cancelled, CancellationReason.ADVOCATE_ERASED, ShareCancelled)
-            await store.erase(uow.conn, event.data.advocate_id)
-        elif isinstance(event.data, consent.ConsentRecord):
-            record = event.data
-            if not await store.set_consent(uow.conn, record.advocate_id, record.purpose.value, record.valid,
-                                           record.changed_at):
-                return  # older than what we hold
-            if record.purpose is Purpose.RECEIVE_CONTENT and not record.valid:
-                await store.stop_delivery(uow.conn, record.advocate_id)
-            elif record.purpose is Purpose.RECEIVE_CONTENT:  # a yes: what is active now reaches them too
-                await store.backfill(uow.conn, record.advocate_id, *digests())
-            if record.purpose in _STOPS_SCHEDULED and not record.valid:
-                cancelled = await share_store.cancel_scheduled(uow.conn, advocate_id=record.advocate_id)
-                await end_shares(uow, cancelled, CancellationReason.CONSENT_WITHDRAWN, ShareCancelled)
+    # --- curated items ---------------------------------------------------------------------
 
-    async def apply_curation(uow: UnitOfWork, event: curation.AnyEvent) -> None:
-        if isinstance(event, curation.ItemPublished | curation.ItemUpdated):
-            item = event.data
-            content = item.content.model_dump(mode="json")
-            active = await store.save_item(uow.conn, item.item_id, item.content.campaign_id,
-                                           json.dumps(content), event.time)
-            if active and isinstance(event, curation.ItemPublished):
-                await distribute(uow, item.item_id, content)
-        elif isinstance(event, curation.ItemRetracted | curation.ItemExpired):
-            retracted = isinstance(event, curation.ItemRetracted)
-            reason = CancellationReason.ITEM_RETRACTED if retracted else CancellationReason.ITEM_EXPIRED
-            await store.end_item(uow.conn, event.data.item_id, "retracted" if retracted else "expired")
-            cancelled = await share_store.cancel_scheduled(uow.conn, item_id=event.data.item_id)
-            await end_shares(uow, cancelled, reason, ShareCancelled)
-            await end_shares(uow, await share_store.posted(uow.conn, event.data.item_id), reason, RetractionRequested)
+    async def publish(self, uow: UnitOfWork, event: curation.ItemPublished) -> None:
+        """Kept, and fanned out to its audience in one statement, unless it was retracted or
+        expired before (a replayed publication reaches nobody)."""
+        item = event.data
+        content = item.content.model_dump(mode="json")
+        if await store.save_item(uow.conn, item.item_id, item.content.campaign_id, content, event.time):
+            now, daily_at, weekly_at = self._digests()
+            size = await store.fan_out(uow.conn, item.item_id, content, now, daily_at, weekly_at)
+            await uow.emit(self.topics.events, ItemDistributed, item.item_id,
+                           Distribution(item_id=item.item_id, audience_size=size, distributed_at=now))
 
-    def digests() -> tuple[datetime, datetime, datetime]:
+    async def update(self, uow: UnitOfWork, event: curation.ItemUpdated) -> None:
+        item = event.data
+        await store.save_item(uow.conn, item.item_id, item.content.campaign_id,
+                              item.content.model_dump(mode="json"), event.time)
+
+    async def end_item(self, uow: UnitOfWork, event: curation.ItemRetracted | curation.ItemExpired) -> None:
+        """Out of every feed; scheduled posts cancelled; posted ones asked to come down."""
+        retracted = isinstance(event, curation.ItemRetracted)
+        reason = CancellationReason.ITEM_RETRACTED if retracted else CancellationReason.ITEM_EXPIRED
+        item_id = event.data.item_id
+        await store.end_item(uow.conn, item_id, "retracted" if retracted else "expired")
+        await self._end_shares(uow, await share_store.cancel_scheduled(uow.conn, item_id=item_id), reason,
+                               ShareCancelled)
+        await self._end_shares(uow, await share_store.posted(uow.conn, item_id), reason, RetractionRequested)
+
+    # --- shares ----------------------------------------------------------------------------
+
+    async def request_share(self, uow: UnitOfWork, command: RequestShare) -> None:
+        """A tracked link for the advocate's post of an item in their feed, now or scheduled."""
+        request, now = command.data, self.clock()
+        if request.actor != request.advocate_id:
+            raise Rejected(Reason.ACTOR_NOT_SUBJECT, "only the advocate can share in their own name")
+        item = await store.item(uow.conn, request.item_id)
+        code = links.new_code()
+        link = links.tracked_url(self.settings.public_base_url, code)
+        text = domain.share_text(item, request.network, request.text) if item else ""
+        post = domain.post_of(text, item, link) if item else ""
+        # Both consent rows stay locked until commit: a withdrawal racing this request waits,
+        # then finds (and cancels) what it created.
+        receives = await store.may(uow.conn, request.advocate_id, Purpose.RECEIVE_CONTENT.value)
+        may_schedule = await store.may(uow.conn, request.advocate_id, Purpose.SCHEDULED_SHARING.value)
+        in_feed = receives and await store.in_feed(uow.conn, request.advocate_id, request.item_id)
+        domain.check_share(item, in_feed, request.network, post, request.scheduled_at, may_schedule, now)
+        assert item is not None  # check_share refuses a request for an unknown item
+        share_id = uuid.uuid4().hex
+        target = links.redirect_target(item.source_url, request.network, item.campaign_id, item.item_id)
+        await share_store.create(uow.conn, share_id, code, request.advocate_id, item.item_id,
+                                 item.campaign_id, request.network.value, post, target, request.scheduled_at, now)
+        await uow.emit(self.topics.events, ShareCreated, share_id, Share(
+            share_id=share_id, advocate_id=request.advocate_id, item_id=item.item_id,
+            campaign_id=item.campaign_id, network=request.network, text=text, tracked_url=link,
+            share_intent_url=links.share_intent_url(request.network, link, post),
+            scheduled_at=request.scheduled_at, created_at=now))
+
+    async def record_outcome(self, uow: UnitOfWork, event: engagement.SharePublished | engagement.ShareFailed
+                             ) -> None:
+        status = "published" if isinstance(event, engagement.SharePublished) else "failed"
+        await share_store.record_outcome(uow.conn, event.data.share_id, status)
+
+    # --- schedule jobs ---------------------------------------------------------------------
+
+    async def send_due_notifications(self, uow: UnitOfWork, now: datetime) -> int:
+        """Notification requests for what is due: immediate ones up to the daily cap per
+        person (the rest wait for the daily digest), digests together."""
+        due = await store.claim_due_notifications(uow.conn, now, _NOTIFICATIONS_PER_PASS)
+        immediate = {n.advocate_id for n in due if n.digest is Digest.IMMEDIATE}
+        sent = await store.immediate_sent(uow.conn, now.date(), sorted(immediate))
+        plan = domain.plan_notifications(due, sent, self.settings.notification_daily_cap)
+        await store.postpone_to_daily(uow.conn, plan.postpone,
+                                      domain.next_digest(Digest.DAILY, now, self.settings.digest_hour_utc))
+        await store.count_immediate_sent(uow.conn, now.date(), plan.immediate_sent)
+        await uow.emit_many(self.topics.events, NotificationRequested, [
+            (advocate, Notification(advocate_id=advocate, digest=digest, item_ids=items))
+            for advocate, digest, items in plan.send])
+        return len(due)
+
+    async def request_due_posts(self, uow: UnitOfWork, now: datetime) -> int:
+        """Scheduled shares whose time has come become publish requests for connectors."""
+        due = await share_store.claim_due(uow.conn, now)
+        await uow.emit_many(self.topics.events, PublishRequested, [
+            (p.share_id, PostRequest(share_id=p.share_id, advocate_id=p.advocate_id, network=p.network, post=p.post))
+            for p in due])
+        return len(due)
+
+    # ---------------------------------------------------------------------------------------
+
+    def _digests(self) -> tuple[datetime, datetime, datetime]:
         """Now, and when the next daily and weekly digests go out."""
-        now = datetime.now(UTC)
-        return now, next_digest(Digest.DAILY, now, settings.digest_hour_utc), next_digest(
-            Digest.WEEKLY, now, settings.digest_hour_utc)
+        now, hour = self.clock(), self.settings.digest_hour_utc
+        return now, domain.next_digest(Digest.DAILY, now, hour), domain.next_digest(Digest.WEEKLY, now, hour)
 
-    async def distribute(uow: UnitOfWork, item_id: str, content: dict) -> None:
-        now, daily_at, weekly_at = digests()
-        size = await store.fan_out(uow.conn, item_id, content, now, daily_at, weekly_at)
-        await uow.emit(topics.events, ItemDistributed, item_id,
-                       Distribution(item_id=item_id, audience_size=size, distributed_at=now))
-
-    async def apply_outcome(uow: UnitOfWork, event: engagement.EngagementEvent) -> None:
-        """Connectors' reports on posting; their other observations are for metrics."""
-        if isinstance(event, engagement.SharePublished | engagement.ShareFailed):
-            status = "published" if isinstance(event, engagement.SharePublished) else "failed"
-            await share_store.record_outcome(uow.conn, event.data.share_id, status)
-
-    # Batched: a withdrawal must not wait behind a queue of other people's consent changes.
-    @router.subscriber(topics.consent_events, title="distribution:consent", batch=True,
-                       max_records=settings.event_batch_size)
-    async def on_consent_events(values: list[bytes], message: KafkaMessage, inbox: Inbox = Context()) -> None:
-        await inbox.handle_each_once(message.raw_message, CONSENT_EVENT, apply_consent)
-
-    @router.subscriber(topics.curation_events, title="distribution:curation")
-    async def on_curation_event(event: curation.AnyEvent, inbox: Inbox = Context()) -> None:
-        await inbox.handle_once(event, apply_curation)
-
-    @router.subscriber(topics.engagement, title="distribution:engagement")
-    async def on_engagement(event: engagement.EngagementEvent, inbox: Inbox = Context()) -> None:
-        await inbox.handle_once(event, apply_outcome)
-
-    # Events leave through the outbox; declared here so the AsyncAPI document shows them.
-    router.publisher(topics.events, title="distribution:events", schema=DistributionEvent)
+    async def _end_shares(self, uow: UnitOfWork, ended: Sequence[EndedShare], reason: CancellationReason,
+                          event_type: type[ShareCancelled] | type[RetractionRequested]) -> None:
+        await uow.emit_many(self.topics.events, event_type, [
+            (s.share_id, ShareEnded(share_id=s.share_id, item_id=s.item_id, network=s.network, reason=reason))
+            for s in ended])

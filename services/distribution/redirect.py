@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 
 import asyncpg
 
-from schemas.directory import Network
 from schemas.distribution import Click, LinkClicked
 from services.distribution import links, share_store
 from services.distribution.config import DistributionSettings, DistributionTopics
@@ -37,18 +36,17 @@ class Redirect:
             share = await share_store.resolve(conn, code) if 8 <= len(code) <= 64 else None
             if share is None:
                 return await _respond(send, 404)
-            if share["item_status"] == "retracted":
+            if share.item_status == "retracted":
                 return await _respond(send, 410)
-            network = Network(share["network"])
             # Shares made before targets were stored (migration 002) fall back to the item's URL.
-            target = share["target_url"] or links.redirect_target(
-                share["source_url"], network, share["campaign_id"], share["item_id"])
+            target = share.target_url or links.redirect_target(
+                share.source_url, share.network, share.campaign_id, share.item_id)
             if not links.is_web_url(target):  # curation checks URLs; the redirect does not rely on it alone
                 return await _respond(send, 404)
             now = datetime.now(UTC)
-            await UnitOfWork(conn, self.settings.source).emit(self.topics.events, LinkClicked, share["share_id"], Click(
-                share_id=share["share_id"], item_id=share["item_id"], campaign_id=share["campaign_id"],
-                network=network, bot=links.is_bot(headers.get("user-agent")), clicked_at=now,
+            await UnitOfWork(conn, self.settings.source).emit(self.topics.events, LinkClicked, share.share_id, Click(
+                share_id=share.share_id, item_id=share.item_id, campaign_id=share.campaign_id,
+                network=share.network, bot=links.is_bot(headers.get("user-agent")), clicked_at=now,
                 visitor=links.visitor_hash(self.settings.click_secret.get_secret_value(), now.date(), address,
                                            headers.get("user-agent"))))
         await _respond(send, 302, [(b"location", target.encode()), (b"cache-control", b"no-store")])

@@ -1,10 +1,48 @@
-"""Distribution's SQL for shares: created, scheduled, requested, posted, cancelled."""
+"""Distribution's SQL for shares: created, scheduled, requested, posted, cancelled; and
+the tracked links that resolve to them."""
 
 from datetime import datetime
+from typing import NamedTuple
 
 import asyncpg
 
+from schemas.directory import Network
+
+
+class EndedShare(NamedTuple):
+    """A share that will not be posted, or whose post should come down."""
+
+    share_id: str
+    item_id: str
+    network: Network
+
+
+class DuePost(NamedTuple):
+    """A scheduled share whose time has come, for a connector to post."""
+
+    share_id: str
+    advocate_id: str
+    network: Network
+    post: str
+
+
+class TrackedLink(NamedTuple):
+    """What a tracked code resolves to."""
+
+    share_id: str
+    item_id: str
+    campaign_id: str | None
+    network: Network
+    target_url: str | None  # None for shares made before targets were stored (migration 002)
+    item_status: str  # active, retracted, expired
+    source_url: str
+
+
 _ENDED = "share_id, item_id, network"
+
+
+def _ended(rows: list[asyncpg.Record]) -> list[EndedShare]:
+    return [EndedShare(r["share_id"], r["item_id"], Network(r["network"])) for r in rows]
 
 
 async def create(conn: asyncpg.Connection, share_id: str, code: str, advocate_id: str, item_id: str,
@@ -20,25 +58,25 @@ async def create(conn: asyncpg.Connection, share_id: str, code: str, advocate_id
 
 
 async def cancel_scheduled(conn: asyncpg.Connection, *, advocate_id: str | None = None,
-                           item_id: str | None = None) -> list[asyncpg.Record]:
+                           item_id: str | None = None) -> list[EndedShare]:
     """Scheduled shares of an advocate or of an item that will not be posted now."""
-    return await conn.fetch(
+    return _ended(await conn.fetch(
         f"""UPDATE shares SET status = 'cancelled'
             WHERE status = 'scheduled' AND (advocate_id = $1 OR item_id = $2) RETURNING {_ENDED}""",
-        advocate_id, item_id)
+        advocate_id, item_id))
 
 
-async def posted(conn: asyncpg.Connection, item_id: str) -> list[asyncpg.Record]:
+async def posted(conn: asyncpg.Connection, item_id: str) -> list[EndedShare]:
     """Shares of an item that a connector posted (or was asked to)."""
-    return await conn.fetch(
+    return _ended(await conn.fetch(
         f"SELECT {_ENDED} FROM shares WHERE item_id = $1 AND status IN ('publish_requested', 'published')",
-        item_id)
+        item_id))
 
 
-async def claim_due(conn: asyncpg.Connection, now: datetime, limit: int = 500) -> list[asyncpg.Record]:
+async def claim_due(conn: asyncpg.Connection, now: datetime, limit: int = 500) -> list[DuePost]:
     """Scheduled shares whose time has come, marked requested (each once: SKIP LOCKED), and
     only while their advocate still allows it (withdrawal cancels them; this is the backstop)."""
-    return await conn.fetch(
+    rows = await conn.fetch(
         """UPDATE shares SET status = 'publish_requested' WHERE share_id IN (
                SELECT s.share_id FROM shares s
                JOIN consents r ON r.advocate_id = s.advocate_id AND r.purpose = 'receive_content' AND r.valid
@@ -46,6 +84,7 @@ async def claim_due(conn: asyncpg.Connection, now: datetime, limit: int = 500) -
                WHERE s.status = 'scheduled' AND s.scheduled_at <= $1
                ORDER BY s.scheduled_at LIMIT $2 FOR UPDATE OF s SKIP LOCKED)
            RETURNING share_id, advocate_id, network, post""", now, limit)
+    return [DuePost(r["share_id"], r["advocate_id"], Network(r["network"]), r["post"]) for r in rows]
 
 
 async def record_outcome(conn: asyncpg.Connection, share_id: str, status: str) -> None:
@@ -54,9 +93,13 @@ async def record_outcome(conn: asyncpg.Connection, share_id: str, status: str) -
         "UPDATE shares SET status = $2 WHERE share_id = $1 AND status = 'publish_requested'", share_id, status)
 
 
-async def resolve(conn: asyncpg.Connection, code: str) -> asyncpg.Record | None:
+async def resolve(conn: asyncpg.Connection, code: str) -> TrackedLink | None:
     """The share behind a tracked code, with its item's status and URL (stored codes only)."""
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         """SELECT s.share_id, s.item_id, s.campaign_id, s.network, s.target_url, i.status AS item_status,
                   i.content->>'source_url' AS source_url
            FROM shares s JOIN items i USING (item_id) WHERE s.code = $1""", code)
+    if row is None:
+        return None
+    return TrackedLink(row["share_id"], row["item_id"], row["campaign_id"], Network(row["network"]),
+                       row["target_url"], row["item_status"], row["source_url"])

@@ -1,4 +1,5 @@
 """Distribution's SQL for projections, audiences, feeds and notifications (asyncpg).
+Shares and tracked links are in share_store.py.
 
 Fan-out is one statement: feed entries and pending notifications for the whole audience
 are written set-based, never one insert per person. It locks the audience's consent rows
@@ -7,10 +8,15 @@ fan-out either comes first (and the person is not in the audience) or waits and 
 removes what the fan-out delivered.
 """
 
-from datetime import datetime
+import json
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
+
+from schemas.directory import Digest
+from services.distribution.domain import DueNotification, ItemView
 
 
 # Who an item reaches: people with a valid `receive_content` whom its audience names (an
@@ -79,7 +85,7 @@ async def may(conn: asyncpg.Connection, advocate_id: str, purpose: str) -> bool:
         "SELECT valid FROM consents WHERE advocate_id = $1 AND purpose = $2 FOR SHARE", advocate_id, purpose))
 
 
-async def save_item(conn: asyncpg.Connection, item_id: str, campaign_id: str | None, content: str,
+async def save_item(conn: asyncpg.Connection, item_id: str, campaign_id: str | None, content: dict[str, Any],
                     at: datetime) -> bool:
     """Insert or update an active item; False if it was retracted or expired (it stays so,
     and a replayed publication must not fan it out again)."""
@@ -89,7 +95,7 @@ async def save_item(conn: asyncpg.Connection, item_id: str, campaign_id: str | N
                content = EXCLUDED.content, updated_at = EXCLUDED.updated_at
            WHERE items.status = 'active'
            RETURNING true""",
-        item_id, campaign_id, content, at) is not None
+        item_id, campaign_id, json.dumps(content), at) is not None
 
 
 async def end_item(conn: asyncpg.Connection, item_id: str, status: str) -> None:
@@ -99,8 +105,16 @@ async def end_item(conn: asyncpg.Connection, item_id: str, status: str) -> None:
     await conn.execute("DELETE FROM pending_notifications WHERE item_id = $1", item_id)
 
 
-async def item(conn: asyncpg.Connection, item_id: str) -> asyncpg.Record | None:
-    return await conn.fetchrow("SELECT * FROM items WHERE item_id = $1", item_id)
+async def item(conn: asyncpg.Connection, item_id: str) -> ItemView | None:
+    """The item as curation last announced it, with its status here; None if unknown."""
+    row = await conn.fetchrow("SELECT item_id, status, campaign_id, content FROM items WHERE item_id = $1", item_id)
+    if row is None:
+        return None
+    content = json.loads(row["content"])
+    return ItemView(item_id=row["item_id"], status=row["status"], source_url=content["source_url"],
+                    campaign_id=row["campaign_id"], disclosure=content.get("disclosure"),
+                    share_texts=content.get("share_texts", {}), title=content["title"],
+                    editable=content.get("editable", True))
 
 
 async def in_directory(conn: asyncpg.Connection, advocate_id: str) -> bool:
@@ -139,3 +153,41 @@ async def erase(conn: asyncpg.Connection, advocate_id: str) -> None:
     for table in ("consents", "notifications_sent", "people"):
         await conn.execute(f"DELETE FROM {table} WHERE advocate_id = $1", advocate_id)
     await conn.execute("UPDATE shares SET advocate_id = NULL, post = NULL WHERE advocate_id = $1", advocate_id)
+
+
+_CLAIM_NOTIFICATIONS = """
+WITH due AS (
+    SELECT advocate_id, item_id FROM pending_notifications WHERE due_at <= $1
+    ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+DELETE FROM pending_notifications p USING due
+WHERE p.advocate_id = due.advocate_id AND p.item_id = due.item_id
+RETURNING p.advocate_id, p.item_id, p.digest"""
+
+
+async def claim_due_notifications(conn: asyncpg.Connection, now: datetime, limit: int) -> list[DueNotification]:
+    """Up to `limit` pending notifications due by `now`, oldest first, removed as they are
+    claimed (SKIP LOCKED: a second replica claims others; a rollback returns them)."""
+    rows = await conn.fetch(_CLAIM_NOTIFICATIONS, now, limit)
+    return [DueNotification(r["advocate_id"], r["item_id"], Digest(r["digest"])) for r in rows]
+
+
+async def immediate_sent(conn: asyncpg.Connection, day: date, advocate_ids: Sequence[str]) -> dict[str, int]:
+    """How many immediate notifications each of `advocate_ids` got on `day`."""
+    rows = await conn.fetch("SELECT advocate_id, immediate FROM notifications_sent WHERE day = $1 "
+                            "AND advocate_id = ANY($2::text[])", day, list(advocate_ids))
+    return {r["advocate_id"]: r["immediate"] for r in rows}
+
+
+async def count_immediate_sent(conn: asyncpg.Connection, day: date, sent: Mapping[str, int]) -> None:
+    """Add `sent` (advocate_id -> how many) to the day's counts of immediate notifications."""
+    await conn.executemany(
+        """INSERT INTO notifications_sent (advocate_id, day, immediate) VALUES ($1, $2, $3)
+           ON CONFLICT (advocate_id, day) DO UPDATE SET immediate = notifications_sent.immediate + $3""",
+        [(advocate, day, n) for advocate, n in sent.items()])
+
+
+async def postpone_to_daily(conn: asyncpg.Connection, pairs: Sequence[tuple[str, str]], due_at: datetime) -> None:
+    """(advocate_id, item_id) pairs wait for the daily digest at `due_at`."""
+    await conn.executemany(
+        "INSERT INTO pending_notifications (advocate_id, item_id, digest, due_at) VALUES ($1, $2, 'daily', $3)",
+        [(advocate, item, due_at) for advocate, item in pairs])

@@ -1,9 +1,11 @@
 """Metrics' settings (environment variables) and topics (injectable for tests)."""
 
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from schemas import consent, curation, directory, distribution, engagement, metrics
+from services.metrics.domain import RateCards
 from services.runtime.settings import ServiceSettings
 
 
@@ -14,6 +16,10 @@ class MetricsSettings(ServiceSettings):
     emv_rates_file: Path = Path(__file__).with_name("emv_rates.toml")
     snapshot_seconds: float = 60.0  # how often changed items and campaigns get a MetricSnapshot
     ingest_batch_size: int = 5000  # records per batch, one transaction each
+
+    def rate_cards(self) -> RateCards:
+        """The EMV rates, read from `emv_rates_file` (read once, at start)."""
+        return RateCards.parse(tomllib.loads(self.emv_rates_file.read_text()))
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,16 @@
-"""Pure rules of counting: keep-the-highest merging of cumulative counters, the EMV and
-engagement-rate formulas, and k-anonymity suppression. No I/O."""
+"""Pure rules of counting: sorting a batch into what it changes, keep-the-highest merging
+of cumulative counters, the EMV and engagement-rate formulas, k-anonymity suppression, and
+which report periods are accepted. No I/O."""
 
-import tomllib
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime
+from typing import Any, NamedTuple
+
+from schemas import distribution, engagement
+from schemas.commands import Rejected
+from schemas.metrics import Period, Reason
 
 COUNTERS = ("impressions", "reactions", "comments", "reshares")
 
@@ -32,15 +37,26 @@ class RateCard:
 EMV_FORMULA = "impressions / 1000 × cpm + clicks × cpc + (reactions + comments + reshares) × cpe, per network"
 
 
-def load_rates(path: Path, currency: str | None = None) -> RateCard:
-    """The rate card for `currency` (the file's default if None); KeyError if it has none."""
-    config = tomllib.loads(path.read_text())
-    chosen = currency or config["default_currency"]
-    return RateCard(chosen, {network: Rate(**rate) for network, rate in config[chosen].items()})
+@dataclass(frozen=True)
+class RateCards:
+    """Every currency's rate card, and which one a report uses unless it names another."""
 
+    default_currency: str
+    cards: Mapping[str, RateCard]
 
-def currencies(path: Path) -> set[str]:
-    return {key for key, value in tomllib.loads(path.read_text()).items() if isinstance(value, dict)}
+    @classmethod
+    def parse(cls, config: Mapping[str, Any]) -> "RateCards":
+        """From the rates file's content: `default_currency = "EUR"` and one table per
+        currency, `[EUR.linkedin] cpm = … cpc = … cpe = …`. KeyError or TypeError if malformed."""
+        cards = {currency: RateCard(currency, {network: Rate(**rate) for network, rate in networks.items()})
+                 for currency, networks in config.items() if isinstance(networks, dict)}
+        if config["default_currency"] not in cards:
+            raise KeyError(f"no rates for the default currency {config['default_currency']}")
+        return cls(config["default_currency"], cards)
+
+    def card(self, currency: str | None = None) -> RateCard:
+        """The card for `currency` (the default if None); KeyError if there is none."""
+        return self.cards[currency or self.default_currency]
 
 
 @dataclass
@@ -64,6 +80,13 @@ class Totals:
     @property
     def engagements(self) -> int:
         return self.reactions + self.comments + self.reshares
+
+
+def figures(per_network: Mapping[str, Totals], card: RateCard) -> dict[str, Any]:
+    """The figures of a scope from its totals per network: sums, engagement rate, EMV."""
+    total = sum(per_network.values(), Totals())
+    return {**vars(total), "engagement_rate": engagement_rate(total), "emv": emv(per_network, card),
+            "currency": card.currency}
 
 
 def engagement_rate(t: Totals) -> float:
@@ -95,3 +118,108 @@ def suppress_small_groups(groups: Iterable[Mapping[str, Any]], k: int) -> list[M
     """Only groups with at least k distinct contributors; the others vanish without a trace
     (no placeholder, no count of what was left out), so a small group's presence is not told."""
     return [g for g in groups if g["contributors"] >= k]
+
+
+MAX_PERIOD_DAYS = 366
+
+
+def check_period(period: Period, cards: RateCards) -> None:
+    """A report's period ends on or after its start and spans at most 366 days; its
+    currency, if named, has rates."""
+    if period.ends_on < period.starts_on or (period.ends_on - period.starts_on).days >= MAX_PERIOD_DAYS:
+        raise Rejected(Reason.INVALID_PERIOD,
+                       f"a period ends on or after its start and spans at most {MAX_PERIOD_DAYS} days")
+    if period.currency is not None and period.currency not in cards.cards:
+        raise Rejected(Reason.UNKNOWN_CURRENCY, "the rates file has no rates in that currency")
+
+
+# --- one batch of counted events, sorted by what each changes --------------------------------
+
+class NewShare(NamedTuple):
+    share_id: str
+    advocate_id: str
+    item_id: str
+    campaign_id: str | None
+    network: str
+    day: date
+
+
+class Clicks(NamedTuple):
+    """Clicks on one share by one visitor on one day; `bot` if any of them was."""
+
+    share_id: str
+    day: date
+    visitor: str
+    bot: bool
+    clicks: int
+
+
+class Observation(NamedTuple):
+    """A share's cumulative counters (COUNTERS order) as last observed."""
+
+    share_id: str
+    impressions: int
+    reactions: int
+    comments: int
+    reshares: int
+    observed_at: datetime
+
+
+class FollowerCount(NamedTuple):
+    advocate_id: str
+    network: str
+    followers: int
+    observed_at: datetime
+
+
+@dataclass
+class Tally:
+    """What one batch changes, merged in memory where several events touch one row."""
+
+    shares: list[NewShare] = field(default_factory=list)
+    cancelled: list[str] = field(default_factory=list)
+    clicks: list[Clicks] = field(default_factory=list)
+    observations: list[Observation] = field(default_factory=list)
+    followers: list[FollowerCount] = field(default_factory=list)
+
+    @property
+    def touched_shares(self) -> list[str]:
+        """Shares whose figures this batch changes (their snapshots fall due)."""
+        return sorted({s.share_id for s in self.shares} | set(self.cancelled) | {c.share_id for c in self.clicks}
+                      | {o.share_id for o in self.observations})
+
+
+def tally(events: Iterable[Any]) -> Tally:
+    """Sort counted events (shares, cancellations, clicks, observations, follower counts);
+    other types on the counted topics change nothing."""
+    result = Tally()
+    clicks: Counter[tuple[str, date, str]] = Counter()
+    bots: set[tuple[str, date, str]] = set()
+    observed: list[tuple[str, Sequence[int], datetime]] = []
+    followers: dict[tuple[str, str], FollowerCount] = {}
+    for event in events:
+        d = event.data
+        if isinstance(event, distribution.ShareCreated):
+            result.shares.append(NewShare(d.share_id, d.advocate_id, d.item_id, d.campaign_id, d.network.value,
+                                          d.created_at.date()))
+        elif isinstance(event, distribution.LinkClicked):
+            key = (d.share_id, d.clicked_at.date(), d.visitor)
+            clicks[key] += 1
+            if d.bot:
+                bots.add(key)
+        elif isinstance(event, engagement.EngagementObserved):
+            observed.append((d.share_id, [getattr(d, c) for c in COUNTERS], d.observed_at))
+        elif isinstance(event, engagement.FollowersReported):
+            known = followers.get((d.advocate_id, d.network.value))
+            if known is None or known.observed_at < d.observed_at:  # the latest report is the count
+                followers[(d.advocate_id, d.network.value)] = FollowerCount(
+                    d.advocate_id, d.network.value, d.followers, d.observed_at)
+        elif isinstance(event, distribution.ShareCancelled):
+            result.cancelled.append(d.share_id)
+    result.clicks = [Clicks(s, day, v, (s, day, v) in bots, n) for (s, day, v), n in clicks.items()]
+    latest = {share_id: at for share_id, _, at in sorted(observed, key=lambda o: o[2])}
+    result.observations = [Observation(s, impressions, reactions, comments, reshares, latest[s])
+                           for s, (impressions, reactions, comments, reshares)
+                           in keep_highest((s, c) for s, c, _ in observed).items()]
+    result.followers = list(followers.values())
+    return result

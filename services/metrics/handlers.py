@@ -1,55 +1,135 @@
-"""What metrics does with what it hears: consent, curated items and campaigns, the directory,
-and — in batches — shares, clicks and connectors' observations. Commands are in commands.py."""
+"""What metrics does with what it hears, with report commands, and with what falls due.
 
-from faststream import Context
-from faststream.kafka.annotations import KafkaMessage
+Every handler is `(uow, message)`, listed in a table by message type (`commands`,
+`consent_events`, `curation_events`); app.py subscribes the tables. Shares, clicks and
+connectors' observations are counted a batch at a time (`count(uow, events)`). Schedule
+jobs are `(uow, now) -> how many handled`. Rules come from `domain`, writes from `store`,
+reads from `queries`, rendering from `reports`.
+"""
 
-from schemas import consent, curation
-from schemas.metrics import MetricsEvent
-from services.metrics import store
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any, Union
+
+from pydantic import Field
+
+from schemas import consent, curation, distribution, engagement
+from schemas.catalog import CONTRACTS
+from schemas.commands import Rejected
+from schemas.metrics import (Figures, MetricSnapshot, Reason, RenderMyImpact, RenderReport, Rendered, ReportRendered,
+                             Snapshot, SnapshotScope)
+from services.metrics import domain, queries, reports, store
 from services.metrics.config import MetricsSettings, MetricsTopics
-from services.metrics.ingest import Counted, count
-from services.runtime import directory
-from services.runtime.inbox import Inbox
-from services.runtime.routing import ServiceRouter
+from services.metrics.domain import RateCards
+from services.metrics.queries import Scope
+from services.runtime.handling import Table
 from services.runtime.unit_of_work import UnitOfWork
 
+# Both counted topics are decoded with the union of their types: every type on them
+# decodes (what is not counted is skipped by type), and an unknown one is dead-lettered.
+COUNTED: Any = Annotated[Union[tuple(CONTRACTS[distribution.EVENTS_TOPIC] + CONTRACTS[engagement.TOPIC])],  # noqa: UP007
+                         Field(discriminator="type")]
+_SNAPSHOTS_PER_PASS = 500
 
-async def apply_consent(uow: UnitOfWork, event: consent.ConsentEvent) -> None:
-    if isinstance(event, consent.AdvocateErased):
-        await store.erase(uow.conn, event.data.advocate_id)
-    elif isinstance(event.data, consent.ConsentRecord) and event.data.purpose.value in store.PURPOSES:
+
+class MetricsHandlers:
+    """Every handler of the metrics service, with what they share: settings, topics, rate
+    cards, clock."""
+
+    def __init__(self, settings: MetricsSettings, topics: MetricsTopics, rate_cards: RateCards,
+                 clock: Callable[[], datetime]) -> None:
+        self.settings = settings
+        self.topics = topics
+        self.rate_cards = rate_cards
+        self.clock = clock
+        self.commands: Table = {RenderReport: self.render, RenderMyImpact: self.render}
+        self.consent_events: Table = {consent.AdvocateErased: self.erase,
+                                      **dict.fromkeys(consent.RECORD_EVENTS, self.apply_consent)}
+        self.curation_events: Table = {
+            curation.ItemPublished: self.save_item, curation.ItemUpdated: self.save_item,
+            curation.CampaignCreated: self.save_campaign, curation.CampaignChanged: self.save_campaign,
+        }
+
+    # --- what metrics keeps of other services' facts ---------------------------------------
+
+    async def apply_consent(self, uow: UnitOfWork, event: consent.RecordEvent) -> None:
+        """Only the purposes metrics' figures depend on; a withdrawal takes their figures along."""
         record = event.data
-        await store.set_consent(uow.conn, record.advocate_id, record.purpose.value, record.valid)
+        if record.purpose.value in store.PURPOSES:
+            await store.set_consent(uow.conn, record.advocate_id, record.purpose.value, record.valid)
 
+    async def erase(self, uow: UnitOfWork, event: consent.AdvocateErased) -> None:
+        await store.erase(uow.conn, event.data.advocate_id)
 
-async def apply_curation(uow: UnitOfWork, event: curation.AnyEvent) -> None:
-    if isinstance(event, curation.ItemPublished | curation.ItemUpdated):
+    async def save_item(self, uow: UnitOfWork, event: curation.ItemPublished | curation.ItemUpdated) -> None:
         item = event.data
         await store.save_item(uow.conn, item.item_id, item.content.campaign_id, item.content.title,
                               list(item.content.topics))
-    elif isinstance(event, curation.CampaignCreated | curation.CampaignChanged):
+
+    async def save_campaign(self, uow: UnitOfWork, event: curation.CampaignCreated | curation.CampaignChanged
+                            ) -> None:
         c = event.data
         await store.save_campaign(uow.conn, c.campaign_id, c.name, c.starts_on, c.ends_on)
 
+    # --- counting --------------------------------------------------------------------------
 
-def subscribe(router: ServiceRouter, settings: MetricsSettings, topics: MetricsTopics) -> None:
-    directory.follow(router, topics.directory, settings.event_batch_size)
+    async def count(self, uow: UnitOfWork, events: list[Any]) -> None:
+        """A batch of shares, cancellations, clicks, observations and follower counts, not
+        seen before: merged in memory, then one statement per table."""
+        tally = domain.tally(events)
+        await store.add_shares(uow.conn, tally.shares)
+        await store.cancel_shares(uow.conn, tally.cancelled)
+        await store.add_clicks(uow.conn, tally.clicks)
+        await store.keep_highest_engagement(uow.conn, tally.observations)
+        await store.set_followers(uow.conn, tally.followers)
+        await store.mark_due(uow.conn, tally.touched_shares)
 
-    @router.subscriber(topics.consent_events, title="metrics:consent")
-    async def on_consent_event(event: consent.ConsentEvent, inbox: Inbox = Context()) -> None:
-        await inbox.handle_once(event, apply_consent)
+    # --- reports ---------------------------------------------------------------------------
 
-    @router.subscriber(topics.curation_events, title="metrics:curation")
-    async def on_curation_event(event: curation.AnyEvent, inbox: Inbox = Context()) -> None:
-        await inbox.handle_once(event, apply_curation)
+    async def render(self, uow: UnitOfWork, command: RenderReport | RenderMyImpact) -> None:
+        """A campaign or period report, or "my impact": HTML and JSON files in REPORT_DIR."""
+        scope, title = await self._scope_of(uow, command)
+        card = self.rate_cards.card(command.data.currency)
+        report = await reports.gather(uow.conn, scope, card, self.settings.k_anonymity)
+        html_path, json_path = reports.write(report, self.settings.report_dir, command.data.report_id, title)
+        kind = "impact" if isinstance(command, RenderMyImpact) else "report"
+        await uow.emit(self.topics.events, ReportRendered, command.subject, Rendered(
+            report_id=command.data.report_id, kind=kind, html_path=str(html_path), json_path=str(json_path),
+            rendered_at=self.clock()))
 
-    # Shares and clicks, observations and follower counts: counted in big batches, one
-    # transaction each; the raw records go to the inbox, which decodes each on its own.
-    for topic, name in ((topics.distribution_events, "distribution"), (topics.engagement, "engagement")):
-        @router.subscriber(topic, title=f"metrics:{name}", batch=True, max_records=settings.ingest_batch_size)
-        async def on_counted_batch(values: list[bytes], message: KafkaMessage, inbox: Inbox = Context()) -> None:
-            await inbox.handle_batch_once(message.raw_message, Counted, count)
+    async def _scope_of(self, uow: UnitOfWork, command: RenderReport | RenderMyImpact) -> tuple[Scope, str]:
+        """The scope and title, or Rejected."""
+        request = command.data
+        domain.check_period(request, self.rate_cards)
+        if isinstance(command, RenderMyImpact):
+            advocate_id = command.data.advocate_id
+            if request.actor != advocate_id:
+                raise Rejected(Reason.ACTOR_NOT_SUBJECT, "only the advocate can see their own impact")
+            if not await queries.may_attribute(uow.conn, advocate_id):
+                raise Rejected(Reason.ATTRIBUTION_NOT_CONSENTED,
+                               "figures are kept about you only with share_attribution")
+            return Scope(request.starts_on, request.ends_on, advocate_id=advocate_id), "My impact"
+        campaign_id = command.data.campaign_id
+        if campaign_id is None:
+            return Scope(request.starts_on, request.ends_on), "Advocacy report"
+        campaign = await queries.campaign(uow.conn, campaign_id)
+        if campaign is None:
+            raise Rejected(Reason.UNKNOWN_CAMPAIGN, "no campaign with that id has been announced")
+        return Scope(request.starts_on, request.ends_on, campaign_id=campaign_id), f"Campaign: {campaign['name']}"
 
-    # Events leave through the outbox; declared here so the AsyncAPI document shows them.
-    router.publisher(topics.events, title="metrics:events", schema=MetricsEvent)
+    # --- schedule jobs ---------------------------------------------------------------------
+
+    async def publish_due_snapshots(self, uow: UnitOfWork, now: datetime) -> int:
+        """A snapshot of each item and campaign whose figures changed since its last one:
+        all-time totals about content, never about a person. Each mark is claimed once."""
+        claimed = await store.claim_due_snapshots(uow.conn, _SNAPSHOTS_PER_PASS)
+        card = self.rate_cards.card()
+        for scope in SnapshotScope:
+            ids = [id_ for kind, id_ in claimed if kind == scope.value]
+            if not ids:
+                continue
+            totals = await queries.totals_per_network(uow.conn, scope.value, ids)
+            await uow.emit_many(self.topics.events, MetricSnapshot, [
+                (key, Snapshot(scope=scope, id=key, figures=Figures(**domain.figures(networks, card)), as_of=now))
+                for key, networks in sorted(totals.items())])
+        return len(claimed)

@@ -5,10 +5,14 @@ one advocate) and everything they achieved so far. Groups come with their count 
 distinct contributors, so the caller can suppress those below k.
 """
 
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
 import asyncpg
+
+from services.metrics.domain import Totals
 
 # What a group is keyed by; `topic` expands an item into each of its topics.
 DIMENSIONS = {
@@ -80,6 +84,28 @@ async def leaderboard(conn: asyncpg.Connection, scope: Scope, size: int = 10) ->
             JOIN consents l ON l.advocate_id = a.advocate_id AND l.purpose = 'leaderboard' AND l.valid
             GROUP BY a.advocate_id ORDER BY clicks DESC, shares DESC, a.advocate_id LIMIT {int(size)}""",
         *scope.args)
+
+
+_SNAPSHOT_TOTALS = """
+WITH s AS (SELECT * FROM shares WHERE NOT cancelled AND CASE $1 WHEN 'item' THEN item_id ELSE campaign_id END = ANY($2::text[]))
+SELECT CASE $1 WHEN 'item' THEN s.item_id ELSE s.campaign_id END AS key, s.network,
+       count(*) AS shares, sum(c.clicks) AS clicks, sum(c.unique_clicks) AS unique_clicks,
+       sum(e.impressions) AS impressions, sum(e.reactions) AS reactions, sum(e.comments) AS comments,
+       sum(e.reshares) AS reshares, sum(s.potential_reach) AS potential_reach
+FROM s
+LEFT JOIN (SELECT share_id, sum(clicks) AS clicks, count(*) AS unique_clicks FROM clicks
+           WHERE NOT bot AND share_id IN (SELECT share_id FROM s) GROUP BY share_id) c USING (share_id)
+LEFT JOIN engagement e USING (share_id)
+GROUP BY 1, 2"""
+
+
+async def totals_per_network(conn: asyncpg.Connection, scope: str, ids: Sequence[str]) -> dict[str, dict[str, Totals]]:
+    """All-time totals of each item or campaign (`scope`: "item" or "campaign") in `ids`, per
+    network: {id: {network: Totals}}; ids without shares are absent."""
+    per_key: dict[str, dict[str, Totals]] = defaultdict(dict)
+    for row in await conn.fetch(_SNAPSHOT_TOTALS, scope, list(ids)):
+        per_key[row["key"]][row["network"]] = Totals.of(row)
+    return dict(per_key)
 
 
 async def titles(conn: asyncpg.Connection, item_ids: list[str]) -> dict[str, str]:

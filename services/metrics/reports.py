@@ -17,16 +17,10 @@ from typing import Any
 import asyncpg
 
 from services.metrics import charts, queries
-from services.metrics.domain import RateCard, Totals, emv, engagement_rate, suppress_small_groups
+from services.metrics.domain import RateCard, Totals, figures, suppress_small_groups
 from services.metrics.queries import Scope
 
 _TEMPLATE = Template(Path(__file__).with_name("report.html").read_text())
-
-
-def figures(per_network: dict[str, Totals], card: RateCard) -> dict[str, Any]:
-    total = sum(per_network.values(), Totals())
-    return {**vars(total), "engagement_rate": engagement_rate(total), "emv": emv(per_network, card),
-            "currency": card.currency}
 
 
 def _grouped(rows: Sequence[asyncpg.Record], card: RateCard) -> dict[str, dict[str, Any]]:

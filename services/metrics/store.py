@@ -6,9 +6,11 @@ withdrawal then deletes what it attributed) or waits and sees the consent gone.
 """
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 
 import asyncpg
+
+from services.metrics.domain import Clicks, FollowerCount, NewShare, Observation
 
 ATTRIBUTION, REACH, LEADERBOARD = "share_attribution", "network_reach", "leaderboard"
 PURPOSES = {ATTRIBUTION, REACH, LEADERBOARD}
@@ -60,35 +62,59 @@ UNION SELECT 'campaign', campaign_id FROM s WHERE campaign_id IS NOT NULL
 ON CONFLICT DO NOTHING"""
 
 
-async def add_shares(conn: asyncpg.Connection, rows: Sequence[tuple[str, str, str, str | None, str, date]]) -> None:
-    """rows: (share_id, advocate_id, item_id, campaign_id, network, day)."""
-    columns = [list(c) for c in zip(*rows)]
+def _columns(rows: Sequence[tuple[object, ...]]) -> list[list[object]]:
+    """Rows as columns, for `unnest($1::…[], $2::…[], …)`: one statement for the whole batch."""
+    return [list(column) for column in zip(*rows)]
+
+
+async def add_shares(conn: asyncpg.Connection, rows: Sequence[NewShare]) -> None:
+    """New shares, under their contributor's token, with org unit, location and (only with
+    `network_reach`) the follower count of the moment; attributed to their advocate only
+    with `share_attribution`. A share seen before changes nothing."""
+    if not rows:
+        return
+    columns = _columns(rows)
     await conn.execute(_ADD_CONTRIBUTORS, columns[1])
     await conn.execute(_ADD_SHARES, *columns)
     await conn.execute(_ATTRIBUTE, columns[0], columns[1])
 
 
-async def cancel_shares(conn: asyncpg.Connection, share_ids: list[str]) -> None:
-    await conn.execute(_CANCEL, share_ids)
+async def cancel_shares(conn: asyncpg.Connection, share_ids: Sequence[str]) -> None:
+    if share_ids:
+        await conn.execute(_CANCEL, list(share_ids))
 
 
-async def add_clicks(conn: asyncpg.Connection, rows: Sequence[tuple[str, date, str, bool, int]]) -> None:
-    """rows: (share_id, day, visitor, bot, clicks), at most one per (share_id, day, visitor)."""
-    await conn.execute(_CLICKS, *[list(c) for c in zip(*rows)])
+async def add_clicks(conn: asyncpg.Connection, rows: Sequence[Clicks]) -> None:
+    """At most one row per (share_id, day, visitor); added to what is counted."""
+    if rows:
+        await conn.execute(_CLICKS, *_columns(rows))
 
 
-async def keep_highest_engagement(conn: asyncpg.Connection, rows: Sequence[tuple]) -> None:
-    """rows: (share_id, impressions, reactions, comments, reshares, observed_at), one per share."""
-    await conn.execute(_ENGAGEMENT, *[list(c) for c in zip(*rows)])
+async def keep_highest_engagement(conn: asyncpg.Connection, rows: Sequence[Observation]) -> None:
+    """At most one row per share; each counter keeps the highest value seen."""
+    if rows:
+        await conn.execute(_ENGAGEMENT, *_columns(rows))
 
 
-async def set_followers(conn: asyncpg.Connection, rows: Sequence[tuple[str, str, int, datetime]]) -> None:
-    """rows: (advocate_id, network, followers, observed_at), one per (advocate, network)."""
-    await conn.execute(_FOLLOWERS, *[list(c) for c in zip(*rows)])
+async def set_followers(conn: asyncpg.Connection, rows: Sequence[FollowerCount]) -> None:
+    """At most one row per (advocate, network); kept only with `network_reach`, the latest wins."""
+    if rows:
+        await conn.execute(_FOLLOWERS, *_columns(rows))
 
 
-async def mark_due(conn: asyncpg.Connection, share_ids: list[str]) -> None:
-    await conn.execute(_MARK_DUE, share_ids)
+async def mark_due(conn: asyncpg.Connection, share_ids: Sequence[str]) -> None:
+    """The items and campaigns of these shares get a new snapshot on the next pass."""
+    if share_ids:
+        await conn.execute(_MARK_DUE, list(share_ids))
+
+
+_CLAIM_DUE_SNAPSHOTS = """DELETE FROM snapshot_due WHERE (scope, id) IN (
+    SELECT scope, id FROM snapshot_due ORDER BY scope, id LIMIT $1 FOR UPDATE SKIP LOCKED) RETURNING scope, id"""
+
+
+async def claim_due_snapshots(conn: asyncpg.Connection, limit: int) -> list[tuple[str, str]]:
+    """Up to `limit` (scope, id) marks, removed as they are claimed (SKIP LOCKED)."""
+    return [(r["scope"], r["id"]) for r in await conn.fetch(_CLAIM_DUE_SNAPSHOTS, limit)]
 
 
 async def set_consent(conn: asyncpg.Connection, advocate_id: str, purpose: str, valid: bool) -> None:

@@ -1,23 +1,14 @@
 """The directory projection every service keeps: who is in the directory now, with
 role, org unit, location, languages, interests, digest preference and networks.
 
-A service follows the directory with `follow(router)`, or calls `apply` from its own
-handler when leaving or joining means more to it (consent revokes on leaving).
-People who leave are deleted: the projection holds no one who is not in the directory.
+`apply(uow, event)` is the handler of every directory event; a service subscribes it to
+the directory topic as it is, or calls it from its own handler when joining or leaving
+means more to it (consent revokes on leaving). People who leave are deleted: the
+projection holds no one who is not in the directory. `forget` is for erasure.
 """
 
-from collections.abc import Awaitable, Callable
-
-from faststream import Context
-from faststream.kafka.annotations import KafkaMessage
-from pydantic import TypeAdapter
-
-from schemas import consent, directory
-from services.runtime.inbox import Inbox
-from services.runtime.routing import ServiceRouter
+from schemas import directory
 from services.runtime.unit_of_work import UnitOfWork
-
-DIRECTORY_EVENT: TypeAdapter[directory.DirectoryEvent] = TypeAdapter(directory.DirectoryEvent)
 
 _UPSERT = """
 INSERT INTO people (advocate_id, role, org_unit, location, languages, interests, digest, networks, as_of)
@@ -30,6 +21,8 @@ WHERE people.as_of <= EXCLUDED.as_of"""
 
 
 async def apply(uow: UnitOfWork, event: directory.DirectoryEvent) -> None:
+    """A join or change upserts the person (an older profile than the one held changes
+    nothing); a departure deletes them."""
     if isinstance(event, directory.PersonLeft):
         await forget(uow, event.data.advocate_id)
         return
@@ -40,30 +33,5 @@ async def apply(uow: UnitOfWork, event: directory.DirectoryEvent) -> None:
     )
 
 
-def follow(router: ServiceRouter, topic: str = directory.TOPIC, batch_size: int = 100,
-           effect: Callable[[UnitOfWork, directory.DirectoryEvent], Awaitable[None]] = apply) -> None:
-    """Subscribe `router`'s service to the directory topic, keeping `people` up to date
-    (`effect`: `apply`, or a service's own that calls it), up to `batch_size` events a
-    transaction."""
-
-    @router.subscriber(topic, title=f"{router.service}:directory", batch=True, max_records=batch_size)
-    async def on_directory_events(values: list[bytes], message: KafkaMessage, inbox: Inbox = Context()) -> None:
-        await inbox.handle_each_once(message.raw_message, DIRECTORY_EVENT, effect)
-
-
 async def forget(uow: UnitOfWork, advocate_id: str) -> None:
     await uow.conn.execute("DELETE FROM people WHERE advocate_id = $1", advocate_id)
-
-
-def forget_erased(router: ServiceRouter, topic: str = consent.EVENTS_TOPIC) -> None:
-    """Subscribe `router`'s service to consent's events for one purpose: when an advocate is
-    erased, their row in `people` goes. (A service with more to purge handles
-    `AdvocateErased` in its own consent subscriber instead.)"""
-
-    async def purge(uow: UnitOfWork, event: consent.ConsentEvent) -> None:
-        if isinstance(event, consent.AdvocateErased):
-            await forget(uow, event.data.advocate_id)
-
-    @router.subscriber(topic, title=f"{router.service}:erasures")
-    async def on_consent_event(event: consent.ConsentEvent, inbox: Inbox = Context()) -> None:
-        await inbox.handle_once(event, purge)

@@ -1,6 +1,6 @@
 """Answering a refused command: a rejection event with a machine-readable reason.
 
-Domain code raises `Rejected(reason, detail)`; a handler runs its command inside
+Domain code raises `schemas.commands.Rejected(reason, detail)`; a handler runs its command inside
 `rejecting(...)`, which undoes the command's partial changes (a savepoint) and emits the
 service's rejection event instead, through the outbox, in the same transaction as the
 inbox row, and counts it.
@@ -10,19 +10,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from schemas.commands import Rejection
+from schemas.commands import Rejected, Rejection
 from schemas.envelope import CloudEvent
 from services.runtime import metrics
 from services.runtime.unit_of_work import UnitOfWork
-
-
-class Rejected(Exception):
-    """A command refused by a rule; `reason` is a stable snake_case code."""
-
-    def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
-        self.detail = detail
 
 
 async def reject(

@@ -1,13 +1,30 @@
 """How a service subscribes: at-least-once delivery, a consumer group per subscriber,
-every message decoded as a CloudEvent in structured JSON mode."""
+every message decoded as a CloudEvent in structured JSON mode, and every subscriber
+handing its records to the inbox in batches.
+
+A service declares all its subscribers in one place, its `app.py`:
+
+    router = ServiceRouter("consent", batch_size=settings.event_batch_size)
+    router.consume("commands", topics.commands, c.ConsentCommand, answering(handlers.commands, ...))
+    router.consume("directory", topics.directory, d.DirectoryEvent, dispatch(handlers.directory))
+    router.publishes("events", topics.events, c.ConsentEvent)
+"""
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from faststream import AckPolicy, StreamMessage
+from faststream import AckPolicy, Context, StreamMessage
 from faststream.kafka import KafkaRouter
+from faststream.kafka.annotations import KafkaMessage
+from pydantic import TypeAdapter
 
 from schemas.envelope import check_received
+from services.runtime.handling import Handler
+from services.runtime.inbox import Inbox
+from services.runtime.unit_of_work import UnitOfWork
+
+BatchHandler = Callable[[UnitOfWork, list[Any]], Awaitable[None]]
 
 
 async def decode_json(message: StreamMessage[Any]) -> Any:
@@ -28,12 +45,42 @@ class ServiceRouter(KafkaRouter):
     group of its own (`<service>.<topic>`): FastStream runs one consumer per subscriber,
     and sharing one group would make every subscriber's join rebalance all the others."""
 
-    def __init__(self, service: str, **options: Any) -> None:
+    def __init__(self, service: str, batch_size: int = 100, **options: Any) -> None:
         super().__init__(**options)
         self.service = service
+        self.batch_size = batch_size
 
     def subscriber(self, *topics: str, **options: Any) -> Any:
         options.setdefault("group_id", f"{self.service}.{topics[0]}")
         options.setdefault("auto_offset_reset", "earliest")  # a new group must not skip history
         options.setdefault("ack_policy", AckPolicy.NACK_ON_ERROR)
         return super().subscriber(*topics, **options)
+
+    def consume(self, name: str, topic: str, contracts: Any, handler: Handler, max_records: int | None = None) -> None:
+        """Subscribe `handler(uow, event)` to `topic`, whose messages are one of `contracts`
+        (a type or a discriminated union). Up to `max_records` (default: the router's batch
+        size) records share one transaction and one offset commit; each is decoded on its
+        own (a bad one is dead-lettered alone) and applied once (`Inbox.handle_each_once`)."""
+        decoder = TypeAdapter(contracts)
+
+        @self.subscriber(topic, title=f"{self.service}:{name}", batch=True,
+                         max_records=max_records or self.batch_size)
+        async def on_records(values: list[bytes], message: KafkaMessage, inbox: Inbox = Context()) -> None:
+            await inbox.handle_each_once(message.raw_message, decoder, handler)
+
+    def consume_batches(self, name: str, topic: str, contracts: Any, handler: BatchHandler,
+                        max_records: int | None = None) -> None:
+        """Like `consume`, but `handler(uow, events)` takes the whole batch's new events at once
+        (`Inbox.handle_batch_once`): for counting, where many events touch one row."""
+        decoder = TypeAdapter(contracts)
+
+        @self.subscriber(topic, title=f"{self.service}:{name}", batch=True,
+                         max_records=max_records or self.batch_size)
+        async def on_batch(values: list[bytes], message: KafkaMessage, inbox: Inbox = Context()) -> None:
+            await inbox.handle_batch_once(message.raw_message, decoder, handler)
+
+    def publishes(self, name: str, topic: str, contracts: Any, description: str | None = None) -> None:
+        """Declare what the service publishes on `topic` (through its outbox relay, not this
+        router), so that its AsyncAPI document shows it."""
+        self.publisher(topic, title=f"{self.service}:{name}", schema=contracts, description=description)
+

@@ -26,7 +26,7 @@ from services.runtime.http import health_routes
 from services.runtime.inbox import Inbox, pruner
 from services.runtime.kafka_client import broker_security
 from services.runtime.logs import configure_logging
-from services.runtime.migrations import RUNTIME_MIGRATIONS, migrate
+from services.runtime.migrate import folders, migrate
 from services.runtime.relay import OutboxRelay
 from services.runtime.routing import ServiceRouter, decode_json
 from services.runtime.scheduler import Schedule
@@ -43,9 +43,7 @@ class Service:
     ) -> None:
         self.settings = settings
         self.schedules = [*schedules, Schedule("inbox-retention", pruner(settings.inbox_retention_days), 3600)]
-        self.migrations = {"runtime": RUNTIME_MIGRATIONS}
-        if migrations is not None:
-            self.migrations[settings.service] = migrations
+        self.migrations = folders(settings.service, migrations)
         self.dead_letters = DeadLetters(settings.service, settings.dead_letter_topic)
         self.broker = KafkaBroker(
             settings.kafka_bootstrap_servers, client_id=settings.service,

@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from deploy.platform import load_platform
+from schemas.platform import load_platform
 
 
 # The default of every secret setting: fine on a laptop, warned about at every start.
@@ -36,9 +36,6 @@ class ServiceSettings(BaseSettings):
     # How long a handler keeps retrying a transient fault before the message is
     # handed back to Kafka (nack) to be redelivered.
     retry_deadline_seconds: float = 60.0
-    # Consumers of metrics' report commands, each taking its own partitions: a report takes a
-    # while to render, and one should not wait behind another.
-    command_consumers: int = 3
     # Most commands or events a subscriber handles in one transaction (`Inbox.handle_each_once`):
     # a commit (and a Kafka offset commit) per message capped a subscriber at a few hundred
     # messages/s here; batched, consent answers 500 commands/s with p99 ~100 ms.

@@ -9,13 +9,13 @@ import signal
 import socket
 import subprocess
 import sys
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
 from tests.conftest import dsn_for
-from tests.integration.kafka_tools import eventually
+from harness.kafka import eventually
+from harness.processes import ready
 from tests.stack import Stack
 
 
@@ -30,14 +30,6 @@ def restartable_port() -> int:
                 return port
             except OSError:
                 continue
-
-
-def ready(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
 
 
 @dataclass

@@ -8,7 +8,7 @@ import asyncpg
 from schemas import directory
 from schemas.directory import Departure, Profile
 from schemas.catalog import SERVICES
-from tests.integration.kafka_tools import eventually, message_count, produce, read_topic
+from harness.kafka import eventually, message_count, produce, read_topic
 
 ADA, BEN, CAI = "adv-ada-0001", "adv-ben-0002", "adv-cai-0003"
 

@@ -7,7 +7,7 @@ import pytest
 
 from services.runtime.service import Service
 from services.runtime.settings import ServiceSettings
-from tests.integration.probe import build_probe
+from harness.probe import build_probe
 
 
 @dataclass

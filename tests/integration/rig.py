@@ -2,7 +2,6 @@
 service's own tables, and wait for what it emits."""
 
 import json
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -11,13 +10,7 @@ import asyncpg
 
 from services.runtime.service import Service
 from services.runtime.settings import ServiceSettings
-from tests.integration.kafka_tools import eventually, produce, read_topic
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from harness.kafka import eventually, produce, read_topic
 
 
 @dataclass

@@ -2,8 +2,8 @@
 
 import json
 
-from tests.integration.kafka_tools import eventually, produce, read_topic
-from tests.integration.probe import Count, Probed, build_batch_probe, build_each_probe
+from harness.kafka import eventually, produce, read_topic
+from harness.probe import Count, Probed, build_batch_probe, build_each_probe
 
 EVENTS = 1_000
 

@@ -4,8 +4,8 @@ import asyncio
 
 import pytest
 
-from tests.integration.kafka_tools import eventually, produce, read_topic
-from tests.integration.probe import Count, Probed
+from harness.kafka import eventually, produce, read_topic
+from harness.probe import Count, Probed
 
 EVENTS = 1_500
 

@@ -2,8 +2,8 @@
 
 import json
 
-from tests.integration.kafka_tools import eventually, produce, read_topic
-from tests.integration.probe import Count, Probed
+from harness.kafka import eventually, produce, read_topic
+from harness.probe import Count, Probed
 
 
 async def test_poison_messages_are_dead_lettered_and_the_next_message_is_handled(probe, stack):

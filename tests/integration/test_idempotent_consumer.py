@@ -1,7 +1,7 @@
 """The same event delivered several times has one effect."""
 
-from tests.integration.kafka_tools import eventually, produce
-from tests.integration.probe import Count, Probed
+from harness.kafka import eventually, produce
+from harness.probe import Count, Probed
 
 
 async def test_an_event_delivered_three_times_has_one_effect(probe, stack):

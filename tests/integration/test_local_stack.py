@@ -14,7 +14,7 @@ from deploy.local import stack
 from deploy.local.config import StackConfig
 from deploy.local.postgres import start_database, stop_database
 from deploy.local.topics import describe
-from deploy.platform import load_platform
+from schemas.platform import load_platform
 
 pytestmark = pytest.mark.integration
 

@@ -4,8 +4,8 @@ import json
 from collections import defaultdict
 
 from services.runtime.unit_of_work import UnitOfWork
-from tests.integration.kafka_tools import eventually, read_topic
-from tests.integration.probe import Count, Probed
+from harness.kafka import eventually, read_topic
+from harness.probe import Count, Probed
 
 EVENTS = 60
 KEYS = 6

@@ -9,10 +9,10 @@ import sys
 
 import asyncpg
 
-from services.runtime.migrations import RUNTIME_MIGRATIONS, migrate
+from services.runtime.migrate import RUNTIME_MIGRATIONS, migrate
 from services.runtime.unit_of_work import UnitOfWork
-from tests.integration.kafka_tools import eventually, read_topic
-from tests.integration.probe import Count, Probed
+from harness.kafka import eventually, read_topic
+from harness.probe import Count, Probed
 
 EVENTS = 20_000
 

@@ -5,7 +5,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from schemas import directory
 from schemas.compatibility import breaking_changes, check
-from schemas.export import stale_files
+from services.export import stale_files
 
 DirectoryEvent = TypeAdapter(directory.DirectoryEvent)
 
@@ -17,7 +17,7 @@ def joined(**profile: object) -> dict:
 
 
 def test_exported_json_schemas_and_asyncapi_documents_are_current():
-    assert stale_files() == [], "run `python -m schemas.export` and commit the result"
+    assert stale_files() == [], "run `make contracts` and commit the result"
 
 
 def test_a_directory_event_is_decoded_by_its_type():

@@ -1,8 +1,8 @@
-"""deploy/platform.toml is the one declaration of topics; the README must not drift from it."""
+"""schemas/platform.toml is the one declaration of topics; the README must not drift from it."""
 
 from pathlib import Path
 
-from deploy.platform import load_platform
+from schemas.platform import load_platform
 
 README = (Path(__file__).parents[2] / "README.md").read_text()
 
@@ -26,7 +26,7 @@ def test_each_service_has_a_dead_letter_topic_and_busy_topics_have_six_partition
 
 
 def test_acls_grant_exactly_what_the_declaration_says_and_nothing_more():
-    from deploy.platform import Grant, grants
+    from schemas.platform import Grant, grants
 
     platform = load_platform()
     acls = grants(platform)

@@ -1,6 +1,6 @@
 """What each service reads, and how it decodes it: the oracle for generated inputs.
 
-Readers come from deploy/platform.toml (the topics a service subscribes to); the decoders
+Readers come from schemas/platform.toml (the topics a service subscribes to); the decoders
 mirror the subscribers' annotations, so a message these refuse must be dead-lettered by
 that service, never handled.
 """
@@ -12,9 +12,9 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from deploy.platform import load_platform
+from schemas.platform import load_platform
 from schemas import consent, curation, directory, distribution, engagement, metrics
-from services.metrics.ingest import Counted
+from services.metrics.handlers import COUNTED
 
 # The union each topic's subscribers validate a decoded message against.
 UNIONS: dict[str, Any] = {
@@ -28,11 +28,8 @@ UNIONS: dict[str, Any] = {
     metrics.COMMANDS_TOPIC: metrics.MetricsCommand,
     distribution.EVENTS_TOPIC: distribution.DistributionEvent,  # metrics decodes it per record, below
 }
-# Subscribers that take batches: the inbox decodes each raw record as JSON (pydantic's own
-# parser, stricter than json.loads about lone surrogates).
-_BATCHED = {(distribution.EVENTS_TOPIC, "metrics"), (engagement.TOPIC, "metrics"),
-            (consent.EVENTS_TOPIC, "distribution"),
-            *((directory.TOPIC, s) for s in ("curation", "distribution", "metrics"))}
+# Metrics counts both topics with one decoder, the union of their contracts.
+_COUNTED = {(distribution.EVENTS_TOPIC, "metrics"), (engagement.TOPIC, "metrics")}
 COMMAND_TOPICS = {f"advocacy.{s}.commands.v1": s for s in ("curation", "consent", "distribution", "metrics")}
 
 
@@ -41,6 +38,9 @@ def readers() -> dict[str, tuple[str, ...]]:
     """Input topic -> the platform's services that consume it."""
     return {t.name: tuple(r for r in t.readers if r != "external")
             for t in load_platform().topics if any(r != "external" for r in t.readers)}
+
+
+_COUNTED_ADAPTER: TypeAdapter[Any] = TypeAdapter(COUNTED)
 
 
 @cache
@@ -54,11 +54,11 @@ def decode(topic: str, doc: Any) -> Any:
 
 
 def decoder(topic: str, service: str) -> Callable[[bytes | None], Any]:
-    """Raises (ValueError, TypeError) where `service`'s subscriber on `topic` would."""
-    if (topic, service) in _BATCHED:
-        batch_decoder = Counted if service == "metrics" and topic != directory.TOPIC else _adapter(topic)
-        return lambda value: batch_decoder.validate_json(value or b"")
-    return lambda value: _adapter(topic).validate_python(json.loads(value))
+    """Raises (ValueError, TypeError) where `service`'s subscriber on `topic` would: every
+    subscriber takes batches, and the inbox decodes each raw record as JSON with pydantic's
+    own parser (stricter than json.loads about lone surrogates)."""
+    adapter = _COUNTED_ADAPTER if (topic, service) in _COUNTED else _adapter(topic)
+    return lambda value: adapter.validate_json(value or b"")
 
 
 def contract_accepts(topic: str, service: str, value: bytes | None) -> bool:

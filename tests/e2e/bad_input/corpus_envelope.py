@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from deploy.platform import load_platform
+from schemas.platform import load_platform
 from schemas import consent, curation, directory, distribution, engagement, metrics
 from schemas.envelope import CloudEvent
 from tests.e2e.bad_input import factories as f
@@ -20,7 +20,7 @@ VALID: dict[str, Callable[[f.Ids], CloudEvent[Any]]] = {
     engagement.TOPIC: lambda ids: f.followers(ids),
     curation.COMMANDS_TOPIC: lambda ids: f.campaign(ids, "Sentinel campaign"),
     curation.EVENTS_TOPIC: lambda ids: curation.ItemDrafted(
-        source=f.SOURCE, subject=(item := ids.new("item")), data=curation.ItemDraft(item_id=item)),
+        source=f.SOURCE, subject=(item := ids.new("item")), data=curation.DraftedItem(item_id=item)),
     consent.COMMANDS_TOPIC: lambda ids: f.withdraw(ids),  # nothing was given: accepted, no effect
     consent.EVENTS_TOPIC: lambda ids: f.consent_given(ids),
     distribution.COMMANDS_TOPIC: lambda ids: f.share_request(ids),  # answered: item_not_in_feed

@@ -8,7 +8,7 @@ from tests.e2e.bad_input.contracts import COMMAND_TOPICS
 from tests.e2e.bad_input.inputs import Input
 from tests.e2e.bad_input.observe import Outcomes
 from tests.e2e.bad_input.send import send
-from tests.integration.kafka_tools import eventually
+from harness.kafka import eventually
 
 
 async def play(seen: Outcomes, bootstrap: str, batch: list[Input], sentinels: list[Input],

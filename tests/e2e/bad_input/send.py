@@ -5,7 +5,7 @@ import asyncio
 
 from aiokafka import AIOKafkaProducer
 
-from deploy.platform import load_platform
+from schemas.platform import load_platform
 from tests.e2e.bad_input.inputs import Input
 
 BROKER_LIMIT = 1_048_476  # the largest value (with a short key) the default producer and broker take

@@ -21,8 +21,8 @@ from tests.e2e.bad_input.generate import generated
 from tests.e2e.bad_input.inputs import from_event
 from tests.e2e.bad_input.play import play
 from tests.e2e.bad_input.send import send
-from tests.e2e.supervisor import ready
-from tests.integration.kafka_tools import eventually, message_count
+from harness.processes import ready
+from harness.kafka import eventually, message_count
 
 
 async def test_every_bad_input_is_accounted_for_and_no_service_stops(

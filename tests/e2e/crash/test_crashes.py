@@ -9,7 +9,7 @@ import pytest
 from schemas.catalog import SERVICES
 from tests.e2e.crash import faults
 from tests.e2e.crash.flow import group_members
-from tests.integration.kafka_tools import eventually
+from harness.kafka import eventually
 
 
 def assert_exact(outcome) -> None:

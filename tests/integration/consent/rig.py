@@ -18,7 +18,7 @@ from schemas.envelope import CloudEvent
 from services.consent.app import build_service
 from services.consent.config import ConsentSettings, ConsentTopics
 from services.runtime.service import Service
-from tests.integration.kafka_tools import produce
+from harness.kafka import produce
 
 ADMIN = "admin-00000001"  # somebody who is not the advocate: a manager, an administrator
 

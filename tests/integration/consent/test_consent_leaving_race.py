@@ -16,7 +16,7 @@ from services.consent.app import MIGRATIONS
 from services.consent.config import ConsentSettings, ConsentTopics
 from services.consent.handlers import ConsentHandlers
 from services.runtime import directory
-from services.runtime.migrations import RUNTIME_MIGRATIONS, migrate
+from services.runtime.migrate import RUNTIME_MIGRATIONS, migrate
 from services.runtime.unit_of_work import UnitOfWork
 from tests.integration.consent.rig import give, new_advocate, publish
 
@@ -37,12 +37,12 @@ async def test_a_leave_waits_for_a_give_in_flight_and_then_revokes_it(scratch_sc
 
         giving = giver.transaction()
         await giving.start()
-        await handlers.execute(UnitOfWork(giver, settings.source), give(advocate))  # checked: in the directory
+        await handlers.give(UnitOfWork(giver, settings.source), give(advocate))  # checked: in the directory
         assert await giver.fetchval("SELECT status FROM consents WHERE advocate_id = $1", advocate) == "given"
 
         async def leave() -> None:
             async with leaver.transaction():
-                await handlers.follow_directory(UnitOfWork(leaver, settings.source), d.PersonLeft(
+                await handlers.leave(UnitOfWork(leaver, settings.source), d.PersonLeft(
                     source="/test/hr", subject=advocate, data=d.Departure(advocate_id=advocate)))
 
         leaving = asyncio.create_task(leave())

@@ -4,7 +4,7 @@ import asyncpg
 import pytest
 
 from schemas.consent import ConsentGiven, ConsentWithdrawn, LedgerVerified, Purpose
-from services.consent import verify
+from services.consent import cli
 from tests.integration.consent.rig import give, new_advocate, of_type, verify_ledger, withdraw
 
 
@@ -50,5 +50,5 @@ async def test_tampering_with_a_ledger_row_as_superuser_is_detected_by_verify(co
     assert (broken["data"]["intact"], broken["data"]["first_broken_seq"]) == (False, tampered)
 
     monkeypatch.setenv("DATABASE_URL", consent.settings.database_url)  # the operator's CLI says the same
-    result = await verify.check()
+    result = await cli.verify_ledger()
     assert (result.intact, result.first_broken_seq, result.entries) == (False, tampered, len(Purpose) + 2)

@@ -3,7 +3,7 @@
 import json
 
 from schemas.consent import ConsentWithdrawn, Purpose
-from services.consent import receipt as receipt_cli
+from services.consent import cli
 from tests.integration.consent.rig import give, new_advocate, of_type, withdraw
 
 
@@ -16,7 +16,7 @@ async def test_the_receipt_shows_status_policy_method_history_and_how_to_withdra
     policy_hash = await consent.fetchval("SELECT content_hash FROM policies WHERE purpose = 'leaderboard'")
     monkeypatch.setenv("DATABASE_URL", consent.settings.database_url)
 
-    document = json.loads(await receipt_cli.export(advocate, as_text=False))
+    document = json.loads(await cli.export_receipt(advocate, as_text=False))
     assert document["advocate_id"] == advocate and document["controller"]["name"]
     assert document["withdrawal_method"].startswith("Send advocacy.consent.withdraw.v1")
     purposes = {p["purpose"]: p for p in document["purposes"]}
@@ -28,6 +28,6 @@ async def test_the_receipt_shows_status_policy_method_history_and_how_to_withdra
         ("given", "web_form", "subject"), ("withdrawn", None, "subject")]
     assert purposes["receive_content"]["valid"] is True and purposes["receive_content"]["expires_at"]
 
-    text = await receipt_cli.export(advocate, as_text=True)
+    text = await cli.export_receipt(advocate, as_text=True)
     assert f"for {advocate}" in text and "leaderboard: withdrawn (not valid), policy v1" in text
     assert other not in text and other not in json.dumps(document)

@@ -13,7 +13,7 @@ from schemas.envelope import CloudEvent
 from services.curation.app import build_service
 from services.curation.config import CurationSettings, CurationTopics
 from services.runtime.service import Service
-from tests.integration.kafka_tools import produce, read_topic
+from harness.kafka import produce, read_topic
 
 EVENT = TypeAdapter(c.AnyEvent)
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -72,7 +72,7 @@ def about(events: list[CloudEvent[Any]], subject: str) -> list[str]:
 
 def rejections(events: list[CloudEvent[Any]]) -> dict[str, str]:
     """Reason by command id."""
-    return {e.data.command_id: e.data.reason for e in events if isinstance(e, c.CommandRejected)}
+    return {e.data.command_id: e.data.reason for e in events if isinstance(e, c.CurationCommandRejected)}
 
 
 # Commands, built the way an editor's app sends them.

@@ -5,7 +5,7 @@ import json
 
 from schemas import curation as c
 from tests.integration.curation.curation_rig import about, command, content, rejections
-from tests.integration.kafka_tools import eventually, produce, read_topic
+from harness.kafka import eventually, produce, read_topic
 
 ITEM = "item-bad-input-1"
 
@@ -33,7 +33,7 @@ async def test_each_rule_refuses_its_command_with_a_machine_readable_reason(cura
         incomplete_submission.id: "missing_field", unreasoned_retraction.id: "missing_field",
     }
     missing = next(e for e in events
-                   if isinstance(e, c.CommandRejected) and e.data.command_id == incomplete_submission.id)
+                   if isinstance(e, c.CurationCommandRejected) and e.data.command_id == incomplete_submission.id)
     assert missing.data.detail == "required: disclosure, share_texts, summary"
     # A refused command leaves nothing behind: only the complete draft exists.
     assert [r["id"] for r in await curation.query("SELECT id FROM items")] == [ITEM]

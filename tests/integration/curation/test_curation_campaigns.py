@@ -5,7 +5,7 @@ from datetime import date
 
 from schemas import curation as c
 from tests.integration.curation.curation_rig import about, command, content, rejections
-from tests.integration.kafka_tools import eventually
+from harness.kafka import eventually
 
 CAMPAIGN = "campaign-plant-1"
 ITEM = "item-campaign-01"

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from schemas import consent
 from schemas import directory as d
-from tests.integration.kafka_tools import eventually, message_count
+from harness.kafka import eventually, message_count
 
 ERASED, STAYING = "adv-erased-000001", "adv-staying-00001"
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)

@@ -7,7 +7,7 @@ import asyncio
 
 from schemas import curation as c
 from tests.integration.curation.curation_rig import about, command, content
-from tests.integration.kafka_tools import eventually
+from harness.kafka import eventually
 
 SOURCE = "source-newsroom"
 OTHER = "source-press-01"

@@ -75,7 +75,7 @@ async def test_a_step_from_the_wrong_status_and_a_step_on_no_item_are_rejected(c
         early_publish.id: "transition_not_allowed", early_approval.id: "transition_not_allowed",
         second_draft.id: "item_exists", ghost.id: "unknown_item",
     }
-    rejected = next(e for e in events if isinstance(e, c.CommandRejected) and e.data.command_id == early_publish.id)
+    rejected = next(e for e in events if isinstance(e, c.CurationCommandRejected) and e.data.command_id == early_publish.id)
     assert (rejected.subject, rejected.data.command_type) == (ITEM, early_publish.type)
     assert rejected.data.detail == "cannot publish an item that is draft"
     [row] = await curation.query("SELECT status FROM items WHERE id = $1", ITEM)

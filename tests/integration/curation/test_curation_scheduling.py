@@ -8,9 +8,9 @@ import asyncpg
 from schemas import curation as c
 from services.curation import store
 from services.curation.app import MIGRATIONS
-from services.runtime.migrations import RUNTIME_MIGRATIONS, migrate
+from services.runtime.migrate import RUNTIME_MIGRATIONS, migrate
 from tests.integration.curation.curation_rig import NOW, about, command, content
-from tests.integration.kafka_tools import eventually
+from harness.kafka import eventually
 
 ITEM = "item-scheduled-1"
 LATE = "item-too-late-1"

@@ -14,8 +14,9 @@ from schemas.consent import ChangedBy, ConsentRecord, Purpose, Status
 from schemas.directory import Profile
 from services.distribution.app import build_service
 from services.distribution.config import DistributionSettings, DistributionTopics
-from tests.integration.kafka_tools import eventually
-from tests.integration.rig import ServiceRig, free_port
+from harness.kafka import eventually
+from harness.processes import free_port
+from tests.integration.rig import ServiceRig
 
 HASH = "0" * 64
 

@@ -2,7 +2,7 @@
 interests; feed entries for exactly those people, and a summary with the audience size."""
 
 from schemas.consent import Purpose
-from tests.integration.kafka_tools import eventually
+from harness.kafka import eventually
 
 ITEM = "item-plant-0001"
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from schemas import curation
 from schemas.consent import AdvocateErased, AdvocateErasure, Purpose
 from schemas.distribution import RequestShare, ShareRequest
-from tests.integration.kafka_tools import eventually
+from harness.kafka import eventually
 
 ANNA = "adv-anna-001"
 ITEM = "item-plant-0001"
@@ -92,7 +92,7 @@ async def test_a_yes_after_publication_brings_what_is_active_and_only_what_reach
     await rig.events("advocacy.distribution.item.distributed.v1", at_least=3)
     await rig.send(rig.topics.curation_events, curation.ItemRetracted(
         source="/advocacy/curation", subject="item-retracted-1",
-        data=curation.Withdrawal(item_id="item-retracted-1", actor="editor-01", reason="outdated figures")))
+        data=curation.RetractedItem(item_id="item-retracted-1", actor="editor-01", reason="outdated figures")))
     await eventually(lambda: _counted(rig, "items WHERE status = 'retracted'", 1), what="the retraction")
     assert await rig.count("feed") == 0  # no yes, nothing
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from schemas import curation
 from schemas.consent import Purpose
 from schemas.distribution import RequestShare, ShareRequest
-from tests.integration.kafka_tools import eventually
+from harness.kafka import eventually
 
 ANNA = "adv-anna-001"
 
@@ -42,7 +42,7 @@ async def test_a_replayed_publication_of_a_retracted_item_reaches_nobody(rig):
     published = rig.published("item-gone-0001")
     await rig.send(rig.topics.curation_events, published, curation.ItemRetracted(
         source="/advocacy/curation", subject="item-gone-0001",
-        data=curation.Withdrawal(item_id="item-gone-0001", actor="editor-01", reason="wrong")))
+        data=curation.RetractedItem(item_id="item-gone-0001", actor="editor-01", reason="wrong")))
     await rig.events("advocacy.distribution.item.distributed.v1")
 
     async def retracted() -> bool:

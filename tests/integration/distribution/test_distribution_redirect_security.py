@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 from schemas.consent import Purpose
 from schemas.distribution import RequestShare, ShareRequest
-from tests.integration.kafka_tools import eventually
+from harness.kafka import eventually
 
 ANNA, ITEM, SHADY = "adv-anna-redirect", "item-redirect-0001", "item-redirect-0002"
 EVIL = "https://evil.example/phish"

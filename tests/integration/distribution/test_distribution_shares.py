@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from schemas.consent import Purpose
 from schemas.distribution import RequestShare, ShareRequest
-from tests.integration.kafka_tools import eventually
+from harness.kafka import eventually
 
 ANNA, BERT = "adv-anna-001", "adv-bert-002"
 ITEM, LOCKED = "item-plant-0001", "item-locked-002"
@@ -89,7 +89,7 @@ async def test_a_scheduled_share_is_requested_from_connectors_at_its_time_and_re
     from schemas import curation
     await rig.send(rig.topics.curation_events, curation.ItemRetracted(
         source="/advocacy/curation", subject=ITEM,
-        data=curation.Withdrawal(item_id=ITEM, actor="editor-01", reason="outdated figures")))
+        data=curation.RetractedItem(item_id=ITEM, actor="editor-01", reason="outdated figures")))
     [retraction] = await rig.events("advocacy.distribution.share.retraction.requested.v1")
     assert retraction["subject"] == created["subject"] and retraction["data"]["reason"] == "item_retracted"
     code = created["data"]["tracked_url"].rsplit("/r/", 1)[1]

@@ -16,8 +16,9 @@ from schemas import consent, curation, directory, distribution, engagement, metr
 from schemas.consent import ChangedBy, ConsentRecord, Purpose, Status
 from services.metrics.app import build_service
 from services.metrics.config import MetricsSettings, MetricsTopics
-from tests.integration.kafka_tools import eventually
-from tests.integration.rig import ServiceRig, free_port
+from harness.kafka import eventually
+from harness.processes import free_port
+from tests.integration.rig import ServiceRig
 
 DAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

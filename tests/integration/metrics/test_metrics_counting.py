@@ -4,7 +4,7 @@ keep their highest value; bad input is dead-lettered with its reason."""
 import json
 from datetime import timedelta
 
-from tests.integration.kafka_tools import produce, read_topic
+from harness.kafka import produce, read_topic
 from tests.integration.metrics.conftest import DAY, new_id, report_command
 
 TOTALS = "SELECT count(*), coalesce(sum(clicks), 0) FROM shares LEFT JOIN clicks USING (share_id)"

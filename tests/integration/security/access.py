@@ -7,7 +7,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import TopicAuthorizationFailedError
 
-from tests.integration.kafka_tools import eventually
+from harness.kafka import eventually
 
 
 async def can_write(bootstrap: str, topic: str, **security: Any) -> bool:

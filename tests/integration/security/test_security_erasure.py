@@ -22,7 +22,7 @@ from schemas.catalog import SERVICES
 from services.consent.config import ConsentSettings
 from services.consent.domain import pseudonym
 from tests.integration.consent.rig import erase, give
-from tests.integration.kafka_tools import eventually
+from harness.kafka import eventually
 from tests.integration.security.traces import columns, end_offsets, latest_by_key, places_holding
 
 

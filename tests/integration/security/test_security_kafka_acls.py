@@ -1,5 +1,5 @@
 """On a broker with SASL/SCRAM and the ACL authorizer on, each principal may do exactly
-what deploy/platform.toml declares: write the topics it writes, read those it reads, in
+what schemas/platform.toml declares: write the topics it writes, read those it reads, in
 consumer groups under its own name. Nobody gets in without valid credentials.
 
 Every principal is tried against every declared topic, both ways (5 × 16 × 2 checks take a
@@ -8,8 +8,8 @@ few seconds: a refusal comes back at once)."""
 import pytest
 from aiokafka.errors import GroupAuthorizationFailedError, KafkaConnectionError
 
-from deploy.platform import consumer_group_prefix, load_platform
-from tests.integration.kafka_tools import produce
+from schemas.platform import consumer_group_prefix, load_platform
+from harness.kafka import produce
 from tests.integration.security.access import can_read, can_write
 
 PLATFORM = load_platform()

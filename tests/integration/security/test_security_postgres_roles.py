@@ -8,7 +8,7 @@ import asyncpg
 import pytest
 
 from schemas.catalog import SERVICES
-from services.runtime.migrations import RUNTIME_MIGRATIONS, migrate
+from services.runtime.migrate import RUNTIME_MIGRATIONS, migrate
 from tests.conftest import dsn_for
 
 PAIRS = list(permutations(SERVICES, 2))  # (intruder, owner)

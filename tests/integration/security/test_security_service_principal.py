@@ -11,7 +11,7 @@ from schemas import directory as d
 from services.consent.app import build_service
 from services.consent.config import ConsentSettings, ConsentTopics
 from tests.integration.consent.rig import give, new_advocate, publish
-from tests.integration.kafka_tools import eventually, produce, read_topic
+from harness.kafka import eventually, produce, read_topic
 
 
 async def test_consent_runs_on_the_secured_broker_as_its_own_principal(secure_broker, scratch_schema, monkeypatch):

@@ -7,7 +7,7 @@ import pytest
 from schemas.consent import Purpose, Status
 from services.consent import domain
 from services.consent.domain import Policy
-from services.runtime.rejections import Rejected
+from schemas.commands import Rejected
 
 CURRENT = Policy(version=3, content_hash="a" * 64)
 

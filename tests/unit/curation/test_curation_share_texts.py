@@ -8,7 +8,7 @@ from hypothesis import given, strategies as st
 from schemas.directory import Network
 from schemas.networks import LIMITS, compose, weighted_length
 from services.curation.share_texts import check_share_texts
-from services.runtime.rejections import Rejected
+from schemas.commands import Rejected
 
 LINK = "https://example.com/news/a-rather-long-path-to-an-article?utm_source=advocacy"
 networks = st.sampled_from(list(Network))

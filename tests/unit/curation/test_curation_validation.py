@@ -6,7 +6,7 @@ import pytest
 
 from schemas.curation import ItemContent
 from services.curation import validation
-from services.runtime.rejections import Rejected
+from schemas.commands import Rejected
 
 T = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 

@@ -8,7 +8,7 @@ import pytest
 from schemas.curation import ItemContent, ItemStatus as S
 from services.curation import domain
 from services.curation.domain import Step, next_status
-from services.runtime.rejections import Rejected
+from schemas.commands import Rejected
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 

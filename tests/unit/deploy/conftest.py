@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from deploy.platform import load_platform
+from schemas.platform import load_platform
 
 DEPLOY = Path(__file__).parents[3] / "deploy"
 K8S = DEPLOY / "k8s"

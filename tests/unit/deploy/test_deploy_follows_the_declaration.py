@@ -1,9 +1,9 @@
 """Topics, their settings and who may write and read them are declared once
-(deploy/platform.toml); the Strimzi resources, the KEDA scalers and the compose stack say
+(schemas/platform.toml); the Strimzi resources, the KEDA scalers and the compose stack say
 the same, and the local stack runs the same broker version."""
 
 from deploy.images import kafka_version
-from deploy.platform import Grant, grants
+from schemas.platform import Grant, grants
 from tests.unit.deploy.conftest import of_kind
 
 

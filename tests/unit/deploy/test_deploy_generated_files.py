@@ -4,7 +4,7 @@ generates: editing platform.toml without `python -m deploy.generate` fails here.
 import shutil
 
 from deploy.generate import DEPLOY, render, stale
-from deploy.platform import load_platform
+from schemas.platform import PLATFORM_FILE, load_platform
 
 
 def test_committed_files_are_what_the_declaration_generates():
@@ -23,7 +23,7 @@ def test_a_hand_edit_or_a_leftover_file_counts_as_drift(tmp_path):
 
 def test_a_new_topic_in_the_declaration_changes_the_generated_files(tmp_path):
     declaration = tmp_path / "platform.toml"
-    declaration.write_text((DEPLOY / "platform.toml").read_text() + '\n[topics."advocacy.new.events.v1"]\n'
+    declaration.write_text(PLATFORM_FILE.read_text() + '\n[topics."advocacy.new.events.v1"]\n'
                            'key = "id"\nwriters = ["metrics"]\nreaders = ["curation"]\n')
     changed = {str(p) for p in stale(render(load_platform(declaration)))}
     # curation.yaml: its ScaledObject watches the new consumer group. Compose needs no change:

@@ -4,7 +4,7 @@ declaration and the same code: roles, topics, ACLs, migrations (here against fak
 import pytest
 
 import deploy.provision as provision
-from deploy.platform import grants
+from schemas.platform import grants
 
 ENV = {"ADMIN_DATABASE_URL": "postgresql://postgres:admin-pw@db:5432/advocacy",
        "KAFKA_BOOTSTRAP_SERVERS": "kafka:9094", "KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT",

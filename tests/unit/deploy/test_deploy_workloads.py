@@ -7,7 +7,7 @@ import importlib
 import pytest
 
 from deploy.service_config import service_config
-from services.runtime.migrate import folders
+from services.runtime.migrate import SERVICES_DIR, folders
 from tests.unit.deploy.conftest import kustomize, of_kind
 
 SERVICES = ["curation", "consent", "distribution", "metrics"]
@@ -65,7 +65,7 @@ def test_each_service_has_a_migration_job_with_its_own_credentials(service, base
 @pytest.mark.parametrize("service", SERVICES)
 def test_migrate_only_applies_the_folders_the_running_service_applies(service):
     running = importlib.import_module(f"services.{service}.app").service
-    assert folders(service) == running.migrations
+    assert folders(service, SERVICES_DIR / service / "migrations") == running.migrations
 
 
 def test_the_database_roles_job_reads_every_services_login(platform, base_docs):

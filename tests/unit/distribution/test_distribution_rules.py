@@ -6,7 +6,7 @@ import pytest
 
 from schemas.directory import Digest, Network
 from services.distribution.domain import ItemView, check_share, next_digest, share_text
-from services.runtime.rejections import Rejected
+from schemas.commands import Rejected
 
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)  # a Friday
 ITEM = ItemView(item_id="item-1", status="active", source_url="https://example.org", campaign_id=None,

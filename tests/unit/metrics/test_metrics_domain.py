@@ -6,13 +6,13 @@ from datetime import date
 import pytest
 
 from schemas.metrics import ReportRequest
-from services.metrics.commands import check_period
 from services.metrics.config import MetricsSettings
-from services.metrics.domain import (Rate, RateCard, Totals, emv, engagement_rate, keep_highest, load_rates,
+from services.metrics.domain import (Rate, RateCard, RateCards, Totals, check_period, emv, engagement_rate, keep_highest,
                                      suppress_small_groups)
-from services.runtime.rejections import Rejected
+from schemas.commands import Rejected
 
 CARD = RateCard("EUR", {"linkedin": Rate(cpm=8.0, cpc=1.2, cpe=0.5), "x": Rate(cpm=4.0, cpc=0.6, cpe=0.2)})
+CARDS = RateCards("EUR", {"EUR": CARD, "CHF": RateCard("CHF", {})})
 
 
 def test_emv_applies_each_networks_rates_to_its_own_figures():
@@ -44,11 +44,11 @@ def test_groups_below_k_contributors_vanish():
 
 
 def test_the_rates_file_has_the_default_currency_for_every_network_and_k_defaults_to_5():
-    path = MetricsSettings().emv_rates_file
-    card = load_rates(path)
+    cards = MetricsSettings().rate_cards()
+    card = cards.card()
     assert card.currency == "EUR"
     assert set(card.rates) == {"linkedin", "x", "xing", "facebook", "instagram", "mastodon", "bluesky"}
-    assert load_rates(path, "CHF").rates["linkedin"] == Rate(cpm=7.5, cpc=1.15, cpe=0.45)
+    assert cards.card("CHF").rates["linkedin"] == Rate(cpm=7.5, cpc=1.15, cpe=0.45)
     assert MetricsSettings().k_anonymity == 5
 
 
@@ -64,9 +64,9 @@ def period(starts_on: date, ends_on: date, currency: str | None = None) -> Repor
 ])
 def test_a_period_that_cannot_be_reported_is_rejected_with_its_reason(starts_on, ends_on, currency, reason):
     with pytest.raises(Rejected) as rejected:
-        check_period(period(starts_on, ends_on, currency), {"EUR", "CHF"})
+        check_period(period(starts_on, ends_on, currency), CARDS)
     assert rejected.value.reason == reason
 
 
 def test_a_one_day_period_in_a_known_currency_is_accepted():
-    check_period(period(date(2026, 3, 1), date(2026, 3, 1), "CHF"), {"EUR", "CHF"})
+    check_period(period(date(2026, 3, 1), date(2026, 3, 1), "CHF"), CARDS)

@@ -1,4 +1,4 @@
-"""Loader for deploy/platform.toml, the one declaration of services and Kafka topics.
+"""Loader for schemas/platform.toml, the one declaration of services and Kafka topics.
 
 Services and tooling (the local stack, README generation) import this instead of
 parsing the TOML themselves, so defaults are applied in exactly one place.

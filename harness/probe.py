@@ -13,7 +13,7 @@ from pydantic import BaseModel, TypeAdapter
 
 from schemas.envelope import CloudEvent
 from services.runtime.inbox import Inbox
-from services.runtime.migrations import RUNTIME_MIGRATIONS as RUNTIME
+from services.runtime.migrate import RUNTIME_MIGRATIONS as RUNTIME
 from services.runtime.routing import ServiceRouter
 from services.runtime.service import Service
 from services.runtime.settings import ServiceSettings

@@ -1,0 +1,48 @@
+"""How a service's handlers are called: a table from message type to handler.
+
+Every handler has the same shape, `async def handler(uow, message) -> None`: it changes the
+service's tables through `uow.conn` and emits events through `uow.emit`, all in the unit
+of work's one transaction. Who calls it — a Kafka subscriber through the inbox, an HTTP
+endpoint, a test with a connection and no broker — decides where the transaction comes
+from; the handler does not know, so both entry points share one code path.
+
+- `dispatch(table)`: events. A message whose type the table lacks is one this service
+  does not act on: it is handled by doing nothing (the inbox still records it).
+- `answering(table, ...)`: commands. Every command type has a handler; a command a rule
+  refuses (`schemas.commands.Rejected`) leaves no change and is answered by the service's
+  rejection event instead (see rejections.py).
+"""
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from schemas.commands import Rejection
+from schemas.envelope import CloudEvent
+from services.runtime.rejections import rejecting
+from services.runtime.unit_of_work import UnitOfWork
+
+Handler = Callable[[UnitOfWork, Any], Awaitable[None]]
+Table = Mapping[type[CloudEvent[Any]], Handler]
+
+
+def dispatch(table: Table) -> Handler:
+    """One handler for a topic's events: the event's type picks the handler in `table`."""
+
+    async def handle(uow: UnitOfWork, event: CloudEvent[Any]) -> None:
+        handler = table.get(type(event))
+        if handler is not None:
+            await handler(uow, event)
+
+    return handle
+
+
+def answering(table: Table, events_topic: str, rejected: type[CloudEvent[Rejection]], service: str) -> Handler:
+    """One handler for a topic's commands: the command's type picks the handler in `table`
+    (KeyError for a type it lacks: the decoder admits only the service's commands); a
+    refusal is answered with a `rejected` event on `events_topic`."""
+
+    async def handle(uow: UnitOfWork, command: CloudEvent[Any]) -> None:
+        async with rejecting(uow, events_topic, rejected, command, service):
+            await table[type(command)](uow, command)
+
+    return handle
