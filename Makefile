@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test chaos bench up down status topics contracts venv
+.PHONY: run test check chaos bench up down status topics contracts venv
 
 run: venv
 	$(PY) -m ops run $(ARGS)
@@ -15,6 +15,13 @@ run: venv
 test: venv
 	$(PY) -m deploy.local up
 	$(PY) -m pytest
+
+# Lint (ruff), types (mypy: strict for the runtime, the domain modules and the contracts) and
+# the import floors of docs/architecture.md (import-linter). CI runs it before the tests.
+check: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 # The reliability tests' full form (docs/reliability.md): over 20,000 inputs a run while
 # services are killed, the broker and the database restarted, a replica lost; thousands of

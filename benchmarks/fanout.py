@@ -16,9 +16,9 @@ from datetime import UTC, datetime
 import asyncpg
 
 from benchmarks.scratch import scratch, served
+from harness.kafka import produce, read_topic
 from services.distribution import store
 from services.distribution.config import DistributionTopics
-from harness.kafka import produce, read_topic
 
 DIGESTS = ("immediate", "daily", "weekly", "off")
 

@@ -21,14 +21,13 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
+from pydantic import TypeAdapter
 
 from benchmarks.runtime import bare_drain
 from benchmarks.scratch import scratch, served
 from schemas.distribution import Click, LinkClicked, Share, ShareCreated
 from schemas.engagement import Engagement, EngagementObserved
 from services.metrics.config import MetricsTopics
-from pydantic import TypeAdapter
-
 from services.metrics.handlers import COUNTED
 
 NETWORKS = ["linkedin", "x", "xing", "facebook", "mastodon", "bluesky"]

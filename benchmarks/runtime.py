@@ -3,8 +3,9 @@
 Measures, on the same topic in the same run:
 - the outbox relay: events published per second from a pre-filled outbox;
 - a bare aiokafka consumer draining the topic (the ceiling);
-- the idempotent consumer, one transaction per message (`Inbox.handle_once`);
-- the idempotent consumer in batches (`Inbox.handle_batch_once`, 100 a batch).
+- the idempotent consumer, one transaction per message (`Inbox.handle_each_once`, batches of 1);
+- the idempotent consumer in batches of 100 (`Inbox.handle_each_once`, one effect per event);
+- the batch consumer (`Inbox.handle_batch_once`, one effect per batch of 100).
 """
 
 import argparse
@@ -19,11 +20,11 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from deploy.local import stack
 from deploy.local.config import StackConfig
 from deploy.local.provision import drop_role, provision_role
-from services.runtime.relay import OutboxRelay
+from harness.probe import Count, Probed, build_batch_probe, build_probe
 from services.runtime.migrate import RUNTIME_MIGRATIONS, migrate
+from services.runtime.relay import OutboxRelay
 from services.runtime.settings import ServiceSettings
 from services.runtime.unit_of_work import UnitOfWork
-from harness.probe import MIGRATIONS, Count, Probed, build_batch_probe, build_probe
 
 
 async def timed(what: str, events: int, work) -> float:
@@ -63,13 +64,13 @@ async def main(events: int) -> None:
     admin = await asyncpg.connect(config.admin_dsn)
     kafka = AIOKafkaAdminClient(bootstrap_servers=config.kafka_bootstrap)
     await kafka.start()
-    names = [f"bench_{uuid.uuid4().hex[:8]}" for _ in range(3)]
+    names = [f"bench_{uuid.uuid4().hex[:8]}" for _ in range(4)]
     topic = f"bench.runtime.{uuid.uuid4().hex[:8]}"
     try:
         for name in names:
             await provision_role(admin, config.database, name)
         await kafka.create_topics([NewTopic(topic, 6, 1), NewTopic(topic + ".out", 6, 1)] + [NewTopic(f"advocacy.{n}.deadletter.v1", 1, 1) for n in names])
-        source, single, batch = (
+        source, single, each, batch = (
             ServiceSettings(service=n, database_url=config.service_dsn(n), kafka_bootstrap_servers=config.kafka_bootstrap,
                             http_port=1) for n in names)
 
@@ -83,10 +84,12 @@ async def main(events: int) -> None:
         await conn.close()
 
         bare = await timed("bare aiokafka consumer, drain", events, lambda: bare_drain(config.kafka_bootstrap, topic, events))
-        for label, service in (("idempotent consumer, one tx per message", build_probe(single, topic, topic + ".out")),
-                               ("idempotent consumer, batches of 100", build_batch_probe(batch, topic))):
+        for label, service in (
+                ("idempotent consumer, one tx per message", build_probe(single, topic, topic + ".out", max_records=1)),
+                ("idempotent consumer, batches of 100", build_probe(each, topic, topic + ".out")),
+                ("batch consumer, batches of 100", build_batch_probe(batch, topic))):
             async with service.running():
-                rate = await timed(label, events, lambda: until(lambda: _handled(service, events), poll=0.2))
+                rate = await timed(label, events, lambda s=service: until(lambda: _handled(s, events), poll=0.2))
             print(f"{'':<44} {rate / bare:>10.2f} x bare")
     finally:
         await kafka.delete_topics([topic, topic + ".out"] + [f"advocacy.{n}.deadletter.v1" for n in names])

@@ -12,8 +12,8 @@ Passwords are compose variables with laptop defaults; put your own in deploy/com
 from __future__ import annotations
 
 from deploy.images import POSTGRES_IMAGE, app_image, kafka_image
-from schemas.platform import Platform
 from deploy.service_config import HTTP_PORT, service_config
+from schemas.platform import Platform
 
 ADMIN = "admin"  # the broker's super user; logs in with PLAIN on the admin listener only
 ADMIN_PROPERTIES = "/opt/advocacy/admin.properties"

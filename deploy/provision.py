@@ -30,6 +30,7 @@ from services.runtime.kafka_client import security_options
 from services.runtime.migrate import migrate_service
 from services.runtime.settings import ServiceSettings
 
+
 def service_dsns(platform: Platform, env: Mapping[str, str]) -> dict[str, str]:
     """Each service's DATABASE_URL, whose user must be the service: its role is named so."""
     dsns = {}

@@ -7,12 +7,10 @@ so a duplicated effect would show) and a `ProbeHandled` event emitted via the ou
 from pathlib import Path
 from typing import Literal
 
-from faststream import Context
-from faststream.kafka.annotations import KafkaMessage
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel
 
 from schemas.envelope import CloudEvent
-from services.runtime.inbox import Inbox
+from services.runtime.handling import Handler
 from services.runtime.migrate import RUNTIME_MIGRATIONS as RUNTIME
 from services.runtime.routing import ServiceRouter
 from services.runtime.service import Service
@@ -35,7 +33,7 @@ class ProbeHandled(CloudEvent[Count]):
     type: Literal["test.probe.handled.v1"] = "test.probe.handled.v1"
 
 
-def recorder(output_topic: str, bug_on: set[int]):
+def recorder(output_topic: str, bug_on: set[int]) -> Handler:
     """The probe's effect; values of n in `bug_on` raise, as a bug would, until removed from the set."""
 
     async def record(uow: UnitOfWork, event: Probed) -> None:
@@ -47,43 +45,26 @@ def recorder(output_topic: str, bug_on: set[int]):
     return record
 
 
-def build_probe(settings: ServiceSettings, input_topic: str, output_topic: str, bug_on: set[int] | None = None) -> Service:
+def build_probe(settings: ServiceSettings, input_topic: str, output_topic: str,
+                bug_on: set[int] | None = None, max_records: int = 100) -> Service:
+    """`Probed` events, each applied once, up to `max_records` a transaction (1: one
+    transaction per message), as every service's subscribers take their events."""
     router = ServiceRouter(settings.service)
     record = recorder(output_topic, bug_on if bug_on is not None else set())
-
-    @router.subscriber(input_topic)
-    async def on_probed(event: Probed, inbox: Inbox = Context()) -> None:
-        await inbox.handle_once(event, record)
-
-    return Service(settings, router, MIGRATIONS)
-
-
-def build_each_probe(settings: ServiceSettings, input_topic: str, output_topic: str, bug_on: set[int]) -> Service:
-    """`build_probe`'s effect, one event at a time, but up to 100 events a transaction."""
-    router = ServiceRouter(settings.service)
-    record, decode = recorder(output_topic, bug_on), TypeAdapter(Probed)
-
-    @router.subscriber(input_topic, batch=True, max_records=100)
-    async def on_probed_batch(values: list[bytes], message: KafkaMessage, inbox: Inbox = Context()) -> None:
-        await inbox.handle_each_once(message.raw_message, decode, record)
-
+    router.consume("probed", input_topic, Probed, record, max_records=max_records)
     return Service(settings, router, MIGRATIONS)
 
 
 def build_batch_probe(settings: ServiceSettings, input_topic: str) -> Service:
-    """The batch variant: up to 100 records a batch, one transaction and one INSERT each."""
+    """The batch variant, as metrics counts: up to 100 records a batch, one transaction and
+    one INSERT each."""
     router = ServiceRouter(settings.service)
-    decode = TypeAdapter(Probed)
 
     async def record_all(uow: UnitOfWork, events: list[Probed]) -> None:
-        await uow.conn.executemany(
+        await uow.conn.execute(
             "INSERT INTO effects (event_id, n) SELECT * FROM unnest($1::text[], $2::int[])",
-            [([e.id for e in events], [e.data.n for e in events])],
-        )
+            [e.id for e in events], [e.data.n for e in events])
         await uow.conn.execute("INSERT INTO batches (size) VALUES ($1)", len(events))
 
-    @router.subscriber(input_topic, batch=True, max_records=100)
-    async def on_probed_batch(values: list[bytes], message: KafkaMessage, inbox: Inbox = Context()) -> None:
-        await inbox.handle_batch_once(message.raw_message, decode, record_all)
-
+    router.consume_batches("probed", input_topic, Probed, record_all, max_records=100)
     return Service(settings, router, MIGRATIONS)

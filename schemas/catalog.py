@@ -1,9 +1,11 @@
 """Every contract of the platform, by topic. Add a model here when you add one to schemas/."""
 
+from typing import Any
+
 from schemas import consent, curation, directory, distribution, engagement, metrics
 from schemas.envelope import CloudEvent
 
-CONTRACTS: dict[str, list[type[CloudEvent]]] = {
+CONTRACTS: dict[str, list[type[CloudEvent[Any]]]] = {
     directory.TOPIC: [directory.PersonJoined, directory.PersonChanged, directory.PersonLeft],
     curation.COMMANDS_TOPIC: list(curation.COMMANDS),
     curation.EVENTS_TOPIC: list(curation.EVENTS),
@@ -17,7 +19,8 @@ CONTRACTS: dict[str, list[type[CloudEvent]]] = {
     distribution.COMMANDS_TOPIC: [distribution.RequestShare],
     distribution.EVENTS_TOPIC: [distribution.ItemDistributed, distribution.NotificationRequested,
                                 distribution.ShareCreated, distribution.PublishRequested, distribution.ShareCancelled,
-                                distribution.RetractionRequested, distribution.LinkClicked, distribution.DistributionCommandRejected],
+                                distribution.RetractionRequested, distribution.LinkClicked,
+                                distribution.DistributionCommandRejected],
     engagement.TOPIC: [engagement.SharePublished, engagement.ShareFailed, engagement.EngagementObserved,
                        engagement.FollowersReported],
     metrics.COMMANDS_TOPIC: [metrics.RenderReport, metrics.RenderMyImpact],

@@ -11,7 +11,7 @@ text lengths, share-text limits, the workflow, four eyes — and answers a breac
 
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import AwareDatetime, Field
 
@@ -93,7 +93,7 @@ class ItemContent(Contract):
     share_texts: dict[Network, str] = Field(
         default_factory=dict, description="Suggested text per network. A post is the text, the disclosure line "
         "and the link, one per line; the network's limit applies to the whole (X counts a link as 23)")
-    audience: Audience = Field(default_factory=Audience)
+    audience: Audience = Field(default_factory=lambda: Audience.model_validate({}))
     campaign_id: Id | None = None
     publish_at: AwareDatetime | None = Field(default=None, description="Empty: publish on release")
     expire_at: AwareDatetime | None = None
@@ -296,7 +296,7 @@ AnyEvent = Annotated[
     Field(discriminator="type"),
 ]
 
-COMMANDS = [DraftItem, EditItem, SubmitItem, ApproveItem, PublishItem, RetractItem,
+COMMANDS: list[type[CloudEvent[Any]]] = [DraftItem, EditItem, SubmitItem, ApproveItem, PublishItem, RetractItem,
             CreateCampaign, ChangeCampaign, RegisterSource]
-EVENTS = [ItemDrafted, ItemEdited, ItemSubmitted, ItemApproved, ItemScheduled, ItemPublished, ItemUpdated,
+EVENTS: list[type[CloudEvent[Any]]] = [ItemDrafted, ItemEdited, ItemSubmitted, ItemApproved, ItemScheduled, ItemPublished, ItemUpdated,
           ItemRetracted, ItemExpired, CampaignCreated, CampaignChanged, SourceRegistered, CurationCommandRejected]

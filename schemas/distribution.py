@@ -77,7 +77,8 @@ class Share(Contract):
     network: Network
     text: str
     tracked_url: str = Field(description="The link to post: resolves through the redirect, counts clicks")
-    share_intent_url: str | None = Field(default=None, description="Opens the network's composer; None where it has none")
+    share_intent_url: str | None = Field(default=None,
+                                         description="Opens the network's composer; None where it has none")
     scheduled_at: AwareDatetime | None = None
     created_at: AwareDatetime
 
@@ -121,7 +122,8 @@ class ShareCreated(CloudEvent[Share]):
 class PublishRequested(CloudEvent[PostRequest]):
     """For connectors: post this scheduled share now."""
 
-    type: Literal["advocacy.distribution.share.publish.requested.v1"] = "advocacy.distribution.share.publish.requested.v1"
+    type: Literal["advocacy.distribution.share.publish.requested.v1"] = (
+        "advocacy.distribution.share.publish.requested.v1")
 
 
 class ShareCancelled(CloudEvent[ShareEnded]):
@@ -133,7 +135,8 @@ class ShareCancelled(CloudEvent[ShareEnded]):
 class RetractionRequested(CloudEvent[ShareEnded]):
     """For connectors: take this published share down."""
 
-    type: Literal["advocacy.distribution.share.retraction.requested.v1"] = "advocacy.distribution.share.retraction.requested.v1"
+    type: Literal["advocacy.distribution.share.retraction.requested.v1"] = (
+        "advocacy.distribution.share.retraction.requested.v1")
 
 
 class LinkClicked(CloudEvent[Click]):

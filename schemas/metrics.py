@@ -85,7 +85,8 @@ class Figures(Published):
     comments: int
     reshares: int
     potential_reach: int
-    engagement_rate: float = Field(description="(reactions + comments + reshares + clicks) / impressions; 0 without impressions")
+    engagement_rate: float = Field(
+        description="(reactions + comments + reshares + clicks) / impressions; 0 without impressions")
     emv: float = Field(description="Earned media value in `currency` (see the report's `rates`)")
     currency: Currency
 

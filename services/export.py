@@ -14,7 +14,7 @@ import importlib
 import re
 import sys
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, Union, cast
 
 from pydantic import TypeAdapter
 
@@ -60,7 +60,7 @@ def _describe_batches(document: dict[str, Any]) -> None:
         models = tuple(CONTRACTS[channel["address"]])
         # Names prefixed with the channel's, as FastStream does: two topics may each have a
         # model of the same name.
-        union = TypeAdapter(Union[models]).json_schema(  # noqa: UP007
+        union = TypeAdapter[Any](cast(Any, Union[models])).json_schema(  # noqa: UP007
             ref_template=f"#/components/schemas/{title}:{{model}}")
         schemas.update({f"{title}:{key}": definition for key, definition in union.pop("$defs", {}).items()})
         schemas[name] = {"title": name, **union}

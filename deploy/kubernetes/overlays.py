@@ -11,8 +11,8 @@ import yaml
 
 from deploy.images import POSTGRES_IMAGE, app_image
 from deploy.kubernetes import CLUSTER, NAMESPACE, PART_OF, kafka, secret_name, workloads
-from schemas.platform import Platform
 from deploy.service_config import service_config
+from schemas.platform import Platform
 
 KUSTOMIZATION = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization"}
 DATABASE = "advocacy"
@@ -51,7 +51,8 @@ def postgres() -> list[dict]:
         "name": "postgres", "image": POSTGRES_IMAGE, "ports": [{"name": "postgres", "containerPort": 5432}],
         "env": [{"name": "POSTGRES_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "postgres-admin",
                                                                             "key": "POSTGRES_PASSWORD"}}},
-                {"name": "POSTGRES_DB", "value": DATABASE}, {"name": "PGDATA", "value": "/var/lib/postgresql/data/pgdata"}],
+                {"name": "POSTGRES_DB", "value": DATABASE},
+                {"name": "PGDATA", "value": "/var/lib/postgresql/data/pgdata"}],
         "readinessProbe": probe, "livenessProbe": probe,
         "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "1Gi"}},
         "volumeMounts": [{"name": "data", "mountPath": "/var/lib/postgresql/data"}]}

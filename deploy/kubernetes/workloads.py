@@ -4,10 +4,12 @@ its consumer groups; plus the platform-wide ConfigMap and the database-roles Job
 
 from __future__ import annotations
 
+from typing import Any
+
 from deploy.images import app_image
 from deploy.kubernetes import BOOTSTRAP, PART_OF, secret_name
-from schemas.platform import Platform, consumer_group_prefix
 from deploy.service_config import HTTP_PORT, service_config
+from schemas.platform import Platform, consumer_group_prefix
 
 LAG_THRESHOLD = "100"  # messages behind per replica before KEDA adds one
 RESOURCES = {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}}
@@ -94,7 +96,8 @@ def scaling(platform: Platform, service: str) -> list[dict]:
     demand and never exceeds a topic's partitions, past which replicas would idle."""
     subscribed = [t for t in platform.topics if service in t.readers]
     triggers = [{"type": "kafka", "name": t.name.replace(".", "-"), "authenticationRef": {"name": f"{service}-kafka"},
-                 "metadata": {"bootstrapServers": BOOTSTRAP, "consumerGroup": f"{consumer_group_prefix(service)}{t.name}",
+                 "metadata": {"bootstrapServers": BOOTSTRAP,
+                              "consumerGroup": f"{consumer_group_prefix(service)}{t.name}",
                               "topic": t.name, "lagThreshold": LAG_THRESHOLD, "offsetResetPolicy": "earliest",
                               "sasl": "scram_sha512", "tls": "disable"}} for t in subscribed]
     secret = secret_name(service)
@@ -114,12 +117,16 @@ def scaling(platform: Platform, service: str) -> list[dict]:
 
 def database_roles_job(platform: Platform) -> dict:
     """Each service's login role and schema (deploy/provision.py roles), before migrations."""
-    env = [{"name": "ADMIN_DATABASE_URL", "valueFrom": {"secretKeyRef": {"name": "postgres-admin", "key": "DATABASE_URL"}}}]
-    env += [{"name": f"{s.upper()}_DATABASE_URL", "valueFrom": {"secretKeyRef": {"name": secret_name(s), "key": "DATABASE_URL"}}}
+    def secret(name: str) -> dict[str, Any]:
+        return {"secretKeyRef": {"name": name, "key": "DATABASE_URL"}}
+
+    env = [{"name": "ADMIN_DATABASE_URL", "valueFrom": secret("postgres-admin")}]
+    env += [{"name": f"{s.upper()}_DATABASE_URL", "valueFrom": secret(secret_name(s))}
             for s in platform.services]
     container = _container("roles", ["python", "-m", "deploy.provision", "roles"],
                            [{"configMapRef": {"name": "platform-config"}}], [], env=env, resources=RESOURCES)
     return {"apiVersion": "batch/v1", "kind": "Job",
-            "metadata": {"name": "database-roles", "labels": {"app.kubernetes.io/component": "provisioning", **PART_OF}},
+            "metadata": {"name": "database-roles",
+                         "labels": {"app.kubernetes.io/component": "provisioning", **PART_OF}},
             "spec": {"backoffLimit": 6, "ttlSecondsAfterFinished": 3600,
                      "template": {"spec": _pod([container], [{"name": "tmp", "emptyDir": {}}], "OnFailure")}}}

@@ -5,9 +5,9 @@ lock: every other lock is then taken before it, never after, so appends cannot d
 """
 
 from collections.abc import Sequence
-from typing import Any
 
 from schemas import consent as c
+from schemas.envelope import CloudEvent
 from services.consent import domain, ledger
 from services.consent.config import ConsentTopics
 from services.consent.domain import Change
@@ -19,11 +19,12 @@ class Announcer:
         self.topics = topics
         self.key = pseudonym_key
 
-    async def announce(self, uow: UnitOfWork, event_type: type[c.CloudEvent[Any]], changes: Sequence[Change]) -> None:
+    async def announce(self, uow: UnitOfWork, event_type: type[CloudEvent[c.ConsentRecord]],
+                       changes: Sequence[Change]) -> None:
         if not changes:
             return
         hashes = await ledger.append(uow.conn, [self.entry(change) for change in changes])
-        records = [(change, record(change, h)) for change, h in zip(changes, hashes)]
+        records = [(change, record(change, h)) for change, h in zip(changes, hashes, strict=True)]
         await uow.emit_many(self.topics.events, event_type, [(ch.advocate_id, r) for ch, r in records])
         await uow.emit_many(self.topics.state, c.ConsentState,
                             [(f"{ch.advocate_id}:{ch.purpose.value}", r) for ch, r in records])

@@ -5,8 +5,8 @@ import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from schemas.consent import ChangedBy, CollectionMethod, Purpose, Reason, Status
 from schemas.commands import Rejected
+from schemas.consent import ChangedBy, CollectionMethod, Purpose, Reason, Status
 
 VALID = frozenset({Status.GIVEN, Status.RENEWED_GIVEN})
 # Consent that still exists, so it can be withdrawn or revoked (renewal pending included).
@@ -43,7 +43,8 @@ class Change:
 def require_actor_is_subject(actor: str, advocate_id: str) -> None:
     """Nobody — no manager, no administrator — gives or withdraws consent for someone else."""
     if actor != advocate_id:
-        raise Rejected(Reason.ACTOR_NOT_SUBJECT, "only the advocate themself may give, refuse or withdraw their consent")
+        raise Rejected(Reason.ACTOR_NOT_SUBJECT,
+                       "only the advocate themself may give, refuse or withdraw their consent")
 
 
 def require_current_policy(named: int, current: Policy | None, purpose: Purpose) -> Policy:

@@ -47,7 +47,8 @@ class ConsentHandlers:
     async def refuse(self, uow: UnitOfWork, command: c.RefuseConsent) -> None:
         await self._choose(uow, command.data, c.ConsentRefused)
 
-    async def _choose(self, uow: UnitOfWork, choice: c.Choice, event_type: type[c.ConsentGiven | c.ConsentRefused]) -> None:
+    async def _choose(self, uow: UnitOfWork, choice: c.Choice,
+                      event_type: type[c.ConsentGiven | c.ConsentRefused]) -> None:
         domain.require_actor_is_subject(choice.actor, choice.advocate_id)
         # Locks the person until commit, so a concurrent leave waits and then revokes this choice.
         if not await store.in_directory(uow.conn, choice.advocate_id):

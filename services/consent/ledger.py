@@ -14,12 +14,14 @@ from typing import Any
 
 import asyncpg
 
-from services.runtime.unit_of_work import insert_rows
+from services.runtime.unit_of_work import Connection, insert_rows
 
 GENESIS = "0" * 64
 _COLUMNS = ["subject_ref", "purpose", "change", "policy_version", "policy_hash", "method", "changed_by",
             "occurred_at", "prev_hash", "entry_hash"]
 # One chain: appends are serialised per schema; taken last in a transaction (after row locks).
+# A ledger row as read: a database row, or a mapping in tests.
+Row = Mapping[str, Any] | asyncpg.Record
 _LOCK = "SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':ledger'))"
 _HEAD = "SELECT entry_hash FROM ledger ORDER BY seq DESC LIMIT 1"
 
@@ -45,7 +47,7 @@ def chain_hash(prev_hash: str, entry: Entry) -> str:
     return hashlib.sha256(prev_hash.encode() + b"\n" + entry.canonical()).hexdigest()
 
 
-async def append(conn: asyncpg.Connection, entries: Sequence[Entry]) -> list[str]:
+async def append(conn: Connection, entries: Sequence[Entry]) -> list[str]:
     """Append `entries` in order, returning their hashes. Call inside the transaction."""
     if not entries:
         return []
@@ -71,7 +73,7 @@ class Verification:
         return self.first_broken_seq is None
 
 
-def entry_of(row: Mapping[str, Any]) -> Entry:
+def entry_of(row: Row) -> Entry:
     return Entry(**{name: row[name] for name in Entry.__dataclass_fields__})
 
 
@@ -83,7 +85,7 @@ class ChainCheck:
         self.first_broken_seq: int | None = None
         self.head = GENESIS
 
-    def feed(self, row: Mapping[str, Any]) -> None:
+    def feed(self, row: Row) -> None:
         self.entries += 1
         if self.first_broken_seq is not None:
             return
@@ -97,7 +99,7 @@ class ChainCheck:
         return Verification(self.entries, self.first_broken_seq, intact_head)
 
 
-async def verify(conn: asyncpg.Connection) -> Verification:
+async def verify(conn: Connection) -> Verification:
     """Recompute the whole chain from the first entry, streaming it. Call inside a transaction."""
     check = ChainCheck()
     async for row in conn.cursor("SELECT * FROM ledger ORDER BY seq", prefetch=1000):

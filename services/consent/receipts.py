@@ -9,12 +9,12 @@ and the history comes from the proof ledger with each entry's hash, so it can be
 from datetime import datetime
 from uuid import uuid4
 
-import asyncpg
 from pydantic import BaseModel, Field
 
 from schemas.consent import Purpose
 from services.consent import domain, store
 from services.consent.config import ConsentSettings
+from services.runtime.unit_of_work import Connection
 
 WITHDRAWAL_METHOD = ("Send advocacy.consent.withdraw.v1 (one purpose, or all by omitting the purpose) "
                      "from the app's consent page; no reason needed, effective at once.")
@@ -58,7 +58,7 @@ class Receipt(BaseModel):
     purposes: list[PurposeConsent]
 
 
-async def build(conn: asyncpg.Connection, settings: ConsentSettings, advocate_id: str, now: datetime) -> Receipt:
+async def build(conn: Connection, settings: ConsentSettings, advocate_id: str, now: datetime) -> Receipt:
     key = settings.consent_pseudonym_key.get_secret_value().encode()
     current = {change.purpose: change for change in await store.consents_of(conn, advocate_id)}
     entries = await store.ledger_of(conn, domain.pseudonym(key, advocate_id))
@@ -90,7 +90,7 @@ def render_text(receipt: Receipt) -> str:
         lines.append("No consent on record.")
     for p in receipt.purposes:
         state = "valid" if p.valid else "not valid"
-        version = f", policy v{p.policy_version} (sha256 {p.policy_hash[:12]}…)" if p.policy_version else ""
+        version = f", policy v{p.policy_version} (sha256 {(p.policy_hash or '')[:12]}…)" if p.policy_version else ""
         lines.append(f"{p.purpose.value}: {p.status} ({state}){version}")
         if p.expires_at:
             lines.append(f"  expires {p.expires_at:%Y-%m-%d}")

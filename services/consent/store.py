@@ -7,6 +7,7 @@ import asyncpg
 
 from schemas.consent import ChangedBy, CollectionMethod, Purpose, Status
 from services.consent.domain import STANDING, VALID, Change, Policy
+from services.runtime.unit_of_work import Connection
 
 _RECORD = ("advocate_id, purpose, status, policy_version, policy_hash, collection_method, "
            "changed_by, changed_at, expires_at")
@@ -51,7 +52,7 @@ def _changes(rows: Sequence[asyncpg.Record]) -> list[Change]:
     return sorted(map(change_of, rows), key=lambda c: (c.advocate_id, c.purpose))
 
 
-async def in_directory(conn: asyncpg.Connection, advocate_id: str) -> bool:
+async def in_directory(conn: Connection, advocate_id: str) -> bool:
     """Locks the person's row until the transaction ends (KEY SHARE: profile updates pass).
     A plain read would let a concurrent PersonLeft delete them and revoke their consents
     before this give commits, leaving a valid consent for someone who left; the lock makes
@@ -59,15 +60,15 @@ async def in_directory(conn: asyncpg.Connection, advocate_id: str) -> bool:
     return await conn.fetchval("SELECT 1 FROM people WHERE advocate_id = $1 FOR KEY SHARE", advocate_id) is not None
 
 
-async def current_policy(conn: asyncpg.Connection, purpose: Purpose, *, for_update: bool = False) -> Policy | None:
+async def current_policy(conn: Connection, purpose: Purpose, *, for_update: bool = False) -> Policy | None:
     """Locks the purpose: shared to give consent, exclusive to publish a version."""
     lock = "UPDATE" if for_update else "SHARE"
     row = await conn.fetchrow(
         f"SELECT current_version, current_hash FROM purposes WHERE purpose = $1 FOR {lock}", purpose.value)
-    return Policy(row["current_version"], row["current_hash"]) if row["current_version"] else None
+    return Policy(row["current_version"], row["current_hash"]) if row and row["current_version"] else None
 
 
-async def add_policy(conn: asyncpg.Connection, purpose: Purpose, version: int, text: str, content_hash: str,
+async def add_policy(conn: Connection, purpose: Purpose, version: int, text: str, content_hash: str,
                      requires_renewal: bool, at: datetime) -> None:
     await conn.execute(
         "INSERT INTO policies (purpose, version, text, content_hash, requires_renewal, published_at) "
@@ -76,19 +77,19 @@ async def add_policy(conn: asyncpg.Connection, purpose: Purpose, version: int, t
                        purpose.value, version, content_hash)
 
 
-async def status_of(conn: asyncpg.Connection, advocate_id: str, purpose: Purpose) -> Status | None:
+async def status_of(conn: Connection, advocate_id: str, purpose: Purpose) -> Status | None:
     status = await conn.fetchval("SELECT status FROM consents WHERE advocate_id = $1 AND purpose = $2 FOR UPDATE",
                                  advocate_id, purpose.value)
     return Status(status) if status else None
 
 
-async def save(conn: asyncpg.Connection, c: Change) -> None:
+async def save(conn: Connection, c: Change) -> None:
     await conn.execute(_SAVE, c.advocate_id, c.purpose.value, c.status.value, c.policy_version, c.policy_hash,
                        c.collection_method.value if c.collection_method else None, c.changed_by.value,
                        c.changed_at, c.expires_at)
 
 
-async def withdraw(conn: asyncpg.Connection, advocate_id: str, purposes: Sequence[Purpose],
+async def withdraw(conn: Connection, advocate_id: str, purposes: Sequence[Purpose],
                    at: datetime) -> list[Change]:
     rows = await conn.fetch(_TRANSITION.format(where="advocate_id = $5 AND purpose = ANY($6::text[])"),
                             Status.WITHDRAWN.value, ChangedBy.SUBJECT.value, at, _values(STANDING),
@@ -96,32 +97,32 @@ async def withdraw(conn: asyncpg.Connection, advocate_id: str, purposes: Sequenc
     return _changes(rows)
 
 
-async def revoke_all(conn: asyncpg.Connection, advocate_id: str, at: datetime) -> list[Change]:
+async def revoke_all(conn: Connection, advocate_id: str, at: datetime) -> list[Change]:
     rows = await conn.fetch(_TRANSITION.format(where="advocate_id = $5"), Status.REVOKED.value,
                             ChangedBy.CONTROLLER.value, at, _values(STANDING), advocate_id)
     return _changes(rows)
 
 
-async def request_renewal(conn: asyncpg.Connection, purpose: Purpose, at: datetime) -> list[Change]:
+async def request_renewal(conn: Connection, purpose: Purpose, at: datetime) -> list[Change]:
     rows = await conn.fetch(_TRANSITION.format(where="purpose = $5"), Status.RENEWAL_REQUESTED.value,
                             ChangedBy.CONTROLLER.value, at, _values(VALID), purpose.value)
     return _changes(rows)
 
 
-async def expire_due(conn: asyncpg.Connection, now: datetime, limit: int) -> list[Change]:
+async def expire_due(conn: Connection, now: datetime, limit: int) -> list[Change]:
     return _changes(await conn.fetch(_EXPIRE, now, limit, _values(VALID)))
 
 
-async def erase(conn: asyncpg.Connection, advocate_id: str) -> None:
+async def erase(conn: Connection, advocate_id: str) -> None:
     """Everything about the advocate outside the pseudonymous ledger. `people` first: a give
     locks the person, then their consent, and locks taken in one order cannot deadlock."""
     await conn.execute("DELETE FROM people WHERE advocate_id = $1", advocate_id)
     await conn.execute("DELETE FROM consents WHERE advocate_id = $1", advocate_id)
 
 
-async def consents_of(conn: asyncpg.Connection, advocate_id: str) -> list[Change]:
+async def consents_of(conn: Connection, advocate_id: str) -> list[Change]:
     return _changes(await conn.fetch(f"SELECT {_RECORD} FROM consents WHERE advocate_id = $1", advocate_id))
 
 
-async def ledger_of(conn: asyncpg.Connection, subject_ref: str) -> list[asyncpg.Record]:
+async def ledger_of(conn: Connection, subject_ref: str) -> list[asyncpg.Record]:
     return await conn.fetch("SELECT * FROM ledger WHERE subject_ref = $1 ORDER BY seq", subject_ref)

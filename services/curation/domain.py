@@ -10,9 +10,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
-from schemas.curation import ItemContent, ItemStatus as S, Reason
-from services.curation import validation
 from schemas.commands import Rejected
+from schemas.curation import ItemContent, Reason
+from schemas.curation import ItemStatus as S
+from services.curation import validation
 
 
 class Step(StrEnum):

@@ -88,7 +88,7 @@ class CurationHandlers:
                               ends_on=d.ends_on, topics=d.topics, owner=d.owner)
         create = isinstance(command, c.CreateCampaign)
         if not await store.save_campaign(uow.conn, campaign, create):
-            raise Rejected(Reason.CAMPAIGN_EXISTS if create else "unknown_campaign", "campaign id")
+            raise Rejected(Reason.CAMPAIGN_EXISTS if create else Reason.UNKNOWN_CAMPAIGN, "campaign id")
         await uow.emit(self.events, c.CampaignCreated if create else c.CampaignChanged, command.subject, campaign)
 
     async def register_source(self, uow: UnitOfWork, command: c.RegisterSource) -> None:

@@ -11,11 +11,11 @@ import logging
 import uuid
 from datetime import datetime
 
-from schemas.curation import ItemContent, DraftedItem, ItemDrafted, Source
+from schemas.commands import Rejected
+from schemas.curation import DraftedItem, ItemContent, ItemDrafted, Source
 from services.curation import domain, feeds, fetching, store
 from services.curation.config import CurationSettings
 from services.curation.validation import MAX_CHARS
-from schemas.commands import Rejected
 from services.runtime.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ async def poll_due_source(uow: UnitOfWork, settings: CurationSettings, events_to
         # The source stays locked while it is fetched, so the whole fetch has a deadline
         # (urllib's timeout bounds each socket operation only, and not DNS).
         entries = await asyncio.wait_for(_fetch_entries(settings, source.url), settings.feed_timeout_seconds)
-    except Exception as failure:  # noqa: BLE001 — whatever one feed server does, it is recorded
+    except Exception as failure:
         # and the pass commits; otherwise the source is never marked polled, and, first in
         # line forever, it would starve every other source (e.g. BadStatusLine, which is
         # neither OSError nor ValueError).

@@ -1,10 +1,10 @@
 """Suggested share texts against each network's limit (the table and the counting live in
 schemas/networks.py, shared with distribution)."""
 
-from schemas.directory import Network
-from schemas.networks import LIMITS, compose, weighted_length
 from schemas.commands import Rejected
 from schemas.curation import Reason
+from schemas.directory import Network
+from schemas.networks import LIMITS, compose, weighted_length
 
 
 def check_share_texts(texts: dict[Network, str], disclosure: str | None, link: str) -> None:

@@ -7,6 +7,7 @@ import asyncpg
 from schemas import curation
 from schemas.curation import ItemContent, ItemStatus
 from services.curation.domain import Item
+from services.runtime.unit_of_work import Connection
 
 _SAVE_ITEM = """
 INSERT INTO items (id, status, content, authors, source_url, campaign_id, publish_at, expire_at, published_at)
@@ -35,33 +36,33 @@ def _item(row: asyncpg.Record) -> Item:
                 frozenset(row["authors"]), row["published_at"])
 
 
-async def load_item(conn: asyncpg.Connection, item_id: str) -> Item | None:
+async def load_item(conn: Connection, item_id: str) -> Item | None:
     """The item, locked until the transaction ends: commands on one item run one at a time."""
     row = await conn.fetchrow(
         "SELECT id, status, content, authors, published_at FROM items WHERE id = $1 FOR UPDATE", item_id)
     return _item(row) if row else None
 
 
-async def save_item(conn: asyncpg.Connection, item: Item) -> None:
+async def save_item(conn: Connection, item: Item) -> None:
     c = item.content
     await conn.execute(_SAVE_ITEM, item.id, item.status.value, c.model_dump_json(), sorted(item.authors),
                        c.source_url, c.campaign_id, c.publish_at, c.expire_at, item.published_at)
 
 
-async def publish_due(conn: asyncpg.Connection, now: datetime, limit: int) -> list[tuple[str, ItemContent]]:
+async def publish_due(conn: Connection, now: datetime, limit: int) -> list[tuple[str, ItemContent]]:
     rows = await conn.fetch(_PUBLISH_DUE, now, limit)
     return [(r["id"], ItemContent.model_validate_json(r["content"])) for r in rows]
 
 
-async def expire_due(conn: asyncpg.Connection, now: datetime, limit: int) -> list[str]:
+async def expire_due(conn: Connection, now: datetime, limit: int) -> list[str]:
     return [r["id"] for r in await conn.fetch(_EXPIRE_DUE, now, limit)]
 
 
-async def campaign_exists(conn: asyncpg.Connection, campaign_id: str) -> bool:
-    return await conn.fetchval("SELECT EXISTS (SELECT 1 FROM campaigns WHERE id = $1)", campaign_id)
+async def campaign_exists(conn: Connection, campaign_id: str) -> bool:
+    return bool(await conn.fetchval("SELECT EXISTS (SELECT 1 FROM campaigns WHERE id = $1)", campaign_id))
 
 
-async def save_campaign(conn: asyncpg.Connection, campaign: curation.Campaign, create: bool) -> bool:
+async def save_campaign(conn: Connection, campaign: curation.Campaign, create: bool) -> bool:
     """Insert (create) or update; False if it already exists, or does not yet."""
     c = campaign
     values = (c.campaign_id, c.name, c.goal, c.starts_on, c.ends_on, c.topics, c.owner)
@@ -74,7 +75,7 @@ async def save_campaign(conn: asyncpg.Connection, campaign: curation.Campaign, c
                updated_at = now() WHERE id = $1 RETURNING true""", *values) is not None
 
 
-async def add_source(conn: asyncpg.Connection, source: curation.Source) -> bool:
+async def add_source(conn: Connection, source: curation.Source) -> bool:
     return await conn.fetchval(
         """INSERT INTO sources (id, url, language, content_type, topics) VALUES ($1, $2, $3, $4, $5)
            ON CONFLICT DO NOTHING RETURNING true""",
@@ -82,7 +83,7 @@ async def add_source(conn: asyncpg.Connection, source: curation.Source) -> bool:
     ) is not None
 
 
-async def claim_due_source(conn: asyncpg.Connection, now: datetime, every_seconds: float) -> curation.Source | None:
+async def claim_due_source(conn: Connection, now: datetime, every_seconds: float) -> curation.Source | None:
     """One source not polled for `every_seconds`, locked so no other replica polls it too."""
     row = await conn.fetchrow(
         """SELECT id, url, language, content_type, topics FROM sources
@@ -94,17 +95,17 @@ async def claim_due_source(conn: asyncpg.Connection, now: datetime, every_second
                            content_type=row["content_type"], topics=row["topics"])
 
 
-async def record_poll(conn: asyncpg.Connection, source_id: str, at: datetime, error: str | None) -> None:
+async def record_poll(conn: Connection, source_id: str, at: datetime, error: str | None) -> None:
     await conn.execute("UPDATE sources SET last_polled_at = $2, last_error = $3 WHERE id = $1", source_id, at, error)
 
 
-async def record_entry(conn: asyncpg.Connection, source_id: str, entry_id: str, url: str, item_id: str) -> None:
+async def record_entry(conn: Connection, source_id: str, entry_id: str, url: str, item_id: str) -> None:
     await conn.execute("INSERT INTO feed_entries (source_id, entry_id, url, item_id) VALUES ($1, $2, $3, $4)",
                        source_id, entry_id, url, item_id)
 
 
-async def entry_known(conn: asyncpg.Connection, source_id: str, entry_id: str, url: str) -> bool:
-    return await conn.fetchval(
+async def entry_known(conn: Connection, source_id: str, entry_id: str, url: str) -> bool:
+    return bool(await conn.fetchval(
         """SELECT EXISTS (SELECT 1 FROM feed_entries WHERE (source_id = $1 AND entry_id = $2) OR url = $3)
-           OR EXISTS (SELECT 1 FROM items WHERE source_url = $3)""", source_id, entry_id, url)
+           OR EXISTS (SELECT 1 FROM items WHERE source_url = $3)""", source_id, entry_id, url))
 

@@ -8,9 +8,9 @@ import unicodedata
 from datetime import date, datetime
 from urllib.parse import urlsplit
 
+from schemas.commands import Rejected
 from schemas.curation import ItemContent, Reason
 from services.curation.share_texts import check_share_texts
-from schemas.commands import Rejected
 
 MAX_CHARS = {
     "url": 2048, "title": 300, "summary": 3000, "disclosure": 200, "share_text": 63206,

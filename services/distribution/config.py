@@ -2,9 +2,9 @@
 
 from dataclasses import dataclass
 
-from schemas import consent, curation, directory, distribution, engagement
 from pydantic import SecretStr
 
+from schemas import consent, curation, directory, distribution, engagement
 from services.runtime.settings import DEVELOPMENT_SECRET, ServiceSettings
 
 

@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import NamedTuple
 
-from schemas.directory import Digest, Network
-from schemas.networks import LIMITS, compose, weighted_length
 from schemas.commands import Rejected
+from schemas.directory import Digest, Network
 from schemas.distribution import Reason
+from schemas.networks import LIMITS, compose, weighted_length
 
 
 @dataclass(frozen=True)

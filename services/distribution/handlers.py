@@ -16,9 +16,22 @@ from schemas import directory as d
 from schemas.commands import Rejected
 from schemas.consent import Purpose
 from schemas.directory import Digest
-from schemas.distribution import (CancellationReason, Distribution, ItemDistributed, Notification,
-                                  NotificationRequested, PostRequest, PublishRequested, Reason, RequestShare,
-                                  RetractionRequested, Share, ShareCancelled, ShareCreated, ShareEnded)
+from schemas.distribution import (
+    CancellationReason,
+    Distribution,
+    ItemDistributed,
+    Notification,
+    NotificationRequested,
+    PostRequest,
+    PublishRequested,
+    Reason,
+    RequestShare,
+    RetractionRequested,
+    Share,
+    ShareCancelled,
+    ShareCreated,
+    ShareEnded,
+)
 from services.distribution import domain, links, share_store, store
 from services.distribution.config import DistributionSettings, DistributionTopics
 from services.distribution.share_store import EndedShare

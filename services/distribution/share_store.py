@@ -7,6 +7,7 @@ from typing import NamedTuple
 import asyncpg
 
 from schemas.directory import Network
+from services.runtime.unit_of_work import Connection
 
 
 class EndedShare(NamedTuple):
@@ -45,7 +46,7 @@ def _ended(rows: list[asyncpg.Record]) -> list[EndedShare]:
     return [EndedShare(r["share_id"], r["item_id"], Network(r["network"])) for r in rows]
 
 
-async def create(conn: asyncpg.Connection, share_id: str, code: str, advocate_id: str, item_id: str,
+async def create(conn: Connection, share_id: str, code: str, advocate_id: str, item_id: str,
                  campaign_id: str | None, network: str, post: str, target_url: str,
                  scheduled_at: datetime | None, now: datetime) -> None:
     """`target_url` is fixed now: a later edit of the item must not repoint a posted link."""
@@ -57,7 +58,7 @@ async def create(conn: asyncpg.Connection, share_id: str, code: str, advocate_id
         "scheduled" if scheduled_at else "created", scheduled_at, now)
 
 
-async def cancel_scheduled(conn: asyncpg.Connection, *, advocate_id: str | None = None,
+async def cancel_scheduled(conn: Connection, *, advocate_id: str | None = None,
                            item_id: str | None = None) -> list[EndedShare]:
     """Scheduled shares of an advocate or of an item that will not be posted now."""
     return _ended(await conn.fetch(
@@ -66,14 +67,14 @@ async def cancel_scheduled(conn: asyncpg.Connection, *, advocate_id: str | None 
         advocate_id, item_id))
 
 
-async def posted(conn: asyncpg.Connection, item_id: str) -> list[EndedShare]:
+async def posted(conn: Connection, item_id: str) -> list[EndedShare]:
     """Shares of an item that a connector posted (or was asked to)."""
     return _ended(await conn.fetch(
         f"SELECT {_ENDED} FROM shares WHERE item_id = $1 AND status IN ('publish_requested', 'published')",
         item_id))
 
 
-async def claim_due(conn: asyncpg.Connection, now: datetime, limit: int = 500) -> list[DuePost]:
+async def claim_due(conn: Connection, now: datetime, limit: int = 500) -> list[DuePost]:
     """Scheduled shares whose time has come, marked requested (each once: SKIP LOCKED), and
     only while their advocate still allows it (withdrawal cancels them; this is the backstop)."""
     rows = await conn.fetch(
@@ -87,13 +88,13 @@ async def claim_due(conn: asyncpg.Connection, now: datetime, limit: int = 500) -
     return [DuePost(r["share_id"], r["advocate_id"], Network(r["network"]), r["post"]) for r in rows]
 
 
-async def record_outcome(conn: asyncpg.Connection, share_id: str, status: str) -> None:
+async def record_outcome(conn: Connection, share_id: str, status: str) -> None:
     """A connector's report; a cancelled share stays cancelled."""
     await conn.execute(
         "UPDATE shares SET status = $2 WHERE share_id = $1 AND status = 'publish_requested'", share_id, status)
 
 
-async def resolve(conn: asyncpg.Connection, code: str) -> TrackedLink | None:
+async def resolve(conn: Connection, code: str) -> TrackedLink | None:
     """The share behind a tracked code, with its item's status and URL (stored codes only)."""
     row = await conn.fetchrow(
         """SELECT s.share_id, s.item_id, s.campaign_id, s.network, s.target_url, i.status AS item_status,

@@ -13,11 +13,9 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-import asyncpg
-
 from schemas.directory import Digest
 from services.distribution.domain import DueNotification, ItemView
-
+from services.runtime.unit_of_work import Connection
 
 # Who an item reaches: people with a valid `receive_content` whom its audience names (an
 # empty list names everybody) and who read its language and share an interest, if they
@@ -66,7 +64,7 @@ _BACKFILL = _DELIVER.format(only="WHERE p.advocate_id = $4", items="""SELECT ite
     FROM items WHERE status = 'active'""")
 
 
-async def set_consent(conn: asyncpg.Connection, advocate_id: str, purpose: str, valid: bool,
+async def set_consent(conn: Connection, advocate_id: str, purpose: str, valid: bool,
                       changed_at: datetime) -> bool:
     """Locks the row: a fan-out or share request reading it waits for this transaction (see
     module doc). Only a newer change applies; returns whether it did."""
@@ -78,19 +76,20 @@ async def set_consent(conn: asyncpg.Connection, advocate_id: str, purpose: str, 
         advocate_id, purpose, valid, changed_at) is not None
 
 
-async def may(conn: asyncpg.Connection, advocate_id: str, purpose: str) -> bool:
+async def may(conn: Connection, advocate_id: str, purpose: str) -> bool:
     """Whether the advocate allows `purpose`; the row stays locked (FOR SHARE) until commit,
     so a withdrawal waits and then sees what this transaction created."""
     return bool(await conn.fetchval(
         "SELECT valid FROM consents WHERE advocate_id = $1 AND purpose = $2 FOR SHARE", advocate_id, purpose))
 
 
-async def save_item(conn: asyncpg.Connection, item_id: str, campaign_id: str | None, content: dict[str, Any],
+async def save_item(conn: Connection, item_id: str, campaign_id: str | None, content: dict[str, Any],
                     at: datetime) -> bool:
     """Insert or update an active item; False if it was retracted or expired (it stays so,
     and a replayed publication must not fan it out again)."""
     return await conn.fetchval(
-        """INSERT INTO items (item_id, status, campaign_id, content, updated_at) VALUES ($1, 'active', $2, $3::jsonb, $4)
+        """INSERT INTO items (item_id, status, campaign_id, content, updated_at)
+           VALUES ($1, 'active', $2, $3::jsonb, $4)
            ON CONFLICT (item_id) DO UPDATE SET campaign_id = EXCLUDED.campaign_id,
                content = EXCLUDED.content, updated_at = EXCLUDED.updated_at
            WHERE items.status = 'active'
@@ -98,14 +97,14 @@ async def save_item(conn: asyncpg.Connection, item_id: str, campaign_id: str | N
         item_id, campaign_id, json.dumps(content), at) is not None
 
 
-async def end_item(conn: asyncpg.Connection, item_id: str, status: str) -> None:
+async def end_item(conn: Connection, item_id: str, status: str) -> None:
     """Retracted or expired: out of every feed and every pending notification."""
     await conn.execute("UPDATE items SET status = $2 WHERE item_id = $1", item_id, status)
     await conn.execute("DELETE FROM feed WHERE item_id = $1", item_id)
     await conn.execute("DELETE FROM pending_notifications WHERE item_id = $1", item_id)
 
 
-async def item(conn: asyncpg.Connection, item_id: str) -> ItemView | None:
+async def item(conn: Connection, item_id: str) -> ItemView | None:
     """The item as curation last announced it, with its status here; None if unknown."""
     row = await conn.fetchrow("SELECT item_id, status, campaign_id, content FROM items WHERE item_id = $1", item_id)
     if row is None:
@@ -117,37 +116,39 @@ async def item(conn: asyncpg.Connection, item_id: str) -> ItemView | None:
                     editable=content.get("editable", True))
 
 
-async def in_directory(conn: asyncpg.Connection, advocate_id: str) -> bool:
+async def in_directory(conn: Connection, advocate_id: str) -> bool:
     return bool(await conn.fetchval("SELECT true FROM people WHERE advocate_id = $1", advocate_id))
 
 
-async def in_feed(conn: asyncpg.Connection, advocate_id: str, item_id: str) -> bool:
+async def in_feed(conn: Connection, advocate_id: str, item_id: str) -> bool:
     return bool(await conn.fetchval(
         "SELECT true FROM feed WHERE advocate_id = $1 AND item_id = $2", advocate_id, item_id))
 
 
-async def fan_out(conn: asyncpg.Connection, item_id: str, content: dict[str, Any], now: datetime,
+async def fan_out(conn: Connection, item_id: str, content: dict[str, Any], now: datetime,
                   daily_at: datetime, weekly_at: datetime) -> int:
+    """Feed entries and pending notifications for everyone the item's audience reaches, in
+    one statement; returns how many people it reached."""
     audience = content.get("audience", {})
-    return await conn.fetchval(
+    return int(await conn.fetchval(
         _FAN_OUT, now, daily_at, weekly_at, item_id, audience.get("roles", []), audience.get("org_units", []),
         audience.get("locations", []), audience.get("languages", []), audience.get("topics", []),
-        content["language"], content.get("topics", []))
+        content["language"], content.get("topics", [])))
 
 
-async def backfill(conn: asyncpg.Connection, advocate_id: str, now: datetime, daily_at: datetime,
+async def backfill(conn: Connection, advocate_id: str, now: datetime, daily_at: datetime,
                    weekly_at: datetime) -> int:
     """Every active item whose audience reaches `advocate_id`, into their feed."""
-    return await conn.fetchval(_BACKFILL, now, daily_at, weekly_at, advocate_id)
+    return int(await conn.fetchval(_BACKFILL, now, daily_at, weekly_at, advocate_id))
 
 
-async def stop_delivery(conn: asyncpg.Connection, advocate_id: str) -> None:
+async def stop_delivery(conn: Connection, advocate_id: str) -> None:
     """No `receive_content` any more: their feed and pending notifications go."""
     await conn.execute("DELETE FROM feed WHERE advocate_id = $1", advocate_id)
     await conn.execute("DELETE FROM pending_notifications WHERE advocate_id = $1", advocate_id)
 
 
-async def erase(conn: asyncpg.Connection, advocate_id: str) -> None:
+async def erase(conn: Connection, advocate_id: str) -> None:
     """Every row about the advocate goes; their shares stay as links, without them."""
     await stop_delivery(conn, advocate_id)
     for table in ("consents", "notifications_sent", "people"):
@@ -164,21 +165,21 @@ WHERE p.advocate_id = due.advocate_id AND p.item_id = due.item_id
 RETURNING p.advocate_id, p.item_id, p.digest"""
 
 
-async def claim_due_notifications(conn: asyncpg.Connection, now: datetime, limit: int) -> list[DueNotification]:
+async def claim_due_notifications(conn: Connection, now: datetime, limit: int) -> list[DueNotification]:
     """Up to `limit` pending notifications due by `now`, oldest first, removed as they are
     claimed (SKIP LOCKED: a second replica claims others; a rollback returns them)."""
     rows = await conn.fetch(_CLAIM_NOTIFICATIONS, now, limit)
     return [DueNotification(r["advocate_id"], r["item_id"], Digest(r["digest"])) for r in rows]
 
 
-async def immediate_sent(conn: asyncpg.Connection, day: date, advocate_ids: Sequence[str]) -> dict[str, int]:
+async def immediate_sent(conn: Connection, day: date, advocate_ids: Sequence[str]) -> dict[str, int]:
     """How many immediate notifications each of `advocate_ids` got on `day`."""
     rows = await conn.fetch("SELECT advocate_id, immediate FROM notifications_sent WHERE day = $1 "
                             "AND advocate_id = ANY($2::text[])", day, list(advocate_ids))
     return {r["advocate_id"]: r["immediate"] for r in rows}
 
 
-async def count_immediate_sent(conn: asyncpg.Connection, day: date, sent: Mapping[str, int]) -> None:
+async def count_immediate_sent(conn: Connection, day: date, sent: Mapping[str, int]) -> None:
     """Add `sent` (advocate_id -> how many) to the day's counts of immediate notifications."""
     await conn.executemany(
         """INSERT INTO notifications_sent (advocate_id, day, immediate) VALUES ($1, $2, $3)
@@ -186,7 +187,7 @@ async def count_immediate_sent(conn: asyncpg.Connection, day: date, sent: Mappin
         [(advocate, day, n) for advocate, n in sent.items()])
 
 
-async def postpone_to_daily(conn: asyncpg.Connection, pairs: Sequence[tuple[str, str]], due_at: datetime) -> None:
+async def postpone_to_daily(conn: Connection, pairs: Sequence[tuple[str, str]], due_at: datetime) -> None:
     """(advocate_id, item_id) pairs wait for the daily digest at `due_at`."""
     await conn.executemany(
         "INSERT INTO pending_notifications (advocate_id, item_id, digest, due_at) VALUES ($1, $2, 'daily', $3)",

@@ -52,7 +52,7 @@ def bar_chart(chart_id: str, title: str, bars: Sequence[tuple[str, float]]) -> s
 
 
 def _svg(chart_id: str, title: str, width: int, height: int, shapes: list[str]) -> str:
-    empty = [] if shapes else [f'<text class="empty" x="8" y="20">No data in this period</text>']
+    empty = [] if shapes else ['<text class="empty" x="8" y="20">No data in this period</text>']
     return (f'<svg class="chart" id="{escape(chart_id)}" role="img" aria-label="{escape(title)}" '
             f'xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}">'
             f"<title>{escape(title)}</title>{''.join(shapes + empty)}</svg>")

@@ -6,11 +6,17 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from schemas import distribution, engagement
 from schemas.commands import Rejected
 from schemas.metrics import Period, Reason
+
+class Row(Protocol):
+    """A row of sums, read by column name (a database row, a dict)."""
+
+    def __getitem__(self, column: str, /) -> Any: ...
+
 
 COUNTERS = ("impressions", "reactions", "comments", "reshares")
 
@@ -71,7 +77,7 @@ class Totals:
     potential_reach: int = 0
 
     @classmethod
-    def of(cls, row: Mapping[str, Any]) -> "Totals":
+    def of(cls, row: Row) -> "Totals":
         return cls(**{f.name: int(row[f.name] or 0) for f in fields(cls)})
 
     def __add__(self, other: "Totals") -> "Totals":
@@ -110,7 +116,8 @@ def keep_highest(observations: Iterable[tuple[str, Sequence[int]]]) -> dict[str,
     merged: dict[str, list[int]] = {}
     for share_id, counters in observations:
         known = merged.get(share_id)
-        merged[share_id] = list(counters) if known is None else [max(a, b) for a, b in zip(known, counters)]
+        merged[share_id] = (list(counters) if known is None
+                            else [max(a, b) for a, b in zip(known, counters, strict=True)])
     return merged
 
 

@@ -16,8 +16,17 @@ from pydantic import Field
 from schemas import consent, curation, distribution, engagement
 from schemas.catalog import CONTRACTS
 from schemas.commands import Rejected
-from schemas.metrics import (Figures, MetricSnapshot, Reason, RenderMyImpact, RenderReport, Rendered, ReportRendered,
-                             Snapshot, SnapshotScope)
+from schemas.metrics import (
+    Figures,
+    MetricSnapshot,
+    Reason,
+    Rendered,
+    RenderMyImpact,
+    RenderReport,
+    ReportRendered,
+    Snapshot,
+    SnapshotScope,
+)
 from services.metrics import domain, queries, reports, store
 from services.metrics.config import MetricsSettings, MetricsTopics
 from services.metrics.domain import RateCards

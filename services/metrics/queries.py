@@ -13,6 +13,7 @@ from datetime import date
 import asyncpg
 
 from services.metrics.domain import Totals
+from services.runtime.unit_of_work import Connection
 
 # What a group is keyed by; `topic` expands an item into each of its topics.
 DIMENSIONS = {
@@ -48,11 +49,11 @@ class Scope:
     advocate_id: str | None = None  # only that person's attributed shares
 
     @property
-    def args(self) -> tuple:
+    def args(self) -> tuple[date, date, str | None, str | None]:
         return self.starts_on, self.ends_on, self.campaign_id, self.advocate_id
 
 
-async def by_network(conn: asyncpg.Connection, scope: Scope, dimension: str) -> list[asyncpg.Record]:
+async def by_network(conn: Connection, scope: Scope, dimension: str) -> list[asyncpg.Record]:
     """Sums per (key, network); the key is NULL where a share lacks it (no org unit)."""
     key = DIMENSIONS[dimension]
     topics = " JOIN items i USING (item_id), unnest(i.topics) AS topic" if dimension == "topic" else ""
@@ -61,7 +62,7 @@ async def by_network(conn: asyncpg.Connection, scope: Scope, dimension: str) -> 
         *scope.args)
 
 
-async def contributors(conn: asyncpg.Connection, scope: Scope, dimension: str) -> dict[str, int]:
+async def contributors(conn: Connection, scope: Scope, dimension: str) -> dict[str, int]:
     """Distinct people behind each group, counted by token: who they are is not needed."""
     key = DIMENSIONS[dimension]
     rows = await conn.fetch(
@@ -69,14 +70,14 @@ async def contributors(conn: asyncpg.Connection, scope: Scope, dimension: str) -
     return {r["key"]: r["n"] for r in rows if r["key"] is not None}
 
 
-async def clicks_by_day(conn: asyncpg.Connection, scope: Scope) -> list[asyncpg.Record]:
+async def clicks_by_day(conn: Connection, scope: Scope) -> list[asyncpg.Record]:
     """Clicks on the scope's shares by the day they happened."""
     return await conn.fetch(
         f"""{_SCOPE} SELECT cl.day, sum(cl.clicks) AS clicks FROM clicks cl JOIN s USING (share_id)
             WHERE NOT cl.bot GROUP BY cl.day ORDER BY cl.day""", *scope.args)
 
 
-async def leaderboard(conn: asyncpg.Connection, scope: Scope, size: int = 10) -> list[asyncpg.Record]:
+async def leaderboard(conn: Connection, scope: Scope, size: int = 10) -> list[asyncpg.Record]:
     """Only people who allowed both attribution and rankings; nobody else appears or is counted."""
     return await conn.fetch(
         f"""{_SCOPE} SELECT a.advocate_id, count(*) AS shares, sum(s.clicks) AS clicks
@@ -87,7 +88,8 @@ async def leaderboard(conn: asyncpg.Connection, scope: Scope, size: int = 10) ->
 
 
 _SNAPSHOT_TOTALS = """
-WITH s AS (SELECT * FROM shares WHERE NOT cancelled AND CASE $1 WHEN 'item' THEN item_id ELSE campaign_id END = ANY($2::text[]))
+WITH s AS (SELECT * FROM shares
+           WHERE NOT cancelled AND CASE $1 WHEN 'item' THEN item_id ELSE campaign_id END = ANY($2::text[]))
 SELECT CASE $1 WHEN 'item' THEN s.item_id ELSE s.campaign_id END AS key, s.network,
        count(*) AS shares, sum(c.clicks) AS clicks, sum(c.unique_clicks) AS unique_clicks,
        sum(e.impressions) AS impressions, sum(e.reactions) AS reactions, sum(e.comments) AS comments,
@@ -99,7 +101,7 @@ LEFT JOIN engagement e USING (share_id)
 GROUP BY 1, 2"""
 
 
-async def totals_per_network(conn: asyncpg.Connection, scope: str, ids: Sequence[str]) -> dict[str, dict[str, Totals]]:
+async def totals_per_network(conn: Connection, scope: str, ids: Sequence[str]) -> dict[str, dict[str, Totals]]:
     """All-time totals of each item or campaign (`scope`: "item" or "campaign") in `ids`, per
     network: {id: {network: Totals}}; ids without shares are absent."""
     per_key: dict[str, dict[str, Totals]] = defaultdict(dict)
@@ -108,15 +110,15 @@ async def totals_per_network(conn: asyncpg.Connection, scope: str, ids: Sequence
     return dict(per_key)
 
 
-async def titles(conn: asyncpg.Connection, item_ids: list[str]) -> dict[str, str]:
+async def titles(conn: Connection, item_ids: list[str]) -> dict[str, str]:
     rows = await conn.fetch("SELECT item_id, title FROM items WHERE item_id = ANY($1::text[])", item_ids)
     return {r["item_id"]: r["title"] for r in rows}
 
 
-async def campaign(conn: asyncpg.Connection, campaign_id: str) -> asyncpg.Record | None:
+async def campaign(conn: Connection, campaign_id: str) -> asyncpg.Record | None:
     return await conn.fetchrow("SELECT * FROM campaigns WHERE campaign_id = $1", campaign_id)
 
 
-async def may_attribute(conn: asyncpg.Connection, advocate_id: str) -> bool:
+async def may_attribute(conn: Connection, advocate_id: str) -> bool:
     return bool(await conn.fetchval(
         "SELECT valid FROM consents WHERE advocate_id = $1 AND purpose = 'share_attribution'", advocate_id))

@@ -8,9 +8,8 @@ withdrawal then deletes what it attributed) or waits and sees the consent gone.
 from collections.abc import Sequence
 from datetime import date
 
-import asyncpg
-
 from services.metrics.domain import Clicks, FollowerCount, NewShare, Observation
+from services.runtime.unit_of_work import Connection
 
 ATTRIBUTION, REACH, LEADERBOARD = "share_attribution", "network_reach", "leaderboard"
 PURPOSES = {ATTRIBUTION, REACH, LEADERBOARD}
@@ -49,7 +48,8 @@ ON CONFLICT (share_id) DO UPDATE SET
     observed_at = GREATEST(engagement.observed_at, EXCLUDED.observed_at)"""
 _FOLLOWERS = """
 INSERT INTO followers (advocate_id, network, followers, observed_at)
-SELECT f.* FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[]) AS f(advocate_id, network, followers, observed_at)
+SELECT f.* FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[])
+              AS f(advocate_id, network, followers, observed_at)
 JOIN consents c ON c.advocate_id = f.advocate_id AND c.purpose = 'network_reach' AND c.valid
 FOR SHARE OF c
 ON CONFLICT (advocate_id, network) DO UPDATE SET followers = EXCLUDED.followers, observed_at = EXCLUDED.observed_at
@@ -64,10 +64,10 @@ ON CONFLICT DO NOTHING"""
 
 def _columns(rows: Sequence[tuple[object, ...]]) -> list[list[object]]:
     """Rows as columns, for `unnest($1::…[], $2::…[], …)`: one statement for the whole batch."""
-    return [list(column) for column in zip(*rows)]
+    return [list(column) for column in zip(*rows, strict=True)]
 
 
-async def add_shares(conn: asyncpg.Connection, rows: Sequence[NewShare]) -> None:
+async def add_shares(conn: Connection, rows: Sequence[NewShare]) -> None:
     """New shares, under their contributor's token, with org unit, location and (only with
     `network_reach`) the follower count of the moment; attributed to their advocate only
     with `share_attribution`. A share seen before changes nothing."""
@@ -79,30 +79,30 @@ async def add_shares(conn: asyncpg.Connection, rows: Sequence[NewShare]) -> None
     await conn.execute(_ATTRIBUTE, columns[0], columns[1])
 
 
-async def cancel_shares(conn: asyncpg.Connection, share_ids: Sequence[str]) -> None:
+async def cancel_shares(conn: Connection, share_ids: Sequence[str]) -> None:
     if share_ids:
         await conn.execute(_CANCEL, list(share_ids))
 
 
-async def add_clicks(conn: asyncpg.Connection, rows: Sequence[Clicks]) -> None:
+async def add_clicks(conn: Connection, rows: Sequence[Clicks]) -> None:
     """At most one row per (share_id, day, visitor); added to what is counted."""
     if rows:
         await conn.execute(_CLICKS, *_columns(rows))
 
 
-async def keep_highest_engagement(conn: asyncpg.Connection, rows: Sequence[Observation]) -> None:
+async def keep_highest_engagement(conn: Connection, rows: Sequence[Observation]) -> None:
     """At most one row per share; each counter keeps the highest value seen."""
     if rows:
         await conn.execute(_ENGAGEMENT, *_columns(rows))
 
 
-async def set_followers(conn: asyncpg.Connection, rows: Sequence[FollowerCount]) -> None:
+async def set_followers(conn: Connection, rows: Sequence[FollowerCount]) -> None:
     """At most one row per (advocate, network); kept only with `network_reach`, the latest wins."""
     if rows:
         await conn.execute(_FOLLOWERS, *_columns(rows))
 
 
-async def mark_due(conn: asyncpg.Connection, share_ids: Sequence[str]) -> None:
+async def mark_due(conn: Connection, share_ids: Sequence[str]) -> None:
     """The items and campaigns of these shares get a new snapshot on the next pass."""
     if share_ids:
         await conn.execute(_MARK_DUE, list(share_ids))
@@ -112,12 +112,12 @@ _CLAIM_DUE_SNAPSHOTS = """DELETE FROM snapshot_due WHERE (scope, id) IN (
     SELECT scope, id FROM snapshot_due ORDER BY scope, id LIMIT $1 FOR UPDATE SKIP LOCKED) RETURNING scope, id"""
 
 
-async def claim_due_snapshots(conn: asyncpg.Connection, limit: int) -> list[tuple[str, str]]:
+async def claim_due_snapshots(conn: Connection, limit: int) -> list[tuple[str, str]]:
     """Up to `limit` (scope, id) marks, removed as they are claimed (SKIP LOCKED)."""
     return [(r["scope"], r["id"]) for r in await conn.fetch(_CLAIM_DUE_SNAPSHOTS, limit)]
 
 
-async def set_consent(conn: asyncpg.Connection, advocate_id: str, purpose: str, valid: bool) -> None:
+async def set_consent(conn: Connection, advocate_id: str, purpose: str, valid: bool) -> None:
     """A consent no longer valid takes its personal figures with it; the aggregates stay."""
     await conn.execute(
         """INSERT INTO consents (advocate_id, purpose, valid) VALUES ($1, $2, $3)
@@ -128,13 +128,13 @@ async def set_consent(conn: asyncpg.Connection, advocate_id: str, purpose: str, 
         await conn.execute("DELETE FROM followers WHERE advocate_id = $1", advocate_id)
 
 
-async def erase(conn: asyncpg.Connection, advocate_id: str) -> None:
+async def erase(conn: Connection, advocate_id: str) -> None:
     """No row keeps the id; shares stay under a contributor token that now points to no one."""
     for table in ("consents", "attributed_shares", "followers", "contributors", "people"):
         await conn.execute(f"DELETE FROM {table} WHERE advocate_id = $1", advocate_id)
 
 
-async def save_item(conn: asyncpg.Connection, item_id: str, campaign_id: str | None, title: str,
+async def save_item(conn: Connection, item_id: str, campaign_id: str | None, title: str,
                     topics: list[str]) -> None:
     await conn.execute(
         """INSERT INTO items (item_id, campaign_id, title, topics) VALUES ($1, $2, $3, $4)
@@ -142,7 +142,7 @@ async def save_item(conn: asyncpg.Connection, item_id: str, campaign_id: str | N
                topics = EXCLUDED.topics""", item_id, campaign_id, title, topics)
 
 
-async def save_campaign(conn: asyncpg.Connection, campaign_id: str, name: str, starts_on: date, ends_on: date) -> None:
+async def save_campaign(conn: Connection, campaign_id: str, name: str, starts_on: date, ends_on: date) -> None:
     await conn.execute(
         """INSERT INTO campaigns (campaign_id, name, starts_on, ends_on) VALUES ($1, $2, $3, $4)
            ON CONFLICT (campaign_id) DO UPDATE SET name = EXCLUDED.name, starts_on = EXCLUDED.starts_on,

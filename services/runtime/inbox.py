@@ -7,19 +7,19 @@ hands the message back to Kafka (nack) instead of committing its offset.
 """
 
 import time
-from datetime import datetime, timedelta
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import asyncpg
 from aiokafka import ConsumerRecord
 from pydantic import TypeAdapter
 
+from schemas.envelope import CloudEvent, check_received
 from services.runtime import logs, metrics
 from services.runtime.dead_letters import DeadLetters
 from services.runtime.retry import is_transient, retry_transient
 from services.runtime.unit_of_work import UnitOfWork
-from schemas.envelope import CloudEvent, check_received
 
 E = TypeVar("E", bound=CloudEvent[Any])
 
@@ -39,26 +39,6 @@ class Inbox:
         self.dead_letters = dead_letters
         self.retry_deadline_seconds = retry_deadline_seconds
 
-    async def handle_once(
-        self, event: E, effect: Callable[[UnitOfWork, E], Awaitable[None]], consumer: str | None = None,
-    ) -> bool:
-        """Apply `effect` unless this consumer already handled `event`; True if applied."""
-        logs.correlation_id.set(event.correlationid or event.id)
-        logs.event_id.set(event.id)
-
-        async def attempt() -> bool:
-            async with self.pool.acquire() as conn, conn.transaction():
-                if await conn.fetchval(_CLAIM_ONE, consumer or self.service, event.id) is None:
-                    return False
-                await effect(UnitOfWork(conn, self.source, cause=event), event)
-                return True
-
-        started = time.perf_counter()
-        applied = await retry_transient(attempt, self.retry_deadline_seconds)
-        metrics.HANDLER_SECONDS.labels(self.service, event.type).observe(time.perf_counter() - started)
-        metrics.HANDLED.labels(self.service, event.type, "applied" if applied else "duplicate").inc()
-        return applied
-
     async def handle_batch_once(
         self, records: Sequence[ConsumerRecord], decode: TypeAdapter[E],
         effect: Callable[[UnitOfWork, list[E]], Awaitable[None]], consumer: str | None = None,
@@ -73,9 +53,11 @@ class Inbox:
         self, records: Sequence[ConsumerRecord], decode: TypeAdapter[E],
         effect: Callable[[UnitOfWork, E], Awaitable[None]], consumer: str | None = None,
     ) -> int:
-        """`handle_once` for a batch: each new event gets its own effect (and its events their
-        causation), but the batch shares one transaction, one claim statement and one offset
-        commit, which is what keeps a subscriber ahead of bursts."""
+        """Decode each record (dead-lettering those that fail), then apply `effect` to each
+        event this consumer has not handled before, in order: each its own effect (and its
+        events their causation), but the batch shares one transaction, one claim statement
+        and one offset commit, which is what keeps a subscriber ahead of bursts. Returns how
+        many were applied."""
         decoded = await self._decode_each(records, decode)
 
         async def apply_each(uow: UnitOfWork, new: list[E]) -> None:

@@ -18,4 +18,5 @@ HANDLER_SECONDS = Histogram(
 )
 OUTBOX_BACKLOG = Gauge("advocacy_outbox_backlog", "Events waiting in the outbox", ["service"])
 OUTBOX_PUBLISHED = Counter("advocacy_outbox_published_total", "Events the relay published", ["service"])
-SCHEDULE_FAILURES = Gauge("advocacy_schedule_failures", "Consecutive failed passes of a schedule", ["source", "schedule"])
+SCHEDULE_FAILURES = Gauge("advocacy_schedule_failures", "Consecutive failed passes of a schedule",
+                          ["source", "schedule"])

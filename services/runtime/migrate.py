@@ -22,6 +22,7 @@ import asyncpg
 
 from services.runtime.logs import configure_logging
 from services.runtime.settings import ServiceSettings
+from services.runtime.unit_of_work import Connection
 
 RUNTIME_MIGRATIONS = Path(__file__).with_name("migrations")
 SERVICES_DIR = Path(__file__).resolve().parents[1]
@@ -52,7 +53,7 @@ def discover(source: str, folder: Path) -> list[Migration]:
     return [Migration(source, path.stem, path.read_text()) for path in sorted(folder.glob("*.sql"))]
 
 
-async def migrate(conn: asyncpg.Connection, folders: dict[str, Path]) -> list[str]:
+async def migrate(conn: Connection, folders: dict[str, Path]) -> list[str]:
     """Apply what is missing from each folder (in the given order); return what was applied,
     as "source/version". A changed file that was applied before is logged, not re-applied."""
     await conn.execute(

@@ -15,11 +15,11 @@ from typing import Any
 import asyncpg
 from aiokafka import AIOKafkaProducer
 
+from schemas.envelope import CONTENT_TYPE
 from services.runtime import metrics
 from services.runtime.kafka_client import security_options
 from services.runtime.retry import backoff, is_transient
 from services.runtime.settings import ServiceSettings
-from schemas.envelope import CONTENT_TYPE
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,8 @@ class OutboxRelay:
         rows = await conn.fetch(_FETCH, self.batch_size)
         if rows:
             # Sends are pipelined; the idempotent producer keeps them in order per partition.
-            sent = [await producer.send(r["topic"], r["payload"], key=r["key"].encode(), headers=_HEADERS) for r in rows]
+            sent = [await producer.send(r["topic"], r["payload"], key=r["key"].encode(), headers=_HEADERS)
+                    for r in rows]
             await asyncio.gather(*sent)
             await conn.execute(_DELETE, [r["seq"] for r in rows])
             metrics.OUTBOX_PUBLISHED.labels(self.service).inc(len(rows))

@@ -21,6 +21,7 @@ from faststream.asgi.types import ASGIApp, Receive, Scope, Send
 from faststream.kafka import KafkaBroker, KafkaRouter
 from faststream.specification import AsyncAPI
 
+from schemas import CONTRACTS_VERSION
 from services.runtime.dead_letters import DeadLetters
 from services.runtime.http import health_routes
 from services.runtime.inbox import Inbox, pruner
@@ -28,10 +29,9 @@ from services.runtime.kafka_client import broker_security
 from services.runtime.logs import configure_logging
 from services.runtime.migrate import folders, migrate
 from services.runtime.relay import OutboxRelay
-from services.runtime.routing import ServiceRouter, decode_json
+from services.runtime.routing import decode_json
 from services.runtime.scheduler import Schedule
 from services.runtime.settings import ServiceSettings
-from schemas import CONTRACTS_VERSION
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas.platform import load_platform
 
-
 # The default of every secret setting: fine on a laptop, warned about at every start.
 DEVELOPMENT_SECRET = "local-development-only"
 

@@ -6,14 +6,22 @@ events land in the outbox in the same transaction, so both happen or neither doe
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 from uuid import uuid4
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 from schemas.envelope import CloudEvent
 
 E = TypeVar("E", bound=CloudEvent[Any])
+
+# What handlers and stores get: a connection of their own, or one from the service's pool.
+# (asyncpg's classes are generic only in its type stubs.)
+if TYPE_CHECKING:
+    Connection: TypeAlias = asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]
+else:
+    Connection = asyncpg.Connection | PoolConnectionProxy
 
 _INSERT = "INSERT INTO outbox (event_id, topic, key, type, payload) VALUES ($1, $2, $3, $4, $5)"
 _COLUMNS = ["event_id", "topic", "key", "type", "payload"]
@@ -23,7 +31,7 @@ _COLUMNS = ["event_id", "topic", "key", "type", "payload"]
 _COPY_FROM = 50
 
 
-async def insert_rows(conn: asyncpg.Connection, table: str, columns: list[str], rows: list[tuple]) -> None:
+async def insert_rows(conn: Connection, table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
     """Set-based insert: COPY for many rows (a fan-out), one pipelined INSERT for a few."""
     if len(rows) > _COPY_FROM:
         await conn.copy_records_to_table(table, columns=columns, records=rows)
@@ -34,7 +42,7 @@ async def insert_rows(conn: asyncpg.Connection, table: str, columns: list[str], 
 
 @dataclass
 class UnitOfWork:
-    conn: asyncpg.Connection
+    conn: Connection
     source: str
     cause: CloudEvent[Any] | None = None
     emitted: list[CloudEvent[Any]] = field(default_factory=list)
@@ -49,7 +57,8 @@ class UnitOfWork:
     async def emit_many(self, topic: str, event_type: type[E], items: Iterable[tuple[str, Any]]) -> list[E]:
         """Set-based `emit` for fan-out: one COPY for all (subject, data) pairs."""
         events = [self._build(event_type, subject, data) for subject, data in items]
-        await insert_rows(self.conn, "outbox", _COLUMNS, [(e.id, topic, e.subject, e.type, e.to_bytes()) for e in events])
+        await insert_rows(self.conn, "outbox", _COLUMNS,
+                          [(e.id, topic, e.subject, e.type, e.to_bytes()) for e in events])
         self.emitted.extend(events)
         return events
 

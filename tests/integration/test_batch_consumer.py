@@ -3,7 +3,7 @@
 import json
 
 from harness.kafka import eventually, produce, read_topic
-from harness.probe import Count, Probed, build_batch_probe, build_each_probe
+from harness.probe import Count, Probed, build_batch_probe, build_probe
 
 EVENTS = 1_000
 
@@ -33,7 +33,7 @@ async def test_a_batch_consumer_applies_each_event_once_and_dead_letters_only_th
 async def test_events_handled_each_in_a_shared_transaction_keep_their_causes_and_one_bug_sinks_only_itself(probe, stack):
     events = [Probed(source="/test", subject=f"agg-{i % 10}", data=Count(n=i)) for i in range(300)]
     messages = [(e.subject.encode(), e.to_bytes()) for e in events]
-    service = build_each_probe(probe.settings, probe.input_topic, probe.output_topic, bug_on={150})
+    service = build_probe(probe.settings, probe.input_topic, probe.output_topic, bug_on={150})
     await produce(stack.kafka_bootstrap, probe.input_topic, messages + [(b"agg-3", b"not json")] + messages[:30])
 
     async with service.running():

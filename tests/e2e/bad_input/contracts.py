@@ -5,15 +5,14 @@ mirror the subscribers' annotations, so a message these refuse must be dead-lett
 that service, never handled.
 """
 
-import json
 from collections.abc import Callable
 from functools import cache
 from typing import Any
 
 from pydantic import TypeAdapter
 
-from schemas.platform import load_platform
 from schemas import consent, curation, directory, distribution, engagement, metrics
+from schemas.platform import load_platform
 from services.metrics.handlers import COUNTED
 
 # The union each topic's subscribers validate a decoded message against.

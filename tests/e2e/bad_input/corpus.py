@@ -7,8 +7,8 @@ from tests.e2e.bad_input import factories as f
 from tests.e2e.bad_input.contracts import readers
 from tests.e2e.bad_input.corpus_envelope import VALID, envelope_cases
 from tests.e2e.bad_input.inputs import DEAD_LETTERED, Input, document, from_doc
-from tests.e2e.bad_input.send import BROKER_LIMIT
 from tests.e2e.bad_input.mutations import EDGE_TEXT, get_at, paths, set_at
+from tests.e2e.bad_input.send import BROKER_LIMIT
 
 
 class Corpus:

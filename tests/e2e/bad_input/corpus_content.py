@@ -7,8 +7,8 @@ from typing import Any
 from schemas import curation
 from schemas.directory import Network
 from tests.e2e.bad_input import factories as f
-from tests.e2e.bad_input.mutations import set_at
 from tests.e2e.bad_input.inputs import DEAD_LETTERED, HANDLED, REJECTED, Input, document, from_doc, from_event
+from tests.e2e.bad_input.mutations import set_at
 
 CANARY = "canary-7c1e"
 SCRIPT = "<script>alert('xss')</script>"
@@ -85,5 +85,5 @@ def curation_commands(ids: f.Ids, script_campaign: str) -> list[Input]:
                               expected=DEAD_LETTERED))
     unknown = curation.SubmitItem(source=f.SOURCE, subject=ids.new("item"),
                                   data=curation.ItemAction(actor=ids.new("editor")))
-    return cases + [from_event(topic, unknown, "valid", label="submit an unknown item", expected=REJECTED,
+    return [*cases, from_event(topic, unknown, "valid", label="submit an unknown item", expected=REJECTED,
                                reason="unknown_item")]

@@ -7,9 +7,9 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from schemas.platform import load_platform
 from schemas import consent, curation, directory, distribution, engagement, metrics
 from schemas.envelope import CloudEvent
+from schemas.platform import load_platform
 from tests.e2e.bad_input import factories as f
 from tests.e2e.bad_input.contracts import readers
 from tests.e2e.bad_input.inputs import DEAD_LETTERED, HANDLED, REJECTED, Input, document, from_doc

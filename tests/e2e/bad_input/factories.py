@@ -26,10 +26,10 @@ class Ids:
 
 def content(tag: str, **changes: Any) -> curation.ItemContent:
     """A complete item, only for an org unit nobody is in (no fan-out on the shared platform)."""
-    fields: dict[str, Any] = dict(
-        source_url="https://example.com/news/1", title="Quarterly news", summary="Read more.", language="en",
-        disclosure="#employee", share_texts={Network.LINKEDIN: "Worth a read."},
-        audience=curation.Audience(org_units=[tag]))
+    fields: dict[str, Any] = {
+        "source_url": "https://example.com/news/1", "title": "Quarterly news", "summary": "Read more.",
+        "language": "en", "disclosure": "#employee", "share_texts": {Network.LINKEDIN: "Worth a read."},
+        "audience": curation.Audience(org_units=[tag])}
     return curation.ItemContent(**(fields | changes))
 
 

@@ -3,12 +3,12 @@ every reader answered every sentinel (so everything before it on that partition 
 dealt with), until no rejection of ours waits in an outbox, and until the observer has read
 everything published by then. Only conditions are waited for, never a fixed time."""
 
+from harness.kafka import eventually
 from tests.e2e.bad_input.accounting import Account, account
 from tests.e2e.bad_input.contracts import COMMAND_TOPICS
 from tests.e2e.bad_input.inputs import Input
 from tests.e2e.bad_input.observe import Outcomes
 from tests.e2e.bad_input.send import send
-from harness.kafka import eventually
 
 
 async def play(seen: Outcomes, bootstrap: str, batch: list[Input], sentinels: list[Input],

@@ -16,7 +16,7 @@ async def send(bootstrap: str, inputs: list[Input]) -> None:
     await producer.start()
     try:
         pending = [await producer.send(i.topic, i.value, key=_key(i), partition=i.partition) for i in inputs]
-        for sent, metadata in zip(inputs, await asyncio.gather(*pending)):
+        for sent, metadata in zip(inputs, await asyncio.gather(*pending), strict=True):
             sent.sent_partition, sent.offset = metadata.partition, metadata.offset
     finally:
         await producer.stop()

@@ -12,6 +12,8 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import MessageSizeTooLargeError
 
+from harness.kafka import eventually, message_count
+from harness.processes import ready
 from schemas import consent, metrics
 from tests.e2e.bad_input import accounting, factories
 from tests.e2e.bad_input.corpus import Corpus
@@ -21,8 +23,6 @@ from tests.e2e.bad_input.generate import generated
 from tests.e2e.bad_input.inputs import from_event
 from tests.e2e.bad_input.play import play
 from tests.e2e.bad_input.send import send
-from harness.processes import ready
-from harness.kafka import eventually, message_count
 
 
 async def test_every_bad_input_is_accounted_for_and_no_service_stops(

@@ -100,5 +100,5 @@ def landed(attempts: list[Attempt], recorded: set[tuple[str, str]], secret: str)
         if a.answer == "302" and not found:
             found = [(a.share_id, visitor_hash(secret, a.day, a.address, a.agent))]  # lost: it must show as missing
         if a.answer in ("302", "ambiguous"):
-            expected |= {key: a.bot for key in found}
+            expected |= dict.fromkeys(found, a.bot)
     return expected

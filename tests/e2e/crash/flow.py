@@ -9,7 +9,6 @@ from ops.overview import consumer_lag, outbox_backlog
 from schemas.catalog import SERVICES
 
 
-
 async def quiet(bootstrap: str, admin_dsn: str) -> list[str]:
     """Nothing waiting anywhere: outboxes first, then lag, then outboxes again, so an event
     relayed while lag was read shows up in one of the two (empty: settled)."""

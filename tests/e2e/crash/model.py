@@ -76,7 +76,7 @@ def engagement(reported: list) -> dict[str, tuple[int, int, int, int]]:
     for report in reported:
         d = report.data
         now = (d.impressions, d.reactions, d.comments, d.reshares)
-        highest[d.share_id] = tuple(max(a, b) for a, b in zip(highest.get(d.share_id, now), now))
+        highest[d.share_id] = tuple(max(a, b) for a, b in zip(highest.get(d.share_id, now), now, strict=True))
     return highest
 
 

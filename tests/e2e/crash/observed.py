@@ -10,7 +10,6 @@ import asyncpg
 from services.consent import ledger
 from services.consent.domain import pseudonym
 
-
 # The database stopping or starting (a wrong query is not retried).
 _DATABASE_AWAY = (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError,
                   asyncpg.exceptions.OperatorInterventionError)

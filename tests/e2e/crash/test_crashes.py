@@ -6,16 +6,16 @@ nothing dead-lettered, the consent ledger's chain intact."""
 
 import pytest
 
+from harness.kafka import eventually
 from schemas.catalog import SERVICES
 from tests.e2e.crash import faults
 from tests.e2e.crash.flow import group_members
-from harness.kafka import eventually
 
 
 def assert_exact(outcome) -> None:
     assert outcome.differences == []
     assert outcome.unexpected_clicks == []
-    assert outcome.dead_letters == {name: 0 for name in SERVICES}
+    assert outcome.dead_letters == dict.fromkeys(SERVICES, 0)
     assert outcome.ledger_intact
 
 

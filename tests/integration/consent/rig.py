@@ -1,5 +1,6 @@
 """A consent service on a scratch schema and fresh topics, with a reader of what it publishes."""
 
+import asyncio
 import json
 import time
 import uuid
@@ -8,17 +9,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import asyncio
 import asyncpg
 from aiokafka import AIOKafkaConsumer
 
+from harness.kafka import produce
 from schemas import consent as c
 from schemas import directory as d
 from schemas.envelope import CloudEvent
 from services.consent.app import build_service
 from services.consent.config import ConsentSettings, ConsentTopics
 from services.runtime.service import Service
-from harness.kafka import produce
 
 ADMIN = "admin-00000001"  # somebody who is not the advocate: a manager, an administrator
 

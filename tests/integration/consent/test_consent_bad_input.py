@@ -2,9 +2,9 @@
 
 import json
 
+from harness.kafka import produce, read_topic
 from schemas.consent import ConsentGiven
 from tests.integration.consent.rig import give, new_advocate, of_type
-from harness.kafka import produce, read_topic
 
 
 async def test_malformed_commands_go_to_the_dead_letter_topic_and_the_next_is_handled(consent):

@@ -1,10 +1,10 @@
 """Erasure: the advocate's data goes everywhere but the pseudonymous proof, which still verifies."""
 
+import asyncpg
+
 from schemas.consent import AdvocateErased, ConsentWithdrawn, LedgerVerified, Purpose
 from services.consent import receipts
 from tests.integration.consent.rig import erase, give, new_advocate, of_type, verify_ledger, withdraw
-
-import asyncpg
 
 
 async def test_after_erasure_no_row_outside_the_pseudonymised_ledger_holds_the_advocate_id(consent):
@@ -31,7 +31,7 @@ async def test_after_erasure_no_row_outside_the_pseudonymised_ledger_holds_the_a
     finally:
         await admin.close()
     assert {"consents", "people", "ledger", "outbox", "inbox", "policies", "purposes"} <= set(tables)
-    assert holding == {t: 0 for t in tables}, "the raw id is in no table, not even the ledger"
+    assert holding == dict.fromkeys(tables, 0), "the raw id is in no table, not even the ledger"
     assert other_rows == 1  # nobody else's data is touched
 
     # The ledger kept its proof (plus the erasure itself) and still verifies.
@@ -58,5 +58,5 @@ async def test_erasure_leaves_a_tombstone_for_each_of_the_advocates_keys_on_the_
     records = await consent.state.until(
         lambda rs: {k for k, v in rs if v is None} >= keys, "tombstones")
     latest = {key: value for key, value in records if key in keys}
-    assert latest == {key: None for key in keys}
+    assert latest == dict.fromkeys(keys)
     assert [v["data"]["status"] for k, v in records if k == f"{advocate}:receive_content" and v] == ["given"]

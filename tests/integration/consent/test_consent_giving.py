@@ -18,7 +18,7 @@ async def test_an_advocate_gives_consent_to_one_purpose_with_proof_event_and_sta
     assert given["data"]["expires_at"] is not None
     # No bundling: the other purposes stay without consent.
     assert [await consent.status(advocate, p) for p in Purpose] == [None, None, None, "given", None]
-    [(key, state)] = [(k, v) for k, v in (await consent.state.until(
+    [(_key, state)] = [(k, v) for k, v in (await consent.state.until(
         lambda rs: any(k == f"{advocate}:leaderboard" for k, _ in rs), "state"))
         if k == f"{advocate}:leaderboard"]
     assert state["type"] == ConsentState.model_fields["type"].default and state["data"] == given["data"]

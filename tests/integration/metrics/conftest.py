@@ -12,12 +12,12 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from harness.kafka import eventually
+from harness.processes import free_port
 from schemas import consent, curation, directory, distribution, engagement, metrics
 from schemas.consent import ChangedBy, ConsentRecord, Purpose, Status
 from services.metrics.app import build_service
 from services.metrics.config import MetricsSettings, MetricsTopics
-from harness.kafka import eventually
-from harness.processes import free_port
 from tests.integration.rig import ServiceRig
 
 DAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 import asyncpg
 
+from harness.kafka import eventually
 from ops.bus import Tail, publish
 from ops.scenario import clicks, commands
 from ops.scenario.cast import Person
@@ -22,7 +23,6 @@ from schemas.catalog import SERVICES
 from services.consent.config import ConsentSettings
 from services.consent.domain import pseudonym
 from tests.integration.consent.rig import erase, give
-from harness.kafka import eventually
 from tests.integration.security.traces import columns, end_offsets, latest_by_key, places_holding
 
 

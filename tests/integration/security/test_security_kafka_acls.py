@@ -8,8 +8,8 @@ few seconds: a refusal comes back at once)."""
 import pytest
 from aiokafka.errors import GroupAuthorizationFailedError, KafkaConnectionError
 
-from schemas.platform import consumer_group_prefix, load_platform
 from harness.kafka import produce
+from schemas.platform import consumer_group_prefix, load_platform
 from tests.integration.security.access import can_read, can_write
 
 PLATFORM = load_platform()

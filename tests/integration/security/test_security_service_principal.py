@@ -6,12 +6,12 @@ import json
 
 import asyncpg
 
+from harness.kafka import eventually, produce, read_topic
 from schemas import consent as c
 from schemas import directory as d
 from services.consent.app import build_service
 from services.consent.config import ConsentSettings, ConsentTopics
 from tests.integration.consent.rig import give, new_advocate, publish
-from harness.kafka import eventually, produce, read_topic
 
 
 async def test_consent_runs_on_the_secured_broker_as_its_own_principal(secure_broker, scratch_schema, monkeypatch):

@@ -32,7 +32,7 @@ async def places_holding(admin: asyncpg.Connection, needle: str, tables: dict[st
         tests = [f'position(convert_to($1, \'UTF8\') in "{name}") > 0' if kind == "bytea"
                  else f'strpos("{name}"::text, $1) > 0' for name, kind in cols]
         row = await admin.fetchrow(f"SELECT {', '.join(f'bool_or({t})' for t in tests)} FROM {table}", needle)
-        places |= {f"{table}.{name}".replace('"', "") for (name, _), hit in zip(cols, row.values()) if hit}
+        places |= {f"{table}.{name}".replace('"', "") for (name, _), hit in zip(cols, row.values(), strict=True) if hit}
     return places
 
 

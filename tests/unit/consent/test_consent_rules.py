@@ -4,10 +4,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from schemas.commands import Rejected
 from schemas.consent import Purpose, Status
 from services.consent import domain
 from services.consent.domain import Policy
-from schemas.commands import Rejected
 
 CURRENT = Policy(version=3, content_hash="a" * 64)
 

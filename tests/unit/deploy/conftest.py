@@ -1,8 +1,8 @@
 """The committed deployment files, parsed: what operators apply is what these tests read."""
 
 import shutil
-from functools import cache
 import subprocess
+from functools import cache
 from pathlib import Path
 
 import pytest

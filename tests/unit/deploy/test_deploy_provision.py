@@ -1,6 +1,8 @@
 """The compose and Kubernetes provisioner does what the local stack does, from the same
 declaration and the same code: roles, topics, ACLs, migrations (here against fakes)."""
 
+from typing import ClassVar
+
 import pytest
 
 import deploy.provision as provision
@@ -69,7 +71,7 @@ async def test_a_role_gets_the_deployments_password_quoted_and_locally_its_name(
     from deploy.local.provision import provision_role
 
     class Recorder:
-        sql: list[str] = []
+        sql: ClassVar[list[str]] = []
 
         async def fetchval(self, *args):
             return None  # the role does not exist yet

@@ -5,11 +5,20 @@ from datetime import date
 
 import pytest
 
+from schemas.commands import Rejected
 from schemas.metrics import ReportRequest
 from services.metrics.config import MetricsSettings
-from services.metrics.domain import (Rate, RateCard, RateCards, Totals, check_period, emv, engagement_rate, keep_highest,
-                                     suppress_small_groups)
-from schemas.commands import Rejected
+from services.metrics.domain import (
+    Rate,
+    RateCard,
+    RateCards,
+    Totals,
+    check_period,
+    emv,
+    engagement_rate,
+    keep_highest,
+    suppress_small_groups,
+)
 
 CARD = RateCard("EUR", {"linkedin": Rate(cpm=8.0, cpc=1.2, cpe=0.5), "x": Rate(cpm=4.0, cpc=0.6, cpe=0.2)})
 CARDS = RateCards("EUR", {"EUR": CARD, "CHF": RateCard("CHF", {})})
