@@ -109,6 +109,10 @@ class SourceDetails(Command):
     topics: Labels
 
 
+class SourceAction(Command):
+    """Pause, resume or remove a feed source: the actor is all there is to say."""
+
+
 class CurationCommand(CloudEvent[D], Generic[D]):
     subject: Id
 
@@ -151,9 +155,25 @@ class RegisterSource(CurationCommand[SourceDetails]):
     type: Literal["advocacy.curation.source.register.v1"] = "advocacy.curation.source.register.v1"
 
 
+class PauseSource(CurationCommand[SourceAction]):
+    """Stop polling a source until it is resumed; its drafts stay."""
+
+    type: Literal["advocacy.curation.source.pause.v1"] = "advocacy.curation.source.pause.v1"
+
+
+class ResumeSource(CurationCommand[SourceAction]):
+    type: Literal["advocacy.curation.source.resume.v1"] = "advocacy.curation.source.resume.v1"
+
+
+class RemoveSource(CurationCommand[SourceAction]):
+    """Stop polling a source for good; its drafts stay, and its id is not reused."""
+
+    type: Literal["advocacy.curation.source.remove.v1"] = "advocacy.curation.source.remove.v1"
+
+
 AnyCommand = Annotated[
     DraftItem | EditItem | SubmitItem | ApproveItem | PublishItem | RetractItem
-    | CreateCampaign | ChangeCampaign | RegisterSource,
+    | CreateCampaign | ChangeCampaign | RegisterSource | PauseSource | ResumeSource | RemoveSource,
     Field(discriminator="type"),
 ]
 
@@ -169,6 +189,9 @@ class ItemDraft(Contract):
     item_id: Id
     actor: ActorId | None = Field(default=None, description="The editor; empty for a draft from a feed")
     source_id: Id | None = Field(default=None, description="The feed source the draft came from, if any")
+    title_from_text: bool | None = Field(
+        default=None, description="True when the feed entry had no title and this draft's title was made from its "
+        "text: an editor should write one. Absent otherwise")
 
 
 class Schedule(Contract):
@@ -211,6 +234,18 @@ class Source(Contract):
     language: Language
     content_type: ContentType
     topics: list[Label]
+
+
+class SourceStatus(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+    REMOVED = "removed"
+
+
+class SourceChange(Contract):
+    source_id: Id
+    actor: ActorId
+    status: SourceStatus = Field(description="The source's status after this step")
 
 
 class ItemDrafted(CloudEvent[ItemDraft]):
@@ -265,17 +300,31 @@ class SourceRegistered(CloudEvent[Source]):
     type: Literal["advocacy.curation.source.registered.v1"] = "advocacy.curation.source.registered.v1"
 
 
+class SourcePaused(CloudEvent[SourceChange]):
+    type: Literal["advocacy.curation.source.paused.v1"] = "advocacy.curation.source.paused.v1"
+
+
+class SourceResumed(CloudEvent[SourceChange]):
+    type: Literal["advocacy.curation.source.resumed.v1"] = "advocacy.curation.source.resumed.v1"
+
+
+class SourceRemoved(CloudEvent[SourceChange]):
+    type: Literal["advocacy.curation.source.removed.v1"] = "advocacy.curation.source.removed.v1"
+
+
 class CommandRejected(CloudEvent[Rejection]):
     type: Literal["advocacy.curation.command.rejected.v1"] = "advocacy.curation.command.rejected.v1"
 
 
 AnyEvent = Annotated[
     ItemDrafted | ItemEdited | ItemSubmitted | ItemApproved | ItemScheduled | ItemPublished | ItemUpdated
-    | ItemRetracted | ItemExpired | CampaignCreated | CampaignChanged | SourceRegistered | CommandRejected,
+    | ItemRetracted | ItemExpired | CampaignCreated | CampaignChanged | SourceRegistered | SourcePaused
+    | SourceResumed | SourceRemoved | CommandRejected,
     Field(discriminator="type"),
 ]
 
 COMMANDS = [DraftItem, EditItem, SubmitItem, ApproveItem, PublishItem, RetractItem,
-            CreateCampaign, ChangeCampaign, RegisterSource]
+            CreateCampaign, ChangeCampaign, RegisterSource, PauseSource, ResumeSource, RemoveSource]
 EVENTS = [ItemDrafted, ItemEdited, ItemSubmitted, ItemApproved, ItemScheduled, ItemPublished, ItemUpdated,
-          ItemRetracted, ItemExpired, CampaignCreated, CampaignChanged, SourceRegistered, CommandRejected]
+          ItemRetracted, ItemExpired, CampaignCreated, CampaignChanged, SourceRegistered, SourcePaused,
+          SourceResumed, SourceRemoved, CommandRejected]

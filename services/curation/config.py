@@ -17,6 +17,10 @@ class CurationSettings(ServiceSettings):
     feed_poll_seconds: float = 300.0
     feed_timeout_seconds: float = 10.0
     feed_max_bytes: int = 5_000_000
+    # Most drafts from one poll of one source, in the feed's order (newest first in most
+    # feeds); the rest come at the next polls: a feed that suddenly lists thousands of
+    # entries must not hold the source locked, or flood the editors, in one pass.
+    feed_max_entries: int = 100
     # Feeds are fetched from public addresses only (no SSRF into our network). Tests and a
     # local stack that serve feeds on loopback or a private network turn this on.
     feed_allow_private_addresses: bool = False

@@ -15,7 +15,7 @@ from pydantic import TypeAdapter
 
 from schemas import curation as c
 from schemas.envelope import CloudEvent
-from services.curation import domain, store, validation
+from services.curation import domain, sources, store, validation
 from services.curation.config import CurationSettings, CurationTopics
 from services.curation.domain import Item
 from services.runtime import directory
@@ -35,6 +35,7 @@ class CommandHandlers:
             c.ApproveItem: self.approve, c.PublishItem: self.publish, c.RetractItem: self.retract,
             c.CreateCampaign: self.save_campaign, c.ChangeCampaign: self.save_campaign,
             c.RegisterSource: self.register_source,
+            c.PauseSource: self.change_source, c.ResumeSource: self.change_source, c.RemoveSource: self.change_source,
         }
 
     async def execute(self, uow: UnitOfWork, command: Any) -> None:
@@ -102,6 +103,12 @@ class CommandHandlers:
         if not await store.add_source(uow.conn, source):
             raise Rejected("source_exists", "a source with this id exists")
         await uow.emit(self.events, c.SourceRegistered, command.subject, source)
+
+    async def change_source(self, uow: UnitOfWork, command: c.PauseSource | c.ResumeSource | c.RemoveSource) -> None:
+        status, event = sources.change(await store.source_status(uow.conn, command.subject), type(command))
+        await store.set_source_status(uow.conn, command.subject, status)
+        await uow.emit(self.events, event, command.subject,
+                       c.SourceChange(source_id=command.subject, actor=command.data.actor, status=status))
 
     async def _item(self, uow: UnitOfWork, command: c.CurationCommand[Any]) -> Item:
         item = await store.load_item(uow.conn, command.subject)

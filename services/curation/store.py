@@ -1,5 +1,6 @@
 """Curation's tables, through the connection of the unit of work in hand."""
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
@@ -82,20 +83,49 @@ async def add_source(conn: asyncpg.Connection, source: curation.Source) -> bool:
     ) is not None
 
 
-async def claim_due_source(conn: asyncpg.Connection, now: datetime, every_seconds: float) -> curation.Source | None:
-    """One source not polled for `every_seconds`, locked so no other replica polls it too."""
+@dataclass(frozen=True)
+class DueSource:
+    source: curation.Source
+    etag: str | None  # validators of the last fetch, for a conditional one
+    last_modified: str | None
+
+
+async def claim_due_source(conn: asyncpg.Connection, now: datetime, every_seconds: float) -> DueSource | None:
+    """One active source not polled for `every_seconds`, locked so no other replica polls it too."""
     row = await conn.fetchrow(
-        """SELECT id, url, language, content_type, topics FROM sources
-           WHERE last_polled_at IS NULL OR last_polled_at <= $1::timestamptz - make_interval(secs => $2::float8)
+        """SELECT id, url, language, content_type, topics, etag, last_modified FROM sources
+           WHERE status = 'active'
+             AND (last_polled_at IS NULL OR last_polled_at <= $1::timestamptz - make_interval(secs => $2::float8))
            ORDER BY last_polled_at NULLS FIRST LIMIT 1 FOR UPDATE SKIP LOCKED""", now, every_seconds)
     if row is None:
         return None
-    return curation.Source(source_id=row["id"], url=row["url"], language=row["language"],
-                           content_type=row["content_type"], topics=row["topics"])
+    source = curation.Source(source_id=row["id"], url=row["url"], language=row["language"],
+                             content_type=row["content_type"], topics=row["topics"])
+    return DueSource(source, row["etag"], row["last_modified"])
 
 
-async def record_poll(conn: asyncpg.Connection, source_id: str, at: datetime, error: str | None) -> None:
-    await conn.execute("UPDATE sources SET last_polled_at = $2, last_error = $3 WHERE id = $1", source_id, at, error)
+async def record_poll(conn: asyncpg.Connection, source_id: str, at: datetime, error: str | None,
+                      etag: str | None = None, last_modified: str | None = None) -> None:
+    await conn.execute(
+        """UPDATE sources SET last_polled_at = $2, last_error = $3, etag = $4, last_modified = $5 WHERE id = $1""",
+        source_id, at, error, etag, last_modified)
+
+
+async def source_status(conn: asyncpg.Connection, source_id: str) -> curation.SourceStatus | None:
+    """The source's status, locked until the transaction ends; None if there is no such source."""
+    status = await conn.fetchval("SELECT status FROM sources WHERE id = $1 FOR UPDATE", source_id)
+    return curation.SourceStatus(status) if status else None
+
+
+async def set_source_status(conn: asyncpg.Connection, source_id: str, status: curation.SourceStatus) -> None:
+    await conn.execute("UPDATE sources SET status = $2 WHERE id = $1", source_id, status.value)
+
+
+async def record_refusal(conn: asyncpg.Connection, source_id: str, entry_id: str, reason: str, at: datetime) -> bool:
+    """True the first time this entry of this source is refused; False once recorded."""
+    return await conn.fetchval(
+        """INSERT INTO feed_refusals (source_id, entry_id, reason, refused_at) VALUES ($1, $2, $3, $4)
+           ON CONFLICT DO NOTHING RETURNING true""", source_id, entry_id, reason, at) is not None
 
 
 async def record_entry(conn: asyncpg.Connection, source_id: str, entry_id: str, url: str, item_id: str) -> None:
