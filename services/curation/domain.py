@@ -54,19 +54,20 @@ class Item:
     published_at: datetime | None = None
 
 
-def draft(item_id: str, content: ItemContent, author: str | None) -> Item:
-    """A new draft; a feed entry has no author until an editor submits it."""
-    validation.check_content(content)
+def draft(item_id: str, content: ItemContent, author: str | None, tracked_link: str) -> Item:
+    """A new draft; a feed entry has no author until an editor submits it. `tracked_link`:
+    see `validation.check_content`."""
+    validation.check_content(content, tracked_link)
     return Item(item_id, S.DRAFT, content, frozenset({author} if author else ()))
 
 
-def edit(item: Item, actor: str, content: ItemContent) -> Item:
+def edit(item: Item, actor: str, content: ItemContent, tracked_link: str) -> Item:
     status = next_status(item.status, Step.EDIT)
     if item.status is S.PUBLISHED and content.source_url != item.content.source_url:
         # Advocates have posted tracked links that resolve to this URL: changing it would
         # repoint every one of them, unreviewed. Retract and draft a new item instead.
         raise Rejected("source_url_locked", "a published item's source_url cannot change")
-    validation.check_content(content)
+    validation.check_content(content, tracked_link)
     return replace(item, status=status, content=content, authors=item.authors | {actor})
 
 

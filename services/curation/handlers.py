@@ -46,13 +46,14 @@ class CommandHandlers:
         if await store.load_item(uow.conn, command.subject) is not None:
             raise Rejected("item_exists", "an item with this id exists")
         await self._check_campaign(uow, command.data.content)
-        item = domain.draft(command.subject, command.data.content, command.data.actor)
+        item = domain.draft(command.subject, command.data.content, command.data.actor, self.settings.tracked_link)
         await store.save_item(uow.conn, item)
         await uow.emit(self.events, c.ItemDrafted, item.id, c.ItemDraft(item_id=item.id, actor=command.data.actor))
 
     async def edit(self, uow: UnitOfWork, command: c.EditItem) -> None:
         await self._check_campaign(uow, command.data.content)
-        item = domain.edit(await self._item(uow, command), command.data.actor, command.data.content)
+        item = domain.edit(await self._item(uow, command), command.data.actor, command.data.content,
+                           self.settings.tracked_link)
         await store.save_item(uow.conn, item)
         if item.status is c.ItemStatus.PUBLISHED:
             await uow.emit(self.events, c.ItemUpdated, item.id, _published(item))

@@ -54,7 +54,7 @@ def poll_feeds(settings: CurationSettings, events_topic: str) -> Job:
                     log.info("feed source %s: %d drafts this poll, the rest at the next", source.source_id, drafted)
                     etag = last_modified = None  # so that a 304 cannot hide the rest
                     break
-                outcome = await _draft(uow, events_topic, source, entry, now)
+                outcome = await _draft(uow, events_topic, source, entry, now, settings.tracked_link)
                 drafted += outcome is True
                 problems += [outcome] if isinstance(outcome, str) else []
             error = "; ".join(problems) or None
@@ -77,7 +77,7 @@ async def _fetch_entries(settings: CurationSettings, url: str, etag: str | None,
 
 
 async def _draft(uow: UnitOfWork, events_topic: str, source: Source, entry: feeds.Entry,
-                 now: datetime) -> bool | str:
+                 now: datetime, tracked_link: str) -> bool | str:
     """Draft `entry` unless seen before: True if drafted, False if not, and why it was
     refused the first time it is."""
     entry_id = entry.entry_id[:MAX_ENTRY_ID_CHARS]
@@ -92,7 +92,7 @@ async def _draft(uow: UnitOfWork, events_topic: str, source: Source, entry: feed
     # The same entry names the same item, whichever pass or replica drafts it.
     item_id = uuid.uuid5(uuid.NAMESPACE_URL, f"{source.source_id}\n{entry_id}").hex
     try:
-        item = domain.draft(item_id, content, author=None)
+        item = domain.draft(item_id, content, author=None, tracked_link=tracked_link)
     except Rejected as refused:
         if await store.record_refusal(uow.conn, source.source_id, entry_id, refused.reason, now):
             return f"entry {entry_id[:200]!r} refused: {refused.reason}"

@@ -49,8 +49,9 @@ def check_required(**fields: object) -> None:
         raise Rejected("missing_field", f"required: {', '.join(missing)}")
 
 
-def check_content(content: ItemContent) -> None:
-    """What any draft must satisfy, from the first save on."""
+def check_content(content: ItemContent, tracked_link: str) -> None:
+    """What any draft must satisfy, from the first save on. Share texts are counted with
+    `tracked_link`, one as long as the link each share will carry."""
     check_required(source_url=content.source_url, title=content.title)
     check_url("source_url", content.source_url)
     if content.image_url is not None:
@@ -61,7 +62,7 @@ def check_content(content: ItemContent) -> None:
         check_length("disclosure", content.disclosure)
     for network, text in content.share_texts.items():
         check_length(f"share_texts.{network.value}", text, "share_text")
-    check_share_texts(content.share_texts, content.disclosure, content.source_url)
+    check_share_texts(content.share_texts, content.disclosure, tracked_link)
     if content.publish_at and content.expire_at and content.expire_at <= content.publish_at:
         raise Rejected("invalid_period", "expire_at must be after publish_at")
 

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from schemas.directory import Digest, Network
-from schemas.networks import LIMITS, compose, weighted_length
+from schemas.networks import LIMITS, compose, refuses_characters, weighted_length
 from services.runtime.rejections import Rejected
 
 
@@ -45,6 +45,8 @@ def check_share(
     length = weighted_length(network, post)
     if length > LIMITS[network].max_chars:
         raise Rejected("text_too_long", f"{network.value}: {length} of {LIMITS[network].max_chars} characters")
+    if refuses_characters(network, post):
+        raise Rejected("text_invalid_characters", f"{network.value} refuses a character in the text")
     if scheduled_at is not None:
         if not may_schedule:
             raise Rejected("scheduled_sharing_not_consented", "scheduling needs the scheduled_sharing consent")

@@ -9,6 +9,7 @@ from datetime import date
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from schemas.directory import Network
+from schemas.networks import tracked_link
 
 UTM_MEDIUM = "employee_advocacy"
 
@@ -36,7 +37,7 @@ def new_code() -> str:
 
 
 def tracked_url(base_url: str, code: str) -> str:
-    return f"{base_url.rstrip('/')}/r/{code}"
+    return tracked_link(base_url, code)
 
 
 def redirect_target(source_url: str, network: Network, campaign_id: str | None, item_id: str) -> str:

@@ -83,6 +83,6 @@ def test_a_campaign_needs_a_name_and_a_period_that_does_not_end_before_it_starts
 
 def test_a_share_text_that_does_not_fit_its_network_is_rejected_with_the_network_named():
     with pytest.raises(Rejected) as refused:
-        validation.check_content(content(share_texts={"bluesky": "b" * 300}))
+        validation.check_content(content(share_texts={"bluesky": "b" * 300}), "https://go.example.com/r/" + "x" * 16)
     assert refused.value.reason == "share_text_too_long"
     assert refused.value.detail.startswith("bluesky:")
