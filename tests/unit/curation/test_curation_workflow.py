@@ -54,7 +54,7 @@ def test_whoever_drafted_edited_or_submitted_an_item_may_not_approve_it(author):
 def test_a_feed_draft_is_authored_by_whoever_submits_it():
     item = domain.submit(domain.draft("item-0001", content(), author=None, tracked_link=LINK), "editor-a", True)
     with pytest.raises(Rejected, match="four_eyes_violation"):
-        domain.approve(item, "editor-a", LINK)
+        domain.approve(item, "editor-a")
     assert domain.approve(item, "editor-b").status is S.APPROVED
 
 
