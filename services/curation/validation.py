@@ -9,6 +9,7 @@ from datetime import date, datetime
 from urllib.parse import urlsplit
 
 from schemas.curation import ItemContent
+from schemas.urls import to_ascii
 from services.curation.share_texts import check_share_texts
 from services.runtime.rejections import Rejected
 
@@ -20,7 +21,8 @@ MAX_CHARS = {
 
 def check_url(field: str, url: str) -> None:
     """Only http(s) with a host: no javascript:, data:, file: and the like, no
-    credentials (`https://trusted@evil`), no whitespace or control characters."""
+    credentials (`https://trusted@evil`), no whitespace or control characters, and a host
+    that IDNA can write in ASCII (`https://bücher.example/` can; `https://💩.la/` cannot: IDNA 2008 has no emoji)."""
     check_length(field, url, "url")
     if not _is_web_url(url):
         raise Rejected("invalid_url", f"{field} must be an http(s) URL with a host")
@@ -30,7 +32,8 @@ def _is_web_url(url: str) -> bool:
     try:
         parts = urlsplit(url)
         port_ok = parts.port is None or parts.port > 0
-    except ValueError:  # a malformed port or IPv6 literal
+        to_ascii(url)  # an IDN host must have an ASCII form (IDNA 2008, UTS #46), or no link can point to it
+    except ValueError:  # a malformed port or IPv6 literal, a host IDNA refuses
         return False
     return (parts.scheme.lower() in {"http", "https"} and bool(parts.hostname) and port_ok
             and parts.username is None and not any(c.isspace() or unicodedata.category(c) == "Cc" for c in url))

@@ -53,7 +53,10 @@ def subscribe(router: ServiceRouter, settings: DistributionSettings, topics: Dis
             in_feed = receives and await store.in_feed(uow.conn, request.advocate_id, request.item_id)
             check_share(item, in_feed, request.network, post, request.scheduled_at, may_schedule, now)
             share_id = uuid.uuid4().hex
-            target = links.redirect_target(item.source_url, request.network, item.campaign_id, item.item_id)
+            try:
+                target = links.redirect_target(item.source_url, request.network, item.campaign_id, item.item_id)
+            except ValueError:  # curation checks this too; a host IDNA refuses has no ASCII form
+                raise Rejected("invalid_url", "the item's URL cannot be written as a link") from None
             await share_store.create(uow.conn, share_id, code, request.advocate_id, item.item_id, item.campaign_id,
                                      request.network.value, post, target, request.scheduled_at, now)
             await uow.emit(topics.events, ShareCreated, share_id, Share(
