@@ -123,7 +123,8 @@ def provision(platform: Platform) -> dict:
                            "postgres": {"condition": "service_healthy"}}}
 
 
-def service(name: str, http_port: int) -> dict:
+def service(name: str, http_port: int, links_port: int | None = None) -> dict:
+    """`links_port`: the published port of the service that answers tracked links (distribution)."""
     config = service_config(name)
     env = {"KAFKA_BOOTSTRAP_SERVERS": "kafka:9092", "KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT",
            "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512", "KAFKA_SASL_USERNAME": name,
@@ -132,7 +133,8 @@ def service(name: str, http_port: int) -> dict:
     # Secrets at the development default make the service warn at start: fine on a laptop.
     env |= {key: var(key, "local-development-only") for key in config.secrets if key not in env}
     if "PUBLIC_BASE_URL" in config.settings:  # tracked links must open from the laptop's browser
-        env["PUBLIC_BASE_URL"] = f"http://localhost:{http_port}"
+        # Distribution serves them; curation counts share texts with a link of that length.
+        env["PUBLIC_BASE_URL"] = f"http://localhost:{links_port or http_port}"
     volumes = []
     if "REPORT_DIR" in config.settings:
         env["REPORT_DIR"] = config.settings["REPORT_DIR"]
@@ -150,7 +152,8 @@ def compose(platform: Platform) -> dict:
         "name": "advocacy",
         "services": {"kafka": kafka(), "postgres": postgres(), "kafka-users": kafka_users(platform),
                      "provision": provision(platform),
-                     **{name: service(name, port) for name, port in platform.services.items()}},
+                     **{name: service(name, port, platform.services.get("distribution"))
+                        for name, port in platform.services.items()}},
         "volumes": {"kafka-data": {}, "postgres-data": {}, "reports": {}},
         "configs": {"kafka-admin": {"content": admin_properties}},
     }

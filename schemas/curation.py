@@ -26,10 +26,12 @@ EVENTS_TOPIC = "advocacy.curation.events.v1"
 class Reason(RefusalReason):
     """Why the curation service refused a command."""
 
-    INVALID_URL = "invalid_url", "not http(s) with a host (`javascript:`, `data:`, `file:` …)"
+    INVALID_URL = "invalid_url", ("not http(s) with a host (`javascript:`, `data:`, `file:` …), credentials or "
+                                  "whitespace in it, or a host IDNA cannot write in ASCII")
     TOO_LONG = "too_long", "a field over its length limit"
     MISSING_FIELD = "missing_field", "a field the step requires is missing or blank"
-    SHARE_TEXT_TOO_LONG = "share_text_too_long", "text + disclosure + link over the network's limit"
+    SHARE_TEXT_TOO_LONG = ("share_text_too_long",
+                           "text + disclosure + tracked link over the network's limit, counted as the network counts")
     SHARE_TEXT_EMPTY = "share_text_empty", "a suggested share text is blank"
     INVALID_PERIOD = "invalid_period", "expiry not after publication; a campaign ending before it starts"
     ALREADY_EXPIRED = "already_expired", "publishing an item whose expiry has passed"
@@ -41,6 +43,10 @@ class Reason(RefusalReason):
     UNKNOWN_CAMPAIGN = "unknown_campaign", "no campaign with that id"
     CAMPAIGN_EXISTS = "campaign_exists", "creating a campaign whose id is taken"
     SOURCE_EXISTS = "source_exists", "registering a feed source whose id is taken"
+    UNKNOWN_SOURCE = "unknown_source", "pausing, resuming or removing a feed source that does not exist"
+    SOURCE_REMOVED = "source_removed", "pausing, resuming or removing a feed source that was removed"
+    SHARE_TEXT_INVALID_CHARACTERS = ("share_text_invalid_characters",
+                                     "a suggested text holds a character the network refuses (X: U+FFFE, U+FEFF, U+FFFF)")
 
 
 Id = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{8,64}$", description="Item, campaign or source id")]
@@ -130,6 +136,10 @@ class SourceDetails(Command):
     topics: Labels
 
 
+class SourceAction(Command):
+    """Pause, resume or remove a feed source: the actor is all there is to say."""
+
+
 class CurationCommand(CloudEvent[D], Generic[D]):
     subject: Id
 
@@ -172,9 +182,25 @@ class RegisterSource(CurationCommand[SourceDetails]):
     type: Literal["advocacy.curation.source.register.v1"] = "advocacy.curation.source.register.v1"
 
 
+class PauseSource(CurationCommand[SourceAction]):
+    """Stop polling a source until it is resumed; its drafts stay."""
+
+    type: Literal["advocacy.curation.source.pause.v1"] = "advocacy.curation.source.pause.v1"
+
+
+class ResumeSource(CurationCommand[SourceAction]):
+    type: Literal["advocacy.curation.source.resume.v1"] = "advocacy.curation.source.resume.v1"
+
+
+class RemoveSource(CurationCommand[SourceAction]):
+    """Stop polling a source for good; its drafts stay, and its id is not reused."""
+
+    type: Literal["advocacy.curation.source.remove.v1"] = "advocacy.curation.source.remove.v1"
+
+
 AnyCommand = Annotated[
     DraftItem | EditItem | SubmitItem | ApproveItem | PublishItem | RetractItem
-    | CreateCampaign | ChangeCampaign | RegisterSource,
+    | CreateCampaign | ChangeCampaign | RegisterSource | PauseSource | ResumeSource | RemoveSource,
     Field(discriminator="type"),
 ]
 
@@ -234,6 +260,18 @@ class Source(Contract):
     topics: list[Label]
 
 
+class SourceStatus(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+    REMOVED = "removed"
+
+
+class SourceChange(Contract):
+    source_id: Id
+    actor: ActorId
+    status: SourceStatus = Field(description="The source's status after this step")
+
+
 class ItemDrafted(CloudEvent[DraftedItem]):
     type: Literal["advocacy.curation.item.drafted.v1"] = "advocacy.curation.item.drafted.v1"
 
@@ -286,17 +324,33 @@ class SourceRegistered(CloudEvent[Source]):
     type: Literal["advocacy.curation.source.registered.v1"] = "advocacy.curation.source.registered.v1"
 
 
+class SourcePaused(CloudEvent[SourceChange]):
+    type: Literal["advocacy.curation.source.paused.v1"] = "advocacy.curation.source.paused.v1"
+
+
+class SourceResumed(CloudEvent[SourceChange]):
+    type: Literal["advocacy.curation.source.resumed.v1"] = "advocacy.curation.source.resumed.v1"
+
+
+class SourceRemoved(CloudEvent[SourceChange]):
+    type: Literal["advocacy.curation.source.removed.v1"] = "advocacy.curation.source.removed.v1"
+
+
 class CurationCommandRejected(CloudEvent[Rejection]):
     type: Literal["advocacy.curation.command.rejected.v1"] = "advocacy.curation.command.rejected.v1"
 
 
 AnyEvent = Annotated[
     ItemDrafted | ItemEdited | ItemSubmitted | ItemApproved | ItemScheduled | ItemPublished | ItemUpdated
-    | ItemRetracted | ItemExpired | CampaignCreated | CampaignChanged | SourceRegistered | CurationCommandRejected,
+    | ItemRetracted | ItemExpired | CampaignCreated | CampaignChanged | SourceRegistered | SourcePaused
+    | SourceResumed | SourceRemoved | CurationCommandRejected,
     Field(discriminator="type"),
 ]
 
-COMMANDS: list[type[CloudEvent[Any]]] = [DraftItem, EditItem, SubmitItem, ApproveItem, PublishItem, RetractItem,
-            CreateCampaign, ChangeCampaign, RegisterSource]
-EVENTS: list[type[CloudEvent[Any]]] = [ItemDrafted, ItemEdited, ItemSubmitted, ItemApproved, ItemScheduled, ItemPublished, ItemUpdated,
-          ItemRetracted, ItemExpired, CampaignCreated, CampaignChanged, SourceRegistered, CurationCommandRejected]
+COMMANDS: list[type[CloudEvent[Any]]] = [
+    DraftItem, EditItem, SubmitItem, ApproveItem, PublishItem, RetractItem, CreateCampaign, ChangeCampaign,
+    RegisterSource, PauseSource, ResumeSource, RemoveSource]
+EVENTS: list[type[CloudEvent[Any]]] = [
+    ItemDrafted, ItemEdited, ItemSubmitted, ItemApproved, ItemScheduled, ItemPublished, ItemUpdated, ItemRetracted,
+    ItemExpired, CampaignCreated, CampaignChanged, SourceRegistered, SourcePaused, SourceResumed, SourceRemoved,
+    CurationCommandRejected]

@@ -32,6 +32,8 @@ class Reason(RefusalReason):
     SCHEDULED_SHARING_NOT_CONSENTED = ("scheduled_sharing_not_consented",
                                        "scheduling a post without the scheduled_sharing consent")
     SCHEDULED_IN_THE_PAST = "scheduled_in_the_past", "scheduled_at is not in the future"
+    TEXT_INVALID_CHARACTERS = "text_invalid_characters", "the post holds a character the network refuses"
+    INVALID_URL = "invalid_url", "the item's URL cannot be written as a link (no ASCII form of its host)"
 
 
 ItemId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{8,64}$")]

@@ -2,33 +2,65 @@
 
 Every message on the platform's topics is one of these. The Kafka key is `subject`
 (the aggregate id: an advocate id, an item id), so ordering holds per aggregate.
+
+What the specification allows is accepted: a `datacontenttype` with parameters
+(`application/json; charset=utf-8`) or of a `+json` type; extension attributes we do not
+know (ignored, as consumers must). What it forbids is refused with the reason (and
+dead-lettered): a `time` that is not an RFC 3339 timestamp with an offset (date-only,
+no offset, a number), a missing `id`, `specversion` or `type` (a consumer of one type
+must not assume it), `data` together with `data_base64` (the JSON format allows one of
+them), and attribute names other than lowercase ASCII letters and digits.
 """
 
+import re
 from datetime import UTC, datetime
-from typing import Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 from uuid import uuid4
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 DataT = TypeVar("DataT")
 
 CONTENT_TYPE = "application/cloudevents+json"
-REQUIRED_ON_RECEIPT = ("id", "specversion")
+REQUIRED_ON_RECEIPT = ("id", "specversion", "type")
+# CloudEvents 1.0 §"Attribute Naming Convention": lower-case ASCII letters and digits only.
+ATTRIBUTE_NAME = re.compile(r"[a-z0-9]+")
+# JSON format §3.1: `data` and `data_base64` are members of the event, not attributes.
+DATA_MEMBERS = ("data", "data_base64")
+# Media types are case-insensitive (RFC 6838 §4.2); spelt out in classes rather than with
+# an inline (?i), which JSON Schema's ECMA-262 patterns do not have.
+JSON_CONTENT_TYPE = r"^[Aa][Pp][Pp][Ll][Ii][Cc][Aa][Tt][Ii][Oo][Nn]/(?:[A-Za-z0-9!#$&^_.+-]+\+)?[Jj][Ss][Oo][Nn][ \t]*(?:;.*)?$"
+
+
+def _not_a_number(value: Any) -> Any:
+    """RFC 3339 (CloudEvents' `Timestamp`) is a string with a date: pydantic would read
+    1767225600 or "1767225600" as seconds since 1970. (Date-only and offset-less strings
+    are refused by `AwareDatetime`.)"""
+    if value.__class__ is str and value[4:5] == "-" or isinstance(value, datetime):  # "2026-…": a date first
+        return value
+    raise ValueError("time must be an RFC 3339 timestamp with a date, not a number")
+
+
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_not_a_number), Field(
+    description="RFC 3339, with a time and an offset (Z or ±hh:mm)")]
 
 
 class CloudEvent(BaseModel, Generic[DataT]):
     """The envelope. Subclasses pin `type` to a Literal and `data` to a model."""
 
-    # Unknown extension attributes are ignored, as CloudEvents asks of consumers.
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    # Unknown extension attributes are kept aside (`model_extra`) so that `check_received` can
+    # judge their names; they are ignored otherwise, as CloudEvents asks of consumers.
+    model_config = ConfigDict(extra="allow", frozen=True)
 
     specversion: Literal["1.0"] = "1.0"
     id: str = Field(default_factory=lambda: str(uuid4()), min_length=1, max_length=200)
     source: str = Field(min_length=1, max_length=200, examples=["/advocacy/consent"])
     type: str = Field(min_length=1, max_length=200)
     subject: str = Field(min_length=1, max_length=200, description="Aggregate id; the Kafka key")
-    time: datetime = Field(default_factory=lambda: datetime.now(UTC))
-    datacontenttype: Literal["application/json"] = "application/json"
+    time: Timestamp = Field(default_factory=lambda: datetime.now(UTC))
+    datacontenttype: str = Field(
+        default="application/json", pattern=JSON_CONTENT_TYPE,
+        description="application/json, a +json type, with parameters or not (RFC 6838 §4.2.8)")
     correlationid: str | None = Field(default=None, max_length=200)
     causationid: str | None = Field(default=None, max_length=200)
     data: DataT
@@ -38,14 +70,25 @@ class CloudEvent(BaseModel, Generic[DataT]):
 
 
 def check_received(message: "dict[str, Any] | CloudEvent[Any]") -> None:
-    """Raise if a received message (decoded JSON, or an event validated from it) lacks a
-    required CloudEvents attribute. Building an event in code fills in `id` and
-    `specversion`; a received one must carry them: a default id would be a new id at each
-    redelivery, and no inbox could tell the repeat. (A check after validation, not a
-    validator: a Python validator would slow every decoding by 40%.)"""
-    present = message.model_fields_set if isinstance(message, CloudEvent) else message
+    """Raise ValueError if a received message (decoded JSON, or an event validated from it)
+    lacks a required CloudEvents attribute, carries both `data` and `data_base64`, or names
+    an attribute against the naming rule. Building an event in code fills in `id`,
+    `specversion` and `type`; a received one must carry them: a default id would be a new
+    id at each redelivery (no inbox could tell the repeat), and a default type would take
+    any event for the one a consumer expects. (A check after validation, not a validator:
+    a Python model validator would slow every decoding by 40%.) Messages are named by
+    attribute, never by the values sent."""
+    if isinstance(message, CloudEvent):
+        present: Any = message.model_fields_set
+        extra = message.model_extra or {}
+    else:
+        present = extra = message
     if missing := [name for name in REQUIRED_ON_RECEIPT if name not in present]:
         raise ValueError(f"missing required CloudEvents attributes: {', '.join(missing)}")
+    if "data_base64" in extra and ("data" in present if isinstance(message, CloudEvent) else "data" in message):
+        raise ValueError("data and data_base64 together: an event carries one of them")
+    if bad := [name for name in extra if name not in DATA_MEMBERS and not ATTRIBUTE_NAME.fullmatch(name)]:
+        raise ValueError(f"{len(bad)} attribute name(s) not of lowercase letters and digits")
 
 
 def event_type_of(model: type[CloudEvent[Any]]) -> str:

@@ -1,42 +1,62 @@
 """The social networks advocates share on, and how each counts a post against its limit:
 the one table of limits, shared by curation (suggested texts) and distribution (shares).
 
-What an advocate posts is the text, the disclosure line and the link, one per line; the
-limit applies to that whole. Counting errs on the long side, never the short: a text we
-accept must post.
+What an advocate posts is the text, the disclosure line and the tracked link, one per
+line; the limit applies to that whole. Both services count the same post: curation with
+a tracked link of the same length as the one distribution will make, so a text approved
+in curation is never refused at share time. Each network is counted the way it counts:
+
+- X: twitter-text's weighted length (the `twitter-text-parser` package, which passes
+  twitter-text's conformance suite): most code points outside Latin weigh 2, an emoji
+  sequence 2, and any URL it recognises — a bare domain such as `example.com` too — 23.
+- Mastodon: grapheme clusters, with every URL that has a scheme counted as 23
+  (Mastodon's `StatusLengthValidator`: twitter-text's extractor without protocol-less
+  URLs, then `grapheme_length`).
+- Bluesky: grapheme clusters (the app view's limit on a post's text is 300 graphemes).
+- The others: code points after NFC, which are never fewer than graphemes: where a network
+  does not say how it counts, we err long, never short.
+
+Graphemes are UAX #29 extended grapheme clusters, by the `regex` module's `\\X`.
 """
 
-import re
 import unicodedata
 from dataclasses import dataclass
+from enum import Enum
+
+import regex
+from twitter_text import extract_urls_with_indices, parse_tweet
+from twitter_text.has_invalid_characters import has_invalid_characters
 
 from schemas.directory import Network
 
-URL = re.compile(r"https?://\S+", re.IGNORECASE)
+TRACKED_CODE_CHARS = 16  # distribution's codes: 96 random bits, URL-safe base64
+_GRAPHEME = regex.compile(r"\X")
+_MASTODON_URL_CHARS = 23
+
+
+class Counting(Enum):
+    CODE_POINTS = "code points (NFC)"
+    GRAPHEMES = "grapheme clusters"
+    TWITTER_TEXT = "twitter-text weighted length"
+    MASTODON = "grapheme clusters, each URL 23"
 
 
 @dataclass(frozen=True)
 class NetworkLimit:
     max_chars: int
-    link_chars: int | None = None  # every link counts this much, whatever its length
-    wide_outside_latin: bool = False  # most code points outside Latin and punctuation count twice
+    counting: Counting = Counting.CODE_POINTS
 
 
-# Per network, as documented by each at the time of writing. Code points, not graphemes:
-# a code point count is never below the grapheme count Bluesky uses.
+# Per network, as documented by each at the time of writing.
 LIMITS: dict[Network, NetworkLimit] = {
     Network.LINKEDIN: NetworkLimit(3000),
-    Network.X: NetworkLimit(280, link_chars=23, wide_outside_latin=True),
+    Network.X: NetworkLimit(280, Counting.TWITTER_TEXT),
     Network.XING: NetworkLimit(3000),
     Network.FACEBOOK: NetworkLimit(63206),
     Network.INSTAGRAM: NetworkLimit(2200),
-    Network.MASTODON: NetworkLimit(500, link_chars=23),
-    Network.BLUESKY: NetworkLimit(300),
+    Network.MASTODON: NetworkLimit(500, Counting.MASTODON),
+    Network.BLUESKY: NetworkLimit(300, Counting.GRAPHEMES),
 }
-
-# X's counting (twitter-text v3): these code point ranges weigh 1, all others 2. Emoji
-# sequences weigh 2 on X; counting each of their code points as 2 overcounts, safely.
-_NARROW = ((0x0000, 0x10FF), (0x2000, 0x200D), (0x2010, 0x201F), (0x2032, 0x2037))
 
 
 def compose(text: str, disclosure: str | None, link: str) -> str:
@@ -44,18 +64,40 @@ def compose(text: str, disclosure: str | None, link: str) -> str:
     return "\n".join(part for part in (text, disclosure, link) if part)
 
 
+def tracked_link(public_base_url: str, code: str = "x" * TRACKED_CODE_CHARS) -> str:
+    """A tracked link (`<base>/r/<code>`); without a code, one as long as any real one, for
+    counting a post before its link exists."""
+    return f"{public_base_url.rstrip('/')}/r/{code}"
+
+
 def weighted_length(network: Network, post: str) -> int:
     """How long `network` counts `post` to be."""
-    limit = LIMITS[network]
-    post = unicodedata.normalize("NFC", post)
-    links = 0
-    if limit.link_chars is not None:
-        post, links = URL.subn("", post)
-    return sum(_weigh(char, limit) for char in post) + links * (limit.link_chars or 0)
+    counting = LIMITS[network].counting
+    if counting is Counting.TWITTER_TEXT:
+        return parse_tweet(post).weightedLength
+    if counting is Counting.MASTODON:
+        return _mastodon_length(post)
+    if counting is Counting.GRAPHEMES:
+        return graphemes(post)
+    return len(unicodedata.normalize("NFC", post))
 
 
-def _weigh(char: str, limit: NetworkLimit) -> int:
-    if not limit.wide_outside_latin:
-        return 1
-    point = ord(char)
-    return 1 if any(low <= point <= high for low, high in _NARROW) else 2
+def refuses_characters(network: Network, post: str) -> bool:
+    """True if `network` refuses a post for a character in it, whatever its length: X (by
+    twitter-text) refuses U+FFFE, U+FEFF and U+FFFF."""
+    return LIMITS[network].counting is Counting.TWITTER_TEXT and has_invalid_characters(post)
+
+
+def graphemes(text: str) -> int:
+    """Extended grapheme clusters (UAX #29): what a reader sees as one character."""
+    return sum(1 for _ in _GRAPHEME.finditer(text))
+
+
+def _mastodon_length(post: str) -> int:
+    urls = extract_urls_with_indices(post, extract_urls_without_protocol=False)
+    length, at = 0, 0
+    for url in urls:
+        start, end = url["indices"]
+        length += graphemes(post[at:start]) + _MASTODON_URL_CHARS
+        at = end
+    return length + graphemes(post[at:])

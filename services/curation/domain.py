@@ -53,22 +53,27 @@ class Item:
     # Everyone who drafted, edited or submitted it: none of them may approve it.
     authors: frozenset[str]
     published_at: datetime | None = None
+    # A feed entry without a title got one made from its text: an editor should write one.
+    title_from_text: bool = False
 
 
-def draft(item_id: str, content: ItemContent, author: str | None) -> Item:
-    """A new draft; a feed entry has no author until an editor submits it."""
-    validation.check_content(content)
-    return Item(item_id, S.DRAFT, content, frozenset({author} if author else ()))
+def draft(item_id: str, content: ItemContent, author: str | None, tracked_link: str,
+          title_from_text: bool = False) -> Item:
+    """A new draft; a feed entry has no author until an editor submits it. `tracked_link`:
+    see `validation.check_content`."""
+    validation.check_content(content, tracked_link)
+    return Item(item_id, S.DRAFT, content, frozenset({author} if author else ()), title_from_text=title_from_text)
 
 
-def edit(item: Item, actor: str, content: ItemContent) -> Item:
+def edit(item: Item, actor: str, content: ItemContent, tracked_link: str) -> Item:
     status = next_status(item.status, Step.EDIT)
     if item.status is S.PUBLISHED and content.source_url != item.content.source_url:
         # Advocates have posted tracked links that resolve to this URL: changing it would
         # repoint every one of them, unreviewed. Retract and draft a new item instead.
         raise Rejected(Reason.SOURCE_URL_LOCKED, "a published item's source_url cannot change")
-    validation.check_content(content)
-    return replace(item, status=status, content=content, authors=item.authors | {actor})
+    validation.check_content(content, tracked_link)
+    return replace(item, status=status, content=content, authors=item.authors | {actor},
+                   title_from_text=item.title_from_text and content.title == item.content.title)
 
 
 def submit(item: Item, actor: str, disclosure_required: bool) -> Item:

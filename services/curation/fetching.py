@@ -6,6 +6,10 @@ private, shared (CGNAT), link-local (169.254.169.254 is the cloud metadata servi
 reserved, unspecified or multicast address. The check happens where the socket is
 opened, on the addresses actually connected to, so a DNS answer that changes between
 check and connect (rebinding) gains nothing. TLS still verifies the host name.
+
+A fetch is conditional when the last one left validators (`ETag`, `Last-Modified`;
+RFC 9110 §13.1): a feed that has not changed answers 304 and costs no parsing. A body
+in gzip or deflate is decompressed, asked for or not, within the same size cap.
 """
 
 import functools
@@ -13,7 +17,10 @@ import http.client
 import ipaddress
 import socket
 import time
+import urllib.error
 import urllib.request
+import zlib
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -48,10 +55,30 @@ def resolve(host: str, port: int, allow_private: bool) -> list[tuple[Any, ...]]:
     return answers
 
 
-def fetch(url: str, timeout: float, max_bytes: int, allow_private: bool = False) -> bytes:
-    """The feed's body (blocking: run it in a thread). Raises OSError, ValueError or
+@dataclass(frozen=True)
+class Fetched:
+    """What a fetch brought: the body (None when the server says it has not changed), the
+    URL it came from after redirects, and the response headers (lower-case names)."""
+
+    url: str
+    body: bytes | None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def etag(self) -> str | None:
+        return self.headers.get("etag")
+
+    @property
+    def last_modified(self) -> str | None:
+        return self.headers.get("last-modified")
+
+
+def fetch(url: str, timeout: float, max_bytes: int, allow_private: bool = False,
+          etag: str | None = None, last_modified: str | None = None) -> Fetched:
+    """The feed (blocking: run it in a thread). Raises OSError, ValueError or
     http.client.HTTPException. `timeout` bounds each socket operation and, checked between
-    reads, the whole download; the caller bounds DNS and connecting with its own deadline."""
+    reads, the whole download; the caller bounds DNS and connecting with its own deadline.
+    `etag` and `last_modified` are the validators of the last fetch, if any."""
     check_url(url)
     deadline = time.monotonic() + timeout
     opener = urllib.request.OpenerDirector()  # no ProxyHandler: a proxy would connect for us, unchecked
@@ -59,9 +86,21 @@ def fetch(url: str, timeout: float, max_bytes: int, allow_private: bool = False)
                     _CheckedRedirectHandler(allow_private), urllib.request.HTTPDefaultErrorHandler(),
                     urllib.request.HTTPErrorProcessor()):
         opener.add_handler(handler)
-    request = urllib.request.Request(url, headers={"Accept": "application/rss+xml, application/atom+xml, */*"})
+    headers = {"Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.8",
+               "Accept-Encoding": "gzip, deflate"}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
     body = bytearray()
-    with opener.open(request, timeout=timeout) as response:
+    try:
+        response = opener.open(urllib.request.Request(url, headers=headers), timeout=timeout)
+    except urllib.error.HTTPError as answer:
+        if answer.code != 304:
+            raise
+        answer.close()
+        return Fetched(answer.url or url, None, _lower(answer.headers))
+    with response:
         # read1: at most one read from the socket, so the deadline is checked as bytes trickle in.
         while chunk := response.read1(min(_CHUNK, max_bytes + 1 - len(body))):
             body += chunk
@@ -69,7 +108,38 @@ def fetch(url: str, timeout: float, max_bytes: int, allow_private: bool = False)
                 raise ValueError(f"feed larger than {max_bytes} bytes")
             if time.monotonic() > deadline:  # a server dripping bytes would reset the socket timeout forever
                 raise TimeoutError(f"feed not read within {timeout} seconds")
-    return bytes(body)
+        received = _lower(response.headers)
+        return Fetched(response.url or url, decode_content(bytes(body), received.get("content-encoding"), max_bytes),
+                       received)
+
+
+def decode_content(body: bytes, encoding: str | None, max_bytes: int) -> bytes:
+    """`body` without its content coding (RFC 9110 §8.4): gzip and deflate (zlib-wrapped or,
+    as some servers send it, raw), at most `max_bytes` once decompressed. Raises ValueError
+    for another coding, a corrupt body, or one that would grow past the cap."""
+    coding = (encoding or "identity").strip().lower()
+    if coding == "identity":
+        return body
+    if coding in ("gzip", "x-gzip"):
+        modes = [zlib.MAX_WBITS | 16]
+    elif coding == "deflate":
+        modes = [zlib.MAX_WBITS, -zlib.MAX_WBITS]
+    else:
+        raise ValueError(f"unsupported Content-Encoding: {coding[:40]}")
+    for wbits in modes:
+        decompressor = zlib.decompressobj(wbits)
+        try:
+            plain = decompressor.decompress(body, max_bytes + 1)
+        except zlib.error:
+            continue
+        if len(plain) > max_bytes:
+            raise ValueError(f"feed larger than {max_bytes} bytes once decompressed")
+        return plain
+    raise ValueError(f"the {coding} body does not decompress")
+
+
+def _lower(headers: Any) -> dict[str, str]:
+    return {name.lower(): value for name, value in headers.items()} if headers else {}
 
 
 def check_url(url: str) -> None:

@@ -14,7 +14,7 @@ from schemas import curation as c
 from schemas.commands import Rejected
 from schemas.curation import Reason
 from schemas.envelope import CloudEvent
-from services.curation import domain, poller, store, validation
+from services.curation import domain, poller, sources, store, validation
 from services.curation.config import CurationSettings, CurationTopics
 from services.curation.domain import Item
 from services.runtime import directory
@@ -34,6 +34,7 @@ class CurationHandlers:
             c.ApproveItem: self.approve, c.PublishItem: self.publish, c.RetractItem: self.retract,
             c.CreateCampaign: self.save_campaign, c.ChangeCampaign: self.save_campaign,
             c.RegisterSource: self.register_source,
+            c.PauseSource: self.change_source, c.ResumeSource: self.change_source, c.RemoveSource: self.change_source,
         }
         # Erasure (GDPR Art. 17) reaches curation's copy of the directory too.
         self.consent_events: Table = {consent.AdvocateErased: self.forget}
@@ -42,13 +43,14 @@ class CurationHandlers:
         if await store.load_item(uow.conn, command.subject) is not None:
             raise Rejected(Reason.ITEM_EXISTS, "an item with this id exists")
         await self._check_campaign(uow, command.data.content)
-        item = domain.draft(command.subject, command.data.content, command.data.actor)
+        item = domain.draft(command.subject, command.data.content, command.data.actor, self.settings.tracked_link)
         await store.save_item(uow.conn, item)
         await uow.emit(self.events, c.ItemDrafted, item.id, c.DraftedItem(item_id=item.id, actor=command.data.actor))
 
     async def edit(self, uow: UnitOfWork, command: c.EditItem) -> None:
         await self._check_campaign(uow, command.data.content)
-        item = domain.edit(await self._item(uow, command), command.data.actor, command.data.content)
+        item = domain.edit(await self._item(uow, command), command.data.actor, command.data.content,
+                           self.settings.tracked_link)
         await store.save_item(uow.conn, item)
         if item.status is c.ItemStatus.PUBLISHED:
             await uow.emit(self.events, c.ItemUpdated, item.id, _published(item))
@@ -99,6 +101,12 @@ class CurationHandlers:
         if not await store.add_source(uow.conn, source):
             raise Rejected(Reason.SOURCE_EXISTS, "a source with this id exists")
         await uow.emit(self.events, c.SourceRegistered, command.subject, source)
+
+    async def change_source(self, uow: UnitOfWork, command: c.PauseSource | c.ResumeSource | c.RemoveSource) -> None:
+        status, event = sources.change(await store.source_status(uow.conn, command.subject), type(command))
+        await store.set_source_status(uow.conn, command.subject, status)
+        await uow.emit(self.events, event, command.subject,
+                       c.SourceChange(source_id=command.subject, actor=command.data.actor, status=status))
 
     async def forget(self, uow: UnitOfWork, event: consent.AdvocateErased) -> None:
         await directory.forget(uow, event.data.advocate_id)

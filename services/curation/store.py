@@ -1,5 +1,6 @@
 """Curation's tables, through the connection of the unit of work in hand."""
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
@@ -10,13 +11,14 @@ from services.curation.domain import Item
 from services.runtime.unit_of_work import Connection
 
 _SAVE_ITEM = """
-INSERT INTO items (id, status, content, authors, source_url, campaign_id, publish_at, expire_at, published_at)
-VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7, $8, $9)
+INSERT INTO items (id, status, content, authors, source_url, campaign_id, publish_at, expire_at, published_at,
+                   title_from_text)
+VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7, $8, $9, $10)
 ON CONFLICT (id) DO UPDATE SET
     status = EXCLUDED.status, content = EXCLUDED.content, authors = EXCLUDED.authors,
     source_url = EXCLUDED.source_url, campaign_id = EXCLUDED.campaign_id,
     publish_at = EXCLUDED.publish_at, expire_at = EXCLUDED.expire_at,
-    published_at = EXCLUDED.published_at, updated_at = now()"""
+    published_at = EXCLUDED.published_at, title_from_text = EXCLUDED.title_from_text, updated_at = now()"""
 
 # Due items, claimed so that a second replica skips them: each is moved once.
 _PUBLISH_DUE = """
@@ -33,20 +35,21 @@ RETURNING id"""
 
 def _item(row: asyncpg.Record) -> Item:
     return Item(row["id"], ItemStatus(row["status"]), ItemContent.model_validate_json(row["content"]),
-                frozenset(row["authors"]), row["published_at"])
+                frozenset(row["authors"]), row["published_at"], row["title_from_text"])
 
 
 async def load_item(conn: Connection, item_id: str) -> Item | None:
     """The item, locked until the transaction ends: commands on one item run one at a time."""
     row = await conn.fetchrow(
-        "SELECT id, status, content, authors, published_at FROM items WHERE id = $1 FOR UPDATE", item_id)
+        "SELECT id, status, content, authors, published_at, title_from_text FROM items WHERE id = $1 FOR UPDATE",
+        item_id)
     return _item(row) if row else None
 
 
 async def save_item(conn: Connection, item: Item) -> None:
     c = item.content
     await conn.execute(_SAVE_ITEM, item.id, item.status.value, c.model_dump_json(), sorted(item.authors),
-                       c.source_url, c.campaign_id, c.publish_at, c.expire_at, item.published_at)
+                       c.source_url, c.campaign_id, c.publish_at, c.expire_at, item.published_at, item.title_from_text)
 
 
 async def publish_due(conn: Connection, now: datetime, limit: int) -> list[tuple[str, ItemContent]]:
@@ -83,20 +86,49 @@ async def add_source(conn: Connection, source: curation.Source) -> bool:
     ) is not None
 
 
-async def claim_due_source(conn: Connection, now: datetime, every_seconds: float) -> curation.Source | None:
-    """One source not polled for `every_seconds`, locked so no other replica polls it too."""
+@dataclass(frozen=True)
+class DueSource:
+    source: curation.Source
+    etag: str | None  # validators of the last fetch, for a conditional one
+    last_modified: str | None
+
+
+async def claim_due_source(conn: Connection, now: datetime, every_seconds: float) -> DueSource | None:
+    """One active source not polled for `every_seconds`, locked so no other replica polls it too."""
     row = await conn.fetchrow(
-        """SELECT id, url, language, content_type, topics FROM sources
-           WHERE last_polled_at IS NULL OR last_polled_at <= $1::timestamptz - make_interval(secs => $2::float8)
+        """SELECT id, url, language, content_type, topics, etag, last_modified FROM sources
+           WHERE status = 'active'
+             AND (last_polled_at IS NULL OR last_polled_at <= $1::timestamptz - make_interval(secs => $2::float8))
            ORDER BY last_polled_at NULLS FIRST LIMIT 1 FOR UPDATE SKIP LOCKED""", now, every_seconds)
     if row is None:
         return None
-    return curation.Source(source_id=row["id"], url=row["url"], language=row["language"],
-                           content_type=row["content_type"], topics=row["topics"])
+    source = curation.Source(source_id=row["id"], url=row["url"], language=row["language"],
+                             content_type=row["content_type"], topics=row["topics"])
+    return DueSource(source, row["etag"], row["last_modified"])
 
 
-async def record_poll(conn: Connection, source_id: str, at: datetime, error: str | None) -> None:
-    await conn.execute("UPDATE sources SET last_polled_at = $2, last_error = $3 WHERE id = $1", source_id, at, error)
+async def record_poll(conn: Connection, source_id: str, at: datetime, error: str | None,
+                      etag: str | None = None, last_modified: str | None = None) -> None:
+    await conn.execute(
+        """UPDATE sources SET last_polled_at = $2, last_error = $3, etag = $4, last_modified = $5 WHERE id = $1""",
+        source_id, at, error, etag, last_modified)
+
+
+async def source_status(conn: Connection, source_id: str) -> curation.SourceStatus | None:
+    """The source's status, locked until the transaction ends; None if there is no such source."""
+    status = await conn.fetchval("SELECT status FROM sources WHERE id = $1 FOR UPDATE", source_id)
+    return curation.SourceStatus(status) if status else None
+
+
+async def set_source_status(conn: Connection, source_id: str, status: curation.SourceStatus) -> None:
+    await conn.execute("UPDATE sources SET status = $2 WHERE id = $1", source_id, status.value)
+
+
+async def record_refusal(conn: Connection, source_id: str, entry_id: str, reason: str, at: datetime) -> bool:
+    """True the first time this entry of this source is refused; False once recorded."""
+    return await conn.fetchval(
+        """INSERT INTO feed_refusals (source_id, entry_id, reason, refused_at) VALUES ($1, $2, $3, $4)
+           ON CONFLICT DO NOTHING RETURNING true""", source_id, entry_id, reason, at) is not None
 
 
 async def record_entry(conn: Connection, source_id: str, entry_id: str, url: str, item_id: str) -> None:

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from schemas.commands import Rejected
 from schemas.curation import ItemContent, Reason
+from schemas.urls import to_ascii
 from services.curation.share_texts import check_share_texts
 
 MAX_CHARS = {
@@ -20,7 +21,8 @@ MAX_CHARS = {
 
 def check_url(field: str, url: str) -> None:
     """Only http(s) with a host: no javascript:, data:, file: and the like, no
-    credentials (`https://trusted@evil`), no whitespace or control characters."""
+    credentials (`https://trusted@evil`), no whitespace or control characters, and a host
+    that IDNA can write in ASCII (`https://bücher.example/` can; `https://💩.la/` cannot: IDNA 2008 has no emoji)."""
     check_length(field, url, "url")
     if not _is_web_url(url):
         raise Rejected(Reason.INVALID_URL, f"{field} must be an http(s) URL with a host")
@@ -30,7 +32,8 @@ def _is_web_url(url: str) -> bool:
     try:
         parts = urlsplit(url)
         port_ok = parts.port is None or parts.port > 0
-    except ValueError:  # a malformed port or IPv6 literal
+        to_ascii(url)  # an IDN host must have an ASCII form (IDNA 2008, UTS #46), or no link can point to it
+    except ValueError:  # a malformed port or IPv6 literal, a host IDNA refuses
         return False
     return (parts.scheme.lower() in {"http", "https"} and bool(parts.hostname) and port_ok
             and parts.username is None and not any(c.isspace() or unicodedata.category(c) == "Cc" for c in url))
@@ -49,8 +52,9 @@ def check_required(**fields: object) -> None:
         raise Rejected(Reason.MISSING_FIELD, f"required: {', '.join(missing)}")
 
 
-def check_content(content: ItemContent) -> None:
-    """What any draft must satisfy, from the first save on."""
+def check_content(content: ItemContent, tracked_link: str) -> None:
+    """What any draft must satisfy, from the first save on. Share texts are counted with
+    `tracked_link`, one as long as the link each share will carry."""
     check_required(source_url=content.source_url, title=content.title)
     check_url("source_url", content.source_url)
     if content.image_url is not None:
@@ -61,7 +65,7 @@ def check_content(content: ItemContent) -> None:
         check_length("disclosure", content.disclosure)
     for network, text in content.share_texts.items():
         check_length(f"share_texts.{network.value}", text, "share_text")
-    check_share_texts(content.share_texts, content.disclosure, content.source_url)
+    check_share_texts(content.share_texts, content.disclosure, tracked_link)
     if content.publish_at and content.expire_at and content.expire_at <= content.publish_at:
         raise Rejected(Reason.INVALID_PERIOD, "expire_at must be after publish_at")
 

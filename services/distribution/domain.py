@@ -7,9 +7,9 @@ from datetime import datetime, time, timedelta
 from typing import NamedTuple
 
 from schemas.commands import Rejected
-from schemas.directory import Digest, Network
 from schemas.distribution import Reason
-from schemas.networks import LIMITS, compose, weighted_length
+from schemas.directory import Digest, Network
+from schemas.networks import LIMITS, compose, refuses_characters, weighted_length
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,8 @@ def check_share(
     length = weighted_length(network, post)
     if length > LIMITS[network].max_chars:
         raise Rejected(Reason.TEXT_TOO_LONG, f"{network.value}: {length} of {LIMITS[network].max_chars} characters")
+    if refuses_characters(network, post):
+        raise Rejected(Reason.TEXT_INVALID_CHARACTERS, f"{network.value} refuses a character in the text")
     if scheduled_at is not None:
         if not may_schedule:
             raise Rejected(Reason.SCHEDULED_SHARING_NOT_CONSENTED, "scheduling needs the scheduled_sharing consent")

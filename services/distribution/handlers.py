@@ -144,7 +144,10 @@ class DistributionHandlers:
         domain.check_share(item, in_feed, request.network, post, request.scheduled_at, may_schedule, now)
         assert item is not None  # check_share refuses a request for an unknown item
         share_id = uuid.uuid4().hex
-        target = links.redirect_target(item.source_url, request.network, item.campaign_id, item.item_id)
+        try:
+            target = links.redirect_target(item.source_url, request.network, item.campaign_id, item.item_id)
+        except ValueError:  # curation checks this too; a host IDNA refuses has no ASCII form
+            raise Rejected(Reason.INVALID_URL, "the item's URL cannot be written as a link") from None
         await share_store.create(uow.conn, share_id, code, request.advocate_id, item.item_id,
                                  item.campaign_id, request.network.value, post, target, request.scheduled_at, now)
         await uow.emit(self.topics.events, ShareCreated, share_id, Share(

@@ -1,14 +1,17 @@
 """Tracked links: unguessable codes, UTM-tagged targets, share-intent URLs, and what a
-click may keep about its visitor (a salted hash that rotates daily, never the address)."""
+click may keep about its visitor (a salted hash that rotates daily, never the address).
+Who the visitor is (a person or a bot, and their address) is visitors.py's."""
 
 import hashlib
 import hmac
 import re
 import secrets
 from datetime import date
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit
 
 from schemas.directory import Network
+from schemas.networks import TRACKED_CODE_CHARS, tracked_link
+from schemas.urls import to_ascii, with_tracking
 
 UTM_MEDIUM = "employee_advocacy"
 
@@ -22,30 +25,28 @@ _INTENTS: dict[Network, str] = {
 }
 
 _CONTROL = re.compile(r"[\x00-\x20\x7f]")  # no whitespace either: a URL in a header has none
-
-_BOTS = re.compile(
-    r"bot|crawl|spider|slurp|preview|facebookexternalhit|embedly|quora link|whatsapp|telegram|"
-    r"curl|wget|python-requests|aiohttp|httpclient|okhttp|headless|phantom|lighthouse",
-    re.IGNORECASE,
-)
+# What a code in a path may be: ours are 16 characters; the range is what the redirect
+# has always looked up. Anything else (a NUL, a space, a dot) is no code.
+CODE = re.compile(r"[A-Za-z0-9_-]{8,64}")
 
 
 def new_code() -> str:
     """96 random bits, URL-safe: a code cannot be guessed or enumerated."""
-    return secrets.token_urlsafe(12)
+    return secrets.token_urlsafe(TRACKED_CODE_CHARS * 3 // 4)
 
 
 def tracked_url(base_url: str, code: str) -> str:
-    return f"{base_url.rstrip('/')}/r/{code}"
+    return tracked_link(base_url, code)
 
 
 def redirect_target(source_url: str, network: Network, campaign_id: str | None, item_id: str) -> str:
-    """The item's URL with UTM tags (existing query parameters kept, ours win)."""
-    parts = urlsplit(source_url)
-    query = {k: v for k, v in parse_qsl(parts.query, keep_blank_values=True) if not k.startswith("utm_")}
-    query |= {"utm_source": network.value, "utm_medium": UTM_MEDIUM,
-              "utm_campaign": campaign_id or "none", "utm_content": item_id}
-    return urlunsplit(parts._replace(query=urlencode(query)))
+    """The item's URL with UTM tags appended to its own query, which goes out byte for byte
+    (`utm_*` already there are replaced; the fragment stays last), in ASCII for a `Location`
+    header: an IDN host in punycode, a non-ASCII path percent-encoded (schemas/urls.py).
+    Raises ValueError for a URL that cannot be written so (a host IDNA refuses)."""
+    return to_ascii(with_tracking(source_url, {
+        "utm_source": network.value, "utm_medium": UTM_MEDIUM, "utm_campaign": campaign_id or "none",
+        "utm_content": item_id}))
 
 
 def is_web_url(url: str) -> bool:
@@ -61,10 +62,6 @@ def is_web_url(url: str) -> bool:
 def share_intent_url(network: Network, url: str, post: str) -> str | None:
     template = _INTENTS.get(network)
     return template.format(url=quote(url, safe=""), text=quote(post, safe="")) if template else None
-
-
-def is_bot(user_agent: str | None) -> bool:
-    return not user_agent or bool(_BOTS.search(user_agent))
 
 
 def visitor_hash(secret: str, day: date, address: str, user_agent: str | None) -> str:

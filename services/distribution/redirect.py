@@ -1,6 +1,9 @@
 """`GET /r/{code}`: the tracked-link redirect. Only stored codes resolve (never an open
 redirect); every resolution emits a click event, with a daily-salted visitor hash
-instead of the address and obvious bots flagged."""
+instead of the address, and `bot` set for whatever is not a person's click: bots and
+link-preview fetchers, `HEAD` and prefetch requests (visitors.py). `/r/{code}/` is the same
+link; a path that cannot be a code (a NUL or other control byte, a wrong length or
+alphabet) is 404 before the database is asked. `Location` is always ASCII."""
 
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -8,7 +11,8 @@ from datetime import UTC, datetime
 import asyncpg
 
 from schemas.distribution import Click, LinkClicked
-from services.distribution import links, share_store
+from schemas.urls import to_ascii
+from services.distribution import links, share_store, visitors
 from services.distribution.config import DistributionSettings, DistributionTopics
 from services.runtime.unit_of_work import UnitOfWork
 
@@ -21,35 +25,40 @@ class Redirect:
         self.settings = settings
         self.topics = topics
         self.pool = pool  # the service's, once it has started
+        self.trusted_proxies = visitors.trusted_networks(settings.trusted_proxies)
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["method"] not in ("GET", "HEAD"):
             return await _respond(send, 405)
-        code = scope["path"].removeprefix("/r/")
+        code = scope["path"].removeprefix("/r/").removesuffix("/")
+        if not links.CODE.fullmatch(code):
+            return await _respond(send, 404)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        peer = (scope.get("client") or ("",))[0]
-        forwarded = headers.get("x-forwarded-for", "").split(",")[0].strip()
-        address = forwarded if forwarded and peer in self.settings.trusted_proxies else peer
+        forwarded = [v.decode("latin-1") for k, v in scope["headers"] if k.lower() == b"x-forwarded-for"]
+        address = visitors.client_address((scope.get("client") or ("",))[0], forwarded, self.trusted_proxies)
         # Two round trips, no BEGIN/COMMIT pair: one read, then the click's outbox row as a
         # single-statement transaction of its own.
         async with self.pool().acquire() as conn:
-            share = await share_store.resolve(conn, code) if 8 <= len(code) <= 64 else None
+            share = await share_store.resolve(conn, code)
             if share is None:
                 return await _respond(send, 404)
             if share.item_status == "retracted":
                 return await _respond(send, 410)
             # Shares made before targets were stored (migration 002) fall back to the item's URL.
-            target = share.target_url or links.redirect_target(
-                share.source_url, share.network, share.campaign_id, share.item_id)
+            try:
+                target = links.redirect_target(share.source_url, share.network, share.campaign_id, share.item_id) \
+                    if share.target_url is None else to_ascii(share.target_url)  # stored before it was ASCII
+            except ValueError:  # a host IDNA refuses: no Location can be written for it
+                return await _respond(send, 404)
             if not links.is_web_url(target):  # curation checks URLs; the redirect does not rely on it alone
                 return await _respond(send, 404)
             now = datetime.now(UTC)
             await UnitOfWork(conn, self.settings.source).emit(self.topics.events, LinkClicked, share.share_id, Click(
                 share_id=share.share_id, item_id=share.item_id, campaign_id=share.campaign_id,
-                network=share.network, bot=links.is_bot(headers.get("user-agent")), clicked_at=now,
+                network=share.network, bot=not visitors.is_human_click(scope["method"], headers), clicked_at=now,
                 visitor=links.visitor_hash(self.settings.click_secret.get_secret_value(), now.date(), address,
                                            headers.get("user-agent"))))
-        await _respond(send, 302, [(b"location", target.encode()), (b"cache-control", b"no-store")])
+        await _respond(send, 302, [(b"location", target.encode("ascii")), (b"cache-control", b"no-store")])
 
 
 async def _respond(send, status: int, headers: list[tuple[bytes, bytes]] = ()) -> None:

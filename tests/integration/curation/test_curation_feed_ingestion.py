@@ -16,7 +16,7 @@ WRONG_PORT = "source-wrong-port"
 
 
 def rss(*items: tuple[str, str, str]) -> bytes:
-    body = "".join(f"<item><guid>{guid}</guid><link>{link}</link><title>{title}</title>"
+    body = "".join(f"<item><guid isPermaLink=\"false\">{guid}</guid><link>{link}</link><title>{title}</title>"
                    f"<description>&lt;p&gt;About {title}&lt;/p&gt;</description></item>" for guid, link, title in items)
     return f'<?xml version="1.0"?><rss version="2.0"><channel><title>News</title>{body}</channel></rss>'.encode()
 

@@ -1,7 +1,11 @@
 """Fetching a feed: only from public addresses, checked again on every redirect, and within
-a deadline for the whole download. A local HTTP server plays the feed (and the attacker)."""
+a deadline for the whole download; conditional on the last fetch's validators, and
+decompressed whether gzip was asked for or not. A local HTTP server plays the feed (and
+the attacker)."""
 
+import gzip
 import ipaddress
+import zlib
 import threading
 import time
 from collections.abc import Iterator
@@ -33,12 +37,34 @@ def test_globally_routable_unicast_addresses_are_public(address):
 @pytest.fixture
 def server() -> Iterator[tuple[str, list[str]]]:
     """/feed is a feed, /to-metadata redirects to the cloud metadata service, /drip trickles
-    a byte every 50 ms; yields (base URL, paths requested)."""
+    a byte every 50 ms, /gzip and /deflate answer compressed whatever was asked, /bomb is
+    a small gzip body that grows past any cap, /validated answers 304 to its own ETag;
+    yields (base URL, paths requested)."""
     requested: list[str] = []
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             requested.append(self.path)
+            coded = {"/gzip": ("gzip", gzip.compress(FEED)), "/deflate": ("deflate", zlib.compress(FEED)),
+                     "/raw-deflate": ("deflate", zlib.compress(FEED, wbits=-15)),
+                     "/bomb": ("gzip", gzip.compress(b" " * 1_000_000)), "/brotli": ("br", b"\x0b\x01\x80")}
+            if self.path in coded:
+                coding, body = coded[self.path]
+                self.send_response(200)
+                self.send_header("Content-Encoding", coding)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return
+            if self.path == "/validated":
+                unchanged = self.headers.get("If-None-Match") == '"v1"'
+                self.send_response(304 if unchanged else 200)
+                self.send_header("ETag", '"v1"')
+                self.send_header("Last-Modified", "Wed, 27 May 2026 10:00:00 GMT")
+                self.send_header("Content-Length", "0" if unchanged else str(len(FEED)))
+                self.end_headers()
+                self.wfile.write(b"" if unchanged else FEED)
+                return
             if self.path == "/to-metadata":
                 self.send_response(302)
                 self.send_header("Location", "http://169.254.169.254/latest/meta-data/")
@@ -74,14 +100,14 @@ def test_a_feed_on_loopback_is_refused_before_connecting_unless_private_addresse
     with pytest.raises(RefusedAddress, match="127.0.0.1"):
         fetch(f"{base}/feed", timeout=2, max_bytes=10_000)
     assert requested == []
-    assert fetch(f"{base}/feed", timeout=2, max_bytes=10_000, allow_private=True) == FEED
+    assert fetch(f"{base}/feed", timeout=2, max_bytes=10_000, allow_private=True).body == FEED
 
 
 def test_a_redirect_to_a_private_address_is_refused(server, monkeypatch):
     base, requested = server
     # Let the test server count as public, so that only the redirect's target is judged.
     monkeypatch.setattr(fetching, "is_public", lambda address: str(address) == "127.0.0.1")
-    assert fetch(f"{base}/feed", timeout=2, max_bytes=10_000) == FEED
+    assert fetch(f"{base}/feed", timeout=2, max_bytes=10_000).body == FEED
     with pytest.raises(RefusedAddress, match="169.254.169.254"):
         fetch(f"{base}/to-metadata", timeout=2, max_bytes=10_000)
     assert requested == ["/feed", "/to-metadata"]
@@ -99,3 +125,33 @@ def test_a_server_trickling_bytes_is_cut_off_at_the_deadline(server):
     with pytest.raises(TimeoutError):
         fetch(f"{base}/drip", timeout=0.5, max_bytes=10_000, allow_private=True)
     assert time.monotonic() - started < 2  # each byte comes within the socket timeout: only the deadline stops it
+
+
+@pytest.mark.parametrize("path", ["/gzip", "/deflate", "/raw-deflate"])
+def test_a_compressed_body_is_decompressed_whether_or_not_it_was_asked_for(server, path):
+    base, _ = server
+    fetched = fetch(f"{base}{path}", timeout=2, max_bytes=10_000, allow_private=True)
+    assert fetched.body == FEED
+
+
+def test_a_compressed_body_that_grows_past_the_cap_is_refused(server):
+    base, _ = server
+    with pytest.raises(ValueError, match="decompressed"):
+        fetch(f"{base}/bomb", timeout=2, max_bytes=100_000, allow_private=True)
+
+
+def test_a_content_coding_we_cannot_read_is_refused_by_name(server):
+    base, _ = server
+    with pytest.raises(ValueError, match="br"):
+        fetch(f"{base}/brotli", timeout=2, max_bytes=10_000, allow_private=True)
+
+
+def test_a_fetch_with_the_last_validators_learns_that_nothing_changed(server):
+    base, _ = server
+    first = fetch(f"{base}/validated", timeout=2, max_bytes=10_000, allow_private=True)
+    assert (first.body, first.etag, first.last_modified) == (FEED, '"v1"', "Wed, 27 May 2026 10:00:00 GMT")
+    again = fetch(f"{base}/validated", timeout=2, max_bytes=10_000, allow_private=True,
+                  etag=first.etag, last_modified=first.last_modified)
+    assert again.body is None
+    changed = fetch(f"{base}/validated", timeout=2, max_bytes=10_000, allow_private=True, etag='"v0"')
+    assert changed.body == FEED

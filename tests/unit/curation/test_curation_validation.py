@@ -9,6 +9,7 @@ from services.curation import validation
 from schemas.commands import Rejected
 
 T = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+LINK = "https://go.example.com/r/" + "x" * 16  # as long as a tracked link
 
 
 def content(**changes: object) -> ItemContent:
@@ -42,16 +43,16 @@ def test_other_urls_are_rejected_as_invalid(url):
 
 
 def test_a_draft_needs_a_valid_source_url_and_a_title_but_nothing_more():
-    assert reason_of(validation.check_content, content()) is None
-    assert reason_of(validation.check_content, content(title=" ")) == "missing_field"
-    assert reason_of(validation.check_content, content(source_url="javascript:void(0)")) == "invalid_url"
-    assert reason_of(validation.check_content, content(image_url="data:image/png;base64,AAAA")) == "invalid_url"
+    assert reason_of(validation.check_content, content(), LINK) is None
+    assert reason_of(validation.check_content, content(title=" "), LINK) == "missing_field"
+    assert reason_of(validation.check_content, content(source_url="javascript:void(0)"), LINK) == "invalid_url"
+    assert reason_of(validation.check_content, content(image_url="data:image/png;base64,AAAA"), LINK) == "invalid_url"
 
 
 @pytest.mark.parametrize(("field", "limit"), [("title", 300), ("summary", 3000), ("disclosure", 200)])
 def test_texts_longer_than_their_limit_are_rejected(field, limit):
-    assert reason_of(validation.check_content, content(**{field: "x" * limit})) is None
-    assert reason_of(validation.check_content, content(**{field: "x" * (limit + 1)})) == "too_long"
+    assert reason_of(validation.check_content, content(**{field: "x" * limit}), LINK) is None
+    assert reason_of(validation.check_content, content(**{field: "x" * (limit + 1)}), LINK) == "too_long"
 
 
 def test_a_url_longer_than_2048_characters_is_rejected():
@@ -70,8 +71,8 @@ def test_submission_needs_a_summary_share_texts_and_where_required_a_disclosure(
 
 
 def test_expiry_must_come_after_publication():
-    assert reason_of(validation.check_content, content(publish_at=T, expire_at=T)) == "invalid_period"
-    assert reason_of(validation.check_content, content(publish_at=T, expire_at=T + timedelta(seconds=1))) is None
+    assert reason_of(validation.check_content, content(publish_at=T, expire_at=T), LINK) == "invalid_period"
+    assert reason_of(validation.check_content, content(publish_at=T, expire_at=T + timedelta(seconds=1)), LINK) is None
 
 
 def test_a_campaign_needs_a_name_and_a_period_that_does_not_end_before_it_starts():
@@ -83,6 +84,6 @@ def test_a_campaign_needs_a_name_and_a_period_that_does_not_end_before_it_starts
 
 def test_a_share_text_that_does_not_fit_its_network_is_rejected_with_the_network_named():
     with pytest.raises(Rejected) as refused:
-        validation.check_content(content(share_texts={"bluesky": "b" * 300}))
+        validation.check_content(content(share_texts={"bluesky": "b" * 300}), LINK)
     assert refused.value.reason == "share_text_too_long"
     assert refused.value.detail.startswith("bluesky:")

@@ -11,6 +11,7 @@ from services.curation.domain import Step, next_status
 from schemas.commands import Rejected
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+LINK = "https://go.example.com/r/" + "x" * 16  # as long as a tracked link
 
 
 def content(**changes: object) -> ItemContent:
@@ -20,12 +21,12 @@ def content(**changes: object) -> ItemContent:
 
 
 def approved_item(**changes: object) -> domain.Item:
-    item = domain.submit(domain.draft("item-0001", content(**changes), "editor-a"), "editor-a", True)
+    item = domain.submit(domain.draft("item-0001", content(**changes), "editor-a", LINK), "editor-a", True)
     return domain.approve(item, "editor-b")
 
 
 def test_an_item_goes_from_draft_through_review_and_approval_to_published():
-    item = domain.draft("item-0001", content(), "editor-a")
+    item = domain.draft("item-0001", content(), "editor-a", LINK)
     assert item.status is S.DRAFT
     item = domain.submit(item, "editor-a", disclosure_required=True)
     assert item.status is S.IN_REVIEW
@@ -42,8 +43,8 @@ def test_release_schedules_an_item_whose_publish_at_is_ahead():
 
 @pytest.mark.parametrize("author", ["editor-a", "editor-c"])
 def test_whoever_drafted_edited_or_submitted_an_item_may_not_approve_it(author):
-    item = domain.draft("item-0001", content(), "editor-a")
-    item = domain.edit(item, "editor-c", content(title="Edited"))
+    item = domain.draft("item-0001", content(), "editor-a", LINK)
+    item = domain.edit(item, "editor-c", content(title="Edited"), LINK)
     item = domain.submit(item, "editor-a", True)
     with pytest.raises(Rejected) as refused:
         domain.approve(item, author)
@@ -51,7 +52,7 @@ def test_whoever_drafted_edited_or_submitted_an_item_may_not_approve_it(author):
 
 
 def test_a_feed_draft_is_authored_by_whoever_submits_it():
-    item = domain.submit(domain.draft("item-0001", content(), author=None), "editor-a", True)
+    item = domain.submit(domain.draft("item-0001", content(), author=None, tracked_link=LINK), "editor-a", True)
     with pytest.raises(Rejected, match="four_eyes_violation"):
         domain.approve(item, "editor-a")
     assert domain.approve(item, "editor-b").status is S.APPROVED
@@ -64,17 +65,17 @@ def test_an_edit_before_publication_sends_the_item_back_to_draft(status):
 
 def test_an_edit_after_publication_keeps_the_item_published():
     published = domain.release(approved_item(), NOW)
-    edited = domain.edit(published, "editor-c", content(title="Corrected title"))
+    edited = domain.edit(published, "editor-c", content(title="Corrected title"), LINK)
     assert (edited.status, edited.published_at, edited.content.title) == (S.PUBLISHED, NOW, "Corrected title")
 
 
 def test_a_published_items_url_cannot_change_its_posted_links_point_to_it():
     published = domain.release(approved_item(), NOW)
     with pytest.raises(Rejected) as refused:
-        domain.edit(published, "editor-c", content(source_url="https://example.com/news/other"))
+        domain.edit(published, "editor-c", content(source_url="https://example.com/news/other"), LINK)
     assert refused.value.reason == "source_url_locked"
     # Before publication nothing was posted: the URL may change (and the item goes back to draft).
-    assert domain.edit(approved_item(), "editor-c", content(source_url="https://example.com/x")).status is S.DRAFT
+    assert domain.edit(approved_item(), "editor-c", content(source_url="https://example.com/x"), LINK).status is S.DRAFT
 
 
 @pytest.mark.parametrize("status", [s for s in S if s is not S.RETRACTED])

@@ -1,16 +1,24 @@
-"""Tracked links: codes nobody can guess, UTM tags, share intents, visitors without addresses."""
+"""Tracked links: codes nobody can guess, UTM tags that leave the item's own query as it
+was, ASCII targets, share intents, visitors without addresses."""
 
 from datetime import date
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
+from hypothesis import given, strategies as st
+
 from schemas.directory import Network
+from schemas.networks import TRACKED_CODE_CHARS
+from schemas.urls import to_ascii, with_tracking, without_tracking
 from services.distribution import links
+
+UTM = "utm_source=x&utm_medium=employee_advocacy&utm_campaign=none&utm_content=item-1"
 
 
 def test_codes_carry_96_random_bits_and_do_not_repeat():
     codes = {links.new_code() for _ in range(10_000)}
     assert len(codes) == 10_000
-    assert all(len(c) == 16 and c.replace("-", "").replace("_", "").isalnum() for c in codes)
+    assert all(len(c) == TRACKED_CODE_CHARS and links.CODE.fullmatch(c) for c in codes)
 
 
 def test_the_target_keeps_the_items_query_and_sets_every_utm_tag():
@@ -29,11 +37,51 @@ def test_share_intents_exist_where_a_network_has_a_web_composer():
     assert links.share_intent_url(Network.INSTAGRAM, url, "hi") is None
 
 
-def test_obvious_bots_are_flagged_and_browsers_are_not():
-    assert links.is_bot(None) and links.is_bot("") and links.is_bot("curl/8.5.0")
-    assert links.is_bot("LinkedInBot/1.0 (compatible; Mozilla/5.0)")
-    assert links.is_bot("facebookexternalhit/1.1")
-    assert not links.is_bot("Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 Safari/605.1.15")
+@pytest.mark.parametrize(("url", "expected"), [
+    ("https://example.com/?abc#123", f"https://example.com/?abc&{UTM}#123"),
+    ("https://example.com/?color=red&color=blue&sale", f"https://example.com/?color=red&color=blue&sale&{UTM}"),
+    ("https://example.com/a?utm_source=mail&x=1&UTM_Campaign=old&utm%5Fcontent=z", f"https://example.com/a?x=1&{UTM}"),
+    ("https://example.com/a?q=caf%C3%A9+au+lait&r=a%2Bb", f"https://example.com/a?q=caf%C3%A9+au+lait&r=a%2Bb&{UTM}"),
+    ("https://example.com/a?q=caf%E9", f"https://example.com/a?q=caf%E9&{UTM}"),  # Latin-1 escapes stay too
+    ("https://example.com/a?a=1;b=2&&c", f"https://example.com/a?a=1;b=2&c&{UTM}"),
+    ("https://example.com/a", f"https://example.com/a?{UTM}"),
+    ("https://example.com/a#frag?not=query", f"https://example.com/a?{UTM}#frag?not=query"),
+])
+def test_utm_tags_are_appended_without_touching_the_items_own_query_and_the_fragment_stays_last(url, expected):
+    assert links.redirect_target(url, Network.X, None, "item-1") == expected
+
+
+@given(st.lists(st.from_regex(r"[a-z]{1,5}(=[a-zA-Z0-9%+._~-]{0,8})?", fullmatch=True), max_size=6))
+def test_the_original_query_goes_out_byte_for_byte_before_our_tags(pairs):
+    query = "&".join(pairs)
+    target = with_tracking(f"https://example.com/p?{query}", {"utm_source": "x"})
+    assert target == f"https://example.com/p?{query + '&' if query else ''}utm_source=x"
+
+
+def test_an_idn_host_and_a_non_ascii_path_go_out_in_ascii():
+    target = links.redirect_target("https://bücher.example/straße/café?seite=1", Network.X, None, "item-1")
+    assert target == f"https://xn--bcher-kva.example/stra%C3%9Fe/caf%C3%A9?seite=1&{UTM}"
+    assert target.isascii()
+    assert to_ascii("https://例え.テスト/パス?q=値#節") == (
+        "https://xn--r8jz45g.xn--zckzah/%E3%83%91%E3%82%B9?q=%E5%80%A4#%E7%AF%80")
+    assert to_ascii("https://example.com/a%20b?x=%C3%A9") == "https://example.com/a%20b?x=%C3%A9"  # unchanged
+
+
+def test_a_host_idna_refuses_is_an_error_not_a_mangled_link():
+    with pytest.raises(ValueError):
+        links.redirect_target("https://💩.la/", Network.X, None, "item-1")
+
+
+def test_the_same_article_with_utm_tags_or_a_fragment_is_one_url():
+    assert without_tracking("https://example.com/a?x=1&utm_source=tw#top") == "https://example.com/a?x=1"
+    assert without_tracking("https://example.com/a?utm_medium=social") == "https://example.com/a"
+    assert without_tracking("https://example.com/a?b=2&a=1") == "https://example.com/a?b=2&a=1"  # order is meaning
+
+
+@pytest.mark.parametrize("path", ["abc\x00defghijklmnop", "abcdefgh\r\nLocation: x", "../../etc/passwd", "a" * 65,
+                                  "short", "abcdefghijklmnop.html", "abcdefgh ijklmnop"])
+def test_what_cannot_be_a_code_is_not_looked_up(path):
+    assert not links.CODE.fullmatch(path)
 
 
 def test_a_visitor_hash_is_stable_within_a_day_changes_the_next_and_hides_the_address():

@@ -1,0 +1,82 @@
+"""The CloudEvents envelope as received: what the specification allows is accepted, what
+it forbids is refused with the attribute named (and so dead-lettered)."""
+
+import json
+
+import pytest
+from pydantic import TypeAdapter
+
+from schemas import directory, distribution
+from schemas.envelope import check_received
+
+DIRECTORY = TypeAdapter(directory.DirectoryEvent)
+SHARE_REQUEST = TypeAdapter(distribution.RequestShare)  # a consumer that expects exactly one type
+
+
+def received(**changes: object) -> dict:
+    event = directory.PersonLeft(source="/hr", subject="adv-000001", data=directory.Departure(advocate_id="adv-000001"))
+    document = {**json.loads(event.to_bytes()), **changes}
+    return {name: value for name, value in document.items() if value is not None}
+
+
+def decode(document: dict, adapter: TypeAdapter = DIRECTORY):
+    """As both paths decode: the inbox from bytes, a single subscriber from parsed JSON."""
+    check_received(document)
+    event = adapter.validate_json(json.dumps(document))
+    check_received(event)
+    check_received(adapter.validate_python(document))
+    return event
+
+
+@pytest.mark.parametrize("content_type", [
+    "application/json", "application/json; charset=utf-8", "application/json;charset=UTF-8",
+    "Application/JSON", "application/cloudevents+json", "application/vnd.advocacy.person+json; version=1",
+])
+def test_json_content_types_with_parameters_or_a_json_suffix_are_accepted(content_type):
+    assert decode(received(datacontenttype=content_type)).datacontenttype == content_type
+
+
+@pytest.mark.parametrize("content_type", ["application/xml", "text/plain", "application/jsonx", "json", ""])
+def test_content_types_that_are_not_json_are_refused(content_type):
+    with pytest.raises(ValueError, match="datacontenttype"):
+        decode(received(datacontenttype=content_type))
+
+
+@pytest.mark.parametrize("time", ["2026-05-01T10:00:00Z", "2026-05-01T10:00:00.123456+02:00", "2026-05-01t10:00:00z",
+                                  "2026-05-01T10:00:00-00:00"])
+def test_rfc3339_times_with_an_offset_are_accepted(time):
+    assert decode(received(time=time)).time.tzinfo is not None
+
+
+@pytest.mark.parametrize("time", ["2026-05-01T10:00:00", "2026-05-01", 1767225600, 1767225600.5, "1767225600",
+                                  "yesterday", True])
+def test_a_time_without_an_offset_date_only_or_numeric_is_refused(time):
+    with pytest.raises(ValueError, match="time"):
+        decode(received(time=time))
+
+
+def test_a_consumer_of_one_type_refuses_an_event_without_a_type_instead_of_assuming_it():
+    command = distribution.RequestShare(source="/app", subject="adv-000001", data=distribution.ShareRequest(
+        actor="adv-000001", advocate_id="adv-000001", item_id="item-0001", network="x"))
+    document = json.loads(command.to_bytes())
+    decode(document, SHARE_REQUEST)
+    del document["type"]
+    with pytest.raises(ValueError, match="type"):
+        decode(document, SHARE_REQUEST)
+
+
+def test_data_and_data_base64_together_are_refused():
+    with pytest.raises(ValueError, match="data_base64"):
+        decode(received(data_base64="eyJhIjoxfQ=="))
+
+
+@pytest.mark.parametrize("name", ["traceparent", "partitionkey", "sequence", "dataref", "x1"])
+def test_unknown_extensions_with_lowercase_names_are_accepted_and_ignored(name):
+    assert decode(received(**{name: "value"})).subject == "adv-000001"
+
+
+@pytest.mark.parametrize("name", ["traceParent", "trace_id", "trace-id", "Ünïcode", "dataRef", "a b"])
+def test_attribute_names_other_than_lowercase_letters_and_digits_are_refused_without_echoing_them(name):
+    with pytest.raises(ValueError, match="lowercase letters and digits") as refused:
+        decode(received(**{name: "value"}))
+    assert name not in str(refused.value)
