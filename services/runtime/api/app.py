@@ -125,9 +125,9 @@ class HttpApi:
         document_problems(self.app)
 
     def include(self, router: APIRouter) -> None:
-        """Serve `router`'s routes under the API's prefix; every route may answer the
-        problems any route may (400, 401, 413, 415, 422, 500, 503)."""
-        self.app.include_router(router, prefix=self.prefix, responses=problem_responses(400, 413, 415, 422, 500, 503))
+        """Serve `router`'s routes under the API's prefix; each is documented with the
+        problems any route may answer (400, 422, 500, 503; openapi.py adds 401, 413, 415)."""
+        self.app.include_router(router, prefix=self.prefix, responses=problem_responses(400, 422, 500, 503))
         self.app.openapi_schema = None  # documented again with the new routes
 
     def openapi(self) -> dict[str, Any]:

@@ -20,8 +20,8 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 def document_problems(app: FastAPI) -> None:
     """Make `app.openapi()` say what the API does: problems are `application/problem+json`
-    (FastAPI files every model under the route's media type, application/json), and every
-    route that takes a bearer token may answer 401."""
+    (FastAPI files every model under the route's media type, application/json); a route
+    that takes a bearer token may answer 401, one that takes a body 413 and 415."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -38,9 +38,12 @@ def document_problems(app: FastAPI) -> None:
 
 def _problems_as_problem_json(operation: dict[str, Any]) -> None:
     responses = operation.setdefault("responses", {})
-    if operation.get("security") and "401" not in responses:
-        responses["401"] = {"description": HTTPStatus(401).phrase,
-                            "content": {"application/json": {"schema": {"$ref": _PROBLEM_REF}}}}
+    implied = [413, 415] if "requestBody" in operation else []  # app.py refuses such bodies
+    if operation.get("security"):
+        implied.append(401)
+    for status in implied:
+        responses.setdefault(str(status), {"description": HTTPStatus(status).phrase,
+                                           "content": {"application/json": {"schema": {"$ref": _PROBLEM_REF}}}})
     for response in responses.values():
         content = response.get("content", {})
         if content.get("application/json", {}).get("schema", {}).get("$ref") == _PROBLEM_REF:

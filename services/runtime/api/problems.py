@@ -136,8 +136,10 @@ def install(app: FastAPI, service: str, refusals: Mapping[str, int]) -> None:
 
 
 def log_unexpected(scope: Mapping[str, Any], error: BaseException) -> None:
-    """Log a bug by its type, the route's template and the stack's frames: no message, no
-    request, so no personal data (an exception's message may quote a value)."""
-    route = getattr(scope.get("route"), "path", "an unknown route")
-    frames = "".join(traceback.format_tb(error.__traceback__))
-    log.error("unexpected %s in %s %s\n%s", type(error).__name__, scope.get("method", ""), route, frames)
+    """Log a bug by its type, its endpoint and the stack's places (file, line, function):
+    no message, no source line, no request, so no personal data (an exception's message
+    may quote a value)."""
+    endpoint = getattr(scope.get("endpoint"), "__qualname__", "no endpoint")
+    places = " < ".join(f"{frame.filename}:{frame.lineno} {frame.name}"
+                        for frame in reversed(traceback.extract_tb(error.__traceback__)))
+    log.error("unexpected %s in %s %s, at %s", type(error).__name__, scope.get("method", ""), endpoint, places)
