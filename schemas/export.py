@@ -2,7 +2,9 @@
 
 - schemas/json/<event type>.json: the JSON Schema of each command and event;
 - schemas/asyncapi/<service>.json: each service's AsyncAPI document, as FastStream
-  generates it from the service's subscribers and publishers.
+  generates it from the service's subscribers and publishers;
+- schemas/openapi/<service>.json: the OpenAPI document of each service that mounts an HTTP
+  API (`Service.mount_api`), as FastAPI generates it (services/runtime/api/openapi.py).
 """
 
 import argparse
@@ -10,12 +12,15 @@ import importlib
 import json
 import sys
 from pathlib import Path
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, Union
 
 from pydantic import TypeAdapter
 
 from schemas.catalog import CONTRACTS, SERVICES
 from schemas.envelope import event_type_of
+
+if TYPE_CHECKING:
+    from services.runtime.api import HttpApi
 
 ROOT = Path(__file__).parent
 
@@ -39,6 +44,23 @@ def asyncapi_documents() -> dict[str, Any]:
         _describe_batches(document)
         documents[f"asyncapi/{service}.json"] = document
     return documents
+
+
+def openapi_documents() -> dict[str, Any]:
+    documents = {}
+    for service in SERVICES:
+        api = importlib.import_module(f"services.{service}.app").service.api
+        if api is not None:
+            documents[f"openapi/{service}.json"] = api.openapi()
+    return documents
+
+
+def write_openapi(service: str, api: "HttpApi", root: Path = ROOT) -> Path:
+    """Write one service's OpenAPI document alone, leaving the other contracts as they are."""
+    path = root / "openapi" / f"{service}.json"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(render(api.openapi()))
+    return path
 
 
 _RAW_RECORDS = {"format": "binary", "type": "string"}
@@ -65,22 +87,29 @@ def render(document: Any) -> str:
     return json.dumps(document, indent=2, sort_keys=True) + "\n"
 
 
+FOLDERS = ("json", "asyncapi", "openapi")
+
+
+def documents() -> dict[str, Any]:
+    return {**json_schemas(), **asyncapi_documents(), **openapi_documents()}
+
+
 def stale_files(root: Path = ROOT) -> list[str]:
     """Files that differ from what the code generates now (or are missing, or left over)."""
-    expected = {**json_schemas(), **asyncapi_documents()}
+    expected = documents()
     stale = [name for name, doc in expected.items()
              if not (root / name).exists() or (root / name).read_text() != render(doc)]
-    present = {str(p.relative_to(root)) for folder in ("json", "asyncapi") for p in (root / folder).glob("*.json")}
+    present = {str(p.relative_to(root)) for folder in FOLDERS for p in (root / folder).glob("*.json")}
     return sorted(stale + list(present - set(expected)))
 
 
 def write(root: Path = ROOT) -> None:
-    documents = {**json_schemas(), **asyncapi_documents()}  # all of it first: a failure deletes nothing
-    for folder in ("json", "asyncapi"):
+    generated = documents()  # all of it first: a failure deletes nothing
+    for folder in FOLDERS:
         (root / folder).mkdir(exist_ok=True)
         for old in (root / folder).glob("*.json"):
             old.unlink()
-    for name, document in documents.items():
+    for name, document in generated.items():
         (root / name).write_text(render(document))
 
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from fastapi import APIRouter
 
 from services.runtime.api import HttpApi, HttpProblem, Keyset, PageRequest, paginate, refusal_status
 from services.runtime.identity import Authenticator, OidcSettings
@@ -161,3 +162,22 @@ def test_the_openapi_document_is_the_same_at_every_build_and_documents_problems_
     assert "413" not in listing["responses"] and "401" in listing["responses"]
     assert "/api/bug" not in document["paths"]
     assert set(document["components"]["schemas"]["Problem"]["required"]) == {"type", "title", "status", "reason"}
+
+
+def test_an_http_api_document_is_stale_until_exported_like_the_asyncapi_ones(tmp_path, monkeypatch):
+    from schemas import export
+
+    api = probe_api(OidcSettings())
+    monkeypatch.setattr(export, "openapi_documents", lambda: {"openapi/probe.json": api.openapi()})
+    assert "openapi/probe.json" in export.stale_files(tmp_path)
+    export.write(tmp_path)
+    assert export.stale_files(tmp_path) == []
+    assert export.write_openapi("probe", api, tmp_path).read_text() == (tmp_path / "openapi/probe.json").read_text()
+    added = APIRouter()
+
+    @added.get("/version")
+    async def version() -> dict[str, str]:
+        return {}
+
+    api.include(added)  # the API changed: its document is stale again
+    assert export.stale_files(tmp_path) == ["openapi/probe.json"]
