@@ -261,6 +261,7 @@ class SigningKeys:
                 and key.get("use", "sig") == "sig" and key.get("kty") in ("RSA", "EC", "OKP")}
 
     async def _get_json(self, url: str) -> dict[str, Any]:
+        """A JSON object from the issuer (at most 1 MiB, no redirects followed)."""
         try:
             async with self.client.stream("GET", url, headers={"Accept": "application/json"}) as response:
                 if response.status_code != 200:
@@ -271,12 +272,15 @@ class SigningKeys:
                     if len(body) > _MAX_DOCUMENT_BYTES:
                         raise IssuerUnavailable("document_too_large")
             document = json.loads(body)
+            if not isinstance(document, dict):
+                raise IssuerUnavailable("invalid_document")
+            return document
+        except IssuerUnavailable as failure:
+            log.warning("the issuer's %s answered no usable document: %s", url, failure.reason)
+            raise
         except (httpx.HTTPError, ValueError, RecursionError) as error:
             log.warning("the issuer could not be reached at %s: %s", url, type(error).__name__)
             raise IssuerUnavailable("unreachable") from None
-        if not isinstance(document, dict):
-            raise IssuerUnavailable("invalid_document")
-        return document
 
     def _bind(self, kid: str, jwk: dict[str, Any], alg: str) -> jwt.PyJWK:
         """The JWK as a key for `alg` alone: its type (and curve) must fit the algorithm,

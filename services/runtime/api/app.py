@@ -28,7 +28,7 @@ than declared, or is chunked, is cut off at the limit while it streams in (FastA
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from email.message import Message
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import asyncpg
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -36,16 +36,15 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.datastructures import Headers
 from starlette.types import Receive, Scope, Send
 
+from schemas import CONTRACTS_VERSION
 from services.runtime.api import problems
 from services.runtime.api.openapi import document_problems, problem_responses
 from services.runtime.api.paging import PageRequest, page_request
 from services.runtime.api.problems import HttpProblem, problem_response
 from services.runtime.identity import Authenticator, InvalidToken, IssuerUnavailable, Principal
 from services.runtime.retry import is_transient, retry_transient
+from services.runtime.settings import ServiceSettings
 from services.runtime.unit_of_work import UnitOfWork
-
-if TYPE_CHECKING:
-    from services.runtime.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -101,12 +100,10 @@ class HttpApi:
     error, sign-in by bearer JWT, the service's pool once it started."""
 
     def __init__(
-        self, settings: "ServiceSettings", *routers: APIRouter, authenticator: Authenticator | None = None,
+        self, settings: ServiceSettings, *routers: APIRouter, authenticator: Authenticator | None = None,
         prefix: str = "/api", max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         refusals: Mapping[str, int] | None = None, version: str | None = None, description: str = "",
     ) -> None:
-        from schemas import CONTRACTS_VERSION
-
         self.service = settings.service
         self.source = settings.source
         self.prefix = "/" + prefix.strip("/")
@@ -156,11 +153,11 @@ class HttpApi:
         try:
             await self.app(scope, receive, tracking_send)
         except Exception as error:
-            # Starlette re-raises a bug after its handler answered 500 (problems.install),
-            # for the server to log; uvicorn would log the message too, which may quote a
-            # value. It was logged without it: stop it here.
+            # A bug. Starlette answered 500 (problems.install) unless the response had begun,
+            # and raises it again for the server to log; uvicorn would log its message, which
+            # may quote a value. Logged here without it, and no further.
+            problems.log_unexpected(scope, error)
             if not started:
-                problems.log_unexpected(scope, error)
                 await problem_response(500, "internal_error")(scope, receive, send)
 
     def _refuse_body(self, headers: Headers, method: str) -> Any:

@@ -126,8 +126,7 @@ def install(app: FastAPI, service: str, refusals: Mapping[str, int]) -> None:
         return problem_response(refusal_status(rejection.reason, refusals), rejection.reason, rejection.detail)
 
     async def unexpected(request: Request, error: Exception) -> Response:
-        log_unexpected(request.scope, error)
-        return problem_response(500, "internal_error")
+        return problem_response(500, "internal_error")  # logged by HttpApi, which it reaches next
 
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(RequestValidationError, invalid_request)

@@ -86,3 +86,12 @@ async def test_the_service_endpoints_beside_the_api_answer_as_before(front_door)
     assert (await front_door.client.get("/ready")).status_code == 200
     assert "advocacy_outbox_backlog" in (await front_door.client.get("/metrics")).text
     assert (await front_door.client.get("/api/openapi.json")).json()["info"]["title"].startswith("advocacy ")
+
+
+async def test_a_bug_is_a_500_that_says_nothing_and_is_logged_once_without_its_message(front_door, logs):
+    response = await front_door.client.get("/api/bug", headers=front_door.signed_in(PERSON))
+    assert response.status_code == 500 and response.json()["reason"] == "internal_error"
+    assert response.json()["detail"] == "" and SECRET not in response.text
+    errors = [record for record in logs.records if record.levelname == "ERROR"]
+    assert len(errors) == 1 and errors[0].getMessage().startswith("unexpected RuntimeError in GET")
+    assert SECRET not in logs.text  # nor did the server log it after us
