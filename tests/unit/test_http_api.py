@@ -181,3 +181,23 @@ def test_an_http_api_document_is_stale_until_exported_like_the_asyncapi_ones(tmp
 
     api.include(added)  # the API changed: its document is stale again
     assert export.stale_files(tmp_path) == ["openapi/probe.json"]
+
+
+def test_a_request_model_that_would_drop_unknown_fields_is_refused_when_the_api_is_built():
+    from pydantic import BaseModel, ConfigDict
+
+    class Address(BaseModel):  # extra="ignore", pydantic's default: an unknown field would vanish unseen
+        city: str
+
+    class Person(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        addresses: list[Address]
+
+    router = APIRouter()
+
+    @router.post("/people")
+    async def add(person: Person) -> None:
+        return None
+
+    with pytest.raises(TypeError, match="Address must set extra='forbid'"):
+        HttpApi(ServiceSettings(service="probe", http_port=1), router, authenticator=Authenticator(OidcSettings()))

@@ -15,9 +15,10 @@ from services.runtime.api.app import (
 from services.runtime.api.openapi import problem_responses
 from services.runtime.api.paging import Keyset, Page, PageRequest, page_request, paginate
 from services.runtime.api.problems import HttpProblem, Problem, refusal_status
+from services.runtime.identity import Principal
 
 __all__ = [
-    "Database", "Db", "HttpApi", "HttpProblem", "Keyset", "Page", "PageRequest", "Paging", "Problem",
+    "Database", "Db", "HttpApi", "HttpProblem", "Keyset", "Page", "PageRequest", "Paging", "Principal", "Problem",
     "SignedIn", "database", "page_request", "paginate", "problem_responses", "refusal_status",
     "requires_role", "signed_in",
 ]

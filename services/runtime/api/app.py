@@ -28,11 +28,13 @@ than declared, or is chunked, is cut off at the limit while it streams in (FastA
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from email.message import Message
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, get_args
 
 import asyncpg
 from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
 from starlette.datastructures import Headers
 from starlette.types import Receive, Scope, Send
 
@@ -123,7 +125,13 @@ class HttpApi:
 
     def include(self, router: APIRouter) -> None:
         """Serve `router`'s routes under the API's prefix; each is documented with the
-        problems any route may answer (400, 422, 500, 503; openapi.py adds 401, 413, 415)."""
+        problems any route may answer (400, 422, 500, 503; openapi.py adds 401, 413, 415).
+        Raises TypeError if a request body's model, or one within it, would ignore unknown
+        fields instead of refusing them (`extra="forbid"`, as schemas.envelope.Contract)."""
+        for route in router.routes:
+            if isinstance(route, APIRoute):
+                for body in route.dependant.body_params:
+                    _forbid_unknown_fields(body.field_info.annotation, route.path)
         self.app.include_router(router, prefix=self.prefix, responses=problem_responses(400, 422, 500, 503))
         self.app.openapi_schema = None  # documented again with the new routes
 
@@ -173,6 +181,18 @@ class HttpApi:
         return None
 
 
+def _forbid_unknown_fields(annotation: Any, path: str) -> None:
+    """A client's unknown field must be refused, not silently dropped (it may carry a name
+    or an e-mail address): every model a body holds forbids extras."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        if annotation.model_config.get("extra") != "forbid":
+            raise TypeError(f"{path}: request model {annotation.__name__} must set extra='forbid'")
+        for field in annotation.model_fields.values():
+            _forbid_unknown_fields(field.annotation, path)
+    for argument in get_args(annotation):
+        _forbid_unknown_fields(argument, path)
+
+
 def _is_json(content_type: str | None) -> bool:
     if not content_type:
         return False
@@ -203,7 +223,7 @@ async def signed_in(request: Request,
         raise HttpProblem(401, "unauthenticated", "Sign in: the bearer token is not valid.",
                           {"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
     except IssuerUnavailable as unavailable:
-        log.warning("sign-in unavailable: %s", unavailable.reason)
+        log.debug("sign-in unavailable: %s", unavailable.reason)  # identity.py warns, once per fetch
         raise HttpProblem(503, "identity_unavailable", "Sign-in is unavailable; try again shortly.",
                           _RETRY_AFTER) from None
 
@@ -211,12 +231,14 @@ async def signed_in(request: Request,
 SignedIn = Annotated[Principal, Depends(signed_in)]
 
 
-def requires_role(role: str) -> Any:
-    """A dependency yielding the signed-in `Principal` if it has `role`; 403 otherwise."""
+def requires_role(*roles: str) -> Any:
+    """A dependency yielding the signed-in `Principal` if it has one of `roles`; 403
+    otherwise. Use as `me: Annotated[Principal, requires_role("editor")]`."""
+    wanted = frozenset(roles)
 
     async def with_role(principal: SignedIn) -> Principal:
-        if not principal.has_role(role):
-            raise HttpProblem(403, "not_permitted", f"This needs the role {role}.")
+        if not wanted & principal.roles:
+            raise HttpProblem(403, "not_permitted", f"This needs the role {' or '.join(sorted(wanted))}.")
         return principal
 
     return Depends(with_role)
