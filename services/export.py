@@ -4,6 +4,7 @@
 - schemas/json/<event type>.json: the JSON Schema of each command and event (schemas/export.py);
 - schemas/asyncapi/<service>.json: each service's AsyncAPI document, as FastStream
   generates it from the subscribers and publishers its app.py declares;
+- schemas/openapi/<service>.json: the OpenAPI document of each service's HTTP API;
 - README.md's table of rejection reasons, from each service's `Reason` (schemas/).
 
 It sits above the services (it loads their apps), so nothing below imports it.
@@ -46,6 +47,16 @@ def asyncapi_documents() -> dict[str, Any]:
     return documents
 
 
+def openapi_documents() -> dict[str, Any]:
+    """{"openapi/<service>.json": its OpenAPI 3.1 document} for every service with an HTTP API."""
+    documents = {}
+    for service in SERVICES:
+        api = importlib.import_module(f"services.{service}.app").service.api
+        if api is not None:
+            documents[f"openapi/{service}.json"] = api.openapi()
+    return documents
+
+
 _RAW_RECORDS = {"format": "binary", "type": "string"}
 
 
@@ -81,12 +92,20 @@ def readme_with_reasons(text: str) -> str:
     return pattern.sub(lambda _: f"{_REASONS_BEGIN}\n{reasons_table()}\n{_REASONS_END}", text)
 
 
+FOLDERS = ("json", "asyncapi", "openapi")
+
+
+def documents() -> dict[str, Any]:
+    """Every generated document under schemas/, by its path there."""
+    return {**json_schemas(), **asyncapi_documents(), **openapi_documents()}
+
+
 def stale_files(root: Path = ROOT, readme: Path = README) -> list[str]:
     """Files that differ from what the code generates now (or are missing, or left over)."""
-    expected = {**json_schemas(), **asyncapi_documents()}
+    expected = documents()
     stale = [f"schemas/{name}" for name, doc in expected.items()
              if not (root / name).exists() or (root / name).read_text() != render(doc)]
-    present = {str(p.relative_to(root)) for folder in ("json", "asyncapi") for p in (root / folder).glob("*.json")}
+    present = {str(p.relative_to(root)) for folder in FOLDERS for p in (root / folder).glob("*.json")}
     stale += [f"schemas/{name}" for name in present - set(expected)]
     if readme.read_text() != readme_with_reasons(readme.read_text()):
         stale.append("README.md")
@@ -94,12 +113,12 @@ def stale_files(root: Path = ROOT, readme: Path = README) -> list[str]:
 
 
 def write(root: Path = ROOT, readme: Path = README) -> None:
-    documents = {**json_schemas(), **asyncapi_documents()}  # all of it first: a failure deletes nothing
-    for folder in ("json", "asyncapi"):
+    generated = documents()  # all of it first: a failure deletes nothing
+    for folder in FOLDERS:
         (root / folder).mkdir(exist_ok=True)
         for old in (root / folder).glob("*.json"):
             old.unlink()
-    for name, document in documents.items():
+    for name, document in generated.items():
         (root / name).write_text(render(document))
     readme.write_text(readme_with_reasons(readme.read_text()))
 

@@ -11,6 +11,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import asyncpg
 import uvicorn
@@ -32,6 +33,9 @@ from services.runtime.relay import OutboxRelay
 from services.runtime.routing import decode_json
 from services.runtime.scheduler import Schedule
 from services.runtime.settings import ServiceSettings
+
+if TYPE_CHECKING:
+    from services.runtime.api import HttpApi
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +61,7 @@ class Service:
         self.pool: asyncpg.Pool | None = None
         self.tasks: list[asyncio.Task[None]] = []
         self.mounts: dict[str, ASGIApp] = {}
+        self.api: "HttpApi | None" = None
         self.server: uvicorn.Server | None = None
         self.app = AsgiFastStream(
             self.broker,
@@ -77,6 +82,8 @@ class Service:
                                               reset=_end_transaction)
         async with self.pool.acquire() as conn:
             await migrate(conn, self.migrations)
+        if self.api is not None:
+            await self.api.start(self.pool)
         self.broker.context.set_global("inbox", Inbox(
             self.pool, self.settings.service, self.settings.source, self.dead_letters,
             self.settings.retry_deadline_seconds,
@@ -94,6 +101,8 @@ class Service:
         for task in self.tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if self.api is not None:
+            await self.api.stop()
         if self.pool is not None:
             await self.pool.close()
 
@@ -111,6 +120,12 @@ class Service:
     def mount(self, prefix: str, app: ASGIApp) -> None:
         """Serve `app` for every HTTP path under `prefix` (the redirect's /r/{code})."""
         self.mounts[prefix] = app
+
+    def mount_api(self, api: "HttpApi") -> None:
+        """Serve the service's HTTP API (services/runtime/api) under its prefix (`/api/`);
+        it gets the database pool when the service starts and lets go of it when it stops."""
+        self.api = api
+        self.mount(api.prefix + "/", api)
 
     async def asgi(self, scope: Scope, receive: Receive, send: Send) -> None:
         for prefix, app in self.mounts.items():

@@ -1,0 +1,256 @@
+"""A service's HTTP API: FastAPI, mounted in the service's process under `/api/`.
+
+A service builds one `HttpApi` with its routers and hands it to `Service.mount_api`; the
+service gives it the database pool when it starts. Endpoints take what they need as
+dependencies:
+
+    router = APIRouter()
+
+    @router.post("/people/{advocate_id}/notes", status_code=201, responses=problem_responses(403, 422))
+    async def take_note(advocate_id: str, body: NoteIn, me: SignedIn, db: Db) -> Note:
+        return await db.command(lambda uow: notes.take(uow, actor=me.advocate_id, ...))
+
+- `SignedIn` (`signed_in`): the `Principal` of the request's bearer token; 401 without a
+  valid one, 503 when the issuer's keys cannot be had. `requires_role("editor")`: 403
+  without the role.
+- `Db` (`database`): `db.command(fn)` runs `fn(uow)` in one transaction with a
+  `UnitOfWork` (its events go to the outbox), the same unit a Kafka handler gets; a
+  `Rejected` rolls all of it back and answers a problem with the rejection's reason.
+  `db.query(fn)` runs `fn(conn)` for reads.
+- `Paging` (`page_request`), `Page`, `Keyset`, `paginate`: lists, newest first (paging.py).
+
+Before the app sees a request, the API refuses (as problem documents) a declared body over
+`max_body_bytes` (413) and a body that is not JSON (415); a body that turns out longer
+than declared, or is chunked, is cut off at the limit while it streams in (FastAPI's
+`max_body_size`).
+"""
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from email.message import Message
+from typing import Annotated, Any, TypeVar, get_args
+
+import asyncpg
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.routing import APIRoute
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
+from starlette.datastructures import Headers
+from starlette.types import Receive, Scope, Send
+
+from schemas import CONTRACTS_VERSION
+from services.runtime.api import problems
+from services.runtime.api.openapi import document_problems, problem_responses
+from services.runtime.api.paging import PageRequest, page_request
+from services.runtime.api.problems import HttpProblem, problem_response
+from services.runtime.identity import Authenticator, InvalidToken, IssuerUnavailable, Principal
+from services.runtime.retry import is_transient, retry_transient
+from services.runtime.settings import ServiceSettings
+from services.runtime.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+DEFAULT_MAX_BODY_BYTES = 64 * 1024  # a command is a few KB at most; a curated item with 7 share texts ~30 KB
+# How long a command or query retries a transient database fault before answering 503: a
+# person waits on the other end (a Kafka handler retries for a minute).
+RETRY_SECONDS = 2.0
+_RETRY_AFTER = {"Retry-After": "5"}
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class Database:
+    """The service's database for one request (the `Db` dependency)."""
+
+    def __init__(self, pool: asyncpg.Pool, source: str) -> None:
+        self.pool = pool
+        self.source = source
+
+    async def command(self, fn: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+        """Run `fn(uow)` in one transaction and return its result. A `Rejected` raised in it
+        undoes everything (rows and outbox) and becomes a problem with its reason; a
+        transient fault is retried from the start for RETRY_SECONDS, then answers 503."""
+
+        async def attempt() -> T:
+            async with self.pool.acquire() as conn, conn.transaction():
+                return await fn(UnitOfWork(conn, self.source))
+
+        return await _unless_unavailable(attempt)
+
+    async def query(self, fn: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+        """Run `fn(conn)` on a pooled connection, for reads; transient faults as `command`."""
+
+        async def attempt() -> T:
+            async with self.pool.acquire() as conn:
+                return await fn(conn)
+
+        return await _unless_unavailable(attempt)
+
+
+async def _unless_unavailable(attempt: Callable[[], Awaitable[T]]) -> T:
+    try:
+        return await retry_transient(attempt, RETRY_SECONDS)
+    except Exception as error:
+        if is_transient(error):
+            raise HttpProblem(503, "unavailable", "The database is not answering; try again shortly.",
+                              _RETRY_AFTER) from None
+        raise
+
+
+class HttpApi:
+    """One service's HTTP API: its routers under `prefix`, problem documents for every
+    error, sign-in by bearer JWT, the service's pool once it started."""
+
+    def __init__(
+        self, settings: ServiceSettings, *routers: APIRouter, authenticator: Authenticator | None = None,
+        prefix: str = "/api", max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        refusals: Mapping[str, int] | None = None, version: str | None = None, description: str = "",
+    ) -> None:
+        self.service = settings.service
+        self.source = settings.source
+        self.prefix = "/" + prefix.strip("/")
+        self.max_body_bytes = max_body_bytes
+        self.authenticator = authenticator or Authenticator.from_env()
+        self.pool: asyncpg.Pool | None = None
+        self.app = FastAPI(
+            title=f"advocacy {self.service}", version=version or CONTRACTS_VERSION, description=description,
+            openapi_url=f"{self.prefix}/openapi.json", docs_url=None, redoc_url=None,  # no UI fetched from a CDN
+            max_body_size=max_body_bytes,
+        )
+        self.app.state.http_api = self
+        problems.install(self.app, self.service, {**problems.REFUSAL_STATUS, **(refusals or {})})
+        for router in routers:
+            self.include(router)
+        document_problems(self.app)
+
+    def include(self, router: APIRouter) -> None:
+        """Serve `router`'s routes under the API's prefix; each is documented with the
+        problems any route may answer (400, 422, 500, 503; openapi.py adds 401, 413, 415).
+        Raises TypeError if a request body's model, or one within it, would ignore unknown
+        fields instead of refusing them (`extra="forbid"`, as schemas.envelope.Contract)."""
+        for route in router.routes:
+            if isinstance(route, APIRoute):
+                for body in route.dependant.body_params:
+                    _forbid_unknown_fields(body.field_info.annotation, route.path)
+        self.app.include_router(router, prefix=self.prefix, responses=problem_responses(400, 422, 500, 503))
+        self.app.openapi_schema = None  # documented again with the new routes
+
+    def openapi(self) -> dict[str, Any]:
+        """The OpenAPI document (3.1), as served at `<prefix>/openapi.json`."""
+        return self.app.openapi()
+
+    async def start(self, pool: asyncpg.Pool) -> None:
+        """Called by `Service.start` once the database is migrated."""
+        self.pool = pool
+        await self.authenticator.start()
+
+    async def stop(self) -> None:
+        self.pool = None
+        await self.authenticator.aclose()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and (refusal := self._refuse_body(Headers(scope=scope), scope["method"])):
+            return await refusal(scope, receive, send)
+        started = False
+
+        async def tracking_send(message: Any) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as error:
+            # A bug. Starlette answered 500 (problems.install) unless the response had begun,
+            # and raises it again for the server to log; uvicorn would log its message, which
+            # may quote a value. Logged here without it, and no further.
+            problems.log_unexpected(scope, error)
+            if not started:
+                await problem_response(500, "internal_error")(scope, receive, send)
+
+    def _refuse_body(self, headers: Headers, method: str) -> Any:
+        """A problem response for a body refused on its headers alone, or None."""
+        declared = headers.get("content-length")
+        has_body = (declared not in (None, "0")) or "transfer-encoding" in headers
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+            return problem_response(413, "body_too_large", f"A request body may have at most {self.max_body_bytes} bytes.",
+                                    {"Connection": "close"})
+        if has_body and method in _BODY_METHODS and not _is_json(headers.get("content-type")):
+            return problem_response(415, "unsupported_media_type", "A request body must be application/json.",
+                                    {"Accept-Post": "application/json"} if method == "POST" else None)
+        return None
+
+
+def _forbid_unknown_fields(annotation: Any, path: str) -> None:
+    """A client's unknown field must be refused, not silently dropped (it may carry a name
+    or an e-mail address): every model a body holds forbids extras."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        if annotation.model_config.get("extra") != "forbid":
+            raise TypeError(f"{path}: request model {annotation.__name__} must set extra='forbid'")
+        for field in annotation.model_fields.values():
+            _forbid_unknown_fields(field.annotation, path)
+    for argument in get_args(annotation):
+        _forbid_unknown_fields(argument, path)
+
+
+def _is_json(content_type: str | None) -> bool:
+    if not content_type:
+        return False
+    message = Message()
+    message["content-type"] = content_type
+    subtype = message.get_content_subtype()
+    return message.get_content_maintype() == "application" and (subtype == "json" or subtype.endswith("+json"))
+
+
+def _api(request: Request) -> HttpApi:
+    return request.app.state.http_api
+
+
+_bearer = HTTPBearer(auto_error=False, bearerFormat="JWT", description="An access token of the platform's OIDC issuer")
+
+
+async def signed_in(request: Request,
+                    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal:
+    """The `Principal` of the request's bearer token. 401 (`WWW-Authenticate: Bearer`,
+    RFC 6750 §3) when it is missing or refused, with no word on why; 503 when the
+    issuer's keys cannot be had. The reason is logged at DEBUG, the token never."""
+    if credentials is None:
+        raise HttpProblem(401, "unauthenticated", "Sign in: send a bearer token.", {"WWW-Authenticate": "Bearer"})
+    try:
+        return await _api(request).authenticator.principal(credentials.credentials)
+    except InvalidToken as refused:
+        log.debug("bearer token refused: %s", refused.reason)
+        raise HttpProblem(401, "unauthenticated", "Sign in: the bearer token is not valid.",
+                          {"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
+    except IssuerUnavailable as unavailable:
+        log.debug("sign-in unavailable: %s", unavailable.reason)  # identity.py warns, once per fetch
+        raise HttpProblem(503, "identity_unavailable", "Sign-in is unavailable; try again shortly.",
+                          _RETRY_AFTER) from None
+
+
+SignedIn = Annotated[Principal, Depends(signed_in)]
+
+
+def requires_role(*roles: str) -> Any:
+    """A dependency yielding the signed-in `Principal` if it has one of `roles`; 403
+    otherwise. Use as `me: Annotated[Principal, requires_role("editor")]`."""
+    wanted = frozenset(roles)
+
+    async def with_role(principal: SignedIn) -> Principal:
+        if not wanted & principal.roles:
+            raise HttpProblem(403, "not_permitted", f"This needs the role {' or '.join(sorted(wanted))}.")
+        return principal
+
+    return Depends(with_role)
+
+
+def database(request: Request) -> Database:
+    """The `Db` dependency; 503 until the service has started (or after it stopped)."""
+    api = _api(request)
+    if api.pool is None:
+        raise HttpProblem(503, "unavailable", "The service is starting or stopping.", _RETRY_AFTER)
+    return Database(api.pool, api.source)
+
+
+Db = Annotated[Database, Depends(database)]
+Paging = Annotated[PageRequest, Depends(page_request)]

@@ -1,0 +1,50 @@
+"""The OpenAPI document of a service's HTTP API, as it is served and as it is exported to
+`schemas/openapi/<service>.json` beside the AsyncAPI documents (schemas/export.py writes
+both; a test fails while either is stale)."""
+
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from services.runtime.api.problems import MEDIA_TYPE, Problem
+
+_PROBLEM_REF = "#/components/schemas/Problem"
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route (or router) that may answer these statuses with a problem."""
+    return {status: {"model": Problem, "description": HTTPStatus(status).phrase} for status in statuses}
+
+
+def document_problems(app: FastAPI) -> None:
+    """Make `app.openapi()` say what the API does: problems are `application/problem+json`
+    (FastAPI files every model under the route's media type, application/json); a route
+    that takes a bearer token may answer 401, one that takes a body 413 and 415."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = get_openapi(title=app.title, version=app.version, description=app.description,
+                                   routes=app.routes)
+            for path in document.get("paths", {}).values():
+                for operation in path.values():
+                    _problems_as_problem_json(operation)
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend it
+
+
+def _problems_as_problem_json(operation: dict[str, Any]) -> None:
+    responses = operation.setdefault("responses", {})
+    implied = [413, 415] if "requestBody" in operation else []  # app.py refuses such bodies
+    if operation.get("security"):
+        implied.append(401)
+    for status in implied:
+        responses.setdefault(str(status), {"description": HTTPStatus(status).phrase,
+                                           "content": {"application/json": {"schema": {"$ref": _PROBLEM_REF}}}})
+    for response in responses.values():
+        content = response.get("content", {})
+        if content.get("application/json", {}).get("schema", {}).get("$ref") == _PROBLEM_REF:
+            content[MEDIA_TYPE] = content.pop("application/json")

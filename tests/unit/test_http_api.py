@@ -1,0 +1,204 @@
+"""The HTTP API kit without a database: problem documents, the body's gatekeeping, the
+refused command's status, cursors, and the OpenAPI document."""
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from fastapi import APIRouter
+
+from services.runtime.api import HttpApi, HttpProblem, Keyset, PageRequest, paginate, refusal_status
+from services.runtime.identity import Authenticator, OidcSettings
+from services.runtime.settings import ServiceSettings
+from tests.integration.frontdoor.probe_api import probe_router
+from tests.issuer import TestIssuer
+
+PROBLEM = "application/problem+json"
+
+
+@pytest.fixture(scope="module")
+def issuer():
+    with TestIssuer() as running:
+        yield running
+
+
+def probe_api(oidc: OidcSettings) -> HttpApi:
+    return HttpApi(ServiceSettings(service="probe", http_port=1), probe_router("test.notes"),
+                   authenticator=Authenticator(oidc))
+
+
+async def call(api: HttpApi, method: str, path: str, **kwargs) -> httpx.Response:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://probe") as client:
+        return await client.request(method, path, **kwargs)
+
+
+def problem(response: httpx.Response, status: int, reason: str) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == PROBLEM
+    document = response.json()
+    assert document["status"] == status and document["reason"] == reason
+    assert document["type"] == f"urn:advocacy:problem:{reason}" and document["title"]
+    return document
+
+
+async def test_a_command_before_the_service_started_is_unavailable_not_an_error(issuer):
+    api = probe_api(issuer.settings())
+    response = await call(api, "POST", "/api/people/adv-000001/notes", json={"text": "hello"},
+                          headers={"Authorization": f"Bearer {issuer.token()}"})
+    assert problem(response, 503, "unavailable")
+    assert response.headers["retry-after"]
+
+
+async def test_sign_in_while_the_issuer_is_away_is_unavailable_not_a_refusal(issuer):
+    api = probe_api(OidcSettings(issuer="http://127.0.0.1:9/realms/nobody", audience=["advocacy"]))
+    response = await call(api, "GET", "/api/notes", headers={"Authorization": f"Bearer {issuer.token()}"})
+    problem(response, 503, "identity_unavailable")
+    await api.stop()
+
+
+async def test_sign_in_without_a_configured_issuer_is_unavailable(issuer):
+    response = await call(probe_api(OidcSettings(issuer="")), "GET", "/api/notes",
+                          headers={"Authorization": f"Bearer {issuer.token()}"})
+    problem(response, 503, "identity_unavailable")
+
+
+async def test_a_request_without_a_bearer_token_is_asked_to_sign_in(issuer):
+    for headers in ({}, {"Authorization": "Basic YWxpY2U6c2VjcmV0"}, {"Authorization": "Bearer"}):
+        response = await call(probe_api(issuer.settings()), "GET", "/api/notes", headers=headers)
+        problem(response, 401, "unauthenticated")
+        assert response.headers["www-authenticate"] == "Bearer"
+
+
+@pytest.mark.parametrize(("headers", "body", "status", "reason"), [
+    ({"Content-Type": "text/plain"}, b'{"text": "hi"}', 415, "unsupported_media_type"),
+    ({"Content-Type": "application/x-www-form-urlencoded"}, b"text=hi", 415, "unsupported_media_type"),
+    ({}, b'{"text": "hi"}', 415, "unsupported_media_type"),  # no content type at all
+    ({"Content-Type": "application/json", "Content-Length": "999999"}, b"{}", 413, "body_too_large"),
+])
+async def test_a_body_is_refused_on_its_headers_before_anything_reads_it(issuer, headers, body, status, reason):
+    # Not even signed in: the body's headers are checked first, and nothing else is done.
+    response = await call(probe_api(issuer.settings()), "POST", "/api/people/adv-000001/notes",
+                          content=body, headers=headers)
+    problem(response, status, reason)
+
+
+async def test_unknown_routes_and_methods_are_problems_too(issuer):
+    api = probe_api(issuer.settings())
+    problem(await call(api, "GET", "/api/nowhere"), 404, "not_found")
+    response = await call(api, "DELETE", "/api/notes")
+    problem(response, 405, "method_not_allowed")
+    assert "GET" in response.headers["allow"]
+
+
+async def test_a_bug_answers_500_with_nothing_of_it_and_is_logged_without_its_message(issuer, caplog):
+    caplog.set_level("DEBUG")
+    response = await call(probe_api(issuer.settings()), "GET", "/api/bug",
+                          headers={"Authorization": f"Bearer {issuer.token()}"})
+    document = problem(response, 500, "internal_error")
+    assert document["detail"] == "" and "jane" not in response.text
+    logged = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert len(logged) == 1 and "RuntimeError" in logged[0].getMessage() and "bug" in logged[0].getMessage()
+    assert "jane" not in caplog.text and not logged[0].exc_info
+
+
+@pytest.mark.parametrize(("reason", "status"), [
+    ("actor_not_subject", 403), ("not_permitted", 403), ("four_eyes_violation", 403),
+    ("scheduled_sharing_not_consented", 403), ("unknown_item", 404), ("unknown_policy_version", 404),
+    ("item_exists", 409), ("campaign_exists", 409), ("transition_not_allowed", 409),
+    ("too_long", 422), ("invalid_period", 422), ("share_text_empty", 422),
+])
+def test_a_refused_command_answers_the_status_its_reason_calls_for(reason, status):
+    assert refusal_status(reason) == status
+
+
+def test_a_service_may_answer_its_own_reasons_with_another_status():
+    assert refusal_status("too_long", {"too_long": 413}) == 413
+
+
+def test_a_cursor_holds_the_position_of_the_last_item_shown_and_nothing_readable():
+    keyset = Keyset(datetime, str)
+    position = (datetime(2026, 12, 1, 9, 30, 0, 123456, tzinfo=UTC), "note-7")
+    cursor = keyset.encode(position)
+    assert keyset.decode(cursor) == position
+    assert "note-7" not in cursor and "=" not in cursor
+
+
+@pytest.mark.parametrize("cursor", [
+    "not base64 at all!", Keyset(str).encode(("a",)), Keyset(datetime, str).encode(("2026-12-01T09:30:00", "x")),
+    Keyset(int, str).encode((1, "x")), Keyset(str, str).encode(("yesterday", "x")), "W1s", "e30",
+])
+def test_a_cursor_not_given_out_by_the_list_is_a_bad_request(cursor):
+    with pytest.raises(HttpProblem) as refused:
+        Keyset(datetime, str).decode(cursor)
+    assert refused.value.status_code == 400 and refused.value.reason == "invalid_cursor"
+
+
+def test_a_page_reads_one_row_more_than_it_shows_to_know_whether_another_follows():
+    keyset = Keyset(datetime, str)
+    start = datetime(2026, 12, 1, tzinfo=UTC)
+    rows = [{"at": start - timedelta(minutes=n), "id": f"n{n}"} for n in range(4)]
+    position = lambda row: (row["at"], row["id"])  # noqa: E731
+    first = paginate(rows[:3], PageRequest(limit=2), keyset, position, lambda row: row["id"])
+    assert first.items == ["n0", "n1"] and keyset.decode(first.next_cursor) == (rows[1]["at"], "n1")
+    last = paginate(rows[2:4], PageRequest(limit=2, cursor=first.next_cursor), keyset, position, lambda r: r["id"])
+    assert last.items == ["n2", "n3"] and last.next_cursor is None
+    assert PageRequest().after(keyset) == (None, None)
+
+
+def test_the_openapi_document_is_the_same_at_every_build_and_documents_problems_and_sign_in(issuer):
+    documents = [json.dumps(probe_api(OidcSettings()).openapi(), sort_keys=True) for _ in range(2)]
+    assert documents[0] == documents[1]
+    document = json.loads(documents[0])
+    take = document["paths"]["/api/people/{advocate_id}/notes"]["post"]
+    assert take["security"] == [{"HTTPBearer": []}]
+    assert document["components"]["securitySchemes"]["HTTPBearer"] == {
+        "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+        "description": "An access token of the platform's OIDC issuer"}
+    for status in ("400", "401", "403", "413", "415", "422", "500", "503"):
+        assert list(take["responses"][status]["content"]) == [PROBLEM], status
+    assert "application/json" in take["responses"]["201"]["content"]
+    listing = document["paths"]["/api/notes"]["get"]
+    assert "413" not in listing["responses"] and "401" in listing["responses"]
+    assert "/api/bug" not in document["paths"]
+    assert set(document["components"]["schemas"]["Problem"]["required"]) == {"type", "title", "status", "reason"}
+
+
+def test_an_http_api_document_is_stale_until_exported_like_the_asyncapi_ones(tmp_path, monkeypatch):
+    from services import export
+
+    api = probe_api(OidcSettings())
+    readme = tmp_path / "README.md"
+    readme.write_text(export.readme_with_reasons(export.README.read_text()))
+    monkeypatch.setattr(export, "openapi_documents", lambda: {"openapi/probe.json": api.openapi()})
+    assert "schemas/openapi/probe.json" in export.stale_files(tmp_path, readme)
+    export.write(tmp_path, readme)
+    assert export.stale_files(tmp_path, readme) == []
+    added = APIRouter()
+
+    @added.get("/version")
+    async def version() -> dict[str, str]:
+        return {}
+
+    api.include(added)  # the API changed: its document is stale again
+    assert export.stale_files(tmp_path, readme) == ["schemas/openapi/probe.json"]
+
+
+def test_a_request_model_that_would_drop_unknown_fields_is_refused_when_the_api_is_built():
+    from pydantic import BaseModel, ConfigDict
+
+    class Address(BaseModel):  # extra="ignore", pydantic's default: an unknown field would vanish unseen
+        city: str
+
+    class Person(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        addresses: list[Address]
+
+    router = APIRouter()
+
+    @router.post("/people")
+    async def add(person: Person) -> None:
+        return None
+
+    with pytest.raises(TypeError, match="Address must set extra='forbid'"):
+        HttpApi(ServiceSettings(service="probe", http_port=1), router, authenticator=Authenticator(OidcSettings()))
