@@ -22,8 +22,8 @@ from services.runtime.service import Service
 from services.runtime.settings import ServiceSettings
 from tests.conftest import dsn_for
 from tests.integration.frontdoor.probe_api import build_probe_service
-from tests.integration.kafka_tools import read_topic
-from tests.integration.rig import free_port
+from harness.kafka import read_topic
+from harness.processes import free_port
 from tests.issuer import TestIssuer
 
 
