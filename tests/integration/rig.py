@@ -1,50 +1,201 @@
-"""What every service's test rig does: send events as other services would, read the
-service's own tables, and wait for what it emits."""
+"""The one test rig every service's integration tests use: the service on a scratch schema
+(its own login role) and fresh topics, on the real Kafka and Postgres.
 
+A service's conftest subclasses `ServiceRig` with what plays the other services and the
+outside world for it (HR joins people, consent announces a yes, …) and makes its fixture,
+named after the service, with `make_rig`:
+
+    @pytest.fixture
+    async def consent(stack, scratch_schema, make_topics):
+        async with make_rig(ConsentRig, stack, scratch_schema, make_topics, build_service,
+                            ConsentSettings, ConsentTopics, outbox_poll_seconds=0.2) as rig:
+            async with rig.running():
+                yield rig
+
+What a test does with it:
+- `build(**changes)` a service (again: a restart, a second replica); `running()` one
+  without HTTP; `serving()` one with its HTTP server on `settings.http_port`;
+- `send(*commands)` to the service's command topic; `send_to(topic, *events)` anywhere, as
+  the service that owns that topic would; `send_raw(topic, key, value)` bytes as they come;
+- `fetch`, `fetchval`, `count`, `until(sql, expected)`: its own tables;
+- `emitted(match)`, `until_emitted(match, at_least)`: what it published on `topics.events`;
+- `get(path)`, `call(method, path, json, token)`: its HTTP server, without following redirects.
+"""
+
+import asyncio
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
 import asyncpg
+import httpx
 
+from harness.kafka import eventually, produce, read_topic
+from harness.processes import free_port
+from schemas.envelope import CloudEvent
 from services.runtime.service import Service
 from services.runtime.settings import ServiceSettings
-from harness.kafka import eventually, produce, read_topic
+
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+R = TypeVar("R", bound="ServiceRig")
+
+
+def new_id(prefix: str) -> str:
+    """A fresh id of the platform's shape (8–64 of [A-Za-z0-9_-])."""
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+@dataclass
+class Clock:
+    """A clock the test sets and advances; services take it as `clock`."""
+
+    now: datetime = NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
 
 
 @dataclass
 class ServiceRig:
-    service: Service
     settings: ServiceSettings
-    topics: Any  # the service's Topics dataclass; `topics.events` is what it emits
+    topics: Any  # the service's Topics dataclass; `topics.commands` in, `topics.events` out
     bootstrap: str
+    build_service: Callable[..., Service]
+    clock: Clock | None = None  # given to the service when set; else it reads the wall clock
+    service: Service | None = field(default=None, repr=False)  # the one `running`/`serving` started last
 
-    async def send(self, topic: str, *events) -> None:
+    # --- the service ---------------------------------------------------------------------
+
+    def build(self, **changes: Any) -> Service:
+        """A service instance, with `changes` to its settings; call again for a restart or a
+        second replica on the same schema and topics."""
+        settings = self.settings.model_copy(update=changes)
+        return self.build_service(settings, self.topics, **({"clock": self.clock} if self.clock else {}))
+
+    @asynccontextmanager
+    async def running(self, **changes: Any) -> AsyncIterator[Service]:
+        """The service consuming and relaying, without its HTTP server."""
+        async with self.build(**changes).running() as service:
+            self.service = service
+            yield service
+
+    @asynccontextmanager
+    async def serving(self, **changes: Any) -> AsyncIterator[Service]:
+        """The service with its HTTP server on `settings.http_port`, until the block ends."""
+        service = self.build(**changes)
+        task = asyncio.create_task(service.run())
+        self.service = service
+
+        async def ready() -> bool:
+            if task.done():
+                task.result()  # it failed to start: say why
+            try:
+                return (await self.get("/ready")).status_code == 200
+            except httpx.TransportError:
+                return False
+
+        try:
+            await eventually(ready, what=f"{self.settings.service} ready")
+            yield service
+        finally:
+            if service.server is not None:
+                service.server.should_exit = True
+            await task
+
+    # --- messages in -----------------------------------------------------------------------
+
+    async def send(self, *commands: CloudEvent[Any]) -> None:
+        """Commands to the service, keyed by subject, as a sender would."""
+        await self.send_to(self.topics.commands, *commands)
+
+    async def send_to(self, topic: str, *events: CloudEvent[Any]) -> None:
+        """Events on `topic`, keyed by subject, as the system that owns it would send them."""
         await produce(self.bootstrap, topic, [(e.subject.encode(), e.to_bytes()) for e in events])
 
-    async def fetch(self, sql: str, *args) -> list[asyncpg.Record]:
+    async def send_raw(self, topic: str, key: bytes, value: bytes | None) -> None:
+        await produce(self.bootstrap, topic, [(key, value)])
+
+    # --- its tables ------------------------------------------------------------------------
+
+    async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
         conn = await asyncpg.connect(self.settings.database_url)
         try:
             return await conn.fetch(sql, *args)
         finally:
             await conn.close()
 
-    async def count(self, table: str) -> int:
-        return (await self.fetch(f"SELECT count(*) AS n FROM {table}"))[0]["n"]
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        rows = await self.fetch(sql, *args)
+        return rows[0][0] if rows else None
 
-    async def emitted(self, match: Callable[[dict], bool]) -> list[dict]:
-        """What the service has emitted so far that `match` accepts, as JSON."""
-        records = await read_topic(self.bootstrap, self.topics.events, at_least=0, timeout=0.5, settle=0.3)
-        return [e for e in (json.loads(r.value) for r in records) if match(e)]
+    async def count(self, relation: str, *args: Any) -> int:
+        """Rows of `relation`: a table, or a table with a WHERE clause (`$1`… are `args`)."""
+        return int(await self.fetchval(f"SELECT count(*) FROM {relation}", *args))
 
-    async def until_emitted(self, match: Callable[[dict], bool], at_least: int = 1, timeout: float = 20.0,
-                            what: str = "events") -> list[dict]:
-        found: list[dict] = []
+    async def until(self, sql: str, expected: Any, *args: Any, what: str = "", timeout: float = 30.0) -> None:
+        """Wait until `sql`'s single value equals `expected`."""
+        async def done() -> bool:
+            return await self.fetchval(sql, *args) == expected
+
+        await eventually(done, timeout=timeout, what=what or f"{sql} = {expected!r}")
+
+    # --- messages out ----------------------------------------------------------------------
+
+    async def emitted(self, match: Callable[[dict[str, Any]], bool] = lambda e: True,
+                      topic: str | None = None) -> list[dict[str, Any]]:
+        """What the service has published on `topic` (default: its events) so far, as JSON,
+        that `match` accepts; tombstones are left out."""
+        records = await read_topic(self.bootstrap, topic or self.topics.events, at_least=0, timeout=0.5, settle=0.3)
+        return [e for e in (json.loads(r.value) for r in records if r.value is not None) if match(e)]
+
+    async def until_emitted(self, match: Callable[[dict[str, Any]], bool], at_least: int = 1,
+                            timeout: float = 20.0, what: str = "events", topic: str | None = None
+                            ) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
 
         async def enough() -> bool:
-            found[:] = await self.emitted(match)
+            found[:] = await self.emitted(match, topic)
             return len(found) >= at_least
 
         await eventually(enough, timeout=timeout, what=f"{at_least} × {what}")
         return found
+
+    # --- HTTP ------------------------------------------------------------------------------
+
+    async def call(self, method: str, path: str, json_body: Any = None, token: str | None = None,
+                   headers: dict[str, str] | None = None) -> httpx.Response:
+        """One request to the service's HTTP server; redirects are not followed."""
+        sent = {**(headers or {}), **({"Authorization": f"Bearer {token}"} if token else {})}
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{self.settings.http_port}",
+                                     follow_redirects=False, timeout=10) as client:
+            return await client.request(method, path, json=json_body, headers=sent)
+
+    async def get(self, path: str, token: str | None = None, headers: dict[str, str] | None = None
+                  ) -> httpx.Response:
+        return await self.call("GET", path, token=token, headers=headers)
+
+
+@asynccontextmanager
+async def make_rig(rig_type: type[R], stack: Any, scratch_schema: Any, make_topics: Any,
+                   build_service: Callable[..., Service], settings_type: type[ServiceSettings], topics_type: type,
+                   *, partitions: int = 3, clock: Clock | None = None, **settings: Any) -> AsyncIterator[R]:
+    """A rig of `rig_type` on a fresh schema and a fresh topic for every field of
+    `topics_type`, the service's dead-letter topic included; `settings` change the service's.
+    Its HTTP port is free, and its public base URL points there."""
+    schema, dsn = await scratch_schema()
+    topics = topics_type(*await make_topics(*[f.name for f in fields(topics_type)], partitions=partitions))
+    port = free_port()
+    defaults: dict[str, Any] = {"http_port": port, "outbox_poll_seconds": 0.2, "retry_deadline_seconds": 30}
+    if "public_base_url" in settings_type.model_fields:
+        defaults["public_base_url"] = f"http://127.0.0.1:{port}"
+    service_settings = settings_type(service=schema, database_url=dsn, kafka_bootstrap_servers=stack.kafka_bootstrap,
+                                     **{**defaults, **settings})
+    await make_topics(service_settings.dead_letter_topic, partitions=1, exact=True)
+    yield rig_type(service_settings, topics, stack.kafka_bootstrap, build_service, clock)

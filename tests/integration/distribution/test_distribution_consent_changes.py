@@ -12,111 +12,111 @@ ANNA = "adv-anna-001"
 ITEM = "item-plant-0001"
 
 
-async def anna_with_a_scheduled_share(rig) -> dict:
-    await rig.join(ANNA, languages=["de"], digest="weekly")
-    await rig.consent(ANNA, Purpose.RECEIVE_CONTENT, Purpose.SCHEDULED_SHARING)
+async def anna_with_a_scheduled_share(distribution) -> dict:
+    await distribution.join(ANNA, languages=["de"], digest="weekly")
+    await distribution.consent(ANNA, Purpose.RECEIVE_CONTENT, Purpose.SCHEDULED_SHARING)
 
     async def projected() -> bool:
-        return await rig.count("consents") == 2 and await rig.count("people") == 1
+        return await distribution.count("consents") == 2 and await distribution.count("people") == 1
 
     await eventually(projected, what="Anna projected")
-    await rig.publish(ITEM)
-    await rig.events("advocacy.distribution.item.distributed.v1")
-    await rig.send(rig.topics.commands, RequestShare(source="/app", subject=ANNA, data=ShareRequest(
+    await distribution.publish(ITEM)
+    await distribution.events("advocacy.distribution.item.distributed.v1")
+    await distribution.send(RequestShare(source="/app", subject=ANNA, data=ShareRequest(
         actor=ANNA, advocate_id=ANNA, item_id=ITEM, network="linkedin",
         scheduled_at=datetime.now(UTC) + timedelta(days=1))))
-    [created] = await rig.events("advocacy.distribution.share.created.v1")
+    [created] = await distribution.events("advocacy.distribution.share.created.v1")
     return created
 
 
-async def test_withdrawing_receive_content_empties_the_feed_and_cancels_scheduled_shares(rig):
-    created = await anna_with_a_scheduled_share(rig)
-    assert await rig.count("feed") == 1 and await rig.count("pending_notifications") == 1
+async def test_withdrawing_receive_content_empties_the_feed_and_cancels_scheduled_shares(distribution):
+    created = await anna_with_a_scheduled_share(distribution)
+    assert await distribution.count("feed") == 1 and await distribution.count("pending_notifications") == 1
 
-    await rig.consent(ANNA, Purpose.RECEIVE_CONTENT, valid=False)
-    [cancelled] = await rig.events("advocacy.distribution.share.cancelled.v1")
+    await distribution.consent(ANNA, Purpose.RECEIVE_CONTENT, valid=False)
+    [cancelled] = await distribution.events("advocacy.distribution.share.cancelled.v1")
     assert cancelled["subject"] == created["subject"] and cancelled["data"]["reason"] == "consent_withdrawn"
-    assert await rig.count("feed") == 0 and await rig.count("pending_notifications") == 0
-    assert [r["status"] for r in await rig.fetch("SELECT status FROM shares")] == ["cancelled"]
+    assert await distribution.count("feed") == 0 and await distribution.count("pending_notifications") == 0
+    assert [r["status"] for r in await distribution.fetch("SELECT status FROM shares")] == ["cancelled"]
 
 
-async def test_after_erasure_no_row_holds_the_advocates_id(rig):
-    await anna_with_a_scheduled_share(rig)
-    await rig.send(rig.topics.consent_events, AdvocateErased(
+async def test_after_erasure_no_row_holds_the_advocates_id(distribution):
+    await anna_with_a_scheduled_share(distribution)
+    await distribution.send_to(distribution.topics.consent_events, AdvocateErased(
         source="/advocacy/consent", subject=ANNA, data=AdvocateErasure(advocate_id=ANNA, erased_at=datetime.now(UTC))))
-    await rig.events("advocacy.distribution.share.cancelled.v1")
+    await distribution.events("advocacy.distribution.share.cancelled.v1")
 
     async def gone() -> bool:
-        return await rig.count("people") == 0
+        return await distribution.count("people") == 0
 
     await eventually(gone, what="Anna erased")
-    tables = [r["table_name"] for r in await rig.fetch(
+    tables = [r["table_name"] for r in await distribution.fetch(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")]
     for table in tables:
-        rows = await rig.fetch(f"SELECT t::text AS row FROM {table} t")
+        rows = await distribution.fetch(f"SELECT t::text AS row FROM {table} t")
         assert not [r for r in rows if ANNA in r["row"]], table
-    assert await rig.count("shares") == 1  # the link in her post still resolves, unattributed
+    assert await distribution.count("shares") == 1  # the link in her post still resolves, unattributed
 
 
-async def test_a_withdrawal_racing_a_fan_out_leaves_nothing_for_the_person(rig):
+async def test_a_withdrawal_racing_a_fan_out_leaves_nothing_for_the_person(distribution):
     people = [f"adv-many-{n:05d}" for n in range(3000)]
     leaving = people[::150]  # 20 people withdraw while the item is fanned out
-    await rig.send(rig.topics.directory, *[rig.join_event(p, digest="daily") for p in people])
-    await rig.send(rig.topics.consent_events, *[rig.consent_event(p, Purpose.RECEIVE_CONTENT) for p in people])
+    await distribution.send_to(distribution.topics.directory, *[distribution.join_event(p, digest="daily") for p in people])
+    await distribution.send_to(distribution.topics.consent_events, *[distribution.consent_event(p, Purpose.RECEIVE_CONTENT) for p in people])
 
     async def projected() -> bool:
-        return await rig.count("consents") == len(people) and await rig.count("people") == len(people)
+        return await distribution.count("consents") == len(people) and await distribution.count("people") == len(people)
 
     await eventually(projected, timeout=60, what="3,000 people projected")
     await asyncio.gather(
-        rig.publish(ITEM),
-        rig.send(rig.topics.consent_events, *[rig.consent_event(p, Purpose.RECEIVE_CONTENT, valid=False) for p in leaving]))
-    [summary] = await rig.events("advocacy.distribution.item.distributed.v1")
+        distribution.publish(ITEM),
+        distribution.send_to(distribution.topics.consent_events, *[distribution.consent_event(p, Purpose.RECEIVE_CONTENT, valid=False) for p in leaving]))
+    [summary] = await distribution.events("advocacy.distribution.item.distributed.v1")
 
     async def withdrawals_applied() -> bool:
-        rows = await rig.fetch("SELECT count(*) AS n FROM consents WHERE NOT valid")
+        rows = await distribution.fetch("SELECT count(*) AS n FROM consents WHERE NOT valid")
         return rows[0]["n"] == len(leaving)
 
     await eventually(withdrawals_applied, what="the withdrawals applied")
-    feed = {r["advocate_id"] for r in await rig.fetch("SELECT advocate_id FROM feed")}
-    queued = {r["advocate_id"] for r in await rig.fetch("SELECT advocate_id FROM pending_notifications")}
+    feed = {r["advocate_id"] for r in await distribution.fetch("SELECT advocate_id FROM feed")}
+    queued = {r["advocate_id"] for r in await distribution.fetch("SELECT advocate_id FROM pending_notifications")}
     assert feed == queued == set(people) - set(leaving)
 
 
-async def test_a_yes_after_publication_brings_what_is_active_and_only_what_reaches_the_person(rig):
-    await rig.join(ANNA, languages=["de"])
-    await eventually(lambda: _counted(rig, "people", 1), what="Anna in the directory")
-    await rig.publish(ITEM)
-    await rig.publish("item-french-0001", language="fr")  # not for Anna: she reads German only
-    await rig.publish("item-retracted-1")
-    await rig.events("advocacy.distribution.item.distributed.v1", at_least=3)
-    await rig.send(rig.topics.curation_events, curation.ItemRetracted(
+async def test_a_yes_after_publication_brings_what_is_active_and_only_what_reaches_the_person(distribution):
+    await distribution.join(ANNA, languages=["de"])
+    await eventually(lambda: _counted(distribution, "people", 1), what="Anna in the directory")
+    await distribution.publish(ITEM)
+    await distribution.publish("item-french-0001", language="fr")  # not for Anna: she reads German only
+    await distribution.publish("item-retracted-1")
+    await distribution.events("advocacy.distribution.item.distributed.v1", at_least=3)
+    await distribution.send_to(distribution.topics.curation_events, curation.ItemRetracted(
         source="/advocacy/curation", subject="item-retracted-1",
         data=curation.RetractedItem(item_id="item-retracted-1", actor="editor-01", reason="outdated figures")))
-    await eventually(lambda: _counted(rig, "items WHERE status = 'retracted'", 1), what="the retraction")
-    assert await rig.count("feed") == 0  # no yes, nothing
+    await eventually(lambda: _counted(distribution, "items WHERE status = 'retracted'", 1), what="the retraction")
+    assert await distribution.count("feed") == 0  # no yes, nothing
 
-    await rig.consent(ANNA, Purpose.RECEIVE_CONTENT)
-    await eventually(lambda: _counted(rig, "feed", 1), what="the active item in Anna's feed")
-    assert [r["item_id"] for r in await rig.fetch("SELECT item_id FROM feed")] == [ITEM]
-    assert await rig.count("pending_notifications") == 1
+    await distribution.consent(ANNA, Purpose.RECEIVE_CONTENT)
+    await eventually(lambda: _counted(distribution, "feed", 1), what="the active item in Anna's feed")
+    assert [r["item_id"] for r in await distribution.fetch("SELECT item_id FROM feed")] == [ITEM]
+    assert await distribution.count("pending_notifications") == 1
 
-    await rig.consent(ANNA, Purpose.RECEIVE_CONTENT, valid=False)  # no, then yes again: back, once
-    await eventually(lambda: _counted(rig, "feed", 0), what="the withdrawal")
-    await rig.consent(ANNA, Purpose.RECEIVE_CONTENT)
-    await eventually(lambda: _counted(rig, "feed", 1), what="the item back")
-
-
-async def _counted(rig, table: str, expected: int) -> bool:
-    return await rig.count(table) == expected
+    await distribution.consent(ANNA, Purpose.RECEIVE_CONTENT, valid=False)  # no, then yes again: back, once
+    await eventually(lambda: _counted(distribution, "feed", 0), what="the withdrawal")
+    await distribution.consent(ANNA, Purpose.RECEIVE_CONTENT)
+    await eventually(lambda: _counted(distribution, "feed", 1), what="the item back")
 
 
-async def test_a_yes_that_arrives_before_the_person_joins_still_brings_what_is_active(rig):
-    await rig.consent(ANNA, Purpose.RECEIVE_CONTENT)  # consent and directory: two topics, no order
-    await eventually(lambda: _counted(rig, "consents", 1), what="Anna's consent")
-    await rig.publish(ITEM)
-    [distributed] = await rig.events("advocacy.distribution.item.distributed.v1")
+async def _counted(distribution, table: str, expected: int) -> bool:
+    return await distribution.count(table) == expected
+
+
+async def test_a_yes_that_arrives_before_the_person_joins_still_brings_what_is_active(distribution):
+    await distribution.consent(ANNA, Purpose.RECEIVE_CONTENT)  # consent and directory: two topics, no order
+    await eventually(lambda: _counted(distribution, "consents", 1), what="Anna's consent")
+    await distribution.publish(ITEM)
+    [distributed] = await distribution.events("advocacy.distribution.item.distributed.v1")
     assert distributed["data"]["audience_size"] == 0  # not in the directory yet
 
-    await rig.join(ANNA, languages=["de"])
-    await eventually(lambda: _counted(rig, "feed", 1), what="the item in Anna's feed once she joined")
+    await distribution.join(ANNA, languages=["de"])
+    await eventually(lambda: _counted(distribution, "feed", 1), what="the item in Anna's feed once she joined")

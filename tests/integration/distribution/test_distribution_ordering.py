@@ -12,94 +12,94 @@ from harness.kafka import eventually
 ANNA = "adv-anna-001"
 
 
-async def projected(rig, people: int, consents: int) -> None:
+async def projected(distribution, people: int, consents: int) -> None:
     async def done() -> bool:
-        return await rig.count("people") == people and await rig.count("consents") == consents
+        return await distribution.count("people") == people and await distribution.count("consents") == consents
 
     await eventually(done, what=f"{people} people and {consents} consents projected")
 
 
-async def test_a_late_given_older_than_the_withdrawal_does_not_revive_consent(rig):
-    await rig.join(ANNA)
-    withdrawn = rig.consent_event(ANNA, Purpose.RECEIVE_CONTENT, valid=False)
-    given = rig.consent_event(ANNA, Purpose.RECEIVE_CONTENT)
+async def test_a_late_given_older_than_the_withdrawal_does_not_revive_consent(distribution):
+    await distribution.join(ANNA)
+    withdrawn = distribution.consent_event(ANNA, Purpose.RECEIVE_CONTENT, valid=False)
+    given = distribution.consent_event(ANNA, Purpose.RECEIVE_CONTENT)
     stale = given.model_copy(update={"data": given.data.model_copy(
         update={"changed_at": withdrawn.data.changed_at - timedelta(minutes=5)})})
-    marker = rig.consent_event(ANNA, Purpose.LEADERBOARD)  # same key, after both: once it is in, they are
-    await rig.send(rig.topics.consent_events, withdrawn, stale, marker)
-    await projected(rig, 1, 2)
-    assert [r["valid"] for r in await rig.fetch(
+    marker = distribution.consent_event(ANNA, Purpose.LEADERBOARD)  # same key, after both: once it is in, they are
+    await distribution.send_to(distribution.topics.consent_events, withdrawn, stale, marker)
+    await projected(distribution, 1, 2)
+    assert [r["valid"] for r in await distribution.fetch(
         "SELECT valid FROM consents WHERE purpose = 'receive_content'")] == [False]
-    await rig.publish("item-after-0001")
-    [summary] = await rig.events("advocacy.distribution.item.distributed.v1")
+    await distribution.publish("item-after-0001")
+    [summary] = await distribution.events("advocacy.distribution.item.distributed.v1")
     assert summary["data"]["audience_size"] == 0
 
 
-async def test_a_replayed_publication_of_a_retracted_item_reaches_nobody(rig):
-    await rig.join(ANNA)
-    await rig.consent(ANNA, Purpose.RECEIVE_CONTENT)
-    await projected(rig, 1, 1)
-    published = rig.published("item-gone-0001")
-    await rig.send(rig.topics.curation_events, published, curation.ItemRetracted(
+async def test_a_replayed_publication_of_a_retracted_item_reaches_nobody(distribution):
+    await distribution.join(ANNA)
+    await distribution.consent(ANNA, Purpose.RECEIVE_CONTENT)
+    await projected(distribution, 1, 1)
+    published = distribution.published("item-gone-0001")
+    await distribution.send_to(distribution.topics.curation_events, published, curation.ItemRetracted(
         source="/advocacy/curation", subject="item-gone-0001",
         data=curation.RetractedItem(item_id="item-gone-0001", actor="editor-01", reason="wrong")))
-    await rig.events("advocacy.distribution.item.distributed.v1")
+    await distribution.events("advocacy.distribution.item.distributed.v1")
 
     async def retracted() -> bool:
-        return [r["status"] for r in await rig.fetch("SELECT status FROM items")] == ["retracted"]
+        return [r["status"] for r in await distribution.fetch("SELECT status FROM items")] == ["retracted"]
 
     await eventually(retracted, what="the retraction")
     replay = published.model_copy(update={"id": "replayed-publication-1"})  # e.g. replayed from a dead letter
-    await rig.send(rig.topics.curation_events, replay, rig.published("item-marker-001"))
-    await rig.events("advocacy.distribution.item.distributed.v1", at_least=2)
-    assert await rig.fetch("SELECT 1 FROM feed WHERE item_id = 'item-gone-0001'") == []
-    distributed = await rig.events("advocacy.distribution.item.distributed.v1", at_least=2)
+    await distribution.send_to(distribution.topics.curation_events, replay, distribution.published("item-marker-001"))
+    await distribution.events("advocacy.distribution.item.distributed.v1", at_least=2)
+    assert await distribution.fetch("SELECT 1 FROM feed WHERE item_id = 'item-gone-0001'") == []
+    distributed = await distribution.events("advocacy.distribution.item.distributed.v1", at_least=2)
     assert sorted(e["subject"] for e in distributed) == ["item-gone-0001", "item-marker-001"]  # no second one
 
 
-async def test_withdrawals_racing_scheduled_share_requests_leave_no_share_scheduled(rig):
+async def test_withdrawals_racing_scheduled_share_requests_leave_no_share_scheduled(distribution):
     people = [f"adv-race-{n:04d}" for n in range(30)]
-    await rig.send(rig.topics.directory, *[rig.join_event(p) for p in people])
-    await rig.send(rig.topics.consent_events, *[rig.consent_event(p, purpose) for p in people
+    await distribution.send_to(distribution.topics.directory, *[distribution.join_event(p) for p in people])
+    await distribution.send_to(distribution.topics.consent_events, *[distribution.consent_event(p, purpose) for p in people
                                                 for purpose in (Purpose.RECEIVE_CONTENT, Purpose.SCHEDULED_SHARING)])
-    await projected(rig, len(people), 2 * len(people))
-    await rig.publish("item-race-0001")
-    await rig.events("advocacy.distribution.item.distributed.v1")
+    await projected(distribution, len(people), 2 * len(people))
+    await distribution.publish("item-race-0001")
+    await distribution.events("advocacy.distribution.item.distributed.v1")
     later = datetime.now(UTC) + timedelta(hours=1)
     await asyncio.gather(
-        rig.send(rig.topics.commands, *[RequestShare(source="/app", subject=p, data=ShareRequest(
+        distribution.send(*[RequestShare(source="/app", subject=p, data=ShareRequest(
             actor=p, advocate_id=p, item_id="item-race-0001", network="linkedin", scheduled_at=later)) for p in people]),
-        rig.send(rig.topics.consent_events, *[rig.consent_event(p, Purpose.SCHEDULED_SHARING, valid=False)
+        distribution.send_to(distribution.topics.consent_events, *[distribution.consent_event(p, Purpose.SCHEDULED_SHARING, valid=False)
                                               for p in people]))
 
     async def all_answered() -> bool:
-        created = len(await rig.fetch("SELECT 1 FROM shares"))
-        rejected = len([1 for _ in await rig.events_now("advocacy.distribution.command.rejected.v1")])
-        withdrawn = len(await rig.fetch("SELECT 1 FROM consents WHERE NOT valid"))
+        created = len(await distribution.fetch("SELECT 1 FROM shares"))
+        rejected = len([1 for _ in await distribution.events_now("advocacy.distribution.command.rejected.v1")])
+        withdrawn = len(await distribution.fetch("SELECT 1 FROM consents WHERE NOT valid"))
         return created + rejected == len(people) and withdrawn == len(people)
 
     await eventually(all_answered, timeout=30, what="every request answered and every withdrawal applied")
     await asyncio.sleep(0.5)
-    assert await rig.fetch("SELECT share_id FROM shares WHERE status = 'scheduled'") == []
+    assert await distribution.fetch("SELECT share_id FROM shares WHERE status = 'scheduled'") == []
 
 
-async def test_a_posted_link_keeps_its_target_when_the_item_is_edited_later(rig):
-    await rig.join(ANNA)
-    await rig.consent(ANNA, Purpose.RECEIVE_CONTENT)
-    await projected(rig, 1, 1)
-    await rig.publish("item-edit-0001", source_url="https://example.org/original")
-    await rig.events("advocacy.distribution.item.distributed.v1")
-    await rig.send(rig.topics.commands, RequestShare(source="/app", subject=ANNA, data=ShareRequest(
+async def test_a_posted_link_keeps_its_target_when_the_item_is_edited_later(distribution):
+    await distribution.join(ANNA)
+    await distribution.consent(ANNA, Purpose.RECEIVE_CONTENT)
+    await projected(distribution, 1, 1)
+    await distribution.publish("item-edit-0001", source_url="https://example.org/original")
+    await distribution.events("advocacy.distribution.item.distributed.v1")
+    await distribution.send(RequestShare(source="/app", subject=ANNA, data=ShareRequest(
         actor=ANNA, advocate_id=ANNA, item_id="item-edit-0001", network="linkedin")))
-    [created] = await rig.events("advocacy.distribution.share.created.v1")
-    edited = rig.published("item-edit-0001", source_url="https://elsewhere.example/")
-    await rig.send(rig.topics.curation_events, curation.ItemUpdated(
+    [created] = await distribution.events("advocacy.distribution.share.created.v1")
+    edited = distribution.published("item-edit-0001", source_url="https://elsewhere.example/")
+    await distribution.send_to(distribution.topics.curation_events, curation.ItemUpdated(
         source="/advocacy/curation", subject="item-edit-0001", data=edited.data))
 
     async def updated() -> bool:
-        rows = await rig.fetch("SELECT content->>'source_url' AS url FROM items")
+        rows = await distribution.fetch("SELECT content->>'source_url' AS url FROM items")
         return [r["url"] for r in rows] == ["https://elsewhere.example/"]
 
     await eventually(updated, what="the edit projected")
-    status, headers = await rig.get("/r/" + created["data"]["tracked_url"].rsplit("/r/", 1)[1])
+    status, headers = await distribution.visit("/r/" + created["data"]["tracked_url"].rsplit("/r/", 1)[1])
     assert status == 302 and headers["location"].startswith("https://example.org/original?")

@@ -12,31 +12,31 @@ PHONE = "Mozilla/5.0 (Linux; Android 10; BOT-AL00) AppleWebKit/537.36 (KHTML, li
 UTM = "utm_source=linkedin&utm_medium=employee_advocacy&utm_campaign=none&utm_content="
 
 
-async def anna_in_the_audience(rig) -> None:
-    await rig.join(ANNA, languages=["de"])
-    await rig.consent(ANNA, Purpose.RECEIVE_CONTENT)
+async def anna_in_the_audience(distribution) -> None:
+    await distribution.join(ANNA, languages=["de"])
+    await distribution.consent(ANNA, Purpose.RECEIVE_CONTENT)
 
     async def projected() -> bool:
-        return await rig.count("people") == 1 and await rig.count("consents") == 1
+        return await distribution.count("people") == 1 and await distribution.count("consents") == 1
 
     await eventually(projected, what="Anna and her consent projected")
 
 
-async def test_a_trailing_slash_resolves_and_control_bytes_are_404_never_500(rig):
-    await anna_in_the_audience(rig)
-    code = await a_share(rig, "item-inputs-0001")
-    status, headers = await rig.get(f"/r/{code}")
+async def test_a_trailing_slash_resolves_and_control_bytes_are_404_never_500(distribution):
+    await anna_in_the_audience(distribution)
+    code = await a_share(distribution, "item-inputs-0001")
+    status, headers = await distribution.visit(f"/r/{code}")
     assert status == 302
-    slashed, answer = await rig.get(f"/r/{code}/")
+    slashed, answer = await distribution.visit(f"/r/{code}/")
     assert (slashed, answer["location"]) == (302, headers["location"])
     for path in (f"{code}%00", "%00", f"{code[:8]}%00{code[9:]}", f"{code}%01", f"{code}%7F", f"{code}//"):
-        status, answer = await rig.get(f"/r/{path}")
+        status, answer = await distribution.visit(f"/r/{path}")
         assert (status, answer.get("location")) == (404, None), path
 
 
-async def test_preview_fetchers_head_and_prefetch_are_redirected_but_not_counted_as_people(rig):
-    await anna_in_the_audience(rig)
-    code = await a_share(rig, "item-inputs-0002")
+async def test_preview_fetchers_head_and_prefetch_are_redirected_but_not_counted_as_people(distribution):
+    await anna_in_the_audience(distribution)
+    code = await a_share(distribution, "item-inputs-0002")
     requests = [  # (user agent, extra headers, method) → a person's click?
         (FIREFOX, {}, "GET", True),
         (PHONE, {}, "GET", True),
@@ -49,28 +49,28 @@ async def test_preview_fetchers_head_and_prefetch_are_redirected_but_not_counted
         (FIREFOX, {"Purpose": "prefetch"}, "GET", False),
     ]
     for agent, headers, method, _ in requests:
-        status, _answer = await rig.get(f"/r/{code}", user_agent=agent, headers=headers, method=method)
+        status, _answer = await distribution.visit(f"/r/{code}", user_agent=agent, headers=headers, method=method)
         assert status == 302, (agent, method)
-    clicks = await rig.events(CLICKED, at_least=len(requests))
+    clicks = await distribution.events(CLICKED, at_least=len(requests))
     assert [not c["data"]["bot"] for c in clicks] == [human for *_, human in requests]
 
 
-async def test_the_target_keeps_the_items_query_as_it_was_and_goes_out_in_ascii(rig):
-    await anna_in_the_audience(rig)
+async def test_the_target_keeps_the_items_query_as_it_was_and_goes_out_in_ascii(distribution):
+    await anna_in_the_audience(distribution)
     query_item, idn_item = "item-inputs-0003", "item-inputs-0004"
-    own_query = await a_share(rig, query_item, source_url="https://example.com/?color=red&color=blue&sale#top")
-    idn = await a_share(rig, idn_item, source_url="https://bücher.example/straße/café?seite=1")
-    assert (await rig.get(f"/r/{own_query}"))[1]["location"] == \
+    own_query = await a_share(distribution, query_item, source_url="https://example.com/?color=red&color=blue&sale#top")
+    idn = await a_share(distribution, idn_item, source_url="https://bücher.example/straße/café?seite=1")
+    assert (await distribution.visit(f"/r/{own_query}"))[1]["location"] == \
         f"https://example.com/?color=red&color=blue&sale&{UTM}{query_item}#top"
-    assert (await rig.get(f"/r/{idn}"))[1]["location"] == \
+    assert (await distribution.visit(f"/r/{idn}"))[1]["location"] == \
         f"https://xn--bcher-kva.example/stra%C3%9Fe/caf%C3%A9?seite=1&{UTM}{idn_item}"
 
 
-async def test_the_visitor_behind_proxies_is_the_rightmost_address_no_trusted_proxy_vouches_beyond(rig):
-    await anna_in_the_audience(rig)
-    code = await a_share(rig, "item-inputs-0005")
+async def test_the_visitor_behind_proxies_is_the_rightmost_address_no_trusted_proxy_vouches_beyond(distribution):
+    await anna_in_the_audience(distribution)
+    code = await a_share(distribution, "item-inputs-0005")
     forwarded = ["203.0.113.7", "198.51.100.66, 203.0.113.7", "198.51.100.66"]  # the test client is a trusted proxy
     for chain in forwarded:
-        await rig.get(f"/r/{code}", user_agent=FIREFOX, headers={"X-Forwarded-For": chain})
-    visitors = [c["data"]["visitor"] for c in await rig.events(CLICKED, at_least=len(forwarded))]
+        await distribution.visit(f"/r/{code}", user_agent=FIREFOX, headers={"X-Forwarded-For": chain})
+    visitors = [c["data"]["visitor"] for c in await distribution.events(CLICKED, at_least=len(forwarded))]
     assert visitors[0] == visitors[1] != visitors[2]  # what the visitor wrote on the left changes nothing

@@ -13,31 +13,31 @@ EVIL = "https://evil.example/phish"
 CLICKED = "advocacy.distribution.link.clicked.v1"
 
 
-async def a_share(rig, item: str, **content) -> str:
+async def a_share(distribution, item: str, **content) -> str:
     """A share of `item` by Anna; returns its code."""
-    await rig.publish(item, **content)
-    await rig.events("advocacy.distribution.item.distributed.v1", at_least=1)
-    await rig.send(rig.topics.commands, RequestShare(source="/app", subject=ANNA, data=ShareRequest(
+    await distribution.publish(item, **content)
+    await distribution.events("advocacy.distribution.item.distributed.v1", at_least=1)
+    await distribution.send(RequestShare(source="/app", subject=ANNA, data=ShareRequest(
         actor=ANNA, advocate_id=ANNA, item_id=item, network="linkedin")))
-    created = await rig.until_emitted(lambda e: e["type"] == "advocacy.distribution.share.created.v1"
+    created = await distribution.until_emitted(lambda e: e["type"] == "advocacy.distribution.share.created.v1"
                                       and e["data"]["item_id"] == item, what=f"share of {item}")
     return created[0]["data"]["tracked_url"].rsplit("/r/", 1)[1]
 
 
-async def anna_in_the_audience(rig) -> None:
-    await rig.join(ANNA, languages=["de"])
-    await rig.consent(ANNA, Purpose.RECEIVE_CONTENT)
+async def anna_in_the_audience(distribution) -> None:
+    await distribution.join(ANNA, languages=["de"])
+    await distribution.consent(ANNA, Purpose.RECEIVE_CONTENT)
 
     async def projected() -> bool:  # directory and consent are separate topics: wait for both
-        return await rig.count("people") == 1 and await rig.count("consents") == 1
+        return await distribution.count("people") == 1 and await distribution.count("consents") == 1
 
     await eventually(projected, what="Anna and her consent projected")
 
 
-async def test_unknown_codes_and_crafted_paths_are_refused_and_not_counted(rig):
-    await anna_in_the_audience(rig)
-    code = await a_share(rig, ITEM)
-    status, headers = await rig.get(f"/r/{code}")
+async def test_unknown_codes_and_crafted_paths_are_refused_and_not_counted(distribution):
+    await anna_in_the_audience(distribution)
+    code = await a_share(distribution, ITEM)
+    status, headers = await distribution.visit(f"/r/{code}")
     assert status == 302 and headers["location"].startswith("https://example.org/news/1?")
     target = headers["location"]
     crafted = [
@@ -48,27 +48,27 @@ async def test_unknown_codes_and_crafted_paths_are_refused_and_not_counted(rig):
         code.lower() if code.lower() != code else code.upper(), f"{code}%20", f"%20{code}",
     ]
     for path in crafted:
-        status, headers = await rig.get(f"/r/{path}")
+        status, headers = await distribution.visit(f"/r/{path}")
         assert (status, headers.get("location")) == (404, None), path
 
     # The stored code with a URL in its query or in the headers still goes where it was made to.
     steering = [f"/r/{code}?url={quote(EVIL)}&next=//evil.example&redirect_uri={quote(EVIL)}", f"/r/{code}#{EVIL}"]
     for path in steering:
-        status, answer = await rig.get(path)
+        status, answer = await distribution.visit(path)
         assert (status, answer["location"]) == (302, target), path
-    status, answer = await rig.get(f"/r/{code}", headers={"Host": "evil.example", "X-Forwarded-Host": "evil.example",
+    status, answer = await distribution.visit(f"/r/{code}", headers={"Host": "evil.example", "X-Forwarded-Host": "evil.example",
                                                           "X-Original-URL": EVIL, "Referer": EVIL})
     assert (status, answer["location"]) == (302, target)
-    assert (await rig.get(f"/r/{code}", method="POST"))[0] == 405
+    assert (await distribution.visit(f"/r/{code}", method="POST"))[0] == 405
 
     valid = 1 + len(steering) + 1  # every 302 above; each refused request must have counted nothing
-    clicks = await rig.events(CLICKED, at_least=valid)
+    clicks = await distribution.events(CLICKED, at_least=valid)
     assert len(clicks) == valid
 
 
-async def test_only_http_targets_are_ever_served(rig):
+async def test_only_http_targets_are_ever_served(distribution):
     """Curation refuses non-http(s) URLs; distribution does not rely on it alone."""
-    await anna_in_the_audience(rig)
-    code = await a_share(rig, SHADY, source_url="javascript:alert(document.cookie)")
-    status, headers = await rig.get(f"/r/{code}")
+    await anna_in_the_audience(distribution)
+    code = await a_share(distribution, SHADY, source_url="javascript:alert(document.cookie)")
+    status, headers = await distribution.visit(f"/r/{code}")
     assert status == 404 and "location" not in {k.lower() for k in headers}

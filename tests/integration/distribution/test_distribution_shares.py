@@ -17,50 +17,50 @@ def share(advocate: str, item: str, network: str = "linkedin", actor: str | None
         actor=actor or advocate, advocate_id=advocate, item_id=item, network=network, **extra))
 
 
-async def setup_feed(rig) -> None:
+async def setup_feed(distribution) -> None:
     for advocate in (ANNA, BERT):
-        await rig.join(advocate, languages=["de"])
-    await rig.consent(ANNA, Purpose.RECEIVE_CONTENT, Purpose.SCHEDULED_SHARING)
-    await rig.consent(BERT, Purpose.RECEIVE_CONTENT)
+        await distribution.join(advocate, languages=["de"])
+    await distribution.consent(ANNA, Purpose.RECEIVE_CONTENT, Purpose.SCHEDULED_SHARING)
+    await distribution.consent(BERT, Purpose.RECEIVE_CONTENT)
 
     async def projected() -> bool:
-        return await rig.count("consents") == 3 and await rig.count("people") == 2
+        return await distribution.count("consents") == 3 and await distribution.count("people") == 2
 
     await eventually(projected, what="people and consents projected")
-    await rig.publish(ITEM, campaign_id="camp-spring-01", disclosure="#employee",
+    await distribution.publish(ITEM, campaign_id="camp-spring-01", disclosure="#employee",
                       share_texts={"x": "Our new plant runs on sun"})
-    await rig.publish(LOCKED, editable=False)
-    await rig.events("advocacy.distribution.item.distributed.v1", at_least=2)
+    await distribution.publish(LOCKED, editable=False)
+    await distribution.events("advocacy.distribution.item.distributed.v1", at_least=2)
 
 
-async def test_a_share_gets_a_tracked_link_that_redirects_with_utm_tags_and_counts_the_click(rig):
-    await setup_feed(rig)
-    await rig.send(rig.topics.commands, share(ANNA, ITEM, network="x"))
-    [created] = await rig.events("advocacy.distribution.share.created.v1")
+async def test_a_share_gets_a_tracked_link_that_redirects_with_utm_tags_and_counts_the_click(distribution):
+    await setup_feed(distribution)
+    await distribution.send(share(ANNA, ITEM, network="x"))
+    [created] = await distribution.events("advocacy.distribution.share.created.v1")
     data = created["data"]
     assert data["text"] == "Our new plant runs on sun" and data["campaign_id"] == "camp-spring-01"
     code = data["tracked_url"].rsplit("/r/", 1)[1]
     assert len(code) >= 16  # 96 random bits, URL-safe
     assert data["share_intent_url"].startswith("https://x.com/intent/post?text=Our%20new%20plant")
 
-    status, headers = await rig.get(f"/r/{code}")
+    status, headers = await distribution.visit(f"/r/{code}")
     target = urlsplit(headers["location"])
     assert status == 302 and target.netloc == "example.org" and target.path == "/news/1"
     assert parse_qs(target.query) == {"ref": ["home"], "utm_source": ["x"], "utm_medium": ["employee_advocacy"],
                                       "utm_campaign": ["camp-spring-01"], "utm_content": [ITEM]}
-    await rig.get(f"/r/{code}", user_agent="curl/8.5.0")
+    await distribution.visit(f"/r/{code}", user_agent="curl/8.5.0")
 
-    clicks = await rig.events("advocacy.distribution.link.clicked.v1", at_least=2)
+    clicks = await distribution.events("advocacy.distribution.link.clicked.v1", at_least=2)
     assert [c["data"]["bot"] for c in clicks] == [False, True]
     assert all(c["subject"] == data["share_id"] and len(c["data"]["visitor"]) == 32 for c in clicks)
     assert "127.0.0.1" not in json.dumps(clicks)
 
-    assert (await rig.get("/r/AAAAAAAAAAAAAAAA"))[0] == 404  # only stored codes resolve
-    assert (await rig.get("/r/https:%2F%2Fevil.example"))[0] == 404  # never an open redirect
+    assert (await distribution.visit("/r/AAAAAAAAAAAAAAAA"))[0] == 404  # only stored codes resolve
+    assert (await distribution.visit("/r/https:%2F%2Fevil.example"))[0] == 404  # never an open redirect
 
 
-async def test_requests_breaking_a_rule_are_rejected_with_a_reason(rig):
-    await setup_feed(rig)
+async def test_requests_breaking_a_rule_are_rejected_with_a_reason(distribution):
+    await setup_feed(distribution)
     later = datetime.now(UTC) + timedelta(hours=1)
     expected = {
         share(ANNA, ITEM, actor="adv-boss-999"): "actor_not_subject",  # a manager sharing in Anna's name
@@ -69,29 +69,29 @@ async def test_requests_breaking_a_rule_are_rejected_with_a_reason(rig):
         share(ANNA, LOCKED, text="my own words"): "text_not_editable",
         share(BERT, ITEM, scheduled_at=later): "scheduled_sharing_not_consented",  # Bert did not allow it
     }
-    await rig.send(rig.topics.commands, *expected)
-    rejected = await rig.events("advocacy.distribution.command.rejected.v1", at_least=5)
+    await distribution.send(*expected)
+    rejected = await distribution.events("advocacy.distribution.command.rejected.v1", at_least=5)
     assert {r["data"]["command_id"]: r["data"]["reason"] for r in rejected} == {
         command.id: reason for command, reason in expected.items()}
-    assert await rig.count("shares") == 0
+    assert await distribution.count("shares") == 0
 
 
-async def test_a_scheduled_share_is_requested_from_connectors_at_its_time_and_retraction_is_requested(rig):
-    await setup_feed(rig)
+async def test_a_scheduled_share_is_requested_from_connectors_at_its_time_and_retraction_is_requested(distribution):
+    await setup_feed(distribution)
     soon = datetime.now(UTC) + timedelta(seconds=1)
-    await rig.send(rig.topics.commands, share(ANNA, ITEM, scheduled_at=soon))
-    [created] = await rig.events("advocacy.distribution.share.created.v1")
-    [requested] = await rig.events("advocacy.distribution.share.publish.requested.v1")
+    await distribution.send(share(ANNA, ITEM, scheduled_at=soon))
+    [created] = await distribution.events("advocacy.distribution.share.created.v1")
+    [requested] = await distribution.events("advocacy.distribution.share.publish.requested.v1")
     assert requested["subject"] == created["subject"]
     assert requested["data"]["post"].endswith(created["data"]["tracked_url"])
     assert datetime.fromisoformat(requested["time"]) >= soon
 
     from schemas import curation
-    await rig.send(rig.topics.curation_events, curation.ItemRetracted(
+    await distribution.send_to(distribution.topics.curation_events, curation.ItemRetracted(
         source="/advocacy/curation", subject=ITEM,
         data=curation.RetractedItem(item_id=ITEM, actor="editor-01", reason="outdated figures")))
-    [retraction] = await rig.events("advocacy.distribution.share.retraction.requested.v1")
+    [retraction] = await distribution.events("advocacy.distribution.share.retraction.requested.v1")
     assert retraction["subject"] == created["subject"] and retraction["data"]["reason"] == "item_retracted"
     code = created["data"]["tracked_url"].rsplit("/r/", 1)[1]
-    assert (await rig.get(f"/r/{code}"))[0] == 410
-    assert await rig.fetch("SELECT 1 FROM feed WHERE item_id = $1", ITEM) == []
+    assert (await distribution.visit(f"/r/{code}"))[0] == 410
+    assert await distribution.fetch("SELECT 1 FROM feed WHERE item_id = $1", ITEM) == []

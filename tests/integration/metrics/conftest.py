@@ -2,10 +2,8 @@
 `MetricsRig` plays the directory, consent, curation and distribution services and the
 network connectors, asks for reports and reads what metrics emits."""
 
-import asyncio
-import urllib.request
 import uuid
-from dataclasses import fields
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 
 import pytest
@@ -13,12 +11,12 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from harness.kafka import eventually
-from harness.processes import free_port
-from schemas import consent, curation, directory, distribution, engagement, metrics
+from schemas import consent, curation, directory, distribution, engagement
+from schemas import metrics as m
 from schemas.consent import ChangedBy, ConsentRecord, Purpose, Status
 from services.metrics.app import build_service
 from services.metrics.config import MetricsSettings, MetricsTopics
-from tests.integration.rig import ServiceRig
+from tests.integration.rig import ServiceRig, make_rig
 
 DAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -32,28 +30,28 @@ class MetricsRig(ServiceRig):
     topics: MetricsTopics
 
     async def join(self, advocate: str, **profile) -> None:
-        await self.send(self.topics.directory, directory.PersonJoined(source="/hr", subject=advocate, data=directory.Profile(
+        await self.send_to(self.topics.directory, directory.PersonJoined(source="/hr", subject=advocate, data=directory.Profile(
             advocate_id=advocate, role="employee", **profile)))
 
     async def consent(self, advocate: str, *purposes: Purpose, valid: bool = True) -> None:
         kind, status = (consent.ConsentGiven, Status.GIVEN) if valid else (consent.ConsentWithdrawn, Status.WITHDRAWN)
-        await self.send(self.topics.consent_events, *[kind(source="/advocacy/consent", subject=advocate, data=ConsentRecord(
+        await self.send_to(self.topics.consent_events, *[kind(source="/advocacy/consent", subject=advocate, data=ConsentRecord(
             advocate_id=advocate, purpose=p, status=status, valid=valid, changed_by=ChangedBy.SUBJECT,
             changed_at=datetime.now(UTC), ledger_hash="0" * 64)) for p in purposes])
 
     async def erase(self, advocate: str) -> None:
-        await self.send(self.topics.consent_events, consent.AdvocateErased(
+        await self.send_to(self.topics.consent_events, consent.AdvocateErased(
             source="/advocacy/consent", subject=advocate,
             data=consent.AdvocateErasure(advocate_id=advocate, erased_at=datetime.now(UTC))))
 
     async def campaign(self, campaign_id: str, name: str = "Spring hiring") -> None:
-        await self.send(self.topics.curation_events, curation.CampaignCreated(
+        await self.send_to(self.topics.curation_events, curation.CampaignCreated(
             source="/advocacy/curation", subject=campaign_id, data=curation.Campaign(
                 campaign_id=campaign_id, name=name, goal="", starts_on=date(2026, 3, 1), ends_on=date(2026, 3, 31),
                 topics=["jobs"], owner="editor-1")))
 
     async def item(self, item_id: str, title: str, campaign_id: str | None = None, topics=("jobs",)) -> None:
-        await self.send(self.topics.curation_events, curation.ItemPublished(
+        await self.send_to(self.topics.curation_events, curation.ItemPublished(
             source="/advocacy/curation", subject=item_id, data=curation.PublishedItem(
                 item_id=item_id, published_at=DAY, content=curation.ItemContent(
                     source_url="https://example.org/a", title=title, language="de", topics=list(topics),
@@ -80,8 +78,8 @@ class MetricsRig(ServiceRig):
 
     async def render(self, command) -> dict:
         """Send a report command and wait for its answer (rendered or rejected)."""
-        await self.send(self.topics.commands, command)
-        [answer] = await self.events(lambda e: e["type"] != metrics.MetricSnapshot.model_fields["type"].default
+        await self.send_to(self.topics.commands, command)
+        [answer] = await self.events(lambda e: e["type"] != m.MetricSnapshot.model_fields["type"].default
                                      and e["subject"] == command.subject)
         return answer
 
@@ -109,49 +107,23 @@ class MetricsRig(ServiceRig):
             await consumer.stop()
             await admin.close()
 
-    async def until(self, sql: str, expected, *args, what: str = "") -> None:
-        """Wait until `sql`'s single value equals `expected`."""
-        async def done() -> bool:
-            rows = await self.fetch(sql, *args)
-            return bool(rows) and rows[0][0] == expected
-        await eventually(done, what=what or sql)
 
 
-def report_command(report_id: str, actor: str = "editor-1", **data) -> metrics.RenderReport:
-    return metrics.RenderReport(source="/app", subject=report_id, data=metrics.ReportRequest(
+def report_command(report_id: str, actor: str = "editor-1", **data) -> m.RenderReport:
+    return m.RenderReport(source="/app", subject=report_id, data=m.ReportRequest(
         report_id=report_id, actor=actor, **{"starts_on": date(2026, 3, 1), "ends_on": date(2026, 3, 31), **data}))
 
 
-def impact_command(report_id: str, advocate: str, actor: str | None = None) -> metrics.RenderMyImpact:
-    return metrics.RenderMyImpact(source="/app", subject=report_id, data=metrics.ImpactRequest(
+def impact_command(report_id: str, advocate: str, actor: str | None = None) -> m.RenderMyImpact:
+    return m.RenderMyImpact(source="/app", subject=report_id, data=m.ImpactRequest(
         report_id=report_id, actor=actor or advocate, advocate_id=advocate,
         starts_on=date(2026, 3, 1), ends_on=date(2026, 3, 31)))
 
 
 @pytest.fixture
-async def rig(stack, scratch_schema, make_topics, tmp_path):
-    schema, dsn = await scratch_schema()
-    names = await make_topics(*[f.name for f in fields(MetricsTopics)], partitions=3)
-    topics = MetricsTopics(*names)
-    settings = MetricsSettings(
-        service=schema, database_url=dsn, kafka_bootstrap_servers=stack.kafka_bootstrap, http_port=free_port(),
-        report_dir=tmp_path / "reports", snapshot_seconds=0.2, ingest_batch_size=500)
-    await make_topics(settings.dead_letter_topic, partitions=1, exact=True)
-    service = build_service(settings, topics)
-    serving = asyncio.create_task(service.run())
-    rig = MetricsRig(service, settings, topics, stack.kafka_bootstrap)
-
-    def ready() -> int:
-        with urllib.request.urlopen(f"http://127.0.0.1:{settings.http_port}/ready", timeout=5) as response:
-            return response.status
-
-    async def is_ready() -> bool:
-        try:
-            return await asyncio.to_thread(ready) == 200
-        except OSError:
-            return False
-
-    await eventually(is_ready, what="metrics ready")
-    yield rig
-    service.server.should_exit = True
-    await serving
+async def metrics(stack, scratch_schema, make_topics, tmp_path) -> AsyncIterator[MetricsRig]:
+    """Metrics serving HTTP on a free port, reports in a temporary folder."""
+    async with make_rig(MetricsRig, stack, scratch_schema, make_topics, build_service, MetricsSettings, MetricsTopics,
+                        report_dir=tmp_path / "reports", snapshot_seconds=0.2, ingest_batch_size=500) as rig:
+        async with rig.serving():
+            yield rig

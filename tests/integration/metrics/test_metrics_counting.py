@@ -10,55 +10,55 @@ from tests.integration.metrics.conftest import DAY, new_id, report_command
 TOTALS = "SELECT count(*), coalesce(sum(clicks), 0) FROM shares LEFT JOIN clicks USING (share_id)"
 
 
-async def totals(rig, report_id: str) -> dict:
-    answer = await rig.render(report_command(report_id))
+async def totals(metrics, report_id: str) -> dict:
+    answer = await metrics.render(report_command(report_id))
     assert answer["type"] == "advocacy.metrics.report.rendered.v1", answer
     return json.loads(open(answer["data"]["json_path"]).read())["totals"]
 
 
-async def test_shares_and_clicks_are_counted_once_when_delivered_again(rig):
+async def test_shares_and_clicks_are_counted_once_when_delivered_again(metrics):
     advocate = new_id("adv")
-    shares = [rig.share(advocate, "item-00000001") for _ in range(3)]
-    clicks = [rig.click(shares[0], visitor="v1"), rig.click(shares[0], visitor="v1"),
-              rig.click(shares[0], visitor="v2"), rig.click(shares[1], visitor="v1")]
-    await rig.send(rig.topics.distribution_events, *shares, *clicks)
+    shares = [metrics.share(advocate, "item-00000001") for _ in range(3)]
+    clicks = [metrics.click(shares[0], visitor="v1"), metrics.click(shares[0], visitor="v1"),
+              metrics.click(shares[0], visitor="v2"), metrics.click(shares[1], visitor="v1")]
+    await metrics.send_to(metrics.topics.distribution_events, *shares, *clicks)
     # The same events again, as a relay re-publishes after a crash: the same ids.
-    await rig.send(rig.topics.distribution_events, *clicks, *shares, *clicks)
-    await rig.drained(rig.topics.distribution_events)
+    await metrics.send_to(metrics.topics.distribution_events, *clicks, *shares, *clicks)
+    await metrics.drained(metrics.topics.distribution_events)
 
-    figures = await totals(rig, new_id("rep"))
+    figures = await totals(metrics, new_id("rep"))
     assert (figures["shares"], figures["clicks"], figures["unique_clicks"]) == (3, 4, 3)
 
 
-async def test_cumulative_counters_keep_their_highest_value_whatever_the_order(rig):
-    share = rig.share(new_id("adv"), "item-00000001", network="x")
+async def test_cumulative_counters_keep_their_highest_value_whatever_the_order(metrics):
+    share = metrics.share(new_id("adv"), "item-00000001", network="x")
     later = DAY + timedelta(hours=1)
-    await rig.send(rig.topics.distribution_events, share)
-    await rig.send(rig.topics.engagement,
-                   rig.observed(share, at=later, impressions=250, reactions=7, comments=1),
-                   rig.observed(share, impressions=100, reactions=3, reshares=2),  # older, arrives late
-                   rig.observed(share, at=later, impressions=250, reactions=7, comments=1),  # repeated
-                   rig.observed(share, at=later + timedelta(hours=1), impressions=180, reactions=9))
-    await rig.drained(rig.topics.distribution_events, rig.topics.engagement)
+    await metrics.send_to(metrics.topics.distribution_events, share)
+    await metrics.send_to(metrics.topics.engagement,
+                   metrics.observed(share, at=later, impressions=250, reactions=7, comments=1),
+                   metrics.observed(share, impressions=100, reactions=3, reshares=2),  # older, arrives late
+                   metrics.observed(share, at=later, impressions=250, reactions=7, comments=1),  # repeated
+                   metrics.observed(share, at=later + timedelta(hours=1), impressions=180, reactions=9))
+    await metrics.drained(metrics.topics.distribution_events, metrics.topics.engagement)
 
-    figures = await totals(rig, new_id("rep"))
+    figures = await totals(metrics, new_id("rep"))
     assert {k: figures[k] for k in ("impressions", "reactions", "comments", "reshares")} == {
         "impressions": 250, "reactions": 9, "comments": 1, "reshares": 2}
     assert figures["engagement_rate"] == round((9 + 1 + 2) / 250, 6)
 
 
-async def test_bad_input_is_dead_lettered_with_its_reason_and_the_rest_is_counted(rig):
-    share = rig.share(new_id("adv"), "item-00000001")
-    good = rig.observed(share, impressions=10)
+async def test_bad_input_is_dead_lettered_with_its_reason_and_the_rest_is_counted(metrics):
+    share = metrics.share(new_id("adv"), "item-00000001")
+    good = metrics.observed(share, impressions=10)
     bad = json.loads(good.to_bytes())
     bad["id"], bad["data"]["impressions"] = "bad-1", -5
     unknown = {**json.loads(good.to_bytes()), "id": "bad-2", "type": "advocacy.engagement.teleported.v1"}
-    await rig.send(rig.topics.distribution_events, share)
-    await produce(rig.bootstrap, rig.topics.engagement, [(b"k", json.dumps(bad).encode()), (b"k", b"not json"),
+    await metrics.send_to(metrics.topics.distribution_events, share)
+    await produce(metrics.bootstrap, metrics.topics.engagement, [(b"k", json.dumps(bad).encode()), (b"k", b"not json"),
                                                          (b"k", json.dumps(unknown).encode()), (b"k", good.to_bytes())])
-    await rig.until("SELECT impressions FROM engagement", 10)
+    await metrics.until("SELECT impressions FROM engagement", 10)
 
-    dead = await read_topic(rig.bootstrap, rig.settings.dead_letter_topic, at_least=3, settle=0.5)
+    dead = await read_topic(metrics.bootstrap, metrics.settings.dead_letter_topic, at_least=3, settle=0.5)
     reasons = [dict(d.headers)["dlq-error-message"].decode() for d in dead]
     assert len(dead) == 3
     assert any("impressions" in r for r in reasons) and not any("-5" in r for r in reasons)

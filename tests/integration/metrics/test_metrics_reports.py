@@ -13,24 +13,24 @@ def bars(html: str, chart_id: str) -> list[tuple[str, float]]:
     return [(label, float(value)) for label, value in re.findall(r'class="bar" data-label="([^"]*)" data-value="([^"]*)"', svg)]
 
 
-async def test_a_campaign_report_renders_html_with_its_charts_and_states_its_rates(rig):
+async def test_a_campaign_report_renders_html_with_its_charts_and_states_its_rates(metrics):
     campaign = new_id("camp")
-    await rig.campaign(campaign, name="Spring hiring")
-    await rig.item("item-00000001", "Join our plant", campaign)
-    await rig.item("item-00000002", "Open house", campaign)
+    await metrics.campaign(campaign, name="Spring hiring")
+    await metrics.item("item-00000001", "Join our plant", campaign)
+    await metrics.item("item-00000002", "Open house", campaign)
     advocate = new_id("adv")
-    a = rig.share(advocate, "item-00000001", "linkedin", campaign)
-    b = rig.share(advocate, "item-00000002", "x", campaign)
-    elsewhere = rig.share(advocate, "item-00000003", "x")  # not in the campaign
-    clicks = [rig.click(a, "v1"), rig.click(a, "v2"), rig.click(a, "v3", at=DAY + timedelta(days=1)),
-              rig.click(b, "v1"), rig.click(a, "bot", bot=True), rig.click(elsewhere, "v9")]
-    await rig.send(rig.topics.distribution_events, a, b, elsewhere, *clicks)
+    a = metrics.share(advocate, "item-00000001", "linkedin", campaign)
+    b = metrics.share(advocate, "item-00000002", "x", campaign)
+    elsewhere = metrics.share(advocate, "item-00000003", "x")  # not in the campaign
+    clicks = [metrics.click(a, "v1"), metrics.click(a, "v2"), metrics.click(a, "v3", at=DAY + timedelta(days=1)),
+              metrics.click(b, "v1"), metrics.click(a, "bot", bot=True), metrics.click(elsewhere, "v9")]
+    await metrics.send_to(metrics.topics.distribution_events, a, b, elsewhere, *clicks)
     # linkedin: 2000 impressions, 10 reactions, 2 comments; x: 1000 impressions, 4 reshares
-    await rig.send(rig.topics.engagement, rig.observed(a, impressions=2000, reactions=10, comments=2),
-                   rig.observed(b, impressions=1000, reshares=4))
-    await rig.drained(rig.topics.distribution_events, rig.topics.engagement, rig.topics.curation_events)
+    await metrics.send_to(metrics.topics.engagement, metrics.observed(a, impressions=2000, reactions=10, comments=2),
+                   metrics.observed(b, impressions=1000, reshares=4))
+    await metrics.drained(metrics.topics.distribution_events, metrics.topics.engagement, metrics.topics.curation_events)
 
-    answer = await rig.render(report_command(new_id("rep"), campaign_id=campaign))
+    answer = await metrics.render(report_command(new_id("rep"), campaign_id=campaign))
     assert answer["type"] == "advocacy.metrics.report.rendered.v1", answer
     html = open(answer["data"]["html_path"]).read()
     data = json.loads(open(answer["data"]["json_path"]).read())
@@ -46,12 +46,12 @@ async def test_a_campaign_report_renders_html_with_its_charts_and_states_its_rat
     assert "Campaign: Spring hiring" in html and "31.00 EUR" in html and "cpm" in html
 
 
-async def test_snapshots_are_published_per_item_and_campaign_when_figures_change(rig):
+async def test_snapshots_are_published_per_item_and_campaign_when_figures_change(metrics):
     campaign = new_id("camp")
-    share = rig.share(new_id("adv"), "item-00000007", "linkedin", campaign)
-    await rig.send(rig.topics.distribution_events, share, rig.click(share), rig.click(share, "v2"))
+    share = metrics.share(new_id("adv"), "item-00000007", "linkedin", campaign)
+    await metrics.send_to(metrics.topics.distribution_events, share, metrics.click(share), metrics.click(share, "v2"))
 
-    snapshots = await rig.events(lambda e: e["type"] == "advocacy.metrics.snapshot.v1", at_least=2)
+    snapshots = await metrics.events(lambda e: e["type"] == "advocacy.metrics.snapshot.v1", at_least=2)
     latest = {(s["data"]["scope"], s["data"]["id"]): s["data"]["figures"] for s in snapshots}
     assert latest[("item", "item-00000007")]["clicks"] == 2
     assert latest[("campaign", campaign)]["shares"] == 1
