@@ -25,7 +25,7 @@ What a test does with it:
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
@@ -69,27 +69,35 @@ class ServiceRig:
     bootstrap: str
     build_service: Callable[..., Service]
     clock: Clock | None = None  # given to the service when set; else it reads the wall clock
+    admin_dsn: str = ""  # the database's superuser, to look across schemas
     service: Service | None = field(default=None, repr=False)  # the one `running`/`serving` started last
 
     # --- the service ---------------------------------------------------------------------
 
-    def build(self, **changes: Any) -> Service:
-        """A service instance, with `changes` to its settings; call again for a restart or a
-        second replica on the same schema and topics."""
+    @property
+    def schema(self) -> str:
+        """The service's schema (and login role, and service name)."""
+        return self.settings.service
+
+    def build(self, clock: Callable[[], datetime] | None = None, **changes: Any) -> Service:
+        """A service instance on `clock` (default: the rig's, else the wall clock), with
+        `changes` to its settings; call again for a restart or a second replica on the same
+        schema and topics."""
         settings = self.settings.model_copy(update=changes)
-        return self.build_service(settings, self.topics, **({"clock": self.clock} if self.clock else {}))
+        clock = clock or self.clock
+        return self.build_service(settings, self.topics, **({"clock": clock} if clock else {}))
 
     @asynccontextmanager
-    async def running(self, **changes: Any) -> AsyncIterator[Service]:
+    async def running(self, clock: Callable[[], datetime] | None = None, **changes: Any) -> AsyncIterator[Service]:
         """The service consuming and relaying, without its HTTP server."""
-        async with self.build(**changes).running() as service:
+        async with self.build(clock, **changes).running() as service:
             self.service = service
             yield service
 
     @asynccontextmanager
-    async def serving(self, **changes: Any) -> AsyncIterator[Service]:
+    async def serving(self, clock: Callable[[], datetime] | None = None, **changes: Any) -> AsyncIterator[Service]:
         """The service with its HTTP server on `settings.http_port`, until the block ends."""
-        service = self.build(**changes)
+        service = self.build(clock, **changes)
         task = asyncio.create_task(service.run())
         self.service = service
 
@@ -139,12 +147,15 @@ class ServiceRig:
         """Rows of `relation`: a table, or a table with a WHERE clause (`$1`… are `args`)."""
         return int(await self.fetchval(f"SELECT count(*) FROM {relation}", *args))
 
-    async def until(self, sql: str, expected: Any, *args: Any, what: str = "", timeout: float = 30.0) -> None:
-        """Wait until `sql`'s single value equals `expected`."""
+    async def until(self, query: str | Callable[[], Awaitable[Any]], expected: Any, *args: Any, what: str = "",
+                    timeout: float = 30.0) -> None:
+        """Wait until `query` (SQL with one value, `$1`… being `args`; or a coroutine
+        function) gives `expected`."""
         async def done() -> bool:
-            return await self.fetchval(sql, *args) == expected
+            value = await (self.fetchval(query, *args) if isinstance(query, str) else query())
+            return bool(value == expected)
 
-        await eventually(done, timeout=timeout, what=what or f"{sql} = {expected!r}")
+        await eventually(done, timeout=timeout, what=what or f"{query} = {expected!r}")
 
     # --- messages out ----------------------------------------------------------------------
 
@@ -198,4 +209,4 @@ async def make_rig(rig_type: type[R], stack: Any, scratch_schema: Any, make_topi
     service_settings = settings_type(service=schema, database_url=dsn, kafka_bootstrap_servers=stack.kafka_bootstrap,
                                      **{**defaults, **settings})
     await make_topics(service_settings.dead_letter_topic, partitions=1, exact=True)
-    yield rig_type(service_settings, topics, stack.kafka_bootstrap, build_service, clock)
+    yield rig_type(service_settings, topics, stack.kafka_bootstrap, build_service, clock, stack.admin_dsn)

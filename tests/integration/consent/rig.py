@@ -1,24 +1,20 @@
-"""A consent service on a scratch schema and fresh topics, with a reader of what it publishes."""
+"""The consent rig: the shared rig (tests/integration/rig.py) with readers of what consent
+publishes, and the commands people and the privacy office send."""
 
-import asyncio
 import json
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
 from typing import Any
 
-import asyncpg
 from aiokafka import AIOKafkaConsumer
 
-from harness.kafka import produce
 from schemas import consent as c
 from schemas import directory as d
 from schemas.envelope import CloudEvent
-from services.consent.app import build_service
 from services.consent.config import ConsentSettings, ConsentTopics
-from services.runtime.service import Service
+from tests.integration.rig import ServiceRig
 
 ADMIN = "admin-00000001"  # somebody who is not the advocate: a manager, an administrator
 
@@ -87,60 +83,31 @@ class TopicLog:
 
 
 @dataclass
-class ConsentRig:
+class ConsentRig(ServiceRig):
     settings: ConsentSettings
     topics: ConsentTopics
-    bootstrap: str
-    admin_dsn: str
-    events: TopicLog
-    state: TopicLog
+    # Everything consent published on its events and state topics since the rig was made.
+    events: TopicLog = field(init=False)
+    state: TopicLog = field(init=False)
 
-    def build(self, clock: Callable[[], datetime] | None = None, **settings: Any) -> Service:
-        options = {"clock": clock} if clock else {}
-        return build_service(self.settings.model_copy(update=settings), self.topics, **options)
-
-    @property
-    def schema(self) -> str:
-        return self.settings.service
-
-    async def send(self, *commands: CloudEvent[Any]) -> None:
-        await produce(self.bootstrap, self.topics.commands, [(m.subject.encode(), m.to_bytes()) for m in commands])
-
-    async def send_directory(self, *events: CloudEvent[Any]) -> None:
-        await produce(self.bootstrap, self.topics.directory, [(e.subject.encode(), e.to_bytes()) for e in events])
+    def __post_init__(self) -> None:
+        self.events = TopicLog(self.bootstrap, self.topics.events)
+        self.state = TopicLog(self.bootstrap, self.topics.state)
 
     async def join(self, *advocates: str) -> None:
         """People join the directory; returns once the service knows them."""
-        await self.send_directory(*[d.PersonJoined(source="/test/hr", subject=a, data=d.Profile(
+        await self.send_to(self.topics.directory, *[d.PersonJoined(source="/test/hr", subject=a, data=d.Profile(
             advocate_id=a, role=d.Role.EMPLOYEE)) for a in advocates])
-        await self.until_db(lambda: self.fetchval("SELECT count(*) FROM people WHERE advocate_id = ANY($1)",
-                                                  list(advocates)), len(advocates), "people to join")
+        await self.until("SELECT count(*) FROM people WHERE advocate_id = ANY($1)", len(advocates), list(advocates),
+                         what="people to join")
 
     async def publish_policies(self, version: int = 1) -> None:
         await self.send(*[publish(p, version) for p in c.Purpose])
         await self.events.until(lambda rs: len(of_type(rs, c.PolicyPublished)) >= len(c.Purpose), "policies")
 
-    async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
-        conn = await asyncpg.connect(self.settings.database_url)
-        try:
-            return await conn.fetch(sql, *args)
-        finally:
-            await conn.close()
-
-    async def fetchval(self, sql: str, *args: Any) -> Any:
-        return (await self.fetch(sql, *args))[0][0]
-
     async def status(self, advocate: str, purpose: c.Purpose = c.Purpose.RECEIVE_CONTENT) -> str | None:
-        rows = await self.fetch("SELECT status FROM consents WHERE advocate_id = $1 AND purpose = $2",
-                                advocate, purpose.value)
-        return rows[0]["status"] if rows else None
-
-    async def until_db(self, query: Callable[[], Any], expected: Any, what: str, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while (value := await query()) != expected:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting for {what}: {value!r} != {expected!r}")
-            await asyncio.sleep(0.05)
+        return await self.fetchval("SELECT status FROM consents WHERE advocate_id = $1 AND purpose = $2",
+                                   advocate, purpose.value)
 
 
 def of_type(records: list[tuple[str, Any]], event_type: type[CloudEvent[Any]], **data: Any) -> list[dict[str, Any]]:

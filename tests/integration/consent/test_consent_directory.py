@@ -10,9 +10,9 @@ async def test_leaving_revokes_standing_consents_and_later_gives_are_refused(con
     await consent.join(leaver, stayer)
     await consent.send(give(leaver, Purpose.RECEIVE_CONTENT), give(leaver, Purpose.LEADERBOARD),
                        refuse(leaver, Purpose.NETWORK_REACH), give(stayer, Purpose.RECEIVE_CONTENT))
-    await consent.until_db(lambda: consent.fetchval("SELECT count(*) FROM consents"), 4, "four consents")
+    await consent.until("SELECT count(*) FROM consents", 4, what="four consents")
 
-    await consent.send_directory(d.PersonLeft(source="/test/hr", subject=leaver, data=d.Departure(advocate_id=leaver)))
+    await consent.send_to(consent.topics.directory, d.PersonLeft(source="/test/hr", subject=leaver, data=d.Departure(advocate_id=leaver)))
     records = await consent.events.until(lambda rs: len(of_type(rs, ConsentRevoked)) == 2, "revocations", settle=0.5)
 
     revoked = of_type(records, ConsentRevoked)

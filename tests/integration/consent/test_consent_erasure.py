@@ -19,7 +19,7 @@ async def test_after_erasure_no_row_outside_the_pseudonymised_ledger_holds_the_a
     records = await consent.events.until(lambda rs: of_type(rs, AdvocateErased), "erased")
     [erased] = of_type(records, AdvocateErased)
     assert erased["subject"] == advocate == erased["data"]["advocate_id"]
-    await consent.until_db(lambda: consent.fetchval("SELECT count(*) FROM outbox"), 0, "the outbox to drain")
+    await consent.until("SELECT count(*) FROM outbox", 0, what="the outbox to drain")
 
     admin = await asyncpg.connect(consent.admin_dsn)
     try:

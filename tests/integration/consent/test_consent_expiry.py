@@ -27,7 +27,7 @@ async def test_consent_expires_after_the_configured_period_and_is_announced(cons
         advocate = new_advocate()
         await consent_rig.join(advocate)
         await consent_rig.send(give(advocate, Purpose.LEADERBOARD))
-        await consent_rig.until_db(lambda: consent_rig.status(advocate, Purpose.LEADERBOARD), "given", "given")
+        await consent_rig.until(lambda: consent_rig.status(advocate, Purpose.LEADERBOARD), "given", what="given")
         clock.now = T0 + timedelta(days=29)
         await asyncio.sleep(0.6)  # three schedule passes: nothing is due yet
         assert await consent_rig.status(advocate, Purpose.LEADERBOARD) == "given"
@@ -56,20 +56,20 @@ async def test_a_restart_during_an_expiry_run_expires_each_due_consent_exactly_o
             await consent_rig.publish_policies()
             await consent_rig.join(*early, *late)
             await consent_rig.send(*[give(a, p) for a in early for p in Purpose])  # due at T0 + 30 days
-            await consent_rig.until_db(count_given, len(early) * len(Purpose), "early consents given")
+            await consent_rig.until(count_given, len(early) * len(Purpose), what="early consents given")
             clock.now = T0 + timedelta(days=10)
             await consent_rig.send(*[give(a, p) for a in late for p in Purpose])  # due at T0 + 40 days
-            await consent_rig.until_db(count_given, due, "all given")
+            await consent_rig.until(count_given, due, what="all given")
             clock.now = T0 + timedelta(days=31)
-            await consent_rig.until_db(count_expired, len(early) * len(Purpose), "the early run")
+            await consent_rig.until(count_expired, len(early) * len(Purpose), what="the early run")
 
             gate_held = gate.transaction()
             await gate_held.start()
             await gate.execute(ledger._LOCK)
             clock.now = T0 + timedelta(days=41)
-            await consent_rig.until_db(lambda: gate.fetchval(
+            await consent_rig.until(lambda: gate.fetchval(
                 "SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))", gate.get_server_pid()),
-                1, "a pass of the late run to wait for the ledger")
+                1, what="a pass of the late run to wait for the ledger")
         # Stopped mid-pass: the held pass rolled back, nothing of the late run is expired.
         await gate_held.rollback()
         assert await count_expired() == len(early) * len(Purpose)
@@ -77,7 +77,7 @@ async def test_a_restart_during_an_expiry_run_expires_each_due_consent_exactly_o
         await gate.close()
 
     async with consent_rig.build(clock, **options).running():
-        await consent_rig.until_db(count_expired, due, "all expired after the restart")
+        await consent_rig.until(count_expired, due, what="all expired after the restart")
         records = await consent_rig.events.until(
             lambda rs: len({e["id"] for e in of_type(rs, ConsentExpired)}) >= due, "expiry events", settle=1.0)
 

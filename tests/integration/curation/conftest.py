@@ -9,24 +9,21 @@ from typing import NamedTuple
 
 import pytest
 
+from services.curation.app import build_service
 from services.curation.config import CurationSettings, CurationTopics
 from tests.integration.curation.curation_rig import CurationRig
+from tests.integration.rig import Clock, make_rig
 
 
 @pytest.fixture
-async def curation(stack, scratch_schema, make_topics) -> CurationRig:
-    schema, dsn = await scratch_schema()
-    commands, events, people, consent = await make_topics(
-        "curation-commands", "curation-events", "directory", "consent-events")
-    settings = CurationSettings(
-        service=schema, database_url=dsn, kafka_bootstrap_servers=stack.kafka_bootstrap, http_port=1,
-        outbox_poll_seconds=0.2, retry_deadline_seconds=30, schedule_seconds=0.1,
-        feed_poll_seconds=300, feed_timeout_seconds=5,
-        feed_allow_private_addresses=True,  # the test feeds are served on loopback
-    )
-    await make_topics(settings.dead_letter_topic, partitions=1, exact=True)
-    topics = CurationTopics(commands=commands, events=events, directory=people, consent_events=consent)
-    return CurationRig(settings, topics, stack.kafka_bootstrap)
+async def curation(stack, scratch_schema, make_topics) -> AsyncIterator[CurationRig]:
+    """Not running: `curation.build()` or `curation.running()` make the service (on a clock
+    the test sets); tests restart it, or run two replicas, on the same schema and topics."""
+    async with make_rig(CurationRig, stack, scratch_schema, make_topics, build_service, CurationSettings,
+                        CurationTopics, clock=Clock(), schedule_seconds=0.1, feed_poll_seconds=300,
+                        feed_timeout_seconds=5,
+                        feed_allow_private_addresses=True) as rig:  # the test feeds are served on loopback
+        yield rig
 
 
 class FeedServer(NamedTuple):

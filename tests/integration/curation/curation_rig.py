@@ -1,67 +1,29 @@
-"""The curation rig: the service on a scratch schema and fresh topics, a clock the test sets,
-and helpers to send commands and read events."""
+"""The curation rig: the shared rig (tests/integration/rig.py) with a clock the test sets, and
+helpers to read curation's events and build editors' commands."""
 
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import asyncpg
 from pydantic import TypeAdapter
 
 from schemas import curation as c
 from schemas.envelope import CloudEvent
-from services.curation.app import build_service
+from harness.kafka import read_topic
 from services.curation.config import CurationSettings, CurationTopics
-from services.runtime.service import Service
-from harness.kafka import produce, read_topic
+from tests.integration.rig import NOW, Clock, ServiceRig
 
 EVENT = TypeAdapter(c.AnyEvent)
-NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
 
-@dataclass
-class Clock:
-    now: datetime = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
-@dataclass
-class CurationRig:
+class CurationRig(ServiceRig):
     settings: CurationSettings
     topics: CurationTopics
-    bootstrap: str
-    clock: Clock = field(default_factory=Clock)
-
-    def build(self, **settings: Any) -> Service:
-        """A service instance, with `settings` changed; call again for a restart or a second replica."""
-        return build_service(self.settings.model_copy(update=settings), self.topics, self.clock)
-
-    async def send(self, *commands: CloudEvent[Any]) -> None:
-        await self.publish(self.topics.commands, *commands)
-
-    async def publish(self, topic: str, *events: CloudEvent[Any]) -> None:
-        """Events of other services (directory, consent) on `topic`, keyed by subject."""
-        await produce(self.bootstrap, topic, [(e.subject.encode(), e.to_bytes()) for e in events])
-
-    async def send_raw(self, key: bytes, value: bytes) -> None:
-        await produce(self.bootstrap, self.topics.commands, [(key, value)])
+    clock: Clock
 
     async def events(self, at_least: int, settle: float = 0.5, timeout: float = 30.0) -> list[CloudEvent[Any]]:
-        """Every event the service has emitted: at least `at_least`, plus what comes within `settle`."""
+        """Every event the service has emitted, decoded: at least `at_least`, plus what comes
+        within `settle`."""
         records = await read_topic(self.bootstrap, self.topics.events, at_least, timeout=timeout, settle=settle)
         return [EVENT.validate_json(r.value) for r in records]
-
-    async def query(self, sql: str, *args: Any) -> list[asyncpg.Record]:
-        conn = await asyncpg.connect(self.settings.database_url)
-        try:
-            return await conn.fetch(sql, *args)
-        finally:
-            await conn.close()
 
 
 def about(events: list[CloudEvent[Any]], subject: str) -> list[str]:

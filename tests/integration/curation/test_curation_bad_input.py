@@ -36,8 +36,8 @@ async def test_each_rule_refuses_its_command_with_a_machine_readable_reason(cura
                    if isinstance(e, c.CurationCommandRejected) and e.data.command_id == incomplete_submission.id)
     assert missing.data.detail == "required: disclosure, share_texts, summary"
     # A refused command leaves nothing behind: only the complete draft exists.
-    assert [r["id"] for r in await curation.query("SELECT id FROM items")] == [ITEM]
-    assert await curation.query("SELECT id FROM sources UNION ALL SELECT id FROM campaigns") == []
+    assert [r["id"] for r in await curation.fetch("SELECT id FROM items")] == [ITEM]
+    assert await curation.fetch("SELECT id FROM sources UNION ALL SELECT id FROM campaigns") == []
     assert about(events, ITEM) == ["drafted", "rejected", "rejected"]
 
 

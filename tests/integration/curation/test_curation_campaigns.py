@@ -39,4 +39,4 @@ async def test_a_campaign_is_created_changed_and_carried_by_its_items_publicatio
 
 
 async def _has(curation, table: str, row_id: str) -> bool:
-    return bool(await curation.query(f"SELECT 1 FROM {table} WHERE id = $1", row_id))
+    return bool(await curation.fetch(f"SELECT 1 FROM {table} WHERE id = $1", row_id))

@@ -25,13 +25,13 @@ def given(advocate_id: str) -> consent.ConsentGiven:
 
 async def test_an_erased_advocate_leaves_no_row_in_the_curation_schema(curation):
     async with curation.build().running():
-        await curation.publish(curation.topics.directory, *[
+        await curation.send_to(curation.topics.directory, *[
             d.PersonJoined(source="/test/hr", subject=a, data=d.Profile(advocate_id=a, role=d.Role.EMPLOYEE))
             for a in (ERASED, STAYING)])
         await eventually(lambda: _people_are(curation, {ERASED, STAYING}), what="both to join")
         assert await _tables_holding(curation, ERASED) == ["people"]
 
-        await curation.publish(curation.topics.consent_events, given(STAYING), erased(ERASED))
+        await curation.send_to(curation.topics.consent_events, given(STAYING), erased(ERASED))
         await eventually(lambda: _people_are(curation, {STAYING}), what="the erasure")
         await eventually(lambda: _handled(curation, 4), what="the consent given to be handled too")
 
@@ -41,20 +41,20 @@ async def test_an_erased_advocate_leaves_no_row_in_the_curation_schema(curation)
 
 
 async def _people_are(curation, advocates: set[str]) -> bool:
-    return {r["advocate_id"] for r in await curation.query("SELECT advocate_id FROM people")} == advocates
+    return {r["advocate_id"] for r in await curation.fetch("SELECT advocate_id FROM people")} == advocates
 
 
 async def _handled(curation, events: int) -> bool:
-    return (await curation.query("SELECT count(*) AS n FROM inbox"))[0]["n"] >= events
+    return (await curation.fetch("SELECT count(*) AS n FROM inbox"))[0]["n"] >= events
 
 
 async def _tables_holding(curation, advocate_id: str) -> list[str]:
     """Every table of the schema with a row whose text mentions `advocate_id` in any column."""
-    tables = await curation.query(
+    tables = await curation.fetch(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE' "
         "ORDER BY table_name", curation.settings.service)
     holding = []
     for table in (r["table_name"] for r in tables):
-        rows = await curation.query(f'SELECT 1 FROM "{table}" t WHERE strpos(t::text, $1) > 0 LIMIT 1', advocate_id)
+        rows = await curation.fetch(f'SELECT 1 FROM "{table}" t WHERE strpos(t::text, $1) > 0 LIMIT 1', advocate_id)
         holding += [table] if rows else []
     return holding

@@ -55,7 +55,7 @@ async def test_new_feed_entries_become_drafts_once_by_entry_id_and_by_url(curati
         await asyncio.sleep(0.5)
     events = await curation.events(at_least=6, settle=1.0)
 
-    rows = await curation.query(
+    rows = await curation.fetch(
         "SELECT i.source_url, i.status, i.content->>'language' AS language, i.content->>'summary' AS summary,"
         " i.content->>'content_type' AS kind, i.authors FROM items i ORDER BY i.source_url")
     assert [r["source_url"] for r in rows] == [
@@ -76,10 +76,10 @@ async def test_a_failing_feed_and_a_refused_entry_are_recorded_on_the_source(cur
                             command(c.RegisterSource, OTHER, url=f"{base}/missing.rss", language="en"))
         await eventually(lambda: _polled(curation, 2), what="both polls")
 
-    errors = {r["id"]: r["last_error"] for r in await curation.query("SELECT id, last_error FROM sources")}
+    errors = {r["id"]: r["last_error"] for r in await curation.fetch("SELECT id, last_error FROM sources")}
     assert errors[SOURCE] == "entry 'x-1' refused: invalid_url"
     assert errors[OTHER].startswith("HTTPError") and "404" in errors[OTHER]
-    assert [r["source_url"] for r in await curation.query("SELECT source_url FROM items")] == ["https://example.com/ok"]
+    assert [r["source_url"] for r in await curation.fetch("SELECT source_url FROM items")] == ["https://example.com/ok"]
 
 
 async def test_a_feed_on_a_loopback_or_private_address_is_refused_and_recorded_not_fetched(curation, feed_server):
@@ -88,10 +88,10 @@ async def test_a_feed_on_a_loopback_or_private_address_is_refused_and_recorded_n
         await curation.send(command(c.RegisterSource, INTERNAL, url=f"{feed_server.base}/news.rss", language="en"))
         await eventually(lambda: _polled_ids(curation, INTERNAL), what="the poll", timeout=15)
 
-    [source] = await curation.query("SELECT last_error FROM sources WHERE id = $1", INTERNAL)
+    [source] = await curation.fetch("SELECT last_error FROM sources WHERE id = $1", INTERNAL)
     assert source["last_error"] == "RefusedAddress: 127.0.0.1 resolves to 127.0.0.1, which is not a public address"
     assert feed_server.requested == []  # refused before connecting
-    assert await curation.query("SELECT id FROM items") == []
+    assert await curation.fetch("SELECT id FROM items") == []
 
 
 async def test_a_server_that_does_not_speak_http_fails_its_source_and_the_next_source_is_still_polled(
@@ -105,23 +105,23 @@ async def test_a_server_that_does_not_speak_http_fails_its_source_and_the_next_s
         # and the good one would never be polled.
         await eventually(lambda: _polled_ids(curation, WRONG_PORT, OTHER), what="both polls", timeout=15)
 
-    errors = {r["id"]: r["last_error"] for r in await curation.query("SELECT id, last_error FROM sources")}
+    errors = {r["id"]: r["last_error"] for r in await curation.fetch("SELECT id, last_error FROM sources")}
     assert errors == {WRONG_PORT: "BadStatusLine: SSH-2.0-OpenSSH_9.6\r\n", OTHER: None}
-    assert [r["source_url"] for r in await curation.query("SELECT source_url FROM items")] == ["https://example.com/a"]
+    assert [r["source_url"] for r in await curation.fetch("SELECT source_url FROM items")] == ["https://example.com/a"]
 
 
 async def _polled(curation, sources: int, since=None) -> bool:
-    rows = await curation.query(
+    rows = await curation.fetch(
         "SELECT count(*) AS n FROM sources WHERE last_polled_at >= coalesce($1::timestamptz, '-infinity')", since)
     return rows[0]["n"] >= sources
 
 
 async def _exists(curation, item_id: str) -> bool:
-    return bool(await curation.query("SELECT 1 FROM items WHERE id = $1", item_id))
+    return bool(await curation.fetch("SELECT 1 FROM items WHERE id = $1", item_id))
 
 
 async def _polled_ids(curation, *source_ids: str) -> bool:
-    rows = await curation.query("SELECT id FROM sources WHERE last_polled_at IS NOT NULL AND id = ANY($1)",
+    rows = await curation.fetch("SELECT id FROM sources WHERE last_polled_at IS NOT NULL AND id = ANY($1)",
                                 list(source_ids))
     return len(rows) == len(source_ids)
 

@@ -31,7 +31,7 @@ async def test_an_item_goes_from_draft_to_published_then_updated_and_retracted(c
     assert (retracted.data.reason, retracted.data.actor) == ("Figures were outdated", "editor-c")
     # The chain of events is traceable to the commands that caused them.
     assert [e.causationid for e in events] == [s.id for s in steps]
-    [row] = await curation.query("SELECT status, authors FROM items WHERE id = $1", ITEM)
+    [row] = await curation.fetch("SELECT status, authors FROM items WHERE id = $1", ITEM)
     assert (row["status"], row["authors"]) == ("retracted", ["editor-a"])
 
 
@@ -78,7 +78,7 @@ async def test_a_step_from_the_wrong_status_and_a_step_on_no_item_are_rejected(c
     rejected = next(e for e in events if isinstance(e, c.CurationCommandRejected) and e.data.command_id == early_publish.id)
     assert (rejected.subject, rejected.data.command_type) == (ITEM, early_publish.type)
     assert rejected.data.detail == "cannot publish an item that is draft"
-    [row] = await curation.query("SELECT status FROM items WHERE id = $1", ITEM)
+    [row] = await curation.fetch("SELECT status FROM items WHERE id = $1", ITEM)
     assert row["status"] == "draft"
 
 
@@ -92,5 +92,5 @@ async def test_a_published_items_url_cannot_be_changed(curation):
 
     assert about(events, ITEM) == ["drafted", "submitted", "approved", "published", "rejected"]
     assert rejections(events) == {repoint.id: "source_url_locked"}
-    [row] = await curation.query("SELECT status, source_url FROM items WHERE id = $1", ITEM)
+    [row] = await curation.fetch("SELECT status, source_url FROM items WHERE id = $1", ITEM)
     assert (row["status"], row["source_url"]) == ("published", "https://example.com/news/plant")

@@ -110,9 +110,9 @@ async def test_feeds_as_real_servers_send_them_become_drafts(curation, feeds):
         await eventually(lambda: _polled(curation, 3), what="three polls")
     events = await curation.events(at_least=8, settle=1.0)
 
-    errors = {r["id"]: r["last_error"] for r in await curation.query("SELECT id, last_error FROM sources")}
+    errors = {r["id"]: r["last_error"] for r in await curation.fetch("SELECT id, last_error FROM sources")}
     assert errors == {"source-atom": None, "source-rss": None, "source-rss091": None}
-    items = {r["source_url"]: (r["title"], r["summary"]) for r in await curation.query(
+    items = {r["source_url"]: (r["title"], r["summary"]) for r in await curation.fetch(
         "SELECT source_url, content->>'title' AS title, content->>'summary' AS summary FROM items")}
     assert items == {
         "https://blog.example.com/2026/05/hello.html": ("Hello bold world", "Fish & chips"),
@@ -123,7 +123,7 @@ async def test_feeds_as_real_servers_send_them_become_drafts(curation, feeds):
         "https://news.example.com/2026/cafe": ("Café crème", ""),
         "https://old.example.com/1": ("Résumé 0.91", ""),
     }
-    marked = await curation.query("SELECT source_url FROM items WHERE title_from_text")
+    marked = await curation.fetch("SELECT source_url FROM items WHERE title_from_text")
     assert [r["source_url"] for r in marked] == ["https://news.example.com/2026/untitled"]  # for the editor to write
     assert "gzip" in feeds.asked("/atom")[0].get("accept-encoding", "")
 
@@ -134,7 +134,7 @@ async def test_a_refused_entry_is_recorded_once_and_an_unchanged_feed_is_not_rea
     async with curation.build().running():
         await curation.send(command(c.RegisterSource, "source-news1", url=f"{feeds.base}/news", language="en"))
         await eventually(lambda: _polled(curation, 1), what="the first poll")
-        [first] = await curation.query("SELECT last_error, etag FROM sources")
+        [first] = await curation.fetch("SELECT last_error, etag FROM sources")
         assert (first["last_error"], first["etag"]) == ("entry 'bad-1' refused: invalid_url", '"v1"')
 
         curation.clock.advance(seconds=301)  # unchanged: a 304
@@ -147,11 +147,11 @@ async def test_a_refused_entry_is_recorded_once_and_an_unchanged_feed_is_not_rea
         curation.clock.advance(seconds=301)  # changed, the refused entry still in it
         await eventually(lambda: _polled(curation, 1, since=curation.clock.now), what="the third poll")
 
-    [source] = await curation.query("SELECT last_error, etag FROM sources")
+    [source] = await curation.fetch("SELECT last_error, etag FROM sources")
     assert (source["last_error"], source["etag"]) == (None, '"v2"')  # the refusal was told once
-    assert [(r["entry_id"], r["reason"]) for r in await curation.query(
+    assert [(r["entry_id"], r["reason"]) for r in await curation.fetch(
         "SELECT entry_id, reason FROM feed_refusals")] == [("bad-1", "invalid_url")]
-    assert sorted(r["source_url"] for r in await curation.query("SELECT source_url FROM items")) == [
+    assert sorted(r["source_url"] for r in await curation.fetch("SELECT source_url FROM items")) == [
         "https://example.com/1", "https://example.com/2"]
 
 
@@ -165,7 +165,7 @@ async def test_the_same_article_with_utm_parameters_or_a_fragment_is_one_item(cu
         await curation.send(command(c.RegisterSource, "source-bbbb1", url=f"{feeds.base}/b", language="en"))
         await eventually(lambda: _polled(curation, 2), what="the second source")
 
-    assert [r["source_url"] for r in await curation.query("SELECT source_url FROM items")] == [
+    assert [r["source_url"] for r in await curation.fetch("SELECT source_url FROM items")] == [
         "https://example.com/story?id=7"]
 
 
@@ -210,20 +210,20 @@ async def test_drafts_per_poll_are_capped_and_the_rest_come_at_the_next_poll(cur
         for expected in (4, 5):
             curation.clock.advance(seconds=301)
             await eventually(lambda: _items(curation, expected), what=f"{expected} drafts")
-    assert sorted(r["source_url"] for r in await curation.query("SELECT source_url FROM items")) == [
+    assert sorted(r["source_url"] for r in await curation.fetch("SELECT source_url FROM items")) == [
         f"https://example.com/{n}" for n in range(5)]
     # A poll cut short asks again without validators, or a 304 would hide what is left.
     assert [h.get("if-none-match") for h in feeds.asked("/big")][:3] == [None, None, None]
 
 
 async def _polled(curation, sources: int, since=None) -> bool:
-    rows = await curation.query(
+    rows = await curation.fetch(
         "SELECT count(*) AS n FROM sources WHERE last_polled_at >= coalesce($1::timestamptz, '-infinity')", since)
     return rows[0]["n"] >= sources
 
 
 async def _status(curation, source_id: str, status: str) -> bool:
-    return bool(await curation.query("SELECT 1 FROM sources WHERE id = $1 AND status = $2", source_id, status))
+    return bool(await curation.fetch("SELECT 1 FROM sources WHERE id = $1 AND status = $2", source_id, status))
 
 
 async def _requests(feeds: Feeds, count: int) -> bool:
@@ -231,4 +231,4 @@ async def _requests(feeds: Feeds, count: int) -> bool:
 
 
 async def _items(curation, count: int) -> bool:
-    return len(await curation.query("SELECT id FROM items")) >= count
+    return len(await curation.fetch("SELECT id FROM items")) >= count

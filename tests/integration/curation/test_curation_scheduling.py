@@ -74,5 +74,5 @@ async def test_the_expiry_query_can_use_its_partial_index(curation):
 
 
 async def _status_is(status: str, curation, item_id: str = ITEM) -> bool:
-    rows = await curation.query("SELECT status FROM items WHERE id = $1", item_id)
+    rows = await curation.fetch("SELECT status FROM items WHERE id = $1", item_id)
     return bool(rows) and rows[0]["status"] == status
