@@ -11,12 +11,16 @@ from; the handler does not know, so both entry points share one code path.
 - `answering(table, ...)`: commands. Every command type has a handler; a command a rule
   refuses (`schemas.commands.Rejected`) leaves no change and is answered by the service's
   rejection event instead (see rejections.py).
+- `signed_in_only(table, types, reason)`: the table Kafka gets. A command that acts for a
+  person (give consent, share, approve …) is taken only through the front door, where the
+  person signed in and the actor is who they are (ADR 0006); on Kafka, where the actor is
+  a field anyone with write access fills in, it is refused with `reason`.
 """
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
-from schemas.commands import Rejection
+from schemas.commands import RefusalReason, Rejected, Rejection
 from schemas.envelope import CloudEvent
 from services.runtime.rejections import rejecting
 from services.runtime.unit_of_work import UnitOfWork
@@ -46,3 +50,12 @@ def answering(table: Table, events_topic: str, rejected: type[CloudEvent[Rejecti
             await table[type(command)](uow, command)
 
     return handle
+
+
+def signed_in_only(table: Table, types: Iterable[type[CloudEvent[Any]]], reason: RefusalReason) -> Table:
+    """`table` with each of `types` refused with `reason` instead of handled."""
+
+    async def refuse(uow: UnitOfWork, command: CloudEvent[Any]) -> None:
+        raise Rejected(reason, "a command that acts for a person comes through the front door, signed in")
+
+    return {**table, **dict.fromkeys(types, refuse)}

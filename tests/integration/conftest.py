@@ -1,5 +1,7 @@
-"""The probe service (tests/integration/probe.py) wired to a scratch schema and fresh topics."""
+"""Shared by the integration tests: the probe service (harness/probe.py) wired to a scratch
+schema and fresh topics, and a test OpenID Connect issuer (tests/issuer.py)."""
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import asyncpg
@@ -8,6 +10,7 @@ import pytest
 from services.runtime.service import Service
 from services.runtime.settings import ServiceSettings
 from harness.probe import build_probe
+from tests.issuer import TestIssuer
 
 
 @dataclass
@@ -35,3 +38,11 @@ async def probe(stack, scratch_schema, make_topics) -> ProbeRig:
     )
     await make_topics(settings.dead_letter_topic, partitions=1, exact=True)
     return ProbeRig(build_probe(settings, input_topic, output_topic), settings, input_topic, output_topic)
+
+
+@pytest.fixture(scope="session")
+def issuer() -> Iterator[TestIssuer]:
+    """An OIDC issuer on 127.0.0.1 whose tokens the services' HTTP APIs trust when a rig is
+    made with `identity=issuer.settings()`; `issuer.token(sub, realm_roles=(…))` signs one."""
+    with TestIssuer() as running:
+        yield running

@@ -37,6 +37,7 @@ import httpx
 from harness.kafka import eventually, produce, read_topic
 from harness.processes import free_port
 from schemas.envelope import CloudEvent
+from services.runtime.identity import OidcSettings
 from services.runtime.service import Service
 from services.runtime.settings import ServiceSettings
 
@@ -70,6 +71,8 @@ class ServiceRig:
     build_service: Callable[..., Service]
     clock: Clock | None = None  # given to the service when set; else it reads the wall clock
     admin_dsn: str = ""  # the database's superuser, to look across schemas
+    # Whom the service's HTTP API trusts (`build_service(..., identity=)`): the test issuer.
+    identity: OidcSettings | None = None
     service: Service | None = field(default=None, repr=False)  # the one `running`/`serving` started last
 
     # --- the service ---------------------------------------------------------------------
@@ -85,7 +88,8 @@ class ServiceRig:
         schema and topics."""
         settings = self.settings.model_copy(update=changes)
         clock = clock or self.clock
-        return self.build_service(settings, self.topics, **({"clock": clock} if clock else {}))
+        options = {**({"clock": clock} if clock else {}), **({"identity": self.identity} if self.identity else {})}
+        return self.build_service(settings, self.topics, **options)
 
     @asynccontextmanager
     async def running(self, clock: Callable[[], datetime] | None = None, **changes: Any) -> AsyncIterator[Service]:
@@ -196,10 +200,12 @@ class ServiceRig:
 @asynccontextmanager
 async def make_rig(rig_type: type[R], stack: Any, scratch_schema: Any, make_topics: Any,
                    build_service: Callable[..., Service], settings_type: type[ServiceSettings], topics_type: type,
-                   *, partitions: int = 3, clock: Clock | None = None, **settings: Any) -> AsyncIterator[R]:
+                   *, partitions: int = 3, clock: Clock | None = None, identity: OidcSettings | None = None,
+                   **settings: Any) -> AsyncIterator[R]:
     """A rig of `rig_type` on a fresh schema and a fresh topic for every field of
     `topics_type`, the service's dead-letter topic included; `settings` change the service's.
-    Its HTTP port is free, and its public base URL points there."""
+    Its HTTP port is free, and its public base URL points there; its HTTP API trusts
+    `identity` (the `issuer` fixture's `issuer.settings()`)."""
     schema, dsn = await scratch_schema()
     topics = topics_type(*await make_topics(*[f.name for f in fields(topics_type)], partitions=partitions))
     port = free_port()
@@ -209,4 +215,4 @@ async def make_rig(rig_type: type[R], stack: Any, scratch_schema: Any, make_topi
     service_settings = settings_type(service=schema, database_url=dsn, kafka_bootstrap_servers=stack.kafka_bootstrap,
                                      **{**defaults, **settings})
     await make_topics(service_settings.dead_letter_topic, partitions=1, exact=True)
-    yield rig_type(service_settings, topics, stack.kafka_bootstrap, build_service, clock, stack.admin_dsn)
+    yield rig_type(service_settings, topics, stack.kafka_bootstrap, build_service, clock, stack.admin_dsn, identity)

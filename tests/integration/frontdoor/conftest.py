@@ -6,7 +6,7 @@ import asyncio
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -58,12 +58,6 @@ class FrontDoor:
             if len(found) >= at_least:
                 return found
         raise AssertionError(f"fewer than {at_least} events about {advocate_id} arrived")
-
-
-@pytest.fixture(scope="module")
-def issuer() -> Iterator[TestIssuer]:
-    with TestIssuer() as running:
-        yield running
 
 
 @pytest.fixture(scope="module")
