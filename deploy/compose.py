@@ -83,12 +83,12 @@ def kafka() -> dict:
 
 
 def kafka_users(platform: Platform) -> dict:
-    """SCRAM credentials for each service and "external" (aiokafka cannot create them)."""
+    """SCRAM credentials for each service and outside principal (aiokafka cannot create them)."""
     commands = [
         f"/opt/kafka/bin/kafka-configs.sh --bootstrap-server kafka:9094 --command-config {ADMIN_PROPERTIES} "
         f"--alter --entity-type users --entity-name {principal} "
         f"--add-config 'SCRAM-SHA-512=[password={kafka_password(principal)}]'"
-        for principal in [*platform.services, "external"]]
+        for principal in platform.kafka_principals]
     return {"image": kafka_image(), "entrypoint": ["/bin/sh", "-c"], "command": [" && ".join(commands)],
             "configs": [{"source": "kafka-admin", "target": ADMIN_PROPERTIES}],
             "depends_on": {"kafka": {"condition": "service_healthy"}}}

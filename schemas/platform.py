@@ -39,10 +39,17 @@ class Topic:
 
 
 class Platform(NamedTuple):
-    """What platform.toml declares; unpacks as ``services, topics = load_platform()``."""
+    """What platform.toml declares; unpacks as ``services, topics, principals = load_platform()``."""
 
     services: dict[str, int]  # service name -> http_port
     topics: list[Topic]
+    # The systems outside the platform, each a Kafka principal of its own: name -> what it is.
+    principals: dict[str, str]
+
+    @property
+    def kafka_principals(self) -> list[str]:
+        """Everyone who logs in to Kafka: each service, then each outside system."""
+        return [*self.services, *self.principals]
 
 
 def load_platform(path: Path | str = PLATFORM_FILE) -> Platform:
@@ -50,6 +57,7 @@ def load_platform(path: Path | str = PLATFORM_FILE) -> Platform:
         raw = tomllib.load(f)
     defaults = {**_BUILTIN_DEFAULTS, **raw.get("defaults", {})}
     services = {name: int(spec["http_port"]) for name, spec in raw.get("services", {}).items()}
+    principals = {name: str(spec.get("description", "")) for name, spec in raw.get("principals", {}).items()}
     topics = []
     for name, spec in raw.get("topics", {}).items():
         merged = {**defaults, **spec}
@@ -65,13 +73,15 @@ def load_platform(path: Path | str = PLATFORM_FILE) -> Platform:
                 readers=tuple(merged.get("readers", ())),
             )
         )
-    _check(services, topics)
-    return Platform(services, topics)
+    _check(services, principals, topics)
+    return Platform(services, topics, principals)
 
 
-def _check(services: dict[str, int], topics: list[Topic]) -> None:
-    """Catch typos early: writers/readers must be declared services or "external"."""
-    known = set(services) | {"external"}
+def _check(services: dict[str, int], principals: dict[str, str], topics: list[Topic]) -> None:
+    """Catch typos early: writers/readers must be declared services or principals."""
+    if clash := set(services) & set(principals):
+        raise ValueError(f"a principal may not be named like a service: {sorted(clash)}")
+    known = set(services) | set(principals)
     for topic in topics:
         unknown = (set(topic.writers) | set(topic.readers)) - known
         if unknown:
@@ -83,15 +93,15 @@ def _check(services: dict[str, int], topics: list[Topic]) -> None:
 class Grant(NamedTuple):
     """One least-privilege Kafka ACL: ``principal`` may ``operation`` the named resource."""
 
-    principal: str  # a service name, or "external"
+    principal: str  # a service, or a declared outside principal
     operation: str  # Kafka ACL operation: "Read" or "Write"
     resource_type: str  # "topic", or "group" (a prefix: every group the principal uses)
     resource: str
 
 
 def consumer_group_prefix(principal: str) -> str:
-    """Each subscriber's group is ``<service>.<topic>`` (services/runtime/routing.py);
-    external readers name theirs ``external.<anything>``."""
+    """Each subscriber's group is ``<service>.<topic>`` (services/runtime/routing.py); an
+    outside principal names its groups ``<principal>.<anything>``."""
     return f"{principal}."
 
 
@@ -104,6 +114,6 @@ def grants(platform: Platform) -> list[Grant]:
             acls.add(Grant(writer, "Write", "topic", topic.name))
         for reader in topic.readers:
             acls.add(Grant(reader, "Read", "topic", topic.name))
-    for principal in [*platform.services, "external"]:
+    for principal in platform.kafka_principals:
         acls.add(Grant(principal, "Read", "group", consumer_group_prefix(principal)))
     return sorted(acls)

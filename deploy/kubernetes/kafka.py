@@ -59,7 +59,7 @@ def user(platform: Platform, principal: str) -> dict:
     authentication: dict = {"type": "scram-sha-512"}
     if principal in platform.services:
         # The service's own Secret holds the password, so the Deployment, KEDA and this user
-        # read one value; "external" gets a generated one in the Secret named "external".
+        # read one value; an outside principal gets a generated one in a Secret of its name.
         authentication["password"] = {"valueFrom": {"secretKeyRef": {
             "name": secret_name(principal), "key": "KAFKA_SASL_PASSWORD"}}}
     return {"apiVersion": API, "kind": "KafkaUser", "metadata": {"name": principal, "labels": LABELS},
@@ -72,4 +72,4 @@ def topics(platform: Platform) -> list[dict]:
 
 
 def users(platform: Platform) -> list[dict]:
-    return [user(platform, p) for p in [*platform.services, "external"]]
+    return [user(platform, p) for p in platform.kafka_principals]

@@ -23,7 +23,7 @@ _ALLOW = 3
 
 
 def principal(name: str) -> str:
-    """The Kafka principal of a SCRAM user: each service and "external" log in as themselves."""
+    """The Kafka principal of a SCRAM user: each service and outside principal logs in as itself."""
     return f"User:{name}"
 
 

@@ -1,7 +1,7 @@
 """A second local Kafka with authentication and authorization on, as production runs it.
 
 SASL/SCRAM-SHA-512 on the client listener, KRaft's StandardAuthorizer with no access
-unless an ACL grants it, one SCRAM user per service and one for "external" systems, and
+unless an ACL grants it, one SCRAM user per service and per outside principal, and
 the least-privilege ACLs of `schemas.platform.grants()`. The security tests start it next
 to the shared local stack (own state dir, own ports; same jars):
 
@@ -94,7 +94,7 @@ def start(state_dir: Path, shared: StackConfig | None = None) -> SecureKafka:
     config.kafka_dir.mkdir(parents=True)
     (config.kafka_dir / "libs").symlink_to(shared.kafka_dir / "libs")  # the same jars, fetched once
     platform = load_platform()
-    users = [ADMIN, *platform.services, "external"]
+    users = [ADMIN, *platform.kafka_principals]
     broker = SecureKafka(config, {user: secrets.token_urlsafe(18) for user in users})
     kafka.launch(config, _server_properties(config, broker.passwords[ADMIN]), [
         option for user in users

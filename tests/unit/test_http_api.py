@@ -169,7 +169,7 @@ def test_an_http_api_document_is_stale_until_exported_like_the_asyncapi_ones(tmp
 
     api = probe_api(OidcSettings())
     readme = tmp_path / "README.md"
-    readme.write_text(export.readme_with_reasons(export.README.read_text()))
+    readme.write_text(export.readme_with_tables(export.README.read_text()))
     monkeypatch.setattr(export, "openapi_documents", lambda: {"openapi/probe.json": api.openapi()})
     assert "schemas/openapi/probe.json" in export.stale_files(tmp_path, readme)
     export.write(tmp_path, readme)

@@ -13,7 +13,7 @@ from schemas.platform import consumer_group_prefix, load_platform
 from tests.integration.security.access import can_read, can_write
 
 PLATFORM = load_platform()
-PRINCIPALS = [*PLATFORM.services, "external"]
+PRINCIPALS = PLATFORM.kafka_principals
 
 
 def declared(principal: str, role: str) -> set[str]:
@@ -40,9 +40,9 @@ async def test_a_service_cannot_use_another_services_consumer_group(secure_broke
 
 
 async def test_nobody_gets_in_without_valid_credentials(secure_broker):
-    topic = sorted(declared("external", "writers"))[0]
-    assert await can_write(secure_broker.bootstrap, topic, **secure_broker.options("external"))  # the control
-    refused = [{}, secure_broker.options("external", password="not-the-password"),
+    topic = sorted(declared("hr", "writers"))[0]
+    assert await can_write(secure_broker.bootstrap, topic, **secure_broker.options("hr"))  # the control
+    refused = [{}, secure_broker.options("hr", password="not-the-password"),
                secure_broker.options("nobody", password="any")]
     for credentials in refused:  # anonymous (no SASL), a wrong password, an unknown user
         with pytest.raises(KafkaConnectionError):  # the broker closes the connection during the handshake

@@ -20,24 +20,25 @@ async def test_consent_runs_on_the_secured_broker_as_its_own_principal(secure_br
     _, dsn = await scratch_schema()  # its own tables; the shared stack's consent schema stays untouched
     settings = ConsentSettings(database_url=dsn, http_port=1, outbox_poll_seconds=0.2)
     assert (settings.kafka_security_protocol, settings.kafka_sasl_username) == ("SASL_PLAINTEXT", "consent")
-    external = secure_broker.options("external")  # HR, the app and the privacy office log in as "external"
     advocate = new_advocate()
 
-    async def send(topic: str, *events) -> None:
-        await produce(secure_broker.bootstrap, topic, [(e.subject.encode(), e.to_bytes()) for e in events], **external)
+    async def send(topic: str, *events, principal: str) -> None:
+        login = secure_broker.options(principal)
+        await produce(secure_broker.bootstrap, topic, [(e.subject.encode(), e.to_bytes()) for e in events], **login)
 
     async def keys_on(topic: str) -> list[tuple[str, str | None]]:
-        """(key, event type or None for a tombstone) of what is on `topic` about the advocate."""
-        records = await read_topic(secure_broker.bootstrap, topic, at_least=0, timeout=0.5, settle=0.3, **external)
+        """(key, event type or None for a tombstone) of what is on `topic` about the advocate, as a partner reads it."""
+        records = await read_topic(secure_broker.bootstrap, topic, at_least=0, timeout=0.5, settle=0.3,
+                                   **secure_broker.options("partner"))
         return [(r.key.decode(), r.value and json.loads(r.value)["type"]) for r in records
                 if r.key.decode().startswith(advocate)]
 
     conn = await asyncpg.connect(dsn)
     try:
         async with build_service(settings, ConsentTopics()).running():
-            await send(c.COMMANDS_TOPIC, *[publish(p, 1) for p in c.Purpose])
+            await send(c.COMMANDS_TOPIC, *[publish(p, 1) for p in c.Purpose], principal="privacy-office")
             await send(d.TOPIC, d.PersonJoined(source="/hr", subject=advocate,
-                                               data=d.Profile(advocate_id=advocate, role=d.Role.EMPLOYEE)))
+                                               data=d.Profile(advocate_id=advocate, role=d.Role.EMPLOYEE)), principal="hr")
 
             async def ready_for_a_choice() -> bool:  # two topics, two consumer groups: no order between them
                 return (await conn.fetchval("SELECT count(*) FROM people WHERE advocate_id = $1", advocate) == 1
@@ -45,7 +46,7 @@ async def test_consent_runs_on_the_secured_broker_as_its_own_principal(secure_br
                         == len(c.Purpose))
 
             await eventually(ready_for_a_choice, what="consent to read the directory and the policy commands")
-            await send(c.COMMANDS_TOPIC, give(advocate))
+            await send(c.COMMANDS_TOPIC, give(advocate), principal="privacy-office")
 
             async def published() -> bool:
                 return ((advocate, "advocacy.consent.given.v1") in await keys_on(c.EVENTS_TOPIC)

@@ -18,7 +18,7 @@ def test_each_declared_topic_is_a_kafka_topic_with_its_partitions_and_settings(p
 
 def test_kafka_users_grant_exactly_the_least_privilege_set(platform, base_docs):
     users = of_kind(base_docs, "KafkaUser")
-    assert set(users) == {*platform.services, "external"}
+    assert set(users) == set(platform.kafka_principals)
     granted = set()
     for name, user in users.items():
         assert user["spec"]["authentication"]["type"] == "scram-sha-512"
