@@ -25,7 +25,18 @@ async def curation(stack, scratch_schema, make_topics, issuer) -> AsyncIterator[
                         feed_poll_seconds=300, feed_timeout_seconds=5,
                         feed_allow_private_addresses=True) as rig:  # the test feeds are served on loopback
         rig.issuer = issuer
-        yield rig
+        try:
+            yield rig
+        finally:
+            await rig.aclose()
+
+
+@pytest.fixture
+async def curation_api(curation) -> AsyncIterator[CurationRig]:
+    """The service serving its HTTP API (consuming, relaying and polling too); requests with
+    `curation_api.as_(who, roles, method, path, body)`."""
+    async with curation.serving():
+        yield curation
 
 
 class FeedServer(NamedTuple):

@@ -3,9 +3,9 @@ one campaign, which must exist, and its publication names it."""
 
 from datetime import date
 
+from harness.kafka import eventually
 from schemas import curation as c
 from tests.integration.curation.curation_rig import about, command, content, rejections
-from harness.kafka import eventually
 
 CAMPAIGN = "campaign-plant-1"
 ITEM = "item-campaign-01"

@@ -22,7 +22,7 @@ async def test_an_item_goes_from_draft_to_published_then_revised_and_retracted(c
 
     assert about(events, ITEM) == ["drafted", "submitted", "approved", "published", "revision.proposed",
                                    "revision.approved", "updated", "retracted"]
-    drafted, submitted, approved, published, proposed, revised, updated, retracted = events
+    _, submitted, approved, published, proposed, revised, updated, retracted = events
     assert (submitted.data.actor, submitted.data.status) == ("editor-a", c.ItemStatus.IN_REVIEW)
     assert (approved.data.actor, approved.data.status) == ("editor-b", c.ItemStatus.APPROVED)
     # Everything distribution needs travels with the event.

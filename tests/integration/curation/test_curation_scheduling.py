@@ -5,12 +5,12 @@ import asyncio
 
 import asyncpg
 
+from harness.kafka import eventually
 from schemas import curation as c
 from services.curation import store
 from services.curation.app import MIGRATIONS
 from services.runtime.migrate import RUNTIME_MIGRATIONS, migrate
 from tests.integration.curation.curation_rig import NOW, about, command, content
-from harness.kafka import eventually
 
 ITEM = "item-scheduled-1"
 LATE = "item-too-late-1"

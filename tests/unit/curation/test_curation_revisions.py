@@ -16,9 +16,9 @@ LINK = "https://go.example.com/r/" + "x" * 16
 
 
 def content(**changes: object) -> ItemContent:
-    fields = dict(source_url="https://example.com/news/1", title="Our new plant opens", summary="It opens today.",
-                  language="en", disclosure="#employee", share_texts={"linkedin": "Proud of this!"},
-                  hashtags=["energy"])
+    fields = {"source_url": "https://example.com/news/1", "title": "Our new plant opens",
+              "summary": "It opens today.", "language": "en", "disclosure": "#employee",
+              "share_texts": {"linkedin": "Proud of this!"}, "hashtags": ["energy"]}
     return ItemContent(**{**fields, **changes})
 
 
