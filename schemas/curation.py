@@ -50,7 +50,7 @@ class Reason(RefusalReason):
         "a suggested text holds a character the network refuses (X: U+FFFE, U+FEFF, U+FFFF)")
     SIGN_IN_REQUIRED = ("sign_in_required",
                         "approving or sending back sent on Kafka: only a signed-in approver does it, over HTTP")
-    ITEM_CHANGED = "item_changed", "approving a version of the item that is no longer the current one"
+    ITEM_CHANGED = "item_changed", "approving or editing a version of the item that is no longer the current one"
 
 
 Id = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{8,64}$", description="Item, campaign or source id")]
