@@ -6,18 +6,20 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from schemas.curation import ItemContent, ItemStatus as S
+from schemas.commands import Rejected
+from schemas.curation import ItemContent
+from schemas.curation import ItemStatus as S
 from services.curation import domain
 from services.curation.domain import Step, next_status
-from schemas.commands import Rejected
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 LINK = "https://go.example.com/r/" + "x" * 16  # as long as a tracked link
 
 
 def content(**changes: object) -> ItemContent:
-    fields = dict(source_url="https://example.com/news/1", title="Our new plant opens", summary="It opens today.",
-                  language="en", disclosure="#employee", share_texts={"linkedin": "Proud of this!"})
+    fields = {"source_url": "https://example.com/news/1", "title": "Our new plant opens",
+              "summary": "It opens today.", "language": "en", "disclosure": "#employee",
+              "share_texts": {"linkedin": "Proud of this!"}}
     return ItemContent(**{**fields, **changes})
 
 
