@@ -45,8 +45,12 @@ class Reason(RefusalReason):
     SOURCE_EXISTS = "source_exists", "registering a feed source whose id is taken"
     UNKNOWN_SOURCE = "unknown_source", "pausing, resuming or removing a feed source that does not exist"
     SOURCE_REMOVED = "source_removed", "pausing, resuming or removing a feed source that was removed"
-    SHARE_TEXT_INVALID_CHARACTERS = ("share_text_invalid_characters",
-                                     "a suggested text holds a character the network refuses (X: U+FFFE, U+FEFF, U+FFFF)")
+    SHARE_TEXT_INVALID_CHARACTERS = (
+        "share_text_invalid_characters",
+        "a suggested text holds a character the network refuses (X: U+FFFE, U+FEFF, U+FFFF)")
+    SIGN_IN_REQUIRED = ("sign_in_required",
+                        "approving or sending back sent on Kafka: only a signed-in approver does it, over HTTP")
+    ITEM_CHANGED = "item_changed", "approving or editing a version of the item that is no longer the current one"
 
 
 Id = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{8,64}$", description="Item, campaign or source id")]
@@ -62,6 +66,18 @@ class ContentType(StrEnum):
     EVENT = "event"
     PRODUCT = "product"
     INTERNAL_NEWS = "internal_news"
+
+
+class ReviewedField(StrEnum):
+    """What a second person must approve before it changes on a published item: the words
+    the company says (title, summary), what advocates post (share texts, disclosure) and
+    whether they may change it (`editable`). Other fields change at once (ADR 0013)."""
+
+    TITLE = "title"
+    SUMMARY = "summary"
+    SHARE_TEXTS = "share_texts"
+    DISCLOSURE = "disclosure"
+    EDITABLE = "editable"
 
 
 class ItemStatus(StrEnum):
@@ -120,6 +136,10 @@ class Retraction(Command):
     reason: str = Field(description="Why; shown to editors, checked for length")
 
 
+class SendBack(Command):
+    note: str = Field(description="What the editors should change; shown to them, checked for length")
+
+
 class CampaignDetails(Command):
     name: str
     goal: str = ""
@@ -157,7 +177,18 @@ class SubmitItem(CurationCommand[ItemAction]):
 
 
 class ApproveItem(CurationCommand[ItemAction]):
+    """Approve an item in review, or a published item's pending revision. Taken only over
+    HTTP from a signed-in approver: on Kafka it is refused `sign_in_required`."""
+
     type: Literal["advocacy.curation.item.approve.v1"] = "advocacy.curation.item.approve.v1"
+
+
+class SendBackItem(CurationCommand[SendBack]):
+    """Back to draft with a note, by an approver who did not write it; for a published item,
+    its pending revision is dropped instead. Taken only over HTTP from a signed-in approver:
+    on Kafka it is refused `sign_in_required`."""
+
+    type: Literal["advocacy.curation.item.send_back.v1"] = "advocacy.curation.item.send_back.v1"
 
 
 class PublishItem(CurationCommand[ItemAction]):
@@ -199,7 +230,7 @@ class RemoveSource(CurationCommand[SourceAction]):
 
 
 AnyCommand = Annotated[
-    DraftItem | EditItem | SubmitItem | ApproveItem | PublishItem | RetractItem
+    DraftItem | EditItem | SubmitItem | ApproveItem | SendBackItem | PublishItem | RetractItem
     | CreateCampaign | ChangeCampaign | RegisterSource | PauseSource | ResumeSource | RemoveSource,
     Field(discriminator="type"),
 ]
@@ -210,6 +241,22 @@ class ItemStep(Contract):
     item_id: Id
     actor: ActorId
     status: ItemStatus = Field(description="The item's status after this step")
+
+
+class RevisionStep(Contract):
+    """A revision of a published item proposed, or approved and applied."""
+
+    item_id: Id
+    actor: ActorId
+    fields: list[ReviewedField] = Field(description="The reviewed fields the revision changes")
+
+
+class SentBackItem(Contract):
+    item_id: Id
+    actor: ActorId = Field(description="The approver")
+    status: ItemStatus = Field(description="The item's status after this step")
+    note: str
+    revision: bool = Field(description="True: a published item's pending revision was dropped; the item is as it was")
 
 
 class DraftedItem(Contract):
@@ -290,6 +337,23 @@ class ItemApproved(CloudEvent[ItemStep]):
     type: Literal["advocacy.curation.item.approved.v1"] = "advocacy.curation.item.approved.v1"
 
 
+class ItemSentBack(CloudEvent[SentBackItem]):
+    type: Literal["advocacy.curation.item.sent_back.v1"] = "advocacy.curation.item.sent_back.v1"
+
+
+class ItemRevisionProposed(CloudEvent[RevisionStep]):
+    """An edit of a published item touched reviewed fields: they wait for a second person;
+    whatever else it changed applied at once (`item.updated`)."""
+
+    type: Literal["advocacy.curation.item.revision.proposed.v1"] = "advocacy.curation.item.revision.proposed.v1"
+
+
+class ItemRevisionApproved(CloudEvent[RevisionStep]):
+    """A second person approved the pending revision; `item.updated` with the new content follows."""
+
+    type: Literal["advocacy.curation.item.revision.approved.v1"] = "advocacy.curation.item.revision.approved.v1"
+
+
 class ItemScheduled(CloudEvent[PublicationSchedule]):
     type: Literal["advocacy.curation.item.scheduled.v1"] = "advocacy.curation.item.scheduled.v1"
 
@@ -299,7 +363,8 @@ class ItemPublished(CloudEvent[PublishedItem]):
 
 
 class ItemUpdated(CloudEvent[PublishedItem]):
-    """A published item changed: the full new content."""
+    """A published item changed: the full new content. Reviewed fields change only once a
+    second person approved them (`item.revision.approved`)."""
 
     type: Literal["advocacy.curation.item.updated.v1"] = "advocacy.curation.item.updated.v1"
 
@@ -341,16 +406,16 @@ class CurationCommandRejected(CloudEvent[Rejection]):
 
 
 AnyEvent = Annotated[
-    ItemDrafted | ItemEdited | ItemSubmitted | ItemApproved | ItemScheduled | ItemPublished | ItemUpdated
-    | ItemRetracted | ItemExpired | CampaignCreated | CampaignChanged | SourceRegistered | SourcePaused
-    | SourceResumed | SourceRemoved | CurationCommandRejected,
+    ItemDrafted | ItemEdited | ItemSubmitted | ItemApproved | ItemSentBack | ItemScheduled | ItemPublished
+    | ItemUpdated | ItemRevisionProposed | ItemRevisionApproved | ItemRetracted | ItemExpired | CampaignCreated
+    | CampaignChanged | SourceRegistered | SourcePaused | SourceResumed | SourceRemoved | CurationCommandRejected,
     Field(discriminator="type"),
 ]
 
 COMMANDS: list[type[CloudEvent[Any]]] = [
-    DraftItem, EditItem, SubmitItem, ApproveItem, PublishItem, RetractItem, CreateCampaign, ChangeCampaign,
-    RegisterSource, PauseSource, ResumeSource, RemoveSource]
+    DraftItem, EditItem, SubmitItem, ApproveItem, SendBackItem, PublishItem, RetractItem, CreateCampaign,
+    ChangeCampaign, RegisterSource, PauseSource, ResumeSource, RemoveSource]
 EVENTS: list[type[CloudEvent[Any]]] = [
-    ItemDrafted, ItemEdited, ItemSubmitted, ItemApproved, ItemScheduled, ItemPublished, ItemUpdated, ItemRetracted,
-    ItemExpired, CampaignCreated, CampaignChanged, SourceRegistered, SourcePaused, SourceResumed, SourceRemoved,
-    CurationCommandRejected]
+    ItemDrafted, ItemEdited, ItemSubmitted, ItemApproved, ItemSentBack, ItemScheduled, ItemPublished, ItemUpdated,
+    ItemRevisionProposed, ItemRevisionApproved, ItemRetracted, ItemExpired, CampaignCreated, CampaignChanged,
+    SourceRegistered, SourcePaused, SourceResumed, SourceRemoved, CurationCommandRejected]

@@ -5,7 +5,8 @@ poll different sources), fetches it (conditionally, when the last fetch left an 
 Last-Modified), and in the same transaction drafts at most `feed_max_entries` entries
 whose id (per source) and URL (anywhere) were not seen before; the rest waits for the
 next poll (which then fetches unconditionally). The URL an item keeps is the entry's
-without `utm_*` parameters and fragment: the same article linked twice is one item. A failed fetch is recorded on the source at every poll; a refused entry once
+without `utm_*` parameters and fragment: the same article linked twice is one item. A
+failed fetch is recorded on the source at every poll; a refused entry once
 (in `feed_refusals` and the source's `last_error`), not at every poll. Nothing is
 silently dropped.
 """
@@ -15,12 +16,12 @@ import logging
 import uuid
 from datetime import datetime
 
-from schemas.curation import ItemContent, DraftedItem, ItemDrafted, Source
+from schemas.commands import Rejected
+from schemas.curation import DraftedItem, ItemContent, ItemDrafted, Source
 from schemas.urls import without_tracking
 from services.curation import domain, feeds, fetching, store
 from services.curation.config import CurationSettings
 from services.curation.validation import MAX_CHARS
-from schemas.commands import Rejected
 from services.runtime.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)

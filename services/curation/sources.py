@@ -7,9 +7,9 @@ active one, is not an error: the command states what the source should be.
 """
 
 from schemas import curation as c
-from schemas.curation import SourceStatus as S
 from schemas.commands import Rejected
 from schemas.curation import Reason
+from schemas.curation import SourceStatus as S
 
 _STEPS: dict[type, tuple[S, type]] = {
     c.PauseSource: (S.PAUSED, c.SourcePaused),

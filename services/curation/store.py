@@ -1,5 +1,7 @@
-"""Curation's tables, through the connection of the unit of work in hand."""
+"""Curation's tables, through the connection of the unit of work in hand: what the
+handlers write and the rows they lock. The API's reads are in queries.py."""
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -7,18 +9,24 @@ import asyncpg
 
 from schemas import curation
 from schemas.curation import ItemContent, ItemStatus
-from services.curation.domain import Item
+from services.curation import audit
+from services.curation.domain import Item, Revision, SentBack
 from services.runtime.unit_of_work import Connection
 
 _SAVE_ITEM = """
 INSERT INTO items (id, status, content, authors, source_url, campaign_id, publish_at, expire_at, published_at,
-                   title_from_text)
-VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7, $8, $9, $10)
+                   title_from_text, version, drafted_by, edited_by, submitted_by, revision, sent_back)
+VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::jsonb, $16::jsonb)
 ON CONFLICT (id) DO UPDATE SET
     status = EXCLUDED.status, content = EXCLUDED.content, authors = EXCLUDED.authors,
     source_url = EXCLUDED.source_url, campaign_id = EXCLUDED.campaign_id,
     publish_at = EXCLUDED.publish_at, expire_at = EXCLUDED.expire_at,
-    published_at = EXCLUDED.published_at, title_from_text = EXCLUDED.title_from_text, updated_at = now()"""
+    published_at = EXCLUDED.published_at, title_from_text = EXCLUDED.title_from_text,
+    version = EXCLUDED.version, drafted_by = EXCLUDED.drafted_by, edited_by = EXCLUDED.edited_by,
+    submitted_by = EXCLUDED.submitted_by, revision = EXCLUDED.revision, sent_back = EXCLUDED.sent_back,
+    updated_at = now()"""
+ITEM_COLUMNS = ("id, status, content, authors, published_at, title_from_text, version, drafted_by, edited_by, "
+                "submitted_by, revision, sent_back")
 
 # Due items, claimed so that a second replica skips them: each is moved once.
 _PUBLISH_DUE = """
@@ -26,30 +34,51 @@ UPDATE items SET status = 'published', published_at = $1, updated_at = now() WHE
     SELECT id FROM items WHERE status = 'scheduled' AND publish_at <= $1 AND (expire_at IS NULL OR expire_at > $1)
     ORDER BY publish_at LIMIT $2 FOR UPDATE SKIP LOCKED)
 RETURNING id, content"""
+# An expired item's pending revision goes with it: there is nothing left to revise.
 _EXPIRE_DUE = """
-UPDATE items SET status = 'expired', updated_at = now() WHERE id IN (
+UPDATE items SET status = 'expired', revision = NULL, updated_at = now() WHERE id IN (
     SELECT id FROM items WHERE status IN ('scheduled', 'published') AND expire_at <= $1
     ORDER BY expire_at LIMIT $2 FOR UPDATE SKIP LOCKED)
 RETURNING id"""
 
 
-def _item(row: asyncpg.Record) -> Item:
-    return Item(row["id"], ItemStatus(row["status"]), ItemContent.model_validate_json(row["content"]),
-                frozenset(row["authors"]), row["published_at"], row["title_from_text"])
+def item_of(row: asyncpg.Record) -> Item:
+    """The item of a row holding ITEM_COLUMNS."""
+    revision = json.loads(row["revision"]) if row["revision"] else None
+    sent_back = json.loads(row["sent_back"]) if row["sent_back"] else None
+    return Item(
+        row["id"], ItemStatus(row["status"]), ItemContent.model_validate_json(row["content"]),
+        frozenset(row["authors"]), row["published_at"], row["title_from_text"], row["version"], row["drafted_by"],
+        tuple(row["edited_by"]), row["submitted_by"],
+        Revision(ItemContent.model_validate(revision["content"]), tuple(revision["authors"])) if revision else None,
+        SentBack(sent_back["note"], sent_back["by"], sent_back["revision"]) if sent_back else None)
 
 
 async def load_item(conn: Connection, item_id: str) -> Item | None:
     """The item, locked until the transaction ends: commands on one item run one at a time."""
-    row = await conn.fetchrow(
-        "SELECT id, status, content, authors, published_at, title_from_text FROM items WHERE id = $1 FOR UPDATE",
-        item_id)
-    return _item(row) if row else None
+    row = await conn.fetchrow(f"SELECT {ITEM_COLUMNS} FROM items WHERE id = $1 FOR UPDATE", item_id)
+    return item_of(row) if row else None
 
 
 async def save_item(conn: Connection, item: Item) -> None:
     c = item.content
-    await conn.execute(_SAVE_ITEM, item.id, item.status.value, c.model_dump_json(), sorted(item.authors),
-                       c.source_url, c.campaign_id, c.publish_at, c.expire_at, item.published_at, item.title_from_text)
+    await conn.execute(
+        _SAVE_ITEM, item.id, item.status.value, c.model_dump_json(), sorted(item.authors), c.source_url,
+        c.campaign_id, c.publish_at, c.expire_at, item.published_at, item.title_from_text, item.version,
+        item.drafted_by, list(item.edited_by), item.submitted_by, _revision_json(item.revision),
+        _sent_back_json(item.sent_back))
+
+
+def _revision_json(revision: Revision | None) -> str | None:
+    if revision is None:
+        return None
+    return json.dumps({"content": revision.content.model_dump(mode="json"), "authors": list(revision.authors)})
+
+
+def _sent_back_json(sent_back: SentBack | None) -> str | None:
+    if sent_back is None:
+        return None
+    return json.dumps({"note": sent_back.note, "by": sent_back.by, "revision": sent_back.revision})
 
 
 async def publish_due(conn: Connection, now: datetime, limit: int) -> list[tuple[str, ItemContent]]:
@@ -129,6 +158,37 @@ async def record_refusal(conn: Connection, source_id: str, entry_id: str, reason
     return await conn.fetchval(
         """INSERT INTO feed_refusals (source_id, entry_id, reason, refused_at) VALUES ($1, $2, $3, $4)
            ON CONFLICT DO NOTHING RETURNING true""", source_id, entry_id, reason, at) is not None
+
+
+async def record_action(conn: Connection, entry: audit.Entry) -> None:
+    await conn.execute(
+        "INSERT INTO audit (at, actor, action, subject_id, channel, command_id) VALUES ($1, $2, $3, $4, $5, $6)",
+        entry.at, entry.actor, entry.action.value, entry.subject_id, entry.channel.value, entry.command_id)
+
+
+ERASED = "erased"  # who an erased person's actions are recorded as
+_FORGET_ACTOR = [
+    "UPDATE audit SET actor = $2 WHERE actor = $1",
+    "UPDATE campaigns SET owner = $2 WHERE owner = $1",
+    """UPDATE items SET
+           authors = array_replace(authors, $1, $2), edited_by = array_replace(edited_by, $1, $2),
+           drafted_by = CASE WHEN drafted_by = $1 THEN $2 ELSE drafted_by END,
+           submitted_by = CASE WHEN submitted_by = $1 THEN $2 ELSE submitted_by END,
+           revision = CASE WHEN revision->'authors' ? $1 THEN jsonb_set(revision, '{authors}', (
+               SELECT jsonb_agg(CASE WHEN a = $1 THEN $2 ELSE a END)
+               FROM jsonb_array_elements_text(revision->'authors') AS a)) ELSE revision END,
+           sent_back = CASE WHEN sent_back->>'by' = $1 THEN jsonb_set(sent_back, '{by}', to_jsonb($2::text))
+                       ELSE sent_back END
+       WHERE $1 = ANY(authors) OR $1 = ANY(edited_by) OR drafted_by = $1 OR submitted_by = $1
+          OR revision->'authors' ? $1 OR sent_back->>'by' = $1""",
+]
+
+
+async def forget_actor(conn: Connection, advocate_id: str) -> None:
+    """An erased person's id, wherever curation keeps it (items' authors, campaigns'
+    owners, the audit trail), becomes ERASED: what they did stays recorded, not who did it."""
+    for statement in _FORGET_ACTOR:
+        await conn.execute(statement, advocate_id, ERASED)
 
 
 async def record_entry(conn: Connection, source_id: str, entry_id: str, url: str, item_id: str) -> None:

@@ -15,7 +15,7 @@ from services.curation.share_texts import check_share_texts
 
 MAX_CHARS = {
     "url": 2048, "title": 300, "summary": 3000, "disclosure": 200, "share_text": 63206,
-    "reason": 500, "name": 200, "goal": 2000,
+    "reason": 500, "note": 2000, "name": 200, "goal": 2000,
 }
 
 

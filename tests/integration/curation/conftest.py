@@ -16,14 +16,27 @@ from tests.integration.rig import Clock, make_rig
 
 
 @pytest.fixture
-async def curation(stack, scratch_schema, make_topics) -> AsyncIterator[CurationRig]:
+async def curation(stack, scratch_schema, make_topics, issuer) -> AsyncIterator[CurationRig]:
     """Not running: `curation.build()` or `curation.running()` make the service (on a clock
-    the test sets); tests restart it, or run two replicas, on the same schema and topics."""
+    the test sets); tests restart it, or run two replicas, on the same schema and topics.
+    `curation.serving()` runs it with its HTTP API, which trusts the session's test issuer."""
     async with make_rig(CurationRig, stack, scratch_schema, make_topics, build_service, CurationSettings,
-                        CurationTopics, clock=Clock(), schedule_seconds=0.1, feed_poll_seconds=300,
-                        feed_timeout_seconds=5,
+                        CurationTopics, clock=Clock(), identity=issuer.settings(), schedule_seconds=0.1,
+                        feed_poll_seconds=300, feed_timeout_seconds=5,
                         feed_allow_private_addresses=True) as rig:  # the test feeds are served on loopback
-        yield rig
+        rig.issuer = issuer
+        try:
+            yield rig
+        finally:
+            await rig.aclose()
+
+
+@pytest.fixture
+async def curation_api(curation) -> AsyncIterator[CurationRig]:
+    """The service serving its HTTP API (consuming, relaying and polling too); requests with
+    `curation_api.as_(who, roles, method, path, body)`."""
+    async with curation.serving():
+        yield curation
 
 
 class FeedServer(NamedTuple):

@@ -3,9 +3,9 @@ one campaign, which must exist, and its publication names it."""
 
 from datetime import date
 
+from harness.kafka import eventually
 from schemas import curation as c
 from tests.integration.curation.curation_rig import about, command, content, rejections
-from harness.kafka import eventually
 
 CAMPAIGN = "campaign-plant-1"
 ITEM = "item-campaign-01"
@@ -19,14 +19,15 @@ def details(**changes) -> dict:
 async def test_a_campaign_is_created_changed_and_carried_by_its_items_publication(curation):
     duplicate = command(c.CreateCampaign, CAMPAIGN, **details(name="Copy"))
     unknown = command(c.ChangeCampaign, "campaign-nowhere", **details())
-    async with curation.build().running():
+    async with curation.serving():
         await curation.send(command(c.CreateCampaign, CAMPAIGN, **details()))
         await eventually(lambda: _has(curation, "campaigns", CAMPAIGN), what="the campaign")
         await curation.send(
             duplicate, unknown, command(c.ChangeCampaign, CAMPAIGN, **details(ends_on=date(2027, 1, 31))),
             command(c.DraftItem, ITEM, "editor-a", content=content(campaign_id=CAMPAIGN)),
-            command(c.SubmitItem, ITEM, "editor-a"), command(c.ApproveItem, ITEM, "editor-b"),
-            command(c.PublishItem, ITEM, "editor-b"))
+            command(c.SubmitItem, ITEM, "editor-a"))
+        await curation.approve_once_in_review(ITEM, "editor-b")
+        await curation.send(command(c.PublishItem, ITEM, "editor-b"))
         events = await curation.events(at_least=8)
 
     assert about(events, CAMPAIGN) == ["created", "rejected", "changed"]

@@ -4,9 +4,11 @@ Curation reads every consent event for this; the others it passes over."""
 
 from datetime import UTC, datetime
 
-from schemas import consent
-from schemas import directory as d
 from harness.kafka import eventually, message_count
+from schemas import consent
+from schemas import curation as c
+from schemas import directory as d
+from tests.integration.curation.curation_rig import command, content
 
 ERASED, STAYING = "adv-erased-000001", "adv-staying-00001"
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -38,6 +40,38 @@ async def test_an_erased_advocate_leaves_no_row_in_the_curation_schema(curation)
     assert await _tables_holding(curation, ERASED) == []
     assert await _tables_holding(curation, STAYING) == ["people"]
     assert await message_count(curation.bootstrap, curation.settings.dead_letter_topic) == 0
+
+
+async def test_an_erased_editors_actions_stay_in_the_audit_trail_but_not_who_did_them(curation):
+    """Editors are people too: once erased, their id is gone from items' authors, campaigns'
+    owners and the audit trail, which keeps what was done, when, and through which door."""
+    editor, approver = "editor-erased-01", "editor-staying-1"
+    item, campaign = "item-erasure-0001", "campaign-erasure-1"
+    async with curation.serving():
+        await curation.send(command(c.CreateCampaign, campaign, editor, name="Plant", starts_on="2026-11-01",
+                                    ends_on="2026-12-31", owner=editor),
+                            command(c.DraftItem, item, editor, content=content()),
+                            command(c.SubmitItem, item, editor))
+        await curation.approve_once_in_review(item, approver)
+        revised = {"content": content(summary="Revised by the erased editor").model_dump(mode="json")}
+        assert (await curation.as_(editor, ("editor",), "PUT", f"/api/items/{item}", revised)).status_code == 200
+        assert {"audit", "campaigns", "items"} <= set(await _tables_holding(curation, editor))
+
+        await curation.send_to(curation.topics.consent_events, erased(editor))
+        await eventually(lambda: _holds_nothing_of(curation, editor), what="the erasure")
+        trail = await curation.as_(approver, ("editor",), "GET", f"/api/audit?subject={item}")
+
+    assert [(e["actor"], e["action"], e["channel"]) for e in trail.json()["items"]] == [
+        ("erased", "item.edit", "api"), (approver, "item.approve", "api"),
+        ("erased", "item.submit", "kafka"), ("erased", "item.draft", "kafka")]
+    assert await _tables_holding(curation, approver) == ["audit"]
+    [row] = await curation.fetch("SELECT authors, drafted_by, edited_by FROM items WHERE id = $1", item)
+    assert (row["authors"], row["drafted_by"], row["edited_by"]) == (["erased"], "erased", ["erased"])
+    assert await curation.fetchval("SELECT owner FROM campaigns WHERE id = $1", campaign) == "erased"
+
+
+async def _holds_nothing_of(curation, advocate_id: str) -> bool:
+    return await _tables_holding(curation, advocate_id) == []
 
 
 async def _people_are(curation, advocates: set[str]) -> bool:

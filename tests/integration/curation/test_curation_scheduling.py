@@ -5,27 +5,30 @@ import asyncio
 
 import asyncpg
 
+from harness.kafka import eventually
 from schemas import curation as c
 from services.curation import store
 from services.curation.app import MIGRATIONS
 from services.runtime.migrate import RUNTIME_MIGRATIONS, migrate
 from tests.integration.curation.curation_rig import NOW, about, command, content
-from harness.kafka import eventually
 
 ITEM = "item-scheduled-1"
 LATE = "item-too-late-1"
 
 
-def approved(item_id: str, **changes) -> list:
-    return [command(c.DraftItem, item_id, "editor-a", content=content(**changes)),
-            command(c.SubmitItem, item_id, "editor-a"), command(c.ApproveItem, item_id, "editor-b"),
-            command(c.PublishItem, item_id, "editor-b")]
+async def release(curation, item_id: str, **changes) -> None:
+    """Drafted and submitted by a content system on Kafka, approved by a signed-in approver,
+    released on Kafka."""
+    await curation.send(command(c.DraftItem, item_id, "editor-a", content=content(**changes)),
+                        command(c.SubmitItem, item_id, "editor-a"))
+    await curation.approve_once_in_review(item_id, "editor-b")
+    await curation.send(command(c.PublishItem, item_id, "editor-b"))
 
 
 async def test_a_scheduled_item_is_published_and_expired_once_across_a_restart_and_two_replicas(curation):
     publish_at, expire_at = NOW.replace(hour=14), NOW.replace(hour=18)
-    async with curation.build().running():
-        await curation.send(*approved(ITEM, publish_at=publish_at, expire_at=expire_at))
+    async with curation.serving():
+        await release(curation, ITEM, publish_at=publish_at, expire_at=expire_at)
         events = await curation.events(at_least=4, settle=0.5)
         assert about(events, ITEM) == ["drafted", "submitted", "approved", "scheduled"]
         assert events[-1].data.publish_at == publish_at
@@ -50,8 +53,8 @@ async def test_a_scheduled_item_is_published_and_expired_once_across_a_restart_a
 
 
 async def test_a_scheduled_item_whose_expiry_passed_before_publication_is_expired_unpublished(curation):
-    async with curation.build().running():
-        await curation.send(*approved(LATE, publish_at=NOW.replace(hour=13), expire_at=NOW.replace(hour=14)))
+    async with curation.serving():
+        await release(curation, LATE, publish_at=NOW.replace(hour=13), expire_at=NOW.replace(hour=14))
         await curation.events(at_least=4)
         curation.clock.advance(hours=3)
         await eventually(lambda: _status_is("expired", curation, LATE), what="expiry")

@@ -1,22 +1,25 @@
 """The item workflow: draft → in review → approved → scheduled or published → expired or
-retracted; four eyes; edits before publication send the item back to draft."""
+retracted; four eyes; edits before publication send the item back to draft; sending back.
+(Edits after publication: test_curation_revisions.py.)"""
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from schemas.curation import ItemContent, ItemStatus as S
+from schemas.commands import Rejected
+from schemas.curation import ItemContent
+from schemas.curation import ItemStatus as S
 from services.curation import domain
 from services.curation.domain import Step, next_status
-from schemas.commands import Rejected
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 LINK = "https://go.example.com/r/" + "x" * 16  # as long as a tracked link
 
 
 def content(**changes: object) -> ItemContent:
-    fields = dict(source_url="https://example.com/news/1", title="Our new plant opens", summary="It opens today.",
-                  language="en", disclosure="#employee", share_texts={"linkedin": "Proud of this!"})
+    fields = {"source_url": "https://example.com/news/1", "title": "Our new plant opens",
+              "summary": "It opens today.", "language": "en", "disclosure": "#employee",
+              "share_texts": {"linkedin": "Proud of this!"}}
     return ItemContent(**{**fields, **changes})
 
 
@@ -44,7 +47,7 @@ def test_release_schedules_an_item_whose_publish_at_is_ahead():
 @pytest.mark.parametrize("author", ["editor-a", "editor-c"])
 def test_whoever_drafted_edited_or_submitted_an_item_may_not_approve_it(author):
     item = domain.draft("item-0001", content(), "editor-a", LINK)
-    item = domain.edit(item, "editor-c", content(title="Edited"), LINK)
+    item = domain.edit(item, "editor-c", content(title="Edited"), LINK, True)
     item = domain.submit(item, "editor-a", True)
     with pytest.raises(Rejected) as refused:
         domain.approve(item, author)
@@ -65,17 +68,18 @@ def test_an_edit_before_publication_sends_the_item_back_to_draft(status):
 
 def test_an_edit_after_publication_keeps_the_item_published():
     published = domain.release(approved_item(), NOW)
-    edited = domain.edit(published, "editor-c", content(title="Corrected title"), LINK)
-    assert (edited.status, edited.published_at, edited.content.title) == (S.PUBLISHED, NOW, "Corrected title")
+    edited = domain.edit(published, "editor-c", content(hashtags=["energy"]), LINK, True)
+    assert (edited.status, edited.published_at, edited.content.hashtags) == (S.PUBLISHED, NOW, ["energy"])
 
 
 def test_a_published_items_url_cannot_change_its_posted_links_point_to_it():
     published = domain.release(approved_item(), NOW)
     with pytest.raises(Rejected) as refused:
-        domain.edit(published, "editor-c", content(source_url="https://example.com/news/other"), LINK)
+        domain.edit(published, "editor-c", content(source_url="https://example.com/news/other"), LINK, True)
     assert refused.value.reason == "source_url_locked"
     # Before publication nothing was posted: the URL may change (and the item goes back to draft).
-    assert domain.edit(approved_item(), "editor-c", content(source_url="https://example.com/x"), LINK).status is S.DRAFT
+    edited = domain.edit(approved_item(), "editor-c", content(source_url="https://example.com/x"), LINK, True)
+    assert edited.status is S.DRAFT
 
 
 @pytest.mark.parametrize("status", [s for s in S if s is not S.RETRACTED])
@@ -97,6 +101,38 @@ def test_a_step_the_workflow_does_not_allow_is_rejected(status, step):
 def test_every_status_but_the_final_ones_has_a_way_forward():
     reachable_from = {status for table in domain.TRANSITIONS.values() for status in table}
     assert reachable_from == set(S) - {S.RETRACTED}
+
+
+def test_an_approver_who_did_not_write_it_sends_an_item_in_review_back_to_draft_with_a_note():
+    in_review = domain.submit(domain.draft("item-0001", content(), "editor-a", LINK), "editor-a", True)
+    sent_back = domain.send_back(in_review, "editor-b", "Name the plant's town")
+    assert (sent_back.status, sent_back.submitted_by) == (S.DRAFT, None)
+    assert sent_back.sent_back == domain.SentBack("Name the plant's town", "editor-b", revision=False)
+    assert sent_back.version == in_review.version + 1
+    # Submitted again, the note has been dealt with.
+    assert domain.submit(sent_back, "editor-a", True).sent_back is None
+
+
+def test_sending_back_needs_a_note_an_item_in_review_and_a_second_person():
+    in_review = domain.submit(domain.draft("item-0001", content(), "editor-a", LINK), "editor-a", True)
+    for item, approver, note, reason in [
+        (in_review, "editor-b", " ", "missing_field"),
+        (in_review, "editor-b", "n" * 2001, "too_long"),
+        (in_review, "editor-a", "My own", "four_eyes_violation"),
+        (approved_item(), "editor-c", "Too late", "transition_not_allowed"),
+    ]:
+        with pytest.raises(Rejected) as refused:
+            domain.send_back(item, approver, note)
+        assert refused.value.reason == reason
+
+
+def test_an_approval_must_name_the_version_its_approver_saw():
+    in_review = domain.submit(domain.draft("item-0001", content(), "editor-a", LINK), "editor-a", True)
+    edited = domain.submit(domain.edit(in_review, "editor-a", content(summary="Changed"), LINK, True), "editor-a", True)
+    assert edited.version == in_review.version + 1
+    with pytest.raises(Rejected, match="item_changed"):
+        domain.approve(edited, "editor-b", seen_version=in_review.version)
+    assert domain.approve(edited, "editor-b", seen_version=edited.version).status is S.APPROVED
 
 
 def test_a_retraction_needs_a_reason():
