@@ -53,6 +53,21 @@ _ADVOCATE_ID_PATTERN = r"^[A-Za-z0-9_-]{8,64}$"  # schemas.directory.AdvocateId'
 
 Version = Annotated[int, Field(ge=1, le=MAX_VERSION)]
 
+DESCRIPTION = """Consent to each purpose on its own, given, refused and withdrawn only by the person,
+signed in with a bearer token of the platform's OpenID Connect issuer.
+
+- `/me/...`: the signed-in person's own consent. Every purpose with the policy text they
+  answered and the current one; give or refuse one purpose, naming the version shown;
+  withdraw one purpose or all; the receipt (JSON, or text with `?format=text`); `DELETE /me`
+  erases the person in every service. Signing in is all it takes.
+- `/policies`: the current policy of each purpose, for anyone signed in.
+- Role `privacy_officer`: publish a policy version, erase someone on their behalf with a
+  recorded reason, verify the proof ledger.
+
+No path names another person's consent, so nobody can answer for anyone else. A refused
+command answers a problem document whose `reason` is the one the Kafka rejection event
+(`advocacy.consent.command.rejected.v1`) carries."""
+
 
 # --- what is answered ----------------------------------------------------------------------
 
@@ -176,7 +191,7 @@ def handled_then(handle: Callable[[UnitOfWork, C], Awaitable[None]], command: C,
 
 def build_api(handlers: ConsentHandlers, settings: ConsentSettings, identity: OidcSettings) -> HttpApi:
     return HttpApi(settings, person_routes(handlers), office_routes(handlers), authenticator=Authenticator(identity),
-                   max_body_bytes=MAX_BODY_BYTES, description=__doc__ or "")
+                   max_body_bytes=MAX_BODY_BYTES, description=DESCRIPTION)
 
 
 def person_routes(handlers: ConsentHandlers) -> APIRouter:
