@@ -41,7 +41,7 @@ from services.runtime.unit_of_work import Connection, UnitOfWork
 T = TypeVar("T")
 C = TypeVar("C", bound=CloudEvent[Any])
 
-# A policy text of 20,000 characters fits even when every one is sent as a \\u escape.
+# A policy text of 20,000 characters fits even when every one is sent as a six-byte \uXXXX escape.
 MAX_BODY_BYTES = 128 * 1024
 MAX_VERSION = 2**31 - 1  # the database's integer
 MAX_REASON_CHARS = 500
@@ -49,7 +49,7 @@ MAX_REASON_CHARS = 500
 # but tab and line breaks (pydantic already refuses lone surrogates).
 _READABLE = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F]*$"
 _ADVOCATE_ID = TypeAdapter(AdvocateId)
-_ADVOCATE_ID_PATTERN = r"^[A-Za-z0-9_-]{8,64}$"  # schemas.directory.AdvocateId's
+_ADVOCATE_ID_PATTERN = _ADVOCATE_ID.json_schema()["pattern"]
 
 Version = Annotated[int, Field(ge=1, le=MAX_VERSION)]
 
