@@ -157,7 +157,8 @@ class ConsentRig(ServiceRig):
 
     async def publish_policies(self, version: int = 1) -> None:
         await self.send(*[publish(p, version) for p in c.Purpose])
-        await self.events.until(lambda rs: len(of_type(rs, c.PolicyPublished)) >= len(c.Purpose), "policies")
+        await self.events.until(lambda rs: len(of_type(rs, c.PolicyPublished, version=version)) >= len(c.Purpose),
+                                f"policies of version {version}")
 
     async def status(self, advocate: str, purpose: c.Purpose = c.Purpose.RECEIVE_CONTENT) -> str | None:
         return await self.fetchval("SELECT status FROM consents WHERE advocate_id = $1 AND purpose = $2",
