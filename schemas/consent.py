@@ -3,8 +3,11 @@
 Statuses follow the W3C Data Privacy Vocabulary (dpv:ConsentStatus): `given` and
 `renewed_given` are valid for processing; `refused`, `withdrawn` (by the person),
 `revoked` (by the controller), `expired` and `renewal_requested` are not.
-Consent is given, refused and withdrawn only by the advocate themself: the service
-rejects such a command whose `actor` is not its `advocate_id` (`actor_not_subject`).
+Consent is given, refused and withdrawn only by the advocate themself, signed in through
+the consent service's HTTP API, where the actor is who signed in; on Kafka, where the actor
+is a field the sender fills in, these three commands are refused (`sign_in_required`). The
+rule that the actor is the advocate (`actor_not_subject`) stays in the domain all the same.
+The privacy office's commands (publish a policy, erase, verify the ledger) come both ways.
 """
 
 from datetime import datetime
@@ -30,6 +33,7 @@ class Reason(RefusalReason):
     UNKNOWN_POLICY_VERSION = "unknown_policy_version", "the policy version named does not exist (yet)"
     OUTDATED_POLICY_VERSION = "outdated_policy_version", "the policy version named is not the current one"
     POLICY_VERSION_NOT_NEWER = "policy_version_not_newer", "a published version is not above the current one"
+    SIGN_IN_REQUIRED = "sign_in_required", "give, refuse or withdraw on Kafka: only the person, signed in over HTTP"
 
 
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256, hex")]

@@ -1,10 +1,11 @@
 """What each consent command, directory event and expiry run does.
 
 Every handler is `(uow, message)`, listed in a table by message type (`commands`,
-`directory`); app.py subscribes the tables. Rules come from `domain`, SQL from `store`;
-every change is appended to the proof ledger and announced on the events and state topics,
-all in the handler's one transaction, so a change, its proof and its events exist together
-or not at all.
+`directory`); app.py subscribes the tables, and the HTTP API (api.py) calls the same
+methods with the command it builds for the signed-in person. Rules come from `domain`, SQL
+from `store`; every change is appended to the proof ledger and announced on the events and
+state topics, all in the handler's one transaction, so a change, its proof and its events
+exist together or not at all.
 """
 
 from collections.abc import Callable
@@ -87,22 +88,34 @@ class ConsentHandlers:
             requires_renewal=p.requires_renewal, published_at=now))
         await self.announcer.announce(uow, c.ConsentRenewalRequested, renewals)
 
-    async def erase(self, uow: UnitOfWork, command: c.EraseAdvocate) -> None:
-        """Data goes; the ledger keeps its pseudonymous proof and records the erasure itself."""
-        advocate_id, now = command.data.advocate_id, self.clock()
+    async def erase(self, uow: UnitOfWork, command: c.EraseAdvocate, reason: str | None = None) -> None:
+        """Data goes; the ledger keeps its pseudonymous proof and records the erasure itself.
+        The erasure record beside it keeps who asked (by pseudonym) and the privacy office's
+        `reason` (over HTTP; a Kafka command carries none). Done, announced and recorded
+        whether or not this service knew the person: other services may hold their data."""
+        advocate_id, actor, now = command.data.advocate_id, command.data.actor, self.clock()
         await store.erase(uow.conn, advocate_id)
-        by = c.ChangedBy.SUBJECT if command.data.actor == advocate_id else c.ChangedBy.CONTROLLER
-        await ledger.append(uow.conn, [ledger.Entry(
-            self.announcer.pseudonym(advocate_id), None, "erased", None, None, None, by.value, now)])
+        by = c.ChangedBy.SUBJECT if actor == advocate_id else c.ChangedBy.CONTROLLER
+        subject_ref = self.announcer.pseudonym(advocate_id)
+        [entry_hash] = await ledger.append(uow.conn, [ledger.Entry(
+            subject_ref, None, "erased", None, None, None, by.value, now)])
+        await store.record_erasure(uow.conn, store.ErasureRecord(
+            entry_hash, subject_ref, self.announcer.pseudonym(actor), by, reason, now))
         await uow.emit(self.topics.events, c.AdvocateErased, advocate_id,
                        c.AdvocateErasure(advocate_id=advocate_id, erased_at=now))
         await uow.emit_tombstones(self.topics.state, [f"{advocate_id}:{p.value}" for p in c.Purpose])
 
     async def verify(self, uow: UnitOfWork, command: c.VerifyLedger) -> None:
+        await self.verification(uow, command)
+
+    async def verification(self, uow: UnitOfWork, command: c.VerifyLedger) -> c.LedgerVerification:
+        """Recompute the chain, announce the result and return it (the HTTP API answers with it)."""
         result = await ledger.verify(uow.conn)
-        await uow.emit(self.topics.events, c.LedgerVerified, command.subject, c.LedgerVerification(
+        verification = c.LedgerVerification(
             entries=result.entries, intact=result.intact, first_broken_seq=result.first_broken_seq,
-            head_hash=result.head_hash, verified_at=self.clock()))
+            head_hash=result.head_hash, verified_at=self.clock())
+        await uow.emit(self.topics.events, c.LedgerVerified, command.subject, verification)
+        return verification
 
     async def leave(self, uow: UnitOfWork, event: d.PersonLeft) -> None:
         """Out of the projection, and the controller revokes every standing consent."""

@@ -16,8 +16,9 @@ from services.consent import domain, store
 from services.consent.config import ConsentSettings
 from services.runtime.unit_of_work import Connection
 
-WITHDRAWAL_METHOD = ("Send advocacy.consent.withdraw.v1 (one purpose, or all by omitting the purpose) "
-                     "from the app's consent page; no reason needed, effective at once.")
+WITHDRAWAL_METHOD = ("Signed in, on the consent page, or through the consent service's HTTP API: "
+                     "POST /api/me/consents/{purpose}/withdraw for one purpose, POST /api/me/consents/withdraw "
+                     "for all. No reason needed; effective at once.")
 FORMAT = "after ISO/IEC TS 27560:2023 and Kantara Consent Receipt 1.1"
 
 

@@ -1,6 +1,9 @@
-"""The consent service's SQL. Transitions are set-based: one statement per change of many."""
+"""The consent service's SQL. Transitions are set-based: one statement per change of many.
+Reads for one person (their consents, their receipt, their erasure) go by primary key or
+index only: a person's consent page and receipt must stay fast however many people there are."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
@@ -53,11 +56,16 @@ def _changes(rows: Sequence[asyncpg.Record]) -> list[Change]:
 
 
 async def in_directory(conn: Connection, advocate_id: str) -> bool:
-    """Locks the person's row until the transaction ends (KEY SHARE: profile updates pass).
+    """Locks the person's row until the transaction ends (NO KEY UPDATE), for two reasons.
     A plain read would let a concurrent PersonLeft delete them and revoke their consents
     before this give commits, leaving a valid consent for someone who left; the lock makes
-    the leave's DELETE wait, and its revocation then sees (and revokes) this consent."""
-    return await conn.fetchval("SELECT 1 FROM people WHERE advocate_id = $1 FOR KEY SHARE", advocate_id) is not None
+    the leave's DELETE wait, and its revocation then sees (and revokes) this consent. And
+    one person's choices, which may now arrive at once over HTTP (a double click, a retry),
+    are made one at a time: a second give sees the first and renews it, instead of both
+    finding no record and both being a first "given". Only profile updates of the same
+    person wait as well, for as long as a choice takes."""
+    return await conn.fetchval("SELECT 1 FROM people WHERE advocate_id = $1 FOR NO KEY UPDATE",
+                               advocate_id) is not None
 
 
 async def current_policy(conn: Connection, purpose: Purpose, *, for_update: bool = False) -> Policy | None:
@@ -126,3 +134,106 @@ async def consents_of(conn: Connection, advocate_id: str) -> list[Change]:
 
 async def ledger_of(conn: Connection, subject_ref: str) -> list[asyncpg.Record]:
     return await conn.fetch("SELECT * FROM ledger WHERE subject_ref = $1 ORDER BY seq", subject_ref)
+
+
+# --- reads for the HTTP API --------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PublishedPolicy:
+    """One version of a purpose's policy, as published."""
+
+    purpose: Purpose
+    version: int
+    text: str
+    content_hash: str
+    requires_renewal: bool
+    published_at: datetime
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where one person stands on one purpose: their record (None: never answered), the
+    policy version that record names, with its text, and the purpose's current version."""
+
+    purpose: Purpose
+    record: Change | None
+    seen: PublishedPolicy | None
+    current: PublishedPolicy | None
+
+
+_POLICY = ("version", "text", "content_hash", "requires_renewal", "published_at")
+
+
+def _policy_columns(alias: str) -> str:
+    return ", ".join(f"{alias}.{column} AS {alias}_{column}" for column in _POLICY)
+
+
+def _policy_of(row: asyncpg.Record, alias: str = "") -> PublishedPolicy | None:
+    prefix = f"{alias}_" if alias else ""
+    if row[f"{prefix}version"] is None:
+        return None
+    return PublishedPolicy(Purpose(row["purpose"]), *(row[f"{prefix}{column}"] for column in _POLICY))
+
+
+# Five rows of `purposes`, each joined by primary key to the person's record and two policies.
+_STANDINGS = f"""SELECT p.purpose, c.advocate_id, c.status, c.policy_version, c.policy_hash, c.collection_method,
+    c.changed_by, c.changed_at, c.expires_at, {_policy_columns("seen")}, {_policy_columns("cur")}
+FROM purposes p
+LEFT JOIN consents c ON c.advocate_id = $1 AND c.purpose = p.purpose
+LEFT JOIN policies seen ON seen.purpose = p.purpose AND seen.version = c.policy_version
+LEFT JOIN policies cur ON cur.purpose = p.purpose AND cur.version = p.current_version"""
+
+_ORDER = {purpose: n for n, purpose in enumerate(Purpose)}
+
+
+async def standings_of(conn: Connection, advocate_id: str) -> list[Standing]:
+    """Every purpose, in the order `Purpose` lists them, with where the person stands."""
+    rows = await conn.fetch(_STANDINGS, advocate_id)
+    standings = [Standing(Purpose(row["purpose"]), change_of(row) if row["status"] else None,
+                          _policy_of(row, "seen"), _policy_of(row, "cur")) for row in rows]
+    return sorted(standings, key=lambda s: _ORDER[s.purpose])
+
+
+async def current_policies(conn: Connection) -> list[PublishedPolicy]:
+    """The current version of every purpose that has one, in the order `Purpose` lists them."""
+    rows = await conn.fetch(f"SELECT p.purpose, {', '.join(f'v.{column}' for column in _POLICY)} FROM purposes p "
+                            "JOIN policies v ON v.purpose = p.purpose AND v.version = p.current_version")
+    return sorted(filter(None, map(_policy_of, rows)), key=lambda p: _ORDER[p.purpose])
+
+
+async def policy(conn: Connection, purpose: Purpose, version: int) -> PublishedPolicy | None:
+    row = await conn.fetchrow(f"SELECT purpose, {', '.join(_POLICY)} FROM policies WHERE purpose = $1 AND version = $2",
+                              purpose.value, version)
+    return _policy_of(row) if row else None
+
+
+# --- erasures ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ErasureRecord:
+    """An erasure beside its ledger entry (`entry_hash`); people only by pseudonym."""
+
+    entry_hash: str
+    subject_ref: str
+    requested_by_ref: str
+    changed_by: ChangedBy
+    reason: str | None
+    erased_at: datetime
+
+
+async def record_erasure(conn: Connection, e: ErasureRecord) -> None:
+    await conn.execute("INSERT INTO erasures (entry_hash, subject_ref, requested_by_ref, changed_by, reason, erased_at)"
+                       " VALUES ($1, $2, $3, $4, $5, $6)", e.entry_hash, e.subject_ref, e.requested_by_ref,
+                       e.changed_by.value, e.reason, e.erased_at)
+
+
+async def latest_erasure(conn: Connection, subject_ref: str) -> ErasureRecord | None:
+    """The person's last erasure, by the ledger's order."""
+    row = await conn.fetchrow(
+        "SELECT e.entry_hash, e.subject_ref, e.requested_by_ref, e.changed_by, e.reason, e.erased_at FROM erasures e "
+        "JOIN ledger l ON l.entry_hash = e.entry_hash WHERE e.subject_ref = $1 ORDER BY l.seq DESC LIMIT 1",
+        subject_ref)
+    if row is None:
+        return None
+    return ErasureRecord(row["entry_hash"], row["subject_ref"], row["requested_by_ref"], ChangedBy(row["changed_by"]),
+                         row["reason"], row["erased_at"])

@@ -1,5 +1,6 @@
 """The consent rig: the shared rig (tests/integration/rig.py) with readers of what consent
-publishes, and the commands people and the privacy office send."""
+publishes; people acting through the front door, signed in (`consent.person(id)`); and the
+commands the privacy office sends on Kafka (and the person's, which Kafka now refuses)."""
 
 import json
 import time
@@ -8,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 from aiokafka import AIOKafkaConsumer
 
 from schemas import consent as c
@@ -15,6 +17,7 @@ from schemas import directory as d
 from schemas.envelope import CloudEvent
 from services.consent.config import ConsentSettings, ConsentTopics
 from tests.integration.rig import ServiceRig
+from tests.issuer import TestIssuer
 
 ADMIN = "admin-00000001"  # somebody who is not the advocate: a manager, an administrator
 
@@ -22,6 +25,9 @@ ADMIN = "admin-00000001"  # somebody who is not the advocate: a manager, an admi
 def new_advocate() -> str:
     return f"adv-{uuid.uuid4().hex[:12]}"
 
+
+# Commands as a sender on Kafka writes them: a person's (refused there, `sign_in_required`)
+# and the privacy office's and operators' (handled).
 
 def give(advocate: str, purpose: c.Purpose = c.Purpose.RECEIVE_CONTENT, version: int = 1,
          actor: str | None = None) -> c.GiveConsent:
@@ -83,16 +89,64 @@ class TopicLog:
 
 
 @dataclass
+class Person:
+    """Someone signed in to the consent service's HTTP API (with `roles`, if any). Each
+    command asserts its answer's status (`expect`) and returns the answer's JSON."""
+
+    rig: "ConsentRig"
+    advocate_id: str
+    roles: tuple[str, ...] = ()
+
+    @property
+    def token(self) -> str:
+        return self.rig.issuer.token(self.advocate_id, realm_roles=self.roles)
+
+    async def call(self, method: str, path: str, body: Any = None, **options: Any) -> httpx.Response:
+        return await self.rig.call(method, path, body, token=self.token, **options)
+
+    async def expect(self, status: int, method: str, path: str, body: Any = None) -> Any:
+        response = await self.call(method, path, body)
+        assert response.status_code == status, response.text
+        return response.json()
+
+    async def give(self, purpose: c.Purpose = c.Purpose.RECEIVE_CONTENT, version: int = 1, method: str = "web_form",
+                   expect: int = 200) -> dict[str, Any]:
+        return await self.expect(expect, "POST", f"/api/me/consents/{purpose.value}/give",
+                                 {"policy_version": version, "collection_method": method})
+
+    async def refuse(self, purpose: c.Purpose = c.Purpose.RECEIVE_CONTENT, version: int = 1,
+                     method: str = "mobile_app", expect: int = 200) -> dict[str, Any]:
+        return await self.expect(expect, "POST", f"/api/me/consents/{purpose.value}/refuse",
+                                 {"policy_version": version, "collection_method": method})
+
+    async def withdraw(self, purpose: c.Purpose | None = None, expect: int = 200) -> dict[str, Any]:
+        """One purpose, or (None) all of them."""
+        path = f"/api/me/consents/{purpose.value}/withdraw" if purpose else "/api/me/consents/withdraw"
+        return await self.expect(expect, "POST", path)
+
+    async def consents(self) -> dict[str, dict[str, Any]]:
+        """GET /api/me/consents, by purpose."""
+        return {entry["purpose"]: entry for entry in (await self.expect(200, "GET", "/api/me/consents"))["consents"]}
+
+
+@dataclass
 class ConsentRig(ServiceRig):
     settings: ConsentSettings
     topics: ConsentTopics
     # Everything consent published on its events and state topics since the rig was made.
     events: TopicLog = field(init=False)
     state: TopicLog = field(init=False)
+    issuer: TestIssuer = field(init=False)  # whose tokens the HTTP API trusts (conftest sets it)
 
     def __post_init__(self) -> None:
         self.events = TopicLog(self.bootstrap, self.topics.events)
         self.state = TopicLog(self.bootstrap, self.topics.state)
+
+    def person(self, advocate_id: str, *roles: str) -> Person:
+        return Person(self, advocate_id, roles)
+
+    def privacy_officer(self, advocate_id: str = "officer-00000001") -> Person:
+        return Person(self, advocate_id, ("privacy_officer",))
 
     async def join(self, *advocates: str) -> None:
         """People join the directory; returns once the service knows them."""
@@ -103,7 +157,8 @@ class ConsentRig(ServiceRig):
 
     async def publish_policies(self, version: int = 1) -> None:
         await self.send(*[publish(p, version) for p in c.Purpose])
-        await self.events.until(lambda rs: len(of_type(rs, c.PolicyPublished)) >= len(c.Purpose), "policies")
+        await self.events.until(lambda rs: len(of_type(rs, c.PolicyPublished, version=version)) >= len(c.Purpose),
+                                f"policies of version {version}")
 
     async def status(self, advocate: str, purpose: c.Purpose = c.Purpose.RECEIVE_CONTENT) -> str | None:
         return await self.fetchval("SELECT status FROM consents WHERE advocate_id = $1 AND purpose = $2",

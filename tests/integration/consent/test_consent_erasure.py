@@ -4,14 +4,17 @@ import asyncpg
 
 from schemas.consent import AdvocateErased, ConsentWithdrawn, LedgerVerified, Purpose
 from services.consent import receipts
-from tests.integration.consent.rig import erase, give, new_advocate, of_type, verify_ledger, withdraw
+from tests.integration.consent.rig import erase, new_advocate, of_type, verify_ledger
 
 
 async def test_after_erasure_no_row_outside_the_pseudonymised_ledger_holds_the_advocate_id(consent):
     advocate, other = new_advocate(), new_advocate()
     await consent.join(advocate, other)
-    await consent.send(give(advocate, Purpose.RECEIVE_CONTENT), give(advocate, Purpose.LEADERBOARD),
-                       withdraw(advocate, Purpose.LEADERBOARD), give(other))
+    person = consent.person(advocate)
+    await person.give(Purpose.RECEIVE_CONTENT)
+    await person.give(Purpose.LEADERBOARD)
+    await person.withdraw(Purpose.LEADERBOARD)
+    await consent.person(other).give()
     await consent.events.until(lambda rs: of_type(rs, ConsentWithdrawn), "withdrawn")
     entries_before = await consent.fetchval("SELECT count(*) FROM ledger")
 
@@ -30,7 +33,7 @@ async def test_after_erasure_no_row_outside_the_pseudonymised_ledger_holds_the_a
         other_rows = await admin.fetchval(f"SELECT count(*) FROM {consent.schema}.consents WHERE advocate_id = $1", other)
     finally:
         await admin.close()
-    assert {"consents", "people", "ledger", "outbox", "inbox", "policies", "purposes"} <= set(tables)
+    assert {"consents", "people", "ledger", "erasures", "outbox", "inbox", "policies", "purposes"} <= set(tables)
     assert holding == dict.fromkeys(tables, 0), "the raw id is in no table, not even the ledger"
     assert other_rows == 1  # nobody else's data is touched
 
@@ -53,7 +56,8 @@ async def test_after_erasure_no_row_outside_the_pseudonymised_ledger_holds_the_a
 async def test_erasure_leaves_a_tombstone_for_each_of_the_advocates_keys_on_the_state_topic(consent):
     advocate = new_advocate()
     await consent.join(advocate)
-    await consent.send(give(advocate, Purpose.RECEIVE_CONTENT), erase(advocate))
+    await consent.person(advocate).give(Purpose.RECEIVE_CONTENT)
+    await consent.send(erase(advocate))
     keys = {f"{advocate}:{p.value}" for p in Purpose}
     records = await consent.state.until(
         lambda rs: {k for k, v in rs if v is None} >= keys, "tombstones")

@@ -7,7 +7,7 @@ import asyncpg
 
 from schemas.consent import ConsentExpired, Purpose
 from services.consent import ledger
-from tests.integration.consent.rig import give, new_advocate, of_type
+from tests.integration.consent.rig import new_advocate, of_type
 
 T0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
@@ -22,12 +22,11 @@ class Clock:
 
 async def test_consent_expires_after_the_configured_period_and_is_announced(consent_rig):
     clock = Clock(T0)
-    async with consent_rig.build(clock, consent_expiry_days=30).running():
+    async with consent_rig.serving(clock, consent_expiry_days=30):
         await consent_rig.publish_policies()
         advocate = new_advocate()
         await consent_rig.join(advocate)
-        await consent_rig.send(give(advocate, Purpose.LEADERBOARD))
-        await consent_rig.until(lambda: consent_rig.status(advocate, Purpose.LEADERBOARD), "given", what="given")
+        await consent_rig.person(advocate).give(Purpose.LEADERBOARD)
         clock.now = T0 + timedelta(days=29)
         await asyncio.sleep(0.6)  # three schedule passes: nothing is due yet
         assert await consent_rig.status(advocate, Purpose.LEADERBOARD) == "given"
@@ -52,14 +51,14 @@ async def test_a_restart_during_an_expiry_run_expires_each_due_consent_exactly_o
     count_given = lambda: consent_rig.fetchval("SELECT count(*) FROM consents")  # noqa: E731
     gate = await asyncpg.connect(consent_rig.settings.database_url)
     try:
-        async with consent_rig.build(clock, **options).running():
+        async with consent_rig.serving(clock, **options):
             await consent_rig.publish_policies()
             await consent_rig.join(*early, *late)
-            await consent_rig.send(*[give(a, p) for a in early for p in Purpose])  # due at T0 + 30 days
-            await consent_rig.until(count_given, len(early) * len(Purpose), what="early consents given")
+            # Due at T0 + 30 days, then (given at T0 + 10 days) at T0 + 40 days.
+            await asyncio.gather(*[consent_rig.person(a).give(p) for a in early for p in Purpose])
             clock.now = T0 + timedelta(days=10)
-            await consent_rig.send(*[give(a, p) for a in late for p in Purpose])  # due at T0 + 40 days
-            await consent_rig.until(count_given, due, what="all given")
+            await asyncio.gather(*[consent_rig.person(a).give(p) for a in late for p in Purpose])
+            assert await count_given() == due
             clock.now = T0 + timedelta(days=31)
             await consent_rig.until(count_expired, len(early) * len(Purpose), what="the early run")
 

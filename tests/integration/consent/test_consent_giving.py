@@ -1,4 +1,6 @@
-"""Giving and refusing: only the advocate, only for the policy version currently shown."""
+"""Giving and refusing: only the advocate, signed in, only for the policy version currently shown."""
+
+from datetime import datetime
 
 from schemas.consent import ConsentGiven, ConsentRefused, ConsentState, Purpose
 from tests.integration.consent.rig import ADMIN, give, new_advocate, of_type, refuse, rejections_of
@@ -7,7 +9,7 @@ from tests.integration.consent.rig import ADMIN, give, new_advocate, of_type, re
 async def test_an_advocate_gives_consent_to_one_purpose_with_proof_event_and_state(consent):
     advocate = new_advocate()
     await consent.join(advocate)
-    await consent.send(give(advocate, Purpose.LEADERBOARD))
+    answer = await consent.person(advocate).give(Purpose.LEADERBOARD)
 
     records = await consent.events.until(lambda rs: of_type(rs, ConsentGiven, advocate_id=advocate), "given")
     [given] = of_type(records, ConsentGiven, advocate_id=advocate)
@@ -16,6 +18,11 @@ async def test_an_advocate_gives_consent_to_one_purpose_with_proof_event_and_sta
     assert given["data"]["valid"] is True and given["data"]["policy_version"] == 1
     assert given["data"]["changed_by"] == "subject" and given["data"]["collection_method"] == "web_form"
     assert given["data"]["expires_at"] is not None
+    # The HTTP answer is the state the event announces.
+    assert (answer["purpose"], answer["status"], answer["valid"], answer["policy"]["version"]) == (
+        "leaderboard", "given", True, 1)
+    assert [moment(answer[k]) for k in ("since", "until")] == [
+        moment(given["data"][k]) for k in ("changed_at", "expires_at")]
     # No bundling: the other purposes stay without consent.
     assert [await consent.status(advocate, p) for p in Purpose] == [None, None, None, "given", None]
     [(_key, state)] = [(k, v) for k, v in (await consent.state.until(
@@ -27,39 +34,44 @@ async def test_an_advocate_gives_consent_to_one_purpose_with_proof_event_and_sta
     assert [(r["change"], r["entry_hash"]) for r in ledger] == [("given", given["data"]["ledger_hash"])]
 
 
-async def test_nobody_else_can_opt_an_advocate_in(consent):
+async def test_nobody_can_opt_an_advocate_in_over_kafka_not_even_in_their_name(consent):
     advocate = new_advocate()
     await consent.join(advocate)
-    by_manager = give(advocate, actor=ADMIN)
-    await consent.send(by_manager)
+    by_manager, in_their_name = give(advocate, actor=ADMIN), give(advocate)
+    await consent.send(by_manager, in_their_name)
 
-    records = await consent.events.until(lambda rs: rejections_of(rs, by_manager), "rejection")
-    assert rejections_of(records, by_manager) == ["actor_not_subject"]
+    records = await consent.events.until(lambda rs: rejections_of(rs, in_their_name), "rejections")
+    assert rejections_of(records, by_manager) == ["sign_in_required"]
+    assert rejections_of(records, in_their_name) == ["sign_in_required"]
     assert of_type(records, ConsentGiven, advocate_id=advocate) == []
     assert await consent.status(advocate) is None
+    assert await consent.count("ledger WHERE change <> 'policy_published'") == 0
 
 
-async def test_consent_naming_an_unknown_or_outdated_policy_version_is_rejected(consent):
+async def test_consent_naming_an_unknown_or_outdated_policy_version_is_refused(consent):
     advocate = new_advocate()
     await consent.join(advocate)
     await consent.publish_policies(version=2)
-    unknown, outdated, current = give(advocate, version=3), give(advocate, version=1), give(advocate, version=2)
-    await consent.send(unknown, outdated, current)
+    person = consent.person(advocate)
 
-    records = await consent.events.until(lambda rs: of_type(rs, ConsentGiven, advocate_id=advocate), "given")
-    assert rejections_of(records, unknown) == ["unknown_policy_version"]
-    assert rejections_of(records, outdated) == ["outdated_policy_version"]
+    unknown = await person.give(version=3, expect=404)
+    outdated = await person.give(version=1, expect=409)
+    current = await person.give(version=2)
+
+    assert (unknown["reason"], outdated["reason"]) == ("unknown_policy_version", "outdated_policy_version")
+    assert (current["status"], current["policy"]["version"]) == ("given", 2)
+    records = await consent.events.until(lambda rs: of_type(rs, ConsentGiven, advocate_id=advocate), "given",
+                                         settle=0.5)
     [given] = of_type(records, ConsentGiven, advocate_id=advocate)
     assert given["data"]["policy_version"] == 2
+    assert await consent.count("ledger WHERE change = 'given'") == 1  # nothing of the refused ones
 
 
 async def test_only_people_in_the_directory_can_consent(consent):
     stranger = new_advocate()
-    command = give(stranger)
-    await consent.send(command)
+    problem = await consent.person(stranger).give(expect=403)
 
-    records = await consent.events.until(lambda rs: rejections_of(rs, command), "rejection")
-    assert rejections_of(records, command) == ["not_in_directory"]
+    assert problem["reason"] == "not_in_directory"
     assert await consent.fetchval("SELECT count(*) FROM consents WHERE advocate_id = $1", stranger) == 0
 
 
@@ -68,11 +80,20 @@ async def test_a_refusal_is_recorded_and_is_not_valid_and_only_the_advocate_can_
     await consent.join(advocate)
     by_manager = refuse(advocate)
     by_manager = by_manager.model_copy(update={"data": by_manager.data.model_copy(update={"actor": ADMIN})})
-    await consent.send(by_manager, refuse(advocate, Purpose.NETWORK_REACH))
+    await consent.send(by_manager)
+    answer = await consent.person(advocate).refuse(Purpose.NETWORK_REACH)
 
-    records = await consent.events.until(lambda rs: of_type(rs, ConsentRefused, advocate_id=advocate), "refused")
-    assert rejections_of(records, by_manager) == ["actor_not_subject"]
+    records = await consent.events.until(lambda rs: of_type(rs, ConsentRefused, advocate_id=advocate)
+                                         and rejections_of(rs, by_manager), "refused")
+    assert rejections_of(records, by_manager) == ["sign_in_required"]
     [refused] = of_type(records, ConsentRefused, advocate_id=advocate)
     assert (refused["data"]["purpose"], refused["data"]["status"], refused["data"]["valid"]) == (
         "network_reach", "refused", False)
     assert "expires_at" not in refused["data"]  # a refusal does not expire
+    assert (answer["status"], answer["valid"], answer["until"], answer["collection_method"]) == (
+        "refused", False, None, "mobile_app")
+    assert await consent.status(advocate) is None  # the manager's refusal changed nothing
+
+
+def moment(text: str) -> datetime:
+    return datetime.fromisoformat(text)

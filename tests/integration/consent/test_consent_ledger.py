@@ -5,7 +5,7 @@ import pytest
 
 from schemas.consent import ConsentGiven, ConsentWithdrawn, LedgerVerified, Purpose
 from services.consent import cli
-from tests.integration.consent.rig import give, new_advocate, of_type, verify_ledger, withdraw
+from tests.integration.consent.rig import new_advocate, of_type, verify_ledger
 
 
 async def test_the_service_role_cannot_update_delete_or_truncate_ledger_rows(consent):
@@ -22,7 +22,8 @@ async def test_the_service_role_cannot_update_delete_or_truncate_ledger_rows(con
 async def test_tampering_with_a_ledger_row_as_superuser_is_detected_by_verify(consent, monkeypatch):
     advocate = new_advocate()
     await consent.join(advocate)
-    await consent.send(give(advocate, Purpose.LEADERBOARD), withdraw(advocate, Purpose.LEADERBOARD))
+    await consent.person(advocate).give(Purpose.LEADERBOARD)
+    await consent.person(advocate).withdraw(Purpose.LEADERBOARD)
     records = await consent.events.until(lambda rs: of_type(rs, ConsentWithdrawn), "withdrawn")
     [given] = of_type(records, ConsentGiven)
 

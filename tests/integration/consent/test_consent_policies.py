@@ -3,7 +3,7 @@
 import hashlib
 
 from schemas.consent import ConsentGiven, ConsentRenewalRequested, PolicyPublished, Purpose
-from tests.integration.consent.rig import give, new_advocate, of_type, publish, rejections_of
+from tests.integration.consent.rig import new_advocate, of_type, publish, rejections_of
 
 
 async def test_a_published_version_is_announced_with_its_content_hash(consent):
@@ -24,8 +24,9 @@ async def test_a_version_that_is_not_newer_is_rejected(consent):
 async def test_a_version_requiring_renewal_moves_valid_consents_to_renewal_requested(consent):
     first, second = new_advocate(), new_advocate()
     await consent.join(first, second)
-    await consent.send(give(first, Purpose.NETWORK_REACH), give(second, Purpose.NETWORK_REACH),
-                       give(first, Purpose.LEADERBOARD))
+    await consent.person(first).give(Purpose.NETWORK_REACH)
+    await consent.person(second).give(Purpose.NETWORK_REACH)
+    await consent.person(first).give(Purpose.LEADERBOARD)
     await consent.events.until(lambda rs: len(of_type(rs, ConsentGiven)) == 3, "three given")
 
     await consent.send(publish(Purpose.NETWORK_REACH, 2, requires_renewal=True))
@@ -38,7 +39,7 @@ async def test_a_version_requiring_renewal_moves_valid_consents_to_renewal_reque
     assert await consent.status(first, Purpose.LEADERBOARD) == "given"  # other purposes untouched
 
     # Giving again under the new version renews the consent.
-    await consent.send(give(first, Purpose.NETWORK_REACH, version=2))
+    await consent.person(first).give(Purpose.NETWORK_REACH, version=2)
     records = await consent.events.until(lambda rs: of_type(rs, ConsentGiven, status="renewed_given"), "renewed")
     [renewed] = of_type(records, ConsentGiven, status="renewed_given")
     assert (renewed["data"]["advocate_id"], renewed["data"]["policy_version"], renewed["data"]["valid"]) == (
@@ -48,7 +49,7 @@ async def test_a_version_requiring_renewal_moves_valid_consents_to_renewal_reque
 async def test_a_version_not_requiring_renewal_keeps_consents_valid_under_the_version_shown(consent):
     advocate = new_advocate()
     await consent.join(advocate)
-    await consent.send(give(advocate, Purpose.LEADERBOARD))
+    await consent.person(advocate).give(Purpose.LEADERBOARD)
     await consent.events.until(lambda rs: of_type(rs, ConsentGiven, advocate_id=advocate), "given")
     await consent.send(publish(Purpose.LEADERBOARD, 2))  # keyed by purpose: sent after, not just behind
     await consent.events.until(lambda rs: of_type(rs, PolicyPublished, purpose="leaderboard", version=2), "v2",

@@ -4,21 +4,24 @@ import json
 
 from schemas.consent import ConsentWithdrawn, Purpose
 from services.consent import cli
-from tests.integration.consent.rig import give, new_advocate, of_type, withdraw
+from tests.integration.consent.rig import new_advocate, of_type
 
 
 async def test_the_receipt_shows_status_policy_method_history_and_how_to_withdraw(consent, monkeypatch):
     advocate, other = new_advocate(), new_advocate()
     await consent.join(advocate, other)
-    await consent.send(give(advocate, Purpose.RECEIVE_CONTENT), give(advocate, Purpose.LEADERBOARD),
-                       withdraw(advocate, Purpose.LEADERBOARD), give(other, Purpose.LEADERBOARD))
+    person = consent.person(advocate)
+    await person.give(Purpose.RECEIVE_CONTENT)
+    await person.give(Purpose.LEADERBOARD)
+    await person.withdraw(Purpose.LEADERBOARD)
+    await consent.person(other).give(Purpose.LEADERBOARD)
     await consent.events.until(lambda rs: of_type(rs, ConsentWithdrawn), "withdrawn")
     policy_hash = await consent.fetchval("SELECT content_hash FROM policies WHERE purpose = 'leaderboard'")
     monkeypatch.setenv("DATABASE_URL", consent.settings.database_url)
 
     document = json.loads(await cli.export_receipt(advocate, as_text=False))
     assert document["advocate_id"] == advocate and document["controller"]["name"]
-    assert document["withdrawal_method"].startswith("Send advocacy.consent.withdraw.v1")
+    assert "POST /api/me/consents/withdraw" in document["withdrawal_method"]
     purposes = {p["purpose"]: p for p in document["purposes"]}
     assert set(purposes) == {"receive_content", "leaderboard"}  # only what the advocate acted on
     leaderboard = purposes["leaderboard"]

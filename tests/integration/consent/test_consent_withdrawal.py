@@ -1,19 +1,25 @@
 """Withdrawal: always accepted from the person, as easy as giving, one purpose or all, in order."""
 
+import asyncio
+
 from schemas.consent import ConsentCommandRejected, ConsentGiven, ConsentWithdrawn, Purpose
-from tests.integration.consent.rig import ADMIN, give, new_advocate, of_type, rejections_of, withdraw
+from tests.integration.consent.rig import ADMIN, new_advocate, of_type, rejections_of, withdraw
 
 
 async def test_withdrawing_one_purpose_leaves_the_others_valid(consent):
     advocate = new_advocate()
     await consent.join(advocate)
-    await consent.send(give(advocate, Purpose.RECEIVE_CONTENT), give(advocate, Purpose.LEADERBOARD),
-                       withdraw(advocate, Purpose.LEADERBOARD))
+    person = consent.person(advocate)
+    await person.give(Purpose.RECEIVE_CONTENT)
+    await person.give(Purpose.LEADERBOARD)
+    answer = await person.withdraw(Purpose.LEADERBOARD)
 
     records = await consent.events.until(lambda rs: of_type(rs, ConsentWithdrawn, advocate_id=advocate), "withdrawn")
     [withdrawn] = of_type(records, ConsentWithdrawn, advocate_id=advocate)
     assert (withdrawn["data"]["purpose"], withdrawn["data"]["valid"], withdrawn["data"]["changed_by"]) == (
         "leaderboard", False, "subject")
+    assert (answer["purpose"], answer["status"], answer["valid"], answer["until"]) == (
+        "leaderboard", "withdrawn", False, None)
     assert await consent.status(advocate, Purpose.LEADERBOARD) == "withdrawn"
     assert await consent.status(advocate, Purpose.RECEIVE_CONTENT) == "given"
 
@@ -21,38 +27,46 @@ async def test_withdrawing_one_purpose_leaves_the_others_valid(consent):
 async def test_withdrawing_all_withdraws_every_standing_consent_in_one_command(consent):
     advocate = new_advocate()
     await consent.join(advocate)
-    await consent.send(*[give(advocate, p) for p in (Purpose.RECEIVE_CONTENT, Purpose.NETWORK_REACH)],
-                       withdraw(advocate))
+    person = consent.person(advocate)
+    for purpose in (Purpose.RECEIVE_CONTENT, Purpose.NETWORK_REACH):
+        await person.give(purpose)
+    await person.refuse(Purpose.LEADERBOARD)
+    answer = await person.withdraw()
 
     records = await consent.events.until(
         lambda rs: len(of_type(rs, ConsentWithdrawn, advocate_id=advocate)) == 2, "two withdrawals", settle=0.5)
     assert sorted(e["data"]["purpose"] for e in of_type(records, ConsentWithdrawn, advocate_id=advocate)) == [
         "network_reach", "receive_content"]
-    assert await consent.fetchval("SELECT count(*) FROM consents WHERE advocate_id = $1 AND status <> 'withdrawn'",
-                                  advocate) == 0
+    assert {entry["purpose"]: entry["status"] for entry in answer["consents"]} == {
+        "receive_content": "withdrawn", "share_attribution": None, "network_reach": "withdrawn",
+        "leaderboard": "refused", "scheduled_sharing": None}  # a no stays a no
+    assert await consent.fetchval("SELECT count(*) FROM consents WHERE advocate_id = $1 AND status = 'withdrawn'",
+                                  advocate) == 2
 
 
 async def test_withdrawing_what_was_never_given_is_a_no_op_not_an_error(consent):
     advocate = new_advocate()
     await consent.join(advocate)
-    never_given = withdraw(advocate, Purpose.SCHEDULED_SHARING)
-    marker = give(advocate, Purpose.RECEIVE_CONTENT)  # same key, so handled after the withdrawal
-    await consent.send(never_given, marker)
+    person = consent.person(advocate)
+    answer = await person.withdraw(Purpose.SCHEDULED_SHARING)
+    await person.give(Purpose.RECEIVE_CONTENT)  # a marker: announced after anything the withdrawal would be
 
-    records = await consent.events.until(lambda rs: of_type(rs, ConsentGiven, advocate_id=advocate), "marker")
-    assert rejections_of(records, never_given) == []
-    assert of_type(records, ConsentWithdrawn, advocate_id=advocate) == []
+    await consent.events.until(lambda rs: of_type(rs, ConsentGiven, advocate_id=advocate), "the marker", settle=0.5)
+    assert (answer["purpose"], answer["status"], answer["valid"]) == ("scheduled_sharing", None, False)
+    assert of_type(consent.events.records, ConsentWithdrawn, advocate_id=advocate) == []
     assert await consent.status(advocate, Purpose.SCHEDULED_SHARING) is None
+    assert await consent.count("ledger WHERE change = 'withdrawn'") == 0
 
 
-async def test_nobody_else_can_withdraw_for_an_advocate(consent):
+async def test_nobody_can_withdraw_for_an_advocate_over_kafka(consent):
     advocate = new_advocate()
     await consent.join(advocate)
-    by_admin = withdraw(advocate, actor=ADMIN)
-    await consent.send(give(advocate), by_admin)
+    await consent.person(advocate).give()
+    by_admin, in_their_name = withdraw(advocate, actor=ADMIN), withdraw(advocate)
+    await consent.send(by_admin, in_their_name)
 
-    records = await consent.events.until(lambda rs: rejections_of(rs, by_admin), "rejection")
-    assert rejections_of(records, by_admin) == ["actor_not_subject"]
+    records = await consent.events.until(lambda rs: rejections_of(rs, in_their_name), "rejections")
+    assert rejections_of(records, by_admin) == rejections_of(records, in_their_name) == ["sign_in_required"]
     [rejected] = of_type(records, ConsentCommandRejected, command_id=by_admin.id)
     assert rejected["subject"] == advocate and rejected["data"]["command_type"] == by_admin.type
     assert await consent.status(advocate) == "given"
@@ -61,9 +75,12 @@ async def test_nobody_else_can_withdraw_for_an_advocate(consent):
 async def test_a_withdrawal_after_a_burst_of_gives_ends_withdrawn(consent):
     advocate = new_advocate()
     await consent.join(advocate)
-    burst = [give(advocate, purpose) for _ in range(20) for purpose in Purpose]
-    await consent.send(*burst, withdraw(advocate))
+    person = consent.person(advocate)
+    # At once, as a page's double clicks and retries would send them: each purpose given 10 times.
+    await asyncio.gather(*[person.give(purpose) for _ in range(10) for purpose in Purpose])
+    answer = await person.withdraw()
 
+    assert [entry["status"] for entry in answer["consents"]] == ["withdrawn"] * len(Purpose)
     await consent.events.until(lambda rs: len(of_type(rs, ConsentWithdrawn, advocate_id=advocate)) == len(Purpose),
                                "every purpose withdrawn", settle=1.0)
     assert [await consent.status(advocate, p) for p in Purpose] == ["withdrawn"] * len(Purpose)
@@ -73,3 +90,9 @@ async def test_a_withdrawal_after_a_burst_of_gives_ends_withdrawn(consent):
     latest = {key: value for key, value in consent.state.records if key.startswith(advocate)}
     assert {key: value["data"]["status"] for key, value in latest.items()} == {
         f"{advocate}:{p.value}": "withdrawn" for p in Purpose}
+    # One at a time: each give after the first renewed the one before; then the withdrawal.
+    changes = await consent.fetch("SELECT purpose, change, count(*) AS n FROM ledger WHERE subject_ref IS NOT NULL "
+                                  "GROUP BY purpose, change")
+    assert {(r["purpose"], r["change"], r["n"]) for r in changes} == {
+        *((p.value, "given", 1) for p in Purpose), *((p.value, "renewed_given", 9) for p in Purpose),
+        *((p.value, "withdrawn", 1) for p in Purpose)}

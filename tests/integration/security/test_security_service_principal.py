@@ -11,7 +11,7 @@ from schemas import consent as c
 from schemas import directory as d
 from services.consent.app import build_service
 from services.consent.config import ConsentSettings, ConsentTopics
-from tests.integration.consent.rig import give, new_advocate, publish
+from tests.integration.consent.rig import erase, new_advocate, publish
 
 
 async def test_consent_runs_on_the_secured_broker_as_its_own_principal(secure_broker, scratch_schema, monkeypatch):
@@ -40,18 +40,22 @@ async def test_consent_runs_on_the_secured_broker_as_its_own_principal(secure_br
             await send(d.TOPIC, d.PersonJoined(source="/hr", subject=advocate,
                                                data=d.Profile(advocate_id=advocate, role=d.Role.EMPLOYEE)), principal="hr")
 
-            async def ready_for_a_choice() -> bool:  # two topics, two consumer groups: no order between them
+            async def ready() -> bool:  # two topics, two consumer groups: no order between them
                 return (await conn.fetchval("SELECT count(*) FROM people WHERE advocate_id = $1", advocate) == 1
                         and await conn.fetchval("SELECT count(*) FROM purposes WHERE current_version = 1")
                         == len(c.Purpose))
 
-            await eventually(ready_for_a_choice, what="consent to read the directory and the policy commands")
-            await send(c.COMMANDS_TOPIC, give(advocate), principal="privacy-office")
+            await eventually(ready, what="consent to read the directory and the policy commands")
+            # A person's choices come only through the HTTP API now; the privacy office's
+            # erasure still comes on Kafka and writes to both topics consent publishes on.
+            await send(c.COMMANDS_TOPIC, erase(advocate, actor="privacy-office"), principal="privacy-office")
+
+            tombstones = sorted((f"{advocate}:{p.value}", None) for p in c.Purpose)
 
             async def published() -> bool:
-                return ((advocate, "advocacy.consent.given.v1") in await keys_on(c.EVENTS_TOPIC)
-                        and len(await keys_on(c.STATE_TOPIC)) == 1)
+                return ((advocate, "advocacy.consent.advocate.erased.v1") in await keys_on(c.EVENTS_TOPIC)
+                        and sorted(await keys_on(c.STATE_TOPIC)) == tombstones)
 
-            await eventually(published, what="consent.given and the state record, published by consent's relay")
+            await eventually(published, what="advocate.erased and the state's tombstones, published by consent's relay")
     finally:
         await conn.close()

@@ -29,7 +29,7 @@ def test_the_text_rendering_names_controller_status_policy_history_and_how_to_wi
     assert "leaderboard: withdrawn (not valid), policy v2 (sha256 abababababab…)" in text
     assert "2026-11-27 10:00 given by subject via web_form [proof cdcdcdcdcdcd]" in text
     assert "2026-11-27 11:00 withdrawn by subject via web_form [proof efefefefefef]" in text
-    assert "To withdraw: Send advocacy.consent.withdraw.v1" in text
+    assert "To withdraw: Signed in, on the consent page" in text and "POST /api/me/consents/withdraw" in text
 
 
 def test_an_empty_receipt_says_so():
