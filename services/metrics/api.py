@@ -16,6 +16,7 @@ carry the same figures: the HTML page is self-contained (inline SVG charts, no s
 nothing fetched), the CSV has a row per group (reports.render_csv).
 """
 
+import asyncio
 from collections.abc import Mapping
 from datetime import date, datetime
 from enum import StrEnum
@@ -190,11 +191,17 @@ _ALSO_HTML_AND_CSV: dict[int | str, dict[str, Any]] = {200: {"content": {
 
 # A currency without rates is a query the service cannot answer, not a missing resource.
 REFUSALS: Mapping[str, int] = {Reason.UNKNOWN_CURRENCY: 422}
+# A report or a leaderboard over a year of history holds a pooled connection for seconds
+# (a report rescans the period's clicks per breakdown); the pool (10) also serves the
+# consumers, the relay and the schedules. So a process renders at most this many at once;
+# more requests wait their turn. "My impact" reads a few indexed rows and does not wait.
+HEAVY_READS_AT_ONCE = 2
 
 
 def build_api(handlers: MetricsHandlers, settings: MetricsSettings, identity: OidcSettings) -> HttpApi:
     router = APIRouter()
     cards, k = handlers.rate_cards, settings.k_anonymity
+    heavy = asyncio.Semaphore(HEAVY_READS_AT_ONCE)
 
     @router.get("/me/impact", response_model=Report, responses={**_ALSO_HTML_AND_CSV, **problem_responses(403, 406)})
     async def my_impact(query: Annotated[ImpactQuery, Query()], me: SignedIn, db: Db, request: Request) -> Response:
@@ -232,7 +239,9 @@ def build_api(handlers: MetricsHandlers, settings: MetricsSettings, identity: Oi
                 title = f"Campaign: {campaign['name']}"
             return await reports.gather(conn, scope, card, k, title=title, as_of=handlers.clock())
 
-        return _rendered(await db.query(read), answer, AnalystReport,
+        async with heavy:
+            gathered = await db.query(read)
+        return _rendered(gathered, answer, AnalystReport,
                          "report" if query.campaign_id is None else f"campaign-{query.campaign_id}")
 
     @router.get("/me/leaderboard", responses=problem_responses(403))
@@ -248,7 +257,9 @@ def build_api(handlers: MetricsHandlers, settings: MetricsSettings, identity: Oi
             return await queries.leaderboard(conn, query.starts_on, query.ends_on, query.campaign_id,
                                              size=query.limit, caller=me.advocate_id)
 
-        places = [Place(**s._asdict(), you=s.advocate_id == me.advocate_id) for s in await db.query(read)]
+        async with heavy:
+            standings = await db.query(read)
+        places = [Place(**s._asdict(), you=s.advocate_id == me.advocate_id) for s in standings]
         response.headers.update(_NO_STORE)
         return Leaderboard(scope=ReportScope(starts_on=query.starts_on, ends_on=query.ends_on,
                                              campaign_id=query.campaign_id),
