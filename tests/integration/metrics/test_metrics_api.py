@@ -101,8 +101,9 @@ async def test_every_endpoint_needs_a_valid_token(metrics):
     [person] = await metrics.people(1, "Sales", Purpose.SHARE_ATTRIBUTION, Purpose.LEADERBOARD)
     for path in ENDPOINTS:
         refused(await metrics.read(path, None), 401, "unauthenticated")
-        forged = metrics.issuer.token(sub=person, realm_roles=("analyst",), exp=1)
-        refused(await metrics.read(path, forged), 401, "unauthenticated")
+        expired = metrics.issuer.token(sub=person, realm_roles=("analyst",), exp=1)
+        refused(await metrics.read(path, expired), 401, "unauthenticated")
+        refused(await metrics.read(path, "not-a-token"), 401, "unauthenticated")
 
 
 async def test_a_period_or_currency_that_cannot_be_reported_is_refused_with_its_reason(metrics):
