@@ -25,7 +25,7 @@ EVENTS_TOPIC = "advocacy.metrics.events.v1"
 
 
 class Reason(RefusalReason):
-    """Why the metrics service refused a command."""
+    """Why the metrics service refused a command, or a request over HTTP (services/metrics/api.py)."""
 
     ATTRIBUTION_NOT_CONSENTED = "attribution_not_consented", "\"my impact\" without a valid share_attribution consent"
     LEADERBOARD_NOT_CONSENTED = "leaderboard_not_consented", (
