@@ -135,12 +135,8 @@ def service(name: str, http_port: int, links_port: int | None = None) -> dict:
     if "PUBLIC_BASE_URL" in config.settings:  # tracked links must open from the laptop's browser
         # Distribution serves them; curation counts share texts with a link of that length.
         env["PUBLIC_BASE_URL"] = f"http://localhost:{links_port or http_port}"
-    volumes = []
-    if "REPORT_DIR" in config.settings:
-        env["REPORT_DIR"] = config.settings["REPORT_DIR"]
-        volumes.append(f"reports:{config.settings['REPORT_DIR']}")
     return {**_app(["python", "-m", f"services.{name}"]), "environment": env,
-            "ports": [f"{http_port}:{HTTP_PORT}"], **({"volumes": volumes} if volumes else {}),
+            "ports": [f"{http_port}:{HTTP_PORT}"],
             "depends_on": {"provision": {"condition": "service_completed_successfully"}},
             "restart": "unless-stopped"}
 
@@ -154,6 +150,6 @@ def compose(platform: Platform) -> dict:
                      "provision": provision(platform),
                      **{name: service(name, port, platform.services.get("distribution"))
                         for name, port in platform.services.items()}},
-        "volumes": {"kafka-data": {}, "postgres-data": {}, "reports": {}},
+        "volumes": {"kafka-data": {}, "postgres-data": {}},
         "configs": {"kafka-admin": {"content": admin_properties}},
     }

@@ -22,14 +22,12 @@ HTTP_PORT = 8080
 # Secrets every service has: its database login and its Kafka principal. The username
 # is no secret, but KEDA's TriggerAuthentication can read it only from a Secret.
 COMMON_SECRETS = ("DATABASE_URL", "KAFKA_SASL_USERNAME", "KAFKA_SASL_PASSWORD")
-# Where containers differ from a laptop: files inside the image are left to the code's default.
-CONTAINER_VALUES = {"REPORT_DIR": "/var/lib/advocacy/reports"}
 
 
 @dataclass(frozen=True)
 class ServiceConfig:
     service: str
-    settings: dict[str, str]  # env var -> value (the code's default, or CONTAINER_VALUES)
+    settings: dict[str, str]  # env var -> value (the code's default)
     secrets: tuple[str, ...]  # env vars the service's Secret must hold
 
 
@@ -58,8 +56,6 @@ def service_config(service: str) -> ServiceConfig:
             continue  # the common settings: platform-wide ConfigMap or COMMON_SECRETS
         if field.annotation is SecretStr:
             secrets.append(env)
-        elif env in CONTAINER_VALUES:
-            settings[env] = CONTAINER_VALUES[env]
-        elif not isinstance(field.default, Path):
+        elif not isinstance(field.default, Path):  # a file inside the image (a rates file): the code's default
             settings[env] = _env_value(field.default)
     return ServiceConfig(service, settings, tuple(secrets))

@@ -1,10 +1,13 @@
-"""Metrics contracts: report commands in; metric snapshots and rendered reports out.
+"""Metrics contracts: metric snapshots out; the report commands of release 1.0.0, refused.
 
-Commands go to `advocacy.metrics.commands.v1` keyed by the report id; events come out on
-`advocacy.metrics.events.v1`, keyed by the item or campaign (snapshots) or the report id.
-A snapshot holds only figures about content, never about a person. "My impact" is
-rendered only for the advocate themself: a command whose `actor` is not its
-`advocate_id` is rejected (`actor_not_subject`).
+Events come out on `advocacy.metrics.events.v1`, keyed by the item or campaign. A
+snapshot holds only figures about content, never about a person.
+
+Reports are read over HTTP, rendered per request (services/metrics/api.py: an analyst's
+`GET /api/reports`, the signed-in person's `GET /api/me/impact`). The Kafka commands that
+asked for them (`RenderReport`, `RenderMyImpact`) stay in the contract, as released, but
+are answered `sign_in_required`: who asks for a report must have signed in, and on Kafka the
+actor is a field anyone with write access fills in. `ReportRendered` is no longer emitted.
 """
 
 from datetime import date, datetime
@@ -22,11 +25,14 @@ EVENTS_TOPIC = "advocacy.metrics.events.v1"
 
 
 class Reason(RefusalReason):
-    """Why the metrics service refused a command."""
+    """Why the metrics service refused a command, or a request over HTTP (services/metrics/api.py)."""
 
-    ACTOR_NOT_SUBJECT = "actor_not_subject", "\"my impact\" asked for by anyone but that advocate"
     ATTRIBUTION_NOT_CONSENTED = "attribution_not_consented", "\"my impact\" without a valid share_attribution consent"
+    LEADERBOARD_NOT_CONSENTED = "leaderboard_not_consented", (
+        "the leaderboard asked for by someone without valid leaderboard and share_attribution consents")
     INVALID_PERIOD = "invalid_period", "a period ending before it starts or spanning over 366 days"
+    SIGN_IN_REQUIRED = "sign_in_required", (
+        "a report or \"my impact\" asked for on Kafka: reports are read over HTTP, signed in")
     UNKNOWN_CAMPAIGN = "unknown_campaign", "no campaign with that id has been published"
     UNKNOWN_CURRENCY = "unknown_currency", "the rates file has no rates in that currency"
 
@@ -51,14 +57,16 @@ class ImpactRequest(Period):
 
 
 class RenderReport(CloudEvent[ReportRequest]):
-    """A campaign or period report, as HTML with charts and as JSON."""
+    """Was: a campaign or period report, written to files. Now refused with
+    `sign_in_required`: an analyst reads reports over HTTP (`GET /api/reports`)."""
 
     type: Literal["advocacy.metrics.report.render.v1"] = "advocacy.metrics.report.render.v1"
     _keyed = keyed_by("report_id")
 
 
 class RenderMyImpact(CloudEvent[ImpactRequest]):
-    """One advocate's own figures; only they may ask for it."""
+    """Was: one advocate's own figures, written to files. Now refused with
+    `sign_in_required`: the signed-in person reads them over HTTP (`GET /api/me/impact`)."""
 
     type: Literal["advocacy.metrics.impact.render.v1"] = "advocacy.metrics.impact.render.v1"
     _keyed = keyed_by("report_id")
@@ -113,6 +121,10 @@ class MetricSnapshot(CloudEvent[Snapshot]):
 
 
 class ReportRendered(CloudEvent[Rendered]):
+    """No longer emitted: reports are no files on a service's disk (on Kubernetes those go
+    with the pod) but are rendered per request over HTTP. Kept in the contract because it was
+    released; readers may still meet old ones within the topic's retention."""
+
     type: Literal["advocacy.metrics.report.rendered.v1"] = "advocacy.metrics.report.rendered.v1"
 
 

@@ -56,12 +56,9 @@ def service_resources(platform: Platform, service: str) -> list[dict]:
     config = service_config(service)
     meta = lambda component, name=service: {"name": name, "labels": labels(service, component)}  # noqa: E731
     selector = {"app.kubernetes.io/name": service, "app.kubernetes.io/component": "service"}
-    volumes, mounts = [{"name": "tmp", "emptyDir": {}}], []
-    if "REPORT_DIR" in config.settings:  # reports are files; a PVC instead keeps them across restarts
-        volumes.append({"name": "reports", "emptyDir": {}})
-        mounts.append({"name": "reports", "mountPath": config.settings["REPORT_DIR"]})
+    volumes: list[dict] = [{"name": "tmp", "emptyDir": {}}]
     container = _container(
-        service, ["python", "-m", f"services.{service}"], _env_from(service), mounts,
+        service, ["python", "-m", f"services.{service}"], _env_from(service), [],
         ports=[{"name": "http", "containerPort": HTTP_PORT}],
         # /health answers only once migrations ran: give a first start two minutes.
         startupProbe=_probe("/health", 5, 24), livenessProbe=_probe("/health", 10, 3),

@@ -1,5 +1,5 @@
-"""Wiring only: settings, subscribers, schedules. `python -m services.metrics` runs this
-service as its own process."""
+"""Wiring only: settings, subscribers, schedules, the HTTP API. `python -m services.metrics`
+runs this service as its own process."""
 
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -8,10 +8,12 @@ from pathlib import Path
 from schemas import consent, curation
 from schemas import directory as d
 from schemas import metrics as m
+from services.metrics.api import build_api
 from services.metrics.config import MetricsSettings, MetricsTopics
 from services.metrics.handlers import COUNTED, MetricsHandlers
 from services.runtime import directory
-from services.runtime.handling import answering, dispatch
+from services.runtime.handling import answering, dispatch, signed_in_only
+from services.runtime.identity import OidcSettings
 from services.runtime.routing import ServiceRouter
 from services.runtime.scheduler import Schedule
 from services.runtime.service import Service
@@ -21,13 +23,15 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 def build_service(
     settings: MetricsSettings, topics: MetricsTopics = MetricsTopics(),
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC), identity: OidcSettings | None = None,
 ) -> Service:
     handlers = MetricsHandlers(settings, topics, settings.rate_cards(), clock)
     router = ServiceRouter(settings.service, batch_size=settings.event_batch_size)
-    # Reports take a while: one command per transaction, so a report never waits for others.
+    # Reports are an analyst's and "my impact" the person's, both read over HTTP, signed in:
+    # on Kafka, where the actor is whatever the sender wrote, both commands are refused.
+    kafka_commands = signed_in_only(handlers.commands, (m.RenderReport, m.RenderMyImpact), m.Reason.SIGN_IN_REQUIRED)
     router.consume("commands", topics.commands, m.MetricsCommand, answering(
-        handlers.commands, topics.events, m.MetricsCommandRejected, settings.service), max_records=1)
+        kafka_commands, topics.events, m.MetricsCommandRejected, settings.service))
     router.consume("directory", topics.directory, d.DirectoryEvent, directory.apply)
     router.consume("consent", topics.consent_events, consent.ConsentEvent, dispatch(handlers.consent_events))
     router.consume("curation", topics.curation_events, curation.AnyEvent, dispatch(handlers.curation_events))
@@ -37,7 +41,9 @@ def build_service(
         router.consume_batches(name, topic, COUNTED, handlers.count, max_records=settings.ingest_batch_size)
     router.publishes("events", topics.events, m.MetricsEvent)
     snapshots = Schedule("snapshots", handlers.publish_due_snapshots, settings.snapshot_seconds, clock)
-    return Service(settings, router, MIGRATIONS, [snapshots])
+    service = Service(settings, router, MIGRATIONS, [snapshots])
+    service.mount_api(build_api(handlers, settings, identity or OidcSettings()))
+    return service
 
 
 service = build_service(MetricsSettings())

@@ -12,7 +12,6 @@ from services.runtime.settings import ServiceSettings
 class MetricsSettings(ServiceSettings):
     service: str = "metrics"
     k_anonymity: int = 5  # a group figure (org unit, location) needs at least this many distinct people
-    report_dir: Path = Path(".stack/reports")  # where rendered reports are written
     emv_rates_file: Path = Path(__file__).with_name("emv_rates.toml")
     snapshot_seconds: float = 60.0  # how often changed items and campaigns get a MetricSnapshot
     ingest_batch_size: int = 5000  # records per batch, one transaction each

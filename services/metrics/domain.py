@@ -1,16 +1,19 @@
 """Pure rules of counting: sorting a batch into what it changes, keep-the-highest merging
-of cumulative counters, the EMV and engagement-rate formulas, k-anonymity suppression, and
-which report periods are accepted. No I/O."""
+of cumulative counters, the EMV and engagement-rate formulas, k-anonymity suppression;
+which report periods and currencies are accepted, and who may see their own figures and
+the leaderboard. No I/O."""
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from typing import Any, NamedTuple, Protocol
 
 from schemas import distribution, engagement
 from schemas.commands import Rejected
-from schemas.metrics import Period, Reason
+from schemas.consent import Purpose
+from schemas.metrics import Reason
+
 
 class Row(Protocol):
     """A row of sums, read by column name (a database row, a dict)."""
@@ -130,14 +133,37 @@ def suppress_small_groups(groups: Iterable[Mapping[str, Any]], k: int) -> list[M
 MAX_PERIOD_DAYS = 366
 
 
-def check_period(period: Period, cards: RateCards) -> None:
-    """A report's period ends on or after its start and spans at most 366 days; its
-    currency, if named, has rates."""
-    if period.ends_on < period.starts_on or (period.ends_on - period.starts_on).days >= MAX_PERIOD_DAYS:
+def check_period(starts_on: date, ends_on: date) -> None:
+    """A report's period ends on or after its start (both inclusive) and spans at most 366
+    days; Rejected(INVALID_PERIOD) otherwise."""
+    if ends_on < starts_on or (ends_on - starts_on).days >= MAX_PERIOD_DAYS:
         raise Rejected(Reason.INVALID_PERIOD,
                        f"a period ends on or after its start and spans at most {MAX_PERIOD_DAYS} days")
-    if period.currency is not None and period.currency not in cards.cards:
+
+
+def rate_card(cards: RateCards, currency: str | None) -> RateCard:
+    """The card a report uses: `currency`'s, or the default one if None;
+    Rejected(UNKNOWN_CURRENCY) if the rates file has none in that currency."""
+    if currency is not None and currency not in cards.cards:
         raise Rejected(Reason.UNKNOWN_CURRENCY, "the rates file has no rates in that currency")
+    return cards.card(currency)
+
+
+def check_may_see_impact(consents: Collection[str]) -> None:
+    """Figures about a person are kept, and so shown to them, only with their valid
+    `share_attribution` consent (DESIGN.md: per-advocate figures only with consent);
+    Rejected(ATTRIBUTION_NOT_CONSENTED) otherwise. `consents`: the purposes they allow."""
+    if Purpose.SHARE_ATTRIBUTION not in consents:
+        raise Rejected(Reason.ATTRIBUTION_NOT_CONSENTED, "figures are kept about you only with share_attribution")
+
+
+def check_may_see_leaderboard(consents: Collection[str]) -> None:
+    """The leaderboard is seen only by those in it: people who allow `leaderboard` (appear
+    in rankings) and `share_attribution` (their shares are counted as theirs);
+    Rejected(LEADERBOARD_NOT_CONSENTED) otherwise."""
+    if not {Purpose.LEADERBOARD, Purpose.SHARE_ATTRIBUTION} <= set(consents):
+        raise Rejected(Reason.LEADERBOARD_NOT_CONSENTED,
+                       "the leaderboard is shown only to those who allow leaderboard and share_attribution")
 
 
 # --- one batch of counted events, sorted by what each changes --------------------------------

@@ -1,10 +1,10 @@
-"""What metrics does with what it hears, with report commands, and with what falls due.
+"""What metrics does with what it hears and with what falls due.
 
 Every handler is `(uow, message)`, listed in a table by message type (`commands`,
 `consent_events`, `curation_events`); app.py subscribes the tables. Shares, clicks and
 connectors' observations are counted a batch at a time (`count(uow, events)`). Schedule
 jobs are `(uow, now) -> how many handled`. Rules come from `domain`, writes from `store`,
-reads from `queries`, rendering from `reports`.
+reads from `queries`. Reports are read over HTTP (api.py), not handled here.
 """
 
 from collections.abc import Callable
@@ -15,22 +15,10 @@ from pydantic import Field
 
 from schemas import consent, curation, distribution, engagement
 from schemas.catalog import CONTRACTS
-from schemas.commands import Rejected
-from schemas.metrics import (
-    Figures,
-    MetricSnapshot,
-    Reason,
-    Rendered,
-    RenderMyImpact,
-    RenderReport,
-    ReportRendered,
-    Snapshot,
-    SnapshotScope,
-)
-from services.metrics import domain, queries, reports, store
+from schemas.metrics import Figures, MetricSnapshot, Snapshot, SnapshotScope
+from services.metrics import domain, queries, store
 from services.metrics.config import MetricsSettings, MetricsTopics
 from services.metrics.domain import RateCards
-from services.metrics.queries import Scope
 from services.runtime.handling import Table
 from services.runtime.unit_of_work import UnitOfWork
 
@@ -51,7 +39,9 @@ class MetricsHandlers:
         self.topics = topics
         self.rate_cards = rate_cards
         self.clock = clock
-        self.commands: Table = {RenderReport: self.render, RenderMyImpact: self.render}
+        # Both of metrics' commands ask for a report, which is read over HTTP now: app.py
+        # refuses them on Kafka (`sign_in_required`). None is left to handle.
+        self.commands: Table = {}
         self.consent_events: Table = {consent.AdvocateErased: self.erase,
                                       **dict.fromkeys(consent.RECORD_EVENTS, self.apply_consent)}
         self.curation_events: Table = {
@@ -92,39 +82,6 @@ class MetricsHandlers:
         await store.keep_highest_engagement(uow.conn, tally.observations)
         await store.set_followers(uow.conn, tally.followers)
         await store.mark_due(uow.conn, tally.touched_shares)
-
-    # --- reports ---------------------------------------------------------------------------
-
-    async def render(self, uow: UnitOfWork, command: RenderReport | RenderMyImpact) -> None:
-        """A campaign or period report, or "my impact": HTML and JSON files in REPORT_DIR."""
-        scope, title = await self._scope_of(uow, command)
-        card = self.rate_cards.card(command.data.currency)
-        report = await reports.gather(uow.conn, scope, card, self.settings.k_anonymity)
-        html_path, json_path = reports.write(report, self.settings.report_dir, command.data.report_id, title)
-        kind = "impact" if isinstance(command, RenderMyImpact) else "report"
-        await uow.emit(self.topics.events, ReportRendered, command.subject, Rendered(
-            report_id=command.data.report_id, kind=kind, html_path=str(html_path), json_path=str(json_path),
-            rendered_at=self.clock()))
-
-    async def _scope_of(self, uow: UnitOfWork, command: RenderReport | RenderMyImpact) -> tuple[Scope, str]:
-        """The scope and title, or Rejected."""
-        request = command.data
-        domain.check_period(request, self.rate_cards)
-        if isinstance(command, RenderMyImpact):
-            advocate_id = command.data.advocate_id
-            if request.actor != advocate_id:
-                raise Rejected(Reason.ACTOR_NOT_SUBJECT, "only the advocate can see their own impact")
-            if not await queries.may_attribute(uow.conn, advocate_id):
-                raise Rejected(Reason.ATTRIBUTION_NOT_CONSENTED,
-                               "figures are kept about you only with share_attribution")
-            return Scope(request.starts_on, request.ends_on, advocate_id=advocate_id), "My impact"
-        campaign_id = command.data.campaign_id
-        if campaign_id is None:
-            return Scope(request.starts_on, request.ends_on), "Advocacy report"
-        campaign = await queries.campaign(uow.conn, campaign_id)
-        if campaign is None:
-            raise Rejected(Reason.UNKNOWN_CAMPAIGN, "no campaign with that id has been announced")
-        return Scope(request.starts_on, request.ends_on, campaign_id=campaign_id), f"Campaign: {campaign['name']}"
 
     # --- schedule jobs ---------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""Metrics' reads: figures for a scope, grouped by one dimension and network.
+"""Metrics' reads: figures for a scope, grouped by one dimension and network; the
+leaderboard; the consents and names reports need.
 
 A scope is the shares created in a period (optionally of one campaign, or attributed to
 one advocate) and everything they achieved so far. Groups come with their count of
@@ -9,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 import asyncpg
 
@@ -17,17 +19,19 @@ from services.runtime.unit_of_work import Connection
 
 # What a group is keyed by; `topic` expands an item into each of its topics.
 DIMENSIONS = {
-    "item": "s.item_id", "campaign": "coalesce(s.campaign_id, '')", "network": "s.network", "day": "s.day::text",
-    "org_unit": "s.org_unit", "location": "s.location", "topic": "topic", "all": "'all'",
+    "item": "s.item_id", "network": "s.network", "org_unit": "s.org_unit", "location": "s.location", "topic": "topic",
 }
 
-_SCOPE = """
-WITH s AS (
-    SELECT s.* FROM shares s
-    WHERE NOT s.cancelled AND s.day BETWEEN $1 AND $2
-      AND ($3::text IS NULL OR s.campaign_id = $3)
-      AND ($4::text IS NULL OR s.share_id IN (SELECT share_id FROM attributed_shares WHERE advocate_id = $4))
-), c AS (
+# The shares of a scope and, per share, its clicks (bots left out) and its counters. A
+# person's scope starts from their attributed shares (indexed by advocate), so "my impact"
+# reads only that person's rows; a group scope starts from the shares of the period.
+_GROUP_SHARES = """SELECT s.* FROM shares s
+    WHERE NOT s.cancelled AND s.day BETWEEN $1 AND $2 AND ($3::text IS NULL OR s.campaign_id = $3)"""
+_PERSON_SHARES = """SELECT s.* FROM attributed_shares a JOIN shares s USING (share_id)
+    WHERE a.advocate_id = $4 AND NOT s.cancelled AND s.day BETWEEN $1 AND $2
+      AND ($3::text IS NULL OR s.campaign_id = $3)"""
+_PER_SHARE = """
+WITH s AS ({shares}), c AS (
     SELECT share_id, sum(clicks) AS clicks, count(*) AS unique_clicks
     FROM clicks JOIN s USING (share_id) WHERE NOT bot GROUP BY share_id
 ), per_share AS (
@@ -43,48 +47,84 @@ _SUMS = """count(*) AS shares, sum(clicks) AS clicks, sum(unique_clicks) AS uniq
 
 @dataclass(frozen=True)
 class Scope:
+    """The shares created from `starts_on` to `ends_on` (inclusive), of one campaign if
+    named, attributed to one advocate if named, and everything they achieved so far."""
+
     starts_on: date
     ends_on: date
     campaign_id: str | None = None
     advocate_id: str | None = None  # only that person's attributed shares
 
     @property
-    def args(self) -> tuple[date, date, str | None, str | None]:
-        return self.starts_on, self.ends_on, self.campaign_id, self.advocate_id
+    def per_share(self) -> str:
+        """The scope's CTEs: `s` (its shares) and `per_share` (each with its figures)."""
+        return _PER_SHARE.format(shares=_GROUP_SHARES if self.advocate_id is None else _PERSON_SHARES)
+
+    @property
+    def args(self) -> tuple[date | str | None, ...]:
+        period = (self.starts_on, self.ends_on, self.campaign_id)
+        return period if self.advocate_id is None else (*period, self.advocate_id)
 
 
 async def by_network(conn: Connection, scope: Scope, dimension: str) -> list[asyncpg.Record]:
     """Sums per (key, network); the key is NULL where a share lacks it (no org unit)."""
     key = DIMENSIONS[dimension]
     topics = " JOIN items i USING (item_id), unnest(i.topics) AS topic" if dimension == "topic" else ""
-    return await conn.fetch(
-        f"{_SCOPE} SELECT {key} AS key, s.network, {_SUMS} FROM per_share s{topics} GROUP BY 1, 2 ORDER BY 1, 2",
-        *scope.args)
+    return await conn.fetch(f"""{scope.per_share}
+        SELECT {key} AS key, s.network, {_SUMS} FROM per_share s{topics} GROUP BY 1, 2 ORDER BY 1, 2""", *scope.args)
 
 
 async def contributors(conn: Connection, scope: Scope, dimension: str) -> dict[str, int]:
     """Distinct people behind each group, counted by token: who they are is not needed."""
     key = DIMENSIONS[dimension]
     rows = await conn.fetch(
-        f"{_SCOPE} SELECT {key} AS key, count(DISTINCT contributor) AS n FROM per_share s GROUP BY 1", *scope.args)
+        f"{scope.per_share} SELECT {key} AS key, count(DISTINCT contributor) AS n FROM per_share s GROUP BY 1",
+        *scope.args)
     return {r["key"]: r["n"] for r in rows if r["key"] is not None}
 
 
 async def clicks_by_day(conn: Connection, scope: Scope) -> list[asyncpg.Record]:
     """Clicks on the scope's shares by the day they happened."""
     return await conn.fetch(
-        f"""{_SCOPE} SELECT cl.day, sum(cl.clicks) AS clicks FROM clicks cl JOIN s USING (share_id)
+        f"""{scope.per_share} SELECT cl.day, sum(cl.clicks) AS clicks FROM clicks cl JOIN s USING (share_id)
             WHERE NOT cl.bot GROUP BY cl.day ORDER BY cl.day""", *scope.args)
 
 
-async def leaderboard(conn: Connection, scope: Scope, size: int = 10) -> list[asyncpg.Record]:
-    """Only people who allowed both attribution and rankings; nobody else appears or is counted."""
-    return await conn.fetch(
-        f"""{_SCOPE} SELECT a.advocate_id, count(*) AS shares, sum(s.clicks) AS clicks
-            FROM per_share s JOIN attributed_shares a USING (share_id)
-            JOIN consents l ON l.advocate_id = a.advocate_id AND l.purpose = 'leaderboard' AND l.valid
-            GROUP BY a.advocate_id ORDER BY clicks DESC, shares DESC, a.advocate_id LIMIT {int(size)}""",
-        *scope.args)
+# Only people who allowed both attribution (their attributed shares exist only then) and
+# the leaderboard; nobody else appears or is counted. Ranked by clicks, then shares.
+_LEADERBOARD = """
+WITH board AS (
+    SELECT a.advocate_id, a.share_id
+    FROM consents l JOIN attributed_shares a USING (advocate_id) JOIN shares s USING (share_id)
+    WHERE l.purpose = 'leaderboard' AND l.valid
+      AND NOT s.cancelled AND s.day BETWEEN $1 AND $2 AND ($3::text IS NULL OR s.campaign_id = $3)
+), people AS (
+    SELECT b.advocate_id, count(*) AS shares, coalesce(sum(c.clicks), 0) AS clicks
+    FROM board b LEFT JOIN LATERAL (
+        SELECT sum(clicks) AS clicks FROM clicks WHERE share_id = b.share_id AND NOT bot) c ON true
+    GROUP BY b.advocate_id
+), ranked AS (
+    SELECT advocate_id, shares, clicks, rank() OVER (ORDER BY clicks DESC, shares DESC) AS rank,
+           row_number() OVER (ORDER BY clicks DESC, shares DESC, advocate_id) AS position
+    FROM people
+)
+SELECT rank, advocate_id, shares, clicks FROM ranked WHERE position <= $4 OR advocate_id = $5 ORDER BY position"""
+
+
+class Standing(NamedTuple):
+    rank: int  # 1 for the most clicks; people with equal clicks and shares share a rank
+    advocate_id: str
+    shares: int
+    clicks: int
+
+
+async def leaderboard(conn: Connection, starts_on: date, ends_on: date, campaign_id: str | None, *, size: int,
+                      caller: str) -> list[Standing]:
+    """The ranking of the shares created in the period (of one campaign if named): its
+    first `size` places, then `caller`'s own if it lies beyond them (absent if they have no
+    attributed share there)."""
+    rows = await conn.fetch(_LEADERBOARD, starts_on, ends_on, campaign_id, size, caller)
+    return [Standing(r["rank"], r["advocate_id"], r["shares"], int(r["clicks"])) for r in rows]
 
 
 _SNAPSHOT_TOTALS = """
@@ -119,6 +159,8 @@ async def campaign(conn: Connection, campaign_id: str) -> asyncpg.Record | None:
     return await conn.fetchrow("SELECT * FROM campaigns WHERE campaign_id = $1", campaign_id)
 
 
-async def may_attribute(conn: Connection, advocate_id: str) -> bool:
-    return bool(await conn.fetchval(
-        "SELECT valid FROM consents WHERE advocate_id = $1 AND purpose = 'share_attribution'", advocate_id))
+async def valid_consents(conn: Connection, advocate_id: str) -> set[str]:
+    """The purposes metrics tracks (share_attribution, network_reach, leaderboard) that
+    `advocate_id` has a valid consent to; empty for someone metrics never heard of."""
+    rows = await conn.fetch("SELECT purpose FROM consents WHERE advocate_id = $1 AND valid", advocate_id)
+    return {r["purpose"] for r in rows}

@@ -1,13 +1,17 @@
-"""Reports: the figures of a scope as JSON, and as one HTML file with inline SVG charts.
+"""Reports: the figures of a scope as plain data (the JSON), and that data rendered as one
+self-contained HTML page with inline SVG charts, or as CSV.
 
 A campaign or period report holds only group figures: org units and locations with fewer
-than k distinct contributors are left out, and the leaderboard holds only people who
-allowed it. "My impact" holds one advocate's attributed figures and is written for them.
+than k distinct contributors are left out. "My impact" holds one advocate's attributed
+figures and is shown only to them. Neither holds the leaderboard (queries.leaderboard,
+shown only to people in it). Nothing is written to disk: a report is rendered per request.
 """
 
-import json
+import csv
+import io
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
 from string import Template
@@ -21,59 +25,62 @@ from services.metrics.queries import Scope
 from services.runtime.unit_of_work import Connection
 
 _TEMPLATE = Template(Path(__file__).with_name("report.html").read_text())
+TOP_ITEMS = 10
+GROUPS = ("network", "topic", "org_unit", "location")  # the breakdowns a report may hold, in this order
 
 
-def _grouped(rows: Sequence[asyncpg.Record], card: RateCard) -> dict[str, dict[str, Any]]:
-    """(key, network) sums → figures per key, EMV at each network's rates."""
+def _grouped(rows: Sequence[asyncpg.Record]) -> dict[str, dict[str, Totals]]:
+    """(key, network) sums → {key: {network: Totals}}; rows without a key are left out."""
     per_key: dict[str, dict[str, Totals]] = defaultdict(dict)
     for row in rows:
         if row["key"] is not None:
             per_key[row["key"]][row["network"]] = Totals.of(row)
-    return {key: figures(networks, card) for key, networks in per_key.items()}
+    return per_key
 
 
-async def gather(conn: Connection, scope: Scope, card: RateCard, k: int) -> dict[str, Any]:
-    """Everything a report shows, as plain data (the JSON file)."""
-    async def group(dimension: str) -> dict[str, dict[str, Any]]:
-        return _grouped(await queries.by_network(conn, scope, dimension), card)
+async def gather(conn: Connection, scope: Scope, card: RateCard, k: int, *, title: str,
+                 as_of: datetime) -> dict[str, Any]:
+    """Everything a report shows, as plain data: `title`, `as_of`, `scope`, `totals`,
+    `clicks_by_day`, `by_network`, `top_items`, `by_topic`, `rates`; for a group scope
+    (no advocate) also `by_org_unit`, `by_location` (groups of at least `k` people) and
+    `k_anonymity`. Figures are those of schemas.metrics.Figures, EMV in `card`'s currency.
+    Read in one snapshot (REPEATABLE READ), so the totals are the sum of the groups."""
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        async def group(dimension: str) -> dict[str, dict[str, Any]]:
+            per_key = _grouped(await queries.by_network(conn, scope, dimension))
+            return {key: figures(networks, card) for key, networks in per_key.items()}
 
-    totals = (await group("all")).get("all", figures({}, card))
-    items = sorted((await group("item")).items(), key=lambda kv: (-kv[1]["clicks"], kv[0]))[:10]
-    names = await queries.titles(conn, [item_id for item_id, _ in items])
-    report: dict[str, Any] = {
-        "scope": {"starts_on": str(scope.starts_on), "ends_on": str(scope.ends_on), "campaign_id": scope.campaign_id},
-        "totals": totals,
-        "clicks_by_day": [{"day": str(r["day"]), "clicks": r["clicks"]}
-                          for r in await queries.clicks_by_day(conn, scope)],
-        "by_network": [{"network": n, **f} for n, f in sorted((await group("network")).items())],
-        "top_items": [{"item_id": i, "title": names.get(i, i), **f} for i, f in items],
-        "by_topic": [{"topic": t, **f} for t, f in sorted((await group("topic")).items())],
-        "rates": card.as_dict(),
-    }
-    if scope.advocate_id is None:  # group figures and rankings: never in a personal report
-        for dimension in ("org_unit", "location"):
-            people = await queries.contributors(conn, scope, dimension)
-            groups = [{dimension: key, "contributors": people.get(key, 0), **f}
-                      for key, f in (await group(dimension)).items()]
-            # The count of contributors is what suppression needs, not something to show.
-            report[f"by_{dimension}"] = [{key: v for key, v in g.items() if key != "contributors"}
-                                         for g in sorted(suppress_small_groups(groups, k), key=lambda g: g[dimension])]
-        report["k_anonymity"] = k
-        report["leaderboard"] = [dict(r) for r in await queries.leaderboard(conn, scope)]
+        networks = _grouped(await queries.by_network(conn, scope, "network"))
+        totals = figures({network: sum(t.values(), Totals()) for network, t in networks.items()}, card)
+        items = sorted((await group("item")).items(), key=lambda kv: (-kv[1]["clicks"], kv[0]))[:TOP_ITEMS]
+        names = await queries.titles(conn, [item_id for item_id, _ in items])
+        report: dict[str, Any] = {
+            "title": title, "as_of": as_of,
+            "scope": {"starts_on": str(scope.starts_on), "ends_on": str(scope.ends_on),
+                      "campaign_id": scope.campaign_id},
+            "totals": totals,
+            "clicks_by_day": [{"day": str(r["day"]), "clicks": int(r["clicks"])}
+                              for r in await queries.clicks_by_day(conn, scope)],
+            "by_network": [{"network": n, **figures(t, card)} for n, t in sorted(networks.items())],
+            "top_items": [{"item_id": i, "title": names.get(i, i), **f} for i, f in items],
+            "by_topic": [{"topic": t, **f} for t, f in sorted((await group("topic")).items())],
+            "rates": card.as_dict(),
+        }
+        if scope.advocate_id is None:  # groups of people: never in a personal report
+            for dimension in ("org_unit", "location"):
+                people = await queries.contributors(conn, scope, dimension)
+                groups = [{dimension: key, "contributors": people.get(key, 0), **f}
+                          for key, f in (await group(dimension)).items()]
+                # The count of contributors is what suppression needs, not something to show.
+                report[f"by_{dimension}"] = [
+                    {key: v for key, v in g.items() if key != "contributors"}
+                    for g in sorted(suppress_small_groups(groups, k), key=lambda g: g[dimension])]
+            report["k_anonymity"] = k
     return report
 
 
-def write(report: dict[str, Any], directory: Path, report_id: str, title: str) -> tuple[Path, Path]:
-    """Both files, named by report id: rendering the same command again overwrites them."""
-    directory.mkdir(parents=True, exist_ok=True)
-    directory = directory.resolve()  # the event tells readers where: an absolute path means the same to all
-    html_path, json_path = directory / f"{report_id}.html", directory / f"{report_id}.json"
-    json_path.write_text(json.dumps({"report_id": report_id, "title": title, **report}, indent=2, default=str))
-    html_path.write_text(render_html(report, title))
-    return html_path, json_path
-
-
-def render_html(report: dict[str, Any], title: str) -> str:
+def render_html(report: dict[str, Any]) -> str:
+    """The report (as `gather` returns it) as one HTML page: no script, nothing fetched."""
     t = report["totals"]
     summary = [("Shares", t["shares"]), ("Clicks", t["clicks"]), ("Unique clicks", t["unique_clicks"]),
                ("Impressions", t["impressions"]), ("Reactions", t["reactions"]), ("Comments", t["comments"]),
@@ -87,15 +94,12 @@ def render_html(report: dict[str, Any], title: str) -> str:
                          [(n["network"], n["clicks"]) for n in report["by_network"]]),
         charts.bar_chart("top-items", "Top items by clicks", [(i["title"], i["clicks"]) for i in report["top_items"]]),
     ]
-    sections = [_table(f"By {d.replace('_', ' ')}", d, report[f"by_{d}"])
-                for d in ("network", "topic", "org_unit", "location") if f"by_{d}" in report]
-    if "leaderboard" in report:
-        sections.append(_rows_table("Leaderboard (only people who opted in)", ["advocate_id", "shares", "clicks"],
-                                    report["leaderboard"]))
+    sections = [_table(f"By {d.replace('_', ' ')}", d, report[f"by_{d}"]) for d in GROUPS if f"by_{d}" in report]
     rates = report["rates"]
     rate_rows = [{"network": n, **r} for n, r in rates["rates"].items()]
     return _TEMPLATE.substitute(
-        title=escape(title), scope=escape(f"{report['scope']['starts_on']} – {report['scope']['ends_on']}"),
+        title=escape(report["title"]), scope=escape(f"{report['scope']['starts_on']} – {report['scope']['ends_on']}"),
+        as_of=report["as_of"].astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         summary="".join(f"<tr><th>{escape(k)}</th><td>{escape(str(v))}</td></tr>" for k, v in summary),
         charts="".join(f"<figure><figcaption>{escape(caption)}</figcaption>{c}</figure>" for caption, c in zip(
             ("Clicks over time", "Clicks by network", "Top items by clicks"), chart_list, strict=True)),
@@ -124,3 +128,51 @@ def _cell(column: str, value: Any) -> str:
     if column == "emv":
         return f"{value:,.2f}"
     return str(value)
+
+
+# --- CSV -------------------------------------------------------------------------------------
+
+FIGURES = ("shares", "clicks", "unique_clicks", "impressions", "reactions", "comments", "reshares",
+           "potential_reach", "engagement_rate", "emv", "currency")
+CSV_COLUMNS = ("dimension", "group", "title", *FIGURES)
+
+
+def render_csv(report: dict[str, Any]) -> str:
+    """The report's totals and groups as CSV (RFC 4180, CRLF line ends), one row per group,
+    in CSV_COLUMNS: `dimension` is `total`, `network`, `topic`, `org_unit`, `location`, `item`
+    (the top items; `title` holds the item's title) or `click_day` (clicks on that day; the
+    other figures are empty there, as clicks by day are not a group of shares). The figures
+    are those of the JSON and the HTML: `engagement_rate` as a fraction, `emv` in `currency`."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    writer.writerows(_csv_rows(report))
+    return out.getvalue()
+
+
+def _csv_rows(report: dict[str, Any]) -> Iterator[list[str]]:
+    def row(dimension: str, group: str, title: str, figures: dict[str, Any]) -> list[str]:
+        values = ["" if figures.get(f) is None else _csv_figure(f, figures[f]) for f in FIGURES]
+        return [dimension, _text(group), _text(title), *values]
+
+    yield row("total", "", "", report["totals"])
+    for dimension in GROUPS:
+        for g in report.get(f"by_{dimension}", ()):
+            yield row(dimension, g[dimension], "", g)
+    for item in report["top_items"]:
+        yield row("item", item["item_id"], item["title"], item)
+    for day in report["clicks_by_day"]:
+        yield row("click_day", day["day"], "", {"clicks": day["clicks"]})
+
+
+def _csv_figure(name: str, value: Any) -> str:
+    if name == "emv":
+        return f"{value:.2f}"
+    return _text(value) if name == "currency" else str(value)
+
+
+def _text(value: str) -> str:
+    """A text cell that a spreadsheet would take for a formula (it starts with =, +, -, @,
+    a tab or a carriage return) gets a leading apostrophe, so it shows as text and runs
+    nothing (OWASP, "CSV Injection"): titles come from editors and from outside feeds."""
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

@@ -1,11 +1,14 @@
 """The metrics service on a scratch schema and fresh topics, serving HTTP on a free port;
 `MetricsRig` plays the directory, consent, curation and distribution services and the
-network connectors, asks for reports and reads what metrics emits."""
+network connectors, reads reports over HTTP with the test issuer's tokens, and reads what
+metrics emits."""
 
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
+from urllib.parse import urlencode
 
+import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
@@ -17,8 +20,11 @@ from schemas.consent import ChangedBy, ConsentRecord, Purpose, Status
 from services.metrics.app import build_service
 from services.metrics.config import MetricsSettings, MetricsTopics
 from tests.integration.rig import ServiceRig, make_rig
+from tests.issuer import TestIssuer
 
 DAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+PERIOD = (date(2026, 3, 1), date(2026, 3, 31))  # what reports cover unless a test says otherwise
+ANALYST = "analyst-0001"
 
 
 def new_id(prefix: str) -> str:
@@ -28,6 +34,7 @@ def new_id(prefix: str) -> str:
 class MetricsRig(ServiceRig):
     settings: MetricsSettings
     topics: MetricsTopics
+    issuer: TestIssuer | None = None  # signs the tokens of the HTTP calls
 
     async def join(self, advocate: str, **profile) -> None:
         await self.send_to(self.topics.directory, directory.PersonJoined(source="/hr", subject=advocate, data=directory.Profile(
@@ -38,6 +45,18 @@ class MetricsRig(ServiceRig):
         await self.send_to(self.topics.consent_events, *[kind(source="/advocacy/consent", subject=advocate, data=ConsentRecord(
             advocate_id=advocate, purpose=p, status=status, valid=valid, changed_by=ChangedBy.SUBJECT,
             changed_at=datetime.now(UTC), ledger_hash="0" * 64)) for p in purposes])
+
+    async def people(self, count: int, org_unit: str = "Sales", *purposes: Purpose, location: str = "Bern") -> list[str]:
+        """`count` new people in the directory, each allowing `purposes`, once metrics knows them."""
+        ids = [new_id("adv") for _ in range(count)]
+        for advocate in ids:
+            await self.join(advocate, org_unit=org_unit, location=location)
+            if purposes:
+                await self.consent(advocate, *purposes)
+        await self.until("SELECT count(*) FROM people WHERE advocate_id = ANY($1)", count, ids)
+        if purposes:
+            await self.until("SELECT count(*) FROM consents WHERE advocate_id = ANY($1) AND valid", count * len(purposes), ids)
+        return ids
 
     async def erase(self, advocate: str) -> None:
         await self.send_to(self.topics.consent_events, consent.AdvocateErased(
@@ -76,12 +95,24 @@ class MetricsRig(ServiceRig):
         return engagement.EngagementObserved(source="/connector", subject=s.share_id, data=engagement.Engagement(
             share_id=s.share_id, network=s.network, observed_at=at, **counters))
 
-    async def render(self, command) -> dict:
-        """Send a report command and wait for its answer (rendered or rejected)."""
-        await self.send_to(self.topics.commands, command)
-        [answer] = await self.events(lambda e: e["type"] != m.MetricSnapshot.model_fields["type"].default
-                                     and e["subject"] == command.subject)
-        return answer
+    # --- over HTTP, signed in ------------------------------------------------------------
+
+    def token(self, advocate: str, *roles: str) -> str:
+        return self.issuer.token(sub=advocate, realm_roles=roles)
+
+    async def read(self, path: str, token: str | None, accept: str | None = None, **params) -> httpx.Response:
+        """GET `path` with `params` (`from`, `to`: PERIOD unless given; `from_` for `from`)."""
+        query = {"from": str(PERIOD[0]), "to": str(PERIOD[1]), **{k.rstrip("_"): v for k, v in params.items()}}
+        return await self.get(f"{path}?{urlencode(query)}", token, {"Accept": accept} if accept else None)
+
+    async def report(self, accept: str | None = None, **params) -> httpx.Response:
+        """An analyst's report of PERIOD (or what `params` say)."""
+        return await self.read("/api/reports", self.token(ANALYST, "analyst"), accept, **params)
+
+    async def report_json(self, **params) -> dict:
+        response = await self.report(**params)
+        assert response.status_code == 200, response.text
+        return response.json()
 
     async def events(self, match, at_least: int = 1, timeout: float = 20.0) -> list[dict]:
         return await self.until_emitted(match, at_least, timeout, "events from metrics")
@@ -121,9 +152,10 @@ def impact_command(report_id: str, advocate: str, actor: str | None = None) -> m
 
 
 @pytest.fixture
-async def metrics(stack, scratch_schema, make_topics, tmp_path) -> AsyncIterator[MetricsRig]:
-    """Metrics serving HTTP on a free port, reports in a temporary folder."""
+async def metrics(stack, scratch_schema, make_topics, issuer) -> AsyncIterator[MetricsRig]:
+    """Metrics serving HTTP on a free port, trusting the test issuer's tokens."""
     async with make_rig(MetricsRig, stack, scratch_schema, make_topics, build_service, MetricsSettings, MetricsTopics,
-                        report_dir=tmp_path / "reports", snapshot_seconds=0.2, ingest_batch_size=500) as rig:
+                        identity=issuer.settings(), snapshot_seconds=0.2, ingest_batch_size=500) as rig:
+        rig.issuer = issuer
         async with rig.serving():
             yield rig

@@ -45,7 +45,7 @@ def test_secret_settings_of_the_code_are_secrets_and_the_rest_is_configuration()
     assert "CONSENT_PSEUDONYM_KEY" in service_config("consent").secrets
     assert service_config("distribution").settings["TRUSTED_PROXIES"] == '["127.0.0.1", "::1"]'
     assert service_config("curation").settings["DISCLOSURE_REQUIRED"] == "true"
-    assert service_config("metrics").settings["REPORT_DIR"].startswith("/var/lib/advocacy")
+    assert service_config("metrics").settings["K_ANONYMITY"] == "5"
 
 
 @pytest.mark.parametrize("service", SERVICES)

@@ -1,22 +1,25 @@
 """The counting rules: EMV and engagement rate, keep-the-highest merging, k-suppression,
-the rates file, and which report periods are accepted."""
+the rates file; which report periods and currencies are accepted, and who may see their
+impact and the leaderboard."""
 
 from datetime import date
 
 import pytest
 
 from schemas.commands import Rejected
-from schemas.metrics import ReportRequest
 from services.metrics.config import MetricsSettings
 from services.metrics.domain import (
     Rate,
     RateCard,
     RateCards,
     Totals,
+    check_may_see_impact,
+    check_may_see_leaderboard,
     check_period,
     emv,
     engagement_rate,
     keep_highest,
+    rate_card,
     suppress_small_groups,
 )
 
@@ -61,21 +64,40 @@ def test_the_rates_file_has_the_default_currency_for_every_network_and_k_default
     assert MetricsSettings().k_anonymity == 5
 
 
-def period(starts_on: date, ends_on: date, currency: str | None = None) -> ReportRequest:
-    return ReportRequest(actor="editor-1", report_id="report-0001", starts_on=starts_on, ends_on=ends_on,
-                         currency=currency)
-
-
-@pytest.mark.parametrize("starts_on, ends_on, currency, reason", [
-    (date(2026, 3, 2), date(2026, 3, 1), None, "invalid_period"),
-    (date(2025, 1, 1), date(2026, 1, 2), None, "invalid_period"),  # 367 days
-    (date(2026, 3, 1), date(2026, 3, 31), "USD", "unknown_currency"),
+@pytest.mark.parametrize("starts_on, ends_on", [
+    (date(2026, 3, 2), date(2026, 3, 1)),
+    (date(2025, 1, 1), date(2026, 1, 2)),  # 367 days
 ])
-def test_a_period_that_cannot_be_reported_is_rejected_with_its_reason(starts_on, ends_on, currency, reason):
+def test_a_period_ending_before_its_start_or_spanning_over_366_days_is_rejected(starts_on, ends_on):
     with pytest.raises(Rejected) as rejected:
-        check_period(period(starts_on, ends_on, currency), CARDS)
-    assert rejected.value.reason == reason
+        check_period(starts_on, ends_on)
+    assert rejected.value.reason == "invalid_period"
 
 
-def test_a_one_day_period_in_a_known_currency_is_accepted():
-    check_period(period(date(2026, 3, 1), date(2026, 3, 1), "CHF"), CARDS)
+def test_a_one_day_period_and_a_366_day_period_are_accepted():
+    check_period(date(2026, 3, 1), date(2026, 3, 1))
+    check_period(date(2025, 1, 1), date(2026, 1, 1))
+
+
+def test_a_report_uses_the_named_currencys_rates_or_the_default_and_refuses_one_without_rates():
+    assert rate_card(CARDS, "CHF").currency == "CHF"
+    assert rate_card(CARDS, None).currency == "EUR"
+    with pytest.raises(Rejected) as rejected:
+        rate_card(CARDS, "USD")
+    assert rejected.value.reason == "unknown_currency"
+
+
+def test_my_impact_is_shown_only_with_share_attribution():
+    check_may_see_impact({"share_attribution"})
+    for consents in (set(), {"leaderboard", "network_reach"}):
+        with pytest.raises(Rejected) as rejected:
+            check_may_see_impact(consents)
+        assert rejected.value.reason == "attribution_not_consented"
+
+
+def test_the_leaderboard_is_shown_only_to_those_who_allow_both_leaderboard_and_share_attribution():
+    check_may_see_leaderboard({"leaderboard", "share_attribution", "network_reach"})
+    for consents in (set(), {"leaderboard"}, {"share_attribution"}):
+        with pytest.raises(Rejected) as rejected:
+            check_may_see_leaderboard(consents)
+        assert rejected.value.reason == "leaderboard_not_consented"
