@@ -39,6 +39,11 @@ class DistributionRig(ServiceRig):
         """A request to the API signed in as `advocate`."""
         return await self.call(method, path, body, token=self.token(advocate))
 
+    async def send_bytes(self, method: str, path: str, content: bytes, headers: dict[str, str]) -> httpx.Response:
+        """A request whose body is `content` as it is: for bodies no JSON encoder would make."""
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{self.settings.http_port}", timeout=10) as client:
+            return await client.request(method, path, content=content, headers=headers)
+
     async def share(self, advocate: str, item: str, network: str = "linkedin", **extra: Any) -> httpx.Response:
         """`advocate` asks to share `item` (POST /api/me/shares); `scheduled_at` may be a datetime."""
         if isinstance(extra.get("scheduled_at"), datetime):
