@@ -88,11 +88,17 @@ class SuggestedPostOut(BaseModel):
 
     @classmethod
     def of(cls, suggested: SuggestedPost) -> "SuggestedPostOut":
-        network = suggested.network
-        return cls(network=network, text=suggested.text, post=suggested.post, length=suggested.length,
-                   max_length=suggested.max_length, counting=LIMITS[network].counting.value, fits=suggested.fits,
-                   share_intent=links.has_share_intent(network),
-                   intent_carries_text=links.intent_carries_text(network))
+        return cls(network=suggested.network, text=suggested.text, post=suggested.post, length=suggested.length,
+                   max_length=suggested.max_length, fits=suggested.fits, **_NETWORK_FACTS[suggested.network])
+
+
+_CREATED = {"description": "The share", "headers": {"Location": {
+    "description": "The share's own path, /api/me/shares/{share_id}", "schema": {"type": "string"}}}}
+
+# What a feed says of each network besides the post: the same for every entry, worked out once.
+_NETWORK_FACTS = {network: {"counting": LIMITS[network].counting.value,
+                            "share_intent": links.has_share_intent(network),
+                            "intent_carries_text": links.intent_carries_text(network)} for network in Network}
 
 
 class FeedItem(BaseModel):
@@ -159,7 +165,7 @@ def build_api(handlers: DistributionHandlers, settings: DistributionSettings, id
 
         return paginate(entries, page, FEED, lambda entry: (entry.delivered_at, entry.item.item_id), feed_item)
 
-    @router.post("/shares", status_code=201, responses=problem_responses(403, 404, 409, 422))
+    @router.post("/shares", status_code=201, responses={**problem_responses(403, 404, 409, 422), 201: _CREATED})
     async def share(body: ShareIn, me: SignedIn, db: Db, response: Response) -> ShareOut:
         """Share an item of your feed: a tracked link, the post and the network's share intent
         now; or, with `scheduled_at`, a connector posts it then."""

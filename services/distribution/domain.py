@@ -127,7 +127,9 @@ def suggested_posts(item: ItemView, networks: Iterable[Network], link: str,
     for network in networks:
         text = share_text(item, network, None)
         post = post_of(text, item, link)
-        length = counted[network.value] if counted and network.value in counted else weighted_length(network, post)
+        length = counted.get(network) if counted else None  # a StrEnum member finds its value's key
+        if length is None:
+            length = weighted_length(network, post)
         posts.append(SuggestedPost(network, text, post, length, LIMITS[network].max_chars))
     return posts
 

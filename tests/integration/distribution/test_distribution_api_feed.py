@@ -2,11 +2,14 @@
 with its suggested post per network counted as that network counts it — over real HTTP,
 Kafka and Postgres, signed in with the session's test issuer."""
 
+import asyncpg
+
 from harness.kafka import eventually
 from schemas import curation
 from schemas.consent import Purpose
 from schemas.directory import Network
-from schemas.networks import LIMITS, weighted_length
+from schemas.networks import LIMITS, tracked_link, weighted_length
+from services.distribution import store
 
 ANNA, BERT, CLARA = "adv-anna-feed", "adv-bert-feed", "adv-clara-feed"
 ITEM, NEWER = "item-feed-plant-01", "item-feed-solar-02"
@@ -105,6 +108,19 @@ async def test_an_item_edited_after_publication_is_counted_again(distribution):
         return after["text"] == "a much longer text than before" and after["length"] == before["length"] + 25
 
     await eventually(counted_again, what="the edited text counted")
+
+
+async def test_lengths_counted_with_another_link_than_todays_are_not_taken(distribution):
+    await people_in_the_audience(distribution, (ANNA, {}))
+    await published(distribution, (ITEM, {}))
+    conn = await asyncpg.connect(distribution.settings.database_url)
+    try:
+        [(_, [stored]), (_, [moved])] = [await store.feed_page(conn, ANNA, None, 10, tracked_link(base)) for base in (
+            distribution.settings.public_base_url, "https://links.example.com")]  # PUBLIC_BASE_URL changed since
+    finally:
+        await conn.close()
+    assert stored.lengths is not None and set(stored.lengths) == {n.value for n in Network}
+    assert moved.lengths is None  # the feed counts those posts again, with the link they will carry
 
 
 async def test_the_feed_comes_newest_first_a_page_at_a_time_and_ties_neither_repeat_nor_vanish(distribution):

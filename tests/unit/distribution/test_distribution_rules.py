@@ -9,7 +9,14 @@ from schemas.commands import Rejected
 from schemas.directory import Digest, Network
 from schemas.networks import weighted_length
 from services.distribution.domain import (
-    ItemView, ShareStatus, check_cancel, check_share, feed_networks, next_digest, post_lengths, share_text,
+    ItemView,
+    ShareStatus,
+    check_cancel,
+    check_share,
+    feed_networks,
+    next_digest,
+    post_lengths,
+    share_text,
     suggested_posts,
 )
 
