@@ -16,7 +16,8 @@ and subject and handled by the same handler methods, in one transaction with the
 on Kafka they are refused (`sign_in_required`, app.py). ADR 0014 says why.
 """
 
-from datetime import datetime
+import re
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
@@ -39,13 +40,25 @@ from services.distribution.domain import ShareStatus, SuggestedPost
 from services.distribution.handlers import DistributionHandlers
 from services.distribution.share_store import AdvocateShare
 from services.distribution.store import FeedEntry
-from services.runtime.api import Db, HttpApi, Keyset, Page, Paging, SignedIn, paginate, problem_responses
+from services.runtime.api import (
+    Db,
+    HttpApi,
+    HttpProblem,
+    Keyset,
+    Page,
+    PageRequest,
+    Paging,
+    SignedIn,
+    paginate,
+    problem_responses,
+)
 from services.runtime.identity import Authenticator, OidcSettings
 from services.runtime.unit_of_work import UnitOfWork
 
 FEED = Keyset(datetime, str)  # ORDER BY delivered_at DESC, item_id DESC
 SHARES = Keyset(datetime, str)  # ORDER BY created_at DESC, share_id DESC
-ShareIdPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{8,64}$", description="The share's id")]
+ID_PATTERN = r"^[A-Za-z0-9_-]{8,64}$"  # item ids (schemas.distribution.ItemId) and share ids alike
+ShareIdPath = Annotated[str, Path(pattern=ID_PATTERN, description="The share's id")]
 _ADVOCATE_ID = TypeAdapter(AdvocateId)
 # The state a cancellation meets forbids it (RFC 9110 §15.5.10), rather than a rule of the request.
 REFUSALS = {Reason.SHARE_NOT_SCHEDULED.value: 409}
@@ -149,10 +162,8 @@ def build_api(handlers: DistributionHandlers, settings: DistributionSettings, id
     @router.get("/feed")
     async def my_feed(me: SignedIn, db: Db, page: Paging) -> Page[FeedItem]:
         """The items in your feed, newest first, each with its suggested post per network."""
-        at, item_id = page.after(FEED)
-        link = handlers.stand_in_link
-        named, entries = await db.query(lambda conn: store.feed_page(
-            conn, me.advocate_id, None if at is None else (at, item_id), page.limit + 1, link))
+        after, link = _position(page, FEED), handlers.stand_in_link
+        named, entries = await db.query(lambda conn: store.feed_page(conn, me.advocate_id, after, page.limit + 1, link))
         networks = domain.feed_networks(named)
 
         def feed_item(entry: FeedEntry) -> FeedItem:
@@ -183,9 +194,8 @@ def build_api(handlers: DistributionHandlers, settings: DistributionSettings, id
     @router.get("/shares")
     async def my_shares(me: SignedIn, db: Db, page: Paging) -> Page[ShareOut]:
         """Your shares, newest first, with their status."""
-        at, share_id = page.after(SHARES)
-        rows = await db.query(lambda conn: share_store.shares_page(
-            conn, me.advocate_id, None if at is None else (at, share_id), page.limit + 1))
+        after = _position(page, SHARES)
+        rows = await db.query(lambda conn: share_store.shares_page(conn, me.advocate_id, after, page.limit + 1))
         return paginate(rows, page, SHARES, lambda row: (row.created_at, row.share_id), share_out)
 
     @router.get("/shares/{share_id}", responses=problem_responses(404))
@@ -209,6 +219,23 @@ def build_api(handlers: DistributionHandlers, settings: DistributionSettings, id
 
     return HttpApi(settings, router, authenticator=Authenticator(identity), refusals=REFUSALS,
                    description=DESCRIPTION)
+
+
+def _position(page: PageRequest, keyset: Keyset) -> tuple[datetime, str] | None:
+    """Where a page continues (None: at the newest). The kit checks a cursor's shape; its
+    position must also be one a page could end at. A client may put there a NUL or a lone
+    surrogate in the id, or a time that is before year 1 or after 9999 in UTC, and Postgres
+    would refuse these with an error, not an answer."""
+    at, row_id = page.after(keyset)
+    if at is None:
+        return None
+    try:
+        in_utc = at.astimezone(UTC)
+    except OverflowError:
+        in_utc = None
+    if in_utc is None or not re.fullmatch(ID_PATTERN, row_id):
+        raise HttpProblem(400, "invalid_cursor", "The cursor is not one this list gave out.")
+    return in_utc, row_id
 
 
 def _advocate_id(signed_in: str, otherwise: Reason) -> str:

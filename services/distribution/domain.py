@@ -72,7 +72,7 @@ def check_share(
     length = weighted_length(network, post)
     if length > LIMITS[network].max_chars:
         raise Rejected(Reason.TEXT_TOO_LONG, f"{network.value}: {length} of {LIMITS[network].max_chars} characters")
-    if refuses_characters(network, post):
+    if refuses_characters(network, post) or "\x00" in post:  # NUL: no network posts it, no text column keeps it
         raise Rejected(Reason.TEXT_INVALID_CHARACTERS, f"{network.value} refuses a character in the text")
     if scheduled_at is not None:
         if not may_schedule:

@@ -2,6 +2,8 @@
 Kafka and Postgres; the same commands on Kafka are refused; nobody reaches, or learns of,
 another person's shares."""
 
+import base64
+import json
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
@@ -14,6 +16,7 @@ from tests.integration.distribution.conftest import REJECTED, SHARE_CANCELLED, S
 ANNA, BERT = "adv-anna-shares", "adv-bert-shares"
 ITEM = "item-shares-plant1"
 PUBLISH_REQUESTED = "advocacy.distribution.share.publish.requested.v1"
+LAST_WEEK = "2026-11-20T10:00:00+00:00"
 
 
 async def anna_and_bert_with_an_item(distribution) -> None:
@@ -176,6 +179,7 @@ async def test_bad_input_gets_a_problem_and_writes_nothing(distribution):
         ({**valid, "scheduled_at": "2099-01-01T10:00:00"}, 422, "invalid_request"),  # no offset: which 10:00?
         ({"network": "linkedin"}, 422, "invalid_request"),
         ([valid], 422, "invalid_request"),
+        ({**valid, "text": "nul \u0000 in it"}, 422, "text_invalid_characters"),  # no text column stores NUL
     ]:
         response = await distribution.call("POST", "/api/me/shares", body, headers=token)
         assert (response.status_code, response.json()["reason"]) == (status, reason), body
@@ -184,12 +188,18 @@ async def test_bad_input_gets_a_problem_and_writes_nothing(distribution):
         (b'{"item_id": ', "application/json", 400, "invalid_json"),
         (b"item_id=x", "application/x-www-form-urlencoded", 415, "unsupported_media_type"),
         (b'{"text": "' + b"x" * 70_000 + b'"}', "application/json", 413, "body_too_large"),
+        (json.dumps({**valid, "text": "half a pair \ud83d"}).encode(), "application/json", 422,
+         "invalid_request"),  # a lone surrogate, escaped as JSON allows: no character at all
     ]:
         response = await distribution.send_bytes("POST", "/api/me/shares", content,
                                                  {**token, "Content-Type": content_type})
         assert (response.status_code, response.json()["reason"]) == (status, reason), content[:20]
     for method, path, status, reason in [
         ("GET", "/api/me/shares?cursor=%%%", 400, "invalid_cursor"),
+        ("GET", "/api/me/shares?cursor=" + cursor_of(LAST_WEEK, "a\u0000b"), 400, "invalid_cursor"),
+        ("GET", "/api/me/feed?cursor=" + cursor_of(LAST_WEEK, "\ud83d"), 400, "invalid_cursor"),
+        ("GET", "/api/me/feed?cursor=" + cursor_of("0001-01-01T00:00:00+14:00", ITEM), 400, "invalid_cursor"),
+        ("GET", "/api/me/shares?cursor=" + cursor_of("9999-12-31T23:59:59-14:00", ITEM), 400, "invalid_cursor"),
         ("GET", "/api/me/shares?limit=100000", 422, "invalid_request"),
         ("GET", "/api/me/shares/no", 422, "invalid_request"),
         ("POST", "/api/me/shares/a%20share%20id/cancel", 422, "invalid_request"),
@@ -225,6 +235,11 @@ async def test_every_endpoint_needs_a_sign_in_and_no_role(distribution):
     assert await distribution.count("shares") == 1
     for method, path, body in endpoints:  # Anna's token carries no realm role at all
         assert (await distribution.as_person(ANNA, method, path, body)).status_code in (200, 201), path
+
+
+def cursor_of(*position: str) -> str:
+    """A cursor as the API encodes one (services/runtime/api/paging.py), holding what a client chose."""
+    return base64.urlsafe_b64encode(json.dumps(position).encode()).decode().rstrip("=")
 
 
 async def _later_than(moment: str) -> bool:

@@ -38,6 +38,8 @@ def test_each_rule_has_its_reason():
     assert reason(in_feed=False) == "item_not_in_feed"
     assert reason(item=ItemView(**{**ITEM.__dict__, "status": "retracted"})) == "item_not_active"
     assert reason(post="x" * 281) == "text_too_long"
+    assert reason(post="\ufeffhidden") == "text_invalid_characters"  # X refuses U+FEFF
+    assert reason(network=Network.LINKEDIN, post="a\x00b") == "text_invalid_characters"  # nobody takes NUL
     assert reason(scheduled_at=NOW + timedelta(hours=1)) == "scheduled_sharing_not_consented"
     assert reason(scheduled_at=NOW - timedelta(seconds=1), may_schedule=True) == "scheduled_in_the_past"
 
