@@ -51,11 +51,22 @@ class ShareStatus(StrEnum):
     CANCELLED = "cancelled"  # called off before it was posted
 
 
+def item_in_feed(item: ItemView | None, in_feed: bool) -> ItemView:
+    """The item to share, if it is in the advocate's feed; else `Rejected` `item_not_in_feed`.
+    Checked before any rule about the item itself, so that a request for an item that is not
+    the advocate's to share learns nothing of it (whether it exists, may be edited, …)."""
+    if item is None or not in_feed:
+        raise Rejected(Reason.ITEM_NOT_IN_FEED, "the item is not in this advocate's feed")
+    return item
+
+
 def share_text(item: ItemView, network: Network, edited: str | None) -> str:
     """The text an advocate shares: theirs if the item allows editing, else the suggestion."""
     if edited is not None:
         if not item.editable:
             raise Rejected(Reason.TEXT_NOT_EDITABLE, "this item's suggested text cannot be edited")
+        if "\x00" in edited:  # no network posts a NUL, and no Postgres text keeps one
+            raise Rejected(Reason.TEXT_INVALID_CHARACTERS, "the text holds a NUL character")
         return edited
     return item.share_texts.get(network.value) or item.title
 
@@ -72,7 +83,7 @@ def check_share(
     length = weighted_length(network, post)
     if length > LIMITS[network].max_chars:
         raise Rejected(Reason.TEXT_TOO_LONG, f"{network.value}: {length} of {LIMITS[network].max_chars} characters")
-    if refuses_characters(network, post) or "\x00" in post:  # NUL: no network posts it, no text column keeps it
+    if refuses_characters(network, post):
         raise Rejected(Reason.TEXT_INVALID_CHARACTERS, f"{network.value} refuses a character in the text")
     if scheduled_at is not None:
         if not may_schedule:

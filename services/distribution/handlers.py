@@ -143,18 +143,18 @@ class DistributionHandlers:
         request, now = command.data, self.clock()
         if request.actor != request.advocate_id:
             raise Rejected(Reason.ACTOR_NOT_SUBJECT, "only the advocate can share in their own name")
-        item = await store.item(uow.conn, request.item_id)
-        code = links.new_code()
-        link = links.tracked_url(self.settings.public_base_url, code)
-        text = domain.share_text(item, request.network, request.text) if item else ""
-        post = domain.post_of(text, item, link) if item else ""
+        found = await store.item(uow.conn, request.item_id)
         # Both consent rows stay locked until commit: a withdrawal racing this request waits,
         # then finds (and cancels) what it created.
         receives = await store.may(uow.conn, request.advocate_id, Purpose.RECEIVE_CONTENT.value)
         may_schedule = await store.may(uow.conn, request.advocate_id, Purpose.SCHEDULED_SHARING.value)
         in_feed = receives and await store.in_feed(uow.conn, request.advocate_id, request.item_id)
+        item = domain.item_in_feed(found, in_feed)
+        code = links.new_code()
+        link = links.tracked_url(self.settings.public_base_url, code)
+        text = domain.share_text(item, request.network, request.text)
+        post = domain.post_of(text, item, link)
         domain.check_share(item, in_feed, request.network, post, request.scheduled_at, may_schedule, now)
-        assert item is not None  # check_share refuses a request for an unknown item
         share_id = uuid.uuid4().hex
         try:
             target = links.redirect_target(item.source_url, request.network, item.campaign_id, item.item_id)

@@ -25,7 +25,8 @@ async def setup_feed(distribution) -> None:
     await distribution.publish(ITEM, campaign_id="camp-spring-01", disclosure="#employee",
                       share_texts={"x": "Our new plant runs on sun"})
     await distribution.publish(LOCKED, editable=False)
-    await distribution.events("advocacy.distribution.item.distributed.v1", at_least=2)
+    await distribution.publish("item-elsewhere-1", editable=False, language="fr")  # for nobody here
+    await distribution.events("advocacy.distribution.item.distributed.v1", at_least=3)
 
 
 async def test_a_share_gets_a_tracked_link_that_redirects_with_utm_tags_and_counts_the_click(distribution):
@@ -61,6 +62,7 @@ async def test_requests_breaking_a_rule_are_refused_with_a_reason_and_leave_noth
     later = datetime.now(UTC) + timedelta(hours=1)
     refused = [
         (ANNA, "item-unknown-9", {}, 404, "item_not_in_feed"),
+        (ANNA, "item-elsewhere-1", {"text": "mine"}, 404, "item_not_in_feed"),  # its rules are not hers to learn
         (ANNA, ITEM, {"network": "bluesky", "text": "x" * 400}, 422, "text_too_long"),
         (ANNA, LOCKED, {"text": "my own words"}, 409, "text_not_editable"),
         (BERT, ITEM, {"scheduled_at": later}, 403, "scheduled_sharing_not_consented"),  # Bert did not allow it

@@ -14,6 +14,7 @@ from services.distribution.domain import (
     check_cancel,
     check_share,
     feed_networks,
+    item_in_feed,
     next_digest,
     post_lengths,
     share_text,
@@ -39,9 +40,16 @@ def test_each_rule_has_its_reason():
     assert reason(item=ItemView(**{**ITEM.__dict__, "status": "retracted"})) == "item_not_active"
     assert reason(post="x" * 281) == "text_too_long"
     assert reason(post="\ufeffhidden") == "text_invalid_characters"  # X refuses U+FEFF
-    assert reason(network=Network.LINKEDIN, post="a\x00b") == "text_invalid_characters"  # nobody takes NUL
     assert reason(scheduled_at=NOW + timedelta(hours=1)) == "scheduled_sharing_not_consented"
     assert reason(scheduled_at=NOW - timedelta(seconds=1), may_schedule=True) == "scheduled_in_the_past"
+
+
+def test_an_item_not_in_the_feed_is_refused_before_anything_is_said_of_it():
+    locked = ItemView(**{**ITEM.__dict__, "status": "retracted", "editable": False})
+    for item in (None, locked):
+        with pytest.raises(Rejected, match="item_not_in_feed"):
+            item_in_feed(item, in_feed=False)
+    assert item_in_feed(locked, in_feed=True) is locked  # in the feed: the other rules speak
 
 
 def test_a_valid_request_passes():
@@ -54,6 +62,8 @@ def test_the_suggested_text_is_used_unless_the_item_allows_editing():
     with pytest.raises(Rejected, match="text_not_editable"):
         share_text(ITEM, Network.X, "mine")
     assert share_text(ItemView(**{**ITEM.__dict__, "editable": True}), Network.X, "mine") == "mine"
+    with pytest.raises(Rejected, match="text_invalid_characters"):  # nobody posts a NUL; Postgres keeps none
+        share_text(ItemView(**{**ITEM.__dict__, "editable": True}), Network.LINKEDIN, "a\x00b")
 
 
 def test_digests_fall_due_at_the_next_digest_hour_and_weekly_on_monday():
