@@ -1,6 +1,9 @@
-"""Distribution contracts: share requests in; audiences, notifications, shares, clicks out.
+"""Distribution contracts: share requests and cancellations in; audiences, notifications,
+shares, clicks out.
 
-Commands go to `advocacy.distribution.commands.v1` keyed by the advocate; events come out
+Commands go to `advocacy.distribution.commands.v1` keyed by the advocate; both act for a
+person, so the service takes them only through its HTTP API, signed in (`/api/me/shares`),
+and refuses them on Kafka with `sign_in_required` (ADR 0006). Events come out
 on `advocacy.distribution.events.v1`, keyed by the item (summaries), the advocate
 (notifications) or the share (everything about one share, in order). No contact data:
 integration partners deliver notifications by e-mail, Teams or Slack from their own
@@ -34,6 +37,10 @@ class Reason(RefusalReason):
     SCHEDULED_IN_THE_PAST = "scheduled_in_the_past", "scheduled_at is not in the future"
     TEXT_INVALID_CHARACTERS = "text_invalid_characters", "the post holds a character the network refuses"
     INVALID_URL = "invalid_url", "the item's URL cannot be written as a link (no ASCII form of its host)"
+    UNKNOWN_SHARE = "unknown_share", "no share of the advocate's has this id (another person's share included)"
+    SHARE_NOT_SCHEDULED = "share_not_scheduled", "cancelling a share that is no longer scheduled"
+    SIGN_IN_REQUIRED = ("sign_in_required",
+                        "a share request or cancellation sent on Kafka: it is taken only over HTTP, signed in")
 
 
 ItemId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
@@ -52,11 +59,27 @@ class RequestShare(CloudEvent[ShareRequest]):
     _keyed = keyed_by("advocate_id")
 
 
+class ShareCancellation(Command):
+    advocate_id: AdvocateId
+    share_id: ShareId
+
+
+class CancelShare(CloudEvent[ShareCancellation]):
+    """The advocate calls off one of their scheduled shares before it is posted."""
+
+    type: Literal["advocacy.distribution.share.cancel.v1"] = "advocacy.distribution.share.cancel.v1"
+    _keyed = keyed_by("advocate_id")
+
+
+DistributionCommand = Annotated[RequestShare | CancelShare, Field(discriminator="type")]
+
+
 class CancellationReason(StrEnum):
     CONSENT_WITHDRAWN = "consent_withdrawn"
     ITEM_RETRACTED = "item_retracted"
     ITEM_EXPIRED = "item_expired"
     ADVOCATE_ERASED = "advocate_erased"
+    CANCELLED_BY_ADVOCATE = "cancelled_by_advocate"
 
 
 class Distribution(Contract):

@@ -1,4 +1,4 @@
-"""Wiring only: settings, subscribers, schedules and the redirect.
+"""Wiring only: settings, subscribers, schedules, the redirect and the HTTP API.
 `python -m services.distribution` runs this service as its own process."""
 
 from collections.abc import Callable
@@ -8,10 +8,12 @@ from pathlib import Path
 from schemas import consent, curation, engagement
 from schemas import directory as d
 from schemas import distribution as dist
+from services.distribution.api import build_api
 from services.distribution.config import DistributionSettings, DistributionTopics
 from services.distribution.handlers import DistributionHandlers
 from services.distribution.redirect import Redirect
-from services.runtime.handling import answering, dispatch
+from services.runtime.handling import answering, dispatch, signed_in_only
+from services.runtime.identity import OidcSettings
 from services.runtime.routing import ServiceRouter
 from services.runtime.scheduler import Schedule
 from services.runtime.service import Service
@@ -21,12 +23,15 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 def build_service(
     settings: DistributionSettings, topics: DistributionTopics = DistributionTopics(),
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC), identity: OidcSettings | None = None,
 ) -> Service:
+    """The service; its HTTP API trusts `identity` (default: the `OIDC_*` environment)."""
     handlers = DistributionHandlers(settings, topics, clock)
     router = ServiceRouter(settings.service, batch_size=settings.event_batch_size)
-    router.consume("commands", topics.commands, dist.RequestShare, answering(
-        handlers.commands, topics.events, dist.DistributionCommandRejected, settings.service))
+    # Both commands act for a person: taken only through the HTTP API, signed in (ADR 0006).
+    on_kafka = signed_in_only(handlers.commands, [dist.RequestShare, dist.CancelShare], dist.Reason.SIGN_IN_REQUIRED)
+    router.consume("commands", topics.commands, dist.DistributionCommand, answering(
+        on_kafka, topics.events, dist.DistributionCommandRejected, settings.service))
     router.consume("directory", topics.directory, d.DirectoryEvent, dispatch(handlers.directory))
     # Batched: a withdrawal must not wait behind a queue of other people's consent changes.
     router.consume("consent", topics.consent_events, consent.ConsentEvent, dispatch(handlers.consent_events))
@@ -39,6 +44,7 @@ def build_service(
     ]
     service = Service(settings, router, MIGRATIONS, schedules)
     service.mount("/r/", Redirect(settings, topics, lambda: service.pool))
+    service.mount_api(build_api(handlers, settings, identity or OidcSettings()))
     return service
 
 

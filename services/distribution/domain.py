@@ -1,14 +1,16 @@
-"""Distribution's rules, pure: who may share what, how, and when notifications are due."""
+"""Distribution's rules, pure: who may share what, how, what a feed suggests, which share
+may be cancelled, and when notifications are due."""
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
-from typing import NamedTuple
+from enum import StrEnum
+from typing import Any, NamedTuple
 
 from schemas.commands import Rejected
-from schemas.distribution import Reason
 from schemas.directory import Digest, Network
+from schemas.distribution import Reason
 from schemas.networks import LIMITS, compose, refuses_characters, weighted_length
 
 
@@ -24,6 +26,38 @@ class ItemView:
     share_texts: dict[str, str]
     title: str
     editable: bool
+    summary: str = ""
+    image_url: str | None = None
+    language: str = ""
+
+    @classmethod
+    def of(cls, item_id: str, status: str, campaign_id: str | None, content: Mapping[str, Any]) -> "ItemView":
+        """From curation's `ItemContent` as JSON (schemas/curation.py)."""
+        return cls(item_id=item_id, status=status, source_url=content["source_url"], campaign_id=campaign_id,
+                   disclosure=content.get("disclosure"), share_texts=content.get("share_texts") or {},
+                   title=content["title"], editable=content.get("editable", True),
+                   summary=content.get("summary", ""), image_url=content.get("image_url"),
+                   language=content.get("language", ""))
+
+
+class ShareStatus(StrEnum):
+    """Where a share is in its life (`shares.status`)."""
+
+    CREATED = "created"  # a tracked link made; the advocate posts it themself
+    SCHEDULED = "scheduled"  # a connector posts it at `scheduled_at`
+    PUBLISH_REQUESTED = "publish_requested"  # its time came; a connector was asked to post it
+    PUBLISHED = "published"  # the connector reported it posted
+    FAILED = "failed"  # the connector reported it could not post it
+    CANCELLED = "cancelled"  # called off before it was posted
+
+
+def item_in_feed(item: ItemView | None, in_feed: bool) -> ItemView:
+    """The item to share, if it is in the advocate's feed; else `Rejected` `item_not_in_feed`.
+    Checked before any rule about the item itself, so that a request for an item that is not
+    the advocate's to share learns nothing of it (whether it exists, may be edited, …)."""
+    if item is None or not in_feed:
+        raise Rejected(Reason.ITEM_NOT_IN_FEED, "the item is not in this advocate's feed")
+    return item
 
 
 def share_text(item: ItemView, network: Network, edited: str | None) -> str:
@@ -31,6 +65,8 @@ def share_text(item: ItemView, network: Network, edited: str | None) -> str:
     if edited is not None:
         if not item.editable:
             raise Rejected(Reason.TEXT_NOT_EDITABLE, "this item's suggested text cannot be edited")
+        if "\x00" in edited:  # no network posts a NUL, and no Postgres text keeps one
+            raise Rejected(Reason.TEXT_INVALID_CHARACTERS, "the text holds a NUL character")
         return edited
     return item.share_texts.get(network.value) or item.title
 
@@ -58,6 +94,65 @@ def check_share(
 
 def post_of(text: str, item: ItemView, link: str) -> str:
     return compose(text, item.disclosure, link)
+
+
+def check_cancel(status: ShareStatus | None) -> None:
+    """Raise `Rejected` unless the share is scheduled. `status` is None when no share of the
+    advocate's has the id: another person's share gets the same answer as one that does not
+    exist, so nobody learns whether it does."""
+    if status is None:
+        raise Rejected(Reason.UNKNOWN_SHARE, "no share of yours has this id")
+    if status is not ShareStatus.SCHEDULED:
+        raise Rejected(Reason.SHARE_NOT_SCHEDULED,
+                       f"the share is {status.value}; only a scheduled one can be cancelled")
+
+
+@dataclass(frozen=True)
+class SuggestedPost:
+    """What a feed suggests posting on one network, counted as that network counts it."""
+
+    network: Network
+    text: str  # the suggested text: the item's text for the network, else its title
+    post: str  # text, disclosure and tracked link, one per line, as it would go out
+    length: int  # `post`'s length as `network` counts it (schemas/networks.py)
+    max_length: int  # the network's limit
+
+    @property
+    def fits(self) -> bool:
+        return self.length <= self.max_length
+
+
+def post_lengths(item: ItemView, link: str) -> dict[str, int]:
+    """{network: length} of the item's suggested post on every network, with `link` (a
+    tracked link, or one as long) in it. Costly for X (milliseconds): done once per item."""
+    return {network.value: weighted_length(network, post_of(share_text(item, network, None), item, link))
+            for network in Network}
+
+
+def suggested_posts(item: ItemView, networks: Iterable[Network], link: str,
+                    counted: Mapping[str, int] | None = None) -> list[SuggestedPost]:
+    """The item's suggested post on each of `networks`, in their order, with `link` in it.
+    `counted` holds lengths `post_lengths` gave for the same item and link; what it lacks
+    is counted here."""
+    posts = []
+    for network in networks:
+        text = share_text(item, network, None)
+        post = post_of(text, item, link)
+        length = counted.get(network) if counted else None  # a StrEnum member finds its value's key
+        if length is None:
+            length = weighted_length(network, post)
+        posts.append(SuggestedPost(network, text, post, length, LIMITS[network].max_chars))
+    return posts
+
+
+_NETWORKS = frozenset(n.value for n in Network)
+
+
+def feed_networks(named: Iterable[str]) -> list[Network]:
+    """The networks a person's feed suggests posts for: those they named in the directory,
+    in their order, once each; all of them if they named none (or none we know)."""
+    known = list(dict.fromkeys(Network(n) for n in named if n in _NETWORKS))
+    return known or list(Network)
 
 
 def next_digest(digest: Digest, now: datetime, hour: int) -> datetime:

@@ -4,12 +4,14 @@ Every handler is `(uow, message)`, listed in a table by message type (`commands`
 `directory`, `consent_events`, `curation_events`, `engagement`); app.py subscribes the
 tables. Schedule jobs are `(uow, now) -> how many handled`. Rules come from `domain`, SQL
 from `store` (projections, feeds, notifications) and `share_store` (shares); the redirect
-is redirect.py.
+is redirect.py. The commands act for a person: Kafka's subscriber refuses them (app.py) and
+the HTTP API (api.py) calls `share` and `cancel_share` in a transaction of its own.
 """
 
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Any
 
 from schemas import consent, curation, engagement
 from schemas import directory as d
@@ -18,6 +20,7 @@ from schemas.consent import Purpose
 from schemas.directory import Digest
 from schemas.distribution import (
     CancellationReason,
+    CancelShare,
     Distribution,
     ItemDistributed,
     Notification,
@@ -32,8 +35,10 @@ from schemas.distribution import (
     ShareCreated,
     ShareEnded,
 )
+from schemas.networks import tracked_link
 from services.distribution import domain, links, share_store, store
 from services.distribution.config import DistributionSettings, DistributionTopics
+from services.distribution.domain import ItemView
 from services.distribution.share_store import EndedShare
 from services.runtime import directory
 from services.runtime.handling import Table
@@ -52,7 +57,8 @@ class DistributionHandlers:
         self.settings = settings
         self.topics = topics
         self.clock = clock
-        self.commands: Table = {RequestShare: self.request_share}
+        # Both act for a person: app.py refuses them on Kafka; the HTTP API (api.py) calls them.
+        self.commands: Table = {RequestShare: self.request_share, CancelShare: self.cancel_share}
         self.directory: Table = {d.PersonJoined: self.join, d.PersonChanged: directory.apply,
                                  d.PersonLeft: directory.apply}
         self.consent_events: Table = {consent.AdvocateErased: self.erase,
@@ -103,7 +109,8 @@ class DistributionHandlers:
         expired before (a replayed publication reaches nobody)."""
         item = event.data
         content = item.content.model_dump(mode="json")
-        if await store.save_item(uow.conn, item.item_id, item.content.campaign_id, content, event.time):
+        if await store.save_item(uow.conn, item.item_id, item.content.campaign_id, content, event.time,
+                                 self._post_lengths(item.item_id, content)):
             now, daily_at, weekly_at = self._digests()
             size = await store.fan_out(uow.conn, item.item_id, content, now, daily_at, weekly_at)
             await uow.emit(self.topics.events, ItemDistributed, item.item_id,
@@ -111,8 +118,9 @@ class DistributionHandlers:
 
     async def update(self, uow: UnitOfWork, event: curation.ItemUpdated) -> None:
         item = event.data
-        await store.save_item(uow.conn, item.item_id, item.content.campaign_id,
-                              item.content.model_dump(mode="json"), event.time)
+        content = item.content.model_dump(mode="json")
+        await store.save_item(uow.conn, item.item_id, item.content.campaign_id, content, event.time,
+                              self._post_lengths(item.item_id, content))
 
     async def end_item(self, uow: UnitOfWork, event: curation.ItemRetracted | curation.ItemExpired) -> None:
         """Out of every feed; scheduled posts cancelled; posted ones asked to come down."""
@@ -127,22 +135,26 @@ class DistributionHandlers:
     # --- shares ----------------------------------------------------------------------------
 
     async def request_share(self, uow: UnitOfWork, command: RequestShare) -> None:
-        """A tracked link for the advocate's post of an item in their feed, now or scheduled."""
+        await self.share(uow, command)
+
+    async def share(self, uow: UnitOfWork, command: RequestShare) -> str:
+        """A tracked link for the advocate's post of an item in their feed, now or scheduled;
+        returns the new share's id. Raises `Rejected` with the first rule it breaks."""
         request, now = command.data, self.clock()
         if request.actor != request.advocate_id:
             raise Rejected(Reason.ACTOR_NOT_SUBJECT, "only the advocate can share in their own name")
-        item = await store.item(uow.conn, request.item_id)
-        code = links.new_code()
-        link = links.tracked_url(self.settings.public_base_url, code)
-        text = domain.share_text(item, request.network, request.text) if item else ""
-        post = domain.post_of(text, item, link) if item else ""
+        found = await store.item(uow.conn, request.item_id)
         # Both consent rows stay locked until commit: a withdrawal racing this request waits,
         # then finds (and cancels) what it created.
         receives = await store.may(uow.conn, request.advocate_id, Purpose.RECEIVE_CONTENT.value)
         may_schedule = await store.may(uow.conn, request.advocate_id, Purpose.SCHEDULED_SHARING.value)
         in_feed = receives and await store.in_feed(uow.conn, request.advocate_id, request.item_id)
+        item = domain.item_in_feed(found, in_feed)
+        code = links.new_code()
+        link = links.tracked_url(self.settings.public_base_url, code)
+        text = domain.share_text(item, request.network, request.text)
+        post = domain.post_of(text, item, link)
         domain.check_share(item, in_feed, request.network, post, request.scheduled_at, may_schedule, now)
-        assert item is not None  # check_share refuses a request for an unknown item
         share_id = uuid.uuid4().hex
         try:
             target = links.redirect_target(item.source_url, request.network, item.campaign_id, item.item_id)
@@ -155,6 +167,18 @@ class DistributionHandlers:
             campaign_id=item.campaign_id, network=request.network, text=text, tracked_url=link,
             share_intent_url=links.share_intent_url(request.network, link, post),
             scheduled_at=request.scheduled_at, created_at=now))
+        return share_id
+
+    async def cancel_share(self, uow: UnitOfWork, command: CancelShare) -> None:
+        """The advocate calls off their scheduled share: it is not posted. Only their own,
+        only while scheduled (`domain.check_cancel`)."""
+        cancellation = command.data
+        if cancellation.actor != cancellation.advocate_id:
+            raise Rejected(Reason.ACTOR_NOT_SUBJECT, "only the advocate can cancel their own shares")
+        domain.check_cancel(await share_store.status_for_update(uow.conn, cancellation.advocate_id,
+                                                                cancellation.share_id))
+        ended = await share_store.cancel(uow.conn, cancellation.share_id)
+        await self._end_shares(uow, [ended], CancellationReason.CANCELLED_BY_ADVOCATE, ShareCancelled)
 
     async def record_outcome(self, uow: UnitOfWork, event: engagement.SharePublished | engagement.ShareFailed
                              ) -> None:
@@ -187,6 +211,16 @@ class DistributionHandlers:
         return len(due)
 
     # ---------------------------------------------------------------------------------------
+
+    @property
+    def stand_in_link(self) -> str:
+        """A tracked link as long as the real ones, to count a post before its link exists."""
+        return tracked_link(self.settings.public_base_url)
+
+    def _post_lengths(self, item_id: str, content: dict[str, Any]) -> dict[str, Any]:
+        """The item's suggested posts counted once, for every feed page to come (store.feed_page)."""
+        link = self.stand_in_link
+        return {"link": link, "lengths": domain.post_lengths(ItemView.of(item_id, "active", None, content), link)}
 
     def _digests(self) -> tuple[datetime, datetime, datetime]:
         """Now, and when the next daily and weekly digests go out."""

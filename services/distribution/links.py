@@ -15,7 +15,9 @@ from schemas.urls import to_ascii, with_tracking
 
 UTM_MEDIUM = "employee_advocacy"
 
-# Web composers per network; Instagram and Mastodon (one per instance) have none.
+# Web composers per network; Instagram and Mastodon (one per instance) have none. X's and
+# Bluesky's take the post's text (the link in it); LinkedIn's, Xing's and Facebook's take
+# only the link and show its preview: the person pastes text and disclosure themself.
 _INTENTS: dict[Network, str] = {
     Network.LINKEDIN: "https://www.linkedin.com/sharing/share-offsite/?url={url}",
     Network.X: "https://x.com/intent/post?text={text}",
@@ -62,6 +64,18 @@ def is_web_url(url: str) -> bool:
 def share_intent_url(network: Network, url: str, post: str) -> str | None:
     template = _INTENTS.get(network)
     return template.format(url=quote(url, safe=""), text=quote(post, safe="")) if template else None
+
+
+def has_share_intent(network: Network) -> bool:
+    """Whether `network` has a web composer that `share_intent_url` opens."""
+    return network in _INTENTS
+
+
+def intent_carries_text(network: Network) -> bool:
+    """Whether `network`'s composer is handed the post's text (with the link in it). Where it
+    is not (LinkedIn, Xing, Facebook: only the link), an app must let the person copy the
+    text and the disclosure line into the post themself."""
+    return "{text}" in _INTENTS.get(network, "")
 
 
 def visitor_hash(secret: str, day: date, address: str, user_agent: str | None) -> str:

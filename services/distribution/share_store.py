@@ -1,5 +1,5 @@
-"""Distribution's SQL for shares: created, scheduled, requested, posted, cancelled; and
-the tracked links that resolve to them."""
+"""Distribution's SQL for shares: created, scheduled, requested, posted, cancelled; an
+advocate's own shares, newest first; and the tracked links that resolve to them."""
 
 from datetime import datetime
 from typing import NamedTuple
@@ -7,6 +7,7 @@ from typing import NamedTuple
 import asyncpg
 
 from schemas.directory import Network
+from services.distribution.domain import ShareStatus
 from services.runtime.unit_of_work import Connection
 
 
@@ -39,7 +40,22 @@ class TrackedLink(NamedTuple):
     source_url: str
 
 
+class AdvocateShare(NamedTuple):
+    """One of an advocate's shares, as the advocate sees it."""
+
+    share_id: str
+    code: str
+    item_id: str
+    campaign_id: str | None
+    network: Network
+    post: str
+    status: ShareStatus
+    scheduled_at: datetime | None
+    created_at: datetime
+
+
 _ENDED = "share_id, item_id, network"
+_SHARE = "share_id, code, item_id, campaign_id, network, post, status, scheduled_at, created_at"
 
 
 def _ended(rows: list[asyncpg.Record]) -> list[EndedShare]:
@@ -104,3 +120,48 @@ async def resolve(conn: Connection, code: str) -> TrackedLink | None:
         return None
     return TrackedLink(row["share_id"], row["item_id"], row["campaign_id"], Network(row["network"]),
                        row["target_url"], row["item_status"], row["source_url"])
+
+
+def _share(row: asyncpg.Record) -> AdvocateShare:
+    return AdvocateShare(row["share_id"], row["code"], row["item_id"], row["campaign_id"], Network(row["network"]),
+                         row["post"], ShareStatus(row["status"]), row["scheduled_at"], row["created_at"])
+
+
+async def share_of(conn: Connection, advocate_id: str, share_id: str) -> AdvocateShare | None:
+    """The advocate's share with this id; None if there is none, or it is someone else's."""
+    row = await conn.fetchrow(f"SELECT {_SHARE} FROM shares WHERE share_id = $1 AND advocate_id = $2",
+                              share_id, advocate_id)
+    return _share(row) if row else None
+
+
+_SHARES_PAGE = f"""SELECT {_SHARE} FROM shares WHERE advocate_id = $1 {{after}}
+ORDER BY created_at DESC, share_id DESC LIMIT $2"""
+_FIRST_SHARES_PAGE = _SHARES_PAGE.format(after="")
+_NEXT_SHARES_PAGE = _SHARES_PAGE.format(after="AND (created_at, share_id) < ($3, $4)")
+
+
+async def shares_page(conn: Connection, advocate_id: str, after: tuple[datetime, str] | None, limit: int
+                      ) -> list[AdvocateShare]:
+    """Up to `limit` of the advocate's shares, newest first (by creation, then id), after
+    the position `after` (None: from the newest); one index range (shares_newest_first)."""
+    if after is None:
+        rows = await conn.fetch(_FIRST_SHARES_PAGE, advocate_id, limit)
+    else:
+        rows = await conn.fetch(_NEXT_SHARES_PAGE, advocate_id, limit, *after)
+    return [_share(row) for row in rows]
+
+
+async def status_for_update(conn: Connection, advocate_id: str, share_id: str) -> ShareStatus | None:
+    """The status of the advocate's share, its row locked until commit (the scheduler's claim
+    skips it meanwhile, or this waits for the claim and sees `publish_requested`); None if
+    the advocate has no share of this id."""
+    status = await conn.fetchval("SELECT status FROM shares WHERE share_id = $1 AND advocate_id = $2 FOR UPDATE",
+                                 share_id, advocate_id)
+    return ShareStatus(status) if status is not None else None
+
+
+async def cancel(conn: Connection, share_id: str) -> EndedShare:
+    """Cancel a share (its row locked by `status_for_update`)."""
+    [ended] = _ended(await conn.fetch(
+        f"UPDATE shares SET status = 'cancelled' WHERE share_id = $1 RETURNING {_ENDED}", share_id))
+    return ended

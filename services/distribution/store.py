@@ -11,7 +11,7 @@ removes what the fan-out delivered.
 import json
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from schemas.directory import Digest
 from services.distribution.domain import DueNotification, ItemView
@@ -84,17 +84,18 @@ async def may(conn: Connection, advocate_id: str, purpose: str) -> bool:
 
 
 async def save_item(conn: Connection, item_id: str, campaign_id: str | None, content: dict[str, Any],
-                    at: datetime) -> bool:
-    """Insert or update an active item; False if it was retracted or expired (it stays so,
-    and a replayed publication must not fan it out again)."""
+                    at: datetime, post_lengths: dict[str, Any]) -> bool:
+    """Insert or update an active item, with its suggested posts' lengths
+    (`{"link": ..., "lengths": {network: n}}`, migration 003); False if it was retracted or
+    expired (it stays so, and a replayed publication must not fan it out again)."""
     return await conn.fetchval(
-        """INSERT INTO items (item_id, status, campaign_id, content, updated_at)
-           VALUES ($1, 'active', $2, $3::jsonb, $4)
+        """INSERT INTO items (item_id, status, campaign_id, content, updated_at, post_lengths)
+           VALUES ($1, 'active', $2, $3::jsonb, $4, $5::jsonb)
            ON CONFLICT (item_id) DO UPDATE SET campaign_id = EXCLUDED.campaign_id,
-               content = EXCLUDED.content, updated_at = EXCLUDED.updated_at
+               content = EXCLUDED.content, updated_at = EXCLUDED.updated_at, post_lengths = EXCLUDED.post_lengths
            WHERE items.status = 'active'
            RETURNING true""",
-        item_id, campaign_id, json.dumps(content), at) is not None
+        item_id, campaign_id, json.dumps(content), at, json.dumps(post_lengths)) is not None
 
 
 async def end_item(conn: Connection, item_id: str, status: str) -> None:
@@ -109,11 +110,50 @@ async def item(conn: Connection, item_id: str) -> ItemView | None:
     row = await conn.fetchrow("SELECT item_id, status, campaign_id, content FROM items WHERE item_id = $1", item_id)
     if row is None:
         return None
-    content = json.loads(row["content"])
-    return ItemView(item_id=row["item_id"], status=row["status"], source_url=content["source_url"],
-                    campaign_id=row["campaign_id"], disclosure=content.get("disclosure"),
-                    share_texts=content.get("share_texts", {}), title=content["title"],
-                    editable=content.get("editable", True))
+    return ItemView.of(row["item_id"], row["status"], row["campaign_id"], json.loads(row["content"]))
+
+
+class FeedEntry(NamedTuple):
+    """One item in a person's feed."""
+
+    item: ItemView
+    delivered_at: datetime
+    lengths: dict[str, int] | None  # its suggested posts' lengths if counted with the link asked for
+
+
+# A page of a person's feed, newest first: one index range (feed_newest_first) and the
+# items by primary key; the person's networks ride along (an InitPlan: read once).
+_FEED_PAGE = """
+SELECT f.delivered_at, i.item_id, i.status, i.campaign_id, i.content, i.post_lengths,
+       (SELECT networks FROM people WHERE advocate_id = $1) AS networks
+FROM feed f JOIN items i USING (item_id)
+WHERE f.advocate_id = $1 AND i.status = 'active' {after}
+ORDER BY f.delivered_at DESC, f.item_id DESC
+LIMIT $2"""
+_FIRST_FEED_PAGE = _FEED_PAGE.format(after="")
+_NEXT_FEED_PAGE = _FEED_PAGE.format(after="AND (f.delivered_at, f.item_id) < ($3, $4)")
+
+
+async def feed_page(conn: Connection, advocate_id: str, after: tuple[datetime, str] | None, limit: int,
+                    link: str) -> tuple[list[str], list[FeedEntry]]:
+    """Up to `limit` items of the advocate's feed, newest first (by delivery, then item id),
+    after the position `after` (None: from the newest); and the networks the advocate named
+    in the directory (empty if none, or if the page is). `link` is the stand-in tracked link
+    the caller counts posts with: stored lengths counted with another one are not given."""
+    if after is None:
+        rows = await conn.fetch(_FIRST_FEED_PAGE, advocate_id, limit)
+    else:
+        rows = await conn.fetch(_NEXT_FEED_PAGE, advocate_id, limit, *after)
+    networks = list(rows[0]["networks"] or ()) if rows else []
+    return networks, [FeedEntry(ItemView.of(r["item_id"], r["status"], r["campaign_id"], json.loads(r["content"])),
+                                r["delivered_at"], _lengths(r["post_lengths"], link)) for r in rows]
+
+
+def _lengths(stored: str | None, link: str) -> dict[str, int] | None:
+    if stored is None:
+        return None
+    counted = json.loads(stored)
+    return counted["lengths"] if counted.get("link") == link else None
 
 
 async def in_directory(conn: Connection, advocate_id: str) -> bool:

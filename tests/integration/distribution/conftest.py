@@ -1,10 +1,13 @@
 """The distribution service on the shared rig (tests/integration/rig.py), serving HTTP on a
-free port; `DistributionRig` plays the directory, the consent and curation services and a
-connector, and reads what distribution emits."""
+free port (the redirect and the API, which trusts the session's test issuer);
+`DistributionRig` plays the directory, the consent and curation services and a connector,
+signs people in, and reads what distribution emits."""
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import Any
 
+import httpx
 import pytest
 
 from schemas import consent, curation, directory
@@ -13,13 +16,53 @@ from schemas.directory import Profile
 from services.distribution.app import build_service
 from services.distribution.config import DistributionSettings, DistributionTopics
 from tests.integration.rig import ServiceRig, make_rig
+from tests.issuer import TestIssuer
 
 HASH = "0" * 64
+SHARE_CREATED = "advocacy.distribution.share.created.v1"
+SHARE_CANCELLED = "advocacy.distribution.share.cancelled.v1"
+REJECTED = "advocacy.distribution.command.rejected.v1"
 
 
 class DistributionRig(ServiceRig):
     settings: DistributionSettings
     topics: DistributionTopics
+    issuer: TestIssuer  # set by the fixture: whose tokens the API trusts
+
+    # --- people signed in ------------------------------------------------------------------
+
+    def token(self, advocate: str, *roles: str) -> str:
+        """A token of the test issuer for `advocate` (its `sub`), with realm `roles`."""
+        return self.issuer.token(sub=advocate, realm_roles=roles)
+
+    async def as_person(self, advocate: str, method: str, path: str, body: Any = None) -> httpx.Response:
+        """A request to the API signed in as `advocate`."""
+        return await self.call(method, path, body, token=self.token(advocate))
+
+    async def send_bytes(self, method: str, path: str, content: bytes, headers: dict[str, str]) -> httpx.Response:
+        """A request whose body is `content` as it is: for bodies no JSON encoder would make."""
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{self.settings.http_port}", timeout=10) as client:
+            return await client.request(method, path, content=content, headers=headers)
+
+    async def share(self, advocate: str, item: str, network: str = "linkedin", **extra: Any) -> httpx.Response:
+        """`advocate` asks to share `item` (POST /api/me/shares); `scheduled_at` may be a datetime."""
+        if isinstance(extra.get("scheduled_at"), datetime):
+            extra["scheduled_at"] = extra["scheduled_at"].isoformat()
+        return await self.as_person(advocate, "POST", "/api/me/shares",
+                                    {"item_id": item, "network": network, **extra})
+
+    async def shared(self, advocate: str, item: str, network: str = "linkedin", **extra: Any) -> dict:
+        """As `share`, for a share that must be made: its answer (the share)."""
+        response = await self.share(advocate, item, network, **extra)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    async def feed(self, advocate: str, **params: Any) -> dict:
+        """A page of `advocate`'s feed (GET /api/me/feed)."""
+        query = f"?{httpx.QueryParams(params)}" if params else ""
+        response = await self.as_person(advocate, "GET", f"/api/me/feed{query}")
+        assert response.status_code == 200, response.text
+        return response.json()
 
     def join_event(self, advocate: str, **profile) -> directory.PersonJoined:
         return directory.PersonJoined(source="/hr", subject=advocate, data=Profile(
@@ -61,9 +104,12 @@ class DistributionRig(ServiceRig):
 
 
 @pytest.fixture
-async def distribution(stack, scratch_schema, make_topics) -> AsyncIterator[DistributionRig]:
-    """Distribution serving HTTP on a free port (the redirect), its tracked links pointing there."""
+async def distribution(stack, scratch_schema, make_topics, issuer) -> AsyncIterator[DistributionRig]:
+    """Distribution serving HTTP on a free port (the redirect and the API, trusting `issuer`),
+    its tracked links pointing there."""
     async with make_rig(DistributionRig, stack, scratch_schema, make_topics, build_service, DistributionSettings,
-                        DistributionTopics, schedule_seconds=0.2, notification_daily_cap=3) as rig:
+                        DistributionTopics, identity=issuer.settings(), schedule_seconds=0.2,
+                        notification_daily_cap=3) as rig:
+        rig.issuer = issuer
         async with rig.serving():
             yield rig

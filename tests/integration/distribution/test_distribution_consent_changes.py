@@ -5,7 +5,6 @@ from datetime import UTC, datetime, timedelta
 
 from schemas import curation
 from schemas.consent import AdvocateErased, AdvocateErasure, Purpose
-from schemas.distribution import RequestShare, ShareRequest
 from harness.kafka import eventually
 
 ANNA = "adv-anna-001"
@@ -22,9 +21,7 @@ async def anna_with_a_scheduled_share(distribution) -> dict:
     await eventually(projected, what="Anna projected")
     await distribution.publish(ITEM)
     await distribution.events("advocacy.distribution.item.distributed.v1")
-    await distribution.send(RequestShare(source="/app", subject=ANNA, data=ShareRequest(
-        actor=ANNA, advocate_id=ANNA, item_id=ITEM, network="linkedin",
-        scheduled_at=datetime.now(UTC) + timedelta(days=1))))
+    await distribution.shared(ANNA, ITEM, scheduled_at=datetime.now(UTC) + timedelta(days=1))
     [created] = await distribution.events("advocacy.distribution.share.created.v1")
     return created
 

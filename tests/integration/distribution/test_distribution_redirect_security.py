@@ -5,7 +5,6 @@ query parameters, headers, encoded line breaks — can choose or add to where it
 from urllib.parse import quote
 
 from schemas.consent import Purpose
-from schemas.distribution import RequestShare, ShareRequest
 from harness.kafka import eventually
 
 ANNA, ITEM, SHADY = "adv-anna-redirect", "item-redirect-0001", "item-redirect-0002"
@@ -17,11 +16,8 @@ async def a_share(distribution, item: str, **content) -> str:
     """A share of `item` by Anna; returns its code."""
     await distribution.publish(item, **content)
     await distribution.events("advocacy.distribution.item.distributed.v1", at_least=1)
-    await distribution.send(RequestShare(source="/app", subject=ANNA, data=ShareRequest(
-        actor=ANNA, advocate_id=ANNA, item_id=item, network="linkedin")))
-    created = await distribution.until_emitted(lambda e: e["type"] == "advocacy.distribution.share.created.v1"
-                                      and e["data"]["item_id"] == item, what=f"share of {item}")
-    return created[0]["data"]["tracked_url"].rsplit("/r/", 1)[1]
+    share = await distribution.shared(ANNA, item)
+    return share["tracked_url"].rsplit("/r/", 1)[1]
 
 
 async def anna_in_the_audience(distribution) -> None:

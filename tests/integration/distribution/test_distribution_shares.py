@@ -1,20 +1,15 @@
-"""Share requests and the tracked-link redirect, over real Kafka, Postgres and HTTP."""
+"""Share requests (signed in, over the HTTP API) and the tracked-link redirect, over real
+Kafka, Postgres and HTTP."""
 
 import json
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
-from schemas.consent import Purpose
-from schemas.distribution import RequestShare, ShareRequest
 from harness.kafka import eventually
+from schemas.consent import Purpose
 
 ANNA, BERT = "adv-anna-001", "adv-bert-002"
 ITEM, LOCKED = "item-plant-0001", "item-locked-002"
-
-
-def share(advocate: str, item: str, network: str = "linkedin", actor: str | None = None, **extra) -> RequestShare:
-    return RequestShare(source="/app", subject=advocate, data=ShareRequest(
-        actor=actor or advocate, advocate_id=advocate, item_id=item, network=network, **extra))
 
 
 async def setup_feed(distribution) -> None:
@@ -30,14 +25,17 @@ async def setup_feed(distribution) -> None:
     await distribution.publish(ITEM, campaign_id="camp-spring-01", disclosure="#employee",
                       share_texts={"x": "Our new plant runs on sun"})
     await distribution.publish(LOCKED, editable=False)
-    await distribution.events("advocacy.distribution.item.distributed.v1", at_least=2)
+    await distribution.publish("item-elsewhere-1", editable=False, language="fr")  # for nobody here
+    await distribution.events("advocacy.distribution.item.distributed.v1", at_least=3)
 
 
 async def test_a_share_gets_a_tracked_link_that_redirects_with_utm_tags_and_counts_the_click(distribution):
     await setup_feed(distribution)
-    await distribution.send(share(ANNA, ITEM, network="x"))
+    answered = await distribution.shared(ANNA, ITEM, network="x")
     [created] = await distribution.events("advocacy.distribution.share.created.v1")
     data = created["data"]
+    assert {k: answered[k] for k in ("share_id", "tracked_url", "share_intent_url")} == {
+        "share_id": data["share_id"], "tracked_url": data["tracked_url"], "share_intent_url": data["share_intent_url"]}
     assert data["text"] == "Our new plant runs on sun" and data["campaign_id"] == "camp-spring-01"
     code = data["tracked_url"].rsplit("/r/", 1)[1]
     assert len(code) >= 16  # 96 random bits, URL-safe
@@ -59,27 +57,31 @@ async def test_a_share_gets_a_tracked_link_that_redirects_with_utm_tags_and_coun
     assert (await distribution.visit("/r/https:%2F%2Fevil.example"))[0] == 404  # never an open redirect
 
 
-async def test_requests_breaking_a_rule_are_rejected_with_a_reason(distribution):
+async def test_requests_breaking_a_rule_are_refused_with_a_reason_and_leave_nothing(distribution):
     await setup_feed(distribution)
     later = datetime.now(UTC) + timedelta(hours=1)
-    expected = {
-        share(ANNA, ITEM, actor="adv-boss-999"): "actor_not_subject",  # a manager sharing in Anna's name
-        share(ANNA, "item-unknown-9"): "item_not_in_feed",
-        share(ANNA, ITEM, network="bluesky", text="x" * 400): "text_too_long",
-        share(ANNA, LOCKED, text="my own words"): "text_not_editable",
-        share(BERT, ITEM, scheduled_at=later): "scheduled_sharing_not_consented",  # Bert did not allow it
-    }
-    await distribution.send(*expected)
-    rejected = await distribution.events("advocacy.distribution.command.rejected.v1", at_least=5)
-    assert {r["data"]["command_id"]: r["data"]["reason"] for r in rejected} == {
-        command.id: reason for command, reason in expected.items()}
+    refused = [
+        (ANNA, "item-unknown-9", {}, 404, "item_not_in_feed"),
+        (ANNA, "item-elsewhere-1", {"text": "mine"}, 404, "item_not_in_feed"),  # its rules are not hers to learn
+        (ANNA, ITEM, {"network": "bluesky", "text": "x" * 400}, 422, "text_too_long"),
+        (ANNA, LOCKED, {"text": "my own words"}, 409, "text_not_editable"),
+        (BERT, ITEM, {"scheduled_at": later}, 403, "scheduled_sharing_not_consented"),  # Bert did not allow it
+        (ANNA, ITEM, {"scheduled_at": datetime.now(UTC) - timedelta(minutes=1)}, 422, "scheduled_in_the_past"),
+        (ANNA, ITEM, {"network": "x", "text": "\ufeffhidden"}, 422, "text_invalid_characters"),
+    ]
+    for advocate, item, body, status, reason in refused:
+        response = await distribution.share(advocate, item, **body)
+        assert (response.status_code, response.json()["reason"]) == (status, reason), body
     assert await distribution.count("shares") == 0
+    await distribution.shared(ANNA, ITEM)  # its event leaves after any a refusal would have written
+    await distribution.events("advocacy.distribution.share.created.v1")
+    assert len(await distribution.emitted(lambda e: e["type"].startswith("advocacy.distribution.share"))) == 1
 
 
 async def test_a_scheduled_share_is_requested_from_connectors_at_its_time_and_retraction_is_requested(distribution):
     await setup_feed(distribution)
     soon = datetime.now(UTC) + timedelta(seconds=1)
-    await distribution.send(share(ANNA, ITEM, scheduled_at=soon))
+    await distribution.shared(ANNA, ITEM, scheduled_at=soon)
     [created] = await distribution.events("advocacy.distribution.share.created.v1")
     [requested] = await distribution.events("advocacy.distribution.share.publish.requested.v1")
     assert requested["subject"] == created["subject"]

@@ -37,6 +37,15 @@ def test_share_intents_exist_where_a_network_has_a_web_composer():
     assert links.share_intent_url(Network.INSTAGRAM, url, "hi") is None
 
 
+@pytest.mark.parametrize("network", list(Network))
+def test_an_intent_is_said_to_carry_the_text_exactly_when_its_url_holds_the_post(network):
+    post = "Unmistakable words\n#employee\nhttps://go.example/r/abc"
+    intent = links.share_intent_url(network, "https://go.example/r/abc", post)
+    assert links.has_share_intent(network) == (intent is not None)
+    assert links.intent_carries_text(network) == (intent is not None and "Unmistakable%20words" in intent)
+    assert links.intent_carries_text(network) == (network in (Network.X, Network.BLUESKY))
+
+
 @pytest.mark.parametrize(("url", "expected"), [
     ("https://example.com/?abc#123", f"https://example.com/?abc&{UTM}#123"),
     ("https://example.com/?color=red&color=blue&sale", f"https://example.com/?color=red&color=blue&sale&{UTM}"),
