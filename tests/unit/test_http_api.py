@@ -127,6 +127,11 @@ def test_a_cursor_holds_the_position_of_the_last_item_shown_and_nothing_readable
 @pytest.mark.parametrize("cursor", [
     "not base64 at all!", Keyset(str).encode(("a",)), Keyset(datetime, str).encode(("2026-12-01T09:30:00", "x")),
     Keyset(int, str).encode((1, "x")), Keyset(str, str).encode(("yesterday", "x")), "W1s", "e30",
+    # Shaped right, but nothing Postgres can compare: NUL or a lone surrogate in text, a time
+    # beyond year 1 or 9999 once in UTC.
+    Keyset(str, str).encode(("2026-12-01T09:30:00+00:00", "a\x00b")),
+    Keyset(str, str).encode(("2026-12-01T09:30:00+00:00", "\ud800")),
+    Keyset(str, str).encode(("0001-01-01T00:00:00+05:00", "x")), Keyset(str, str).encode(("9999-12-31T23:00:00-05:00", "x")),
 ])
 def test_a_cursor_not_given_out_by_the_list_is_a_bad_request(cursor):
     with pytest.raises(HttpProblem) as refused:

@@ -21,7 +21,7 @@ import binascii
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
@@ -58,18 +58,23 @@ class Keyset:
             if not isinstance(parts, list) or len(parts) != len(self.kinds):
                 raise ValueError
             return tuple(_part(kind, part) for kind, part in zip(self.kinds, parts, strict=True))
-        except (ValueError, TypeError, binascii.Error, RecursionError):
+        except (ValueError, TypeError, OverflowError, binascii.Error, RecursionError):
             raise HttpProblem(400, "invalid_cursor", "The cursor is not one this list gave out.") from None
 
 
 def _part(kind: type, value: Any) -> datetime | str | int:
+    """One part of a position, as the database can compare it: an aware time that is still a
+    time in UTC (Postgres' timestamptz), a bigint, or text without NUL or a lone surrogate
+    (Postgres' text refuses both). ValueError otherwise: a cursor nobody gave out."""
     if kind is datetime and isinstance(value, str):
         moment = datetime.fromisoformat(value)
         if moment.tzinfo is not None:
+            moment.astimezone(UTC)  # OverflowError near year 1 or 9999
             return moment
-    elif kind is int and isinstance(value, int) and not isinstance(value, bool):
+    elif kind is int and isinstance(value, int) and not isinstance(value, bool) and -2**63 <= value < 2**63:
         return value
-    elif kind is str and isinstance(value, str):
+    elif kind is str and isinstance(value, str) and "\x00" not in value:
+        value.encode("utf-8")  # UnicodeEncodeError (a ValueError) for a lone surrogate
         return value
     raise ValueError
 
