@@ -26,6 +26,7 @@ than declared, or is chunked, is cut off at the limit while it streams in (FastA
 """
 
 import logging
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from email.message import Message
 from typing import Annotated, Any, TypeVar, get_args
@@ -59,23 +60,53 @@ _RETRY_AFTER = {"Retry-After": "5"}
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
+# `Idempotency-Key` (IETF httpapi-idempotency-key-header): a client's token for one
+# request, which it sends again with a retry; claimed in the inbox with the command's effect.
+IDEMPOTENCY_KEY = "idempotency-key"
+_KEY_SHAPE = re.compile(r"[\x21-\x7e]{1,128}")  # visible ASCII, as a header value; a UUID fits
+_CLAIM_KEY = "INSERT INTO inbox (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING event_id"
+
+
 class Database:
     """The service's database for one request (the `Db` dependency)."""
 
-    def __init__(self, pool: asyncpg.Pool, source: str) -> None:
+    def __init__(self, pool: asyncpg.Pool, source: str, request: Request | None = None) -> None:
         self.pool = pool
         self.source = source
+        self.request = request
 
     async def command(self, fn: Callable[[UnitOfWork], Awaitable[T]]) -> T:
         """Run `fn(uow)` in one transaction and return its result. A `Rejected` raised in it
         undoes everything (rows and outbox) and becomes a problem with its reason; a
-        transient fault is retried from the start for RETRY_SECONDS, then answers 503."""
+        transient fault is retried from the start for RETRY_SECONDS, then answers 503.
+
+        With an `Idempotency-Key` header, the key is claimed (per signed-in person) in the
+        same transaction as the command's effect, like an event id in the inbox: a retry of
+        a request that was applied — the answer lost to a dropped connection, say — is not
+        applied again but answered 409 `already_applied`; a refused one may be retried."""
+        key = self._idempotency_key()
 
         async def attempt() -> T:
             async with self.pool.acquire() as conn, conn.transaction():
-                return await fn(UnitOfWork(conn, self.source))
+                uow = UnitOfWork(conn, self.source)
+                result = await fn(uow)  # a refusal raises: nothing is claimed, a retry may try again
+                if key is not None and await conn.fetchval(_CLAIM_KEY, f"{self.source}/http", key) is None:
+                    raise HttpProblem(409, "already_applied",
+                                      "A request with this Idempotency-Key was applied before; it is not applied twice.")
+                return result
 
         return await _unless_unavailable(attempt)
+
+    def _idempotency_key(self) -> str | None:
+        """The request's key, scoped to who sent it (one person cannot spend another's key);
+        400 `invalid_idempotency_key` for a key that is not one."""
+        if self.request is None or (key := self.request.headers.get(IDEMPOTENCY_KEY)) is None:
+            return None
+        if not _KEY_SHAPE.fullmatch(key):
+            raise HttpProblem(400, "invalid_idempotency_key",
+                              "An Idempotency-Key is 1–128 visible ASCII characters, e.g. a UUID.")
+        principal = getattr(self.request.state, "principal", None)
+        return f"{principal.advocate_id if principal else '-'} {key}"
 
     async def query(self, fn: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
         """Run `fn(conn)` on a pooled connection, for reads; transient faults as `command`."""
@@ -217,7 +248,9 @@ async def signed_in(request: Request,
     if credentials is None:
         raise HttpProblem(401, "unauthenticated", "Sign in: send a bearer token.", {"WWW-Authenticate": "Bearer"})
     try:
-        return await _api(request).authenticator.principal(credentials.credentials)
+        principal = await _api(request).authenticator.principal(credentials.credentials)
+        request.state.principal = principal  # for what the request does on their behalf (Idempotency-Key)
+        return principal
     except InvalidToken as refused:
         log.debug("bearer token refused: %s", refused.reason)
         raise HttpProblem(401, "unauthenticated", "Sign in: the bearer token is not valid.",
@@ -249,7 +282,7 @@ def database(request: Request) -> Database:
     api = _api(request)
     if api.pool is None:
         raise HttpProblem(503, "unavailable", "The service is starting or stopping.", _RETRY_AFTER)
-    return Database(api.pool, api.source)
+    return Database(api.pool, api.source, request)
 
 
 Db = Annotated[Database, Depends(database)]

@@ -28,7 +28,9 @@ def document_problems(app: FastAPI) -> None:
             document = get_openapi(title=app.title, version=app.version, description=app.description,
                                    routes=app.routes)
             for path in document.get("paths", {}).values():
-                for operation in path.values():
+                for method, operation in path.items():
+                    if method in ("post", "put", "patch", "delete") and operation.get("security"):
+                        _idempotency_key(operation)
                     _problems_as_problem_json(operation)
             app.openapi_schema = document
         return app.openapi_schema
@@ -48,3 +50,14 @@ def _problems_as_problem_json(operation: dict[str, Any]) -> None:
         content = response.get("content", {})
         if content.get("application/json", {}).get("schema", {}).get("$ref") == _PROBLEM_REF:
             content[MEDIA_TYPE] = content.pop("application/json")
+
+
+def _idempotency_key(operation: dict[str, Any]) -> None:
+    """A signed-in command may carry an `Idempotency-Key` (app.py, `Database.command`)."""
+    operation.setdefault("parameters", []).append({
+        "name": "Idempotency-Key", "in": "header", "required": False,
+        "schema": {"type": "string", "pattern": "^[\\x21-\\x7e]{1,128}$"},
+        "description": "A new random value (a UUID) per request, sent again with its retries: a request "
+                       "already applied is not applied twice but answered 409 `already_applied`"})
+    operation.setdefault("responses", {}).setdefault("409", {
+        "description": "Conflict", "content": {"application/json": {"schema": {"$ref": _PROBLEM_REF}}}})

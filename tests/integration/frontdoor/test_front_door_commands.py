@@ -73,3 +73,29 @@ async def test_a_page_is_at_most_the_maximum_and_says_when_it_is_the_last(front_
     response = await front_door.client.get("/api/notes", params={"limit": MAX_LIMIT},
                                            headers=front_door.signed_in("adv-paging-3"))
     assert response.json() == {"items": [], "next_cursor": None}
+
+
+async def test_a_retried_command_with_its_idempotency_key_is_applied_once_and_says_so(front_door):
+    """A client that lost the answer (a dropped connection, a restarted service) sends the
+    request again with the same key: the effect stays single, and the answer says it was
+    applied. A refused request may be retried with its key; another person's key is theirs."""
+    person, other = "adv-commands-7", "adv-commands-8"
+    once = {**front_door.signed_in(person), "Idempotency-Key": "4f7d8a5e-retry"}
+    first = await front_door.client.post(f"/api/people/{person}/notes", json={"text": "once"}, headers=once)
+    again = await front_door.client.post(f"/api/people/{person}/notes", json={"text": "once"}, headers=once)
+    assert (first.status_code, again.status_code) == (201, 409)
+    assert again.json()["reason"] == "already_applied"
+    assert await front_door.notes_of(person) == 1
+
+    refused = {**front_door.signed_in(person), "Idempotency-Key": "4f7d8a5e-refused"}
+    blank = await front_door.client.post(f"/api/people/{person}/notes", json={"text": "  "}, headers=refused)
+    fixed = await front_door.client.post(f"/api/people/{person}/notes", json={"text": "fixed"}, headers=refused)
+    assert (blank.status_code, fixed.status_code) == (422, 201)
+
+    theirs = {**front_door.signed_in(other), "Idempotency-Key": "4f7d8a5e-retry"}  # the same value, someone else
+    assert (await front_door.client.post(f"/api/people/{other}/notes", json={"text": "mine"},
+                                         headers=theirs)).status_code == 201
+    bad = {**front_door.signed_in(person), "Idempotency-Key": "no spaces allowed"}
+    answer = await front_door.client.post(f"/api/people/{person}/notes", json={"text": "x"}, headers=bad)
+    assert (answer.status_code, answer.json()["reason"]) == (400, "invalid_idempotency_key")
+    assert await front_door.notes_of(person) == 2
