@@ -1,4 +1,7 @@
-"""Detached background processes tracked by pid files: Kafka and the four services."""
+"""Detached background processes tracked by pid files: Kafka, Keycloak and the services.
+
+Each is started in a session of its own (it survives the CLI and its terminal's Ctrl-C),
+so its process group id is its pid: a wrapper script and the JVM it runs stop together."""
 
 from __future__ import annotations
 
@@ -38,18 +41,19 @@ def spawn(command: list[str], pid_file: Path, log_file: Path, env: dict[str, str
     return proc.pid
 
 
-def terminate(pid_file: Path, marker: str, grace: float = 30) -> bool:
-    """SIGTERM, SIGKILL after `grace` seconds; returns True if it was running."""
+def terminate(pid_file: Path, marker: str, grace: float = 30, group: bool = False) -> int | None:
+    """SIGTERM, SIGKILL after `grace` seconds; returns the pid if it was running, else None.
+    `group`: signal the whole process group (a start script and the JVM it spawned)."""
     pid = running_pid(pid_file, marker)
     if not pid:
-        return False
+        return None
     for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 10)):
         with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, sig)
+            os.killpg(pid, sig) if group else os.kill(pid, sig)
         deadline = time.monotonic() + wait
         while running_pid(pid_file, marker) and time.monotonic() < deadline:
             time.sleep(0.2)
         if not running_pid(pid_file, marker):
             break
     pid_file.unlink(missing_ok=True)
-    return True
+    return pid

@@ -79,12 +79,14 @@ class Supervisor:
         # Tracked links point at the first distribution replica (declare it before starting any).
         first_distribution = next(r for r in self.replicas.values() if r.service == "distribution")
         replica.log = replica.log or open(self.log_dir / f"{name}.log", "ab")
+        # Everything that reaches another process or a shared place is set here: a service's
+        # defaults point at the platform stack, which `make run` may have left running.
         replica.process = subprocess.Popen(
             [sys.executable, "-m", f"services.{replica.service}"],
             env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": self.stack.kafka_bootstrap, "HTTP_PORT": str(replica.port),
                  "DATABASE_URL": dsn_for(self.stack.admin_dsn, replica.service, replica.service),
                  "PUBLIC_BASE_URL": f"http://127.0.0.1:{first_distribution.port}", "SCHEDULE_SECONDS": "0.5",
-                 **self.env},
+                 "REPORT_DIR": str(self.log_dir / "reports"), **self.env},
             stdout=replica.log, stderr=subprocess.STDOUT,
         )
 

@@ -10,12 +10,13 @@ from deploy.local.secure_kafka import ADMIN, SecureKafka
 from deploy.platform import load_platform
 from tests.e2e.conftest import running_services  # noqa: F401  (the services as processes, reused)
 from tests.integration.kafka_tools import produce
+from tests.stack import config_for_tests
 
 
 @pytest.fixture(scope="session")
 async def secure_broker(stack, tmp_path_factory) -> AsyncIterator[SecureKafka]:
     """Every declared topic holds one record (written by the admin), so a read can be proven."""
-    broker = secure_kafka.start(tmp_path_factory.mktemp("secure-kafka"))
+    broker = secure_kafka.start(tmp_path_factory.mktemp("secure-kafka"), shared=stack.config or config_for_tests())
     try:
         for topic in load_platform().topics:
             await produce(broker.bootstrap, topic.name, [(b"security-test", b"marker")], **broker.options(ADMIN))
