@@ -120,7 +120,11 @@ def down(config: StackConfig, purge: bool = False) -> None:
 
 def _not_running(config: StackConfig, component: str) -> str:
     """Why a component counts as down, naming any stranger on its ports."""
-    taken = [f"port {p.number} taken by {holder(p.number)}" for p in config.ports_of(component) if port_open(p.number)]
+    by_holder: dict[str, list[str]] = {}
+    for p in config.ports_of(component):
+        if port_open(p.number):
+            by_holder.setdefault(holder(p.number), []).append(str(p.number))
+    taken = [f"port{'s' if len(ports) > 1 else ''} {', '.join(ports)} taken by {who}" for who, ports in by_holder.items()]
     return "not running" + (f" ({'; '.join(taken)}: not this stack's)" if taken else "")
 
 

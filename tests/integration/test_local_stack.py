@@ -162,7 +162,7 @@ def test_status_and_down_see_only_the_processes_this_stack_started(
         seen = status_lines(capsys.readouterr().out)
         assert seen["kafka"][0] == seen["postgres"][0] == seen["keycloak"][0] == "UNHEALTHY"
         assert seen["kafka"][1].startswith(
-            f"not running (port {config.kafka_port} taken by pid {kafka.running_pid(config)} ")
+            f"not running (ports {config.kafka_port}, {config.controller_port} taken by pid {kafka.running_pid(config)} ")
         assert f"taken by pid {keycloak_server.running_pid(config)} " in seen["keycloak"][1]
         verdict, note = seen["service portal"]  # told, but not counted as this stack's
         assert verdict == "not ours" and note.startswith(f"port {beside.http_ports['portal']} taken by pid {os.getpid()} (")
