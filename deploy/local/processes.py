@@ -49,7 +49,7 @@ def terminate(pid_file: Path, marker: str, grace: float = 30, group: bool = Fals
         return None
     for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 10)):
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(pid, sig) if group else os.kill(pid, sig)
+            (os.killpg if group else os.kill)(pid, sig)
         deadline = time.monotonic() + wait
         while running_pid(pid_file, marker) and time.monotonic() < deadline:
             time.sleep(0.2)
