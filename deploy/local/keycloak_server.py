@@ -47,13 +47,25 @@ def issuer(c: StackConfig) -> str:
     return f"{c.keycloak_url}/realms/{REALM}"
 
 
-def resolve_distribution(c: StackConfig) -> None:
-    """Unpack the distribution from Maven Central once per stack (Maven caches the zip in ~/.m2)."""
-    server = server_dir(c)
+def _is_version(server: Path) -> bool:
     version_file = server / "version.txt"
-    if version_file.exists() and VERSION in version_file.read_text():
+    return version_file.exists() and VERSION in version_file.read_text()
+
+
+def resolve_distribution(c: StackConfig) -> None:
+    """Once per stack: copy the stack beside it's distribution if that one has started once
+    (already built for dev mode: the copy's first start skips a minute of augmentation), else
+    unpack it from Maven Central (Maven caches the zip in ~/.m2)."""
+    server = server_dir(c)
+    if _is_version(server):
         return
     shutil.rmtree(server, ignore_errors=True)  # another version: its data goes with it
+    beside = c.state_dir.with_name(c.state_dir.name.removesuffix("-test") if c.name == "test"
+                                   else c.state_dir.name + "-test") / "keycloak" / "server"
+    if _is_version(beside) and (beside / "data" / "h2").is_dir():  # h2 appears once augmentation is done
+        print(f"keycloak: copying the distribution from {beside} ...", flush=True)
+        shutil.copytree(beside, server, symlinks=True, ignore=lambda folder, _: ["data"] if folder == str(beside) else [])
+        return
     mvn = require("mvn", "install Maven (apt-get install maven)")
     unpack = c.keycloak_dir / "unpack"
     shutil.rmtree(unpack, ignore_errors=True)
