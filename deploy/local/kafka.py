@@ -124,7 +124,7 @@ def wait_ready(c: StackConfig, ready: Callable[[StackConfig], bool], timeout: fl
     """Until `ready(c)`; fails early if the broker process died."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if not running_pid(c):
+        if processes.exited(c.kafka_dir / "kafka.pid", _marker(c)):
             raise StackError(f"kafka: broker exited during startup; see {c.kafka_dir}/kafka.out and server.log")
         if ready(c):
             return

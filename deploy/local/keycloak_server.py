@@ -144,7 +144,7 @@ def wait_ready(c: StackConfig, timeout: float = 240) -> None:
     distribution and creates the database (about a minute on 2 busy cores); later ones take less."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if not running_pid(c):
+        if processes.exited(c.keycloak_dir / "keycloak.pid", str(server_dir(c))):
             raise StackError(f"keycloak: exited during startup; see {c.keycloak_dir / 'keycloak.log'}")
         if healthy(c):
             return

@@ -15,7 +15,10 @@ from pathlib import Path
 
 def running_pid(pid_file: Path, marker: str) -> int | None:
     """Pid from `pid_file` if that process is alive and its command line contains
-    `marker` (zombies and recycled pids do not count)."""
+    `marker` (zombies and recycled pids do not count). A live process whose command line
+    reads empty counts as ours: the kernel gives an empty /proc/<pid>/cmdline when it cannot
+    read the process's memory at that moment, and the only processes without one for good
+    are kernel threads (children of kthreadd, pid 2), which no pid file of ours names."""
     try:
         pid = int(pid_file.read_text())
         with contextlib.suppress(ChildProcessError):
@@ -24,8 +27,19 @@ def running_pid(pid_file: Path, marker: str) -> int | None:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
     except (OSError, ValueError):
         return None
-    alive = stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-    return pid if alive and marker in cmdline else None
+    state, parent = stat.rsplit(")", 1)[1].split()[:2]
+    if state in ("Z", "X"):
+        return None
+    return pid if marker in cmdline or (not cmdline and int(parent) != 2) else None
+
+
+def exited(pid_file: Path, marker: str) -> bool:
+    """The process is gone: not found twice, a second apart (a process starting on a loaded
+    machine once read as gone for a moment while it kept running)."""
+    if running_pid(pid_file, marker):
+        return False
+    time.sleep(1)
+    return not running_pid(pid_file, marker)
 
 
 def spawn(command: list[str], pid_file: Path, log_file: Path, env: dict[str, str] | None = None) -> int:
@@ -37,7 +51,9 @@ def spawn(command: list[str], pid_file: Path, log_file: Path, env: dict[str, str
             command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
             start_new_session=True, env=env,
         )
-    pid_file.write_text(f"{proc.pid}\n")
+    written = pid_file.with_suffix(".pid.new")
+    written.write_text(f"{proc.pid}\n")
+    written.replace(pid_file)  # atomic: a concurrent `status` never reads half a pid file
     return proc.pid
 
 

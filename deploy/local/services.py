@@ -83,7 +83,7 @@ def _wait_ready(c: StackConfig, name: str, timeout: float = 60) -> None:
     pid_file, log_file = _files(c, name)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if not running_pid(c, name):
+        if processes.exited(pid_file, _marker(name)):
             raise StackError(f"{name}: exited during startup; see {log_file}")
         answer = readiness(port)
         if answer and answer.get("ready"):
