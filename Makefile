@@ -1,7 +1,9 @@
-# The two commands a new user types: `make run` (the platform and its scenario; `make run
-# ARGS=--stop` stops it afterwards) and `make test` (the tests).
+# The two commands a new user types: `make run` (the platform and its scenario, left running;
+# `make run ARGS=--stop` stops it afterwards) and `make test` (the tests). The tests run on a
+# test stack of their own (`.stack-test/`, every port + 50), so they never touch a platform
+# that `make run` left running; `make down` stops both.
 # Both set up everything themselves: virtual environment, Python packages, Kafka jars,
-# the Postgres cluster and the topics.
+# Keycloak, the Postgres cluster and the topics. Ports and state dirs: README ("Ports").
 
 PYTHON ?= python3
 VENV := .venv
@@ -13,7 +15,7 @@ run: venv
 	$(PY) -m ops run $(ARGS)
 
 test: venv
-	$(PY) -m deploy.local up
+	$(PY) -m deploy.local --tests up
 	$(PY) -m pytest
 
 # Lint (ruff), types (mypy: strict for the runtime, the domain modules and the contracts) and
@@ -28,7 +30,7 @@ check: venv
 # bad inputs; the security checks. About 6 minutes. Crash figures go to
 # $$ADVOCACY_CHAOS_FIGURES (default: figures.json in pytest's tmp dir).
 chaos: venv
-	$(PY) -m deploy.local up
+	$(PY) -m deploy.local --tests up
 	ADVOCACY_FULL_RUN=1 $(PY) -m pytest tests/e2e/crash tests/e2e/bad_input tests/integration/security
 
 # Benchmarks (not part of `make test`): about 2 minutes; figures in bench/results.json.
@@ -41,8 +43,10 @@ bench: venv
 up: venv
 	$(PY) -m deploy.local up
 
+# Both stacks, the platform's and the tests'; ARGS=--purge deletes their data too.
 down: venv
-	$(PY) -m deploy.local down
+	$(PY) -m deploy.local down $(ARGS)
+	$(PY) -m deploy.local --tests down $(ARGS)
 
 status: venv
 	$(PY) -m deploy.local status

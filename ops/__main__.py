@@ -1,7 +1,7 @@
 """advocacy — the operator CLI.
 
   advocacy run [--size N] [--stop]          the stack, the four services as processes, the scenario
-  advocacy up | down | status | topics      the local stack (Kafka, Postgres, topics, services)
+  advocacy up | down | status | topics      the local stack (Kafka, Postgres, Keycloak, topics, services)
   advocacy flow                              consumer lag, outbox backlog, dead letters
   advocacy dead-letters list|show|replay     what a service could not handle
   advocacy consent verify | receipt ID       the proof ledger's chain; an advocate's receipt
@@ -11,6 +11,7 @@
 import argparse
 import asyncio
 import json
+import os
 import sys
 from datetime import date, timedelta
 
@@ -70,17 +71,18 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="advocacy", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     verbs = p.add_subparsers(dest="verb", required=True)
     run = verbs.add_parser("run", help="the platform and the scenario", description=(
-        "Start Kafka, Postgres and the four services as processes, then play the scenario: "
+        "Start Kafka, Postgres, Keycloak and the four services as processes (ports: README), then play the "
+        "scenario: "
         "a directory, consent, a campaign, shares, clicks through the redirect, engagement, the report."))
     run.add_argument("--size", type=int, default=1000, help="people in the directory (default 1000)")
     run.add_argument("--seed", type=int, help="the same seed plays the same scenario")
     run.add_argument("--no-scenario", action="store_true", help="only start the platform")
     run.add_argument("--stop", action="store_true", help="stop the platform after the scenario")
     down = verbs.add_parser("down", help="stop services and stack (data is kept)",
-                            description="Stop the services, Kafka and Postgres.")
-    down.add_argument("--purge", action="store_true", help="also delete Kafka's and Postgres's data")
-    for verb, text in (("up", "start Kafka and Postgres, provision roles, create topics"),
-                       ("status", "health of broker, database, topics and services"),
+                            description="Stop this stack's services, Keycloak, Kafka and Postgres.")
+    down.add_argument("--purge", action="store_true", help="also delete Kafka's, Postgres's and Keycloak's data")
+    for verb, text in (("up", "start Kafka, Postgres and Keycloak, provision roles, create topics"),
+                       ("status", "health of broker, database, Keycloak, topics and this stack's services"),
                        ("topics", "create the topics declared in schemas/platform.toml"),
                        ("flow", "consumer lag per group, outbox backlog and dead letters per service")):
         verbs.add_parser(verb, help=text, description=text)
@@ -114,9 +116,10 @@ def report(config: StackConfig, args: argparse.Namespace) -> int:
     return 0
 
 
-def consent_proof(args: argparse.Namespace) -> int:
+def consent_proof(config: StackConfig, args: argparse.Namespace) -> int:
     from services.consent import cli
 
+    os.environ.setdefault("DATABASE_URL", config.service_dsn("consent"))  # this stack's, not the default one's
     if args.action == "verify":
         return cli.main(["verify"])
     if not args.advocate_id:
@@ -126,8 +129,8 @@ def consent_proof(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    config = StackConfig.from_env()
     try:
+        config = StackConfig.from_env()
         if args.verb == "dead-letters":
             if args.action == "show" and args.offset is None:
                 raise StackError("show needs --offset (see `advocacy dead-letters list SERVICE`)")
@@ -135,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.verb == "flow":
             flow(config)
         elif args.verb == "consent":
-            return consent_proof(args)
+            return consent_proof(config, args)
         elif args.verb == "report":
             return report(config, args)
         elif args.verb == "run":

@@ -1,5 +1,5 @@
-"""Fixtures shared by the integration and end-to-end tests: the real stack, a scratch
-database schema with its own login role, and fresh Kafka topics."""
+"""Fixtures shared by the integration and end-to-end tests: the real stack (tests/stack.py),
+its Keycloak realm, a scratch database schema with its own login role, and fresh Kafka topics."""
 
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -9,14 +9,26 @@ import asyncpg
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from deploy.local import keycloak_server
+from deploy.local.keycloak import Realm
 from deploy.local.provision import drop_role, provision_role
-from tests.stack import Stack, find_stack
+from tests.stack import Stack, config_for_tests, find_stack
 
 
 @pytest.fixture(scope="session")
 def stack() -> Iterator[Stack]:
     with find_stack() as found:
         yield found
+
+
+@pytest.fixture(scope="session")
+def keycloak(stack: Stack) -> Realm:
+    """The realm `advocacy` of the stack's Keycloak; without one, the test stack's is started."""
+    if stack.keycloak_url:
+        return Realm(stack.keycloak_url)
+    config = config_for_tests()
+    keycloak_server.start(config)
+    return Realm.of(config)
 
 
 def dsn_for(admin_dsn: str, role: str, password: str) -> str:

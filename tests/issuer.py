@@ -21,7 +21,7 @@ from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from services.runtime.identity import OidcSettings
 
-AUDIENCE = "advocacy"
+AUDIENCE = "advocacy-api"
 REALM = "/realms/test"
 
 

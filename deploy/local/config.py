@@ -1,7 +1,13 @@
-"""Where the local stack lives and how to reach it, from environment variables with local defaults.
+"""Where the local stack lives and every port it binds, from environment variables with local defaults.
 
-Ports are deliberately off the usual 9092/5432 so the stack can run next to a
-developer's own Kafka or Postgres.
+One place for ports: Kafka and its controller, Postgres, Keycloak and its management
+interface, and the HTTP ports of the services (and of the portal to come). `up`, `run`,
+`status` and `down` take them from here, and so does the test stack (`for_tests`), which
+sits beside the platform's with its own state dir and every port moved by
+TEST_PORT_OFFSET, so `make test` never joins what `make run` left running.
+
+Defaults are deliberately off the usual 9092/5432/8080 so the stack can run next to a
+developer's own Kafka, Postgres or Keycloak.
 """
 
 from __future__ import annotations
@@ -11,21 +17,33 @@ import glob
 import os
 import re
 import shutil
-import socket
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import NamedTuple
 
 from schemas.platform import Platform, Topic, load_platform  # re-exported for callers of this module
 
-__all__ = ["StackConfig", "StackError", "require", "run_sync", "port_open", "load_platform", "Platform", "Topic"]
+from .ports import holder, port_open
+
+__all__ = ["StackConfig", "StackError", "Port", "require", "require_free", "run_sync", "port_open", "load_platform", "Platform",
+           "Topic", "PORTAL", "TEST_PORT_OFFSET"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
+PORTAL = "portal"  # the people's page, a fifth process to come: its port is reserved already
+TEST_PORT_OFFSET = 50  # the test stack's ports: each of the platform stack's plus this
 
 
 class StackError(RuntimeError):
-    """A failure the CLI reports as one line (missing tool, process that would not start)."""
+    """A failure the CLI reports as one line (missing tool, port taken, process that would not start)."""
+
+
+class Port(NamedTuple):
+    component: str  # "kafka", "postgres", "keycloak" or the name of a service
+    label: str  # what the port is, as status and errors name it
+    number: int
+    variable: str  # the environment variable that moves it
 
 
 @dataclass(frozen=True)
@@ -33,20 +51,83 @@ class StackConfig:
     state_dir: Path = REPO_ROOT / ".stack"
     kafka_port: int = 29092
     pg_port: int = 25432
+    keycloak_port: int = 28080
+    http_port_base: int = 8081  # curation, consent, distribution, metrics (declaration order), then portal
+    kafka_controller_port: int = 0  # 0: kafka_port + 1
+    keycloak_management_port: int = 0  # 0: keycloak_port + 1
     database: str = "advocacy"
+    name: str = "platform"  # or "test": the stack `make test` uses (for_tests)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "StackConfig":
+        """From ADVOCACY_* variables (README, "The local stack"); raises StackError for a bad value."""
         env = os.environ if env is None else env
+
+        def port(variable: str, default: int) -> int:
+            raw = env.get(variable)
+            if not raw:
+                return default
+            if not raw.isdigit() or not 1 <= int(raw) <= 65535:
+                raise StackError(f"{variable}={raw!r} is not a port number (1-65535)")
+            return int(raw)
+
         return cls(
             state_dir=Path(env.get("ADVOCACY_STACK_DIR") or REPO_ROOT / ".stack").resolve(),
-            kafka_port=int(env.get("ADVOCACY_KAFKA_PORT") or 29092),
-            pg_port=int(env.get("ADVOCACY_PG_PORT") or 25432),
+            kafka_port=port("ADVOCACY_KAFKA_PORT", cls.kafka_port),
+            kafka_controller_port=port("ADVOCACY_KAFKA_CONTROLLER_PORT", 0),
+            pg_port=port("ADVOCACY_PG_PORT", cls.pg_port),
+            keycloak_port=port("ADVOCACY_KEYCLOAK_PORT", cls.keycloak_port),
+            keycloak_management_port=port("ADVOCACY_KEYCLOAK_MANAGEMENT_PORT", 0),
+            http_port_base=port("ADVOCACY_HTTP_PORT_BASE", cls.http_port_base),
         )
+
+    def __post_init__(self) -> None:
+        # Resolved once: a later replace(kafka_port=...) keeps the controller where it was.
+        if not self.kafka_controller_port:
+            object.__setattr__(self, "kafka_controller_port", self.kafka_port + 1)
+        if not self.keycloak_management_port:
+            object.__setattr__(self, "keycloak_management_port", self.keycloak_port + 1)
+        seen: dict[int, str] = {}
+        for p in self.ports():
+            if p.number in seen:
+                raise StackError(f"{p.label} and {seen[p.number]} would both take port {p.number}: "
+                                 f"set {p.variable} to another port")
+            if not 1 <= p.number <= 65535:
+                raise StackError(f"{p.label}: {p.number} is not a port number (set {p.variable})")
+            seen[p.number] = p.label
+
+    def for_tests(self) -> "StackConfig":
+        """The test stack beside this one: state in `<state dir>-test`, every port + TEST_PORT_OFFSET."""
+        o = TEST_PORT_OFFSET
+        return replace(self, name="test", state_dir=self.state_dir.with_name(self.state_dir.name + "-test"),
+                       kafka_port=self.kafka_port + o, kafka_controller_port=self.kafka_controller_port + o,
+                       pg_port=self.pg_port + o, keycloak_port=self.keycloak_port + o,
+                       keycloak_management_port=self.keycloak_management_port + o,
+                       http_port_base=self.http_port_base + o)
 
     @property
     def controller_port(self) -> int:
-        return self.kafka_port + 1
+        return self.kafka_controller_port
+
+    @property
+    def http_ports(self) -> dict[str, int]:
+        """Service name -> HTTP port: the declared services in order, then the portal."""
+        names = [*load_platform().services, PORTAL]
+        return {name: self.http_port_base + i for i, name in enumerate(names)}
+
+    def ports(self) -> list[Port]:
+        """Every port this stack binds (or will: the portal's)."""
+        return [
+            Port("kafka", "kafka", self.kafka_port, "ADVOCACY_KAFKA_PORT"),
+            Port("kafka", "kafka controller", self.kafka_controller_port, "ADVOCACY_KAFKA_CONTROLLER_PORT"),
+            Port("postgres", "postgres", self.pg_port, "ADVOCACY_PG_PORT"),
+            Port("keycloak", "keycloak", self.keycloak_port, "ADVOCACY_KEYCLOAK_PORT"),
+            Port("keycloak", "keycloak management", self.keycloak_management_port, "ADVOCACY_KEYCLOAK_MANAGEMENT_PORT"),
+            *(Port(name, f"{name} http", port, "ADVOCACY_HTTP_PORT_BASE") for name, port in self.http_ports.items()),
+        ]
+
+    def ports_of(self, component: str) -> list[Port]:
+        return [p for p in self.ports() if p.component == component]
 
     @property
     def kafka_bootstrap(self) -> str:
@@ -61,8 +142,26 @@ class StackConfig:
         return f"postgresql://{name}:{name}@{HOST}:{self.pg_port}/{self.database}"
 
     @property
+    def keycloak_url(self) -> str:
+        return f"http://{HOST}:{self.keycloak_port}"
+
+    @property
     def kafka_dir(self) -> Path:
         return self.state_dir / "kafka"
+
+    @property
+    def keycloak_dir(self) -> Path:
+        return self.state_dir / "keycloak"
+
+
+def require_free(c: StackConfig, component: str) -> None:
+    """Before `component` of this stack starts: each of its ports free, or one line naming the
+    port, who holds it and the variable that moves it."""
+    for p in c.ports_of(component):
+        if port_open(p.number):
+            moved = f" (the test stack takes it + {TEST_PORT_OFFSET})" if c.name == "test" else ""
+            raise StackError(f"{p.label}: port {p.number} is taken by {holder(p.number)}, not by this stack "
+                             f"({c.state_dir}): stop that process or set {p.variable}{moved}")
 
 
 def require(tool: str, hint: str) -> str:
@@ -87,15 +186,6 @@ def pg_bin_dir() -> Path:
         "PostgreSQL server binaries (initdb, pg_ctl) not found: install PostgreSQL 15 "
         "(apt-get install postgresql-15) or set ADVOCACY_PG_BIN to their directory"
     )
-
-
-def port_open(port: int) -> bool:
-    """Something accepts TCP connections on 127.0.0.1:port (ours or a stranger's)."""
-    try:
-        with socket.create_connection((HOST, port), timeout=0.5):
-            return True
-    except OSError:
-        return False
 
 
 def run_sync(coro):

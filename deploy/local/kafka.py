@@ -13,7 +13,7 @@ from typing import Any
 from aiokafka.admin import AIOKafkaAdminClient
 
 from . import processes
-from .config import REPO_ROOT, StackConfig, StackError, port_open, require, run_sync
+from .config import REPO_ROOT, StackConfig, StackError, port_open, require, require_free, run_sync
 
 LOG4J_CONFIG = Path(__file__).with_name("log4j2.properties")
 POM = Path(__file__).with_name("pom.xml")
@@ -108,11 +108,9 @@ def start(c: StackConfig) -> bool:
 
 def launch(c: StackConfig, server_properties: str, format_options: Sequence[str] = ()) -> None:
     """Write the config, format the storage once, spawn the JVM (does not wait for it)."""
+    require_free(c, "kafka")
     c.kafka_dir.mkdir(parents=True, exist_ok=True)
     resolve_jars(c)
-    for port in (c.kafka_port, c.controller_port):
-        if port_open(port):
-            raise StackError(f"kafka: port {port} is in use by another process (set ADVOCACY_KAFKA_PORT)")
     props = c.kafka_dir / "server.properties"
     props.write_text(server_properties)
     _format_storage(c, props, format_options)
@@ -126,7 +124,7 @@ def wait_ready(c: StackConfig, ready: Callable[[StackConfig], bool], timeout: fl
     """Until `ready(c)`; fails early if the broker process died."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if not running_pid(c):
+        if processes.exited(c.kafka_dir / "kafka.pid", _marker(c)):
             raise StackError(f"kafka: broker exited during startup; see {c.kafka_dir}/kafka.out and server.log")
         if ready(c):
             return
@@ -135,8 +133,9 @@ def wait_ready(c: StackConfig, ready: Callable[[StackConfig], bool], timeout: fl
 
 
 def healthy(c: StackConfig) -> bool:
-    """True if a Kafka client can connect and list topics (port check first: aiokafka logs refusals)."""
-    return port_open(c.kafka_port) and run_sync(can_list_topics(c.kafka_bootstrap))
+    """True if this stack's broker runs and a Kafka client can list topics on its port (a
+    broker of another stack on the same port does not count)."""
+    return bool(running_pid(c)) and port_open(c.kafka_port) and run_sync(can_list_topics(c.kafka_bootstrap))
 
 
 async def can_list_topics(bootstrap: str, **security: Any) -> bool:
@@ -153,6 +152,6 @@ async def can_list_topics(bootstrap: str, **security: Any) -> bool:
             await admin.close()
 
 
-def stop(c: StackConfig) -> bool:
-    """SIGTERM (Kafka flushes and closes its logs), SIGKILL after 30 s; returns True if it was running."""
+def stop(c: StackConfig) -> int | None:
+    """SIGTERM (Kafka flushes and closes its logs), SIGKILL after 30 s; returns its pid if it was running."""
     return processes.terminate(c.kafka_dir / "kafka.pid", _marker(c), grace=30)

@@ -14,7 +14,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from .config import HOST, StackConfig, StackError, pg_bin_dir, port_open
+from .config import HOST, StackConfig, StackError, pg_bin_dir, require_free
 
 SERVER_USER = "nobody"
 AS_ROOT = os.geteuid() == 0
@@ -102,6 +102,16 @@ def is_running(c: StackConfig) -> bool:
     return data.is_dir() and _run(pg_bin_dir() / "pg_ctl", "status", "-D", data, cwd=data.parent).returncode == 0
 
 
+def running_pid(c: StackConfig) -> int | None:
+    """The postmaster's pid if this stack's cluster runs (postmaster.pid's first line)."""
+    if not is_running(c):
+        return None
+    try:
+        return int((cluster_dir(c) / "data" / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def start_database(c: StackConfig) -> bool:
     """Start the cluster (initdb on first use); True if started, False if it was running. No provisioning."""
     bindir, root = pg_bin_dir(), cluster_dir(c)
@@ -109,8 +119,7 @@ def start_database(c: StackConfig) -> bool:
         _init_cluster(root, bindir)
     elif is_running(c):
         return False
-    if port_open(c.pg_port):
-        raise StackError(f"postgres: port {c.pg_port} is in use by another process (set ADVOCACY_PG_PORT)")
+    require_free(c, "postgres")
     _write_settings(c, root)
     log = root / "postgres.log"
     done = _run(bindir / "pg_ctl", "-D", root / "data", "-l", log, "-w", "-t", "60", "start", cwd=root)

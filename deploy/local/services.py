@@ -1,5 +1,5 @@
-"""The platform's services as separate OS processes (`python -m services.<name>`),
-pointed at the local stack, with logs and pid files in the state dir."""
+"""The platform's services as separate OS processes (`python -m services.<name>`), pointed at
+this stack, on this stack's HTTP ports, with logs and pid files in its state dir."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ import json
 import os
 import sys
 import time
+import urllib.error
 import urllib.request
 
 from schemas.platform import load_platform
 
 from . import processes
-from .config import HOST, StackConfig, StackError
+from .keycloak import API_AUDIENCE, Realm
+from .config import HOST, StackConfig, StackError, require_free
 
 
 def _files(c: StackConfig, name: str) -> tuple:
@@ -23,50 +25,69 @@ def _marker(name: str) -> str:
     return f"services.{name}"
 
 
+def environment(c: StackConfig, name: str) -> dict[str, str]:
+    """What a service of this stack is told. Everything that reaches another process or a shared
+    place is set, so none falls back to the services' defaults, which are the default stack's."""
+    return {"KAFKA_BOOTSTRAP_SERVERS": c.kafka_bootstrap, "DATABASE_URL": c.service_dsn(name),
+            "HTTP_PORT": str(c.http_ports[name]), "PUBLIC_BASE_URL": f"http://{HOST}:{c.http_ports['distribution']}",
+            # People sign in at this stack's Keycloak; the services trust its realm.
+            "OIDC_ISSUER": Realm.of(c).issuer, "OIDC_AUDIENCE": API_AUDIENCE}
+
+
+def running_pid(c: StackConfig, name: str) -> int | None:
+    """Pid of this stack's process of service `name`, if alive."""
+    return processes.running_pid(_files(c, name)[0], _marker(name))
+
+
 def start(c: StackConfig) -> dict[str, bool]:
-    """Start each declared service unless it runs; wait until all are ready. Returns name -> started."""
-    started = {}
-    for name, port in load_platform().services.items():
+    """Start each declared service unless it runs; wait until all are ready. Returns name -> started.
+    Fails before starting any if a port of one to start is taken by another process."""
+    names = list(load_platform().services)
+    to_start = [name for name in names if not running_pid(c, name)]
+    for name in to_start:
+        require_free(c, name)
+    for name in to_start:
         pid_file, log_file = _files(c, name)
-        if processes.running_pid(pid_file, _marker(name)):
-            started[name] = False
-            continue
-        env = {
-            **os.environ, "KAFKA_BOOTSTRAP_SERVERS": c.kafka_bootstrap,
-            "DATABASE_URL": c.service_dsn(name), "HTTP_PORT": str(port),
-        }
-        processes.spawn([sys.executable, "-m", f"services.{name}"], pid_file, log_file, env)
-        started[name] = True
-    for name in started:
+        processes.spawn([sys.executable, "-m", f"services.{name}"], pid_file, log_file,
+                        {**os.environ, **environment(c, name)})
+    for name in names:
         _wait_ready(c, name)
-    return started
+    return {name: name in to_start for name in names}
 
 
-def stop(c: StackConfig) -> list[str]:
-    """SIGTERM each running service (graceful: finish the message in hand); returns the stopped."""
-    return [name for name in load_platform().services
-            if processes.terminate(_files(c, name)[0], _marker(name), grace=20)]
+def stop(c: StackConfig) -> dict[str, int]:
+    """SIGTERM each of this stack's running services (graceful: finish the message in hand);
+    returns name -> pid of those stopped."""
+    stopped = {}
+    for name in load_platform().services:
+        pid = processes.terminate(_files(c, name)[0], _marker(name), grace=20)
+        if pid:
+            stopped[name] = pid
+    return stopped
 
 
-def readiness(name: str, port: int) -> dict | None:
-    """The service's /ready answer, or None if it does not answer."""
+def readiness(port: int) -> dict | None:
+    """The /ready answer of whatever serves `port`, or None if nothing answers it."""
     try:
         with urllib.request.urlopen(f"http://{HOST}:{port}/ready", timeout=2) as response:
             return json.load(response)
     except urllib.error.HTTPError as error:
-        return json.load(error)
-    except OSError:
+        try:
+            return json.load(error)
+        except ValueError:
+            return {"ready": False, "checks": f"HTTP {error.code}"}
+    except (OSError, ValueError):
         return None
 
 
 def _wait_ready(c: StackConfig, name: str, timeout: float = 60) -> None:
-    port = load_platform().services[name]
+    port = c.http_ports[name]
     pid_file, log_file = _files(c, name)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if not processes.running_pid(pid_file, _marker(name)):
+        if processes.exited(pid_file, _marker(name)):
             raise StackError(f"{name}: exited during startup; see {log_file}")
-        answer = readiness(name, port)
+        answer = readiness(port)
         if answer and answer.get("ready"):
             return
         time.sleep(0.3)

@@ -1,4 +1,5 @@
-"""The whole local stack: up, down and status, composed from postgres, kafka and topics."""
+"""The whole local stack: up, run, down and status, composed from postgres, kafka, keycloak,
+topics and the services."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from dataclasses import dataclass, field
 
 from schemas.platform import load_platform
 
-from . import kafka, postgres, provision, services
-from .config import HOST, StackConfig, StackError, pg_bin_dir, require, run_sync
+from . import kafka, keycloak_server, postgres, provision, services
+from .config import HOST, StackConfig, StackError, pg_bin_dir, require, require_free, run_sync
+from .ports import holder, port_open
 from .topics import describe, ensure_topics
 
 
@@ -20,6 +22,7 @@ class UpResult:
     postgres_started: bool
     kafka_started: bool
     topics_created: list[str] = field(default_factory=list)
+    keycloak_started: bool = False
 
 
 def check_prerequisites(config: StackConfig) -> None:
@@ -28,8 +31,8 @@ def check_prerequisites(config: StackConfig) -> None:
     if postgres.AS_ROOT:
         postgres.runuser()
     require("java", "install OpenJDK 17 (apt-get install openjdk-17-jdk-headless)")
-    if not any((config.kafka_dir / "libs").glob("*.jar")):
-        require("mvn", "install Maven to fetch the Kafka jars (apt-get install maven)")
+    if not any((config.kafka_dir / "libs").glob("*.jar")) or not keycloak_server.server_dir(config).is_dir():
+        require("mvn", "install Maven to fetch the Kafka jars and Keycloak (apt-get install maven)")
 
 
 @contextlib.contextmanager
@@ -42,10 +45,21 @@ def _exclusive(config: StackConfig) -> Iterator[None]:
 
 
 def up(config: StackConfig) -> UpResult:
-    """Idempotent: reuses running processes and existing data. Order: postgres, kafka, topics."""
+    """Idempotent: reuses this stack's running processes and data. Keycloak's JVM is launched
+    first and awaited last (it takes longest); meanwhile postgres, kafka and the topics."""
     platform = load_platform()
     check_prerequisites(config)
     with _exclusive(config):
+        absent = [name for name, pid in (("keycloak", keycloak_server.running_pid(config)),
+                                         ("postgres", postgres.running_pid(config)),
+                                         ("kafka", kafka.running_pid(config))) if not pid]
+        for component in absent:  # every port checked before anything starts: one clear line, nothing half up
+            require_free(config, component)
+
+        keycloak_started = "keycloak" in absent
+        if keycloak_started:
+            keycloak_server.launch(config)
+
         pg_started = postgres.start_database(config)
         run_sync(provision.provision(config, list(platform.services)))
         print(f"postgres: {'started' if pg_started else 'already running'} on {HOST}:{config.pg_port}, "
@@ -56,27 +70,43 @@ def up(config: StackConfig) -> UpResult:
 
         created = run_sync(ensure_topics(config.kafka_bootstrap, platform.topics))
         print(f"topics: created {len(created)}, existing {len(platform.topics) - len(created)}", flush=True)
-    return UpResult(pg_started, kafka_started, created)
+
+        keycloak_server.wait_ready(config)
+        print(f"keycloak: {'started' if keycloak_started else 'already running'} on {config.keycloak_url}, "
+              f"realm {keycloak_server.REALM} (admin console {config.keycloak_url}/admin/, local-only admin/admin)",
+              flush=True)
+    return UpResult(pg_started, kafka_started, created, keycloak_started)
 
 
 def run(config: StackConfig) -> None:
-    """The platform: the stack, then each service as its own process; they keep running."""
+    """The platform: the stack, then each service as its own process on this stack's HTTP
+    ports; they keep running."""
     up(config)
     started = services.start(config)
-    ports = load_platform().services
     for name, fresh in started.items():
-        print(f"{name}: {'started' if fresh else 'already running'}, ready on http://{HOST}:{ports[name]} "
+        print(f"{name}: {'started' if fresh else 'already running'}, ready on http://{HOST}:{config.http_ports[name]} "
               f"(/ready, /metrics; log {config.state_dir / 'logs' / (name + '.log')})", flush=True)
     print("the platform is running; stop it with `make down`", flush=True)
 
 
 def down(config: StackConfig, purge: bool = False) -> None:
-    """Stop the services, Kafka, then Postgres. purge also deletes their data (the downloaded jars stay)."""
-    for name in services.stop(config):
-        print(f"{name}: stopped", flush=True)
+    """Stop this stack's services, Keycloak, Kafka, then Postgres, saying what was stopped.
+    purge also deletes their data (the downloaded jars and distribution stay)."""
+    print(f"down: the {config.name} stack in {config.state_dir}", flush=True)
+    stopped = services.stop(config)
+    for name, pid in stopped.items():
+        print(f"{name}: stopped (pid {pid}, port {config.http_ports[name]})", flush=True)
+    if not stopped:
+        print("services: none running", flush=True)
     with _exclusive(config):
-        print(f"kafka: {'stopped' if kafka.stop(config) else 'not running'}", flush=True)
-        print(f"postgres: {'stopped' if postgres.stop_database(config) else 'not running'}", flush=True)
+        for name, stop, port in (("keycloak", keycloak_server.stop, config.keycloak_port),
+                                 ("kafka", kafka.stop, config.kafka_port)):
+            pid = stop(config)
+            print(f"{name}: stopped (pid {pid}, port {port})" if pid else f"{name}: not running", flush=True)
+        pid = postgres.running_pid(config)
+        stopped_pg = postgres.stop_database(config)
+        print(f"postgres: stopped (pid {pid}, port {config.pg_port})" if stopped_pg else "postgres: not running",
+              flush=True)
         if purge:
             marker = config.state_dir / "postgres.location"
             if marker.exists():  # the cluster may live under /var/tmp: remove it there
@@ -84,39 +114,69 @@ def down(config: StackConfig, purge: bool = False) -> None:
                 marker.unlink()
             shutil.rmtree(config.kafka_dir / "data", ignore_errors=True)
             (config.kafka_dir / "cluster-id").unlink(missing_ok=True)
-            print("purged: kafka and postgres data", flush=True)
+            keycloak_server.purge(config)
+            print("purged: kafka, postgres and keycloak data", flush=True)
+
+
+def _not_running(config: StackConfig, component: str) -> str:
+    """Why a component counts as down, naming any stranger on its ports."""
+    by_holder: dict[str, list[str]] = {}
+    for p in config.ports_of(component):
+        if port_open(p.number):
+            by_holder.setdefault(holder(p.number), []).append(str(p.number))
+    taken = [f"port{'s' if len(ports) > 1 else ''} {', '.join(ports)} taken by {who}" for who, ports in by_holder.items()]
+    return "not running" + (f" ({'; '.join(taken)}: not this stack's)" if taken else "")
 
 
 def status(config: StackConfig) -> bool:
-    """Print broker, database and each declared topic as healthy or not; True if all are."""
+    """Print this stack's broker, database, Keycloak, each declared topic and each service this
+    stack started, healthy or not; True if all are. Only processes whose pid file in this
+    stack's state dir names a live process count; another stack's on these ports do not."""
     platform = load_platform()
-    checks: list[tuple[str, bool, str]] = []
+    checks: list[tuple[str, str, str]] = []  # name, verdict, note
 
-    broker_ok, pid = kafka.healthy(config), kafka.running_pid(config)
-    checks.append(("kafka", broker_ok, config.kafka_bootstrap + (f", pid {pid}" if pid else "")))
-    db_ok = run_sync(provision.healthy(config, list(platform.services)))
-    checks.append(("postgres", db_ok, f"{HOST}:{config.pg_port}, database {config.database}"))
+    def check(name: str, ok: bool, note: str) -> None:
+        checks.append((name, "healthy" if ok else "UNHEALTHY", note))
+
+    broker_pid = kafka.running_pid(config)
+    broker_ok = bool(broker_pid) and kafka.healthy(config)
+    check("kafka", broker_ok, f"{config.kafka_bootstrap} (controller {config.controller_port}), pid {broker_pid}"
+          if broker_pid else _not_running(config, "kafka"))
+
+    db_pid = postgres.running_pid(config)
+    db_ok = bool(db_pid) and run_sync(provision.healthy(config, list(platform.services)))
+    check("postgres", db_ok, f"{HOST}:{config.pg_port}, database {config.database}, pid {db_pid}"
+          if db_pid else _not_running(config, "postgres"))
+
+    kc_pid = keycloak_server.running_pid(config)
+    check("keycloak", bool(kc_pid) and keycloak_server.healthy(config) and keycloak_server.management_ready(config),
+          f"{keycloak_server.issuer(config)} (management {config.keycloak_management_port}), pid {kc_pid}"
+          if kc_pid else _not_running(config, "keycloak"))
 
     actual = run_sync(describe(config.kafka_bootstrap)) if broker_ok else {}
     for topic in platform.topics:
         have = actual.get(topic.name)
         if not broker_ok:
-            checks.append((f"topic {topic.name}", False, "broker down"))
+            check(f"topic {topic.name}", False, "broker down")
         elif have is None:
-            checks.append((f"topic {topic.name}", False, "missing (run: python -m deploy.local topics)"))
+            check(f"topic {topic.name}", False, "missing (run: python -m deploy.local topics)")
         else:
             note = f"{have} partitions" + ("" if have == topic.partitions else f", declared {topic.partitions}")
-            checks.append((f"topic {topic.name}", have == topic.partitions, note))
+            check(f"topic {topic.name}", have == topic.partitions, note)
 
-    for name, port in platform.services.items():
-        answer = services.readiness(name, port)
-        if answer is not None:  # services are optional in status: only a running, unready one is unhealthy
-            checks.append((f"service {name}", bool(answer.get("ready")), f"http://{HOST}:{port} {answer['checks']}"))
+    for name, port in config.http_ports.items():
+        pid = services.running_pid(config, name) if name in platform.services else None
+        if pid:  # services are optional (only `run` starts them): a running, unready one is unhealthy
+            answer = services.readiness(port) or {"ready": False, "checks": "no answer"}
+            check(f"service {name}", bool(answer.get("ready")), f"http://{HOST}:{port} {answer.get('checks')}, pid {pid}")
+        elif port_open(port):  # told, not counted: it would stop `run`
+            checks.append((f"service {name}", "not ours", f"port {port} taken by {holder(port)}"))
 
+    print(f"the {config.name} stack in {config.state_dir}")
     width = max(len(name) for name, _, _ in checks)
-    for name, ok, note in checks:
-        print(f"{name:<{width}}  {'healthy' if ok else 'UNHEALTHY':<9}  {note}")
-    return all(ok for _, ok, _ in checks)
+    for name, verdict, note in checks:
+        print(f"{name:<{width}}  {verdict:<9}  {note}")
+    return all(verdict != "UNHEALTHY" for _, verdict, _ in checks)
 
 
 def topics(config: StackConfig) -> list[str]:

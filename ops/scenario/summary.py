@@ -38,8 +38,10 @@ def _print_report(report: dict) -> None:
 
 def print_where(config: StackConfig) -> None:
     print("\n== The platform keeps running")
-    for name, port in load_platform().services.items():
-        print(f"  {name:<13} http://127.0.0.1:{port}  (/ready, /metrics)   log {config.state_dir / 'logs' / (name + '.log')}")
-    print(f"  tracked links http://127.0.0.1:{load_platform().services['distribution']}/r/<code>")
-    print(f"  Kafka {config.kafka_bootstrap}   Postgres {config.admin_dsn.rsplit('@', 1)[1]}")
+    for name in load_platform().services:
+        print(f"  {name:<13} http://127.0.0.1:{config.http_ports[name]}  (/ready, /metrics)   "
+              f"log {config.state_dir / 'logs' / (name + '.log')}")
+    print(f"  tracked links http://127.0.0.1:{config.http_ports['distribution']}/r/<code>")
+    print(f"  Kafka {config.kafka_bootstrap}   Postgres {config.admin_dsn.rsplit('@', 1)[1]}   "
+          f"Keycloak {config.keycloak_url}/realms/advocacy (demo users: README)")
     print("  `make status` or `.venv/bin/advocacy flow` to look inside; `make down` to stop it all")

@@ -95,7 +95,7 @@ class OidcSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="OIDC_", extra="ignore")
 
     issuer: str = ""  # empty: nobody can sign in (every request answers 503, a warning at start)
-    audience: Annotated[list[str], NoDecode] = ["advocacy"]
+    audience: Annotated[list[str], NoDecode] = ["advocacy-api"]
     advocate_claim: str = "sub"
     roles_claim: str = "realm_access.roles"
     algorithms: Annotated[list[str], NoDecode] = ["RS256", "PS256", "ES256", "EdDSA"]

@@ -71,6 +71,8 @@ class Supervisor:
         # Tracked links point at the first distribution replica (declare it before starting any).
         first_distribution = next(r for r in self.replicas.values() if r.service == "distribution")
         replica.log = replica.log or open(self.log_dir / f"{name}.log", "ab")
+        # Everything that reaches another process or a shared place is set here: a service's
+        # defaults point at the platform stack, which `make run` may have left running.
         replica.process = subprocess.Popen(
             [sys.executable, "-m", f"services.{replica.service}"],
             env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": self.stack.kafka_bootstrap, "HTTP_PORT": str(replica.port),

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from services.runtime.identity import (
     Authenticator, InvalidToken, IssuerUnavailable, OidcSettings, Principal, SigningKeys, principal_from,
 )
-from tests.issuer import TestIssuer, ec_key, rsa_key
+from tests.issuer import AUDIENCE, TestIssuer, ec_key, rsa_key
 
 
 @pytest.fixture(scope="module")
@@ -155,7 +155,7 @@ async def test_an_issuer_that_cannot_be_reached_is_unavailable_not_a_refusal():
         with pytest.raises(IssuerUnavailable):
             await auth.principal(token)
         await auth.aclose()
-    closed = OidcSettings(issuer=issuer.url, audience=["advocacy"], http_timeout_seconds=1)  # nobody listens now
+    closed = OidcSettings(issuer=issuer.url, audience=[AUDIENCE], http_timeout_seconds=1)  # nobody listens now
     with pytest.raises(IssuerUnavailable):
         await Authenticator(closed).principal(token)
     with pytest.raises(IssuerUnavailable) as unconfigured:
@@ -178,7 +178,7 @@ async def test_keys_in_hand_stay_in_use_while_the_issuer_is_away():
 
 async def test_a_discovery_document_naming_another_issuer_is_not_trusted():
     with TestIssuer() as issuer:
-        auth = Authenticator(OidcSettings(issuer=issuer.url + "/", audience=["advocacy"]))
+        auth = Authenticator(OidcSettings(issuer=issuer.url + "/", audience=[AUDIENCE]))
         with pytest.raises(IssuerUnavailable) as unavailable:
             await auth.principal(issuer.token())
         assert unavailable.value.reason == "discovery_mismatch"

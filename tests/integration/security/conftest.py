@@ -10,12 +10,14 @@ from deploy.local.secure_kafka import ADMIN, SecureKafka
 from harness.kafka import produce
 from schemas.platform import load_platform
 from tests.e2e.conftest import running_services  # noqa: F401  (the services as processes, reused)
+from harness.kafka import produce
+from tests.stack import config_for_tests
 
 
 @pytest.fixture(scope="session")
 async def secure_broker(stack, tmp_path_factory) -> AsyncIterator[SecureKafka]:
     """Every declared topic holds one record (written by the admin), so a read can be proven."""
-    broker = secure_kafka.start(tmp_path_factory.mktemp("secure-kafka"))
+    broker = secure_kafka.start(tmp_path_factory.mktemp("secure-kafka"), shared=stack.config or config_for_tests())
     try:
         for topic in load_platform().topics:
             await produce(broker.bootstrap, topic.name, [(b"security-test", b"marker")], **broker.options(ADMIN))
