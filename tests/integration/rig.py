@@ -74,6 +74,7 @@ class ServiceRig:
     # Whom the service's HTTP API trusts (`build_service(..., identity=)`): the test issuer.
     identity: OidcSettings | None = None
     service: Service | None = field(default=None, repr=False)  # the one `running`/`serving` started last
+    http: httpx.AsyncClient | None = field(default=None, repr=False)  # while `serving`: one client, kept alive
 
     # --- the service ---------------------------------------------------------------------
 
@@ -115,8 +116,11 @@ class ServiceRig:
 
         try:
             await eventually(ready, what=f"{self.settings.service} ready")
-            yield service
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{self.settings.http_port}",
+                                         follow_redirects=False, timeout=10) as self.http:
+                yield service
         finally:
+            self.http = None
             if service.server is not None:
                 service.server.should_exit = True
             await task
@@ -188,6 +192,8 @@ class ServiceRig:
                    headers: dict[str, str] | None = None) -> httpx.Response:
         """One request to the service's HTTP server; redirects are not followed."""
         sent = {**(headers or {}), **({"Authorization": f"Bearer {token}"} if token else {})}
+        if self.http is not None:
+            return await self.http.request(method, path, json=json_body, headers=sent)
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{self.settings.http_port}",
                                      follow_redirects=False, timeout=10) as client:
             return await client.request(method, path, json=json_body, headers=sent)

@@ -25,10 +25,7 @@ async def curation(stack, scratch_schema, make_topics, issuer) -> AsyncIterator[
                         feed_poll_seconds=300, feed_timeout_seconds=5,
                         feed_allow_private_addresses=True) as rig:  # the test feeds are served on loopback
         rig.issuer = issuer
-        try:
-            yield rig
-        finally:
-            await rig.aclose()
+        yield rig
 
 
 @pytest.fixture

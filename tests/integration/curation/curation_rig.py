@@ -11,7 +11,7 @@ from harness.kafka import read_topic
 from schemas import curation as c
 from schemas.envelope import CloudEvent
 from services.curation.config import CurationSettings, CurationTopics
-from tests.integration.rig import NOW, Clock, ServiceRig
+from tests.integration.rig import Clock, ServiceRig
 from tests.issuer import TestIssuer
 
 EVENT = TypeAdapter(c.AnyEvent)
@@ -23,22 +23,6 @@ class CurationRig(ServiceRig):
     topics: CurationTopics
     clock: Clock
     issuer: TestIssuer  # set by the fixture: signs the tokens of `as_`
-    client: httpx.AsyncClient | None = None
-
-    async def call(self, method: str, path: str, json_body: Any = None, token: str | None = None,
-                   headers: dict[str, str] | None = None) -> httpx.Response:
-        """As the shared rig's, on one client kept open until `aclose` (a client per request
-        costs ~200 ms here, mostly building its TLS context: the API tests make hundreds)."""
-        if self.client is None:
-            self.client = httpx.AsyncClient(base_url=f"http://127.0.0.1:{self.settings.http_port}",
-                                            follow_redirects=False, timeout=10)
-        sent = {**(headers or {}), **({"Authorization": f"Bearer {token}"} if token else {})}
-        return await self.client.request(method, path, json=json_body, headers=sent)
-
-    async def aclose(self) -> None:
-        if self.client is not None:
-            await self.client.aclose()
-            self.client = None
 
     async def as_(self, who: str, roles: tuple[str, ...], method: str, path: str, body: Any = None) -> httpx.Response:
         """A request to the HTTP API (`curation.serving()`) by `who`, signed in with `roles`."""

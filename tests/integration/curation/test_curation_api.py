@@ -5,7 +5,8 @@ whatever roles a person holds; an approval of a version nobody reviewed; sending
 import re
 from typing import Any
 
-from tests.integration.curation.curation_rig import APPROVER, EDITOR, NOW, content
+from tests.integration.curation.curation_rig import APPROVER, EDITOR, content
+from tests.integration.rig import NOW
 
 BOTH = ("editor", "approver")
 ADA, BEN, CY, DEE = "editor-ada", "editor-ben", "editor-cy", "editor-dee"

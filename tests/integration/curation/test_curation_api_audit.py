@@ -5,7 +5,8 @@ through which door; never the content; read newest first by editors and privacy 
 from datetime import timedelta
 
 from schemas import curation as c
-from tests.integration.curation.curation_rig import APPROVER, EDITOR, NOW, command, content
+from tests.integration.curation.curation_rig import APPROVER, EDITOR, command, content
+from tests.integration.rig import NOW
 
 ADA, BEN, OFFICER = "editor-ada", "editor-ben", "officer-olga"
 TITLE, NOTE, REASON = "A title only the item holds", "A note only the event holds", "A reason only the event holds"

@@ -7,7 +7,8 @@ from datetime import timedelta
 from typing import Any
 
 from schemas import curation as c
-from tests.integration.curation.curation_rig import APPROVER, EDITOR, NOW, command, content, rejections
+from tests.integration.curation.curation_rig import APPROVER, EDITOR, command, content, rejections
+from tests.integration.rig import NOW
 
 BOTH = ("editor", "approver")
 ADA, BEN, CY = "editor-ada", "editor-ben", "editor-cy"

@@ -3,7 +3,8 @@ and approvers signing in over HTTP: draft, review, four-eyes approval, publicati
 everything distribution needs, a revision after publication, retraction with a reason."""
 
 from schemas import curation as c
-from tests.integration.curation.curation_rig import APPROVER, NOW, about, command, content, rejections
+from tests.integration.curation.curation_rig import APPROVER, about, command, content, rejections
+from tests.integration.rig import NOW
 
 ITEM = "item-plant-0001"
 

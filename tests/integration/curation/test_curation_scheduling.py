@@ -10,7 +10,8 @@ from schemas import curation as c
 from services.curation import store
 from services.curation.app import MIGRATIONS
 from services.runtime.migrate import RUNTIME_MIGRATIONS, migrate
-from tests.integration.curation.curation_rig import NOW, about, command, content
+from tests.integration.curation.curation_rig import about, command, content
+from tests.integration.rig import NOW
 
 ITEM = "item-scheduled-1"
 LATE = "item-too-late-1"
