@@ -17,10 +17,10 @@ import time
 import httpx
 from fastapi import APIRouter
 
+from harness.issuer import TestIssuer
 from services.runtime.api import HttpApi, SignedIn
 from services.runtime.identity import Authenticator
 from services.runtime.settings import ServiceSettings
-from tests.issuer import TestIssuer
 
 
 def summary(seconds: list[float]) -> dict[str, float]:

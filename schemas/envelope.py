@@ -29,14 +29,15 @@ ATTRIBUTE_NAME = re.compile(r"[a-z0-9]+")
 DATA_MEMBERS = ("data", "data_base64")
 # Media types are case-insensitive (RFC 6838 §4.2); spelt out in classes rather than with
 # an inline (?i), which JSON Schema's ECMA-262 patterns do not have.
-JSON_CONTENT_TYPE = r"^[Aa][Pp][Pp][Ll][Ii][Cc][Aa][Tt][Ii][Oo][Nn]/(?:[A-Za-z0-9!#$&^_.+-]+\+)?[Jj][Ss][Oo][Nn][ \t]*(?:;.*)?$"
+JSON_CONTENT_TYPE = (r"^[Aa][Pp][Pp][Ll][Ii][Cc][Aa][Tt][Ii][Oo][Nn]/(?:[A-Za-z0-9!#$&^_.+-]+\+)?"
+                     r"[Jj][Ss][Oo][Nn][ \t]*(?:;.*)?$")
 
 
 def _not_a_number(value: Any) -> Any:
     """RFC 3339 (CloudEvents' `Timestamp`) is a string with a date: pydantic would read
     1767225600 or "1767225600" as seconds since 1970. (Date-only and offset-less strings
     are refused by `AwareDatetime`.)"""
-    if value.__class__ is str and value[4:5] == "-" or isinstance(value, datetime):  # "2026-…": a date first
+    if (value.__class__ is str and value[4:5] == "-") or isinstance(value, datetime):  # "2026-…": a date first
         return value
     raise ValueError("time must be an RFC 3339 timestamp with a date, not a number")
 
@@ -93,7 +94,7 @@ def check_received(message: "dict[str, Any] | CloudEvent[Any]") -> None:
 
 def event_type_of(model: type[CloudEvent[Any]]) -> str:
     """The `type` a concrete event class is pinned to."""
-    return model.model_fields["type"].default
+    return str(model.model_fields["type"].default)
 
 
 def keyed_by(field: str) -> Any:

@@ -74,7 +74,7 @@ def weighted_length(network: Network, post: str) -> int:
     """How long `network` counts `post` to be."""
     counting = LIMITS[network].counting
     if counting is Counting.TWITTER_TEXT:
-        return parse_tweet(post).weightedLength
+        return int(parse_tweet(post).weightedLength)
     if counting is Counting.MASTODON:
         return _mastodon_length(post)
     if counting is Counting.GRAPHEMES:

@@ -49,10 +49,10 @@ def docker_answers() -> bool:
 
 @contextmanager
 def containers() -> Iterator[Stack]:
+    from types import SimpleNamespace
+
     from testcontainers.kafka import KafkaContainer
     from testcontainers.postgres import PostgresContainer
-
-    from types import SimpleNamespace
 
     from deploy.local.config import run_sync
     from deploy.local.provision import provision

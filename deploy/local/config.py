@@ -26,8 +26,20 @@ from schemas.platform import Platform, Topic, load_platform  # re-exported for c
 
 from .ports import holder, port_open
 
-__all__ = ["StackConfig", "StackError", "Port", "require", "require_free", "run_sync", "port_open", "load_platform", "Platform",
-           "Topic", "PORTAL", "TEST_PORT_OFFSET"]
+__all__ = [
+    "PORTAL",
+    "TEST_PORT_OFFSET",
+    "Platform",
+    "Port",
+    "StackConfig",
+    "StackError",
+    "Topic",
+    "load_platform",
+    "port_open",
+    "require",
+    "require_free",
+    "run_sync",
+]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
@@ -59,7 +71,7 @@ class StackConfig:
     name: str = "platform"  # or "test": the stack `make test` uses (for_tests)
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> "StackConfig":
+    def from_env(cls, env: dict[str, str] | None = None) -> StackConfig:
         """From ADVOCACY_* variables (README, "The local stack"); raises StackError for a bad value."""
         env = os.environ if env is None else env
 
@@ -96,7 +108,7 @@ class StackConfig:
                 raise StackError(f"{p.label}: {p.number} is not a port number (set {p.variable})")
             seen[p.number] = p.label
 
-    def for_tests(self) -> "StackConfig":
+    def for_tests(self) -> StackConfig:
         """The test stack beside this one: state in `<state dir>-test`, every port + TEST_PORT_OFFSET."""
         o = TEST_PORT_OFFSET
         return replace(self, name="test", state_dir=self.state_dir.with_name(self.state_dir.name + "-test"),

@@ -66,7 +66,7 @@ class Realm:
     name: str = REALM
 
     @classmethod
-    def of(cls, config: StackConfig) -> "Realm":
+    def of(cls, config: StackConfig) -> Realm:
         return cls(config.keycloak_url)
 
     @property

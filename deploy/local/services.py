@@ -13,8 +13,8 @@ import urllib.request
 from schemas.platform import load_platform
 
 from . import processes
-from .keycloak import API_AUDIENCE, Realm
 from .config import HOST, StackConfig, StackError, require_free
+from .keycloak import API_AUDIENCE, Realm
 
 
 def _files(c: StackConfig, name: str) -> tuple:

@@ -159,7 +159,7 @@ async def _policies(admin: asyncpg.Connection, bootstrap: str, tail: Tail) -> di
     if missing:
         await publish(bootstrap, consent.COMMANDS_TOPIC, [commands.policy(p, 1) for p in missing])
         await tail.wait_for("advocacy.consent.policy.published.v1", len(missing))
-        versions |= {p: 1 for p in missing}
+        versions |= dict.fromkeys(missing, 1)
         print(f"  policy texts published: {', '.join(p.value for p in missing)}")
     return versions
 

@@ -3,8 +3,8 @@
 from collections import Counter
 
 from deploy.local.config import StackConfig
-from schemas.platform import load_platform
 from ops.scenario.play import Outcome
+from schemas.platform import load_platform
 
 
 def print_summary(config: StackConfig, outcome: Outcome) -> None:

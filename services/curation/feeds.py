@@ -112,7 +112,11 @@ class _TextOnly(HTMLParser):
     def handle_starttag(self, tag: str, attrs: Any) -> None:
         self.parts.append(" ")  # <p>a</p><p>b</p> reads "a b", not "ab"
 
-    handle_endtag = handle_startendtag = lambda self, *_: self.parts.append(" ")
+    def handle_endtag(self, tag: str) -> None:
+        self.parts.append(" ")
+
+    def handle_startendtag(self, tag: str, attrs: Any) -> None:
+        self.parts.append(" ")
 
 
 def _html_text(markup: str) -> str:

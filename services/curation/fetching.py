@@ -49,7 +49,7 @@ def resolve(host: str, port: int, allow_private: bool) -> list[tuple[Any, ...]]:
     """getaddrinfo's answers for `host`; refused if any of them is not public (unless allowed)."""
     answers = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     for *_, sockaddr in answers:
-        address = ipaddress.ip_address(sockaddr[0].split("%", 1)[0])  # drop an IPv6 zone ("fe80::1%eth0")
+        address = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])  # drop an IPv6 zone ("fe80::1%eth0")
         if not allow_private and not is_public(address):
             raise RefusedAddress(f"{host} resolves to {address}, which is not a public address")
     return answers
@@ -147,7 +147,11 @@ def check_url(url: str) -> None:
         raise RefusedAddress(f"not an http(s) URL: {url[:200]}")
 
 
-def _connect_public(allow_private: bool, address: tuple[str, int], timeout: Any = socket._GLOBAL_DEFAULT_TIMEOUT,
+# socket.create_connection's "no timeout given" marker (not in typeshed: a private name).
+_NO_TIMEOUT: Any = getattr(socket, "_GLOBAL_DEFAULT_TIMEOUT")  # noqa: B009
+
+
+def _connect_public(allow_private: bool, address: tuple[str, int], timeout: Any = _NO_TIMEOUT,
                     source_address: Any = None) -> socket.socket:
     """socket.create_connection, but only to addresses `resolve` let through."""
     host, port = address
@@ -155,7 +159,7 @@ def _connect_public(allow_private: bool, address: tuple[str, int], timeout: Any 
     for family, kind, protocol, _, sockaddr in resolve(host, port, allow_private):
         sock = socket.socket(family, kind, protocol)
         try:
-            if timeout is not socket._GLOBAL_DEFAULT_TIMEOUT:
+            if timeout is not _NO_TIMEOUT:
                 sock.settimeout(timeout)
             if source_address:
                 sock.bind(source_address)

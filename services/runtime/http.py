@@ -5,12 +5,13 @@ from collections.abc import Awaitable, Callable
 
 from faststream.asgi import AsgiResponse, get
 from faststream.asgi.response import JSONResponse
+from faststream.asgi.types import ASGIApp
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 Check = Callable[[], Awaitable[bool]]
 
 
-def health_routes(checks: dict[str, Check]) -> list[tuple[str, object]]:
+def health_routes(checks: dict[str, Check]) -> list[tuple[str, ASGIApp]]:
     @get(include_in_schema=False)
     async def health(scope: object) -> AsgiResponse:
         return JSONResponse({"status": "alive"})

@@ -40,6 +40,7 @@ from typing import Annotated, Any
 
 import httpx
 import jwt
+from jwt.types import Options
 from pydantic import TypeAdapter, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -49,7 +50,7 @@ log = logging.getLogger(__name__)
 
 # Asymmetric JWS algorithms (RFC 7518 §3.1, RFC 8037) and the key each needs: (kty, curves).
 KEY_TYPES: dict[str, tuple[str, frozenset[str] | None]] = {
-    **{alg: ("RSA", None) for alg in ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512")},
+    **dict.fromkeys(("RS256", "RS384", "RS512", "PS256", "PS384", "PS512"), ("RSA", None)),
     "ES256": ("EC", frozenset({"P-256"})), "ES384": ("EC", frozenset({"P-384"})),
     "ES512": ("EC", frozenset({"P-521"})), "EdDSA": ("OKP", frozenset({"Ed25519", "Ed448"})),
 }
@@ -319,7 +320,7 @@ class Authenticator:
         self.settings = settings
         self.keys = keys or SigningKeys(settings)
         self._warming: asyncio.Task[None] | None = None
-        self._options: dict[str, Any] = {
+        self._options: Options = {
             "require": ["exp", "iat", "iss", "aud"], "enforce_minimum_key_length": True,
         }
 

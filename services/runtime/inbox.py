@@ -130,10 +130,15 @@ class Inbox:
 def _unique(events: Sequence[E]) -> list[E]:
     """The same event twice in one batch counts once."""
     seen: set[str] = set()
-    return [e for e in events if not (e.id in seen or seen.add(e.id))]
+    unique = []
+    for event in events:
+        if event.id not in seen:
+            seen.add(event.id)
+            unique.append(event)
+    return unique
 
 
-def pruner(retention_days: float):
+def pruner(retention_days: float) -> Callable[[UnitOfWork, datetime], Awaitable[int]]:
     """A schedule job: forget handled ids older than the retention, 5,000 at a time. Keep it
     longer than any topic's retention, or a redelivered event could be applied twice."""
 

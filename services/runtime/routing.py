@@ -41,43 +41,47 @@ async def decode_json(message: StreamMessage[Any]) -> Any:
 
 
 class ServiceRouter(KafkaRouter):
-    """A router whose subscribers default to at-least-once delivery, each in a consumer
-    group of its own (`<service>.<topic>`): FastStream runs one consumer per subscriber,
-    and sharing one group would make every subscriber's join rebalance all the others."""
+    """A service's subscribers, each at-least-once and in a consumer group of its own
+    (`<service>.<topic>`): FastStream runs one consumer per subscriber, and sharing one group
+    would make every subscriber's join rebalance all the others."""
 
     def __init__(self, service: str, batch_size: int = 100, **options: Any) -> None:
         super().__init__(**options)
         self.service = service
         self.batch_size = batch_size
 
-    def subscriber(self, *topics: str, **options: Any) -> Any:
-        options.setdefault("group_id", f"{self.service}.{topics[0]}")
-        options.setdefault("auto_offset_reset", "earliest")  # a new group must not skip history
-        options.setdefault("ack_policy", AckPolicy.NACK_ON_ERROR)
-        return super().subscriber(*topics, **options)
+    def _subscribe(self, name: str, topic: str, max_records: int | None,
+                   on_batch: Callable[..., Awaitable[None]]) -> None:
+        """`on_batch` as the subscriber of `topic`: at-least-once (acked only after it returned),
+        in the consumer group `<service>.<topic>`, from the earliest offset (a new group must
+        not skip history), up to `max_records` records a batch."""
+        self.subscriber(
+            topic, title=f"{self.service}:{name}", batch=True, max_records=max_records or self.batch_size,
+            group_id=f"{self.service}.{topic}", auto_offset_reset="earliest", ack_policy=AckPolicy.NACK_ON_ERROR,
+        )(on_batch)
 
     def consume(self, name: str, topic: str, contracts: Any, handler: Handler, max_records: int | None = None) -> None:
         """Subscribe `handler(uow, event)` to `topic`, whose messages are one of `contracts`
         (a type or a discriminated union). Up to `max_records` (default: the router's batch
         size) records share one transaction and one offset commit; each is decoded on its
         own (a bad one is dead-lettered alone) and applied once (`Inbox.handle_each_once`)."""
-        decoder = TypeAdapter(contracts)
+        decoder = TypeAdapter[Any](contracts)
 
-        @self.subscriber(topic, title=f"{self.service}:{name}", batch=True,
-                         max_records=max_records or self.batch_size)
         async def on_records(values: list[bytes], message: KafkaMessage, inbox: Inbox = Context()) -> None:
             await inbox.handle_each_once(message.raw_message, decoder, handler)
+
+        self._subscribe(name, topic, max_records, on_records)
 
     def consume_batches(self, name: str, topic: str, contracts: Any, handler: BatchHandler,
                         max_records: int | None = None) -> None:
         """Like `consume`, but `handler(uow, events)` takes the whole batch's new events at once
         (`Inbox.handle_batch_once`): for counting, where many events touch one row."""
-        decoder = TypeAdapter(contracts)
+        decoder = TypeAdapter[Any](contracts)
 
-        @self.subscriber(topic, title=f"{self.service}:{name}", batch=True,
-                         max_records=max_records or self.batch_size)
         async def on_batch(values: list[bytes], message: KafkaMessage, inbox: Inbox = Context()) -> None:
             await inbox.handle_batch_once(message.raw_message, decoder, handler)
+
+        self._subscribe(name, topic, max_records, on_batch)
 
     def publishes(self, name: str, topic: str, contracts: Any, description: str | None = None) -> None:
         """Declare what the service publishes on `topic` (through its outbox relay, not this

@@ -61,7 +61,7 @@ class Service:
         self.pool: asyncpg.Pool | None = None
         self.tasks: list[asyncio.Task[None]] = []
         self.mounts: dict[str, ASGIApp] = {}
-        self.api: "HttpApi | None" = None
+        self.api: HttpApi | None = None
         self.server: uvicorn.Server | None = None
         self.app = AsgiFastStream(
             self.broker,

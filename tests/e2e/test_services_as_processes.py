@@ -5,10 +5,10 @@ import urllib.request
 
 import asyncpg
 
-from schemas import directory
-from schemas.directory import Departure, Profile
-from schemas.catalog import SERVICES
 from harness.kafka import eventually, message_count, produce, read_topic
+from schemas import directory
+from schemas.catalog import SERVICES
+from schemas.directory import Departure, Profile
 
 ADA, BEN, CAI = "adv-ada-0001", "adv-ben-0002", "adv-cai-0003"
 

@@ -1,5 +1,5 @@
 """Shared by the integration tests: the probe service (harness/probe.py) wired to a scratch
-schema and fresh topics, and a test OpenID Connect issuer (tests/issuer.py)."""
+schema and fresh topics, and a test OpenID Connect issuer (harness/issuer.py)."""
 
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -7,10 +7,10 @@ from dataclasses import dataclass
 import asyncpg
 import pytest
 
+from harness.issuer import TestIssuer
+from harness.probe import build_probe
 from services.runtime.service import Service
 from services.runtime.settings import ServiceSettings
-from harness.probe import build_probe
-from tests.issuer import TestIssuer
 
 
 @dataclass

@@ -11,8 +11,17 @@ import httpx
 import jwt
 import pytest
 
-from deploy.local.keycloak import (API_AUDIENCE, PORTAL, PORTAL_CALLBACK_PATH, KeycloakError, Person, Realm,
-                                   create_users, demo_users, password_token)
+from deploy.local.keycloak import (
+    API_AUDIENCE,
+    PORTAL,
+    PORTAL_CALLBACK_PATH,
+    KeycloakError,
+    Person,
+    Realm,
+    create_users,
+    demo_users,
+    password_token,
+)
 
 pytestmark = pytest.mark.integration
 

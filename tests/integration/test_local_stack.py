@@ -108,7 +108,7 @@ def _listening(port: int) -> bool:
 
 
 class _AlwaysReady(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:
         body = json.dumps({"ready": True, "checks": {"stranger": True}}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")

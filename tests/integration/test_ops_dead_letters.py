@@ -1,8 +1,8 @@
 """Operators list, show and replay dead letters; a replayed letter is handled once its bug is fixed."""
 
-from ops import dead_letters
 from harness.kafka import eventually, produce
 from harness.probe import Count, Probed, build_probe
+from ops import dead_letters
 
 
 async def test_a_dead_letter_replayed_after_the_fix_is_handled_and_not_replayed_again(probe, stack):

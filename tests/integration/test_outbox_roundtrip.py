@@ -3,9 +3,9 @@
 import json
 from collections import defaultdict
 
-from services.runtime.unit_of_work import UnitOfWork
 from harness.kafka import eventually, read_topic
 from harness.probe import Count, Probed
+from services.runtime.unit_of_work import UnitOfWork
 
 EVENTS = 60
 KEYS = 6

@@ -9,10 +9,10 @@ import sys
 
 import asyncpg
 
-from services.runtime.migrate import RUNTIME_MIGRATIONS, migrate
-from services.runtime.unit_of_work import UnitOfWork
 from harness.kafka import eventually, read_topic
 from harness.probe import Count, Probed
+from services.runtime.migrate import RUNTIME_MIGRATIONS, migrate
+from services.runtime.unit_of_work import UnitOfWork
 
 EVENTS = 20_000
 

@@ -5,10 +5,10 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
+from harness.probe import MIGRATIONS, RUNTIME_MIGRATIONS
 from services.runtime.migrate import migrate
 from services.runtime.scheduler import Schedule
 from services.runtime.unit_of_work import UnitOfWork
-from harness.probe import MIGRATIONS, RUNTIME_MIGRATIONS
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 

@@ -8,11 +8,11 @@ import httpx
 import pytest
 from fastapi import APIRouter
 
+from harness.issuer import TestIssuer
 from services.runtime.api import HttpApi, HttpProblem, Keyset, PageRequest, paginate, refusal_status
 from services.runtime.identity import Authenticator, OidcSettings
 from services.runtime.settings import ServiceSettings
 from tests.integration.frontdoor.probe_api import probe_router
-from tests.issuer import TestIssuer
 
 PROBLEM = "application/problem+json"
 

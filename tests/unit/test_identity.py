@@ -6,10 +6,16 @@ import time
 import pytest
 from pydantic import ValidationError
 
+from harness.issuer import AUDIENCE, TestIssuer, ec_key, rsa_key
 from services.runtime.identity import (
-    Authenticator, InvalidToken, IssuerUnavailable, OidcSettings, Principal, SigningKeys, principal_from,
+    Authenticator,
+    InvalidToken,
+    IssuerUnavailable,
+    OidcSettings,
+    Principal,
+    SigningKeys,
+    principal_from,
 )
-from tests.issuer import AUDIENCE, TestIssuer, ec_key, rsa_key
 
 
 @pytest.fixture(scope="module")

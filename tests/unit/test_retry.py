@@ -2,7 +2,7 @@
 
 import asyncpg
 import pytest
-from aiokafka.errors import KafkaConnectionError, RequestTimedOutError, MessageSizeTooLargeError
+from aiokafka.errors import KafkaConnectionError, MessageSizeTooLargeError, RequestTimedOutError
 from pydantic import BaseModel, ValidationError
 
 from services.runtime.retry import backoff, is_transient, retry_transient

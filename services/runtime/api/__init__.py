@@ -10,7 +10,14 @@ Who signed in is services/runtime/identity.py's business.
 """
 
 from services.runtime.api.app import (
-    Database, Db, HttpApi, Paging, SignedIn, database, requires_role, signed_in,
+    Database,
+    Db,
+    HttpApi,
+    Paging,
+    SignedIn,
+    database,
+    requires_role,
+    signed_in,
 )
 from services.runtime.api.openapi import problem_responses
 from services.runtime.api.paging import Keyset, Page, PageRequest, page_request, paginate

@@ -47,7 +47,7 @@ from services.runtime.api.problems import HttpProblem, problem_response
 from services.runtime.identity import Authenticator, InvalidToken, IssuerUnavailable, Principal
 from services.runtime.retry import is_transient, retry_transient
 from services.runtime.settings import ServiceSettings
-from services.runtime.unit_of_work import UnitOfWork
+from services.runtime.unit_of_work import Connection, UnitOfWork
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -91,8 +91,8 @@ class Database:
                 uow = UnitOfWork(conn, self.source)
                 result = await fn(uow)  # a refusal raises: nothing is claimed, a retry may try again
                 if key is not None and await conn.fetchval(_CLAIM_KEY, f"{self.source}/http", key) is None:
-                    raise HttpProblem(409, "already_applied",
-                                      "A request with this Idempotency-Key was applied before; it is not applied twice.")
+                    raise HttpProblem(409, "already_applied", "A request with this Idempotency-Key was applied "
+                                      "before; it is not applied twice.")
                 return result
 
         return await _unless_unavailable(attempt)
@@ -108,7 +108,7 @@ class Database:
         principal = getattr(self.request.state, "principal", None)
         return f"{principal.advocate_id if principal else '-'} {key}"
 
-    async def query(self, fn: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+    async def query(self, fn: Callable[[Connection], Awaitable[T]]) -> T:
         """Run `fn(conn)` on a pooled connection, for reads; transient faults as `command`."""
 
         async def attempt() -> T:
@@ -181,7 +181,8 @@ class HttpApi:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and (refusal := self._refuse_body(Headers(scope=scope), scope["method"])):
-            return await refusal(scope, receive, send)
+            await refusal(scope, receive, send)
+            return
         started = False
 
         async def tracking_send(message: Any) -> None:
@@ -204,7 +205,8 @@ class HttpApi:
         declared = headers.get("content-length")
         has_body = (declared not in (None, "0")) or "transfer-encoding" in headers
         if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
-            return problem_response(413, "body_too_large", f"A request body may have at most {self.max_body_bytes} bytes.",
+            return problem_response(413, "body_too_large",
+                                    f"A request body may have at most {self.max_body_bytes} bytes.",
                                     {"Connection": "close"})
         if has_body and method in _BODY_METHODS and not _is_json(headers.get("content-type")):
             return problem_response(415, "unsupported_media_type", "A request body must be application/json.",
@@ -234,7 +236,8 @@ def _is_json(content_type: str | None) -> bool:
 
 
 def _api(request: Request) -> HttpApi:
-    return request.app.state.http_api
+    api: HttpApi = request.app.state.http_api
+    return api
 
 
 _bearer = HTTPBearer(auto_error=False, bearerFormat="JWT", description="An access token of the platform's OIDC issuer")

@@ -19,8 +19,8 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
+from schemas.commands import Rejected
 from services.runtime import metrics
-from services.runtime.rejections import Rejected
 
 log = logging.getLogger(__name__)
 
@@ -128,9 +128,10 @@ def install(app: FastAPI, service: str, refusals: Mapping[str, int]) -> None:
     async def unexpected(request: Request, error: Exception) -> Response:
         return problem_response(500, "internal_error")  # logged by HttpApi, which it reaches next
 
-    app.add_exception_handler(HTTPException, http_error)
-    app.add_exception_handler(RequestValidationError, invalid_request)
-    app.add_exception_handler(Rejected, refused)
+    # Starlette types a handler as taking any Exception; each of these takes the one it is for.
+    app.add_exception_handler(HTTPException, http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, invalid_request)  # type: ignore[arg-type]
+    app.add_exception_handler(Rejected, refused)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, unexpected)
 
 

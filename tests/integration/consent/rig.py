@@ -12,12 +12,12 @@ from typing import Any
 import httpx
 from aiokafka import AIOKafkaConsumer
 
+from harness.issuer import TestIssuer
 from schemas import consent as c
 from schemas import directory as d
 from schemas.envelope import CloudEvent
 from services.consent.config import ConsentSettings, ConsentTopics
 from tests.integration.rig import ServiceRig
-from tests.issuer import TestIssuer
 
 ADMIN = "admin-00000001"  # somebody who is not the advocate: a manager, an administrator
 

@@ -7,12 +7,12 @@ from typing import Any
 import httpx
 from pydantic import TypeAdapter
 
+from harness.issuer import TestIssuer
 from harness.kafka import read_topic
 from schemas import curation as c
 from schemas.envelope import CloudEvent
 from services.curation.config import CurationSettings, CurationTopics
 from tests.integration.rig import Clock, ServiceRig
-from tests.issuer import TestIssuer
 
 EVENT = TypeAdapter(c.AnyEvent)
 EDITOR, APPROVER = ("editor",), ("approver",)

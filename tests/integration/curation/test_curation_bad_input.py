@@ -3,9 +3,9 @@ changes nothing; malformed messages are dead-lettered; a command delivered twice
 
 import json
 
+from harness.kafka import eventually, produce, read_topic
 from schemas import curation as c
 from tests.integration.curation.curation_rig import about, command, content, rejections
-from harness.kafka import eventually, produce, read_topic
 
 ITEM = "item-bad-input-1"
 

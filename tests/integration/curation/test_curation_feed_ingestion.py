@@ -5,9 +5,9 @@ fetched, and a server that does not speak HTTP fails its source alone."""
 
 import asyncio
 
+from harness.kafka import eventually
 from schemas import curation as c
 from tests.integration.curation.curation_rig import about, command, content
-from harness.kafka import eventually
 
 SOURCE = "source-newsroom"
 OTHER = "source-press-01"

@@ -12,9 +12,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from harness.kafka import eventually
 from schemas import curation as c
 from tests.integration.curation.curation_rig import command, rejections
-from harness.kafka import eventually
 
 ATOM_XHTML = b"""<?xml version="1.0" encoding="utf-8"?>
 <feed xmlns="http://www.w3.org/2005/Atom" xml:base="https://blog.example.com/"><title>Blog</title>
@@ -24,7 +24,7 @@ ATOM_XHTML = b"""<?xml version="1.0" encoding="utf-8"?>
     <link href="/2026/05/hello.html"/></entry>
 </feed>"""
 
-RSS_AS_SERVED = """
+RSS_AS_SERVED = b"""
 
 <?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>News</title>
@@ -32,7 +32,7 @@ RSS_AS_SERVED = """
   <item><link>https://news.example.com/2026/untitled</link>
         <description>Our plant in Lyon now runs on solar power alone, two years ahead of plan.</description></item>
   <item><link>https://news.example.com/2026/cafe</link><title>Caf&eacute;&nbsp;cr&egrave;me</title></item>
-</channel></rss>""".encode()
+</channel></rss>"""
 
 RSS_091 = b"""<?xml version="1.0" encoding="ISO-8859-1"?>
 <!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN" "http://my.netscape.com/publish/formats/rss-0.91.dtd">

@@ -10,13 +10,13 @@ from typing import Any
 import httpx
 import pytest
 
+from harness.issuer import TestIssuer
 from schemas import consent, curation, directory
 from schemas.consent import ChangedBy, ConsentRecord, Purpose, Status
 from schemas.directory import Profile
 from services.distribution.app import build_service
 from services.distribution.config import DistributionSettings, DistributionTopics
 from tests.integration.rig import ServiceRig, make_rig
-from tests.issuer import TestIssuer
 
 HASH = "0" * 64
 SHARE_CREATED = "advocacy.distribution.share.created.v1"

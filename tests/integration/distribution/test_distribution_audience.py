@@ -1,8 +1,8 @@
 """Publication → audience: targeting AND active receive_content consent AND language AND
 interests; feed entries for exactly those people, and a summary with the audience size."""
 
-from schemas.consent import Purpose
 from harness.kafka import eventually
+from schemas.consent import Purpose
 
 ITEM = "item-plant-0001"
 

@@ -3,9 +3,9 @@
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+from harness.kafka import eventually
 from schemas import curation
 from schemas.consent import AdvocateErased, AdvocateErasure, Purpose
-from harness.kafka import eventually
 
 ANNA = "adv-anna-001"
 ITEM = "item-plant-0001"

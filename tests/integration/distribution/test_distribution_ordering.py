@@ -4,9 +4,9 @@ and a posted link keeps pointing where it pointed."""
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+from harness.kafka import eventually
 from schemas import curation
 from schemas.consent import Purpose
-from harness.kafka import eventually
 
 ANNA = "adv-anna-001"
 

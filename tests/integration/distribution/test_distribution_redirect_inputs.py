@@ -2,9 +2,9 @@
 NUL in the path, link-preview fetchers, HEAD and prefetch requests, an IDN target, an item
 URL with a query of its own, and a visitor behind proxies."""
 
+from harness.kafka import eventually
 from schemas.consent import Purpose
 from tests.integration.distribution.test_distribution_redirect_security import CLICKED, a_share
-from harness.kafka import eventually
 
 ANNA = "adv-anna-redirect"
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"

@@ -4,8 +4,8 @@ query parameters, headers, encoded line breaks — can choose or add to where it
 
 from urllib.parse import quote
 
-from schemas.consent import Purpose
 from harness.kafka import eventually
+from schemas.consent import Purpose
 
 ANNA, ITEM, SHADY = "adv-anna-redirect", "item-redirect-0001", "item-redirect-0002"
 EVIL = "https://evil.example/phish"

@@ -17,14 +17,14 @@ import uvicorn
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from deploy.local.provision import drop_role, provision_role
+from harness.issuer import TestIssuer
+from harness.kafka import read_topic
+from harness.processes import free_port
 from services.runtime.identity import Authenticator
 from services.runtime.service import Service
 from services.runtime.settings import ServiceSettings
 from tests.conftest import dsn_for
 from tests.integration.frontdoor.probe_api import build_probe_service
-from harness.kafka import read_topic
-from harness.processes import free_port
-from tests.issuer import TestIssuer
 
 
 @dataclass

@@ -13,7 +13,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.envelope import CloudEvent
 from services.runtime.api import (
-    Db, HttpApi, Keyset, Page, Paging, SignedIn, paginate, problem_responses, requires_role,
+    Db,
+    HttpApi,
+    Keyset,
+    Page,
+    Paging,
+    SignedIn,
+    paginate,
+    problem_responses,
+    requires_role,
 )
 from services.runtime.identity import Authenticator, Principal
 from services.runtime.rejections import Rejected

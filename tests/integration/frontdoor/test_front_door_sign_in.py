@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tests.issuer import ec_key, rsa_key
+from harness.issuer import ec_key, rsa_key
 
 PERSON = "adv-signin-01"
 

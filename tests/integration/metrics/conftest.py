@@ -13,6 +13,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from harness.issuer import TestIssuer
 from harness.kafka import eventually
 from schemas import consent, curation, directory, distribution, engagement
 from schemas import metrics as m
@@ -20,7 +21,6 @@ from schemas.consent import ChangedBy, ConsentRecord, Purpose, Status
 from services.metrics.app import build_service
 from services.metrics.config import MetricsSettings, MetricsTopics
 from tests.integration.rig import ServiceRig, make_rig
-from tests.issuer import TestIssuer
 
 DAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 PERIOD = (date(2026, 3, 1), date(2026, 3, 31))  # what reports cover unless a test says otherwise

@@ -10,7 +10,6 @@ from deploy.local.secure_kafka import ADMIN, SecureKafka
 from harness.kafka import produce
 from schemas.platform import load_platform
 from tests.e2e.conftest import running_services  # noqa: F401  (the services as processes, reused)
-from harness.kafka import produce
 from tests.stack import config_for_tests
 
 

@@ -5,9 +5,9 @@ the attacker)."""
 
 import gzip
 import ipaddress
-import zlib
 import threading
 import time
+import zlib
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 

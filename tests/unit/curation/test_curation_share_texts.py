@@ -4,12 +4,13 @@ counts: as examples (from the networks' own rules and bug reports) and as proper
 import unicodedata
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
+from schemas.commands import Rejected
 from schemas.directory import Network
 from schemas.networks import LIMITS, compose, graphemes, tracked_link, weighted_length
 from services.curation.share_texts import check_share_texts
-from schemas.commands import Rejected
 from services.distribution import links
 from services.distribution.domain import ItemView, check_share, post_of
 

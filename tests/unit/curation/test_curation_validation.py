@@ -4,9 +4,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from schemas.commands import Rejected
 from schemas.curation import ItemContent
 from services.curation import validation
-from schemas.commands import Rejected
 
 T = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 LINK = "https://go.example.com/r/" + "x" * 16  # as long as a tracked link

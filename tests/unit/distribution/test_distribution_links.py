@@ -5,7 +5,8 @@ from datetime import date
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from schemas.directory import Network
 from schemas.networks import TRACKED_CODE_CHARS

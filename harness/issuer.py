@@ -67,7 +67,7 @@ class TestIssuer:
         issuer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_GET(self) -> None:
                 if not issuer.answering:
                     return self._send(503, {"error": "unavailable"})
                 if self.path == f"{REALM}/.well-known/openid-configuration":
