@@ -15,7 +15,7 @@ import os
 import sys
 from datetime import date, timedelta
 
-from deploy.local import stack
+from deploy.local import services, stack
 from deploy.local.config import StackConfig, StackError
 from schemas.platform import load_platform
 from ops import dead_letters, overview
@@ -43,6 +43,7 @@ def demo(config: StackConfig, args: argparse.Namespace) -> None:
         stack.down(config)
     else:
         summary.print_where(config)
+        print(services.portal_banner(config))  # the people's pages, and who can sign in
 
 
 def _show(value: int | None) -> str:
