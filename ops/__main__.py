@@ -19,6 +19,7 @@ from deploy.local import services, stack
 from deploy.local.config import StackConfig, StackError
 from schemas.platform import load_platform
 from ops import dead_letters, overview
+from ops import demo as demo_people
 from ops import report as ops_report
 from ops.scenario import summary
 from ops.scenario.play import play
@@ -36,6 +37,7 @@ def flow(config: StackConfig) -> None:
 
 def demo(config: StackConfig, args: argparse.Namespace) -> None:
     stack.run(config)
+    asyncio.run(demo_people.join(config.kafka_bootstrap))  # they can sign in at the portal and find themselves
     if not args.no_scenario:
         outcome = asyncio.run(play(config.kafka_bootstrap, config.admin_dsn, args.size, args.seed))
         summary.print_summary(config, outcome)
