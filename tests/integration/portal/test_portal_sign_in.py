@@ -28,8 +28,12 @@ async def at_keycloak(authorization_url: str, username: str, password: str) -> s
     async with httpx.AsyncClient(follow_redirects=True) as browser:
         form = await browser.get(authorization_url)
         action = unescape(re.search(r'<form[^>]*action="([^"]+)"', form.text).group(1))
+        # Keycloak's cookies are Secure: a browser sends them back to http://127.0.0.1 (a secure
+        # context), httpx's cookie jar does not, so they go back by hand.
+        cookies = "; ".join(f"{c.name}={c.value}" for c in browser.cookies.jar)
+        browser.cookies.clear()
         answer = await browser.post(action, data={"username": username, "password": password},
-                                    follow_redirects=False)
+                                    headers={"Cookie": cookies}, follow_redirects=False)
     assert answer.status_code == 302, answer.text[:300]
     return answer.headers["location"]
 
