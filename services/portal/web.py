@@ -147,7 +147,7 @@ class Page:
         return answer
 
     # --- answers ----------------------------------------------------------------------------
-    def render(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    def render(self, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         session = self.session
         flashes: dict[str, list[Any]] = {}
         if session is not None:
@@ -157,7 +157,7 @@ class Page:
             page=self, me=session, lang=self.lang, csrf=session.csrf_token if session else "",
             flashes=flashes, path=self.request.url.path, here=self.here, nav=self.nav(),
             new_key=lambda: secrets.token_urlsafe(16), texts=texts, settings=self.portal.settings, **context)
-        return HTMLResponse(html, status)
+        return HTMLResponse(html, status_code)
 
     def back(self, path: str, anchor: str = "") -> RedirectResponse:
         return RedirectResponse(path + (f"#{anchor}" if anchor else ""), 303)
@@ -251,6 +251,14 @@ def install_errors(app: FastAPI) -> None:
         query = request.url.query if request.method == "GET" else ""
         return await needs_sign_in(request, NeedsSignIn(path + (f"?{query}" if query else "")))
 
+    async def unexpected(request: Request, error: Exception) -> Response:
+        # A bug: logged by its type and place only (its message may quote a value).
+        log.error("unexpected %s in %s %s", type(error).__name__, request.method, request.url.path)
+        p = await page(request)
+        return p.render("error.html", 500, message=i18n.gettext(
+            "Something went wrong on our side. Please try again; if it happens again, tell the team."))
+
+    app.add_exception_handler(Exception, unexpected)
     app.add_exception_handler(NeedsSignIn, needs_sign_in)  # type: ignore[arg-type]
     app.add_exception_handler(Forbidden, forbidden)  # type: ignore[arg-type]
     app.add_exception_handler(Problem, problem)  # type: ignore[arg-type]

@@ -1,5 +1,6 @@
 """Signing in and out, the start page, the language switch, health and readiness."""
 
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -12,6 +13,7 @@ from services.portal.config import CALLBACK_PATH
 from services.portal.oidc import Pending, SignInFailed
 from services.portal.web import Page, form_of, page, portal_of, safe_next
 
+log = logging.getLogger("services.portal")
 router = APIRouter()
 PageDep = Annotated[Page, Depends(page)]
 FormDep = Annotated[FormData, Depends(form_of)]
@@ -56,12 +58,9 @@ async def callback(request: Request, p: PageDep, code: str = "", state: str = ""
             raise SignInFailed("pending_sign_in_invalid") from None
         signed_in = await portal.oidc.finish(code, state, pending)
     except SignInFailed as failed:
-        i18n_message = i18n.gettext("Signing in did not work. Please try again.")
-        response = p.render("start.html", 400, message=i18n_message)
+        log.info("sign-in failed: %s", failed.reason)  # a code from a fixed vocabulary, nothing of the person
+        response = p.render("start.html", 400, message=i18n.gettext("Signing in did not work. Please try again."))
         response.delete_cookie(portal.signin_cookie, path="/")
-        import logging
-
-        logging.getLogger("services.portal").info("sign-in failed: %s", failed.reason)
         return response
     portal.sessions.end(request.cookies.get(portal.session_cookie))  # a new id at every sign-in (no fixation)
     session = portal.sessions.create(signed_in.principal, signed_in.username, signed_in.tokens)

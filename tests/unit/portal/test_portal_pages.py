@@ -10,7 +10,8 @@ from fastapi.testclient import TestClient
 from services.portal.apis import Problem
 from services.portal.config import PortalSettings
 from services.portal.web import build_app
-from tests.unit.portal.fakes import PURPOSES, FakeApis, FakeOidc, consent
+from services.runtime.identity import Principal
+from tests.unit.portal.fakes import ME, PURPOSES, FakeApis, FakeOidc, consent
 
 BASE = "http://127.0.0.1:8085"
 
@@ -19,7 +20,7 @@ def portal(routes, oidc=None, **settings):
     oidc = oidc or FakeOidc()
     apis = FakeApis(routes)
     app = build_app(PortalSettings(**{"portal_public_url": BASE, **settings}), oidc=oidc, apis=apis)
-    return TestClient(app, base_url=BASE, follow_redirects=False), apis, oidc
+    return TestClient(app, base_url=BASE, follow_redirects=False, raise_server_exceptions=False), apis, oidc
 
 
 def sign_in(client: TestClient, next_path: str = "/consent"):
@@ -175,3 +176,16 @@ def test_erasing_oneself_ends_the_session_and_says_when():
     answer = client.post("/consent/erase", data={"csrf": token})
     assert answer.status_code == 200 and "You have been erased" in answer.text
     assert client.get("/consent").status_code == 303  # signed out
+
+
+def test_the_editors_item_list_filters_by_status_and_a_bug_still_answers_a_page_not_a_stack_trace():
+    routes = {("GET", "curation", "/api/items"): {"items": [{
+        "item_id": "item-0001", "status": "draft", "title": "Canteen", "campaign_id": None, "version": 1,
+        "revision_pending": False, "title_from_text": False, "created_at": "2026-11-30T10:00:00+00:00",
+        "updated_at": "2026-11-30T10:00:00+00:00"}], "next_cursor": None}}
+    client, _, _ = portal(routes, oidc=FakeOidc(Principal(ME, frozenset({"editor"}))))
+    sign_in(client)
+    listed = client.get("/editor/items?status=draft")
+    assert listed.status_code == 200 and 'href="/editor/items/item-0001"' in listed.text
+    broken = client.get("/editor/review")  # no route for it in the stand-in: a KeyError in the page
+    assert broken.status_code == 500 and "Something went wrong on our side" in broken.text
