@@ -15,8 +15,9 @@ import urllib.request
 from schemas.platform import load_platform
 
 from . import processes
-from .keycloak import API_AUDIENCE, PORTAL as PORTAL_CLIENT, Realm, demo_users
 from .config import HOST, PORTAL, StackConfig, StackError, require_free
+from .keycloak import API_AUDIENCE, Realm, demo_users
+from .keycloak import PORTAL as PORTAL_CLIENT
 
 
 def _files(c: StackConfig, name: str) -> tuple:

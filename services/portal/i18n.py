@@ -19,10 +19,9 @@ import contextlib
 import io
 from collections.abc import Iterator
 from contextvars import ContextVar
-from datetime import date, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from babel import Locale, dates, numbers
 from babel.messages.mofile import write_mo
@@ -34,7 +33,7 @@ LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "messages"
 
 _current: ContextVar[str] = ContextVar("portal_locale", default=LOCALES[0])
-_zone: ContextVar[tzinfo] = ContextVar("portal_zone", default=ZoneInfo("UTC"))
+_zone: ContextVar[tzinfo] = ContextVar("portal_zone", default=UTC)
 
 
 def _load(lang: str) -> NullTranslations:
@@ -88,14 +87,14 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 _ = gettext
 
 
-def N_(message: str) -> str:  # noqa: N802 - gettext's name for "mark, translate later"
+def N_(message: str) -> str:
     return message
 
 
 def negotiate(cookie: str | None, accept_language: str | None) -> str:
     """The request's language: a known `lang` cookie, else Accept-Language's best, else English."""
     if cookie in LOCALES:
-        return cookie  # type: ignore[return-value]
+        return cookie
     ranked: list[tuple[float, int, str]] = []
     for position, part in enumerate((accept_language or "").split(",")):
         tag, _, params = part.strip().partition(";")

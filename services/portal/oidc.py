@@ -172,7 +172,8 @@ class Oidc:
             return None
         if not endpoint:
             return None
-        params = {"client_id": self.settings.portal_client_id, "post_logout_redirect_uri": self.settings.public_url + "/"}
+        params = {"client_id": self.settings.portal_client_id,
+                  "post_logout_redirect_uri": self.settings.public_url + "/"}
         if id_token:
             params["id_token_hint"] = id_token
         return str(httpx.URL(endpoint, params=params))

@@ -59,9 +59,9 @@ async def callback(request: Request, p: PageDep, code: str = "", state: str = ""
         signed_in = await portal.oidc.finish(code, state, pending)
     except SignInFailed as failed:
         log.info("sign-in failed: %s", failed.reason)  # a code from a fixed vocabulary, nothing of the person
-        response = p.render("start.html", 400, message=i18n.gettext("Signing in did not work. Please try again."))
-        response.delete_cookie(portal.signin_cookie, path="/")
-        return response
+        refused = p.render("start.html", 400, message=i18n.gettext("Signing in did not work. Please try again."))
+        refused.delete_cookie(portal.signin_cookie, path="/")
+        return refused
     portal.sessions.end(request.cookies.get(portal.session_cookie))  # a new id at every sign-in (no fixation)
     session = portal.sessions.create(signed_in.principal, signed_in.username, signed_in.tokens)
     response = RedirectResponse(safe_next(pending.return_to), 303)
@@ -102,7 +102,7 @@ async def ready(request: Request) -> Response:
     try:
         await portal.oidc.metadata()
         checks["issuer"] = True
-    except Exception:  # noqa: BLE001 - any failure means not ready
+    except Exception:
         checks["issuer"] = False
     ok = all(checks.values())
     return JSONResponse({"ready": ok, "checks": checks}, 200 if ok else 503)

@@ -37,7 +37,7 @@ def previews(content: dict[str, Any], public_base_url: str) -> list[dict[str, An
     shown = []
     for network, text in (content.get("share_texts") or {}).items():
         post = compose(text, content.get("disclosure"), link)
-        length, limit = weighted_length(network, post), LIMITS[network].max_chars  # type: ignore[index,arg-type]
+        length, limit = weighted_length(network, post), LIMITS[network].max_chars
         shown.append({"network": network, "post": post, "length": length, "max_length": limit,
                       "fits": length <= limit})
     return shown
@@ -90,9 +90,10 @@ async def draft(p: PageDep, form: FormDep) -> Response:
 @router.get("/items/{item_id}")
 async def item(item_id: Id, p: PageDep) -> Response:
     shown = await p.get("curation", f"/api/items/{item_id}")
-    return p.render("editor/item.html", item=shown, previews=previews(shown["content"], p.portal.settings.public_base_url),
-                    revision_previews=previews({**shown["content"], **shown["revision"]["proposed"]},
-                                               p.portal.settings.public_base_url) if shown.get("revision") else [])
+    base = p.portal.settings.public_base_url
+    revised = previews({**shown["content"], **shown["revision"]["proposed"]}, base) if shown.get("revision") else []
+    return p.render("editor/item.html", item=shown, previews=previews(shown["content"], base),
+                    revision_previews=revised)
 
 
 @router.post("/items/{item_id}/{action}")

@@ -16,7 +16,8 @@ from services.portal.web import Page, page
 
 router = APIRouter()
 PageDep = Annotated[Page, Depends(page)]
-Day = Annotated[date | None, Query()]
+From = Annotated[date | None, Query(alias="from")]
+To = Annotated[date | None, Query(alias="to")]
 CampaignId = Annotated[str | None, Query(pattern="^([A-Za-z0-9_-]{8,64})?$")]
 
 
@@ -38,8 +39,7 @@ def bars(rows: list[dict[str, Any]], label: str, value: str = "clicks") -> dict[
 
 
 @router.get("/reports")
-async def report(p: PageDep, starts: Annotated[date | None, Query(alias="from")] = None,
-                 ends: Annotated[date | None, Query(alias="to")] = None, campaign_id: CampaignId = None) -> Response:
+async def report(p: PageDep, starts: From = None, ends: To = None, campaign_id: CampaignId = None) -> Response:
     scope = _scope(starts, ends, campaign_id)
     shown = await p.get("metrics", "/api/reports", format="json", **scope)
     return p.render("reports.html", report=shown, scope=scope,
@@ -47,8 +47,7 @@ async def report(p: PageDep, starts: Annotated[date | None, Query(alias="from")]
 
 
 @router.get("/reports/csv")
-async def report_csv(p: PageDep, starts: Annotated[date | None, Query(alias="from")] = None,
-                     ends: Annotated[date | None, Query(alias="to")] = None, campaign_id: CampaignId = None) -> Response:
+async def report_csv(p: PageDep, starts: From = None, ends: To = None, campaign_id: CampaignId = None) -> Response:
     scope = _scope(starts, ends, campaign_id)
     answer = await p.portal.apis.request(p.caller, "metrics", "GET", "/api/reports", params={**scope, "format": "csv"},
                                          accept="text/csv")

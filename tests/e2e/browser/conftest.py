@@ -67,7 +67,7 @@ async def _join_directory(stack, cast: Cast) -> None:
     admin = await asyncpg.connect(stack.admin_dsn)
     try:
         for schema in ("consent", "distribution", "curation", "metrics"):
-            async def projected() -> bool:
+            async def projected(schema: str = schema) -> bool:
                 count = await admin.fetchval(f"SELECT count(*) FROM {schema}.people WHERE advocate_id = ANY($1)", ids)
                 return count == len(ids)
 

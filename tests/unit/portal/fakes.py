@@ -27,8 +27,8 @@ class FakeAccess:
 class FakeOidc:
     """Signs in whoever `principal` is; `refusing` makes refreshes fail as an expired refresh token would."""
 
-    def __init__(self, principal: Principal = Principal(ME, frozenset({"advocate"}))) -> None:
-        self.principal = principal
+    def __init__(self, principal: Principal | None = None) -> None:
+        self.principal = principal or Principal(ME, frozenset({"advocate"}))
         self.refusing = False
         self.refreshed = 0
         self.access = FakeAccess()
