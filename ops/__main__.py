@@ -17,12 +17,12 @@ from datetime import date, timedelta
 
 from deploy.local import services, stack
 from deploy.local.config import StackConfig, StackError
+from schemas.platform import load_platform
 from ops import dead_letters, overview
 from ops import demo as demo_people
 from ops import report as ops_report
 from ops.scenario import summary
 from ops.scenario.play import play
-from schemas.platform import load_platform
 
 
 def flow(config: StackConfig) -> None:
