@@ -117,8 +117,11 @@ def negotiate(cookie: str | None, accept_language: str | None) -> str:
     return LOCALES[0]
 
 
+_LOCALE_DATA = {lang: Locale.parse(lang) for lang in LOCALES}
+
+
 def _locale() -> Locale:
-    return Locale.parse(_current.get())
+    return _LOCALE_DATA[_current.get()]
 
 
 def format_datetime(value: datetime | str | None, form: str = "medium") -> str:
