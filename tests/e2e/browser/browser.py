@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
@@ -85,7 +85,9 @@ class Browser:
 
     def wait(self, condition: Callable[[], object], timeout: float = 20, what: str = "the page") -> None:
         try:
-            WebDriverWait(self.driver, timeout, poll_frequency=0.2).until(lambda _: condition())
+            # A form's answer replaces the page while the condition reads it: look again.
+            WebDriverWait(self.driver, timeout, poll_frequency=0.2, ignored_exceptions=(
+                NoSuchElementException, StaleElementReferenceException)).until(lambda _: condition())
         except TimeoutException:
             raise AssertionError(f"timed out waiting for {what}; at {self.path}") from None
 
