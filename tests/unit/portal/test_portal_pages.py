@@ -189,3 +189,62 @@ def test_the_editors_item_list_filters_by_status_and_a_bug_still_answers_a_page_
     assert listed.status_code == 200 and 'href="/editor/items/item-0001"' in listed.text
     broken = client.get("/editor/review")  # no route for it in the stand-in: a KeyError in the page
     assert broken.status_code == 500 and "Something went wrong on our side" in broken.text
+
+
+FEED_ITEM = {"item_id": "item-0001", "title": "Canteen", "summary": "", "source_url": "https://example.com/a",
+             "image_url": None, "campaign_id": None, "language": "en", "disclosure": "#employee", "editable": False,
+             "delivered_at": "2026-11-30T10:00:00+00:00", "posts": [
+                 {"network": "linkedin", "text": "Canteen", "post": "Canteen\n#employee\nhttps://l/r/x", "length": 31,
+                  "max_length": 3000, "counting": "code points (NFC)", "fits": True, "share_intent": True,
+                  "intent_carries_text": False}]}
+
+
+def test_the_feed_offers_scheduling_only_with_scheduled_sharing_and_otherwise_says_why():
+    without = {"consents": [consent("receive_content", "given", True), *[consent(p) for p in PURPOSES[1:]]]}
+    routes = {("GET", "distribution", "/api/me/feed"): {"items": [FEED_ITEM], "next_cursor": None},
+              ("GET", "consent", "/api/me/consents"): without}
+    client, _, _ = portal(routes)
+    sign_in(client)
+    html = client.get("/feed").text
+    assert 'name="scheduled_at"' not in html and 'id="no-scheduling"' in html
+    assert "composer takes only the link" in html and "31 of 3,000 characters" in html
+    routes[("GET", "consent", "/api/me/consents")] = {"consents": [
+        consent("receive_content", "given", True), *[consent(p) for p in PURPOSES[1:4]],
+        consent("scheduled_sharing", "given", True)]}
+    html = client.get("/feed").text
+    assert 'name="scheduled_at"' in html and 'id="no-scheduling"' not in html
+
+
+def test_a_scheduled_time_is_sent_in_the_portals_time_zone_and_a_refusal_shows_beside_that_network():
+    routes = {("POST", "distribution", "/api/me/shares"): Problem("distribution", 422, "scheduled_in_the_past"),
+              ("GET", "distribution", "/api/me/feed"): {"items": [FEED_ITEM], "next_cursor": None},
+              ("GET", "consent", "/api/me/consents"): MINE}
+    client, apis, _ = portal(routes)
+    sign_in(client)
+    token = csrf_of(client.get("/feed").text)
+    answer = client.post("/feed/share", data={"csrf": token, "item_id": "item-0001", "network": "linkedin",
+                                              "scheduled_at": "2026-12-01T09:30"})
+    assert answer.headers["location"] == "/feed#share-item-0001-linkedin"
+    assert apis.calls[-1][3] == {"item_id": "item-0001", "network": "linkedin",
+                                 "scheduled_at": "2026-12-01T09:30:00+01:00"}  # Europe/Berlin in winter
+    html = client.get("/feed").text
+    section = html[html.index('id="share-item-0001-linkedin"'):]
+    assert "The time you chose has passed" in section
+
+
+def test_a_scheduled_share_can_be_cancelled_and_impact_without_attribution_says_what_it_would_show():
+    share = {"share_id": "share-0001", "item_id": "item-0001", "campaign_id": None, "network": "x", "post": "p",
+             "tracked_url": "https://l/r/x", "share_intent_url": None, "intent_carries_text": True,
+             "status": "scheduled", "scheduled_at": "2026-12-01T08:30:00+00:00", "created_at": "2026-11-30T10:00:00+00:00"}
+    routes = {("GET", "distribution", "/api/me/shares"): {"items": [share], "next_cursor": None},
+              ("POST", "distribution", "/api/me/shares/share-0001/cancel"): {**share, "status": "cancelled"},
+              ("GET", "metrics", "/api/me/impact"): Problem("metrics", 403, "attribution_not_consented")}
+    client, apis, _ = portal(routes)
+    sign_in(client)
+    html = client.get("/shares").text
+    assert 'action="/shares/share-0001/cancel"' in html
+    client.post("/shares/share-0001/cancel", data={"csrf": csrf_of(html)})
+    assert apis.calls[-1][:3] == ("POST", "distribution", "/api/me/shares/share-0001/cancel")
+    assert "Cancelled: it will not be posted." in client.get("/shares").text
+    impact = client.get("/impact")
+    assert impact.status_code == 200 and 'data-absent="impact"' in impact.text
