@@ -93,7 +93,7 @@ def stop(c: StackConfig) -> dict[str, int]:
     """SIGTERM each of this stack's running services (graceful: finish the message in hand);
     returns name -> pid of those stopped."""
     stopped = {}
-    for name in reversed(names()):  # the portal first: it calls the others
+    for name in [PORTAL, *load_platform().services]:  # the portal first: it calls the others
         pid = processes.terminate(_files(c, name)[0], _marker(name), grace=20)
         if pid:
             stopped[name] = pid
