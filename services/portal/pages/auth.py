@@ -81,11 +81,11 @@ async def logout(request: Request, p: PageDep, form: FormDep) -> Response:
 
 
 @router.get("/lang/{lang}")
-async def switch_language(lang: str, next: str = "/") -> Response:
+async def switch_language(request: Request, lang: str, next: str = "/") -> Response:
     """The page's language switch: a preference cookie for a year, then back to the page."""
     response = RedirectResponse(safe_next(next), 303)
     if lang in i18n.LOCALES:
-        response.set_cookie("lang", lang, max_age=365 * 86400, path="/", samesite="lax", httponly=True)
+        portal_of(request).set_cookie(response, "lang", lang, max_age=365 * 86400)
     return response
 
 
