@@ -2,7 +2,7 @@
 
 Against the platform `make run` left running (its portal on ADVOCACY_HTTP_PORT_BASE + 4,
 its Keycloak, its demo users): each demo user signs in through the real code flow, then
-each page is asked for `requests` times by 4 clients at once. The portal answers every
+each page is asked for `requests` times by 4 clients at once (`--clients`). The portal answers every
 request with `Server-Timing: app;dur=<ms>` (web.py), the time from its receiving the
 request to its answer, calls to the services included; its p50 and p99 are reported per
 page, with the size of the HTML. Target (issue #18): p99 ≤ 100 ms per page; the consent
@@ -47,7 +47,7 @@ async def signed_in(portal: str, username: str) -> httpx.AsyncClient:
     return client
 
 
-async def measure(requests: int) -> dict:
+async def measure(requests: int, clients: int = CLIENTS) -> dict:
     config = StackConfig.from_env()
     portal = f"http://127.0.0.1:{config.http_ports['portal']}"
     results: dict = {}
@@ -66,7 +66,7 @@ async def measure(requests: int) -> dict:
                         sizes.add(len(answer.content))
 
                 started = time.perf_counter()
-                await asyncio.gather(*(ask(requests // CLIENTS) for _ in range(CLIENTS)))
+                await asyncio.gather(*(ask(requests // clients) for _ in range(clients)))
                 elapsed = time.perf_counter() - started
                 timings.sort()
                 results[path] = {"p50_ms": round(statistics.median(timings), 1),
@@ -80,8 +80,9 @@ async def measure(requests: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=200, help="requests per page (default 200)")
+    parser.add_argument("--clients", type=int, default=CLIENTS, help=f"clients at once (default {CLIENTS})")
     args = parser.parse_args()
-    results = asyncio.run(measure(args.requests))
+    results = asyncio.run(measure(args.requests, args.clients))
     print(f"{'page':<22}{'p50 ms':>8}{'p99 ms':>8}{'HTML KB':>9}{'req/s':>7}   target p99 <= 100 ms")
     for path, r in results.items():
         verdict = "met" if r["p99_ms"] <= 100 else "MISSED"
