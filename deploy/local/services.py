@@ -29,7 +29,7 @@ def _marker(name: str) -> str:
 
 
 def names() -> list[str]:
-    """The processes this module starts, in order: the declared services, then the portal."""
+    """The processes this module starts: the declared services (start), then the portal (start_portal)."""
     return [*load_platform().services, PORTAL]
 
 
@@ -71,22 +71,28 @@ def running_pid(c: StackConfig, name: str) -> int | None:
 
 
 def start(c: StackConfig) -> dict[str, bool]:
-    """Start each declared service unless it runs, then the portal; wait until all are ready.
-    Returns name -> started. Fails before starting any if a port of one to start is taken by
-    another process."""
-    everyone = names()
-    to_start = [name for name in everyone if not running_pid(c, name)]
+    """Start each declared service unless it runs; wait until all are ready. Returns name -> started.
+    Fails before starting any if a port of one to start is taken by another process."""
+    return _start(c, list(load_platform().services))
+
+
+def start_portal(c: StackConfig) -> bool:
+    """Start the portal unless it runs (after the services: it is ready once they answer and
+    the stack's Keycloak does); True if it was started."""
+    return _start(c, [PORTAL])[PORTAL]
+
+
+def _start(c: StackConfig, names: list[str]) -> dict[str, bool]:
+    to_start = [name for name in names if not running_pid(c, name)]
     for name in to_start:
         require_free(c, name)
-    for group in (everyone[:-1], everyone[-1:]):  # the portal is ready once the services are
-        for name in group:
-            if name in to_start:
-                pid_file, log_file = _files(c, name)
-                processes.spawn([sys.executable, "-m", f"services.{name}"], pid_file, log_file,
-                                {**os.environ, **environment(c, name)})
-        for name in group:
-            _wait_ready(c, name)
-    return {name: name in to_start for name in everyone}
+    for name in to_start:
+        pid_file, log_file = _files(c, name)
+        processes.spawn([sys.executable, "-m", f"services.{name}"], pid_file, log_file,
+                        {**os.environ, **environment(c, name)})
+    for name in names:
+        _wait_ready(c, name)
+    return {name: name in to_start for name in names}
 
 
 def stop(c: StackConfig) -> dict[str, int]:

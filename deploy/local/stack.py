@@ -80,9 +80,10 @@ def up(config: StackConfig) -> UpResult:
 
 def run(config: StackConfig) -> None:
     """The platform: the stack, then each service as its own process on this stack's HTTP
-    ports; they keep running."""
+    ports, then the portal; they keep running."""
     up(config)
     started = services.start(config)
+    services.start_portal(config)
     for name, fresh in started.items():
         print(f"{name}: {'started' if fresh else 'already running'}, ready on http://{HOST}:{config.http_ports[name]} "
               f"(/ready, /metrics; log {config.state_dir / 'logs' / (name + '.log')})", flush=True)
