@@ -9,14 +9,28 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test check chaos bench up down status topics contracts venv
+.PHONY: run test check chaos bench up down status topics contracts venv browser screenshots
 
 run: venv
 	$(PY) -m ops run $(ARGS)
 
-test: venv
+test: venv browser
 	$(PY) -m deploy.local --tests up
 	$(PY) -m pytest
+
+# The portal's browser tests (tests/e2e/browser): Debian's Chromium and chromedriver, installed
+# when missing (no browser is downloaded at run time), and axe-core from npm, by its lock file.
+browser:
+	command -v chromedriver >/dev/null || apt-get install -y -q chromium chromium-driver \
+		|| (apt-get update -q && apt-get install -y -q chromium chromium-driver)
+	test -f tests/e2e/browser/node_modules/axe-core/axe.min.js \
+		|| npm ci --prefix tests/e2e/browser --no-audit --no-fund
+
+# A PNG of each of the portal's pages (the consent centre in English and German) in
+# docs/screenshots/, taken by the browser tests on the test stack.
+screenshots: venv browser
+	$(PY) -m deploy.local --tests up
+	PORTAL_SCREENSHOTS=$(CURDIR)/docs/screenshots $(PY) -m pytest tests/e2e/browser/test_pages.py
 
 # Lint (ruff), types (mypy: strict for the runtime, the domain modules and the contracts) and
 # the import floors of docs/architecture.md (import-linter). CI runs it before the tests.

@@ -15,9 +15,10 @@ import os
 import sys
 from datetime import date, timedelta
 
-from deploy.local import stack
+from deploy.local import services, stack
 from deploy.local.config import StackConfig, StackError
 from ops import dead_letters, overview
+from ops import demo as demo_people
 from ops import report as ops_report
 from ops.scenario import summary
 from ops.scenario.play import play
@@ -36,6 +37,7 @@ def flow(config: StackConfig) -> None:
 
 def demo(config: StackConfig, args: argparse.Namespace) -> None:
     stack.run(config)
+    asyncio.run(demo_people.join(config.kafka_bootstrap))  # they can sign in at the portal and find themselves
     if not args.no_scenario:
         outcome = asyncio.run(play(config.kafka_bootstrap, config.admin_dsn, args.size, args.seed))
         summary.print_summary(config, outcome)
@@ -43,6 +45,7 @@ def demo(config: StackConfig, args: argparse.Namespace) -> None:
         stack.down(config)
     else:
         summary.print_where(config)
+        print(services.portal_banner(config))  # the people's pages, and who can sign in
 
 
 def _show(value: int | None) -> str:

@@ -1,5 +1,7 @@
 """The platform's services as separate OS processes (`python -m services.<name>`), pointed at
-this stack, on this stack's HTTP ports, with logs and pid files in its state dir."""
+this stack, on this stack's HTTP ports, with logs and pid files in its state dir; then the
+portal (`python -m services.portal`, the people's pages), which talks to the four services
+over HTTP and to Keycloak, and to nothing else."""
 
 from __future__ import annotations
 
@@ -13,8 +15,9 @@ import urllib.request
 from schemas.platform import load_platform
 
 from . import processes
-from .config import HOST, StackConfig, StackError, require_free
-from .keycloak import API_AUDIENCE, Realm
+from .config import HOST, PORTAL, StackConfig, StackError, require_free
+from .keycloak import API_AUDIENCE, Realm, demo_users
+from .keycloak import PORTAL as PORTAL_CLIENT
 
 
 def _files(c: StackConfig, name: str) -> tuple:
@@ -25,13 +28,41 @@ def _marker(name: str) -> str:
     return f"services.{name}"
 
 
+def names() -> list[str]:
+    """The processes this module starts: the declared services (start), then the portal (start_portal)."""
+    return [*load_platform().services, PORTAL]
+
+
 def environment(c: StackConfig, name: str) -> dict[str, str]:
     """What a service of this stack is told. Everything that reaches another process or a shared
     place is set, so none falls back to the services' defaults, which are the default stack's."""
+    if name == PORTAL:
+        return portal_environment(c)
     return {"KAFKA_BOOTSTRAP_SERVERS": c.kafka_bootstrap, "DATABASE_URL": c.service_dsn(name),
             "HTTP_PORT": str(c.http_ports[name]), "PUBLIC_BASE_URL": f"http://{HOST}:{c.http_ports['distribution']}",
             # People sign in at this stack's Keycloak; the services trust its realm.
             "OIDC_ISSUER": Realm.of(c).issuer, "OIDC_AUDIENCE": API_AUDIENCE}
+
+
+def portal_url(c: StackConfig) -> str:
+    return f"http://{HOST}:{c.http_ports[PORTAL]}"
+
+
+def portal_environment(c: StackConfig) -> dict[str, str]:
+    """The portal: no database, no broker; the services' APIs, the issuer and its own client.
+    Its public URL is on 127.0.0.1, whose callback the realm accepts on any port."""
+    ports = c.http_ports
+    return {"HTTP_PORT": str(ports[PORTAL]), "PORTAL_PUBLIC_URL": portal_url(c), "OIDC_ISSUER": Realm.of(c).issuer,
+            "OIDC_AUDIENCE": API_AUDIENCE, "PORTAL_CLIENT_ID": PORTAL_CLIENT.client_id,
+            "PORTAL_CLIENT_SECRET": PORTAL_CLIENT.secret, "PUBLIC_BASE_URL": f"http://{HOST}:{ports['distribution']}",
+            **{f"{name.upper()}_URL": f"http://{HOST}:{ports[name]}" for name in load_platform().services}}
+
+
+def portal_banner(c: StackConfig) -> str:
+    """Where the portal is and who can sign in (local demo users, password = user name)."""
+    people = "\n".join(f"    {p.username:<11} {p.password:<11} {', '.join(p.roles)}" for p in demo_users())
+    return (f"portal: {portal_url(c)}  (sign in as a demo user; local only)\n"
+            f"    {'user':<11} {'password':<11} roles\n{people}")
 
 
 def running_pid(c: StackConfig, name: str) -> int | None:
@@ -42,7 +73,16 @@ def running_pid(c: StackConfig, name: str) -> int | None:
 def start(c: StackConfig) -> dict[str, bool]:
     """Start each declared service unless it runs; wait until all are ready. Returns name -> started.
     Fails before starting any if a port of one to start is taken by another process."""
-    names = list(load_platform().services)
+    return _start(c, list(load_platform().services))
+
+
+def start_portal(c: StackConfig) -> bool:
+    """Start the portal unless it runs (after the services: it is ready once they answer and
+    the stack's Keycloak does); True if it was started."""
+    return _start(c, [PORTAL])[PORTAL]
+
+
+def _start(c: StackConfig, names: list[str]) -> dict[str, bool]:
     to_start = [name for name in names if not running_pid(c, name)]
     for name in to_start:
         require_free(c, name)
@@ -59,7 +99,7 @@ def stop(c: StackConfig) -> dict[str, int]:
     """SIGTERM each of this stack's running services (graceful: finish the message in hand);
     returns name -> pid of those stopped."""
     stopped = {}
-    for name in load_platform().services:
+    for name in [PORTAL, *load_platform().services]:  # the portal first: it calls the others
         pid = processes.terminate(_files(c, name)[0], _marker(name), grace=20)
         if pid:
             stopped[name] = pid

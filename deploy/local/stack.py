@@ -80,12 +80,14 @@ def up(config: StackConfig) -> UpResult:
 
 def run(config: StackConfig) -> None:
     """The platform: the stack, then each service as its own process on this stack's HTTP
-    ports; they keep running."""
+    ports, then the portal; they keep running."""
     up(config)
     started = services.start(config)
+    services.start_portal(config)
     for name, fresh in started.items():
         print(f"{name}: {'started' if fresh else 'already running'}, ready on http://{HOST}:{config.http_ports[name]} "
               f"(/ready, /metrics; log {config.state_dir / 'logs' / (name + '.log')})", flush=True)
+    print(services.portal_banner(config), flush=True)
     print("the platform is running; stop it with `make down`", flush=True)
 
 
@@ -165,7 +167,7 @@ def status(config: StackConfig) -> bool:
             check(f"topic {topic.name}", have == topic.partitions, note)
 
     for name, port in config.http_ports.items():
-        pid = services.running_pid(config, name) if name in platform.services else None
+        pid = services.running_pid(config, name) if name in services.names() else None
         if pid:  # services are optional (only `run` starts them): a running, unready one is unhealthy
             answer = services.readiness(port) or {"ready": False, "checks": "no answer"}
             check(f"service {name}", bool(answer.get("ready")), f"http://{HOST}:{port} {answer.get('checks')}, pid {pid}")
