@@ -134,7 +134,7 @@ def report(config: StackConfig, args: argparse.Namespace) -> int:
         raise StackError(f"metrics did not answer on {metrics_url} ({type(error).__name__}): is it running? "
                          f"`advocacy run --no-scenario`") from None
     if answer.status != 200:
-        print(f"refused: HTTP {answer.status} {answer.body}", file=sys.stderr)
+        print(f"refused: {answer.problem()}", file=sys.stderr)
         return 1
     if args.output:
         args.output.write_text(answer.body, encoding="utf-8")

@@ -6,6 +6,7 @@ realm gives their password in ADVOCACY_PASSWORD or at the prompt. The password g
 local realm's shortcut for tools (client `advocacy-scenario`, deploy/keycloak/README.md).
 """
 
+import json
 from dataclasses import dataclass
 from datetime import date
 
@@ -22,6 +23,16 @@ class Answer:
     status: int
     body: str  # the report as rendered, or the problem document (RFC 9457) explaining a refusal
     content_type: str
+
+    def problem(self) -> str:
+        """A refusal in one line: status, reason, detail and the fields at fault."""
+        try:
+            problem = json.loads(self.body)
+        except ValueError:
+            return f"HTTP {self.status}"
+        fields = [".".join(str(part) for part in e.get("location", [])[1:]) for e in problem.get("errors", [])]
+        return (f"HTTP {self.status} {problem.get('reason', '')} ({problem.get('detail', '')})"
+                + (f": {', '.join(fields)}" if fields else ""))
 
 
 def demo_password(username: str) -> str | None:
