@@ -24,7 +24,7 @@ import asyncpg
 import httpx
 
 from deploy.local.config import HOST, StackConfig
-from deploy.local.keycloak import Realm
+from deploy.local.keycloak import Imported, Realm
 from ops.bus import Tail, publish
 from ops.scenario import clicks, commands, connector, policies
 from ops.scenario.cast import STAFF, Cast, cast
@@ -130,6 +130,7 @@ class Scenario:
         self.outcome = Outcome(people.tag)
         self.contents = commands.items(people)  # made again when drafted: one is to publish seconds after that
         self.staff = {name: people.staff(name) for name in STAFF}
+        self.accounts: asyncio.Task[Imported] | None = None  # the accounts being made (directory)
 
     @property
     def pattern(self) -> str:
@@ -140,19 +141,14 @@ class Scenario:
         return await self.door.command(who, method, service, path, body)
 
     async def directory(self) -> None:
+        """HR publishes the directory; meanwhile the accounts of those who will sign in are
+        made at the identity provider, a batch at a time, and each batch starts signing in."""
         size = len(self.people.people)
         step(f"Directory: {size} people join (HR and CRM), run {self.people.tag}")
-        accounts = [(p.advocate_id, ("advocate",)) for p in self.people.answering()]
-        accounts += [(self.staff[name], roles) for name, roles in STAFF.items()]
-        _, made = await asyncio.gather(
-            publish(self.where.kafka_bootstrap, directory.TOPIC, [commands.joined(p) for p in self.people.people]),
-            self.door.accounts.create(accounts))
-        # Signing in is what takes the identity provider longest: people begin while the services
-        # take in the directory, in the order they will answer, each before their first answer.
-        self.door.accounts.ahead([self.staff["pia"], *(who for who, _ in accounts)])
-        staff = ", ".join(f"{name} ({'+'.join(roles)})" for name, roles in STAFF.items())
-        print(f"  accounts at the identity provider: {made.added + made.overwritten}, for those who will sign in: "
-              f"{len(accounts) - len(STAFF)} advocates and the staff: {staff}")
+        staff = [(self.staff[name], roles) for name, roles in STAFF.items()]
+        self.accounts = self.door.accounts.create([*staff, *((p.advocate_id, ("advocate",))
+                                                             for p in self.people.answering())])
+        await publish(self.where.kafka_bootstrap, directory.TOPIC, [commands.joined(p) for p in self.people.people])
         for schema in ("consent", "distribution"):
             await self.until(f"SELECT count(*) FROM {schema}.people WHERE advocate_id LIKE $1", self.pattern,
                              size, f"{schema} knows them")
@@ -174,6 +170,11 @@ class Scenario:
                 await self.command(who, "POST", "consent", f"/api/me/consents/{purpose.value}/withdraw")
 
         await each([p.advocate_id for p in self.people.answering()], decide, Progress("people answered"))
+        assert self.accounts is not None, "made in the directory step"
+        made = await self.accounts
+        staff = ", ".join(f"{name} ({'+'.join(roles)})" for name, roles in STAFF.items())
+        print(f"  {made.added + made.overwritten} accounts at the identity provider, made in bulk, for the people "
+              f"who answered and the staff: {staff}; {self.door.accounts.sign_ins} signed in")
         # Distribution learns consent from events, on another topic than the items: wait until
         # it knows every answer, or a publication could overtake someone's "yes".
         answered = sum(1 for a in self.people.answers.values() if Purpose.RECEIVE_CONTENT in a.gives | a.refuses)
@@ -324,14 +325,17 @@ class Scenario:
         return answer
 
     async def feed_of(self, who: str) -> list[str]:
-        """This run's items in `who`'s feed, page by page (newest first: they come first)."""
+        """This run's items in `who`'s feed. The feed is newest first, and this run's items
+        reached it after anything older (earlier runs' items still active), so it is read
+        page by page only until an older item shows: usually one page of three."""
         wanted, found, cursor = set(self.contents), [], None
         while True:
-            page = await self.door.query(who, "distribution", "/api/me/feed", limit=20,
+            page = await self.door.query(who, "distribution", "/api/me/feed", limit=len(wanted),
                                          **({"cursor": cursor} if cursor else {}))
-            found += [entry["item_id"] for entry in page["items"] if entry["item_id"] in wanted]
+            ours = [entry["item_id"] for entry in page["items"] if entry["item_id"] in wanted]
+            found += ours
             cursor = page["next_cursor"]
-            if cursor is None or len(found) == len(wanted):
+            if cursor is None or len(ours) < len(page["items"]) or len(found) == len(wanted):
                 return found
 
     async def share_made(self, planned: commands.PlannedShare) -> dict:

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from tests.conftest import dsn_for
 from harness.kafka import eventually
 from harness.processes import ready
+from tests.conftest import dsn_for
 from tests.stack import Stack
 
 
