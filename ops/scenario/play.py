@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import asyncpg
 import httpx
@@ -136,7 +136,8 @@ class Scenario:
     def pattern(self) -> str:
         return f"adv-{self.people.tag}-%"
 
-    async def command(self, who: str, method: str, service: str, path: str, body: dict | None = None) -> dict:
+    async def command(self, who: str, method: str, service: str, path: str, body: dict | None = None) -> Any:
+        """The answer of a command sent by `who` (ALREADY_APPLIED: see front_door.py)."""
         self.outcome.commands += 1
         return await self.door.command(who, method, service, path, body)
 
@@ -224,8 +225,9 @@ class Scenario:
         for item_id, version in versions.items():
             await self.on_item(ben, item_id, "approve", {"version": version})
             released = await self.on_item(ben, item_id, "publish")
-            at = released["content"].get("publish_at")
-            print(f"  {item_id}: {released['status']}" + (f" for {at}" if released["status"] == "scheduled" else ""))
+            scheduled = released["status"] == "scheduled"
+            at = datetime.fromisoformat(released["content"]["publish_at"]).astimezone(UTC) if scheduled else None
+            print(f"  {item_id}: {released['status']}" + (f" for {at:%H:%M:%S} UTC" if at else ""))
         await self.tail.wait_for("advocacy.distribution.item.distributed.v1", len(self.contents),
                                  on_progress=Progress("published and distributed"))
         self.outcome.audience = {e["subject"]: e["data"]["audience_size"]
