@@ -5,23 +5,29 @@
   advocacy flow                              consumer lag, outbox backlog, dead letters
   advocacy dead-letters list|show|replay     what a service could not handle
   advocacy consent verify | receipt ID       the proof ledger's chain; an advocate's receipt
-  advocacy report [--campaign ID] [--from D] [--to D]   a report from the metrics service
+  advocacy report [--campaign ID] [--from D] [--to D] [--format F] [--output FILE]
+                                             a report from the metrics service, read by an analyst
 """
 
 import argparse
 import asyncio
+import getpass
 import json
 import os
 import sys
 from datetime import date, timedelta
+from pathlib import Path
 
-from deploy.local import services, stack
-from deploy.local.config import StackConfig, StackError
+import httpx
+
+from deploy.local import stack
+from deploy.local.config import HOST, StackConfig, StackError
+from deploy.local.keycloak import KeycloakError, Realm
 from ops import dead_letters, overview
 from ops import demo as demo_people
 from ops import report as ops_report
 from ops.scenario import summary
-from ops.scenario.play import play
+from ops.scenario.play import Endpoints, play
 from schemas.platform import load_platform
 
 
@@ -38,14 +44,14 @@ def flow(config: StackConfig) -> None:
 def demo(config: StackConfig, args: argparse.Namespace) -> None:
     stack.run(config)
     asyncio.run(demo_people.join(config.kafka_bootstrap))  # they can sign in at the portal and find themselves
+    outcome = None
     if not args.no_scenario:
-        outcome = asyncio.run(play(config.kafka_bootstrap, config.admin_dsn, args.size, args.seed))
+        outcome = asyncio.run(play(Endpoints.of(config), args.size, args.seed))
         summary.print_summary(config, outcome)
     if args.stop:
         stack.down(config)
     else:
-        summary.print_where(config)
-        print(services.portal_banner(config))  # the people's pages, and who can sign in
+        summary.print_where(config, outcome)
 
 
 def _show(value: int | None) -> str:
@@ -71,12 +77,14 @@ def letters(config: StackConfig, args: argparse.Namespace) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="advocacy", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(prog="advocacy", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     verbs = p.add_subparsers(dest="verb", required=True)
     run = verbs.add_parser("run", help="the platform and the scenario", description=(
         "Start Kafka, Postgres, Keycloak and the four services as processes (ports: README), then play the "
-        "scenario: "
-        "a directory, consent, a campaign, shares, clicks through the redirect, engagement, the report."))
+        "scenario: a directory from HR; people signed in at Keycloak answering consent, editors drafting and "
+        "approving a campaign, advocates sharing, an analyst reading the report, all over the services' HTTP "
+        "APIs; clicks through the redirect, engagement from a connector."))
     run.add_argument("--size", type=int, default=1000, help="people in the directory (default 1000)")
     run.add_argument("--seed", type=int, help="the same seed plays the same scenario")
     run.add_argument("--no-scenario", action="store_true", help="only start the platform")
@@ -100,22 +108,41 @@ def parser() -> argparse.ArgumentParser:
     proof.add_argument("action", choices=["verify", "receipt"])
     proof.add_argument("advocate_id", nargs="?", help="receipt: whose")
     proof.add_argument("--text", action="store_true", help="receipt: the readable rendering")
-    rep = verbs.add_parser("report", help="a campaign or period report (HTML with charts, and JSON)",
-                           description="Asks the metrics service to render a report and prints where it is.")
+    rep = verbs.add_parser("report", help="a campaign or period report (JSON, HTML with charts, or CSV)",
+                           description=ops_report.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     rep.add_argument("--campaign", help="one campaign's report (default: everything in the period)")
     rep.add_argument("--from", dest="starts_on", type=date.fromisoformat, default=date.today() - timedelta(days=30),
                      help="first day of shares counted (default: 30 days ago)")
     rep.add_argument("--to", dest="ends_on", type=date.fromisoformat, default=date.today(),
                      help="last day (default: today)")
+    rep.add_argument("--format", choices=ops_report.FORMATS, default="json", help="default: json")
+    rep.add_argument("--output", type=Path, help="write it to this file (default: standard output)")
+    rep.add_argument("--user", default=ops_report.DEMO_ANALYST,
+                     help=f"who signs in, a user of the local realm with the role analyst (default: "
+                          f"{ops_report.DEMO_ANALYST}, the demo analyst, adv-demo-0004)")
     return p
 
 
 def report(config: StackConfig, args: argparse.Namespace) -> int:
-    answer = asyncio.run(ops_report.request(config.kafka_bootstrap, args.starts_on, args.ends_on, args.campaign))
-    if answer["type"].endswith("command.rejected.v1"):
-        print(f"rejected: {answer['data']['reason']} ({answer['data']['detail']})", file=sys.stderr)
+    password = ops_report.demo_password(args.user) or os.environ.get("ADVOCACY_PASSWORD") \
+        or getpass.getpass(f"password of {args.user}: ")
+    metrics_url = f"http://{HOST}:{config.http_ports['metrics']}"
+    try:
+        answer = asyncio.run(ops_report.request(Realm.of(config), metrics_url, args.user, password, args.starts_on,
+                                                args.ends_on, args.campaign, args.format))
+    except KeycloakError as refused:
+        raise StackError(f"{args.user} could not sign in at {Realm.of(config).issuer}: {refused}") from None
+    except httpx.HTTPError as error:
+        raise StackError(f"metrics did not answer on {metrics_url} ({type(error).__name__}): is it running? "
+                         f"`advocacy run --no-scenario`") from None
+    if answer.status != 200:
+        print(f"refused: {answer.problem()}", file=sys.stderr)
         return 1
-    print(f"HTML {answer['data']['html_path']}\nJSON {answer['data']['json_path']}")
+    if args.output:
+        args.output.write_text(answer.body, encoding="utf-8")
+        print(f"{args.format.upper()} report written to {args.output.resolve()}")
+    else:
+        sys.stdout.write(answer.body if answer.body.endswith("\n") else answer.body + "\n")
     return 0
 
 

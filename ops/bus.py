@@ -65,6 +65,15 @@ class Tail:
             on_progress(count, count)
         return self.of(event_type)
 
+    async def wait_for_match(self, event_type: str, matches, timeout: float = 60.0) -> dict:
+        """The first event of `event_type` for which `matches(event)` is true."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not (found := [e for e in self.of(event_type) if matches(e)]):
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"no matching {event_type} within {timeout:.0f}s")
+            await asyncio.sleep(0.2)
+        return found[0]
+
     async def wait_for_all(self, counts: dict[str, int], timeout: float = 120.0, on_progress=None) -> None:
         """Until at least `counts[type]` events of each type arrived."""
         total = sum(counts.values())

@@ -23,7 +23,8 @@ class DeadLetter:
 
     @classmethod
     def of(cls, record: ConsumerRecord) -> "DeadLetter":
-        return cls(record.offset, record.key, record.value or b"", {k: v.decode(errors="replace") for k, v in record.headers})
+        headers = {k: v.decode(errors="replace") for k, v in record.headers}
+        return cls(record.offset, record.key, record.value or b"", headers)
 
     @property
     def origin(self) -> str:

@@ -21,9 +21,11 @@ async def consumer_lag(bootstrap: str, services: list[str]) -> dict[str, int | N
         for service in services:
             committed = {}
             for group in (g for g in groups if g.startswith(f"{service}.")):
-                committed |= {(group, tp): meta.offset for tp, meta in (await admin.list_consumer_group_offsets(group)).items()}
+                offsets = await admin.list_consumer_group_offsets(group)
+                committed |= {(group, tp): meta.offset for tp, meta in offsets.items()}
             ends = await consumer.end_offsets(list({tp for _, tp in committed})) if committed else {}
-            lag[service] = sum(max(0, ends[tp] - offset) for (_, tp), offset in committed.items()) if committed else None
+            lag[service] = (sum(max(0, ends[tp] - offset) for (_, tp), offset in committed.items())
+                            if committed else None)
         return lag
     finally:
         await consumer.stop()

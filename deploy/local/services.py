@@ -16,7 +16,7 @@ from schemas.platform import load_platform
 
 from . import processes
 from .config import HOST, PORTAL, StackConfig, StackError, require_free
-from .keycloak import API_AUDIENCE, Realm, demo_users
+from .keycloak import API_AUDIENCE, Realm
 from .keycloak import PORTAL as PORTAL_CLIENT
 
 
@@ -56,13 +56,6 @@ def portal_environment(c: StackConfig) -> dict[str, str]:
             "OIDC_AUDIENCE": API_AUDIENCE, "PORTAL_CLIENT_ID": PORTAL_CLIENT.client_id,
             "PORTAL_CLIENT_SECRET": PORTAL_CLIENT.secret, "PUBLIC_BASE_URL": f"http://{HOST}:{ports['distribution']}",
             **{f"{name.upper()}_URL": f"http://{HOST}:{ports[name]}" for name in load_platform().services}}
-
-
-def portal_banner(c: StackConfig) -> str:
-    """Where the portal is and who can sign in (local demo users, password = user name)."""
-    people = "\n".join(f"    {p.username:<11} {p.password:<11} {', '.join(p.roles)}" for p in demo_users())
-    return (f"portal: {portal_url(c)}  (sign in as a demo user; local only)\n"
-            f"    {'user':<11} {'password':<11} roles\n{people}")
 
 
 def running_pid(c: StackConfig, name: str) -> int | None:

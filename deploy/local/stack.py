@@ -87,7 +87,7 @@ def run(config: StackConfig) -> None:
     for name, fresh in started.items():
         print(f"{name}: {'started' if fresh else 'already running'}, ready on http://{HOST}:{config.http_ports[name]} "
               f"(/ready, /metrics; log {config.state_dir / 'logs' / (name + '.log')})", flush=True)
-    print(services.portal_banner(config), flush=True)
+    print(f"portal: ready on {services.portal_url(config)} (sign in as a demo user: `make run` lists them)", flush=True)
     print("the platform is running; stop it with `make down`", flush=True)
 
 

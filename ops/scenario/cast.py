@@ -1,5 +1,10 @@
 """The people of the scenario and what each of them chooses, drawn from a seeded random
-generator: the same size and seed give the same cast, so tests can know the outcome."""
+generator: the same size and seed give the same cast, so tests can know the outcome.
+
+Everyone here can sign in: the advocates with the role `advocate`, and the staff who run
+the campaign with theirs (STAFF). A person's advocate id is their id at the identity
+provider, so it is what their tokens name (`sub`).
+"""
 
 import random
 from dataclasses import dataclass, field
@@ -12,6 +17,13 @@ ROLES = (("employee", 0.85), ("partner", 0.06), ("supplier", 0.04), ("agency", 0
 INTERESTS = ("sustainability", "careers", "innovation", "events")
 NETWORKS = ("linkedin", "x", "xing", "bluesky", "facebook", "mastodon")
 DIGESTS = ("immediate", "daily", "weekly", "off")
+
+# Who runs the campaign, by first name, with their realm roles. Ada drafts and may approve
+# (other people's items: her own approval meets four eyes, not a missing role); Ben
+# approves; Cleo reads reports; Pia is the privacy office and publishes the policy texts;
+# Max, a manager, edits and takes part as an advocate, but is no privacy officer.
+STAFF = {"ada": ("editor", "approver"), "ben": ("approver",), "cleo": ("analyst",),
+         "pia": ("privacy_officer",), "max": ("editor", "advocate")}
 
 
 @dataclass(frozen=True)
@@ -37,6 +49,10 @@ class Answers:
     def holds(self, purpose: Purpose) -> bool:
         return purpose in self.gives and purpose not in self.withdraws
 
+    @property
+    def answered(self) -> bool:
+        return bool(self.gives or self.refuses)
+
 
 @dataclass
 class Cast:
@@ -46,6 +62,16 @@ class Cast:
 
     def holding(self, purpose: Purpose) -> list[Person]:
         return [p for p in self.people if self.answers[p.advocate_id].holds(purpose)]
+
+    def staff(self, name: str) -> str:
+        """The advocate id of one of STAFF, in this run: `staff-<tag>-<name>`."""
+        if name not in STAFF:
+            raise KeyError(f"no {name!r} among the staff: {', '.join(STAFF)}")
+        return f"staff-{self.tag}-{name}"
+
+    def answering(self) -> list[Person]:
+        """Those who answer anything (the others never sign in)."""
+        return [p for p in self.people if self.answers[p.advocate_id].answered]
 
 
 def cast(size: int, seed: int, tag: str) -> Cast:

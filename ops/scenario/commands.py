@@ -1,12 +1,17 @@
-"""The scenario's messages, as HR, the advocates' app and the editors' tool would send them."""
+"""The scenario's messages: what HR and the content system send on Kafka, and what people's
+apps send over HTTP once they signed in (request bodies of the services' APIs)."""
 
+import random
 from datetime import UTC, date, datetime, timedelta
+from typing import NamedTuple
 
 from ops.scenario.cast import Cast, Person
-from schemas import consent, curation, directory, distribution
+from schemas import consent, curation, directory
 from schemas.consent import CollectionMethod, Purpose
 
-PRIVACY_OFFICE, EDITOR, APPROVER, MANAGER = "privacy-office", "editor-ada", "editor-ben", "manager-max"
+# Actors of the Kafka messages kept for systems and tests (tests/e2e/crash, benchmarks): on
+# Kafka the actor is whatever the sender writes; over HTTP it is who signed in.
+PRIVACY_OFFICE, EDITOR, APPROVER = "privacy-office", "editor-ada", "editor-ben"
 POLICY_TEXTS = {
     Purpose.RECEIVE_CONTENT: "You receive curated content in your feed and notifications. You can stop at any time.",
     Purpose.SHARE_ATTRIBUTION: "Your shares and the clicks on them are counted as yours; only you see your figures.",
@@ -16,6 +21,8 @@ POLICY_TEXTS = {
 }
 
 
+# --- on Kafka: HR, the content system, and the manager's attempt --------------------------
+
 def joined(p: Person) -> directory.PersonJoined:
     return directory.PersonJoined(source="/hr", subject=p.advocate_id, data=directory.Profile(
         advocate_id=p.advocate_id, role=p.role, org_unit=p.org_unit, location=p.location, languages=list(p.languages),
@@ -23,41 +30,61 @@ def joined(p: Person) -> directory.PersonJoined:
 
 
 def policy(purpose: Purpose, version: int) -> consent.PublishPolicy:
+    """The privacy office's tool publishing a policy text on Kafka."""
     return consent.PublishPolicy(source="/privacy-office", subject=purpose.value, data=consent.PolicyText(
         actor=PRIVACY_OFFICE, purpose=purpose, version=version, text=POLICY_TEXTS[purpose], requires_renewal=False))
 
 
-def choices(cast: Cast, versions: dict[Purpose, int]) -> list:
-    """Gives and refusals first, then the withdrawals: per advocate, Kafka keeps this order."""
-    first, then = [], []
-    for person in cast.people:
-        a, who = cast.answers[person.advocate_id], person.advocate_id
-        for purpose in sorted(a.gives):
-            first.append(consent.GiveConsent(source="/app", subject=who, data=_choice(who, who, purpose, versions)))
-        for purpose in sorted(a.refuses):
-            first.append(consent.RefuseConsent(source="/app", subject=who, data=_choice(who, who, purpose, versions)))
-        for purpose in sorted(a.withdraws):
-            then.append(consent.WithdrawConsent(source="/app", subject=who, data=consent.Withdrawal(
-                actor=who, advocate_id=who, purpose=purpose)))
-    return first + then
-
-
-def manager_opts_in(person: Person, versions: dict[Purpose, int]) -> consent.GiveConsent:
-    """What the people this is built for called intrusive: a boss deciding for them."""
-    return consent.GiveConsent(source="/intranet", subject=person.advocate_id,
-                               data=_choice(MANAGER, person.advocate_id, Purpose.RECEIVE_CONTENT, versions))
-
-
-def _choice(actor: str, who: str, purpose: Purpose, versions: dict[Purpose, int]) -> consent.Choice:
-    return consent.Choice(actor=actor, advocate_id=who, purpose=purpose, policy_version=versions[purpose],
-                          collection_method=CollectionMethod.MOBILE_APP)
+def give_for_someone(manager: str, person: Person, version: int) -> consent.GiveConsent:
+    """A manager's intranet tool writing a "yes" for one of their people onto Kafka, the way
+    commands went before people signed in: the service refuses it (`sign_in_required`)."""
+    return consent.GiveConsent(source="/intranet", subject=person.advocate_id, data=consent.Choice(
+        actor=manager, advocate_id=person.advocate_id, purpose=Purpose.RECEIVE_CONTENT, policy_version=version,
+        collection_method=CollectionMethod.WEB_FORM))
 
 
 def campaign(cast: Cast) -> curation.CreateCampaign:
+    """The campaign as a content system creates it on Kafka (the scenario's editor uses HTTP)."""
+    return curation.CreateCampaign(source="/newsroom", subject=f"campaign-{cast.tag}",
+                                   data=curation.CampaignDetails(actor=EDITOR, **campaign_body(cast, EDITOR)))
+
+
+def item_steps(item_id: str, content: curation.ItemContent) -> list:
+    """An item as a content system sends it on Kafka: drafted, submitted, approved, released.
+    Curation refuses the approval there (`sign_in_required`): only a signed-in approver
+    approves, over HTTP."""
+    src = "/newsroom"
+    return [
+        curation.DraftItem(source=src, subject=item_id, data=curation.WriteItem(actor=EDITOR, content=content)),
+        curation.SubmitItem(source=src, subject=item_id, data=curation.ItemAction(actor=EDITOR)),
+        curation.ApproveItem(source=src, subject=item_id, data=curation.ItemAction(actor=APPROVER)),
+        curation.PublishItem(source=src, subject=item_id, data=curation.ItemAction(actor=APPROVER)),
+    ]
+
+
+# --- over HTTP: request bodies ------------------------------------------------------------
+
+def policy_body(purpose: Purpose, version: int) -> dict:
+    """POST /api/policies/{purpose}."""
+    return {"version": version, "text": POLICY_TEXTS[purpose], "requires_renewal": False}
+
+
+def choice_body(purpose: Purpose, versions: dict[Purpose, int]) -> dict:
+    """POST /api/me/consents/{purpose}/give or /refuse: the version the person was shown."""
+    return {"policy_version": versions[purpose], "collection_method": CollectionMethod.MOBILE_APP.value}
+
+
+def campaign_body(cast: Cast, owner: str) -> dict:
+    """POST /api/campaigns (less the campaign_id)."""
     today = date.today()
-    return curation.CreateCampaign(source="/newsroom", subject=f"campaign-{cast.tag}", data=curation.CampaignDetails(
-        actor=EDITOR, name="Spring of Sustainability", goal="Show what our plants do for the climate",
-        starts_on=today, ends_on=today + timedelta(days=30), topics=["sustainability"], owner=EDITOR))
+    return {"name": "Spring of Sustainability", "goal": "Show what our plants do for the climate",
+            "starts_on": today.isoformat(), "ends_on": (today + timedelta(days=30)).isoformat(),
+            "topics": ["sustainability"], "owner": owner}
+
+
+def item_body(item_id: str, content: curation.ItemContent) -> dict:
+    """POST /api/items."""
+    return {"item_id": item_id, "content": content.model_dump(mode="json", exclude_none=True)}
 
 
 def items(cast: Cast) -> dict[str, curation.ItemContent]:
@@ -80,32 +107,31 @@ def items(cast: Cast) -> dict[str, curation.ItemContent]:
     }
 
 
-def item_steps(item_id: str, content: curation.ItemContent) -> list:
-    """Drafted by one editor, submitted, approved by a second, released."""
-    src = "/newsroom"
-    return [
-        curation.DraftItem(source=src, subject=item_id, data=curation.WriteItem(actor=EDITOR, content=content)),
-        curation.SubmitItem(source=src, subject=item_id, data=curation.ItemAction(actor=EDITOR)),
-        curation.ApproveItem(source=src, subject=item_id, data=curation.ItemAction(actor=APPROVER)),
-        curation.PublishItem(source=src, subject=item_id, data=curation.ItemAction(actor=APPROVER)),
-    ]
+class PlannedShare(NamedTuple):
+    advocate_id: str
+    item_id: str
+    network: str
+    scheduled: bool  # a connector posts it a few seconds after it is asked for
+
+    def body(self, now: datetime) -> dict:
+        """POST /api/me/shares."""
+        body = {"item_id": self.item_id, "network": self.network}
+        return body | {"scheduled_at": (now + SCHEDULED_AFTER).isoformat()} if self.scheduled else body
 
 
-def self_approval(item_id: str) -> curation.ApproveItem:
-    return curation.ApproveItem(source="/newsroom", subject=item_id, data=curation.ItemAction(actor=EDITOR))
+SCHEDULED_AFTER = timedelta(seconds=6)
 
 
-def share_requests(cast: Cast, feed: list[tuple[str, str]], rng) -> list[distribution.RequestShare]:
-    """About four in ten feed entries are shared, each on one of the person's networks; some
-    of those who allow scheduled sharing schedule the post for a few seconds later."""
+def share_plan(cast: Cast, feeds: dict[str, list[str]], rng: random.Random) -> list[PlannedShare]:
+    """About four in ten entries of this run's items in people's feeds are shared, each on
+    one of the person's networks; some of those who allow scheduled sharing schedule the
+    post. `feeds`: advocate id -> item ids, drawn in sorted order so that a seed gives the
+    same plan."""
     by_id = {p.advocate_id: p for p in cast.people}
-    soon = datetime.now(UTC) + timedelta(seconds=6)
-    requests = []
-    for advocate_id, item_id in feed:
-        if rng.random() < 0.4:
-            person = by_id[advocate_id]
-            schedules = cast.answers[advocate_id].holds(Purpose.SCHEDULED_SHARING) and rng.random() < 0.3
-            requests.append(distribution.RequestShare(source="/app", subject=advocate_id, data=distribution.ShareRequest(
-                actor=advocate_id, advocate_id=advocate_id, item_id=item_id, network=rng.choice(person.networks),
-                scheduled_at=soon if schedules else None)))
-    return requests
+    plan = []
+    for advocate_id in sorted(feeds):
+        for item_id in sorted(feeds[advocate_id]):
+            if rng.random() < 0.4:
+                schedules = cast.answers[advocate_id].holds(Purpose.SCHEDULED_SHARING) and rng.random() < 0.3
+                plan.append(PlannedShare(advocate_id, item_id, rng.choice(by_id[advocate_id].networks), schedules))
+    return plan

@@ -10,10 +10,10 @@ from ops.bus import Tail, publish
 from schemas import engagement
 
 
-async def post_when_asked(bootstrap: str, tail: Tail) -> None:
-    """Runs until cancelled: every publish request is answered with 'published'."""
+async def post_when_asked(bootstrap: str, tail: Tail, stop: asyncio.Event) -> None:
+    """Until `stop` is set: every publish request is answered with 'published'."""
     done = 0
-    while True:
+    while not stop.is_set():
         asked = tail.of("advocacy.distribution.share.publish.requested.v1")[done:]
         if asked:
             await publish(bootstrap, engagement.TOPIC, [engagement.SharePublished(
@@ -24,9 +24,16 @@ async def post_when_asked(bootstrap: str, tail: Tail) -> None:
 
 
 def observations(shares: list[dict], rng: random.Random) -> list:
+    """`observe` for share.created events (or dicts shaped like them: `subject`, `data.network`)."""
+    return observe([(share["subject"], share["data"]["network"]) for share in shares], rng)
+
+
+def observe(shares: list[tuple[str, str]], rng: random.Random) -> list:
+    """What the posts of `shares` ((share id, network) each) achieved, as the connector
+    reports it: a final reading of each, some delivered twice, some after an earlier, lower
+    reading arriving late."""
     now, reports = datetime.now(UTC), []
-    for share in shares:
-        share_id, network = share["subject"], share["data"]["network"]
+    for share_id, network in shares:
         impressions = rng.randint(50, 5000)
         final = engagement.EngagementObserved(source="/connector", subject=share_id, data=engagement.Engagement(
             share_id=share_id, network=network, impressions=impressions, reactions=impressions // rng.randint(20, 80),
@@ -36,8 +43,9 @@ def observations(shares: list[dict], rng: random.Random) -> list:
         if rng.random() < 0.2:
             reports.append(final)  # delivered twice: the same event id
         if rng.random() < 0.3:  # an earlier, lower reading arriving late
-            reports.append(engagement.EngagementObserved(source="/connector", subject=share_id, data=final.data.model_copy(
-                update={"impressions": impressions // 2, "reactions": 0, "observed_at": now - timedelta(hours=1)})))
+            earlier = final.data.model_copy(
+                update={"impressions": impressions // 2, "reactions": 0, "observed_at": now - timedelta(hours=1)})
+            reports.append(engagement.EngagementObserved(source="/connector", subject=share_id, data=earlier))
     return reports
 
 

@@ -16,7 +16,8 @@ class Progress:
         if self.tty:
             filled = self.width * done // total
             end = "\n" if done >= total else ""
-            print(f"\r  {self.label:<34} [{'#' * filled}{'.' * (self.width - filled)}] {done}/{total}", end=end, flush=True)
+            bar = "#" * filled + "." * (self.width - filled)
+            print(f"\r  {self.label:<34} [{bar}] {done}/{total}", end=end, flush=True)
         elif (quarter := 4 * done // total) > self.last_quarter:
             self.last_quarter = quarter
             print(f"  {self.label:<34} {done}/{total}", flush=True)

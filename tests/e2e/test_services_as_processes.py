@@ -1,10 +1,14 @@
 """The four services as separate OS processes on the real stack: each keeps its own
-projection of the directory, in its own schema, and dead-letters what it cannot read."""
+projection of the directory, in its own schema, and dead-letters what it cannot read; each
+API takes the tokens of the test stack's Keycloak and nothing else, and checks roles."""
 
 import urllib.request
+from datetime import UTC, datetime
 
 import asyncpg
+import httpx
 
+from deploy.local.keycloak import demo_users, password_token
 from harness.kafka import eventually, message_count, produce, read_topic
 from schemas import directory
 from schemas.catalog import SERVICES
@@ -38,7 +42,7 @@ async def test_every_service_projects_the_directory_and_dead_letters_garbage(sta
 
     expected = {ADA: "Marketing", BEN: None}
     for schema in SERVICES:
-        async def projected() -> bool:
+        async def projected(schema: str = schema) -> bool:
             return await people_in(stack, schema) == expected
 
         await eventually(projected, timeout=30, what=f"the directory in {schema}.people")
@@ -51,3 +55,40 @@ async def test_every_service_projects_the_directory_and_dead_letters_garbage(sta
         # Which replica handled the events depends on the partitions it got (a running `make run`
         # platform shares the groups), so this checks the exposition, not the count.
         assert "# TYPE advocacy_messages_handled_total counter" in exposed
+
+
+async def test_every_service_takes_the_realms_tokens_and_refuses_a_missing_role_or_token(keycloak, running_services):
+    today = datetime.now(UTC).date().isoformat()
+    users = {u.username: u for u in demo_users()}
+    async with httpx.AsyncClient(timeout=30) as http:
+        async def bearer(username: str | None) -> dict[str, str]:
+            if username is None:
+                return {}
+            token = await password_token(keycloak, username, users[username].password, http=http, scope=None)
+            return {"Authorization": f"Bearer {token['access_token']}"}
+
+        # (service, method, path, who signs in, body) -> the status and problem reason answered
+        cases = [
+            ("consent", "GET", "/api/me/consents", None, None, 401, "unauthenticated"),
+            ("consent", "GET", "/api/me/consents", "advocate", None, 200, None),
+            ("consent", "POST", "/api/people/adv-demo-0008/erasure", "manager", {"reason": "asked"}, 403, "not_permitted"),
+            ("curation", "GET", "/api/items", None, None, 401, "unauthenticated"),
+            ("curation", "GET", "/api/items", "advocate", None, 403, "not_permitted"),
+            ("curation", "GET", "/api/review-queue", "approver", None, 200, None),
+            ("distribution", "GET", "/api/me/feed", None, None, 401, "unauthenticated"),
+            ("distribution", "GET", "/api/me/shares", "advocate2", None, 200, None),
+            ("metrics", "GET", f"/api/reports?from={today}&to={today}", None, None, 401, "unauthenticated"),
+            ("metrics", "GET", f"/api/reports?from={today}&to={today}", "editor", None, 403, "not_permitted"),
+            ("metrics", "GET", f"/api/reports?from={today}&to={today}", "analyst", None, 200, None),
+        ]
+        answered = []
+        for service, method, path, who, body, *_ in cases:
+            response = await http.request(method, f"http://127.0.0.1:{running_services[service]}{path}", json=body,
+                                          headers=await bearer(who))
+            reason = response.json().get("reason") if response.status_code >= 400 else None
+            answered.append((service, method, path, who, body, response.status_code, reason))
+        assert answered == cases
+        forged = {"Authorization": "Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJhZHYtZGVtby0wMDAxIn0."}
+        for service, path in (("consent", "/api/me/consents"), ("distribution", "/api/me/feed")):
+            response = await http.get(f"http://127.0.0.1:{running_services[service]}{path}", headers=forged)
+            assert response.status_code == 401, service

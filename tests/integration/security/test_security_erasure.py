@@ -17,7 +17,7 @@ from harness.kafka import eventually
 from ops.bus import Tail, publish
 from ops.scenario import clicks, commands
 from ops.scenario.cast import Person
-from ops.scenario.play import _policies as current_policies
+from ops.scenario.policies import on_kafka as current_policies
 from schemas import consent, curation, directory, distribution, engagement
 from schemas.catalog import SERVICES
 from services.consent.config import ConsentSettings
