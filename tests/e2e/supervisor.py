@@ -1,6 +1,7 @@
 """The services as OS processes against a test stack: started, stopped gracefully, or
 killed with SIGKILL and started again, and a second replica of a service beside the first
-(same consumer groups, its own HTTP port)."""
+(same consumer groups, its own HTTP port). Their HTTP APIs trust the issuer they are given
+(`identity`), or none."""
 
 import asyncio
 import os
@@ -15,6 +16,7 @@ from typing import IO
 
 from harness.kafka import eventually
 from harness.processes import ready
+from services.runtime.identity import OidcSettings
 from tests.conftest import dsn_for
 from tests.stack import Stack
 
@@ -32,6 +34,16 @@ def restartable_port() -> int:
                 continue
 
 
+def oidc_environment(identity: OidcSettings | None) -> dict[str, str]:
+    """The `OIDC_*` variables (services/runtime/identity.py) that make a service trust
+    `identity`. None: an empty issuer, so nobody can sign in and an `OIDC_ISSUER` of the
+    developer's shell (the platform stack's Keycloak, say) does not reach the processes."""
+    if identity is None:
+        return {"OIDC_ISSUER": "", "OIDC_JWKS_URL": ""}
+    return {"OIDC_ISSUER": identity.issuer, "OIDC_AUDIENCE": ",".join(identity.audience),
+            "OIDC_JWKS_URL": identity.jwks_url}
+
+
 @dataclass
 class Replica:
     service: str
@@ -47,11 +59,14 @@ class Replica:
 
 @dataclass
 class Supervisor:
-    """`env` is added to every process's environment (after os.environ and the stack's)."""
+    """`identity`: the OpenID Connect issuer the processes' HTTP APIs trust (None: none).
+    `env` is added to every process's environment (after os.environ, the stack's and the
+    issuer's)."""
 
     stack: Stack
     log_dir: Path
     env: dict[str, str] = field(default_factory=dict)
+    identity: OidcSettings | None = None
     replicas: dict[str, Replica] = field(default_factory=dict)
 
     def add(self, service: str) -> Replica:
@@ -78,7 +93,7 @@ class Supervisor:
             env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": self.stack.kafka_bootstrap, "HTTP_PORT": str(replica.port),
                  "DATABASE_URL": dsn_for(self.stack.admin_dsn, replica.service, replica.service),
                  "PUBLIC_BASE_URL": f"http://127.0.0.1:{first_distribution.port}", "SCHEDULE_SECONDS": "0.5",
-                 **self.env},
+                 **oidc_environment(self.identity), **self.env},
             stdout=replica.log, stderr=subprocess.STDOUT,
         )
 

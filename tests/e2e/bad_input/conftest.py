@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.bad_input.observe import Outcomes
+from tests.e2e.signed_in import serve_issuer, signed_in_services  # noqa: F401  (fixtures: `issuer`, the services)
 
 FULL = os.environ.get("ADVOCACY_FULL_RUN") == "1"
 
@@ -34,7 +35,7 @@ def run() -> Run:
 
 @pytest.fixture
 async def outcomes(stack):
-    """Dead letters, rejections and rendered reports from now on."""
+    """Dead letters and rejections from now on."""
     seen = await Outcomes(stack.kafka_bootstrap, stack.admin_dsn).start()
     try:
         yield seen

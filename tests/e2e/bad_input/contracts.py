@@ -23,7 +23,7 @@ UNIONS: dict[str, Any] = {
     curation.EVENTS_TOPIC: curation.AnyEvent,
     consent.COMMANDS_TOPIC: consent.ConsentCommand,
     consent.EVENTS_TOPIC: consent.ConsentEvent,
-    distribution.COMMANDS_TOPIC: distribution.RequestShare,
+    distribution.COMMANDS_TOPIC: distribution.DistributionCommand,
     metrics.COMMANDS_TOPIC: metrics.MetricsCommand,
     distribution.EVENTS_TOPIC: distribution.DistributionEvent,  # metrics decodes it per record, below
 }
@@ -34,9 +34,11 @@ COMMAND_TOPICS = {f"advocacy.{s}.commands.v1": s for s in ("curation", "consent"
 
 @cache
 def readers() -> dict[str, tuple[str, ...]]:
-    """Input topic -> the platform's services that consume it."""
-    return {t.name: tuple(r for r in t.readers if r != "external")
-            for t in load_platform().topics if any(r != "external" for r in t.readers)}
+    """Input topic -> the platform's services that consume it (readers outside the platform,
+    such as `operator` or `partner`, are not asked)."""
+    platform = load_platform()
+    return {t.name: tuple(r for r in t.readers if r in platform.services)
+            for t in platform.topics if any(r in platform.services for r in t.readers)}
 
 
 _COUNTED_ADAPTER: TypeAdapter[Any] = TypeAdapter(COUNTED)

@@ -21,15 +21,19 @@ VALID: dict[str, Callable[[f.Ids], CloudEvent[Any]]] = {
     curation.COMMANDS_TOPIC: lambda ids: f.campaign(ids, "Sentinel campaign"),
     curation.EVENTS_TOPIC: lambda ids: curation.ItemDrafted(
         source=f.SOURCE, subject=(item := ids.new("item")), data=curation.DraftedItem(item_id=item)),
-    consent.COMMANDS_TOPIC: lambda ids: f.withdraw(ids),  # nothing was given: accepted, no effect
+    consent.COMMANDS_TOPIC: lambda ids: f.withdraw(ids),  # a person's command: sign_in_required
     consent.EVENTS_TOPIC: lambda ids: f.consent_given(ids),
-    distribution.COMMANDS_TOPIC: lambda ids: f.share_request(ids),  # answered: item_not_in_feed
+    distribution.COMMANDS_TOPIC: lambda ids: f.share_request(ids),  # a person's command: sign_in_required
     distribution.EVENTS_TOPIC: lambda ids: distribution.ItemDistributed(
         source=f.SOURCE, subject=(item := ids.new("item")),
         data=distribution.Distribution(item_id=item, audience_size=0, distributed_at=f.NOW)),
-    metrics.COMMANDS_TOPIC: lambda ids: f.impact(ids, ids.new("adv"), ids.new("adv")),  # actor_not_subject
+    metrics.COMMANDS_TOPIC: lambda ids: f.impact(ids, ids.new("adv"), ids.new("adv")),  # sign_in_required
 }
-SENTINEL_REASONS = {distribution.COMMANDS_TOPIC: "item_not_in_feed", metrics.COMMANDS_TOPIC: "actor_not_subject"}
+# What acts for a person is taken only over HTTP, signed in: on Kafka, refused whatever it says
+# (ADR 0006). Every command a person may send is such a command on these three topics; a
+# refusal answers the sentinel just as well (it is an outcome naming it: the partition moves).
+SENTINEL_REASONS = dict.fromkeys((consent.COMMANDS_TOPIC, distribution.COMMANDS_TOPIC, metrics.COMMANDS_TOPIC),
+                                 "sign_in_required")
 
 
 def _spoilt(doc: dict[str, Any], **changes: Any) -> dict[str, Any]:

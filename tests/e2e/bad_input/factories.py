@@ -57,6 +57,13 @@ def give(ids: Ids, advocate: str | None = None, actor: str | None = None) -> con
         collection_method=CollectionMethod.API))
 
 
+def refuse(ids: Ids) -> consent.RefuseConsent:
+    advocate = ids.new("adv")
+    return consent.RefuseConsent(source=SOURCE, subject=advocate, data=consent.Choice(
+        actor=advocate, advocate_id=advocate, purpose=Purpose.LEADERBOARD, policy_version=1,
+        collection_method=CollectionMethod.API))
+
+
 def withdraw(ids: Ids) -> consent.WithdrawConsent:
     advocate = ids.new("adv")
     return consent.WithdrawConsent(source=SOURCE, subject=advocate,
@@ -75,6 +82,12 @@ def share_request(ids: Ids, **changes: Any) -> distribution.RequestShare:
     request = {"actor": advocate, "advocate_id": advocate, "item_id": ids.new("item"), "network": Network.LINKEDIN}
     return distribution.RequestShare(source=SOURCE, subject=advocate,
                                      data=distribution.ShareRequest(**(request | changes)))
+
+
+def cancel_share(ids: Ids) -> distribution.CancelShare:
+    advocate = ids.new("adv")
+    return distribution.CancelShare(source=SOURCE, subject=advocate, data=distribution.ShareCancellation(
+        actor=advocate, advocate_id=advocate, share_id=ids.new("share")))
 
 
 def report(ids: Ids, **changes: Any) -> metrics.RenderReport:

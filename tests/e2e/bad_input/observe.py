@@ -25,7 +25,6 @@ class Outcomes(Tail):
         self.admin_dsn = admin_dsn
         self.dead: dict[tuple[str, str, int, int], dict[str, str]] = {}  # (service, topic, partition, offset)
         self.rejections: dict[tuple[str, str], str] = {}  # (service, command id) -> reason
-        self.rendered: dict[str, dict[str, Any]] = {}  # report id -> the report.rendered event's data
 
     async def _collect(self) -> None:
         while True:
@@ -40,12 +39,10 @@ class Outcomes(Tail):
             origin = (headers["dlq-original-topic"], int(headers["dlq-original-partition"]),
                       int(headers["dlq-original-offset"]))
             self.dead[(headers["dlq-service"], *origin)] = headers
-        elif record.value and (b".command.rejected.v1" in record.value or b".report.rendered.v1" in record.value):
+        elif record.value and b".command.rejected.v1" in record.value:
             event = _from_the_service(record.value, service)
             if event and event["type"] == f"advocacy.{service}.command.rejected.v1":
                 self.rejections[(service, event["data"]["command_id"])] = event["data"]["reason"]
-            elif event and event["type"] == "advocacy.metrics.report.rendered.v1":
-                self.rendered[event["data"]["report_id"]] = event["data"]
 
     async def ends(self) -> dict[Any, int]:
         """The end offset of every followed partition, now."""

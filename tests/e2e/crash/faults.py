@@ -14,8 +14,8 @@ from tests.e2e.supervisor import Supervisor
 
 @dataclass
 class Figures:
-    events_sent: int = 0  # distinct inputs: Kafka messages and clicks answered
-    inputs_tried: int = 0  # with every retry of a publication or a click
+    events_sent: int = 0  # distinct inputs: Kafka messages, HTTP commands and clicks answered
+    inputs_tried: int = 0  # with every retry of a publication, an HTTP command or a click
     kills: list[str] = field(default_factory=list)
     restarts: int = 0
     broker_restarts: int = 0
@@ -23,6 +23,12 @@ class Figures:
     clicks_recorded: int = 0  # by metrics, at the end
     ambiguous_clicks: int = 0  # attempts without an answer (the process died, the database was away)
     ambiguous_clicks_recorded: int = 0
+    http_commands: int = 0  # a person's commands over HTTP, each answered definitively
+    http_tries: int = 0
+    http_unanswered: int = 0  # tries cut off (dropped, reset, timed out) or answered 5xx: sent again, same key
+    http_unreachable: int = 0  # tries that reached no process (refused, or none alive): sent again
+    http_already_applied: int = 0  # retries of an applied command, answered 409 and not applied twice
+    http_outcomes: dict[str, int] = field(default_factory=dict)  # "200", "404 item_not_in_feed" ...
     seconds_to_reconcile: float = 0.0  # after the last input was sent
     seconds_total: float = 0.0
     phases: dict[str, float] = field(default_factory=dict)  # when each phase started, seconds from the start

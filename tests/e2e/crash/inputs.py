@@ -1,17 +1,21 @@
 """The input stream, drawn from a seeded generator: the same size and seed give the same
 people, consent choices, items and share requests. Clicks and connector reports are drawn
-later from the shares the platform created (their ids and links are the platform's)."""
+later from the shares the platform created (their ids and links are the platform's).
+Consent choices, approvals and share requests are HTTP commands of the person who makes
+them (front_door.py); joins, drafts, publications and connectors' reports are Kafka messages."""
 
 import random
 from dataclasses import dataclass, field
 
-from ops.scenario import commands
 from ops.scenario.cast import INTERESTS, Person, cast
-from schemas import consent, curation, distribution
+from ops.scenario.commands import APPROVER, EDITOR
+from schemas import curation
 from schemas.consent import CollectionMethod, Purpose
 from schemas.directory import Network
+from tests.e2e.crash.front_door import ALREADY_APPLIED, Command
 
-GIVE, REFUSE, WITHDRAW = "give", "refuse", "withdraw"
+GIVE, REFUSE, WITHDRAW = "give", "refuse", "withdraw"  # as consent's API names them
+NEWSROOM = "/newsroom"
 OTHER_PURPOSES = (Purpose.SHARE_ATTRIBUTION, Purpose.NETWORK_REACH, Purpose.LEADERBOARD)
 
 
@@ -77,26 +81,41 @@ def draw_share_requests(p: Plan, feeds: set[tuple[str, str]], seed: int) -> None
 
 
 # --- the messages -----------------------------------------------------------------
+# What acts for a person goes over the services' HTTP APIs, signed in as that person
+# (front_door.py); the rest goes on Kafka, as HR, the editors' tool and connectors send it.
 
-def consent_commands(p: Plan, versions: dict[Purpose, int]) -> list:
-    made = {GIVE: consent.GiveConsent, REFUSE: consent.RefuseConsent}
-    messages = []
-    for who, sequence in p.choices.items():
-        for verb, purpose in sequence:
-            if verb == WITHDRAW:
-                messages.append(consent.WithdrawConsent(source="/app", subject=who, data=consent.Withdrawal(
-                    actor=who, advocate_id=who, purpose=purpose)))
-            else:
-                messages.append(made[verb](source="/app", subject=who, data=consent.Choice(
-                    actor=who, advocate_id=who, purpose=purpose, policy_version=versions[purpose],
-                    collection_method=CollectionMethod.MOBILE_APP)))
-    return messages
+def consent_choices(p: Plan, versions: dict[Purpose, int]) -> list[list[Command]]:
+    """Per person, their choices in the order they make them, each as that person."""
+    return [[_choice(who, verb, purpose, versions) for verb, purpose in sequence] for who, sequence in p.choices.items()]
 
 
-def item_commands(p: Plan) -> list:
-    return [step for item_id, content in p.items.items() for step in commands.item_steps(item_id, content)]
+def _choice(who: str, verb: str, purpose: Purpose, versions: dict[Purpose, int]) -> Command:
+    body = None if verb == WITHDRAW else {"policy_version": versions[purpose],
+                                          "collection_method": CollectionMethod.MOBILE_APP.value}
+    return Command("consent", f"/api/me/consents/{purpose.value}/{verb}", who, body)
 
 
-def share_commands(p: Plan) -> list[distribution.RequestShare]:
-    return [distribution.RequestShare(source="/app", subject=who, data=distribution.ShareRequest(
-        actor=who, advocate_id=who, item_id=item_id, network=network)) for who, item_id, network in p.share_requests]
+def item_drafts(p: Plan) -> list:
+    """Drafted and submitted by one editor, as the editors' tool sends them on Kafka."""
+    return [step for item_id, content in p.items.items() for step in (
+        curation.DraftItem(source=NEWSROOM, subject=item_id, data=curation.WriteItem(actor=EDITOR, content=content)),
+        curation.SubmitItem(source=NEWSROOM, subject=item_id, data=curation.ItemAction(actor=EDITOR)))]
+
+
+def approval(item_id: str, version: int) -> Command:
+    """A second editor, signed in with the approver role, approves the version in review.
+    An approval applied before its answer was lost meets an approved item on a retry."""
+    return Command("curation", f"/api/items/{item_id}/approve", APPROVER, {"version": version}, roles=("approver",),
+                   after_ambiguous=(ALREADY_APPLIED, "409 transition_not_allowed", "409 item_changed"))
+
+
+def publications(p: Plan) -> list[curation.PublishItem]:
+    return [curation.PublishItem(source=NEWSROOM, subject=item_id, data=curation.ItemAction(actor=APPROVER))
+            for item_id in p.items]
+
+
+def share_requests(p: Plan, feeds: set[tuple[str, str]]) -> list[Command]:
+    """Each as the person; for an item not in their feed, refused `item_not_in_feed`."""
+    return [Command("distribution", "/api/me/shares", who, {"item_id": item_id, "network": network.value},
+                    expected=("201",) if (who, item_id) in feeds else ("404 item_not_in_feed",))
+            for who, item_id, network in p.share_requests]

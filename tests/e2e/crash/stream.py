@@ -1,9 +1,10 @@
-"""Plays a run's inputs into the platform, through its public interfaces only (Kafka topics
-and the redirect), phase by phase. Between phases it waits until the services hold what the
-reference says: consent and items travel on different topics with no order between them,
-so an item must not overtake someone's consent (nor a share the followers it is sized by).
-Every publication is retried until acknowledged, with the same event ids: consumers must
-absorb the copies."""
+"""Plays a run's inputs into the platform, through its public interfaces only (Kafka topics,
+the services' HTTP APIs signed in, and the redirect), phase by phase. Between phases it
+waits until the services hold what the reference says: consent and items travel on
+different paths with no order between them, so an item must not overtake someone's consent
+(nor a share the followers it is sized by). Every publication is retried until
+acknowledged, with the same event ids: consumers must absorb the copies. Every HTTP command
+is retried until definitively answered, with the same Idempotency-Key (front_door.py)."""
 
 import asyncio
 import random
@@ -11,10 +12,11 @@ from collections.abc import Awaitable, Callable
 
 from ops.bus import publish
 from ops.scenario import commands, connector
-from schemas import consent, curation, directory, distribution, engagement
+from schemas import consent, curation, directory, engagement
 from schemas.consent import Purpose
 from tests.e2e.crash import clicks, flow, inputs, model, reconcile
 from tests.e2e.crash.faults import Figures, Phases
+from tests.e2e.crash.front_door import Answer, Command, FrontDoor
 from tests.e2e.crash.observed import Observed
 from tests.e2e.crash.reconcile import Run
 
@@ -23,9 +25,9 @@ CHUNK = 500
 
 class Stream:
     def __init__(self, bootstrap: str, seen: Observed, run: Run, figures: Figures, phases: Phases,
-                 clicker: clicks.Clicker, seed: int, timeout: float) -> None:
+                 front_door: FrontDoor, clicker: clicks.Clicker, seed: int, timeout: float) -> None:
         self.bootstrap, self.seen, self.run = bootstrap, seen, run
-        self.figures, self.phases, self.clicker = figures, phases, clicker
+        self.figures, self.phases, self.front_door, self.clicker = figures, phases, front_door, clicker
         self.rng = random.Random(seed + 3)
         self.seed, self.timeout = seed, timeout
 
@@ -40,6 +42,12 @@ class Stream:
                 except Exception:  # broker away or restarting: send the same events again
                     await asyncio.sleep(1.0)
             self.figures.events_sent += len(chunk)
+
+    async def command(self, sequences: list[list[Command]]) -> list[Answer]:
+        """Over HTTP, each sequence in order (front_door.py); counted as inputs once answered."""
+        answers = await self.front_door.send_in_order(sequences)
+        self.figures.events_sent += len(answers)
+        return answers
 
     async def until(self, check: Callable[[], Awaitable[list[str]]], what: str) -> None:
         """Until `check()` finds no difference; the last differences are the failure."""
@@ -56,7 +64,7 @@ class Stream:
         await self.until(lambda: reconcile.people(seen, run), "every service knows the people")
 
         self.phases.begin("consent")
-        await self.send(consent.COMMANDS_TOPIC, inputs.consent_commands(p, await self._policies()))
+        await self.command(inputs.consent_choices(p, await self._policies()))
         await self.until(lambda: reconcile.consents(seen, run, pseudonym_key), "every consent recorded and known")
 
         self.phases.begin("followers")
@@ -67,12 +75,15 @@ class Stream:
         self.phases.begin("items")
         await self.send(curation.COMMANDS_TOPIC, [commands.campaign(p)])
         await self.until(lambda: self._exists("curation.campaigns", "id", f"campaign-{p.tag}"), "campaign")
-        await self.send(curation.COMMANDS_TOPIC, inputs.item_commands(p))
+        await self.send(curation.COMMANDS_TOPIC, inputs.item_drafts(p))
+        await self.until(self._all_in_review, "every item drafted and submitted")
+        await self.command([[inputs.approval(item_id, await self._version(item_id))] for item_id in p.items])
+        await self.send(curation.COMMANDS_TOPIC, inputs.publications(p))
         await self.until(lambda: reconcile.feeds(seen, run), "items published into exactly the right feeds")
 
         self.phases.begin("shares")
         inputs.draw_share_requests(p, model.feeds(p), self.seed)
-        await self.send(distribution.COMMANDS_TOPIC, inputs.share_commands(p))
+        await self.command([[request] for request in inputs.share_requests(p, model.feeds(p))])
         await self.until(lambda: reconcile.shares(seen, run), "each share made once and counted")
 
         self.phases.begin("clicks and engagement")
@@ -110,6 +121,16 @@ class Stream:
         await self.send(consent.COMMANDS_TOPIC, [commands.policy(purpose, 1) for purpose in missing])
         await self.until(all_published, "policy texts")
         return await current()
+
+    async def _all_in_review(self) -> list[str]:
+        rows = await self.seen.rows("SELECT id FROM curation.items WHERE id = ANY($1) AND status = 'in_review'",
+                                    list(self.run.plan.items))
+        return [] if len(rows) == len(self.run.plan.items) else [f"{len(rows)} items in review"]
+
+    async def _version(self, item_id: str) -> int:
+        """The version in review, as the approver reads it before approving."""
+        item = await self.front_door.get("curation", f"/api/items/{item_id}", commands.APPROVER, ("approver",))
+        return int(item["version"])
 
     async def _exists(self, table: str, column: str, value: str) -> list[str]:
         [row] = await self.seen.rows(f"SELECT count(*) FROM {table} WHERE {column} = $1", value)

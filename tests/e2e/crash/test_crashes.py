@@ -1,6 +1,7 @@
 """Faults while a stream of mixed inputs flows — directory joins, consent given, refused and
-withdrawn, items published, shares requested, clicks through the redirect, connectors'
-counters and follower counts — and afterwards the state of every service equals the
+withdrawn, items approved and published, shares requested (a person's commands over HTTP,
+signed in), clicks through the redirect, connectors' counters and follower counts — and
+afterwards the state of every service equals the
 reference computed from the inputs alone (model.py): nothing lost, nothing counted twice,
 nothing dead-lettered, the consent ledger's chain intact."""
 
@@ -15,6 +16,7 @@ from tests.e2e.crash.flow import group_members
 def assert_exact(outcome) -> None:
     assert outcome.differences == []
     assert outcome.unexpected_clicks == []
+    assert [str(a) for a in outcome.unexpected_answers] == []
     assert outcome.dead_letters == dict.fromkeys(SERVICES, 0)
     assert outcome.ledger_intact
 
