@@ -40,7 +40,8 @@ def curation_commands(ids: f.Ids, script_campaign: str) -> list[Input]:
         ("URL with port 0", "invalid_urls", {"source_url": "https://example.com:0/"}, "invalid_url"),
         ("over-long URL", "invalid_urls", {"source_url": "https://example.com/" + "a" * 2048}, "too_long"),
         ("100,000-character title", "unicode_edge_cases", {"title": "A" * 100_000}, "too_long"),
-        ("X text of emoji over the limit", "unicode_edge_cases", {"share_texts": {Network.X: FAMILY * 40}},
+        # X counts an emoji sequence as 2 (twitter-text): 140 families fill the 280 before disclosure and link.
+        ("X text of emoji over the limit", "unicode_edge_cases", {"share_texts": {Network.X: FAMILY * 140}},
          "share_text_too_long"),
         ("blank share text", "wrong_types", {"share_texts": {Network.LINKEDIN: " "}}, "share_text_empty"),
     ]
