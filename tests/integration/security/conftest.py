@@ -1,5 +1,6 @@
 """The secured broker (SASL/SCRAM, ACL authorizer, ACLs from deploy/) for the whole session,
-beside the shared stack; and the four services as processes for the erasure test."""
+beside the shared stack; and the four services as processes for the erasure test, trusting
+the test issuer (tests/e2e/signed_in.py)."""
 
 from collections.abc import AsyncIterator
 
@@ -9,7 +10,7 @@ from deploy.local import secure_kafka
 from deploy.local.secure_kafka import ADMIN, SecureKafka
 from harness.kafka import produce
 from schemas.platform import load_platform
-from tests.e2e.conftest import running_services  # noqa: F401  (the services as processes, reused)
+from tests.e2e.signed_in import signed_in_services  # noqa: F401  (a fixture, reused; `issuer` is the integration tests')
 from tests.stack import config_for_tests
 
 

@@ -1,12 +1,14 @@
 """After erasing an advocate who took part in everything — consent to every purpose, a feed,
 a share, clicks on it, engagement and follower counts — no column of any table in the four
-services' schemas holds their id; the consent ledger keeps only its keyed pseudonym; and the
-compacted consent state holds a tombstone for each of their keys.
+services' schemas holds their id; the consent ledger and the erasure's record keep only the
+keyed pseudonym; and the compacted consent state holds a tombstone for each of their keys.
 
-The four services run as processes on the shared stack (`running_services`), so their
-consumer groups may be shared with other running replicas: every wait looks for this
-advocate's own events and rows."""
+The four services run as processes on the shared stack (`signed_in_services`, trusting the
+test issuer: the advocate's own commands go over HTTP, signed in), so their consumer groups
+may be shared with other running replicas: every wait looks for this advocate's own events
+and rows."""
 
+import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -17,16 +19,18 @@ from harness.kafka import eventually
 from ops.bus import Tail, publish
 from ops.scenario import clicks, commands
 from ops.scenario.cast import Person
+from ops.scenario.commands import APPROVER, EDITOR
 from ops.scenario.policies import on_kafka as current_policies
 from schemas import consent, curation, directory, distribution, engagement
 from schemas.catalog import SERVICES
 from services.consent.config import ConsentSettings
 from services.consent.domain import pseudonym
-from tests.integration.consent.rig import erase, give
+from tests.integration.consent.rig import erase
+from tests.integration.security.people import SignedIn
 from tests.integration.security.traces import columns, end_offsets, latest_by_key, places_holding
 
 
-async def test_erasure_leaves_no_trace_of_the_advocate_in_any_schema_or_state(stack, running_services):
+async def test_erasure_leaves_no_trace_of_the_advocate_in_any_schema_or_state(stack, signed_in_services, issuer):
     tag = uuid.uuid4().hex[:10]
     person = Person(f"adv-erase-{tag}", "employee", "Sales", "Zurich", ("en",), (), "immediate", ("linkedin",))
     who = person.advocate_id
@@ -34,8 +38,8 @@ async def test_erasure_leaves_no_trace_of_the_advocate_in_any_schema_or_state(st
     tail = await Tail(stack.kafka_bootstrap, consent.EVENTS_TOPIC, distribution.EVENTS_TOPIC).start()
     admin = await asyncpg.connect(stack.admin_dsn)
     try:
-        await take_part_in_everything(stack.kafka_bootstrap, running_services["distribution"], tail, admin, person,
-                                      f"item-erase-{tag}")
+        await take_part_in_everything(stack.kafka_bootstrap, SignedIn(issuer, signed_in_services), tail, admin,
+                                      person, f"item-erase-{tag}")
         tables = await columns(admin, list(SERVICES))
         before = await places_holding(admin, who, tables)
         assert {place.split(".")[0] for place in before} == set(SERVICES)  # the scan finds them where they are
@@ -54,7 +58,10 @@ async def test_erasure_leaves_no_trace_of_the_advocate_in_any_schema_or_state(st
         except AssertionError:
             raise AssertionError(f"after erasure the advocate's id is still in {sorted(left)}") from None
         ref = pseudonym(ConsentSettings().consent_pseudonym_key.get_secret_value().encode(), who)
-        assert await places_holding(admin, ref, tables) == {"consent.ledger.subject_ref"}  # the proof stays
+        # The proof stays, by keyed pseudonym only: the ledger, and the erasure's record beside it
+        # (who was erased, who asked: here the person themself).
+        assert await places_holding(admin, ref, tables) == {
+            "consent.ledger.subject_ref", "consent.erasures.subject_ref", "consent.erasures.requested_by_ref"}
 
         state = await latest_by_key(stack.kafka_bootstrap, state_before, lambda key: key.startswith(f"{who}:"))
         assert state == {f"{who}:{p.value}": None for p in consent.Purpose}  # a tombstone for every key
@@ -63,15 +70,19 @@ async def test_erasure_leaves_no_trace_of_the_advocate_in_any_schema_or_state(st
         await tail.stop()
 
 
-async def take_part_in_everything(bootstrap: str, redirect_port: int, tail: Tail, admin: asyncpg.Connection,
+async def take_part_in_everything(bootstrap: str, api: SignedIn, tail: Tail, admin: asyncpg.Connection,
                                   person: Person, item: str) -> None:
-    """Joins, consents to every purpose, gets an item, shares it; the link is clicked and the
-    connector reports engagement and followers. Returns once every service has recorded it."""
+    """Joins (HR, on Kafka), consents to every purpose (as the person, over HTTP), gets an
+    item (drafted and published on Kafka, approved by a second editor over HTTP), shares it
+    (over HTTP); the link is clicked and the connector reports engagement and followers.
+    Returns once every service has recorded it."""
     who = person.advocate_id
     await publish(bootstrap, directory.TOPIC, [commands.joined(person)])
     versions = await current_policies(admin, bootstrap, tail)
     await eventually(lambda: _all_know(admin, who), timeout=60, what="every service to know the advocate")
-    await publish(bootstrap, consent.COMMANDS_TOPIC, [give(who, p, versions[p]) for p in consent.Purpose])
+    for purpose in consent.Purpose:
+        await api.call("consent", "POST", f"/api/me/consents/{purpose.value}/give", who,
+                       {"policy_version": versions[purpose], "collection_method": "web_form"})
     await eventually(lambda: _holds_every_purpose(admin, who), timeout=60, what="every consent to be known")
     await publish(bootstrap, engagement.TOPIC, [engagement.FollowersReported(source="/connector", subject=who, data=(
         engagement.Followers(advocate_id=who, network="linkedin", followers=321, observed_at=datetime.now(UTC))))])
@@ -79,21 +90,24 @@ async def take_part_in_everything(bootstrap: str, redirect_port: int, tail: Tail
     content = curation.ItemContent(
         source_url="https://example.com/news/erasure", title="Erasure check", summary="What erasure leaves behind.",
         language="en", topics=["careers"], disclosure="#employee", share_texts={"linkedin": "Read this"})
-    await publish(bootstrap, curation.COMMANDS_TOPIC, commands.item_steps(item, content))
+    await publish(bootstrap, curation.COMMANDS_TOPIC, [
+        curation.DraftItem(source="/newsroom", subject=item, data=curation.WriteItem(actor=EDITOR, content=content)),
+        curation.SubmitItem(source="/newsroom", subject=item, data=curation.ItemAction(actor=EDITOR))])
+    await eventually(lambda: _in_review(admin, item), timeout=60, what="the item in review")
+    in_review = await api.call("curation", "GET", f"/api/items/{item}", APPROVER, roles=("approver",))
+    await api.call("curation", "POST", f"/api/items/{item}/approve", APPROVER, {"version": in_review["version"]},
+                   roles=("approver",))
+    await publish(bootstrap, curation.COMMANDS_TOPIC, [
+        curation.PublishItem(source="/newsroom", subject=item, data=curation.ItemAction(actor=APPROVER))])
     await eventually(arrived(tail, "advocacy.distribution.item.distributed.v1", item), timeout=60, what="the feed")
-    await publish(bootstrap, distribution.COMMANDS_TOPIC, [distribution.RequestShare(
-        source="/app", subject=who, data=distribution.ShareRequest(actor=who, advocate_id=who, item_id=item,
-                                                                   network="linkedin"))])
-
-    async def share_created() -> bool:
-        share_id = await _share_of(admin, who)
-        return share_id is not None and await arrived(tail, "advocacy.distribution.share.created.v1", share_id)()
-
-    await eventually(share_created, timeout=60, what="the share")
-    share_id = await _share_of(admin, who)
-    [share] = [e for e in tail.of("advocacy.distribution.share.created.v1") if e["subject"] == share_id]
-    code = share["data"]["tracked_url"].rsplit("/r/", 1)[1]  # any replica may have made it: click on ours
-    assert clicks.click(f"http://127.0.0.1:{redirect_port}/r/{code}", "198.51.100.7", clicks.BROWSERS[0]) == 302
+    share = await api.call("distribution", "POST", "/api/me/shares", who, {"item_id": item, "network": "linkedin"},
+                           expect=201)
+    share_id = share["share_id"]
+    await eventually(arrived(tail, "advocacy.distribution.share.created.v1", share_id), timeout=60,
+                     what="the share announced")
+    code = share["tracked_url"].rsplit("/r/", 1)[1]
+    redirect = f"http://127.0.0.1:{api.ports['distribution']}/r/{code}"
+    assert await asyncio.to_thread(clicks.click, redirect, "198.51.100.7", clicks.BROWSERS[0]) == 302
     await publish(bootstrap, engagement.TOPIC, [engagement.EngagementObserved(
         source="/connector", subject=share_id, data=engagement.Engagement(
             share_id=share_id, network="linkedin", impressions=500, reactions=9, comments=2, reshares=1,
@@ -109,8 +123,8 @@ def arrived(tail: Tail, event_type: str, subject: str) -> Callable[[], Awaitable
     return check
 
 
-async def _share_of(admin: asyncpg.Connection, who: str) -> str | None:
-    return await admin.fetchval("SELECT share_id FROM distribution.shares WHERE advocate_id = $1", who)
+async def _in_review(admin: asyncpg.Connection, item: str) -> bool:
+    return await admin.fetchval("SELECT status FROM curation.items WHERE id = $1", item) == "in_review"
 
 
 async def _all_know(admin: asyncpg.Connection, who: str) -> bool:
