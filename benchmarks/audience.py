@@ -1,14 +1,17 @@
-"""What distribution benchmarks start from: people who joined and gave consent, an item in
-their feeds, and optionally a share of it each, all sent over Kafka as the other services
-would, and waited for in distribution's tables."""
+"""What distribution benchmarks start from: people who joined and gave consent, and an item
+in their feeds, sent over Kafka as the other services would; optionally a share of it each,
+asked for by each person over distribution's HTTP API, signed in (share requests on Kafka
+are refused `sign_in_required`); all waited for in distribution's tables."""
 
 import asyncio
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 
+from benchmarks.front_door import ALREADY_APPLIED, FrontDoor
 from ops.bus import publish
-from schemas import consent, curation, directory, distribution
+from schemas import consent, curation, directory
 from schemas.consent import ChangedBy, ConsentRecord, Purpose, Status
 from services.distribution.config import DistributionTopics
 
@@ -28,15 +31,20 @@ def consent_event(who: str, valid: bool, purpose: Purpose = Purpose.RECEIVE_CONT
         changed_at=datetime.now(UTC), ledger_hash="0" * 64))
 
 
-def share_request(who: str, scheduled_at: datetime | None = None) -> distribution.RequestShare:
-    return distribution.RequestShare(source="/app", subject=who, data=distribution.ShareRequest(
-        actor=who, advocate_id=who, item_id=ITEM, network="linkedin", scheduled_at=scheduled_at))
+SHARES_PATH = "/api/me/shares"
+
+
+def share_body(scheduled_at: datetime | None = None) -> dict[str, Any]:
+    """POST /api/me/shares: the item on LinkedIn, now or at `scheduled_at`."""
+    body: dict[str, Any] = {"item_id": ITEM, "network": "linkedin"}
+    return body | {"scheduled_at": scheduled_at.isoformat()} if scheduled_at else body
 
 
 async def prepare(bootstrap: str, topics: DistributionTopics, conn: asyncpg.Connection, people: int,
-                  shares_scheduled_at: datetime | None = None, share: bool = True) -> list[str]:
+                  shares_scheduled_at: datetime | None = None, door: FrontDoor | None = None) -> list[str]:
     """`people` with consent to receive content and to scheduled sharing, the item in their
-    feeds and, if `share`, a share each (scheduled if a time is given)."""
+    feeds and, given the served distribution's `door`, a share each asked for over HTTP
+    (scheduled if a time is given). Raises AssertionError if a share request is refused."""
     who = [f"adv-b-{n:05d}" for n in range(people)]
     await publish(bootstrap, topics.directory, [joined(p) for p in who])
     await publish(bootstrap, topics.consent_events, [consent_event(p, True, purpose) for p in who
@@ -48,8 +56,12 @@ async def prepare(bootstrap: str, topics: DistributionTopics, conn: asyncpg.Conn
             item_id=ITEM, published_at=datetime.now(UTC), content=curation.ItemContent(
                 source_url="https://example.org/news/benchmark", title="Our new plant", language="de")))])
     await until(conn, "SELECT count(*) FROM feed", people)
-    if share:
-        await publish(bootstrap, topics.commands, [share_request(p, shares_scheduled_at) for p in who])
+    if door is not None:
+        door.sign_in(who)
+        for response in await asyncio.gather(*(door.post(p, SHARES_PATH, share_body(shares_scheduled_at))
+                                               for p in who)):
+            made = response.status_code == 201 or response.json().get("reason") == ALREADY_APPLIED  # a retry's
+            assert made, f"a share refused: {response.status_code} {response.text}"
         await until(conn, "SELECT count(*) FROM shares", people)
     return who
 

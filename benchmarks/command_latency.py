@@ -1,13 +1,19 @@
 """Command → resulting event latency at a steady rate, per service:
 `python -m benchmarks.command_latency [--service consent] [--rate 500] [--seconds 20]`.
 
-Runs the service as its own process on a scratch schema and fresh topics, sends
-commands at a steady rate, and measures from the moment a command was sent to the
-moment its event (matched by causation id: the answer or a rejection) arrived.
+Runs the service as its own process on a scratch schema and fresh topics, sends commands
+at a steady rate, and measures from the moment a command was sent to the moment its event
+arrived on Kafka. A command that acts for a person goes over the service's HTTP API, as the
+person signed in (a token of the test issuer, made before the clock starts) with an
+Idempotency-Key, as an app sends it; a content system's command goes on Kafka.
 Target (DESIGN.md): p99 within 200 ms at 500 commands/s.
-- consent: give and withdraw, alternating per person, for 500 people in the directory;
-- curation: a new draft item per command (each answered by ItemDrafted);
-- distribution: share requests of 1,000 people with the item in their feeds (ShareCreated).
+- consent (HTTP): give and withdraw, alternating per person, for 500 people in the directory
+  (ConsentGiven, ConsentWithdrawn); the HTTP answer's own latency is reported too;
+- curation (Kafka): a new draft item per command (ItemDrafted, matched by causation id);
+- distribution (HTTP): share requests of 1,000 people with the item in their feeds (ShareCreated).
+
+An HTTP command's event is the n-th event of its type about its person, for the person's
+n-th command of that kind: the client cannot know the id of the command the API builds.
 """
 
 import argparse
@@ -15,38 +21,55 @@ import asyncio
 import json
 import statistics
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
+import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from benchmarks import audience
+from benchmarks.front_door import FrontDoor
 from benchmarks.scratch import Scratch, scratch, served
 from ops.bus import publish
 from ops.scenario import commands as scenario
 from ops.scenario.cast import cast
 from schemas import consent, curation, directory, distribution
-from schemas.consent import CollectionMethod, Purpose
+from schemas.consent import Purpose
+from schemas.envelope import event_type_of
 from services.consent.config import ConsentTopics
 from services.curation.config import CurationTopics
 from services.distribution.config import DistributionTopics
+from tests.issuer import TestIssuer
 
 PEOPLE, SHARERS = 500, 1000
 
 
-def consent_command(n: int) -> consent.GiveConsent | consent.WithdrawConsent:
-    who = f"adv-bench-{n % PEOPLE:04d}"
+@dataclass(frozen=True)
+class HttpCommand:
+    """POST `path` as `who`; `event`: the type of the event it causes."""
+
+    who: str
+    path: str
+    body: dict[str, Any] | None
+    event: str
+
+
+def consent_person(n: int) -> str:
+    return f"adv-bench-{n % PEOPLE:04d}"
+
+
+def consent_command(n: int) -> HttpCommand:
+    who, path = consent_person(n), f"/api/me/consents/{Purpose.RECEIVE_CONTENT.value}"
     if (n // PEOPLE) % 2 == 0:  # every person alternates: give, then withdraw, then give ...
-        return consent.GiveConsent(source="/bench", subject=who, data=consent.Choice(
-            actor=who, advocate_id=who, purpose=Purpose.RECEIVE_CONTENT, policy_version=1,
-            collection_method=CollectionMethod.API))
-    return consent.WithdrawConsent(source="/bench", subject=who, data=consent.Withdrawal(
-        actor=who, advocate_id=who, purpose=Purpose.RECEIVE_CONTENT))
+        return HttpCommand(who, f"{path}/give", {"policy_version": 1}, event_type_of(consent.ConsentGiven))
+    return HttpCommand(who, f"{path}/withdraw", None, event_type_of(consent.ConsentWithdrawn))
 
 
 async def consent_setup(bench: Scratch, conn: asyncpg.Connection) -> None:
-    """People in the directory and a policy per purpose, as consent requires."""
+    """People in the directory and a policy per purpose (the privacy office's, on Kafka)."""
     bootstrap, topics = bench.config.kafka_bootstrap, bench.topics
     people = cast(PEOPLE, 1, "bench")
     await publish(bootstrap, topics.directory, [directory.PersonJoined(
@@ -69,40 +92,61 @@ async def no_setup(bench: Scratch, conn: asyncpg.Connection) -> None:
 
 
 async def distribution_setup(bench: Scratch, conn: asyncpg.Connection) -> None:
-    await audience.prepare(bench.config.kafka_bootstrap, bench.topics, conn, SHARERS, share=False)
+    await audience.prepare(bench.config.kafka_bootstrap, bench.topics, conn, SHARERS)
 
 
-def distribution_command(n: int) -> distribution.RequestShare:
-    return audience.share_request(f"adv-b-{n % SHARERS:05d}")
+def sharer(n: int) -> str:
+    return f"adv-b-{n % SHARERS:05d}"
+
+
+def distribution_command(n: int) -> HttpCommand:
+    return HttpCommand(sharer(n), audience.SHARES_PATH, audience.share_body(), event_type_of(distribution.ShareCreated))
 
 
 @dataclass(frozen=True)
 class Load:
     topics_type: type
-    setup: Callable
-    command: Callable[[int], object]
+    setup: Callable[[Scratch, asyncpg.Connection], Awaitable[None]]
+    command: Callable[[int], Any]  # an HttpCommand, or a CloudEvent for Kafka
+    people: Callable[[int], str] | None = None  # HTTP: who sends the n-th command (signed in beforehand)
+    count: int = 0  # HTTP: how many distinct people
 
 
-LOADS = {"consent": Load(ConsentTopics, consent_setup, consent_command),
+LOADS = {"consent": Load(ConsentTopics, consent_setup, consent_command, consent_person, PEOPLE),
          "curation": Load(CurationTopics, no_setup, curation_command),
-         "distribution": Load(DistributionTopics, distribution_setup, distribution_command)}
+         "distribution": Load(DistributionTopics, distribution_setup, distribution_command, sharer, SHARERS)}
 
 
-async def measure(service: str, rate: int = 500, seconds: int = 20) -> dict[str, float]:
+async def measure(service: str, rate: int = 500, seconds: int = 20) -> dict[str, Any]:
     load = LOADS[service]
-    async with scratch(load.topics_type) as bench, served(bench, service):
-        conn = await asyncpg.connect(bench.config.service_dsn(bench.name))
-        try:
-            await load.setup(bench, conn)
-        finally:
-            await conn.close()
-        latencies, unanswered = await steady(bench.config.kafka_bootstrap, bench.topics, load.command, rate, seconds)
+    with TestIssuer() as issuer:
+        async with scratch(load.topics_type) as bench, served(bench, service, identity=issuer.settings()) as process:
+            conn = await asyncpg.connect(bench.config.service_dsn(bench.name))
+            try:
+                await load.setup(bench, conn)
+            finally:
+                await conn.close()
+            if load.people is None:
+                latencies, unanswered = await steady(bench.config.kafka_bootstrap, bench.topics, load.command,
+                                                     rate, seconds)
+                return {"via": "kafka", **summary(latencies), "rate": rate, "answered": len(latencies),
+                        "unanswered": unanswered}
+            async with FrontDoor(issuer, process.port) as door:
+                door.sign_in(load.people(n) for n in range(load.count))
+                return {"via": "http", **await steady_http(bench.config.kafka_bootstrap, bench.topics, door,
+                                                           load.command, rate, seconds)}
+
+
+def summary(latencies: list[float], prefix: str = "") -> dict[str, float]:
+    if len(latencies) < 2:
+        return {f"{prefix}p50_ms": float("nan"), f"{prefix}p99_ms": float("nan")}
     q = statistics.quantiles(latencies, n=100)
-    return {"p50_ms": round(q[49] * 1000), "p99_ms": round(q[98] * 1000), "max_ms": round(latencies[-1] * 1000),
-            "rate": rate, "answered": len(latencies), "unanswered": unanswered}
+    return {f"{prefix}p50_ms": round(q[49] * 1000), f"{prefix}p99_ms": round(q[98] * 1000),
+            f"{prefix}max_ms": round(max(latencies) * 1000)}
 
 
 async def steady(bootstrap: str, topics, command: Callable, rate: int, seconds: int) -> tuple[list[float], int]:
+    """Kafka commands, each matched to its event by causation id."""
     sent: dict[str, float] = {}
     latencies: list[float] = []
     consumer = AIOKafkaConsumer(topics.events, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="latest")
@@ -133,6 +177,62 @@ async def steady(bootstrap: str, topics, command: Callable, rate: int, seconds: 
     await producer.stop()
     await consumer.stop()
     return sorted(latencies), len(sent)
+
+
+async def steady_http(bootstrap: str, topics, door: FrontDoor, command: Callable[[int], HttpCommand], rate: int,
+                      seconds: int) -> dict[str, Any]:
+    """HTTP commands sent at `rate` whether or not earlier ones were answered (an open loop:
+    a service that falls behind shows as latency, not as a lower rate); the latency from
+    sending to the event on Kafka, and to the HTTP answer."""
+    sent: dict[tuple[str, str, int], float] = {}  # (person, event type, n-th) -> when sent
+    ordinals_sent, ordinals_seen = Counter(), Counter()
+    to_event: list[float] = []
+    to_answer: list[float] = []
+    refused: Counter = Counter()
+    consumer = AIOKafkaConsumer(topics.events, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="latest")
+    await consumer.start()
+
+    async def collect() -> None:
+        while True:
+            for records in (await consumer.getmany(timeout_ms=100)).values():
+                for r in records:
+                    event = json.loads(r.value)
+                    about = (event["data"].get("advocate_id", event["subject"]), event["type"])
+                    n, ordinals_seen[about] = ordinals_seen[about], ordinals_seen[about] + 1
+                    if (at := sent.pop((*about, n), None)) is not None:
+                        to_event.append(time.perf_counter() - at)
+
+    async def send(c: HttpCommand, at: float) -> None:
+        try:
+            response = await door.post(c.who, c.path, c.body)
+        except httpx.HTTPError as error:
+            refused[type(error).__name__] += 1
+            return
+        to_answer.append(time.perf_counter() - at)
+        if not response.is_success:
+            refused[f"{response.status_code} {response.json().get('reason')}"] += 1
+
+    collector = asyncio.create_task(collect())
+    await asyncio.sleep(1.0)  # the consumer is positioned at the end
+    requests = []
+    started = time.perf_counter()
+    for n in range(rate * seconds):
+        await asyncio.sleep(max(0.0, started + n / rate - time.perf_counter()))
+        c = command(n)
+        key = (c.who, c.event)
+        sent[(*key, ordinals_sent[key])] = at = time.perf_counter()
+        ordinals_sent[key] += 1
+        requests.append(asyncio.create_task(send(c, at)))
+    sending = time.perf_counter() - started
+    await asyncio.gather(*requests)
+    deadline = time.perf_counter() + 30
+    while sent and time.perf_counter() < deadline:
+        await asyncio.sleep(0.1)
+    collector.cancel()
+    await consumer.stop()
+    return {**summary(sorted(to_event)), **summary(sorted(to_answer), "http_"), "rate": rate,
+            "rate_sent": round(rate * seconds / sending), "answered": len(to_event), "unanswered": len(sent),
+            "refused": dict(refused)}
 
 
 if __name__ == "__main__":

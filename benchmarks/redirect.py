@@ -1,6 +1,7 @@
 """The tracked-link redirect under load: `python -m benchmarks.redirect [--seconds 10]`.
 
-Distribution runs as its own process with one stored share; `wrk` (Debian's package:
+Distribution runs as its own process with one stored share (asked for over its HTTP API,
+signed in); `wrk` (Debian's package:
 apt-get install wrk) requests its link from 32 connections on loopback. Every request
 resolves the stored code, writes a click event through the outbox and answers 302.
 Target (DESIGN.md): at least 2,000 requests/s with p99 within 50 ms.
@@ -15,8 +16,10 @@ import subprocess
 import asyncpg
 
 from benchmarks.audience import prepare
+from benchmarks.front_door import FrontDoor
 from benchmarks.scratch import scratch, served
 from services.distribution.config import DistributionTopics
+from tests.issuer import TestIssuer
 
 _UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
@@ -33,18 +36,21 @@ def parse_wrk(output: str) -> dict[str, float]:
 async def measure(seconds: int = 10, connections: int = 32) -> dict[str, float]:
     if not shutil.which("wrk"):
         raise RuntimeError("wrk not found: apt-get install wrk")
-    async with scratch(DistributionTopics) as bench, served(bench, "distribution") as distribution:
-        conn = await asyncpg.connect(bench.config.service_dsn(bench.name))
-        try:
-            await prepare(bench.config.kafka_bootstrap, bench.topics, conn, people=1)
-            code = await conn.fetchval("SELECT code FROM shares")
-            url = f"http://127.0.0.1:{distribution.port}/r/{code}"
-            run = await asyncio.to_thread(subprocess.run, [
-                "wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency",
-                "-H", "User-Agent: Mozilla/5.0 (benchmark)", url], capture_output=True, text=True, check=True)
-            figures = parse_wrk(run.stdout)
-        finally:
-            await conn.close()
+    with TestIssuer() as issuer:  # the one share is asked for over HTTP, signed in
+        async with (scratch(DistributionTopics) as bench,
+                    served(bench, "distribution", identity=issuer.settings()) as distribution,
+                    FrontDoor(issuer, distribution.port) as door):
+            conn = await asyncpg.connect(bench.config.service_dsn(bench.name))
+            try:
+                await prepare(bench.config.kafka_bootstrap, bench.topics, conn, people=1, door=door)
+                code = await conn.fetchval("SELECT code FROM shares")
+                url = f"http://127.0.0.1:{distribution.port}/r/{code}"
+                run = await asyncio.to_thread(subprocess.run, [
+                    "wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency",
+                    "-H", "User-Agent: Mozilla/5.0 (benchmark)", url], capture_output=True, text=True, check=True)
+                figures = parse_wrk(run.stdout)
+            finally:
+                await conn.close()
     return figures
 
 

@@ -20,6 +20,7 @@ from deploy.local import stack
 from deploy.local.config import StackConfig
 from deploy.local.provision import drop_role, provision_role
 from harness.processes import free_port, ready
+from services.runtime.identity import OidcSettings
 
 
 @dataclass(frozen=True)
@@ -76,13 +77,16 @@ class ServedProcess:
 
 
 @asynccontextmanager
-async def served(bench: Scratch, service: str, **settings: Any) -> AsyncIterator[ServedProcess]:
-    """Runs `service` as its own process on the scratch schema and topics until ready; on exit
-    records its peak resident memory in PEAK_RSS_MB and stops it with SIGTERM."""
+async def served(bench: Scratch, service: str, identity: OidcSettings | None = None,
+                 **settings: Any) -> AsyncIterator[ServedProcess]:
+    """Runs `service` as its own process on the scratch schema and topics until ready, its
+    HTTP API trusting `identity` (None: nobody signs in); on exit records its peak resident
+    memory in PEAK_RSS_MB and stops it with SIGTERM."""
     port = free_port()
     spec = {"settings": {"service": bench.name, "database_url": bench.config.service_dsn(bench.name),
                          "kafka_bootstrap_servers": bench.config.kafka_bootstrap, "http_port": port, **settings},
-            "topics": vars(bench.topics)}
+            "topics": vars(bench.topics),
+            "identity": identity.model_dump(mode="json") if identity else None}
     LOGS.mkdir(parents=True, exist_ok=True)
     with open(LOGS / f"{service}.log", "ab") as log:
         process = subprocess.Popen([sys.executable, "-m", "benchmarks.serve", service, json.dumps(spec)],

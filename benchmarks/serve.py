@@ -1,5 +1,6 @@
 """One service as its own OS process on a benchmark's scratch schema and topics:
-`python -m benchmarks.serve <service> '<json: {"settings": {...}, "topics": {...}}>'`.
+`python -m benchmarks.serve <service> '<json: {"settings": {...}, "topics": {...}, "identity": {...}}>'`
+(`identity`, optional: the OpenID Connect issuer its HTTP API trusts, as OidcSettings' fields).
 
 Benchmarks run the measured service apart from their load generator, so that its
 memory (the kernel's VmHWM, peak resident set) and CPU are the service's alone.
@@ -9,13 +10,16 @@ import importlib
 import json
 import sys
 
+from services.runtime.identity import OidcSettings
+
 
 def build(service: str, spec: dict):
     config = importlib.import_module(f"services.{service}.config")
     app = importlib.import_module(f"services.{service}.app")
     kind = service.capitalize()
     settings = getattr(config, f"{kind}Settings")(**spec["settings"])
-    return app.build_service(settings, getattr(config, f"{kind}Topics")(**spec["topics"]))
+    identity = OidcSettings(**spec["identity"]) if spec.get("identity") else None
+    return app.build_service(settings, getattr(config, f"{kind}Topics")(**spec["topics"]), identity=identity)
 
 
 if __name__ == "__main__":

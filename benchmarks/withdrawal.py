@@ -2,8 +2,8 @@
 `python -m benchmarks.withdrawal [--load 1000] [--seconds 15]`.
 
 Distribution runs as its own process. 1,000 people have `receive_content` and a share
-scheduled for tomorrow; while other people's consent and directory events flow at
-`--load` events/s, withdrawals arrive at 20/s. A withdrawal is effective when
+scheduled for tomorrow (each asked for over HTTP, signed in); while other people's consent
+and directory events flow at `--load` events/s, withdrawals arrive at 20/s. A withdrawal is effective when
 distribution has committed it: deliveries to that person stopped and their scheduled
 shares cancelled, in the one transaction that also records the event in its inbox. The
 benchmark polls the inbox every 5 ms and checks every effect at the end.
@@ -20,8 +20,10 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 
 from benchmarks.audience import consent_event, joined, prepare
+from benchmarks.front_door import FrontDoor
 from benchmarks.scratch import scratch, served
 from services.distribution.config import DistributionTopics
+from tests.issuer import TestIssuer
 
 PEOPLE, WITHDRAWALS_PER_S = 1000, 20
 
@@ -45,24 +47,28 @@ async def background(bootstrap: str, topics: DistributionTopics, rate: int, stop
 
 
 async def measure(load: int = 1000, seconds: int = 15) -> dict[str, float]:
-    async with scratch(DistributionTopics, partitions=6) as bench, served(bench, "distribution"):
-        bootstrap, topics = bench.config.kafka_bootstrap, bench.topics
-        conn = await asyncpg.connect(bench.config.service_dsn(bench.name))
-        try:
-            people = await prepare(bootstrap, topics, conn, PEOPLE, datetime.now(UTC) + timedelta(days=1))
-            stop = asyncio.Event()
-            noise = asyncio.create_task(background(bootstrap, topics, load, stop))
-            await asyncio.sleep(2.0)  # the load is steady before the first withdrawal
-            latencies = await withdraw(bootstrap, topics, conn, people[: WITHDRAWALS_PER_S * seconds])
-            stop.set()
-            noise_sent = await noise
-            withdrawn = people[: len(latencies)]
-            cancelled = await conn.fetchval("""SELECT count(*) FROM shares WHERE status = 'cancelled'
-                                               AND advocate_id = ANY($1)""", withdrawn)
-            still_valid = await conn.fetchval("""SELECT count(*) FROM consents WHERE valid AND advocate_id = ANY($1)
-                                                 AND purpose = 'receive_content'""", withdrawn)
-        finally:
-            await conn.close()
+    with TestIssuer() as issuer:  # the scheduled shares are asked for over HTTP, signed in
+        async with (scratch(DistributionTopics, partitions=6) as bench,
+                    served(bench, "distribution", identity=issuer.settings()) as distribution,
+                    FrontDoor(issuer, distribution.port) as door):
+            bootstrap, topics = bench.config.kafka_bootstrap, bench.topics
+            conn = await asyncpg.connect(bench.config.service_dsn(bench.name))
+            try:
+                people = await prepare(bootstrap, topics, conn, PEOPLE, datetime.now(UTC) + timedelta(days=1),
+                                        door=door)
+                stop = asyncio.Event()
+                noise = asyncio.create_task(background(bootstrap, topics, load, stop))
+                await asyncio.sleep(2.0)  # the load is steady before the first withdrawal
+                latencies = await withdraw(bootstrap, topics, conn, people[: WITHDRAWALS_PER_S * seconds])
+                stop.set()
+                noise_sent = await noise
+                withdrawn = people[: len(latencies)]
+                cancelled = await conn.fetchval("""SELECT count(*) FROM shares WHERE status = 'cancelled'
+                                                   AND advocate_id = ANY($1)""", withdrawn)
+                still_valid = await conn.fetchval("""SELECT count(*) FROM consents WHERE valid AND advocate_id = ANY($1)
+                                                     AND purpose = 'receive_content'""", withdrawn)
+            finally:
+                await conn.close()
     assert cancelled == len(withdrawn) and still_valid == 0, (cancelled, still_valid, len(withdrawn))
     q = statistics.quantiles(latencies, n=100)
     return {"withdrawal_p50_ms": round(q[49] * 1000), "withdrawal_p99_ms": round(q[98] * 1000),
