@@ -123,10 +123,6 @@ class FrontDoor:
         done = await asyncio.gather(*(one_by_one(s) for s in sequences))
         return [answer for answers in done for answer in answers]
 
-    async def send_all(self, commands: Iterable[Command]) -> list[Answer]:
-        """Commands in no particular order, up to `concurrency` at a time."""
-        return await self.send_in_order([c] for c in commands)
-
     async def send(self, command: Command) -> Answer:
         ambiguous = 0
         while True:
