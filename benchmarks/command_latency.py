@@ -33,6 +33,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from benchmarks import audience
 from benchmarks.front_door import FrontDoor
 from benchmarks.scratch import Scratch, scratch, served
+from harness.issuer import TestIssuer
 from ops.bus import publish
 from ops.scenario import commands as scenario
 from ops.scenario.cast import cast
@@ -42,7 +43,6 @@ from schemas.envelope import event_type_of
 from services.consent.config import ConsentTopics
 from services.curation.config import CurationTopics
 from services.distribution.config import DistributionTopics
-from tests.issuer import TestIssuer
 
 PEOPLE, SHARERS = 500, 1000
 

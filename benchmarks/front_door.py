@@ -1,5 +1,5 @@
 """A served service's HTTP API as people's apps call it in a benchmark: bearer tokens of the
-test OpenID Connect issuer (tests/issuer.py, served over HTTP by the benchmark's process;
+test OpenID Connect issuer (harness/issuer.py, served over HTTP by the benchmark's process;
 the service trusts it, `served(..., identity=issuer.settings())`), signed before the clock
 starts, and an `Idempotency-Key` of its own on every command, as an app sends it."""
 
@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from tests.issuer import TestIssuer
+from harness.issuer import TestIssuer
 
 TOKEN_SECONDS = 3600  # outlives any benchmark
 ALREADY_APPLIED = "already_applied"  # the reason of a 409 to a retry of an applied command

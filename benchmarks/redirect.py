@@ -18,8 +18,8 @@ import asyncpg
 from benchmarks.audience import prepare
 from benchmarks.front_door import FrontDoor
 from benchmarks.scratch import scratch, served
+from harness.issuer import TestIssuer
 from services.distribution.config import DistributionTopics
-from tests.issuer import TestIssuer
 
 _UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 

@@ -22,8 +22,8 @@ from aiokafka import AIOKafkaProducer
 from benchmarks.audience import consent_event, joined, prepare
 from benchmarks.front_door import FrontDoor
 from benchmarks.scratch import scratch, served
+from harness.issuer import TestIssuer
 from services.distribution.config import DistributionTopics
-from tests.issuer import TestIssuer
 
 PEOPLE, WITHDRAWALS_PER_S = 1000, 20
 
