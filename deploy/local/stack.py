@@ -84,9 +84,9 @@ def run(config: StackConfig) -> None:
     up(config)
     started = services.start(config)
     for name, fresh in started.items():
+        log = config.state_dir / "logs" / f"{name}.log"
         print(f"{name}: {'started' if fresh else 'already running'}, ready on http://{HOST}:{config.http_ports[name]} "
-              f"(/ready, /metrics on {config.management_ports[name]}; log {config.state_dir / 'logs' / (name + '.log')})",
-              flush=True)
+              f"(/ready, /metrics on {config.management_ports[name]}; log {log})", flush=True)
     print("the platform is running; stop it with `make down`", flush=True)
 
 

@@ -39,8 +39,9 @@ def _print_report(report: dict) -> None:
 def print_where(config: StackConfig) -> None:
     print("\n== The platform keeps running")
     for name in load_platform().services:
-        print(f"  {name:<13} http://127.0.0.1:{config.http_ports[name]}  (/ready, /metrics on {config.management_ports[name]})   "
-              f"log {config.state_dir / 'logs' / (name + '.log')}")
+        log = config.state_dir / "logs" / f"{name}.log"
+        print(f"  {name:<13} http://127.0.0.1:{config.http_ports[name]}  "
+              f"(/ready, /metrics on {config.management_ports[name]})   log {log}")
     print(f"  tracked links http://127.0.0.1:{config.http_ports['distribution']}/r/<code>")
     print(f"  Kafka {config.kafka_bootstrap}   Postgres {config.admin_dsn.rsplit('@', 1)[1]}   "
           f"Keycloak {config.keycloak_url}/realms/advocacy (demo users: README)")

@@ -123,7 +123,7 @@ class ServiceSettings(BaseSettings):
             return problems
         for name, value in self.keys().items():
             key = value.get_secret_value()
-            if not key:
+            if not key or name.lower() not in self.model_fields_set:  # left to its default
                 problems.append(f"{name} is not set")
             elif key == DEVELOPMENT_SECRET:
                 problems.append(f"{name} is the development default")
