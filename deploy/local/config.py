@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import NamedTuple
 
 from schemas.platform import Platform, Topic, load_platform  # re-exported for callers of this module
-
 from services.runtime.settings import MANAGEMENT_PORT_OFFSET
 
 from .ports import holder, port_open
