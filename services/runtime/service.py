@@ -217,9 +217,13 @@ class Service:
 
 
 def _listening(host: str, port: int) -> socket.socket:
-    """A socket bound to (host, port), as uvicorn binds its own (SO_REUSEADDR, IPv6 when the
-    host is an IPv6 address); uvicorn listens on it. Raises OSError when the port is taken."""
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    """A socket bound to (host, port), as asyncio binds its own for uvicorn (SO_REUSEADDR, IPv6
+    when the host is an IPv6 address); uvicorn listens on it. Raises OSError when the port is
+    taken. The protocol is named: asyncio turns Nagle's algorithm off (TCP_NODELAY) only on
+    connections whose socket says IPPROTO_TCP; without it a response waits for an ACK, and a
+    413 sent before the body was read is lost to the reset that closing then sends."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
