@@ -65,9 +65,10 @@ PEAK_RSS_MB: dict[str, float] = {}
 class ServedProcess:
     process: subprocess.Popen
     port: int
+    management_port: int  # /ready, /metrics
 
     def ready(self) -> bool:
-        return ready(self.port)
+        return ready(self.port, self.management_port)
 
     def peak_rss_mb(self) -> float:
         """The kernel's high-water mark of the process's resident set (VmHWM), in MiB."""
@@ -82,16 +83,17 @@ async def served(bench: Scratch, service: str, identity: OidcSettings | None = N
     """Runs `service` as its own process on the scratch schema and topics until ready, its
     HTTP API trusting `identity` (None: nobody signs in); on exit records its peak resident
     memory in PEAK_RSS_MB and stops it with SIGTERM."""
-    port = free_port()
+    port, management_port = free_port(), free_port()
     spec = {"settings": {"service": bench.name, "database_url": bench.config.service_dsn(bench.name),
-                         "kafka_bootstrap_servers": bench.config.kafka_bootstrap, "http_port": port, **settings},
+                         "kafka_bootstrap_servers": bench.config.kafka_bootstrap, "http_port": port,
+                         "management_port": management_port, **settings},
             "topics": vars(bench.topics),
             "identity": identity.model_dump(mode="json") if identity else None}
     LOGS.mkdir(parents=True, exist_ok=True)
     with open(LOGS / f"{service}.log", "ab") as log:
         process = subprocess.Popen([sys.executable, "-m", "benchmarks.serve", service, json.dumps(spec)],
                                    stdout=log, stderr=subprocess.STDOUT)
-    served = ServedProcess(process, port)
+    served = ServedProcess(process, port, management_port)
     try:
         while not await asyncio.to_thread(served.ready):
             if process.poll() is not None:

@@ -6,28 +6,59 @@ with one login role per service, then the four services from the one image. The
 one-shot jobs run in order: `kafka-users` (SCRAM credentials, with Kafka's own tool),
 then `provision` (python -m deploy.provision all: roles, topics, ACLs, migrations).
 
-Passwords are compose variables with laptop defaults; put your own in deploy/compose/.env.
+No password or key has a default: each is a compose variable that must be set (in
+deploy/compose/.env; `required_variables` lists them), else compose refuses to start, and
+the services refuse development values (services/runtime/settings.py). Kafka, Postgres and
+the services are published on 127.0.0.1 only: nothing of the laptop's platform is reachable
+from the network it is on (review S13).
 """
 
 from __future__ import annotations
 
 from deploy.images import POSTGRES_IMAGE, app_image, kafka_image
-from deploy.service_config import HTTP_PORT, service_config
+from deploy.service_config import COMMON_SECRETS, HTTP_PORT, MANAGEMENT_PORT, service_config
 from schemas.platform import Platform
+from services.runtime.settings import MANAGEMENT_PORT_OFFSET  # as on the local stack: 8081 -> 8091
 
 ADMIN = "admin"  # the broker's super user; logs in with PLAIN on the admin listener only
 ADMIN_PROPERTIES = "/opt/advocacy/admin.properties"
 DATABASE = "advocacy"
 CLUSTER_ID = "advocacy-compose-0001"  # any 16+ chars; fixed so a restart keeps the data
+LOOPBACK = "127.0.0.1"  # where the laptop publishes ports: never on the networks it joins
 
 
 def var(name: str, default: str) -> str:
-    """A compose variable: from the environment or deploy/compose/.env, else the laptop default."""
+    """A compose variable: from the environment or deploy/compose/.env, else `default`."""
     return f"${{{name}:-{default}}}"
 
 
+def required(name: str) -> str:
+    """A compose variable without a default: compose refuses to start while it is unset."""
+    return f"${{{name}:?set it in deploy/compose/.env}}"
+
+
+def kafka_password_variable(principal: str) -> str:
+    return f"{principal.upper().replace('-', '_')}_KAFKA_PASSWORD"  # privacy-office: PRIVACY_OFFICE_…
+
+
 def kafka_password(principal: str) -> str:
-    return var(f"{principal.upper()}_KAFKA_PASSWORD", f"{principal}-local")
+    return required(kafka_password_variable(principal))
+
+
+def database_password_variable(service: str) -> str:
+    return f"{service.upper()}_DATABASE_PASSWORD"
+
+
+def required_variables(platform: Platform) -> list[str]:
+    """Every password and key compose needs, in the order docs/operators.md lists them."""
+    keys = sorted({key for name in platform.services for key in service_config(name).secrets} - set(COMMON_SECRETS))
+    return ["POSTGRES_PASSWORD", "KAFKA_ADMIN_PASSWORD",
+            *(database_password_variable(s) for s in platform.services),
+            *(kafka_password_variable(p) for p in platform.kafka_principals), *keys]
+
+
+def published(host_port: int, container_port: int) -> str:
+    return f"{LOOPBACK}:{host_port}:{container_port}"
 
 
 def database_url(role: str, password: str) -> str:
@@ -35,7 +66,7 @@ def database_url(role: str, password: str) -> str:
 
 
 def _jaas_plain() -> str:
-    password = var("KAFKA_ADMIN_PASSWORD", "admin-local")
+    password = required("KAFKA_ADMIN_PASSWORD")
     return ('org.apache.kafka.common.security.plain.PlainLoginModule required '
             f'username="{ADMIN}" password="{password}" user_{ADMIN}="{password}";')
 
@@ -72,7 +103,7 @@ def kafka() -> dict:
         "KAFKA_AUTO_CREATE_TOPICS_ENABLE": "false", "KAFKA_LOG_DIRS": "/var/lib/kafka/data",
     }
     return {
-        "image": kafka_image(), "environment": env, "ports": ["29092:29092"],
+        "image": kafka_image(), "environment": env, "ports": [published(29092, 29092)],
         "volumes": ["kafka-data:/var/lib/kafka/data"],
         "configs": [{"source": "kafka-admin", "target": ADMIN_PROPERTIES}],
         "healthcheck": {"test": ["CMD", "/opt/kafka/bin/kafka-broker-api-versions.sh", "--bootstrap-server",
@@ -96,8 +127,8 @@ def kafka_users(platform: Platform) -> dict:
 
 def postgres() -> dict:
     return {"image": POSTGRES_IMAGE,
-            "environment": {"POSTGRES_PASSWORD": var("POSTGRES_PASSWORD", "postgres-local"), "POSTGRES_DB": DATABASE},
-            "ports": ["25432:5432"], "volumes": ["postgres-data:/var/lib/postgresql/data"],
+            "environment": {"POSTGRES_PASSWORD": required("POSTGRES_PASSWORD"), "POSTGRES_DB": DATABASE},
+            "ports": [published(25432, 5432)], "volumes": ["postgres-data:/var/lib/postgresql/data"],
             "healthcheck": {"test": ["CMD", "pg_isready", "-U", "postgres", "-d", DATABASE],
                             "interval": "5s", "timeout": "5s", "retries": 12},
             "restart": "unless-stopped"}
@@ -108,14 +139,14 @@ def _app(command: list[str]) -> dict:
 
 
 def _service_database_url(service: str) -> str:
-    return database_url(service, var(f"{service.upper()}_DATABASE_PASSWORD", f"{service}-local"))
+    return database_url(service, required(database_password_variable(service)))
 
 
 def provision(platform: Platform) -> dict:
     env = {"KAFKA_BOOTSTRAP_SERVERS": "kafka:9094", "KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT",
            "KAFKA_SASL_MECHANISM": "PLAIN", "KAFKA_SASL_USERNAME": ADMIN,
-           "KAFKA_SASL_PASSWORD": var("KAFKA_ADMIN_PASSWORD", "admin-local"),
-           "ADMIN_DATABASE_URL": database_url("postgres", var("POSTGRES_PASSWORD", "postgres-local"))}
+           "KAFKA_SASL_PASSWORD": required("KAFKA_ADMIN_PASSWORD"),
+           "ADMIN_DATABASE_URL": database_url("postgres", required("POSTGRES_PASSWORD"))}
     env |= {f"{s.upper()}_DATABASE_URL": _service_database_url(s) for s in platform.services}
     return {**_app(["python", "-m", "deploy.provision", "all"]), "environment": env,
             "healthcheck": {"disable": True},  # a one-shot job: nothing to probe
@@ -129,14 +160,18 @@ def service(name: str, http_port: int, links_port: int | None = None) -> dict:
     env = {"KAFKA_BOOTSTRAP_SERVERS": "kafka:9092", "KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT",
            "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512", "KAFKA_SASL_USERNAME": name,
            "KAFKA_SASL_PASSWORD": kafka_password(name), "DATABASE_URL": _service_database_url(name),
-           "LOG_LEVEL": var("LOG_LEVEL", "INFO")}
-    # Secrets at the development default make the service warn at start: fine on a laptop.
-    env |= {key: var(key, "local-development-only") for key in config.secrets if key not in env}
+           "MANAGEMENT_PORT": str(MANAGEMENT_PORT), "LOG_LEVEL": var("LOG_LEVEL", "INFO")}
+    # Keys (CLICK_SECRET, CONSENT_PSEUDONYM_KEY): no default, 32 characters at least.
+    env |= {key: required(key) for key in config.secrets if key not in env}
     if "PUBLIC_BASE_URL" in config.settings:  # tracked links must open from the laptop's browser
         # Distribution serves them; curation counts share texts with a link of that length.
         env["PUBLIC_BASE_URL"] = f"http://localhost:{links_port or http_port}"
+    # Liveness on the management port, as the image's own HEALTHCHECK (deploy/Dockerfile).
+    health = f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{MANAGEMENT_PORT}/health', timeout=2)"
     return {**_app(["python", "-m", f"services.{name}"]), "environment": env,
-            "ports": [f"{http_port}:{HTTP_PORT}"],
+            "ports": [published(http_port, HTTP_PORT), published(http_port + MANAGEMENT_PORT_OFFSET, MANAGEMENT_PORT)],
+            "healthcheck": {"test": ["CMD", "python", "-c", health], "interval": "15s", "timeout": "3s",
+                            "retries": 3, "start_period": "30s"},
             "depends_on": {"provision": {"condition": "service_completed_successfully"}},
             "restart": "unless-stopped"}
 

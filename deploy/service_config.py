@@ -17,8 +17,10 @@ from pydantic import SecretStr
 
 from services.runtime.settings import ServiceSettings
 
-# Set in every container, not per service: the image listens on 8080 on all interfaces.
+# Set in every container, not per service: the image listens on 8080 on all interfaces, and
+# answers /health, /ready and /metrics on 8090 (MANAGEMENT_PORT, never exposed publicly).
 HTTP_PORT = 8080
+MANAGEMENT_PORT = 8090
 # Secrets every service has: its database login and its Kafka principal. The username
 # is no secret, but KEDA's TriggerAuthentication can read it only from a Secret.
 COMMON_SECRETS = ("DATABASE_URL", "KAFKA_SASL_USERNAME", "KAFKA_SASL_PASSWORD")

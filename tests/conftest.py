@@ -1,6 +1,7 @@
 """Fixtures shared by the integration and end-to-end tests: the real stack (tests/stack.py),
 its Keycloak realm, a scratch database schema with its own login role, and fresh Kafka topics."""
 
+import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from urllib.parse import urlsplit, urlunsplit
@@ -13,6 +14,8 @@ from deploy.local import keycloak_server
 from deploy.local.keycloak import Realm
 from deploy.local.provision import drop_role, provision_role
 from tests.stack import Stack, config_for_tests, find_stack
+
+os.environ["ADVOCACY_ENV"] = "local"  # the test stack's passwords and keys are development ones
 
 
 @pytest.fixture(scope="session")

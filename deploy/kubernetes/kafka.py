@@ -2,20 +2,25 @@
 topic and a KafkaUser per principal with exactly the ACLs of `schemas.platform.grants()`.
 
 The base is production-shaped (three nodes, three replicas, two in sync); the dev overlay
-patches it down to one node.
+patches it down to one node. Clients connect over TLS with SCRAM (SASL_SSL), and only the
+platform's pods, KEDA and pods labelled as outside systems' Kafka clients may connect at all.
 """
 
 from __future__ import annotations
 
 from itertools import groupby
 
-from deploy.kubernetes import CLUSTER, secret_name
+from deploy.kubernetes import CLUSTER, KAFKA_PORT, PART_OF, secret_name
 from schemas.platform import Platform, Topic, grants
 
 API = "kafka.strimzi.io/v1"
 LABELS = {"strimzi.io/cluster": CLUSTER}
 REPLICAS = 3
 MIN_IN_SYNC = 2  # with acks=all (idempotent producers), a write survives one broker down
+# Pods of an outside system (hr, connector, partner …: ADR 0011) that log in to Kafka carry
+# this label, in whichever namespace they run.
+CLIENT_LABEL = {"advocacy.example.com/kafka-client": "true"}
+KEDA_NAMESPACE = "keda"  # KEDA's operator reads consumer lag from there
 
 
 def cluster() -> list[dict]:
@@ -26,9 +31,16 @@ def cluster() -> list[dict]:
                                    "limits": {"cpu": "2", "memory": "2Gi"}}}}
     kafka = {"apiVersion": API, "kind": "Kafka", "metadata": {"name": CLUSTER},
              "spec": {"kafka": {
-                 # SCRAM on the in-cluster listener; see docs/operators.md for TLS.
-                 "listeners": [{"name": "scram", "port": 9092, "type": "internal", "tls": False,
-                                "authentication": {"type": "scram-sha-512"}}],
+                 # TLS (certificates from Strimzi's cluster CA) and SCRAM: consent choices and
+                 # post texts never cross the cluster network in clear (review S13). Strimzi
+                 # turns networkPolicyPeers into the listener's NetworkPolicy.
+                 "listeners": [{"name": "tls", "port": KAFKA_PORT, "type": "internal", "tls": True,
+                                "authentication": {"type": "scram-sha-512"},
+                                "networkPolicyPeers": [
+                                    {"podSelector": {"matchLabels": PART_OF}},
+                                    {"namespaceSelector": {"matchLabels": {
+                                        "kubernetes.io/metadata.name": KEDA_NAMESPACE}}},
+                                    {"namespaceSelector": {}, "podSelector": {"matchLabels": CLIENT_LABEL}}]}],
                  "authorization": {"type": "simple"},
                  "config": {"default.replication.factor": REPLICAS, "min.insync.replicas": MIN_IN_SYNC,
                             "offsets.topic.replication.factor": REPLICAS,

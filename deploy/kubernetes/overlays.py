@@ -1,8 +1,10 @@
 """The kustomize tree: deploy/k8s/base (everything, production-shaped) and two overlays.
 
 dev: one Kafka node and one replica per topic, a Postgres StatefulSet, and Secrets
-generated with development values. prod: the image from a registry and the public link
-domain; its Secrets are created by operators (docs/operators.md), never committed.
+generated with development values, which only local mode (ADVOCACY_ENV=local, set there)
+lets the services start with. prod: the image from a registry and the public link domain;
+its Secrets are created by operators (docs/operators.md), never committed, and the services
+refuse to start while a key or a password is missing or a development one.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import yaml
 
 from deploy.images import POSTGRES_IMAGE, app_image
-from deploy.kubernetes import CLUSTER, NAMESPACE, PART_OF, kafka, secret_name, workloads
+from deploy.kubernetes import CLUSTER, NAMESPACE, PART_OF, kafka, network, secret_name, workloads
 from deploy.service_config import service_config
 from schemas.platform import Platform
 
@@ -22,14 +24,15 @@ def base(platform: Platform) -> dict[str, list[dict]]:
     files = {"platform.yaml": [workloads.platform_config(), workloads.database_roles_job(platform)],
              "kafka-cluster.yaml": kafka.cluster(), "kafka-topics.yaml": kafka.topics(platform),
              "kafka-users.yaml": kafka.users(platform),
-             **{f"{s}.yaml": workloads.service_resources(platform, s) for s in platform.services}}
+             **{f"{s}.yaml": workloads.service_resources(platform, s) for s in platform.services},
+             "network-policies.yaml": network.policies(platform)}
     return {"kustomization.yaml": [{**KUSTOMIZATION, "namespace": NAMESPACE, "resources": list(files),
                                     "labels": [{"pairs": PART_OF}]}], **files}
 
 
-def _json_patch(kind: str, operations: list[tuple[str, object]], name: str | None = None) -> dict:
+def _json_patch(kind: str, operations: list[tuple[str, object]], name: str | None = None, op: str = "replace") -> dict:
     target = {"kind": kind, **({"name": name} if name else {})}
-    ops = [{"op": "replace", "path": path, "value": value} for path, value in operations]
+    ops = [{"op": op, "path": path, "value": value} for path, value in operations]
     return {"target": target, "patch": yaml.safe_dump(ops, sort_keys=False)}
 
 
@@ -37,7 +40,7 @@ def _dev_secrets(platform: Platform) -> list[dict]:
     def literals(service: str) -> list[str]:
         values = {"DATABASE_URL": f"postgresql://{service}:{service}-dev@postgres:5432/{DATABASE}",
                   "KAFKA_SASL_USERNAME": service, "KAFKA_SASL_PASSWORD": f"{service}-dev"}
-        # Other secrets at the development default: the service warns about each at start.
+        # Other secrets at the development default: allowed in local mode only, warned about at start.
         return [f"{key}={values.get(key, 'local-development-only')}" for key in service_config(service).secrets]
     admin = {"name": "postgres-admin", "literals": [
         "POSTGRES_PASSWORD=postgres-dev", f"DATABASE_URL=postgresql://postgres:postgres-dev@postgres:5432/{DATABASE}"]}
@@ -66,6 +69,7 @@ def postgres() -> list[dict]:
                       "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "5Gi"}}}}]}},
         {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "postgres", "labels": labels},
          "spec": {"selector": labels, "ports": [{"name": "postgres", "port": 5432, "targetPort": "postgres"}]}},
+        network.postgres_policy(labels),
     ]
 
 
@@ -78,6 +82,8 @@ def dev(platform: Platform) -> dict[str, list[dict]]:
             "default.replication.factor", "min.insync.replicas", "offsets.topic.replication.factor",
             "transaction.state.log.replication.factor", "transaction.state.log.min.isr")], CLUSTER),
         _json_patch("KafkaTopic", [("/spec/replicas", 1), ("/spec/config/min.insync.replicas", 1)]),
+        # A cluster to try things on, with the development Secrets above: local mode.
+        _json_patch("ConfigMap", [("/data/ADVOCACY_ENV", "local")], "platform-config", op="add"),
     ]
     return {"kustomization.yaml": [{
         **KUSTOMIZATION, "namespace": NAMESPACE, "resources": ["../../base", "postgres.yaml"],

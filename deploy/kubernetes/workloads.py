@@ -1,17 +1,22 @@
 """Per service: ConfigMap, Deployment (probes, resources, non-root), Service,
 PodDisruptionBudget, migration Job, and a KEDA ScaledObject scaling on the lag of each of
-its consumer groups; plus the platform-wide ConfigMap and the database-roles Job."""
+its consumer groups; plus the platform-wide ConfigMap and the database-roles Job.
+
+Kafka is reached over TLS (SASL_SSL) and trusted through Strimzi's cluster CA, mounted from
+its Secret. The Service exposes HTTP_PORT only; probes and Prometheus use MANAGEMENT_PORT on
+the pod itself (network.py lets only the monitoring namespace in there)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from deploy.images import app_image
-from deploy.kubernetes import BOOTSTRAP, PART_OF, secret_name
-from deploy.service_config import HTTP_PORT, service_config
+from deploy.kubernetes import BOOTSTRAP, CLUSTER_CA_SECRET, PART_OF, secret_name
+from deploy.service_config import HTTP_PORT, MANAGEMENT_PORT, service_config
 from schemas.platform import Platform, consumer_group_prefix
 
 LAG_THRESHOLD = "100"  # messages behind per replica before KEDA adds one
+KAFKA_CA_DIR = "/etc/advocacy/kafka-ca"  # where the cluster CA's Secret is mounted, read-only
 RESOURCES = {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}}
 # Metrics ingests in batches of 5,000 and renders reports: it gets more memory.
 MORE_RESOURCES = {"metrics": {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}}}
@@ -23,9 +28,10 @@ def labels(service: str, component: str) -> dict:
 
 def platform_config() -> dict:
     return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "platform-config"},
-            "data": {"KAFKA_BOOTSTRAP_SERVERS": BOOTSTRAP, "KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT",
-                     "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512", "HTTP_HOST": "0.0.0.0",
-                     "HTTP_PORT": str(HTTP_PORT), "LOG_LEVEL": "INFO"}}
+            "data": {"KAFKA_BOOTSTRAP_SERVERS": BOOTSTRAP, "KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+                     "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512", "KAFKA_SSL_CAFILE": f"{KAFKA_CA_DIR}/ca.crt",
+                     "HTTP_HOST": "0.0.0.0", "HTTP_PORT": str(HTTP_PORT), "MANAGEMENT_PORT": str(MANAGEMENT_PORT),
+                     "LOG_LEVEL": "INFO"}}
 
 
 def _pod(containers: list[dict], volumes: list[dict], restart: str = "Always") -> dict:
@@ -48,7 +54,7 @@ def _env_from(service: str) -> list[dict]:
 
 
 def _probe(path: str, period: int, failures: int) -> dict:
-    return {"httpGet": {"path": path, "port": "http"}, "periodSeconds": period, "timeoutSeconds": 3,
+    return {"httpGet": {"path": path, "port": "management"}, "periodSeconds": period, "timeoutSeconds": 3,
             "failureThreshold": failures}
 
 
@@ -56,10 +62,12 @@ def service_resources(platform: Platform, service: str) -> list[dict]:
     config = service_config(service)
     meta = lambda component, name=service: {"name": name, "labels": labels(service, component)}  # noqa: E731
     selector = {"app.kubernetes.io/name": service, "app.kubernetes.io/component": "service"}
-    volumes: list[dict] = [{"name": "tmp", "emptyDir": {}}]
+    volumes: list[dict] = [{"name": "tmp", "emptyDir": {}}, {"name": "kafka-ca", "secret": {
+        "secretName": CLUSTER_CA_SECRET, "items": [{"key": "ca.crt", "path": "ca.crt"}]}}]
     container = _container(
-        service, ["python", "-m", f"services.{service}"], _env_from(service), [],
-        ports=[{"name": "http", "containerPort": HTTP_PORT}],
+        service, ["python", "-m", f"services.{service}"], _env_from(service),
+        [{"name": "kafka-ca", "mountPath": KAFKA_CA_DIR, "readOnly": True}],
+        ports=[{"name": "http", "containerPort": HTTP_PORT}, {"name": "management", "containerPort": MANAGEMENT_PORT}],
         # /health answers only once migrations ran: give a first start two minutes.
         startupProbe=_probe("/health", 5, 24), livenessProbe=_probe("/health", 10, 3),
         readinessProbe=_probe("/ready", 5, 3), resources=MORE_RESOURCES.get(service, RESOURCES))
@@ -68,7 +76,8 @@ def service_resources(platform: Platform, service: str) -> list[dict]:
         "selector": {"matchLabels": selector},
         "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
         "template": {"metadata": {"labels": labels(service, "service"), "annotations": {
-            "prometheus.io/scrape": "true", "prometheus.io/port": str(HTTP_PORT), "prometheus.io/path": "/metrics"}},
+            "prometheus.io/scrape": "true", "prometheus.io/port": str(MANAGEMENT_PORT),
+            "prometheus.io/path": "/metrics"}},
             "spec": {**_pod([container], volumes), "terminationGracePeriodSeconds": 30}}}}
     migrate = _container("migrate", ["python", "-m", "services.runtime.migrate", service], _env_from(service), [],
                          resources=RESOURCES)
@@ -96,13 +105,14 @@ def scaling(platform: Platform, service: str) -> list[dict]:
                  "metadata": {"bootstrapServers": BOOTSTRAP,
                               "consumerGroup": f"{consumer_group_prefix(service)}{t.name}",
                               "topic": t.name, "lagThreshold": LAG_THRESHOLD, "offsetResetPolicy": "earliest",
-                              "sasl": "scram_sha512", "tls": "disable"}} for t in subscribed]
+                              "sasl": "scram_sha512", "tls": "enable"}} for t in subscribed]
     secret = secret_name(service)
     return [
         {"apiVersion": "keda.sh/v1alpha1", "kind": "TriggerAuthentication",
          "metadata": {"name": f"{service}-kafka", "labels": labels(service, "scaling")},
          "spec": {"secretTargetRef": [{"parameter": "username", "name": secret, "key": "KAFKA_SASL_USERNAME"},
-                                      {"parameter": "password", "name": secret, "key": "KAFKA_SASL_PASSWORD"}]}},
+                                      {"parameter": "password", "name": secret, "key": "KAFKA_SASL_PASSWORD"},
+                                      {"parameter": "ca", "name": CLUSTER_CA_SECRET, "key": "ca.crt"}]}},
         {"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject",
          "metadata": {"name": service, "labels": labels(service, "scaling")},
          # At least one replica always: the relay, schedules and HTTP endpoints live in it.
@@ -126,4 +136,5 @@ def database_roles_job(platform: Platform) -> dict:
             "metadata": {"name": "database-roles",
                          "labels": {"app.kubernetes.io/component": "provisioning", **PART_OF}},
             "spec": {"backoffLimit": 6, "ttlSecondsAfterFinished": 3600,
-                     "template": {"spec": _pod([container], [{"name": "tmp", "emptyDir": {}}], "OnFailure")}}}
+                     "template": {"metadata": {"labels": {"app.kubernetes.io/component": "provisioning", **PART_OF}},
+                                  "spec": _pod([container], [{"name": "tmp", "emptyDir": {}}], "OnFailure")}}}

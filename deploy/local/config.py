@@ -1,7 +1,8 @@
 """Where the local stack lives and every port it binds, from environment variables with local defaults.
 
 One place for ports: Kafka and its controller, Postgres, Keycloak and its management
-interface, and the HTTP ports of the services (and of the portal to come). `up`, `run`,
+interface, and the HTTP and management ports (/health, /ready, /metrics) of the services
+(and of the portal to come). `up`, `run`,
 `status` and `down` take them from here, and so does the test stack (`for_tests`), which
 sits beside the platform's with its own state dir and every port moved by
 TEST_PORT_OFFSET, so `make test` never joins what `make run` left running.
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from schemas.platform import Platform, Topic, load_platform  # re-exported for callers of this module
+from services.runtime.settings import MANAGEMENT_PORT_OFFSET
 
 from .ports import holder, port_open
 
@@ -65,6 +67,7 @@ class StackConfig:
     pg_port: int = 25432
     keycloak_port: int = 28080
     http_port_base: int = 8081  # curation, consent, distribution, metrics (declaration order), then portal
+    management_port_base: int = 0  # the same in a row; 0: http_port_base + 10, the services' own default
     kafka_controller_port: int = 0  # 0: kafka_port + 1
     keycloak_management_port: int = 0  # 0: keycloak_port + 1
     database: str = "advocacy"
@@ -91,6 +94,7 @@ class StackConfig:
             keycloak_port=port("ADVOCACY_KEYCLOAK_PORT", cls.keycloak_port),
             keycloak_management_port=port("ADVOCACY_KEYCLOAK_MANAGEMENT_PORT", 0),
             http_port_base=port("ADVOCACY_HTTP_PORT_BASE", cls.http_port_base),
+            management_port_base=port("ADVOCACY_MANAGEMENT_PORT_BASE", 0),
         )
 
     def __post_init__(self) -> None:
@@ -115,7 +119,8 @@ class StackConfig:
                        kafka_port=self.kafka_port + o, kafka_controller_port=self.kafka_controller_port + o,
                        pg_port=self.pg_port + o, keycloak_port=self.keycloak_port + o,
                        keycloak_management_port=self.keycloak_management_port + o,
-                       http_port_base=self.http_port_base + o)
+                       http_port_base=self.http_port_base + o,
+                       management_port_base=self.management_port_base and self.management_port_base + o)
 
     @property
     def controller_port(self) -> int:
@@ -127,6 +132,13 @@ class StackConfig:
         names = [*load_platform().services, PORTAL]
         return {name: self.http_port_base + i for i, name in enumerate(names)}
 
+    @property
+    def management_ports(self) -> dict[str, int]:
+        """Service name -> its management port (/health, /ready, /metrics), in the same order:
+        by default each HTTP port + 10, as a service started by hand takes it."""
+        base = self.management_port_base or self.http_port_base + MANAGEMENT_PORT_OFFSET
+        return {name: base + i for i, name in enumerate(self.http_ports)}
+
     def ports(self) -> list[Port]:
         """Every port this stack binds (or will: the portal's)."""
         return [
@@ -136,6 +148,8 @@ class StackConfig:
             Port("keycloak", "keycloak", self.keycloak_port, "ADVOCACY_KEYCLOAK_PORT"),
             Port("keycloak", "keycloak management", self.keycloak_management_port, "ADVOCACY_KEYCLOAK_MANAGEMENT_PORT"),
             *(Port(name, f"{name} http", port, "ADVOCACY_HTTP_PORT_BASE") for name, port in self.http_ports.items()),
+            *(Port(name, f"{name} management", port, "ADVOCACY_MANAGEMENT_PORT_BASE")
+              for name, port in self.management_ports.items()),
         ]
 
     def ports_of(self, component: str) -> list[Port]:

@@ -6,7 +6,11 @@ get their role without a rebuild; start_database() alone never provisions.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import re
+import secrets
 
 import asyncpg
 
@@ -45,12 +49,32 @@ async def provision_roles(conn: asyncpg.Connection, database: str, roles: dict[s
         await provision_role(conn, database, name, password)
 
 
+SCRAM_ITERATIONS = 4096  # Postgres's own default (scram_iterations)
+
+
+def scram_verifier(password: str, salt: bytes | None = None, iterations: int = SCRAM_ITERATIONS) -> str:
+    """What Postgres stores for `password` (RFC 5802, RFC 7677), computed here so that the
+    password itself never reaches the server, nor the statement logs a server may keep
+    (`log_statement=ddl`; review S19): `SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>`.
+    Raises StackError for a password that is not printable ASCII, on which SASLprep, which
+    Postgres applies first, could change it."""
+    if not (password.isascii() and password.isprintable()):
+        raise StackError("postgres: use a printable ASCII password (e.g. openssl rand -hex 32)")
+    salt = secrets.token_bytes(16) if salt is None else salt
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
+    stored_key = hashlib.sha256(hmac.new(salted, b"Client Key", hashlib.sha256).digest()).digest()
+    server_key = hmac.new(salted, b"Server Key", hashlib.sha256).digest()
+    b64 = lambda raw: base64.b64encode(raw).decode()  # noqa: E731
+    return f"SCRAM-SHA-256${iterations}:{b64(salt)}${b64(stored_key)}:{b64(server_key)}"
+
+
 async def provision_role(conn: asyncpg.Connection, database: str, name: str, password: str | None = None) -> None:
     """A login role `name` owning schema `name`, nothing else. Its password is the one given
-    (deployments, deploy/provision.py) or else its name (the local stack's convention)."""
+    (deployments, deploy/provision.py) or else its name (the local stack's convention); the
+    server is sent its SCRAM verifier only."""
     role = _ident(name)
-    # DDL takes no bind parameters: quote the literal (standard_conforming_strings is on).
-    literal = "'" + (name if password is None else password).replace("'", "''") + "'"
+    # DDL takes no bind parameters: a literal, of characters base64 and digits only.
+    literal = "'" + scram_verifier(name if password is None else password) + "'"
     verb = "ALTER" if await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", name) else "CREATE"
     await conn.execute(f"""
         {verb} ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD {literal};

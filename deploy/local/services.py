@@ -35,11 +35,13 @@ def names() -> list[str]:
 
 def environment(c: StackConfig, name: str) -> dict[str, str]:
     """What a service of this stack is told. Everything that reaches another process or a shared
-    place is set, so none falls back to the services' defaults, which are the default stack's."""
+    place is set, so none falls back to the services' defaults, which are the default stack's.
+    Local mode: the stack's passwords and keys are development ones (services/runtime/settings.py)."""
     if name == PORTAL:
         return portal_environment(c)
-    return {"KAFKA_BOOTSTRAP_SERVERS": c.kafka_bootstrap, "DATABASE_URL": c.service_dsn(name),
-            "HTTP_PORT": str(c.http_ports[name]), "PUBLIC_BASE_URL": f"http://{HOST}:{c.http_ports['distribution']}",
+    return {"ADVOCACY_ENV": "local", "KAFKA_BOOTSTRAP_SERVERS": c.kafka_bootstrap, "DATABASE_URL": c.service_dsn(name),
+            "HTTP_PORT": str(c.http_ports[name]), "MANAGEMENT_PORT": str(c.management_ports[name]),
+            "PUBLIC_BASE_URL": f"http://{HOST}:{c.http_ports['distribution']}",
             # People sign in at this stack's Keycloak; the services trust its realm.
             "OIDC_ISSUER": Realm.of(c).issuer, "OIDC_AUDIENCE": API_AUDIENCE}
 
@@ -52,7 +54,8 @@ def portal_environment(c: StackConfig) -> dict[str, str]:
     """The portal: no database, no broker; the services' APIs, the issuer and its own client.
     Its public URL is on 127.0.0.1, whose callback the realm accepts on any port."""
     ports = c.http_ports
-    return {"HTTP_PORT": str(ports[PORTAL]), "PORTAL_PUBLIC_URL": portal_url(c), "OIDC_ISSUER": Realm.of(c).issuer,
+    return {"ADVOCACY_ENV": "local", "HTTP_PORT": str(ports[PORTAL]), "PORTAL_PUBLIC_URL": portal_url(c),
+            "OIDC_ISSUER": Realm.of(c).issuer,
             "OIDC_AUDIENCE": API_AUDIENCE, "PORTAL_CLIENT_ID": PORTAL_CLIENT.client_id,
             "PORTAL_CLIENT_SECRET": PORTAL_CLIENT.secret, "PUBLIC_BASE_URL": f"http://{HOST}:{ports['distribution']}",
             **{f"{name.upper()}_URL": f"http://{HOST}:{ports[name]}" for name in load_platform().services}}
@@ -100,7 +103,8 @@ def stop(c: StackConfig) -> dict[str, int]:
 
 
 def readiness(port: int) -> dict | None:
-    """The /ready answer of whatever serves `port`, or None if nothing answers it."""
+    """The /ready answer of whatever serves `port` (a management port), or None if nothing
+    answers it."""
     try:
         with urllib.request.urlopen(f"http://{HOST}:{port}/ready", timeout=2) as response:
             return json.load(response)
@@ -114,7 +118,7 @@ def readiness(port: int) -> dict | None:
 
 
 def _wait_ready(c: StackConfig, name: str, timeout: float = 60) -> None:
-    port = c.http_ports[name]
+    port = c.management_ports[name]
     pid_file, log_file = _files(c, name)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

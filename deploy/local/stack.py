@@ -85,8 +85,9 @@ def run(config: StackConfig) -> None:
     started = services.start(config)
     services.start_portal(config)
     for name, fresh in started.items():
+        log = config.state_dir / "logs" / f"{name}.log"
         print(f"{name}: {'started' if fresh else 'already running'}, ready on http://{HOST}:{config.http_ports[name]} "
-              f"(/ready, /metrics; log {config.state_dir / 'logs' / (name + '.log')})", flush=True)
+              f"(/ready, /metrics on {config.management_ports[name]}; log {log})", flush=True)
     print(f"portal: ready on {services.portal_url(config)} (sign in as a demo user: `make run` lists them)", flush=True)
     print("the platform is running; stop it with `make down`", flush=True)
 
@@ -169,7 +170,7 @@ def status(config: StackConfig) -> bool:
     for name, port in config.http_ports.items():
         pid = services.running_pid(config, name) if name in services.names() else None
         if pid:  # services are optional (only `run` starts them): a running, unready one is unhealthy
-            answer = services.readiness(port) or {"ready": False, "checks": "no answer"}
+            answer = services.readiness(config.management_ports[name]) or {"ready": False, "checks": "no answer"}
             check(f"service {name}", bool(answer.get("ready")), f"http://{HOST}:{port} {answer.get('checks')}, pid {pid}")
         elif port_open(port):  # told, not counted: it would stop `run`
             checks.append((f"service {name}", "not ours", f"port {port} taken by {holder(port)}"))

@@ -24,6 +24,7 @@ KUBERNETES_KINDS = {  # apiVersion/kind -> definition name in kubernetes-validat
     "apps/v1/StatefulSet": "io.k8s.api.apps.v1.StatefulSet",
     "batch/v1/Job": "io.k8s.api.batch.v1.Job",
     "policy/v1/PodDisruptionBudget": "io.k8s.api.policy.v1.PodDisruptionBudget",
+    "networking.k8s.io/v1/NetworkPolicy": "io.k8s.api.networking.v1.NetworkPolicy",
 }
 CRD_KINDS = {"strimzi": ["Kafka", "KafkaNodePool", "KafkaTopic", "KafkaUser"],
              "keda": ["ScaledObject", "TriggerAuthentication"]}

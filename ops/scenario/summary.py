@@ -53,8 +53,9 @@ def print_where(config: StackConfig, outcome: Outcome | None = None) -> None:
     print("\n== The platform keeps running")
     print(f"  portal        {portal_url(config)}  (the people's pages: sign in as a demo user below)")
     for name in load_platform().services:
-        print(f"  {name:<13} http://127.0.0.1:{config.http_ports[name]}/api/ (openapi.json; /ready, /metrics)   "
-              f"log {config.state_dir / 'logs' / (name + '.log')}")
+        log = config.state_dir / "logs" / f"{name}.log"
+        print(f"  {name:<13} http://127.0.0.1:{config.http_ports[name]}/api/ (openapi.json)  "
+              f"/ready, /metrics on {config.management_ports[name]}   log {log}")
     print(f"  tracked links http://127.0.0.1:{config.http_ports['distribution']}/r/<code>")
     print(f"  Kafka {config.kafka_bootstrap}   Postgres {config.admin_dsn.rsplit('@', 1)[1]}")
     print(f"  Keycloak {realm.issuer} (token endpoint …/protocol/openid-connect/token; "

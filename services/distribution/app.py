@@ -8,6 +8,7 @@ from pathlib import Path
 from schemas import consent, curation, engagement
 from schemas import directory as d
 from schemas import distribution as dist
+from services.distribution import visitor_salts
 from services.distribution.api import build_api
 from services.distribution.config import DistributionSettings, DistributionTopics
 from services.distribution.handlers import DistributionHandlers
@@ -42,8 +43,12 @@ def build_service(
         Schedule("notifications", handlers.send_due_notifications, settings.schedule_seconds, clock),
         Schedule("scheduled-shares", handlers.request_due_posts, settings.schedule_seconds, clock),
     ]
+    redirect = Redirect(settings, topics, lambda: service.pool)
+    # Visitor hashes cannot be computed again once their day's salt is gone (visitor_salts.py);
+    # on the wall clock, as the redirect dates clicks.
+    schedules.append(Schedule("visitor-salts", redirect.forget_past_salts, visitor_salts.FORGET_SECONDS))
     service = Service(settings, router, MIGRATIONS, schedules)
-    service.mount("/r/", Redirect(settings, topics, lambda: service.pool))
+    service.mount("/r/", redirect)
     service.mount_api(build_api(handlers, settings, identity or OidcSettings()))
     return service
 

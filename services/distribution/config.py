@@ -11,7 +11,9 @@ from services.runtime.settings import DEVELOPMENT_SECRET, ServiceSettings
 class DistributionSettings(ServiceSettings):
     service: str = "distribution"
     public_base_url: str = "http://127.0.0.1:8083"  # where tracked links point: this service's /r/{code}
-    click_secret: SecretStr = SecretStr(DEVELOPMENT_SECRET)  # salts visitor hashes; set your own in production
+    # Keys visitor hashes with each day's random salt (visitor_salts.py). Required outside local
+    # mode, 32 characters at least: the database alone must not be enough to test an address.
+    click_secret: SecretStr = SecretStr(DEVELOPMENT_SECRET)
     # Only requests from these addresses may name the visitor in X-Forwarded-For (a proxy in front).
     trusted_proxies: list[str] = ["127.0.0.1", "::1"]
     notification_daily_cap: int = 3  # immediate notifications per person and day; more wait for the digest

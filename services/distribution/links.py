@@ -1,12 +1,12 @@
 """Tracked links: unguessable codes, UTM-tagged targets, share-intent URLs, and what a
-click may keep about its visitor (a salted hash that rotates daily, never the address).
-Who the visitor is (a person or a bot, and their address) is visitors.py's."""
+click may keep about its visitor (a keyed hash that changes every day and for every share,
+never the address). Who the visitor is (a person or a bot, and their address) is
+visitors.py's; the day's random salt is visitor_salts.py's."""
 
 import hashlib
 import hmac
 import re
 import secrets
-from datetime import date
 from urllib.parse import quote, urlsplit
 
 from schemas.directory import Network
@@ -78,8 +78,19 @@ def intent_carries_text(network: Network) -> bool:
     return "{text}" in _INTENTS.get(network, "")
 
 
-def visitor_hash(secret: str, day: date, address: str, user_agent: str | None) -> str:
-    """Unique-visitor counting without keeping the address: the salt changes every day,
-    so yesterday's hashes cannot be linked to today's."""
-    salt = hmac.new(secret.encode(), day.isoformat().encode(), hashlib.sha256).digest()
-    return hmac.new(salt, f"{address}\n{user_agent or ''}".encode(), hashlib.sha256).hexdigest()[:32]
+def day_key(secret: str, salt: bytes) -> bytes:
+    """The key of one day's visitor hashes: HMAC-SHA-256 of the day's random salt under
+    CLICK_SECRET. Both are needed: the salt, which lives in the database for its day only,
+    and the secret, which never does."""
+    return hmac.new(secret.encode(), salt, hashlib.sha256).digest()
+
+
+def visitor_hash(key: bytes, share_id: str, address: str, user_agent: str | None) -> str:
+    """Unique-visitor counting without keeping the address: 128 bits of HMAC-SHA-256 under
+    the day's key (`day_key`) of the share, the address and the user agent. The same visitor
+    of the same share on the same day gets the same hash (metrics counts them once); on
+    another share or another day a hash unrelated to it. Without the key, which is gone
+    with its day's salt, an address cannot be tried against a hash (2^32 guesses for IPv4
+    took minutes when the key was derived from CLICK_SECRET alone; review S4)."""
+    message = "\n".join((share_id, address, user_agent or "")).encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]

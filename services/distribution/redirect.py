@@ -1,6 +1,6 @@
 """`GET /r/{code}`: the tracked-link redirect. Only stored codes resolve (never an open
-redirect); every resolution emits a click event, with a daily-salted visitor hash
-instead of the address, and `bot` set for whatever is not a person's click: bots and
+redirect); every resolution emits a click event, with a visitor hash under the day's
+key (visitor_salts.py) instead of the address, and `bot` set for whatever is not a person's click: bots and
 link-preview fetchers, `HEAD` and prefetch requests (visitors.py). `/r/{code}/` is the same
 link; a path that cannot be a code (a NUL or other control byte, a wrong length or
 alphabet) is 404 before the database is asked. `Location` is always ASCII."""
@@ -12,7 +12,7 @@ import asyncpg
 
 from schemas.distribution import Click, LinkClicked
 from schemas.urls import to_ascii
-from services.distribution import links, share_store, visitors
+from services.distribution import links, share_store, visitor_salts, visitors
 from services.distribution.config import DistributionSettings, DistributionTopics
 from services.runtime.unit_of_work import UnitOfWork
 
@@ -26,6 +26,7 @@ class Redirect:
         self.topics = topics
         self.pool = pool  # the service's, once it has started
         self.trusted_proxies = visitors.trusted_networks(settings.trusted_proxies)
+        self.keys = visitor_salts.DailyKeys(settings.click_secret.get_secret_value())
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["method"] not in ("GET", "HEAD"):
@@ -37,7 +38,7 @@ class Redirect:
         forwarded = [v.decode("latin-1") for k, v in scope["headers"] if k.lower() == b"x-forwarded-for"]
         address = visitors.client_address((scope.get("client") or ("",))[0], forwarded, self.trusted_proxies)
         # Two round trips, no BEGIN/COMMIT pair: one read, then the click's outbox row as a
-        # single-statement transaction of its own.
+        # single-statement transaction of its own (and once a day, the day's salt).
         async with self.pool().acquire() as conn:
             share = await share_store.resolve(conn, code)
             if share is None:
@@ -53,12 +54,18 @@ class Redirect:
             if not links.is_web_url(target):  # curation checks URLs; the redirect does not rely on it alone
                 return await _respond(send, 404)
             now = datetime.now(UTC)
+            key = await self.keys.key(conn, now.date())
             await UnitOfWork(conn, self.settings.source).emit(self.topics.events, LinkClicked, share.share_id, Click(
                 share_id=share.share_id, item_id=share.item_id, campaign_id=share.campaign_id,
                 network=share.network, bot=not visitors.is_human_click(scope["method"], headers), clicked_at=now,
-                visitor=links.visitor_hash(self.settings.click_secret.get_secret_value(), now.date(), address,
-                                           headers.get("user-agent"))))
+                visitor=links.visitor_hash(key, share.share_id, address, headers.get("user-agent"))))
         await _respond(send, 302, [(b"location", target.encode("ascii")), (b"cache-control", b"no-store")])
+
+
+    async def forget_past_salts(self, uow: UnitOfWork, now: datetime) -> int:
+        """The schedule's job: past days' salts deleted, in the database and in this process."""
+        self.keys.forget_before((now - visitor_salts.GRACE).date())
+        return await visitor_salts.forget(uow.conn, now)
 
 
 async def _respond(send, status: int, headers: list[tuple[bytes, bytes]] = ()) -> None:

@@ -41,7 +41,8 @@ def build_service(
         router.consume_batches(name, topic, COUNTED, handlers.count, max_records=settings.ingest_batch_size)
     router.publishes("events", topics.events, m.MetricsEvent)
     snapshots = Schedule("snapshots", handlers.publish_due_snapshots, settings.snapshot_seconds, clock)
-    service = Service(settings, router, MIGRATIONS, [snapshots])
+    visitors = Schedule("visitor-hashes", handlers.forget_visitors, 3600, clock)
+    service = Service(settings, router, MIGRATIONS, [snapshots, visitors])
     service.mount_api(build_api(handlers, settings, identity or OidcSettings()))
     return service
 

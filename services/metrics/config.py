@@ -8,6 +8,10 @@ from schemas import consent, curation, directory, distribution, engagement, metr
 from services.metrics.domain import RateCards
 from services.runtime.settings import ServiceSettings
 
+# The smallest K_ANONYMITY a service starts with. Below 3, a group figure is one person's or
+# is told apart by the one other member (review S18); ADR 0008 asks for 5, the default.
+K_ANONYMITY_FLOOR = 3
+
 
 class MetricsSettings(ServiceSettings):
     service: str = "metrics"
@@ -15,6 +19,14 @@ class MetricsSettings(ServiceSettings):
     emv_rates_file: Path = Path(__file__).with_name("emv_rates.toml")
     snapshot_seconds: float = 60.0  # how often changed items and campaigns get a MetricSnapshot
     ingest_batch_size: int = 5000  # records per batch, one transaction each
+
+    def refusals(self) -> list[str]:
+        """The runtime's, and K_ANONYMITY below K_ANONYMITY_FLOOR (in local mode too)."""
+        problems = super().refusals()
+        if self.k_anonymity < K_ANONYMITY_FLOOR:
+            problems.append(f"K_ANONYMITY is {self.k_anonymity}, below the floor of {K_ANONYMITY_FLOOR}: "
+                            "groups that small single people out")
+        return problems
 
     def rate_cards(self) -> RateCards:
         """The EMV rates, read from `emv_rates_file` (read once, at start)."""

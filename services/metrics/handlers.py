@@ -8,7 +8,7 @@ reads from `queries`. Reports are read over HTTP (api.py), not handled here.
 """
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Union
 
 from pydantic import Field
@@ -27,6 +27,11 @@ from services.runtime.unit_of_work import UnitOfWork
 COUNTED: Any = Annotated[Union[tuple(CONTRACTS[distribution.EVENTS_TOPIC] + CONTRACTS[engagement.TOPIC])],  # noqa: UP007
                          Field(discriminator="type")]
 _SNAPSHOTS_PER_PASS = 500
+# Unique visitors are counted per share and UTC day (visitor hashes change daily): a day's
+# hashes are kept while its clicks may still come in, for a consumer that lagged a day behind,
+# and are then forgotten (store.forget_visitors).
+VISITOR_HASH_DAYS = 2
+_VISITORS_PER_PASS = 5000
 
 
 class MetricsHandlers:
@@ -84,6 +89,11 @@ class MetricsHandlers:
         await store.mark_due(uow.conn, tally.touched_shares)
 
     # --- schedule jobs ---------------------------------------------------------------------
+
+    async def forget_visitors(self, uow: UnitOfWork, now: datetime) -> int:
+        """Visitor hashes of days over for VISITOR_HASH_DAYS replaced by ids that link to nothing."""
+        return await store.forget_visitors(uow.conn, (now - timedelta(days=VISITOR_HASH_DAYS)).date(),
+                                           _VISITORS_PER_PASS)
 
     async def publish_due_snapshots(self, uow: UnitOfWork, now: datetime) -> int:
         """A snapshot of each item and campaign whose figures changed since its last one:

@@ -90,6 +90,21 @@ async def add_clicks(conn: Connection, rows: Sequence[Clicks]) -> None:
         await conn.execute(_CLICKS, *_columns(rows))
 
 
+# Hashes of days before $1 become '#' and a random UUID (never a hash, which is hex), a
+# batch at a time; the row keeps counting one visitor.
+_FORGET_VISITORS = """
+UPDATE clicks SET visitor = '#' || gen_random_uuid() WHERE ctid = ANY(ARRAY(
+    SELECT ctid FROM clicks WHERE day < $1 AND visitor NOT LIKE '#%' LIMIT $2 FOR UPDATE SKIP LOCKED))"""
+
+
+async def forget_visitors(conn: Connection, before: date, limit: int) -> int:
+    """Replaces the visitor hashes of days before `before` by random ids, up to `limit` rows;
+    returns how many. Unique clicks stay as counted (one row, one visitor); a click of such a
+    day that comes later still counts, as a visitor not seen before."""
+    status = await conn.execute(_FORGET_VISITORS, before, limit)
+    return int(status.split()[-1])
+
+
 async def keep_highest_engagement(conn: Connection, rows: Sequence[Observation]) -> None:
     """At most one row per share; each counter keeps the highest value seen."""
     if rows:

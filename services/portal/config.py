@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from services.runtime.settings import DEVELOPMENT_SECRET
+from services.runtime.settings import DEVELOPMENT_SECRET, LOCAL, MIN_KEY_LENGTH
 
 CALLBACK_PATH = "/auth/callback"  # deploy/local/keycloak.py: PORTAL_CALLBACK_PATH, registered at the realm
 
@@ -53,6 +53,23 @@ class PortalSettings(BaseSettings):
     portal_max_sessions: int = 10_000  # the least recently used goes first beyond it
     portal_timezone: str = "Europe/Berlin"  # dates and times are shown, and scheduled, in it
     portal_api_timeout_seconds: float = 10.0
+    advocacy_env: str = ""  # "local": the development client secret and a per-process key are allowed
+
+    def refusals(self) -> list[str]:
+        """Why the portal must not start, naming the variable and never its value (as
+        `ServiceSettings.refusals`): outside local mode, the client secret this repository
+        ships for the local realm, or a missing or short cookie-signing key (a key per process
+        would end every sign-in in flight at each restart and differ between replicas)."""
+        if self.advocacy_env == LOCAL:
+            return []
+        problems = []
+        secret = self.portal_client_secret.get_secret_value()
+        if not secret or "portal_client_secret" not in self.model_fields_set or secret == DEVELOPMENT_SECRET:
+            problems.append("PORTAL_CLIENT_SECRET is not set")
+        key = self.portal_secret_key.get_secret_value()
+        if len(key) < MIN_KEY_LENGTH:
+            problems.append(f"PORTAL_SECRET_KEY is not set or shorter than {MIN_KEY_LENGTH} characters")
+        return problems
 
     @property
     def public_url(self) -> str:

@@ -1,7 +1,7 @@
 """How every Kafka client of a service connects and authenticates, from its settings.
 
-One place turns KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and
-KAFKA_SASL_PASSWORD into what the clients take: FastStream's `KafkaBroker(security=...)`
+One place turns KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME,
+KAFKA_SASL_PASSWORD and KAFKA_SSL_CAFILE into what the clients take: FastStream's `KafkaBroker(security=...)`
 and aiokafka's keyword options (the relay's producer, admin clients). The aiokafka options
 are derived from the FastStream object by FastStream's own mapping, so both always agree.
 """
@@ -22,8 +22,10 @@ def broker_security(settings: ServiceSettings) -> BaseSecurity | None:
     protocol = settings.kafka_security_protocol
     if protocol == "PLAINTEXT":
         return None
-    # TLS against the system's trusted CAs (managed Kafka services); aiokafka needs a context.
-    context = ssl.create_default_context() if protocol.endswith("SSL") else None
+    # TLS, verifying the broker's certificate and host name against the system's trusted CAs
+    # (managed Kafka services) or KAFKA_SSL_CAFILE (Strimzi's cluster CA); aiokafka needs a context.
+    context = ssl.create_default_context(cafile=settings.kafka_ssl_cafile or None) \
+        if protocol.endswith("SSL") else None
     if protocol == "SSL":
         return BaseSecurity(ssl_context=context)
     sasl = _SASL[settings.kafka_sasl_mechanism]

@@ -1,6 +1,12 @@
 """One service process: its broker and subscribers, database pool and migrations,
 outbox relay and HTTP endpoints. Each service's app.py builds one `Service`.
 
+HTTP comes on two ports of one server: HTTP_PORT is public (the API under /api/,
+distribution's redirect under /r/); MANAGEMENT_PORT answers /health, /ready and /metrics,
+which say how the service and its broker and database are doing and are nobody else's
+business (review S13). A service refuses to start, in one log line, while its settings
+have `refusals` (development secrets outside local mode, K_ANONYMITY below its floor).
+
 Delivery is at-least-once: every subscriber acks only after its handler returned
 (AckPolicy.NACK_ON_ERROR, auto-commit off; see routing.py), and handlers go through the
 `Inbox`, which makes each effect happen once.
@@ -9,6 +15,7 @@ Delivery is at-least-once: every subscriber acks only after its handler returned
 import asyncio
 import contextlib
 import logging
+import socket
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -38,6 +45,10 @@ if TYPE_CHECKING:
     from services.runtime.api import HttpApi
 
 log = logging.getLogger(__name__)
+
+
+class RefusedToStart(RuntimeError):
+    """The settings have refusals (`ServiceSettings.refusals`); the message lists them."""
 
 
 class Service:
@@ -74,9 +85,16 @@ class Service:
             ),
         )
 
+    def refuse_unless_allowed(self) -> None:
+        """Raises RefusedToStart if the settings may not run (`ServiceSettings.refusals`)."""
+        if refusals := self.settings.refusals():
+            raise RefusedToStart(f"{self.settings.service} refuses to start: {'; '.join(refusals)}")
+
     async def start(self) -> None:
-        """Before the broker consumes: database ready, inbox in context, relay running."""
-        for name in self.settings.secrets_left_at_default():
+        """Before the broker consumes: database ready, inbox in context, relay running.
+        Raises RefusedToStart first if the settings may not run."""
+        self.refuse_unless_allowed()
+        for name in self.settings.secrets_left_at_default():  # local mode: allowed, not unnoticed
             log.warning("%s is the development default: set a secret of your own outside a laptop", name)
         self.pool = await asyncpg.create_pool(self.settings.database_url, min_size=2, max_size=10,
                                               reset=_end_transaction)
@@ -128,25 +146,62 @@ class Service:
         self.mount(api.prefix + "/", api)
 
     async def asgi(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Both ports' requests, told apart by the port they came in on; the lifespan."""
+        if scope["type"] == "lifespan":
+            return await self.app(scope, receive, send)
+        server = scope.get("server")
+        if server and server[1] == self.settings.management_port:
+            return await self.management(scope, receive, send)
+        return await self.public(scope, receive, send)
+
+    async def public(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """HTTP_PORT: what is mounted (the API, the redirect); 404 for anything else."""
         for prefix, app in self.mounts.items():
             if scope["type"] == "http" and scope["path"].startswith(prefix):
                 return await app(scope, receive, send)
-        return await self.app(scope, receive, send)  # health, readiness, metrics; lifespan
+        await send({"type": "http.response.start", "status": 404, "headers": [(b"content-length", b"0")]})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def management(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """MANAGEMENT_PORT: /health, /ready and /metrics (services/runtime/http.py)."""
+        await self.app(scope, receive, send)
 
     async def run(self) -> None:
-        """Serve HTTP; the ASGI lifespan starts and stops the service around it."""
-        self.server = uvicorn.Server(uvicorn.Config(
-            self.asgi, host=self.settings.http_host, port=self.settings.http_port,
-            log_config=None,  # keep our JSON logging; uvicorn would install its own
-            access_log=False, interface="asgi3", lifespan="on",
-        ))
-        await self.server.serve()
+        """Serve HTTP on both ports; the ASGI lifespan starts and stops the service around it.
+        Raises RefusedToStart when a port cannot be bound."""
+        host = self.settings.http_host
+        sockets: list[socket.socket] = []
+        try:
+            for port in (self.settings.http_port, self.settings.management_port):
+                try:
+                    sockets.append(_listening(host, port))
+                except OSError as error:
+                    raise RefusedToStart(f"{self.settings.service} cannot listen on {host}:{port}: "
+                                         f"{error.strerror or error}") from None
+            self.server = uvicorn.Server(uvicorn.Config(
+                self.asgi, host=host, port=self.settings.http_port,
+                log_config=None,  # keep our JSON logging; uvicorn would install its own
+                access_log=False, interface="asgi3", lifespan="on",
+            ))
+            log.info("HTTP on %s:%d (public) and %s:%d (health, readiness, metrics)",
+                     host, self.settings.http_port, host, self.settings.management_port)
+            await self.server.serve(sockets=sockets)
+        finally:
+            for sock in sockets:
+                sock.close()
 
     def main(self) -> None:
-        """The process entry point: JSON logs, HTTP server, broker, relay; stops on SIGTERM."""
+        """The process entry point: JSON logs, HTTP server, broker, relay; stops on SIGTERM.
+        If the service refuses to start (its settings, a port taken), it says why in one log
+        line and exits with status 2, before it touches the broker or the database."""
         configure_logging(self.settings.service, self.settings.log_level)
-        # uvloop: libuv's event loop, which asyncpg, aiokafka and uvicorn all run faster on.
-        uvloop.run(self.run())
+        try:
+            self.refuse_unless_allowed()
+            # uvloop: libuv's event loop, which asyncpg, aiokafka and uvicorn all run faster on.
+            uvloop.run(self.run())
+        except RefusedToStart as refused:
+            log.critical("%s", refused)
+            raise SystemExit(2) from None
 
     async def _broker_ok(self) -> bool:
         return await self.broker.ping(timeout=2.0)
@@ -159,6 +214,23 @@ class Service:
         has failed three passes in a row (a poisoned row would otherwise block it unseen)."""
         return (bool(self.tasks) and not any(task.done() for task in self.tasks)
                 and all(s.failures < 3 for s in self.schedules))
+
+
+def _listening(host: str, port: int) -> socket.socket:
+    """A socket bound to (host, port), as asyncio binds its own for uvicorn (SO_REUSEADDR, IPv6
+    when the host is an IPv6 address); uvicorn listens on it. Raises OSError when the port is
+    taken. The protocol is named: asyncio turns Nagle's algorithm off (TCP_NODELAY) only on
+    connections whose socket says IPPROTO_TCP; without it a response waits for an ACK, and a
+    413 sent before the body was read is lost to the reset that closing then sends."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 async def _end_transaction(conn: asyncpg.Connection) -> None:

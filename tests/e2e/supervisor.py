@@ -17,18 +17,21 @@ from typing import IO
 from harness.kafka import eventually
 from harness.processes import ready
 from services.runtime.identity import OidcSettings
+from services.runtime.settings import MANAGEMENT_PORT_OFFSET
 from tests.conftest import dsn_for
 from tests.stack import Stack
 
 
 def restartable_port() -> int:
     """A free port below Linux's ephemeral range (32768+): a port taken from that range may be
-    given to some outgoing connection while its process is down, and the restart not bind."""
+    given to some outgoing connection while its process is down, and the restart not bind.
+    The port 10 above it is free too: the service's management port (/ready, /metrics)."""
     while True:
         port = random.randrange(20000, 32000)
-        with socket.socket() as s:
+        with socket.socket() as s, socket.socket() as management:
             try:
                 s.bind(("127.0.0.1", port))
+                management.bind(("127.0.0.1", port + MANAGEMENT_PORT_OFFSET))
                 return port
             except OSError:
                 continue
@@ -93,6 +96,7 @@ class Supervisor:
             env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": self.stack.kafka_bootstrap, "HTTP_PORT": str(replica.port),
                  "DATABASE_URL": dsn_for(self.stack.admin_dsn, replica.service, replica.service),
                  "PUBLIC_BASE_URL": f"http://127.0.0.1:{first_distribution.port}", "SCHEDULE_SECONDS": "0.5",
+                 "ADVOCACY_ENV": "local",  # the test stack's passwords are development ones
                  **oidc_environment(self.identity), **self.env},
             stdout=replica.log, stderr=subprocess.STDOUT,
         )

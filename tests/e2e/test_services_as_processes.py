@@ -13,6 +13,7 @@ from harness.kafka import eventually, message_count, produce, read_topic
 from schemas import directory
 from schemas.catalog import SERVICES
 from schemas.directory import Departure, Profile
+from services.runtime.settings import MANAGEMENT_PORT_OFFSET
 
 ADA, BEN, CAI = "adv-ada-0001", "adv-ben-0002", "adv-cai-0003"
 
@@ -50,7 +51,7 @@ async def test_every_service_projects_the_directory_and_dead_letters_garbage(sta
     for name in SERVICES:
         dead = await read_topic(stack.kafka_bootstrap, f"advocacy.{name}.deadletter.v1", dead_before[name] + 1)
         assert len(dead) == dead_before[name] + 1 and dead[-1].value == b"{not json"
-        with urllib.request.urlopen(f"http://127.0.0.1:{running_services[name]}/metrics") as response:
+        with urllib.request.urlopen(f"http://127.0.0.1:{running_services[name] + MANAGEMENT_PORT_OFFSET}/metrics") as response:
             exposed = response.read().decode()
         # Which replica handled the events depends on the partitions it got (a running `make run`
         # platform shares the groups), so this checks the exposition, not the count.

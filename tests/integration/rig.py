@@ -19,7 +19,8 @@ What a test does with it:
   the service that owns that topic would; `send_raw(topic, key, value)` bytes as they come;
 - `fetch`, `fetchval`, `count`, `until(sql, expected)`: its own tables;
 - `emitted(match)`, `until_emitted(match, at_least)`: what it published on `topics.events`;
-- `get(path)`, `call(method, path, json, token)`: its HTTP server, without following redirects.
+- `get(path)`, `call(method, path, json, token)`: its HTTP server, without following redirects;
+  `management(path)`: its management port (/health, /ready, /metrics).
 """
 
 import asyncio
@@ -110,7 +111,7 @@ class ServiceRig:
             if task.done():
                 task.result()  # it failed to start: say why
             try:
-                return (await self.get("/ready")).status_code == 200
+                return (await self.management("/ready")).status_code == 200
             except httpx.TransportError:
                 return False
 
@@ -202,6 +203,12 @@ class ServiceRig:
                   ) -> httpx.Response:
         return await self.call("GET", path, token=token, headers=headers)
 
+    async def management(self, path: str) -> httpx.Response:
+        """GET `path` on the management port (/health, /ready, /metrics)."""
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{self.settings.management_port}",
+                                     timeout=10) as client:
+            return await client.get(path)
+
 
 @asynccontextmanager
 async def make_rig(rig_type: type[R], stack: Any, scratch_schema: Any, make_topics: Any,
@@ -210,12 +217,13 @@ async def make_rig(rig_type: type[R], stack: Any, scratch_schema: Any, make_topi
                    **settings: Any) -> AsyncIterator[R]:
     """A rig of `rig_type` on a fresh schema and a fresh topic for every field of
     `topics_type`, the service's dead-letter topic included; `settings` change the service's.
-    Its HTTP port is free, and its public base URL points there; its HTTP API trusts
+    Its HTTP and management ports are free, and its public base URL points there; its HTTP API trusts
     `identity` (the `issuer` fixture's `issuer.settings()`)."""
     schema, dsn = await scratch_schema()
     topics = topics_type(*await make_topics(*[f.name for f in fields(topics_type)], partitions=partitions))
     port = free_port()
-    defaults: dict[str, Any] = {"http_port": port, "outbox_poll_seconds": 0.2, "retry_deadline_seconds": 30}
+    defaults: dict[str, Any] = {"http_port": port, "management_port": free_port(), "outbox_poll_seconds": 0.2,
+                                "retry_deadline_seconds": 30}
     if "public_base_url" in settings_type.model_fields:
         defaults["public_base_url"] = f"http://127.0.0.1:{port}"
     service_settings = settings_type(service=schema, database_url=dsn, kafka_bootstrap_servers=stack.kafka_bootstrap,

@@ -110,7 +110,8 @@ async def portal(stack, keycloak: Realm, tmp_path_factory, browser_tools) -> Ite
         for name in SERVICES:
             await supervisor.until_ready(name, timeout=90)
         process = subprocess.Popen([sys.executable, "-m", "services.portal"], stdout=log, stderr=subprocess.STDOUT, env={
-            **os.environ, "HTTP_PORT": str(port), "PORTAL_PUBLIC_URL": url, "OIDC_ISSUER": keycloak.issuer,
+            **os.environ, "ADVOCACY_ENV": "local", "HTTP_PORT": str(port), "PORTAL_PUBLIC_URL": url,
+            "OIDC_ISSUER": keycloak.issuer,
             "PORTAL_CLIENT_ID": PORTAL.client_id, "PORTAL_CLIENT_SECRET": PORTAL.secret,
             "PUBLIC_BASE_URL": f"http://127.0.0.1:{ports['distribution']}",
             **{f"{name.upper()}_URL": f"http://127.0.0.1:{ports[name]}" for name in SERVICES}})

@@ -34,9 +34,11 @@ class Attempt:
     def bot(self) -> bool:
         return self.agent in BOTS
 
-    def visitors(self, secret: str) -> set[str]:
-        """The visitor hash the redirect stores, for either day the click may fall on."""
-        return {visitor_hash(secret, d, self.address, self.agent) for d in (self.day, self.day + timedelta(days=1))}
+    def visitors(self, keys: dict[date, bytes]) -> set[str]:
+        """The visitor hash the redirect stores, for either day the click may fall on (`keys`:
+        each day's key, links.day_key of CLICK_SECRET and the day's salt)."""
+        days = (self.day, self.day + timedelta(days=1))
+        return {visitor_hash(keys[d], self.share_id, self.address, self.agent) for d in days if d in keys}
 
 
 def plan(shares: list[tuple[str, str]], rng: random.Random) -> list[tuple[str, str, str]]:
@@ -91,14 +93,15 @@ class Clicker:
             return next(self.addresses)
 
 
-def landed(attempts: list[Attempt], recorded: set[tuple[str, str]], secret: str) -> dict[tuple[str, str], bool]:
+def landed(attempts: list[Attempt], recorded: set[tuple[str, str]], keys: dict[date, bytes]
+           ) -> dict[tuple[str, str], bool]:
     """(share, visitor) -> bot, for every click the redirect must have recorded: those it
     answered with 302, and the ambiguous ones whose visitor shows up in `recorded`."""
     expected = {}
     for a in attempts:
-        found = [(a.share_id, v) for v in a.visitors(secret) if (a.share_id, v) in recorded]
-        if a.answer == "302" and not found:
-            found = [(a.share_id, visitor_hash(secret, a.day, a.address, a.agent))]  # lost: it must show as missing
+        found = [(a.share_id, v) for v in a.visitors(keys) if (a.share_id, v) in recorded]
+        if a.answer == "302" and not found:  # lost: it must show as missing
+            found = [(a.share_id, min(a.visitors(keys), default=f"no salt for {a.day}"))]
         if a.answer in ("302", "ambiguous"):
             expected |= dict.fromkeys(found, a.bot)
     return expected

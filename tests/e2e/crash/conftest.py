@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from schemas.catalog import SERVICES
+from services.distribution.links import day_key
 from tests.e2e.crash import flow, inputs
 from tests.e2e.crash.clicks import Clicker
 from tests.e2e.crash.faults import Figures, Phases, running
@@ -87,7 +88,10 @@ def play_under(stack, supervisor, issuer, chaos_figures, request):
         try:
             async with running(phases, *(fault(phases, figures, rng) for fault in faults)):
                 await stream.play(PSEUDONYM_KEY.encode())
-            differences = await stream.settle(PSEUDONYM_KEY.encode(), CLICK_SECRET)
+            # Visitor hashes are keyed by each day's random salt, which distribution keeps for its day.
+            keys = {r["day"]: day_key(CLICK_SECRET, bytes(r["salt"]))
+                    for r in await seen.rows("SELECT day, salt FROM distribution.visitor_salts")}
+            differences = await stream.settle(PSEUDONYM_KEY.encode(), keys)
             intact = await seen.ledger_intact()
             share_ids = [r["share_id"] for r in await seen.shares()]
             recorded = await seen.clicks(share_ids)
@@ -107,7 +111,7 @@ def play_under(stack, supervisor, issuer, chaos_figures, request):
         figures.clicks_recorded = sum(n for _, n in recorded.values())
         figures.ambiguous_clicks = len(ambiguous)
         figures.ambiguous_clicks_recorded = sum(
-            1 for a in ambiguous if any((a.share_id, v) in recorded for v in a.visitors(CLICK_SECRET)))
+            1 for a in ambiguous if any((a.share_id, v) in recorded for v in a.visitors(keys)))
         chaos_figures[request.node.name] = {
             "seed": seed, **{k: v for k, v in dataclasses.asdict(figures).items() if k != "started"},
             "reconciliation": differences or "exact",

@@ -3,6 +3,7 @@ returns its differences (empty: equal), so a wait can poll it and an assertion c
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 
 from schemas.catalog import SERVICES
 from tests.e2e.crash import clicks, model
@@ -74,11 +75,11 @@ async def shares(seen: Observed, run: Run) -> list[str]:
             + compare("metrics.attributed_shares", attributed, await seen.attributed()))
 
 
-async def outcomes(seen: Observed, run: Run, click_secret: str) -> list[str]:
+async def outcomes(seen: Observed, run: Run, click_keys: dict[date, bytes]) -> list[str]:
     """Clicks (one per visitor, none twice), the highest counters, and metrics' per-item sums."""
     made = {r["share_id"]: r["item_id"] for r in await seen.shares()}
     recorded = await seen.clicks(list(made))
-    landed = clicks.landed(run.clicks, set(recorded), click_secret)
+    landed = clicks.landed(run.clicks, set(recorded), click_keys)
     counters = model.engagement(run.engagement)
     per_item = model.item_figures(made, [(s, bot) for (s, _), bot in landed.items()], counters)
     return (compare("metrics.clicks", {k: (bot, 1) for k, bot in landed.items()}, recorded)

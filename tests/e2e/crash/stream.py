@@ -9,6 +9,7 @@ is retried until definitively answered, with the same Idempotency-Key (front_doo
 import asyncio
 import random
 from collections.abc import Awaitable, Callable
+from datetime import date
 
 from ops.bus import publish
 from ops.scenario import commands, connector
@@ -97,16 +98,16 @@ class Stream:
         self.figures.events_sent += len(planned)
         self.figures.inputs_tried += self.clicker.tries
 
-    async def settle(self, pseudonym_key: bytes, click_secret: str) -> list[str]:
+    async def settle(self, pseudonym_key: bytes, click_keys: dict[date, bytes]) -> list[str]:
         """Once the state equals the reference, until nothing flows any more (a late copy
         would land now); then the differences that remain, to be asserted empty."""
         self.phases.begin("reconcile")
         sent = self.figures.at()
-        await self.until(lambda: everything(self.seen, self.run, pseudonym_key, click_secret), "the final state")
+        await self.until(lambda: everything(self.seen, self.run, pseudonym_key, click_keys), "the final state")
         self.figures.seconds_to_reconcile = round(self.figures.at() - sent, 1)
         for _ in range(2):
             await self.until(lambda: flow.quiet(self.bootstrap, self.seen.dsn), "every consumer caught up")
-        return await everything(self.seen, self.run, pseudonym_key, click_secret)
+        return await everything(self.seen, self.run, pseudonym_key, click_keys)
 
     async def _policies(self) -> dict[Purpose, int]:
         """The current policy version of each purpose; version 1 published where there is none."""
@@ -137,7 +138,7 @@ class Stream:
         return [] if row[0] else [f"{value} not in {table}"]
 
 
-async def everything(seen: Observed, run: Run, pseudonym_key: bytes, click_secret: str) -> list[str]:
+async def everything(seen: Observed, run: Run, pseudonym_key: bytes, click_keys: dict[date, bytes]) -> list[str]:
     return (await reconcile.people(seen, run) + await reconcile.consents(seen, run, pseudonym_key)
             + await reconcile.followers(seen, run) + await reconcile.feeds(seen, run)
-            + await reconcile.shares(seen, run) + await reconcile.outcomes(seen, run, click_secret))
+            + await reconcile.shares(seen, run) + await reconcile.outcomes(seen, run, click_keys))

@@ -33,6 +33,7 @@ class FrontDoor:
     settings: ServiceSettings
     issuer: TestIssuer
     client: httpx.AsyncClient  # to the API over HTTP, at /api
+    management: httpx.AsyncClient  # to /health, /ready and /metrics (the management port's app)
     topic: str  # where the probe's events go, through the outbox
     bootstrap: str
 
@@ -80,8 +81,10 @@ async def front_door(stack, issuer) -> AsyncIterator[FrontDoor]:
             serving = asyncio.create_task(server.serve())
             while not server.started:
                 await asyncio.sleep(0.02)
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{settings.http_port}") as client:
-                yield FrontDoor(service, settings, issuer, client, topic, stack.kafka_bootstrap)
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{settings.http_port}") as client, \
+                    httpx.AsyncClient(transport=httpx.ASGITransport(app=service.management),
+                                      base_url="http://management") as management:
+                yield FrontDoor(service, settings, issuer, client, management, topic, stack.kafka_bootstrap)
             server.should_exit = True
             await serving
     finally:

@@ -81,10 +81,12 @@ async def test_unknown_paths_and_methods_under_the_api_are_problems(front_door):
     assert wrong.status_code == 405 and wrong.headers["allow"] == "POST"
 
 
-async def test_the_service_endpoints_beside_the_api_answer_as_before(front_door):
-    assert (await front_door.client.get("/health")).json() == {"status": "alive"}
-    assert (await front_door.client.get("/ready")).status_code == 200
-    assert "advocacy_outbox_backlog" in (await front_door.client.get("/metrics")).text
+async def test_the_service_endpoints_answer_on_the_management_port_and_not_beside_the_api(front_door):
+    assert (await front_door.management.get("/health")).json() == {"status": "alive"}
+    assert (await front_door.management.get("/ready")).status_code == 200
+    assert "advocacy_outbox_backlog" in (await front_door.management.get("/metrics")).text
+    for path in ("/health", "/ready", "/metrics"):
+        assert (await front_door.client.get(path)).status_code == 404, path
     assert (await front_door.client.get("/api/openapi.json")).json()["info"]["title"].startswith("advocacy ")
 
 

@@ -39,7 +39,7 @@ async def test_a_refused_command_is_a_problem_with_its_reason_and_leaves_no_row_
     assert marker.status_code == 201
     events = await front_door.events_about(person, at_least=1) + await front_door.events_about(other)
     assert [e["data"]["text"] for e in events] == ["accepted"]
-    assert 'reason="actor_not_subject"' in (await front_door.client.get("/metrics")).text
+    assert 'reason="actor_not_subject"' in (await front_door.management.get("/metrics")).text
 
 
 async def test_a_list_comes_newest_first_a_page_at_a_time_and_ties_do_not_repeat_or_vanish(front_door):

@@ -1,11 +1,18 @@
 """A real service on the secured broker, configured only by the environment variables an
-operator sets (KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_*): consent consumes in its own consumer
-groups and publishes through its outbox relay, all as its own principal."""
+operator sets (KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_*, KAFKA_SSL_CAFILE): consent consumes in
+its own consumer groups and publishes through its outbox relay, all as its own principal, on
+the SCRAM listener and on the TLS one as Kubernetes runs it (review S13); a client that does
+not trust the broker's CA does not get through."""
 
 import json
+import ssl
 
 import asyncpg
+import pytest
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaConnectionError
 
+from deploy.local import tls
 from harness.kafka import eventually, produce, read_topic
 from schemas import consent as c
 from schemas import directory as d
@@ -14,12 +21,14 @@ from services.consent.config import ConsentSettings, ConsentTopics
 from tests.integration.consent.rig import erase, new_advocate, publish
 
 
-async def test_consent_runs_on_the_secured_broker_as_its_own_principal(secure_broker, scratch_schema, monkeypatch):
-    for name, value in secure_broker.env("consent").items():
+@pytest.mark.parametrize("tls", [False, True], ids=["scram", "tls-and-scram"])
+async def test_consent_runs_on_the_secured_broker_as_its_own_principal(secure_broker, scratch_schema, monkeypatch, tls):
+    for name, value in secure_broker.env("consent", tls=tls).items():
         monkeypatch.setenv(name, value)
     _, dsn = await scratch_schema()  # its own tables; the shared stack's consent schema stays untouched
     settings = ConsentSettings(database_url=dsn, http_port=1, outbox_poll_seconds=0.2)
-    assert (settings.kafka_security_protocol, settings.kafka_sasl_username) == ("SASL_PLAINTEXT", "consent")
+    assert (settings.kafka_security_protocol, settings.kafka_sasl_username) == (
+        "SASL_SSL" if tls else "SASL_PLAINTEXT", "consent")
     advocate = new_advocate()
 
     async def send(topic: str, *events, principal: str) -> None:
@@ -59,3 +68,24 @@ async def test_consent_runs_on_the_secured_broker_as_its_own_principal(secure_br
             await eventually(published, what="advocate.erased and the state's tombstones, published by consent's relay")
     finally:
         await conn.close()
+
+
+async def test_over_tls_a_client_that_does_not_trust_the_brokers_ca_is_not_let_through(secure_broker, tmp_path):
+    login = {k: v for k, v in secure_broker.options("consent").items() if k != "security_protocol"}
+
+    def admin(context: ssl.SSLContext) -> AIOKafkaAdminClient:
+        return AIOKafkaAdminClient(bootstrap_servers=secure_broker.tls_bootstrap, security_protocol="SASL_SSL",
+                                   ssl_context=context, request_timeout_ms=5000, **login)
+
+    another_ca = tls.make(tmp_path / "another").ca  # what a man in the middle would present
+    for untrusting in (ssl.create_default_context(), ssl.create_default_context(cafile=str(another_ca))):
+        client = admin(untrusting)
+        with pytest.raises(KafkaConnectionError):
+            await client.start()
+        await client.close()
+    client = admin(ssl.create_default_context(cafile=str(secure_broker.ca_file)))
+    await client.start()
+    try:
+        assert c.EVENTS_TOPIC in await client.list_topics()
+    finally:
+        await client.close()

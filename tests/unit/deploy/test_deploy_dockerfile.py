@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from deploy.service_config import HTTP_PORT, MANAGEMENT_PORT
 from tests.unit.deploy.conftest import DEPLOY
 
 DOCKERFILE = DEPLOY / "Dockerfile"
@@ -44,7 +45,12 @@ def test_it_runs_as_a_numeric_non_root_user_and_checks_its_health():
     users = [arg for op, arg in ops if op == "USER"]
     assert users and re.fullmatch(r"[1-9]\d*(:[1-9]\d*)?", users[-1]), users  # numeric: runAsNonRoot can verify
     healthcheck = [arg for op, arg in ops if op == "HEALTHCHECK"]
-    assert healthcheck and "/health" in healthcheck[0]
+    assert healthcheck and "/health" in healthcheck[0] and "MANAGEMENT_PORT" in healthcheck[0]
+
+
+def test_the_image_listens_where_the_manifests_look():
+    env = " ".join(arg for op, arg in instructions() if op == "ENV")
+    assert f"HTTP_PORT={HTTP_PORT}" in env and f"MANAGEMENT_PORT={MANAGEMENT_PORT}" in env
 
 
 def test_nothing_is_fetched_from_a_url_at_build_time():

@@ -45,7 +45,7 @@ def test_each_consumer_scales_on_the_lag_of_each_of_its_consumer_groups(platform
 def test_compose_runs_the_declared_services_on_their_declared_ports(platform, compose_file):
     services = compose_file["services"]
     for name, port in platform.services.items():
-        assert services[name]["ports"] == [f"{port}:8080"]
+        assert services[name]["ports"] == [f"127.0.0.1:{port}:8080", f"127.0.0.1:{port + 10}:8090"]
         assert services[name]["command"] == ["python", "-m", f"services.{name}"]
     # Every principal the ACLs name gets a SCRAM credential before provisioning.
     users_command = services["kafka-users"]["command"][0]

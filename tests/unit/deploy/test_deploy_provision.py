@@ -67,8 +67,12 @@ async def test_a_service_login_that_is_not_the_services_own_role_is_refused(call
     assert "roles" not in calls
 
 
-async def test_a_role_gets_the_deployments_password_quoted_and_locally_its_name():
-    from deploy.local.provision import provision_role
+async def test_a_role_gets_the_verifier_of_the_deployments_password_or_locally_its_name_never_the_password():
+    """Postgres logs DDL with log_statement=ddl: the statement carries a SCRAM verifier (review S19)."""
+    import base64
+    import re
+
+    from deploy.local.provision import provision_role, scram_verifier
 
     class Recorder:
         sql: ClassVar[list[str]] = []
@@ -82,5 +86,18 @@ async def test_a_role_gets_the_deployments_password_quoted_and_locally_its_name(
     conn = Recorder()
     await provision_role(conn, "advocacy", "consent", "it's-secret")
     await provision_role(conn, "advocacy", "metrics")
-    assert "CREATE ROLE \"consent\" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD 'it''s-secret'" in conn.sql[0]
-    assert "PASSWORD 'metrics'" in conn.sql[1]
+    for sql, password in zip(conn.sql, ("it's-secret", "metrics"), strict=True):
+        verifier = re.search(r"NOCREATEROLE PASSWORD '(SCRAM-SHA-256\$(\d+):([^$]+)\$[^']+)'", sql)
+        assert verifier, sql
+        assert verifier.group(1) == scram_verifier(password, base64.b64decode(verifier.group(3)), int(verifier.group(2)))
+        literal = "'" + password.replace("'", "''") + "'"
+        assert literal not in sql
+
+
+def test_a_password_scram_cannot_carry_as_it_is_is_refused():
+    from deploy.local.config import StackError
+    from deploy.local.provision import scram_verifier
+
+    for password in ("pässwort", "tab\there"):
+        with pytest.raises(StackError, match="printable ASCII"):
+            scram_verifier(password)

@@ -21,6 +21,7 @@ def test_each_service_runs_probed_limited_and_unprivileged(service, base_docs):
     assert container["command"] == ["python", "-m", f"services.{service}"]
     assert container["livenessProbe"]["httpGet"]["path"] == "/health"
     assert container["readinessProbe"]["httpGet"]["path"] == "/ready"
+    assert {container[p]["httpGet"]["port"] for p in ("startupProbe", "livenessProbe", "readinessProbe")} == {"management"}
     assert set(container["resources"]) == {"requests", "limits"}
     assert {"cpu", "memory"} <= set(container["resources"]["requests"])
     assert pod["securityContext"]["runAsNonRoot"] is True and pod["securityContext"]["runAsUser"] != 0
@@ -76,7 +77,7 @@ def test_the_database_roles_job_reads_every_services_login(platform, base_docs):
 
 def test_services_connect_with_the_kafka_settings_the_runtime_reads(base_docs, compose_file):
     platform_config = of_kind(base_docs, "ConfigMap")["platform-config"]["data"]
-    assert platform_config["KAFKA_SECURITY_PROTOCOL"] == "SASL_PLAINTEXT"
+    assert platform_config["KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
     assert platform_config["KAFKA_SASL_MECHANISM"] == "SCRAM-SHA-512"
     assert platform_config["HTTP_HOST"] == "0.0.0.0"
     for service in SERVICES:
@@ -84,3 +85,47 @@ def test_services_connect_with_the_kafka_settings_the_runtime_reads(base_docs, c
         assert env["KAFKA_SASL_USERNAME"] == service
         assert {"KAFKA_BOOTSTRAP_SERVERS", "KAFKA_SECURITY_PROTOCOL", "KAFKA_SASL_MECHANISM",
                 "KAFKA_SASL_PASSWORD", "DATABASE_URL"} <= set(env)
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_metrics_and_readiness_are_on_the_management_port_which_the_service_does_not_expose(service, base_docs):
+    platform_config = of_kind(base_docs, "ConfigMap")["platform-config"]["data"]
+    template = of_kind(base_docs, "Deployment")[service]["spec"]["template"]
+    ports = {p["name"]: p["containerPort"] for p in template["spec"]["containers"][0]["ports"]}
+    assert ports == {"http": int(platform_config["HTTP_PORT"]), "management": int(platform_config["MANAGEMENT_PORT"])}
+    assert ports["http"] != ports["management"]
+    annotations = template["metadata"]["annotations"]
+    assert (annotations["prometheus.io/port"], annotations["prometheus.io/path"]) == (str(ports["management"]), "/metrics")
+    exposed = of_kind(base_docs, "Service")[service]["spec"]["ports"]
+    assert [(p["port"], p["targetPort"]) for p in exposed] == [(ports["http"], "http")]  # what an Ingress can reach
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_each_service_trusts_the_brokers_through_the_cluster_ca_it_mounts(service, base_docs):
+    cafile = of_kind(base_docs, "ConfigMap")["platform-config"]["data"]["KAFKA_SSL_CAFILE"]
+    pod = of_kind(base_docs, "Deployment")[service]["spec"]["template"]["spec"]
+    (mount,) = [m for m in pod["containers"][0]["volumeMounts"] if cafile.startswith(m["mountPath"] + "/")]
+    (volume,) = [v for v in pod["volumes"] if v["name"] == mount["name"]]
+    assert mount["readOnly"] is True
+    assert volume["secret"]["secretName"] == "advocacy-cluster-ca-cert"  # Strimzi's, for cluster `advocacy`
+    assert volume["secret"]["items"] == [{"key": "ca.crt", "path": cafile.rsplit("/", 1)[1]}]
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_keda_reads_the_lag_over_tls_trusting_the_same_ca(service, base_docs):
+    triggers = of_kind(base_docs, "ScaledObject")[service]["spec"]["triggers"]
+    assert {t["metadata"]["tls"] for t in triggers} == {"enable"}
+    assert {t["metadata"]["bootstrapServers"] for t in triggers} == \
+        {of_kind(base_docs, "ConfigMap")["platform-config"]["data"]["KAFKA_BOOTSTRAP_SERVERS"]}
+    refs = of_kind(base_docs, "TriggerAuthentication")[f"{service}-kafka"]["spec"]["secretTargetRef"]
+    assert {"parameter": "ca", "name": "advocacy-cluster-ca-cert", "key": "ca.crt"} in refs
+
+
+def test_only_the_dev_overlay_runs_in_local_mode():
+    """Local mode lets services start on development secrets: the dev overlay, which brings
+    them, says so; production never does, so a missing key stops the service."""
+    def platform_config(overlay: str) -> dict:
+        return of_kind(kustomize(overlay), "ConfigMap")["platform-config"]["data"]
+
+    assert platform_config("dev")["ADVOCACY_ENV"] == "local"
+    assert "ADVOCACY_ENV" not in platform_config("prod")

@@ -9,6 +9,7 @@ import pytest
 
 from deploy.local.config import PORTAL, TEST_PORT_OFFSET, StackConfig, StackError
 from deploy.local.ports import holder, listener_pid
+from deploy.local.services import environment
 from schemas.platform import load_platform
 
 README = Path(__file__).parents[3] / "README.md"
@@ -31,7 +32,17 @@ def test_without_settings_the_defaults_are_the_documented_ones():
     assert numbers(StackConfig.from_env({})) == {
         "kafka": 29092, "kafka controller": 29093, "postgres": 25432, "keycloak": 28080, "keycloak management": 28081,
         "curation http": 8081, "consent http": 8082, "distribution http": 8083, "metrics http": 8084,
-        "portal http": 8085}
+        "portal http": 8085, "curation management": 8091, "consent management": 8092,
+        "distribution management": 8093, "metrics management": 8094, "portal management": 8095}
+
+
+def test_each_service_is_told_its_management_port_and_local_mode():
+    config = StackConfig.from_env(MINE)
+    for name in load_platform().services:
+        env = environment(config, name)
+        assert env["ADVOCACY_ENV"] == "local"
+        assert (int(env["HTTP_PORT"]), int(env["MANAGEMENT_PORT"])) == (
+            config.http_ports[name], config.management_ports[name])
 
 
 @pytest.mark.parametrize("variable, moved", [
@@ -41,7 +52,12 @@ def test_without_settings_the_defaults_are_the_documented_ones():
     ("ADVOCACY_KEYCLOAK_PORT", {"keycloak": 31000, "keycloak management": 31001}),
     ("ADVOCACY_KEYCLOAK_MANAGEMENT_PORT", {"keycloak management": 31000}),
     ("ADVOCACY_HTTP_PORT_BASE", {"curation http": 31000, "consent http": 31001, "distribution http": 31002,
-                                 "metrics http": 31003, "portal http": 31004}),
+                                 "metrics http": 31003, "portal http": 31004, "curation management": 31010,
+                                 "consent management": 31011, "distribution management": 31012,
+                                 "metrics management": 31013, "portal management": 31014}),
+    ("ADVOCACY_MANAGEMENT_PORT_BASE", {"curation management": 31000, "consent management": 31001,
+                                       "distribution management": 31002, "metrics management": 31003,
+                                       "portal management": 31004}),
 ])
 def test_each_variable_moves_exactly_its_ports(variable: str, moved: dict[str, int]):
     before = numbers(StackConfig.from_env({}))

@@ -1,7 +1,6 @@
 """Tracked links: codes nobody can guess, UTM tags that leave the item's own query as it
 was, ASCII targets, share intents, visitors without addresses."""
 
-from datetime import date
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -94,10 +93,20 @@ def test_what_cannot_be_a_code_is_not_looked_up(path):
     assert not links.CODE.fullmatch(path)
 
 
-def test_a_visitor_hash_is_stable_within_a_day_changes_the_next_and_hides_the_address():
-    today, tomorrow = date(2026, 11, 27), date(2026, 11, 28)
-    first = links.visitor_hash("secret", today, "203.0.113.7", "Firefox")
-    assert first == links.visitor_hash("secret", today, "203.0.113.7", "Firefox")
-    assert first != links.visitor_hash("secret", tomorrow, "203.0.113.7", "Firefox")
-    assert first != links.visitor_hash("other secret", today, "203.0.113.7", "Firefox")
+def test_a_visitor_hash_is_stable_within_a_day_and_share_and_unrelated_elsewhere():
+    today, tomorrow = links.day_key("secret", b"\x01" * 32), links.day_key("secret", b"\x02" * 32)
+    first = links.visitor_hash(today, "shr-1", "203.0.113.7", "Firefox")
+    assert first == links.visitor_hash(today, "shr-1", "203.0.113.7", "Firefox")
+    assert first != links.visitor_hash(tomorrow, "shr-1", "203.0.113.7", "Firefox")  # another day's salt
+    assert first != links.visitor_hash(today, "shr-2", "203.0.113.7", "Firefox")  # another share
+    assert first != links.visitor_hash(today, "shr-1", "203.0.113.8", "Firefox")
+    assert first != links.visitor_hash(today, "shr-1", "203.0.113.7", None)
     assert "203.0.113.7" not in first and len(first) == 32
+
+
+def test_a_days_key_needs_both_the_salt_and_the_click_secret():
+    salt = b"\x01" * 32
+    assert links.day_key("secret", salt) == links.day_key("secret", salt)
+    assert links.day_key("other secret", salt) != links.day_key("secret", salt)
+    assert links.day_key("secret", b"\x02" * 32) != links.day_key("secret", salt)
+

@@ -248,3 +248,14 @@ def test_a_scheduled_share_can_be_cancelled_and_impact_without_attribution_says_
     assert "Cancelled: it will not be posted." in client.get("/shares").text
     impact = client.get("/impact")
     assert impact.status_code == 200 and 'data-absent="impact"' in impact.text
+
+
+def test_outside_local_mode_the_portal_refuses_the_shipped_client_secret_and_a_missing_key():
+    from services.portal.config import PortalSettings
+
+    shipped = PortalSettings(advocacy_env="production")
+    assert shipped.refusals() == ["PORTAL_CLIENT_SECRET is not set",
+                                  "PORTAL_SECRET_KEY is not set or shorter than 32 characters"]
+    own = PortalSettings(advocacy_env="production", portal_client_secret="s" * 40, portal_secret_key="k" * 40)
+    assert own.refusals() == []
+    assert PortalSettings(advocacy_env="local").refusals() == []
