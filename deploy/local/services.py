@@ -117,8 +117,14 @@ def readiness(port: int) -> dict | None:
         return None
 
 
+def ready_port(c: StackConfig, name: str) -> int:
+    """Where `name` answers /ready: a service on its management port; the portal, which keeps
+    no data, on its only one."""
+    return c.http_ports[name] if name == PORTAL else c.management_ports[name]
+
+
 def _wait_ready(c: StackConfig, name: str, timeout: float = 60) -> None:
-    port = c.management_ports[name]
+    port = ready_port(c, name)
     pid_file, log_file = _files(c, name)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

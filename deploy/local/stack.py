@@ -170,7 +170,7 @@ def status(config: StackConfig) -> bool:
     for name, port in config.http_ports.items():
         pid = services.running_pid(config, name) if name in services.names() else None
         if pid:  # services are optional (only `run` starts them): a running, unready one is unhealthy
-            answer = services.readiness(config.management_ports[name]) or {"ready": False, "checks": "no answer"}
+            answer = services.readiness(services.ready_port(config, name)) or {"ready": False, "checks": "no answer"}
             check(f"service {name}", bool(answer.get("ready")), f"http://{HOST}:{port} {answer.get('checks')}, pid {pid}")
         elif port_open(port):  # told, not counted: it would stop `run`
             checks.append((f"service {name}", "not ours", f"port {port} taken by {holder(port)}"))

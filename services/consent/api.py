@@ -190,8 +190,10 @@ def handled_then(handle: Callable[[UnitOfWork, C], Awaitable[None]], command: C,
 
 
 def build_api(handlers: ConsentHandlers, settings: ConsentSettings, identity: OidcSettings) -> HttpApi:
+    # Group commit: every change appends to the one proof ledger, whose lock is held until
+    # commit, so commands would otherwise go one disk flush at a time.
     return HttpApi(settings, person_routes(handlers), office_routes(handlers), authenticator=Authenticator(identity),
-                   max_body_bytes=MAX_BODY_BYTES, description=DESCRIPTION)
+                   max_body_bytes=MAX_BODY_BYTES, description=DESCRIPTION, group_commit=True)
 
 
 def person_routes(handlers: ConsentHandlers) -> APIRouter:

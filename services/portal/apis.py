@@ -106,11 +106,13 @@ class Apis:
         return (await self.request(caller, service, "DELETE", path, idempotency_key=idempotency_key)).json()
 
     async def ready(self) -> dict[str, bool]:
-        """Whether each service answers its /health (no token needed)."""
+        """Whether each service's API answers (a HEAD of its OpenAPI document: public, no token;
+        a service's own /health is on its management port, which the portal does not reach)."""
         answers = {}
         for name, base in self.base.items():
             try:
-                answers[name] = (await self.http.get(base.rstrip("/") + "/health", timeout=2.0)).status_code == 200
+                answers[name] = (await self.http.head(base.rstrip("/") + "/api/openapi.json",
+                                                      timeout=2.0)).status_code == 200
             except httpx.HTTPError:
                 answers[name] = False
         return answers

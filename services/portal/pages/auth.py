@@ -96,7 +96,7 @@ async def health() -> Response:
 
 @router.get("/ready")
 async def ready(request: Request) -> Response:
-    """Ready when the issuer's metadata is at hand and each service answers /health."""
+    """Ready when the issuer's metadata is at hand and each service's API answers."""
     portal = portal_of(request)
     checks: dict[str, bool] = dict(await portal.apis.ready())
     try:

@@ -41,6 +41,7 @@ from starlette.types import Receive, Scope, Send
 
 from schemas import CONTRACTS_VERSION
 from services.runtime.api import problems
+from services.runtime.api.group_commit import GroupCommit
 from services.runtime.api.openapi import document_problems, problem_responses
 from services.runtime.api.paging import PageRequest, page_request
 from services.runtime.api.problems import HttpProblem, problem_response
@@ -70,10 +71,12 @@ _CLAIM_KEY = "INSERT INTO inbox (consumer, event_id) VALUES ($1, $2) ON CONFLICT
 class Database:
     """The service's database for one request (the `Db` dependency)."""
 
-    def __init__(self, pool: asyncpg.Pool, source: str, request: Request | None = None) -> None:
+    def __init__(self, pool: asyncpg.Pool, source: str, request: Request | None = None,
+                 group: GroupCommit | None = None) -> None:
         self.pool = pool
         self.source = source
         self.request = request
+        self.group = group
 
     async def command(self, fn: Callable[[UnitOfWork], Awaitable[T]]) -> T:
         """Run `fn(uow)` in one transaction and return its result. A `Rejected` raised in it
@@ -83,17 +86,26 @@ class Database:
         With an `Idempotency-Key` header, the key is claimed (per signed-in person) in the
         same transaction as the command's effect, like an event id in the inbox: a retry of
         a request that was applied — the answer lost to a dropped connection, say — is not
-        applied again but answered 409 `already_applied`; a refused one may be retried."""
+        applied again but answered 409 `already_applied`; a refused one may be retried.
+
+        With group commit (`HttpApi(group_commit=True)`, group_commit.py), the command runs
+        in a savepoint of a transaction it may share with commands of other requests."""
         key = self._idempotency_key()
+
+        async def claimed(uow: UnitOfWork) -> T:
+            result = await fn(uow)  # a refusal raises: nothing is claimed, a retry may try again
+            if key is not None and await uow.conn.fetchval(_CLAIM_KEY, f"{self.source}/http", key) is None:
+                raise HttpProblem(409, "already_applied", "A request with this Idempotency-Key was applied "
+                                  "before; it is not applied twice.")
+            return result
+
+        if self.group is not None:
+            group = self.group
+            return await _unless_unavailable(lambda: group.run(claimed), retry=False)
 
         async def attempt() -> T:
             async with self.pool.acquire() as conn, conn.transaction():
-                uow = UnitOfWork(conn, self.source)
-                result = await fn(uow)  # a refusal raises: nothing is claimed, a retry may try again
-                if key is not None and await conn.fetchval(_CLAIM_KEY, f"{self.source}/http", key) is None:
-                    raise HttpProblem(409, "already_applied", "A request with this Idempotency-Key was applied "
-                                      "before; it is not applied twice.")
-                return result
+                return await claimed(UnitOfWork(conn, self.source))
 
         return await _unless_unavailable(attempt)
 
@@ -118,9 +130,11 @@ class Database:
         return await _unless_unavailable(attempt)
 
 
-async def _unless_unavailable(attempt: Callable[[], Awaitable[T]]) -> T:
+async def _unless_unavailable(attempt: Callable[[], Awaitable[T]], retry: bool = True) -> T:
+    """`attempt()`, retried through transient faults for RETRY_SECONDS (unless it retries
+    itself: `retry=False`); 503 if they last."""
     try:
-        return await retry_transient(attempt, RETRY_SECONDS)
+        return await (retry_transient(attempt, RETRY_SECONDS) if retry else attempt())
     except Exception as error:
         if is_transient(error):
             raise HttpProblem(503, "unavailable", "The database is not answering; try again shortly.",
@@ -136,8 +150,11 @@ class HttpApi:
         self, settings: ServiceSettings, *routers: APIRouter, authenticator: Authenticator | None = None,
         prefix: str = "/api", max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         refusals: Mapping[str, int] | None = None, version: str | None = None, description: str = "",
+        group_commit: bool = False,
     ) -> None:
         self.service = settings.service
+        self.group_commit = group_commit  # commands share transactions (group_commit.py)
+        self.group: GroupCommit | None = None
         self.source = settings.source
         self.prefix = "/" + prefix.strip("/")
         self.max_body_bytes = max_body_bytes
@@ -173,10 +190,15 @@ class HttpApi:
     async def start(self, pool: asyncpg.Pool) -> None:
         """Called by `Service.start` once the database is migrated."""
         self.pool = pool
+        if self.group_commit:
+            self.group = GroupCommit(pool, self.source, RETRY_SECONDS)
         await self.authenticator.start()
 
     async def stop(self) -> None:
         self.pool = None
+        if self.group is not None:
+            await self.group.close()
+            self.group = None
         await self.authenticator.aclose()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -285,7 +307,7 @@ def database(request: Request) -> Database:
     api = _api(request)
     if api.pool is None:
         raise HttpProblem(503, "unavailable", "The service is starting or stopping.", _RETRY_AFTER)
-    return Database(api.pool, api.source, request)
+    return Database(api.pool, api.source, request, api.group)
 
 
 Db = Annotated[Database, Depends(database)]

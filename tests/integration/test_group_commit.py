@@ -1,0 +1,47 @@
+"""Group commit (services/runtime/api/group_commit.py): commands arriving together share one
+transaction, each in a savepoint of its own, and each request keeps its own fate."""
+
+import asyncio
+
+import asyncpg
+import pytest
+
+from schemas.commands import Rejected
+from schemas.consent import Reason
+from services.runtime.api.group_commit import GroupCommit
+from services.runtime.unit_of_work import UnitOfWork
+
+
+@pytest.fixture
+async def pool(scratch_schema):
+    _, dsn = await scratch_schema()
+    pool = await asyncpg.create_pool(dsn, min_size=2, max_size=4)
+    await pool.execute("CREATE TABLE taken (n int PRIMARY KEY, tx bigint NOT NULL)")
+    yield pool
+    await pool.close()
+
+
+async def test_commands_arriving_together_commit_together_and_a_refusal_or_a_bug_stays_their_own(pool):
+    group = GroupCommit(pool, "/test", retry_seconds=2)
+
+    async def take(n: int, uow: UnitOfWork) -> int:
+        await uow.conn.execute("INSERT INTO taken VALUES ($1, txid_current())", n)  # written first, on purpose
+        if n % 7 == 0:
+            raise Rejected(Reason.NOT_IN_DIRECTORY, "a rule refuses it")
+        if n == 10:
+            await uow.conn.execute("INSERT INTO taken VALUES (1, 0)")  # a bug: a duplicate key
+        return n * 2
+
+    try:
+        answers = await asyncio.gather(*(group.run(lambda uow, n=n: take(n, uow)) for n in range(1, 41)),
+                                       return_exceptions=True)
+    finally:
+        await group.close()
+
+    refused = [n for n, a in zip(range(1, 41), answers, strict=True) if isinstance(a, Rejected)]
+    broken = [n for n, a in zip(range(1, 41), answers, strict=True) if isinstance(a, asyncpg.UniqueViolationError)]
+    assert refused == [7, 14, 21, 28, 35] and broken == [10]
+    kept = {r["n"]: r["tx"] for r in await pool.fetch("SELECT n, tx FROM taken")}
+    assert sorted(kept) == [n for n in range(1, 41) if n % 7 and n != 10]  # the others' rows only
+    assert all(answers[n - 1] == n * 2 for n in kept)
+    assert len(set(kept.values())) < len(kept)  # fewer transactions than commands: they shared commits
