@@ -58,7 +58,8 @@ async def measure(requests: int, clients: int = CLIENTS) -> dict:
                 timings: list[float] = []
                 sizes: set[int] = set()
 
-                async def ask(n: int, path: str = path, timings: list[float] = timings, sizes: set[int] = sizes) -> None:
+                async def ask(n: int, path: str = path, timings: list[float] = timings, sizes: set[int] = sizes,
+                              client: httpx.AsyncClient = client) -> None:
                     for _ in range(n):
                         answer = await client.get(path)
                         assert answer.status_code == 200, (path, answer.status_code)

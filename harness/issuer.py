@@ -38,8 +38,9 @@ class SigningKey:
         return {**jwk, "alg": self.alg} if self.names_alg else jwk
 
     def public_pem(self) -> bytes:
-        return self.private.public_key().public_bytes(serialization.Encoding.PEM,
-                                                      serialization.PublicFormat.SubjectPublicKeyInfo)
+        pem: bytes = self.private.public_key().public_bytes(serialization.Encoding.PEM,
+                                                            serialization.PublicFormat.SubjectPublicKeyInfo)
+        return pem
 
 
 def rsa_key(kid: str | None = None, alg: str = "RS256") -> SigningKey:
@@ -71,7 +72,8 @@ class TestIssuer:
                 if not issuer.answering:
                     return self._send(503, {"error": "unavailable"})
                 if self.path == f"{REALM}/.well-known/openid-configuration":
-                    return self._send(200, {"issuer": issuer.url, "jwks_uri": f"{issuer.url}/protocol/openid-connect/certs"})
+                    return self._send(200, {"issuer": issuer.url,
+                                            "jwks_uri": f"{issuer.url}/protocol/openid-connect/certs"})
                 if self.path == f"{REALM}/protocol/openid-connect/certs":
                     issuer.jwks_requests += 1
                     return self._send(200, {"keys": [key.jwk() for key in issuer.published]})
@@ -120,8 +122,8 @@ class TestIssuer:
     def token(self, sub: str = "adv-000001", realm_roles: tuple[str, ...] = (), key: SigningKey | None = None,
               headers: dict[str, Any] | None = None, **claims: Any) -> str:
         """A token as the issuer signs it (RSA unless `key` says otherwise), with Keycloak's
-        realm roles; `claims` override or (None) remove the usual ones. Carries an e-mail address, as real tokens do: it must
-        never come back in a response or a log."""
+        realm roles; `claims` override or (None) remove the usual ones. Carries an e-mail
+        address, as real tokens do: it must never come back in a response or a log."""
         key = key or self.rsa
         headers = {name: value for name, value in {"kid": key.kid, **(headers or {})}.items() if value is not None}
         return jwt.encode(self.claims(sub, realm_roles, **claims), key.private, algorithm=key.alg, headers=headers)

@@ -57,7 +57,8 @@ class KeycloakError(RuntimeError):
         # The OAuth error description is generic ("Invalid user credentials"); the admin API's
         # errorMessage may name a user, so it is left out.
         detail = body.get("error_description") or ("somebody exists already" if self.status == 409 else "")
-        super().__init__(f"{what}: HTTP {self.status} {self.error}{f' ({detail})' if detail else ''}".replace("  ", " "))
+        said = f" ({detail})" if detail else ""
+        super().__init__(f"{what}: HTTP {self.status} {self.error}{said}".replace("  ", " "))
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,8 @@ def resolve_distribution(c: StackConfig) -> None:
                                    else c.state_dir.name + "-test") / "keycloak" / "server"
     if _is_version(beside) and (beside / "data" / "h2").is_dir():  # h2 appears once augmentation is done
         print(f"keycloak: copying the distribution from {beside} ...", flush=True)
-        shutil.copytree(beside, server, symlinks=True, ignore=lambda folder, _: ["data"] if folder == str(beside) else [])
+        shutil.copytree(beside, server, symlinks=True,
+                        ignore=lambda folder, _: ["data"] if folder == str(beside) else [])
         return
     mvn = require("mvn", "install Maven (apt-get install maven)")
     unpack = c.keycloak_dir / "unpack"

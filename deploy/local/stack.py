@@ -127,7 +127,8 @@ def _not_running(config: StackConfig, component: str) -> str:
     for p in config.ports_of(component):
         if port_open(p.number):
             by_holder.setdefault(holder(p.number), []).append(str(p.number))
-    taken = [f"port{'s' if len(ports) > 1 else ''} {', '.join(ports)} taken by {who}" for who, ports in by_holder.items()]
+    taken = [f"port{'s' if len(ports) > 1 else ''} {', '.join(ports)} taken by {who}"
+             for who, ports in by_holder.items()]
     return "not running" + (f" ({'; '.join(taken)}: not this stack's)" if taken else "")
 
 
@@ -171,7 +172,8 @@ def status(config: StackConfig) -> bool:
         pid = services.running_pid(config, name) if name in services.names() else None
         if pid:  # services are optional (only `run` starts them): a running, unready one is unhealthy
             answer = services.readiness(services.ready_port(config, name)) or {"ready": False, "checks": "no answer"}
-            check(f"service {name}", bool(answer.get("ready")), f"http://{HOST}:{port} {answer.get('checks')}, pid {pid}")
+            check(f"service {name}", bool(answer.get("ready")),
+                  f"http://{HOST}:{port} {answer.get('checks')}, pid {pid}")
         elif port_open(port):  # told, not counted: it would stop `run`
             checks.append((f"service {name}", "not ours", f"port {port} taken by {holder(port)}"))
 

@@ -15,7 +15,7 @@ class DistributionSettings(ServiceSettings):
     # mode, 32 characters at least: the database alone must not be enough to test an address.
     click_secret: SecretStr = SecretStr(DEVELOPMENT_SECRET)
     # Only requests from these addresses may name the visitor in X-Forwarded-For (a proxy in front).
-    trusted_proxies: list[str] = ["127.0.0.1", "::1"]
+    trusted_proxies: list[str] = ["127.0.0.1", "::1"]  # noqa: RUF012 (pydantic copies defaults)
     notification_daily_cap: int = 3  # immediate notifications per person and day; more wait for the digest
     digest_hour_utc: int = 8
     schedule_seconds: float = 1.0

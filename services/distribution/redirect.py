@@ -5,10 +5,11 @@ link-preview fetchers, `HEAD` and prefetch requests (visitors.py). `/r/{code}/` 
 link; a path that cannot be a code (a NUL or other control byte, a wrong length or
 alphabet) is 404 before the database is asked. `Location` is always ASCII."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 import asyncpg
+from starlette.types import Receive, Scope, Send
 
 from schemas.distribution import Click, LinkClicked
 from schemas.urls import to_ascii
@@ -21,14 +22,14 @@ class Redirect:
     """A small ASGI app; the service mounts it under /r/."""
 
     def __init__(self, settings: DistributionSettings, topics: DistributionTopics,
-                 pool: Callable[[], asyncpg.Pool]) -> None:
+                 pool: Callable[[], asyncpg.Pool | None]) -> None:
         self.settings = settings
         self.topics = topics
         self.pool = pool  # the service's, once it has started
         self.trusted_proxies = visitors.trusted_networks(settings.trusted_proxies)
         self.keys = visitor_salts.DailyKeys(settings.click_secret.get_secret_value())
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] not in ("GET", "HEAD"):
             return await _respond(send, 405)
         code = scope["path"].removeprefix("/r/").removesuffix("/")
@@ -39,7 +40,10 @@ class Redirect:
         address = visitors.client_address((scope.get("client") or ("",))[0], forwarded, self.trusted_proxies)
         # Two round trips, no BEGIN/COMMIT pair: one read, then the click's outbox row as a
         # single-statement transaction of its own (and once a day, the day's salt).
-        async with self.pool().acquire() as conn:
+        pool = self.pool()
+        if pool is None:  # not started yet: the readiness endpoint says so too
+            return await _respond(send, 503)
+        async with pool.acquire() as conn:
             share = await share_store.resolve(conn, code)
             if share is None:
                 return await _respond(send, 404)
@@ -68,7 +72,7 @@ class Redirect:
         return await visitor_salts.forget(uow.conn, now)
 
 
-async def _respond(send, status: int, headers: list[tuple[bytes, bytes]] = ()) -> None:
+async def _respond(send: Send, status: int, headers: Sequence[tuple[bytes, bytes]] = ()) -> None:
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-length", b"0"), *headers]})
     await send({"type": "http.response.body", "body": b""})

@@ -45,7 +45,7 @@ def is_bot(user_agent: str | None) -> bool:
         return True
     if _PREVIEW.search(user_agent):
         return True
-    return _DETECTOR.isCrawler(_ANDROID_MODEL.sub(r"\1)", user_agent, count=1))
+    return bool(_DETECTOR.isCrawler(_ANDROID_MODEL.sub(r"\1)", user_agent, count=1)))
 
 
 def is_prefetch(headers: Mapping[str, str]) -> bool:

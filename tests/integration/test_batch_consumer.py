@@ -34,7 +34,7 @@ async def test_events_handled_each_in_a_shared_transaction_keep_their_causes_and
     events = [Probed(source="/test", subject=f"agg-{i % 10}", data=Count(n=i)) for i in range(300)]
     messages = [(e.subject.encode(), e.to_bytes()) for e in events]
     service = build_probe(probe.settings, probe.input_topic, probe.output_topic, bug_on={150})
-    await produce(stack.kafka_bootstrap, probe.input_topic, messages + [(b"agg-3", b"not json")] + messages[:30])
+    await produce(stack.kafka_bootstrap, probe.input_topic, [*messages, (b"agg-3", b"not json"), *messages[:30]])
 
     async with service.running():
         async def all_but_one_handled() -> bool:

@@ -25,7 +25,7 @@ async def test_poison_messages_are_dead_lettered_and_the_next_message_is_handled
     assert [d.value for d in dead] == [value for _, value in poison]
     assert all(d.key == b"agg-1" for d in dead)
     headers = [{k: v.decode() for k, v in d.headers} for d in dead]
-    for h, origin in zip(headers, sent[:2]):
+    for h, origin in zip(headers, sent[:2], strict=True):
         assert h["dlq-original-topic"] == probe.input_topic
         assert h["dlq-original-partition"] == str(origin.partition)
         assert h["dlq-original-offset"] == str(origin.offset)

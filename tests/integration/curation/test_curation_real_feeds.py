@@ -108,7 +108,7 @@ async def test_feeds_as_real_servers_send_them_become_drafts(curation, feeds):
         await curation.send(*(command(c.RegisterSource, f"source-{name}", url=f"{feeds.base}/{name}", language="en")
                               for name in ("atom", "rss", "rss091")))
         await eventually(lambda: _polled(curation, 3), what="three polls")
-    events = await curation.events(at_least=8, settle=1.0)
+    await curation.events(at_least=8, settle=1.0)
 
     errors = {r["id"]: r["last_error"] for r in await curation.fetch("SELECT id, last_error FROM sources")}
     assert errors == {"source-atom": None, "source-rss": None, "source-rss091": None}
@@ -209,7 +209,7 @@ async def test_drafts_per_poll_are_capped_and_the_rest_come_at_the_next_poll(cur
         await eventually(lambda: _items(curation, 2), what="the first two drafts")
         for expected in (4, 5):
             curation.clock.advance(seconds=301)
-            await eventually(lambda: _items(curation, expected), what=f"{expected} drafts")
+            await eventually(lambda n=expected: _items(curation, n), what=f"{expected} drafts")
     assert sorted(r["source_url"] for r in await curation.fetch("SELECT source_url FROM items")) == [
         f"https://example.com/{n}" for n in range(5)]
     # A poll cut short asks again without validators, or a 304 would hide what is left.

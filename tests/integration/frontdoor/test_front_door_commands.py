@@ -48,7 +48,7 @@ async def test_a_list_comes_newest_first_a_page_at_a_time_and_ties_do_not_repeat
     # 23 notes, some sharing a timestamp: the note id breaks the tie.
     written = [(f"note-{n:02d}", person, f"note {n}", start + timedelta(minutes=n // 3)) for n in range(23)]
     await front_door.rows("INSERT INTO notes (note_id, advocate_id, text, at) SELECT * FROM unnest("
-                          "$1::text[], $2::text[], $3::text[], $4::timestamptz[])", *map(list, zip(*written)))
+                          "$1::text[], $2::text[], $3::text[], $4::timestamptz[])", *map(list, zip(*written, strict=True)))
     await front_door.rows("INSERT INTO notes VALUES ('someone-else', 'adv-paging-2', 'not mine', now())")
     headers = front_door.signed_in(person)
     seen, cursor, pages = [], None, 0
