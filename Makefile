@@ -9,12 +9,12 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test check chaos bench up down status topics contracts venv browser screenshots
+.PHONY: run test check chaos bench up down status topics contracts venv browser asyncapi screenshots
 
 run: venv
 	$(PY) -m ops run $(ARGS)
 
-test: venv browser
+test: venv browser asyncapi
 	$(PY) -m deploy.local --tests up
 	$(PY) -m pytest
 
@@ -25,6 +25,12 @@ browser:
 		|| (apt-get update -q && apt-get install -y -q chromium chromium-driver)
 	test -f tests/e2e/browser/node_modules/axe-core/axe.min.js \
 		|| npm ci --prefix tests/e2e/browser --no-audit --no-fund
+
+# The AsyncAPI Initiative's parser, which tests/unit/test_asyncapi_documents.py runs on
+# schemas/asyncapi/: from npm, by its lock file.
+asyncapi:
+	test -f tests/unit/asyncapi/node_modules/@asyncapi/parser/package.json \
+		|| npm ci --prefix tests/unit/asyncapi --no-audit --no-fund --ignore-scripts
 
 # A PNG of each of the portal's pages (the consent centre in English and German) in
 # docs/screenshots/, taken by the browser tests on the test stack.

@@ -106,7 +106,16 @@ def keyed_by(field: str) -> Any:
             raise ValueError(f"subject must equal data.{field}")
         return event
 
+    check.subject_field = field  # type: ignore[attr-defined]  # read by subject_field_of
     return model_validator(mode="after")(check)
+
+
+def subject_field_of(model: type[CloudEvent[Any]]) -> str | None:
+    """The `data` field a class's subject must equal (declared with `keyed_by`), or None."""
+    for decorator in model.__pydantic_decorators__.model_validators.values():
+        if field := getattr(decorator.func, "subject_field", None):
+            return str(field)
+    return None
 
 
 class Contract(BaseModel):

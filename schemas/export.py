@@ -3,21 +3,46 @@ topic. `python -m services.export` (`make contracts`) writes them to schemas/jso
 the services' AsyncAPI documents; schemas/compatibility.py compares them with a release."""
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from schemas.catalog import CONTRACTS
-from schemas.envelope import event_type_of
+from schemas.envelope import REQUIRED_ON_RECEIPT, CloudEvent, event_type_of, subject_field_of
+from schemas.platform import load_platform
 
 ROOT = Path(__file__).parent
+
+# An example `source` per writer of a topic: a service's own, or an outside system's.
+_SOURCES = {"hr": "/hr/directory", "content": "/content/cms", "privacy-office": "/privacy-office/tools",
+            "connector": "/connectors/linkedin", "operator": "/operators/replay"}
 
 
 def json_schemas() -> dict[str, Any]:
     """{"json/<event type>.json": its JSON Schema} for every contract of every topic."""
+    writers = {t.name: t.writers for t in load_platform().topics}
     return {
-        f"json/{event_type_of(model)}.json": {"x-topic": topic, **model.model_json_schema()}
+        f"json/{event_type_of(model)}.json": published_schema(topic, model, writers.get(topic, ()))
         for topic, models in CONTRACTS.items() for model in models
     }
+
+
+def published_schema(topic: str, model: type[CloudEvent[Any]], writers: Sequence[str]) -> dict[str, Any]:
+    """The model's JSON Schema with what the services enforce beyond pydantic's defaults:
+    `id`, `specversion` and `type` required on receipt (envelope.check_received), the Kafka
+    key (`x-kafka-key`: always the subject), the `data` field the subject must equal
+    (`x-subject-equals`, where the class declares one with `keyed_by`), and example sources
+    of the topic's writers."""
+    schema: dict[str, Any] = {"x-topic": topic, "x-kafka-key": "subject", **model.model_json_schema()}
+    schema["required"] = [*REQUIRED_ON_RECEIPT, *(r for r in schema["required"] if r not in REQUIRED_ON_RECEIPT)]
+    properties = schema["properties"]
+    properties["source"] = {**properties["source"],
+                            "examples": [_SOURCES.get(w, f"/advocacy/{w}") for w in writers] or ["/advocacy"]}
+    if field := subject_field_of(model):
+        schema["x-subject-equals"] = f"data.{field}"
+        properties["subject"] = {**properties["subject"],
+                                 "description": f"Equals data.{field}; the Kafka key"}
+    return schema
 
 
 def render(document: Any) -> str:

@@ -25,6 +25,7 @@ from schemas.catalog import CONTRACTS, SERVICES
 from schemas.commands import RefusalReason
 from schemas.export import ROOT, json_schemas, render
 from schemas.platform import load_platform
+from services.runtime.dead_letters import DEAD_LETTER_HEADERS
 
 README = ROOT.parent / "README.md"
 _REASONS: dict[str, type[RefusalReason]] = {
@@ -44,6 +45,8 @@ def asyncapi_documents() -> dict[str, Any]:
         for channel in document.get("channels", {}).values():
             channel.pop("servers", None)
         _describe_batches(document)
+        _describe_the_wire(document)
+        _add_dead_letters(document, service)
         documents[f"asyncapi/{service}.json"] = document
     return documents
 
@@ -76,6 +79,44 @@ def _describe_batches(document: dict[str, Any]) -> None:
             ref_template=f"#/components/schemas/{title}:{{model}}")
         schemas.update({f"{title}:{key}": definition for key, definition in union.pop("$defs", {}).items()})
         schemas[name] = {"title": name, **union}
+
+
+def _describe_the_wire(document: dict[str, Any]) -> None:
+    """What FastStream cannot know: the correlation id is the CloudEvents attribute in the
+    body (not a header), and the record key is the event's subject."""
+    for message in document.get("components", {}).get("messages", {}).values():
+        message["correlationId"] = {
+            "location": "$message.payload#/correlationid",
+            "description": "CloudEvents extension attribute: the id of the request or event that started "
+                           "the chain this event belongs to (absent when it started one)"}
+        message["bindings"] = {"kafka": {"bindingVersion": "0.4.0", "key": {
+            "type": "string", "description": "The event's `subject` (UTF-8): the aggregate it is about, so "
+                                             "that order holds per aggregate"}}}
+
+
+def _add_dead_letters(document: dict[str, Any], service: str) -> None:
+    """The service's dead-letter topic: records it could not decode, validate or handle, with
+    the reason in headers (services/runtime/dead_letters.py)."""
+    name = f"{service}:deadletter"
+    document["channels"][name] = {
+        "address": f"advocacy.{service}.deadletter.v1",
+        "description": "Records this service could not decode, validate or handle, with the reason in headers. "
+                       "Read and replayed by operators (`advocacy dead-letters`).",
+        "bindings": {"kafka": {"bindingVersion": "0.4.0", "topic": f"advocacy.{service}.deadletter.v1"}},
+        "messages": {"DeadLetter": {"$ref": f"#/components/messages/{name}:DeadLetter"}}}
+    document["components"]["messages"][f"{name}:DeadLetter"] = {
+        "title": f"{name}:DeadLetter",
+        "summary": "The original record's key, headers and (unless a header says it was omitted) value, "
+                   "plus the reason",
+        "headers": {"type": "object", "required": sorted(DEAD_LETTER_HEADERS),
+                    "properties": {h: {"type": "string", "description": d} for h, d in DEAD_LETTER_HEADERS.items()}},
+        "payload": {"description": "The original record's value, byte for byte; empty when "
+                                   "`dlq-value-omitted` says why"},
+        "bindings": {"kafka": {"bindingVersion": "0.4.0",
+                               "key": {"type": "string", "description": "The original record's key"}}}}
+    document["operations"][name] = {
+        "action": "send", "channel": {"$ref": f"#/channels/{name}"},
+        "messages": [{"$ref": f"#/channels/{name}/messages/DeadLetter"}]}
 
 
 def principals_table() -> str:

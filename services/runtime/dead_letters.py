@@ -40,6 +40,18 @@ def describe(error: Exception) -> str:
     return str(error)[:2000]
 
 
+# The headers every dead letter carries besides the original record's own (AsyncAPI documents
+# them from here). `dlq-value-omitted` is added when the value is not kept, with the reason.
+DEAD_LETTER_HEADERS = {
+    "dlq-error-type": "The Python exception's class name, e.g. ValidationError",
+    "dlq-error-message": "Why, without the values sent: for a ValidationError, `field.path: message` per error",
+    "dlq-original-topic": "The topic the record was read from",
+    "dlq-original-partition": "Its partition (decimal)",
+    "dlq-original-offset": "Its offset there (decimal): replay from the source by it",
+    "dlq-service": "The service that could not handle it",
+}
+
+
 def dead_letter_headers(record: ConsumerRecord, error: Exception, service: str) -> dict[str, str]:
     headers = {k: v.decode(errors="replace") for k, v in record.headers or ()}
     headers.update({

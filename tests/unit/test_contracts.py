@@ -1,10 +1,13 @@
 """The contracts: exported files are current, and the directory contract keeps people pseudonymous."""
 
+import jsonschema
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
 from schemas import directory
 from schemas.compatibility import breaking_changes, check
+from schemas.envelope import REQUIRED_ON_RECEIPT, check_received
+from schemas.export import json_schemas
 from services.export import stale_files
 
 DirectoryEvent = TypeAdapter(directory.DirectoryEvent)
@@ -96,3 +99,44 @@ def test_asyncapi_documents_resolve_every_reference_and_batch_subscribers_name_t
                 node = node[part]
         for name, schema in document["components"]["schemas"].items():
             assert schema.get("items") != {"format": "binary", "type": "string"}, f"{path.name}: {name} says raw bytes"
+
+
+SCHEMAS = json_schemas()
+
+
+@pytest.mark.parametrize("name", sorted(SCHEMAS))
+def test_every_schema_requires_what_the_services_require_on_receipt(name):
+    schema = SCHEMAS[name]
+    assert schema["required"][:3] == list(REQUIRED_ON_RECEIPT)
+    assert {"source", "subject", "data"} <= set(schema["required"])
+    assert schema["x-kafka-key"] == "subject"
+    assert schema["properties"]["source"]["examples"]
+
+
+@pytest.mark.parametrize("attribute", REQUIRED_ON_RECEIPT)
+def test_an_event_without_a_required_attribute_fails_the_schema_and_the_service_alike(attribute):
+    schema = SCHEMAS["json/advocacy.directory.person.joined.v1.json"]
+    jsonschema.validate(joined(), schema)  # the whole event is valid
+    lacking = {k: v for k, v in joined().items() if k != attribute}
+    with pytest.raises(jsonschema.ValidationError, match=attribute):
+        jsonschema.validate(lacking, schema)
+    with pytest.raises(ValueError, match=attribute):
+        check_received(lacking)
+
+
+def test_a_schema_names_the_data_field_its_subject_must_equal():
+    assert SCHEMAS["json/advocacy.directory.person.joined.v1.json"]["x-subject-equals"] == "data.advocate_id"
+    assert SCHEMAS["json/advocacy.consent.policy.publish.v1.json"]["x-subject-equals"] == "data.purpose"
+
+
+def test_sources_are_examples_of_the_topics_writers():
+    assert SCHEMAS["json/advocacy.directory.person.joined.v1.json"]["properties"]["source"]["examples"][0] \
+        == "/hr/directory"
+    assert SCHEMAS["json/advocacy.consent.given.v1.json"]["properties"]["source"]["examples"] == ["/advocacy/consent"]
+
+
+def test_requiring_what_was_required_on_receipt_already_is_no_breaking_change():
+    released = {"properties": {"id": {"type": "string"}}, "required": ["source"]}
+    current = {"properties": {"id": {"type": "string"}}, "required": ["id", "source"]}
+    assert breaking_changes(released, current) == ["id: newly required"]
+    assert breaking_changes(released, current, required_before=("id",)) == []
