@@ -16,6 +16,7 @@ CONTRACTS: dict[str, list[type[CloudEvent[Any]]]] = {
                            consent.PolicyPublished, consent.AdvocateErased, consent.LedgerVerified,
                            consent.ConsentCommandRejected],
     consent.STATE_TOPIC: [consent.ConsentState],
+    consent.POLICIES_TOPIC: [consent.PolicyCurrent],
     distribution.COMMANDS_TOPIC: [distribution.RequestShare, distribution.CancelShare],
     distribution.EVENTS_TOPIC: [distribution.ItemDistributed, distribution.NotificationRequested,
                                 distribution.ShareCreated, distribution.PublishRequested, distribution.ShareCancelled,

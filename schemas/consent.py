@@ -23,6 +23,7 @@ from schemas.envelope import CloudEvent, keyed_by
 COMMANDS_TOPIC = "advocacy.consent.commands.v1"
 EVENTS_TOPIC = "advocacy.consent.events.v1"
 STATE_TOPIC = "advocacy.consent.state.v1"  # compacted; key `advocate_id:purpose`; null value on erasure
+POLICIES_TOPIC = "advocacy.consent.policies.v1"  # compacted; key `purpose`: the current text of each
 
 
 class Reason(RefusalReason):
@@ -244,6 +245,14 @@ ConsentEvent = Annotated[
     | PolicyPublished | AdvocateErased | LedgerVerified | ConsentCommandRejected,
     Field(discriminator="type"),
 ]
+
+
+class PolicyCurrent(CloudEvent[PolicyVersion]):
+    """On the compacted policies topic, keyed by purpose: the version a `give` must name now,
+    with its text. A subscriber that starts today reads it from the beginning of the topic;
+    `policy.published` on the events topic is kept only for the topic's retention."""
+
+    type: Literal["advocacy.consent.policy.current.v1"] = "advocacy.consent.policy.current.v1"
 
 
 class ConsentState(CloudEvent[ConsentRecord]):

@@ -39,6 +39,8 @@ def build_service(
     router.publishes("events", topics.events, c.ConsentEvent)
     router.publishes("state", topics.state, c.ConsentState,
                      description="Compacted, key `advocate_id:purpose`; a null value (tombstone) on erasure")
+    router.publishes("policies", topics.policies, c.PolicyCurrent,
+                     description="Compacted, key `purpose`: the current policy version and text")
     expiry = Schedule("consent-expiry", handlers.expire_due, settings.consent_expiry_interval_seconds, clock=clock)
     service = Service(settings, router, MIGRATIONS, schedules=[expiry])
     service.mount_api(build_api(handlers, settings, identity or OidcSettings()))

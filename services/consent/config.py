@@ -25,4 +25,5 @@ class ConsentTopics:
     commands: str = consent.COMMANDS_TOPIC
     events: str = consent.EVENTS_TOPIC
     state: str = consent.STATE_TOPIC
+    policies: str = consent.POLICIES_TOPIC
     directory: str = directory.TOPIC

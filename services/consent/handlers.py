@@ -83,9 +83,10 @@ class ConsentHandlers:
         renewals = await store.request_renewal(uow.conn, p.purpose, now) if p.requires_renewal else []
         await ledger.append(uow.conn, [ledger.Entry(None, p.purpose.value, "policy_published", p.version,
                                                     content_hash, None, c.ChangedBy.CONTROLLER.value, now)])
-        await uow.emit(self.topics.events, c.PolicyPublished, p.purpose.value, c.PolicyVersion(
-            purpose=p.purpose, version=p.version, text=p.text, content_hash=content_hash,
-            requires_renewal=p.requires_renewal, published_at=now))
+        published = c.PolicyVersion(purpose=p.purpose, version=p.version, text=p.text, content_hash=content_hash,
+                                    requires_renewal=p.requires_renewal, published_at=now)
+        await uow.emit(self.topics.events, c.PolicyPublished, p.purpose.value, published)
+        await uow.emit(self.topics.policies, c.PolicyCurrent, p.purpose.value, published)
         await self.announcer.announce(uow, c.ConsentRenewalRequested, renewals)
 
     async def erase(self, uow: UnitOfWork, command: c.EraseAdvocate, reason: str | None = None) -> None:

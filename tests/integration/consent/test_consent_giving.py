@@ -97,3 +97,16 @@ async def test_a_refusal_is_recorded_and_is_not_valid_and_only_the_advocate_can_
 
 def moment(text: str) -> datetime:
     return datetime.fromisoformat(text)
+
+
+async def test_the_current_policy_of_each_purpose_is_on_the_compacted_policies_topic(consent):
+    """A partner that subscribes today learns the version a give must name, and its text,
+    without having seen `policy.published` (kept only for the events topic's retention)."""
+    await consent.publish_policies(version=2)
+
+    current = await consent.until_emitted(lambda e: e["data"]["version"] == 2, at_least=len(Purpose),
+                                          topic=consent.topics.policies, what="version 2 of each purpose")
+
+    assert {e["type"] for e in current} == {"advocacy.consent.policy.current.v1"}
+    assert sorted(e["subject"] for e in current) == sorted(p.value for p in Purpose)
+    assert all(e["subject"] == e["data"]["purpose"] and e["data"]["text"] for e in current)
