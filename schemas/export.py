@@ -9,6 +9,7 @@ from typing import Any
 
 from schemas.catalog import CONTRACTS
 from schemas.envelope import REQUIRED_ON_RECEIPT, CloudEvent, event_type_of, subject_field_of
+from schemas.examples import example
 from schemas.platform import load_platform
 
 ROOT = Path(__file__).parent
@@ -31,8 +32,8 @@ def published_schema(topic: str, model: type[CloudEvent[Any]], writers: Sequence
     """The model's JSON Schema with what the services enforce beyond pydantic's defaults:
     `id`, `specversion` and `type` required on receipt (envelope.check_received), the Kafka
     key (`x-kafka-key`: always the subject), the `data` field the subject must equal
-    (`x-subject-equals`, where the class declares one with `keyed_by`), and example sources
-    of the topic's writers."""
+    (`x-subject-equals`, where the class declares one with `keyed_by`), example sources of
+    the topic's writers, and a minimal example instance (schemas/examples.py)."""
     schema: dict[str, Any] = {"x-topic": topic, "x-kafka-key": "subject", **model.model_json_schema()}
     schema["required"] = [*REQUIRED_ON_RECEIPT, *(r for r in schema["required"] if r not in REQUIRED_ON_RECEIPT)]
     properties = schema["properties"]
@@ -42,6 +43,7 @@ def published_schema(topic: str, model: type[CloudEvent[Any]], writers: Sequence
         schema["x-subject-equals"] = f"data.{field}"
         properties["subject"] = {**properties["subject"],
                                  "description": f"Equals data.{field}; the Kafka key"}
+    schema["examples"] = [example(schema)]
     return schema
 
 

@@ -2,7 +2,9 @@
 projection of the directory, in its own schema, and dead-letters what it cannot read; each
 API takes the tokens of the test stack's Keycloak and nothing else, and checks roles."""
 
+import json
 import urllib.request
+import uuid
 from datetime import UTC, datetime
 
 import asyncpg
@@ -10,9 +12,12 @@ import httpx
 
 from deploy.local.keycloak import demo_users, password_token
 from harness.kafka import eventually, message_count, produce, read_topic
+from ops.overview import consumer_lag, dead_letter_counts
 from schemas import directory
 from schemas.catalog import SERVICES
 from schemas.directory import Departure, Profile
+from schemas.export import ROOT
+from schemas.platform import load_platform
 from services.runtime.settings import MANAGEMENT_PORT_OFFSET
 
 ADA, BEN, CAI = "adv-ada-0001", "adv-ben-0002", "adv-cai-0003"
@@ -93,3 +98,31 @@ async def test_every_service_takes_the_realms_tokens_and_refuses_a_missing_role_
         for service, path in (("consent", "/api/me/consents"), ("distribution", "/api/me/feed")):
             response = await http.get(f"http://127.0.0.1:{running_services[service]}{path}", headers=forged)
             assert response.status_code == 401, service
+
+
+OUTSIDE_WRITERS = {"hr", "content", "privacy-office", "connector"}
+
+
+async def test_every_published_example_of_what_outside_systems_send_is_handled_never_dead_lettered(
+        stack, running_services):
+    """What a partner writes from the published schemas alone: each schema's example
+    (schemas/examples.py), as its file in schemas/json/ carries it, on its topic, keyed by its
+    subject. Each is handled — applied, or answered with a rejection — and none is dead-lettered."""
+    platform = load_platform()
+    written_outside = {t.name for t in platform.topics if OUTSIDE_WRITERS & set(t.writers)}
+    examples = [(path.name, document) for path in sorted((ROOT / "json").glob("*.json"))
+                if (document := json.loads(path.read_text()))["x-topic"] in written_outside]
+    assert len({d["x-topic"] for _, d in examples}) == len(written_outside), "an example for every such topic"
+    dead_before = await dead_letter_counts(stack.kafka_bootstrap, list(SERVICES))
+
+    for _, document in examples:
+        [instance] = document["examples"]
+        instance = {**instance, "id": str(uuid.uuid4())}  # a new event each run, not an inbox repeat
+        await produce(stack.kafka_bootstrap, document["x-topic"],
+                      [(instance["subject"].encode(), json.dumps(instance).encode())])
+
+    async def all_consumed() -> bool:
+        return all(lag == 0 for lag in (await consumer_lag(stack.kafka_bootstrap, list(SERVICES))).values())
+
+    await eventually(all_consumed, timeout=60, what="every example consumed")
+    assert await dead_letter_counts(stack.kafka_bootstrap, list(SERVICES)) == dead_before, [n for n, _ in examples]

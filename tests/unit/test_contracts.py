@@ -5,8 +5,9 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 
 from schemas import directory
+from schemas.catalog import CONTRACTS
 from schemas.compatibility import breaking_changes, check
-from schemas.envelope import REQUIRED_ON_RECEIPT, check_received
+from schemas.envelope import REQUIRED_ON_RECEIPT, check_received, event_type_of
 from schemas.export import json_schemas
 from services.export import stale_files
 
@@ -102,6 +103,7 @@ def test_asyncapi_documents_resolve_every_reference_and_batch_subscribers_name_t
 
 
 SCHEMAS = json_schemas()
+MODELS = {f"json/{event_type_of(m)}.json": m for models in CONTRACTS.values() for m in models}
 
 
 @pytest.mark.parametrize("name", sorted(SCHEMAS))
@@ -111,6 +113,14 @@ def test_every_schema_requires_what_the_services_require_on_receipt(name):
     assert {"source", "subject", "data"} <= set(schema["required"])
     assert schema["x-kafka-key"] == "subject"
     assert schema["properties"]["source"]["examples"]
+
+
+@pytest.mark.parametrize("name", sorted(SCHEMAS))
+def test_every_schema_carries_an_example_its_schema_and_its_model_accept(name):
+    [instance] = SCHEMAS[name]["examples"]
+    jsonschema.validate(instance, SCHEMAS[name])
+    MODELS[name].model_validate(instance)
+    check_received(instance)
 
 
 @pytest.mark.parametrize("attribute", REQUIRED_ON_RECEIPT)
