@@ -40,7 +40,7 @@ def build_service(
     router.publishes("state", topics.state, c.ConsentState,
                      description="Compacted, key `advocate_id:purpose`; a null value (tombstone) on erasure")
     expiry = Schedule("consent-expiry", handlers.expire_due, settings.consent_expiry_interval_seconds, clock=clock)
-    service = Service(settings, router, MIGRATIONS, schedules=[expiry])
+    service = Service(settings, router, MIGRATIONS, schedules=[expiry], topics=topics)
     service.mount_api(build_api(handlers, settings, identity or OidcSettings()))
     return service
 
