@@ -9,11 +9,11 @@ import pytest
 from aiokafka.errors import GroupAuthorizationFailedError, KafkaConnectionError
 
 from harness.kafka import produce
-from schemas import distribution
+from schemas import consent, distribution
 from schemas.catalog import CONTRACTS
 from schemas.platform import consumer_group_prefix, load_platform
 from tests.integration.security.access import can_read, can_write
-from tests.personal import personal_types
+from tests.personal import ORACLE_REJECTIONS, personal_types
 
 PLATFORM = load_platform()
 PRINCIPALS = PLATFORM.kafka_principals
@@ -48,6 +48,16 @@ async def test_a_partner_reads_nothing_about_one_person(secure_broker):
     readable = await readable_by(secure_broker, "partner")
     assert distribution.ITEMS_TOPIC in readable  # the control: a partner does read its topics
     assert {topic: personal_types(topic) for topic in readable if personal_types(topic)} == {}
+
+
+async def test_rejections_telling_who_is_in_the_directory_or_allows_what_never_reach_a_partner(secure_broker):
+    """`not_in_directory`, `actor_not_subject`, `scheduled_sharing_not_consented`, keyed by the
+    person (review S20): consent's and distribution's rejections, on topics only the platform reads."""
+    carrying = {topic for topic, contracts in CONTRACTS.items() if ORACLE_REJECTIONS & set(contracts)}
+    assert carrying == {consent.EVENTS_TOPIC, distribution.EVENTS_TOPIC}
+    login = secure_broker.options("partner")
+    for topic in sorted(carrying):
+        assert not await can_read(secure_broker.bootstrap, topic, consumer_group_prefix("partner"), **login), topic
 
 
 async def test_a_connector_reads_only_the_posts_it_must_publish(secure_broker):
