@@ -73,7 +73,8 @@ def letters(config: StackConfig, args: argparse.Namespace) -> None:
         if letter is None:
             raise StackError(f"no dead letter at offset {args.offset} of {args.service}")
         print(json.dumps({"offset": letter.offset, "key": (letter.key or b"").decode(errors="replace"),
-                          "headers": letter.headers, "value": letter.value.decode(errors="replace")}, indent=2))
+                          "headers": letter.headers,  # without a value: read at its origin (ADR 0018)
+                          "value": None if letter.value_omitted else letter.value.decode(errors="replace")}, indent=2))
 
 
 def parser() -> argparse.ArgumentParser:

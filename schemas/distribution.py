@@ -3,11 +3,17 @@ shares, clicks out.
 
 Commands go to `advocacy.distribution.commands.v1` keyed by the advocate; both act for a
 person, so the service takes them only through its HTTP API, signed in (`/api/me/shares`),
-and refuses them on Kafka with `sign_in_required` (ADR 0006). Events come out
-on `advocacy.distribution.events.v1`, keyed by the item (summaries), the advocate
-(notifications) or the share (everything about one share, in order). No contact data:
-integration partners deliver notifications by e-mail, Teams or Slack from their own
-records of the pseudonymous `advocate_id`.
+and refuses them on Kafka with `sign_in_required` (ADR 0006).
+
+Events go to three topics, by who may read them (ADR 0018):
+- `advocacy.distribution.events.v1`, for the platform's services only: notification requests
+  (keyed by the advocate), shares, cancellations, clicks (keyed by the share: everything
+  about one share, in order) and rejections;
+- `advocacy.distribution.posts.v1`, for network connectors only: publish and retraction
+  requests, keyed by the share;
+- `advocacy.distribution.items.v1`, for integration partners: per item, that it was
+  distributed and to how large an audience, told as "fewer than k" below K_ANONYMITY.
+No contact data anywhere.
 """
 
 from enum import StrEnum
@@ -22,6 +28,8 @@ from schemas.envelope import CloudEvent, Contract, keyed_by
 
 COMMANDS_TOPIC = "advocacy.distribution.commands.v1"
 EVENTS_TOPIC = "advocacy.distribution.events.v1"
+POSTS_TOPIC = "advocacy.distribution.posts.v1"
+ITEMS_TOPIC = "advocacy.distribution.items.v1"
 
 
 class Reason(RefusalReason):
@@ -88,6 +96,20 @@ class Distribution(Contract):
     distributed_at: AwareDatetime
 
 
+class Audience(Contract):
+    """How far an item went, without telling whether any one person is in its audience."""
+
+    item_id: ItemId
+    audience_size: int | None = Field(
+        default=None, ge=0,
+        description="Feed entries written for this item, from `k` on; absent (null) when fewer than `k` "
+                    "(audience_below_k): below k, the number would tell whether the few people an audience "
+                    "matches said yes to receive_content")
+    audience_below_k: bool = Field(description="True when fewer than `k` people got the item (0 included)")
+    k: int = Field(ge=1, description="The K_ANONYMITY threshold in force")
+    distributed_at: AwareDatetime
+
+
 class Notification(Contract):
     advocate_id: AdvocateId
     digest: Digest = Field(description="immediate, or the daily or weekly digest it belongs to")
@@ -132,8 +154,19 @@ class Click(Contract):
     clicked_at: AwareDatetime
 
 
-class ItemDistributed(CloudEvent[Distribution]):
+class ItemDistributedV1(CloudEvent[Distribution]):
+    """No longer emitted: its exact `audience_size` told a partner whether the one person a
+    narrow audience matched said yes (review S10). Kept in the contract because it was
+    released; old ones may remain on `advocacy.distribution.events.v1` within its retention.
+    Now: `ItemDistributed` (v2), on `advocacy.distribution.items.v1`."""
+
     type: Literal["advocacy.distribution.item.distributed.v1"] = "advocacy.distribution.item.distributed.v1"
+
+
+class ItemDistributed(CloudEvent[Audience]):
+    """An item reached its audience's feeds: its size, or "fewer than k"."""
+
+    type: Literal["advocacy.distribution.item.distributed.v2"] = "advocacy.distribution.item.distributed.v2"
 
 
 class NotificationRequested(CloudEvent[Notification]):
@@ -173,7 +206,9 @@ class DistributionCommandRejected(CloudEvent[Rejection]):
 
 
 DistributionEvent = Annotated[
-    ItemDistributed | NotificationRequested | ShareCreated | PublishRequested | ShareCancelled
-    | RetractionRequested | LinkClicked | DistributionCommandRejected,
+    ItemDistributedV1 | NotificationRequested | ShareCreated | ShareCancelled | LinkClicked
+    | DistributionCommandRejected,
     Field(discriminator="type"),
 ]
+PostEvent = Annotated[PublishRequested | RetractionRequested, Field(discriminator="type")]
+ItemEvent = ItemDistributed

@@ -13,6 +13,9 @@ from typing import NamedTuple
 
 PLATFORM_FILE = Path(__file__).with_name("platform.toml")
 
+# The principal outside the company: may read only topics declared `personal = false`.
+PARTNER = "partner"
+
 # Used when platform.toml's [defaults] table leaves a value out.
 _BUILTIN_DEFAULTS = {"partitions": 6, "retention_days": 30, "cleanup_policy": "delete"}
 
@@ -27,6 +30,9 @@ class Topic:
     description: str = ""
     writers: tuple[str, ...] = ()
     readers: tuple[str, ...] = ()
+    # Carries something about one person (an advocate's id, or a share or click that leads to
+    # one): never for `partner`; its dead letters keep no value (ADR 0018).
+    personal: bool = True
 
     @property
     def retention_ms(self) -> int:
@@ -71,6 +77,7 @@ def load_platform(path: Path | str = PLATFORM_FILE) -> Platform:
                 description=str(merged.get("description", "")),
                 writers=tuple(merged.get("writers", ())),
                 readers=tuple(merged.get("readers", ())),
+                personal=bool(merged.get("personal", True)),
             )
         )
     _check(services, principals, topics)
@@ -86,6 +93,8 @@ def _check(services: dict[str, int], principals: dict[str, str], topics: list[To
         unknown = (set(topic.writers) | set(topic.readers)) - known
         if unknown:
             raise ValueError(f"{topic.name}: unknown writers/readers {sorted(unknown)}")
+        if topic.personal and PARTNER in topic.readers:
+            raise ValueError(f"{topic.name}: carries personal data, so `{PARTNER}` may not read it (ADR 0018)")
         if topic.cleanup_policy not in ("delete", "compact", "compact,delete", "delete,compact"):
             raise ValueError(f"{topic.name}: bad cleanup_policy {topic.cleanup_policy!r}")
 
@@ -97,6 +106,11 @@ class Grant(NamedTuple):
     operation: str  # Kafka ACL operation: "Read" or "Write"
     resource_type: str  # "topic", or "group" (a prefix: every group the principal uses)
     resource: str
+
+
+def non_personal_topics(platform: Platform | None = None) -> frozenset[str]:
+    """The topics declared to carry nothing about one person (`personal = false`)."""
+    return frozenset(t.name for t in (platform or load_platform()).topics if not t.personal)
 
 
 def consumer_group_prefix(principal: str) -> str:

@@ -140,13 +140,15 @@ def topics_table() -> str:
             continue
         retention = "—" if "compact" in t.cleanup_policy else f"{t.retention_days} d"
         writers = ", ".join(t.writers) or "nobody (the front door takes these commands)"
+        personal = "yes" if t.personal else "no"
         rows.append(f"| `{t.name}` | {t.key} | {t.partitions} | {retention} | {t.cleanup_policy} | "
-                    f"{writers} | {', '.join(t.readers)} |")
+                    f"{personal} | {writers} | {', '.join(t.readers) or 'nobody yet (the platform only)'} |")
     dead = next(t for t in platform.topics if t.name.endswith(".deadletter.v1"))
     rows.append(f"| `advocacy.<service>.deadletter.v1` (one per service) | {dead.key} | {dead.partitions} | "
-                f"{dead.retention_days} d | {dead.cleanup_policy} | that service | {', '.join(dead.readers)} |")
-    return "\n".join(["| topic | key | partitions | retention | cleanup | written by | read by |",
-                      "|---|---|---|---|---|---|---|", *rows])
+                f"{dead.retention_days} d | {dead.cleanup_policy} | no: headers only (key and value only from a "
+                f"topic that is not) | that service | {', '.join(dead.readers)} |")
+    return "\n".join(["| topic | key | partitions | retention | cleanup | about a person | written by | read by |",
+                      "|---|---|---|---|---|---|---|---|", *rows])
 
 
 def reasons_table() -> str:

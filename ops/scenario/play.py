@@ -76,7 +76,7 @@ class Rejection:
 class Outcome:
     tag: str
     password: str = ""  # this run's people's, at the local realm (username: their advocate id)
-    audience: dict[str, int] = field(default_factory=dict)  # item id -> feeds it reached
+    audience: dict[str, str] = field(default_factory=dict)  # item id -> feeds it reached ("< k" below k)
     shares: list[dict] = field(default_factory=list)  # the API's answers, each with the sharer's advocate_id
     clicks: int = 0
     human_clicks: int = 0
@@ -97,7 +97,7 @@ async def play(where: Endpoints, size: int = 1000, seed: int | None = None) -> O
     people = cast(size, seed, f"{seed:08x}"[-6:])
     started = time.monotonic()
     tail = await Tail(where.kafka_bootstrap, consent.EVENTS_TOPIC, curation.EVENTS_TOPIC,
-                      distribution.EVENTS_TOPIC).start()
+                      distribution.EVENTS_TOPIC, distribution.POSTS_TOPIC, distribution.ITEMS_TOPIC).start()
     admin = await asyncpg.connect(where.admin_dsn)
     limits = httpx.Limits(max_connections=4 * PEOPLE_AT_ONCE, max_keepalive_connections=4 * PEOPLE_AT_ONCE)
     http = httpx.AsyncClient(timeout=HTTP_TIMEOUT, limits=limits)
@@ -228,10 +228,10 @@ class Scenario:
             scheduled = released["status"] == "scheduled"
             at = datetime.fromisoformat(released["content"]["publish_at"]).astimezone(UTC) if scheduled else None
             print(f"  {item_id}: {released['status']}" + (f" for {at:%H:%M:%S} UTC" if at else ""))
-        await self.tail.wait_for("advocacy.distribution.item.distributed.v1", len(self.contents),
+        await self.tail.wait_for("advocacy.distribution.item.distributed.v2", len(self.contents),
                                  on_progress=Progress("published and distributed"))
-        self.outcome.audience = {e["subject"]: e["data"]["audience_size"]
-                                 for e in self.tail.of("advocacy.distribution.item.distributed.v1")}
+        self.outcome.audience = {e["subject"]: _told(e["data"])
+                                 for e in self.tail.of("advocacy.distribution.item.distributed.v2")}
         for item_id, size in self.outcome.audience.items():
             print(f"  {item_id}: in {size} feeds")
 
@@ -381,3 +381,8 @@ def _save(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path.resolve()
+
+
+def _told(audience: dict) -> str:
+    """An audience's size as partners read it: the number, or "< k" (ADR 0018)."""
+    return f"< {audience['k']}" if audience["audience_below_k"] else str(audience["audience_size"])

@@ -42,7 +42,7 @@ def build_service(
     router.publishes("policies", topics.policies, c.PolicyCurrent,
                      description="Compacted, key `purpose`: the current policy version and text")
     expiry = Schedule("consent-expiry", handlers.expire_due, settings.consent_expiry_interval_seconds, clock=clock)
-    service = Service(settings, router, MIGRATIONS, schedules=[expiry])
+    service = Service(settings, router, MIGRATIONS, schedules=[expiry], topics=topics)
     service.mount_api(build_api(handlers, settings, identity or OidcSettings()))
     return service
 

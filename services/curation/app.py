@@ -40,7 +40,7 @@ def build_service(
         Schedule("publish-and-expire", handlers.publish_and_expire_due, settings.schedule_seconds, clock),
         Schedule("feed-poller", handlers.poll_due_source, settings.schedule_seconds, clock),
     ]
-    service = Service(settings, router, MIGRATIONS, schedules)
+    service = Service(settings, router, MIGRATIONS, schedules, topics=topics)
     service.mount_api(build_api(CurationHandlers(settings, topics, clock, Channel.API), settings,
                                 identity or OidcSettings()))
     return service

@@ -39,6 +39,8 @@ def build_service(
     router.consume("curation", topics.curation_events, curation.AnyEvent, dispatch(handlers.curation_events))
     router.consume("engagement", topics.engagement, engagement.EngagementEvent, dispatch(handlers.engagement))
     router.publishes("events", topics.events, dist.DistributionEvent)
+    router.publishes("posts", topics.posts, dist.PostEvent)
+    router.publishes("items", topics.items, dist.ItemEvent)
     schedules = [
         Schedule("notifications", handlers.send_due_notifications, settings.schedule_seconds, clock),
         Schedule("scheduled-shares", handlers.request_due_posts, settings.schedule_seconds, clock),
@@ -47,7 +49,7 @@ def build_service(
     # Visitor hashes cannot be computed again once their day's salt is gone (visitor_salts.py);
     # on the wall clock, as the redirect dates clicks.
     schedules.append(Schedule("visitor-salts", redirect.forget_past_salts, visitor_salts.FORGET_SECONDS))
-    service = Service(settings, router, MIGRATIONS, schedules)
+    service = Service(settings, router, MIGRATIONS, schedules, topics=topics)
     service.mount("/r/", redirect)
     service.mount_api(build_api(handlers, settings, identity or OidcSettings()))
     return service

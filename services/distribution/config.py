@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from pydantic import SecretStr
 
 from schemas import consent, curation, directory, distribution, engagement
-from services.runtime.settings import DEVELOPMENT_SECRET, ServiceSettings
+from services.runtime.settings import DEVELOPMENT_SECRET, K_ANONYMITY_FLOOR, ServiceSettings
 
 
 class DistributionSettings(ServiceSettings):
@@ -19,12 +19,24 @@ class DistributionSettings(ServiceSettings):
     notification_daily_cap: int = 3  # immediate notifications per person and day; more wait for the digest
     digest_hour_utc: int = 8
     schedule_seconds: float = 1.0
+    # Audience sizes below this are told partners as "fewer than k" (item.distributed.v2).
+    k_anonymity: int = 5
+
+    def refusals(self) -> list[str]:
+        """The runtime's, and K_ANONYMITY below K_ANONYMITY_FLOOR (in local mode too)."""
+        problems = super().refusals()
+        if self.k_anonymity < K_ANONYMITY_FLOOR:
+            problems.append(f"K_ANONYMITY is {self.k_anonymity}, below the floor of {K_ANONYMITY_FLOOR}: "
+                            "audiences that small single people out")
+        return problems
 
 
 @dataclass(frozen=True)
 class DistributionTopics:
     commands: str = distribution.COMMANDS_TOPIC
-    events: str = distribution.EVENTS_TOPIC
+    events: str = distribution.EVENTS_TOPIC  # the platform's own: metrics reads it
+    posts: str = distribution.POSTS_TOPIC  # connectors': publish and retraction requests
+    items: str = distribution.ITEMS_TOPIC  # partners': per-item audience, "fewer than k" below k
     directory: str = directory.TOPIC
     consent_events: str = consent.EVENTS_TOPIC
     curation_events: str = curation.EVENTS_TOPIC

@@ -14,6 +14,13 @@ from schemas.distribution import Reason
 from schemas.networks import LIMITS, compose, refuses_characters, weighted_length
 
 
+def audience_told(size: int, k: int) -> tuple[int | None, bool]:
+    """An audience's size as partners are told it: (size, False) from k people up, else
+    (None, True). Below k the number would tell whether the few people a narrow audience
+    matches said yes to receive_content (0 included: "nobody" is as telling as "one")."""
+    return (size, False) if size >= k else (None, True)
+
+
 @dataclass(frozen=True)
 class ItemView:
     """What distribution knows of an item, from curation's events."""

@@ -19,9 +19,9 @@ from schemas.commands import Rejected
 from schemas.consent import Purpose
 from schemas.directory import Digest
 from schemas.distribution import (
+    Audience,
     CancellationReason,
     CancelShare,
-    Distribution,
     ItemDistributed,
     Notification,
     NotificationRequested,
@@ -113,8 +113,10 @@ class DistributionHandlers:
                                  self._post_lengths(item.item_id, content)):
             now, daily_at, weekly_at = self._digests()
             size = await store.fan_out(uow.conn, item.item_id, content, now, daily_at, weekly_at)
-            await uow.emit(self.topics.events, ItemDistributed, item.item_id,
-                           Distribution(item_id=item.item_id, audience_size=size, distributed_at=now))
+            size_told, below_k = domain.audience_told(size, self.settings.k_anonymity)
+            await uow.emit(self.topics.items, ItemDistributed, item.item_id, Audience(
+                item_id=item.item_id, audience_size=size_told, audience_below_k=below_k,
+                k=self.settings.k_anonymity, distributed_at=now))
 
     async def update(self, uow: UnitOfWork, event: curation.ItemUpdated) -> None:
         item = event.data
@@ -205,7 +207,7 @@ class DistributionHandlers:
     async def request_due_posts(self, uow: UnitOfWork, now: datetime) -> int:
         """Scheduled shares whose time has come become publish requests for connectors."""
         due = await share_store.claim_due(uow.conn, now)
-        await uow.emit_many(self.topics.events, PublishRequested, [
+        await uow.emit_many(self.topics.posts, PublishRequested, [
             (p.share_id, PostRequest(share_id=p.share_id, advocate_id=p.advocate_id, network=p.network, post=p.post))
             for p in due])
         return len(due)
@@ -229,6 +231,8 @@ class DistributionHandlers:
 
     async def _end_shares(self, uow: UnitOfWork, ended: Sequence[EndedShare], reason: CancellationReason,
                           event_type: type[ShareCancelled] | type[RetractionRequested]) -> None:
-        await uow.emit_many(self.topics.events, event_type, [
+        # A cancellation is the platform's (metrics uncounts it); a retraction is for connectors.
+        topic = self.topics.posts if event_type is RetractionRequested else self.topics.events
+        await uow.emit_many(topic, event_type, [
             (s.share_id, ShareEnded(share_id=s.share_id, item_id=s.item_id, network=s.network, reason=reason))
             for s in ended])

@@ -42,7 +42,7 @@ def build_service(
     router.publishes("events", topics.events, m.MetricsEvent)
     snapshots = Schedule("snapshots", handlers.publish_due_snapshots, settings.snapshot_seconds, clock)
     visitors = Schedule("visitor-hashes", handlers.forget_visitors, 3600, clock)
-    service = Service(settings, router, MIGRATIONS, [snapshots, visitors])
+    service = Service(settings, router, MIGRATIONS, [snapshots, visitors], topics=topics)
     service.mount_api(build_api(handlers, settings, identity or OidcSettings()))
     return service
 

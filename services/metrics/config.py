@@ -6,11 +6,7 @@ from pathlib import Path
 
 from schemas import consent, curation, directory, distribution, engagement, metrics
 from services.metrics.domain import RateCards
-from services.runtime.settings import ServiceSettings
-
-# The smallest K_ANONYMITY a service starts with. Below 3, a group figure is one person's or
-# is told apart by the one other member (review S18); ADR 0008 asks for 5, the default.
-K_ANONYMITY_FLOOR = 3
+from services.runtime.settings import K_ANONYMITY_FLOOR, ServiceSettings
 
 
 class MetricsSettings(ServiceSettings):

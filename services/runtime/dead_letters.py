@@ -1,12 +1,21 @@
 """Dead letters: a message that cannot be decoded, validated or handled goes to the
 service's dead-letter topic with the reason in headers, and the consumer carries on.
 
+A letter keeps the original key and value only when it comes from a topic declared not
+personal (`personal = false` in schemas/platform.toml): anything else may be about a person,
+and a refused message is exactly what nobody checked (an e-mail address where an id belongs).
+Such a letter is headers only: the reason, where the original is (topic, partition, offset) and,
+when the value is a JSON event, its id and type. Operators replay from that offset
+(ops/dead_letters.py), for as long as the source topic keeps it (ADR 0018).
+
 A broker middleware, so it sees every subscriber's failures, FastStream's own
 decoding and validation errors included. Transient faults are not its business:
 they propagate, and the message is handed back to Kafka to be retried.
 """
 
+import json
 import logging
+from collections.abc import Collection
 from types import TracebackType
 from typing import Any
 
@@ -65,12 +74,27 @@ def dead_letter_headers(record: ConsumerRecord, error: Exception, service: str) 
     return headers
 
 
-class DeadLetters:
-    """Middleware factory: `KafkaBroker(middlewares=[DeadLetters(service, topic, broker)])`."""
+def event_headers(value: bytes | None) -> dict[str, str]:
+    """The event id and type of a JSON CloudEvent, when the value is one: what an operator
+    needs to tell letters apart without the value."""
+    try:
+        event = json.loads(value or b"")
+    except ValueError:
+        return {}
+    if not isinstance(event, dict):
+        return {}
+    found = {"dlq-event-id": event.get("id"), "dlq-event-type": event.get("type")}
+    return {k: v[:200] for k, v in found.items() if isinstance(v, str)}
 
-    def __init__(self, service: str, topic: str) -> None:
+
+class DeadLetters:
+    """Middleware factory: `KafkaBroker(middlewares=[DeadLetters(service, topic, keeps_value_from)])`.
+    `keeps_value_from`: the topics whose letters keep their value (declared not personal)."""
+
+    def __init__(self, service: str, topic: str, keeps_value_from: Collection[str] = ()) -> None:
         self.service = service
         self.topic = topic
+        self.keeps_value_from = frozenset(keeps_value_from)
         self.broker: KafkaBroker | None = None
 
     def __call__(self, msg: Any, /, *, context: Any) -> BaseMiddleware:
@@ -78,7 +102,21 @@ class DeadLetters:
 
     async def send(self, record: ConsumerRecord, error: Exception) -> None:
         assert self.broker is not None, "DeadLetters.broker is set when the broker is built"
-        headers = dead_letter_headers(record, error, self.service)
+        headers = dead_letter_headers(record, error, self.service) | event_headers(record.value)
+        if record.topic not in self.keeps_value_from:
+            # Nor the key: on such topics it is mostly the person's id. Both stay at the source.
+            headers["dlq-value-omitted"] = f"{len(record.value or b'')} bytes: from a topic about people"
+            await self.broker.publish(None, topic=self.topic, key=None, headers=headers)
+        else:
+            await self._publish_with_value(record, headers)
+        metrics.DEAD_LETTERED.labels(self.service, record.topic, type(error).__name__).inc()
+        log.warning(
+            "dead-lettered %s/%d@%d: %s: %s", record.topic, record.partition, record.offset,
+            type(error).__name__, describe(error),
+        )
+
+    async def _publish_with_value(self, record: ConsumerRecord, headers: dict[str, str]) -> None:
+        assert self.broker is not None
         try:
             await self.broker.publish(record.value, topic=self.topic, key=record.key, headers=headers)
         except MessageSizeTooLargeError:
@@ -88,11 +126,6 @@ class DeadLetters:
             # original offset for as long as that topic keeps it.
             headers["dlq-value-omitted"] = f"{len(record.value or b'')} bytes: too large with the headers"
             await self.broker.publish(None, topic=self.topic, key=record.key, headers=headers)
-        metrics.DEAD_LETTERED.labels(self.service, record.topic, type(error).__name__).inc()
-        log.warning(
-            "dead-lettered %s/%d@%d: %s: %s", record.topic, record.partition, record.offset,
-            type(error).__name__, describe(error),
-        )
 
 
 class _DeadLetterMiddleware(BaseMiddleware):

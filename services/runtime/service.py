@@ -14,11 +14,12 @@ Delivery is at-least-once: every subscriber acks only after its handler returned
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import socket
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import uvicorn
@@ -30,6 +31,7 @@ from faststream.kafka import KafkaBroker, KafkaRouter
 from faststream.specification import AsyncAPI
 
 from schemas import CONTRACTS_VERSION
+from schemas.platform import non_personal_topics
 from services.runtime.dead_letters import DeadLetters
 from services.runtime.http import health_routes
 from services.runtime.inbox import Inbox, pruner
@@ -47,6 +49,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+def values_kept_from(topics: Any) -> frozenset[str]:
+    """The topics, by the names this service uses, whose dead letters may keep their value:
+    those declared `personal = false` in schemas/platform.toml."""
+    plain = non_personal_topics()
+    renamed = {getattr(topics, f.name) for f in dataclasses.fields(topics) if f.default in plain} if topics else set()
+    return plain | renamed
+
+
 class RefusedToStart(RuntimeError):
     """The settings have refusals (`ServiceSettings.refusals`); the message lists them."""
 
@@ -54,12 +64,15 @@ class RefusedToStart(RuntimeError):
 class Service:
     def __init__(
         self, settings: ServiceSettings, router: KafkaRouter, migrations: Path | None = None,
-        schedules: Sequence[Schedule] = (),
+        schedules: Sequence[Schedule] = (), topics: Any = None,
     ) -> None:
+        """`topics`: the service's topics (a dataclass whose fields default to the declared
+        names); dead letters keep the value only of what comes from a topic declared not
+        personal, under whatever name a test gave it (ADR 0018)."""
         self.settings = settings
         self.schedules = [*schedules, Schedule("inbox-retention", pruner(settings.inbox_retention_days), 3600)]
         self.migrations = folders(settings.service, migrations)
-        self.dead_letters = DeadLetters(settings.service, settings.dead_letter_topic)
+        self.dead_letters = DeadLetters(settings.service, settings.dead_letter_topic, values_kept_from(topics))
         self.broker = KafkaBroker(
             settings.kafka_bootstrap_servers, client_id=settings.service,
             security=broker_security(settings),  # the service's own principal (SASL) when configured

@@ -17,6 +17,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas.platform import load_platform
 
+# The smallest K_ANONYMITY a service starts with (metrics' groups, distribution's audience
+# sizes). Below 3, a group figure is one person's or is told apart by the one other member
+# (review S18); ADR 0008 asks for 5, the default.
+K_ANONYMITY_FLOOR = 3
+
 # The default of every key (CLICK_SECRET, CONSENT_PSEUDONYM_KEY): public, so whoever reads
 # this file can undo what it keys. Allowed in local mode only, warned about at every start.
 DEVELOPMENT_SECRET = "local-development-only"

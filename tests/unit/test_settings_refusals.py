@@ -84,13 +84,15 @@ def test_the_management_port_is_apart_from_the_public_one_by_default_and_must_st
     assert same.refusals() == ["MANAGEMENT_PORT is HTTP_PORT (8080): /metrics and /ready would be public"]
 
 
+@pytest.mark.parametrize("settings", [MetricsSettings, DistributionSettings])  # distribution: audience sizes
 @pytest.mark.parametrize("k", [K_ANONYMITY_FLOOR - 1, 1, 0, -5])
-def test_k_anonymity_below_the_floor_is_refused_even_in_local_mode(k):
-    (refusal,) = MetricsSettings(advocacy_env="local", k_anonymity=k).refusals()
+def test_k_anonymity_below_the_floor_is_refused_even_in_local_mode(k, settings):
+    (refusal,) = settings(advocacy_env="local", k_anonymity=k).refusals()
     assert refusal.startswith(f"K_ANONYMITY is {k}, below the floor of {K_ANONYMITY_FLOOR}")
 
 
-def test_k_anonymity_at_the_floor_or_above_is_accepted():
+@pytest.mark.parametrize("settings", [MetricsSettings, DistributionSettings])
+def test_k_anonymity_at_the_floor_or_above_is_accepted(settings):
     assert K_ANONYMITY_FLOOR == 3
     for k in (3, 5, 10):
-        assert MetricsSettings(advocacy_env="local", k_anonymity=k).refusals() == []
+        assert settings(advocacy_env="local", k_anonymity=k).refusals() == []

@@ -24,7 +24,7 @@ VALID: dict[str, Callable[[f.Ids], CloudEvent[Any]]] = {
     consent.COMMANDS_TOPIC: lambda ids: f.withdraw(ids),  # a person's command: sign_in_required
     consent.EVENTS_TOPIC: lambda ids: f.consent_given(ids),
     distribution.COMMANDS_TOPIC: lambda ids: f.share_request(ids),  # a person's command: sign_in_required
-    distribution.EVENTS_TOPIC: lambda ids: distribution.ItemDistributed(
+    distribution.EVENTS_TOPIC: lambda ids: distribution.ItemDistributedV1(
         source=f.SOURCE, subject=(item := ids.new("item")),
         data=distribution.Distribution(item_id=item, audience_size=0, distributed_at=f.NOW)),
     metrics.COMMANDS_TOPIC: lambda ids: f.impact(ids, ids.new("adv"), ids.new("adv")),  # sign_in_required

@@ -11,7 +11,8 @@ import httpx
 import pytest
 
 from harness.issuer import TestIssuer
-from schemas import consent, curation, directory
+from schemas import consent, curation, directory, distribution
+from schemas.catalog import CONTRACTS
 from schemas.consent import ChangedBy, ConsentRecord, Purpose, Status
 from schemas.directory import Profile
 from services.distribution.app import build_service
@@ -22,6 +23,11 @@ HASH = "0" * 64
 SHARE_CREATED = "advocacy.distribution.share.created.v1"
 SHARE_CANCELLED = "advocacy.distribution.share.cancelled.v1"
 REJECTED = "advocacy.distribution.command.rejected.v1"
+DISTRIBUTED = "advocacy.distribution.item.distributed.v2"
+# DistributionTopics' field -> the event types published there, from the contracts' catalog.
+_TYPES_BY_TOPIC = {field: {c.model_fields["type"].default for c in CONTRACTS[topic]}
+                   for field, topic in (("events", distribution.EVENTS_TOPIC), ("posts", distribution.POSTS_TOPIC),
+                                        ("items", distribution.ITEMS_TOPIC))}
 
 
 class DistributionRig(ServiceRig):
@@ -89,11 +95,17 @@ class DistributionRig(ServiceRig):
     async def publish(self, item_id: str, **content) -> None:
         await self.send_to(self.topics.curation_events, self.published(item_id, **content))
 
+    def topic_of(self, type_: str) -> str:
+        """Where distribution publishes events of `type_` (its three topics, ADR 0018)."""
+        field = next(name for name, types in _TYPES_BY_TOPIC.items() if type_ in types)
+        return getattr(self.topics, field)
+
     async def events_now(self, type_: str) -> list[dict]:
-        return await self.emitted(lambda e: e["type"] == type_)
+        return await self.emitted(lambda e: e["type"] == type_, self.topic_of(type_))
 
     async def events(self, type_: str, at_least: int = 1, timeout: float = 20.0) -> list[dict]:
-        return await self.until_emitted(lambda e: e["type"] == type_, at_least, timeout, type_)
+        return await self.until_emitted(lambda e: e["type"] == type_, at_least, timeout, type_,
+                                        topic=self.topic_of(type_))
 
     async def visit(self, path: str, user_agent: str = "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0",
                     headers: dict[str, str] | None = None, method: str = "GET") -> tuple[int, dict[str, str]]:

@@ -13,7 +13,7 @@ from services.distribution import store
 
 ANNA, BERT, CLARA = "adv-anna-feed", "adv-bert-feed", "adv-clara-feed"
 ITEM, NEWER = "item-feed-plant-01", "item-feed-solar-02"
-DISTRIBUTED = "advocacy.distribution.item.distributed.v1"
+DISTRIBUTED = "advocacy.distribution.item.distributed.v2"
 CONTENT = {"title": "Our new plant", "summary": "It runs on sun.", "image_url": "https://example.org/plant.jpg",
            "disclosure": "#employee", "campaign_id": "camp-spring-01",
            "share_texts": {"x": "Our new plant 工場 runs on sun ☀️", "linkedin": "We opened a plant in Leipzig."}}
@@ -36,7 +36,7 @@ async def published(distribution, *items: tuple[str, dict]) -> None:
         await distribution.publish(item_id, **content)
     ids = {item_id for item_id, _ in items}
     await distribution.until_emitted(lambda e: e["type"] == DISTRIBUTED and e["subject"] in ids, len(ids),
-                                     what="the items distributed")
+                                     what="the items distributed", topic=distribution.topics.items)
 
 
 async def test_each_item_comes_with_its_post_for_each_network_the_person_named_counted_as_that_network_counts(

@@ -31,7 +31,7 @@ async def anna_and_bert_with_an_item(distribution) -> None:
 
     await eventually(projected, what="people and consents projected")
     await distribution.publish(ITEM, disclosure="#employee", share_texts={"x": "Our plant runs on sun"})
-    await distribution.events("advocacy.distribution.item.distributed.v1")
+    await distribution.events("advocacy.distribution.item.distributed.v2")
 
 
 def later(**delta: float) -> datetime:

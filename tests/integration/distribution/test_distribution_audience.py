@@ -1,5 +1,6 @@
 """Publication → audience: targeting AND active receive_content consent AND language AND
-interests; feed entries for exactly those people, and a summary with the audience size."""
+interests; feed entries for exactly those people, and a summary for partners with the
+audience size, or "fewer than k" below K_ANONYMITY (ADR 0018)."""
 
 from harness.kafka import eventually
 from schemas.consent import Purpose
@@ -32,9 +33,41 @@ async def test_only_consenting_targeted_people_in_the_items_language_and_interes
     await eventually(projected, what="consents projected")
     await distribution.publish(ITEM, topics=["energy"], audience={"roles": ["employee"], "org_units": ["Sales"]})
 
-    [summary] = await distribution.events("advocacy.distribution.item.distributed.v1")
+    [summary] = await distribution.events("advocacy.distribution.item.distributed.v2")
     assert await feed_of(distribution, ITEM) == {"adv-anna-001", "adv-bert-002"}
-    assert summary["subject"] == ITEM and summary["data"]["audience_size"] == 2
+    # Two people, fewer than k: partners learn that much, not the number (review S10).
+    assert summary["subject"] == ITEM
+    assert "audience_size" not in summary["data"]  # null, left out on the wire
+    assert (summary["data"]["audience_below_k"], summary["data"]["k"]) == (True, 5)
+
+
+async def test_an_audience_below_k_is_told_as_fewer_than_k_and_from_k_people_up_as_its_size(distribution):
+    """The narrow audience of review S10 (the one Finnish speaker in Legal): 0 and 1 look the
+    same to a partner. From k people on, the size is told as it is."""
+    k = distribution.settings.k_anonymity
+    people = [f"adv-wide-{n:04d}" for n in range(k)]
+    await distribution.join("adv-lone-0001", languages=["fi"], org_unit="Legal", location="Oslo")
+    await distribution.join("adv-lone-0002", languages=["fi"], org_unit="Legal", location="Oslo")  # says no
+    for person in people:
+        await distribution.join(person, languages=["de"], org_unit="Sales")
+    for person in ("adv-lone-0001", *people):
+        await distribution.consent(person, Purpose.RECEIVE_CONTENT)
+
+    async def projected() -> bool:
+        return await distribution.count("consents") == k + 1 and await distribution.count("people") == k + 2
+
+    await eventually(projected, what="people and consents projected")
+    narrow = {"org_units": ["Legal"], "locations": ["Oslo"], "languages": ["fi"]}
+    await distribution.publish("item-for-one-001", language="fi", audience=narrow)
+    await distribution.publish("item-for-none-01", language="fi", audience={**narrow, "locations": ["Bergen"]})
+    await distribution.publish("item-for-wide-01", audience={"org_units": ["Sales"]})
+    told = {e["subject"]: e["data"] for e in await distribution.events(
+        "advocacy.distribution.item.distributed.v2", at_least=3)}
+    assert await feed_of(distribution, "item-for-one-001") == {"adv-lone-0001"}
+    assert len(await feed_of(distribution, "item-for-wide-01")) == k
+    for below in ("item-for-one-001", "item-for-none-01"):  # one yes, or nobody: the same answer
+        assert (told[below].get("audience_size"), told[below]["audience_below_k"], told[below]["k"]) == (None, True, k)
+    assert (told["item-for-wide-01"]["audience_size"], told["item-for-wide-01"]["audience_below_k"]) == (k, False)
 
 
 async def test_notifications_follow_each_persons_digest_and_the_daily_cap(distribution):

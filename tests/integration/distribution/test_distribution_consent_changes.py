@@ -20,7 +20,7 @@ async def anna_with_a_scheduled_share(distribution) -> dict:
 
     await eventually(projected, what="Anna projected")
     await distribution.publish(ITEM)
-    await distribution.events("advocacy.distribution.item.distributed.v1")
+    await distribution.events("advocacy.distribution.item.distributed.v2")
     await distribution.shared(ANNA, ITEM, scheduled_at=datetime.now(UTC) + timedelta(days=1))
     [created] = await distribution.events("advocacy.distribution.share.created.v1")
     return created
@@ -69,7 +69,7 @@ async def test_a_withdrawal_racing_a_fan_out_leaves_nothing_for_the_person(distr
         distribution.publish(ITEM),
         distribution.send_to(distribution.topics.consent_events,
                              *[distribution.consent_event(p, Purpose.RECEIVE_CONTENT, valid=False) for p in leaving]))
-    [_summary] = await distribution.events("advocacy.distribution.item.distributed.v1")
+    [_distributed] = await distribution.events("advocacy.distribution.item.distributed.v2")
 
     async def withdrawals_applied() -> bool:
         rows = await distribution.fetch("SELECT count(*) AS n FROM consents WHERE NOT valid")
@@ -87,7 +87,7 @@ async def test_a_yes_after_publication_brings_what_is_active_and_only_what_reach
     await distribution.publish(ITEM)
     await distribution.publish("item-french-0001", language="fr")  # not for Anna: she reads German only
     await distribution.publish("item-retracted-1")
-    await distribution.events("advocacy.distribution.item.distributed.v1", at_least=3)
+    await distribution.events("advocacy.distribution.item.distributed.v2", at_least=3)
     await distribution.send_to(distribution.topics.curation_events, curation.ItemRetracted(
         source="/advocacy/curation", subject="item-retracted-1",
         data=curation.RetractedItem(item_id="item-retracted-1", actor="editor-01", reason="outdated figures")))
@@ -113,8 +113,8 @@ async def test_a_yes_that_arrives_before_the_person_joins_still_brings_what_is_a
     await distribution.consent(ANNA, Purpose.RECEIVE_CONTENT)  # consent and directory: two topics, no order
     await eventually(lambda: _counted(distribution, "consents", 1), what="Anna's consent")
     await distribution.publish(ITEM)
-    [distributed] = await distribution.events("advocacy.distribution.item.distributed.v1")
-    assert distributed["data"]["audience_size"] == 0  # not in the directory yet
+    await distribution.events("advocacy.distribution.item.distributed.v2")
+    assert await distribution.count("feed") == 0  # not in the directory yet
 
     await distribution.join(ANNA, languages=["de"])
     await eventually(lambda: _counted(distribution, "feed", 1), what="the item in Anna's feed once she joined")

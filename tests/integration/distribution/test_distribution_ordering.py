@@ -30,8 +30,8 @@ async def test_a_late_given_older_than_the_withdrawal_does_not_revive_consent(di
     assert [r["valid"] for r in await distribution.fetch(
         "SELECT valid FROM consents WHERE purpose = 'receive_content'")] == [False]
     await distribution.publish("item-after-0001")
-    [summary] = await distribution.events("advocacy.distribution.item.distributed.v1")
-    assert summary["data"]["audience_size"] == 0
+    await distribution.events("advocacy.distribution.item.distributed.v2")
+    assert await distribution.count("feed") == 0
 
 
 async def test_a_replayed_publication_of_a_retracted_item_reaches_nobody(distribution):
@@ -42,7 +42,7 @@ async def test_a_replayed_publication_of_a_retracted_item_reaches_nobody(distrib
     await distribution.send_to(distribution.topics.curation_events, published, curation.ItemRetracted(
         source="/advocacy/curation", subject="item-gone-0001",
         data=curation.RetractedItem(item_id="item-gone-0001", actor="editor-01", reason="wrong")))
-    await distribution.events("advocacy.distribution.item.distributed.v1")
+    await distribution.events("advocacy.distribution.item.distributed.v2")
 
     async def retracted() -> bool:
         return [r["status"] for r in await distribution.fetch("SELECT status FROM items")] == ["retracted"]
@@ -50,9 +50,9 @@ async def test_a_replayed_publication_of_a_retracted_item_reaches_nobody(distrib
     await eventually(retracted, what="the retraction")
     replay = published.model_copy(update={"id": "replayed-publication-1"})  # e.g. replayed from a dead letter
     await distribution.send_to(distribution.topics.curation_events, replay, distribution.published("item-marker-001"))
-    await distribution.events("advocacy.distribution.item.distributed.v1", at_least=2)
+    await distribution.events("advocacy.distribution.item.distributed.v2", at_least=2)
     assert await distribution.fetch("SELECT 1 FROM feed WHERE item_id = 'item-gone-0001'") == []
-    distributed = await distribution.events("advocacy.distribution.item.distributed.v1", at_least=2)
+    distributed = await distribution.events("advocacy.distribution.item.distributed.v2", at_least=2)
     assert sorted(e["subject"] for e in distributed) == ["item-gone-0001", "item-marker-001"]  # no second one
 
 
@@ -63,7 +63,7 @@ async def test_withdrawals_racing_scheduled_share_requests_leave_no_share_schedu
                                                 for purpose in (Purpose.RECEIVE_CONTENT, Purpose.SCHEDULED_SHARING)])
     await projected(distribution, len(people), 2 * len(people))
     await distribution.publish("item-race-0001")
-    await distribution.events("advocacy.distribution.item.distributed.v1")
+    await distribution.events("advocacy.distribution.item.distributed.v2")
     later = datetime.now(UTC) + timedelta(hours=1)
     withdrawals = asyncio.create_task(distribution.send_to(distribution.topics.consent_events, *[
         distribution.consent_event(p, Purpose.SCHEDULED_SHARING, valid=False) for p in people]))
@@ -86,7 +86,7 @@ async def test_a_posted_link_keeps_its_target_when_the_item_is_edited_later(dist
     await distribution.consent(ANNA, Purpose.RECEIVE_CONTENT)
     await projected(distribution, 1, 1)
     await distribution.publish("item-edit-0001", source_url="https://example.org/original")
-    await distribution.events("advocacy.distribution.item.distributed.v1")
+    await distribution.events("advocacy.distribution.item.distributed.v2")
     created = {"data": await distribution.shared(ANNA, "item-edit-0001")}
     edited = distribution.published("item-edit-0001", source_url="https://elsewhere.example/")
     await distribution.send_to(distribution.topics.curation_events, curation.ItemUpdated(

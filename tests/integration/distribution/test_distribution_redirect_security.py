@@ -15,7 +15,7 @@ CLICKED = "advocacy.distribution.link.clicked.v1"
 async def a_share(distribution, item: str, **content) -> str:
     """A share of `item` by Anna; returns its code."""
     await distribution.publish(item, **content)
-    await distribution.events("advocacy.distribution.item.distributed.v1", at_least=1)
+    await distribution.events("advocacy.distribution.item.distributed.v2", at_least=1)
     share = await distribution.shared(ANNA, item)
     return share["tracked_url"].rsplit("/r/", 1)[1]
 

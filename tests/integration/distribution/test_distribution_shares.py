@@ -26,7 +26,7 @@ async def setup_feed(distribution) -> None:
                       share_texts={"x": "Our new plant runs on sun"})
     await distribution.publish(LOCKED, editable=False)
     await distribution.publish("item-elsewhere-1", editable=False, language="fr")  # for nobody here
-    await distribution.events("advocacy.distribution.item.distributed.v1", at_least=3)
+    await distribution.events("advocacy.distribution.item.distributed.v2", at_least=3)
 
 
 async def test_a_share_gets_a_tracked_link_that_redirects_with_utm_tags_and_counts_the_click(distribution):

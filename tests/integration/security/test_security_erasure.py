@@ -35,7 +35,7 @@ async def test_erasure_leaves_no_trace_of_the_advocate_in_any_schema_or_state(st
     person = Person(f"adv-erase-{tag}", "employee", "Sales", "Zurich", ("en",), (), "immediate", ("linkedin",))
     who = person.advocate_id
     state_before = await end_offsets(stack.kafka_bootstrap, consent.STATE_TOPIC)
-    tail = await Tail(stack.kafka_bootstrap, consent.EVENTS_TOPIC, distribution.EVENTS_TOPIC).start()
+    tail = await Tail(stack.kafka_bootstrap, consent.EVENTS_TOPIC, distribution.EVENTS_TOPIC, distribution.ITEMS_TOPIC).start()
     admin = await asyncpg.connect(stack.admin_dsn)
     try:
         await take_part_in_everything(stack.kafka_bootstrap, SignedIn(issuer, signed_in_services), tail, admin,
@@ -99,7 +99,7 @@ async def take_part_in_everything(bootstrap: str, api: SignedIn, tail: Tail, adm
                    roles=("approver",))
     await publish(bootstrap, curation.COMMANDS_TOPIC, [
         curation.PublishItem(source="/newsroom", subject=item, data=curation.ItemAction(actor=APPROVER))])
-    await eventually(arrived(tail, "advocacy.distribution.item.distributed.v1", item), timeout=60, what="the feed")
+    await eventually(arrived(tail, "advocacy.distribution.item.distributed.v2", item), timeout=60, what="the feed")
     share = await api.call("distribution", "POST", "/api/me/shares", who, {"item_id": item, "network": "linkedin"},
                            expect=201)
     share_id = share["share_id"]

@@ -13,6 +13,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaConnectionError
 
 from deploy.local import tls
+from deploy.local.secure_kafka import ADMIN
 from harness.kafka import eventually, produce, read_topic
 from schemas import consent as c
 from schemas import directory as d
@@ -36,9 +37,10 @@ async def test_consent_runs_on_the_secured_broker_as_its_own_principal(secure_br
         await produce(secure_broker.bootstrap, topic, [(e.subject.encode(), e.to_bytes()) for e in events], **login)
 
     async def keys_on(topic: str) -> list[tuple[str, str | None]]:
-        """(key, event type or None for a tombstone) of what is on `topic` about the advocate, as a partner reads it."""
+        """(key, event type or None for a tombstone) of what is on `topic` about the advocate, read as the
+        broker's administrator: no outside principal may read consent's topics (ADR 0018)."""
         records = await read_topic(secure_broker.bootstrap, topic, at_least=0, timeout=0.5, settle=0.3,
-                                   **secure_broker.options("partner"))
+                                   **secure_broker.options(ADMIN))
         return [(r.key.decode(), r.value and json.loads(r.value)["type"]) for r in records
                 if r.key.decode().startswith(advocate)]
 
