@@ -82,13 +82,14 @@ class DistributionHandlers:
             await store.backfill(uow.conn, event.data.advocate_id, *self._digests())
 
     async def apply_consent(self, uow: UnitOfWork, event: consent.RecordEvent) -> None:
-        """Any consent record: kept if newer than what is held; a `receive_content` no stops
+        """Any consent record: kept if later in consent's order (its `sequence`) than what is
+        held; a `receive_content` no stops
         delivery, a yes brings what is active now; a no to receiving or scheduling cancels
         scheduled posts."""
         record = event.data
         if not await store.set_consent(uow.conn, record.advocate_id, record.purpose.value, record.valid,
-                                       record.changed_at):
-            return  # older than what we hold
+                                       event.consentsequence):
+            return  # not after what we hold
         if record.purpose is Purpose.RECEIVE_CONTENT and not record.valid:
             await store.stop_delivery(uow.conn, record.advocate_id)
         elif record.purpose is Purpose.RECEIVE_CONTENT:

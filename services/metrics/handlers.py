@@ -60,7 +60,8 @@ class MetricsHandlers:
         """Only the purposes metrics' figures depend on; a withdrawal takes their figures along."""
         record = event.data
         if record.purpose.value in store.PURPOSES:
-            await store.set_consent(uow.conn, record.advocate_id, record.purpose.value, record.valid)
+            await store.set_consent(uow.conn, record.advocate_id, record.purpose.value, record.valid,
+                                    event.consentsequence)
 
     async def erase(self, uow: UnitOfWork, event: consent.AdvocateErased) -> None:
         await store.erase(uow.conn, event.data.advocate_id)

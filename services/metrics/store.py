@@ -132,15 +132,21 @@ async def claim_due_snapshots(conn: Connection, limit: int) -> list[tuple[str, s
     return [(r["scope"], r["id"]) for r in await conn.fetch(_CLAIM_DUE_SNAPSHOTS, limit)]
 
 
-async def set_consent(conn: Connection, advocate_id: str, purpose: str, valid: bool) -> None:
-    """A consent no longer valid takes its personal figures with it; the aggregates stay."""
-    await conn.execute(
-        """INSERT INTO consents (advocate_id, purpose, valid) VALUES ($1, $2, $3)
-           ON CONFLICT (advocate_id, purpose) DO UPDATE SET valid = EXCLUDED.valid""", advocate_id, purpose, valid)
-    if not valid and purpose == ATTRIBUTION:
+async def set_consent(conn: Connection, advocate_id: str, purpose: str, valid: bool, sequence: int | None) -> bool:
+    """A consent no longer valid takes its personal figures with it; the aggregates stay.
+    Only a change later in the consent service's order (a higher `sequence`, ADR 0019)
+    applies; a record from before sequences (None) applies only where no sequenced one was;
+    returns whether it did."""
+    applied = await conn.fetchval(
+        """INSERT INTO consents (advocate_id, purpose, valid, sequence) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (advocate_id, purpose) DO UPDATE SET valid = EXCLUDED.valid, sequence = EXCLUDED.sequence
+           WHERE consents.sequence < EXCLUDED.sequence OR (EXCLUDED.sequence = 0 AND consents.sequence = 0)
+           RETURNING true""", advocate_id, purpose, valid, sequence or 0) is not None
+    if applied and not valid and purpose == ATTRIBUTION:
         await conn.execute("DELETE FROM attributed_shares WHERE advocate_id = $1", advocate_id)
-    if not valid and purpose == REACH:
+    if applied and not valid and purpose == REACH:
         await conn.execute("DELETE FROM followers WHERE advocate_id = $1", advocate_id)
+    return applied
 
 
 async def erase(conn: Connection, advocate_id: str) -> None:

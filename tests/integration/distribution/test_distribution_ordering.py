@@ -20,16 +20,35 @@ async def projected(distribution, people: int, consents: int) -> None:
 
 async def test_a_late_given_older_than_the_withdrawal_does_not_revive_consent(distribution):
     await distribution.join(ANNA)
-    withdrawn = distribution.consent_event(ANNA, Purpose.RECEIVE_CONTENT, valid=False)
     given = distribution.consent_event(ANNA, Purpose.RECEIVE_CONTENT)
+    withdrawn = distribution.consent_event(ANNA, Purpose.RECEIVE_CONTENT, valid=False)
+    # Replayed after the withdrawal, dated after it too: consent's order (sequence) decides.
     stale = given.model_copy(update={"data": given.data.model_copy(
-        update={"changed_at": withdrawn.data.changed_at - timedelta(minutes=5)})})
+        update={"changed_at": withdrawn.data.changed_at + timedelta(minutes=5)})})
     marker = distribution.consent_event(ANNA, Purpose.LEADERBOARD)  # same key, after both: once it is in, they are
     await distribution.send_to(distribution.topics.consent_events, withdrawn, stale, marker)
     await projected(distribution, 1, 2)
     assert [r["valid"] for r in await distribution.fetch(
         "SELECT valid FROM consents WHERE purpose = 'receive_content'")] == [False]
     await distribution.publish("item-after-0001")
+    [summary] = await distribution.events("advocacy.distribution.item.distributed.v1")
+    assert summary["data"]["audience_size"] == 0
+
+
+async def test_a_withdrawal_dated_before_the_consent_it_withdraws_still_applies(distribution):
+    """The consent service's clock stepped back (NTP, or a replica behind) between a give and
+    its withdrawal: the withdrawal is later in consent's order, so it applies (review S7)."""
+    await distribution.join(ANNA)
+    given = distribution.consent_event(ANNA, Purpose.RECEIVE_CONTENT)
+    withdrawn = distribution.consent_event(ANNA, Purpose.RECEIVE_CONTENT, valid=False)
+    stepped_back = withdrawn.model_copy(update={"data": withdrawn.data.model_copy(
+        update={"changed_at": given.data.changed_at - timedelta(minutes=5)})})
+    marker = distribution.consent_event(ANNA, Purpose.LEADERBOARD)  # same key, after both
+    await distribution.send_to(distribution.topics.consent_events, given, stepped_back, marker)
+    await projected(distribution, 1, 2)
+    assert [r["valid"] for r in await distribution.fetch(
+        "SELECT valid FROM consents WHERE purpose = 'receive_content'")] == [False]
+    await distribution.publish("item-after-0002")
     [summary] = await distribution.events("advocacy.distribution.item.distributed.v1")
     assert summary["data"]["audience_size"] == 0
 
