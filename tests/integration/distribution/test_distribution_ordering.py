@@ -5,7 +5,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from harness.kafka import eventually
-from schemas import curation
+from schemas import curation, directory
 from schemas.consent import Purpose
 
 ANNA = "adv-anna-001"
@@ -118,3 +118,20 @@ async def test_a_posted_link_keeps_its_target_when_the_item_is_edited_later(dist
     await eventually(updated, what="the edit projected")
     status, headers = await distribution.visit("/r/" + created["data"]["tracked_url"].rsplit("/r/", 1)[1])
     assert status == 302 and headers["location"].startswith("https://example.org/original?")
+
+
+async def test_a_message_on_another_topic_cannot_claim_a_withdrawals_id_and_silence_it(distribution):
+    """Duplicates are detected per topic (review S6): HR's directory topic has other writers
+    than consent's events, and an id taken there is not one taken here."""
+    await distribution.join(ANNA)
+    await distribution.consent(ANNA, Purpose.RECEIVE_CONTENT)
+    await projected(distribution, 1, 1)
+    withdrawn = distribution.consent_event(ANNA, Purpose.RECEIVE_CONTENT, valid=False)
+    forged = directory.PersonChanged(id=withdrawn.id, source="/hr", subject=ANNA,
+                                     data=directory.Profile(advocate_id=ANNA, role="employee", languages=["de"]))
+    await distribution.send_to(distribution.topics.directory, forged)
+    await distribution.until("SELECT count(*) FROM inbox WHERE event_id = $1", 1, withdrawn.id,
+                             what="the forged id handled first")
+    await distribution.send_to(distribution.topics.consent_events, withdrawn)
+    await distribution.until("SELECT valid FROM consents WHERE purpose = 'receive_content'", False,
+                             what="the withdrawal applied")
