@@ -22,14 +22,14 @@ from pydantic import TypeAdapter
 
 from schemas import consent, curation, distribution, metrics
 from schemas.catalog import CONTRACTS, SERVICES
-from schemas.commands import RefusalReason
+from schemas.commands import CommandReason, RefusalReason
 from schemas.export import ROOT, json_schemas, render
 from schemas.platform import load_platform
 
 README = ROOT.parent / "README.md"
 _REASONS: dict[str, type[RefusalReason]] = {
     "consent": consent.Reason, "curation": curation.Reason, "distribution": distribution.Reason,
-    "metrics": metrics.Reason,
+    "metrics": metrics.Reason, "every service, on Kafka": CommandReason,
 }
 
 

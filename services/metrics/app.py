@@ -2,7 +2,7 @@
 runs this service as its own process."""
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from schemas import consent, curation
@@ -31,7 +31,8 @@ def build_service(
     # on Kafka, where the actor is whatever the sender wrote, both commands are refused.
     kafka_commands = signed_in_only(handlers.commands, (m.RenderReport, m.RenderMyImpact), m.Reason.SIGN_IN_REQUIRED)
     router.consume("commands", topics.commands, m.MetricsCommand, answering(
-        kafka_commands, topics.events, m.MetricsCommandRejected, settings.service))
+        kafka_commands, topics.events, m.MetricsCommandRejected, settings.service,
+        max_age=timedelta(seconds=settings.command_max_age_seconds)))
     router.consume("directory", topics.directory, d.DirectoryEvent, directory.apply)
     router.consume("consent", topics.consent_events, consent.ConsentEvent, dispatch(handlers.consent_events))
     router.consume("curation", topics.curation_events, curation.AnyEvent, dispatch(handlers.curation_events))

@@ -63,11 +63,12 @@ class Inbox:
         and one offset commit, which is what keeps a subscriber ahead of bursts. Returns how
         many were applied."""
         decoded = await self._decode_each(records, decode)
+        keys = {id(event): record.key or b"" for record, event in decoded}
 
         async def apply_each(uow: UnitOfWork, new: list[E]) -> None:
             for event in new:
                 logs.correlation_id.set(event.correlationid or event.id)
-                await effect(UnitOfWork(uow.conn, self.source, cause=event), event)
+                await effect(UnitOfWork(uow.conn, self.source, cause=event, kafka_key=keys[id(event)]), event)
 
         return await self._apply_batch_or_each(decoded, apply_each, consumer)
 

@@ -45,6 +45,9 @@ class UnitOfWork:
     conn: Connection
     source: str
     cause: CloudEvent[Any] | None = None
+    # The Kafka record key of the message in hand, when a Kafka subscriber called (None for
+    # the HTTP API, a schedule or a test): commands check it against their subject.
+    kafka_key: bytes | None = None
     emitted: list[CloudEvent[Any]] = field(default_factory=list)
 
     async def emit(self, topic: str, event_type: type[E], subject: str, data: Any) -> E:
