@@ -83,6 +83,15 @@ async def cancel_scheduled(conn: Connection, *, advocate_id: str | None = None,
         advocate_id, item_id))
 
 
+async def cancel_unposted(conn: Connection, advocate_id: str) -> list[EndedShare]:
+    """The advocate's shares a connector is not to post: scheduled ones, and those it was
+    already asked to post (`publish_requested`, in flight) and has not reported on."""
+    return _ended(await conn.fetch(
+        f"""UPDATE shares SET status = 'cancelled'
+            WHERE advocate_id = $1 AND status IN ('scheduled', 'publish_requested') RETURNING {_ENDED}""",
+        advocate_id))
+
+
 async def posted(conn: Connection, item_id: str) -> list[EndedShare]:
     """Shares of an item that a connector posted (or was asked to)."""
     return _ended(await conn.fetch(
