@@ -11,7 +11,6 @@ from schemas import metrics as m
 from services.metrics.api import build_api
 from services.metrics.config import MetricsSettings, MetricsTopics
 from services.metrics.handlers import COUNTED, MetricsHandlers
-from services.runtime import directory
 from services.runtime.handling import answering, dispatch, signed_in_only
 from services.runtime.identity import OidcSettings
 from services.runtime.routing import ServiceRouter
@@ -33,7 +32,7 @@ def build_service(
     router.consume("commands", topics.commands, m.MetricsCommand, answering(
         kafka_commands, topics.events, m.MetricsCommandRejected, settings.service,
         max_age=timedelta(seconds=settings.command_max_age_seconds)))
-    router.consume("directory", topics.directory, d.DirectoryEvent, directory.apply)
+    router.consume("directory", topics.directory, d.DirectoryEvent, dispatch(handlers.directory))
     router.consume("consent", topics.consent_events, consent.ConsentEvent, dispatch(handlers.consent_events))
     router.consume("curation", topics.curation_events, curation.AnyEvent, dispatch(handlers.curation_events))
     # Shares and clicks, observations and follower counts: counted in big batches, one
