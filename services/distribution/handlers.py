@@ -95,13 +95,15 @@ class DistributionHandlers:
         elif record.purpose is Purpose.RECEIVE_CONTENT:
             await store.backfill(uow.conn, record.advocate_id, *self._digests())
         if record.purpose in _STOPS_SCHEDULED and not record.valid:
-            cancelled = await share_store.cancel_unposted(uow.conn, record.advocate_id)
+            cancelled = await share_store.cancel_unposted(uow.conn, record.advocate_id,
+                                                          CancellationReason.CONSENT_WITHDRAWN.value)
             await self._end_shares(uow, cancelled, CancellationReason.CONSENT_WITHDRAWN, ShareCancelled)
 
     async def erase(self, uow: UnitOfWork, event: consent.AdvocateErased) -> None:
         """Scheduled and in-flight posts cancelled (the connector is told), then every row
         about the person goes."""
-        cancelled = await share_store.cancel_unposted(uow.conn, event.data.advocate_id)
+        cancelled = await share_store.cancel_unposted(uow.conn, event.data.advocate_id,
+                                                      CancellationReason.ADVOCATE_ERASED.value)
         await self._end_shares(uow, cancelled, CancellationReason.ADVOCATE_ERASED, ShareCancelled)
         await store.erase(uow.conn, event.data.advocate_id)
 
@@ -185,8 +187,13 @@ class DistributionHandlers:
 
     async def record_outcome(self, uow: UnitOfWork, event: engagement.SharePublished | engagement.ShareFailed
                              ) -> None:
+        """A connector's report. A share recalled while in flight (withdrawal, erasure) that it
+        posted all the same is asked to come down (`share.retraction.requested`)."""
         status = "published" if isinstance(event, engagement.SharePublished) else "failed"
-        await share_store.record_outcome(uow.conn, event.data.share_id, status)
+        recalled = await share_store.record_outcome(uow.conn, event.data.share_id, status)
+        if recalled is not None:
+            share, reason = recalled
+            await self._end_shares(uow, [share], CancellationReason(reason), RetractionRequested)
 
     # --- schedule jobs ---------------------------------------------------------------------
 

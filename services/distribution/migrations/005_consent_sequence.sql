@@ -5,3 +5,8 @@
 -- it withdraws, and it was dropped (review S7). Rows from before hold 0: any change applies.
 ALTER TABLE consents ADD COLUMN sequence bigint NOT NULL DEFAULT 0;
 ALTER TABLE consents DROP COLUMN changed_at;
+
+-- A share a connector was asked to post, cancelled before it reported (a withdrawal, an
+-- erasure): why (consent_withdrawn, advocate_erased). If the connector then reports it
+-- posted it after all, it is asked to take the post down, once (the column is cleared).
+ALTER TABLE shares ADD COLUMN recalled text;

@@ -4,7 +4,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from harness.kafka import eventually
-from schemas import curation
+from schemas import curation, engagement
 from schemas.consent import AdvocateErased, AdvocateErasure, Purpose
 
 ANNA = "adv-anna-001"
@@ -149,4 +149,20 @@ async def test_erasure_cancels_a_post_already_handed_to_the_connector(distributi
         source="/advocacy/consent", subject=ANNA, data=AdvocateErasure(advocate_id=ANNA, erased_at=datetime.now(UTC))))
     [cancelled] = await distribution.events("advocacy.distribution.share.cancelled.v1")
     assert cancelled["subject"] == requested["subject"] and cancelled["data"]["reason"] == "advocate_erased"
+    assert [r["status"] for r in await distribution.fetch("SELECT status FROM shares")] == ["cancelled"]
+
+
+async def test_a_post_the_connector_made_despite_the_cancellation_is_asked_to_come_down_once(distribution):
+    requested = await anna_with_a_share_handed_to_the_connector(distribution)
+    await distribution.consent(ANNA, Purpose.RECEIVE_CONTENT, valid=False)
+    await distribution.events("advocacy.distribution.share.cancelled.v1")
+    share_id = requested["subject"]
+    # The connector had posted it before it read the cancellation; it says so, twice.
+    reports = [engagement.SharePublished(source="/connector", subject=share_id, data=engagement.PostOutcome(
+        share_id=share_id, network="linkedin", at=datetime.now(UTC))) for _ in range(2)]
+    await distribution.send_to(distribution.topics.engagement, *reports)
+    [retraction] = await distribution.events("advocacy.distribution.share.retraction.requested.v1")
+    assert retraction["subject"] == share_id and retraction["data"]["reason"] == "consent_withdrawn"
+    await distribution.until("SELECT count(*) FROM inbox WHERE event_id = ANY($1)", 2, [r.id for r in reports])
+    assert len(await distribution.events_now("advocacy.distribution.share.retraction.requested.v1")) == 1
     assert [r["status"] for r in await distribution.fetch("SELECT status FROM shares")] == ["cancelled"]
