@@ -68,7 +68,7 @@ async def test_a_withdrawal_racing_a_fan_out_leaves_nothing_for_the_person(distr
     await asyncio.gather(
         distribution.publish(ITEM),
         distribution.send_to(distribution.topics.consent_events, *[distribution.consent_event(p, Purpose.RECEIVE_CONTENT, valid=False) for p in leaving]))
-    [summary] = await distribution.events("advocacy.distribution.item.distributed.v1")
+    [_summary] = await distribution.events("advocacy.distribution.item.distributed.v1")
 
     async def withdrawals_applied() -> bool:
         rows = await distribution.fetch("SELECT count(*) AS n FROM consents WHERE NOT valid")
