@@ -4,6 +4,8 @@ asked for by each person over distribution's HTTP API, signed in (share requests
 are refused `sign_in_required`); all waited for in distribution's tables."""
 
 import asyncio
+import itertools
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,6 +18,8 @@ from schemas.consent import ChangedBy, ConsentRecord, Purpose, Status
 from services.distribution.config import DistributionTopics
 
 ITEM = "item-benchmark"
+# Consent records' `sequence` (ADR 0019): each above every one before, in any run.
+_SEQUENCES = itertools.count(time.time_ns())
 
 
 def joined(who: str) -> directory.PersonJoined:
@@ -26,7 +30,7 @@ def joined(who: str) -> directory.PersonJoined:
 def consent_event(who: str, valid: bool, purpose: Purpose = Purpose.RECEIVE_CONTENT,
                   ) -> consent.ConsentGiven | consent.ConsentWithdrawn:
     kind, status = (consent.ConsentGiven, Status.GIVEN) if valid else (consent.ConsentWithdrawn, Status.WITHDRAWN)
-    return kind(source="/advocacy/consent", subject=who, data=ConsentRecord(
+    return kind(source="/advocacy/consent", subject=who, consentsequence=next(_SEQUENCES), data=ConsentRecord(
         advocate_id=who, purpose=purpose, status=status, valid=valid, changed_by=ChangedBy.SUBJECT,
         changed_at=datetime.now(UTC), ledger_hash="0" * 64))
 

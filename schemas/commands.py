@@ -32,6 +32,14 @@ class RefusalReason(StrEnum):
         return member
 
 
+class CommandReason(RefusalReason):
+    """Why any service refused a command as it came on Kafka, before its own rules (ADR 0019)."""
+
+    KEY_NOT_SUBJECT = "key_not_subject", "a command on Kafka whose record key is not its subject"
+    COMMAND_NOT_FRESH = ("command_not_fresh", "a command on Kafka whose `time` is further from now than the "
+                         "freshness window (COMMAND_MAX_AGE_SECONDS, 24 h): e.g. an old one replayed from dead letters")
+
+
 class Rejected(Exception):
     """A command refused by a rule. `reason` is machine-readable; `detail` is for people and
     never echoes the values sent."""

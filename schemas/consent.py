@@ -188,29 +188,40 @@ class LedgerVerification(Published):
     verified_at: datetime
 
 
-class ConsentGiven(CloudEvent[ConsentRecord]):
+class SequencedRecord(CloudEvent[ConsentRecord]):
+    """Base of the events that carry a consent record: the envelope's `consentsequence`
+    (a CloudEvents extension attribute, so readers of the released contracts ignore it)."""
+
+    consentsequence: PositiveInt | None = Field(default=None, description=(
+        "The proof ledger's number of this change, given in the transaction that made it: it grows with every "
+        "change the consent service commits, so a person's later change always carries a higher one. Consumers "
+        "apply a change only if its number is above the one they hold for that person and purpose, never by "
+        "comparing times (ADR 0019). Absent only on records from before it existed"))
+
+
+class ConsentGiven(SequencedRecord):
     """Status given, or renewed_given when it renews an earlier consent."""
 
     type: Literal["advocacy.consent.given.v1"] = "advocacy.consent.given.v1"
 
 
-class ConsentRefused(CloudEvent[ConsentRecord]):
+class ConsentRefused(SequencedRecord):
     type: Literal["advocacy.consent.refused.v1"] = "advocacy.consent.refused.v1"
 
 
-class ConsentWithdrawn(CloudEvent[ConsentRecord]):
+class ConsentWithdrawn(SequencedRecord):
     type: Literal["advocacy.consent.withdrawn.v1"] = "advocacy.consent.withdrawn.v1"
 
 
-class ConsentRevoked(CloudEvent[ConsentRecord]):
+class ConsentRevoked(SequencedRecord):
     type: Literal["advocacy.consent.revoked.v1"] = "advocacy.consent.revoked.v1"
 
 
-class ConsentExpired(CloudEvent[ConsentRecord]):
+class ConsentExpired(SequencedRecord):
     type: Literal["advocacy.consent.expired.v1"] = "advocacy.consent.expired.v1"
 
 
-class ConsentRenewalRequested(CloudEvent[ConsentRecord]):
+class ConsentRenewalRequested(SequencedRecord):
     type: Literal["advocacy.consent.renewal.requested.v1"] = "advocacy.consent.renewal.requested.v1"
 
 
@@ -255,7 +266,7 @@ class PolicyCurrent(CloudEvent[PolicyVersion]):
     type: Literal["advocacy.consent.policy.current.v1"] = "advocacy.consent.policy.current.v1"
 
 
-class ConsentState(CloudEvent[ConsentRecord]):
+class ConsentState(SequencedRecord):
     """On the compacted state topic, keyed `advocate_id:purpose`: the latest record wins."""
 
     type: Literal["advocacy.consent.state.v1"] = "advocacy.consent.state.v1"

@@ -185,7 +185,8 @@ class PublishRequested(CloudEvent[PostRequest]):
 
 
 class ShareCancelled(CloudEvent[ShareEnded]):
-    """A scheduled share that will not be posted."""
+    """A share that will not be posted: scheduled, or already requested from a connector
+    (`share.publish.requested`, same key, earlier), which must then not post it."""
 
     type: Literal["advocacy.distribution.share.cancelled.v1"] = "advocacy.distribution.share.cancelled.v1"
 

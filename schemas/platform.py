@@ -17,7 +17,9 @@ PLATFORM_FILE = Path(__file__).with_name("platform.toml")
 PARTNER = "partner"
 
 # Used when platform.toml's [defaults] table leaves a value out.
-_BUILTIN_DEFAULTS = {"partitions": 6, "retention_days": 30, "cleanup_policy": "delete"}
+_BUILTIN_DEFAULTS = {"partitions": 6, "retention_days": 30, "cleanup_policy": "delete",
+                     "max_compaction_lag_hours": 24, "delete_retention_hours": 24}
+_HOUR_MS = 60 * 60 * 1000
 
 
 @dataclass(frozen=True)
@@ -33,15 +35,30 @@ class Topic:
     # Carries something about one person (an advocate's id, or a share or click that leads to
     # one): never for `partner`; its dead letters keep no value (ADR 0018).
     personal: bool = True
+    # Compacted topics: how long a superseded or deleted record may stay, and a tombstone after it.
+    max_compaction_lag_hours: int = 24
+    delete_retention_hours: int = 24
 
     @property
     def retention_ms(self) -> int:
-        return self.retention_days * 24 * 60 * 60 * 1000
+        return self.retention_days * 24 * _HOUR_MS
+
+    @property
+    def compacted(self) -> bool:
+        return "compact" in self.cleanup_policy
 
     @property
     def kafka_configs(self) -> dict[str, str]:
-        """Topic-level configs as Kafka expects them (strings)."""
-        return {"cleanup.policy": self.cleanup_policy, "retention.ms": str(self.retention_ms)}
+        """Topic-level configs as Kafka expects them (strings). A compacted topic bounds how
+        long a superseded value or a tombstoned key stays readable (erasure, ADR 0019): the
+        cleaner must compact a record within `max.compaction.lag.ms`, segments roll as often
+        (only closed segments are compacted), and tombstones go `delete.retention.ms` later."""
+        configs = {"cleanup.policy": self.cleanup_policy, "retention.ms": str(self.retention_ms)}
+        if self.compacted:
+            lag = str(self.max_compaction_lag_hours * _HOUR_MS)
+            configs |= {"max.compaction.lag.ms": lag, "segment.ms": lag,
+                        "delete.retention.ms": str(self.delete_retention_hours * _HOUR_MS)}
+        return configs
 
 
 class Platform(NamedTuple):
@@ -78,6 +95,8 @@ def load_platform(path: Path | str = PLATFORM_FILE) -> Platform:
                 writers=tuple(merged.get("writers", ())),
                 readers=tuple(merged.get("readers", ())),
                 personal=bool(merged.get("personal", True)),
+                max_compaction_lag_hours=int(merged["max_compaction_lag_hours"]),
+                delete_retention_hours=int(merged["delete_retention_hours"]),
             )
         )
     _check(services, principals, topics)

@@ -22,7 +22,7 @@ from pydantic import TypeAdapter
 
 from schemas import consent, curation, distribution, metrics
 from schemas.catalog import CONTRACTS, SERVICES
-from schemas.commands import RefusalReason
+from schemas.commands import CommandReason, RefusalReason
 from schemas.export import ROOT, json_schemas, render
 from schemas.platform import load_platform
 from services.runtime.dead_letters import DEAD_LETTER_HEADERS
@@ -30,7 +30,7 @@ from services.runtime.dead_letters import DEAD_LETTER_HEADERS
 README = ROOT.parent / "README.md"
 _REASONS: dict[str, type[RefusalReason]] = {
     "consent": consent.Reason, "curation": curation.Reason, "distribution": distribution.Reason,
-    "metrics": metrics.Reason,
+    "metrics": metrics.Reason, "every service, on Kafka": CommandReason,
 }
 
 

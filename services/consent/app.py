@@ -2,7 +2,7 @@
 runs this service as its own process."""
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from schemas import consent as c
@@ -34,7 +34,8 @@ def build_service(
     handlers = ConsentHandlers(settings, topics, clock)
     router = ServiceRouter(settings.service, batch_size=settings.event_batch_size)
     router.consume("commands", topics.commands, c.ConsentCommand, answering(
-        kafka_commands(handlers), topics.events, c.ConsentCommandRejected, settings.service))
+        kafka_commands(handlers), topics.events, c.ConsentCommandRejected, settings.service,
+        max_age=timedelta(seconds=settings.command_max_age_seconds)))
     router.consume("directory", topics.directory, d.DirectoryEvent, dispatch(handlers.directory))
     router.publishes("events", topics.events, c.ConsentEvent)
     router.publishes("state", topics.state, c.ConsentState,

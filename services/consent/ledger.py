@@ -17,13 +17,13 @@ import asyncpg
 from services.runtime.unit_of_work import Connection, insert_rows
 
 GENESIS = "0" * 64
-_COLUMNS = ["subject_ref", "purpose", "change", "policy_version", "policy_hash", "method", "changed_by",
+_COLUMNS = ["seq", "subject_ref", "purpose", "change", "policy_version", "policy_hash", "method", "changed_by",
             "occurred_at", "prev_hash", "entry_hash"]
 # One chain: appends are serialised per schema; taken last in a transaction (after row locks).
 # A ledger row as read: a database row, or a mapping in tests.
 Row = Mapping[str, Any] | asyncpg.Record
 _LOCK = "SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':ledger'))"
-_HEAD = "SELECT entry_hash FROM ledger ORDER BY seq DESC LIMIT 1"
+_HEAD = "SELECT seq, entry_hash FROM ledger ORDER BY seq DESC LIMIT 1"
 
 
 @dataclass(frozen=True)
@@ -49,17 +49,27 @@ def chain_hash(prev_hash: str, entry: Entry) -> str:
 
 async def append(conn: Connection, entries: Sequence[Entry]) -> list[str]:
     """Append `entries` in order, returning their hashes. Call inside the transaction."""
+    return [entry_hash for _, entry_hash in await append_numbered(conn, entries)]
+
+
+async def append_numbered(conn: Connection, entries: Sequence[Entry]) -> list[tuple[int, str]]:
+    """Append `entries` in order, returning each one's (seq, hash). Call inside the transaction.
+    Each entry's `seq` is the head's plus one, given under the chain's lock, which is held
+    until commit: so seqs grow in the order transactions commit, without gaps, and a change
+    committed later always has a higher one (ADR 0019: consumers order consent changes by it)."""
     if not entries:
         return []
     await conn.execute(_LOCK)
-    prev = await conn.fetchval(_HEAD) or GENESIS
+    head = await conn.fetchrow(_HEAD)
+    seq, prev = (head["seq"], head["entry_hash"]) if head else (0, GENESIS)
     rows = []
     for entry in entries:
+        seq += 1
         entry_hash = chain_hash(prev, entry)
-        rows.append((*asdict(entry).values(), prev, entry_hash))
+        rows.append((seq, *asdict(entry).values(), prev, entry_hash))
         prev = entry_hash
     await insert_rows(conn, "ledger", _COLUMNS, rows)
-    return [row[-1] for row in rows]
+    return [(row[0], row[-1]) for row in rows]
 
 
 @dataclass(frozen=True)

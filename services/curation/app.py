@@ -2,7 +2,7 @@
 runs this service as its own process."""
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from schemas import consent
@@ -32,7 +32,8 @@ def build_service(
     # Approving and sending back are four eyes between two signed-in people: never on Kafka.
     kafka_commands = signed_in_only(handlers.commands, [c.ApproveItem, c.SendBackItem], c.Reason.SIGN_IN_REQUIRED)
     router.consume("commands", topics.commands, c.AnyCommand, answering(
-        kafka_commands, topics.events, c.CurationCommandRejected, settings.service))
+        kafka_commands, topics.events, c.CurationCommandRejected, settings.service,
+        max_age=timedelta(seconds=settings.command_max_age_seconds)))
     router.consume("directory", topics.directory, d.DirectoryEvent, directory.apply)
     router.consume("erasures", topics.consent_events, consent.ConsentEvent, dispatch(handlers.consent_events))
     router.publishes("events", topics.events, c.AnyEvent)

@@ -2,7 +2,7 @@
 `python -m services.distribution` runs this service as its own process."""
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from schemas import consent, curation, engagement
@@ -32,7 +32,8 @@ def build_service(
     # Both commands act for a person: taken only through the HTTP API, signed in (ADR 0006).
     on_kafka = signed_in_only(handlers.commands, [dist.RequestShare, dist.CancelShare], dist.Reason.SIGN_IN_REQUIRED)
     router.consume("commands", topics.commands, dist.DistributionCommand, answering(
-        on_kafka, topics.events, dist.DistributionCommandRejected, settings.service))
+        on_kafka, topics.events, dist.DistributionCommandRejected, settings.service,
+        max_age=timedelta(seconds=settings.command_max_age_seconds)))
     router.consume("directory", topics.directory, d.DirectoryEvent, dispatch(handlers.directory))
     # Batched: a withdrawal must not wait behind a queue of other people's consent changes.
     router.consume("consent", topics.consent_events, consent.ConsentEvent, dispatch(handlers.consent_events))

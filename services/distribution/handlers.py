@@ -82,23 +82,28 @@ class DistributionHandlers:
             await store.backfill(uow.conn, event.data.advocate_id, *self._digests())
 
     async def apply_consent(self, uow: UnitOfWork, event: consent.RecordEvent) -> None:
-        """Any consent record: kept if newer than what is held; a `receive_content` no stops
-        delivery, a yes brings what is active now; a no to receiving or scheduling cancels
-        scheduled posts."""
+        """Any consent record: kept if later in consent's order (its `consentsequence`, ADR
+        0019) than what is held; a `receive_content` no stops delivery, a yes brings what is
+        active now; a no to receiving or scheduling cancels the posts a connector is not to
+        make: scheduled ones, and those already handed to it (`share.cancelled` tells it)."""
         record = event.data
         if not await store.set_consent(uow.conn, record.advocate_id, record.purpose.value, record.valid,
-                                       record.changed_at):
-            return  # older than what we hold
+                                       event.consentsequence):
+            return  # not after what we hold
         if record.purpose is Purpose.RECEIVE_CONTENT and not record.valid:
             await store.stop_delivery(uow.conn, record.advocate_id)
         elif record.purpose is Purpose.RECEIVE_CONTENT:
             await store.backfill(uow.conn, record.advocate_id, *self._digests())
         if record.purpose in _STOPS_SCHEDULED and not record.valid:
-            cancelled = await share_store.cancel_scheduled(uow.conn, advocate_id=record.advocate_id)
+            cancelled = await share_store.cancel_unposted(uow.conn, record.advocate_id,
+                                                          CancellationReason.CONSENT_WITHDRAWN.value)
             await self._end_shares(uow, cancelled, CancellationReason.CONSENT_WITHDRAWN, ShareCancelled)
 
     async def erase(self, uow: UnitOfWork, event: consent.AdvocateErased) -> None:
-        cancelled = await share_store.cancel_scheduled(uow.conn, advocate_id=event.data.advocate_id)
+        """Scheduled and in-flight posts cancelled (the connector is told), then every row
+        about the person goes."""
+        cancelled = await share_store.cancel_unposted(uow.conn, event.data.advocate_id,
+                                                      CancellationReason.ADVOCATE_ERASED.value)
         await self._end_shares(uow, cancelled, CancellationReason.ADVOCATE_ERASED, ShareCancelled)
         await store.erase(uow.conn, event.data.advocate_id)
 
@@ -184,8 +189,13 @@ class DistributionHandlers:
 
     async def record_outcome(self, uow: UnitOfWork, event: engagement.SharePublished | engagement.ShareFailed
                              ) -> None:
+        """A connector's report. A share recalled while in flight (withdrawal, erasure) that it
+        posted all the same is asked to come down (`share.retraction.requested`)."""
         status = "published" if isinstance(event, engagement.SharePublished) else "failed"
-        await share_store.record_outcome(uow.conn, event.data.share_id, status)
+        recalled = await share_store.record_outcome(uow.conn, event.data.share_id, status)
+        if recalled is not None:
+            share, reason = recalled
+            await self._end_shares(uow, [share], CancellationReason(reason), RetractionRequested)
 
     # --- schedule jobs ---------------------------------------------------------------------
 

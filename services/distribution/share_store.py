@@ -83,6 +83,17 @@ async def cancel_scheduled(conn: Connection, *, advocate_id: str | None = None,
         advocate_id, item_id))
 
 
+async def cancel_unposted(conn: Connection, advocate_id: str, reason: str) -> list[EndedShare]:
+    """The advocate's shares a connector is not to post: scheduled ones, and those it was
+    already asked to post (`publish_requested`, in flight) and has not reported on, which
+    keep `reason` in `recalled` (see `record_outcome`)."""
+    return _ended(await conn.fetch(
+        f"""UPDATE shares SET status = 'cancelled',
+                recalled = CASE WHEN status = 'publish_requested' THEN $2 END
+            WHERE advocate_id = $1 AND status IN ('scheduled', 'publish_requested') RETURNING {_ENDED}""",
+        advocate_id, reason))
+
+
 async def posted(conn: Connection, item_id: str) -> list[EndedShare]:
     """Shares of an item that a connector posted (or was asked to)."""
     return _ended(await conn.fetch(
@@ -104,10 +115,20 @@ async def claim_due(conn: Connection, now: datetime, limit: int = 500) -> list[D
     return [DuePost(r["share_id"], r["advocate_id"], Network(r["network"]), r["post"]) for r in rows]
 
 
-async def record_outcome(conn: Connection, share_id: str, status: str) -> None:
-    """A connector's report; a cancelled share stays cancelled."""
+async def record_outcome(conn: Connection, share_id: str, status: str) -> tuple[EndedShare, str] | None:
+    """A connector's report; a cancelled share stays cancelled. If it was recalled in flight
+    and the connector reports it posted all the same, returns it with the reason it was
+    recalled for (once: the mark is cleared), so that the post is asked to come down."""
     await conn.execute(
         "UPDATE shares SET status = $2 WHERE share_id = $1 AND status = 'publish_requested'", share_id, status)
+    if status != "published":
+        return None
+    row = await conn.fetchrow(
+        """WITH r AS (SELECT share_id, recalled FROM shares
+                      WHERE share_id = $1 AND status = 'cancelled' AND recalled IS NOT NULL FOR UPDATE)
+           UPDATE shares s SET recalled = NULL FROM r WHERE s.share_id = r.share_id
+           RETURNING s.share_id, s.item_id, s.network, r.recalled""", share_id)
+    return (_ended([row])[0], row["recalled"]) if row else None
 
 
 async def resolve(conn: Connection, code: str) -> TrackedLink | None:

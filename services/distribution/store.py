@@ -64,16 +64,17 @@ _BACKFILL = _DELIVER.format(only="WHERE p.advocate_id = $4", items="""SELECT ite
     FROM items WHERE status = 'active'""")
 
 
-async def set_consent(conn: Connection, advocate_id: str, purpose: str, valid: bool,
-                      changed_at: datetime) -> bool:
+async def set_consent(conn: Connection, advocate_id: str, purpose: str, valid: bool, sequence: int | None) -> bool:
     """Locks the row: a fan-out or share request reading it waits for this transaction (see
-    module doc). Only a newer change applies; returns whether it did."""
+    module doc). Only a change later in the consent service's order (a higher `sequence`,
+    ADR 0019) applies, never by time; a record from before sequences (None) applies only
+    where no sequenced one was; returns whether it did."""
     return await conn.fetchval(
-        """INSERT INTO consents (advocate_id, purpose, valid, changed_at) VALUES ($1, $2, $3, $4)
-           ON CONFLICT (advocate_id, purpose) DO UPDATE SET valid = EXCLUDED.valid, changed_at = EXCLUDED.changed_at
-           WHERE consents.changed_at <= EXCLUDED.changed_at
+        """INSERT INTO consents (advocate_id, purpose, valid, sequence) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (advocate_id, purpose) DO UPDATE SET valid = EXCLUDED.valid, sequence = EXCLUDED.sequence
+           WHERE consents.sequence < EXCLUDED.sequence OR (EXCLUDED.sequence = 0 AND consents.sequence = 0)
            RETURNING true""",
-        advocate_id, purpose, valid, changed_at) is not None
+        advocate_id, purpose, valid, sequence or 0) is not None
 
 
 async def may(conn: Connection, advocate_id: str, purpose: str) -> bool:

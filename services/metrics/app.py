@@ -2,7 +2,7 @@
 runs this service as its own process."""
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from schemas import consent, curation
@@ -11,7 +11,6 @@ from schemas import metrics as m
 from services.metrics.api import build_api
 from services.metrics.config import MetricsSettings, MetricsTopics
 from services.metrics.handlers import COUNTED, MetricsHandlers
-from services.runtime import directory
 from services.runtime.handling import answering, dispatch, signed_in_only
 from services.runtime.identity import OidcSettings
 from services.runtime.routing import ServiceRouter
@@ -31,8 +30,9 @@ def build_service(
     # on Kafka, where the actor is whatever the sender wrote, both commands are refused.
     kafka_commands = signed_in_only(handlers.commands, (m.RenderReport, m.RenderMyImpact), m.Reason.SIGN_IN_REQUIRED)
     router.consume("commands", topics.commands, m.MetricsCommand, answering(
-        kafka_commands, topics.events, m.MetricsCommandRejected, settings.service))
-    router.consume("directory", topics.directory, d.DirectoryEvent, directory.apply)
+        kafka_commands, topics.events, m.MetricsCommandRejected, settings.service,
+        max_age=timedelta(seconds=settings.command_max_age_seconds)))
+    router.consume("directory", topics.directory, d.DirectoryEvent, dispatch(handlers.directory))
     router.consume("consent", topics.consent_events, consent.ConsentEvent, dispatch(handlers.consent_events))
     router.consume("curation", topics.curation_events, curation.AnyEvent, dispatch(handlers.curation_events))
     # Shares and clicks, observations and follower counts: counted in big batches, one

@@ -14,11 +14,13 @@ from typing import Annotated, Any, Union
 from pydantic import Field
 
 from schemas import consent, curation, distribution, engagement
+from schemas import directory as d
 from schemas.catalog import CONTRACTS
 from schemas.metrics import Figures, MetricSnapshot, Snapshot, SnapshotScope
 from services.metrics import domain, queries, store
 from services.metrics.config import MetricsSettings, MetricsTopics
 from services.metrics.domain import RateCards
+from services.runtime import directory
 from services.runtime.handling import Table
 from services.runtime.unit_of_work import UnitOfWork
 
@@ -47,6 +49,7 @@ class MetricsHandlers:
         # Both of metrics' commands ask for a report, which is read over HTTP now: app.py
         # refuses them on Kafka (`sign_in_required`). None is left to handle.
         self.commands: Table = {}
+        self.directory: Table = dict.fromkeys((d.PersonJoined, d.PersonChanged, d.PersonLeft), self.apply_directory)
         self.consent_events: Table = {consent.AdvocateErased: self.erase,
                                       **dict.fromkeys(consent.RECORD_EVENTS, self.apply_consent)}
         self.curation_events: Table = {
@@ -56,11 +59,18 @@ class MetricsHandlers:
 
     # --- what metrics keeps of other services' facts ---------------------------------------
 
+    async def apply_directory(self, uow: UnitOfWork, event: d.DirectoryEvent) -> None:
+        """The directory projection, but nobody erased comes back through it (a late profile)."""
+        if not await store.erased(uow.conn, event.data.advocate_id):
+            await directory.apply(uow, event)
+
     async def apply_consent(self, uow: UnitOfWork, event: consent.RecordEvent) -> None:
-        """Only the purposes metrics' figures depend on; a withdrawal takes their figures along."""
+        """Only the purposes metrics' figures depend on; a withdrawal takes their figures
+        along; nobody erased comes back through a late record."""
         record = event.data
-        if record.purpose.value in store.PURPOSES:
-            await store.set_consent(uow.conn, record.advocate_id, record.purpose.value, record.valid)
+        if record.purpose.value in store.PURPOSES and not await store.erased(uow.conn, record.advocate_id):
+            await store.set_consent(uow.conn, record.advocate_id, record.purpose.value, record.valid,
+                                    event.consentsequence)
 
     async def erase(self, uow: UnitOfWork, event: consent.AdvocateErased) -> None:
         await store.erase(uow.conn, event.data.advocate_id)
@@ -92,6 +102,7 @@ class MetricsHandlers:
 
     async def forget_visitors(self, uow: UnitOfWork, now: datetime) -> int:
         """Visitor hashes of days over for VISITOR_HASH_DAYS replaced by ids that link to nothing."""
+        await store.forget_contributor_salts(uow.conn, now - timedelta(days=VISITOR_HASH_DAYS))
         return await store.forget_visitors(uow.conn, (now - timedelta(days=VISITOR_HASH_DAYS)).date(),
                                            _VISITORS_PER_PASS)
 

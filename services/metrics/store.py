@@ -6,7 +6,7 @@ withdrawal then deletes what it attributed) or waits and sees the consent gone.
 """
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 
 from services.metrics.domain import Clicks, FollowerCount, NewShare, Observation
 from services.runtime.unit_of_work import Connection
@@ -14,14 +14,21 @@ from services.runtime.unit_of_work import Connection
 ATTRIBUTION, REACH, LEADERBOARD = "share_attribution", "network_reach", "leaderboard"
 PURPOSES = {ATTRIBUTION, REACH, LEADERBOARD}
 
-_ADD_CONTRIBUTORS = "INSERT INTO contributors (advocate_id) SELECT DISTINCT unnest($1::text[]) ON CONFLICT DO NOTHING"
+# A token that stays the person's only with share_attribution (ADR 0019): others' shares get
+# one per person and day, from the day's salt, linkable to nobody once the salt is gone.
+_ADD_CONTRIBUTORS = """INSERT INTO contributors (advocate_id)
+SELECT advocate_id FROM consents WHERE advocate_id = ANY($1::text[]) AND purpose = 'share_attribution' AND valid
+FOR SHARE ON CONFLICT DO NOTHING"""
+_ADD_SALTS = """INSERT INTO contributor_salts (day) SELECT DISTINCT unnest($1::date[]) ON CONFLICT DO NOTHING"""
 _ADD_SHARES = """
 INSERT INTO shares (share_id, item_id, campaign_id, network, day, org_unit, location, contributor, potential_reach)
-SELECT s.share_id, s.item_id, s.campaign_id, s.network, s.day, p.org_unit, p.location, c.token,
+SELECT s.share_id, s.item_id, s.campaign_id, s.network, s.day, p.org_unit, p.location,
+       coalesce(c.token, substr(encode(sha256(convert_to(d.salt::text || s.advocate_id, 'UTF8')), 'hex'), 1, 32)::uuid),
        coalesce(f.followers, 0)
 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::date[])
      AS s(share_id, advocate_id, item_id, campaign_id, network, day)
-JOIN contributors c USING (advocate_id)
+JOIN contributor_salts d ON d.day = s.day
+LEFT JOIN contributors c USING (advocate_id)
 LEFT JOIN people p USING (advocate_id)
 LEFT JOIN followers f ON f.advocate_id = s.advocate_id AND f.network = s.network  -- kept only with consent
 ON CONFLICT (share_id) DO NOTHING"""
@@ -70,11 +77,13 @@ def _columns(rows: Sequence[tuple[object, ...]]) -> list[list[object]]:
 async def add_shares(conn: Connection, rows: Sequence[NewShare]) -> None:
     """New shares, under their contributor's token, with org unit, location and (only with
     `network_reach`) the follower count of the moment; attributed to their advocate only
-    with `share_attribution`. A share seen before changes nothing."""
+    with `share_attribution`, and only then is the person's token kept (`contributors`);
+    others' shares carry a token of the person and day. A share seen before changes nothing."""
     if not rows:
         return
     columns = _columns(rows)
     await conn.execute(_ADD_CONTRIBUTORS, columns[1])
+    await conn.execute(_ADD_SALTS, columns[5])
     await conn.execute(_ADD_SHARES, *columns)
     await conn.execute(_ATTRIBUTE, columns[0], columns[1])
 
@@ -132,21 +141,44 @@ async def claim_due_snapshots(conn: Connection, limit: int) -> list[tuple[str, s
     return [(r["scope"], r["id"]) for r in await conn.fetch(_CLAIM_DUE_SNAPSHOTS, limit)]
 
 
-async def set_consent(conn: Connection, advocate_id: str, purpose: str, valid: bool) -> None:
-    """A consent no longer valid takes its personal figures with it; the aggregates stay."""
-    await conn.execute(
-        """INSERT INTO consents (advocate_id, purpose, valid) VALUES ($1, $2, $3)
-           ON CONFLICT (advocate_id, purpose) DO UPDATE SET valid = EXCLUDED.valid""", advocate_id, purpose, valid)
-    if not valid and purpose == ATTRIBUTION:
+async def set_consent(conn: Connection, advocate_id: str, purpose: str, valid: bool, sequence: int | None) -> bool:
+    """A consent no longer valid takes its personal figures with it; the aggregates stay.
+    Only a change later in the consent service's order (a higher `sequence`, ADR 0019)
+    applies; a record from before sequences (None) applies only where no sequenced one was;
+    returns whether it did."""
+    applied = await conn.fetchval(
+        """INSERT INTO consents (advocate_id, purpose, valid, sequence) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (advocate_id, purpose) DO UPDATE SET valid = EXCLUDED.valid, sequence = EXCLUDED.sequence
+           WHERE consents.sequence < EXCLUDED.sequence OR (EXCLUDED.sequence = 0 AND consents.sequence = 0)
+           RETURNING true""", advocate_id, purpose, valid, sequence or 0) is not None
+    if applied and not valid and purpose == ATTRIBUTION:
         await conn.execute("DELETE FROM attributed_shares WHERE advocate_id = $1", advocate_id)
-    if not valid and purpose == REACH:
+        await conn.execute("DELETE FROM contributors WHERE advocate_id = $1", advocate_id)
+    if applied and not valid and purpose == REACH:
         await conn.execute("DELETE FROM followers WHERE advocate_id = $1", advocate_id)
+    return applied
+
+
+_ERASED_REF = ("encode(sha256(convert_to((SELECT salt FROM erasure_salt) || ':' || $1::text, 'UTF8')), 'hex')")
 
 
 async def erase(conn: Connection, advocate_id: str) -> None:
-    """No row keeps the id; shares stay under a contributor token that now points to no one."""
+    """No row keeps the id; shares stay under a contributor token that now points to no one;
+    the erasure is remembered by a salted hash of the id (`erased`), not the id."""
     for table in ("consents", "attributed_shares", "followers", "contributors", "people"):
         await conn.execute(f"DELETE FROM {table} WHERE advocate_id = $1", advocate_id)
+    await conn.execute(f"INSERT INTO erased (ref) VALUES ({_ERASED_REF}) ON CONFLICT DO NOTHING", advocate_id)
+
+
+async def erased(conn: Connection, advocate_id: str) -> bool:
+    """Whether the person was erased here: then nothing about them is kept again."""
+    return bool(await conn.fetchval(f"SELECT true FROM erased WHERE ref = {_ERASED_REF}", advocate_id))
+
+
+async def forget_contributor_salts(conn: Connection, made_before: datetime) -> int:
+    """Salts of contributor tokens made before `made_before`: their shares link to nobody now."""
+    status = await conn.execute("DELETE FROM contributor_salts WHERE made_at < $1", made_before)
+    return int(status.split()[-1])
 
 
 async def save_item(conn: Connection, item_id: str, campaign_id: str | None, title: str,

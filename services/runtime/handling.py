@@ -10,7 +10,9 @@ from; the handler does not know, so both entry points share one code path.
   does not act on: it is handled by doing nothing (the inbox still records it).
 - `answering(table, ...)`: commands. Every command type has a handler; a command a rule
   refuses (`schemas.commands.Rejected`) leaves no change and is answered by the service's
-  rejection event instead (see rejections.py).
+  rejection event instead (see rejections.py). One that came on Kafka is first refused if
+  its record key is not its subject (`key_not_subject`) or its `time` is outside the
+  freshness window (`command_not_fresh`, ADR 0019).
 - `signed_in_only(table, types, reason)`: the table Kafka gets. A command that acts for a
   person (give consent, share, approve …) is taken only through the front door, where the
   person signed in and the actor is who they are (ADR 0006); on Kafka, where the actor is
@@ -18,9 +20,10 @@ from; the handler does not know, so both entry points share one code path.
 """
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from schemas.commands import RefusalReason, Rejected, Rejection
+from schemas.commands import CommandReason, RefusalReason, Rejected, Rejection
 from schemas.envelope import CloudEvent
 from services.runtime.rejections import rejecting
 from services.runtime.unit_of_work import UnitOfWork
@@ -40,16 +43,37 @@ def dispatch(table: Table) -> Handler:
     return handle
 
 
-def answering(table: Table, events_topic: str, rejected: type[CloudEvent[Rejection]], service: str) -> Handler:
+def _wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def answering(table: Table, events_topic: str, rejected: type[CloudEvent[Rejection]], service: str,
+              max_age: timedelta = timedelta(hours=24), now: Callable[[], datetime] = _wall_clock) -> Handler:
     """One handler for a topic's commands: the command's type picks the handler in `table`
     (KeyError for a type it lacks: the decoder admits only the service's commands); a
-    refusal is answered with a `rejected` event on `events_topic`."""
+    refusal is answered with a `rejected` event on `events_topic`. A command from Kafka
+    (`uow.kafka_key` set) is refused unless keyed by its subject and no further than
+    `max_age` from `now()` (the wall clock: when it is received, not the service's clock)."""
 
     async def handle(uow: UnitOfWork, command: CloudEvent[Any]) -> None:
         async with rejecting(uow, events_topic, rejected, command, service):
+            if uow.kafka_key is not None:
+                check_received_command(command, uow.kafka_key, max_age, now())
             await table[type(command)](uow, command)
 
     return handle
+
+
+def check_received_command(command: CloudEvent[Any], key: bytes, max_age: timedelta, now: datetime) -> None:
+    """A command as it came on Kafka: its record key must be its subject (partitioning, and
+    so ordering, is by key: a command keyed otherwise is ordered with somebody else's), and
+    its `time` within `max_age` of now either way (a command kept back, in dead letters say,
+    must not be applied after what followed it; one dated ahead must not outlive the window)."""
+    if key != command.subject.encode():
+        raise Rejected(CommandReason.KEY_NOT_SUBJECT, "the record's key must be the command's subject")
+    if abs(now - command.time) > max_age:
+        raise Rejected(CommandReason.COMMAND_NOT_FRESH,
+                       f"the command's time is more than {max_age} from now: send it again")
 
 
 def signed_in_only(table: Table, types: Iterable[type[CloudEvent[Any]]], reason: RefusalReason) -> Table:

@@ -1,7 +1,9 @@
 """Idempotent consumer: each event's id is stored in the same transaction as its effect.
 
 A redelivered event (at-least-once delivery, a relay that re-published after a crash)
-finds its id already there and has no second effect. Transient faults are retried
+finds its id already there and has no second effect. Ids are claimed per topic: a message
+on one topic cannot claim the id of an event on another (whose writer may be anyone with
+access to that topic) and so silence it. Transient faults are retried
 with back-off; if they outlast the deadline the error propagates and FastStream
 hands the message back to Kafka (nack) instead of committing its offset.
 """
@@ -23,9 +25,11 @@ from services.runtime.unit_of_work import UnitOfWork
 
 E = TypeVar("E", bound=CloudEvent[Any])
 
-_CLAIM_ONE = "INSERT INTO inbox (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING event_id"
-_CLAIM_MANY = """INSERT INTO inbox (consumer, event_id) SELECT $1, unnest($2::text[])
-                 ON CONFLICT DO NOTHING RETURNING event_id"""
+# (topic, event id) pairs; a row from before topics were recorded ('') still counts on any topic.
+_CLAIM_MANY = """INSERT INTO inbox (consumer, topic, event_id)
+SELECT $1, c.topic, c.event_id FROM unnest($2::text[], $3::text[]) AS c(topic, event_id)
+WHERE NOT EXISTS (SELECT 1 FROM inbox l WHERE l.consumer = $1 AND l.topic = '' AND l.event_id = c.event_id)
+ON CONFLICT DO NOTHING RETURNING topic, event_id"""
 
 
 class Inbox:
@@ -59,11 +63,12 @@ class Inbox:
         and one offset commit, which is what keeps a subscriber ahead of bursts. Returns how
         many were applied."""
         decoded = await self._decode_each(records, decode)
+        keys = {id(event): record.key or b"" for record, event in decoded}
 
         async def apply_each(uow: UnitOfWork, new: list[E]) -> None:
             for event in new:
                 logs.correlation_id.set(event.correlationid or event.id)
-                await effect(UnitOfWork(uow.conn, self.source, cause=event), event)
+                await effect(UnitOfWork(uow.conn, self.source, cause=event, kafka_key=keys[id(event)]), event)
 
         return await self._apply_batch_or_each(decoded, apply_each, consumer)
 
@@ -76,14 +81,14 @@ class Inbox:
         are dead-lettered and the good ones beside them count (the middleware would
         dead-letter the whole batch)."""
         try:
-            return await self._apply_batch([event for _, event in decoded], effect, consumer)
+            return await self._apply_batch([(record.topic, event) for record, event in decoded], effect, consumer)
         except Exception as error:
             if is_transient(error):
                 raise  # retried until the deadline already: back to Kafka
         applied = 0
         for record, event in decoded:
             try:
-                applied += await self._apply_batch([event], effect, consumer)
+                applied += await self._apply_batch([(record.topic, event)], effect, consumer)
             except Exception as error:
                 if is_transient(error):
                     raise
@@ -91,17 +96,20 @@ class Inbox:
         return applied
 
     async def _apply_batch(
-        self, events: list[E], effect: Callable[[UnitOfWork, list[E]], Awaitable[None]], consumer: str | None,
+        self, events: list[tuple[str, E]], effect: Callable[[UnitOfWork, list[E]], Awaitable[None]],
+        consumer: str | None,
     ) -> int:
+        """`events` are (topic, event) pairs: an id is claimed on the topic it came from."""
         if not events:
             return 0
 
         async def attempt() -> list[E]:
             async with self.pool.acquire() as conn, conn.transaction():
                 unique = _unique(events)
-                claimed = await conn.fetch(_CLAIM_MANY, consumer or self.service, [e.id for e in unique])
-                fresh_ids = {row["event_id"] for row in claimed}
-                new = [e for e in unique if e.id in fresh_ids]
+                claimed = await conn.fetch(_CLAIM_MANY, consumer or self.service, [t for t, _ in unique],
+                                           [e.id for _, e in unique])
+                fresh = {(row["topic"], row["event_id"]) for row in claimed}
+                new = [e for t, e in unique if (t, e.id) in fresh]
                 if new:
                     await effect(UnitOfWork(conn, self.source), new)
                 return new
@@ -127,14 +135,14 @@ class Inbox:
         return decoded
 
 
-def _unique(events: Sequence[E]) -> list[E]:
-    """The same event twice in one batch counts once."""
-    seen: set[str] = set()
+def _unique(events: Sequence[tuple[str, E]]) -> list[tuple[str, E]]:
+    """The same event twice in one batch (same topic, same id) counts once."""
+    seen: set[tuple[str, str]] = set()
     unique = []
-    for event in events:
-        if event.id not in seen:
-            seen.add(event.id)
-            unique.append(event)
+    for topic, event in events:
+        if (topic, event.id) not in seen:
+            seen.add((topic, event.id))
+            unique.append((topic, event))
     return unique
 
 

@@ -12,7 +12,7 @@ import os
 from typing import Literal
 from urllib.parse import unquote, urlsplit
 
-from pydantic import PrivateAttr, SecretStr
+from pydantic import Field, PrivateAttr, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas.platform import load_platform
@@ -74,6 +74,10 @@ class ServiceSettings(BaseSettings):
     # a commit (and a Kafka offset commit) per message capped a subscriber at a few hundred
     # messages/s here; batched, consent answers 500 commands/s with p99 ~100 ms.
     event_batch_size: int = 100
+    # A command on Kafka whose CloudEvents `time` is further than this from now is refused
+    # (`command_not_fresh`): an old command replayed (from dead letters, say) after what
+    # followed it, e.g. an erasure request long since superseded, is not applied (ADR 0019).
+    command_max_age_seconds: float = Field(default=86400.0, gt=0)
     # Handled event ids are forgotten after this; longer than any topic's retention (30 days).
     inbox_retention_days: float = 45.0
 

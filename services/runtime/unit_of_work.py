@@ -4,7 +4,7 @@ Handlers receive one, change their tables through `uow.conn`, and `emit` events;
 events land in the outbox in the same transaction, so both happen or neither does.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 from uuid import uuid4
@@ -45,6 +45,9 @@ class UnitOfWork:
     conn: Connection
     source: str
     cause: CloudEvent[Any] | None = None
+    # The Kafka record key of the message in hand, when a Kafka subscriber called (None for
+    # the HTTP API, a schedule or a test): commands check it against their subject.
+    kafka_key: bytes | None = None
     emitted: list[CloudEvent[Any]] = field(default_factory=list)
 
     async def emit(self, topic: str, event_type: type[E], subject: str, data: Any) -> E:
@@ -54,9 +57,14 @@ class UnitOfWork:
         self.emitted.append(event)
         return event
 
-    async def emit_many(self, topic: str, event_type: type[E], items: Iterable[tuple[str, Any]]) -> list[E]:
-        """Set-based `emit` for fan-out: one COPY for all (subject, data) pairs."""
-        events = [self._build(event_type, subject, data) for subject, data in items]
+    async def emit_many(self, topic: str, event_type: type[E], items: Iterable[tuple[str, Any]],
+                        attributes: Sequence[Mapping[str, Any]] | None = None) -> list[E]:
+        """Set-based `emit` for fan-out: one COPY for all (subject, data) pairs; `attributes`,
+        one mapping per pair, sets envelope attributes the event type declares."""
+        pairs = list(items)
+        extra: Sequence[Mapping[str, Any]] = attributes if attributes is not None else [{}] * len(pairs)
+        events = [self._build(event_type, subject, data, **more)
+                  for (subject, data), more in zip(pairs, extra, strict=True)]
         await insert_rows(self.conn, "outbox", _COLUMNS,
                           [(e.id, topic, e.subject, e.type, e.to_bytes()) for e in events])
         self.emitted.extend(events)
@@ -66,9 +74,9 @@ class UnitOfWork:
         """Null values for `keys` on a compacted topic, so compaction deletes those keys."""
         await self.conn.executemany(_INSERT, [(str(uuid4()), topic, key, "tombstone", None) for key in keys])
 
-    def _build(self, event_type: type[E], subject: str, data: Any) -> E:
+    def _build(self, event_type: type[E], subject: str, data: Any, **attributes: Any) -> E:
         trace: dict[str, str] = {}
         if self.cause is not None:
             # The whole chain shares the first event's id as correlation id.
             trace = {"correlationid": self.cause.correlationid or self.cause.id, "causationid": self.cause.id}
-        return event_type(source=self.source, subject=subject, data=data, **trace)
+        return event_type(source=self.source, subject=subject, data=data, **trace, **attributes)

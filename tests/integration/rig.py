@@ -24,7 +24,9 @@ What a test does with it:
 """
 
 import asyncio
+import itertools
 import json
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -44,6 +46,14 @@ from services.runtime.settings import ServiceSettings
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 R = TypeVar("R", bound="ServiceRig")
+# Consent records' `sequence` (ADR 0019) as the consent service would give them: each one
+# higher than every one before, in this process and in any earlier run.
+_SEQUENCES = itertools.count(time.time_ns())
+
+
+def next_sequence() -> int:
+    """A consent record's sequence above every one given so far."""
+    return next(_SEQUENCES)
 
 
 def new_id(prefix: str) -> str:

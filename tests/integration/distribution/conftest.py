@@ -17,7 +17,7 @@ from schemas.consent import ChangedBy, ConsentRecord, Purpose, Status
 from schemas.directory import Profile
 from services.distribution.app import build_service
 from services.distribution.config import DistributionSettings, DistributionTopics
-from tests.integration.rig import ServiceRig, make_rig
+from tests.integration.rig import ServiceRig, make_rig, next_sequence
 
 HASH = "0" * 64
 SHARE_CREATED = "advocacy.distribution.share.created.v1"
@@ -79,9 +79,10 @@ class DistributionRig(ServiceRig):
 
     def consent_event(self, advocate: str, purpose: Purpose, valid: bool = True):
         event_type, status = (consent.ConsentGiven, Status.GIVEN) if valid else (consent.ConsentWithdrawn, Status.WITHDRAWN)
-        return event_type(source="/advocacy/consent", subject=advocate, data=ConsentRecord(
-            advocate_id=advocate, purpose=purpose, status=status, valid=valid, changed_by=ChangedBy.SUBJECT,
-            changed_at=datetime.now(UTC), ledger_hash=HASH))
+        return event_type(source="/advocacy/consent", subject=advocate, consentsequence=next_sequence(),
+                          data=ConsentRecord(advocate_id=advocate, purpose=purpose, status=status, valid=valid,
+                                             changed_by=ChangedBy.SUBJECT, changed_at=datetime.now(UTC),
+                                             ledger_hash=HASH))
 
     async def consent(self, advocate: str, *purposes: Purpose, valid: bool = True) -> None:
         await self.send_to(self.topics.consent_events, *[self.consent_event(advocate, p, valid) for p in purposes])

@@ -4,7 +4,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from harness.kafka import eventually
-from schemas import curation
+from schemas import curation, engagement
 from schemas.consent import AdvocateErased, AdvocateErasure, Purpose
 
 ANNA = "adv-anna-001"
@@ -118,3 +118,52 @@ async def test_a_yes_that_arrives_before_the_person_joins_still_brings_what_is_a
 
     await distribution.join(ANNA, languages=["de"])
     await eventually(lambda: _counted(distribution, "feed", 1), what="the item in Anna's feed once she joined")
+
+
+async def anna_with_a_share_handed_to_the_connector(distribution) -> dict:
+    await distribution.join(ANNA, languages=["de"])
+    await distribution.consent(ANNA, Purpose.RECEIVE_CONTENT, Purpose.SCHEDULED_SHARING)
+
+    async def projected() -> bool:
+        return await distribution.count("consents") == 2 and await distribution.count("people") == 1
+
+    await eventually(projected, what="Anna projected")
+    await distribution.publish(ITEM)
+    await distribution.events("advocacy.distribution.item.distributed.v1")
+    await distribution.shared(ANNA, ITEM, scheduled_at=datetime.now(UTC) + timedelta(seconds=1))
+    [requested] = await distribution.events("advocacy.distribution.share.publish.requested.v1")
+    assert [r["status"] for r in await distribution.fetch("SELECT status FROM shares")] == ["publish_requested"]
+    return requested
+
+
+async def test_withdrawing_scheduled_sharing_cancels_a_post_already_handed_to_the_connector(distribution):
+    requested = await anna_with_a_share_handed_to_the_connector(distribution)
+    await distribution.consent(ANNA, Purpose.SCHEDULED_SHARING, valid=False)
+    [cancelled] = await distribution.events("advocacy.distribution.share.cancelled.v1")
+    assert cancelled["subject"] == requested["subject"] and cancelled["data"]["reason"] == "consent_withdrawn"
+    assert [r["status"] for r in await distribution.fetch("SELECT status FROM shares")] == ["cancelled"]
+
+
+async def test_erasure_cancels_a_post_already_handed_to_the_connector(distribution):
+    requested = await anna_with_a_share_handed_to_the_connector(distribution)
+    await distribution.send_to(distribution.topics.consent_events, AdvocateErased(
+        source="/advocacy/consent", subject=ANNA, data=AdvocateErasure(advocate_id=ANNA, erased_at=datetime.now(UTC))))
+    [cancelled] = await distribution.events("advocacy.distribution.share.cancelled.v1")
+    assert cancelled["subject"] == requested["subject"] and cancelled["data"]["reason"] == "advocate_erased"
+    assert [r["status"] for r in await distribution.fetch("SELECT status FROM shares")] == ["cancelled"]
+
+
+async def test_a_post_the_connector_made_despite_the_cancellation_is_asked_to_come_down_once(distribution):
+    requested = await anna_with_a_share_handed_to_the_connector(distribution)
+    await distribution.consent(ANNA, Purpose.RECEIVE_CONTENT, valid=False)
+    await distribution.events("advocacy.distribution.share.cancelled.v1")
+    share_id = requested["subject"]
+    # The connector had posted it before it read the cancellation; it says so, twice.
+    reports = [engagement.SharePublished(source="/connector", subject=share_id, data=engagement.PostOutcome(
+        share_id=share_id, network="linkedin", at=datetime.now(UTC))) for _ in range(2)]
+    await distribution.send_to(distribution.topics.engagement, *reports)
+    [retraction] = await distribution.events("advocacy.distribution.share.retraction.requested.v1")
+    assert retraction["subject"] == share_id and retraction["data"]["reason"] == "consent_withdrawn"
+    await distribution.until("SELECT count(*) FROM inbox WHERE event_id = ANY($1)", 2, [r.id for r in reports])
+    assert len(await distribution.events_now("advocacy.distribution.share.retraction.requested.v1")) == 1
+    assert [r["status"] for r in await distribution.fetch("SELECT status FROM shares")] == ["cancelled"]

@@ -5,7 +5,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from harness.kafka import eventually
-from schemas import curation
+from schemas import curation, directory
 from schemas.consent import Purpose
 
 ANNA = "adv-anna-001"
@@ -20,10 +20,11 @@ async def projected(distribution, people: int, consents: int) -> None:
 
 async def test_a_late_given_older_than_the_withdrawal_does_not_revive_consent(distribution):
     await distribution.join(ANNA)
-    withdrawn = distribution.consent_event(ANNA, Purpose.RECEIVE_CONTENT, valid=False)
     given = distribution.consent_event(ANNA, Purpose.RECEIVE_CONTENT)
+    withdrawn = distribution.consent_event(ANNA, Purpose.RECEIVE_CONTENT, valid=False)
+    # Replayed after the withdrawal, dated after it too: consent's order (sequence) decides.
     stale = given.model_copy(update={"data": given.data.model_copy(
-        update={"changed_at": withdrawn.data.changed_at - timedelta(minutes=5)})})
+        update={"changed_at": withdrawn.data.changed_at + timedelta(minutes=5)})})
     marker = distribution.consent_event(ANNA, Purpose.LEADERBOARD)  # same key, after both: once it is in, they are
     await distribution.send_to(distribution.topics.consent_events, withdrawn, stale, marker)
     await projected(distribution, 1, 2)
@@ -32,6 +33,24 @@ async def test_a_late_given_older_than_the_withdrawal_does_not_revive_consent(di
     await distribution.publish("item-after-0001")
     await distribution.events("advocacy.distribution.item.distributed.v2")
     assert await distribution.count("feed") == 0
+
+
+async def test_a_withdrawal_dated_before_the_consent_it_withdraws_still_applies(distribution):
+    """The consent service's clock stepped back (NTP, or a replica behind) between a give and
+    its withdrawal: the withdrawal is later in consent's order, so it applies (review S7)."""
+    await distribution.join(ANNA)
+    given = distribution.consent_event(ANNA, Purpose.RECEIVE_CONTENT)
+    withdrawn = distribution.consent_event(ANNA, Purpose.RECEIVE_CONTENT, valid=False)
+    stepped_back = withdrawn.model_copy(update={"data": withdrawn.data.model_copy(
+        update={"changed_at": given.data.changed_at - timedelta(minutes=5)})})
+    marker = distribution.consent_event(ANNA, Purpose.LEADERBOARD)  # same key, after both
+    await distribution.send_to(distribution.topics.consent_events, given, stepped_back, marker)
+    await projected(distribution, 1, 2)
+    assert [r["valid"] for r in await distribution.fetch(
+        "SELECT valid FROM consents WHERE purpose = 'receive_content'")] == [False]
+    await distribution.publish("item-after-0002")
+    [summary] = await distribution.events("advocacy.distribution.item.distributed.v1")
+    assert summary["data"]["audience_size"] == 0
 
 
 async def test_a_replayed_publication_of_a_retracted_item_reaches_nobody(distribution):
@@ -99,3 +118,20 @@ async def test_a_posted_link_keeps_its_target_when_the_item_is_edited_later(dist
     await eventually(updated, what="the edit projected")
     status, headers = await distribution.visit("/r/" + created["data"]["tracked_url"].rsplit("/r/", 1)[1])
     assert status == 302 and headers["location"].startswith("https://example.org/original?")
+
+
+async def test_a_message_on_another_topic_cannot_claim_a_withdrawals_id_and_silence_it(distribution):
+    """Duplicates are detected per topic (review S6): HR's directory topic has other writers
+    than consent's events, and an id taken there is not one taken here."""
+    await distribution.join(ANNA)
+    await distribution.consent(ANNA, Purpose.RECEIVE_CONTENT)
+    await projected(distribution, 1, 1)
+    withdrawn = distribution.consent_event(ANNA, Purpose.RECEIVE_CONTENT, valid=False)
+    forged = directory.PersonChanged(id=withdrawn.id, source="/hr", subject=ANNA,
+                                     data=directory.Profile(advocate_id=ANNA, role="employee", languages=["de"]))
+    await distribution.send_to(distribution.topics.directory, forged)
+    await distribution.until("SELECT count(*) FROM inbox WHERE event_id = $1", 1, withdrawn.id,
+                             what="the forged id handled first")
+    await distribution.send_to(distribution.topics.consent_events, withdrawn)
+    await distribution.until("SELECT valid FROM consents WHERE purpose = 'receive_content'", False,
+                             what="the withdrawal applied")

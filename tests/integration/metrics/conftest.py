@@ -20,7 +20,7 @@ from schemas import metrics as m
 from schemas.consent import ChangedBy, ConsentRecord, Purpose, Status
 from services.metrics.app import build_service
 from services.metrics.config import MetricsSettings, MetricsTopics
-from tests.integration.rig import ServiceRig, make_rig
+from tests.integration.rig import ServiceRig, make_rig, next_sequence
 
 DAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 PERIOD = (date(2026, 3, 1), date(2026, 3, 31))  # what reports cover unless a test says otherwise
@@ -40,11 +40,15 @@ class MetricsRig(ServiceRig):
         await self.send_to(self.topics.directory, directory.PersonJoined(source="/hr", subject=advocate, data=directory.Profile(
             advocate_id=advocate, role="employee", **profile)))
 
-    async def consent(self, advocate: str, *purposes: Purpose, valid: bool = True) -> None:
+    def consent_event(self, advocate: str, purpose: Purpose, valid: bool = True, sequence: int | None = None):
+        """A consent record as consent announces it; `sequence` (ADR 0019) above all before unless given."""
         kind, status = (consent.ConsentGiven, Status.GIVEN) if valid else (consent.ConsentWithdrawn, Status.WITHDRAWN)
-        await self.send_to(self.topics.consent_events, *[kind(source="/advocacy/consent", subject=advocate, data=ConsentRecord(
-            advocate_id=advocate, purpose=p, status=status, valid=valid, changed_by=ChangedBy.SUBJECT,
-            changed_at=datetime.now(UTC), ledger_hash="0" * 64)) for p in purposes])
+        return kind(source="/advocacy/consent", subject=advocate, consentsequence=sequence or next_sequence(),
+                    data=ConsentRecord(advocate_id=advocate, purpose=purpose, status=status, valid=valid,
+                                       changed_by=ChangedBy.SUBJECT, changed_at=datetime.now(UTC), ledger_hash="0" * 64))
+
+    async def consent(self, advocate: str, *purposes: Purpose, valid: bool = True) -> None:
+        await self.send_to(self.topics.consent_events, *[self.consent_event(advocate, p, valid) for p in purposes])
 
     async def people(self, count: int, org_unit: str = "Sales", *purposes: Purpose, location: str = "Bern") -> list[str]:
         """`count` new people in the directory, each allowing `purposes`, once metrics knows them."""
