@@ -48,7 +48,7 @@ async def measure(people: int = 100_000) -> dict[str, float]:
             await conn.execute("TRUNCATE feed, pending_notifications, outbox")
             bootstrap, started = bench.config.kafka_bootstrap, time.perf_counter()
             await produce(bootstrap, bench.topics.curation_events, [(b"item-bench-0002", _published_event())])
-            [summary] = await read_topic(bootstrap, bench.topics.events, at_least=1, timeout=120)
+            [summary] = await read_topic(bootstrap, bench.topics.items, at_least=1, timeout=120)
             whole = time.perf_counter() - started
             entries = await conn.fetchval("SELECT count(*) FROM feed WHERE item_id = 'item-bench-0002'")
         finally:

@@ -191,6 +191,15 @@ class ShareCancelled(CloudEvent[ShareEnded]):
     type: Literal["advocacy.distribution.share.cancelled.v1"] = "advocacy.distribution.share.cancelled.v1"
 
 
+class PublishCancelled(CloudEvent[ShareEnded]):
+    """For connectors: do not post this share, asked for earlier (`share.publish.requested`,
+    same key); its advocate withdrew or was erased. A post made all the same is asked to come
+    down (`share.retraction.requested`) once the connector reports it."""
+
+    type: Literal["advocacy.distribution.share.publish.cancelled.v1"] = (
+        "advocacy.distribution.share.publish.cancelled.v1")
+
+
 class RetractionRequested(CloudEvent[ShareEnded]):
     """For connectors: take this published share down."""
 
@@ -211,5 +220,5 @@ DistributionEvent = Annotated[
     | DistributionCommandRejected,
     Field(discriminator="type"),
 ]
-PostEvent = Annotated[PublishRequested | RetractionRequested, Field(discriminator="type")]
+PostEvent = Annotated[PublishRequested | PublishCancelled | RetractionRequested, Field(discriminator="type")]
 ItemEvent = ItemDistributed

@@ -26,6 +26,7 @@ from schemas.distribution import (
     Notification,
     NotificationRequested,
     PostRequest,
+    PublishCancelled,
     PublishRequested,
     Reason,
     RequestShare,
@@ -241,8 +242,14 @@ class DistributionHandlers:
 
     async def _end_shares(self, uow: UnitOfWork, ended: Sequence[EndedShare], reason: CancellationReason,
                           event_type: type[ShareCancelled] | type[RetractionRequested]) -> None:
-        # A cancellation is the platform's (metrics uncounts it); a retraction is for connectors.
-        topic = self.topics.posts if event_type is RetractionRequested else self.topics.events
-        await uow.emit_many(topic, event_type, [
-            (s.share_id, ShareEnded(share_id=s.share_id, item_id=s.item_id, network=s.network, reason=reason))
-            for s in ended])
+        # A cancellation is the platform's (metrics uncounts it), and the connector's too when the
+        # post was handed to it already; a retraction is for connectors.
+        def told(shares: Sequence[EndedShare]) -> list[tuple[str, ShareEnded]]:
+            return [(s.share_id, ShareEnded(share_id=s.share_id, item_id=s.item_id, network=s.network,
+                                            reason=reason)) for s in shares]
+
+        if event_type is RetractionRequested:
+            await uow.emit_many(self.topics.posts, RetractionRequested, told(ended))
+            return
+        await uow.emit_many(self.topics.events, ShareCancelled, told(ended))
+        await uow.emit_many(self.topics.posts, PublishCancelled, told([s for s in ended if s.in_flight]))

@@ -17,6 +17,7 @@ class EndedShare(NamedTuple):
     share_id: str
     item_id: str
     network: Network
+    in_flight: bool = False  # handed to a connector already (cancel_unposted), not only scheduled
 
 
 class DuePost(NamedTuple):
@@ -54,12 +55,12 @@ class AdvocateShare(NamedTuple):
     created_at: datetime
 
 
-_ENDED = "share_id, item_id, network"
+_ENDED = "share_id, item_id, network, recalled IS NOT NULL AS in_flight"
 _SHARE = "share_id, code, item_id, campaign_id, network, post, status, scheduled_at, created_at"
 
 
 def _ended(rows: list[asyncpg.Record]) -> list[EndedShare]:
-    return [EndedShare(r["share_id"], r["item_id"], Network(r["network"])) for r in rows]
+    return [EndedShare(r["share_id"], r["item_id"], Network(r["network"]), r["in_flight"]) for r in rows]
 
 
 async def create(conn: Connection, share_id: str, code: str, advocate_id: str, item_id: str,
@@ -127,7 +128,7 @@ async def record_outcome(conn: Connection, share_id: str, status: str) -> tuple[
         """WITH r AS (SELECT share_id, recalled FROM shares
                       WHERE share_id = $1 AND status = 'cancelled' AND recalled IS NOT NULL FOR UPDATE)
            UPDATE shares s SET recalled = NULL FROM r WHERE s.share_id = r.share_id
-           RETURNING s.share_id, s.item_id, s.network, r.recalled""", share_id)
+           RETURNING s.share_id, s.item_id, s.network, false AS in_flight, r.recalled""", share_id)
     return (_ended([row])[0], row["recalled"]) if row else None
 
 

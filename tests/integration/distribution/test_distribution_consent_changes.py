@@ -35,6 +35,8 @@ async def test_withdrawing_receive_content_empties_the_feed_and_cancels_schedule
     assert cancelled["subject"] == created["subject"] and cancelled["data"]["reason"] == "consent_withdrawn"
     assert await distribution.count("feed") == 0 and await distribution.count("pending_notifications") == 0
     assert [r["status"] for r in await distribution.fetch("SELECT status FROM shares")] == ["cancelled"]
+    # Never handed to a connector: nothing for it to call off.
+    assert await distribution.events_now("advocacy.distribution.share.publish.cancelled.v1") == []
 
 
 async def test_after_erasure_no_row_holds_the_advocates_id(distribution):
@@ -129,7 +131,7 @@ async def anna_with_a_share_handed_to_the_connector(distribution) -> dict:
 
     await eventually(projected, what="Anna projected")
     await distribution.publish(ITEM)
-    await distribution.events("advocacy.distribution.item.distributed.v1")
+    await distribution.events("advocacy.distribution.item.distributed.v2")
     await distribution.shared(ANNA, ITEM, scheduled_at=datetime.now(UTC) + timedelta(seconds=1))
     [requested] = await distribution.events("advocacy.distribution.share.publish.requested.v1")
     assert [r["status"] for r in await distribution.fetch("SELECT status FROM shares")] == ["publish_requested"]
@@ -141,6 +143,9 @@ async def test_withdrawing_scheduled_sharing_cancels_a_post_already_handed_to_th
     await distribution.consent(ANNA, Purpose.SCHEDULED_SHARING, valid=False)
     [cancelled] = await distribution.events("advocacy.distribution.share.cancelled.v1")
     assert cancelled["subject"] == requested["subject"] and cancelled["data"]["reason"] == "consent_withdrawn"
+    # The connector reads only its posts topic: the cancellation reaches it there, on the same key.
+    [told] = await distribution.events("advocacy.distribution.share.publish.cancelled.v1")
+    assert told["subject"] == requested["subject"] and told["data"]["reason"] == "consent_withdrawn"
     assert [r["status"] for r in await distribution.fetch("SELECT status FROM shares")] == ["cancelled"]
 
 
@@ -150,6 +155,8 @@ async def test_erasure_cancels_a_post_already_handed_to_the_connector(distributi
         source="/advocacy/consent", subject=ANNA, data=AdvocateErasure(advocate_id=ANNA, erased_at=datetime.now(UTC))))
     [cancelled] = await distribution.events("advocacy.distribution.share.cancelled.v1")
     assert cancelled["subject"] == requested["subject"] and cancelled["data"]["reason"] == "advocate_erased"
+    [told] = await distribution.events("advocacy.distribution.share.publish.cancelled.v1")
+    assert told["subject"] == requested["subject"] and told["data"]["reason"] == "advocate_erased"
     assert [r["status"] for r in await distribution.fetch("SELECT status FROM shares")] == ["cancelled"]
 
 

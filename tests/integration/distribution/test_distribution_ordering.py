@@ -49,8 +49,9 @@ async def test_a_withdrawal_dated_before_the_consent_it_withdraws_still_applies(
     assert [r["valid"] for r in await distribution.fetch(
         "SELECT valid FROM consents WHERE purpose = 'receive_content'")] == [False]
     await distribution.publish("item-after-0002")
-    [summary] = await distribution.events("advocacy.distribution.item.distributed.v1")
-    assert summary["data"]["audience_size"] == 0
+    [summary] = await distribution.events("advocacy.distribution.item.distributed.v2")
+    assert summary["data"]["audience_below_k"] is True  # nobody, said as "fewer than k" (ADR 0018)
+    assert await distribution.count("feed") == 0
 
 
 async def test_a_replayed_publication_of_a_retracted_item_reaches_nobody(distribution):
