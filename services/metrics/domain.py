@@ -6,7 +6,7 @@ the leaderboard. No I/O."""
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple, Protocol
 
 from schemas import distribution, engagement
@@ -126,8 +126,127 @@ def keep_highest(observations: Iterable[tuple[str, Sequence[int]]]) -> dict[str,
 
 def suppress_small_groups(groups: Iterable[Mapping[str, Any]], k: int) -> list[Mapping[str, Any]]:
     """Only groups with at least k distinct contributors; the others vanish without a trace
-    (no placeholder, no count of what was left out), so a small group's presence is not told."""
+    (no placeholder, no count of what was left out), so a small group's presence is not told.
+    Primary suppression only: reports and snapshots go through `disclosed` (ADR 0020)."""
     return [g for g in groups if g["contributors"] >= k]
+
+
+# --- disclosure control: what a group figure may show (ADR 0020) -----------------------------
+#
+# Group figures are sums over shares. The finest sums ("atoms") are those of one week (ISO,
+# Monday to Sunday, by the day a share was created), one campaign (or none) and one value
+# of one dimension; every published figure is a sum of atoms: a breakdown's cell of one
+# campaign is an atom, the same cell of the whole period the sum over campaigns, a total the
+# sum over a breakdown's cells, a period the sum over its weeks. So a reader who subtracts
+# published figures from each other can at best compute single atoms, or the sum of the
+# atoms left out of a line (a total minus the cells shown). `disclosed` decides, per week,
+# which atoms and sums may be shown so that each of those is empty or made by at least k
+# distinct people; `shown_over_weeks` makes a period's figure the sum of shown weeks only.
+
+TOTAL = "total"  # the dimension of the totals; their key is TOTAL_KEY
+TOTAL_KEY = ""
+EVERY_CAMPAIGN = "*"  # the campaign of the sums over all campaigns (never a campaign id's shape)
+
+
+class Cell(NamedTuple):
+    """One figure of one week: `dimension`'s `key` (TOTAL, TOTAL_KEY for the totals) over the
+    shares of `campaign` (None: shares of no campaign; EVERY_CAMPAIGN: all shares)."""
+
+    dimension: str
+    campaign: str | None
+    key: Any
+
+
+class Line(NamedTuple):
+    """Cells whose sum is `margin` (or which `margin` contains): if the margin is shown, the
+    cells of the line left out together are its margin minus the cells shown."""
+
+    margin: Cell
+    cells: tuple[Cell, ...]
+
+
+def suppressed(cells: Mapping[Cell, Collection[Any]], lines: Iterable[Line], k: int,
+               never: Collection[Cell] = ()) -> set[Cell]:
+    """The cells that must not be shown, from each cell's distinct contributors.
+
+    - Primary: a cell with fewer than k contributors is not shown, nor any cell in `never`.
+    - Secondary: in a line whose margin is shown, the cells not shown together (their
+      contributors' union) are none or at least k; if fewer, the shown cell with the fewest
+      contributors is left out too (then the smallest key), and with none left the margin.
+    Repeated until no line changes, as leaving a cell out can open a line it is a margin of
+    or a cell in. Deterministic: the same cells give the same answer, whatever asks."""
+    lines = list(lines)
+    hidden = {c for c, people in cells.items() if len(people) < k} | set(never)
+    changed = True
+    while changed:
+        changed = False
+        for margin, members in lines:
+            if margin in hidden:
+                continue
+            rest = set().union(*(cells.get(c, ()) for c in members if c in hidden))
+            if 0 < len(rest) < k:
+                shown = sorted((c for c in members if c not in hidden and cells.get(c)),
+                               key=lambda c: (len(cells[c]), str(c.key), str(c.campaign)))
+                hidden.add(shown[0] if shown else margin)
+                changed = True
+    return hidden
+
+
+def disclosed(atoms: Mapping[Cell, Collection[Any]], k: int) -> dict[Cell, bool]:
+    """Which figures of one week may be shown, from its atoms: the contributors per cell of
+    each campaign (None for shares of no campaign), TOTAL cells among them. Answers for the
+    atoms and for their sums over all campaigns (EVERY_CAMPAIGN): True if shown.
+
+    Lines: per dimension, each campaign's cells and the whole period's cells sum to that
+    campaign's (the whole period's) total; each cell of the whole period is the sum of that
+    cell over campaigns; the whole total is the sum of campaigns' totals. Never shown on
+    their own: the shares of no campaign (there is no report of them) and shares without a
+    value (no org unit), so they always count among the cells left out of their line."""
+    cells: dict[Cell, set[Any]] = {}
+    for atom, people in atoms.items():
+        cells.setdefault(atom, set()).update(people)
+        cells.setdefault(atom._replace(campaign=EVERY_CAMPAIGN), set()).update(people)
+    campaigns = {c.campaign for c in cells}
+    lines: list[Line] = []
+    by_line: dict[tuple[str, str | None], list[Cell]] = {}
+    by_column: dict[tuple[str, Any], list[Cell]] = {}
+    for cell in cells:
+        if cell.dimension != TOTAL:
+            by_line.setdefault((cell.dimension, cell.campaign), []).append(cell)
+            if cell.campaign != EVERY_CAMPAIGN:
+                by_column.setdefault((cell.dimension, cell.key), []).append(cell)
+    for (_, campaign), members in by_line.items():
+        lines.append(Line(Cell(TOTAL, campaign, TOTAL_KEY), tuple(members)))
+    for (dimension, key), members in by_column.items():
+        lines.append(Line(Cell(dimension, EVERY_CAMPAIGN, key), tuple(members)))
+    lines.append(Line(Cell(TOTAL, EVERY_CAMPAIGN, TOTAL_KEY),
+                      tuple(Cell(TOTAL, c, TOTAL_KEY) for c in campaigns if c != EVERY_CAMPAIGN)))
+    never = {c for c in cells if c.campaign is None or c.key is None}
+    hidden = suppressed(cells, lines, k, never)
+    return {c: c not in hidden for c in cells}
+
+
+def shown_over_weeks(weeks: Iterable[Mapping[Cell, bool]], cell: Cell) -> bool:
+    """A figure over several weeks is shown only if it is shown in each week where it has
+    shares: then what two periods differ by is itself a sum of shown weeks' figures."""
+    return all(week.get(cell, True) for week in weeks)
+
+
+def week_of(day: date) -> date:
+    """The Monday of `day`'s ISO week."""
+    return day - timedelta(days=day.weekday())
+
+
+def aligned_period(starts_on: date, ends_on: date) -> tuple[date, date]:
+    """A group report's period widened to whole weeks: from the Monday of `starts_on`'s week
+    to the Sunday of `ends_on`'s."""
+    return week_of(starts_on), week_of(ends_on) + timedelta(days=6)
+
+
+def last_closed_day(today: date) -> date:
+    """The last day group figures count: the Sunday before `today`'s week (a week is counted
+    once it is over, as a whole, so its shares do not come in one at a time)."""
+    return week_of(today) - timedelta(days=1)
 
 
 MAX_PERIOD_DAYS = 366
