@@ -1,7 +1,8 @@
 """Pure rules of counting: sorting a batch into what it changes, keep-the-highest merging
-of cumulative counters, the EMV and engagement-rate formulas, k-anonymity suppression;
-which report periods and currencies are accepted, and who may see their own figures and
-the leaderboard. No I/O."""
+of cumulative counters, the EMV and engagement-rate formulas, disclosure control of group
+figures (k distinct contributors, secondary suppression, whole weeks); which report
+periods and currencies are accepted, and who may see their own figures and the
+leaderboard. No I/O."""
 
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
@@ -122,13 +123,6 @@ def keep_highest(observations: Iterable[tuple[str, Sequence[int]]]) -> dict[str,
         merged[share_id] = (list(counters) if known is None
                             else [max(a, b) for a, b in zip(known, counters, strict=True)])
     return merged
-
-
-def suppress_small_groups(groups: Iterable[Mapping[str, Any]], k: int) -> list[Mapping[str, Any]]:
-    """Only groups with at least k distinct contributors; the others vanish without a trace
-    (no placeholder, no count of what was left out), so a small group's presence is not told.
-    Primary suppression only: reports and snapshots go through `disclosed` (ADR 0020)."""
-    return [g for g in groups if g["contributors"] >= k]
 
 
 # --- disclosure control: what a group figure may show (ADR 0020) -----------------------------

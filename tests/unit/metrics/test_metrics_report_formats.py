@@ -55,7 +55,7 @@ def test_the_html_says_until_when_and_holds_no_section_a_report_lacks():
     html = render_html(report())
     assert "until 2026-03-31 18:05 UTC" in html
     assert "By org unit" not in html and "not shown" not in html
-    assert "By org unit" in render_html(report(by_org_unit=[], by_location=[], k_anonymity=5))
+    assert "By org unit" in render_html(report(by_org_unit=[], by_location=[], k_anonymity=5, closed_through="2026-03-29"))
 
 
 @pytest.mark.parametrize("format, accept, expected", [
