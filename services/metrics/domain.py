@@ -5,7 +5,7 @@ periods and currencies are accepted, and who may see their own figures and the
 leaderboard. No I/O."""
 
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple, Protocol
@@ -127,19 +127,20 @@ def keep_highest(observations: Iterable[tuple[str, Sequence[int]]]) -> dict[str,
 
 # --- disclosure control: what a group figure may show (ADR 0020) -----------------------------
 #
-# Group figures are sums over shares. The finest sums ("atoms") are those of one week (ISO,
-# Monday to Sunday, by the day a share was created), one campaign (or none) and one value
-# of one dimension; every published figure is a sum of atoms: a breakdown's cell of one
-# campaign is an atom, the same cell of the whole period the sum over campaigns, a total the
-# sum over a breakdown's cells, a period the sum over its weeks. So a reader who subtracts
-# published figures from each other can at best compute single atoms, or the sum of the
-# atoms left out of a line (a total minus the cells shown). `disclosed` decides, per week,
-# which atoms and sums may be shown so that each of those is empty or made by at least k
-# distinct people; `shown_over_weeks` makes a period's figure the sum of shown weeks only.
+# Group figures are sums over shares (clicks by day: over a share's clicks of one day). Each
+# is decided per week (ISO, Monday to Sunday, by the day a share was created): a figure over
+# several weeks is shown only if shown in each, so what two periods differ by is a sum of
+# shown weeks' figures. Within a week, a figure is a cell: one value of one dimension over
+# the shares of one campaign, of no campaign, or of all. A reader who subtracts from a shown
+# cell the shown cells inside it (a total minus its org units, Sales of the whole period minus
+# Sales of each campaign, topic "jobs" minus its items, Bern minus Sales when all of Sales is
+# in Bern) gets the shares left over: `suppressed` makes every such remainder empty or made
+# by at least k distinct people, and every cell shown made by at least k.
 
 TOTAL = "total"  # the dimension of the totals; their key is TOTAL_KEY
 TOTAL_KEY = ""
 EVERY_CAMPAIGN = "*"  # the campaign of the sums over all campaigns (never a campaign id's shape)
+CLICK_DAY = "click_day"  # clicks by the day they happened: cells of (share, day) pairs
 
 
 class Cell(NamedTuple):
@@ -151,72 +152,76 @@ class Cell(NamedTuple):
     key: Any
 
 
-class Line(NamedTuple):
-    """Cells whose sum is `margin` (or which `margin` contains): if the margin is shown, the
-    cells of the line left out together are its margin minus the cells shown."""
-
-    margin: Cell
-    cells: tuple[Cell, ...]
-
-
-def suppressed(cells: Mapping[Cell, Collection[Any]], lines: Iterable[Line], k: int,
+def suppressed(cells: Mapping[Cell, Collection[Hashable]], contributor: Mapping[Hashable, Any], k: int,
                never: Collection[Cell] = ()) -> set[Cell]:
-    """The cells that must not be shown, from each cell's distinct contributors.
+    """The cells that must not be shown. `cells`: what each figure sums (share ids; for
+    CLICK_DAY cells (share id, day) pairs); `contributor`: whose each share is (a token).
 
-    - Primary: a cell with fewer than k contributors is not shown, nor any cell in `never`.
-    - Secondary: in a line whose margin is shown, the cells not shown together (their
-      contributors' union) are none or at least k; if fewer, the shown cell with the fewest
-      contributors is left out too (then the smallest key), and with none left the margin.
-    Repeated until no line changes, as leaving a cell out can open a line it is a margin of
-    or a cell in. Deterministic: the same cells give the same answer, whatever asks."""
-    lines = list(lines)
-    hidden = {c for c, people in cells.items() if len(people) < k} | set(never)
+    - Primary: a cell made by fewer than k distinct contributors is not shown, nor a cell
+      in `never` (one no report shows on its own).
+    - Secondary: for each cell shown and each dimension, what is left of it once the shown
+      cells of that dimension inside it are taken away is made by no one or by at least k;
+      else the shown cell inside it with the fewest contributors is left out too (then the
+      smallest key, then campaign), and so on. The totals' clicks minus the shown days'
+      clicks are the clicks of the days left out: made by no one or at least k, likewise.
+    Repeated until nothing changes. Deterministic: the same cells, the same answer,
+    whatever report or snapshot asks."""
+    def people(elements: Iterable[Hashable]) -> set[Any]:
+        return {contributor[e[0] if isinstance(e, tuple) else e] for e in elements}
+
+    size = {c: len(people(e)) for c, e in cells.items()}
+    hidden = {c for c, n in size.items() if n < k} | set(never)
+    # Which cells lie inside which: B inside A when all B sums is in A (and B is not A).
+    holding: dict[Hashable, list[Cell]] = {}
+    for cell, elements in cells.items():
+        for e in elements:
+            holding.setdefault(e, []).append(cell)
+    inside: dict[Cell, dict[str, list[Cell]]] = {}
+    for a, elements in cells.items():
+        common: Counter[Cell] = Counter(b for e in elements for b in holding[e] if b != a)
+        for b, n in common.items():
+            if n == len(cells[b]) and (len(cells[b]) < len(elements) or str(b) < str(a)):  # equal sets: one way only
+                inside.setdefault(a, {}).setdefault(b.dimension, []).append(b)
+    # The totals' clicks are the sum of the clicks by day of the same campaign.
+    days: dict[Cell, list[Cell]] = {}
+    for cell in cells:
+        if cell.dimension == CLICK_DAY:
+            days.setdefault(Cell(TOTAL, cell.campaign, TOTAL_KEY), []).append(cell)
+
+    def order(c: Cell) -> tuple[int, str, str]:
+        return size[c], str(c.key), str(c.campaign)
+
     changed = True
     while changed:
         changed = False
-        for margin, members in lines:
-            if margin in hidden:
+        for a in sorted(cells, key=order):
+            if a in hidden:
                 continue
-            rest = set().union(*(cells.get(c, ()) for c in members if c in hidden))
-            if 0 < len(rest) < k:
-                shown = sorted((c for c in members if c not in hidden and cells.get(c)),
-                               key=lambda c: (len(cells[c]), str(c.key), str(c.campaign)))
-                hidden.add(shown[0] if shown else margin)
-                changed = True
+            groups = [(members, set(cells[a])) for members in inside.get(a, {}).values()]
+            groups += [(days[a], set().union(*(cells[d] for d in days[a])))] if a in days else []
+            for members, whole in groups:
+                shown = [b for b in members if b not in hidden]
+                rest = whole.difference(*(cells[b] for b in shown))
+                if 0 < len(people(rest)) < k:
+                    hidden.add(min(shown, key=order) if shown else a)
+                    changed = True
+                    break
     return hidden
 
 
-def disclosed(atoms: Mapping[Cell, Collection[Any]], k: int) -> dict[Cell, bool]:
-    """Which figures of one week may be shown, from its atoms: the contributors per cell of
-    each campaign (None for shares of no campaign), TOTAL cells among them. Answers for the
-    atoms and for their sums over all campaigns (EVERY_CAMPAIGN): True if shown.
-
-    Lines: per dimension, each campaign's cells and the whole period's cells sum to that
-    campaign's (the whole period's) total; each cell of the whole period is the sum of that
-    cell over campaigns; the whole total is the sum of campaigns' totals. Never shown on
-    their own: the shares of no campaign (there is no report of them) and shares without a
-    value (no org unit), so they always count among the cells left out of their line."""
-    cells: dict[Cell, set[Any]] = {}
-    for atom, people in atoms.items():
-        cells.setdefault(atom, set()).update(people)
-        cells.setdefault(atom._replace(campaign=EVERY_CAMPAIGN), set()).update(people)
-    campaigns = {c.campaign for c in cells}
-    lines: list[Line] = []
-    by_line: dict[tuple[str, str | None], list[Cell]] = {}
-    by_column: dict[tuple[str, Any], list[Cell]] = {}
-    for cell in cells:
-        if cell.dimension != TOTAL:
-            by_line.setdefault((cell.dimension, cell.campaign), []).append(cell)
-            if cell.campaign != EVERY_CAMPAIGN:
-                by_column.setdefault((cell.dimension, cell.key), []).append(cell)
-    for (_, campaign), members in by_line.items():
-        lines.append(Line(Cell(TOTAL, campaign, TOTAL_KEY), tuple(members)))
-    for (dimension, key), members in by_column.items():
-        lines.append(Line(Cell(dimension, EVERY_CAMPAIGN, key), tuple(members)))
-    lines.append(Line(Cell(TOTAL, EVERY_CAMPAIGN, TOTAL_KEY),
-                      tuple(Cell(TOTAL, c, TOTAL_KEY) for c in campaigns if c != EVERY_CAMPAIGN)))
+def disclosed(atoms: Mapping[Cell, Collection[Hashable]], contributor: Mapping[Hashable, Any],
+              k: int) -> dict[Cell, bool]:
+    """Which figures of one week may be shown, from its atoms: what each cell of each
+    campaign (None: shares of no campaign) sums, TOTAL cells among them. Answers for the
+    atoms and for their sums over all campaigns (EVERY_CAMPAIGN): True if shown. Never
+    shown on their own: the shares of no campaign (there is no report of them) and shares
+    without a value (no org unit), so they stay in what is left over."""
+    cells: dict[Cell, set[Hashable]] = {}
+    for atom, elements in atoms.items():
+        cells.setdefault(atom, set()).update(elements)
+        cells.setdefault(atom._replace(campaign=EVERY_CAMPAIGN), set()).update(elements)
     never = {c for c in cells if c.campaign is None or c.key is None}
-    hidden = suppressed(cells, lines, k, never)
+    hidden = suppressed(cells, contributor, k, never)
     return {c: c not in hidden for c in cells}
 
 

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import asyncpg
 
-from services.metrics.domain import Totals
+from services.metrics.domain import CLICK_DAY, Totals
 from services.runtime.unit_of_work import Connection
 
 # What a group is keyed by; `topic` expands an item into each of its topics.
@@ -83,12 +83,11 @@ async def contributors(conn: Connection, scope: Scope, dimension: str) -> dict[s
 
 
 GROUP_DIMENSIONS = ("network", "topic", "item", "org_unit", "location")
-CLICK_DAY = "click_day"  # clicks by the day they happened, a breakdown of the clicks
 
 
 class Atom(NamedTuple):
     """The sums of one week, campaign (None: none), key of a dimension and network, and the
-    distinct contributors behind them (tokens, who they are is not needed)."""
+    shares behind them with each one's contributor (a token: who they are is not needed)."""
 
     week: date
     campaign_id: str | None
@@ -96,7 +95,7 @@ class Atom(NamedTuple):
     key: object
     network: str
     totals: Totals
-    contributors: list[object]
+    shares: list[tuple[str, object]]
 
 
 async def atoms(conn: Connection, starts_on: date, ends_on: date) -> list[Atom]:
@@ -109,16 +108,18 @@ async def atoms(conn: Connection, starts_on: date, ends_on: date) -> list[Atom]:
         topics = " JOIN items i USING (item_id), unnest(i.topics) AS topic" if dimension == "topic" else ""
         rows = await conn.fetch(f"""{scope.per_share}
             SELECT date_trunc('week', s.day)::date AS week, s.campaign_id, {DIMENSIONS[dimension]} AS key,
-                   s.network, {_SUMS}, array_agg(DISTINCT s.contributor) AS people
+                   s.network, {_SUMS}, array_agg(s.share_id) AS share_ids, array_agg(s.contributor) AS people
             FROM per_share s{topics} GROUP BY 1, 2, 3, 4""", *scope.args)
-        found += [Atom(r["week"], r["campaign_id"], dimension, r["key"], r["network"], Totals.of(r), r["people"])
-                  for r in rows]
+        found += [Atom(r["week"], r["campaign_id"], dimension, r["key"], r["network"], Totals.of(r),
+                       list(zip(r["share_ids"], r["people"], strict=True))) for r in rows]
     rows = await conn.fetch(f"""{scope.per_share}
         SELECT date_trunc('week', s.day)::date AS week, s.campaign_id, cl.day AS key, sum(cl.clicks) AS clicks,
-               array_agg(DISTINCT s.contributor) AS people
-        FROM clicks cl JOIN s USING (share_id) WHERE NOT cl.bot GROUP BY 1, 2, 3""", *scope.args)
-    found += [Atom(r["week"], r["campaign_id"], CLICK_DAY, r["key"], "*", Totals(clicks=int(r["clicks"])), r["people"])
-              for r in rows]
+               array_agg(s.share_id) AS share_ids, array_agg(s.contributor) AS people
+        FROM (SELECT share_id, day, sum(clicks) AS clicks FROM clicks
+              WHERE NOT bot AND share_id IN (SELECT share_id FROM s) GROUP BY 1, 2) cl
+        JOIN s USING (share_id) GROUP BY 1, 2, 3""", *scope.args)
+    found += [Atom(r["week"], r["campaign_id"], CLICK_DAY, r["key"], "*", Totals(clicks=int(r["clicks"])),
+                   list(zip(r["share_ids"], r["people"], strict=True))) for r in rows]
     return found
 
 

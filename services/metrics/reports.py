@@ -11,7 +11,7 @@ shown only to people in it). Nothing is written to disk: a report is rendered pe
 import csv
 import io
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Hashable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from html import escape
 from pathlib import Path
@@ -22,6 +22,7 @@ import asyncpg
 
 from services.metrics import charts, queries
 from services.metrics.domain import (
+    CLICK_DAY,
     EVERY_CAMPAIGN,
     TOTAL,
     TOTAL_KEY,
@@ -56,19 +57,22 @@ class Release:
     and snapshots may show of them (ADR 0020)."""
 
     def __init__(self, atoms: Sequence[queries.Atom], k: int) -> None:
-        people: dict[date, dict[Cell, set[object]]] = defaultdict(lambda: defaultdict(set))
+        elements: dict[date, dict[Cell, set[Hashable]]] = defaultdict(lambda: defaultdict(set))
+        contributor: dict[Hashable, object] = {}
         # Per week and cell (atoms and their sums over campaigns): the sums per network.
         self.values: dict[date, dict[Cell, dict[str, Totals]]] = defaultdict(lambda: defaultdict(dict))
         for a in atoms:
+            contributor.update(a.shares)
+            summed = {(share_id, a.key) if a.dimension == CLICK_DAY else share_id for share_id, _ in a.shares}
             cells = [Cell(a.dimension, a.campaign_id, a.key)]
             if a.dimension == "network":  # every share has one network: its cells make the totals
                 cells.append(Cell(TOTAL, a.campaign_id, TOTAL_KEY))
             for cell in cells:
-                people[a.week][cell].update(a.contributors)
+                elements[a.week][cell].update(summed)
                 for c in (cell, cell._replace(campaign=EVERY_CAMPAIGN)):
                     known = self.values[a.week][c].get(a.network, Totals())
                     self.values[a.week][c][a.network] = known + a.totals
-        self.shown = {week: disclosed(cells, k) for week, cells in people.items()}
+        self.shown = {week: disclosed(cells, contributor, k) for week, cells in elements.items()}
 
     def keys(self, dimension: str, campaign: str) -> set[Any]:
         """The keys `dimension` has shares for in `campaign` (EVERY_CAMPAIGN: any), in some week."""
@@ -136,7 +140,7 @@ async def gather(conn: Connection, scope: Scope, card: RateCard, k: int, *, titl
             "closed_through": str(closed),
             "totals": figures(totals, card) if totals is not None else None,
             "clicks_by_day": [{"day": str(day), "clicks": n["*"].clicks}
-                              for day, n in sorted(group(queries.CLICK_DAY).items())],
+                              for day, n in sorted(group(CLICK_DAY).items())],
             "by_network": [{"network": n, **figures({n: t[n]}, card)} for n, t in sorted(group("network").items())],
             "top_items": [{"item_id": i, "title": names.get(i, i), **f} for i, f in items],
             "by_topic": [{"topic": t, **figures(n, card)} for t, n in sorted(group("topic").items())],

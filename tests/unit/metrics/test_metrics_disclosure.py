@@ -1,15 +1,16 @@
 """Disclosure control (ADR 0020): which group figures a report or a snapshot may show so
-that no subtraction of shown figures isolates fewer than k people. Contributors are given
-as sets of opaque tokens; k is 3 here, the floor."""
+that no subtraction of shown figures isolates fewer than k people. A cell is given as the
+shares it sums; each share belongs to one person (here: share "s1.2" is person "s1"'s
+second); k is 3, the floor."""
 
 from datetime import date
 
 from services.metrics.domain import (
+    CLICK_DAY,
     EVERY_CAMPAIGN,
     TOTAL,
     TOTAL_KEY,
     Cell,
-    Line,
     aligned_period,
     disclosed,
     last_closed_day,
@@ -20,98 +21,122 @@ from services.metrics.domain import (
 K = 3
 
 
-def people(prefix: str, n: int) -> set[str]:
-    return {f"{prefix}{i}" for i in range(n)}
+def shares(prefix: str, people: int, each: int = 1) -> set[str]:
+    """`each` shares of each of `people` people named prefix0, prefix1, …"""
+    return {f"{prefix}{p}.{i}" for p in range(people) for i in range(each)}
 
 
-def org(campaign, key) -> Cell:
+def whose(cells) -> dict[str, str]:
+    return {s: (s[0].split(".")[0] if isinstance(s, tuple) else s.split(".")[0])
+            for elements in cells.values() for s in elements}
+
+
+def org(key, campaign="c1") -> Cell:
     return Cell("org_unit", campaign, key)
 
 
-def total(campaign) -> Cell:
+def total(campaign="c1") -> Cell:
     return Cell(TOTAL, campaign, TOTAL_KEY)
 
 
-def breakdown(**groups: set[str]) -> tuple[dict[Cell, set[str]], Line]:
-    """Cells of one campaign's org units and the line they form with its total."""
-    cells = {org("c1", name): members for name, members in groups.items()}
-    cells[total("c1")] = set().union(*groups.values())
-    return cells, Line(total("c1"), tuple(c for c in cells if c.dimension != TOTAL))
+def hidden(cells, never=()) -> set[Cell]:
+    return suppressed(cells, whose(cells), K, never)
 
 
-def test_a_group_of_fewer_than_k_people_is_not_shown():
-    cells, line = breakdown(Sales=people("s", 5), Marketing=people("m", 4), Legal=people("l", 2))
-    assert org("c1", "Legal") in suppressed(cells, [line], K)
+def breakdown(**groups: set[str]) -> dict[Cell, set[str]]:
+    """One campaign's org units and its total."""
+    cells = {org(name): members for name, members in groups.items()}
+    cells[total()] = set().union(*groups.values())
+    return cells
+
+
+def test_a_group_of_fewer_than_k_people_is_not_shown_however_many_shares_they_made():
+    assert org("Legal") in hidden(breakdown(Sales=shares("s", 5), Marketing=shares("m", 4), Legal=shares("l", 2, 9)))
 
 
 def test_when_one_group_is_left_out_the_smallest_other_group_is_left_out_too_so_the_total_does_not_tell_it():
-    cells, line = breakdown(Sales=people("s", 5), Marketing=people("m", 4), Legal=people("l", 2))
-    hidden = suppressed(cells, [line], K)
-    assert hidden == {org("c1", "Legal"), org("c1", "Marketing")}  # total − Sales: 6 people, not Legal's 2
-    assert total("c1") not in hidden
+    cells = breakdown(Sales=shares("s", 5), Marketing=shares("m", 4), Legal=shares("l", 2))
+    assert hidden(cells) == {org("Legal"), org("Marketing")}  # total − Sales: 6 people, not Legal's 2
 
 
 def test_groups_left_out_that_together_have_k_people_need_no_further_suppression():
-    cells, line = breakdown(Sales=people("s", 5), Legal=people("l", 2), Finance=people("f", 1))
-    assert suppressed(cells, [line], K) == {org("c1", "Legal"), org("c1", "Finance")}
+    cells = breakdown(Sales=shares("s", 5), Legal=shares("l", 2), Finance=shares("f", 1))
+    assert hidden(cells) == {org("Legal"), org("Finance")}
 
 
 def test_people_in_two_small_groups_count_once_towards_k():
-    both = people("b", 2)
-    cells, line = breakdown(Sales=people("s", 5), Legal=both, Finance=both)  # 2 distinct people left out
-    assert org("c1", "Sales") in suppressed(cells, [line], K)
+    cells = breakdown(Sales=shares("s", 5), Legal={"b0.1", "b1.1"}, Finance={"b0.2", "b1.2"})
+    assert org("Sales") in hidden(cells)  # what is left out is 2 people's, however many shares
 
 
 def test_with_no_group_left_to_leave_out_the_total_is_withheld():
-    cells, line = breakdown(Legal=people("l", 2))
-    assert suppressed(cells, [line], K) == {org("c1", "Legal"), total("c1")}
+    assert hidden(breakdown(Legal=shares("l", 2))) == {org("Legal"), total()}
 
 
-def test_shares_without_a_value_count_among_the_cells_left_out():
-    cells, line = breakdown(Sales=people("s", 5), Legal=people("l", 1))
-    cells[org("c1", None)] = people("n", 2)  # shares of people without an org unit
-    line = Line(line.margin, (*line.cells, org("c1", None)))
-    cells[total("c1")] |= cells[org("c1", None)]
-    # Legal and the unknown org unit together are 3 people: the total and Sales may be shown.
-    assert suppressed(cells, [line], K, never={org("c1", None)}) == {org("c1", "Legal"), org("c1", None)}
+def test_shares_without_a_value_stay_in_what_is_left_over():
+    cells = breakdown(Sales=shares("s", 5), Legal=shares("l", 1), Unknown=shares("n", 2))
+    # Legal and the people without an org unit are 3 together: the total and Sales may be shown.
+    assert hidden(cells, never={org("Unknown")}) == {org("Legal"), org("Unknown")}
+
+
+def test_a_group_of_one_dimension_is_not_shown_when_one_of_another_dimension_inside_it_leaves_a_small_group():
+    sales, marketing = shares("s", 5), shares("m", 2)
+    cells = {org("Sales"): sales, org("Marketing"): marketing, Cell("location", "c1", "Bern"): sales | marketing,
+             total(): sales | marketing}
+    # Bern minus Sales would be Marketing's two people: Sales is left out as well.
+    assert hidden(cells) == {org("Marketing"), org("Sales")}
+
+
+def test_a_topic_minus_its_items_shown_does_not_leave_a_small_group():
+    big, small = shares("a", 5), shares("b", 2)
+    cells = {Cell("topic", "c1", "jobs"): big | small, Cell("item", "c1", "i1"): big, Cell("item", "c1", "i2"): small,
+             total(): big | small}
+    assert Cell("item", "c1", "i1") in hidden(cells)
+
+
+def test_the_totals_clicks_minus_the_days_shown_are_not_one_persons():
+    clicked = {("s0.0", "03-02"), ("s1.0", "03-02"), ("s2.0", "03-02"), ("s0.0", "03-03")}
+    cells = {total(): shares("s", 3) | shares("u", 5), Cell(CLICK_DAY, "c1", "03-02"): clicked - {("s0.0", "03-03")},
+             Cell(CLICK_DAY, "c1", "03-03"): {("s0.0", "03-03")}}
+    # 03-03's clicks are one person's: 03-02 goes too, though 8 people made the totals.
+    assert hidden(cells) == {Cell(CLICK_DAY, "c1", "03-03"), Cell(CLICK_DAY, "c1", "03-02")}
 
 
 def test_a_week_shows_a_campaigns_group_only_if_the_whole_periods_group_minus_it_is_not_a_small_group():
-    atoms = {org("c1", "Sales"): people("s", 5), org(None, "Sales"): people("x", 1),
-             total("c1"): people("s", 5), total(None): people("x", 1)}
-    shown = disclosed(atoms, K)
+    atoms = {org("Sales"): shares("s", 5), org("Sales", None): shares("x", 1),
+             total(): shares("s", 5), total(None): shares("x", 1)}
+    shown = disclosed(atoms, whose(atoms), K)
     # Sales of the whole period minus Sales of the campaign would be the one person who
     # shared outside campaigns: one of the two is left out, and so is a total.
-    assert not (shown[org("c1", "Sales")] and shown[org(EVERY_CAMPAIGN, "Sales")])
-    assert not (shown[total("c1")] and shown[total(EVERY_CAMPAIGN)])
+    assert not (shown[org("Sales")] and shown[org("Sales", EVERY_CAMPAIGN)])
+    assert not (shown[total()] and shown[total(EVERY_CAMPAIGN)])
 
 
 def test_shares_of_no_campaign_and_without_a_value_are_never_shown_on_their_own():
-    atoms = {org(None, "Sales"): people("s", 5), org("c1", None): people("n", 5),
-             total(None): people("s", 5), total("c1"): people("n", 5)}
-    shown = disclosed(atoms, K)
-    assert not shown[org(None, "Sales")] and not shown[org("c1", None)] and not shown[org(EVERY_CAMPAIGN, None)]
-    assert shown[org(EVERY_CAMPAIGN, "Sales")] and shown[total(EVERY_CAMPAIGN)] and shown[total("c1")]
+    atoms = {org("Sales", None): shares("s", 5), org(None): shares("n", 5),
+             total(None): shares("s", 5), total(): shares("n", 5)}
+    shown = disclosed(atoms, whose(atoms), K)
+    assert not shown[org("Sales", None)] and not shown[org(None)] and not shown[org(None, EVERY_CAMPAIGN)]
+    assert shown[org("Sales", EVERY_CAMPAIGN)] and shown[total(EVERY_CAMPAIGN)] and shown[total()]
 
 
 def test_two_campaigns_are_not_both_shown_when_the_whole_minus_both_is_one_person():
-    atoms = {org("c1", "Sales"): people("a", 4), org("c2", "Sales"): people("b", 5), org(None, "Sales"): {"x"},
-             total("c1"): people("a", 4), total("c2"): people("b", 5), total(None): {"x"}}
-    shown = disclosed(atoms, K)
-    left_out = [c for c in (org("c1", "Sales"), org("c2", "Sales")) if not shown[c]]
-    assert left_out == [org("c1", "Sales")] and shown[org(EVERY_CAMPAIGN, "Sales")]  # the smaller one goes
+    atoms = {org("Sales"): shares("a", 4), org("Sales", "c2"): shares("b", 5), org("Sales", None): {"x0.0"},
+             total(): shares("a", 4), total("c2"): shares("b", 5), total(None): {"x0.0"}}
+    shown = disclosed(atoms, whose(atoms), K)
+    assert not shown[org("Sales")] and shown[org("Sales", "c2")] and shown[org("Sales", EVERY_CAMPAIGN)]
 
 
 def test_a_week_with_k_people_everywhere_shows_everything():
-    atoms = {org("c1", "Sales"): people("s", 3), org("c1", "Legal"): people("l", 3), total("c1"): people("sl", 6)}
-    assert all(disclosed(atoms, K).values())
+    atoms = {org("Sales"): shares("s", 3), org("Legal"): shares("l", 3), total(): shares("s", 3) | shares("l", 3)}
+    assert all(disclosed(atoms, whose(atoms), K).values())
 
 
 def test_a_figure_over_several_weeks_is_shown_only_if_shown_in_every_week_it_has_shares_in():
-    sales = org(EVERY_CAMPAIGN, "Sales")
-    shown, hidden, absent = {sales: True}, {sales: False}, {}
+    sales = org("Sales", EVERY_CAMPAIGN)
+    shown, left_out, absent = {sales: True}, {sales: False}, {}
     assert shown_over_weeks([shown, absent, shown], sales)
-    assert not shown_over_weeks([shown, hidden], sales)  # weeks 1–2 minus week 1 would be week 2
+    assert not shown_over_weeks([shown, left_out], sales)  # weeks 1–2 minus week 1 would be week 2
 
 
 def test_group_reports_cover_whole_weeks_and_only_weeks_that_are_over():
