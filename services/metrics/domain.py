@@ -131,11 +131,11 @@ def keep_highest(observations: Iterable[tuple[str, Sequence[int]]]) -> dict[str,
 # is decided per week (ISO, Monday to Sunday, by the day a share was created): a figure over
 # several weeks is shown only if shown in each, so what two periods differ by is a sum of
 # shown weeks' figures. Within a week, a figure is a cell: one value of one dimension over
-# the shares of one campaign, of no campaign, or of all. A reader who subtracts from a shown
-# cell the shown cells inside it (a total minus its org units, Sales of the whole period minus
-# Sales of each campaign, topic "jobs" minus its items, Bern minus Sales when all of Sales is
-# in Bern) gets the shares left over: `suppressed` makes every such remainder empty or made
-# by at least k distinct people, and every cell shown made by at least k.
+# the shares of one campaign, of no campaign, or of all. A reader who adds and subtracts
+# shown cells (a total minus its org units, Sales of the whole period minus Sales of each
+# campaign, topic "jobs" minus its items, Bern minus Sales when all of Sales is in Bern) gets
+# a sum over regions, the shares in exactly the same shown cells: `suppressed` makes every
+# region of a week made by at least k distinct people, and every cell shown too.
 
 TOTAL = "total"  # the dimension of the totals; their key is TOTAL_KEY
 TOTAL_KEY = ""
@@ -154,59 +154,52 @@ class Cell(NamedTuple):
 
 def suppressed(cells: Mapping[Cell, Collection[Hashable]], contributor: Mapping[Hashable, Any], k: int,
                never: Collection[Cell] = ()) -> set[Cell]:
-    """The cells that must not be shown. `cells`: what each figure sums (share ids; for
-    CLICK_DAY cells (share id, day) pairs); `contributor`: whose each share is (a token).
+    """The cells that must not be shown. `cells`: what each figure sums, as elements: share
+    ids, and (share id, day) pairs for clicks (a cell of shares holds its shares' pairs too,
+    as its clicks are theirs); `contributor`: whose each share is (a token).
 
     - Primary: a cell made by fewer than k distinct contributors is not shown, nor a cell
       in `never` (one no report shows on its own).
-    - Secondary: for each cell shown and each dimension, what is left of it once the shown
-      cells of that dimension inside it are taken away is made by no one or by at least k;
-      else the shown cell inside it with the fewest contributors is left out too (then the
-      smallest key, then campaign), and so on. The totals' clicks minus the shown days'
-      clicks are the clicks of the days left out: made by no one or at least k, likewise.
-    Repeated until nothing changes. Deterministic: the same cells, the same answer,
+    - Secondary: the cells shown split the elements into regions, those in exactly the same
+      shown cells. Any sum or difference of shown figures is a sum over whole regions, so
+      each region in some shown cell must be made by at least k distinct contributors. A
+      region made by fewer is merged with its nearest region (the fewest cells apart; then
+      the one of fewer people) by leaving out a cell that tells them apart: the one with the
+      fewest contributors, then the smallest key. So a total minus its groups shown, Bern
+      minus Sales, a topic minus its items, two overlapping topics minus the total, the
+      whole period minus a campaign: none isolates fewer than k people.
+    Repeated until no region is too small. Deterministic: the same cells, the same answer,
     whatever report or snapshot asks."""
-    def people(elements: Iterable[Hashable]) -> set[Any]:
-        return {contributor[e[0] if isinstance(e, tuple) else e] for e in elements}
+    def person(e: Hashable) -> Any:
+        return contributor[e[0] if isinstance(e, tuple) else e]
 
-    size = {c: len(people(e)) for c, e in cells.items()}
+    size = {c: len({person(e) for e in elements}) for c, elements in cells.items()}
     hidden = {c for c, n in size.items() if n < k} | set(never)
-    # Which cells lie inside which: B inside A when all B sums is in A (and B is not A).
     holding: dict[Hashable, list[Cell]] = {}
     for cell, elements in cells.items():
         for e in elements:
             holding.setdefault(e, []).append(cell)
-    inside: dict[Cell, dict[str, list[Cell]]] = {}
-    for a, elements in cells.items():
-        common: Counter[Cell] = Counter(b for e in elements for b in holding[e] if b != a)
-        for b, n in common.items():
-            if n == len(cells[b]) and (len(cells[b]) < len(elements) or str(b) < str(a)):  # equal sets: one way only
-                inside.setdefault(a, {}).setdefault(b.dimension, []).append(b)
-    # The totals' clicks are the sum of the clicks by day of the same campaign.
-    days: dict[Cell, list[Cell]] = {}
-    for cell in cells:
-        if cell.dimension == CLICK_DAY:
-            days.setdefault(Cell(TOTAL, cell.campaign, TOTAL_KEY), []).append(cell)
 
-    def order(c: Cell) -> tuple[int, str, str]:
-        return size[c], str(c.key), str(c.campaign)
+    def order(c: Cell) -> tuple[int, str, str, str]:
+        return size[c], str(c.key), str(c.campaign), c.dimension
 
-    changed = True
-    while changed:
-        changed = False
-        for a in sorted(cells, key=order):
-            if a in hidden:
-                continue
-            groups = [(members, set(cells[a])) for members in inside.get(a, {}).values()]
-            groups += [(days[a], set().union(*(cells[d] for d in days[a])))] if a in days else []
-            for members, whole in groups:
-                shown = [b for b in members if b not in hidden]
-                rest = whole.difference(*(cells[b] for b in shown))
-                if 0 < len(people(rest)) < k:
-                    hidden.add(min(shown, key=order) if shown else a)
-                    changed = True
-                    break
-    return hidden
+    while True:
+        # Shares and clicks are told by different figures (shares, impressions…; clicks):
+        # their regions are apart.
+        regions: dict[tuple[bool, frozenset[Cell]], set[Any]] = {}
+        for e, in_cells in holding.items():
+            shown_in = frozenset(c for c in in_cells if c not in hidden)
+            if shown_in:  # in no shown cell: no figure tells anything of it
+                regions.setdefault((isinstance(e, tuple), shown_in), set()).add(person(e))
+        small = [r for r, people in regions.items() if len(people) < k]
+        if not small:
+            return hidden
+        clicks, region = min(small, key=lambda r: (len(regions[r]), sorted(map(order, r[1]))))
+        others = [r for c, r in regions if c == clicks and r != region]
+        nearest = min(others, key=lambda r: (len(r ^ region), len(regions[clicks, r]), sorted(map(order, r))),
+                      default=None)
+        apart = (nearest ^ region) if nearest is not None else region
+        hidden.add(min(apart, key=order))
 
 
 def disclosed(atoms: Mapping[Cell, Collection[Hashable]], contributor: Mapping[Hashable, Any],

@@ -61,9 +61,17 @@ class Release:
         contributor: dict[Hashable, object] = {}
         # Per week and cell (atoms and their sums over campaigns): the sums per network.
         self.values: dict[date, dict[Cell, dict[str, Totals]]] = defaultdict(lambda: defaultdict(dict))
+        clicked: dict[str, list[tuple[str, Any]]] = defaultdict(list)  # a share's (share, day) pairs
+        for a in atoms:
+            if a.dimension == CLICK_DAY:
+                for share_id, _ in a.shares:
+                    clicked[share_id].append((share_id, a.key))
         for a in atoms:
             contributor.update(a.shares)
-            summed = {(share_id, a.key) if a.dimension == CLICK_DAY else share_id for share_id, _ in a.shares}
+            if a.dimension == CLICK_DAY:
+                summed: set[Hashable] = {(share_id, a.key) for share_id, _ in a.shares}
+            else:  # a cell of shares sums their clicks too
+                summed = {e for share_id, _ in a.shares for e in (share_id, *clicked[share_id])}
             cells = [Cell(a.dimension, a.campaign_id, a.key)]
             if a.dimension == "network":  # every share has one network: its cells make the totals
                 cells.append(Cell(TOTAL, a.campaign_id, TOTAL_KEY))

@@ -87,6 +87,13 @@ def test_a_group_of_one_dimension_is_not_shown_when_one_of_another_dimension_ins
     assert hidden(cells) == {org("Marketing"), org("Sales")}
 
 
+def test_two_overlapping_topics_minus_the_total_do_not_tell_the_items_in_both():
+    only_jobs, both, only_culture = shares("j", 4), shares("b", 2), shares("c", 4)
+    cells = {Cell("topic", "c1", "jobs"): only_jobs | both, Cell("topic", "c1", "culture"): both | only_culture,
+             total(): only_jobs | both | only_culture}
+    assert len(hidden(cells)) == 1  # jobs + culture − total would be the two people in both
+
+
 def test_a_topic_minus_its_items_shown_does_not_leave_a_small_group():
     big, small = shares("a", 5), shares("b", 2)
     cells = {Cell("topic", "c1", "jobs"): big | small, Cell("item", "c1", "i1"): big, Cell("item", "c1", "i2"): small,
@@ -96,7 +103,7 @@ def test_a_topic_minus_its_items_shown_does_not_leave_a_small_group():
 
 def test_the_totals_clicks_minus_the_days_shown_are_not_one_persons():
     clicked = {("s0.0", "03-02"), ("s1.0", "03-02"), ("s2.0", "03-02"), ("s0.0", "03-03")}
-    cells = {total(): shares("s", 3) | shares("u", 5), Cell(CLICK_DAY, "c1", "03-02"): clicked - {("s0.0", "03-03")},
+    cells = {total(): shares("s", 3) | shares("u", 5) | clicked, Cell(CLICK_DAY, "c1", "03-02"): clicked - {("s0.0", "03-03")},
              Cell(CLICK_DAY, "c1", "03-03"): {("s0.0", "03-03")}}
     # 03-03's clicks are one person's: 03-02 goes too, though 8 people made the totals.
     assert hidden(cells) == {Cell(CLICK_DAY, "c1", "03-03"), Cell(CLICK_DAY, "c1", "03-02")}
