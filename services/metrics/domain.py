@@ -153,7 +153,7 @@ class Cell(NamedTuple):
 
 
 def suppressed(cells: Mapping[Cell, Collection[Hashable]], contributor: Mapping[Hashable, Any], k: int,
-               never: Collection[Cell] = ()) -> set[Cell]:
+               never: Collection[Cell] = (), network: Mapping[Hashable, str] | None = None) -> set[Cell]:
     """The cells that must not be shown. `cells`: what each figure sums, as elements: share
     ids, and (share id, day) pairs for clicks (a cell of shares holds its shares' pairs too,
     as its clicks are theirs); `contributor`: whose each share is (a token).
@@ -168,10 +168,16 @@ def suppressed(cells: Mapping[Cell, Collection[Hashable]], contributor: Mapping[
       fewest contributors, then the smallest key. So a total minus its groups shown, Bern
       minus Sales, a topic minus its items, two overlapping topics minus the total, the
       whole period minus a campaign: none isolates fewer than k people.
+    A cell's EMV weighs its figures per network (`network`: each share's), which tells
+    them apart: regions are per network too.
     Repeated until no region is too small. Deterministic: the same cells, the same answer,
     whatever report or snapshot asks."""
     def person(e: Hashable) -> Any:
         return contributor[e[0] if isinstance(e, tuple) else e]
+
+    def kind(e: Hashable) -> tuple[bool, str | None]:
+        """Clicks or shares, and on which network."""
+        return isinstance(e, tuple), (network or {}).get(e[0] if isinstance(e, tuple) else e)
 
     size = {c: len({person(e) for e in elements}) for c, elements in cells.items()}
     hidden = {c for c, n in size.items() if n < k} | set(never)
@@ -186,11 +192,11 @@ def suppressed(cells: Mapping[Cell, Collection[Hashable]], contributor: Mapping[
     while True:
         # Shares and clicks are told by different figures (shares, impressions…; clicks):
         # their regions are apart.
-        regions: dict[tuple[bool, frozenset[Cell]], set[Any]] = {}
+        regions: dict[tuple[tuple[bool, str | None], frozenset[Cell]], set[Any]] = {}
         for e, in_cells in holding.items():
             shown_in = frozenset(c for c in in_cells if c not in hidden)
             if shown_in:  # in no shown cell: no figure tells anything of it
-                regions.setdefault((isinstance(e, tuple), shown_in), set()).add(person(e))
+                regions.setdefault((kind(e), shown_in), set()).add(person(e))
         small = [r for r, people in regions.items() if len(people) < k]
         if not small:
             return hidden
@@ -203,9 +209,10 @@ def suppressed(cells: Mapping[Cell, Collection[Hashable]], contributor: Mapping[
 
 
 def disclosed(atoms: Mapping[Cell, Collection[Hashable]], contributor: Mapping[Hashable, Any],
-              k: int) -> dict[Cell, bool]:
+              k: int, network: Mapping[Hashable, str] | None = None) -> dict[Cell, bool]:
     """Which figures of one week may be shown, from its atoms: what each cell of each
-    campaign (None: shares of no campaign) sums, TOTAL cells among them. Answers for the
+    campaign (None: shares of no campaign) sums, TOTAL cells among them; `contributor` and
+    `network` of each share as for `suppressed`. Answers for the
     atoms and for their sums over all campaigns (EVERY_CAMPAIGN): True if shown. Never
     shown on their own: the shares of no campaign (there is no report of them) and shares
     without a value (no org unit), so they stay in what is left over."""
@@ -214,7 +221,7 @@ def disclosed(atoms: Mapping[Cell, Collection[Hashable]], contributor: Mapping[H
         cells.setdefault(atom, set()).update(elements)
         cells.setdefault(atom._replace(campaign=EVERY_CAMPAIGN), set()).update(elements)
     never = {c for c in cells if c.campaign is None or c.key is None}
-    hidden = suppressed(cells, contributor, k, never)
+    hidden = suppressed(cells, contributor, k, never, network)
     return {c: c not in hidden for c in cells}
 
 

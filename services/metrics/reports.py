@@ -80,6 +80,8 @@ class Release:
                 for c in (cell, cell._replace(campaign=EVERY_CAMPAIGN)):
                     known = self.values[a.week][c].get(a.network, Totals())
                     self.values[a.week][c][a.network] = known + a.totals
+        # Not split by network (domain.suppressed's `network`): a group's EMV still weighs its
+        # networks apart, a residual ADR 0020 states.
         self.shown = {week: disclosed(cells, contributor, k) for week, cells in elements.items()}
 
     def keys(self, dimension: str, campaign: str) -> set[Any]:

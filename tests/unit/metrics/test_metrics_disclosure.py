@@ -109,6 +109,16 @@ def test_the_totals_clicks_minus_the_days_shown_are_not_one_persons():
     assert hidden(cells) == {Cell(CLICK_DAY, "c1", "03-03"), Cell(CLICK_DAY, "c1", "03-02")}
 
 
+def test_a_groups_figures_per_network_are_told_by_its_emv_so_each_network_needs_k_people_in_it():
+    on_linkedin, on_x = shares("s", 5), shares("x", 1)
+    cells = breakdown(Sales=on_linkedin | on_x)
+    networks = dict.fromkeys(on_linkedin, "linkedin") | dict.fromkeys(on_x, "x")
+    # Sales has 6 people, but its EMV weighs linkedin and x apart: with its impressions
+    # it tells the one person's on x. So Sales and the total are not shown.
+    assert suppressed(cells, whose(cells), K, network=networks) == {org("Sales"), total()}
+    assert suppressed(cells, whose(cells), K) == set()
+
+
 def test_a_week_shows_a_campaigns_group_only_if_the_whole_periods_group_minus_it_is_not_a_small_group():
     atoms = {org("Sales"): shares("s", 5), org("Sales", None): shares("x", 1),
              total(): shares("s", 5), total(None): shares("x", 1)}
