@@ -4,6 +4,7 @@ figures (k distinct contributors, secondary suppression, whole weeks); which rep
 periods and currencies are accepted, and who may see their own figures and the
 leaderboard. No I/O."""
 
+import heapq
 from collections import Counter
 from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
@@ -181,31 +182,68 @@ def suppressed(cells: Mapping[Cell, Collection[Hashable]], contributor: Mapping[
 
     size = {c: len({person(e) for e in elements}) for c, elements in cells.items()}
     hidden = {c for c, n in size.items() if n < k} | set(never)
-    holding: dict[Hashable, list[Cell]] = {}
-    for cell, elements in cells.items():
-        for e in elements:
-            holding.setdefault(e, []).append(cell)
 
     def order(c: Cell) -> tuple[int, str, str, str]:
         return size[c], str(c.key), str(c.campaign), c.dimension
 
-    while True:
-        # Shares and clicks are told by different figures (shares, impressions…; clicks):
-        # their regions are apart.
-        regions: dict[tuple[tuple[bool, str | None], frozenset[Cell]], set[Any]] = {}
-        for e, in_cells in holding.items():
-            shown_in = frozenset(c for c in in_cells if c not in hidden)
-            if shown_in:  # in no shown cell: no figure tells anything of it
-                regions.setdefault((kind(e), shown_in), set()).add(person(e))
-        small = [r for r, people in regions.items() if len(people) < k]
-        if not small:
-            return hidden
-        clicks, region = min(small, key=lambda r: (len(regions[r]), sorted(map(order, r[1]))))
-        others = [r for c, r in regions if c == clicks and r != region]
-        nearest = min(others, key=lambda r: (len(r ^ region), len(regions[clicks, r]), sorted(map(order, r))),
-                      default=None)
-        apart = (nearest ^ region) if nearest is not None else region
-        hidden.add(min(apart, key=order))
+    # Each element's region: its kind and the shown cells it is in; each region's people.
+    # Kept up to date as cells are left out, one cell's elements at a time.
+    Region = tuple[tuple[bool, str | None], frozenset[Cell]]
+    holding: dict[Hashable, set[Cell]] = {}
+    for cell, elements in cells.items():
+        for e in elements:
+            holding.setdefault(e, set()).add(cell)
+    region_of: dict[Hashable, Region] = {}
+    regions: dict[Region, Counter[Any]] = {}
+    for e, in_cells in holding.items():
+        region_of[e] = (kind(e), frozenset(in_cells - hidden))
+        regions.setdefault(region_of[e], Counter())[person(e)] += 1
+
+    def counts(region: Region) -> bool:  # in no shown cell: no figure tells anything of it
+        return bool(region[1])
+
+    rank = {c: i for i, c in enumerate(sorted(cells, key=order))}
+    names: dict[Region, tuple[Any, ...]] = {}
+
+    def name(r: Region) -> tuple[Any, ...]:
+        """A region's place in a total order (ties are broken the same way every time)."""
+        if r not in names:
+            names[r] = (r[0][0], str(r[0][1]), *sorted(rank[c] for c in r[1]))
+        return names[r]
+
+    small = {r for r, people in regions.items() if counts(r) and len(people) < k}
+    queue = [(len(regions[r]), name(r), r) for r in small]  # the smallest region first
+    heapq.heapify(queue)
+    while small:
+        people, _, region = heapq.heappop(queue)
+        if region not in small or people != len(regions[region]):
+            continue  # since grown, merged or gone
+        kind_, shown_in = region
+        others = [r for r in regions if r[0] == kind_ and r != region and counts(r)]
+        nearest = min(others, key=lambda r: (len(r[1] ^ shown_in), len(regions[r]), name(r)), default=None)
+        apart = (nearest[1] ^ shown_in) if nearest is not None else shown_in
+        leave_out = min(apart, key=order)
+        hidden.add(leave_out)
+        for e in cells[leave_out]:
+            old = region_of[e]
+            new = (old[0], old[1] - {leave_out})
+            region_of[e] = new
+            who = person(e)
+            regions[old][who] -= 1
+            if not regions[old][who]:
+                del regions[old][who]
+            if not regions[old]:
+                del regions[old]
+            regions.setdefault(new, Counter())[who] += 1
+            for r in (old, new):
+                if r in regions and counts(r) and len(regions[r]) < k:
+                    small.add(r)
+                    heapq.heappush(queue, (len(regions[r]), name(r), r))
+                else:
+                    small.discard(r)
+        if region in small and region in regions:  # untouched by this cell: still to merge
+            heapq.heappush(queue, (len(regions[region]), name(region), region))
+    return hidden
 
 
 def disclosed(atoms: Mapping[Cell, Collection[Hashable]], contributor: Mapping[Hashable, Any],

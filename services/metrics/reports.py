@@ -10,7 +10,7 @@ shown only to people in it). Nothing is written to disk: a report is rendered pe
 
 import csv
 import io
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Hashable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from html import escape
@@ -82,7 +82,7 @@ class Release:
                     self.values[a.week][c][a.network] = known + a.totals
         # Not split by network (domain.suppressed's `network`): a group's EMV still weighs its
         # networks apart, a residual ADR 0020 states.
-        self.shown = {week: disclosed(cells, contributor, k) for week, cells in elements.items()}
+        self.shown = {week: _decided(week, cells, contributor, k) for week, cells in elements.items()}
 
     def keys(self, dimension: str, campaign: str) -> set[Any]:
         """The keys `dimension` has shares for in `campaign` (EVERY_CAMPAIGN: any), in some week."""
@@ -109,6 +109,25 @@ class Release:
             for network, t in week[cell].items():
                 per_network[network] += t
         return dict(per_network)
+
+
+# A week's decision takes seconds for thousands of shares and changes only with its data:
+# kept per process for the weeks last asked about, by their content.
+_DECISIONS: OrderedDict[tuple[date, int, int], dict[Cell, bool]] = OrderedDict()
+_DECISIONS_KEPT = 1024
+
+
+def _decided(week: date, cells: dict[Cell, set[Hashable]], contributor: dict[Hashable, object], k: int
+             ) -> dict[Cell, bool]:
+    shares = {e[0] if isinstance(e, tuple) else e for elements in cells.values() for e in elements}
+    key = (week, k, hash((frozenset((cell, frozenset(elements)) for cell, elements in cells.items()),
+                          frozenset((share, contributor[share]) for share in shares))))
+    if key not in _DECISIONS:
+        _DECISIONS[key] = disclosed(cells, contributor, k)
+        if len(_DECISIONS) > _DECISIONS_KEPT:
+            _DECISIONS.popitem(last=False)
+    _DECISIONS.move_to_end(key)
+    return _DECISIONS[key]
 
 
 async def released(conn: Connection, starts_on: date, ends_on: date, k: int) -> Release:
