@@ -8,8 +8,10 @@ figures and is shown only to them. Neither holds the leaderboard (queries.leader
 shown only to people in it). Nothing is written to disk: a report is rendered per request.
 """
 
+import asyncio
 import csv
 import io
+import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Hashable, Iterator, Sequence
 from datetime import UTC, date, datetime
@@ -115,6 +117,7 @@ class Release:
 # kept per process for the weeks last asked about, by their content.
 _DECISIONS: OrderedDict[tuple[date, int, int], dict[Cell, bool]] = OrderedDict()
 _DECISIONS_KEPT = 1024
+_DECISIONS_LOCK = threading.Lock()  # decisions are made in worker threads (`released`)
 
 
 def _decided(week: date, cells: dict[Cell, set[Hashable]], contributor: dict[Hashable, object], k: int
@@ -122,16 +125,23 @@ def _decided(week: date, cells: dict[Cell, set[Hashable]], contributor: dict[Has
     shares = {e[0] if isinstance(e, tuple) else e for elements in cells.values() for e in elements}
     key = (week, k, hash((frozenset((cell, frozenset(elements)) for cell, elements in cells.items()),
                           frozenset((share, contributor[share]) for share in shares))))
-    if key not in _DECISIONS:
-        _DECISIONS[key] = disclosed(cells, contributor, k)
+    with _DECISIONS_LOCK:
+        known = _DECISIONS.get(key)
+        if known is not None:
+            _DECISIONS.move_to_end(key)
+            return known
+    decided = disclosed(cells, contributor, k)
+    with _DECISIONS_LOCK:
+        _DECISIONS[key] = decided
         if len(_DECISIONS) > _DECISIONS_KEPT:
             _DECISIONS.popitem(last=False)
-    _DECISIONS.move_to_end(key)
-    return _DECISIONS[key]
+    return decided
 
 
 async def released(conn: Connection, starts_on: date, ends_on: date, k: int) -> Release:
-    return Release(await queries.atoms(conn, starts_on, ends_on), k)
+    """The release of the weeks from `starts_on` to `ends_on`; decided in a worker thread, as
+    a busy week takes seconds of CPU and the event loop serves everything else meanwhile."""
+    return await asyncio.to_thread(Release, await queries.atoms(conn, starts_on, ends_on), k)
 
 
 async def gather(conn: Connection, scope: Scope, card: RateCard, k: int, *, title: str,
