@@ -27,11 +27,16 @@ def _print_report(config: StackConfig, outcome: Outcome) -> None:
     report = outcome.report
     t = report["totals"]
     print(f"\n== Campaign report ({report['scope']['campaign_id']}), as the analyst read it")
-    print(f"  shares {t['shares']}  clicks {t['clicks']} (unique {t['unique_clicks']}; bots not counted)  "
-          f"impressions {t['impressions']}")
-    print(f"  reactions {t['reactions']}  comments {t['comments']}  reshares {t['reshares']}  "
-          f"potential reach {t['potential_reach']}")
-    print(f"  engagement rate {t['engagement_rate']:.2%}  earned media value {t['emv']:,.2f} {t['currency']}")
+    print(f"  whole weeks from {report['scope']['starts_on']}, counted up to {report['closed_through']}: "
+          "this week's shares come in once the week is over (ADR 0020)")
+    if t is None:
+        print("  totals withheld: with the figures shown, they would tell those of fewer than k people")
+    else:
+        print(f"  shares {t['shares']}  clicks {t['clicks']} (unique {t['unique_clicks']}; bots not counted)  "
+              f"impressions {t['impressions']}")
+        print(f"  reactions {t['reactions']}  comments {t['comments']}  reshares {t['reshares']}  "
+              f"potential reach {t['potential_reach']}")
+        print(f"  engagement rate {t['engagement_rate']:.2%}  earned media value {t['emv']:,.2f} {t['currency']}")
     for row in report["by_network"]:
         print(f"    {row['network']:<10} shares {row['shares']:>4}  clicks {row['clicks']:>5}  "
               f"EMV {row['emv']:>10,.2f}")

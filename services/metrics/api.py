@@ -7,7 +7,8 @@
 | `GET /api/reports` | role `analyst` | a period's report, or a campaign's (`campaign_id`): JSON, HTML, CSV |
 
 Nobody names a person here: "my impact" and the leaderboard are the caller's (the token's
-subject), and a report holds groups of at least k people and never the leaderboard.
+subject), and a report holds only figures of whole weeks that tell those of no fewer than
+k people, alone or subtracted from each other (ADR 0020), and never the leaderboard.
 
 The format is `format=json|html|csv` if given, else the `Accept` header's best match of
 `application/json`, `text/html` and `text/csv` (q-values honoured, RFC 9110 §12.5.1; JSON
@@ -161,9 +162,15 @@ class Report(_Out):
 
 
 class AnalystReport(Report):
-    """A period's or campaign's report: with groups of people, each of at least
-    `k_anonymity` distinct contributors (smaller groups are left out without a trace)."""
+    """A period's or campaign's report, over whole weeks (`scope` is the period asked for,
+    widened to Monday–Sunday) of which those over by `as_of` are counted (`closed_through`).
+    A figure is shown only if it is made by at least `k_anonymity` distinct contributors in
+    each week, and no subtraction of shown figures (a total minus its groups, one period or
+    campaign minus another) tells those of fewer (ADR 0020): what is not shown is left out
+    without a trace, and `totals` is null when withheld."""
 
+    totals: Figures | None  # type: ignore[assignment]
+    closed_through: date = Field(description="The last day counted: the Sunday ending the last week that is over")
     by_org_unit: list[OrgUnitFigures]
     by_location: list[LocationFigures]
     k_anonymity: int

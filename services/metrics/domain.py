@@ -1,12 +1,14 @@
 """Pure rules of counting: sorting a batch into what it changes, keep-the-highest merging
-of cumulative counters, the EMV and engagement-rate formulas, k-anonymity suppression;
-which report periods and currencies are accepted, and who may see their own figures and
-the leaderboard. No I/O."""
+of cumulative counters, the EMV and engagement-rate formulas, disclosure control of group
+figures (k distinct contributors, secondary suppression, whole weeks); which report
+periods and currencies are accepted, and who may see their own figures and the
+leaderboard. No I/O."""
 
+import heapq
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple, Protocol
 
 from schemas import distribution, engagement
@@ -124,10 +126,164 @@ def keep_highest(observations: Iterable[tuple[str, Sequence[int]]]) -> dict[str,
     return merged
 
 
-def suppress_small_groups(groups: Iterable[Mapping[str, Any]], k: int) -> list[Mapping[str, Any]]:
-    """Only groups with at least k distinct contributors; the others vanish without a trace
-    (no placeholder, no count of what was left out), so a small group's presence is not told."""
-    return [g for g in groups if g["contributors"] >= k]
+# --- disclosure control: what a group figure may show (ADR 0020) -----------------------------
+#
+# Group figures are sums over shares (clicks by day: over a share's clicks of one day). Each
+# is decided per week (ISO, Monday to Sunday, by the day a share was created): a figure over
+# several weeks is shown only if shown in each, so what two periods differ by is a sum of
+# shown weeks' figures. Within a week, a figure is a cell: one value of one dimension over
+# the shares of one campaign, of no campaign, or of all. A reader who adds and subtracts
+# shown cells (a total minus its org units, Sales of the whole period minus Sales of each
+# campaign, topic "jobs" minus its items, Bern minus Sales when all of Sales is in Bern) gets
+# a sum over regions, the shares in exactly the same shown cells: `suppressed` makes every
+# region of a week made by at least k distinct people, and every cell shown too.
+
+TOTAL = "total"  # the dimension of the totals; their key is TOTAL_KEY
+TOTAL_KEY = ""
+EVERY_CAMPAIGN = "*"  # the campaign of the sums over all campaigns (never a campaign id's shape)
+CLICK_DAY = "click_day"  # clicks by the day they happened: cells of (share, day) pairs
+
+
+class Cell(NamedTuple):
+    """One figure of one week: `dimension`'s `key` (TOTAL, TOTAL_KEY for the totals) over the
+    shares of `campaign` (None: shares of no campaign; EVERY_CAMPAIGN: all shares)."""
+
+    dimension: str
+    campaign: str | None
+    key: Any
+
+
+def suppressed(cells: Mapping[Cell, Collection[Hashable]], contributor: Mapping[Hashable, Any], k: int,
+               never: Collection[Cell] = (), network: Mapping[Hashable, str] | None = None) -> set[Cell]:
+    """The cells that must not be shown. `cells`: what each figure sums, as elements: share
+    ids, and (share id, day) pairs for clicks (a cell of shares holds its shares' pairs too,
+    as its clicks are theirs); `contributor`: whose each share is (a token).
+
+    - Primary: a cell made by fewer than k distinct contributors is not shown, nor a cell
+      in `never` (one no report shows on its own).
+    - Secondary: the cells shown split the elements into regions, those in exactly the same
+      shown cells. Any sum or difference of shown figures is a sum over whole regions, so
+      each region in some shown cell must be made by at least k distinct contributors. A
+      region made by fewer is merged with its nearest region (the fewest cells apart; then
+      the one of fewer people) by leaving out a cell that tells them apart: the one with the
+      fewest contributors, then the smallest key. So a total minus its groups shown, Bern
+      minus Sales, a topic minus its items, two overlapping topics minus the total, the
+      whole period minus a campaign: none isolates fewer than k people.
+    A cell's EMV weighs its figures per network (`network`: each share's), which tells
+    them apart: regions are per network too.
+    Repeated until no region is too small. Deterministic: the same cells, the same answer,
+    whatever report or snapshot asks."""
+    def person(e: Hashable) -> Any:
+        return contributor[e[0] if isinstance(e, tuple) else e]
+
+    def kind(e: Hashable) -> tuple[bool, str | None]:
+        """Clicks or shares, and on which network."""
+        return isinstance(e, tuple), (network or {}).get(e[0] if isinstance(e, tuple) else e)
+
+    size = {c: len({person(e) for e in elements}) for c, elements in cells.items()}
+    hidden = {c for c, n in size.items() if n < k} | set(never)
+
+    def order(c: Cell) -> tuple[int, str, str, str]:
+        return size[c], str(c.key), str(c.campaign), c.dimension
+
+    # Each element's region: its kind and the shown cells it is in; each region's people.
+    # Kept up to date as cells are left out, one cell's elements at a time.
+    Region = tuple[tuple[bool, str | None], frozenset[Cell]]
+    holding: dict[Hashable, set[Cell]] = {}
+    for cell, elements in cells.items():
+        for e in elements:
+            holding.setdefault(e, set()).add(cell)
+    region_of: dict[Hashable, Region] = {}
+    regions: dict[Region, Counter[Any]] = {}
+    for e, in_cells in holding.items():
+        region_of[e] = (kind(e), frozenset(in_cells - hidden))
+        regions.setdefault(region_of[e], Counter())[person(e)] += 1
+
+    def counts(region: Region) -> bool:  # in no shown cell: no figure tells anything of it
+        return bool(region[1])
+
+    rank = {c: i for i, c in enumerate(sorted(cells, key=order))}
+    names: dict[Region, tuple[Any, ...]] = {}
+
+    def name(r: Region) -> tuple[Any, ...]:
+        """A region's place in a total order (ties are broken the same way every time)."""
+        if r not in names:
+            names[r] = (r[0][0], str(r[0][1]), *sorted(rank[c] for c in r[1]))
+        return names[r]
+
+    small = {r for r, people in regions.items() if counts(r) and len(people) < k}
+    queue = [(len(regions[r]), name(r), r) for r in small]  # the smallest region first
+    heapq.heapify(queue)
+    while small:
+        people, _, region = heapq.heappop(queue)
+        if region not in small or people != len(regions[region]):
+            continue  # since grown, merged or gone
+        kind_, shown_in = region
+        others = [r for r in regions if r[0] == kind_ and r != region and counts(r)]
+        nearest = min(others, key=lambda r: (len(r[1] ^ shown_in), len(regions[r]), name(r)), default=None)
+        apart = (nearest[1] ^ shown_in) if nearest is not None else shown_in
+        leave_out = min(apart, key=order)
+        hidden.add(leave_out)
+        for e in cells[leave_out]:
+            old = region_of[e]
+            new = (old[0], old[1] - {leave_out})
+            region_of[e] = new
+            who = person(e)
+            regions[old][who] -= 1
+            if not regions[old][who]:
+                del regions[old][who]
+            if not regions[old]:
+                del regions[old]
+            regions.setdefault(new, Counter())[who] += 1
+            for r in (old, new):
+                if r in regions and counts(r) and len(regions[r]) < k:
+                    small.add(r)
+                    heapq.heappush(queue, (len(regions[r]), name(r), r))
+                else:
+                    small.discard(r)
+        if region in small and region in regions:  # untouched by this cell: still to merge
+            heapq.heappush(queue, (len(regions[region]), name(region), region))
+    return hidden
+
+
+def disclosed(atoms: Mapping[Cell, Collection[Hashable]], contributor: Mapping[Hashable, Any],
+              k: int, network: Mapping[Hashable, str] | None = None) -> dict[Cell, bool]:
+    """Which figures of one week may be shown, from its atoms: what each cell of each
+    campaign (None: shares of no campaign) sums, TOTAL cells among them; `contributor` and
+    `network` of each share as for `suppressed`. Answers for the
+    atoms and for their sums over all campaigns (EVERY_CAMPAIGN): True if shown. Never
+    shown on their own: the shares of no campaign (there is no report of them) and shares
+    without a value (no org unit), so they stay in what is left over."""
+    cells: dict[Cell, set[Hashable]] = {}
+    for atom, elements in atoms.items():
+        cells.setdefault(atom, set()).update(elements)
+        cells.setdefault(atom._replace(campaign=EVERY_CAMPAIGN), set()).update(elements)
+    never = {c for c in cells if c.campaign is None or c.key is None}
+    hidden = suppressed(cells, contributor, k, never, network)
+    return {c: c not in hidden for c in cells}
+
+
+def shown_over_weeks(weeks: Iterable[Mapping[Cell, bool]], cell: Cell) -> bool:
+    """A figure over several weeks is shown only if it is shown in each week where it has
+    shares: then what two periods differ by is itself a sum of shown weeks' figures."""
+    return all(week.get(cell, True) for week in weeks)
+
+
+def week_of(day: date) -> date:
+    """The Monday of `day`'s ISO week."""
+    return day - timedelta(days=day.weekday())
+
+
+def aligned_period(starts_on: date, ends_on: date) -> tuple[date, date]:
+    """A group report's period widened to whole weeks: from the Monday of `starts_on`'s week
+    to the Sunday of `ends_on`'s."""
+    return week_of(starts_on), week_of(ends_on) + timedelta(days=6)
+
+
+def last_closed_day(today: date) -> date:
+    """The last day group figures count: the Sunday before `today`'s week (a week is counted
+    once it is over, as a whole, so its shares do not come in one at a time)."""
+    return week_of(today) - timedelta(days=1)
 
 
 MAX_PERIOD_DAYS = 366

@@ -8,7 +8,7 @@ reads from `queries`. Reports are read over HTTP (api.py), not handled here.
 """
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Union
 
 from pydantic import Field
@@ -17,7 +17,7 @@ from schemas import consent, curation, distribution, engagement
 from schemas import directory as d
 from schemas.catalog import CONTRACTS
 from schemas.metrics import Figures, MetricSnapshot, Snapshot, SnapshotScope
-from services.metrics import domain, queries, store
+from services.metrics import domain, queries, reports, store
 from services.metrics.config import MetricsSettings, MetricsTopics
 from services.metrics.domain import RateCards
 from services.runtime import directory
@@ -46,6 +46,7 @@ class MetricsHandlers:
         self.topics = topics
         self.rate_cards = rate_cards
         self.clock = clock
+        self._closed_through: date | None = None  # the last week over that snapshots were marked due for
         # Both of metrics' commands ask for a report, which is read over HTTP now: app.py
         # refuses them on Kafka (`sign_in_required`). None is left to handle.
         self.commands: Table = {}
@@ -107,16 +108,28 @@ class MetricsHandlers:
                                            _VISITORS_PER_PASS)
 
     async def publish_due_snapshots(self, uow: UnitOfWork, now: datetime) -> int:
-        """A snapshot of each item and campaign whose figures changed since its last one:
-        all-time totals about content, never about a person. Each mark is claimed once."""
+        """A snapshot of each item and campaign whose figures changed since its last one,
+        and of those with shares in a week that just ended: figures of whole weeks that are
+        over, summed over the weeks in which reports may show them (ADR 0020), never about
+        a person. One whose figures no week may show is not published. Each mark is claimed
+        once."""
+        closed = domain.last_closed_day(now.date())
+        if closed != self._closed_through:  # a week ended (or this process started): its items are due
+            await store.mark_due_days(uow.conn, closed - timedelta(days=6), closed)
+            self._closed_through = closed
         claimed = await store.claim_due_snapshots(uow.conn, _SNAPSHOTS_PER_PASS)
         card = self.rate_cards.card()
+        k = self.settings.k_anonymity
         for scope in SnapshotScope:
             ids = [id_ for kind, id_ in claimed if kind == scope.value]
-            if not ids:
+            weeks = await queries.weeks_with_shares(uow.conn, scope.value, ids, closed) if ids else []
+            if not weeks:
                 continue
-            totals = await queries.totals_per_network(uow.conn, scope.value, ids)
+            release = await reports.released(uow.conn, weeks[0], weeks[-1] + timedelta(days=6), k)
+            shown = {key: release.over_shown_weeks(
+                domain.Cell("item", domain.EVERY_CAMPAIGN, key) if scope is SnapshotScope.ITEM
+                else domain.Cell(domain.TOTAL, key, domain.TOTAL_KEY)) for key in sorted(ids)}
             await uow.emit_many(self.topics.events, MetricSnapshot, [
                 (key, Snapshot(scope=scope, id=key, figures=Figures(**domain.figures(networks, card)), as_of=now))
-                for key, networks in sorted(totals.items())])
+                for key, networks in shown.items() if networks is not None])
         return len(claimed)

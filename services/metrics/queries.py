@@ -6,7 +6,6 @@ one advocate) and everything they achieved so far. Groups come with their count 
 distinct contributors, so the caller can suppress those below k.
 """
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -14,7 +13,7 @@ from typing import NamedTuple
 
 import asyncpg
 
-from services.metrics.domain import Totals
+from services.metrics.domain import CLICK_DAY, Totals
 from services.runtime.unit_of_work import Connection
 
 # What a group is keyed by; `topic` expands an item into each of its topics.
@@ -83,6 +82,56 @@ async def contributors(conn: Connection, scope: Scope, dimension: str) -> dict[s
     return {r["key"]: r["n"] for r in rows if r["key"] is not None}
 
 
+GROUP_DIMENSIONS = ("network", "topic", "item", "org_unit", "location")
+
+
+class Atom(NamedTuple):
+    """The sums of one week, campaign (None: none), key of a dimension and network, and the
+    shares behind them with each one's contributor (a token: who they are is not needed)."""
+
+    week: date
+    campaign_id: str | None
+    dimension: str
+    key: object
+    network: str
+    totals: Totals
+    shares: list[tuple[str, object]]
+
+
+async def atoms(conn: Connection, starts_on: date, ends_on: date) -> list[Atom]:
+    """Every group figure's finest sums over the shares created from `starts_on` to `ends_on`
+    (whole weeks), of every campaign: per dimension of GROUP_DIMENSIONS and per click day
+    (network "*", clicks only). Disclosure is decided on these (domain.disclosed)."""
+    scope = Scope(starts_on, ends_on)
+    found: list[Atom] = []
+    for dimension in GROUP_DIMENSIONS:
+        topics = " JOIN items i USING (item_id), unnest(i.topics) AS topic" if dimension == "topic" else ""
+        rows = await conn.fetch(f"""{scope.per_share}
+            SELECT date_trunc('week', s.day)::date AS week, s.campaign_id, {DIMENSIONS[dimension]} AS key,
+                   s.network, {_SUMS}, array_agg(s.share_id) AS share_ids, array_agg(s.contributor) AS people
+            FROM per_share s{topics} GROUP BY 1, 2, 3, 4""", *scope.args)
+        found += [Atom(r["week"], r["campaign_id"], dimension, r["key"], r["network"], Totals.of(r),
+                       list(zip(r["share_ids"], r["people"], strict=True))) for r in rows]
+    rows = await conn.fetch(f"""{scope.per_share}
+        SELECT date_trunc('week', s.day)::date AS week, s.campaign_id, cl.day AS key, sum(cl.clicks) AS clicks,
+               array_agg(s.share_id) AS share_ids, array_agg(s.contributor) AS people
+        FROM (SELECT share_id, day, sum(clicks) AS clicks FROM clicks
+              WHERE NOT bot AND share_id IN (SELECT share_id FROM s) GROUP BY 1, 2) cl
+        JOIN s USING (share_id) GROUP BY 1, 2, 3""", *scope.args)
+    found += [Atom(r["week"], r["campaign_id"], CLICK_DAY, r["key"], "*", Totals(clicks=int(r["clicks"])),
+                   list(zip(r["share_ids"], r["people"], strict=True))) for r in rows]
+    return found
+
+
+async def weeks_with_shares(conn: Connection, scope: str, ids: Sequence[str], until: date) -> list[date]:
+    """The weeks (their Mondays) in which items or campaigns (`scope`) in `ids` have shares
+    created up to `until`."""
+    rows = await conn.fetch("""SELECT DISTINCT date_trunc('week', day)::date AS week FROM shares
+        WHERE NOT cancelled AND day <= $3 AND CASE $1 WHEN 'item' THEN item_id ELSE campaign_id END = ANY($2::text[])
+        ORDER BY 1""", scope, list(ids), until)
+    return [r["week"] for r in rows]
+
+
 async def clicks_by_day(conn: Connection, scope: Scope) -> list[asyncpg.Record]:
     """Clicks on the scope's shares by the day they happened."""
     return await conn.fetch(
@@ -125,29 +174,6 @@ async def leaderboard(conn: Connection, starts_on: date, ends_on: date, campaign
     attributed share there)."""
     rows = await conn.fetch(_LEADERBOARD, starts_on, ends_on, campaign_id, size, caller)
     return [Standing(r["rank"], r["advocate_id"], r["shares"], int(r["clicks"])) for r in rows]
-
-
-_SNAPSHOT_TOTALS = """
-WITH s AS (SELECT * FROM shares
-           WHERE NOT cancelled AND CASE $1 WHEN 'item' THEN item_id ELSE campaign_id END = ANY($2::text[]))
-SELECT CASE $1 WHEN 'item' THEN s.item_id ELSE s.campaign_id END AS key, s.network,
-       count(*) AS shares, sum(c.clicks) AS clicks, sum(c.unique_clicks) AS unique_clicks,
-       sum(e.impressions) AS impressions, sum(e.reactions) AS reactions, sum(e.comments) AS comments,
-       sum(e.reshares) AS reshares, sum(s.potential_reach) AS potential_reach
-FROM s
-LEFT JOIN (SELECT share_id, sum(clicks) AS clicks, count(*) AS unique_clicks FROM clicks
-           WHERE NOT bot AND share_id IN (SELECT share_id FROM s) GROUP BY share_id) c USING (share_id)
-LEFT JOIN engagement e USING (share_id)
-GROUP BY 1, 2"""
-
-
-async def totals_per_network(conn: Connection, scope: str, ids: Sequence[str]) -> dict[str, dict[str, Totals]]:
-    """All-time totals of each item or campaign (`scope`: "item" or "campaign") in `ids`, per
-    network: {id: {network: Totals}}; ids without shares are absent."""
-    per_key: dict[str, dict[str, Totals]] = defaultdict(dict)
-    for row in await conn.fetch(_SNAPSHOT_TOTALS, scope, list(ids)):
-        per_key[row["key"]][row["network"]] = Totals.of(row)
-    return dict(per_key)
 
 
 async def titles(conn: Connection, item_ids: list[str]) -> dict[str, str]:

@@ -1,17 +1,20 @@
 """Reports: the figures of a scope as plain data (the JSON), and that data rendered as one
 self-contained HTML page with inline SVG charts, or as CSV.
 
-A campaign or period report holds only group figures: org units and locations with fewer
-than k distinct contributors are left out. "My impact" holds one advocate's attributed
+A campaign or period report holds only group figures, over whole weeks that are over, and
+only those that neither show nor, subtracted from others, tell the figures of fewer than k
+distinct contributors (domain.disclosed, ADR 0020). "My impact" holds one advocate's attributed
 figures and is shown only to them. Neither holds the leaderboard (queries.leaderboard,
 shown only to people in it). Nothing is written to disk: a report is rendered per request.
 """
 
+import asyncio
 import csv
 import io
-from collections import defaultdict
-from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
+import threading
+from collections import OrderedDict, defaultdict
+from collections.abc import Hashable, Iterator, Sequence
+from datetime import UTC, date, datetime
 from html import escape
 from pathlib import Path
 from string import Template
@@ -20,7 +23,20 @@ from typing import Any
 import asyncpg
 
 from services.metrics import charts, queries
-from services.metrics.domain import RateCard, Totals, figures, suppress_small_groups
+from services.metrics.domain import (
+    CLICK_DAY,
+    EVERY_CAMPAIGN,
+    TOTAL,
+    TOTAL_KEY,
+    Cell,
+    RateCard,
+    Totals,
+    aligned_period,
+    disclosed,
+    figures,
+    last_closed_day,
+    shown_over_weeks,
+)
 from services.metrics.queries import Scope
 from services.runtime.unit_of_work import Connection
 
@@ -38,55 +54,179 @@ def _grouped(rows: Sequence[asyncpg.Record]) -> dict[str, dict[str, Totals]]:
     return per_key
 
 
+class Release:
+    """The group figures of whole weeks, each shown or not by domain.disclosed: what reports
+    and snapshots may show of them (ADR 0020)."""
+
+    def __init__(self, atoms: Sequence[queries.Atom], k: int) -> None:
+        elements: dict[date, dict[Cell, set[Hashable]]] = defaultdict(lambda: defaultdict(set))
+        contributor: dict[Hashable, object] = {}
+        # Per week and cell (atoms and their sums over campaigns): the sums per network.
+        self.values: dict[date, dict[Cell, dict[str, Totals]]] = defaultdict(lambda: defaultdict(dict))
+        clicked: dict[str, list[tuple[str, Any]]] = defaultdict(list)  # a share's (share, day) pairs
+        for a in atoms:
+            if a.dimension == CLICK_DAY:
+                for share_id, _ in a.shares:
+                    clicked[share_id].append((share_id, a.key))
+        for a in atoms:
+            contributor.update(a.shares)
+            if a.dimension == CLICK_DAY:
+                summed: set[Hashable] = {(share_id, a.key) for share_id, _ in a.shares}
+            else:  # a cell of shares sums their clicks too
+                summed = {e for share_id, _ in a.shares for e in (share_id, *clicked[share_id])}
+            cells = [Cell(a.dimension, a.campaign_id, a.key)]
+            if a.dimension == "network":  # every share has one network: its cells make the totals
+                cells.append(Cell(TOTAL, a.campaign_id, TOTAL_KEY))
+            for cell in cells:
+                elements[a.week][cell].update(summed)
+                for c in (cell, cell._replace(campaign=EVERY_CAMPAIGN)):
+                    known = self.values[a.week][c].get(a.network, Totals())
+                    self.values[a.week][c][a.network] = known + a.totals
+        # Not split by network (domain.suppressed's `network`): a group's EMV still weighs its
+        # networks apart, a residual ADR 0020 states.
+        self.shown = {week: _decided(week, cells, contributor, k) for week, cells in elements.items()}
+
+    def keys(self, dimension: str, campaign: str) -> set[Any]:
+        """The keys `dimension` has shares for in `campaign` (EVERY_CAMPAIGN: any), in some week."""
+        return {c.key for week in self.values.values() for c in week
+                if c.dimension == dimension and c.campaign == campaign and c.key is not None}
+
+    def over_weeks(self, cell: Cell) -> dict[str, Totals] | None:
+        """`cell` summed over all weeks, per network; None unless shown in every week it has shares in."""
+        if not shown_over_weeks(self.shown.values(), cell):
+            return None
+        per_network: dict[str, Totals] = defaultdict(Totals)
+        for week in self.values.values():
+            for network, t in week.get(cell, {}).items():
+                per_network[network] += t
+        return dict(per_network)
+
+    def over_shown_weeks(self, cell: Cell) -> dict[str, Totals] | None:
+        """`cell` summed over the weeks it is shown in, per network; None if there are none."""
+        weeks = [week for monday, week in self.values.items() if cell in week and self.shown[monday][cell]]
+        if not weeks:
+            return None
+        per_network: dict[str, Totals] = defaultdict(Totals)
+        for week in weeks:
+            for network, t in week[cell].items():
+                per_network[network] += t
+        return dict(per_network)
+
+
+# A week's decision takes seconds for thousands of shares and changes only with its data:
+# kept per process for the weeks last asked about, by their content.
+_DECISIONS: OrderedDict[tuple[date, int, int], dict[Cell, bool]] = OrderedDict()
+_DECISIONS_KEPT = 1024
+_DECISIONS_LOCK = threading.Lock()  # decisions are made in worker threads (`released`)
+
+
+def _decided(week: date, cells: dict[Cell, set[Hashable]], contributor: dict[Hashable, object], k: int
+             ) -> dict[Cell, bool]:
+    shares = {e[0] if isinstance(e, tuple) else e for elements in cells.values() for e in elements}
+    key = (week, k, hash((frozenset((cell, frozenset(elements)) for cell, elements in cells.items()),
+                          frozenset((share, contributor[share]) for share in shares))))
+    with _DECISIONS_LOCK:
+        known = _DECISIONS.get(key)
+        if known is not None:
+            _DECISIONS.move_to_end(key)
+            return known
+    decided = disclosed(cells, contributor, k)
+    with _DECISIONS_LOCK:
+        _DECISIONS[key] = decided
+        if len(_DECISIONS) > _DECISIONS_KEPT:
+            _DECISIONS.popitem(last=False)
+    return decided
+
+
+async def released(conn: Connection, starts_on: date, ends_on: date, k: int) -> Release:
+    """The release of the weeks from `starts_on` to `ends_on`; decided in a worker thread, as
+    a busy week takes seconds of CPU and the event loop serves everything else meanwhile."""
+    return await asyncio.to_thread(Release, await queries.atoms(conn, starts_on, ends_on), k)
+
+
 async def gather(conn: Connection, scope: Scope, card: RateCard, k: int, *, title: str,
                  as_of: datetime) -> dict[str, Any]:
     """Everything a report shows, as plain data: `title`, `as_of`, `scope`, `totals`,
     `clicks_by_day`, `by_network`, `top_items`, `by_topic`, `rates`; for a group scope
-    (no advocate) also `by_org_unit`, `by_location` (groups of at least `k` people) and
-    `k_anonymity`. Figures are those of schemas.metrics.Figures, EMV in `card`'s currency.
-    Read in one snapshot (REPEATABLE READ), so the totals are the sum of the groups."""
-    async with conn.transaction(isolation="repeatable_read", readonly=True):
-        async def group(dimension: str) -> dict[str, dict[str, Any]]:
-            per_key = _grouped(await queries.by_network(conn, scope, dimension))
-            return {key: figures(networks, card) for key, networks in per_key.items()}
+    (no advocate) also `by_org_unit`, `by_location`, `k_anonymity` and `closed_through`.
+    Figures are those of schemas.metrics.Figures, EMV in `card`'s currency. Read in one
+    snapshot (REPEATABLE READ).
 
-        networks = _grouped(await queries.by_network(conn, scope, "network"))
-        totals = figures({network: sum(t.values(), Totals()) for network, t in networks.items()}, card)
-        items = sorted((await group("item")).items(), key=lambda kv: (-kv[1]["clicks"], kv[0]))[:TOP_ITEMS]
+    A group report covers whole weeks (the period widened to them) that are over by
+    `as_of` (the rest of the period is not counted), and shows only what domain.disclosed
+    lets it show in every week (ADR 0020): a figure left out vanishes, the totals become
+    null."""
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        if scope.advocate_id is not None:
+            return await _personal(conn, scope, card, title=title, as_of=as_of)
+        starts_on, ends_on = aligned_period(scope.starts_on, scope.ends_on)
+        closed = min(ends_on, last_closed_day(as_of.date()))
+        release = await released(conn, starts_on, closed, k)
+        campaign = scope.campaign_id or EVERY_CAMPAIGN
+
+        def group(dimension: str) -> dict[Any, dict[str, Totals]]:
+            shown = {key: release.over_weeks(Cell(dimension, campaign, key))
+                     for key in release.keys(dimension, campaign)}
+            return {key: networks for key, networks in shown.items() if networks is not None}
+
+        totals = release.over_weeks(Cell(TOTAL, campaign, TOTAL_KEY))
+        items = sorted(((i, figures(n, card)) for i, n in group("item").items()),
+                       key=lambda kv: (-kv[1]["clicks"], kv[0]))[:TOP_ITEMS]
         names = await queries.titles(conn, [item_id for item_id, _ in items])
         report: dict[str, Any] = {
             "title": title, "as_of": as_of,
-            "scope": {"starts_on": str(scope.starts_on), "ends_on": str(scope.ends_on),
-                      "campaign_id": scope.campaign_id},
-            "totals": totals,
-            "clicks_by_day": [{"day": str(r["day"]), "clicks": int(r["clicks"])}
-                              for r in await queries.clicks_by_day(conn, scope)],
-            "by_network": [{"network": n, **figures(t, card)} for n, t in sorted(networks.items())],
+            "scope": {"starts_on": str(starts_on), "ends_on": str(ends_on), "campaign_id": scope.campaign_id},
+            "closed_through": str(closed),
+            "totals": figures(totals, card) if totals is not None else None,
+            "clicks_by_day": [{"day": str(day), "clicks": n["*"].clicks}
+                              for day, n in sorted(group(CLICK_DAY).items())],
+            "by_network": [{"network": n, **figures({n: t[n]}, card)} for n, t in sorted(group("network").items())],
             "top_items": [{"item_id": i, "title": names.get(i, i), **f} for i, f in items],
-            "by_topic": [{"topic": t, **f} for t, f in sorted((await group("topic")).items())],
+            "by_topic": [{"topic": t, **figures(n, card)} for t, n in sorted(group("topic").items())],
             "rates": card.as_dict(),
         }
-        if scope.advocate_id is None:  # groups of people: never in a personal report
-            for dimension in ("org_unit", "location"):
-                people = await queries.contributors(conn, scope, dimension)
-                groups = [{dimension: key, "contributors": people.get(key, 0), **f}
-                          for key, f in (await group(dimension)).items()]
-                # The count of contributors is what suppression needs, not something to show.
-                report[f"by_{dimension}"] = [
-                    {key: v for key, v in g.items() if key != "contributors"}
-                    for g in sorted(suppress_small_groups(groups, k), key=lambda g: g[dimension])]
-            report["k_anonymity"] = k
+        for dimension in ("org_unit", "location"):
+            report[f"by_{dimension}"] = [{dimension: key, **figures(n, card)}
+                                         for key, n in sorted(group(dimension).items())]
+        report["k_anonymity"] = k
     return report
+
+
+async def _personal(conn: Connection, scope: Scope, card: RateCard, *, title: str, as_of: datetime
+                    ) -> dict[str, Any]:
+    """One person's own figures ("my impact"): their attributed shares, shown only to them."""
+    async def group(dimension: str) -> dict[str, dict[str, Any]]:
+        per_key = _grouped(await queries.by_network(conn, scope, dimension))
+        return {key: figures(networks, card) for key, networks in per_key.items()}
+
+    networks = _grouped(await queries.by_network(conn, scope, "network"))
+    totals = figures({network: sum(t.values(), Totals()) for network, t in networks.items()}, card)
+    items = sorted((await group("item")).items(), key=lambda kv: (-kv[1]["clicks"], kv[0]))[:TOP_ITEMS]
+    names = await queries.titles(conn, [item_id for item_id, _ in items])
+    return {
+        "title": title, "as_of": as_of,
+        "scope": {"starts_on": str(scope.starts_on), "ends_on": str(scope.ends_on),
+                  "campaign_id": scope.campaign_id},
+        "totals": totals,
+        "clicks_by_day": [{"day": str(r["day"]), "clicks": int(r["clicks"])}
+                          for r in await queries.clicks_by_day(conn, scope)],
+        "by_network": [{"network": n, **figures(t, card)} for n, t in sorted(networks.items())],
+        "top_items": [{"item_id": i, "title": names.get(i, i), **f} for i, f in items],
+        "by_topic": [{"topic": t, **f} for t, f in sorted((await group("topic")).items())],
+        "rates": card.as_dict(),
+    }
 
 
 def render_html(report: dict[str, Any]) -> str:
     """The report (as `gather` returns it) as one HTML page: no script, nothing fetched."""
     t = report["totals"]
-    summary = [("Shares", t["shares"]), ("Clicks", t["clicks"]), ("Unique clicks", t["unique_clicks"]),
-               ("Impressions", t["impressions"]), ("Reactions", t["reactions"]), ("Comments", t["comments"]),
-               ("Reshares", t["reshares"]), ("Potential reach", t["potential_reach"]),
-               ("Engagement rate", f"{t['engagement_rate']:.2%}"),
-               ("Earned media value", f"{t['emv']:,.2f} {t['currency']}")]
+    withheld = [("Totals", "withheld: they would tell the figures of fewer than k people")]
+    summary = withheld if t is None else [
+        ("Shares", t["shares"]), ("Clicks", t["clicks"]), ("Unique clicks", t["unique_clicks"]),
+        ("Impressions", t["impressions"]), ("Reactions", t["reactions"]), ("Comments", t["comments"]),
+        ("Reshares", t["reshares"]), ("Potential reach", t["potential_reach"]),
+        ("Engagement rate", f"{t['engagement_rate']:.2%}"),
+        ("Earned media value", f"{t['emv']:,.2f} {t['currency']}")]
     chart_list = [
         charts.column_chart("clicks-over-time", "Clicks over time",
                             [(d["day"], d["clicks"]) for d in report["clicks_by_day"]]),
@@ -104,7 +244,8 @@ def render_html(report: dict[str, Any]) -> str:
         charts="".join(f"<figure><figcaption>{escape(caption)}</figcaption>{c}</figure>" for caption, c in zip(
             ("Clicks over time", "Clicks by network", "Top items by clicks"), chart_list, strict=True)),
         sections="".join(sections),
-        k_note=escape(f"Groups with fewer than {report['k_anonymity']} people are not shown.")
+        k_note=escape(f"Counted: whole weeks up to {report['closed_through']}. Figures that would tell "
+                      f"those of fewer than {report['k_anonymity']} people are not shown.")
         if "k_anonymity" in report else "",
         formula=escape(rates["formula"]),
         rates=_rows_table(f"Rates used ({rates['currency']})", ["network", "cpm", "cpc", "cpe"], rate_rows))
@@ -155,7 +296,7 @@ def _csv_rows(report: dict[str, Any]) -> Iterator[list[str]]:
         values = ["" if figures.get(f) is None else _csv_figure(f, figures[f]) for f in FIGURES]
         return [dimension, _text(group), _text(title), *values]
 
-    yield row("total", "", "", report["totals"])
+    yield row("total", "", "", report["totals"] or {})  # withheld: no figures
     for dimension in GROUPS:
         for g in report.get(f"by_{dimension}", ()):
             yield row(dimension, g[dimension], "", g)

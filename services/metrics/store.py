@@ -132,6 +132,20 @@ async def mark_due(conn: Connection, share_ids: Sequence[str]) -> None:
         await conn.execute(_MARK_DUE, list(share_ids))
 
 
+_MARK_DUE_DAYS = """
+WITH s AS (SELECT DISTINCT item_id, campaign_id FROM shares WHERE day BETWEEN $1 AND $2)
+INSERT INTO snapshot_due (scope, id)
+SELECT 'item', item_id FROM s
+UNION SELECT 'campaign', campaign_id FROM s WHERE campaign_id IS NOT NULL
+ON CONFLICT DO NOTHING"""
+
+
+async def mark_due_days(conn: Connection, first: date, last: date) -> None:
+    """The items and campaigns with shares created from `first` to `last` get a new snapshot
+    on the next pass (a week that ends adds its figures to theirs)."""
+    await conn.execute(_MARK_DUE_DAYS, first, last)
+
+
 _CLAIM_DUE_SNAPSHOTS = """DELETE FROM snapshot_due WHERE (scope, id) IN (
     SELECT scope, id FROM snapshot_due ORDER BY scope, id LIMIT $1 FOR UPDATE SKIP LOCKED) RETURNING scope, id"""
 

@@ -25,7 +25,8 @@ def test_a_partner_reads_only_aggregates_and_per_item_facts_and_a_connector_only
         "advocacy.metrics.events.v1"}
     assert {t.name for t in PLATFORM.topics if "connector" in t.readers} == {distribution.POSTS_TOPIC}
     assert {c.model_fields["type"].default for c in CONTRACTS[distribution.POSTS_TOPIC]} == {
-        "advocacy.distribution.share.publish.requested.v1", "advocacy.distribution.share.retraction.requested.v1"}
+        "advocacy.distribution.share.publish.requested.v1", "advocacy.distribution.share.publish.cancelled.v1",
+        "advocacy.distribution.share.retraction.requested.v1"}
 
 
 def test_the_declaration_refuses_a_personal_topic_a_partner_may_read(tmp_path):

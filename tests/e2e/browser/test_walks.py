@@ -116,7 +116,7 @@ def test_an_analyst_downloads_a_csv_whose_figures_match_the_report_page(portal, 
         assert int(shown[figure].text.replace(",", "")) == int(total[figure]), figure
     assert float(shown["engagement_rate"].get_attribute("data-value")) == float(total["engagement_rate"])
     assert shown["emv"].get_attribute("data-value") == total["emv"]
-    assert int(total["shares"]) >= 1  # ada's share today is in it
+    # Ada's share today is not in it yet: a report counts whole weeks that are over (ADR 0020).
 
 
 def test_giving_and_withdrawing_consent_works_with_the_keyboard_alone(portal, open_browser):

@@ -15,22 +15,25 @@ def bars(html: str, chart_id: str) -> list[tuple[str, float]]:
     return [(label, float(value)) for label, value in re.findall(r'class="bar" data-label="([^"]*)" data-value="([^"]*)"', svg)]
 
 
-async def a_campaign(metrics) -> str:
-    """A campaign of two items shared on linkedin and x, clicked and observed; a share outside it."""
+async def a_campaign(metrics, people: int = 5) -> str:
+    """A campaign of two items shared on linkedin and x, clicked and observed, and a share
+    outside it: the same by each of `people` people (k of them, so a report may show it)."""
     campaign = new_id("camp")
     await metrics.campaign(campaign, name="Spring hiring")
     await metrics.item("item-00000001", "Join our plant", campaign)
     await metrics.item("item-00000002", "=HYPERLINK(\"http://evil.example\")", campaign)
-    advocate = new_id("adv")
-    a = metrics.share(advocate, "item-00000001", "linkedin", campaign)
-    b = metrics.share(advocate, "item-00000002", "x", campaign)
-    elsewhere = metrics.share(advocate, "item-00000003", "x")  # not in the campaign
-    clicks = [metrics.click(a, "v1"), metrics.click(a, "v2"), metrics.click(a, "v3", at=DAY + timedelta(days=1)),
-              metrics.click(b, "v1"), metrics.click(a, "bot", bot=True), metrics.click(elsewhere, "v9")]
-    await metrics.send_to(metrics.topics.distribution_events, a, b, elsewhere, *clicks)
-    # linkedin: 2000 impressions, 10 reactions, 2 comments; x: 1000 impressions, 4 reshares
-    await metrics.send_to(metrics.topics.engagement, metrics.observed(a, impressions=2000, reactions=10, comments=2),
-                          metrics.observed(b, impressions=1000, reshares=4))
+    for _ in range(people):
+        advocate = new_id("adv")
+        a = metrics.share(advocate, "item-00000001", "linkedin", campaign)
+        b = metrics.share(advocate, "item-00000002", "x", campaign)
+        elsewhere = metrics.share(advocate, "item-00000003", "x")  # not in the campaign
+        clicks = [metrics.click(a, "v1"), metrics.click(a, "v2"), metrics.click(a, "v3", at=DAY + timedelta(days=1)),
+                  metrics.click(b, "v1"), metrics.click(a, "bot", bot=True), metrics.click(elsewhere, "v9")]
+        await metrics.send_to(metrics.topics.distribution_events, a, b, elsewhere, *clicks)
+        # linkedin: 2000 impressions, 10 reactions, 2 comments; x: 1000 impressions, 4 reshares
+        await metrics.send_to(metrics.topics.engagement,
+                              metrics.observed(a, impressions=2000, reactions=10, comments=2),
+                              metrics.observed(b, impressions=1000, reshares=4))
     await metrics.drained(metrics.topics.distribution_events, metrics.topics.engagement, metrics.topics.curation_events)
     return campaign
 
@@ -43,16 +46,16 @@ async def test_a_campaign_report_renders_html_with_its_charts_and_states_its_rat
     html = response.text
     data = await metrics.report_json(campaign_id=campaign)
 
-    assert bars(html, "clicks-over-time") == [("2026-03-02", 3.0), ("2026-03-03", 1.0)]
-    assert bars(html, "clicks-by-network") == [("linkedin", 3.0), ("x", 1.0)]
-    assert bars(html, "top-items") == [("Join our plant", 3.0), ("=HYPERLINK(&quot;http://evil.example&quot;)", 1.0)]
+    assert bars(html, "clicks-over-time") == [("2026-03-02", 15.0), ("2026-03-03", 5.0)]
+    assert bars(html, "clicks-by-network") == [("linkedin", 15.0), ("x", 5.0)]
+    assert bars(html, "top-items") == [("Join our plant", 15.0), ("=HYPERLINK(&quot;http://evil.example&quot;)", 5.0)]
     assert "<script" not in html and "default-src 'none'" in response.headers["content-security-policy"]
-    # EMV by hand, EUR rates: linkedin 2000/1000×8.00 + 3×1.20 + 12×0.50 = 25.60;
-    #                          x        1000/1000×4.00 + 1×0.60 + 4×0.20  =  5.40
-    assert data["totals"]["emv"] == 31.00 and data["totals"]["currency"] == "EUR"
+    # EMV by hand, EUR rates, per person: linkedin 2000/1000×8.00 + 3×1.20 + 12×0.50 = 25.60;
+    #                                      x        1000/1000×4.00 + 1×0.60 + 4×0.20  =  5.40; 5 people
+    assert data["totals"]["emv"] == 155.00 and data["totals"]["currency"] == "EUR"
     assert data["rates"]["rates"]["linkedin"] == {"cpm": 8.0, "cpc": 1.2, "cpe": 0.5}
     assert data["title"] == "Campaign: Spring hiring" and data["scope"]["campaign_id"] == campaign
-    assert "Campaign: Spring hiring" in html and "31.00 EUR" in html and "cpm" in html
+    assert "Campaign: Spring hiring" in html and "155.00 EUR" in html and "cpm" in html
 
 
 async def test_the_csv_has_a_row_per_group_with_the_figures_of_the_json(metrics):
@@ -61,7 +64,7 @@ async def test_the_csv_has_a_row_per_group_with_the_figures_of_the_json(metrics)
 
     response = await metrics.report(format="csv", campaign_id=campaign, currency="CHF")
     assert response.headers["content-type"].startswith("text/csv")
-    assert response.headers["content-disposition"] == f'attachment; filename="campaign-{campaign}-2026-03-01-2026-03-31.csv"'
+    assert response.headers["content-disposition"] == f'attachment; filename="campaign-{campaign}-2026-02-23-2026-04-05.csv"'
     rows = list(csv.DictReader(io.StringIO(response.text)))
     by_group = {(r["dimension"], r["group"]): r for r in rows}
     assert by_group[("total", "")]["emv"] == f"{data['totals']['emv']:.2f}" and by_group[("total", "")]["currency"] == "CHF"
@@ -71,7 +74,7 @@ async def test_the_csv_has_a_row_per_group_with_the_figures_of_the_json(metrics)
             row = by_group[(dimension, group[key])]
             assert {f: row[f] for f in ("shares", "clicks", "unique_clicks", "impressions", "engagement_rate")} == {
                 f: str(group[f]) for f in ("shares", "clicks", "unique_clicks", "impressions", "engagement_rate")}
-    assert [(r["group"], r["clicks"]) for r in rows if r["dimension"] == "click_day"] == [("2026-03-02", "3"), ("2026-03-03", "1")]
+    assert [(r["group"], r["clicks"]) for r in rows if r["dimension"] == "click_day"] == [("2026-03-02", "15"), ("2026-03-03", "5")]
     # A title a spreadsheet would run as a formula is kept as text.
     assert by_group[("item", "item-00000002")]["title"] == "'=HYPERLINK(\"http://evil.example\")"
     assert len(rows) == 1 + len(data["by_network"]) + len(data["by_topic"]) + len(data["by_org_unit"]) + len(
@@ -100,10 +103,14 @@ async def test_the_format_is_format_if_given_else_the_best_the_accept_header_all
 
 async def test_snapshots_are_published_per_item_and_campaign_when_figures_change(metrics):
     campaign = new_id("camp")
-    share = metrics.share(new_id("adv"), "item-00000007", "linkedin", campaign)
-    await metrics.send_to(metrics.topics.distribution_events, share, metrics.click(share), metrics.click(share, "v2"))
+    shares = [metrics.share(new_id("adv"), "item-00000007", "linkedin", campaign) for _ in range(5)]
+    await metrics.send_to(metrics.topics.distribution_events, *shares, *[metrics.click(s) for s in shares],
+                          metrics.click(shares[0], "v2"))
+    await metrics.drained(metrics.topics.distribution_events)
 
-    snapshots = await metrics.events(lambda e: e["type"] == "advocacy.metrics.snapshot.v1", at_least=2)
-    latest = {(s["data"]["scope"], s["data"]["id"]): s["data"]["figures"] for s in snapshots}
-    assert latest[("item", "item-00000007")]["clicks"] == 2
-    assert latest[("campaign", campaign)]["shares"] == 1
+    def snapshot(scope: str, id_: str, **figures) -> object:
+        return lambda e: (e["type"] == "advocacy.metrics.snapshot.v1" and (e["data"]["scope"], e["data"]["id"]) == (
+            scope, id_) and figures.items() <= e["data"]["figures"].items())
+
+    await metrics.events(snapshot("item", "item-00000007", clicks=6, shares=5))
+    await metrics.events(snapshot("campaign", campaign, clicks=6, shares=5))

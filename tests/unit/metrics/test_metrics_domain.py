@@ -1,4 +1,4 @@
-"""The counting rules: EMV and engagement rate, keep-the-highest merging, k-suppression,
+"""The counting rules: EMV and engagement rate, keep-the-highest merging,
 the rates file; which report periods and currencies are accepted, and who may see their
 impact and the leaderboard."""
 
@@ -20,7 +20,6 @@ from services.metrics.domain import (
     engagement_rate,
     keep_highest,
     rate_card,
-    suppress_small_groups,
 )
 
 CARD = RateCard("EUR", {"linkedin": Rate(cpm=8.0, cpc=1.2, cpe=0.5), "x": Rate(cpm=4.0, cpc=0.6, cpe=0.2)})
@@ -47,12 +46,6 @@ def test_cumulative_counters_keep_the_highest_of_each_whatever_the_order():
     merged = keep_highest([("s1", [100, 3, 0, 2]), ("s1", [250, 7, 1, 0]), ("s1", [180, 9, 0, 0]),
                            ("s2", [5, 0, 0, 0]), ("s1", [250, 7, 1, 0])])
     assert merged == {"s1": [250, 9, 1, 2], "s2": [5, 0, 0, 0]}
-
-
-def test_groups_below_k_contributors_vanish():
-    groups = [{"org_unit": "Sales", "contributors": 5}, {"org_unit": "Legal", "contributors": 4}]
-    assert [g["org_unit"] for g in suppress_small_groups(groups, k=5)] == ["Sales"]
-    assert suppress_small_groups(groups, k=6) == []
 
 
 def test_the_rates_file_has_the_default_currency_for_every_network_and_k_defaults_to_5():

@@ -55,7 +55,7 @@ def test_the_html_says_until_when_and_holds_no_section_a_report_lacks():
     html = render_html(report())
     assert "until 2026-03-31 18:05 UTC" in html
     assert "By org unit" not in html and "not shown" not in html
-    assert "By org unit" in render_html(report(by_org_unit=[], by_location=[], k_anonymity=5))
+    assert "By org unit" in render_html(report(by_org_unit=[], by_location=[], k_anonymity=5, closed_through="2026-03-29"))
 
 
 @pytest.mark.parametrize("format, accept, expected", [
@@ -78,3 +78,12 @@ def test_an_accept_header_allowing_none_of_the_formats_is_not_acceptable():
     with pytest.raises(HttpProblem) as problem:
         negotiate(None, "application/pdf, image/*")
     assert (problem.value.status_code, problem.value.reason) == (406, "not_acceptable")
+
+
+def test_withheld_totals_show_as_withheld_in_html_and_as_an_empty_row_in_csv():
+    data = report(by_org_unit=[], by_location=[], k_anonymity=5, closed_through="2026-03-29")
+    data["totals"] = None
+    html = render_html(data)
+    assert "withheld" in html and "Counted: whole weeks up to 2026-03-29" in html
+    [total] = [r for r in rows(render_csv(data)) if r["dimension"] == "total"]
+    assert (total["shares"], total["clicks"], total["emv"]) == ("", "", "")
