@@ -103,7 +103,7 @@ class MetricsHandlers:
 
     async def forget_visitors(self, uow: UnitOfWork, now: datetime) -> int:
         """Visitor hashes of days over for VISITOR_HASH_DAYS replaced by ids that link to nothing."""
-        await store.forget_contributor_salts(uow.conn, now - timedelta(days=VISITOR_HASH_DAYS))
+        await store.forget_contributor_salts(uow.conn, (now - timedelta(days=VISITOR_HASH_DAYS)).date())
         return await store.forget_visitors(uow.conn, (now - timedelta(days=VISITOR_HASH_DAYS)).date(),
                                            _VISITORS_PER_PASS)
 

@@ -15,11 +15,13 @@ ATTRIBUTION, REACH, LEADERBOARD = "share_attribution", "network_reach", "leaderb
 PURPOSES = {ATTRIBUTION, REACH, LEADERBOARD}
 
 # A token that stays the person's only with share_attribution (ADR 0019): others' shares get
-# one per person and day, from the day's salt, linkable to nobody once the salt is gone.
+# one per person and week (the weeks disclosure control counts people in, ADR 0020), from the
+# week's salt, linkable to nobody once the salt is gone.
 _ADD_CONTRIBUTORS = """INSERT INTO contributors (advocate_id)
 SELECT advocate_id FROM consents WHERE advocate_id = ANY($1::text[]) AND purpose = 'share_attribution' AND valid
 FOR SHARE ON CONFLICT DO NOTHING"""
-_ADD_SALTS = """INSERT INTO contributor_salts (day) SELECT DISTINCT unnest($1::date[]) ON CONFLICT DO NOTHING"""
+_ADD_SALTS = """INSERT INTO contributor_salts (week) SELECT DISTINCT date_trunc('week', d)::date FROM unnest($1::date[]) d
+ON CONFLICT DO NOTHING"""
 _ADD_SHARES = """
 INSERT INTO shares (share_id, item_id, campaign_id, network, day, org_unit, location, contributor, potential_reach)
 SELECT s.share_id, s.item_id, s.campaign_id, s.network, s.day, p.org_unit, p.location,
@@ -27,7 +29,7 @@ SELECT s.share_id, s.item_id, s.campaign_id, s.network, s.day, p.org_unit, p.loc
        coalesce(f.followers, 0)
 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::date[])
      AS s(share_id, advocate_id, item_id, campaign_id, network, day)
-JOIN contributor_salts d ON d.day = s.day
+JOIN contributor_salts d ON d.week = date_trunc('week', s.day)::date
 LEFT JOIN contributors c USING (advocate_id)
 LEFT JOIN people p USING (advocate_id)
 LEFT JOIN followers f ON f.advocate_id = s.advocate_id AND f.network = s.network  -- kept only with consent
@@ -189,9 +191,10 @@ async def erased(conn: Connection, advocate_id: str) -> bool:
     return bool(await conn.fetchval(f"SELECT true FROM erased WHERE ref = {_ERASED_REF}", advocate_id))
 
 
-async def forget_contributor_salts(conn: Connection, made_before: datetime) -> int:
-    """Salts of contributor tokens made before `made_before`: their shares link to nobody now."""
-    status = await conn.execute("DELETE FROM contributor_salts WHERE made_at < $1", made_before)
+async def forget_contributor_salts(conn: Connection, over_by: date) -> int:
+    """Salts of contributor tokens of weeks that ended by `over_by` (their Sunday before it):
+    their shares link to nobody now."""
+    status = await conn.execute("DELETE FROM contributor_salts WHERE week + 7 <= $1", over_by)
     return int(status.split()[-1])
 
 

@@ -1,8 +1,10 @@
 """Consent changes apply in the order consent made them (ADR 0019): by their sequence,
 never by their times or by the order they happen to arrive in."""
 
+from datetime import timedelta
+
 from schemas.consent import Purpose
-from tests.integration.metrics.conftest import new_id
+from tests.integration.metrics.conftest import DAY, new_id
 from tests.integration.rig import next_sequence
 
 
@@ -61,3 +63,19 @@ async def test_nothing_that_arrives_after_an_erasure_brings_the_person_back(metr
     for table in tables:
         rows = await metrics.fetch(f"SELECT t::text AS row FROM {table} t")
         assert not [r for r in rows if gone in r["row"]], table
+
+
+async def test_one_person_without_attribution_is_one_contributor_in_a_week_and_another_the_next(metrics):
+    """Disclosure control counts people per whole week (ADR 0020): the token of someone who
+    does not allow attribution lasts their week, so sharing on three days of it makes them
+    one towards k, not three; the next week they are no one linkable to that."""
+    [quiet] = await metrics.people(1, "Sales")
+    monday = DAY - timedelta(days=DAY.weekday())
+    days = [monday, monday + timedelta(days=2, hours=5), monday + timedelta(days=6, hours=14),  # Sunday 23:00
+            monday + timedelta(days=7)]
+    await metrics.send_to(metrics.topics.distribution_events, *[metrics.share(quiet, "item-00000001", at=d)
+                                                               for d in days])
+    await metrics.drained(metrics.topics.distribution_events)
+
+    tokens = [r["contributor"] for r in await metrics.fetch("SELECT contributor FROM shares ORDER BY day")]
+    assert len(set(tokens[:3])) == 1 and tokens[3] != tokens[0]
