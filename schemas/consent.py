@@ -12,7 +12,7 @@ The privacy office's commands (publish a policy, erase, verify the ledger) come 
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt
 
@@ -134,6 +134,7 @@ class EraseAdvocate(CloudEvent[Erasure]):
 
 class VerifyLedger(CloudEvent[LedgerCheck]):
     type: Literal["advocacy.consent.ledger.verify.v1"] = "advocacy.consent.ledger.verify.v1"
+    subject_is: ClassVar[str] = 'anything ("ledger" when sent over HTTP)'
 
 
 ConsentCommand = Annotated[
@@ -192,6 +193,8 @@ class SequencedRecord(CloudEvent[ConsentRecord]):
     """Base of the events that carry a consent record: the envelope's `consentsequence`
     (a CloudEvents extension attribute, so readers of the released contracts ignore it)."""
 
+    subject_is: ClassVar[str] = "data.advocate_id"
+
     consentsequence: PositiveInt | None = Field(default=None, description=(
         "The proof ledger's number of this change, given in the transaction that made it: it grows with every "
         "change the consent service commits, so a person's later change always carries a higher one. Consumers "
@@ -229,20 +232,24 @@ class PolicyPublished(CloudEvent[PolicyVersion]):
     """Subject: the purpose."""
 
     type: Literal["advocacy.consent.policy.published.v1"] = "advocacy.consent.policy.published.v1"
+    subject_is: ClassVar[str] = "data.purpose"
 
 
 class AdvocateErased(CloudEvent[AdvocateErasure]):
     """Every service deletes what it holds about this advocate."""
 
     type: Literal["advocacy.consent.advocate.erased.v1"] = "advocacy.consent.advocate.erased.v1"
+    subject_is: ClassVar[str] = "data.advocate_id"
 
 
 class LedgerVerified(CloudEvent[LedgerVerification]):
     type: Literal["advocacy.consent.ledger.verified.v1"] = "advocacy.consent.ledger.verified.v1"
+    subject_is: ClassVar[str] = "the verifying command's subject"
 
 
 class ConsentCommandRejected(CloudEvent[Rejection]):
     type: Literal["advocacy.consent.command.rejected.v1"] = "advocacy.consent.command.rejected.v1"
+    subject_is: ClassVar[str] = "the refused command's subject"
 
 
 # The events that carry one advocate's consent record for one purpose, after a change.
@@ -264,9 +271,12 @@ class PolicyCurrent(CloudEvent[PolicyVersion]):
     `policy.published` on the events topic is kept only for the topic's retention."""
 
     type: Literal["advocacy.consent.policy.current.v1"] = "advocacy.consent.policy.current.v1"
+    subject_is: ClassVar[str] = "data.purpose"
 
 
 class ConsentState(SequencedRecord):
     """On the compacted state topic, keyed `advocate_id:purpose`: the latest record wins."""
+
+    subject_is: ClassVar[str] = "data.advocate_id:data.purpose"
 
     type: Literal["advocacy.consent.state.v1"] = "advocacy.consent.state.v1"

@@ -11,7 +11,7 @@ text lengths, share-text limits, the workflow, four eyes — and answers a breac
 
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import AwareDatetime, Field
 
@@ -166,14 +166,17 @@ class CurationCommand(CloudEvent[D], Generic[D]):
 
 class DraftItem(CurationCommand[WriteItem]):
     type: Literal["advocacy.curation.item.draft.v1"] = "advocacy.curation.item.draft.v1"
+    subject_is: ClassVar[str] = "the item's id (a new one: the sender chooses it)"
 
 
 class EditItem(CurationCommand[WriteItem]):
     type: Literal["advocacy.curation.item.edit.v1"] = "advocacy.curation.item.edit.v1"
+    subject_is: ClassVar[str] = "the item's id (a new one: the sender chooses it)"
 
 
 class SubmitItem(CurationCommand[ItemAction]):
     type: Literal["advocacy.curation.item.submit.v1"] = "advocacy.curation.item.submit.v1"
+    subject_is: ClassVar[str] = "the item's id (a new one: the sender chooses it)"
 
 
 class ApproveItem(CurationCommand[ItemAction]):
@@ -181,6 +184,7 @@ class ApproveItem(CurationCommand[ItemAction]):
     HTTP from a signed-in approver: on Kafka it is refused `sign_in_required`."""
 
     type: Literal["advocacy.curation.item.approve.v1"] = "advocacy.curation.item.approve.v1"
+    subject_is: ClassVar[str] = "the item's id (a new one: the sender chooses it)"
 
 
 class SendBackItem(CurationCommand[SendBack]):
@@ -189,44 +193,53 @@ class SendBackItem(CurationCommand[SendBack]):
     on Kafka it is refused `sign_in_required`."""
 
     type: Literal["advocacy.curation.item.send_back.v1"] = "advocacy.curation.item.send_back.v1"
+    subject_is: ClassVar[str] = "the item's id (a new one: the sender chooses it)"
 
 
 class PublishItem(CurationCommand[ItemAction]):
     """Release an approved item: published now, or scheduled if `publish_at` is ahead."""
 
     type: Literal["advocacy.curation.item.publish.v1"] = "advocacy.curation.item.publish.v1"
+    subject_is: ClassVar[str] = "the item's id (a new one: the sender chooses it)"
 
 
 class RetractItem(CurationCommand[Retraction]):
     type: Literal["advocacy.curation.item.retract.v1"] = "advocacy.curation.item.retract.v1"
+    subject_is: ClassVar[str] = "the item's id (a new one: the sender chooses it)"
 
 
 class CreateCampaign(CurationCommand[CampaignDetails]):
     type: Literal["advocacy.curation.campaign.create.v1"] = "advocacy.curation.campaign.create.v1"
+    subject_is: ClassVar[str] = "the campaign's id (a new one: the sender chooses it)"
 
 
 class ChangeCampaign(CurationCommand[CampaignDetails]):
     type: Literal["advocacy.curation.campaign.change.v1"] = "advocacy.curation.campaign.change.v1"
+    subject_is: ClassVar[str] = "the campaign's id (a new one: the sender chooses it)"
 
 
 class RegisterSource(CurationCommand[SourceDetails]):
     type: Literal["advocacy.curation.source.register.v1"] = "advocacy.curation.source.register.v1"
+    subject_is: ClassVar[str] = "the source's id (a new one: the sender chooses it)"
 
 
 class PauseSource(CurationCommand[SourceAction]):
     """Stop polling a source until it is resumed; its drafts stay."""
 
     type: Literal["advocacy.curation.source.pause.v1"] = "advocacy.curation.source.pause.v1"
+    subject_is: ClassVar[str] = "the source's id (a new one: the sender chooses it)"
 
 
 class ResumeSource(CurationCommand[SourceAction]):
     type: Literal["advocacy.curation.source.resume.v1"] = "advocacy.curation.source.resume.v1"
+    subject_is: ClassVar[str] = "the source's id (a new one: the sender chooses it)"
 
 
 class RemoveSource(CurationCommand[SourceAction]):
     """Stop polling a source for good; its drafts stay, and its id is not reused."""
 
     type: Literal["advocacy.curation.source.remove.v1"] = "advocacy.curation.source.remove.v1"
+    subject_is: ClassVar[str] = "the source's id (a new one: the sender chooses it)"
 
 
 AnyCommand = Annotated[
@@ -321,24 +334,29 @@ class SourceChange(Contract):
 
 class ItemDrafted(CloudEvent[DraftedItem]):
     type: Literal["advocacy.curation.item.drafted.v1"] = "advocacy.curation.item.drafted.v1"
+    subject_is: ClassVar[str] = "data.item_id"
 
 
 class ItemEdited(CloudEvent[ItemStep]):
     """Changed before publication; an edit withdraws submission and approval (back to draft)."""
 
     type: Literal["advocacy.curation.item.edited.v1"] = "advocacy.curation.item.edited.v1"
+    subject_is: ClassVar[str] = "data.item_id"
 
 
 class ItemSubmitted(CloudEvent[ItemStep]):
     type: Literal["advocacy.curation.item.submitted.v1"] = "advocacy.curation.item.submitted.v1"
+    subject_is: ClassVar[str] = "data.item_id"
 
 
 class ItemApproved(CloudEvent[ItemStep]):
     type: Literal["advocacy.curation.item.approved.v1"] = "advocacy.curation.item.approved.v1"
+    subject_is: ClassVar[str] = "data.item_id"
 
 
 class ItemSentBack(CloudEvent[SentBackItem]):
     type: Literal["advocacy.curation.item.sent_back.v1"] = "advocacy.curation.item.sent_back.v1"
+    subject_is: ClassVar[str] = "data.item_id"
 
 
 class ItemRevisionProposed(CloudEvent[RevisionStep]):
@@ -346,20 +364,24 @@ class ItemRevisionProposed(CloudEvent[RevisionStep]):
     whatever else it changed applied at once (`item.updated`)."""
 
     type: Literal["advocacy.curation.item.revision.proposed.v1"] = "advocacy.curation.item.revision.proposed.v1"
+    subject_is: ClassVar[str] = "data.item_id"
 
 
 class ItemRevisionApproved(CloudEvent[RevisionStep]):
     """A second person approved the pending revision; `item.updated` with the new content follows."""
 
     type: Literal["advocacy.curation.item.revision.approved.v1"] = "advocacy.curation.item.revision.approved.v1"
+    subject_is: ClassVar[str] = "data.item_id"
 
 
 class ItemScheduled(CloudEvent[PublicationSchedule]):
     type: Literal["advocacy.curation.item.scheduled.v1"] = "advocacy.curation.item.scheduled.v1"
+    subject_is: ClassVar[str] = "data.item_id"
 
 
 class ItemPublished(CloudEvent[PublishedItem]):
     type: Literal["advocacy.curation.item.published.v1"] = "advocacy.curation.item.published.v1"
+    subject_is: ClassVar[str] = "data.item_id"
 
 
 class ItemUpdated(CloudEvent[PublishedItem]):
@@ -367,42 +389,52 @@ class ItemUpdated(CloudEvent[PublishedItem]):
     second person approved them (`item.revision.approved`)."""
 
     type: Literal["advocacy.curation.item.updated.v1"] = "advocacy.curation.item.updated.v1"
+    subject_is: ClassVar[str] = "data.item_id"
 
 
 class ItemRetracted(CloudEvent[RetractedItem]):
     type: Literal["advocacy.curation.item.retracted.v1"] = "advocacy.curation.item.retracted.v1"
+    subject_is: ClassVar[str] = "data.item_id"
 
 
 class ItemExpired(CloudEvent[Expiry]):
     type: Literal["advocacy.curation.item.expired.v1"] = "advocacy.curation.item.expired.v1"
+    subject_is: ClassVar[str] = "data.item_id"
 
 
 class CampaignCreated(CloudEvent[Campaign]):
     type: Literal["advocacy.curation.campaign.created.v1"] = "advocacy.curation.campaign.created.v1"
+    subject_is: ClassVar[str] = "data.campaign_id"
 
 
 class CampaignChanged(CloudEvent[Campaign]):
     type: Literal["advocacy.curation.campaign.changed.v1"] = "advocacy.curation.campaign.changed.v1"
+    subject_is: ClassVar[str] = "data.campaign_id"
 
 
 class SourceRegistered(CloudEvent[Source]):
     type: Literal["advocacy.curation.source.registered.v1"] = "advocacy.curation.source.registered.v1"
+    subject_is: ClassVar[str] = "data.source_id"
 
 
 class SourcePaused(CloudEvent[SourceChange]):
     type: Literal["advocacy.curation.source.paused.v1"] = "advocacy.curation.source.paused.v1"
+    subject_is: ClassVar[str] = "data.source_id"
 
 
 class SourceResumed(CloudEvent[SourceChange]):
     type: Literal["advocacy.curation.source.resumed.v1"] = "advocacy.curation.source.resumed.v1"
+    subject_is: ClassVar[str] = "data.source_id"
 
 
 class SourceRemoved(CloudEvent[SourceChange]):
     type: Literal["advocacy.curation.source.removed.v1"] = "advocacy.curation.source.removed.v1"
+    subject_is: ClassVar[str] = "data.source_id"
 
 
 class CurationCommandRejected(CloudEvent[Rejection]):
     type: Literal["advocacy.curation.command.rejected.v1"] = "advocacy.curation.command.rejected.v1"
+    subject_is: ClassVar[str] = "the refused command's subject"
 
 
 AnyEvent = Annotated[

@@ -17,7 +17,7 @@ No contact data anywhere.
 """
 
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import AwareDatetime, Field
 
@@ -161,20 +161,24 @@ class ItemDistributedV1(CloudEvent[Distribution]):
     Now: `ItemDistributed` (v2), on `advocacy.distribution.items.v1`."""
 
     type: Literal["advocacy.distribution.item.distributed.v1"] = "advocacy.distribution.item.distributed.v1"
+    subject_is: ClassVar[str] = "data.item_id"
 
 
 class ItemDistributed(CloudEvent[Audience]):
     """An item reached its audience's feeds: its size, or "fewer than k"."""
 
     type: Literal["advocacy.distribution.item.distributed.v2"] = "advocacy.distribution.item.distributed.v2"
+    subject_is: ClassVar[str] = "data.item_id"
 
 
 class NotificationRequested(CloudEvent[Notification]):
     type: Literal["advocacy.distribution.notification.requested.v1"] = "advocacy.distribution.notification.requested.v1"
+    subject_is: ClassVar[str] = "data.advocate_id"
 
 
 class ShareCreated(CloudEvent[Share]):
     type: Literal["advocacy.distribution.share.created.v1"] = "advocacy.distribution.share.created.v1"
+    subject_is: ClassVar[str] = "data.share_id"
 
 
 class PublishRequested(CloudEvent[PostRequest]):
@@ -182,6 +186,7 @@ class PublishRequested(CloudEvent[PostRequest]):
 
     type: Literal["advocacy.distribution.share.publish.requested.v1"] = (
         "advocacy.distribution.share.publish.requested.v1")
+    subject_is: ClassVar[str] = "data.share_id"
 
 
 class ShareCancelled(CloudEvent[ShareEnded]):
@@ -189,6 +194,7 @@ class ShareCancelled(CloudEvent[ShareEnded]):
     (`share.publish.requested`, same key, earlier), which must then not post it."""
 
     type: Literal["advocacy.distribution.share.cancelled.v1"] = "advocacy.distribution.share.cancelled.v1"
+    subject_is: ClassVar[str] = "data.share_id"
 
 
 class PublishCancelled(CloudEvent[ShareEnded]):
@@ -198,6 +204,7 @@ class PublishCancelled(CloudEvent[ShareEnded]):
 
     type: Literal["advocacy.distribution.share.publish.cancelled.v1"] = (
         "advocacy.distribution.share.publish.cancelled.v1")
+    subject_is: ClassVar[str] = "data.share_id"
 
 
 class RetractionRequested(CloudEvent[ShareEnded]):
@@ -205,14 +212,17 @@ class RetractionRequested(CloudEvent[ShareEnded]):
 
     type: Literal["advocacy.distribution.share.retraction.requested.v1"] = (
         "advocacy.distribution.share.retraction.requested.v1")
+    subject_is: ClassVar[str] = "data.share_id"
 
 
 class LinkClicked(CloudEvent[Click]):
     type: Literal["advocacy.distribution.link.clicked.v1"] = "advocacy.distribution.link.clicked.v1"
+    subject_is: ClassVar[str] = "data.share_id"
 
 
 class DistributionCommandRejected(CloudEvent[Rejection]):
     type: Literal["advocacy.distribution.command.rejected.v1"] = "advocacy.distribution.command.rejected.v1"
+    subject_is: ClassVar[str] = "the refused command's subject"
 
 
 DistributionEvent = Annotated[

@@ -6,7 +6,7 @@ share) and how many followers an advocate has on a network (`FollowersReported`)
 Connectors know people only by pseudonymous id.
 """
 
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import AwareDatetime, Field, NonNegativeInt
 
@@ -27,10 +27,12 @@ class PostOutcome(Contract):
 
 class SharePublished(CloudEvent[PostOutcome]):
     type: Literal["advocacy.engagement.share.published.v1"] = "advocacy.engagement.share.published.v1"
+    subject_is: ClassVar[str] = "data.share_id"
 
 
 class ShareFailed(CloudEvent[PostOutcome]):
     type: Literal["advocacy.engagement.share.failed.v1"] = "advocacy.engagement.share.failed.v1"
+    subject_is: ClassVar[str] = "data.share_id"
 
 
 class Engagement(Contract):

@@ -14,7 +14,7 @@ them), and attribute names other than lowercase ASCII letters and digits.
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
 from uuid import uuid4
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -52,6 +52,10 @@ class CloudEvent(BaseModel, Generic[DataT]):
     # Unknown extension attributes are kept aside (`model_extra`) so that `check_received` can
     # judge their names; they are ignored otherwise, as CloudEvents asks of consumers.
     model_config = ConfigDict(extra="allow", frozen=True)
+    # What the subject, and so the Kafka key, is: a data field ("data.item_id") or words ("the
+    # refused command's subject"). Documentation for the contracts' readers (schemas/json,
+    # README); `keyed_by` is what enforces a field.
+    subject_is: ClassVar[str] = ""
 
     specversion: Literal["1.0"] = "1.0"
     id: str = Field(default_factory=lambda: str(uuid4()), min_length=1, max_length=200)
@@ -116,6 +120,13 @@ def subject_field_of(model: type[CloudEvent[Any]]) -> str | None:
         if field := getattr(decorator.func, "subject_field", None):
             return str(field)
     return None
+
+
+def subject_of(model: type[CloudEvent[Any]]) -> str:
+    """What a class's subject (its Kafka key) is: "data.<field>" where it must equal one
+    (`keyed_by`), else the class's `subject_is`."""
+    field = subject_field_of(model)
+    return f"data.{field}" if field else model.subject_is
 
 
 class Contract(BaseModel):

@@ -5,9 +5,10 @@ advocate id that looks like one, a news URL, a purpose). The exported schemas ca
 services, expecting it handled, never dead-lettered.
 
 Values come from `VALUES` by field name, else from the schema (`const`, the first `enum`
-value, `format`, `minimum`, `minItems`); the subject is the data field it must equal
-(`x-subject-equals`), else the aggregate id the data names."""
+value, `format`, `minimum`, `minItems`); the subject is made of the data fields it is
+(`x-subject-is`), else the aggregate id the data names."""
 
+import re
 from typing import Any
 
 EXAMPLE_TIME = "2026-11-30T09:00:00Z"
@@ -37,9 +38,9 @@ def example(schema: dict[str, Any]) -> dict[str, Any]:
     event["source"] = schema["properties"]["source"]["examples"][0]
     event["id"] = "5f0c2a1e-0000-4000-8000-000000000001"
     data = event["data"]
-    field = schema.get("x-subject-equals", "").removeprefix("data.")
-    event["subject"] = str(data.get(field) or next((data[f] for f in _SUBJECT_FROM if f in data),
-                                                   "item-2026-11-0001"))
+    named = re.fullmatch(r"data\.\w+(:data\.\w+)*", schema["x-subject-is"])
+    event["subject"] = ":".join(str(data[f.removeprefix("data.")]) for f in schema["x-subject-is"].split(":")) \
+        if named else next((str(data[f]) for f in _SUBJECT_FROM if f in data), "item-2026-11-0001")
     return event
 
 

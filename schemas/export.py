@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from schemas.catalog import CONTRACTS
-from schemas.envelope import REQUIRED_ON_RECEIPT, CloudEvent, event_type_of, subject_field_of
+from schemas.envelope import REQUIRED_ON_RECEIPT, CloudEvent, event_type_of, subject_field_of, subject_of
 from schemas.examples import example
 from schemas.platform import load_platform
 
@@ -31,18 +31,18 @@ def json_schemas() -> dict[str, Any]:
 def published_schema(topic: str, model: type[CloudEvent[Any]], writers: Sequence[str]) -> dict[str, Any]:
     """The model's JSON Schema with what the services enforce beyond pydantic's defaults:
     `id`, `specversion` and `type` required on receipt (envelope.check_received), the Kafka
-    key (`x-kafka-key`: always the subject), the `data` field the subject must equal
-    (`x-subject-equals`, where the class declares one with `keyed_by`), example sources of
+    key (`x-kafka-key`: always the subject), what the subject is (`x-subject-is`), the `data`
+    field it must equal (`x-subject-equals`, where the class declares one with `keyed_by`), example sources of
     the topic's writers, and a minimal example instance (schemas/examples.py)."""
-    schema: dict[str, Any] = {"x-topic": topic, "x-kafka-key": "subject", **model.model_json_schema()}
+    schema: dict[str, Any] = {"x-topic": topic, "x-kafka-key": "subject", "x-subject-is": subject_of(model),
+                              **model.model_json_schema()}
     schema["required"] = [*REQUIRED_ON_RECEIPT, *(r for r in schema["required"] if r not in REQUIRED_ON_RECEIPT)]
     properties = schema["properties"]
     properties["source"] = {**properties["source"],
                             "examples": [_SOURCES.get(w, f"/advocacy/{w}") for w in writers] or ["/advocacy"]}
+    properties["subject"] = {**properties["subject"], "description": f"{subject_of(model)}; the Kafka key"}
     if field := subject_field_of(model):
         schema["x-subject-equals"] = f"data.{field}"
-        properties["subject"] = {**properties["subject"],
-                                 "description": f"Equals data.{field}; the Kafka key"}
     schema["examples"] = [example(schema)]
     return schema
 

@@ -12,7 +12,7 @@ actor is a field anyone with write access fills in. `ReportRendered` is no longe
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -118,6 +118,7 @@ class MetricSnapshot(CloudEvent[Snapshot]):
     """Totals so far for one item or campaign, published when they changed. Subject: that id."""
 
     type: Literal["advocacy.metrics.snapshot.v1"] = "advocacy.metrics.snapshot.v1"
+    subject_is: ClassVar[str] = "data.id (the item's or the campaign's)"
 
 
 class ReportRendered(CloudEvent[Rendered]):
@@ -126,10 +127,12 @@ class ReportRendered(CloudEvent[Rendered]):
     released; readers may still meet old ones within the topic's retention."""
 
     type: Literal["advocacy.metrics.report.rendered.v1"] = "advocacy.metrics.report.rendered.v1"
+    subject_is: ClassVar[str] = "data.report_id"
 
 
 class MetricsCommandRejected(CloudEvent[Rejection]):
     type: Literal["advocacy.metrics.command.rejected.v1"] = "advocacy.metrics.command.rejected.v1"
+    subject_is: ClassVar[str] = "the refused command's subject"
 
 
 MetricsEvent = Annotated[MetricSnapshot | ReportRendered | MetricsCommandRejected, Field(discriminator="type")]

@@ -23,6 +23,7 @@ from pydantic import TypeAdapter
 from schemas import consent, curation, distribution, metrics
 from schemas.catalog import CONTRACTS, SERVICES
 from schemas.commands import CommandReason, RefusalReason
+from schemas.envelope import event_type_of, subject_of
 from schemas.export import ROOT, json_schemas, render
 from schemas.platform import load_platform
 from services.runtime.dead_letters import DEAD_LETTER_HEADERS
@@ -141,7 +142,8 @@ def topics_table() -> str:
         retention = "—" if "compact" in t.cleanup_policy else f"{t.retention_days} d"
         writers = ", ".join(t.writers) or "nobody (the front door takes these commands)"
         personal = "yes" if t.personal else "no"
-        rows.append(f"| `{t.name}` | {t.key} | {t.partitions} | {retention} | {t.cleanup_policy} | "
+        key = topic_key(t.name) if t.name in CONTRACTS else t.key
+        rows.append(f"| `{t.name}` | {key} | {t.partitions} | {retention} | {t.cleanup_policy} | "
                     f"{personal} | {writers} | {', '.join(t.readers) or 'nobody yet (the platform only)'} |")
     dead = next(t for t in platform.topics if t.name.endswith(".deadletter.v1"))
     rows.append(f"| `advocacy.<service>.deadletter.v1` (one per service) | {dead.key} | {dead.partitions} | "
@@ -149,6 +151,29 @@ def topics_table() -> str:
                 f"topic that is not) | that service | {', '.join(dead.readers)} |")
     return "\n".join(["| topic | key | partitions | retention | cleanup | about a person | written by | read by |",
                       "|---|---|---|---|---|---|---|---|", *rows])
+
+
+def topic_key(topic: str) -> str:
+    """What the records of `topic` are keyed by, from its contracts' subjects
+    (envelope.subject_of): one key, or each key with the event types it keys, a family of
+    types (`item.*`) where all of that family's share it."""
+    by_key: dict[str, list[str]] = {}
+    short = {model: re.sub(r"^advocacy\.[a-z]+\.|\.v\d+$", "", event_type_of(model)) for model in CONTRACTS[topic]}
+    for model, name in short.items():
+        by_key.setdefault(subject_of(model), []).append(name)
+    if len(by_key) == 1:
+        return f"{next(iter(by_key))}"
+    families: dict[str, set[str]] = {}
+    for key, names in by_key.items():
+        for name in names:
+            families.setdefault(name.split(".")[0], set()).add(key)
+    parts = []
+    for key, names in by_key.items():
+        shown = sorted({f"{n.split('.')[0]}.*" if len(families[n.split(".")[0]]) == 1
+                        and sum(m.split(".")[0] == n.split(".")[0] for m in short.values()) > 1 else n
+                        for n in names})
+        parts.append(f"{key}: {', '.join(shown)}")
+    return "; ".join(parts)
 
 
 def reasons_table() -> str:

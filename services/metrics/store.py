@@ -6,7 +6,7 @@ withdrawal then deletes what it attributed) or waits and sees the consent gone.
 """
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 
 from services.metrics.domain import Clicks, FollowerCount, NewShare, Observation
 from services.runtime.unit_of_work import Connection
@@ -20,8 +20,8 @@ PURPOSES = {ATTRIBUTION, REACH, LEADERBOARD}
 _ADD_CONTRIBUTORS = """INSERT INTO contributors (advocate_id)
 SELECT advocate_id FROM consents WHERE advocate_id = ANY($1::text[]) AND purpose = 'share_attribution' AND valid
 FOR SHARE ON CONFLICT DO NOTHING"""
-_ADD_SALTS = """INSERT INTO contributor_salts (week) SELECT DISTINCT date_trunc('week', d)::date FROM unnest($1::date[]) d
-ON CONFLICT DO NOTHING"""
+_ADD_SALTS = """INSERT INTO contributor_salts (week)
+SELECT DISTINCT date_trunc('week', d)::date FROM unnest($1::date[]) d ON CONFLICT DO NOTHING"""
 _ADD_SHARES = """
 INSERT INTO shares (share_id, item_id, campaign_id, network, day, org_unit, location, contributor, potential_reach)
 SELECT s.share_id, s.item_id, s.campaign_id, s.network, s.day, p.org_unit, p.location,

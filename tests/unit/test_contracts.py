@@ -1,5 +1,7 @@
 """The contracts: exported files are current, and the directory contract keeps people pseudonymous."""
 
+import re
+
 import jsonschema
 import pytest
 from pydantic import TypeAdapter, ValidationError
@@ -9,7 +11,7 @@ from schemas.catalog import CONTRACTS
 from schemas.compatibility import breaking_changes, check
 from schemas.envelope import REQUIRED_ON_RECEIPT, check_received, event_type_of
 from schemas.export import json_schemas
-from services.export import stale_files
+from services.export import stale_files, topic_key
 
 DirectoryEvent = TypeAdapter(directory.DirectoryEvent)
 
@@ -150,3 +152,21 @@ def test_requiring_what_was_required_on_receipt_already_is_no_breaking_change():
     current = {"properties": {"id": {"type": "string"}}, "required": ["id", "source"]}
     assert breaking_changes(released, current) == ["id: newly required"]
     assert breaking_changes(released, current, required_before=("id",)) == []
+
+
+@pytest.mark.parametrize("name", sorted(SCHEMAS))
+def test_a_subject_made_of_data_fields_names_fields_the_data_has(name):
+    """`subject_is` documents the Kafka key; where it names fields, the example's subject is
+    made of them, so a field that does not exist would fail here."""
+    said = SCHEMAS[name]["x-subject-is"]
+    assert said, "every contract says what its subject is"
+    [instance] = SCHEMAS[name]["examples"]
+    if re.fullmatch(r"data\.\w+(:data\.\w+)*", said):
+        assert instance["subject"] == ":".join(str(instance["data"][f.removeprefix("data.")]) for f in said.split(":"))
+
+
+def test_the_readme_key_column_comes_from_the_contracts():
+    assert topic_key("advocacy.distribution.events.v1") == (
+        "data.item_id: item.distributed; data.advocate_id: notification.requested; "
+        "data.share_id: link.clicked, share.*; the refused command's subject: command.rejected")
+    assert topic_key("advocacy.consent.state.v1") == "data.advocate_id:data.purpose"
