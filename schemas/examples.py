@@ -37,6 +37,7 @@ def example(schema: dict[str, Any]) -> dict[str, Any]:
     event = {name: _value(name, schema["properties"][name], defs) for name in schema["required"]}
     event["source"] = schema["properties"]["source"]["examples"][0]
     event["id"] = "5f0c2a1e-0000-4000-8000-000000000001"
+    event["time"] = EXAMPLE_TIME  # optional in CloudEvents; a command without one is refused
     data = event["data"]
     named = re.fullmatch(r"data\.\w+(:data\.\w+)*", schema["x-subject-is"])
     event["subject"] = ":".join(str(data[f.removeprefix("data.")]) for f in schema["x-subject-is"].split(":")) \

@@ -43,6 +43,10 @@ def published_schema(topic: str, model: type[CloudEvent[Any]], writers: Sequence
     properties["subject"] = {**properties["subject"], "description": f"{subject_of(model)}; the Kafka key"}
     if field := subject_field_of(model):
         schema["x-subject-equals"] = f"data.{field}"
+    if topic.endswith(".commands.v1"):  # services/runtime/handling.check_received_command
+        properties["time"] = {**properties["time"], "description": (
+            f"{properties['time']['description']}. Required of a command on Kafka: one without it, or more "
+            "than COMMAND_MAX_AGE_SECONDS (24 h) from the receiver's clock, is refused command_not_fresh")}
     schema["examples"] = [example(schema)]
     return schema
 

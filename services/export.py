@@ -26,7 +26,7 @@ from schemas.commands import CommandReason, RefusalReason
 from schemas.envelope import event_type_of, subject_of
 from schemas.export import ROOT, json_schemas, render
 from schemas.platform import load_platform
-from services.runtime.dead_letters import DEAD_LETTER_HEADERS
+from services.runtime.dead_letters import DEAD_LETTER_HEADERS, SOMETIMES_HEADERS
 
 README = ROOT.parent / "README.md"
 _REASONS: dict[str, type[RefusalReason]] = {
@@ -107,14 +107,15 @@ def _add_dead_letters(document: dict[str, Any], service: str) -> None:
         "messages": {"DeadLetter": {"$ref": f"#/components/messages/{name}:DeadLetter"}}}
     document["components"]["messages"][f"{name}:DeadLetter"] = {
         "title": f"{name}:DeadLetter",
-        "summary": "The original record's key, headers and (unless a header says it was omitted) value, "
-                   "plus the reason",
+        "summary": "The original record's headers and the reason; its key and value too, unless it came from a "
+                   "topic about people (`dlq-value-omitted` says so: ADR 0018)",
         "headers": {"type": "object", "required": sorted(DEAD_LETTER_HEADERS),
-                    "properties": {h: {"type": "string", "description": d} for h, d in DEAD_LETTER_HEADERS.items()}},
-        "payload": {"description": "The original record's value, byte for byte; empty when "
+                    "properties": {h: {"type": "string", "description": d}
+                                   for h, d in {**DEAD_LETTER_HEADERS, **SOMETIMES_HEADERS}.items()}},
+        "payload": {"description": "The original record's value, byte for byte; none when "
                                    "`dlq-value-omitted` says why"},
-        "bindings": {"kafka": {"bindingVersion": "0.4.0",
-                               "key": {"type": "string", "description": "The original record's key"}}}}
+        "bindings": {"kafka": {"bindingVersion": "0.4.0", "key": {
+            "type": "string", "description": "The original record's key; none with `dlq-value-omitted`"}}}}
     document["operations"][name] = {
         "action": "send", "channel": {"$ref": f"#/channels/{name}"},
         "messages": [{"$ref": f"#/channels/{name}/messages/DeadLetter"}]}

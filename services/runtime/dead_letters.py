@@ -50,7 +50,7 @@ def describe(error: Exception) -> str:
 
 
 # The headers every dead letter carries besides the original record's own (AsyncAPI documents
-# them from here). `dlq-value-omitted` is added when the value is not kept, with the reason.
+# them from here), then those it carries when they apply.
 DEAD_LETTER_HEADERS = {
     "dlq-error-type": "The Python exception's class name, e.g. ValidationError",
     "dlq-error-message": "Why, without the values sent: for a ValidationError, `field.path: message` per error",
@@ -58,6 +58,12 @@ DEAD_LETTER_HEADERS = {
     "dlq-original-partition": "Its partition (decimal)",
     "dlq-original-offset": "Its offset there (decimal): replay from the source by it",
     "dlq-service": "The service that could not handle it",
+}
+SOMETIMES_HEADERS = {
+    "dlq-event-id": "The CloudEvents id, when the value was JSON with one",
+    "dlq-event-type": "The CloudEvents type, when the value was JSON with one",
+    "dlq-value-omitted": "Why the letter has no value and no key (`<n> bytes: from a topic about people`, or too "
+                         "large): replay reads the original at dlq-original-offset",
 }
 
 

@@ -67,11 +67,12 @@ def answering(table: Table, events_topic: str, rejected: type[CloudEvent[Rejecti
 def check_received_command(command: CloudEvent[Any], key: bytes, max_age: timedelta, now: datetime) -> None:
     """A command as it came on Kafka: its record key must be its subject (partitioning, and
     so ordering, is by key: a command keyed otherwise is ordered with somebody else's), and
-    its `time` within `max_age` of now either way (a command kept back, in dead letters say,
-    must not be applied after what followed it; one dated ahead must not outlive the window)."""
+    its `time` given (without one, pydantic would date it on receipt: always fresh) and within
+    `max_age` of now either way (a command kept back, in dead letters say, must not be applied
+    after what followed it; one dated ahead must not outlive the window)."""
     if key != command.subject.encode():
         raise Rejected(CommandReason.KEY_NOT_SUBJECT, "the record's key must be the command's subject")
-    if abs(now - command.time) > max_age:
+    if "time" not in command.model_fields_set or abs(now - command.time) > max_age:
         raise Rejected(CommandReason.COMMAND_NOT_FRESH,
                        f"the command's time is more than {max_age} from now: send it again")
 

@@ -126,6 +126,9 @@ class Inbox:
     ) -> list[tuple[ConsumerRecord, E]]:
         decoded = []
         for record in records:
+            if record.value is None:  # a tombstone: compaction deletes a key; there is no event to apply
+                metrics.TOMBSTONES.labels(self.service, record.topic).inc()
+                continue
             try:
                 event = decode.validate_json(record.value or b"")
                 check_received(event)

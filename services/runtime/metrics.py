@@ -9,6 +9,10 @@ HANDLED = Counter(
 REJECTED = Counter(
     "advocacy_commands_rejected_total", "Commands rejected with a reason", ["service", "reason"],
 )
+TOMBSTONES = Counter(
+    "advocacy_tombstones_skipped_total", "Records without a value (a compacted topic's deletion of a key): no event",
+    ["service", "topic"],
+)
 DEAD_LETTERED = Counter(
     "advocacy_dead_letters_total", "Messages sent to the dead-letter topic", ["service", "topic", "error_type"],
 )

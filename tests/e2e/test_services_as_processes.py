@@ -118,7 +118,8 @@ async def test_every_published_example_of_what_outside_systems_send_is_handled_n
 
     for _, document in examples:
         [instance] = document["examples"]
-        instance = {**instance, "id": str(uuid.uuid4())}  # a new event each run, not an inbox repeat
+        # A new event each run (not an inbox repeat), sent now (commands older than a day are refused).
+        instance = {**instance, "id": str(uuid.uuid4()), "time": datetime.now(UTC).isoformat()}
         await produce(stack.kafka_bootstrap, document["x-topic"],
                       [(instance["subject"].encode(), json.dumps(instance).encode())])
 

@@ -39,3 +39,20 @@ async def test_poison_messages_are_dead_lettered_and_the_next_message_is_handled
     # The reason names the fields, never the values sent in them.
     assert "data.n" in headers[1]["dlq-error-message"]
     assert "example.com" not in headers[1]["dlq-error-message"]
+
+
+async def test_a_tombstone_is_no_event_and_no_dead_letter(probe, stack):
+    """A record without a value (how a compacted topic deletes a key: HR removing someone
+    from the directory topic) carries no event to apply: skipped and counted, not dead-lettered,
+    and what follows it is handled."""
+    after = Probed(source="/test", subject="agg-2", data=Count(n=1))
+
+    async with probe.service.running():
+        await produce(stack.kafka_bootstrap, probe.input_topic, [(b"agg-2", None), (b"agg-2", after.to_bytes())])
+
+        async def handled() -> bool:
+            return [r["event_id"] for r in await probe.effects()] == [after.id]
+
+        await eventually(handled, what="the event after the tombstone")
+
+    assert await read_topic(stack.kafka_bootstrap, probe.settings.dead_letter_topic, at_least=0, timeout=1.0, settle=0.5) == []
