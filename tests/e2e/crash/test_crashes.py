@@ -5,6 +5,8 @@ afterwards the state of every service equals the
 reference computed from the inputs alone (model.py): nothing lost, nothing counted twice,
 nothing dead-lettered, the consent ledger's chain intact."""
 
+import asyncio
+
 import pytest
 
 from harness.kafka import eventually
@@ -68,10 +70,10 @@ async def test_a_killed_replica_leaves_its_partitions_to_the_other(play_under, s
     of each (started first: normally the one whose relay holds the publishing lock) is killed
     for good mid-stream."""
     members = lambda: _members(stack.kafka_bootstrap)  # noqa: E731
-    # One member per group first: a replica an earlier test killed stays a member until its
-    # session times out, and counting it would make "both replicas" a wrong number.
-    alone = dict.fromkeys(GROUPS, 1)
-    await eventually(lambda: _are(members, alone), timeout=120, what="one replica in each group")
+    # The groups as they are before the second replicas, settled: a replica an earlier test
+    # killed stays a member until its session times out, and other tests' services may be
+    # members too; counting a member on its way out would make "both replicas" a wrong number.
+    alone = await _settled(members)
     second = [supervisor.add(service).name for service in SCALED]
     for name in second:
         supervisor.start(name)
@@ -85,7 +87,7 @@ async def test_a_killed_replica_leaves_its_partitions_to_the_other(play_under, s
     try:
         for name in second:
             await supervisor.until_ready(name)
-        await eventually(lambda: _are(members, {g: 2 * n for g, n in alone.items()}), timeout=120,
+        await eventually(lambda: _are(members, {g: n + 1 for g, n in alone.items()}), timeout=120,
                          what="both replicas in each group")
         outcome = await play_under(kill_first_replicas)
         await eventually(lambda: _are(members, alone), timeout=120, what="the survivor alone in each group")
@@ -102,6 +104,19 @@ async def test_a_killed_replica_leaves_its_partitions_to_the_other(play_under, s
 
 async def _members(bootstrap: str) -> dict[str, int]:
     return {group: await group_members(bootstrap, group) for group in GROUPS}
+
+
+async def _settled(members, interval: float = 15.0, timeout: float = 120.0) -> dict[str, int]:
+    """The members per group once two counts `interval` apart agree (longer than a session
+    timeout: a dead member is gone by the second count)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    before = await members()
+    while True:
+        await asyncio.sleep(interval)
+        now = await members()
+        if now == before or asyncio.get_running_loop().time() > deadline:
+            return now
+        before = now
 
 
 async def _are(members, expected: dict[str, int]) -> bool:

@@ -138,6 +138,7 @@ async def test_nobody_reaches_another_persons_share_nor_learns_that_it_exists(pl
         await distribution.join(person, networks=["x"])
         await distribution.consent(person, Purpose.RECEIVE_CONTENT)
     await distribution.until("SELECT count(*) FROM consents WHERE valid", 2)
+    await distribution.until("SELECT count(*) FROM people", 2)  # the directory is another topic: fan-out needs both
     await distribution.publish("item-shared-001")
     await distribution.until("SELECT count(*) FROM feed WHERE item_id = 'item-shared-001'", 2)
     shared = await distribution.call("POST", "/api/me/shares", {"item_id": "item-shared-001", "network": "x"},

@@ -1,7 +1,9 @@
 """After erasing an advocate who took part in everything — consent to every purpose, a feed,
 a share, clicks on it, engagement and follower counts — no column of any table in the four
 services' schemas holds their id; the consent ledger and the erasure's record keep only the
-keyed pseudonym; and the compacted consent state holds a tombstone for each of their keys.
+keyed pseudonym; the compacted consent state holds a tombstone for each of their keys; and
+of every topic, those still naming them are none a partner reads, each for a stated, bounded
+time (retention, compaction lag; the directory is HR's to tombstone).
 
 The four services run as processes on the shared stack (`signed_in_services`, trusting the
 test issuer: the advocate's own commands go over HTTP, signed in), so their consumer groups
@@ -23,18 +25,21 @@ from ops.scenario.commands import APPROVER, EDITOR
 from ops.scenario.policies import on_kafka as current_policies
 from schemas import consent, curation, directory, distribution, engagement
 from schemas.catalog import SERVICES
+from schemas.platform import PARTNER, load_platform
 from services.consent.config import ConsentSettings
 from services.consent.domain import pseudonym
 from tests.integration.consent.rig import erase
 from tests.integration.security.people import SignedIn
-from tests.integration.security.traces import columns, end_offsets, latest_by_key, places_holding
+from tests.integration.security.traces import columns, end_offsets, latest_by_key, places_holding, topics_naming
 
 
 async def test_erasure_leaves_no_trace_of_the_advocate_in_any_schema_or_state(stack, signed_in_services, issuer):
     tag = uuid.uuid4().hex[:10]
     person = Person(f"adv-erase-{tag}", "employee", "Sales", "Zurich", ("en",), (), "immediate", ("linkedin",))
     who = person.advocate_id
-    state_before = await end_offsets(stack.kafka_bootstrap, consent.STATE_TOPIC)
+    topics = {t.name: t for t in load_platform().topics}
+    topics_before = {name: await end_offsets(stack.kafka_bootstrap, name) for name in topics}
+    state_before = topics_before[consent.STATE_TOPIC]
     tail = await Tail(stack.kafka_bootstrap, consent.EVENTS_TOPIC, distribution.EVENTS_TOPIC, distribution.ITEMS_TOPIC).start()
     admin = await asyncpg.connect(stack.admin_dsn)
     try:
@@ -65,6 +70,21 @@ async def test_erasure_leaves_no_trace_of_the_advocate_in_any_schema_or_state(st
 
         state = await latest_by_key(stack.kafka_bootstrap, state_before, lambda key: key.startswith(f"{who}:"))
         assert state == {f"{who}:{p.value}": None for p in consent.Purpose}  # a tombstone for every key
+
+        # Every topic: where the id still is, it is for a bounded, stated time, and never where
+        # a partner reads (ADR 0018, 0019): delete-policy topics until their retention ends (at
+        # most 30 days), the consent state until compaction drops the tombstoned records
+        # (max.compaction.lag.ms), the directory until HR tombstones it (docs/operators.md).
+        holding = await topics_naming(stack.kafka_bootstrap, topics_before, who)
+        assert consent.EVENTS_TOPIC in holding and directory.TOPIC in holding  # the scan finds it where it is
+        for name in holding:
+            topic = topics[name]
+            assert PARTNER not in topic.readers, name
+            if "compact" in topic.cleanup_policy:
+                assert name in (consent.STATE_TOPIC, directory.TOPIC), name
+                assert topic.max_compaction_lag_hours <= 24, name
+            else:
+                assert topic.retention_days <= 30, name
     finally:
         await admin.close()
         await tail.stop()

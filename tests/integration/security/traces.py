@@ -67,3 +67,25 @@ async def latest_by_key(bootstrap: str, since: dict[TopicPartition, int], match:
     finally:
         await consumer.stop()
     return latest
+
+
+async def topics_naming(bootstrap: str, since: dict[str, dict[TopicPartition, int]], needle: str) -> set[str]:
+    """The topics with a record, written after `since[topic]` (from `end_offsets`), whose key
+    or value contains `needle`: what a reader of each topic could still find."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    await consumer.start()
+    found: set[str] = set()
+    wanted = needle.encode()
+    try:
+        starts = {tp: offset for offsets in since.values() for tp, offset in offsets.items()}
+        consumer.assign(list(starts))
+        for tp, offset in starts.items():
+            consumer.seek(tp, offset)
+        until = await consumer.end_offsets(list(starts))
+        while [tp for tp, end in until.items() if await consumer.position(tp) < end]:
+            for tp, records in (await consumer.getmany(timeout_ms=200, max_records=5000)).items():
+                if any(wanted in (r.key or b"") or wanted in (r.value or b"") for r in records):
+                    found.add(tp.topic)
+    finally:
+        await consumer.stop()
+    return found
