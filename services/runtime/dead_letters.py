@@ -90,7 +90,14 @@ def event_headers(value: bytes | None) -> dict[str, str]:
     if not isinstance(event, dict):
         return {}
     found = {"dlq-event-id": event.get("id"), "dlq-event-type": event.get("type")}
-    return {k: v[:200] for k, v in found.items() if isinstance(v, str)}
+    return {k: _carriable(v[:200]) for k, v in found.items() if isinstance(v, str)}
+
+
+def _carriable(text: str) -> str:
+    """`text` as a UTF-8 header can carry it. JSON may escape a lone surrogate ("\\udfff"),
+    in an id or, through a field's name, in a validation error's description: written as its
+    escape instead, or publishing the letter would fail and the consumer retry it for ever."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class DeadLetters:
@@ -108,7 +115,8 @@ class DeadLetters:
 
     async def send(self, record: ConsumerRecord, error: Exception) -> None:
         assert self.broker is not None, "DeadLetters.broker is set when the broker is built"
-        headers = dead_letter_headers(record, error, self.service) | event_headers(record.value)
+        headers = {k: _carriable(v) for k, v in
+                   (dead_letter_headers(record, error, self.service) | event_headers(record.value)).items()}
         if record.topic not in self.keeps_value_from:
             # Nor the key: on such topics it is mostly the person's id. Both stay at the source.
             headers["dlq-value-omitted"] = f"{len(record.value or b'')} bytes: from a topic about people"

@@ -4,7 +4,7 @@ import asyncpg
 from aiokafka import ConsumerRecord
 from pydantic import BaseModel, ValidationError
 
-from services.runtime.dead_letters import dead_letter_headers
+from services.runtime.dead_letters import dead_letter_headers, event_headers
 
 
 class Model(BaseModel):
@@ -42,3 +42,11 @@ def test_a_value_the_database_refused_is_described_without_the_value():
     error.__cause__ = UnicodeEncodeError("utf-8", "jane@example.com\ud800", 16, 17, "surrogates not allowed")
     message = dead_letter_headers(record(), error, "metrics")["dlq-error-message"]
     assert message == "invalid input for query argument $2: UnicodeEncodeError: surrogates not allowed"
+
+
+def test_an_event_id_with_a_lone_surrogate_becomes_a_header_utf_8_can_carry():
+    """JSON may escape a lone surrogate; as it was, the letter could not be published and the
+    consumer retried it for ever (found by the bad-input run's generated ids)."""
+    headers = event_headers(b'{"id": "a\\udfffb", "type": "advocacy.x.v1"}')
+    assert headers == {"dlq-event-id": "a\\udfffb", "dlq-event-type": "advocacy.x.v1"}
+    assert all(value.encode("utf-8") for value in headers.values())
