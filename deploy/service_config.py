@@ -35,8 +35,8 @@ class ServiceConfig:
 
 def settings_class(service: str) -> type[ServiceSettings]:
     module = importlib.import_module(f"services.{service}.config")
-    (cls,) = [c for c in vars(module).values()
-              if isinstance(c, type) and issubclass(c, ServiceSettings) and c is not ServiceSettings]
+    (cls,) = [c for c in vars(module).values()  # the one defined there, not a base it imports
+              if isinstance(c, type) and issubclass(c, ServiceSettings) and c.__module__ == module.__name__]
     return cls
 
 

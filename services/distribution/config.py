@@ -5,10 +5,10 @@ from dataclasses import dataclass
 from pydantic import SecretStr
 
 from schemas import consent, curation, directory, distribution, engagement
-from services.runtime.settings import DEVELOPMENT_SECRET, K_ANONYMITY_FLOOR, ServiceSettings
+from services.runtime.settings import DEVELOPMENT_SECRET, GroupFigureSettings
 
 
-class DistributionSettings(ServiceSettings):
+class DistributionSettings(GroupFigureSettings):
     service: str = "distribution"
     public_base_url: str = "http://127.0.0.1:8083"  # where tracked links point: this service's /r/{code}
     # Keys visitor hashes with each day's random salt (visitor_salts.py). Required outside local
@@ -19,16 +19,8 @@ class DistributionSettings(ServiceSettings):
     notification_daily_cap: int = 3  # immediate notifications per person and day; more wait for the digest
     digest_hour_utc: int = 8
     schedule_seconds: float = 1.0
-    # Audience sizes below this are told partners as "fewer than k" (item.distributed.v2).
-    k_anonymity: int = 5
-
-    def refusals(self) -> list[str]:
-        """The runtime's, and K_ANONYMITY below K_ANONYMITY_FLOOR (in local mode too)."""
-        problems = super().refusals()
-        if self.k_anonymity < K_ANONYMITY_FLOOR:
-            problems.append(f"K_ANONYMITY is {self.k_anonymity}, below the floor of {K_ANONYMITY_FLOOR}: "
-                            "audiences that small single people out")
-        return problems
+    # k_anonymity (GroupFigureSettings): audience sizes below it are told partners as "fewer
+    # than k" (item.distributed.v2).
 
 
 @dataclass(frozen=True)

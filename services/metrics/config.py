@@ -6,23 +6,15 @@ from pathlib import Path
 
 from schemas import consent, curation, directory, distribution, engagement, metrics
 from services.metrics.domain import RateCards
-from services.runtime.settings import K_ANONYMITY_FLOOR, ServiceSettings
+from services.runtime.settings import GroupFigureSettings
 
 
-class MetricsSettings(ServiceSettings):
+class MetricsSettings(GroupFigureSettings):
     service: str = "metrics"
-    k_anonymity: int = 5  # a group figure (org unit, location) needs at least this many distinct people
+    # k_anonymity (GroupFigureSettings): a group figure needs at least this many distinct people.
     emv_rates_file: Path = Path(__file__).with_name("emv_rates.toml")
     snapshot_seconds: float = 60.0  # how often changed items and campaigns get a MetricSnapshot
     ingest_batch_size: int = 5000  # records per batch, one transaction each
-
-    def refusals(self) -> list[str]:
-        """The runtime's, and K_ANONYMITY below K_ANONYMITY_FLOOR (in local mode too)."""
-        problems = super().refusals()
-        if self.k_anonymity < K_ANONYMITY_FLOOR:
-            problems.append(f"K_ANONYMITY is {self.k_anonymity}, below the floor of {K_ANONYMITY_FLOOR}: "
-                            "groups that small single people out")
-        return problems
 
     def rate_cards(self) -> RateCards:
         """The EMV rates, read from `emv_rates_file` (read once, at start)."""

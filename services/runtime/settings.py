@@ -158,3 +158,18 @@ class ServiceSettings(BaseSettings):
         if password in development_passwords(user) | development_passwords(self.service):
             return ["DATABASE_URL's password is a development password"]
         return []
+
+
+class GroupFigureSettings(ServiceSettings):
+    """A service that tells figures about groups of people (metrics' reports, distribution's
+    audience sizes): `K_ANONYMITY` people at least per group, refused below K_ANONYMITY_FLOOR
+    at start, in local mode too (review S18; ADR 0008 asks for 5, the default)."""
+
+    k_anonymity: int = 5
+
+    def refusals(self) -> list[str]:
+        problems = super().refusals()
+        if self.k_anonymity < K_ANONYMITY_FLOOR:
+            problems.append(f"K_ANONYMITY is {self.k_anonymity}, below the floor of {K_ANONYMITY_FLOOR}: "
+                            "groups that small single people out")
+        return problems

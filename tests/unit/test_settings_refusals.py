@@ -6,8 +6,8 @@ import pytest
 
 from services.consent.config import ConsentSettings
 from services.distribution.config import DistributionSettings
-from services.metrics.config import K_ANONYMITY_FLOOR, MetricsSettings
-from services.runtime.settings import DEVELOPMENT_SECRET, ServiceSettings
+from services.metrics.config import MetricsSettings
+from services.runtime.settings import DEVELOPMENT_SECRET, K_ANONYMITY_FLOOR, ServiceSettings
 
 KEY = "k" * 32
 DSN = "postgresql://distribution:Zq7-not-a-default-9@db.internal:5432/advocacy"
