@@ -13,8 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from harness.issuer import TestIssuer
-from schemas.catalog import SERVICES
-from tests.e2e.supervisor import Supervisor
+from tests.e2e.supervisor import Supervisor, every_service
 
 
 @pytest.fixture(scope="session", name="issuer")
@@ -29,16 +28,5 @@ async def signed_in_services(stack, issuer, tmp_path):
     """{service: port}, as `running_services` (tests/e2e/conftest.py), with the APIs trusting
     `issuer`. Each process logs to tmp_path/<service>.log and must shut down gracefully."""
     supervisor = Supervisor(stack, tmp_path, identity=issuer.settings())
-    for name in SERVICES:
-        supervisor.add(name)
-    try:
-        for name in SERVICES:
-            supervisor.start(name)
-        for name in SERVICES:
-            await supervisor.until_ready(name, timeout=60)
-        yield supervisor.ports()
-    finally:
-        supervisor.stop_all()
-    for name in SERVICES:  # uvicorn re-raises SIGTERM after its shutdown, so the exit code says nothing
-        log = supervisor.log_of(name)
-        assert "FastStream app shut down gracefully." in log and "Application shutdown complete." in log, name
+    async with every_service(supervisor) as ports:
+        yield ports

@@ -10,12 +10,15 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
 from harness.kafka import eventually
 from harness.processes import ready
+from schemas.catalog import SERVICES
 from services.runtime.identity import OidcSettings
 from services.runtime.settings import MANAGEMENT_PORT_OFFSET
 from tests.conftest import dsn_for
@@ -135,3 +138,23 @@ class Supervisor:
 
     def log_of(self, name: str) -> str:
         return (self.log_dir / f"{name}.log").read_text(errors="replace")
+
+
+@asynccontextmanager
+async def every_service(supervisor: Supervisor) -> AsyncIterator[dict[str, int]]:
+    """The four services started as processes under `supervisor`, until ready: {service: port}.
+    On exit each is stopped with SIGTERM and must have shut down gracefully (uvicorn re-raises
+    SIGTERM after its shutdown, so the exit code says nothing: the log does)."""
+    for name in SERVICES:
+        supervisor.add(name)
+    try:
+        for name in SERVICES:
+            supervisor.start(name)
+        for name in SERVICES:
+            await supervisor.until_ready(name, timeout=60)
+        yield supervisor.ports()
+    finally:
+        supervisor.stop_all()
+    for name in SERVICES:
+        log = supervisor.log_of(name)
+        assert "FastStream app shut down gracefully." in log and "Application shutdown complete." in log, name
