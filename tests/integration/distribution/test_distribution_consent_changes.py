@@ -11,8 +11,10 @@ ANNA = "adv-anna-001"
 ITEM = "item-plant-0001"
 
 
-async def anna_with_a_scheduled_share(distribution) -> dict:
-    await distribution.join(ANNA, languages=["de"], digest="weekly")
+async def anna_schedules_a_share(distribution, due_in: timedelta, **profile: object) -> None:
+    """Anna joins (with `profile`), receives content and allows scheduled sharing, gets the
+    item, and schedules a share of it `due_in` from now."""
+    await distribution.join(ANNA, languages=["de"], **profile)
     await distribution.consent(ANNA, Purpose.RECEIVE_CONTENT, Purpose.SCHEDULED_SHARING)
 
     async def projected() -> bool:
@@ -21,7 +23,11 @@ async def anna_with_a_scheduled_share(distribution) -> dict:
     await eventually(projected, what="Anna projected")
     await distribution.publish(ITEM)
     await distribution.events("advocacy.distribution.item.distributed.v2")
-    await distribution.shared(ANNA, ITEM, scheduled_at=datetime.now(UTC) + timedelta(days=1))
+    await distribution.shared(ANNA, ITEM, scheduled_at=datetime.now(UTC) + due_in)
+
+
+async def anna_with_a_scheduled_share(distribution) -> dict:
+    await anna_schedules_a_share(distribution, timedelta(days=1), digest="weekly")
     [created] = await distribution.events("advocacy.distribution.share.created.v1")
     return created
 
@@ -123,16 +129,7 @@ async def test_a_yes_that_arrives_before_the_person_joins_still_brings_what_is_a
 
 
 async def anna_with_a_share_handed_to_the_connector(distribution) -> dict:
-    await distribution.join(ANNA, languages=["de"])
-    await distribution.consent(ANNA, Purpose.RECEIVE_CONTENT, Purpose.SCHEDULED_SHARING)
-
-    async def projected() -> bool:
-        return await distribution.count("consents") == 2 and await distribution.count("people") == 1
-
-    await eventually(projected, what="Anna projected")
-    await distribution.publish(ITEM)
-    await distribution.events("advocacy.distribution.item.distributed.v2")
-    await distribution.shared(ANNA, ITEM, scheduled_at=datetime.now(UTC) + timedelta(seconds=1))
+    await anna_schedules_a_share(distribution, timedelta(seconds=1))
     [requested] = await distribution.events("advocacy.distribution.share.publish.requested.v1")
     assert [r["status"] for r in await distribution.fetch("SELECT status FROM shares")] == ["publish_requested"]
     return requested
