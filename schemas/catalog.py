@@ -23,7 +23,7 @@ CONTRACTS: dict[str, list[type[CloudEvent[Any]]]] = {
                                 distribution.DistributionCommandRejected],
     distribution.POSTS_TOPIC: [distribution.PublishRequested, distribution.PublishCancelled,
                                distribution.RetractionRequested],
-    distribution.ITEMS_TOPIC: [distribution.ItemDistributed],
+    distribution.ITEMS_TOPIC: [distribution.ItemDistributed, distribution.ItemAudienceGrew],
     engagement.TOPIC: [engagement.SharePublished, engagement.ShareFailed, engagement.EngagementObserved,
                        engagement.FollowersReported],
     metrics.COMMANDS_TOPIC: [metrics.RenderReport, metrics.RenderMyImpact],

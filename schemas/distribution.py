@@ -12,7 +12,9 @@ Events go to three topics, by who may read them (ADR 0018):
 - `advocacy.distribution.posts.v1`, for network connectors only: publish and retraction
   requests, keyed by the share;
 - `advocacy.distribution.items.v1`, for integration partners: per item, that it was
-  distributed and to how large an audience, told as "fewer than k" below K_ANONYMITY.
+  distributed and to how large an audience, told as "fewer than k" below K_ANONYMITY; and
+  later, as people who say yes afterwards get it too, its audience's growth, told only in
+  steps of at least k people (ADR 0022).
 No contact data anywhere.
 """
 
@@ -110,6 +112,18 @@ class Audience(Contract):
     distributed_at: AwareDatetime
 
 
+class AudienceGrowth(Contract):
+    """How far an item has reached since it was distributed, told in steps of at least k."""
+
+    item_id: ItemId
+    audience_size: int = Field(ge=1, description="Feed entries written for this item so far: at publication "
+                                                 "and for everyone who got it later (a yes, a join), never less")
+    added: int = Field(ge=1, description="Entries since the size last told (an audience told as fewer than k "
+                                         "counts as 0); always at least `k`")
+    k: int = Field(ge=1, description="The K_ANONYMITY threshold in force")
+    counted_at: AwareDatetime
+
+
 class Notification(Contract):
     advocate_id: AdvocateId
     digest: Digest = Field(description="immediate, or the daily or weekly digest it belongs to")
@@ -168,6 +182,14 @@ class ItemDistributed(CloudEvent[Audience]):
     """An item reached its audience's feeds: its size, or "fewer than k"."""
 
     type: Literal["advocacy.distribution.item.distributed.v2"] = "advocacy.distribution.item.distributed.v2"
+    subject_is: ClassVar[str] = "data.item_id"
+
+
+class ItemAudienceGrew(CloudEvent[AudienceGrowth]):
+    """More people got an active item since its size was last told, at least k of them
+    (checked every DISTRIBUTION_AUDIENCE_REPORT_SECONDS; ADR 0022)."""
+
+    type: Literal["advocacy.distribution.item.audience.grew.v1"] = "advocacy.distribution.item.audience.grew.v1"
     subject_is: ClassVar[str] = "data.item_id"
 
 
@@ -231,4 +253,4 @@ DistributionEvent = Annotated[
     Field(discriminator="type"),
 ]
 PostEvent = Annotated[PublishRequested | PublishCancelled | RetractionRequested, Field(discriminator="type")]
-ItemEvent = ItemDistributed
+ItemEvent = Annotated[ItemDistributed | ItemAudienceGrew, Field(discriminator="type")]

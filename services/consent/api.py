@@ -16,6 +16,7 @@ names another person for a give, refusal or withdrawal, so nobody, whatever thei
 can answer for someone else; on Kafka these three are refused (`sign_in_required`).
 """
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from datetime import datetime
@@ -189,6 +190,24 @@ def handled_then(handle: Callable[[UnitOfWork, C], Awaitable[None]], command: C,
     return run
 
 
+async def held_until_known(db: Db, run: Callable[[UnitOfWork], Awaitable[T]], hold_seconds: float) -> T:
+    """`db.command(run)`, held while consent does not know the person: a give sent right
+    after HR's `person.joined` may come before consent has read it (about 0.4 s, more under
+    load). Tried again with backoff (50 ms, doubling to 500 ms) for up to `hold_seconds`
+    (CONSENT_DIRECTORY_HOLD_SECONDS); then 403 `not_in_directory` stands. Nothing is
+    recorded while held, and every other refusal answers at once."""
+    loop = asyncio.get_running_loop()
+    deadline, pause = loop.time() + hold_seconds, 0.05
+    while True:
+        try:
+            return await db.command(run)
+        except Rejected as refused:
+            if refused.reason is not Reason.NOT_IN_DIRECTORY or loop.time() + pause > deadline:
+                raise
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, 0.5)
+
+
 def build_api(handlers: ConsentHandlers, settings: ConsentSettings, identity: OidcSettings) -> HttpApi:
     # Group commit: every change appends to the one proof ledger, whose lock is held until
     # commit, so commands would otherwise go one disk flush at a time.
@@ -212,6 +231,11 @@ def person_routes(handlers: ConsentHandlers) -> APIRouter:
         return c.Choice(actor=me, advocate_id=me, purpose=purpose, policy_version=body.policy_version,
                         collection_method=body.collection_method)
 
+    async def choose(handle: Callable[[UnitOfWork, C], Awaitable[None]], command: C, db: Db) -> MyConsent:
+        me, purpose = command.subject, command.data.purpose
+        run = handled_then(handle, command, lambda conn: standing(conn, me, purpose))
+        return await held_until_known(db, run, handlers.settings.consent_directory_hold_seconds)
+
     @router.get("/me/consents")
     async def my_consents(me: Me, db: Db) -> MyConsents:
         """Every purpose: status, since and until when, the policy answered and the current one."""
@@ -219,16 +243,16 @@ def person_routes(handlers: ConsentHandlers) -> APIRouter:
 
     @router.post("/me/consents/{purpose}/give", responses=problem_responses(403, 404, 409))
     async def give(purpose: Purpose, body: ChoiceIn, me: Me, db: Db) -> MyConsent:
-        """Consent to one purpose under the version shown. 403 `not_in_directory`; 404
-        `unknown_policy_version`; 409 `outdated_policy_version` (show the current one)."""
-        command = c.GiveConsent(source=source, subject=me, data=choice(me, purpose, body))
-        return await db.command(handled_then(handlers.give, command, lambda conn: standing(conn, me, purpose)))
+        """Consent to one purpose under the version shown. 403 `not_in_directory` (after
+        holding the request while consent may not have read the person's `person.joined`
+        yet); 404 `unknown_policy_version`; 409 `outdated_policy_version` (show the current one)."""
+        return await choose(handlers.give, c.GiveConsent(source=source, subject=me, data=choice(me, purpose, body)), db)
 
     @router.post("/me/consents/{purpose}/refuse", responses=problem_responses(403, 404, 409))
     async def refuse(purpose: Purpose, body: ChoiceIn, me: Me, db: Db) -> MyConsent:
         """Say no to one purpose under the version shown; refusals as for giving."""
-        command = c.RefuseConsent(source=source, subject=me, data=choice(me, purpose, body))
-        return await db.command(handled_then(handlers.refuse, command, lambda conn: standing(conn, me, purpose)))
+        return await choose(handlers.refuse, c.RefuseConsent(source=source, subject=me,
+                                                             data=choice(me, purpose, body)), db)
 
     @router.post("/me/consents/{purpose}/withdraw")
     async def withdraw(purpose: Purpose, me: Me, db: Db) -> MyConsent:

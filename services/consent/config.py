@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 
 from schemas import consent, directory
 from services.runtime.settings import ServiceSettings
@@ -13,6 +13,9 @@ class ConsentSettings(ServiceSettings):
     consent_expiry_days: int = 730  # 24 months
     consent_expiry_interval_seconds: float = 60.0
     consent_expiry_batch_size: int = 500
+    # How long a give or refusal over HTTP waits for consent to read a person it does not
+    # know yet (HR's `person.joined` may be a moment behind the person's first click).
+    consent_directory_hold_seconds: float = Field(default=5.0, ge=0, le=30)
     # Key of the ledger's one-way pseudonym (HMAC-SHA-256 of the advocate id). Without
     # it nobody can link ledger entries to an id, not even by guessing ids.
     consent_pseudonym_key: SecretStr = SecretStr("local-development-only")

@@ -45,6 +45,8 @@ def build_service(
     schedules = [
         Schedule("notifications", handlers.send_due_notifications, settings.schedule_seconds, clock),
         Schedule("scheduled-shares", handlers.request_due_posts, settings.schedule_seconds, clock),
+        Schedule("audience-growth", handlers.tell_audience_growth, settings.distribution_audience_report_seconds,
+                 clock),
     ]
     redirect = Redirect(settings, topics, lambda: service.pool)
     # Visitor hashes cannot be computed again once their day's salt is gone (visitor_salts.py);

@@ -20,7 +20,10 @@ class DistributionSettings(GroupFigureSettings):
     digest_hour_utc: int = 8
     schedule_seconds: float = 1.0
     # k_anonymity (GroupFigureSettings): audience sizes below it are told partners as "fewer
-    # than k" (item.distributed.v2).
+    # than k" (item.distributed.v2), and growth only in steps of k (item.audience.grew.v1).
+    # How often active items' audience growth is checked and told (ADR 0022): rarely enough
+    # that a step's timing says little about whose yes completed it.
+    distribution_audience_report_seconds: float = 3600.0
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,10 @@ from schemas.consent import Purpose
 from schemas.directory import Digest
 from schemas.distribution import (
     Audience,
+    AudienceGrowth,
     CancellationReason,
     CancelShare,
+    ItemAudienceGrew,
     ItemDistributed,
     Notification,
     NotificationRequested,
@@ -48,6 +50,7 @@ from services.runtime.unit_of_work import UnitOfWork
 # Without either of these, a scheduled post is not posted.
 _STOPS_SCHEDULED = {Purpose.RECEIVE_CONTENT, Purpose.SCHEDULED_SHARING}
 _NOTIFICATIONS_PER_PASS = 1000
+_GROWTH_PER_PASS = 1000
 
 
 class DistributionHandlers:
@@ -120,6 +123,7 @@ class DistributionHandlers:
             now, daily_at, weekly_at = self._digests()
             size = await store.fan_out(uow.conn, item.item_id, content, now, daily_at, weekly_at)
             size_told, below_k = domain.audience_told(size, self.settings.k_anonymity)
+            await store.told(uow.conn, item.item_id, size_told or 0)
             await uow.emit(self.topics.items, ItemDistributed, item.item_id, Audience(
                 item_id=item.item_id, audience_size=size_told, audience_below_k=below_k,
                 k=self.settings.k_anonymity, distributed_at=now))
@@ -222,6 +226,16 @@ class DistributionHandlers:
             (p.share_id, PostRequest(share_id=p.share_id, advocate_id=p.advocate_id, network=p.network, post=p.post))
             for p in due])
         return len(due)
+
+    async def tell_audience_growth(self, uow: UnitOfWork, now: datetime) -> int:
+        """Partners learn how far active items reached after publication, in steps of at
+        least k people, never one person's yes (ADR 0022)."""
+        k = self.settings.k_anonymity
+        grown = await store.claim_growth(uow.conn, k, _GROWTH_PER_PASS)
+        await uow.emit_many(self.topics.items, ItemAudienceGrew, [
+            (g.item_id, AudienceGrowth(item_id=g.item_id, audience_size=g.reached, added=g.added, k=k,
+                                       counted_at=now)) for g in grown])
+        return len(grown)
 
     # ---------------------------------------------------------------------------------------
 

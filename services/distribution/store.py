@@ -46,6 +46,10 @@ delivered AS (
     FROM delivered d JOIN people p USING (advocate_id)
     WHERE p.digest <> 'off'
     ON CONFLICT DO NOTHING
+), reach AS (
+    INSERT INTO item_reach (item_id, reached, announced)
+    SELECT item_id, count(*), 0 FROM delivered GROUP BY item_id
+    ON CONFLICT (item_id) DO UPDATE SET reached = item_reach.reached + EXCLUDED.reached
 )
 SELECT count(*) FROM delivered"""
 # One item, to its whole audience.
@@ -175,6 +179,34 @@ async def fan_out(conn: Connection, item_id: str, content: dict[str, Any], now: 
         _FAN_OUT, now, daily_at, weekly_at, item_id, audience.get("roles", []), audience.get("org_units", []),
         audience.get("locations", []), audience.get("languages", []), audience.get("topics", []),
         content["language"], content.get("topics", [])))
+
+
+async def told(conn: Connection, item_id: str, size: int) -> None:
+    """Partners were told the item's audience is `size` (item.distributed.v2)."""
+    await conn.execute("UPDATE item_reach SET announced = $2 WHERE item_id = $1", item_id, size)
+
+
+class Growth(NamedTuple):
+    item_id: str
+    reached: int
+    added: int
+
+
+# Active items that reached at least k more people than partners were last told; locked
+# (SKIP LOCKED: a second replica takes others) and marked told in the same statement.
+_GREW = """
+WITH grown AS (
+    SELECT r.item_id, r.reached, r.announced FROM item_reach r JOIN items i USING (item_id)
+    WHERE i.status = 'active' AND r.reached - r.announced >= $1
+    ORDER BY r.item_id LIMIT $2 FOR UPDATE OF r SKIP LOCKED)
+UPDATE item_reach r SET announced = g.reached FROM grown g WHERE r.item_id = g.item_id
+RETURNING r.item_id, g.reached, g.reached - g.announced AS added"""
+
+
+async def claim_growth(conn: Connection, k: int, limit: int) -> list[Growth]:
+    """Up to `limit` active items whose audience grew by `k` or more since last told, now
+    marked told (ADR 0022)."""
+    return [Growth(r["item_id"], r["reached"], r["added"]) for r in await conn.fetch(_GREW, k, limit)]
 
 
 async def backfill(conn: Connection, advocate_id: str, now: datetime, daily_at: datetime,

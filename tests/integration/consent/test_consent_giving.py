@@ -1,5 +1,6 @@
 """Giving and refusing: only the advocate, signed in, only for the policy version currently shown."""
 
+import asyncio
 from datetime import datetime
 
 from schemas.consent import ConsentGiven, ConsentRefused, ConsentState, Purpose
@@ -73,6 +74,19 @@ async def test_only_people_in_the_directory_can_consent(consent):
 
     assert problem["reason"] == "not_in_directory"
     assert await consent.fetchval("SELECT count(*) FROM consents WHERE advocate_id = $1", stranger) == 0
+
+
+async def test_a_give_that_comes_before_consent_has_read_the_persons_join_is_held_and_accepted(consent):
+    newcomer = new_advocate()
+    first_click = asyncio.create_task(consent.person(newcomer).give())
+    await asyncio.sleep(0.3)
+    assert not first_click.done()  # held: consent does not know them yet
+
+    await consent.join(newcomer)  # HR's person.joined, read a moment after the click
+
+    answer = await first_click
+    assert (answer["status"], answer["valid"]) == ("given", True)
+    assert await consent.count("ledger WHERE change = 'given'") == 1
 
 
 async def test_a_refusal_is_recorded_and_is_not_valid_and_only_the_advocate_can_refuse(consent):

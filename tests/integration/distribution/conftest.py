@@ -122,7 +122,7 @@ async def distribution(stack, scratch_schema, make_topics, issuer) -> AsyncItera
     its tracked links pointing there."""
     async with make_rig(DistributionRig, stack, scratch_schema, make_topics, build_service, DistributionSettings,
                         DistributionTopics, identity=issuer.settings(), schedule_seconds=0.2,
-                        notification_daily_cap=3) as rig:
+                        distribution_audience_report_seconds=0.2, notification_daily_cap=3) as rig:
         rig.issuer = issuer
         async with rig.serving():
             yield rig

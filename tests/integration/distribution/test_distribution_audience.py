@@ -70,6 +70,42 @@ async def test_an_audience_below_k_is_told_as_fewer_than_k_and_from_k_people_up_
     assert (told["item-for-wide-01"]["audience_size"], told["item-for-wide-01"]["audience_below_k"]) == (k, False)
 
 
+async def test_people_who_get_an_item_after_publication_are_told_partners_in_steps_of_at_least_k(distribution):
+    """Observed by a partner: an audience of 0 at publication, then 20 people got the item by
+    backfill and nothing ever said so. Now its growth is told, once k more people have it:
+    no told difference is about fewer than k people (ADR 0022)."""
+    k = distribution.settings.k_anonymity
+    people = [f"adv-late-{n:04d}" for n in range(2 * k)]
+    for person in people:
+        await distribution.join(person, languages=["de"])
+
+    async def joined() -> bool:
+        return await distribution.count("people") == len(people)
+
+    await eventually(joined, what="people projected")
+    await distribution.publish("item-late-0001")  # before anyone said yes
+    [at_publication] = await distribution.events("advocacy.distribution.item.distributed.v2")
+
+    async def reached(n: int) -> None:
+        async def fed() -> bool:
+            return len(await feed_of(distribution, "item-late-0001")) == n
+        await eventually(fed, what=f"{n} feed entries")
+
+    for person in people[:k - 1]:
+        await distribution.consent(person, Purpose.RECEIVE_CONTENT)
+    await reached(k - 1)
+    await distribution.consent(people[k - 1], Purpose.RECEIVE_CONTENT)
+    [first] = await distribution.events("advocacy.distribution.item.audience.grew.v1")
+    for person in people[k:]:
+        await distribution.consent(person, Purpose.RECEIVE_CONTENT)
+    growth = await distribution.events("advocacy.distribution.item.audience.grew.v1", at_least=2)
+
+    assert at_publication["data"]["audience_below_k"] is True
+    assert first["subject"] == "item-late-0001"
+    assert [(g["data"]["audience_size"], g["data"]["added"], g["data"]["k"]) for g in growth] == [
+        (k, k, k), (2 * k, k, k)]  # never k - 1 people, nor any step smaller than k
+
+
 async def test_notifications_follow_each_persons_digest_and_the_daily_cap(distribution):
     await distribution.join("adv-ivan-009", languages=["de"], digest="immediate")
     await distribution.join("adv-jana-010", languages=["de"], digest="daily")
