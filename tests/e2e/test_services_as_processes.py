@@ -104,27 +104,70 @@ async def test_every_service_takes_the_realms_tokens_and_refuses_a_missing_role_
 OUTSIDE_WRITERS = {"hr", "content", "privacy-office", "connector"}
 
 
-async def test_every_published_example_of_what_outside_systems_send_is_handled_never_dead_lettered(
-        stack, running_services):
-    """What a partner writes from the published schemas alone: each schema's example
-    (schemas/examples.py), as its file in schemas/json/ carries it, on its topic, keyed by its
-    subject. Each is handled — applied, or answered with a rejection — and none is dead-lettered."""
+def outside_examples() -> list[tuple[str, dict]]:
+    """(file name, schema) of every contract an outside system writes, as schemas/json/ has it."""
     platform = load_platform()
     written_outside = {t.name for t in platform.topics if OUTSIDE_WRITERS & set(t.writers)}
     examples = [(path.name, document) for path in sorted((ROOT / "json").glob("*.json"))
                 if (document := json.loads(path.read_text()))["x-topic"] in written_outside]
     assert len({d["x-topic"] for _, d in examples}) == len(written_outside), "an example for every such topic"
+    return examples
+
+
+def fresh(document: dict) -> dict:
+    """The schema's example as a new event sent now (not an inbox repeat; commands older than a day are refused)."""
+    [instance] = document["examples"]
+    return {**instance, "id": str(uuid.uuid4()), "time": datetime.now(UTC).isoformat()}
+
+
+async def all_consumed(stack) -> bool:
+    return all(lag == 0 for lag in (await consumer_lag(stack.kafka_bootstrap, list(SERVICES))).values())
+
+
+async def test_every_published_example_of_what_outside_systems_send_is_handled_never_dead_lettered(
+        stack, running_services):
+    """What a partner writes from the published schemas alone: each schema's example
+    (schemas/examples.py), as its file in schemas/json/ carries it, on its topic, keyed by its
+    subject. Each is handled — applied, or answered with a rejection — and none is dead-lettered."""
+    examples = outside_examples()
     dead_before = await dead_letter_counts(stack.kafka_bootstrap, list(SERVICES))
 
     for _, document in examples:
-        [instance] = document["examples"]
-        # A new event each run (not an inbox repeat), sent now (commands older than a day are refused).
-        instance = {**instance, "id": str(uuid.uuid4()), "time": datetime.now(UTC).isoformat()}
+        instance = fresh(document)
         await produce(stack.kafka_bootstrap, document["x-topic"],
                       [(instance["subject"].encode(), json.dumps(instance).encode())])
 
-    async def all_consumed() -> bool:
-        return all(lag == 0 for lag in (await consumer_lag(stack.kafka_bootstrap, list(SERVICES))).values())
-
-    await eventually(all_consumed, timeout=60, what="every example consumed")
+    await eventually(lambda: all_consumed(stack), timeout=60, what="every example consumed")
     assert await dead_letter_counts(stack.kafka_bootstrap, list(SERVICES)) == dead_before, [n for n, _ in examples]
+
+
+async def test_each_example_without_one_of_its_required_attributes_is_dead_lettered_by_every_reader(
+        stack, running_services):
+    """The other half of "the schemas are as strict as the services": what a schema requires,
+    every service reading the topic requires too. Each example sent once per required
+    attribute, without it, is dead-lettered by each of its readers, naming what is missing."""
+    readers = {t.name: [r for r in t.readers if r in SERVICES] for t in load_platform().topics}
+    dead_before = await dead_letter_counts(stack.kafka_bootstrap, list(SERVICES))
+    expected = dict.fromkeys(SERVICES, 0)
+    missing_by_id: dict[str, str] = {}  # event id -> the attribute left out
+
+    for _, document in outside_examples():
+        for attribute in document["required"]:
+            instance = fresh(document)
+            missing_by_id[instance["id"]] = attribute
+            del instance[attribute]
+            key = document["examples"][0]["subject"].encode()  # keyed as the full example would be
+            await produce(stack.kafka_bootstrap, document["x-topic"], [(key, json.dumps(instance).encode())])
+            for reader in readers[document["x-topic"]]:
+                expected[reader] += 1
+
+    await eventually(lambda: all_consumed(stack), timeout=60, what="every broken example consumed")
+    after = await dead_letter_counts(stack.kafka_bootstrap, list(SERVICES))
+    assert {s: after[s] - dead_before[s] for s in SERVICES} == expected
+    for service in SERVICES:
+        letters = await read_topic(stack.kafka_bootstrap, f"advocacy.{service}.deadletter.v1", after[service])
+        for letter in letters[-expected[service]:] if expected[service] else []:
+            headers = {k: v.decode() for k, v in letter.headers}
+            attribute = missing_by_id.get(headers.get("dlq-event-id", ""))
+            if attribute is not None:  # a letter without an id is the one whose id was left out
+                assert attribute in headers["dlq-error-message"], (service, attribute, headers)
