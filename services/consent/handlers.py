@@ -110,8 +110,12 @@ class ConsentHandlers:
         await self.verification(uow, command)
 
     async def verification(self, uow: UnitOfWork, command: c.VerifyLedger) -> c.LedgerVerification:
-        """Recompute the chain, announce the result and return it (the HTTP API answers with it)."""
-        result = await ledger.verify(uow.conn)
+        """Recompute the chain, announce the result and return it."""
+        return await self.announce_verification(uow, command, await ledger.verify(uow.conn))
+
+    async def announce_verification(self, uow: UnitOfWork, command: c.VerifyLedger,
+                                    result: ledger.Verification) -> c.LedgerVerification:
+        """Announce a recomputation of the chain (`ledger.verified`) and return it."""
         verification = c.LedgerVerification(
             entries=result.entries, intact=result.intact, first_broken_seq=result.first_broken_seq,
             head_hash=result.head_hash, verified_at=self.clock())

@@ -24,6 +24,7 @@ _COLUMNS = ["seq", "subject_ref", "purpose", "change", "policy_version", "policy
 Row = Mapping[str, Any] | asyncpg.Record
 _LOCK = "SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':ledger'))"
 _HEAD = "SELECT seq, entry_hash FROM ledger ORDER BY seq DESC LIMIT 1"
+_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"))  # what every entry's hash covers
 
 
 @dataclass(frozen=True)
@@ -38,9 +39,11 @@ class Entry:
     occurred_at: datetime
 
     def canonical(self) -> bytes:
-        content: dict[str, Any] = asdict(self)
+        # Every field is a plain value: a shallow copy gives what `asdict` would, at a
+        # quarter of its cost (its deep copy dominated verifying a long chain).
+        content: dict[str, Any] = dict(vars(self))
         content["occurred_at"] = self.occurred_at.astimezone(UTC).isoformat()
-        return json.dumps(content, sort_keys=True, separators=(",", ":")).encode()
+        return _CANONICAL_JSON.encode(content).encode()
 
 
 def chain_hash(prev_hash: str, entry: Entry) -> str:
@@ -112,6 +115,6 @@ class ChainCheck:
 async def verify(conn: Connection) -> Verification:
     """Recompute the whole chain from the first entry, streaming it. Call inside a transaction."""
     check = ChainCheck()
-    async for row in conn.cursor("SELECT * FROM ledger ORDER BY seq", prefetch=1000):
+    async for row in conn.cursor("SELECT * FROM ledger ORDER BY seq", prefetch=10_000):
         check.feed(row)
     return check.result()
