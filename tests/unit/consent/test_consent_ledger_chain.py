@@ -70,3 +70,17 @@ def test_the_hash_covers_every_field_and_the_time_in_utc():
         assert chain_hash(GENESIS, replace(entry, **{field: other})) != chain_hash(GENESIS, entry)
     assert chain_hash("1" * 64, entry) != chain_hash(GENESIS, entry)
 
+
+
+def test_an_entrys_hash_is_the_one_every_ledger_written_so_far_holds():
+    """The canonical form is what every stored hash covers: a change to how it is made
+    (faster, say) must give the same bytes, or every existing ledger stops verifying."""
+    person = Entry("ab" * 32, "leaderboard", "given", 3, "cd" * 32, "web_form", "subject",
+                          datetime(2026, 11, 30, 9, 0, 0, 123456, tzinfo=timezone(timedelta(hours=1))))
+    policy = Entry(None, "leaderboard", "policy_published", None, None, None, "controller",
+                          datetime(2026, 11, 30, 9, 0, 0, tzinfo=UTC))
+
+    assert chain_hash(GENESIS, person) == \
+        "41be105d21f694474a76080c4c2617026f012d7757bad7c06ab18ef71579b0e5"
+    assert chain_hash(GENESIS, policy) == \
+        "a0351c8d90db7b00e989c88e0b1f105d4bba2e4d7584c0cc592fc1365d448f0c"
