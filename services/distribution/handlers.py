@@ -123,7 +123,7 @@ class DistributionHandlers:
             now, daily_at, weekly_at = self._digests()
             size = await store.fan_out(uow.conn, item.item_id, content, now, daily_at, weekly_at)
             size_told, below_k = domain.audience_told(size, self.settings.k_anonymity)
-            await store.told(uow.conn, item.item_id, size_told or 0)
+            await store.distributed(uow.conn, item.item_id, size, size_told or 0)
             await uow.emit(self.topics.items, ItemDistributed, item.item_id, Audience(
                 item_id=item.item_id, audience_size=size_told, audience_below_k=below_k,
                 k=self.settings.k_anonymity, distributed_at=now))
@@ -231,6 +231,7 @@ class DistributionHandlers:
         """Partners learn how far active items reached after publication, in steps of at
         least k people, never one person's yes (ADR 0022)."""
         k = self.settings.k_anonymity
+        await store.count_reach(uow.conn)
         grown = await store.claim_growth(uow.conn, k, _GROWTH_PER_PASS)
         await uow.emit_many(self.topics.items, ItemAudienceGrew, [
             (g.item_id, AudienceGrowth(item_id=g.item_id, audience_size=g.reached, added=g.added, k=k,

@@ -46,25 +46,22 @@ delivered AS (
     FROM delivered d JOIN people p USING (advocate_id)
     WHERE p.digest <> 'off'
     ON CONFLICT DO NOTHING
-), reach AS (
-    INSERT INTO item_reach (item_id, reached, announced)
-    SELECT item_id, count(*), 0 FROM delivered GROUP BY item_id
-    ON CONFLICT (item_id) DO UPDATE SET reached = item_reach.reached + EXCLUDED.reached
-)
+){counted}
 SELECT count(*) FROM delivered"""
 # One item, to its whole audience.
-_FAN_OUT = _DELIVER.format(only="", items="""SELECT $4::text AS item_id, $5::text[] AS roles, $6::text[] AS org_units,
-    $7::text[] AS locations, $8::text[] AS languages, $9::text[] AS interests, $10::text AS language,
+_FAN_OUT = _DELIVER.format(only="", counted="", items="""SELECT $4::text AS item_id, $5::text[] AS roles,
+    $6::text[] AS org_units, $7::text[] AS locations, $8::text[] AS languages,
+    $9::text[] AS interests, $10::text AS language,
     $11::text[] AS topics""")
-# Every active item, to one person (by primary key): what is there when they say yes.
-_BACKFILL = _DELIVER.format(only="WHERE p.advocate_id = $4", items="""SELECT item_id,
-    ARRAY(SELECT jsonb_array_elements_text(content->'audience'->'roles')) AS roles,
-    ARRAY(SELECT jsonb_array_elements_text(content->'audience'->'org_units')) AS org_units,
-    ARRAY(SELECT jsonb_array_elements_text(content->'audience'->'locations')) AS locations,
-    ARRAY(SELECT jsonb_array_elements_text(content->'audience'->'languages')) AS languages,
-    ARRAY(SELECT jsonb_array_elements_text(content->'audience'->'topics')) AS interests,
-    content->>'language' AS language,
-    ARRAY(SELECT jsonb_array_elements_text(content->'topics')) AS topics
+# Every active item, to one person (by primary key): what is there when they say yes. How
+# far each item reached grows by one: logged, to be added up by the audience-growth
+# schedule (`count_reach`), so concurrent backfills never wait on the same items' rows.
+_BACKFILL = _DELIVER.format(only="WHERE p.advocate_id = $4", counted=""",
+reach_logged AS (
+    INSERT INTO reach_added (item_id, added) SELECT item_id, count(*) FROM delivered GROUP BY item_id
+)""", items="""SELECT item_id, audience_roles AS roles,
+    audience_org_units AS org_units, audience_locations AS locations, audience_languages AS languages,
+    audience_interests AS interests, item_language AS language, item_topics AS topics
     FROM items WHERE status = 'active'""")
 
 
@@ -181,9 +178,23 @@ async def fan_out(conn: Connection, item_id: str, content: dict[str, Any], now: 
         content["language"], content.get("topics", [])))
 
 
-async def told(conn: Connection, item_id: str, size: int) -> None:
-    """Partners were told the item's audience is `size` (item.distributed.v2)."""
-    await conn.execute("UPDATE item_reach SET announced = $2 WHERE item_id = $1", item_id, size)
+async def distributed(conn: Connection, item_id: str, size: int, told: int) -> None:
+    """The item reached `size` people at publication; partners were told `told` of them
+    (0 when told "fewer than k"; item.distributed.v2)."""
+    await conn.execute(
+        """INSERT INTO item_reach (item_id, reached, announced) VALUES ($1, $2, $3)
+           ON CONFLICT (item_id) DO UPDATE SET reached = item_reach.reached + EXCLUDED.reached""",
+        item_id, size, told)
+
+
+async def count_reach(conn: Connection) -> None:
+    """Backfills' logged additions, added to their items' reach and removed from the log.
+    Rows a concurrent pass took are skipped (its DELETE came first), so none counts twice."""
+    await conn.execute(
+        """WITH taken AS (DELETE FROM reach_added RETURNING item_id, added)
+           INSERT INTO item_reach (item_id, reached, announced)
+           SELECT item_id, sum(added), 0 FROM taken GROUP BY item_id
+           ON CONFLICT (item_id) DO UPDATE SET reached = item_reach.reached + EXCLUDED.reached""")
 
 
 class Growth(NamedTuple):
