@@ -27,6 +27,7 @@ VALUES: dict[str, Any] = {
     "command_type": "advocacy.consent.give.v1", "command_id": "5f0c2a1e-0000-4000-8000-000000000001",
     "html_path": "reports/report-2026-11.html", "json_path": "reports/report-2026-11.json",
     "starts_on": "2026-11-01", "ends_on": "2026-12-31", "policy_version": 1, "version": 1, "followers": 420,
+    "k": 5, "added": 5, "audience_size": 20,
 }
 _SUBJECT_FROM = ("advocate_id", "item_id", "share_id", "campaign_id", "source_id", "report_id", "purpose", "id")
 

@@ -72,6 +72,8 @@ def share_text(item: ItemView, network: Network, edited: str | None) -> str:
     if edited is not None:
         if not item.editable:
             raise Rejected(Reason.TEXT_NOT_EDITABLE, "this item's suggested text cannot be edited")
+        if not edited.strip():  # a post of a disclosure and a link, nothing of the person's
+            raise Rejected(Reason.TEXT_EMPTY, "an own text has something to read; leave it out for the suggested one")
         if "\x00" in edited:  # no network posts a NUL, and no Postgres text keeps one
             raise Rejected(Reason.TEXT_INVALID_CHARACTERS, "the text holds a NUL character")
         return edited

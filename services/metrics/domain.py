@@ -289,12 +289,16 @@ def last_closed_day(today: date) -> date:
 MAX_PERIOD_DAYS = 366
 
 
+# The last day a period may end on: its week, to which group reports widen it, ends by date.max.
+LAST_DAY = week_of(date.max) - timedelta(days=1)
+
+
 def check_period(starts_on: date, ends_on: date) -> None:
-    """A report's period ends on or after its start (both inclusive) and spans at most 366
-    days; Rejected(INVALID_PERIOD) otherwise."""
-    if ends_on < starts_on or (ends_on - starts_on).days >= MAX_PERIOD_DAYS:
-        raise Rejected(Reason.INVALID_PERIOD,
-                       f"a period ends on or after its start and spans at most {MAX_PERIOD_DAYS} days")
+    """A report's period ends on or after its start (both inclusive), spans at most 366
+    days and ends by LAST_DAY (9999-12-26); Rejected(INVALID_PERIOD) otherwise."""
+    if ends_on < starts_on or (ends_on - starts_on).days >= MAX_PERIOD_DAYS or ends_on > LAST_DAY:
+        raise Rejected(Reason.INVALID_PERIOD, f"a period ends on or after its start, by {LAST_DAY}, "
+                                              f"and spans at most {MAX_PERIOD_DAYS} days")
 
 
 def rate_card(cards: RateCards, currency: str | None) -> RateCard:

@@ -105,6 +105,7 @@ REASONS: dict[str, str] = {
     "item_not_active": N_("This item was retracted or has expired."),
     "text_too_long": N_("Your post, with the disclosure and the link, is over the network's limit."),
     "text_not_editable": N_("This item's text may not be changed."),
+    "text_empty": N_("Write something, or leave the text as it is suggested."),
     "scheduled_sharing_not_consented": N_("Scheduling a post needs your consent to scheduled sharing."),
     "scheduled_in_the_past": N_("The time you chose has passed; pick a time in the future."),
     "text_invalid_characters": N_("Your post holds a character the network refuses."),

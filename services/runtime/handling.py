@@ -72,9 +72,11 @@ def check_received_command(command: CloudEvent[Any], key: bytes, max_age: timede
     after what followed it; one dated ahead must not outlive the window)."""
     if key != command.subject.encode():
         raise Rejected(CommandReason.KEY_NOT_SUBJECT, "the record's key must be the command's subject")
-    if "time" not in command.model_fields_set or abs(now - command.time) > max_age:
-        raise Rejected(CommandReason.COMMAND_NOT_FRESH,
-                       f"the command's time is more than {max_age} from now: send it again")
+    if "time" not in command.model_fields_set:
+        raise Rejected(CommandReason.COMMAND_NOT_FRESH, "a command on Kafka carries its `time`: send it again with one")
+    if abs(now - command.time) > max_age:
+        raise Rejected(CommandReason.COMMAND_NOT_FRESH, f"the command's time is more than "
+                                                        f"{int(max_age.total_seconds())} s from now: send it again")
 
 
 def signed_in_only(table: Table, types: Iterable[type[CloudEvent[Any]]], reason: RefusalReason) -> Table:

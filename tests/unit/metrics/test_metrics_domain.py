@@ -13,6 +13,7 @@ from services.metrics.domain import (
     RateCard,
     RateCards,
     Totals,
+    aligned_period,
     check_may_see_impact,
     check_may_see_leaderboard,
     check_period,
@@ -60,6 +61,7 @@ def test_the_rates_file_has_the_default_currency_for_every_network_and_k_default
 @pytest.mark.parametrize("starts_on, ends_on", [
     (date(2026, 3, 2), date(2026, 3, 1)),
     (date(2025, 1, 1), date(2026, 1, 2)),  # 367 days
+    (date(9999, 12, 30), date(9999, 12, 31)),  # its whole week would end after the last date there is
 ])
 def test_a_period_ending_before_its_start_or_spanning_over_366_days_is_rejected(starts_on, ends_on):
     with pytest.raises(Rejected) as rejected:
@@ -70,6 +72,8 @@ def test_a_period_ending_before_its_start_or_spanning_over_366_days_is_rejected(
 def test_a_one_day_period_and_a_366_day_period_are_accepted():
     check_period(date(2026, 3, 1), date(2026, 3, 1))
     check_period(date(2025, 1, 1), date(2026, 1, 1))
+    assert aligned_period(date(9999, 12, 20), date(9999, 12, 26)) == (date(9999, 12, 20), date(9999, 12, 26))
+    check_period(date(9999, 12, 20), date(9999, 12, 26))
 
 
 def test_a_report_uses_the_named_currencys_rates_or_the_default_and_refuses_one_without_rates():
