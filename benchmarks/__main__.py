@@ -10,7 +10,16 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks import command_latency, fanout, feed_page, metrics_ingestion, redirect, token_verification, withdrawal
+from benchmarks import (
+    command_latency,
+    fanout,
+    feed_page,
+    inbox_growth,
+    metrics_ingestion,
+    redirect,
+    token_verification,
+    withdrawal,
+)
 from benchmarks.scratch import PEAK_RSS_MB
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"
@@ -18,17 +27,20 @@ BENCH = Path(__file__).resolve().parents[1] / "bench"
 TARGETS = {"ingest_ratio_vs_raw": (None, 0.5), "fanout_100k_s": (3.0, None), "withdrawal_p99_ms": (250, None),
            "e2e_p99_ms": (200, None), "redirect_rps": (None, 2000), "redirect_p99_ms": (50, None),
            "peak_rss_mb": (300, None), "request_overhead_of_sign_in_p99_us": (1000, None),
-           "http_command_p99_ms": (100, None), "feed_page_p99_ms": (50, None)}
-FULL = {"events": 200_000, "people": 100_000, "seconds": 20, "redirect_seconds": 10, "tokens": 5000,
+           "http_command_p99_ms": (100, None), "feed_page_p99_ms": (50, None),
+           # Issue #19: dedup that does not grow with the stream (ADR 0021); with a row per event it was ~240.
+           "inbox_bytes_per_event": (1.0, None)}
+FULL = {"events": 200_000, "inbox_events": 1_000_000, "people": 100_000, "seconds": 20, "redirect_seconds": 10, "tokens": 5000,
         "feed_requests": 2000}
-SMOKE = {"events": 10_000, "people": 5_000, "seconds": 3, "redirect_seconds": 2, "tokens": 500,
-         "feed_requests": 100}
+SMOKE = {"events": 10_000, "inbox_events": 10_000, "people": 5_000, "seconds": 3, "redirect_seconds": 2,
+         "tokens": 500, "feed_requests": 100}
 HTTP_RATE = 200  # commands/s per service over HTTP: the front door's target is at this rate (issue #15)
 
 
 async def run_all(size: dict[str, int]) -> dict:
     results: dict = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "cpu_count": os.cpu_count()}
     results |= await metrics_ingestion.measure(size["events"])
+    results |= await inbox_growth.measure(size["inbox_events"], baseline=min(100_000, size["inbox_events"]))
     results |= await fanout.measure(size["people"])
     results |= await withdrawal.measure(load=1000, seconds=size["seconds"])
     by_service = {name: await command_latency.measure(name, rate=500, seconds=size["seconds"])
