@@ -15,6 +15,7 @@ from benchmarks import (
     command_latency,
     fanout,
     feed_page,
+    inbox_growth,
     ledger,
     metrics_ingestion,
     redirect,
@@ -29,18 +30,22 @@ TARGETS = {"ingest_ratio_vs_raw": (None, 0.5), "fanout_100k_s": (1.0, None), "fa
            "backfill_ms": (200, None), "receipt_p99_ms": (50, None), "withdrawal_p99_ms": (250, None),
            "e2e_p99_ms": (200, None), "redirect_rps": (None, 2000), "redirect_p99_ms": (50, None),
            "peak_rss_mb": (300, None), "request_overhead_of_sign_in_p99_us": (1000, None),
-           "http_command_p99_ms": (100, None), "feed_page_p99_ms": (50, None)}
-FULL = {"events": 200_000, "people": 100_000, "million": 1_000_000, "active_items": 5000, "seconds": 20,
-        "redirect_seconds": 10, "tokens": 5000, "feed_requests": 2000, "ledger_entries": 10_000_000,
+           "http_command_p99_ms": (100, None), "feed_page_p99_ms": (50, None),
+           # Issue #19: dedup that does not grow with the stream (ADR 0021); with a row per event it was ~240.
+           "inbox_bytes_per_event": (1.0, None)}
+FULL = {"events": 200_000, "inbox_events": 1_000_000, "people": 100_000, "million": 1_000_000, "active_items": 5000,
+        "seconds": 20, "redirect_seconds": 10, "tokens": 5000, "feed_requests": 2000, "ledger_entries": 10_000_000,
         "ledger_people": 1_000_000}
-SMOKE = {"events": 10_000, "people": 5_000, "million": 20_000, "active_items": 500, "seconds": 3,
-         "redirect_seconds": 2, "tokens": 500, "feed_requests": 100, "ledger_entries": 50_000, "ledger_people": 5_000}
+SMOKE = {"events": 10_000, "inbox_events": 10_000, "people": 5_000, "million": 20_000, "active_items": 500,
+         "seconds": 3, "redirect_seconds": 2, "tokens": 500, "feed_requests": 100, "ledger_entries": 50_000,
+         "ledger_people": 5_000}
 HTTP_RATE = 200  # commands/s per service over HTTP: the front door's target is at this rate (issue #15)
 
 
 async def run_all(size: dict[str, int]) -> dict:
     results: dict = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "cpu_count": os.cpu_count()}
     results |= await metrics_ingestion.measure(size["events"])
+    results |= await inbox_growth.measure(size["inbox_events"], baseline=min(100_000, size["inbox_events"]))
     # One item to 100,000 and to 1,000,000 people: how the cost grows with the audience.
     for label, people in (("100k", size["people"]), ("1m", size["million"])):
         results |= {key.replace("fanout_", f"fanout_{label}_", 1): value

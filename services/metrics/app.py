@@ -8,6 +8,7 @@ from pathlib import Path
 from schemas import consent, curation
 from schemas import directory as d
 from schemas import metrics as m
+from services.metrics import domain
 from services.metrics.api import build_api
 from services.metrics.config import MetricsSettings, MetricsTopics
 from services.metrics.handlers import COUNTED, MetricsHandlers
@@ -36,9 +37,10 @@ def build_service(
     router.consume("consent", topics.consent_events, consent.ConsentEvent, dispatch(handlers.consent_events))
     router.consume("curation", topics.curation_events, curation.AnyEvent, dispatch(handlers.curation_events))
     # Shares and clicks, observations and follower counts: counted in big batches, one
-    # transaction each.
+    # transaction each, without an inbox row per event (ADR 0021).
     for name, topic in (("distribution", topics.distribution_events), ("engagement", topics.engagement)):
-        router.consume_batches(name, topic, COUNTED, handlers.count, max_records=settings.ingest_batch_size)
+        router.consume_batches(name, topic, COUNTED, handlers.count, max_records=settings.ingest_batch_size,
+                               idempotent=domain.counted_once_by_construction)
     router.publishes("events", topics.events, m.MetricsEvent)
     snapshots = Schedule("snapshots", handlers.publish_due_snapshots, settings.snapshot_seconds, clock)
     visitors = Schedule("visitor-hashes", handlers.forget_visitors, 3600, clock)

@@ -382,6 +382,15 @@ class Tally:
                       | {o.share_id for o in self.observations})
 
 
+def counted_once_by_construction(event: Any) -> bool:
+    """Whether counting `event` again changes nothing (ADR 0021): a share is inserted by its
+    id, a cancellation sets a flag, an observation keeps each counter's highest value, a
+    follower count the latest; types not counted change nothing. Only a click adds to a
+    counter (its visitor's clicks of the day): it is deduplicated by its publication number,
+    or by its id if it has none."""
+    return not isinstance(event, distribution.LinkClicked)
+
+
 def tally(events: Iterable[Any]) -> Tally:
     """Sort counted events (shares, cancellations, clicks, observations, follower counts);
     other types on the counted topics change nothing."""

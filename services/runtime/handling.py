@@ -7,7 +7,8 @@ endpoint, a test with a connection and no broker — decides where the transacti
 from; the handler does not know, so both entry points share one code path.
 
 - `dispatch(table)`: events. A message whose type the table lacks is one this service
-  does not act on: it is handled by doing nothing (the inbox still records it).
+  does not act on: it is handled by doing nothing, and the inbox keeps no id of it
+  (ADR 0021: a service that reads a busy topic for a few of its types).
 - `answering(table, ...)`: commands. Every command type has a handler; a command a rule
   refuses (`schemas.commands.Rejected`) leaves no change and is answered by the service's
   rejection event instead (see rejections.py). One that came on Kafka is first refused if
@@ -32,15 +33,22 @@ Handler = Callable[[UnitOfWork, Any], Awaitable[None]]
 Table = Mapping[type[CloudEvent[Any]], Handler]
 
 
-def dispatch(table: Table) -> Handler:
-    """One handler for a topic's events: the event's type picks the handler in `table`."""
+class dispatch:  # lower case: used as a function, `dispatch(table)`
+    """One handler for a topic's events: the event's type picks the handler in `table`.
+    `handles(event)` tells the inbox which events have any effect: the others (high-volume
+    types on a topic a service reads for a few of its types) are not handled, so they keep
+    no id there (ADR 0021)."""
 
-    async def handle(uow: UnitOfWork, event: CloudEvent[Any]) -> None:
-        handler = table.get(type(event))
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def handles(self, event: Any) -> bool:
+        return type(event) in self.table
+
+    async def __call__(self, uow: UnitOfWork, event: CloudEvent[Any]) -> None:
+        handler = self.table.get(type(event))
         if handler is not None:
             await handler(uow, event)
-
-    return handle
 
 
 def _wall_clock() -> datetime:

@@ -6,6 +6,12 @@ on one topic cannot claim the id of an event on another (whose writer may be any
 access to that topic) and so silence it. Transient faults are retried
 with back-off; if they outlast the deadline the error propagates and FastStream
 hands the message back to Kafka (nack) instead of committing its offset.
+
+High-volume streams need no row per event (ADR 0021, `handle_batch_counted`): an effect
+idempotent by construction is applied again without harm, and an event the outbox relay
+numbered is recognised by its publication number, at or below the consumer's position for
+its topic, partition and publisher (`consumer_positions`, one row each, written with the
+effects). Only an event that is neither keeps its id here.
 """
 
 import time
@@ -30,6 +36,17 @@ _CLAIM_MANY = """INSERT INTO inbox (consumer, topic, event_id)
 SELECT $1, c.topic, c.event_id FROM unnest($2::text[], $3::text[]) AS c(topic, event_id)
 WHERE NOT EXISTS (SELECT 1 FROM inbox l WHERE l.consumer = $1 AND l.topic = '' AND l.event_id = c.event_id)
 ON CONFLICT DO NOTHING RETURNING topic, event_id"""
+# The positions a batch reads, created at 0 if new and locked (the no-op update), in one
+# order: a second consumer of the same partition (a rebalance, a replica still finishing
+# its batch) waits here until the first commits, then reads the position it left.
+_LOCK_POSITIONS = """INSERT INTO consumer_positions (consumer, topic, partition, publisher, publication)
+SELECT $1, p.topic, p.partition, p.publisher, 0
+FROM unnest($2::text[], $3::int[], $4::text[]) AS p(topic, partition, publisher) ORDER BY 2, 3, 4
+ON CONFLICT (consumer, topic, partition, publisher) DO UPDATE SET publication = consumer_positions.publication
+RETURNING topic, partition, publisher, publication"""
+_SAVE_POSITIONS = """UPDATE consumer_positions c SET publication = p.publication
+FROM unnest($2::text[], $3::int[], $4::text[], $5::bigint[]) AS p(topic, partition, publisher, publication)
+WHERE c.consumer = $1 AND c.topic = p.topic AND c.partition = p.partition AND c.publisher = p.publisher"""
 
 
 class Inbox:
@@ -56,13 +73,17 @@ class Inbox:
     async def handle_each_once(
         self, records: Sequence[ConsumerRecord], decode: TypeAdapter[E],
         effect: Callable[[UnitOfWork, E], Awaitable[None]], consumer: str | None = None,
+        wanted: Callable[[E], bool] | None = None,
     ) -> int:
         """Decode each record (dead-lettering those that fail), then apply `effect` to each
         event this consumer has not handled before, in order: each its own effect (and its
         events their causation), but the batch shares one transaction, one claim statement
-        and one offset commit, which is what keeps a subscriber ahead of bursts. Returns how
-        many were applied."""
+        and one offset commit, which is what keeps a subscriber ahead of bursts. Events
+        not `wanted` (which `effect` would do nothing with) are skipped, not claimed.
+        Returns how many were applied."""
         decoded = await self._decode_each(records, decode)
+        if wanted is not None:
+            decoded = [(record, event) for record, event in decoded if wanted(event)]
         keys = {id(event): record.key or b"" for record, event in decoded}
 
         async def apply_each(uow: UnitOfWork, new: list[E]) -> None:
@@ -72,23 +93,91 @@ class Inbox:
 
         return await self._apply_batch_or_each(decoded, apply_each, consumer)
 
+    async def handle_batch_counted(
+        self, records: Sequence[ConsumerRecord], decode: TypeAdapter[E],
+        effect: Callable[[UnitOfWork, list[E]], Awaitable[None]], idempotent: Callable[[E], bool],
+        consumer: str | None = None,
+    ) -> int:
+        """Like `handle_batch_once`, without a row per event (ADR 0021). In one transaction:
+        a record the relay numbered (`publisher`, `publication` headers) is applied only above
+        the consumer's position for its topic, partition and publisher, which moves up with
+        the effects; one that is not numbered is applied if `idempotent(event)` (its effect
+        counts it once however often it comes), otherwise only if its id is claimed in the
+        inbox, as before. Returns how many were applied (duplicates of idempotent events
+        among them)."""
+        decoded = await self._decode_each(records, decode)
+        return await self._apply_batch_or_each(
+            decoded, effect, consumer,
+            lambda batch, apply, who: self._apply_counted(batch, apply, who, idempotent))
+
+    async def _apply_counted(
+        self, batch: list[tuple[ConsumerRecord, E]], effect: Callable[[UnitOfWork, list[E]], Awaitable[None]],
+        consumer: str | None, idempotent: Callable[[E], bool],
+    ) -> int:
+        if not batch:
+            return 0
+        who = consumer or self.service
+        numbered = [(record, event, _publication(record)) for record, event in batch]
+        keys = sorted({(r.topic, r.partition, p[0]) for r, _, p in numbered if p is not None})
+
+        async def attempt() -> list[E]:
+            async with self.pool.acquire() as conn, conn.transaction():
+                position: dict[tuple[str, int, str], int] = {}
+                if keys:
+                    rows = await conn.fetch(_LOCK_POSITIONS, who, *map(list, zip(*keys, strict=True)))
+                    position = {(r["topic"], r["partition"], r["publisher"]): r["publication"] for r in rows}
+                fresh: set[tuple[str, str]] = set()
+                unnumbered = _unique([(r.topic, e) for r, e, p in numbered if p is None and not idempotent(e)])
+                if unnumbered:
+                    claimed = await conn.fetch(_CLAIM_MANY, who, [t for t, _ in unnumbered],
+                                               [e.id for _, e in unnumbered])
+                    fresh = {(row["topic"], row["event_id"]) for row in claimed}
+                new, moved = [], {}
+                for record, event, publication in numbered:
+                    if publication is not None:
+                        key = (record.topic, record.partition, publication[0])
+                        if publication[1] <= position[key]:
+                            continue  # applied before: redelivered, or re-sent by the relay
+                        position[key] = moved[key] = publication[1]
+                    elif not idempotent(event):
+                        if (record.topic, event.id) not in fresh:
+                            continue
+                        fresh.discard((record.topic, event.id))  # twice in this batch: once
+                    new.append(event)
+                if new:
+                    await effect(UnitOfWork(conn, self.source), new)
+                if moved:
+                    await conn.execute(_SAVE_POSITIONS, who, *map(list, zip(*((*k, n) for k, n in moved.items()),
+                                                                            strict=True)))
+                return new
+
+        started = time.perf_counter()
+        new = await retry_transient(attempt, self.retry_deadline_seconds)
+        metrics.HANDLER_SECONDS.labels(self.service, "batch").observe(time.perf_counter() - started)
+        metrics.HANDLED.labels(self.service, "batch", "applied").inc(len(new))
+        metrics.HANDLED.labels(self.service, "batch", "duplicate").inc(len(batch) - len(new))
+        return len(new)
+
     async def _apply_batch_or_each(
         self, decoded: list[tuple[ConsumerRecord, E]], effect: Callable[[UnitOfWork, list[E]], Awaitable[None]],
-        consumer: str | None,
+        consumer: str | None, apply: "Callable[..., Awaitable[int]] | None" = None,
     ) -> int:
         """The batch in one transaction; if that fails for good (a bug, a value the database
         cannot store), once more one event per transaction, so that only the failing events
         are dead-lettered and the good ones beside them count (the middleware would
         dead-letter the whole batch)."""
+        if apply is None:
+            def apply(batch: list[tuple[ConsumerRecord, E]], effect: Any, consumer: str | None) -> Awaitable[int]:
+                return self._apply_batch([(record.topic, event) for record, event in batch], effect, consumer)
         try:
-            return await self._apply_batch([(record.topic, event) for record, event in decoded], effect, consumer)
+            return await apply(decoded, effect, consumer)
         except Exception as error:
             if is_transient(error):
                 raise  # retried until the deadline already: back to Kafka
         applied = 0
         for record, event in decoded:
             try:
-                applied += await self._apply_batch([(record.topic, event)], effect, consumer)
+                applied += await apply([(record, event)], effect, consumer)
             except Exception as error:
                 if is_transient(error):
                     raise
@@ -136,6 +225,18 @@ class Inbox:
             except ValueError as error:  # pydantic's ValidationError is one
                 await self.dead_letters.send(record, error)
         return decoded
+
+
+def _publication(record: ConsumerRecord) -> tuple[str, int] | None:
+    """(publisher, publication number) if the outbox relay numbered this record."""
+    headers = dict(record.headers or ())
+    publisher, publication = headers.get("publisher"), headers.get("publication")
+    if publisher is None or publication is None:
+        return None
+    try:
+        return publisher.decode(), int(publication)
+    except ValueError:
+        return None  # not a number: treated as not numbered
 
 
 def _unique(events: Sequence[tuple[str, E]]) -> list[tuple[str, E]]:

@@ -5,6 +5,11 @@ key holds even with several replicas; the others wait as hot standbys. It is wok
 by LISTEN/NOTIFY at commit and polls as a fallback, since notifications are lost
 while it is disconnected. A crash between send and delete re-publishes a few
 events: consumers are idempotent, so that costs nothing but bandwidth.
+
+Each row gets a publication number just before it is first sent (`publisher` and
+`publication` headers), rising in sending order and kept if it is sent again: a consumer
+that remembers the highest number it applied per partition recognises a re-sent event
+without keeping its id (ADR 0021, `Inbox.handle_batch_counted`).
 """
 
 import asyncio
@@ -23,7 +28,15 @@ from services.runtime.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 
-_FETCH = "SELECT seq, topic, key, payload FROM outbox ORDER BY seq LIMIT $1"
+# Rows numbered before (sent, perhaps, by a relay that died before deleting them) go first,
+# in their numbers' order, then new rows in seq order, numbered as they are fetched.
+_FETCH_NUMBERED = """SELECT seq, topic, key, payload, publication FROM outbox
+WHERE publication IS NOT NULL ORDER BY publication LIMIT $1"""
+_FETCH_NEW = "SELECT seq, topic, key, payload FROM outbox WHERE publication IS NULL ORDER BY seq LIMIT $1"
+_NUMBER = """WITH n AS (UPDATE outbox_publications SET last = last + cardinality($1::bigint[]) RETURNING last)
+UPDATE outbox o SET publication = n.last - cardinality($1::bigint[]) + s.i
+FROM n, unnest($1::bigint[]) WITH ORDINALITY AS s(seq, i) WHERE o.seq = s.seq
+RETURNING o.seq, o.publication"""
 _DELETE = "DELETE FROM outbox WHERE seq = ANY($1::bigint[])"
 # Two index look-ups instead of a count(*) scan; an upper bound (rolled-back seqs leave gaps).
 _BACKLOG = "SELECT coalesce(max(seq) - min(seq) + 1, 0) FROM outbox"
@@ -85,16 +98,31 @@ class OutboxRelay:
             await conn.close()
 
     async def publish_batch(self, conn: asyncpg.Connection, producer: AIOKafkaProducer) -> int:
-        rows = await conn.fetch(_FETCH, self.batch_size)
+        rows = await self.numbered_batch(conn)
         if rows:
             # Sends are pipelined; the idempotent producer keeps them in order per partition.
-            sent = [await producer.send(r["topic"], r["payload"], key=r["key"].encode(), headers=_HEADERS)
+            publisher = self.service.encode()
+            sent = [await producer.send(r["topic"], r["payload"], key=r["key"].encode(), headers=[
+                *_HEADERS, ("publisher", publisher), ("publication", str(r["publication"]).encode())])
                     for r in rows]
             await asyncio.gather(*sent)
             await conn.execute(_DELETE, [r["seq"] for r in rows])
             metrics.OUTBOX_PUBLISHED.labels(self.service).inc(len(rows))
         metrics.OUTBOX_BACKLOG.labels(self.service).set(await conn.fetchval(_BACKLOG))
         return len(rows)
+
+    async def numbered_batch(self, conn: asyncpg.Connection) -> list[Any]:
+        """Up to a batch of rows to send, each with its publication number: those numbered
+        before first, then new ones, numbered now (committed before any is sent, so a re-send
+        carries the same number). Only the relay holding the lock numbers, so the numbers
+        rise in the order the rows are sent."""
+        rows: list[Any] = list(await conn.fetch(_FETCH_NUMBERED, self.batch_size))
+        if len(rows) < self.batch_size:
+            new = await conn.fetch(_FETCH_NEW, self.batch_size - len(rows))
+            if new:
+                numbered = {r["seq"]: r["publication"] for r in await conn.fetch(_NUMBER, [r["seq"] for r in new])}
+                rows += [{**dict(r), "publication": numbered[r["seq"]]} for r in new]
+        return rows
 
     async def _sleep_until_woken(self) -> None:
         try:

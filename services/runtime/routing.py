@@ -20,7 +20,7 @@ from faststream.kafka.annotations import KafkaMessage
 from pydantic import TypeAdapter
 
 from schemas.envelope import check_received
-from services.runtime.handling import Handler
+from services.runtime.handling import Handler, dispatch
 from services.runtime.inbox import Inbox
 from services.runtime.unit_of_work import UnitOfWork
 
@@ -64,22 +64,32 @@ class ServiceRouter(KafkaRouter):
         """Subscribe `handler(uow, event)` to `topic`, whose messages are one of `contracts`
         (a type or a discriminated union). Up to `max_records` (default: the router's batch
         size) records share one transaction and one offset commit; each is decoded on its
-        own (a bad one is dead-lettered alone) and applied once (`Inbox.handle_each_once`)."""
+        own (a bad one is dead-lettered alone) and applied once (`Inbox.handle_each_once`);
+        with a `dispatch` handler, events of types it has no handler for are skipped without
+        keeping their ids."""
         decoder = TypeAdapter[Any](contracts)
 
+        wanted = handler.handles if isinstance(handler, dispatch) else None
+
         async def on_records(values: list[bytes], message: KafkaMessage, inbox: Inbox = Context()) -> None:
-            await inbox.handle_each_once(message.raw_message, decoder, handler)
+            await inbox.handle_each_once(message.raw_message, decoder, handler, wanted=wanted)
 
         self._subscribe(name, topic, max_records, on_records)
 
     def consume_batches(self, name: str, topic: str, contracts: Any, handler: BatchHandler,
-                        max_records: int | None = None) -> None:
+                        max_records: int | None = None, idempotent: Callable[[Any], bool] | None = None) -> None:
         """Like `consume`, but `handler(uow, events)` takes the whole batch's new events at once
-        (`Inbox.handle_batch_once`): for counting, where many events touch one row."""
+        (`Inbox.handle_batch_once`): for counting, where many events touch one row. With
+        `idempotent` (which events' effects count them once however often they come), no
+        event keeps a row in the inbox unless it is neither that nor numbered by its
+        publisher's relay (`Inbox.handle_batch_counted`, ADR 0021)."""
         decoder = TypeAdapter[Any](contracts)
 
         async def on_batch(values: list[bytes], message: KafkaMessage, inbox: Inbox = Context()) -> None:
-            await inbox.handle_batch_once(message.raw_message, decoder, handler)
+            if idempotent is None:
+                await inbox.handle_batch_once(message.raw_message, decoder, handler)
+            else:
+                await inbox.handle_batch_counted(message.raw_message, decoder, handler, idempotent)
 
         self._subscribe(name, topic, max_records, on_batch)
 

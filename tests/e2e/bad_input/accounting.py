@@ -36,11 +36,15 @@ async def account(inputs: list[Input], seen: Outcomes) -> list[Account]:
     accounts = []
     for service, mine in by_service.items():
         handled = await seen.handled(service, [i.id for i in mine if i.id])
+        committed = await seen.committed(service, {i.topic for i in mine})
         for i in mine:
             dead = seen.dead.get((service, i.topic, i.sent_partition, i.offset))
             rejected = seen.rejections.get((service, i.id)) if COMMAND_TOPICS.get(i.topic) == service else None
             outcomes = ([DEAD_LETTERED] if dead else []) + ([REJECTED] if rejected else [])
-            if i.id in handled and not rejected:
+            # Its id in the inbox; or, where no id is kept (ADR 0021), passed and committed
+            # without a dead letter or a rejection.
+            passed = i.offset is not None and i.offset < committed.get((i.topic, i.sent_partition), -1)
+            if (i.id in handled or (passed and not dead)) and not rejected:
                 outcomes.append(HANDLED)
             accounts.append(Account(i, service, outcomes, rejected or (dead or {}).get("dlq-error-type")))
     return accounts

@@ -1,11 +1,15 @@
 """Where each input's outcome shows: a rejection event on the service's events topic naming
 the command, a dead letter naming the original topic, partition and offset, or the
-service's inbox row for the event id (its effect's transaction)."""
+service's inbox row for the event id (its effect's transaction). Where a service keeps no
+row per event (ADR 0021: idempotent effects, relay-numbered records, types it has no
+handler for), its consumer group's committed offset past the input shows it was handled:
+a subscriber commits only after its transaction."""
 
 import json
 from typing import Any
 
 import asyncpg
+from aiokafka.admin import AIOKafkaAdminClient
 
 from ops.bus import Tail
 from schemas.catalog import SERVICES
@@ -65,6 +69,21 @@ class Outcomes(Tail):
             return {r["event_id"] for r in rows}
         finally:
             await conn.close()
+
+    async def committed(self, service: str, topics: set[str]) -> dict[tuple[str, int], int]:
+        """The offsets `service`'s consumer groups committed on `topics`, per (topic, partition):
+        every record below one was handled (or dead-lettered, or rejected) and committed."""
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
+        await admin.start()
+        try:
+            committed = {}
+            for topic in topics:
+                offsets = await admin.list_consumer_group_offsets(f"{service}.{topic}")
+                committed |= {(tp.topic, tp.partition): meta.offset for tp, meta in offsets.items()
+                              if tp.topic == topic and meta is not None}
+            return committed
+        finally:
+            await admin.close()
 
     async def rejections_waiting(self, service: str, command_ids: set[str]) -> int:
         """Rejections of these commands still in the service's outbox (not yet published)."""

@@ -171,3 +171,16 @@ async def test_a_post_the_connector_made_despite_the_cancellation_is_asked_to_co
     await distribution.until("SELECT count(*) FROM inbox WHERE event_id = ANY($1)", 2, [r.id for r in reports])
     assert len(await distribution.events_now("advocacy.distribution.share.retraction.requested.v1")) == 1
     assert [r["status"] for r in await distribution.fetch("SELECT status FROM shares")] == ["cancelled"]
+
+
+async def test_engagement_observations_distribution_has_no_handler_for_keep_no_inbox_row(distribution):
+    """Distribution reads the connectors' topic for posts' outcomes; their counters, the bulk
+    of that topic, change nothing here and leave no id behind (ADR 0021)."""
+    share_id = "share-without-a-row-0001"
+    observed = [engagement.EngagementObserved(source="/connector", subject=share_id, data=engagement.Engagement(
+        share_id=share_id, network="linkedin", impressions=n, observed_at=datetime.now(UTC))) for n in range(5)]
+    outcome = engagement.ShareFailed(source="/connector", subject=share_id, data=engagement.PostOutcome(
+        share_id=share_id, network="linkedin", at=datetime.now(UTC), detail="gone"))
+    await distribution.send_to(distribution.topics.engagement, *observed, outcome)  # one key: one partition, in order
+    await distribution.until("SELECT count(*) FROM inbox WHERE event_id = $1", 1, outcome.id)
+    assert await distribution.count("inbox WHERE event_id = ANY($1)", [o.id for o in observed]) == 0
