@@ -21,8 +21,9 @@ dependencies:
 
 Before the app sees a request, the API refuses (as problem documents) a declared body over
 `max_body_bytes` (413) and a body that is not JSON (415); a body that turns out longer
-than declared, or is chunked, is cut off at the limit while it streams in (FastAPI's
-`max_body_size`).
+than declared, or is chunked, is cut off at the limit while it streams in (413 too). Both
+in `HttpApi.__call__`, one plain ASGI layer: FastAPI's `max_body_size` put two more around
+every request (the app's and each route's), for what this layer does already.
 """
 
 import logging
@@ -163,7 +164,6 @@ class HttpApi:
         self.app = FastAPI(
             title=f"advocacy {self.service}", version=version or CONTRACTS_VERSION, description=description,
             openapi_url=f"{self.prefix}/openapi.json", docs_url=None, redoc_url=None,  # no UI fetched from a CDN
-            max_body_size=max_body_bytes,
         )
         self.app.state.http_api = self
         problems.install(self.app, self.service, {**problems.REFUSAL_STATUS, **(refusals or {})})
@@ -206,14 +206,27 @@ class HttpApi:
             await refusal(scope, receive, send)
             return
         started = False
+        received = 0
+        limit = self.max_body_bytes
 
         async def tracking_send(message: Any) -> None:
             nonlocal started
             started = started or message["type"] == "http.response.start"
             await send(message)
 
+        async def limited_receive() -> Any:
+            """The body as it streams in, refused once it passes the limit (a chunked one, or
+            one longer than declared): the endpoint reading it answers 413."""
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise HttpProblem(413, "body_too_large", f"A request body may have at most {limit} bytes.")
+            return message
+
         try:
-            await self.app(scope, receive, tracking_send)
+            await self.app(scope, limited_receive, tracking_send)
         except Exception as error:
             # A bug. Starlette answered 500 (problems.install) unless the response had begun,
             # and raises it again for the server to log; uvicorn would log its message, which
