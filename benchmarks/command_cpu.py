@@ -4,7 +4,8 @@
 The same service process, setup and commands as benchmarks/command_latency.py, but a closed
 loop (`concurrency` requests in flight) instead of a steady rate, and what is reported is
 the CPU the service process used (user + system, from /proc) per request: it depends far
-less on what else runs on the machine than a latency does. Also the Postgres transactions
+less on what else runs on the machine than a latency does. The client's own CPU per request
+(front_door.py's) is given beside it. Also the Postgres transactions
 per request (pg_stat_database) and the requests per second the loop reached.
 """
 
@@ -59,7 +60,9 @@ async def measure(service: str, requests: int = 2000, concurrency: int = 16, war
                     xacts = await conn.fetchval("SELECT xact_commit FROM pg_stat_database WHERE datname = "
                                                 "current_database()")
                     cpu, wall = cpu_seconds(process.process.pid), time.perf_counter()
+                    own = time.process_time()
                     await run(warmup, requests)
+                    own = time.process_time() - own
                     wall, cpu = time.perf_counter() - wall, cpu_seconds(process.process.pid) - cpu
                     await asyncio.sleep(0.6)  # pg_stat's counters are flushed at most every 0.5 s
                     xacts = await conn.fetchval("SELECT xact_commit FROM pg_stat_database WHERE datname = "
@@ -67,7 +70,7 @@ async def measure(service: str, requests: int = 2000, concurrency: int = 16, war
             finally:
                 await conn.close()
     return {"service": service, "requests": requests, "service_cpu_us_per_request": round(cpu / requests * 1e6),
-            "requests_per_s": round(requests / wall), "db_commits_per_request": round(xacts / requests, 2),
+            "client_cpu_us_per_request": round(own / requests * 1e6), "requests_per_s": round(requests / wall), "db_commits_per_request": round(xacts / requests, 2),
             "refused": refused}
 
 
