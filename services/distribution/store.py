@@ -112,6 +112,7 @@ async def share_context(conn: Connection, advocate_id: str, item_id: str) -> Sha
     and the entry was not seen, it is looked for again (`in_feed`), as a separate statement
     after the lock did: the answer is what the four statements gave."""
     row = await conn.fetchrow(_SHARE_CONTEXT, advocate_id, item_id)
+    assert row is not None, "an aggregate's one row, left-joined to the item"
     item_ = None if row["item_id"] is None else ItemView.of(row["item_id"], row["status"], row["campaign_id"],
                                                              json.loads(row["content"]))
     in_feed_ = row["in_feed"] or (row["receives"] and await in_feed(conn, advocate_id, item_id))
