@@ -186,9 +186,14 @@ LEFT JOIN policies cur ON cur.purpose = p.purpose AND cur.version = p.current_ve
 _ORDER = {purpose: n for n, purpose in enumerate(Purpose)}
 
 
-async def standings_of(conn: Connection, advocate_id: str) -> list[Standing]:
-    """Every purpose, in the order `Purpose` lists them, with where the person stands."""
-    rows = await conn.fetch(_STANDINGS, advocate_id)
+_STANDING = _STANDINGS + " WHERE p.purpose = $2"
+
+
+async def standings_of(conn: Connection, advocate_id: str, purpose: Purpose | None = None) -> list[Standing]:
+    """Every purpose (or only `purpose`), in the order `Purpose` lists them, with where the
+    person stands."""
+    rows = await (conn.fetch(_STANDINGS, advocate_id) if purpose is None
+                  else conn.fetch(_STANDING, advocate_id, purpose.value))
     standings = [Standing(Purpose(row["purpose"]), change_of(row) if row["status"] else None,
                           _policy_of(row, "seen"), _policy_of(row, "cur")) for row in rows]
     return sorted(standings, key=lambda s: _ORDER[s.purpose])
