@@ -47,9 +47,18 @@ class Answer:
         return json.loads(self.content)
 
 
+# uvicorn closes a connection idle for 5 s (timeout_keep_alive); one idle longer than this is
+# not used again: a request written on it as the server closes it would be lost.
+_IDLE_SECONDS = 3.0
+
+
 class _Connection:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader, self.writer = reader, writer
+        self.idle_since = time.monotonic()
+
+    def fresh(self) -> bool:
+        return not self.reader.at_eof() and time.monotonic() - self.idle_since < _IDLE_SECONDS
 
     async def exchange(self, request: bytes) -> tuple[Answer, bool]:
         """Send `request`, read its answer; and whether the connection may be used again."""
@@ -118,14 +127,21 @@ class FrontDoor:
         raise AssertionError("unreachable")
 
     async def _exchange(self, request: bytes) -> Answer:
-        connection = self.idle.pop() if self.idle else _Connection(
-            *await asyncio.open_connection("127.0.0.1", self.port))
+        connection = None
+        while self.idle and connection is None:
+            connection = self.idle.pop()
+            if not connection.fresh():
+                connection.close()
+                connection = None
+        if connection is None:
+            connection = _Connection(*await asyncio.open_connection("127.0.0.1", self.port))
         try:
             answer, reusable = await connection.exchange(request)
         except BaseException:
             connection.close()
             raise
         if reusable:
+            connection.idle_since = time.monotonic()
             self.idle.append(connection)
         else:
             connection.close()
