@@ -27,11 +27,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
-import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from benchmarks import audience
-from benchmarks.front_door import FrontDoor
+from benchmarks.front_door import FrontDoor, TransportError
 from benchmarks.scratch import Scratch, scratch, served
 from harness.issuer import TestIssuer
 from ops.bus import publish
@@ -205,7 +204,7 @@ async def steady_http(bootstrap: str, topics, door: FrontDoor, command: Callable
     async def send(c: HttpCommand, at: float) -> None:
         try:
             response = await door.post(c.who, c.path, c.body)
-        except httpx.HTTPError as error:
+        except TransportError as error:
             refused[type(error).__name__] += 1
             return
         to_answer.append(time.perf_counter() - at)

@@ -27,9 +27,10 @@ class Announcer:
         records = [(change, record(change, h)) for change, (_, h) in zip(changes, numbered, strict=True)]
         # Each change's ledger seq: its place in consent's order, which consumers apply by (ADR 0019).
         sequences = [{"consentsequence": seq} for seq, _ in numbered]
-        await uow.emit_many(self.topics.events, event_type, [(ch.advocate_id, r) for ch, r in records], sequences)
-        await uow.emit_many(self.topics.state, c.ConsentState,
-                            [(f"{ch.advocate_id}:{ch.purpose.value}", r) for ch, r in records], sequences)
+        await uow.emit_together(  # one round trip for both topics
+            (self.topics.events, event_type, [(ch.advocate_id, r) for ch, r in records], sequences),
+            (self.topics.state, c.ConsentState, [(f"{ch.advocate_id}:{ch.purpose.value}", r) for ch, r in records],
+             sequences))
 
     def pseudonym(self, advocate_id: str) -> str:
         return domain.pseudonym(self.key, advocate_id)

@@ -54,9 +54,8 @@ class ConsentHandlers:
         # Locks the person until commit, so a concurrent leave waits and then revokes this choice.
         if not await store.in_directory(uow.conn, choice.advocate_id):
             raise Rejected(Reason.NOT_IN_DIRECTORY, "consent is recorded only for people in the directory")
-        current = await store.current_policy(uow.conn, choice.purpose)
+        current, before = await store.policy_and_status(uow.conn, choice.advocate_id, choice.purpose)
         policy = domain.require_current_policy(choice.policy_version, current, choice.purpose)
-        before = await store.status_of(uow.conn, choice.advocate_id, choice.purpose)
         now, giving = self.clock(), event_type is c.ConsentGiven
         change = Change(
             choice.advocate_id, choice.purpose,

@@ -76,6 +76,29 @@ async def current_policy(conn: Connection, purpose: Purpose, *, for_update: bool
     return Policy(row["current_version"], row["current_hash"]) if row and row["current_version"] else None
 
 
+# The purpose's row first (FOR SHARE, as `current_policy`), then the person's record of it
+# (FOR UPDATE): the CTE is scanned, and its row locked, before the target
+# list's subquery runs, so locks come in the order publishing takes them (purposes, then
+# consents) and cannot deadlock with it. The record is read under its lock, so in its latest
+# version even after a wait; no record of the person appears meanwhile (`in_directory`
+# holds the person).
+_POLICY_AND_STATUS = """WITH p AS (SELECT current_version, current_hash FROM purposes WHERE purpose = $2 FOR SHARE)
+SELECT p.current_version, p.current_hash,
+       (SELECT status FROM consents WHERE advocate_id = $1 AND purpose = $2 FOR UPDATE) AS status
+FROM p"""
+
+
+async def policy_and_status(conn: Connection, advocate_id: str, purpose: Purpose) -> tuple[Policy | None,
+                                                                                           Status | None]:
+    """The purpose's current policy (its row locked FOR SHARE) and the person's status on it
+    (their record locked FOR UPDATE), in one round trip and in that order."""
+    row = await conn.fetchrow(_POLICY_AND_STATUS, advocate_id, purpose.value)
+    if row is None:
+        return None, None
+    policy = Policy(row["current_version"], row["current_hash"]) if row["current_version"] else None
+    return policy, Status(row["status"]) if row["status"] else None
+
+
 async def add_policy(conn: Connection, purpose: Purpose, version: int, text: str, content_hash: str,
                      requires_renewal: bool, at: datetime) -> None:
     await conn.execute(
@@ -83,12 +106,6 @@ async def add_policy(conn: Connection, purpose: Purpose, version: int, text: str
         "VALUES ($1, $2, $3, $4, $5, $6)", purpose.value, version, text, content_hash, requires_renewal, at)
     await conn.execute("UPDATE purposes SET current_version = $2, current_hash = $3 WHERE purpose = $1",
                        purpose.value, version, content_hash)
-
-
-async def status_of(conn: Connection, advocate_id: str, purpose: Purpose) -> Status | None:
-    status = await conn.fetchval("SELECT status FROM consents WHERE advocate_id = $1 AND purpose = $2 FOR UPDATE",
-                                 advocate_id, purpose.value)
-    return Status(status) if status else None
 
 
 async def save(conn: Connection, c: Change) -> None:
@@ -186,9 +203,14 @@ LEFT JOIN policies cur ON cur.purpose = p.purpose AND cur.version = p.current_ve
 _ORDER = {purpose: n for n, purpose in enumerate(Purpose)}
 
 
-async def standings_of(conn: Connection, advocate_id: str) -> list[Standing]:
-    """Every purpose, in the order `Purpose` lists them, with where the person stands."""
-    rows = await conn.fetch(_STANDINGS, advocate_id)
+_STANDING = _STANDINGS + " WHERE p.purpose = $2"
+
+
+async def standings_of(conn: Connection, advocate_id: str, purpose: Purpose | None = None) -> list[Standing]:
+    """Every purpose (or only `purpose`), in the order `Purpose` lists them, with where the
+    person stands."""
+    rows = await (conn.fetch(_STANDINGS, advocate_id) if purpose is None
+                  else conn.fetch(_STANDING, advocate_id, purpose.value))
     standings = [Standing(Purpose(row["purpose"]), change_of(row) if row["status"] else None,
                           _policy_of(row, "seen"), _policy_of(row, "cur")) for row in rows]
     return sorted(standings, key=lambda s: _ORDER[s.purpose])

@@ -182,10 +182,7 @@ def build_api(handlers: DistributionHandlers, settings: DistributionSettings, id
         command = RequestShare(source=source, subject=advocate, data=ShareRequest(
             actor=advocate, advocate_id=advocate, **body.model_dump(exclude_none=True)))
 
-        async def request(uow: UnitOfWork) -> AdvocateShare | None:
-            return await share_store.share_of(uow.conn, advocate, await handlers.share(uow, command))
-
-        made = _found(await db.command(request))
+        made = await db.command(lambda uow: handlers.share(uow, command))
         response.headers["Location"] = f"/api/me/shares/{made.share_id}"
         return share_out(made)
 

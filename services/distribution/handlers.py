@@ -42,7 +42,7 @@ from schemas.networks import tracked_link
 from services.distribution import domain, links, share_store, store
 from services.distribution.config import DistributionSettings, DistributionTopics
 from services.distribution.domain import ItemView
-from services.distribution.share_store import EndedShare
+from services.distribution.share_store import AdvocateShare, EndedShare
 from services.runtime import directory
 from services.runtime.handling import Table
 from services.runtime.unit_of_work import UnitOfWork
@@ -149,18 +149,15 @@ class DistributionHandlers:
     async def request_share(self, uow: UnitOfWork, command: RequestShare) -> None:
         await self.share(uow, command)
 
-    async def share(self, uow: UnitOfWork, command: RequestShare) -> str:
+    async def share(self, uow: UnitOfWork, command: RequestShare) -> AdvocateShare:
         """A tracked link for the advocate's post of an item in their feed, now or scheduled;
-        returns the new share's id. Raises `Rejected` with the first rule it breaks."""
+        returns the new share. Raises `Rejected` with the first rule it breaks."""
         request, now = command.data, self.clock()
         if request.actor != request.advocate_id:
             raise Rejected(Reason.ACTOR_NOT_SUBJECT, "only the advocate can share in their own name")
-        found = await store.item(uow.conn, request.item_id)
         # Both consent rows stay locked until commit: a withdrawal racing this request waits,
         # then finds (and cancels) what it created.
-        receives = await store.may(uow.conn, request.advocate_id, Purpose.RECEIVE_CONTENT.value)
-        may_schedule = await store.may(uow.conn, request.advocate_id, Purpose.SCHEDULED_SHARING.value)
-        in_feed = receives and await store.in_feed(uow.conn, request.advocate_id, request.item_id)
+        found, _, may_schedule, in_feed = await store.share_context(uow.conn, request.advocate_id, request.item_id)
         item = domain.item_in_feed(found, in_feed)
         code = links.new_code()
         link = links.tracked_url(self.settings.public_base_url, code)
@@ -172,14 +169,15 @@ class DistributionHandlers:
             target = links.redirect_target(item.source_url, request.network, item.campaign_id, item.item_id)
         except ValueError:  # curation checks this too; a host IDNA refuses has no ASCII form
             raise Rejected(Reason.INVALID_URL, "the item's URL cannot be written as a link") from None
-        await share_store.create(uow.conn, share_id, code, request.advocate_id, item.item_id,
-                                 item.campaign_id, request.network.value, post, target, request.scheduled_at, now)
+        made = await share_store.create(uow.conn, share_id, code, request.advocate_id, item.item_id,
+                                        item.campaign_id, request.network.value, post, target,
+                                        request.scheduled_at, now)
         await uow.emit(self.topics.events, ShareCreated, share_id, Share(
             share_id=share_id, advocate_id=request.advocate_id, item_id=item.item_id,
             campaign_id=item.campaign_id, network=request.network, text=text, tracked_url=link,
             share_intent_url=links.share_intent_url(request.network, link, post),
             scheduled_at=request.scheduled_at, created_at=now))
-        return share_id
+        return made
 
     async def cancel_share(self, uow: UnitOfWork, command: CancelShare) -> None:
         """The advocate calls off their scheduled share: it is not posted. Only their own,

@@ -65,14 +65,17 @@ def _ended(rows: list[asyncpg.Record]) -> list[EndedShare]:
 
 async def create(conn: Connection, share_id: str, code: str, advocate_id: str, item_id: str,
                  campaign_id: str | None, network: str, post: str, target_url: str,
-                 scheduled_at: datetime | None, now: datetime) -> None:
-    """`target_url` is fixed now: a later edit of the item must not repoint a posted link."""
-    await conn.execute(
-        """INSERT INTO shares (share_id, code, advocate_id, item_id, campaign_id, network, post, target_url,
-                               status, scheduled_at, created_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)""",
+                 scheduled_at: datetime | None, now: datetime) -> AdvocateShare:
+    """`target_url` is fixed now: a later edit of the item must not repoint a posted link.
+    Returns the share as the advocate sees it (as `share_of` would read it back)."""
+    row = await conn.fetchrow(
+        f"""INSERT INTO shares (share_id, code, advocate_id, item_id, campaign_id, network, post, target_url,
+                                status, scheduled_at, created_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING {_SHARE}""",
         share_id, code, advocate_id, item_id, campaign_id, network, post, target_url,
         "scheduled" if scheduled_at else "created", scheduled_at, now)
+    assert row is not None, "an INSERT ... RETURNING of one row"
+    return _share(row)
 
 
 async def cancel_scheduled(conn: Connection, *, advocate_id: str | None = None,

@@ -78,11 +78,46 @@ async def set_consent(conn: Connection, advocate_id: str, purpose: str, valid: b
         advocate_id, purpose, valid, sequence or 0) is not None
 
 
-async def may(conn: Connection, advocate_id: str, purpose: str) -> bool:
-    """Whether the advocate allows `purpose`; the row stays locked (FOR SHARE) until commit,
-    so a withdrawal waits and then sees what this transaction created."""
-    return bool(await conn.fetchval(
-        "SELECT valid FROM consents WHERE advocate_id = $1 AND purpose = $2 FOR SHARE", advocate_id, purpose))
+class ShareContext(NamedTuple):
+    """What a share request needs to know, read in one statement (`share_context`)."""
+
+    item: ItemView | None
+    receives: bool  # receive_content held
+    may_schedule: bool  # scheduled_sharing held
+    in_feed: bool  # the item is in the advocate's feed (and they receive content)
+
+
+# Both consent rows are locked FOR SHARE (in purpose order) until commit, so that a
+# withdrawal racing a share request waits, then finds (and cancels) what it created (module
+# doc); the aggregate reads, and so locks, every row.
+_SHARE_CONTEXT = """
+WITH allowed AS (
+    SELECT coalesce(bool_or(valid) FILTER (WHERE purpose = 'receive_content'), false) AS receives,
+           coalesce(bool_or(valid) FILTER (WHERE purpose = 'scheduled_sharing'), false) AS may_schedule
+    FROM (SELECT purpose, valid FROM consents
+          WHERE advocate_id = $1 AND purpose IN ('receive_content', 'scheduled_sharing')
+          ORDER BY purpose FOR SHARE) c)
+SELECT a.receives, a.may_schedule,
+       a.receives AND EXISTS (SELECT 1 FROM feed WHERE advocate_id = $1 AND item_id = $2) AS in_feed,
+       i.item_id, i.status, i.campaign_id, i.content
+FROM allowed a LEFT JOIN items i ON i.item_id = $2"""
+
+
+async def share_context(conn: Connection, advocate_id: str, item_id: str) -> ShareContext:
+    """The item as curation last announced it, with its status here (None if unknown);
+    whether the advocate allows receiving and scheduling (both consent rows stay locked FOR
+    SHARE until commit); whether the item is in their feed: one round trip, not four.
+
+    The feed is read in the statement's snapshot, taken before a lock wait; a feed entry a
+    consent given meanwhile brought in is not seen then. So when the consent allows receiving
+    and the entry was not seen, it is looked for again (`in_feed`), as a separate statement
+    after the lock did: the answer is what the four statements gave."""
+    row = await conn.fetchrow(_SHARE_CONTEXT, advocate_id, item_id)
+    assert row is not None, "an aggregate's one row, left-joined to the item"
+    item_ = None if row["item_id"] is None else ItemView.of(row["item_id"], row["status"], row["campaign_id"],
+                                                             json.loads(row["content"]))
+    in_feed_ = row["in_feed"] or (row["receives"] and await in_feed(conn, advocate_id, item_id))
+    return ShareContext(item_, row["receives"], row["may_schedule"], in_feed_)
 
 
 async def save_item(conn: Connection, item_id: str, campaign_id: str | None, content: dict[str, Any],
@@ -105,14 +140,6 @@ async def end_item(conn: Connection, item_id: str, status: str) -> None:
     await conn.execute("UPDATE items SET status = $2 WHERE item_id = $1", item_id, status)
     await conn.execute("DELETE FROM feed WHERE item_id = $1", item_id)
     await conn.execute("DELETE FROM pending_notifications WHERE item_id = $1", item_id)
-
-
-async def item(conn: Connection, item_id: str) -> ItemView | None:
-    """The item as curation last announced it, with its status here; None if unknown."""
-    row = await conn.fetchrow("SELECT item_id, status, campaign_id, content FROM items WHERE item_id = $1", item_id)
-    if row is None:
-        return None
-    return ItemView.of(row["item_id"], row["status"], row["campaign_id"], json.loads(row["content"]))
 
 
 class FeedEntry(NamedTuple):

@@ -70,6 +70,17 @@ class UnitOfWork:
         self.emitted.extend(events)
         return events
 
+    async def emit_together(self, *batches: tuple[str, type[CloudEvent[Any]], Sequence[tuple[str, Any]],
+                                                  Sequence[Mapping[str, Any]]]) -> None:
+        """`emit_many` of several (topic, event type, (subject, data) pairs, attributes)
+        batches at once: one insert (one round trip) for all, in the order given."""
+        events = [(topic, self._build(event_type, subject, data, **more))
+                  for topic, event_type, pairs, attributes in batches
+                  for (subject, data), more in zip(pairs, attributes, strict=True)]
+        await insert_rows(self.conn, "outbox", _COLUMNS,
+                          [(e.id, topic, e.subject, e.type, e.to_bytes()) for topic, e in events])
+        self.emitted.extend(e for _, e in events)
+
     async def emit_tombstones(self, topic: str, keys: Iterable[str]) -> None:
         """Null values for `keys` on a compacted topic, so compaction deletes those keys."""
         await self.conn.executemany(_INSERT, [(str(uuid4()), topic, key, "tombstone", None) for key in keys])

@@ -45,3 +45,29 @@ async def test_commands_arriving_together_commit_together_and_a_refusal_or_a_bug
     assert sorted(kept) == [n for n in range(1, 41) if n % 7 and n != 10]  # the others' rows only
     assert all(answers[n - 1] == n * 2 for n in kept)
     assert len(set(kept.values())) < len(kept)  # fewer transactions than commands: they shared commits
+
+
+async def test_a_command_alone_keeps_its_own_fate_too(pool):
+    """One at a time, a batch is one command, run without a savepoint: refused or broken, it
+    leaves nothing behind and its request gets the error; accepted, it is committed."""
+    group = GroupCommit(pool, "/test", retry_seconds=2)
+
+    async def take(n: int, uow: UnitOfWork) -> int:
+        await uow.conn.execute("INSERT INTO taken VALUES ($1, txid_current())", n)
+        if n == 2:
+            raise Rejected(Reason.NOT_IN_DIRECTORY, "a rule refuses it")
+        if n == 3:
+            await uow.conn.execute("INSERT INTO taken VALUES (1, 0)")  # a bug: a duplicate key
+        return n * 2
+
+    try:
+        assert await group.run(lambda uow: take(1, uow)) == 2
+        with pytest.raises(Rejected):
+            await group.run(lambda uow: take(2, uow))
+        with pytest.raises(asyncpg.UniqueViolationError):
+            await group.run(lambda uow: take(3, uow))
+        assert await group.run(lambda uow: take(4, uow)) == 8  # the queue goes on after a failure
+    finally:
+        await group.close()
+
+    assert sorted(r["n"] for r in await pool.fetch("SELECT n FROM taken")) == [1, 4]

@@ -91,7 +91,7 @@ class PageRequest:
         return keyset.decode(self.cursor) if self.cursor else (None,) * len(keyset.kinds)
 
 
-def page_request(
+async def page_request(  # async: FastAPI runs a plain `def` dependency in a worker thread
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Most items on the page")] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=_MAX_CURSOR_CHARS,
                                         description="`next_cursor` of the previous page; none for the newest")] = None,
