@@ -3,11 +3,10 @@ test OpenID Connect issuer (harness/issuer.py, served over HTTP by the benchmark
 the service trusts it, `served(..., identity=issuer.settings())`), signed before the clock
 starts, and an `Idempotency-Key` of its own on every command, as an app sends it.
 
-The load generator runs on the same two cores as what it measures, so its client is lean:
-HTTP/1.1 over kept-alive asyncio connections, a request written as one buffer and the answer
-read by its Content-Length. httpx took about 2 ms of CPU per request here, as much as the
-service answering it (benchmarks/command_cpu.py), and could not send 200 requests/s beside
-it (`rate_sent` 156)."""
+The load generator runs on the same two cores as what it measures, so its client is
+aiohttp's, kept-alive: httpx took about 2 ms of CPU per request here, as much as the service
+answering it (benchmarks/command_cpu.py), and could not send 200 requests/s beside it
+(`rate_sent` 156)."""
 
 import asyncio
 import json
@@ -16,6 +15,8 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+
+import aiohttp
 
 from harness.issuer import TestIssuer
 
@@ -29,7 +30,7 @@ class TransportError(Exception):
 
 @dataclass
 class Answer:
-    """An HTTP answer: the parts of httpx.Response the benchmarks read."""
+    """An HTTP answer, read whole: what the benchmarks look at."""
 
     status_code: int
     headers: dict[str, str]
@@ -47,36 +48,9 @@ class Answer:
         return json.loads(self.content)
 
 
-# uvicorn closes a connection idle for 5 s (timeout_keep_alive); one idle longer than this is
-# not used again: a request written on it as the server closes it would be lost.
+# uvicorn closes a connection idle for 5 s (timeout_keep_alive): the client lets go sooner, so
+# no request is written on a connection as the server closes it.
 _IDLE_SECONDS = 3.0
-
-
-class _Connection:
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader, self.writer = reader, writer
-        self.idle_since = time.monotonic()
-
-    def fresh(self) -> bool:
-        return not self.reader.at_eof() and time.monotonic() - self.idle_since < _IDLE_SECONDS
-
-    async def exchange(self, request: bytes) -> tuple[Answer, bool]:
-        """Send `request`, read its answer; and whether the connection may be used again."""
-        self.writer.write(request)
-        head = await self.reader.readuntil(b"\r\n\r\n")
-        lines = head[:-4].decode("latin-1").split("\r\n")
-        status = int(lines[0].split(" ", 2)[1])
-        headers = {}
-        for line in lines[1:]:
-            name, _, value = line.partition(":")
-            headers[name.strip().lower()] = value.strip()
-        if "content-length" not in headers:
-            raise TransportError(f"an answer without Content-Length ({headers.get('transfer-encoding')})")
-        content = await self.reader.readexactly(int(headers["content-length"]))
-        return Answer(status, headers, content), headers.get("connection", "").lower() != "close"
-
-    def close(self) -> None:
-        self.writer.close()
 
 
 class FrontDoor:
@@ -84,19 +58,21 @@ class FrontDoor:
 
     def __init__(self, issuer: TestIssuer, port: int, connections: int = 64) -> None:
         self.issuer = issuer
-        self.port = port
+        self.base_url = f"http://127.0.0.1:{port}"
         self.tokens: dict[str, str] = {}
-        self.idle: list[_Connection] = []
-        # Requests beyond the connections wait here for one.
-        self.connections = asyncio.Semaphore(connections)
+        self.connections = connections
+        self.session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> "FrontDoor":
+        # Requests beyond the connections wait in the connector's queue for one.
+        connector = aiohttp.TCPConnector(limit=self.connections, keepalive_timeout=_IDLE_SECONDS)
+        self.session = aiohttp.ClientSession(self.base_url, connector=connector,
+                                             timeout=aiohttp.ClientTimeout(total=60))
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        for connection in self.idle:
-            connection.close()
-        self.idle.clear()
+        if self.session is not None:
+            await self.session.close()
 
     def sign_in(self, people: Iterable[str]) -> None:
         """Tokens for `people`, made now (RS256 signing is not what a benchmark measures)."""
@@ -110,39 +86,15 @@ class FrontDoor:
         connection lost before the answer (a kept-alive one the server was closing, say) is
         tried again with the same key: a command applied before answers 409 `already_applied`.
         Raises TransportError after `tries`."""
+        assert self.session is not None, "use FrontDoor as `async with`"
         self.sign_in([who])
-        content = b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
-        request = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n"
-                   f"Authorization: Bearer {self.tokens[who]}\r\nIdempotency-Key: {uuid.uuid4()}\r\n"
-                   + ("Content-Type: application/json\r\n" if body is not None else "")
-                   + f"Content-Length: {len(content)}\r\n\r\n").encode() + content
+        headers = {"Authorization": f"Bearer {self.tokens[who]}", "Idempotency-Key": str(uuid.uuid4())}
         for attempt in range(tries):
             try:
-                async with self.connections:
-                    return await self._exchange(request)
-            except (OSError, asyncio.IncompleteReadError, TransportError):
+                async with self.session.post(path, json=body, headers=headers) as response:
+                    return Answer(response.status, dict(response.headers), await response.read())
+            except (TimeoutError, aiohttp.ClientError):
                 if attempt == tries - 1:
                     raise TransportError(f"POST {path}: no answer after {tries} tries") from None
                 await asyncio.sleep(0.2)
         raise AssertionError("unreachable")
-
-    async def _exchange(self, request: bytes) -> Answer:
-        connection = None
-        while self.idle and connection is None:
-            connection = self.idle.pop()
-            if not connection.fresh():
-                connection.close()
-                connection = None
-        if connection is None:
-            connection = _Connection(*await asyncio.open_connection("127.0.0.1", self.port))
-        try:
-            answer, reusable = await connection.exchange(request)
-        except BaseException:
-            connection.close()
-            raise
-        if reusable:
-            connection.idle_since = time.monotonic()
-            self.idle.append(connection)
-        else:
-            connection.close()
-        return answer
