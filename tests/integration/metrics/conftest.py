@@ -10,11 +10,9 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 
 from harness.issuer import TestIssuer
-from harness.kafka import eventually
+from harness.kafka import drained, eventually
 from schemas import consent, curation, directory, distribution, engagement
 from schemas import metrics as m
 from schemas.consent import ChangedBy, ConsentRecord, Purpose, Status
@@ -124,23 +122,9 @@ class MetricsRig(ServiceRig):
     async def drained(self, *topics: str) -> None:
         """Wait until metrics has committed every record now on `topics` (each subscriber
         commits after its transaction, so everything before is counted)."""
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None)
-        await admin.start()
-        await consumer.start()
-        try:
-            for topic in topics:
-                [description] = await admin.describe_topics([topic])
-                ends = await consumer.end_offsets([TopicPartition(topic, p["partition"]) for p in description["partitions"]])
-
-                async def committed(topic=topic, ends=ends) -> bool:
-                    offsets = await admin.list_consumer_group_offsets(f"{self.settings.service}.{topic}")
-                    return all(offsets.get(tp) is not None and offsets[tp].offset >= end for tp, end in ends.items())
-
-                await eventually(committed, what=f"{topic} drained")
-        finally:
-            await consumer.stop()
-            await admin.close()
+        for topic in topics:
+            await eventually(lambda topic=topic: drained(self.bootstrap, f"{self.settings.service}.{topic}", topic),
+                             what=f"{topic} drained")
 
 
 
