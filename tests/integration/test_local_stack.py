@@ -135,11 +135,12 @@ def test_up_refuses_a_port_another_process_holds_in_one_line_naming_it(tmp_path)
 
 
 def test_run_refuses_a_service_port_another_process_holds(config: StackConfig, tmp_path) -> None:
+    first = free_ports(15)  # beside's five HTTP ports and, 10 above them, their management ports
     with socket.socket() as stranger:
-        stranger.bind(("127.0.0.1", free_ports(5)))
+        stranger.bind(("127.0.0.1", first + 2))  # distribution's HTTP port
         stranger.listen()
         port = stranger.getsockname()[1]
-        beside = replace(config, state_dir=tmp_path / "beside", http_port_base=port - 2)  # distribution's port
+        beside = replace(config, state_dir=tmp_path / "beside", http_port_base=first)
         with pytest.raises(StackError, match=f"distribution http: port {port} is taken by pid {os.getpid()}"):
             services.start(beside)
     assert not any(services.running_pid(beside, name) for name in load_platform().services)
