@@ -53,34 +53,36 @@ async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 30.0
         await asyncio.sleep(0.1)
 
 
-async def message_count(bootstrap: str, topic: str) -> int:
-    """How many records `topic` holds now (sum of its partitions' end offsets)."""
+async def end_offsets(bootstrap: str, topic: str) -> dict[TopicPartition, int]:
+    """Where each partition of `topic` ends now."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
     await admin.start()
     await consumer.start()
     try:
         [description] = await admin.describe_topics([topic])
-        partitions = [TopicPartition(topic, p["partition"]) for p in description["partitions"]]
-        return sum((await consumer.end_offsets(partitions)).values())
+        ends: dict[TopicPartition, int] = await consumer.end_offsets(
+            [TopicPartition(topic, p["partition"]) for p in description["partitions"]])
+        return ends
     finally:
         await consumer.stop()
         await admin.close()
+
+
+async def message_count(bootstrap: str, topic: str) -> int:
+    """How many records `topic` holds now (sum of its partitions' end offsets)."""
+    return sum((await end_offsets(bootstrap, topic)).values())
 
 
 async def drained(bootstrap: str, group: str, topic: str) -> bool:
     """Whether consumer group `group` has committed every record now on `topic`: each of the
     platform's subscribers commits after its transaction, so whatever came before is applied,
     dead-lettered or passed over, whether or not it left an inbox row (ADR 0021)."""
+    ends = await end_offsets(bootstrap, topic)
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
     await admin.start()
-    await consumer.start()
     try:
-        [description] = await admin.describe_topics([topic])
-        ends = await consumer.end_offsets([TopicPartition(topic, p["partition"]) for p in description["partitions"]])
         offsets = await admin.list_consumer_group_offsets(group)
-        return all(offsets.get(tp) is not None and offsets[tp].offset >= end for tp, end in ends.items() if end)
     finally:
-        await consumer.stop()
         await admin.close()
+    return all(offsets.get(tp) is not None and offsets[tp].offset >= end for tp, end in ends.items() if end)

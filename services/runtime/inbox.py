@@ -151,12 +151,7 @@ class Inbox:
                                                                             strict=True)))
                 return new
 
-        started = time.perf_counter()
-        new = await retry_transient(attempt, self.retry_deadline_seconds)
-        metrics.HANDLER_SECONDS.labels(self.service, "batch").observe(time.perf_counter() - started)
-        metrics.HANDLED.labels(self.service, "batch", "applied").inc(len(new))
-        metrics.HANDLED.labels(self.service, "batch", "duplicate").inc(len(batch) - len(new))
-        return len(new)
+        return await self._counted(attempt, len(batch))
 
     async def _apply_batch_or_each(
         self, decoded: list[tuple[ConsumerRecord, E]], effect: Callable[[UnitOfWork, list[E]], Awaitable[None]],
@@ -203,11 +198,16 @@ class Inbox:
                     await effect(UnitOfWork(conn, self.source), new)
                 return new
 
+        return await self._counted(attempt, len(events))
+
+    async def _counted(self, attempt: Callable[[], Awaitable[list[Any]]], received: int) -> int:
+        """Run a batch's transaction (retried through transient faults) and count it: its time,
+        the events it applied and the `received` ones it found already applied."""
         started = time.perf_counter()
         new = await retry_transient(attempt, self.retry_deadline_seconds)
         metrics.HANDLER_SECONDS.labels(self.service, "batch").observe(time.perf_counter() - started)
         metrics.HANDLED.labels(self.service, "batch", "applied").inc(len(new))
-        metrics.HANDLED.labels(self.service, "batch", "duplicate").inc(len(events) - len(new))
+        metrics.HANDLED.labels(self.service, "batch", "duplicate").inc(received - len(new))
         return len(new)
 
     async def _decode_each(

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 import asyncpg
 
-from harness.kafka import eventually
+from harness.kafka import end_offsets, eventually
 from ops.bus import Tail, publish
 from ops.scenario import clicks, commands
 from ops.scenario.cast import Person
@@ -30,7 +30,7 @@ from services.consent.config import ConsentSettings
 from services.consent.domain import pseudonym
 from tests.integration.consent.rig import erase
 from tests.integration.security.people import SignedIn
-from tests.integration.security.traces import columns, end_offsets, latest_by_key, places_holding, topics_naming
+from tests.integration.security.traces import columns, latest_by_key, places_holding, topics_naming
 
 
 async def test_erasure_leaves_no_trace_of_the_advocate_in_any_schema_or_state(stack, signed_in_services, issuer):

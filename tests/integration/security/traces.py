@@ -5,7 +5,6 @@ from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 
 # Column types that can hold an id as text (ids are text; events are json or bytes).
 _TEXT = ("text", "character varying", "character", "json", "jsonb", "ARRAY", "USER-DEFINED")
@@ -34,20 +33,6 @@ async def places_holding(admin: asyncpg.Connection, needle: str, tables: dict[st
         row = await admin.fetchrow(f"SELECT {', '.join(f'bool_or({t})' for t in tests)} FROM {table}", needle)
         places |= {f"{table}.{name}".replace('"', "") for (name, _), hit in zip(cols, row.values(), strict=True) if hit}
     return places
-
-
-async def end_offsets(bootstrap: str, topic: str) -> dict[TopicPartition, int]:
-    """Where each partition of `topic` ends now."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
-    await admin.start()
-    await consumer.start()
-    try:
-        [description] = await admin.describe_topics([topic])
-        return await consumer.end_offsets([TopicPartition(topic, p["partition"]) for p in description["partitions"]])
-    finally:
-        await consumer.stop()
-        await admin.close()
 
 
 async def latest_by_key(bootstrap: str, since: dict[TopicPartition, int], match: Any) -> dict[str, bytes | None]:
