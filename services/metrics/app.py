@@ -43,8 +43,9 @@ def build_service(
                                idempotent=domain.counted_once_by_construction)
     router.publishes("events", topics.events, m.MetricsEvent)
     snapshots = Schedule("snapshots", handlers.publish_due_snapshots, settings.snapshot_seconds, clock)
+    releases = Schedule("week-releases", handlers.release_due_week, settings.snapshot_seconds, clock)
     visitors = Schedule("visitor-hashes", handlers.forget_visitors, 3600, clock)
-    service = Service(settings, router, MIGRATIONS, [snapshots, visitors], topics=topics)
+    service = Service(settings, router, MIGRATIONS, [snapshots, releases, visitors], topics=topics)
     service.mount_api(build_api(handlers, settings, identity or OidcSettings()))
     return service
 

@@ -14,6 +14,9 @@ class MetricsSettings(GroupFigureSettings):
     # k_anonymity (GroupFigureSettings): a group figure needs at least this many distinct people.
     emv_rates_file: Path = Path(__file__).with_name("emv_rates.toml")
     snapshot_seconds: float = 60.0  # how often changed items and campaigns get a MetricSnapshot
+    # A week released (ADR 0023) that changes again is released again at most this often;
+    # reports decide it from its rows meanwhile.
+    release_seconds: float = 300.0
     ingest_batch_size: int = 5000  # records per batch, one transaction each
 
     def rate_cards(self) -> RateCards:

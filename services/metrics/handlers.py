@@ -107,6 +107,21 @@ class MetricsHandlers:
         return await store.forget_visitors(uow.conn, (now - timedelta(days=VISITOR_HASH_DAYS)).date(),
                                            _VISITORS_PER_PASS)
 
+    async def release_due_week(self, uow: UnitOfWork, now: datetime) -> int:
+        """One week that is over and changed since it was last released (or never was):
+        its cells decided and kept, so reports read them instead of deciding the week again
+        (ADR 0023). A week is released again at most every `release_seconds`; reports decide
+        a week that changed since, until then. Returns 1 if a week was released."""
+        k = self.settings.k_anonymity
+        due = await store.claim_due_week(uow.conn, domain.week_of(domain.last_closed_day(now.date())), k,
+                                         self.settings.release_seconds)
+        if due is None:
+            return 0
+        week, marks = due
+        release = await reports.decide(uow.conn, [week], k)
+        await store.save_release(uow.conn, week, k, marks, release.rows())
+        return 1
+
     async def publish_due_snapshots(self, uow: UnitOfWork, now: datetime) -> int:
         """A snapshot of each item and campaign whose figures changed since its last one,
         and of those with shares in a week that just ended: figures of whole weeks that are

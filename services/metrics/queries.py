@@ -123,6 +123,24 @@ async def atoms(conn: Connection, starts_on: date, ends_on: date) -> list[Atom]:
     return found
 
 
+async def weeks_to_decide(conn: Connection, starts_on: date, ends_on: date, k: int) -> list[date]:
+    """The weeks (Mondays) from `starts_on` to `ends_on` with no release that tells their
+    figures now: changed since their release, never released, or released with another k."""
+    rows = await conn.fetch("""SELECT week FROM weeks_due WHERE week BETWEEN $1 AND $2
+        UNION SELECT week FROM week_releases WHERE week BETWEEN $1 AND $2 AND k <> $3 ORDER BY 1""",
+                            starts_on, ends_on, k)
+    return [r["week"] for r in rows]
+
+
+async def released_cells(conn: Connection, starts_on: date, ends_on: date, k: int, campaign: str | None,
+                         excluding: Sequence[date]) -> list[asyncpg.Record]:
+    """The kept cells (store.RELEASE_COLUMNS) of the weeks from `starts_on` to `ends_on`
+    released with `k`, but those in `excluding`; of one campaign ('*': all) if named."""
+    return await conn.fetch("""SELECT c.* FROM week_cells c JOIN week_releases r USING (week)
+        WHERE c.week BETWEEN $1 AND $2 AND r.k = $3 AND ($4::text IS NULL OR c.campaign = $4)
+          AND c.week <> ALL($5::date[])""", starts_on, ends_on, k, campaign, list(excluding))
+
+
 async def weeks_with_shares(conn: Connection, scope: str, ids: Sequence[str], until: date) -> list[date]:
     """The weeks (their Mondays) in which items or campaigns (`scope`) in `ids` have shares
     created up to `until`."""

@@ -14,7 +14,7 @@ import io
 import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Hashable, Iterator, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from html import escape
 from pathlib import Path
 from string import Template
@@ -56,13 +56,19 @@ def _grouped(rows: Sequence[asyncpg.Record]) -> dict[str, dict[str, Totals]]:
 
 class Release:
     """The group figures of whole weeks, each shown or not by domain.disclosed: what reports
-    and snapshots may show of them (ADR 0020)."""
+    and snapshots may show of them (ADR 0020). Decided from the weeks' atoms (`decided`),
+    or read as kept when the weeks were released (`kept`, ADR 0023)."""
 
-    def __init__(self, atoms: Sequence[queries.Atom], k: int) -> None:
-        elements: dict[date, dict[Cell, set[Hashable]]] = defaultdict(lambda: defaultdict(set))
-        contributor: dict[Hashable, object] = {}
+    def __init__(self) -> None:
         # Per week and cell (atoms and their sums over campaigns): the sums per network.
         self.values: dict[date, dict[Cell, dict[str, Totals]]] = defaultdict(lambda: defaultdict(dict))
+        self.shown: dict[date, dict[Cell, bool]] = {}
+
+    @classmethod
+    def decided(cls, atoms: Sequence[queries.Atom], k: int) -> "Release":
+        release = cls()
+        elements: dict[date, dict[Cell, set[Hashable]]] = defaultdict(lambda: defaultdict(set))
+        contributor: dict[Hashable, object] = {}
         clicked: dict[str, list[tuple[str, Any]]] = defaultdict(list)  # a share's (share, day) pairs
         for a in atoms:
             if a.dimension == CLICK_DAY:
@@ -80,11 +86,38 @@ class Release:
             for cell in cells:
                 elements[a.week][cell].update(summed)
                 for c in (cell, cell._replace(campaign=EVERY_CAMPAIGN)):
-                    known = self.values[a.week][c].get(a.network, Totals())
-                    self.values[a.week][c][a.network] = known + a.totals
+                    known = release.values[a.week][c].get(a.network, Totals())
+                    release.values[a.week][c][a.network] = known + a.totals
         # Not split by network (domain.suppressed's `network`): a group's EMV still weighs its
         # networks apart, a residual ADR 0020 states.
-        self.shown = {week: _decided(week, cells, contributor, k) for week, cells in elements.items()}
+        release.shown = {week: _decided(week, cells, contributor, k) for week, cells in elements.items()}
+        return release
+
+    @classmethod
+    def kept(cls, rows: Sequence[asyncpg.Record]) -> "Release":
+        """From kept cells (store.RELEASE_COLUMNS), as `rows` made them."""
+        release = cls()
+        for r in rows:
+            key = date.fromisoformat(r["key"]) if r["dimension"] == CLICK_DAY else r["key"]
+            cell = Cell(r["dimension"], r["campaign"], key)
+            release.values[r["week"]][cell][r["network"]] = Totals.of(r)
+            release.shown.setdefault(r["week"], {})[cell] = r["shown"]
+        return release
+
+    def merged(self, other: "Release") -> "Release":
+        """Both releases' weeks (none in both)."""
+        release = Release()
+        release.values.update(self.values)
+        release.values.update(other.values)
+        release.shown = {**self.shown, **other.shown}
+        return release
+
+    def rows(self) -> list[tuple[object, ...]]:
+        """The cells to keep, as store.RELEASE_COLUMNS: not those of no campaign or without a
+        key, which no report or snapshot shows on their own."""
+        return [(week, cell.campaign, cell.dimension, str(cell.key), network, self.shown[week][cell], *vars(t).values())
+                for week, cells in self.values.items() for cell, networks in cells.items()
+                if cell.campaign is not None and cell.key is not None for network, t in networks.items()]
 
     def keys(self, dimension: str, campaign: str) -> set[Any]:
         """The keys `dimension` has shares for in `campaign` (EVERY_CAMPAIGN: any), in some week."""
@@ -138,10 +171,24 @@ def _decided(week: date, cells: dict[Cell, set[Hashable]], contributor: dict[Has
     return decided
 
 
-async def released(conn: Connection, starts_on: date, ends_on: date, k: int) -> Release:
-    """The release of the weeks from `starts_on` to `ends_on`; decided in a worker thread, as
-    a busy week takes seconds of CPU and the event loop serves everything else meanwhile."""
-    return await asyncio.to_thread(Release, await queries.atoms(conn, starts_on, ends_on), k)
+async def released(conn: Connection, starts_on: date, ends_on: date, k: int, campaign: str | None = None
+                   ) -> Release:
+    """The release of the weeks from `starts_on` to `ends_on` (Mondays to Sundays), of one
+    campaign's cells (EVERY_CAMPAIGN: the sums over all) if named: kept releases where they
+    tell the figures as they are now, the other weeks decided now (ADR 0023), in a worker
+    thread, as a busy week takes seconds of CPU and the event loop serves everything else
+    meanwhile."""
+    live = await queries.weeks_to_decide(conn, starts_on, ends_on, k)
+    kept = Release.kept(await queries.released_cells(conn, starts_on, ends_on, k, campaign, live))
+    if not live:
+        return kept
+    return kept.merged(await decide(conn, live, k))
+
+
+async def decide(conn: Connection, weeks: Sequence[date], k: int) -> Release:
+    """The release of `weeks` (Mondays), decided from their shares and clicks as they are now."""
+    atoms = [a for week in weeks for a in await queries.atoms(conn, week, week + timedelta(days=6))]
+    return await asyncio.to_thread(Release.decided, atoms, k)
 
 
 async def gather(conn: Connection, scope: Scope, card: RateCard, k: int, *, title: str,
@@ -161,7 +208,7 @@ async def gather(conn: Connection, scope: Scope, card: RateCard, k: int, *, titl
             return await _personal(conn, scope, card, title=title, as_of=as_of)
         starts_on, ends_on = aligned_period(scope.starts_on, scope.ends_on)
         closed = min(ends_on, last_closed_day(as_of.date()))
-        release = await released(conn, starts_on, closed, k)
+        release = await released(conn, starts_on, closed, k, scope.campaign_id or EVERY_CAMPAIGN)
         campaign = scope.campaign_id or EVERY_CAMPAIGN
 
         def group(dimension: str) -> dict[Any, dict[str, Totals]]:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from services.metrics.domain import Clicks, FollowerCount, NewShare, Observation
-from services.runtime.unit_of_work import Connection
+from services.runtime.unit_of_work import Connection, insert_rows
 
 ATTRIBUTION, REACH, LEADERBOARD = "share_attribution", "network_reach", "leaderboard"
 PURPOSES = {ATTRIBUTION, REACH, LEADERBOARD}
@@ -63,8 +63,13 @@ JOIN consents c ON c.advocate_id = f.advocate_id AND c.purpose = 'network_reach'
 FOR SHARE OF c
 ON CONFLICT (advocate_id, network) DO UPDATE SET followers = EXCLUDED.followers, observed_at = EXCLUDED.observed_at
 WHERE followers.observed_at < EXCLUDED.observed_at"""
-_MARK_DUE = """
-WITH s AS (SELECT DISTINCT item_id, campaign_id FROM shares WHERE share_id = ANY($1::text[]))
+# Weeks are marked in the order of their Mondays: concurrent batches lock them in one order.
+_MARK_WEEKS_DUE = """INSERT INTO weeks_due (week) {weeks} ORDER BY 1
+ON CONFLICT (week) DO UPDATE SET marks = weeks_due.marks + 1"""
+_MARK_DUE = f"""
+WITH s AS (SELECT DISTINCT item_id, campaign_id, date_trunc('week', day)::date AS week
+           FROM shares WHERE share_id = ANY($1::text[])),
+weeks AS ({_MARK_WEEKS_DUE.format(weeks="SELECT DISTINCT week FROM s")})
 INSERT INTO snapshot_due (scope, id)
 SELECT 'item', item_id FROM s
 UNION SELECT 'campaign', campaign_id FROM s WHERE campaign_id IS NOT NULL
@@ -129,7 +134,8 @@ async def set_followers(conn: Connection, rows: Sequence[FollowerCount]) -> None
 
 
 async def mark_due(conn: Connection, share_ids: Sequence[str]) -> None:
-    """The items and campaigns of these shares get a new snapshot on the next pass."""
+    """The items and campaigns of these shares get a new snapshot on the next pass, and
+    their weeks a new release (weeks_due)."""
     if share_ids:
         await conn.execute(_MARK_DUE, list(share_ids))
 
@@ -200,6 +206,10 @@ async def forget_contributor_salts(conn: Connection, over_by: date) -> int:
 
 async def save_item(conn: Connection, item_id: str, campaign_id: str | None, title: str,
                     topics: list[str]) -> None:
+    """The item as published or updated; the weeks with its shares are released again, as
+    its topics are groups of theirs."""
+    await conn.execute(_MARK_WEEKS_DUE.format(
+        weeks="SELECT DISTINCT date_trunc('week', day)::date FROM shares WHERE item_id = $1"), item_id)
     await conn.execute(
         """INSERT INTO items (item_id, campaign_id, title, topics) VALUES ($1, $2, $3, $4)
            ON CONFLICT (item_id) DO UPDATE SET campaign_id = EXCLUDED.campaign_id, title = EXCLUDED.title,
@@ -211,3 +221,39 @@ async def save_campaign(conn: Connection, campaign_id: str, name: str, starts_on
         """INSERT INTO campaigns (campaign_id, name, starts_on, ends_on) VALUES ($1, $2, $3, $4)
            ON CONFLICT (campaign_id) DO UPDATE SET name = EXCLUDED.name, starts_on = EXCLUDED.starts_on,
                ends_on = EXCLUDED.ends_on""", campaign_id, name, starts_on, ends_on)
+
+
+# --- week releases (ADR 0023) ------------------------------------------------------------
+
+# Advisory locks of week releases: (this class, the week's day number), so two replicas do
+# not decide the same week at once; no row is locked while a week is decided.
+_RELEASE_LOCKS = 0x6D657472  # "metr"
+RELEASE_COLUMNS = ["week", "campaign", "dimension", "key", "network", "shown", "shares", "clicks", "unique_clicks",
+                   "impressions", "reactions", "comments", "reshares", "potential_reach"]
+
+
+async def claim_due_week(conn: Connection, last_monday: date, k: int, rest_seconds: float) -> tuple[date, int] | None:
+    """A week up to the one starting `last_monday` that is due (changed since its release,
+    never released, or released with another k) and not released in the last
+    `rest_seconds`, with its `marks` as read; the latest such week first. Locked for this
+    transaction (advisory, SKIP-LOCKED-like): None if there is none free."""
+    await conn.execute(_MARK_WEEKS_DUE.format(weeks="SELECT week FROM week_releases WHERE k <> $1"), k)
+    candidates = await conn.fetch(
+        """SELECT d.week, d.marks FROM weeks_due d LEFT JOIN week_releases r USING (week)
+           WHERE d.week <= $1 AND (r.week IS NULL OR r.released_at <= now() - make_interval(secs => $2))
+           ORDER BY d.week DESC LIMIT 16""", last_monday, rest_seconds)
+    for row in candidates:
+        if await conn.fetchval("SELECT pg_try_advisory_xact_lock($1, $2 - date '2000-01-03')",
+                               _RELEASE_LOCKS, row["week"]):
+            return row["week"], row["marks"]
+    return None
+
+
+async def save_release(conn: Connection, week: date, k: int, marks: int, rows: list[tuple[object, ...]]) -> None:
+    """The week's cells (RELEASE_COLUMNS) replace those it had; it stays due if counting
+    marked it again since `marks` was read (the release may have missed that change)."""
+    await conn.execute("""INSERT INTO week_releases (week, k) VALUES ($1, $2)
+                          ON CONFLICT (week) DO UPDATE SET k = EXCLUDED.k, released_at = now()""", week, k)
+    await conn.execute("DELETE FROM week_cells WHERE week = $1", week)
+    await insert_rows(conn, "week_cells", RELEASE_COLUMNS, rows)
+    await conn.execute("DELETE FROM weeks_due WHERE week = $1 AND marks = $2", week, marks)
