@@ -21,6 +21,7 @@ from benchmarks import (
     redirect,
     token_verification,
     withdrawal,
+    year,
 )
 from benchmarks.scratch import PEAK_RSS_MB
 
@@ -32,13 +33,15 @@ TARGETS = {"ingest_ratio_vs_raw": (None, 0.5), "fanout_100k_s": (1.0, None), "fa
            "peak_rss_mb": (300, None), "request_overhead_of_sign_in_p99_us": (1000, None),
            "http_command_p99_ms": (100, None), "feed_page_p99_ms": (50, None),
            # Issue #19: dedup that does not grow with the stream (ADR 0021); with a row per event it was ~240.
-           "inbox_bytes_per_event": (1.0, None)}
+           "inbox_bytes_per_event": (1.0, None),
+           # Issue #19: a year of history (100,000 advocates, 2,000,000 shares, 20,000,000 clicks).
+           "year_report_ms": (1000, None), "year_report_peak_rss_mb": (300, None), "my_impact_p99_ms": (50, None)}
 FULL = {"events": 200_000, "inbox_events": 1_000_000, "people": 100_000, "million": 1_000_000, "active_items": 5000,
         "seconds": 20, "redirect_seconds": 10, "tokens": 5000, "feed_requests": 2000, "ledger_entries": 10_000_000,
-        "ledger_people": 1_000_000}
+        "ledger_people": 1_000_000, "year_advocates": 100_000, "year_shares": 2_000_000}
 SMOKE = {"events": 10_000, "inbox_events": 10_000, "people": 5_000, "million": 20_000, "active_items": 500,
          "seconds": 3, "redirect_seconds": 2, "tokens": 500, "feed_requests": 100, "ledger_entries": 50_000,
-         "ledger_people": 5_000}
+         "ledger_people": 5_000, "year_advocates": 5_000, "year_shares": 20_000}
 HTTP_RATE = 200  # commands/s per service over HTTP: the front door's target is at this rate (issue #15)
 
 
@@ -53,6 +56,7 @@ async def run_all(size: dict[str, int]) -> dict:
     results["fanout_growth_factor"] = round(results["fanout_1m_s"] / results["fanout_100k_s"], 1)
     results |= await backfill.measure(size["active_items"])
     results |= await ledger.measure(size["ledger_entries"], size["ledger_people"])
+    results |= await year.measure(size["year_advocates"], size["year_shares"])
     results |= await withdrawal.measure(load=1000, seconds=size["seconds"])
     by_service = {name: await command_latency.measure(name, rate=500, seconds=size["seconds"])
                   for name in sorted(command_latency.LOADS)}

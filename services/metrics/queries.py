@@ -123,6 +123,11 @@ async def atoms(conn: Connection, starts_on: date, ends_on: date) -> list[Atom]:
     return found
 
 
+# A kept cell (ADR 0023): week, cell, network, whether shown, then the figures in Totals' order.
+RELEASE_COLUMNS = ["week", "campaign", "dimension", "key", "network", "shown", "shares", "clicks", "unique_clicks",
+                   "impressions", "reactions", "comments", "reshares", "potential_reach"]
+
+
 async def weeks_to_decide(conn: Connection, starts_on: date, ends_on: date, k: int) -> list[date]:
     """The weeks (Mondays) from `starts_on` to `ends_on` with no release that tells their
     figures now: changed since their release, never released, or released with another k."""
@@ -134,9 +139,10 @@ async def weeks_to_decide(conn: Connection, starts_on: date, ends_on: date, k: i
 
 async def released_cells(conn: Connection, starts_on: date, ends_on: date, k: int, campaign: str | None,
                          excluding: Sequence[date]) -> list[asyncpg.Record]:
-    """The kept cells (store.RELEASE_COLUMNS) of the weeks from `starts_on` to `ends_on`
+    """The kept cells (RELEASE_COLUMNS) of the weeks from `starts_on` to `ends_on`
     released with `k`, but those in `excluding`; of one campaign ('*': all) if named."""
-    return await conn.fetch("""SELECT c.* FROM week_cells c JOIN week_releases r USING (week)
+    return await conn.fetch(f"""SELECT {", ".join(f"c.{name}" for name in RELEASE_COLUMNS)}
+        FROM week_cells c JOIN week_releases r USING (week)
         WHERE c.week BETWEEN $1 AND $2 AND r.k = $3 AND ($4::text IS NULL OR c.campaign = $4)
           AND c.week <> ALL($5::date[])""", starts_on, ends_on, k, campaign, list(excluding))
 

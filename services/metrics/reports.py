@@ -95,12 +95,12 @@ class Release:
 
     @classmethod
     def kept(cls, rows: Sequence[asyncpg.Record]) -> "Release":
-        """From kept cells (store.RELEASE_COLUMNS), as `rows` made them."""
+        """From kept cells (queries.RELEASE_COLUMNS), as `rows` made them."""
         release = cls()
         for r in rows:
             key = date.fromisoformat(r["key"]) if r["dimension"] == CLICK_DAY else r["key"]
             cell = Cell(r["dimension"], r["campaign"], key)
-            release.values[r["week"]][cell][r["network"]] = Totals.of(r)
+            release.values[r["week"]][cell][r["network"]] = Totals(*r[6:])  # the figures, in column order
             release.shown.setdefault(r["week"], {})[cell] = r["shown"]
         return release
 
@@ -113,7 +113,7 @@ class Release:
         return release
 
     def rows(self) -> list[tuple[object, ...]]:
-        """The cells to keep, as store.RELEASE_COLUMNS: not those of no campaign or without a
+        """The cells to keep, as queries.RELEASE_COLUMNS: not those of no campaign or without a
         key, which no report or snapshot shows on their own."""
         return [(week, cell.campaign, cell.dimension, str(cell.key), network, self.shown[week][cell], *vars(t).values())
                 for week, cells in self.values.items() for cell, networks in cells.items()

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from services.metrics.domain import Clicks, FollowerCount, NewShare, Observation
+from services.metrics.queries import RELEASE_COLUMNS
 from services.runtime.unit_of_work import Connection, insert_rows
 
 ATTRIBUTION, REACH, LEADERBOARD = "share_attribution", "network_reach", "leaderboard"
@@ -228,8 +229,6 @@ async def save_campaign(conn: Connection, campaign_id: str, name: str, starts_on
 # Advisory locks of week releases: (this class, the week's day number), so two replicas do
 # not decide the same week at once; no row is locked while a week is decided.
 _RELEASE_LOCKS = 0x6D657472  # "metr"
-RELEASE_COLUMNS = ["week", "campaign", "dimension", "key", "network", "shown", "shares", "clicks", "unique_clicks",
-                   "impressions", "reactions", "comments", "reshares", "potential_reach"]
 
 
 async def claim_due_week(conn: Connection, last_monday: date, k: int, rest_seconds: float) -> tuple[date, int] | None:
