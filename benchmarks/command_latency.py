@@ -148,7 +148,7 @@ class KafkaCommands:
     """Kafka commands at a steady rate, each matched to its event by causation id, in three
     steps so that other loads can run in the same window: `start` (the event consumer
     positioned at the end), `send` (the commands, at the rate), `finish` (the answers waited
-    for, up to 30 s: the sorted latencies and how many never came)."""
+    for, 30 s by default: the sorted latencies and how many never came)."""
 
     def __init__(self, bootstrap: str, topics: Any, command: Callable[[int], Any]) -> None:
         self.topics, self.command = topics, command
@@ -181,8 +181,8 @@ class KafkaCommands:
             self.sent[c.id] = time.perf_counter()
             await self.producer.send(self.topics.commands, c.to_bytes(), key=c.subject.encode())
 
-    async def finish(self) -> tuple[list[float], int]:
-        deadline = time.perf_counter() + 30
+    async def finish(self, wait: float = 30) -> tuple[list[float], int]:
+        deadline = time.perf_counter() + wait
         while self.sent and time.perf_counter() < deadline:
             await asyncio.sleep(0.1)
         if self.collector is not None:
