@@ -32,8 +32,12 @@ process adds no core: it shows whether one process's event loop, not the cores, 
 
 For each run `tails_cpu_pct` gives the CPU each process used over the window, in percent
 of one core (the machine has cpu_count x 100): the services, Postgres (every backend),
-Kafka, Keycloak (started with the stack, idle), wrk, this load generator, the machine's total and `others` (whatever else runs on the
-machine meanwhile); `tails_loadavg_1m` is the load average at the window's end.
+Kafka, Keycloak (started with the stack, idle), wrk, this load generator, the machine's
+total and `others` (whatever else runs on the machine meanwhile). `tails_runqueue_wait_pct`
+gives the time their threads were ready to run but waited for a core
+(/proc/<pid>/task/*/schedstat, summed over threads), in percent of the window: where it is
+large beside the CPU used, the cores are the limit, not the process. `tails_loadavg_1m` is
+the load average at the window's end.
 """
 
 import argparse
@@ -118,7 +122,7 @@ async def measure(events: int = 400_000, seconds: int = 20, distributions: int =
             sending = asyncio.create_task(timed(commands.send(COMMANDS_PER_S, seconds)))
             ingest_per_s, drained = await ingest_rate(counting, total, events, seconds)
             redirected = await asyncio.gather(*redirects)  # wrk's end is the window's
-            used, window = cpu.percent(), time.perf_counter() - cpu.started
+            (used, waited), window = cpu.percent(), time.perf_counter() - cpu.started
             load_average = os.getloadavg()[0]
             answered_in_window = len(commands.latencies)
             await metrics.aclose()
@@ -132,7 +136,8 @@ async def measure(events: int = 400_000, seconds: int = 20, distributions: int =
                "redirect_errors": sum(r["redirect_errors"] for r in redirected),
                **summary(withdrawn, "withdrawal_"), "withdrawals": len(withdrawn),
                **summary(latencies, "command_"), "command_rate_sent": round(COMMANDS_PER_S * seconds / sent_for),
-               "command_answered_per_s": round(answered_in_window / window), "command_unanswered": unanswered, "loadavg_1m": round(load_average, 2), "cpu_pct": used}
+               "command_answered_per_s": round(answered_in_window / window), "command_unanswered": unanswered, "loadavg_1m": round(load_average, 2), "cpu_pct": used,
+               "runqueue_wait_pct": waited}
     return {f"tails_{key}{suffix}": value for key, value in figures.items()}
 
 
@@ -173,7 +178,7 @@ class CpuClock:
         self.processes = processes
         self.postgres, self.kafka = postgres.running_pid(config), kafka.running_pid(config)
         self.keycloak = keycloak_server.running_pid(config)  # the stack's; the benchmarks' issuer is their own
-        self.started, self.before = time.perf_counter(), self._read()
+        self.started, self.before, self.waited_before = time.perf_counter(), self._read(), self._waited()
 
     def _read(self) -> dict[str, float]:
         used = {name: _cpu_seconds(pid) for name, pid in self.processes.items()}
@@ -192,12 +197,24 @@ class CpuClock:
         used["machine"] = (sum(ticks[:8]) - ticks[3] - ticks[4]) / _TICK  # all but idle and iowait
         return used
 
-    def percent(self) -> dict[str, int]:
-        after, elapsed = self._read(), time.perf_counter() - self.started
+    def _waited(self) -> dict[str, float]:
+        """Seconds the threads of each process spent runnable but waiting for a core."""
+        waited = {name: _runqueue_seconds(pid) for name, pid in self.processes.items()}
+        if self.postgres:
+            waited["postgres"] = sum(_runqueue_seconds(pid) for pid in [self.postgres, *_children(self.postgres)])
+        if self.kafka:
+            waited["kafka"] = _runqueue_seconds(self.kafka)
+        waited["load_generator"] = _runqueue_seconds(os.getpid())
+        return waited
+
+    def percent(self) -> tuple[dict[str, int], dict[str, int]]:
+        """(CPU used, time waiting for a core) since the clock's making, in percent of the time."""
+        after, waited, elapsed = self._read(), self._waited(), time.perf_counter() - self.started
         used = {name: round(100 * (after[name] - self.before.get(name, 0.0)) / elapsed)
                 for name in after}
         used["others"] = used["machine"] - sum(v for k, v in used.items() if k != "machine")
-        return used
+        return used, {name: round(100 * (waited[name] - self.waited_before.get(name, 0.0)) / elapsed)
+                      for name in waited}
 
 
 def _cpu_seconds(pid: int, reaped: bool = False) -> float:
@@ -208,6 +225,17 @@ def _cpu_seconds(pid: int, reaped: bool = False) -> float:
         return 0.0
     # After the command's closing parenthesis: state is field 3, utime 14, stime 15, cutime 16, cstime 17.
     return sum(int(t) for t in fields[11:15 if reaped else 13]) / _TICK
+
+
+def _runqueue_seconds(pid: int) -> float:
+    """Time every thread of `pid` waited on a run queue (schedstat's second field); 0 if gone."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").glob("*/schedstat"):
+        try:
+            total += int(task.read_text().split()[1])
+        except (OSError, IndexError):
+            continue
+    return total / 1e9
 
 
 def _children(pid: int) -> list[int]:
