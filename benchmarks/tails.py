@@ -136,8 +136,8 @@ async def measure(events: int = 400_000, seconds: int = 20, distributions: int =
                "redirect_errors": sum(r["redirect_errors"] for r in redirected),
                **summary(withdrawn, "withdrawal_"), "withdrawals": len(withdrawn),
                **summary(latencies, "command_"), "command_rate_sent": round(COMMANDS_PER_S * seconds / sent_for),
-               "command_answered_per_s": round(answered_in_window / window), "command_unanswered": unanswered, "loadavg_1m": round(load_average, 2), "cpu_pct": used,
-               "runqueue_wait_pct": waited}
+               "command_answered_per_s": round(answered_in_window / window), "command_unanswered": unanswered,
+               "loadavg_1m": round(load_average, 2), "cpu_pct": used, "runqueue_wait_pct": waited}
     return {f"tails_{key}{suffix}": value for key, value in figures.items()}
 
 
