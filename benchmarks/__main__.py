@@ -19,6 +19,7 @@ from benchmarks import (
     ledger,
     metrics_ingestion,
     redirect,
+    tails,
     token_verification,
     withdrawal,
     year,
@@ -35,13 +36,16 @@ TARGETS = {"ingest_ratio_vs_raw": (None, 0.5), "fanout_100k_s": (1.0, None), "fa
            # Issue #19: dedup that does not grow with the stream (ADR 0021); with a row per event it was ~240.
            "inbox_bytes_per_event": (1.0, None),
            # Issue #19: a year of history (100,000 advocates, 2,000,000 shares, 20,000,000 clicks).
-           "year_report_ms": (1000, None), "year_report_peak_rss_mb": (300, None), "my_impact_p99_ms": (50, None)}
+           "year_report_ms": (1000, None), "year_report_peak_rss_mb": (300, None), "my_impact_p99_ms": (50, None),
+           # Issue #19: the tails while metrics ingests, the redirect is under load and curation takes 500 commands/s.
+           "tails_withdrawal_p99_ms": (250, None), "tails_command_p99_ms": (200, None),
+           "tails_withdrawal_p99_ms_2proc": (250, None), "tails_command_p99_ms_2proc": (200, None)}
 FULL = {"events": 200_000, "inbox_events": 1_000_000, "people": 100_000, "million": 1_000_000, "active_items": 5000,
         "seconds": 20, "redirect_seconds": 10, "tokens": 5000, "feed_requests": 2000, "ledger_entries": 10_000_000,
-        "ledger_people": 1_000_000, "year_advocates": 100_000, "year_shares": 2_000_000}
+        "ledger_people": 1_000_000, "year_advocates": 100_000, "year_shares": 2_000_000, "tails_events": 400_000}
 SMOKE = {"events": 10_000, "inbox_events": 10_000, "people": 5_000, "million": 20_000, "active_items": 500,
          "seconds": 3, "redirect_seconds": 2, "tokens": 500, "feed_requests": 100, "ledger_entries": 50_000,
-         "ledger_people": 5_000, "year_advocates": 5_000, "year_shares": 20_000}
+         "ledger_people": 5_000, "year_advocates": 5_000, "year_shares": 20_000, "tails_events": 30_000}
 HTTP_RATE = 200  # commands/s per service over HTTP: the front door's target is at this rate (issue #15)
 
 
@@ -71,6 +75,8 @@ async def run_all(size: dict[str, int]) -> dict:
     results["http_command_p99_ms"] = max(r["http_p99_ms"] for r in over_http.values())
     results |= await feed_page.measure(1000, size["feed_requests"])
     results |= await redirect.measure(size["redirect_seconds"])
+    # The tails above under the platform's own load, with one and with two processes of distribution.
+    results |= await tails.measure_both(size["tails_events"], size["seconds"])
     results |= await token_verification.measure(size["tokens"])
     results["peak_rss_by_service_mb"] = dict(sorted(PEAK_RSS_MB.items()))
     results["peak_rss_mb"] = max(PEAK_RSS_MB.values())

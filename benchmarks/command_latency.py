@@ -144,38 +144,60 @@ def summary(latencies: list[float], prefix: str = "") -> dict[str, float]:
             f"{prefix}max_ms": round(max(latencies) * 1000)}
 
 
-async def steady(bootstrap: str, topics, command: Callable, rate: int, seconds: int) -> tuple[list[float], int]:
-    """Kafka commands, each matched to its event by causation id."""
-    sent: dict[str, float] = {}
-    latencies: list[float] = []
-    consumer = AIOKafkaConsumer(topics.events, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="latest")
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=0)
-    await consumer.start()
-    await producer.start()
+class KafkaCommands:
+    """Kafka commands at a steady rate, each matched to its event by causation id, in three
+    steps so that other loads can run in the same window: `start` (the event consumer
+    positioned at the end), `send` (the commands, at the rate), `finish` (the answers waited
+    for, 30 s by default: the sorted latencies and how many never came)."""
 
-    async def collect() -> None:
+    def __init__(self, bootstrap: str, topics: Any, command: Callable[[int], Any]) -> None:
+        self.topics, self.command = topics, command
+        self.sent: dict[str, float] = {}
+        self.latencies: list[float] = []
+        self.consumer = AIOKafkaConsumer(topics.events, bootstrap_servers=bootstrap, group_id=None,
+                                         auto_offset_reset="latest")
+        self.producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=0)
+        self.collector: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self.consumer.start()
+        await self.producer.start()
+        self.collector = asyncio.create_task(self._collect())
+        await asyncio.sleep(1.0)  # the consumer is positioned at the end
+
+    async def _collect(self) -> None:
         while True:
-            for records in (await consumer.getmany(timeout_ms=100)).values():
+            for records in (await self.consumer.getmany(timeout_ms=100)).values():
                 for r in records:
                     cause = json.loads(r.value).get("causationid")
-                    if cause in sent:
-                        latencies.append(time.perf_counter() - sent.pop(cause))
+                    if cause in self.sent:
+                        self.latencies.append(time.perf_counter() - self.sent.pop(cause))
 
-    collector = asyncio.create_task(collect())
-    await asyncio.sleep(1.0)  # the consumer is positioned at the end
-    started = time.perf_counter()
-    for n in range(rate * seconds):
-        await asyncio.sleep(max(0.0, started + n / rate - time.perf_counter()))
-        c = command(n)
-        sent[c.id] = time.perf_counter()
-        await producer.send(topics.commands, c.to_bytes(), key=c.subject.encode())
-    deadline = time.perf_counter() + 30
-    while sent and time.perf_counter() < deadline:
-        await asyncio.sleep(0.1)
-    collector.cancel()
-    await producer.stop()
-    await consumer.stop()
-    return sorted(latencies), len(sent)
+    async def send(self, rate: int, seconds: int) -> None:
+        started = time.perf_counter()
+        for n in range(rate * seconds):
+            await asyncio.sleep(max(0.0, started + n / rate - time.perf_counter()))
+            c = self.command(n)
+            self.sent[c.id] = time.perf_counter()
+            await self.producer.send(self.topics.commands, c.to_bytes(), key=c.subject.encode())
+
+    async def finish(self, wait: float = 30) -> tuple[list[float], int]:
+        deadline = time.perf_counter() + wait
+        while self.sent and time.perf_counter() < deadline:
+            await asyncio.sleep(0.1)
+        if self.collector is not None:
+            self.collector.cancel()
+        await self.producer.stop()
+        await self.consumer.stop()
+        return sorted(self.latencies), len(self.sent)
+
+
+async def steady(bootstrap: str, topics, command: Callable, rate: int, seconds: int) -> tuple[list[float], int]:
+    """Kafka commands, each matched to its event by causation id."""
+    commands = KafkaCommands(bootstrap, topics, command)
+    await commands.start()
+    await commands.send(rate, seconds)
+    return await commands.finish()
 
 
 async def steady_http(bootstrap: str, topics, door: FrontDoor, command: Callable[[int], HttpCommand], rate: int,

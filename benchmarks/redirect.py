@@ -44,14 +44,20 @@ async def measure(seconds: int = 10, connections: int = 32) -> dict[str, float]:
             try:
                 await prepare(bench.config.kafka_bootstrap, bench.topics, conn, people=1, door=door)
                 code = await conn.fetchval("SELECT code FROM shares")
-                url = f"http://127.0.0.1:{distribution.port}/r/{code}"
-                run = await asyncio.to_thread(subprocess.run, [
-                    "wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency",
-                    "-H", "User-Agent: Mozilla/5.0 (benchmark)", url], capture_output=True, text=True, check=True)
-                figures = parse_wrk(run.stdout)
+                figures = await wrk(f"http://127.0.0.1:{distribution.port}/r/{code}", seconds, connections)
             finally:
                 await conn.close()
     return figures
+
+
+async def wrk(url: str, seconds: int, connections: int = 32, threads: int = 2) -> dict[str, float]:
+    """`wrk` requesting `url` from `connections` kept-alive connections for `seconds`: parse_wrk's figures."""
+    if not shutil.which("wrk"):
+        raise RuntimeError("wrk not found: apt-get install wrk")
+    run = await asyncio.to_thread(subprocess.run, [
+        "wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency",
+        "-H", "User-Agent: Mozilla/5.0 (benchmark)", url], capture_output=True, text=True, check=True)
+    return parse_wrk(run.stdout)
 
 
 if __name__ == "__main__":

@@ -62,21 +62,28 @@ async def measure(load: int = 1000, seconds: int = 15) -> dict[str, float]:
                 latencies = await withdraw(bootstrap, topics, conn, people[: WITHDRAWALS_PER_S * seconds])
                 stop.set()
                 noise_sent = await noise
-                withdrawn = people[: len(latencies)]
-                cancelled = await conn.fetchval("""SELECT count(*) FROM shares WHERE status = 'cancelled'
-                                                   AND advocate_id = ANY($1)""", withdrawn)
-                still_valid = await conn.fetchval("""SELECT count(*) FROM consents WHERE valid AND advocate_id = ANY($1)
-                                                     AND purpose = 'receive_content'""", withdrawn)
+                await check_effective(conn, people[: len(latencies)])
             finally:
                 await conn.close()
-    assert cancelled == len(withdrawn) and still_valid == 0, (cancelled, still_valid, len(withdrawn))
     q = statistics.quantiles(latencies, n=100)
     return {"withdrawal_p50_ms": round(q[49] * 1000), "withdrawal_p99_ms": round(q[98] * 1000),
             "withdrawals": len(latencies), "background_events": noise_sent}
 
 
+async def check_effective(conn: asyncpg.Connection, withdrawn: list[str]) -> None:
+    """Raises AssertionError unless every one of `withdrawn` has no valid consent to receive
+    content left and their scheduled share cancelled."""
+    cancelled = await conn.fetchval("""SELECT count(*) FROM shares WHERE status = 'cancelled'
+                                       AND advocate_id = ANY($1)""", withdrawn)
+    still_valid = await conn.fetchval("""SELECT count(*) FROM consents WHERE valid AND advocate_id = ANY($1)
+                                         AND purpose = 'receive_content'""", withdrawn)
+    assert cancelled == len(withdrawn) and still_valid == 0, (cancelled, still_valid, len(withdrawn))
+
+
 async def withdraw(bootstrap: str, topics: DistributionTopics, conn: asyncpg.Connection,
-                   people: list[str]) -> list[float]:
+                   people: list[str], rate: int = WITHDRAWALS_PER_S) -> list[float]:
+    """`people` withdraw their consent to receive content, `rate` a second; how long each
+    took to be committed by distribution (its inbox polled every 5 ms), sorted."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=0)
     await producer.start()
     pending: dict[str, float] = {}
@@ -84,7 +91,7 @@ async def withdraw(bootstrap: str, topics: DistributionTopics, conn: asyncpg.Con
     started = time.perf_counter()
     try:
         for n, who in enumerate(people):
-            while time.perf_counter() < started + n / WITHDRAWALS_PER_S:
+            while time.perf_counter() < started + n / rate:
                 await _collect(conn, pending, latencies)
             event = consent_event(who, valid=False)
             await producer.send(topics.consent_events, event.to_bytes(), key=who.encode())

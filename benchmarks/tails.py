@@ -1,0 +1,263 @@
+"""The tails under the platform's own load (issue #19): `python -m benchmarks.tails
+[--seconds 20] [--events 400000] [--processes 1|2|both]`.
+
+Four loads run at the same time, for the same window of `--seconds`, each service as its
+own process on a scratch schema and topics of its own:
+- metrics ingests a topic pre-filled with `--events` mixed events (metrics_ingestion's
+  generator), at full speed: it is started last and the window opens once it has counted
+  its first batch; the events/s it counts within the window are reported
+  (`tails_ingest_events_per_s`; `tails_ingest_drained` if the topic ran dry before the end),
+  and it is stopped when the window closes;
+- wrk requests a tracked link of distribution, /r/<code>, from 32 connections (redirect.py):
+  requests/s and p99 (`tails_redirect_rps`, `tails_redirect_p99_ms`), every one writing a
+  click through distribution's outbox;
+- 20 withdrawals a second reach the same distribution on Kafka, 1,000 people with a share
+  scheduled for tomorrow prepared beforehand over HTTP, timed until distribution committed
+  each (withdrawal.py's measurement; `tails_withdrawal_p50_ms`, `tails_withdrawal_p99_ms`);
+  withdrawal.py's own background of 1,000 consent/directory events/s is not sent: here the
+  redirect's load is the background;
+- 500 commands a second to curation on Kafka, each timed to its event (command_latency.py's
+  curation load; `tails_command_p50_ms`, `tails_command_p99_ms`); `tails_command_answered_per_s`:
+  events that came within the window, a second (below the rate, curation fell behind);
+  commands still unanswered 120 s after the window are counted (`tails_command_unanswered`),
+  not timed.
+Targets (DESIGN.md, issue #19), on 2 cores: withdrawal p99 <= 250 ms and command -> event
+p99 <= 200 ms at 500/s while the other two loads run.
+
+Then the same again with two processes of distribution (the withdrawal's consumer and the
+redirect's server): the same consumer group on the same schema and topics, splitting the
+partitions; wrk's connections split between them as a load balancer would (rps summed,
+the larger p99 reported). Its figures carry the suffix `_2proc`. On one machine a second
+process adds no core: it shows whether one process's event loop, not the cores, was the limit.
+
+For each run `tails_cpu_pct` gives the CPU each process used over the window, in percent
+of one core (the machine has cpu_count x 100): the services, Postgres (every backend),
+Kafka, Keycloak (started with the stack, idle), wrk, this load generator, the machine's
+total and `others` (whatever else runs on the machine meanwhile). `tails_runqueue_wait_pct`
+gives the time their threads were ready to run but waited for a core
+(/proc/<pid>/task/*/schedstat, summed over threads), in percent of the window: where it is
+large beside the CPU used, the cores are the limit, not the process. `tails_loadavg_1m` is
+the load average at the window's end.
+"""
+
+import argparse
+import asyncio
+import os
+import resource
+import time
+from collections.abc import Awaitable
+from contextlib import AsyncExitStack
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from benchmarks.audience import prepare
+from benchmarks.command_latency import KafkaCommands, curation_command, summary
+from benchmarks.front_door import FrontDoor
+from benchmarks.metrics_ingestion import fill, mixed_events, until_counted
+from benchmarks.redirect import wrk
+from benchmarks.scratch import scratch, served
+from benchmarks.withdrawal import PEOPLE, WITHDRAWALS_PER_S, check_effective, withdraw
+from deploy.local import kafka, keycloak_server, postgres
+from harness.issuer import TestIssuer
+from services.curation.config import CurationTopics
+from services.distribution.config import DistributionTopics
+from services.metrics.config import MetricsTopics
+
+COMMANDS_PER_S, CONNECTIONS = 500, 32
+_DRAIN_SECONDS = 120  # how long the commands sent in the window are waited for after it
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+async def measure(events: int = 400_000, seconds: int = 20, distributions: int = 1) -> dict[str, Any]:
+    """The four loads together for `seconds`, with `distributions` processes of distribution."""
+    assert WITHDRAWALS_PER_S * seconds < PEOPLE, "more withdrawals than prepared people"
+    suffix = "" if distributions == 1 else f"_{distributions}proc"
+    with TestIssuer() as issuer:
+        async with AsyncExitStack() as stack:
+            metrics_bench = await stack.enter_async_context(scratch(MetricsTopics))
+            distribution_bench = await stack.enter_async_context(scratch(DistributionTopics))
+            curation_bench = await stack.enter_async_context(scratch(CurationTopics))
+            config = metrics_bench.config
+            bootstrap = config.kafka_bootstrap
+
+            messages, expected = mixed_events(events)
+            await fill(bootstrap, metrics_bench.topics.distribution_events, messages)
+            del messages
+            total = expected["shares"] + expected["clicks"]  # what until_counted's progress reaches
+
+            distribution = [await stack.enter_async_context(
+                served(distribution_bench, "distribution", identity=issuer.settings())) for _ in range(distributions)]
+            door = await stack.enter_async_context(FrontDoor(issuer, distribution[0].port))
+            conn = await asyncpg.connect(config.service_dsn(distribution_bench.name))
+            stack.push_async_callback(conn.close)
+            people = await prepare(bootstrap, distribution_bench.topics, conn, PEOPLE,
+                                   datetime.now(UTC) + timedelta(days=1), door=door)
+            withdrawing = people[: WITHDRAWALS_PER_S * seconds]
+            # The link of someone who does not withdraw (the redirect would serve a cancelled share too).
+            code = await conn.fetchval("SELECT code FROM shares WHERE advocate_id = $1", people[-1])
+
+            processes = {"distribution" if n == 0 else f"distribution_{n + 1}": d.process.pid
+                         for n, d in enumerate(distribution)}
+            processes["curation"] = (await stack.enter_async_context(
+                served(curation_bench, "curation", identity=issuer.settings()))).process.pid
+            commands = KafkaCommands(bootstrap, curation_bench.topics, curation_command)
+            await commands.start()
+
+            counting = await asyncpg.connect(config.service_dsn(metrics_bench.name))
+            stack.push_async_callback(counting.close)
+            metrics = AsyncExitStack()  # stopped with the window: the backlogs then drain without it
+            stack.push_async_exit(metrics)
+            processes["metrics"] = (await metrics.enter_async_context(served(metrics_bench, "metrics"))).process.pid
+            await until_counted(counting, lambda counted: counted["progress"] > 0)
+
+            # The window: everything starts now and sends for `seconds`.
+            cpu = CpuClock(config, processes)
+            redirects = [asyncio.create_task(wrk(f"http://127.0.0.1:{d.port}/r/{code}", seconds,
+                                                 CONNECTIONS // distributions, threads=max(1, 2 // distributions)))
+                         for d in distribution]
+            withdrawals = asyncio.create_task(withdraw(bootstrap, distribution_bench.topics, conn, withdrawing))
+            sending = asyncio.create_task(timed(commands.send(COMMANDS_PER_S, seconds)))
+            ingest_per_s, drained = await ingest_rate(counting, total, events, seconds)
+            redirected = await asyncio.gather(*redirects)  # wrk's end is the window's
+            (used, waited), window = cpu.percent(), time.perf_counter() - cpu.started
+            load_average = os.getloadavg()[0]
+            answered_in_window = len(commands.latencies)
+            await metrics.aclose()
+            sent_for = await sending
+            latencies, unanswered = await commands.finish(wait=_DRAIN_SECONDS)
+            withdrawn = await withdrawals
+            await check_effective(conn, withdrawing)
+    figures = {"ingest_events_per_s": round(ingest_per_s), "ingest_drained": drained,
+               "redirect_rps": sum(r["redirect_rps"] for r in redirected),
+               "redirect_p99_ms": max(r["redirect_p99_ms"] for r in redirected),
+               "redirect_errors": sum(r["redirect_errors"] for r in redirected),
+               **summary(withdrawn, "withdrawal_"), "withdrawals": len(withdrawn),
+               **summary(latencies, "command_"), "command_rate_sent": round(COMMANDS_PER_S * seconds / sent_for),
+               "command_answered_per_s": round(answered_in_window / window), "command_unanswered": unanswered,
+               "loadavg_1m": round(load_average, 2), "cpu_pct": used, "runqueue_wait_pct": waited}
+    return {f"tails_{key}{suffix}": value for key, value in figures.items()}
+
+
+async def measure_both(events: int = 400_000, seconds: int = 20) -> dict[str, Any]:
+    """One process of distribution, then two in its consumer group: both runs' figures."""
+    return await measure(events, seconds) | await measure(events, seconds, distributions=2)
+
+
+async def timed(work: Awaitable[Any]) -> float:
+    started = time.perf_counter()
+    await work
+    return time.perf_counter() - started
+
+
+async def ingest_rate(conn: asyncpg.Connection, total: int, events: int, seconds: float) -> tuple[float, bool]:
+    """Events/s metrics counts over the next `seconds` (its progress read every half second,
+    events inferred from the shares and clicks counted, as metrics_ingestion does), and
+    whether it ran out of events before the end (then the rate until it did)."""
+    first, started = await until_counted(conn, _at_once)
+    progress, at = first, started
+    while at < started + seconds and progress < total:
+        await asyncio.sleep(min(0.5, max(0.0, started + seconds - at)))
+        progress, at = await until_counted(conn, _at_once)
+    return events * (progress - first) / total / (at - started), progress >= total
+
+
+def _at_once(counted: dict[str, int]) -> bool:
+    return True
+
+
+class CpuClock:
+    """CPU time used from its making to `percent()` by each of `processes` (name: pid), by
+    Postgres (the postmaster, every backend and the backends that ended), Kafka, Keycloak, wrk (this
+    process's children that ended meanwhile: wrk is the only one, so read this after it
+    ended), this process and the machine as a whole; in percent of one core."""
+
+    def __init__(self, config: Any, processes: dict[str, int]) -> None:
+        self.processes = processes
+        self.postgres, self.kafka = postgres.running_pid(config), kafka.running_pid(config)
+        self.keycloak = keycloak_server.running_pid(config)  # the stack's; the benchmarks' issuer is their own
+        self.started, self.before, self.waited_before = time.perf_counter(), self._read(), self._waited()
+
+    def _read(self) -> dict[str, float]:
+        used = {name: _cpu_seconds(pid) for name, pid in self.processes.items()}
+        if self.postgres:
+            used["postgres"] = _cpu_seconds(self.postgres, reaped=True) + sum(
+                _cpu_seconds(pid) for pid in _children(self.postgres))
+        if self.kafka:
+            used["kafka"] = _cpu_seconds(self.kafka)
+        if self.keycloak:
+            used["keycloak"] = _cpu_seconds(self.keycloak)
+        children, own = resource.getrusage(resource.RUSAGE_CHILDREN), resource.getrusage(resource.RUSAGE_SELF)
+        used["wrk"] = children.ru_utime + children.ru_stime
+        used["load_generator"] = own.ru_utime + own.ru_stime
+        with open("/proc/stat") as stat:
+            ticks = [int(t) for t in stat.readline().split()[1:]]
+        used["machine"] = (sum(ticks[:8]) - ticks[3] - ticks[4]) / _TICK  # all but idle and iowait
+        return used
+
+    def _waited(self) -> dict[str, float]:
+        """Seconds the threads of each process spent runnable but waiting for a core."""
+        waited = {name: _runqueue_seconds(pid) for name, pid in self.processes.items()}
+        if self.postgres:
+            waited["postgres"] = sum(_runqueue_seconds(pid) for pid in [self.postgres, *_children(self.postgres)])
+        if self.kafka:
+            waited["kafka"] = _runqueue_seconds(self.kafka)
+        waited["load_generator"] = _runqueue_seconds(os.getpid())
+        return waited
+
+    def percent(self) -> tuple[dict[str, int], dict[str, int]]:
+        """(CPU used, time waiting for a core) since the clock's making, in percent of the time."""
+        after, waited, elapsed = self._read(), self._waited(), time.perf_counter() - self.started
+        used = {name: round(100 * (after[name] - self.before.get(name, 0.0)) / elapsed)
+                for name in after}
+        used["others"] = used["machine"] - sum(v for k, v in used.items() if k != "machine")
+        return used, {name: round(100 * (waited[name] - self.waited_before.get(name, 0.0)) / elapsed)
+                      for name in waited}
+
+
+def _cpu_seconds(pid: int, reaped: bool = False) -> float:
+    """utime + stime of `pid` (and of its ended, waited-for children if `reaped`); 0 if gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    # After the command's closing parenthesis: state is field 3, utime 14, stime 15, cutime 16, cstime 17.
+    return sum(int(t) for t in fields[11:15 if reaped else 13]) / _TICK
+
+
+def _runqueue_seconds(pid: int) -> float:
+    """Time every thread of `pid` waited on a run queue (schedstat's second field); 0 if gone."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").glob("*/schedstat"):
+        try:
+            total += int(task.read_text().split()[1])
+        except (OSError, IndexError):
+            continue
+    return total / 1e9
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--events", type=int, default=400_000)
+    parser.add_argument("--processes", choices=["1", "2", "both"], default="both",
+                        help="processes of distribution: one, two in its consumer group, or one run of each")
+    args = parser.parse_args()
+    run = measure_both(args.events, args.seconds) if args.processes == "both" else \
+        measure(args.events, args.seconds, int(args.processes))
+    for key, value in asyncio.run(run).items():
+        print(f"{key:<34} {value}")
