@@ -176,9 +176,6 @@ def suppressed(cells: Mapping[Cell, Collection[Hashable]], contributor: Mapping[
     return _suppressed(list(cells.items()), contributor, k, never, network)
 
 
-CellSet = int  # a set of a week's cells, in `_suppressed`: bit i is the cell of rank i
-
-
 def _suppressed(cells: Sequence[tuple[Cell, Collection[Hashable]]], contributor: Mapping[Hashable, Any], k: int,
                 never: Collection[Cell], network: Mapping[Hashable, str] | None) -> set[Cell]:
     """`suppressed`, with the cells as (cell, elements) pairs, where a cell may come more than
@@ -188,113 +185,158 @@ def _suppressed(cells: Sequence[tuple[Cell, Collection[Hashable]]], contributor:
     How, at a year's scale (issue 19: a week of 38,000 shares by 30,000 people, ~760 cells):
     a region's elements only ever merge, as cells are left out; a region never splits. So
     each element is read once, into its region; from then on the work is per region, never
-    per element. A set of cells is an int, bit i for the cell of rank i (fewest contributors
-    first, as `order`); regions are keyed by it. The answer is the same as leaving out cells
-    element by element (tests/unit/metrics/test_metrics_disclosure_reference.py compares
-    the two on random weeks): which regions exist and whose they are depend only on which
-    cells are left out, and the cells are left out in the same order."""
-    def person(e: Hashable) -> Any:
-        return contributor[e[0] if isinstance(e, tuple) else e]
-
+    per element, and a region is found from its cells through an index, never by looking
+    at every region. The answer is the same as moving elements from region to region
+    (tests/unit/metrics/test_metrics_disclosure_reference.py compares the two on random
+    weeks): which regions there are and whose they are depend only on which cells are left
+    out, and the same cells are left out in the same order."""
     def kind(e: Hashable) -> tuple[bool, str | None]:
         """Clicks or shares, and on which network."""
         return isinstance(e, tuple), (network or {}).get(e[0] if isinstance(e, tuple) else e)
 
-    made_by: dict[Cell, set[Any]] = {}
+    every_element: set[Hashable] = set().union(*(elements for _, elements in cells))
+    person = {e: contributor[e[0] if isinstance(e, tuple) else e] for e in every_element}
+    del every_element
+    parts: dict[Cell, list[Collection[Hashable]]] = {}
     for cell, elements in cells:
-        made_by.setdefault(cell, set()).update(map(person, elements))
-    size = {c: len(people) for c, people in made_by.items()}
-    del made_by
+        parts.setdefault(cell, []).append(elements)
+    size = {c: len(set().union(*(map(person.__getitem__, elements) for elements in of_cell)))
+            for c, of_cell in parts.items()}
     hidden = {c for c, n in size.items() if n < k} | set(never)
 
     def order(c: Cell) -> tuple[int, str, str, str]:
         return size[c], str(c.key), str(c.campaign), c.dimension
 
-    ranked = sorted(size, key=order)  # bit i of a set of cells is ranked[i]
-    bit = {c: 1 << i for i, c in enumerate(ranked)}
-    holding: dict[Hashable, int] = {}  # each element's cells, shown or not
-    for cell, elements in cells:
-        b = bit[cell]
-        for e in elements:
-            holding[e] = holding.get(e, 0) | b
-    shown = sum(b for c, b in bit.items() if c not in hidden)
+    # A cell is known by its rank (fewest contributors first, as `order`), a set of cells by
+    # their ranks in increasing order, as the characters of a string.
+    ranked = sorted(size, key=order)
+    holding: dict[Hashable, str] = {}  # each element's shown cells
+    for rank, cell in enumerate(ranked):
+        if cell not in hidden:
+            of_cell = parts[cell]
+            for e in of_cell[0] if len(of_cell) == 1 else set().union(*of_cell):
+                holding[e] = holding.get(e, "") + chr(rank)
+    del parts
 
-    # Each region's people, per kind of element (clicks or shares, and network), by the shown
-    # cells its elements are in. Elements in no shown cell are left out: no figure tells
-    # anything of them, and they are nobody's nearest region.
-    kinds: list[tuple[bool, str | None]] = []
-    regions: list[dict[CellSet, set[Any]]] = []  # per kind, by its index in kinds
-    kind_index: dict[tuple[bool, str | None], int] = {}
+    # The regions, per kind of element (clicks or shares, and network; in the order of their
+    # names), by the shown cells their elements are in. Elements in no shown cell are left
+    # out: no figure tells anything of them, and they are nobody's nearest region.
+    by_kind: dict[tuple[bool, str | None], dict[str, set[Any]]] = {}
     for e, in_cells in holding.items():
-        if in_cells & shown:
-            its_kind = kind(e)
-            if its_kind not in kind_index:
-                kind_index[its_kind] = len(kinds)
-                kinds.append(its_kind)
-                regions.append({})
-            regions[kind_index[its_kind]].setdefault(in_cells & shown, set()).add(person(e))
-    del holding
+        by_kind.setdefault(kind(e), {}).setdefault(in_cells, set()).add(person[e])
+    del holding, person
+    kinds = [_Regions(of, by_kind.pop(its_kind))
+             for of, its_kind in enumerate(sorted(by_kind, key=lambda kd: (kd[0], str(kd[1]))))]
 
-    def name(of: int, r: CellSet) -> tuple[bool, str, str]:
-        """A region's place in a total order (ties are broken the same way every time): its
-        kind, then its cells' ranks in increasing order, compared as a sequence (one that
-        begins another comes first). The ranks are written as the characters of a string,
-        which compares that way too and is small."""
-        ranks = []
-        while r:
-            lowest = r & -r
-            ranks.append(chr(lowest.bit_length() - 1))
-            r ^= lowest
-        return kinds[of][0], str(kinds[of][1]), "".join(ranks)
-
-    # The small regions, the smallest first, as (people, name, kind, region). An entry is
-    # current while its region exists with that many people: a region only grows, and
-    # once gone (a cell of it left out) it never comes back.
-    queue = [(len(people), *name(of, r), of, r) for of, rs in enumerate(regions)
-             for r, people in rs.items() if len(people) < k]
+    # The small regions, the smallest first (by `_Regions.key`), each with its kind and
+    # number. An entry is current while its region's key is the same: a region only grows
+    # and loses cells, so its key never comes back.
+    queue = [(regions.key(n), of, n) for of, regions in enumerate(kinds)
+             for n in range(len(regions.cells)) if regions.size(n) < k]
     heapq.heapify(queue)
     while queue:
-        entry = heapq.heappop(queue)
-        people, of, region = entry[0], entry[-2], entry[-1]
-        same_kind = regions[of]
-        if len(same_kind.get(region, ())) != people:
-            continue  # since grown or gone
-        # Its nearest region: fewest cells apart, then fewest people, then by name.
-        nearest: CellSet | None = None
-        apart = min(((region ^ r).bit_count() for r in same_kind if r != region), default=None)
-        if apart is not None:
-            nearest = min((r for r in same_kind if r != region and (region ^ r).bit_count() == apart),
-                          key=lambda r: (len(same_kind[r]), name(of, r)))
-        telling = region ^ nearest if nearest is not None else region
+        key, of, n = heapq.heappop(queue)
+        if not 0 < kinds[of].size(n) < k or kinds[of].key(n) != key:
+            continue  # since grown, merged or moved
+        nearest = kinds[of].nearest(n)
+        region = kinds[of].cells[n]
+        telling = region ^ kinds[of].cells[nearest] if nearest is not None else region
         lowest = (telling & -telling).bit_length() - 1  # the cell of the lowest rank
         hidden.add(ranked[lowest])
-        merged = _leave_out(regions, 1 << lowest)
-        for other_kind, r in [*merged, (of, region)]:  # this one too, if untouched: still to merge
-            if len(regions[other_kind].get(r, ())) in range(1, k):
-                heapq.heappush(queue, (len(regions[other_kind][r]), *name(other_kind, r), other_kind, r))
+        for other_kind, regions in enumerate(kinds):
+            changed = regions.leave_out(lowest)
+            if other_kind == of:
+                changed.append(n)  # if untouched by the cell: still to merge
+            for m in changed:
+                if 0 < regions.size(m) < k:
+                    heapq.heappush(queue, (regions.key(m), other_kind, m))
     return hidden
 
 
-def _leave_out(regions: list[dict[CellSet, set[Any]]], cell: CellSet) -> list[tuple[int, int]]:
-    """Leave a cell (its bit) out of every region: each region in it merges with the one
-    that differs from it by that cell alone, if there is one (the larger set of people
-    takes in the smaller). Returns the regions that changed, as (kind, region)."""
-    changed = []
-    for of, same_kind in enumerate(regions):
-        for r in [r for r in same_kind if r & cell]:
-            people = same_kind.pop(r)
-            rest = r ^ cell
-            if not rest:
-                continue  # now in no shown cell
-            into = same_kind.get(rest)
-            if into is not None:
-                if len(into) < len(people):
-                    into, people = people, into
-                into |= people
-                people = into
-            same_kind[rest] = people
-            changed.append((of, rest))
-    return changed
+class _Regions:
+    """The regions of one kind of element in `_suppressed`, each by a number that stays
+    while it loses cells, and ends when it is merged into another: its cells (as an int,
+    bit i for the cell of rank i, and as a string of ranks), people, and which regions
+    each shown cell holds (to find a cell's regions and a region's nearest one without
+    looking at every region, and to move a region without telling each of its cells)."""
+
+    def __init__(self, order: int, people: Mapping[str, set[Any]]) -> None:
+        self.order = order  # of its kind among the kinds
+        self.number = {ranks: n for n, ranks in enumerate(people)}  # by its cells' ranks
+        self.ranks = list(people)  # by number; "" once ended
+        self.cells = [sum(1 << ord(rank) for rank in ranks) for ranks in self.ranks]  # by number; 0 once ended
+        self.people = list(people.values())  # by number; empty once ended
+        self.holders: dict[int, set[int]] = {}  # by a cell's rank; a number may have ended since
+        for n, ranks in enumerate(self.ranks):
+            for rank in ranks:
+                self.holders.setdefault(ord(rank), set()).add(n)
+
+    def size(self, n: int) -> int:
+        """How many people region `n` has; 0 once ended."""
+        return len(self.people[n])
+
+    def key(self, n: int) -> str:
+        """A small region's place in the order in which they are merged: the fewest people
+        first, then by name: its kind, then its cells' ranks in increasing order, compared as
+        a sequence (one that begins another comes first). People and kind are one character
+        each, so the string compares as that tuple does, and quickly."""
+        return chr(len(self.people[n])) + chr(self.order) + self.ranks[n]
+
+    def nearest(self, n: int) -> int | None:
+        """The region nearest to region `n`: the fewest cells apart, then the fewest people,
+        then by name; None if it is alone. Regions that share none of a set of its cells are
+        that many cells apart at least. So its cells are taken the fewest holders first,
+        each one's holders looked at, until those not yet looked at are too far to be
+        nearer, or as near (the tie is broken by people and name)."""
+        region = self.cells[n]
+        best, best_key = -1, (0, 0)
+        looked_at = 0  # the cells whose holders were looked at
+
+        def look_at(m: int) -> None:
+            nonlocal best, best_key
+            key = ((region ^ self.cells[m]).bit_count(), len(self.people[m]))
+            if best < 0 or key < best_key or (key == best_key and self.ranks[m] < self.ranks[best]):
+                best, best_key = m, key
+
+        cells = sorted(map(ord, self.ranks[n]), key=lambda rank: len(self.holders[rank]))
+        for count, rank in enumerate(cells):
+            if best >= 0 and best_key[0] < count:
+                break  # the others share none of `count` cells with it
+            for m in self.holders[rank]:
+                other = self.cells[m]
+                if other and m != n and not other & looked_at:  # not ended, not itself, not seen
+                    look_at(m)
+            looked_at |= 1 << rank
+        else:
+            if best < 0 or best_key[0] > len(cells):  # those sharing no cell may be as near
+                for m, other in enumerate(self.cells):
+                    if other and not other & region:
+                        look_at(m)
+        return best if best >= 0 else None
+
+    def leave_out(self, rank: int) -> list[int]:
+        """Leave the cell of `rank` out of every region: each region in it merges with the
+        one that differs from it by that cell alone, if there is one (the larger set of
+        people takes in the smaller). Returns the regions that changed."""
+        changed = []
+        for n in self.holders.pop(rank, ()):
+            if not self.cells[n]:
+                continue  # ended
+            del self.number[self.ranks[n]]
+            rest = self.ranks[n].replace(chr(rank), "")
+            into = self.number.get(rest)
+            if into is None and rest:
+                self.number[rest], self.ranks[n] = n, rest
+                self.cells[n] ^= 1 << rank
+                changed.append(n)
+            else:  # merged, or now in no shown cell: it ends
+                if into is not None:
+                    bigger, smaller = sorted((self.people[into], self.people[n]), key=len, reverse=True)
+                    bigger |= smaller
+                    self.people[into] = bigger
+                    changed.append(into)
+                self.cells[n], self.people[n], self.ranks[n] = 0, set(), ""
+        return changed
 
 
 def disclosed(atoms: Mapping[Cell, Collection[Hashable]], contributor: Mapping[Hashable, Any],
