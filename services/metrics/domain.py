@@ -185,7 +185,7 @@ def _suppressed(cells: Sequence[tuple[Cell, Collection[Hashable]]], contributor:
     How, at a year's scale (issue 19: a week of 38,000 shares by 30,000 people, ~760 cells):
     a region's elements only ever merge, as cells are left out; a region never splits. So
     each element is read once, into its region; from then on the work is per region, never
-    per element, and a region is found from its cells through an index, never by looking
+    per element, and regions are found from their cells through an index, never by looking
     at every region. The answer is the same as moving elements from region to region
     (tests/unit/metrics/test_metrics_disclosure_reference.py compares the two on random
     weeks): which regions there are and whose they are depend only on which cells are left
@@ -194,82 +194,93 @@ def _suppressed(cells: Sequence[tuple[Cell, Collection[Hashable]]], contributor:
         """Clicks or shares, and on which network."""
         return isinstance(e, tuple), (network or {}).get(e[0] if isinstance(e, tuple) else e)
 
-    every_element: set[Hashable] = set().union(*(elements for _, elements in cells))
-    person = {e: contributor[e[0] if isinstance(e, tuple) else e] for e in every_element}
-    del every_element
     parts: dict[Cell, list[Collection[Hashable]]] = {}
     for cell, elements in cells:
         parts.setdefault(cell, []).append(elements)
-    size = {c: len(set().union(*(map(person.__getitem__, elements) for elements in of_cell)))
-            for c, of_cell in parts.items()}
+
+    def elements_of(cell: Cell) -> Collection[Hashable]:
+        return parts[cell][0] if len(parts[cell]) == 1 else set().union(*parts[cell])
+
+    person = {e: contributor[e[0] if isinstance(e, tuple) else e]
+              for e in set().union(*(elements for _, elements in cells))}
+    size = {c: len(set(map(person.__getitem__, elements_of(c)))) for c in parts}
     hidden = {c for c, n in size.items() if n < k} | set(never)
 
     def order(c: Cell) -> tuple[int, str, str, str]:
         return size[c], str(c.key), str(c.campaign), c.dimension
 
     # A cell is known by its rank (fewest contributors first, as `order`), a set of cells by
-    # their ranks in increasing order, as the characters of a string.
+    # their ranks in increasing order, as the characters of a string (and as an int, bit i
+    # for the cell of rank i, where `_Regions` counts cells apart).
     ranked = sorted(size, key=order)
-    holding: dict[Hashable, str] = {}  # each element's shown cells
-    for rank, cell in enumerate(ranked):
-        if cell not in hidden:
-            of_cell = parts[cell]
-            for e in of_cell[0] if len(of_cell) == 1 else set().union(*of_cell):
-                holding[e] = holding.get(e, "") + chr(rank)
-    del parts
+    shown = [rank for rank, cell in enumerate(ranked) if cell not in hidden]
+    holding = dict.fromkeys(person, "")  # each element's shown cells
+    for rank in shown:
+        for e in elements_of(ranked[rank]):
+            holding[e] += chr(rank)
 
-    # The regions, per kind of element (clicks or shares, and network; in the order of their
-    # names), by the shown cells their elements are in. Elements in no shown cell are left
-    # out: no figure tells anything of them, and they are nobody's nearest region.
-    by_kind: dict[tuple[bool, str | None], dict[str, set[Any]]] = {}
-    for e, in_cells in holding.items():
-        by_kind.setdefault(kind(e), {}).setdefault(in_cells, set()).add(person[e])
-    del holding, person
-    kinds = [_Regions(of, by_kind.pop(its_kind))
-             for of, its_kind in enumerate(sorted(by_kind, key=lambda kd: (kd[0], str(kd[1]))))]
+    # The regions, by kind of element (clicks or shares, and network; numbered in the order
+    # of their names) and the shown cells their elements are in. Elements in no shown cell
+    # are left out: no figure tells anything of them, and they are nobody's nearest region.
+    kind_of = {e: kind(e) for e, in_cells in holding.items() if in_cells}
+    kinds = {its_kind: n for n, its_kind
+             in enumerate(sorted(set(kind_of.values()), key=lambda kd: (kd[0], str(kd[1]))))}
+    regions = _Regions(len(ranked))
+    region_of = {e: regions.add(kinds[its_kind], holding[e], person[e]) for e, its_kind in kind_of.items()}
+    del holding, kind_of
+    for rank in shown:
+        regions.holders[rank] = set(map(region_of.__getitem__, elements_of(ranked[rank])))
+    del region_of, person
+    parts.clear()
 
-    # The small regions, the smallest first (by `_Regions.key`), each with its kind and
-    # number. An entry is current while its region's key is the same: a region only grows
-    # and loses cells, so its key never comes back.
-    queue = [(regions.key(n), of, n) for of, regions in enumerate(kinds)
-             for n in range(len(regions.cells)) if regions.size(n) < k]
+    # The small regions, the smallest first, by `_Regions.key`. A region's key grows as it
+    # grows; as it loses cells, it may grow or shrink. An entry's key is never above its
+    # region's: `leave_out` tells which regions' keys shrank, and an entry popped whose
+    # region's key grew since is put back with the key it has now.
+    queue = [(regions.key(n), n) for n in range(len(regions.ranks)) if regions.size(n) < k]
     heapq.heapify(queue)
     while queue:
-        key, of, n = heapq.heappop(queue)
-        if not 0 < kinds[of].size(n) < k or kinds[of].key(n) != key:
-            continue  # since grown, merged or moved
-        nearest = kinds[of].nearest(n)
-        region = kinds[of].cells[n]
-        telling = region ^ kinds[of].cells[nearest] if nearest is not None else region
+        key, n = heapq.heappop(queue)
+        if not 0 < regions.size(n) < k:
+            continue  # since ended, or made by k people: it never becomes small again
+        if regions.key(n) != key:
+            heapq.heappush(queue, (regions.key(n), n))
+            continue
+        nearest = regions.nearest(n)
+        telling = regions.cells[n] ^ regions.cells[nearest] if nearest is not None else regions.cells[n]
         lowest = (telling & -telling).bit_length() - 1  # the cell of the lowest rank
         hidden.add(ranked[lowest])
-        for other_kind, regions in enumerate(kinds):
-            changed = regions.leave_out(lowest)
-            if other_kind == of:
-                changed.append(n)  # if untouched by the cell: still to merge
-            for m in changed:
-                if 0 < regions.size(m) < k:
-                    heapq.heappush(queue, (regions.key(m), other_kind, m))
+        for m in [*regions.leave_out(lowest), n]:  # n too: if untouched by the cell, still to merge
+            if 0 < regions.size(m) < k:
+                heapq.heappush(queue, (regions.key(m), m))
     return hidden
 
 
 class _Regions:
-    """The regions of one kind of element in `_suppressed`, each by a number that stays
-    while it loses cells, and ends when it is merged into another: its cells (as an int,
-    bit i for the cell of rank i, and as a string of ranks), people, and which regions
-    each shown cell holds (to find a cell's regions and a region's nearest one without
-    looking at every region, and to move a region without telling each of its cells)."""
+    """The regions of `_suppressed`, each by a number that stays while it loses cells, and
+    ends when it is merged into another: its kind, cells, people, and which regions each
+    shown cell holds (to find a cell's regions and a region's nearest one without looking
+    at every region, and to move a region without telling each of its cells)."""
 
-    def __init__(self, order: int, people: Mapping[str, set[Any]]) -> None:
-        self.order = order  # of its kind among the kinds
-        self.number = {ranks: n for n, ranks in enumerate(people)}  # by its cells' ranks
-        self.ranks = list(people)  # by number; "" once ended
-        self.cells = [sum(1 << ord(rank) for rank in ranks) for ranks in self.ranks]  # by number; 0 once ended
-        self.people = list(people.values())  # by number; empty once ended
+    def __init__(self, cells: int) -> None:
+        self.bit = {chr(rank): 1 << rank for rank in range(cells)}
+        self.number: dict[tuple[int, str], int] = {}  # by kind and cells' ranks
+        self.kind: list[int] = []  # by number, as all below
+        self.ranks: list[str] = []  # "" once ended
+        self.cells: list[int] = []  # the same as an int; 0 once ended
+        self.people: list[set[Any]] = []  # empty once ended
         self.holders: dict[int, set[int]] = {}  # by a cell's rank; a number may have ended since
-        for n, ranks in enumerate(self.ranks):
-            for rank in ranks:
-                self.holders.setdefault(ord(rank), set()).add(n)
+
+    def add(self, kind: int, ranks: str, who: Any) -> int:
+        """Count `who` in the region of that kind and cells; its number."""
+        n = self.number.setdefault((kind, ranks), len(self.ranks))
+        if n == len(self.ranks):
+            self.kind.append(kind)
+            self.ranks.append(ranks)
+            self.cells.append(sum(map(self.bit.__getitem__, ranks)))
+            self.people.append(set())
+        self.people[n].add(who)
+        return n
 
     def size(self, n: int) -> int:
         """How many people region `n` has; 0 once ended."""
@@ -280,15 +291,15 @@ class _Regions:
         first, then by name: its kind, then its cells' ranks in increasing order, compared as
         a sequence (one that begins another comes first). People and kind are one character
         each, so the string compares as that tuple does, and quickly."""
-        return chr(len(self.people[n])) + chr(self.order) + self.ranks[n]
+        return chr(len(self.people[n])) + chr(self.kind[n]) + self.ranks[n]
 
     def nearest(self, n: int) -> int | None:
-        """The region nearest to region `n`: the fewest cells apart, then the fewest people,
-        then by name; None if it is alone. Regions that share none of a set of its cells are
-        that many cells apart at least. So its cells are taken the fewest holders first,
-        each one's holders looked at, until those not yet looked at are too far to be
-        nearer, or as near (the tie is broken by people and name)."""
-        region = self.cells[n]
+        """The region of the same kind nearest to region `n`: the fewest cells apart, then
+        the fewest people, then by name; None if it is alone. Regions that share none of a
+        set of its cells are that many cells apart at least. So its cells are taken the
+        fewest holders first, each one's holders looked at, until those not yet looked at
+        are too far to be nearer, or as near (the tie is broken by people and name)."""
+        region, kind = self.cells[n], self.kind[n]
         best, best_key = -1, (0, 0)
         looked_at = 0  # the cells whose holders were looked at
 
@@ -303,40 +314,43 @@ class _Regions:
             if best >= 0 and best_key[0] < count:
                 break  # the others share none of `count` cells with it
             for m in self.holders[rank]:
-                other = self.cells[m]
-                if other and m != n and not other & looked_at:  # not ended, not itself, not seen
+                other = self.cells[m]  # 0 if ended
+                if other and not other & looked_at and self.kind[m] == kind and m != n:
                     look_at(m)
             looked_at |= 1 << rank
         else:
             if best < 0 or best_key[0] > len(cells):  # those sharing no cell may be as near
                 for m, other in enumerate(self.cells):
-                    if other and not other & region:
+                    if other and not other & region and self.kind[m] == kind:
                         look_at(m)
         return best if best >= 0 else None
 
     def leave_out(self, rank: int) -> list[int]:
         """Leave the cell of `rank` out of every region: each region in it merges with the
-        one that differs from it by that cell alone, if there is one (the larger set of
-        people takes in the smaller). Returns the regions that changed."""
-        changed = []
+        one of its kind that differs from it by that cell alone, if there is one (the larger
+        set of people takes in the smaller). Returns the regions whose key shrank: those
+        that lost their last cell in rank order and are still there."""
+        shrank = []
+        gone = chr(rank)
         for n in self.holders.pop(rank, ()):
             if not self.cells[n]:
                 continue  # ended
-            del self.number[self.ranks[n]]
-            rest = self.ranks[n].replace(chr(rank), "")
-            into = self.number.get(rest)
+            kind, ranks = self.kind[n], self.ranks[n]
+            del self.number[kind, ranks]
+            rest = ranks.replace(gone, "")
+            into = self.number.get((kind, rest))
             if into is None and rest:
-                self.number[rest], self.ranks[n] = n, rest
+                self.number[kind, rest], self.ranks[n] = n, rest
                 self.cells[n] ^= 1 << rank
-                changed.append(n)
-            else:  # merged, or now in no shown cell: it ends
+                if ranks[-1] == gone:
+                    shrank.append(n)
+            else:  # merged (its key grew), or now in no shown cell: it ends
                 if into is not None:
                     bigger, smaller = sorted((self.people[into], self.people[n]), key=len, reverse=True)
                     bigger |= smaller
                     self.people[into] = bigger
-                    changed.append(into)
                 self.cells[n], self.people[n], self.ranks[n] = 0, set(), ""
-        return changed
+        return shrank
 
 
 def disclosed(atoms: Mapping[Cell, Collection[Hashable]], contributor: Mapping[Hashable, Any],
