@@ -229,7 +229,7 @@ def _suppressed(cells: Sequence[tuple[Cell, Collection[Hashable]]], contributor:
     region_of = {e: regions.add(kinds[its_kind], holding[e], person[e]) for e, its_kind in kind_of.items()}
     del holding, kind_of
     for rank in shown:
-        regions.holders[rank] = set(map(region_of.__getitem__, elements_of(ranked[rank])))
+        regions.holders[rank] = list(set(map(region_of.__getitem__, elements_of(ranked[rank]))))
     del region_of, person
     parts.clear()
 
@@ -264,16 +264,18 @@ class _Regions:
 
     def __init__(self, cells: int) -> None:
         self.bit = {chr(rank): 1 << rank for rank in range(cells)}
-        self.number: dict[tuple[int, str], int] = {}  # by kind and cells' ranks
+        self.number: list[dict[str, int]] = []  # by kind, by cells' ranks
         self.kind: list[int] = []  # by number, as all below
         self.ranks: list[str] = []  # "" once ended
         self.cells: list[int] = []  # the same as an int; 0 once ended
         self.people: list[set[Any]] = []  # empty once ended
-        self.holders: dict[int, set[int]] = {}  # by a cell's rank; a number may have ended since
+        self.holders: dict[int, list[int]] = {}  # by a cell's rank; a number may have ended since
 
     def add(self, kind: int, ranks: str, who: Any) -> int:
         """Count `who` in the region of that kind and cells; its number."""
-        n = self.number.setdefault((kind, ranks), len(self.ranks))
+        while len(self.number) <= kind:
+            self.number.append({})
+        n = self.number[kind].setdefault(ranks, len(self.ranks))
         if n == len(self.ranks):
             self.kind.append(kind)
             self.ranks.append(ranks)
@@ -335,12 +337,12 @@ class _Regions:
         for n in self.holders.pop(rank, ()):
             if not self.cells[n]:
                 continue  # ended
-            kind, ranks = self.kind[n], self.ranks[n]
-            del self.number[kind, ranks]
+            number, ranks = self.number[self.kind[n]], self.ranks[n]
+            del number[ranks]
             rest = ranks.replace(gone, "")
-            into = self.number.get((kind, rest))
+            into = number.get(rest)
             if into is None and rest:
-                self.number[kind, rest], self.ranks[n] = n, rest
+                number[rest], self.ranks[n] = n, rest
                 self.cells[n] ^= 1 << rank
                 if ranks[-1] == gone:
                     shrank.append(n)
