@@ -7,6 +7,7 @@ leaderboard. No I/O."""
 import heapq
 from collections import Counter
 from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple, Protocol
@@ -198,8 +199,10 @@ def _suppressed(cells: Sequence[tuple[Cell, Collection[Hashable]]], contributor:
     for cell, elements in cells:
         parts.setdefault(cell, []).append(elements)
 
-    def elements_of(cell: Cell) -> Collection[Hashable]:
-        return parts[cell][0] if len(parts[cell]) == 1 else set().union(*parts[cell])
+    def elements_of(cell: Cell) -> AbstractSet[Hashable]:
+        """A cell's elements, each once."""
+        of_cell = parts[cell]
+        return of_cell[0] if len(of_cell) == 1 and isinstance(of_cell[0], AbstractSet) else set().union(*of_cell)
 
     person = {e: contributor[e[0] if isinstance(e, tuple) else e]
               for e in set().union(*(elements for _, elements in cells))}
@@ -216,15 +219,16 @@ def _suppressed(cells: Sequence[tuple[Cell, Collection[Hashable]]], contributor:
     shown = [rank for rank, cell in enumerate(ranked) if cell not in hidden]
     holding = dict.fromkeys(person, "")  # each element's shown cells
     for rank in shown:
+        in_cell = chr(rank)
         for e in elements_of(ranked[rank]):
-            holding[e] += chr(rank)
+            holding[e] += in_cell
 
     # The regions, by kind of element (clicks or shares, and network; numbered in the order
     # of their names) and the shown cells their elements are in. Elements in no shown cell
     # are left out: no figure tells anything of them, and they are nobody's nearest region.
     kind_of = {e: kind(e) for e, in_cells in holding.items() if in_cells}
     kinds = {its_kind: n for n, its_kind
-             in enumerate(sorted(set(kind_of.values()), key=lambda kd: (kd[0], str(kd[1]))))}
+             in enumerate(sorted(set(kind_of.values()), key=lambda kd: (kd[0], str(kd[1]), repr(kd[1]))))}
     regions = _Regions(len(ranked))
     region_of = {e: regions.add(kinds[its_kind], holding[e], person[e]) for e, its_kind in kind_of.items()}
     del holding, kind_of
@@ -233,10 +237,11 @@ def _suppressed(cells: Sequence[tuple[Cell, Collection[Hashable]]], contributor:
     del region_of, person
     parts.clear()
 
-    # The small regions, the smallest first, by `_Regions.key`. A region's key grows as it
-    # grows; as it loses cells, it may grow or shrink. An entry's key is never above its
-    # region's: `leave_out` tells which regions' keys shrank, and an entry popped whose
-    # region's key grew since is put back with the key it has now.
+    # The small regions, the smallest first, by `_Regions.key`. A region's key grows as its
+    # people do; as it loses cells, it may grow or shrink. Each small region has an entry
+    # whose key is not above its own: `leave_out` tells which regions' keys shrank, and an
+    # entry popped whose region's key grew since is put back with the key it has now. So
+    # an entry popped with its region's key is the smallest region's.
     queue = [(regions.key(n), n) for n in range(len(regions.ranks)) if regions.size(n) < k]
     heapq.heapify(queue)
     while queue:
@@ -262,8 +267,8 @@ class _Regions:
     shown cell holds (to find a cell's regions and a region's nearest one without looking
     at every region, and to move a region without telling each of its cells)."""
 
-    def __init__(self, cells: int) -> None:
-        self.bit = {chr(rank): 1 << rank for rank in range(cells)}
+    def __init__(self, cell_count: int) -> None:
+        self.bit = {chr(rank): 1 << rank for rank in range(cell_count)}
         self.number: list[dict[str, int]] = []  # by kind, by cells' ranks
         self.kind: list[int] = []  # by number, as all below
         self.ranks: list[str] = []  # "" once ended
@@ -346,7 +351,7 @@ class _Regions:
                 self.cells[n] ^= 1 << rank
                 if ranks[-1] == gone:
                     shrank.append(n)
-            else:  # merged (its key grew), or now in no shown cell: it ends
+            else:  # merged (the key of the one it joins does not shrink), or in no shown cell: it ends
                 if into is not None:
                     bigger, smaller = sorted((self.people[into], self.people[n]), key=len, reverse=True)
                     bigger |= smaller

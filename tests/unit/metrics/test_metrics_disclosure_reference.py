@@ -137,20 +137,23 @@ def week(rng: random.Random, shares: int, people: int) -> tuple[dict[Cell, set[H
     return atoms, contributor, network
 
 
-def shapes(rng: random.Random, shares: int, people: int) -> tuple[dict[Cell, set[Hashable]], dict[str, int],
+def shapes(rng: random.Random, shares: int, people: int) -> tuple[dict[Cell, Collection[Hashable]], dict[str, int],
                                                                   dict[str, str], set[Cell]]:
     """Cells of arbitrary shapes: random sets of shares and of (share, day) pairs, some
-    nested, some overlapping, some empty; some never shown, one of them in no cell."""
+    nested, some overlapping, some empty, some lists naming an element twice; some never
+    shown, one of them in no cell."""
     contributor = {f"s{s}": rng.randrange(people) for s in range(shares)}
     network = {s: rng.choice(NETWORKS) for s in contributor}
     elements: list[Hashable] = [*contributor, *((s, d) for s in contributor for d in range(2))]
-    cells: dict[Cell, set[Hashable]] = {}
+    cells: dict[Cell, Collection[Hashable]] = {}
     for j in range(rng.randint(1, 12)):
         if cells and rng.random() < 0.3:  # inside another cell
             inside = list(rng.choice(list(cells.values())))
             members = set(rng.sample(inside, rng.randint(0, len(inside))))
         else:
             members = set(rng.sample(elements, rng.randint(0, len(elements))))
+        if rng.random() < 0.2:  # any collection will do, even one that names an element twice
+            members = [*members, *members]
         cells[Cell(rng.choice(["topic", "org_unit", CLICK_DAY]), rng.choice(["c1", None]), f"k{j}")] = members
     never = {c for c in cells if rng.random() < 0.15} | {Cell("org_unit", "c1", None)}
     return cells, contributor, network, never
