@@ -320,9 +320,11 @@ class _Regions:
         for count, rank in enumerate(cells):
             if best >= 0 and best_key[0] < count:
                 break  # the others share none of `count` cells with it
+            # Regions merged into others end, but stay among their cells' holders until looked at.
+            self.holders[rank] = [m for m in self.holders[rank] if self.cells[m]]
             for m in self.holders[rank]:
-                other = self.cells[m]  # 0 if ended
-                if other and not other & looked_at and self.kind[m] == kind and m != n:
+                other = self.cells[m]
+                if not other & looked_at and self.kind[m] == kind and m != n:
                     look_at(m)
             looked_at |= 1 << rank
         else:
