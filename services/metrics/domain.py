@@ -340,7 +340,7 @@ class _Regions:
         set of people takes in the smaller). Returns the regions whose key shrank: those
         that lost their last cell in rank order and are still there."""
         shrank = []
-        gone = chr(rank)
+        gone, bit = chr(rank), 1 << rank
         for n in self.holders.pop(rank, ()):
             if not self.cells[n]:
                 continue  # ended
@@ -350,12 +350,14 @@ class _Regions:
             into = number.get(rest)
             if into is None and rest:
                 number[rest], self.ranks[n] = n, rest
-                self.cells[n] ^= 1 << rank
+                self.cells[n] ^= bit
                 if ranks[-1] == gone:
                     shrank.append(n)
             else:  # merged (the key of the one it joins does not shrink), or in no shown cell: it ends
                 if into is not None:
-                    bigger, smaller = sorted((self.people[into], self.people[n]), key=len, reverse=True)
+                    bigger, smaller = self.people[into], self.people[n]
+                    if len(bigger) < len(smaller):
+                        bigger, smaller = smaller, bigger
                     bigger |= smaller
                     self.people[into] = bigger
                 self.cells[n], self.people[n], self.ranks[n] = 0, set(), ""
