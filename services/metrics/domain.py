@@ -183,7 +183,7 @@ def _suppressed(cells: Sequence[tuple[Cell, Collection[Hashable]]], contributor:
     once (it sums the union): `disclosed` passes its atoms twice, as themselves and as part
     of their sum over all campaigns, without copying them.
 
-    How, at a year's scale (issue 19: a week of 38,000 shares by 30,000 people, ~760 cells):
+    How, at a year's scale (issue 19: a week of 38,000 shares by 30,000 people, ~1,000 cells):
     a region's elements only ever merge, as cells are left out; a region never splits. So
     each element is read once, into its region; from then on the work is per region, never
     per element, and regions are found from their cells through an index, never by looking
