@@ -7,6 +7,7 @@ leaderboard. No I/O."""
 import heapq
 from collections import Counter
 from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple, Protocol
@@ -180,77 +181,194 @@ def suppressed(cells: Mapping[Cell, Collection[Hashable]], contributor: Mapping[
     them apart: regions are per network too.
     Repeated until no region is too small. Deterministic: the same cells, the same answer,
     whatever report or snapshot asks."""
-    def person(e: Hashable) -> Any:
-        return contributor[e[0] if isinstance(e, tuple) else e]
+    return _suppressed(list(cells.items()), contributor, k, never, network)
 
+
+def _suppressed(cells: Sequence[tuple[Cell, Collection[Hashable]]], contributor: Mapping[Hashable, Any], k: int,
+                never: Collection[Cell], network: Mapping[Hashable, str] | None) -> set[Cell]:
+    """`suppressed`, with the cells as (cell, elements) pairs, where a cell may come more than
+    once (it sums the union): `disclosed` passes its atoms twice, as themselves and as part
+    of their sum over all campaigns, without copying them.
+
+    How, at a year's scale (issue 19: a week of 38,000 shares by 30,000 people, ~1,000 cells):
+    a region's elements only ever merge, as cells are left out; a region never splits. So
+    each element is read once, into its region; from then on the work is per region, never
+    per element, and regions are found from their cells through an index, never by looking
+    at every region. The answer is the same as moving elements from region to region
+    (tests/unit/metrics/test_metrics_disclosure_reference.py compares the two on random
+    weeks): which regions there are and whose they are depend only on which cells are left
+    out, and the same cells are left out in the same order."""
     def kind(e: Hashable) -> tuple[bool, str | None]:
         """Clicks or shares, and on which network."""
         return isinstance(e, tuple), (network or {}).get(e[0] if isinstance(e, tuple) else e)
 
-    size = {c: len({person(e) for e in elements}) for c, elements in cells.items()}
+    parts: dict[Cell, list[Collection[Hashable]]] = {}
+    for cell, elements in cells:
+        parts.setdefault(cell, []).append(elements)
+
+    def elements_of(cell: Cell) -> AbstractSet[Hashable]:
+        """A cell's elements, each once."""
+        of_cell = parts[cell]
+        return of_cell[0] if len(of_cell) == 1 and isinstance(of_cell[0], AbstractSet) else set().union(*of_cell)
+
+    person = {e: contributor[e[0] if isinstance(e, tuple) else e]
+              for e in set().union(*(elements for _, elements in cells))}
+    size = {c: len(set(map(person.__getitem__, elements_of(c)))) for c in parts}
     hidden = {c for c, n in size.items() if n < k} | set(never)
 
     def order(c: Cell) -> tuple[int, str, str, str]:
         return size[c], str(c.key), str(c.campaign), c.dimension
 
-    # Each element's region: its kind and the shown cells it is in; each region's people.
-    # Kept up to date as cells are left out, one cell's elements at a time.
-    Region = tuple[tuple[bool, str | None], frozenset[Cell]]
-    holding: dict[Hashable, set[Cell]] = {}
-    for cell, elements in cells.items():
-        for e in elements:
-            holding.setdefault(e, set()).add(cell)
-    region_of: dict[Hashable, Region] = {}
-    regions: dict[Region, Counter[Any]] = {}
-    for e, in_cells in holding.items():
-        region_of[e] = (kind(e), frozenset(in_cells - hidden))
-        regions.setdefault(region_of[e], Counter())[person(e)] += 1
+    # A cell is known by its rank (fewest contributors first, as `order`), a set of cells by
+    # their ranks in increasing order, as the characters of a string (and as an int, bit i
+    # for the cell of rank i, where `_Regions` counts cells apart).
+    ranked = sorted(size, key=order)
+    shown = [rank for rank, cell in enumerate(ranked) if cell not in hidden]
+    holding = dict.fromkeys(person, "")  # each element's shown cells
+    for rank in shown:
+        in_cell = chr(rank)
+        for e in elements_of(ranked[rank]):
+            holding[e] += in_cell
 
-    def counts(region: Region) -> bool:  # in no shown cell: no figure tells anything of it
-        return bool(region[1])
+    # The regions, by kind of element (clicks or shares, and network; numbered in the order
+    # of their names) and the shown cells their elements are in. Elements in no shown cell
+    # are left out: no figure tells anything of them, and they are nobody's nearest region.
+    kind_of = {e: kind(e) for e, in_cells in holding.items() if in_cells}
+    kinds = {its_kind: n for n, its_kind
+             in enumerate(sorted(set(kind_of.values()), key=lambda kd: (kd[0], str(kd[1]), repr(kd[1]))))}
+    regions = _Regions(len(ranked))
+    region_of = {e: regions.add(kinds[its_kind], holding[e], person[e]) for e, its_kind in kind_of.items()}
+    del holding, kind_of
+    for rank in shown:
+        regions.holders[rank] = list(set(map(region_of.__getitem__, elements_of(ranked[rank]))))
+    del region_of, person
+    parts.clear()
 
-    rank = {c: i for i, c in enumerate(sorted(cells, key=order))}
-    names: dict[Region, tuple[Any, ...]] = {}
-
-    def name(r: Region) -> tuple[Any, ...]:
-        """A region's place in a total order (ties are broken the same way every time)."""
-        if r not in names:
-            names[r] = (r[0][0], str(r[0][1]), *sorted(rank[c] for c in r[1]))
-        return names[r]
-
-    small = {r for r, people in regions.items() if counts(r) and len(people) < k}
-    queue = [(len(regions[r]), name(r), r) for r in small]  # the smallest region first
+    # The small regions, the smallest first, by `_Regions.key`. A region's key grows as its
+    # people do; as it loses cells, it may grow or shrink. Each small region has an entry
+    # whose key is not above its own: `leave_out` tells which regions' keys shrank, and an
+    # entry popped whose region's key grew since is put back with the key it has now. So
+    # an entry popped with its region's key is the smallest region's.
+    queue = [(regions.key(n), n) for n in range(len(regions.ranks)) if regions.size(n) < k]
     heapq.heapify(queue)
-    while small:
-        people, _, region = heapq.heappop(queue)
-        if region not in small or people != len(regions[region]):
-            continue  # since grown, merged or gone
-        kind_, shown_in = region
-        others = [r for r in regions if r[0] == kind_ and r != region and counts(r)]
-        nearest = min(others, key=lambda r: (len(r[1] ^ shown_in), len(regions[r]), name(r)), default=None)
-        apart = (nearest[1] ^ shown_in) if nearest is not None else shown_in
-        leave_out = min(apart, key=order)
-        hidden.add(leave_out)
-        for e in cells[leave_out]:
-            old = region_of[e]
-            new = (old[0], old[1] - {leave_out})
-            region_of[e] = new
-            who = person(e)
-            regions[old][who] -= 1
-            if not regions[old][who]:
-                del regions[old][who]
-            if not regions[old]:
-                del regions[old]
-            regions.setdefault(new, Counter())[who] += 1
-            for r in (old, new):
-                if r in regions and counts(r) and len(regions[r]) < k:
-                    small.add(r)
-                    heapq.heappush(queue, (len(regions[r]), name(r), r))
-                else:
-                    small.discard(r)
-        if region in small and region in regions:  # untouched by this cell: still to merge
-            heapq.heappush(queue, (len(regions[region]), name(region), region))
+    while queue:
+        key, n = heapq.heappop(queue)
+        if not 0 < regions.size(n) < k:
+            continue  # since ended, or made by k people: it never becomes small again
+        if regions.key(n) != key:
+            heapq.heappush(queue, (regions.key(n), n))
+            continue
+        nearest = regions.nearest(n)
+        telling = regions.cells[n] ^ regions.cells[nearest] if nearest is not None else regions.cells[n]
+        lowest = (telling & -telling).bit_length() - 1  # the cell of the lowest rank
+        hidden.add(ranked[lowest])
+        for m in [*regions.leave_out(lowest), n]:  # n too: if untouched by the cell, still to merge
+            if 0 < regions.size(m) < k:
+                heapq.heappush(queue, (regions.key(m), m))
     return hidden
+
+
+class _Regions:
+    """The regions of `_suppressed`, each by a number that stays while it loses cells, and
+    ends when it is merged into another: its kind, cells, people, and which regions each
+    shown cell holds (to find a cell's regions and a region's nearest one without looking
+    at every region, and to move a region without telling each of its cells)."""
+
+    def __init__(self, cell_count: int) -> None:
+        self.bit = {chr(rank): 1 << rank for rank in range(cell_count)}
+        self.number: list[dict[str, int]] = []  # by kind, by cells' ranks
+        self.kind: list[int] = []  # by number, as all below
+        self.ranks: list[str] = []  # "" once ended
+        self.cells: list[int] = []  # the same as an int; 0 once ended
+        self.people: list[set[Any]] = []  # empty once ended
+        self.holders: dict[int, list[int]] = {}  # by a cell's rank; a number may have ended since
+
+    def add(self, kind: int, ranks: str, who: Any) -> int:
+        """Count `who` in the region of that kind and cells; its number."""
+        while len(self.number) <= kind:
+            self.number.append({})
+        n = self.number[kind].setdefault(ranks, len(self.ranks))
+        if n == len(self.ranks):
+            self.kind.append(kind)
+            self.ranks.append(ranks)
+            self.cells.append(sum(map(self.bit.__getitem__, ranks)))
+            self.people.append(set())
+        self.people[n].add(who)
+        return n
+
+    def size(self, n: int) -> int:
+        """How many people region `n` has; 0 once ended."""
+        return len(self.people[n])
+
+    def key(self, n: int) -> str:
+        """A small region's place in the order in which they are merged: the fewest people
+        first, then by name: its kind, then its cells' ranks in increasing order, compared as
+        a sequence (one that begins another comes first). People and kind are one character
+        each, so the string compares as that tuple does, and quickly."""
+        return chr(len(self.people[n])) + chr(self.kind[n]) + self.ranks[n]
+
+    def nearest(self, n: int) -> int | None:
+        """The region of the same kind nearest to region `n`: the fewest cells apart, then
+        the fewest people, then by name; None if it is alone. Regions that share none of a
+        set of its cells are that many cells apart at least. So its cells are taken the
+        fewest holders first, each one's holders looked at, until those not yet looked at
+        are too far to be nearer, or as near (the tie is broken by people and name)."""
+        region, kind = self.cells[n], self.kind[n]
+        best, best_key = -1, (0, 0)
+        looked_at = 0  # the cells whose holders were looked at
+
+        def look_at(m: int) -> None:
+            nonlocal best, best_key
+            key = ((region ^ self.cells[m]).bit_count(), len(self.people[m]))
+            if best < 0 or key < best_key or (key == best_key and self.ranks[m] < self.ranks[best]):
+                best, best_key = m, key
+
+        cells = sorted(map(ord, self.ranks[n]), key=lambda rank: len(self.holders[rank]))
+        for count, rank in enumerate(cells):
+            if best >= 0 and best_key[0] < count:
+                break  # the others share none of `count` cells with it
+            # Regions merged into others end, but stay among their cells' holders until looked at.
+            self.holders[rank] = [m for m in self.holders[rank] if self.cells[m]]
+            for m in self.holders[rank]:
+                other = self.cells[m]
+                if not other & looked_at and self.kind[m] == kind and m != n:
+                    look_at(m)
+            looked_at |= 1 << rank
+        else:
+            if best < 0 or best_key[0] > len(cells):  # those sharing no cell may be as near
+                for m, other in enumerate(self.cells):
+                    if other and not other & region and self.kind[m] == kind:
+                        look_at(m)
+        return best if best >= 0 else None
+
+    def leave_out(self, rank: int) -> list[int]:
+        """Leave the cell of `rank` out of every region: each region in it merges with the
+        one of its kind that differs from it by that cell alone, if there is one (the larger
+        set of people takes in the smaller). Returns the regions whose key shrank: those
+        that lost their last cell in rank order and are still there."""
+        shrank = []
+        gone, bit = chr(rank), 1 << rank
+        for n in self.holders.pop(rank, ()):
+            if not self.cells[n]:
+                continue  # ended
+            number, ranks = self.number[self.kind[n]], self.ranks[n]
+            del number[ranks]
+            rest = ranks.replace(gone, "")
+            into = number.get(rest)
+            if into is None and rest:
+                number[rest], self.ranks[n] = n, rest
+                self.cells[n] ^= bit
+                if ranks[-1] == gone:
+                    shrank.append(n)
+            else:  # merged (the key of the one it joins does not shrink), or in no shown cell: it ends
+                if into is not None:
+                    bigger, smaller = self.people[into], self.people[n]
+                    if len(bigger) < len(smaller):
+                        bigger, smaller = smaller, bigger
+                    bigger |= smaller
+                    self.people[into] = bigger
+                self.cells[n], self.people[n], self.ranks[n] = 0, set(), ""
+        return shrank
 
 
 def disclosed(atoms: Mapping[Cell, Collection[Hashable]], contributor: Mapping[Hashable, Any],
@@ -261,13 +379,12 @@ def disclosed(atoms: Mapping[Cell, Collection[Hashable]], contributor: Mapping[H
     atoms and for their sums over all campaigns (EVERY_CAMPAIGN): True if shown. Never
     shown on their own: the shares of no campaign (there is no report of them) and shares
     without a value (no org unit), so they stay in what is left over."""
-    cells: dict[Cell, set[Hashable]] = {}
-    for atom, elements in atoms.items():
-        cells.setdefault(atom, set()).update(elements)
-        cells.setdefault(atom._replace(campaign=EVERY_CAMPAIGN), set()).update(elements)
-    never = {c for c in cells if c.campaign is None or c.key is None}
-    hidden = suppressed(cells, contributor, k, never, network)
-    return {c: c not in hidden for c in cells}
+    cells = [(cell, elements) for atom, elements in atoms.items()
+             for cell in (atom, atom._replace(campaign=EVERY_CAMPAIGN))]
+    every = dict.fromkeys(cell for cell, _ in cells)  # in the order first named
+    never = {c for c in every if c.campaign is None or c.key is None}
+    hidden = _suppressed(cells, contributor, k, never, network)
+    return {c: c not in hidden for c in every}
 
 
 def shown_over_weeks(weeks: Iterable[Mapping[Cell, bool]], cell: Cell) -> bool:

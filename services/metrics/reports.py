@@ -146,8 +146,9 @@ class Release:
         return dict(per_network)
 
 
-# A week's decision takes seconds for thousands of shares and changes only with its data:
-# kept per process for the weeks last asked about, by their content.
+# A week that changed since its release (ADR 0023) is decided per report, up to seconds for
+# a dense week, though its decision changes only with its data: kept per process for the
+# weeks last asked about, by their content.
 _DECISIONS: OrderedDict[tuple[date, int, int], dict[Cell, bool]] = OrderedDict()
 _DECISIONS_KEPT = 1024
 _DECISIONS_LOCK = threading.Lock()  # decisions are made in worker threads (`released`)
