@@ -108,10 +108,11 @@ class MetricsHandlers:
                                            _VISITORS_PER_PASS)
 
     async def release_due_week(self, uow: UnitOfWork, now: datetime) -> int:
-        """One week that is over and changed since it was last released (or never was):
-        its cells decided and kept, so reports read them instead of deciding the week again
-        (ADR 0023). A week is released again at most every `release_seconds`; reports decide
-        a week that changed since, until then. Returns 1 if a week was released."""
+        """One week that is over and changed since it was last released (or never was, or
+        with another k): its cells decided and kept, so reports read them instead of deciding
+        the week again (ADR 0023). A week is released again at most every `release_seconds`;
+        reports tell a week that changed since from its release for twice that (then, if the
+        job is behind, they decide it). Returns 1 if a week was released."""
         k = self.settings.k_anonymity
         due = await store.claim_due_week(uow.conn, domain.week_of(domain.last_closed_day(now.date())), k,
                                          self.settings.release_seconds)
@@ -119,7 +120,7 @@ class MetricsHandlers:
             return 0
         week, marks = due
         release = await reports.decide(uow.conn, [week], k)
-        await store.save_release(uow.conn, week, k, marks, release.rows())
+        await store.save_release(uow.conn, week, k, marks, release.rows(), 2 * self.settings.release_seconds)
         return 1
 
     async def publish_due_snapshots(self, uow: UnitOfWork, now: datetime) -> int:

@@ -129,9 +129,11 @@ RELEASE_COLUMNS = ["week", "campaign", "dimension", "key", "network", "shown", "
 
 
 async def weeks_to_decide(conn: Connection, starts_on: date, ends_on: date, k: int) -> list[date]:
-    """The weeks (Mondays) from `starts_on` to `ends_on` with no release that tells their
-    figures now: changed since their release, never released, or released with another k."""
-    rows = await conn.fetch("""SELECT week FROM weeks_due WHERE week BETWEEN $1 AND $2
+    """The weeks (Mondays) from `starts_on` to `ends_on` whose release may not tell them:
+    never released, released with another k, or changed since a release past its
+    `good_until` (the release job is behind)."""
+    rows = await conn.fetch("""SELECT d.week FROM weeks_due d LEFT JOIN week_releases r ON r.week = d.week AND r.k = $3
+        WHERE d.week BETWEEN $1 AND $2 AND (r.week IS NULL OR r.good_until < now())
         UNION SELECT week FROM week_releases WHERE week BETWEEN $1 AND $2 AND k <> $3 ORDER BY 1""",
                             starts_on, ends_on, k)
     return [r["week"] for r in rows]

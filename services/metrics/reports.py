@@ -114,10 +114,15 @@ class Release:
 
     def rows(self) -> list[tuple[object, ...]]:
         """The cells to keep, as queries.RELEASE_COLUMNS: not those of no campaign or without a
-        key, which no report or snapshot shows on their own."""
-        return [(week, cell.campaign, cell.dimension, str(cell.key), network, self.shown[week][cell], *vars(t).values())
+        key, which no report or snapshot shows on their own. A cell not shown is kept with
+        zeros: that it exists matters (a figure over weeks is shown only if shown in each week
+        it has shares in), its figures are never read."""
+        hidden = vars(Totals()).values()
+        return [(week, cell.campaign, cell.dimension, str(cell.key), network, shown,
+                 *(vars(t).values() if shown else hidden))
                 for week, cells in self.values.items() for cell, networks in cells.items()
-                if cell.campaign is not None and cell.key is not None for network, t in networks.items()]
+                if cell.campaign is not None and cell.key is not None
+                for shown in (self.shown[week][cell],) for network, t in networks.items()]
 
     def keys(self, dimension: str, campaign: str) -> set[Any]:
         """The keys `dimension` has shares for in `campaign` (EVERY_CAMPAIGN: any), in some week."""

@@ -207,10 +207,11 @@ async def forget_contributor_salts(conn: Connection, over_by: date) -> int:
 
 async def save_item(conn: Connection, item_id: str, campaign_id: str | None, title: str,
                     topics: list[str]) -> None:
-    """The item as published or updated; the weeks with its shares are released again, as
-    its topics are groups of theirs."""
-    await conn.execute(_MARK_WEEKS_DUE.format(
-        weeks="SELECT DISTINCT date_trunc('week', day)::date FROM shares WHERE item_id = $1"), item_id)
+    """The item as published or updated. If it is new or its topics changed, the weeks with
+    its shares are released again: its topics are groups of theirs."""
+    if await conn.fetchval("SELECT topics = $2::text[] FROM items WHERE item_id = $1", item_id, topics) is not True:
+        await conn.execute(_MARK_WEEKS_DUE.format(
+            weeks="SELECT DISTINCT date_trunc('week', day)::date FROM shares WHERE item_id = $1"), item_id)
     await conn.execute(
         """INSERT INTO items (item_id, campaign_id, title, topics) VALUES ($1, $2, $3, $4)
            ON CONFLICT (item_id) DO UPDATE SET campaign_id = EXCLUDED.campaign_id, title = EXCLUDED.title,
@@ -231,28 +232,44 @@ async def save_campaign(conn: Connection, campaign_id: str, name: str, starts_on
 _RELEASE_LOCKS = 0x6D657472  # "metr"
 
 
-async def claim_due_week(conn: Connection, last_monday: date, k: int, rest_seconds: float) -> tuple[date, int] | None:
-    """A week up to the one starting `last_monday` that is due (changed since its release,
-    never released, or released with another k) and not released in the last
-    `rest_seconds`, with its `marks` as read; the latest such week first. Locked for this
-    transaction (advisory, SKIP-LOCKED-like): None if there is none free."""
-    await conn.execute(_MARK_WEEKS_DUE.format(weeks="SELECT week FROM week_releases WHERE k <> $1"), k)
-    candidates = await conn.fetch(
-        """SELECT d.week, d.marks FROM weeks_due d LEFT JOIN week_releases r USING (week)
-           WHERE d.week <= $1 AND (r.week IS NULL OR r.released_at <= now() - make_interval(secs => $2))
-           ORDER BY d.week DESC LIMIT 16""", last_monday, rest_seconds)
-    for row in candidates:
+_DUE_WEEKS = """
+SELECT d.week, d.marks FROM weeks_due d LEFT JOIN week_releases r USING (week)
+WHERE d.week <= $1 AND (r.week IS NULL OR r.k <> $3 OR r.released_at <= now() - make_interval(secs => $2))
+UNION ALL  -- released with another k, unchanged since: nothing to clear
+SELECT r.week, NULL FROM week_releases r
+WHERE r.week <= $1 AND r.k <> $3 AND NOT EXISTS (SELECT 1 FROM weeks_due d WHERE d.week = r.week)
+ORDER BY 1 DESC LIMIT 16"""
+
+
+async def claim_due_week(conn: Connection, last_monday: date, k: int, rest_seconds: float
+                         ) -> tuple[date, int | None] | None:
+    """A week up to the one starting `last_monday` to release: never released, released
+    with another k, or changed since its release more than `rest_seconds` ago; the latest
+    first. Returns it with its `marks` (None if it is not marked due), read once the week is
+    locked for this transaction (advisory, so no row is locked while it is decided; another
+    process skips it); None if there is none free. Writes nothing."""
+    for row in await conn.fetch(_DUE_WEEKS, last_monday, rest_seconds, k):
         if await conn.fetchval("SELECT pg_try_advisory_xact_lock($1, $2 - date '2000-01-03')",
                                _RELEASE_LOCKS, row["week"]):
-            return row["week"], row["marks"]
+            if row["marks"] is None:
+                return row["week"], None
+            # Read again under the lock: another process may have released it meanwhile.
+            marks = await conn.fetchval("SELECT marks FROM weeks_due WHERE week = $1", row["week"])
+            if marks is not None:
+                return row["week"], marks
     return None
 
 
-async def save_release(conn: Connection, week: date, k: int, marks: int, rows: list[tuple[object, ...]]) -> None:
+async def save_release(conn: Connection, week: date, k: int, marks: int | None, rows: list[tuple[object, ...]],
+                       good_for_seconds: float) -> None:
     """The week's cells (RELEASE_COLUMNS) replace those it had; it stays due if counting
-    marked it again since `marks` was read (the release may have missed that change)."""
-    await conn.execute("""INSERT INTO week_releases (week, k) VALUES ($1, $2)
-                          ON CONFLICT (week) DO UPDATE SET k = EXCLUDED.k, released_at = now()""", week, k)
+    marked it again since `marks` was read (the release may have missed that change).
+    Reports may tell the week from this release for `good_for_seconds` after a change."""
+    await conn.execute("""INSERT INTO week_releases (week, k, good_until)
+                          VALUES ($1, $2, now() + make_interval(secs => $3))
+                          ON CONFLICT (week) DO UPDATE SET k = EXCLUDED.k, released_at = now(),
+                              good_until = EXCLUDED.good_until""", week, k, good_for_seconds)
     await conn.execute("DELETE FROM week_cells WHERE week = $1", week)
     await insert_rows(conn, "week_cells", RELEASE_COLUMNS, rows)
-    await conn.execute("DELETE FROM weeks_due WHERE week = $1 AND marks = $2", week, marks)
+    if marks is not None:
+        await conn.execute("DELETE FROM weeks_due WHERE week = $1 AND marks = $2", week, marks)

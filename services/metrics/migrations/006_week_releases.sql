@@ -1,11 +1,13 @@
 -- Group figures of weeks that are over, decided once and kept (ADR 0023): a report over a
 -- year reads these rows, not every share and click of the year, and does not decide
--- disclosure (ADR 0020) for 52 weeks per request. A week is released again whenever its
--- data changes (weeks_due); until then reports decide it from the raw rows.
+-- disclosure (ADR 0020) for 52 weeks per request. A week whose data changed (weeks_due) is
+-- released again; until then reports tell it from its release up to `good_until`, and
+-- decide it from the raw rows after that.
 CREATE TABLE week_releases (
     week        date PRIMARY KEY CHECK (extract(isodow FROM week) = 1),
     k           integer NOT NULL,         -- the k it was decided with: another k decides again
-    released_at timestamptz NOT NULL DEFAULT now()
+    released_at timestamptz NOT NULL DEFAULT now(),
+    good_until  timestamptz NOT NULL      -- released again by then if it changed
 );
 -- Per week, cell (campaign '*' for all campaigns; shares of no campaign and groups without a
 -- key are never shown on their own and are not kept) and network: the sums, and whether the

@@ -141,9 +141,10 @@ def impact_command(report_id: str, advocate: str, actor: str | None = None) -> m
 
 @pytest.fixture
 async def metrics(stack, scratch_schema, make_topics, issuer) -> AsyncIterator[MetricsRig]:
-    """Metrics serving HTTP on a free port, trusting the test issuer's tokens."""
+    """Metrics serving HTTP on a free port, trusting the test issuer's tokens; a week that
+    changed after its release is decided per report until released again (ADR 0023)."""
     async with make_rig(MetricsRig, stack, scratch_schema, make_topics, build_service, MetricsSettings, MetricsTopics,
-                        identity=issuer.settings(), snapshot_seconds=0.2, ingest_batch_size=500) as rig:
+                        identity=issuer.settings(), snapshot_seconds=0.2, release_seconds=0, ingest_batch_size=500) as rig:
         rig.issuer = issuer
         async with rig.serving():
             yield rig

@@ -32,7 +32,7 @@ async def metrics_k3(stack, scratch_schema, make_topics, issuer) -> AsyncIterato
     """Metrics with k = 3 on a clock the test sets: Wednesday of week W1."""
     async with make_rig(MetricsRig, stack, scratch_schema, make_topics, build_service, MetricsSettings, MetricsTopics,
                         clock=Clock(W1 + timedelta(days=2)), identity=issuer.settings(), snapshot_seconds=0.2,
-                        ingest_batch_size=500, k_anonymity=K) as rig:
+                        release_seconds=0, ingest_batch_size=500, k_anonymity=K) as rig:
         rig.issuer = issuer
         async with rig.serving():
             yield rig
