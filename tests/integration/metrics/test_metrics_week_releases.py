@@ -9,6 +9,7 @@ from datetime import date
 import asyncpg
 import pytest
 
+from schemas import distribution
 from schemas.consent import Purpose
 from services.metrics import reports
 from services.metrics.app import build_service
@@ -106,4 +107,19 @@ async def test_an_item_whose_topics_change_makes_the_weeks_of_its_shares_due_and
 
     await resting.item("item-00000001", "Join our plant", campaign, topics=("jobs", "factory"))
     await resting.drained(resting.topics.curation_events)
+    assert await resting.count("weeks_due WHERE week = $1", WEEK) == 1
+
+
+async def test_a_share_cancelled_after_the_release_and_a_counter_reported_make_the_week_due(resting):
+    _, shares = await shared_week(resting)
+    s = shares[0].data
+    cancel = distribution.ShareCancelled(source="/advocacy/distribution", subject=s.share_id, data=distribution.ShareEnded(
+        share_id=s.share_id, item_id=s.item_id, network=s.network, reason=distribution.CancellationReason.ITEM_RETRACTED))
+    await resting.send_to(resting.topics.distribution_events, cancel)
+    await resting.drained(resting.topics.distribution_events)
+    assert await resting.count("weeks_due WHERE week = $1", WEEK) == 1
+
+    await resting.fetch("DELETE FROM weeks_due RETURNING week")  # as if released again meanwhile
+    await resting.send_to(resting.topics.engagement, resting.observed(shares[1], impressions=500))
+    await resting.drained(resting.topics.engagement)
     assert await resting.count("weeks_due WHERE week = $1", WEEK) == 1
