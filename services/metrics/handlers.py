@@ -119,7 +119,7 @@ class MetricsHandlers:
         if due is None:
             return 0
         week, marks = due
-        release = await reports.decide(uow.conn, [week], k)
+        release = await reports.decide(uow.conn, [week], k, cached=False)
         await store.save_release(uow.conn, week, k, marks, release.rows(), 2 * self.settings.release_seconds)
         return 1
 

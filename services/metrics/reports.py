@@ -65,7 +65,9 @@ class Release:
         self.shown: dict[date, dict[Cell, bool]] = {}
 
     @classmethod
-    def decided(cls, atoms: Sequence[queries.Atom], k: int) -> "Release":
+    def decided(cls, atoms: Sequence[queries.Atom], k: int, cached: bool = True) -> "Release":
+        """Decided from `atoms`; `cached`: each week's decision looked up and kept in this
+        process's cache (a release made to be kept gains nothing from it)."""
         release = cls()
         elements: dict[date, dict[Cell, set[Hashable]]] = defaultdict(lambda: defaultdict(set))
         contributor: dict[Hashable, object] = {}
@@ -90,7 +92,8 @@ class Release:
                     release.values[a.week][c][a.network] = known + a.totals
         # Not split by network (domain.suppressed's `network`): a group's EMV still weighs its
         # networks apart, a residual ADR 0020 states.
-        release.shown = {week: _decided(week, cells, contributor, k) for week, cells in elements.items()}
+        release.shown = {week: _decided(week, cells, contributor, k) if cached else disclosed(cells, contributor, k)
+                         for week, cells in elements.items()}
         return release
 
     @classmethod
@@ -191,10 +194,10 @@ async def released(conn: Connection, starts_on: date, ends_on: date, k: int, cam
     return kept.merged(await decide(conn, live, k))
 
 
-async def decide(conn: Connection, weeks: Sequence[date], k: int) -> Release:
+async def decide(conn: Connection, weeks: Sequence[date], k: int, cached: bool = True) -> Release:
     """The release of `weeks` (Mondays), decided from their shares and clicks as they are now."""
     atoms = [a for week in weeks for a in await queries.atoms(conn, week, week + timedelta(days=6))]
-    return await asyncio.to_thread(Release.decided, atoms, k)
+    return await asyncio.to_thread(Release.decided, atoms, k, cached)
 
 
 async def gather(conn: Connection, scope: Scope, card: RateCard, k: int, *, title: str,
