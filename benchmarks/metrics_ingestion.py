@@ -140,7 +140,8 @@ async def measure(events: int = 200_000, batch: int = 5_000) -> dict[str, float]
     assert not wrong, f"not counted exactly once: {wrong}"
     return {"ingest_events": events, "ingest_events_per_s": round(rate),
             "raw_events_per_s": round(events / bare), "ingest_ratio_vs_raw": round(rate * bare / events, 3),
-            "raw_decoding_events_per_s": round(events / decoding)}
+            "raw_decoding_events_per_s": round(events / decoding),
+            "ingest_ratio_vs_decoding": round(rate * decoding / events, 3)}
 
 
 _COUNTED = """SELECT (SELECT count(*) FROM shares) AS shares, (SELECT coalesce(sum(clicks), 0) FROM clicks) AS clicks,
