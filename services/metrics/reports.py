@@ -217,8 +217,8 @@ async def gather(conn: Connection, scope: Scope, card: RateCard, k: int, *, titl
             return await _personal(conn, scope, card, title=title, as_of=as_of)
         starts_on, ends_on = aligned_period(scope.starts_on, scope.ends_on)
         closed = min(ends_on, last_closed_day(as_of.date()))
-        release = await released(conn, starts_on, closed, k, scope.campaign_id or EVERY_CAMPAIGN)
         campaign = scope.campaign_id or EVERY_CAMPAIGN
+        release = await released(conn, starts_on, closed, k, campaign)
 
         def group(dimension: str) -> dict[Any, dict[str, Totals]]:
             shown = {key: release.over_weeks(Cell(dimension, campaign, key))
