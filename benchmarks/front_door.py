@@ -98,3 +98,14 @@ class FrontDoor:
                     raise TransportError(f"POST {path}: no answer after {tries} tries") from None
                 await asyncio.sleep(0.2)
         raise AssertionError("unreachable")
+
+    async def get(self, who: str, path: str) -> Answer:
+        """A read as `who` (signed in on the spot if `sign_in` did not do it before), the whole
+        answer read. Raises TransportError if the connection fails."""
+        assert self.session is not None, "use FrontDoor as `async with`"
+        self.sign_in([who])
+        try:
+            async with self.session.get(path, headers={"Authorization": f"Bearer {self.tokens[who]}"}) as response:
+                return Answer(response.status, dict(response.headers), await response.read())
+        except (TimeoutError, aiohttp.ClientError) as error:
+            raise TransportError(f"GET {path}: {type(error).__name__}") from None
