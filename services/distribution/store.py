@@ -11,6 +11,7 @@ removes what the fan-out delivered.
 import json
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from schemas.directory import Digest
@@ -148,12 +149,13 @@ class FeedEntry(NamedTuple):
     item: ItemView
     delivered_at: datetime
     lengths: dict[str, int] | None  # its suggested posts' lengths if counted with the link asked for
+    version: datetime  # when the item's content last changed (`items.updated_at`): it and the id name the content
 
 
 # A page of a person's feed, newest first: one index range (feed_newest_first) and the
 # items by primary key; the person's networks ride along (an InitPlan: read once).
 _FEED_PAGE = """
-SELECT f.delivered_at, i.item_id, i.status, i.campaign_id, i.content, i.post_lengths,
+SELECT f.delivered_at, i.item_id, i.status, i.campaign_id, i.content, i.post_lengths, i.updated_at,
        (SELECT networks FROM people WHERE advocate_id = $1) AS networks
 FROM feed f JOIN items i USING (item_id)
 WHERE f.advocate_id = $1 AND i.status = 'active' {after}
@@ -174,10 +176,18 @@ async def feed_page(conn: Connection, advocate_id: str, after: tuple[datetime, s
     else:
         rows = await conn.fetch(_NEXT_FEED_PAGE, advocate_id, limit, *after)
     networks = list(rows[0]["networks"] or ()) if rows else []
-    return networks, [FeedEntry(ItemView.of(r["item_id"], r["status"], r["campaign_id"], json.loads(r["content"])),
-                                r["delivered_at"], _lengths(r["post_lengths"], link)) for r in rows]
+    return networks, [FeedEntry(_item_view(r["item_id"], r["status"], r["campaign_id"], r["content"]),
+                                r["delivered_at"], _lengths(r["post_lengths"], link), r["updated_at"]) for r in rows]
 
 
+# Every feed page holding an item reads the same JSON for it: taken apart once per text (the
+# key is the text itself, so an edited item is parsed again). Callers do not change what these give.
+@lru_cache(maxsize=4096)
+def _item_view(item_id: str, status: str, campaign_id: str | None, content: str) -> ItemView:
+    return ItemView.of(item_id, status, campaign_id, json.loads(content))
+
+
+@lru_cache(maxsize=4096)
 def _lengths(stored: str | None, link: str) -> dict[str, int] | None:
     if stored is None:
         return None
