@@ -1,8 +1,10 @@
 """Distribution's SQL for projections, audiences, feeds and notifications (asyncpg).
 Shares and tracked links are in share_store.py.
 
-Fan-out is one statement: feed entries and pending notifications for the whole audience
-are written set-based, never one insert per person. It locks the audience's consent rows
+Fan-out is one statement: feed entries for the whole audience are written set-based, never
+one insert per person; each entry carries its notification until it is sent (`digest`,
+`due_at`: ADR 0025), so a withdrawal or retraction that deletes the entry takes the waiting
+notification with it. It locks the audience's consent rows
 (FOR SHARE) while a consent change locks its row for update, so a withdrawal racing a
 fan-out either comes first (and the person is not in the audience) or waits and then
 removes what the fan-out delivered.
@@ -20,12 +22,15 @@ from services.runtime.unit_of_work import Connection
 # Who an item reaches: people with a valid `receive_content` whom its audience names (an
 # empty list names everybody) and who read its language and share an interest, if they
 # named any. `{items}` is a relation of items with their audience as columns; the consent
-# rows read are locked FOR SHARE (see module doc).
+# rows read are locked FOR SHARE (see module doc). Each entry waits to be notified by the
+# person's digest: now, at the next daily or weekly digest, or not at all (off: NULL).
 _DELIVER = """
 WITH item AS ({items}),
 delivered AS (
-    INSERT INTO feed (advocate_id, item_id, delivered_at)
-    SELECT p.advocate_id, i.item_id, $1
+    INSERT INTO feed (advocate_id, item_id, delivered_at, digest, due_at)
+    SELECT p.advocate_id, i.item_id, $1, nullif(p.digest, 'off'),
+           CASE p.digest WHEN 'immediate' THEN $1::timestamptz WHEN 'daily' THEN $2::timestamptz
+                         WHEN 'weekly' THEN $3::timestamptz END
     FROM item i
     JOIN people p ON (cardinality(i.roles) = 0 OR p.role = ANY(i.roles))
       AND (cardinality(i.org_units) = 0 OR p.org_unit = ANY(i.org_units))
@@ -38,14 +43,7 @@ delivered AS (
     {only}
     FOR SHARE OF c
     ON CONFLICT DO NOTHING
-    RETURNING advocate_id, item_id
-), queued AS (
-    INSERT INTO pending_notifications (advocate_id, item_id, digest, due_at)
-    SELECT d.advocate_id, d.item_id, p.digest,
-           CASE p.digest WHEN 'immediate' THEN $1 WHEN 'daily' THEN $2 ELSE $3 END
-    FROM delivered d JOIN people p USING (advocate_id)
-    WHERE p.digest <> 'off'
-    ON CONFLICT DO NOTHING
+    RETURNING item_id
 ){counted}
 SELECT count(*) FROM delivered"""
 # One item, to its whole audience.
@@ -136,10 +134,9 @@ async def save_item(conn: Connection, item_id: str, campaign_id: str | None, con
 
 
 async def end_item(conn: Connection, item_id: str, status: str) -> None:
-    """Retracted or expired: out of every feed and every pending notification."""
+    """Retracted or expired: out of every feed, its waiting notifications with it."""
     await conn.execute("UPDATE items SET status = $2 WHERE item_id = $1", item_id, status)
     await conn.execute("DELETE FROM feed WHERE item_id = $1", item_id)
-    await conn.execute("DELETE FROM pending_notifications WHERE item_id = $1", item_id)
 
 
 class FeedEntry(NamedTuple):
@@ -196,7 +193,7 @@ async def in_feed(conn: Connection, advocate_id: str, item_id: str) -> bool:
 
 async def fan_out(conn: Connection, item_id: str, content: dict[str, Any], now: datetime,
                   daily_at: datetime, weekly_at: datetime) -> int:
-    """Feed entries and pending notifications for everyone the item's audience reaches, in
+    """Feed entries, each with its notification waiting, for everyone the item's audience reaches, in
     one statement; returns how many people it reached."""
     audience = content.get("audience", {})
     return int(await conn.fetchval(
@@ -254,9 +251,8 @@ async def backfill(conn: Connection, advocate_id: str, now: datetime, daily_at: 
 
 
 async def stop_delivery(conn: Connection, advocate_id: str) -> None:
-    """No `receive_content` any more: their feed and pending notifications go."""
+    """No `receive_content` any more: their feed goes, and with it what waits to be notified."""
     await conn.execute("DELETE FROM feed WHERE advocate_id = $1", advocate_id)
-    await conn.execute("DELETE FROM pending_notifications WHERE advocate_id = $1", advocate_id)
 
 
 async def erase(conn: Connection, advocate_id: str) -> None:
@@ -267,18 +263,20 @@ async def erase(conn: Connection, advocate_id: str) -> None:
     await conn.execute("UPDATE shares SET advocate_id = NULL, post = NULL WHERE advocate_id = $1", advocate_id)
 
 
+# Feed entries whose notification is due (index feed_due), oldest first, no longer waiting.
 _CLAIM_NOTIFICATIONS = """
 WITH due AS (
-    SELECT advocate_id, item_id FROM pending_notifications WHERE due_at <= $1
+    SELECT item_id, advocate_id, digest FROM feed WHERE due_at <= $1
     ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED)
-DELETE FROM pending_notifications p USING due
-WHERE p.advocate_id = due.advocate_id AND p.item_id = due.item_id
-RETURNING p.advocate_id, p.item_id, p.digest"""
+UPDATE feed f SET digest = NULL, due_at = NULL FROM due
+WHERE f.item_id = due.item_id AND f.advocate_id = due.advocate_id
+RETURNING f.advocate_id, f.item_id, due.digest"""
 
 
 async def claim_due_notifications(conn: Connection, now: datetime, limit: int) -> list[DueNotification]:
-    """Up to `limit` pending notifications due by `now`, oldest first, removed as they are
-    claimed (SKIP LOCKED: a second replica claims others; a rollback returns them)."""
+    """Up to `limit` pending notifications due by `now`, oldest first, cleared from their feed
+    entries as they are claimed (SKIP LOCKED: a second replica claims others; a rollback
+    returns them)."""
     rows = await conn.fetch(_CLAIM_NOTIFICATIONS, now, limit)
     return [DueNotification(r["advocate_id"], r["item_id"], Digest(r["digest"])) for r in rows]
 
@@ -299,7 +297,8 @@ async def count_immediate_sent(conn: Connection, day: date, sent: Mapping[str, i
 
 
 async def postpone_to_daily(conn: Connection, pairs: Sequence[tuple[str, str]], due_at: datetime) -> None:
-    """(advocate_id, item_id) pairs wait for the daily digest at `due_at`."""
+    """(advocate_id, item_id) pairs wait for the daily digest at `due_at` (their feed entries
+    are locked by the claim that returned them)."""
     await conn.executemany(
-        "INSERT INTO pending_notifications (advocate_id, item_id, digest, due_at) VALUES ($1, $2, 'daily', $3)",
+        "UPDATE feed SET digest = 'daily', due_at = $3 WHERE item_id = $2 AND advocate_id = $1",
         [(advocate, item, due_at) for advocate, item in pairs])
