@@ -67,7 +67,7 @@ async def _bare(conn: asyncpg.Connection) -> int:
 async def _fan_out(conn: asyncpg.Connection, content: dict) -> int:
     now = datetime.now(UTC)
     async with conn.transaction():
-        return await store.fan_out(conn, "item-bench-0001", content, now, now, now)
+        return await store.fan_out(conn, "item-bench-0001", content, now, now, now, new=True)
 
 
 def _published_event() -> bytes:

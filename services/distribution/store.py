@@ -42,19 +42,24 @@ delivered AS (
     JOIN consents c ON c.advocate_id = p.advocate_id AND c.purpose = 'receive_content' AND c.valid
     {only}
     FOR SHARE OF c
-    ON CONFLICT DO NOTHING
+    {conflict}
     RETURNING item_id
 ){counted}
 SELECT count(*) FROM delivered"""
-# One item, to its whole audience.
-_FAN_OUT = _DELIVER.format(only="", counted="", items="""SELECT $4::text AS item_id, $5::text[] AS roles,
+# One item, to its whole audience. An item new here has no entry yet (the backfills of
+# concurrent yeses do not see it before it commits): plain inserts, no speculative insertion
+# per person (ADR 0025: a third of a fan-out's time). Again (a replayed publication): what
+# is there already stays as it is.
+_ONE_ITEM = """SELECT $4::text AS item_id, $5::text[] AS roles,
     $6::text[] AS org_units, $7::text[] AS locations, $8::text[] AS languages,
     $9::text[] AS interests, $10::text AS language,
-    $11::text[] AS topics""")
+    $11::text[] AS topics"""
+_FAN_OUT_NEW = _DELIVER.format(only="", counted="", conflict="", items=_ONE_ITEM)
+_FAN_OUT = _DELIVER.format(only="", counted="", conflict="ON CONFLICT DO NOTHING", items=_ONE_ITEM)
 # Every active item, to one person (by primary key): what is there when they say yes. How
 # far each item reached grows by one: logged, to be added up by the audience-growth
 # schedule (`count_reach`), so concurrent backfills never wait on the same items' rows.
-_BACKFILL = _DELIVER.format(only="WHERE p.advocate_id = $4", counted=""",
+_BACKFILL = _DELIVER.format(only="WHERE p.advocate_id = $4", conflict="ON CONFLICT DO NOTHING", counted=""",
 reach_logged AS (
     INSERT INTO reach_added (item_id, added) SELECT item_id, count(*) FROM delivered GROUP BY item_id
 )""", items="""SELECT item_id, audience_roles AS roles,
@@ -119,18 +124,19 @@ async def share_context(conn: Connection, advocate_id: str, item_id: str) -> Sha
 
 
 async def save_item(conn: Connection, item_id: str, campaign_id: str | None, content: dict[str, Any],
-                    at: datetime, post_lengths: dict[str, Any]) -> bool:
+                    at: datetime, post_lengths: dict[str, Any]) -> bool | None:
     """Insert or update an active item, with its suggested posts' lengths
-    (`{"link": ..., "lengths": {network: n}}`, migration 003); False if it was retracted or
-    expired (it stays so, and a replayed publication must not fan it out again)."""
+    (`{"link": ..., "lengths": {network: n}}`, migration 003): True if it is new here, False
+    if it was here and active; None if it was retracted or expired (it stays so, and a
+    replayed publication must not fan it out again)."""
     return await conn.fetchval(
         """INSERT INTO items (item_id, status, campaign_id, content, updated_at, post_lengths)
            VALUES ($1, 'active', $2, $3::jsonb, $4, $5::jsonb)
            ON CONFLICT (item_id) DO UPDATE SET campaign_id = EXCLUDED.campaign_id,
                content = EXCLUDED.content, updated_at = EXCLUDED.updated_at, post_lengths = EXCLUDED.post_lengths
            WHERE items.status = 'active'
-           RETURNING true""",
-        item_id, campaign_id, json.dumps(content), at, json.dumps(post_lengths)) is not None
+           RETURNING xmax = 0""",  # a row inserted has no xmax yet; one updated has its updater's
+        item_id, campaign_id, json.dumps(content), at, json.dumps(post_lengths))
 
 
 async def end_item(conn: Connection, item_id: str, status: str) -> None:
@@ -192,12 +198,17 @@ async def in_feed(conn: Connection, advocate_id: str, item_id: str) -> bool:
 
 
 async def fan_out(conn: Connection, item_id: str, content: dict[str, Any], now: datetime,
-                  daily_at: datetime, weekly_at: datetime) -> int:
-    """Feed entries, each with its notification waiting, for everyone the item's audience reaches, in
-    one statement; returns how many people it reached."""
+                  daily_at: datetime, weekly_at: datetime, new: bool = False) -> int:
+    """Feed entries, each with its notification waiting, for everyone the item's audience
+    reaches, in one statement; returns how many people it reached. `new`: the item was saved
+    for the first time in this transaction (`save_item` said True), so no entry for it exists.
+    The audience and consents are joined by hash in memory, not in batches on disk (a million
+    people need about 50 MB): only for this transaction."""
     audience = content.get("audience", {})
+    await conn.execute("SET LOCAL work_mem = '96MB'")
     return int(await conn.fetchval(
-        _FAN_OUT, now, daily_at, weekly_at, item_id, audience.get("roles", []), audience.get("org_units", []),
+        _FAN_OUT_NEW if new else _FAN_OUT, now, daily_at, weekly_at, item_id, audience.get("roles", []),
+        audience.get("org_units", []),
         audience.get("locations", []), audience.get("languages", []), audience.get("topics", []),
         content["language"], content.get("topics", [])))
 
