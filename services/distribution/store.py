@@ -21,51 +21,65 @@ from services.runtime.unit_of_work import Connection
 
 # Who an item reaches: people with a valid `receive_content` whom its audience names (an
 # empty list names everybody) and who read its language and share an interest, if they
-# named any. `{items}` is a relation of items with their audience as columns; the consent
-# rows read are locked FOR SHARE (see module doc). Each entry waits to be notified by the
-# person's digest: now, at the next daily or weekly digest, or not at all (off: NULL).
-_DELIVER = """
-WITH item AS ({items}),
-delivered AS (
-    INSERT INTO feed (advocate_id, item_id, delivered_at, digest, due_at)
-    SELECT p.advocate_id, i.item_id, $1, nullif(p.digest, 'off'),
-           CASE p.digest WHEN 'immediate' THEN $1::timestamptz WHEN 'daily' THEN $2::timestamptz
-                         WHEN 'weekly' THEN $3::timestamptz END
-    FROM item i
-    JOIN people p ON (cardinality(i.roles) = 0 OR p.role = ANY(i.roles))
+# named any; `i` is an item with its audience as columns, `p` a person of the directory.
+_REACHES = """(cardinality(i.roles) = 0 OR p.role = ANY(i.roles))
       AND (cardinality(i.org_units) = 0 OR p.org_unit = ANY(i.org_units))
       AND (cardinality(i.locations) = 0 OR p.location = ANY(i.locations))
       AND (cardinality(i.languages) = 0 OR p.languages && i.languages)
       AND (cardinality(i.interests) = 0 OR p.interests && i.interests)
       AND (cardinality(p.languages) = 0 OR i.language = ANY(p.languages))
-      AND (cardinality(p.interests) = 0 OR cardinality(i.topics) = 0 OR p.interests && i.topics)
-    JOIN consents c ON c.advocate_id = p.advocate_id AND c.purpose = 'receive_content' AND c.valid
-    {only}
-    FOR SHARE OF c
-    {conflict}
-    RETURNING item_id
-){counted}
-SELECT count(*) FROM delivered"""
-# One item, to its whole audience. An item new here has no entry yet (the backfills of
-# concurrent yeses do not see it before it commits): plain inserts, no speculative insertion
-# per person (ADR 0025: a third of a fan-out's time). Again (a replayed publication): what
-# is there already stays as it is.
-_ONE_ITEM = """SELECT $4::text AS item_id, $5::text[] AS roles,
+      AND (cardinality(p.interests) = 0 OR cardinality(i.topics) = 0 OR p.interests && i.topics)"""
+# A feed entry of item `i` for person `p`, waiting to be notified by the person's digest:
+# now, at the next daily or weekly digest, or not at all (off: NULL).
+_ENTRY = """INSERT INTO feed (advocate_id, item_id, delivered_at, digest, due_at)
+    SELECT p.advocate_id, i.item_id, $1, nullif(p.digest, 'off'),
+           CASE p.digest WHEN 'immediate' THEN $1::timestamptz WHEN 'daily' THEN $2::timestamptz
+                         WHEN 'weekly' THEN $3::timestamptz END"""
+_CONSENTING = "JOIN consents c ON c.advocate_id = p.advocate_id AND c.purpose = 'receive_content' AND c.valid"
+
+# One item to its whole audience; the consent rows read are locked FOR SHARE (see module
+# doc). An item new here has no entry yet (the backfills of concurrent yeses do not see it
+# before it commits): plain inserts, no speculative insertion per person (ADR 0025: a
+# quarter of a fan-out's time). Again (a replayed publication): what is there stays as it is.
+_FAN_OUT = f"""
+WITH item AS (SELECT $4::text AS item_id, $5::text[] AS roles,
     $6::text[] AS org_units, $7::text[] AS locations, $8::text[] AS languages,
-    $9::text[] AS interests, $10::text AS language,
-    $11::text[] AS topics"""
-_FAN_OUT_NEW = _DELIVER.format(only="", counted="", conflict="", items=_ONE_ITEM)
-_FAN_OUT = _DELIVER.format(only="", counted="", conflict="ON CONFLICT DO NOTHING", items=_ONE_ITEM)
-# Every active item, to one person (by primary key): what is there when they say yes. How
-# far each item reached grows by one: logged, to be added up by the audience-growth
-# schedule (`count_reach`), so concurrent backfills never wait on the same items' rows.
-_BACKFILL = _DELIVER.format(only="WHERE p.advocate_id = $4", conflict="ON CONFLICT DO NOTHING", counted=""",
-reach_logged AS (
+    $9::text[] AS interests, $10::text AS language, $11::text[] AS topics),
+delivered AS (
+    {_ENTRY}
+    FROM item i JOIN people p ON {_REACHES}
+    {_CONSENTING}
+    FOR SHARE OF c
+    {{conflict}}
+    RETURNING item_id
+)
+SELECT count(*) FROM delivered"""
+_FAN_OUT_NEW = _FAN_OUT.format(conflict="")
+_FAN_OUT_AGAIN = _FAN_OUT.format(conflict="ON CONFLICT DO NOTHING")
+# Every active item to one person: what is there when they say yes. The person and their
+# consent are read (and it locked FOR SHARE) once, before the items. How far each item
+# reached grows by one: logged, to be added up by the audience-growth schedule
+# (`count_reach`), so concurrent backfills never wait on the same items' rows.
+_BACKFILL = f"""
+WITH person AS MATERIALIZED (
+    SELECT p.advocate_id, p.role, p.org_unit, p.location, p.languages, p.interests, p.digest
+    FROM people p {_CONSENTING}
+    WHERE p.advocate_id = $4
+    FOR SHARE OF c
+), item AS (
+    SELECT item_id, audience_roles AS roles, audience_org_units AS org_units,
+           audience_locations AS locations, audience_languages AS languages,
+           audience_interests AS interests, item_language AS language, item_topics AS topics
+    FROM items WHERE status = 'active'
+), delivered AS (
+    {_ENTRY}
+    FROM person p JOIN item i ON {_REACHES}
+    ON CONFLICT DO NOTHING
+    RETURNING item_id
+), reach_logged AS (
     INSERT INTO reach_added (item_id, added) SELECT item_id, count(*) FROM delivered GROUP BY item_id
-)""", items="""SELECT item_id, audience_roles AS roles,
-    audience_org_units AS org_units, audience_locations AS locations, audience_languages AS languages,
-    audience_interests AS interests, item_language AS language, item_topics AS topics
-    FROM items WHERE status = 'active'""")
+)
+SELECT count(*) FROM delivered"""
 
 
 async def set_consent(conn: Connection, advocate_id: str, purpose: str, valid: bool, sequence: int | None) -> bool:
@@ -207,7 +221,7 @@ async def fan_out(conn: Connection, item_id: str, content: dict[str, Any], now: 
     audience = content.get("audience", {})
     await conn.execute("SET LOCAL work_mem = '96MB'")
     return int(await conn.fetchval(
-        _FAN_OUT_NEW if new else _FAN_OUT, now, daily_at, weekly_at, item_id, audience.get("roles", []),
+        _FAN_OUT_NEW if new else _FAN_OUT_AGAIN, now, daily_at, weekly_at, item_id, audience.get("roles", []),
         audience.get("org_units", []),
         audience.get("locations", []), audience.get("languages", []), audience.get("topics", []),
         content["language"], content.get("topics", [])))
