@@ -39,8 +39,8 @@ _CONSENTING = "JOIN consents c ON c.advocate_id = p.advocate_id AND c.purpose = 
 
 # One item to its whole audience; the consent rows read are locked FOR SHARE (see module
 # doc). An item new here has no entry yet (the backfills of concurrent yeses do not see it
-# before it commits): plain inserts, no speculative insertion per person (ADR 0025: a
-# quarter of a fan-out's time). Again (a replayed publication): what is there stays as it is.
+# before it commits): plain inserts, no speculative insertion per person (ADR 0025: about
+# a fifth of a fan-out's time). Again (a replayed publication): what is there stays as it is.
 _FAN_OUT = f"""
 WITH item AS (SELECT $4::text AS item_id, $5::text[] AS roles,
     $6::text[] AS org_units, $7::text[] AS locations, $8::text[] AS languages,
