@@ -118,10 +118,11 @@ class DistributionHandlers:
         expired before (a replayed publication reaches nobody)."""
         item = event.data
         content = item.content.model_dump(mode="json")
-        if await store.save_item(uow.conn, item.item_id, item.content.campaign_id, content, event.time,
-                                 self._post_lengths(item.item_id, content)):
+        new = await store.save_item(uow.conn, item.item_id, item.content.campaign_id, content, event.time,
+                                    self._post_lengths(item.item_id, content))
+        if new is not None:
             now, daily_at, weekly_at = self._digests()
-            size = await store.fan_out(uow.conn, item.item_id, content, now, daily_at, weekly_at)
+            size = await store.fan_out(uow.conn, item.item_id, content, now, daily_at, weekly_at, new)
             size_told, below_k = domain.audience_told(size, self.settings.k_anonymity)
             await store.distributed(uow.conn, item.item_id, size, size_told or 0)
             await uow.emit(self.topics.items, ItemDistributed, item.item_id, Audience(

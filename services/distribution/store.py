@@ -1,8 +1,10 @@
 """Distribution's SQL for projections, audiences, feeds and notifications (asyncpg).
 Shares and tracked links are in share_store.py.
 
-Fan-out is one statement: feed entries and pending notifications for the whole audience
-are written set-based, never one insert per person. It locks the audience's consent rows
+Fan-out is one statement: feed entries for the whole audience are written set-based, never
+one insert per person; each entry carries its notification until it is sent (`digest`,
+`due_at`: ADR 0025), so a withdrawal or retraction that deletes the entry takes the waiting
+notification with it. It locks the audience's consent rows
 (FOR SHARE) while a consent change locks its row for update, so a withdrawal racing a
 fan-out either comes first (and the person is not in the audience) or waits and then
 removes what the fan-out delivered.
@@ -20,50 +22,65 @@ from services.runtime.unit_of_work import Connection
 
 # Who an item reaches: people with a valid `receive_content` whom its audience names (an
 # empty list names everybody) and who read its language and share an interest, if they
-# named any. `{items}` is a relation of items with their audience as columns; the consent
-# rows read are locked FOR SHARE (see module doc).
-_DELIVER = """
-WITH item AS ({items}),
-delivered AS (
-    INSERT INTO feed (advocate_id, item_id, delivered_at)
-    SELECT p.advocate_id, i.item_id, $1
-    FROM item i
-    JOIN people p ON (cardinality(i.roles) = 0 OR p.role = ANY(i.roles))
+# named any; `i` is an item with its audience as columns, `p` a person of the directory.
+_REACHES = """(cardinality(i.roles) = 0 OR p.role = ANY(i.roles))
       AND (cardinality(i.org_units) = 0 OR p.org_unit = ANY(i.org_units))
       AND (cardinality(i.locations) = 0 OR p.location = ANY(i.locations))
       AND (cardinality(i.languages) = 0 OR p.languages && i.languages)
       AND (cardinality(i.interests) = 0 OR p.interests && i.interests)
       AND (cardinality(p.languages) = 0 OR i.language = ANY(p.languages))
-      AND (cardinality(p.interests) = 0 OR cardinality(i.topics) = 0 OR p.interests && i.topics)
-    JOIN consents c ON c.advocate_id = p.advocate_id AND c.purpose = 'receive_content' AND c.valid
-    {only}
-    FOR SHARE OF c
-    ON CONFLICT DO NOTHING
-    RETURNING advocate_id, item_id
-), queued AS (
-    INSERT INTO pending_notifications (advocate_id, item_id, digest, due_at)
-    SELECT d.advocate_id, d.item_id, p.digest,
-           CASE p.digest WHEN 'immediate' THEN $1 WHEN 'daily' THEN $2 ELSE $3 END
-    FROM delivered d JOIN people p USING (advocate_id)
-    WHERE p.digest <> 'off'
-    ON CONFLICT DO NOTHING
-){counted}
-SELECT count(*) FROM delivered"""
-# One item, to its whole audience.
-_FAN_OUT = _DELIVER.format(only="", counted="", items="""SELECT $4::text AS item_id, $5::text[] AS roles,
+      AND (cardinality(p.interests) = 0 OR cardinality(i.topics) = 0 OR p.interests && i.topics)"""
+# A feed entry of item `i` for person `p`, waiting to be notified by the person's digest:
+# now, at the next daily or weekly digest, or not at all (off: NULL).
+_ENTRY = """INSERT INTO feed (advocate_id, item_id, delivered_at, digest, due_at)
+    SELECT p.advocate_id, i.item_id, $1, nullif(p.digest, 'off'),
+           CASE p.digest WHEN 'immediate' THEN $1::timestamptz WHEN 'daily' THEN $2::timestamptz
+                         WHEN 'weekly' THEN $3::timestamptz END"""
+_CONSENTING = "JOIN consents c ON c.advocate_id = p.advocate_id AND c.purpose = 'receive_content' AND c.valid"
+
+# One item to its whole audience; the consent rows read are locked FOR SHARE (see module
+# doc). An item new here has no entry yet (the backfills of concurrent yeses do not see it
+# before it commits): plain inserts, no speculative insertion per person (ADR 0025: about
+# a fifth of a fan-out's time). Again (a replayed publication): what is there stays as it is.
+_FAN_OUT = f"""
+WITH item AS (SELECT $4::text AS item_id, $5::text[] AS roles,
     $6::text[] AS org_units, $7::text[] AS locations, $8::text[] AS languages,
-    $9::text[] AS interests, $10::text AS language,
-    $11::text[] AS topics""")
-# Every active item, to one person (by primary key): what is there when they say yes. How
-# far each item reached grows by one: logged, to be added up by the audience-growth
-# schedule (`count_reach`), so concurrent backfills never wait on the same items' rows.
-_BACKFILL = _DELIVER.format(only="WHERE p.advocate_id = $4", counted=""",
-reach_logged AS (
+    $9::text[] AS interests, $10::text AS language, $11::text[] AS topics),
+delivered AS (
+    {_ENTRY}
+    FROM item i JOIN people p ON {_REACHES}
+    {_CONSENTING}
+    FOR SHARE OF c
+    {{conflict}}
+    RETURNING item_id
+)
+SELECT count(*) FROM delivered"""
+_FAN_OUT_NEW = _FAN_OUT.format(conflict="")
+_FAN_OUT_AGAIN = _FAN_OUT.format(conflict="ON CONFLICT DO NOTHING")
+# Every active item to one person: what is there when they say yes. The person and their
+# consent are read (and it locked FOR SHARE) once, before the items. How far each item
+# reached grows by one: logged, to be added up by the audience-growth schedule
+# (`count_reach`), so concurrent backfills never wait on the same items' rows.
+_BACKFILL = f"""
+WITH person AS MATERIALIZED (
+    SELECT p.advocate_id, p.role, p.org_unit, p.location, p.languages, p.interests, p.digest
+    FROM people p {_CONSENTING}
+    WHERE p.advocate_id = $4
+    FOR SHARE OF c
+), item AS (
+    SELECT item_id, audience_roles AS roles, audience_org_units AS org_units,
+           audience_locations AS locations, audience_languages AS languages,
+           audience_interests AS interests, item_language AS language, item_topics AS topics
+    FROM items WHERE status = 'active'
+), delivered AS (
+    {_ENTRY}
+    FROM person p JOIN item i ON {_REACHES}
+    ON CONFLICT DO NOTHING
+    RETURNING item_id
+), reach_logged AS (
     INSERT INTO reach_added (item_id, added) SELECT item_id, count(*) FROM delivered GROUP BY item_id
-)""", items="""SELECT item_id, audience_roles AS roles,
-    audience_org_units AS org_units, audience_locations AS locations, audience_languages AS languages,
-    audience_interests AS interests, item_language AS language, item_topics AS topics
-    FROM items WHERE status = 'active'""")
+)
+SELECT count(*) FROM delivered"""
 
 
 async def set_consent(conn: Connection, advocate_id: str, purpose: str, valid: bool, sequence: int | None) -> bool:
@@ -122,25 +139,25 @@ async def share_context(conn: Connection, advocate_id: str, item_id: str) -> Sha
 
 
 async def save_item(conn: Connection, item_id: str, campaign_id: str | None, content: dict[str, Any],
-                    at: datetime, post_lengths: dict[str, Any]) -> bool:
+                    at: datetime, post_lengths: dict[str, Any]) -> bool | None:
     """Insert or update an active item, with its suggested posts' lengths
-    (`{"link": ..., "lengths": {network: n}}`, migration 003); False if it was retracted or
-    expired (it stays so, and a replayed publication must not fan it out again)."""
+    (`{"link": ..., "lengths": {network: n}}`, migration 003): True if it is new here, False
+    if it was here and active; None if it was retracted or expired (it stays so, and a
+    replayed publication must not fan it out again)."""
     return await conn.fetchval(
         """INSERT INTO items (item_id, status, campaign_id, content, updated_at, post_lengths)
            VALUES ($1, 'active', $2, $3::jsonb, $4, $5::jsonb)
            ON CONFLICT (item_id) DO UPDATE SET campaign_id = EXCLUDED.campaign_id,
                content = EXCLUDED.content, updated_at = EXCLUDED.updated_at, post_lengths = EXCLUDED.post_lengths
            WHERE items.status = 'active'
-           RETURNING true""",
-        item_id, campaign_id, json.dumps(content), at, json.dumps(post_lengths)) is not None
+           RETURNING xmax = 0""",  # a row inserted has no xmax yet; one updated has its updater's
+        item_id, campaign_id, json.dumps(content), at, json.dumps(post_lengths))
 
 
 async def end_item(conn: Connection, item_id: str, status: str) -> None:
-    """Retracted or expired: out of every feed and every pending notification."""
+    """Retracted or expired: out of every feed, its waiting notifications with it."""
     await conn.execute("UPDATE items SET status = $2 WHERE item_id = $1", item_id, status)
     await conn.execute("DELETE FROM feed WHERE item_id = $1", item_id)
-    await conn.execute("DELETE FROM pending_notifications WHERE item_id = $1", item_id)
 
 
 class FeedEntry(NamedTuple):
@@ -205,12 +222,17 @@ async def in_feed(conn: Connection, advocate_id: str, item_id: str) -> bool:
 
 
 async def fan_out(conn: Connection, item_id: str, content: dict[str, Any], now: datetime,
-                  daily_at: datetime, weekly_at: datetime) -> int:
-    """Feed entries and pending notifications for everyone the item's audience reaches, in
-    one statement; returns how many people it reached."""
+                  daily_at: datetime, weekly_at: datetime, new: bool = False) -> int:
+    """Feed entries, each with its notification waiting, for everyone the item's audience
+    reaches, in one statement; returns how many people it reached. `new`: the item was saved
+    for the first time in this transaction (`save_item` said True), so no entry for it exists.
+    The audience and consents are joined by hash in memory, not in batches on disk (a million
+    people need about 50 MB): only for this transaction."""
     audience = content.get("audience", {})
+    await conn.execute("SET LOCAL work_mem = '96MB'")
     return int(await conn.fetchval(
-        _FAN_OUT, now, daily_at, weekly_at, item_id, audience.get("roles", []), audience.get("org_units", []),
+        _FAN_OUT_NEW if new else _FAN_OUT_AGAIN, now, daily_at, weekly_at, item_id, audience.get("roles", []),
+        audience.get("org_units", []),
         audience.get("locations", []), audience.get("languages", []), audience.get("topics", []),
         content["language"], content.get("topics", [])))
 
@@ -264,9 +286,8 @@ async def backfill(conn: Connection, advocate_id: str, now: datetime, daily_at: 
 
 
 async def stop_delivery(conn: Connection, advocate_id: str) -> None:
-    """No `receive_content` any more: their feed and pending notifications go."""
+    """No `receive_content` any more: their feed goes, and with it what waits to be notified."""
     await conn.execute("DELETE FROM feed WHERE advocate_id = $1", advocate_id)
-    await conn.execute("DELETE FROM pending_notifications WHERE advocate_id = $1", advocate_id)
 
 
 async def erase(conn: Connection, advocate_id: str) -> None:
@@ -277,18 +298,20 @@ async def erase(conn: Connection, advocate_id: str) -> None:
     await conn.execute("UPDATE shares SET advocate_id = NULL, post = NULL WHERE advocate_id = $1", advocate_id)
 
 
+# Feed entries whose notification is due (index feed_due), oldest first, no longer waiting.
 _CLAIM_NOTIFICATIONS = """
 WITH due AS (
-    SELECT advocate_id, item_id FROM pending_notifications WHERE due_at <= $1
+    SELECT item_id, advocate_id, digest FROM feed WHERE due_at <= $1
     ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED)
-DELETE FROM pending_notifications p USING due
-WHERE p.advocate_id = due.advocate_id AND p.item_id = due.item_id
-RETURNING p.advocate_id, p.item_id, p.digest"""
+UPDATE feed f SET digest = NULL, due_at = NULL FROM due
+WHERE f.item_id = due.item_id AND f.advocate_id = due.advocate_id
+RETURNING f.advocate_id, f.item_id, due.digest"""
 
 
 async def claim_due_notifications(conn: Connection, now: datetime, limit: int) -> list[DueNotification]:
-    """Up to `limit` pending notifications due by `now`, oldest first, removed as they are
-    claimed (SKIP LOCKED: a second replica claims others; a rollback returns them)."""
+    """Up to `limit` pending notifications due by `now`, oldest first, cleared from their feed
+    entries as they are claimed (SKIP LOCKED: a second replica claims others; a rollback
+    returns them)."""
     rows = await conn.fetch(_CLAIM_NOTIFICATIONS, now, limit)
     return [DueNotification(r["advocate_id"], r["item_id"], Digest(r["digest"])) for r in rows]
 
@@ -309,7 +332,8 @@ async def count_immediate_sent(conn: Connection, day: date, sent: Mapping[str, i
 
 
 async def postpone_to_daily(conn: Connection, pairs: Sequence[tuple[str, str]], due_at: datetime) -> None:
-    """(advocate_id, item_id) pairs wait for the daily digest at `due_at`."""
+    """(advocate_id, item_id) pairs wait for the daily digest at `due_at` (their feed entries
+    are locked by the claim that returned them)."""
     await conn.executemany(
-        "INSERT INTO pending_notifications (advocate_id, item_id, digest, due_at) VALUES ($1, $2, 'daily', $3)",
+        "UPDATE feed SET digest = 'daily', due_at = $3 WHERE item_id = $2 AND advocate_id = $1",
         [(advocate, item, due_at) for advocate, item in pairs])

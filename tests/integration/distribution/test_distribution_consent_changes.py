@@ -3,9 +3,13 @@
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import asyncpg
+
 from harness.kafka import eventually
 from schemas import curation, engagement
 from schemas.consent import AdvocateErased, AdvocateErasure, Purpose
+from services.distribution import store
+from tests.integration.rig import next_sequence
 
 ANNA = "adv-anna-001"
 ITEM = "item-plant-0001"
@@ -87,6 +91,45 @@ async def test_a_withdrawal_racing_a_fan_out_leaves_nothing_for_the_person(distr
     feed = {r["advocate_id"] for r in await distribution.fetch("SELECT advocate_id FROM feed")}
     queued = {r["advocate_id"] for r in await distribution.fetch("SELECT advocate_id FROM pending_notifications")}
     assert feed == queued == set(people) - set(leaving)
+
+
+async def test_a_withdrawal_racing_a_postponed_notification_leaves_nothing_to_send(distribution):
+    """The notifier claims Anna's due notification and, over the daily cap, puts it off to the
+    next digest; her withdrawal arrives meanwhile and must wait for it, then remove what waits.
+    (When a postponement was a new row of its own, the withdrawal's delete, begun before it was
+    committed, missed it: the notification went out after her no.)"""
+    await distribution.join(ANNA, languages=["de"], digest="weekly")  # due next week: not the service's to claim
+    await distribution.consent(ANNA, Purpose.RECEIVE_CONTENT)
+    await eventually(lambda: _counted(distribution, "consents", 1), what="Anna's consent")
+    await eventually(lambda: _counted(distribution, "people", 1), what="Anna in the directory")
+    await distribution.publish(ITEM)
+    await eventually(lambda: _counted(distribution, "pending_notifications", 1), what="Anna's notification queued")
+    later = datetime.now(UTC) + timedelta(days=8)
+    notifier, withdrawal = [await asyncpg.connect(distribution.settings.database_url) for _ in range(2)]
+    try:
+        claiming = notifier.transaction()
+        await claiming.start()
+        [due] = await store.claim_due_notifications(notifier, later, 10)
+        await store.postpone_to_daily(notifier, [(due.advocate_id, due.item_id)], later + timedelta(days=1))
+        withdrawing = withdrawal.transaction()
+        await withdrawing.start()
+        assert await store.set_consent(withdrawal, ANNA, Purpose.RECEIVE_CONTENT.value, False, next_sequence())
+        stopping = asyncio.create_task(store.stop_delivery(withdrawal, ANNA))
+        pid = withdrawal.get_server_pid()
+
+        async def waits_for_the_notifier() -> bool:
+            return await distribution.fetchval(
+                "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = $1", pid) is True
+
+        await eventually(waits_for_the_notifier, what="the withdrawal waiting for the notifier's claim")
+        await claiming.commit()
+        await stopping
+        await withdrawing.commit()
+    finally:
+        await notifier.close()
+        await withdrawal.close()
+    assert await distribution.count("feed") == 0
+    assert await distribution.count("pending_notifications") == 0
 
 
 async def test_a_yes_after_publication_brings_what_is_active_and_only_what_reaches_the_person(distribution):

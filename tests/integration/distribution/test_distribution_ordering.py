@@ -76,6 +76,23 @@ async def test_a_replayed_publication_of_a_retracted_item_reaches_nobody(distrib
     assert sorted(e["subject"] for e in distributed) == ["item-gone-0001", "item-marker-001"]  # no second one
 
 
+async def test_a_replayed_publication_of_an_active_item_adds_nothing_and_still_completes(distribution):
+    """A first publication fans out with plain inserts (no entry can exist yet); a replay of
+    an item still active finds the entries there and leaves them, with what they wait for."""
+    await distribution.join(ANNA, digest="weekly")
+    await distribution.consent(ANNA, Purpose.RECEIVE_CONTENT)
+    await projected(distribution, 1, 1)
+    published = distribution.published("item-twice-0001")
+    await distribution.send_to(distribution.topics.curation_events, published)
+    await distribution.events("advocacy.distribution.item.distributed.v2")
+    [first] = await distribution.fetch("SELECT advocate_id, delivered_at, digest, due_at FROM feed")
+    replay = published.model_copy(update={"id": "replayed-publication-2"})
+    await distribution.send_to(distribution.topics.curation_events, replay)
+    await distribution.events("advocacy.distribution.item.distributed.v2", at_least=2)
+    assert await distribution.fetch("SELECT advocate_id, delivered_at, digest, due_at FROM feed") == [first]
+    assert first["advocate_id"] == ANNA and first["digest"] == "weekly"
+
+
 async def test_withdrawals_racing_scheduled_share_requests_leave_no_share_scheduled(distribution):
     people = [f"adv-race-{n:04d}" for n in range(30)]
     await distribution.send_to(distribution.topics.directory, *[distribution.join_event(p) for p in people])
