@@ -81,7 +81,8 @@ class ConsentHandlers:
         await store.add_policy(uow.conn, p.purpose, p.version, p.text, content_hash, p.requires_renewal, now)
         renewals = await store.request_renewal(uow.conn, p.purpose, now) if p.requires_renewal else []
         await ledger.append(uow.conn, [ledger.Entry(None, p.purpose.value, "policy_published", p.version,
-                                                    content_hash, None, c.ChangedBy.CONTROLLER.value, now)])
+                                                    content_hash, None, c.ChangedBy.CONTROLLER.value, now)],
+                            uow.held)
         published = c.PolicyVersion(purpose=p.purpose, version=p.version, text=p.text, content_hash=content_hash,
                                     requires_renewal=p.requires_renewal, published_at=now)
         await uow.emit(self.topics.events, c.PolicyPublished, p.purpose.value, published)
@@ -98,7 +99,7 @@ class ConsentHandlers:
         by = c.ChangedBy.SUBJECT if actor == advocate_id else c.ChangedBy.CONTROLLER
         subject_ref = self.announcer.pseudonym(advocate_id)
         [entry_hash] = await ledger.append(uow.conn, [ledger.Entry(
-            subject_ref, None, "erased", None, None, None, by.value, now)])
+            subject_ref, None, "erased", None, None, None, by.value, now)], uow.held)
         await store.record_erasure(uow.conn, store.ErasureRecord(
             entry_hash, subject_ref, self.announcer.pseudonym(actor), by, reason, now))
         await uow.emit(self.topics.events, c.AdvocateErased, advocate_id,
