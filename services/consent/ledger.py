@@ -23,7 +23,8 @@ _COLUMNS = ["seq", "subject_ref", "purpose", "change", "policy_version", "policy
 # A ledger row as read: a database row, or a mapping in tests.
 Row = Mapping[str, Any] | asyncpg.Record
 _LOCK = "SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':ledger'))"
-_HEAD = "SELECT seq, entry_hash FROM ledger ORDER BY seq DESC LIMIT 1"
+# The lock above, then the head read once it is granted, in one round trip (migration 003).
+_LOCKED_HEAD = "SELECT seq, entry_hash FROM ledger_locked_head()"
 _HELD = "consent.ledger.head"  # UnitOfWork.held: (seq, hash) of the head this transaction appended
 _CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"))  # what every entry's hash covers
 
@@ -64,7 +65,7 @@ async def append_numbered(conn: Connection, entries: Sequence[Entry],
     committed later always has a higher one (ADR 0019: consumers order consent changes by it).
 
     `held` (the unit of work's, `UnitOfWork.held`): the transaction's memo of the head. The
-    first append in a transaction takes the lock and reads the head (two round trips); as
+    first append in a transaction takes the lock and reads the head (one round trip); as
     nobody else can append until this transaction ends, later appends in it (group commit's
     other commands) take the head from the memo. Whoever rolls back a savepoint after an
     append restores `held` as it was before the savepoint (group_commit.py, rejections.py)."""
@@ -72,9 +73,8 @@ async def append_numbered(conn: Connection, entries: Sequence[Entry],
         return []
     memo = held.get(_HELD) if held is not None else None
     if memo is None:
-        await conn.execute(_LOCK)
-        head = await conn.fetchrow(_HEAD)
-        seq, prev = (head["seq"], head["entry_hash"]) if head else (0, GENESIS)
+        head = await conn.fetchrow(_LOCKED_HEAD)
+        seq, prev = (head["seq"], head["entry_hash"]) if head["seq"] is not None else (0, GENESIS)
     else:
         seq, prev = memo
     rows = []
