@@ -42,14 +42,15 @@ class ConsentHandlers:
             d.PersonJoined: directory.apply, d.PersonChanged: directory.apply, d.PersonLeft: self.leave,
         }
 
-    async def give(self, uow: UnitOfWork, command: c.GiveConsent) -> None:
-        await self._choose(uow, command.data, c.ConsentGiven)
+    async def give(self, uow: UnitOfWork, command: c.GiveConsent) -> Change:
+        """The change made (the HTTP API answers from it)."""
+        return await self._choose(uow, command.data, c.ConsentGiven)
 
-    async def refuse(self, uow: UnitOfWork, command: c.RefuseConsent) -> None:
-        await self._choose(uow, command.data, c.ConsentRefused)
+    async def refuse(self, uow: UnitOfWork, command: c.RefuseConsent) -> Change:
+        return await self._choose(uow, command.data, c.ConsentRefused)
 
     async def _choose(self, uow: UnitOfWork, choice: c.Choice,
-                      event_type: type[c.ConsentGiven | c.ConsentRefused]) -> None:
+                      event_type: type[c.ConsentGiven | c.ConsentRefused]) -> Change:
         domain.require_actor_is_subject(choice.actor, choice.advocate_id)
         # Locks the person until commit, so a concurrent leave waits and then revokes this choice.
         if not await store.in_directory(uow.conn, choice.advocate_id):
@@ -65,6 +66,7 @@ class ConsentHandlers:
         )
         await store.save(uow.conn, change)
         await self.announcer.announce(uow, event_type, [change])
+        return change
 
     async def withdraw(self, uow: UnitOfWork, command: c.WithdrawConsent) -> None:
         """Always accepted from the person; what was never given is left as it is (no event)."""
