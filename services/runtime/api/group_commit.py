@@ -51,6 +51,11 @@ class _Queued:
     answer: asyncio.Future[Any] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
 
+def _fail(queued: _Queued, error: Exception) -> None:
+    if not queued.answer.done():  # its request may have gone (the client hung up: cancelled)
+        queued.answer.set_exception(error)
+
+
 class GroupCommit:
     def __init__(self, pool: asyncpg.Pool, source: str, retry_seconds: float, max_batch: int = 64) -> None:
         self.pool = pool
@@ -113,7 +118,7 @@ class GroupCommit:
                             raise
                         held.clear()  # what the rolled-back savepoint took and read is gone
                         held.update(before)
-                        queued.answer.set_exception(error)  # its request gets it; the batch goes on
+                        _fail(queued, error)  # its request gets it; the batch goes on
             return done
 
         async def attempt() -> list[tuple[_Queued, Any]]:
@@ -127,7 +132,7 @@ class GroupCommit:
                 try:
                     return await together(pending)
                 except _Failed as failed:
-                    failed.queued.answer.set_exception(failed.error)  # its request gets it
+                    _fail(failed.queued, failed.error)  # its request gets it
                     careful = True  # the others again, each in a savepoint
 
         try:
