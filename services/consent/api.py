@@ -273,12 +273,13 @@ def person_routes(handlers: ConsentHandlers) -> APIRouter:
         """Consent to one purpose under the version shown. 403 `not_in_directory` (after
         holding the request while consent may not have read the person's `person.joined`
         yet); 404 `unknown_policy_version`; 409 `outdated_policy_version` (show the current one)."""
-        return await choose(handlers.give, c.GiveConsent(source=source, subject=me, data=choice(me, purpose, body)), db)
+        command = c.GiveConsent(source=source, subject=me, data=choice(me, purpose, body))
+        return await choose(handlers.given, command, db)
 
     @router.post("/me/consents/{purpose}/refuse", responses=problem_responses(403, 404, 409))
     async def refuse(purpose: Purpose, body: ChoiceIn, me: Me, db: Db) -> MyConsent:
         """Say no to one purpose under the version shown; refusals as for giving."""
-        return await choose(handlers.refuse, c.RefuseConsent(source=source, subject=me,
+        return await choose(handlers.refused, c.RefuseConsent(source=source, subject=me,
                                                              data=choice(me, purpose, body)), db)
 
     @router.post("/me/consents/{purpose}/withdraw")

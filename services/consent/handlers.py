@@ -42,11 +42,18 @@ class ConsentHandlers:
             d.PersonJoined: directory.apply, d.PersonChanged: directory.apply, d.PersonLeft: self.leave,
         }
 
-    async def give(self, uow: UnitOfWork, command: c.GiveConsent) -> Change:
-        """The change made (the HTTP API answers from it)."""
+    async def give(self, uow: UnitOfWork, command: c.GiveConsent) -> None:
+        await self.given(uow, command)
+
+    async def refuse(self, uow: UnitOfWork, command: c.RefuseConsent) -> None:
+        await self.refused(uow, command)
+
+    async def given(self, uow: UnitOfWork, command: c.GiveConsent) -> Change:
+        """`give`, returning the change made (the HTTP API answers from it)."""
         return await self._choose(uow, command.data, c.ConsentGiven)
 
-    async def refuse(self, uow: UnitOfWork, command: c.RefuseConsent) -> Change:
+    async def refused(self, uow: UnitOfWork, command: c.RefuseConsent) -> Change:
+        """`refuse`, returning the change made."""
         return await self._choose(uow, command.data, c.ConsentRefused)
 
     async def _choose(self, uow: UnitOfWork, choice: c.Choice,

@@ -74,7 +74,7 @@ async def append_numbered(conn: Connection, entries: Sequence[Entry],
     memo = held.get(_HELD) if held is not None else None
     if memo is None:
         head = await conn.fetchrow(_LOCKED_HEAD)
-        seq, prev = (head["seq"], head["entry_hash"]) if head["seq"] is not None else (0, GENESIS)
+        seq, prev = (head["seq"], head["entry_hash"]) if head and head["seq"] is not None else (0, GENESIS)
     else:
         seq, prev = memo
     rows = []
