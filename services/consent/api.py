@@ -32,6 +32,7 @@ from schemas.directory import AdvocateId
 from schemas.envelope import CloudEvent
 from services.consent import ledger, receipts, store
 from services.consent.config import ConsentSettings
+from services.consent.domain import Change
 from services.consent.handlers import ConsentHandlers
 from services.consent.receipts import Receipt
 from services.runtime.api import Db, HttpApi, Principal, SignedIn, problem_responses, requires_role
@@ -237,9 +238,29 @@ def person_routes(handlers: ConsentHandlers) -> APIRouter:
         return c.Choice(actor=me, advocate_id=me, purpose=purpose, policy_version=body.policy_version,
                         collection_method=body.collection_method)
 
-    async def choose(handle: Callable[[UnitOfWork, C], Awaitable[None]], command: C, db: Db) -> MyConsent:
-        me, purpose = command.subject, command.data.purpose
-        run = handled_then(handle, command, lambda conn: standing(conn, me, purpose))
+    # Published policy versions by (purpose, version): a version's row is never changed, and
+    # one is used only if its content hash is the one the choice read under its lock.
+    versions: dict[tuple[Purpose, int], store.PublishedPolicy] = {}
+
+    async def policy_of(conn: Connection, change: Change) -> store.PublishedPolicy:
+        assert change.policy_version is not None, "a choice names its version"
+        key = (change.purpose, change.policy_version)
+        if (known := versions.get(key)) is None or known.content_hash != change.policy_hash:
+            known = await store.policy(conn, change.purpose, change.policy_version)
+            assert known is not None and known.content_hash == change.policy_hash, "the version just chosen"
+            versions[key] = known
+        return known
+
+    async def choose(handle: Callable[[UnitOfWork, C], Awaitable[Change]], command: C, db: Db) -> MyConsent:
+        """Answered from the change the command made: a give or a refusal is of the purpose's
+        current version, locked until commit, so the version answered is also the current
+        one (one round trip fewer than reading the standing back)."""
+
+        async def run(uow: UnitOfWork) -> MyConsent:
+            change = await handle(uow, command)
+            policy = await policy_of(uow.conn, change)
+            return MyConsent.of(store.Standing(change.purpose, change, policy, policy))
+
         return await held_until_known(db, run, handlers.settings.consent_directory_hold_seconds)
 
     @router.get("/me/consents")
@@ -252,12 +273,13 @@ def person_routes(handlers: ConsentHandlers) -> APIRouter:
         """Consent to one purpose under the version shown. 403 `not_in_directory` (after
         holding the request while consent may not have read the person's `person.joined`
         yet); 404 `unknown_policy_version`; 409 `outdated_policy_version` (show the current one)."""
-        return await choose(handlers.give, c.GiveConsent(source=source, subject=me, data=choice(me, purpose, body)), db)
+        command = c.GiveConsent(source=source, subject=me, data=choice(me, purpose, body))
+        return await choose(handlers.given, command, db)
 
     @router.post("/me/consents/{purpose}/refuse", responses=problem_responses(403, 404, 409))
     async def refuse(purpose: Purpose, body: ChoiceIn, me: Me, db: Db) -> MyConsent:
         """Say no to one purpose under the version shown; refusals as for giving."""
-        return await choose(handlers.refuse, c.RefuseConsent(source=source, subject=me,
+        return await choose(handlers.refused, c.RefuseConsent(source=source, subject=me,
                                                              data=choice(me, purpose, body)), db)
 
     @router.post("/me/consents/{purpose}/withdraw")

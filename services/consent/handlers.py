@@ -43,13 +43,21 @@ class ConsentHandlers:
         }
 
     async def give(self, uow: UnitOfWork, command: c.GiveConsent) -> None:
-        await self._choose(uow, command.data, c.ConsentGiven)
+        await self.given(uow, command)
 
     async def refuse(self, uow: UnitOfWork, command: c.RefuseConsent) -> None:
-        await self._choose(uow, command.data, c.ConsentRefused)
+        await self.refused(uow, command)
+
+    async def given(self, uow: UnitOfWork, command: c.GiveConsent) -> Change:
+        """`give`, returning the change made (the HTTP API answers from it)."""
+        return await self._choose(uow, command.data, c.ConsentGiven)
+
+    async def refused(self, uow: UnitOfWork, command: c.RefuseConsent) -> Change:
+        """`refuse`, returning the change made."""
+        return await self._choose(uow, command.data, c.ConsentRefused)
 
     async def _choose(self, uow: UnitOfWork, choice: c.Choice,
-                      event_type: type[c.ConsentGiven | c.ConsentRefused]) -> None:
+                      event_type: type[c.ConsentGiven | c.ConsentRefused]) -> Change:
         domain.require_actor_is_subject(choice.actor, choice.advocate_id)
         # Locks the person until commit, so a concurrent leave waits and then revokes this choice.
         if not await store.in_directory(uow.conn, choice.advocate_id):
@@ -65,6 +73,7 @@ class ConsentHandlers:
         )
         await store.save(uow.conn, change)
         await self.announcer.announce(uow, event_type, [change])
+        return change
 
     async def withdraw(self, uow: UnitOfWork, command: c.WithdrawConsent) -> None:
         """Always accepted from the person; what was never given is left as it is (no event)."""
@@ -81,7 +90,8 @@ class ConsentHandlers:
         await store.add_policy(uow.conn, p.purpose, p.version, p.text, content_hash, p.requires_renewal, now)
         renewals = await store.request_renewal(uow.conn, p.purpose, now) if p.requires_renewal else []
         await ledger.append(uow.conn, [ledger.Entry(None, p.purpose.value, "policy_published", p.version,
-                                                    content_hash, None, c.ChangedBy.CONTROLLER.value, now)])
+                                                    content_hash, None, c.ChangedBy.CONTROLLER.value, now)],
+                            uow.held)
         published = c.PolicyVersion(purpose=p.purpose, version=p.version, text=p.text, content_hash=content_hash,
                                     requires_renewal=p.requires_renewal, published_at=now)
         await uow.emit(self.topics.events, c.PolicyPublished, p.purpose.value, published)
@@ -98,7 +108,7 @@ class ConsentHandlers:
         by = c.ChangedBy.SUBJECT if actor == advocate_id else c.ChangedBy.CONTROLLER
         subject_ref = self.announcer.pseudonym(advocate_id)
         [entry_hash] = await ledger.append(uow.conn, [ledger.Entry(
-            subject_ref, None, "erased", None, None, None, by.value, now)])
+            subject_ref, None, "erased", None, None, None, by.value, now)], uow.held)
         await store.record_erasure(uow.conn, store.ErasureRecord(
             entry_hash, subject_ref, self.announcer.pseudonym(actor), by, reason, now))
         await uow.emit(self.topics.events, c.AdvocateErased, advocate_id,

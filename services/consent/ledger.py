@@ -23,7 +23,9 @@ _COLUMNS = ["seq", "subject_ref", "purpose", "change", "policy_version", "policy
 # A ledger row as read: a database row, or a mapping in tests.
 Row = Mapping[str, Any] | asyncpg.Record
 _LOCK = "SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':ledger'))"
-_HEAD = "SELECT seq, entry_hash FROM ledger ORDER BY seq DESC LIMIT 1"
+# The lock above, then the head read once it is granted, in one round trip (migration 003).
+_LOCKED_HEAD = "SELECT seq, entry_hash FROM ledger_locked_head()"
+_HELD = "consent.ledger.head"  # UnitOfWork.held: (seq, hash) of the head this transaction appended
 _CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"))  # what every entry's hash covers
 
 
@@ -50,21 +52,31 @@ def chain_hash(prev_hash: str, entry: Entry) -> str:
     return hashlib.sha256(prev_hash.encode() + b"\n" + entry.canonical()).hexdigest()
 
 
-async def append(conn: Connection, entries: Sequence[Entry]) -> list[str]:
+async def append(conn: Connection, entries: Sequence[Entry], held: dict[str, Any] | None = None) -> list[str]:
     """Append `entries` in order, returning their hashes. Call inside the transaction."""
-    return [entry_hash for _, entry_hash in await append_numbered(conn, entries)]
+    return [entry_hash for _, entry_hash in await append_numbered(conn, entries, held)]
 
 
-async def append_numbered(conn: Connection, entries: Sequence[Entry]) -> list[tuple[int, str]]:
+async def append_numbered(conn: Connection, entries: Sequence[Entry],
+                          held: dict[str, Any] | None = None) -> list[tuple[int, str]]:
     """Append `entries` in order, returning each one's (seq, hash). Call inside the transaction.
     Each entry's `seq` is the head's plus one, given under the chain's lock, which is held
     until commit: so seqs grow in the order transactions commit, without gaps, and a change
-    committed later always has a higher one (ADR 0019: consumers order consent changes by it)."""
+    committed later always has a higher one (ADR 0019: consumers order consent changes by it).
+
+    `held` (the unit of work's, `UnitOfWork.held`): the transaction's memo of the head. The
+    first append in a transaction takes the lock and reads the head (one round trip); as
+    nobody else can append until this transaction ends, later appends in it (group commit's
+    other commands) take the head from the memo. Whoever rolls back a savepoint after an
+    append restores `held` as it was before the savepoint (group_commit.py, rejections.py)."""
     if not entries:
         return []
-    await conn.execute(_LOCK)
-    head = await conn.fetchrow(_HEAD)
-    seq, prev = (head["seq"], head["entry_hash"]) if head else (0, GENESIS)
+    memo = held.get(_HELD) if held is not None else None
+    if memo is None:
+        head = await conn.fetchrow(_LOCKED_HEAD)
+        seq, prev = (head["seq"], head["entry_hash"]) if head and head["seq"] is not None else (0, GENESIS)
+    else:
+        seq, prev = memo
     rows = []
     for entry in entries:
         seq += 1
@@ -72,6 +84,8 @@ async def append_numbered(conn: Connection, entries: Sequence[Entry]) -> list[tu
         rows.append((seq, *asdict(entry).values(), prev, entry_hash))
         prev = entry_hash
     await insert_rows(conn, "ledger", _COLUMNS, rows)
+    if held is not None:
+        held[_HELD] = (seq, prev)
     return [(row[0], row[-1]) for row in rows]
 
 

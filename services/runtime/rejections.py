@@ -31,8 +31,11 @@ async def rejecting(
     uow: UnitOfWork, topic: str, event_type: type[CloudEvent[Rejection]], command: CloudEvent[Any], service: str,
 ) -> AsyncIterator[None]:
     """Run a command's body; if a rule refuses it, nothing of it stays and the sender is told why."""
+    held = dict(uow.held)
     try:
         async with uow.conn.transaction():  # a savepoint: a refused command leaves no change behind
             yield
     except Rejected as rejection:
+        uow.held.clear()  # as before the savepoint (UnitOfWork.held)
+        uow.held.update(held)
         await reject(uow, topic, event_type, command, rejection, service)

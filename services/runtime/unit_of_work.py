@@ -49,6 +49,12 @@ class UnitOfWork:
     # the HTTP API, a schedule or a test): commands check it against their subject.
     kafka_key: bytes | None = None
     emitted: list[CloudEvent[Any]] = field(default_factory=list)
+    # What the transaction holds under a lock taken until its end, and read under it (e.g.
+    # the proof ledger's head: ledger.py), so a later unit of work in the same transaction
+    # need not take and read it again. Units of work sharing a transaction (group commit)
+    # share this mapping; whoever rolls back a savepoint restores it as it was before the
+    # savepoint (the rollback released the lock and undid what was read since).
+    held: dict[str, Any] = field(default_factory=dict)
 
     async def emit(self, topic: str, event_type: type[E], subject: str, data: Any) -> E:
         """Build an event of `event_type` and write it to the outbox."""

@@ -71,3 +71,58 @@ async def test_a_command_alone_keeps_its_own_fate_too(pool):
         await group.close()
 
     assert sorted(r["n"] for r in await pool.fetch("SELECT n FROM taken")) == [1, 4]
+
+
+async def test_what_a_transaction_holds_is_shared_by_its_commands_and_undone_with_a_failed_one(pool):
+    """`UnitOfWork.held` (e.g. consent's ledger head, read once per transaction) is shared
+    by the commands of one transaction; one that fails takes back what it put there, so the
+    next command sees what the transaction really holds."""
+    group = GroupCommit(pool, "/test", retry_seconds=2)
+    seen: dict[int, list[int | None]] = {}
+
+    async def take(n: int, uow: UnitOfWork) -> int:
+        seen.setdefault(n, []).append(uow.held.get("last"))
+        uow.held["last"] = n
+        await uow.conn.execute("INSERT INTO taken VALUES ($1, txid_current())", n)
+        if n in (2, 4):  # 2 fails in the run without savepoints, 4 in the run with them
+            raise Rejected(Reason.NOT_IN_DIRECTORY, "a rule refuses it")
+        return n
+
+    try:
+        answers = await asyncio.gather(*(group.run(lambda uow, n=n: take(n, uow)) for n in range(1, 6)),
+                                       return_exceptions=True)
+    finally:
+        await group.close()
+
+    assert [a if isinstance(a, int) else "refused" for a in answers] == [1, "refused", 3, "refused", 5]
+    # First all five in one transaction without savepoints, until 2 failed; then the others,
+    # each in a savepoint: 4's value went with its savepoint, so 5 sees 3's.
+    assert seen == {1: [None, None], 2: [1], 3: [1], 4: [3], 5: [3]}
+    assert sorted(r["n"] for r in await pool.fetch("SELECT n FROM taken")) == [1, 3, 5]
+
+
+async def test_a_request_gone_while_its_command_fails_leaves_the_others_of_its_batch_be(pool):
+    """The client hung up (its request cancelled) while its command ran, and the command is
+    then refused: the batch's other commands still commit and are answered."""
+    group = GroupCommit(pool, "/test", retry_seconds=2)
+    reached, go_on = asyncio.Event(), asyncio.Event()
+
+    async def take(n: int, uow: UnitOfWork) -> int:
+        await uow.conn.execute("INSERT INTO taken VALUES ($1, txid_current())", n)
+        if n == 2:
+            reached.set()
+            await go_on.wait()
+            raise Rejected(Reason.NOT_IN_DIRECTORY, "a rule refuses it")
+        return n
+
+    try:
+        requests = [asyncio.create_task(group.run(lambda uow, n=n: take(n, uow))) for n in (1, 2, 3)]
+        await reached.wait()
+        requests[1].cancel()  # the client of command 2 is gone
+        go_on.set()
+        answers = await asyncio.gather(*requests, return_exceptions=True)
+    finally:
+        await group.close()
+
+    assert (answers[0], isinstance(answers[1], asyncio.CancelledError), answers[2]) == (1, True, 3)
+    assert sorted(r["n"] for r in await pool.fetch("SELECT n FROM taken")) == [1, 3]

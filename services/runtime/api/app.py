@@ -90,7 +90,7 @@ class Database:
         applied again but answered 409 `already_applied`; a refused one may be retried.
 
         With group commit (`HttpApi(group_commit=True)`, group_commit.py), the command runs
-        in a savepoint of a transaction it may share with commands of other requests."""
+        in a transaction it may share with commands of other requests, keeping its own fate."""
         key = self._idempotency_key()
 
         async def claimed(uow: UnitOfWork) -> T:

@@ -3,12 +3,19 @@
 Where every command must pass one lock (consent's proof ledger is one hash chain: an append
 holds the chain's lock until its transaction commits), commands go one commit at a time, and
 a commit waits for the disk. Requests that arrive while a commit is under way wait in a
-queue; the next transaction takes all of them (up to `max_batch`), each in a savepoint of its
-own, and commits once. Each command keeps its own fate: one refused (`Rejected`), or failing
-for a bug, rolls back its savepoint only, and its request alone gets the error; the others
-answer after the one commit that made them durable. Nothing waits on purpose: when requests
-come one at a time, a batch is one command, as without group commit, and it runs without a
-savepoint (two round trips fewer; the transaction's fate is its own).
+queue; the next transaction takes all of them (up to `max_batch`) and commits once. Nothing
+waits on purpose: when requests come one at a time, a batch is one command, as without group
+commit.
+
+Each command keeps its own fate: one refused (`Rejected`), or failing for a bug, leaves
+nothing behind and its request alone gets the error; the others answer after the one commit
+that made them durable. A batch first runs without savepoints (SAVEPOINT and RELEASE were two
+of a command's eleven round trips, and refusals are rare): a command that fails there rolls
+the whole transaction back, its request gets its error, and the batch's other commands run
+again from the start, each in a savepoint of its own, so a batch runs at most twice.
+
+The transaction's commands share `UnitOfWork.held`: consent's proof ledger is locked and its
+head read once per transaction, not once per command (ledger.py).
 
 A transient fault (the database away) fails the transaction, not a command: the batch's
 commands that had not failed on their own are run again, from the start, in a new one.
@@ -30,10 +37,23 @@ log = logging.getLogger(__name__)
 Command = Callable[[UnitOfWork], Awaitable[Any]]
 
 
+class _Failed(Exception):
+    """A command of a batch run without savepoints failed on its own (refused, or a bug)."""
+
+    def __init__(self, queued: "_Queued", error: Exception) -> None:
+        super().__init__(repr(error))
+        self.queued, self.error = queued, error
+
+
 @dataclass
 class _Queued:
     fn: Command
     answer: asyncio.Future[Any] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+
+
+def _fail(queued: _Queued, error: Exception) -> None:
+    if not queued.answer.done():  # its request may have gone (the client hung up: cancelled)
+        queued.answer.set_exception(error)
 
 
 class GroupCommit:
@@ -46,8 +66,8 @@ class GroupCommit:
         self._worker: asyncio.Task[None] | None = None
 
     async def run(self, fn: Command) -> Any:
-        """`fn(uow)`'s result once its transaction committed; its exception if it raised (its
-        savepoint rolled back); the transient fault if the database stayed away."""
+        """`fn(uow)`'s result once its transaction committed; its exception if it raised (nothing
+        of it kept); the transient fault if the database stayed away."""
         queued = _Queued(fn)
         self._queue.put_nowait(queued)
         if self._worker is None or self._worker.done():
@@ -67,35 +87,53 @@ class GroupCommit:
             await self._commit(batch)
 
     async def _commit(self, batch: list[_Queued]) -> None:
-        async def alone(queued: _Queued) -> list[tuple[_Queued, Any]]:
-            """A batch of one needs no savepoint: its fate is the transaction's."""
-            try:
-                async with self.pool.acquire() as conn, conn.transaction():
-                    result = await queued.fn(UnitOfWork(conn, self.source))
-            except Exception as error:
-                if is_transient(error):
-                    raise  # tried again, as a batch would be
-                queued.answer.set_exception(error)
-                return []
-            return [(queued, result)]
-
-        async def attempt() -> list[tuple[_Queued, Any]]:
-            pending = [queued for queued in batch if not queued.answer.done()]
-            if len(pending) == 1:
-                return await alone(pending[0])
+        async def together(pending: list[_Queued]) -> list[tuple[_Queued, Any]]:
+            """All in one transaction, no savepoints: the first command that fails rolls
+            all of it back (`_Failed`)."""
             done: list[tuple[_Queued, Any]] = []
+            held: dict[str, Any] = {}  # UnitOfWork.held, shared by the transaction's commands
             async with self.pool.acquire() as conn, conn.transaction():
-                for queued in batch:
-                    if queued.answer.done():  # failed on its own in an earlier attempt
-                        continue
+                for queued in pending:
                     try:
-                        async with conn.transaction():  # a savepoint: this command's fate is its own
-                            done.append((queued, await queued.fn(UnitOfWork(conn, self.source))))
+                        done.append((queued, await queued.fn(UnitOfWork(conn, self.source, held=held))))
                     except Exception as error:
                         if is_transient(error):
                             raise  # the transaction is gone: the whole batch again
-                        queued.answer.set_exception(error)  # its request gets it; the batch goes on
+                        raise _Failed(queued, error) from error
             return done
+
+        async def in_savepoints(pending: list[_Queued]) -> list[tuple[_Queued, Any]]:
+            """One transaction, each command in a savepoint of its own: one that fails
+            rolls back its own savepoint only, and the others go on."""
+            done: list[tuple[_Queued, Any]] = []
+            held: dict[str, Any] = {}
+            async with self.pool.acquire() as conn, conn.transaction():
+                for queued in pending:
+                    before = dict(held)
+                    try:
+                        async with conn.transaction():  # a savepoint: this command's fate is its own
+                            done.append((queued, await queued.fn(UnitOfWork(conn, self.source, held=held))))
+                    except Exception as error:
+                        if is_transient(error):
+                            raise
+                        held.clear()  # what the rolled-back savepoint took and read is gone
+                        held.update(before)
+                        _fail(queued, error)  # its request gets it; the batch goes on
+            return done
+
+        async def attempt() -> list[tuple[_Queued, Any]]:
+            careful = False
+            while True:
+                pending = [queued for queued in batch if not queued.answer.done()]  # not failed on their own
+                if not pending:
+                    return []
+                if careful and len(pending) > 1:
+                    return await in_savepoints(pending)
+                try:
+                    return await together(pending)
+                except _Failed as failed:
+                    _fail(failed.queued, failed.error)  # its request gets it
+                    careful = True  # the others again, each in a savepoint
 
         try:
             done = await retry_transient(attempt, self.retry_seconds)

@@ -129,3 +129,22 @@ async def test_a_persons_choices_sent_on_kafka_are_refused_as_not_signed_in_and_
     assert {entry["status"] for entry in (await consent.person(advocate).consents()).values()} == {None, "given"}
     assert await consent.status(advocate, Purpose.LEADERBOARD) == "given"
     assert await consent.count("ledger") == entries
+
+
+async def test_the_answer_to_a_choice_is_the_state_as_read_back(consent):
+    """A give or a refusal is answered from the change it made and the version it was made
+    under (not read back: one round trip fewer); the answer is what reading gives."""
+    advocate = new_advocate()
+    await consent.join(advocate)
+    person = consent.person(advocate)
+    answers = [await person.give(Purpose.LEADERBOARD), await person.give(Purpose.LEADERBOARD),
+               await person.refuse(Purpose.NETWORK_REACH)]
+    assert answers[-1] == (await person.consents())["network_reach"]
+    await consent.privacy_officer().expect(201, "POST", "/api/policies/leaderboard", {
+        "version": 2, "text": text_of(Purpose.LEADERBOARD, 2), "requires_renewal": False})
+    answers.append(await person.give(Purpose.LEADERBOARD, version=2))
+    mine = await person.consents()
+
+    assert answers[-1] == mine["leaderboard"]
+    assert [a["status"] for a in answers] == ["given", "renewed_given", "refused", "renewed_given"]
+    assert (answers[-1]["policy"]["text"], answers[-1]["until"] is not None) == (text_of(Purpose.LEADERBOARD, 2), True)

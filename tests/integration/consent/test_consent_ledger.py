@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import asyncpg
 import pytest
 
-from schemas.consent import ConsentGiven, ConsentWithdrawn, LedgerVerified, Purpose
+from schemas.consent import AdvocateErased, ConsentGiven, ConsentWithdrawn, LedgerVerified, Purpose
 from services.consent import cli, ledger
-from tests.integration.consent.rig import new_advocate, of_type, verify_ledger
+from tests.integration.consent.rig import erase, new_advocate, of_type, verify_ledger
 
 
 async def test_the_service_role_cannot_update_delete_or_truncate_ledger_rows(consent):
@@ -81,3 +81,44 @@ async def test_a_withdrawal_is_answered_while_a_long_chain_is_being_verified(con
     assert (withdrawn["status"], withdrawn["valid"]) == ("withdrawn", False)
     result = await verification
     assert result["intact"] and result["entries"] >= history + len(Purpose) + 1
+
+
+async def test_commands_sharing_transactions_chain_in_order_even_when_one_is_undone_after_its_entry(consent):
+    """Group commit: HTTP commands arriving together share a transaction, and the ledger's
+    lock and head are taken once for it (ledger.py). Some commands are undone after their
+    entry was written (the same Idempotency-Key twice at once: the second answers 409 after
+    its give), some are refused before (an unknown policy version), and the privacy office
+    erases people on Kafka at the same time, appending in transactions of its own. The chain
+    still verifies, its seqs have no gap, and every event names its own entry."""
+    people, bystanders = [new_advocate() for _ in range(30)], [new_advocate() for _ in range(10)]
+    await consent.join(*people, *bystanders)
+    give_path = f"/api/me/consents/{Purpose.RECEIVE_CONTENT.value}/give"
+
+    async def act(n: int, advocate: str) -> tuple[list[int], int]:
+        person, key = consent.person(advocate), {"Idempotency-Key": f"request-{n}"}
+        first, again, refused = await asyncio.gather(
+            person.call("POST", give_path, {"policy_version": 1}, headers=key),
+            person.call("POST", give_path, {"policy_version": 1}, headers=key),  # a retry racing the first
+            person.call("POST", f"/api/me/consents/{Purpose.LEADERBOARD.value}/give", {"policy_version": 7}))
+        return sorted([first.status_code, again.status_code]), refused.status_code
+
+    answers, _ = await asyncio.gather(asyncio.gather(*(act(n, a) for n, a in enumerate(people))),
+                                      consent.send(*[erase(b, actor="officer-00000001") for b in bystanders]))
+
+    assert answers == [([200, 409], 404)] * len(people)
+    records = await consent.events.until(
+        lambda rs: len(of_type(rs, ConsentGiven)) >= len(people) and len(of_type(rs, AdvocateErased)) == len(
+            bystanders), "every give and erasure")
+    rows = await consent.fetch("SELECT seq, entry_hash FROM ledger ORDER BY seq")
+    entries = len(Purpose) + len(people) + len(bystanders)
+    assert [r["seq"] for r in rows] == list(range(1, entries + 1))  # nothing undone left a gap
+    given = of_type(records, ConsentGiven)
+    assert sorted(g["data"]["advocate_id"] for g in given) == sorted(people)  # each applied once
+    assert {(g["consentsequence"], g["data"]["ledger_hash"]) for g in given} <= {tuple(r) for r in rows}
+    conn = await asyncpg.connect(consent.settings.database_url)
+    try:
+        async with conn.transaction():
+            verification = await ledger.verify(conn)
+    finally:
+        await conn.close()
+    assert (verification.intact, verification.entries) == (True, entries)
