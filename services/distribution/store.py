@@ -144,7 +144,7 @@ async def save_item(conn: Connection, item_id: str, campaign_id: str | None, con
     (`{"link": ..., "lengths": {network: n}}`, migration 003): True if it is new here, False
     if it was here and active; None if it was retracted or expired (it stays so, and a
     replayed publication must not fan it out again)."""
-    return await conn.fetchval(
+    new: bool | None = await conn.fetchval(
         """INSERT INTO items (item_id, status, campaign_id, content, updated_at, post_lengths)
            VALUES ($1, 'active', $2, $3::jsonb, $4, $5::jsonb)
            ON CONFLICT (item_id) DO UPDATE SET campaign_id = EXCLUDED.campaign_id,
@@ -152,6 +152,7 @@ async def save_item(conn: Connection, item_id: str, campaign_id: str | None, con
            WHERE items.status = 'active'
            RETURNING xmax = 0""",  # a row inserted has no xmax yet; one updated has its updater's
         item_id, campaign_id, json.dumps(content), at, json.dumps(post_lengths))
+    return new
 
 
 async def end_item(conn: Connection, item_id: str, status: str) -> None:
