@@ -35,7 +35,7 @@ from schemas.platform import non_personal_topics
 from services.runtime.dead_letters import DeadLetters
 from services.runtime.http import health_routes
 from services.runtime.inbox import Inbox, pruner
-from services.runtime.kafka_client import broker_security
+from services.runtime.kafka_client import broker_security, security_options
 from services.runtime.logs import configure_logging
 from services.runtime.migrate import folders, migrate
 from services.runtime.relay import OutboxRelay
@@ -73,6 +73,8 @@ class Service:
         self.schedules = [*schedules, Schedule("inbox-retention", pruner(settings.inbox_retention_days), 3600)]
         self.migrations = folders(settings.service, migrations)
         self.dead_letters = DeadLetters(settings.service, settings.dead_letter_topic, values_kept_from(topics))
+        self.pipelined = getattr(router, "pipelined", [])
+        self.consumers: list[asyncio.Task[None]] = []
         self.broker = KafkaBroker(
             settings.kafka_bootstrap_servers, client_id=settings.service,
             security=broker_security(settings),  # the service's own principal (SASL) when configured
@@ -83,6 +85,7 @@ class Service:
         )
         self.dead_letters.broker = self.broker
         self.pool: asyncpg.Pool | None = None
+        self.inbox: Inbox | None = None
         self.tasks: list[asyncio.Task[None]] = []
         self.mounts: dict[str, ASGIApp] = {}
         self.api: HttpApi | None = None
@@ -91,8 +94,13 @@ class Service:
             self.broker,
             asgi_routes=health_routes({"broker": self._broker_ok, "database": self._database_ok,
                                        "relay_and_schedules": self._background_ok}),
-            on_startup=[self.start], after_shutdown=[self.stop],
+            on_startup=[self.start], after_startup=[self.start_consumers],
+            on_shutdown=[self.stop_consumers], after_shutdown=[self.stop],
+            # The consumers of our own (`ServiceRouter.consume_counted`) documented from a
+            # broker that is never started, beside the running one's subscribers.
             specification=AsyncAPI(
+                *([KafkaBroker(settings.kafka_bootstrap_servers, routers=[router.documented])]
+                  if self.pipelined else []),
                 title=f"advocacy {settings.service}", version=CONTRACTS_VERSION,
                 description=f"Topics the {settings.service} service consumes and publishes; CloudEvents 1.0 JSON.",
             ),
@@ -115,15 +123,34 @@ class Service:
             await migrate(conn, self.migrations)
         if self.api is not None:
             await self.api.start(self.pool)
-        self.broker.context.set_global("inbox", Inbox(
-            self.pool, self.settings.service, self.settings.source, self.dead_letters,
-            self.settings.retry_deadline_seconds,
-        ))
+        self.inbox = Inbox(self.pool, self.settings.service, self.settings.source, self.dead_letters,
+                           self.settings.retry_deadline_seconds)
+        self.broker.context.set_global("inbox", self.inbox)
         relay = OutboxRelay.for_settings(self.settings)
         self.tasks = [asyncio.create_task(relay.run(), name="outbox-relay")] + [
             asyncio.create_task(s.run(self.pool, self.settings.source), name=f"schedule-{s.name}")
             for s in self.schedules
         ]
+
+    async def start_consumers(self) -> None:
+        """Once the broker runs (dead letters are sent through it): the consumer loops of our
+        own (`ServiceRouter.consume_counted`)."""
+        assert self.inbox is not None, "start() runs first"
+        inbox = self.inbox
+        options = {"bootstrap_servers": self.settings.kafka_bootstrap_servers, "client_id": self.settings.service,
+                   **security_options(self.settings)}
+        self.consumers = [asyncio.create_task(p.run(inbox, options), name=f"consumer-{p.name}")
+                          for p in self.pipelined]
+
+    async def stop_consumers(self) -> None:
+        """Before the broker stops: the consumer loops of our own, a transaction in flight
+        rolled back (its records come again)."""
+        for task in self.consumers:
+            task.cancel()
+        for task in self.consumers:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self.consumers = []
 
     async def stop(self) -> None:
         """After the broker stopped consuming: stop the relay and schedules, close the pool."""
@@ -143,8 +170,10 @@ class Service:
         await self.start()
         try:
             await self.broker.start()
+            await self.start_consumers()
             yield self
         finally:
+            await self.stop_consumers()
             await self.broker.stop()
             await self.stop()
 
@@ -225,7 +254,7 @@ class Service:
     async def _background_ok(self) -> bool:
         """The relay and every schedule run (a task that ended has failed), and no schedule
         has failed three passes in a row (a poisoned row would otherwise block it unseen)."""
-        return (bool(self.tasks) and not any(task.done() for task in self.tasks)
+        return (bool(self.tasks) and not any(task.done() for task in [*self.tasks, *self.consumers])
                 and all(s.failures < 3 for s in self.schedules))
 
 
