@@ -5,7 +5,6 @@ periods and currencies are accepted, and who may see their own figures and the
 leaderboard. No I/O."""
 
 import heapq
-from collections import Counter
 from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -527,7 +526,7 @@ def tally(events: Iterable[Any]) -> Tally:
     """Sort counted events (shares, cancellations, clicks, observations, follower counts);
     other types on the counted topics change nothing."""
     result = Tally()
-    clicks: Counter[tuple[str, date, str]] = Counter()
+    clicks: dict[tuple[str, date, str], int] = {}  # not a Counter: its __missing__ is Python, per new key
     bots: set[tuple[str, date, str]] = set()
     observed: list[tuple[str, Sequence[int], datetime]] = []
     followers: dict[tuple[str, str], FollowerCount] = {}
@@ -538,7 +537,7 @@ def tally(events: Iterable[Any]) -> Tally:
                                           d.created_at.date()))
         elif kind == _CLICKED:
             key = (d.share_id, d.clicked_at.date(), d.visitor)
-            clicks[key] += 1
+            clicks[key] = clicks.get(key, 0) + 1
             if d.bot:
                 bots.add(key)
         elif kind == _OBSERVED:
