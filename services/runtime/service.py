@@ -9,7 +9,9 @@ have `refusals` (development secrets outside local mode, K_ANONYMITY below its f
 
 Delivery is at-least-once: every subscriber acks only after its handler returned
 (AckPolicy.NACK_ON_ERROR, auto-commit off; see routing.py), and handlers go through the
-`Inbox`, which makes each effect happen once.
+`Inbox`, which makes each effect happen once. Metrics' busy counted topics run in a
+consumer loop of our own under the same rules (`ServiceRouter.consume_counted`,
+pipelined.py, ADR 0026), started once the broker runs and stopped before it stops.
 """
 
 import asyncio
