@@ -508,9 +508,11 @@ class Tally:
 
 # The counted types by their CloudEvents `type`, which the decoder picked the class by: a
 # string comparison per event, where isinstance went through ABCMeta (ADR 0026).
-_SHARED, _CANCELLED, _CLICKED = map(event_type_of, (distribution.ShareCreated, distribution.ShareCancelled,
-                                                    distribution.LinkClicked))
-_OBSERVED, _FOLLOWERS = map(event_type_of, (engagement.EngagementObserved, engagement.FollowersReported))
+_SHARED = event_type_of(distribution.ShareCreated)
+_CANCELLED = event_type_of(distribution.ShareCancelled)
+_CLICKED = event_type_of(distribution.LinkClicked)
+_OBSERVED = event_type_of(engagement.EngagementObserved)
+_FOLLOWERS = event_type_of(engagement.FollowersReported)
 
 
 def counted_once_by_construction(event: Any) -> bool:
@@ -519,7 +521,7 @@ def counted_once_by_construction(event: Any) -> bool:
     follower count the latest; types not counted change nothing. Only a click adds to a
     counter (its visitor's clicks of the day): it is deduplicated by its publication number,
     or by its id if it has none."""
-    return event.type != _CLICKED  # by its type: isinstance through pydantic's ABCMeta costs more per event
+    return bool(event.type != _CLICKED)  # by its type: isinstance through pydantic's ABCMeta costs more per event
 
 
 def tally(events: Iterable[Any]) -> Tally:

@@ -41,6 +41,7 @@ from services.runtime.inbox import Inbox, pruner
 from services.runtime.kafka_client import broker_security, security_options
 from services.runtime.logs import configure_logging
 from services.runtime.migrate import folders, migrate
+from services.runtime.pipelined import PipelinedSubscriber
 from services.runtime.relay import OutboxRelay
 from services.runtime.routing import decode_json
 from services.runtime.scheduler import Schedule
@@ -76,7 +77,10 @@ class Service:
         self.schedules = [*schedules, Schedule("inbox-retention", pruner(settings.inbox_retention_days), 3600)]
         self.migrations = folders(settings.service, migrations)
         self.dead_letters = DeadLetters(settings.service, settings.dead_letter_topic, values_kept_from(topics))
-        self.pipelined = getattr(router, "pipelined", [])
+        # The consumer loops of our own a ServiceRouter declared (`consume_counted`), and
+        # their subscribers as documented; a plain KafkaRouter has neither.
+        self.pipelined: list[PipelinedSubscriber] = getattr(router, "pipelined", [])
+        documented: KafkaRouter | None = getattr(router, "documented", None)
         self.consumers: list[asyncio.Task[None]] = []
         self.own_process = False  # set by main(): the garbage collector is tuned for this process
         self.broker = KafkaBroker(
@@ -103,8 +107,8 @@ class Service:
             # The consumers of our own (`ServiceRouter.consume_counted`) documented from a
             # broker that is never started, beside the running one's subscribers.
             specification=AsyncAPI(
-                *([KafkaBroker(settings.kafka_bootstrap_servers, routers=[router.documented])]
-                  if self.pipelined else []),
+                *([KafkaBroker(settings.kafka_bootstrap_servers, routers=[documented])]
+                  if documented is not None and self.pipelined else []),
                 title=f"advocacy {settings.service}", version=CONTRACTS_VERSION,
                 description=f"Topics the {settings.service} service consumes and publishes; CloudEvents 1.0 JSON.",
             ),
