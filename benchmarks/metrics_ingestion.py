@@ -16,6 +16,7 @@ and checks that each share, click and counter was counted exactly once.
 
 import argparse
 import asyncio
+import os
 import random
 import time
 import uuid
@@ -121,16 +122,21 @@ async def measure(events: int = 200_000, batch: int = 5_000) -> dict[str, float]
         await fill(bootstrap, topics.distribution_events, messages)
         del messages
         bare = await timed(lambda: bare_drain(bootstrap, topics.distribution_events, events, batch))
+        cpu = time.process_time()
         decoding = await timed(lambda: bare_drain(bootstrap, topics.distribution_events, events, batch, TypeAdapter(COUNTED)))
+        decoding_cpu = time.process_time() - cpu
         conn = await asyncpg.connect(bench.config.service_dsn(bench.name))
         try:
-            async with served(bench, "metrics", ingest_batch_size=batch):
+            async with served(bench, "metrics", ingest_batch_size=batch) as process:
                 first, started = await until_counted(conn, lambda counted: counted["progress"] > 0)
+                cpu_then = await cpu_seconds(conn, bench.name, process.process.pid)
                 last, ingest = await until_counted(conn, lambda counted: all(
                     counted[k] == expected[k] for k in ("shares", "clicks", "impressions")))
+                cpu_now = await cpu_seconds(conn, bench.name, process.process.pid)
                 # Events after the first batch over the time after it, the share of events
                 # counted then read from shares and clicks counted.
-                rate = events * (last - first) / last / (ingest - started)
+                after_first = events * (last - first) / last
+                rate = after_first / (ingest - started)
             counted = await conn.fetchrow(
                 """SELECT (SELECT count(*) FROM shares) AS shares, (SELECT sum(clicks) FROM clicks) AS clicks,
                           (SELECT sum(impressions) FROM engagement) AS impressions""")
@@ -141,7 +147,31 @@ async def measure(events: int = 200_000, batch: int = 5_000) -> dict[str, float]
     return {"ingest_events": events, "ingest_events_per_s": round(rate),
             "raw_events_per_s": round(events / bare), "ingest_ratio_vs_raw": round(rate * bare / events, 3),
             "raw_decoding_events_per_s": round(events / decoding),
-            "ingest_ratio_vs_decoding": round(rate * decoding / events, 3)}
+            "ingest_ratio_vs_decoding": round(rate * decoding / events, 3),
+            # CPU time per event, which a machine shared with other work changes less than
+            # the rates: the decode-only consumer's, the metrics process's, and its database
+            # sessions' (what the two cores are spent on; docs/performance.md).
+            "decoding_cpu_us_per_event": round(decoding_cpu / events * 1e6, 1),
+            "ingest_cpu_us_per_event": round((cpu_now[0] - cpu_then[0]) / after_first * 1e6, 1),
+            "ingest_postgres_cpu_us_per_event": round(sum(
+                cpu_now[1][pid] - cpu_then[1].get(pid, 0.0) for pid in cpu_now[1]) / after_first * 1e6, 1)}
+
+
+async def cpu_seconds(conn: asyncpg.Connection, role: str, pid: int) -> tuple[float, dict[int, float]]:
+    """CPU seconds (user and system) the process `pid` has used, and each database session of
+    `role` but `conn`'s own, by the kernel's count (/proc/<pid>/stat)."""
+    sessions = await conn.fetch("SELECT pid FROM pg_stat_activity WHERE usename = $1 AND pid <> pg_backend_pid()",
+                                role)
+    return _cpu(pid), {r["pid"]: _cpu(r["pid"]) for r in sessions}
+
+
+def _cpu(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:  # gone meanwhile
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 _COUNTED = """SELECT (SELECT count(*) FROM shares) AS shares, (SELECT coalesce(sum(clicks), 0) FROM clicks) AS clicks,

@@ -83,14 +83,19 @@ def check_received(message: "dict[str, Any] | CloudEvent[Any]") -> None:
     any event for the one a consumer expects. (A check after validation, not a validator:
     a Python model validator would slow every decoding by 40%.) Messages are named by
     attribute, never by the values sent."""
-    if isinstance(message, CloudEvent):
-        present: Any = message.model_fields_set
-        extra = message.model_extra or {}
+    # Asked as "a dict?", not "a CloudEvent?": isinstance against a pydantic model goes through
+    # ABCMeta and cost the metrics consumer a twentieth of its time (py-spy, ADR 0026).
+    if isinstance(message, dict):
+        present: Any = message
+        extra = message
     else:
-        present = extra = message
+        present = message.model_fields_set
+        extra = message.model_extra or {}
+        if not extra and "id" in present and "specversion" in present and "type" in present:
+            return  # the usual event, without extensions: the checks below would find nothing
     if missing := [name for name in REQUIRED_ON_RECEIPT if name not in present]:
         raise ValueError(f"missing required CloudEvents attributes: {', '.join(missing)}")
-    if "data_base64" in extra and ("data" in present if isinstance(message, CloudEvent) else "data" in message):
+    if "data_base64" in extra and "data" in present:
         raise ValueError("data and data_base64 together: an event carries one of them")
     if bad := [name for name in extra if name not in DATA_MEMBERS and not ATTRIBUTE_NAME.fullmatch(name)]:
         raise ValueError(f"{len(bad)} attribute name(s) not of lowercase letters and digits")

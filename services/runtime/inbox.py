@@ -14,6 +14,7 @@ its topic, partition and publisher (`consumer_positions`, one row each, written 
 effects). Only an event that is neither keeps its id here.
 """
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
@@ -30,6 +31,8 @@ from services.runtime.retry import is_transient, retry_transient
 from services.runtime.unit_of_work import UnitOfWork
 
 E = TypeVar("E", bound=CloudEvent[Any])
+
+_YIELD_EVERY = 50  # records decoded between two turns of the event loop (under a millisecond)
 
 # (topic, event id) pairs; a row from before topics were recorded ('') still counts on any topic.
 _CLAIM_MANY = """INSERT INTO inbox (consumer, topic, event_id)
@@ -67,7 +70,7 @@ class Inbox:
         """Decode each record (dead-lettering those that fail), then in one transaction
         claim all ids with one statement and apply `effect` to the events not seen
         before, in their original order. Returns how many were applied."""
-        decoded = await self._decode_each(records, decode)
+        decoded = await self.decode_each(records, decode)
         return await self._apply_batch_or_each(decoded, effect, consumer)
 
     async def handle_each_once(
@@ -81,7 +84,7 @@ class Inbox:
         and one offset commit, which is what keeps a subscriber ahead of bursts. Events
         not `wanted` (which `effect` would do nothing with) are skipped, not claimed.
         Returns how many were applied."""
-        decoded = await self._decode_each(records, decode)
+        decoded = await self.decode_each(records, decode)
         if wanted is not None:
             decoded = [(record, event) for record, event in decoded if wanted(event)]
         keys = {id(event): record.key or b"" for record, event in decoded}
@@ -105,7 +108,15 @@ class Inbox:
         counts it once however often it comes), otherwise only if its id is claimed in the
         inbox, as before. Returns how many were applied (duplicates of idempotent events
         among them)."""
-        decoded = await self._decode_each(records, decode)
+        return await self.apply_counted(await self.decode_each(records, decode), effect, idempotent, consumer)
+
+    async def apply_counted(
+        self, decoded: list[tuple[ConsumerRecord, E]], effect: Callable[[UnitOfWork, list[E]], Awaitable[None]],
+        idempotent: Callable[[E], bool], consumer: str | None = None,
+    ) -> int:
+        """The second half of `handle_batch_counted`: records already decoded (`decode_each`),
+        so that a consumer can decode the next batch while this one's transaction runs
+        (services/runtime/pipelined.py)."""
         return await self._apply_batch_or_each(
             decoded, effect, consumer,
             lambda batch, apply, who: self._apply_counted(batch, apply, who, idempotent))
@@ -210,11 +221,17 @@ class Inbox:
         metrics.HANDLED.labels(self.service, "batch", "duplicate").inc(received - len(new))
         return len(new)
 
-    async def _decode_each(
+    async def decode_each(
         self, records: Sequence[ConsumerRecord], decode: TypeAdapter[E],
     ) -> list[tuple[ConsumerRecord, E]]:
+        """Each record validated with `decode` and checked as a received CloudEvent, paired with
+        its event; one that fails is dead-lettered with its reason, a tombstone skipped."""
         decoded = []
-        for record in records:
+        for n, record in enumerate(records, 1):
+            if n % _YIELD_EVERY == 0:
+                # Let a transaction in flight (services/runtime/pipelined.py) send its next
+                # statement: otherwise Postgres idles while a whole batch is decoded.
+                await asyncio.sleep(0)
             if record.value is None:  # a tombstone: compaction deletes a key; there is no event to apply
                 metrics.TOMBSTONES.labels(self.service, record.topic).inc()
                 continue
@@ -229,8 +246,12 @@ class Inbox:
 
 def _publication(record: ConsumerRecord) -> tuple[str, int] | None:
     """(publisher, publication number) if the outbox relay numbered this record."""
-    headers = dict(record.headers or ())
-    publisher, publication = headers.get("publisher"), headers.get("publication")
+    publisher = publication = None
+    for name, value in record.headers or ():  # a few headers: a loop, not a dict per record
+        if name == "publisher":
+            publisher = value
+        elif name == "publication":
+            publication = value
     if publisher is None or publication is None:
         return None
     try:

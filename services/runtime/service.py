@@ -9,12 +9,15 @@ have `refusals` (development secrets outside local mode, K_ANONYMITY below its f
 
 Delivery is at-least-once: every subscriber acks only after its handler returned
 (AckPolicy.NACK_ON_ERROR, auto-commit off; see routing.py), and handlers go through the
-`Inbox`, which makes each effect happen once.
+`Inbox`, which makes each effect happen once. Metrics' busy counted topics run in a
+consumer loop of our own under the same rules (`ServiceRouter.consume_counted`,
+pipelined.py, ADR 0026), started once the broker runs and stopped before it stops.
 """
 
 import asyncio
 import contextlib
 import dataclasses
+import gc
 import logging
 import socket
 from collections.abc import AsyncIterator, Sequence
@@ -35,9 +38,10 @@ from schemas.platform import non_personal_topics
 from services.runtime.dead_letters import DeadLetters
 from services.runtime.http import health_routes
 from services.runtime.inbox import Inbox, pruner
-from services.runtime.kafka_client import broker_security
+from services.runtime.kafka_client import broker_security, security_options
 from services.runtime.logs import configure_logging
 from services.runtime.migrate import folders, migrate
+from services.runtime.pipelined import PipelinedSubscriber
 from services.runtime.relay import OutboxRelay
 from services.runtime.routing import decode_json
 from services.runtime.scheduler import Schedule
@@ -73,6 +77,12 @@ class Service:
         self.schedules = [*schedules, Schedule("inbox-retention", pruner(settings.inbox_retention_days), 3600)]
         self.migrations = folders(settings.service, migrations)
         self.dead_letters = DeadLetters(settings.service, settings.dead_letter_topic, values_kept_from(topics))
+        # The consumer loops of our own a ServiceRouter declared (`consume_counted`), and
+        # their subscribers as documented; a plain KafkaRouter has neither.
+        self.pipelined: list[PipelinedSubscriber] = getattr(router, "pipelined", [])
+        documented: KafkaRouter | None = getattr(router, "documented", None)
+        self.consumers: list[asyncio.Task[None]] = []
+        self.own_process = False  # set by main(): the garbage collector is tuned for this process
         self.broker = KafkaBroker(
             settings.kafka_bootstrap_servers, client_id=settings.service,
             security=broker_security(settings),  # the service's own principal (SASL) when configured
@@ -83,6 +93,7 @@ class Service:
         )
         self.dead_letters.broker = self.broker
         self.pool: asyncpg.Pool | None = None
+        self.inbox: Inbox | None = None
         self.tasks: list[asyncio.Task[None]] = []
         self.mounts: dict[str, ASGIApp] = {}
         self.api: HttpApi | None = None
@@ -91,8 +102,13 @@ class Service:
             self.broker,
             asgi_routes=health_routes({"broker": self._broker_ok, "database": self._database_ok,
                                        "relay_and_schedules": self._background_ok}),
-            on_startup=[self.start], after_shutdown=[self.stop],
+            on_startup=[self.start], after_startup=[self.start_consumers],
+            on_shutdown=[self.stop_consumers], after_shutdown=[self.stop],
+            # The consumers of our own (`ServiceRouter.consume_counted`) documented from a
+            # broker that is never started, beside the running one's subscribers.
             specification=AsyncAPI(
+                *([KafkaBroker(settings.kafka_bootstrap_servers, routers=[documented])]
+                  if documented is not None and self.pipelined else []),
                 title=f"advocacy {settings.service}", version=CONTRACTS_VERSION,
                 description=f"Topics the {settings.service} service consumes and publishes; CloudEvents 1.0 JSON.",
             ),
@@ -115,15 +131,40 @@ class Service:
             await migrate(conn, self.migrations)
         if self.api is not None:
             await self.api.start(self.pool)
-        self.broker.context.set_global("inbox", Inbox(
-            self.pool, self.settings.service, self.settings.source, self.dead_letters,
-            self.settings.retry_deadline_seconds,
-        ))
+        self.inbox = Inbox(self.pool, self.settings.service, self.settings.source, self.dead_letters,
+                           self.settings.retry_deadline_seconds)
+        self.broker.context.set_global("inbox", self.inbox)
         relay = OutboxRelay.for_settings(self.settings)
         self.tasks = [asyncio.create_task(relay.run(), name="outbox-relay")] + [
             asyncio.create_task(s.run(self.pool, self.settings.source), name=f"schedule-{s.name}")
             for s in self.schedules
         ]
+
+    async def start_consumers(self) -> None:
+        """Once the broker runs (dead letters are sent through it): the consumer loops of our
+        own (`ServiceRouter.consume_counted`)."""
+        assert self.inbox is not None, "start() runs first"
+        if self.own_process:
+            # What exists once started (modules, schemas, the app: ~120,000 objects) is never
+            # garbage: a full collection no longer walks it every time a batch of decoded
+            # events survives a young one (that walking cost metrics' consumer 8-14 µs an
+            # event, more than validating it; ADR 0026).
+            gc.freeze()
+        inbox = self.inbox
+        options = {"bootstrap_servers": self.settings.kafka_bootstrap_servers, "client_id": self.settings.service,
+                   **security_options(self.settings)}
+        self.consumers = [asyncio.create_task(p.run(inbox, options), name=f"consumer-{p.name}")
+                          for p in self.pipelined]
+
+    async def stop_consumers(self) -> None:
+        """Before the broker stops: the consumer loops of our own, a transaction in flight
+        rolled back (its records come again)."""
+        for task in self.consumers:
+            task.cancel()
+        for task in self.consumers:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self.consumers = []
 
     async def stop(self) -> None:
         """After the broker stopped consuming: stop the relay and schedules, close the pool."""
@@ -143,8 +184,10 @@ class Service:
         await self.start()
         try:
             await self.broker.start()
+            await self.start_consumers()
             yield self
         finally:
+            await self.stop_consumers()
             await self.broker.stop()
             await self.stop()
 
@@ -208,6 +251,10 @@ class Service:
         If the service refuses to start (its settings, a port taken), it says why in one log
         line and exits with status 2, before it touches the broker or the database."""
         configure_logging(self.settings.service, self.settings.log_level)
+        # Young collections every 10,000 allocations rather than 700, older ones rarer: a
+        # batch of thousands of decoded events lives through many of them otherwise.
+        gc.set_threshold(10_000, 50, 100)
+        self.own_process = True
         try:
             self.refuse_unless_allowed()
             # uvloop: libuv's event loop, which asyncpg, aiokafka and uvicorn all run faster on.
@@ -225,7 +272,7 @@ class Service:
     async def _background_ok(self) -> bool:
         """The relay and every schedule run (a task that ended has failed), and no schedule
         has failed three passes in a row (a poisoned row would otherwise block it unseen)."""
-        return (bool(self.tasks) and not any(task.done() for task in self.tasks)
+        return (bool(self.tasks) and not any(task.done() for task in [*self.tasks, *self.consumers])
                 and all(s.failures < 3 for s in self.schedules))
 
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from harness.kafka import produce, read_topic
 from schemas.consent import Purpose
+from services.metrics import store
 from tests.integration.metrics.conftest import DAY, new_id
 
 
@@ -34,6 +35,34 @@ async def test_shares_and_clicks_are_counted_once_when_delivered_again(metrics):
 
     figures = await totals(metrics, advocate)
     assert (figures["shares"], figures["clicks"], figures["unique_clicks"]) == (3, 4, 3)
+
+
+async def test_a_batch_given_up_on_after_a_transient_fault_is_fetched_again_and_counted_once(metrics, monkeypatch):
+    """The counting consumer's own loop (ADR 0026): a fault that outlasts the retry deadline
+    loses neither the batch nor the one decoded behind it, and counts neither twice."""
+    advocate = await sharer(metrics)
+    metrics.service.inbox.retry_deadline_seconds = 0  # the first fault gives the batch up
+    failures, add_clicks = 2, store.add_clicks
+
+    async def flaky(conn, rows):
+        nonlocal failures
+        if failures:
+            failures -= 1
+            raise OSError("the database went away")  # transient: never dead-lettered
+        await add_clicks(conn, rows)
+
+    monkeypatch.setattr(store, "add_clicks", flaky)
+    shares = [metrics.share(advocate, "item-00000001") for _ in range(2)]
+    clicks = [metrics.click(shares[i % 2], visitor=f"v{i}") for i in range(40)]
+    await metrics.send_to(metrics.topics.distribution_events, *shares, *clicks[:20])
+    await metrics.send_to(metrics.topics.distribution_events, *clicks[20:])
+    await metrics.drained(metrics.topics.distribution_events)
+
+    figures = await totals(metrics, advocate)
+    assert failures == 0
+    assert (figures["shares"], figures["clicks"], figures["unique_clicks"]) == (2, 40, 40)
+    dead = await read_topic(metrics.bootstrap, metrics.settings.dead_letter_topic, at_least=0, settle=0.5)
+    assert [d for d in dead if dict(d.headers)["dlq-original-topic"] == metrics.topics.distribution_events.encode()] == []
 
 
 async def test_cumulative_counters_keep_their_highest_value_whatever_the_order(metrics):

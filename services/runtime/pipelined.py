@@ -1,0 +1,134 @@
+"""A consumer loop of our own for a busy counted topic (ADR 0026): it decodes the next
+batch while the database commits this one.
+
+FastStream's batch subscriber handles one batch at a time (fetch, decode, transaction,
+offset commit, then the next fetch) and ignores `max_workers` (ag2ai/faststream#3164), so
+the process's one core waits while Postgres commits and Postgres waits while Python
+decodes. Here the transaction of batch N runs as a task while batch N+1 is fetched and
+decoded; batch N+1's transaction starts only once N's has committed and N's offsets are
+committed to Kafka, so transactions of one consumer never overlap.
+
+What stays as in every subscriber (routing.py, inbox.py, ADR 0021):
+- Offsets are committed to Kafka only after the batch's transaction committed. A batch
+  delivered again (a crash, a rebalance, a commit that failed) is deduplicated by the
+  positions and ids stored with its effects; the Kafka offset only saves work.
+- A record that does not decode or validate is dead-lettered with its reason and the
+  consumer carries on; a batch that fails for good is applied one event at a time, so
+  only the failing events are dead-lettered (`Inbox.apply_counted`).
+- A transient fault (database or broker away) is retried until the retry deadline, then
+  the batch and the one decoded behind it are fetched again from their first offsets,
+  after a back-off. Nothing stops the loop but `stop()`.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError
+from pydantic import TypeAdapter
+
+from services.runtime.inbox import Inbox
+from services.runtime.retry import backoff
+
+log = logging.getLogger(__name__)
+
+Batch = tuple[list[tuple[ConsumerRecord, Any]], dict[TopicPartition, tuple[int, int]]]
+
+
+class PipelinedSubscriber:
+    """One topic's consumer group `group_id`, batches of up to `max_records`, each counted by
+    `handler(uow, events)` through `Inbox.apply_counted` (`idempotent` as there)."""
+
+    def __init__(self, name: str, topic: str, group_id: str, contracts: Any, handler: Any,
+                 idempotent: Callable[[Any], bool], max_records: int) -> None:
+        self.name = name
+        self.topic = topic
+        self.group_id = group_id
+        self.decoder = TypeAdapter[Any](contracts)
+        self.handler = handler
+        self.idempotent = idempotent
+        self.max_records = max_records
+
+    async def run(self, inbox: Inbox, options: dict[str, Any]) -> None:
+        """Consume until cancelled. `options`: aiokafka's connection options (bootstrap
+        servers, client id, security)."""
+        attempt = 0
+        while True:  # a consumer that could not start (the broker away) tries again
+            consumer = AIOKafkaConsumer(
+                self.topic, group_id=self.group_id, enable_auto_commit=False, auto_offset_reset="earliest",
+                max_partition_fetch_bytes=4 * 1024 * 1024, **options)
+            try:
+                await consumer.start()
+                attempt = 0
+                await self._consume(consumer, inbox)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # the loop itself never stops on a fault: log, wait, again
+                log.warning("%s: consumer of %s failed, starting it again: %r", self.name, self.topic, error)
+                await asyncio.sleep(backoff(attempt, first=0.5, cap=10.0))
+                attempt += 1
+            finally:
+                with contextlib.suppress(Exception):
+                    await consumer.stop()
+
+    async def _consume(self, consumer: AIOKafkaConsumer, inbox: Inbox) -> None:
+        pending: asyncio.Task[int] | None = None  # the previous batch's transaction
+        applying: Batch | None = None
+        try:
+            while True:
+                fetched = await consumer.getmany(timeout_ms=500, max_records=self.max_records)
+                spans = {tp: (records[0].offset, records[-1].offset) for tp, records in fetched.items() if records}
+                records = [record for batch in fetched.values() for record in batch]
+                decoded = await inbox.decode_each(records, self.decoder) if records else []
+                if pending is not None and applying is not None:
+                    failed = await self._finish(consumer, pending, applying[1])
+                    pending = None
+                    if failed:
+                        self._rewind(consumer, applying[1], spans)
+                        applying = None
+                        await asyncio.sleep(backoff(3, cap=2.0))
+                        continue
+                    applying = None
+                if spans:
+                    applying = (decoded, spans)
+                    pending = asyncio.create_task(
+                        inbox.apply_counted(decoded, self.handler, self.idempotent))
+        finally:
+            if pending is not None:  # stopping mid-transaction: rolled back, its records come again
+                pending.cancel()
+                with contextlib.suppress(BaseException):
+                    await pending
+
+    async def _finish(self, consumer: AIOKafkaConsumer, pending: "asyncio.Task[int]",
+                      spans: dict[TopicPartition, tuple[int, int]]) -> bool:
+        """Await the transaction, then commit its offsets to Kafka. True if it failed (its
+        records must be fetched again)."""
+        try:
+            await pending
+        except Exception as error:  # transient beyond the retry deadline (inbox.py): not committed
+            log.warning("%s: batch of %s not applied, fetching it again: %r", self.name, self.topic, error)
+            return True
+        assigned = consumer.assignment()
+        offsets = {tp: last + 1 for tp, (_, last) in spans.items() if tp in assigned}
+        if offsets:
+            try:
+                await consumer.commit(offsets)
+            except KafkaError as error:  # a rebalance took the partition: its new owner deduplicates
+                log.warning("%s: offsets of %s not committed (delivered again, counted once): %r",
+                            self.name, self.topic, error)
+        return False
+
+    @staticmethod
+    def _rewind(consumer: AIOKafkaConsumer, *batches: dict[TopicPartition, tuple[int, int]]) -> None:
+        """Fetch again from the first offset of each partition in `batches` (the earlier first)."""
+        assigned = consumer.assignment()
+        first: dict[TopicPartition, int] = {}
+        for spans in batches:
+            for tp, (start, _) in spans.items():
+                first[tp] = min(start, first.get(tp, start))
+        for tp, offset in first.items():
+            if tp in assigned:
+                consumer.seek(tp, offset)
