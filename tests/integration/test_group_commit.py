@@ -126,3 +126,32 @@ async def test_a_request_gone_while_its_command_fails_leaves_the_others_of_its_b
 
     assert (answers[0], isinstance(answers[1], asyncio.CancelledError), answers[2]) == (1, True, 3)
     assert sorted(r["n"] for r in await pool.fetch("SELECT n FROM taken")) == [1, 3]
+
+
+async def test_a_command_whose_request_went_after_it_ran_is_run_again_when_another_fails(pool):
+    """The client of command 1 hung up after it ran; command 2 is then refused, which rolls
+    the first run back: command 1 is run again with 3, as it would have been alone (a
+    withdrawal must not vanish because its requester stopped waiting)."""
+    group = GroupCommit(pool, "/test", retry_seconds=2)
+    ran_first, go_on = asyncio.Event(), asyncio.Event()
+
+    async def take(n: int, uow: UnitOfWork) -> int:
+        await uow.conn.execute("INSERT INTO taken VALUES ($1, txid_current())", n)
+        if n == 1:
+            ran_first.set()
+        if n == 2:
+            await go_on.wait()
+            raise Rejected(Reason.NOT_IN_DIRECTORY, "a rule refuses it")
+        return n
+
+    try:
+        requests = [asyncio.create_task(group.run(lambda uow, n=n: take(n, uow))) for n in (1, 2, 3)]
+        await ran_first.wait()
+        requests[0].cancel()  # the client of command 1 is gone; its command has run
+        go_on.set()
+        answers = await asyncio.gather(*requests, return_exceptions=True)
+    finally:
+        await group.close()
+
+    assert isinstance(answers[0], asyncio.CancelledError) and answers[2] == 3
+    assert sorted(r["n"] for r in await pool.fetch("SELECT n FROM taken")) == [1, 3]

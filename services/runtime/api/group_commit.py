@@ -49,9 +49,14 @@ class _Failed(Exception):
 class _Queued:
     fn: Command
     answer: asyncio.Future[Any] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+    # Failed on its own: not run again. Not `answer.done()`: a request may be cancelled (the
+    # client hung up) after its command ran in a transaction that then rolled back, and its
+    # command must still run again with the others, as it would have alone.
+    failed: bool = False
 
 
 def _fail(queued: _Queued, error: Exception) -> None:
+    queued.failed = True
     if not queued.answer.done():  # its request may have gone (the client hung up: cancelled)
         queued.answer.set_exception(error)
 
@@ -124,7 +129,7 @@ class GroupCommit:
         async def attempt() -> list[tuple[_Queued, Any]]:
             careful = False
             while True:
-                pending = [queued for queued in batch if not queued.answer.done()]  # not failed on their own
+                pending = [queued for queued in batch if not queued.failed]
                 if not pending:
                     return []
                 if careful and len(pending) > 1:
