@@ -206,6 +206,7 @@ class DistributionHandlers:
     async def send_due_notifications(self, uow: UnitOfWork, now: datetime) -> int:
         """Notification requests for what is due: immediate ones up to the daily cap per
         person (the rest wait for the daily digest), digests together."""
+        await store.adopt_queued_notifications(uow.conn)  # a rolling upgrade's older pods' (ADR 0025)
         due = await store.claim_due_notifications(uow.conn, now, _NOTIFICATIONS_PER_PASS)
         immediate = {n.advocate_id for n in due if n.digest is Digest.IMMEDIATE}
         sent = await store.immediate_sent(uow.conn, now.date(), sorted(immediate))

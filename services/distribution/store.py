@@ -299,6 +299,22 @@ async def erase(conn: Connection, advocate_id: str) -> None:
     await conn.execute("UPDATE shares SET advocate_id = NULL, post = NULL WHERE advocate_id = $1", advocate_id)
 
 
+# Rows a pod of the version before migration 007 queued while it still ran beside this one
+# (a rolling upgrade), moved into their feed entries; dropped where the entry is gone (the
+# person said no, or the item ended: what the older pod's own delete would have done).
+_ADOPT_QUEUED = """
+WITH queued AS (DELETE FROM pending_notifications RETURNING advocate_id, item_id, digest, due_at)
+UPDATE feed f SET digest = queued.digest, due_at = queued.due_at FROM queued
+WHERE f.item_id = queued.item_id AND f.advocate_id = queued.advocate_id"""
+
+
+async def adopt_queued_notifications(conn: Connection) -> None:
+    """Notifications pods of the version before ADR 0025 queued as rows of their own during
+    a rolling upgrade, into the feed entries they are about (`pending_notifications` is empty
+    otherwise: one look at an empty table). Goes with the table in a later release."""
+    await conn.execute(_ADOPT_QUEUED)
+
+
 # Feed entries whose notification is due (index feed_due), oldest first, no longer waiting.
 _CLAIM_NOTIFICATIONS = """
 WITH due AS (

@@ -8,13 +8,17 @@ ALTER TABLE feed ADD COLUMN digest text, ADD COLUMN due_at timestamptz;
 UPDATE feed f SET digest = p.digest, due_at = p.due_at
 FROM pending_notifications p WHERE p.advocate_id = f.advocate_id AND p.item_id = f.item_id;
 -- Queued notifications whose entry is gone were for someone the item no longer reaches.
-DROP TABLE pending_notifications;
+-- The table stays for this release: during a rolling upgrade, pods of the version before
+-- still queue rows in it (their fan-out, backfill and daily-cap postponement), and the new
+-- notifier adopts them into their entries (store.adopt_queued_notifications). A later
+-- release drops it, once no pod of the version before 007 runs.
+DELETE FROM pending_notifications;
 CREATE INDEX feed_due ON feed (due_at) WHERE due_at IS NOT NULL;
 -- The key leads with the item: a fan-out appends one item's entries in order, and a retraction
 -- finds them by it, so `feed_item` is no longer needed; a person's entries are found by
 -- `feed_newest_first`, and one entry by the whole key either way.
 ALTER TABLE feed DROP CONSTRAINT feed_pkey, ADD PRIMARY KEY (item_id, advocate_id);
 DROP INDEX feed_item;
--- What was queued, read as before (operators, tests): the entries still waiting to be told.
-CREATE VIEW pending_notifications AS
+-- What waits to be told, for operators and tests (reading only).
+CREATE VIEW waiting_notifications AS
     SELECT advocate_id, item_id, digest, due_at FROM feed WHERE due_at IS NOT NULL;

@@ -123,7 +123,7 @@ async def test_notifications_follow_each_persons_digest_and_the_daily_cap(distri
     waiting: list = []
 
     async def settled() -> bool:  # all four fanned out, Ivan's four immediate ones handled by the notifier
-        waiting[:] = await distribution.fetch("SELECT advocate_id, item_id, digest, due_at FROM pending_notifications")
+        waiting[:] = await distribution.fetch("SELECT advocate_id, item_id, digest, due_at FROM waiting_notifications")
         return len(waiting) == 5 and all(r["digest"] == "daily" for r in waiting)
 
     await eventually(settled, what="Jana's four and Ivan's fourth waiting for the daily digest")

@@ -38,12 +38,12 @@ async def anna_with_a_scheduled_share(distribution) -> dict:
 
 async def test_withdrawing_receive_content_empties_the_feed_and_cancels_scheduled_shares(distribution):
     created = await anna_with_a_scheduled_share(distribution)
-    assert await distribution.count("feed") == 1 and await distribution.count("pending_notifications") == 1
+    assert await distribution.count("feed") == 1 and await distribution.count("waiting_notifications") == 1
 
     await distribution.consent(ANNA, Purpose.RECEIVE_CONTENT, valid=False)
     [cancelled] = await distribution.events("advocacy.distribution.share.cancelled.v1")
     assert cancelled["subject"] == created["subject"] and cancelled["data"]["reason"] == "consent_withdrawn"
-    assert await distribution.count("feed") == 0 and await distribution.count("pending_notifications") == 0
+    assert await distribution.count("feed") == 0 and await distribution.count("waiting_notifications") == 0
     assert [r["status"] for r in await distribution.fetch("SELECT status FROM shares")] == ["cancelled"]
     # Never handed to a connector: nothing for it to call off.
     assert await distribution.events_now("advocacy.distribution.share.publish.cancelled.v1") == []
@@ -89,7 +89,7 @@ async def test_a_withdrawal_racing_a_fan_out_leaves_nothing_for_the_person(distr
 
     await eventually(withdrawals_applied, what="the withdrawals applied")
     feed = {r["advocate_id"] for r in await distribution.fetch("SELECT advocate_id FROM feed")}
-    queued = {r["advocate_id"] for r in await distribution.fetch("SELECT advocate_id FROM pending_notifications")}
+    queued = {r["advocate_id"] for r in await distribution.fetch("SELECT advocate_id FROM waiting_notifications")}
     assert feed == queued == set(people) - set(leaving)
 
 
@@ -103,7 +103,7 @@ async def test_a_withdrawal_racing_a_postponed_notification_leaves_nothing_to_se
     await eventually(lambda: _counted(distribution, "consents", 1), what="Anna's consent")
     await eventually(lambda: _counted(distribution, "people", 1), what="Anna in the directory")
     await distribution.publish(ITEM)
-    await eventually(lambda: _counted(distribution, "pending_notifications", 1), what="Anna's notification queued")
+    await eventually(lambda: _counted(distribution, "waiting_notifications", 1), what="Anna's notification queued")
     later = datetime.now(UTC) + timedelta(days=8)
     notifier, withdrawal = [await asyncpg.connect(distribution.settings.database_url) for _ in range(2)]
     try:
@@ -129,7 +129,7 @@ async def test_a_withdrawal_racing_a_postponed_notification_leaves_nothing_to_se
         await notifier.close()
         await withdrawal.close()
     assert await distribution.count("feed") == 0
-    assert await distribution.count("pending_notifications") == 0
+    assert await distribution.count("waiting_notifications") == 0
 
 
 async def test_a_yes_after_publication_brings_what_is_active_and_only_what_reaches_the_person(distribution):
@@ -148,7 +148,7 @@ async def test_a_yes_after_publication_brings_what_is_active_and_only_what_reach
     await distribution.consent(ANNA, Purpose.RECEIVE_CONTENT)
     await eventually(lambda: _counted(distribution, "feed", 1), what="the active item in Anna's feed")
     assert [r["item_id"] for r in await distribution.fetch("SELECT item_id FROM feed")] == [ITEM]
-    assert await distribution.count("pending_notifications") == 1
+    assert await distribution.count("waiting_notifications") == 1
 
     await distribution.consent(ANNA, Purpose.RECEIVE_CONTENT, valid=False)  # no, then yes again: back, once
     await eventually(lambda: _counted(distribution, "feed", 0), what="the withdrawal")
@@ -227,3 +227,27 @@ async def test_engagement_observations_distribution_has_no_handler_for_keep_no_i
     await distribution.send_to(distribution.topics.engagement, *observed, outcome)  # one key: one partition, in order
     await distribution.until("SELECT count(*) FROM inbox WHERE event_id = $1", 1, outcome.id)
     assert await distribution.count("inbox WHERE event_id = ANY($1)", [o.id for o in observed]) == 0
+
+
+async def test_notifications_an_older_pod_queued_during_an_upgrade_are_sent_once_or_dropped_with_their_entry(
+        distribution):
+    """During a rolling upgrade to migration 007, pods of the version before still queue a
+    notification as a row of `pending_notifications`: the new notifier moves it into its
+    feed entry and sends it; a row whose entry is gone (the person said no) is dropped."""
+    await distribution.join(ANNA, languages=["de"], digest="weekly")  # due next week: the service leaves it
+    await distribution.consent(ANNA, Purpose.RECEIVE_CONTENT)
+    await eventually(lambda: _counted(distribution, "consents", 1), what="Anna's consent")
+    await eventually(lambda: _counted(distribution, "people", 1), what="Anna in the directory")
+    await distribution.publish(ITEM)
+    await eventually(lambda: _counted(distribution, "waiting_notifications", 1), what="Anna's notification waiting")
+    # What an older pod's fan-out would have left: the entry without its notification, a row of its own.
+    await distribution.fetch("UPDATE feed SET digest = NULL, due_at = NULL")
+    await distribution.fetch(
+        "INSERT INTO pending_notifications (advocate_id, item_id, digest, due_at) VALUES "
+        "($1, $3, 'immediate', now()), ($2, $3, 'immediate', now())", ANNA, "adv-gone-0002", ITEM)
+
+    [notice] = await distribution.events("advocacy.distribution.notification.requested.v1")
+    assert (notice["subject"], notice["data"]["item_ids"]) == (ANNA, [ITEM])
+    await eventually(lambda: _counted(distribution, "pending_notifications", 0), what="the older pod's rows taken")
+    assert await distribution.count("waiting_notifications") == 0
+    assert await distribution.events_now("advocacy.distribution.notification.requested.v1") == [notice]
