@@ -68,7 +68,9 @@ SOMETIMES_HEADERS = {
 
 
 def dead_letter_headers(record: ConsumerRecord, error: Exception, service: str) -> dict[str, str]:
-    headers = {k: v.decode(errors="replace") for k, v in record.headers or ()}
+    # Kafka allows a header without a value (null): kept as an empty one, so that such a
+    # record can still be dead-lettered instead of failing its consumer again and again.
+    headers = {k: v.decode(errors="replace") if v is not None else "" for k, v in record.headers or ()}
     headers.update({
         "dlq-error-type": type(error).__name__,
         "dlq-error-message": describe(error),

@@ -51,25 +51,27 @@ class PipelinedSubscriber:
         self.handler = handler
         self.idempotent = idempotent
         self.max_records = max_records
+        # Failures since a batch was last committed: every wait grows with them, so a fault that
+        # comes back each time (a refused ACL, a record that breaks dead-lettering) neither
+        # spins nor makes the group rebalance several times a second.
+        self.failures = 0
 
     async def run(self, inbox: Inbox, options: dict[str, Any]) -> None:
         """Consume until cancelled. `options`: aiokafka's connection options (bootstrap
         servers, client id, security)."""
-        attempt = 0
         while True:  # a consumer that could not start (the broker away) tries again
             consumer = AIOKafkaConsumer(
                 self.topic, group_id=self.group_id, enable_auto_commit=False, auto_offset_reset="earliest",
                 max_partition_fetch_bytes=4 * 1024 * 1024, **options)
             try:
                 await consumer.start()
-                attempt = 0
                 await self._consume(consumer, inbox)
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # the loop itself never stops on a fault: log, wait, again
                 log.warning("%s: consumer of %s failed, starting it again: %r", self.name, self.topic, error)
-                await asyncio.sleep(backoff(attempt, first=0.5, cap=10.0))
-                attempt += 1
+                self.failures += 1
+                await asyncio.sleep(backoff(self.failures, first=0.5, cap=30.0))
             finally:
                 with contextlib.suppress(Exception):
                     await consumer.stop()
@@ -89,7 +91,8 @@ class PipelinedSubscriber:
                     if failed:
                         self._rewind(consumer, applying[1], spans)
                         applying = None
-                        await asyncio.sleep(backoff(3, cap=2.0))
+                        self.failures += 1
+                        await asyncio.sleep(backoff(self.failures, first=0.2, cap=30.0))
                         continue
                     applying = None
                 if spans:
@@ -111,6 +114,7 @@ class PipelinedSubscriber:
         except Exception as error:  # transient beyond the retry deadline (inbox.py): not committed
             log.warning("%s: batch of %s not applied, fetching it again: %r", self.name, self.topic, error)
             return True
+        self.failures = 0
         assigned = consumer.assignment()
         offsets = {tp: last + 1 for tp, (_, last) in spans.items() if tp in assigned}
         if offsets:

@@ -26,6 +26,12 @@ def test_headers_name_the_origin_and_the_reason_and_keep_the_original_headers():
     }
 
 
+def test_a_header_without_a_value_is_kept_empty():
+    with_null = record()
+    with_null.headers = [("traceparent", b"00-abc"), ("x-null", None)]
+    assert dead_letter_headers(with_null, ValueError("boom"), "consent")["x-null"] == ""
+
+
 def test_a_validation_error_is_described_by_field_without_the_input():
     try:
         Model(n="jane@example.com")
