@@ -22,6 +22,8 @@ _COLUMNS = ["seq", "subject_ref", "purpose", "change", "policy_version", "policy
 # One chain: appends are serialised per schema; taken last in a transaction (after row locks).
 # A ledger row as read: a database row, or a mapping in tests.
 Row = Mapping[str, Any] | asyncpg.Record
+# The chain's lock, as `ledger_locked_head()` (migration 003) takes it: the two must name the
+# same key, or appends would no longer exclude each other. Taken alone only by tests.
 _LOCK = "SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':ledger'))"
 # The lock above, then the head read once it is granted, in one round trip (migration 003).
 _LOCKED_HEAD = "SELECT seq, entry_hash FROM ledger_locked_head()"
