@@ -6,17 +6,21 @@ directory. Measured:
 - the backfill statement alone (`store.backfill`: every active item whose audience reaches
   the person, into their feed, notifications queued, the items' reach counted), committed;
 - the whole path, the reported figure: `consent.given` on Kafka → distribution → every
-  feed entry committed (polled every 5 ms).
+  feed entry committed (polled every 5 ms), for `PEOPLE` people saying yes one after another,
+  each sent by a producer started before the clock (as the consent service's relay is);
+  `backfill_ms` is the slowest of them, `backfill_p50_ms` their median.
 Target (issue #19): ≤ 200 ms with 5,000 active items.
 """
 
 import argparse
 import asyncio
 import json
+import statistics
 import time
 from datetime import UTC, datetime
 
 import asyncpg
+from aiokafka import AIOKafkaProducer
 
 from benchmarks.audience import consent_event, joined
 from benchmarks.scratch import scratch, served
@@ -24,7 +28,8 @@ from ops.bus import publish
 from services.distribution import store
 from services.distribution.config import DistributionTopics
 
-PERSON, OTHER = "adv-backfill-001", "adv-backfill-002"
+OTHER = "adv-backfill-000"
+PEOPLE = [f"adv-backfill-{n:03d}" for n in range(1, 6)]
 
 
 async def fill(conn: asyncpg.Connection, items: int) -> None:
@@ -51,8 +56,8 @@ async def measure(items: int = 5000) -> dict[str, float]:
         conn = await asyncpg.connect(bench.config.service_dsn(bench.name))
         try:
             await fill(conn, items)
-            await publish(bootstrap, bench.topics.directory, [joined(PERSON), joined(OTHER)])
-            while await conn.fetchval("SELECT count(*) FROM people") < 2:
+            await publish(bootstrap, bench.topics.directory, [joined(who) for who in (OTHER, *PEOPLE)])
+            while await conn.fetchval("SELECT count(*) FROM people") < 1 + len(PEOPLE):
                 await asyncio.sleep(0.05)
             # The statement alone, for another person whose consent row is written here; committed.
             await conn.execute("INSERT INTO consents (advocate_id, purpose, valid) VALUES ($1, 'receive_content', true)",
@@ -63,13 +68,22 @@ async def measure(items: int = 5000) -> dict[str, float]:
                 reached = await store.backfill(conn, OTHER, now, now, now)
             statement = time.perf_counter() - began
             assert reached == items, (reached, items)
-            began = time.perf_counter()
-            await publish(bootstrap, bench.topics.consent_events, [consent_event(PERSON, True)])
-            await until_fed(conn, PERSON, items)
-            whole = time.perf_counter() - began
+            producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
+            await producer.start()
+            wholes = []
+            try:
+                for who in PEOPLE:
+                    event = consent_event(who, True)
+                    began = time.perf_counter()
+                    await producer.send_and_wait(bench.topics.consent_events, event.to_bytes(), key=who.encode())
+                    await until_fed(conn, who, items)
+                    wholes.append(time.perf_counter() - began)
+            finally:
+                await producer.stop()
         finally:
             await conn.close()
-    return {"backfill_items": items, "backfill_ms": round(whole * 1000, 1),
+    return {"backfill_items": items, "backfill_ms": round(max(wholes) * 1000, 1),
+            "backfill_p50_ms": round(statistics.median(wholes) * 1000, 1),
             "backfill_statement_ms": round(statement * 1000, 1)}
 
 
