@@ -101,28 +101,35 @@ async def test_what_a_transaction_holds_is_shared_by_its_commands_and_undone_wit
     assert sorted(r["n"] for r in await pool.fetch("SELECT n FROM taken")) == [1, 3, 5]
 
 
-async def test_a_request_gone_while_its_command_fails_leaves_the_others_of_its_batch_be(pool):
-    """The client hung up (its request cancelled) while its command ran, and the command is
-    then refused: the batch's other commands still commit and are answered."""
+async def _three_commands_the_second_refused(pool, gone: int) -> list:
+    """Commands 1, 2 and 3 in one batch; command 2 is refused, and the request of command
+    `gone` is cancelled (its client hung up) once that command has run. The answers."""
     group = GroupCommit(pool, "/test", retry_seconds=2)
-    reached, go_on = asyncio.Event(), asyncio.Event()
+    ran, go_on = asyncio.Event(), asyncio.Event()
 
     async def take(n: int, uow: UnitOfWork) -> int:
         await uow.conn.execute("INSERT INTO taken VALUES ($1, txid_current())", n)
+        if n == gone:
+            ran.set()
         if n == 2:
-            reached.set()
             await go_on.wait()
             raise Rejected(Reason.NOT_IN_DIRECTORY, "a rule refuses it")
         return n
 
     try:
         requests = [asyncio.create_task(group.run(lambda uow, n=n: take(n, uow))) for n in (1, 2, 3)]
-        await reached.wait()
-        requests[1].cancel()  # the client of command 2 is gone
+        await ran.wait()
+        requests[gone - 1].cancel()
         go_on.set()
-        answers = await asyncio.gather(*requests, return_exceptions=True)
+        return await asyncio.gather(*requests, return_exceptions=True)
     finally:
         await group.close()
+
+
+async def test_a_request_gone_while_its_command_fails_leaves_the_others_of_its_batch_be(pool):
+    """The client hung up (its request cancelled) while its command ran, and the command is
+    then refused: the batch's other commands still commit and are answered."""
+    answers = await _three_commands_the_second_refused(pool, gone=2)
 
     assert (answers[0], isinstance(answers[1], asyncio.CancelledError), answers[2]) == (1, True, 3)
     assert sorted(r["n"] for r in await pool.fetch("SELECT n FROM taken")) == [1, 3]
@@ -132,26 +139,7 @@ async def test_a_command_whose_request_went_after_it_ran_is_run_again_when_anoth
     """The client of command 1 hung up after it ran; command 2 is then refused, which rolls
     the first run back: command 1 is run again with 3, as it would have been alone (a
     withdrawal must not vanish because its requester stopped waiting)."""
-    group = GroupCommit(pool, "/test", retry_seconds=2)
-    ran_first, go_on = asyncio.Event(), asyncio.Event()
-
-    async def take(n: int, uow: UnitOfWork) -> int:
-        await uow.conn.execute("INSERT INTO taken VALUES ($1, txid_current())", n)
-        if n == 1:
-            ran_first.set()
-        if n == 2:
-            await go_on.wait()
-            raise Rejected(Reason.NOT_IN_DIRECTORY, "a rule refuses it")
-        return n
-
-    try:
-        requests = [asyncio.create_task(group.run(lambda uow, n=n: take(n, uow))) for n in (1, 2, 3)]
-        await ran_first.wait()
-        requests[0].cancel()  # the client of command 1 is gone; its command has run
-        go_on.set()
-        answers = await asyncio.gather(*requests, return_exceptions=True)
-    finally:
-        await group.close()
+    answers = await _three_commands_the_second_refused(pool, gone=1)
 
     assert isinstance(answers[0], asyncio.CancelledError) and answers[2] == 3
     assert sorted(r["n"] for r in await pool.fetch("SELECT n FROM taken")) == [1, 3]
