@@ -134,9 +134,10 @@ async def feed(dsn: str, service: str, events: int, batch: int, per_event_ids: b
 
     async def handle(records: list[ConsumerRecord]) -> None:
         if per_event_ids:
-            await inbox.handle_batch_once(records, decoder, handlers.count)
+            await inbox.handle_batch_once(records, decoder, lambda uow, events: handlers.count(uow, domain.tally(events)))
         else:
-            await inbox.handle_batch_counted(records, decoder, handlers.count, domain.counted_once_by_construction)
+            await inbox.handle_batch_counted(records, decoder, handlers.count, domain.counted_once_by_construction,
+                                             domain.Tallying)
 
     stream = Stream()
     points: list[dict[str, Any]] = []

@@ -39,8 +39,8 @@ def build_service(
     # Shares and clicks, observations and follower counts: counted in big batches, one
     # transaction each, without an inbox row per event (ADR 0021).
     for name, topic in (("distribution", topics.distribution_events), ("engagement", topics.engagement)):
-        router.consume_counted(name, topic, COUNTED, handlers.count, domain.counted_once_by_construction,
-                               max_records=settings.ingest_batch_size)
+        router.consume_counted(name, topic, COUNTED, domain.Tallying, handlers.count,
+                               domain.counted_once_by_construction, max_records=settings.ingest_batch_size)
     router.publishes("events", topics.events, m.MetricsEvent)
     snapshots = Schedule("snapshots", handlers.publish_due_snapshots, settings.snapshot_seconds, clock)
     releases = Schedule("week-releases", handlers.release_due_week, settings.snapshot_seconds, clock)

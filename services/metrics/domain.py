@@ -524,37 +524,57 @@ def counted_once_by_construction(event: Any) -> bool:
     return bool(event.type != _CLICKED)  # by its type: isinstance through pydantic's ABCMeta costs more per event
 
 
+class Tallying:
+    """A Tally built a chunk of events at a time (`add`), then `result()`: the pipelined
+    consumer tallies a batch while it decodes it, before its transaction (ADR 0026)."""
+
+    def __init__(self) -> None:
+        self._shares: list[NewShare] = []
+        self._cancelled: list[str] = []
+        self._clicks: dict[tuple[str, date, str], int] = {}  # not a Counter: its __missing__ is Python, per new key
+        self._bots: set[tuple[str, date, str]] = set()
+        self._observed: list[tuple[str, Sequence[int], datetime]] = []
+        self._followers: dict[tuple[str, str], FollowerCount] = {}
+
+    def add(self, events: Iterable[Any]) -> None:
+        """Sort counted events (shares, cancellations, clicks, observations, follower counts);
+        other types on the counted topics change nothing."""
+        clicks, followers = self._clicks, self._followers
+        for event in events:
+            d, kind = event.data, event.type
+            if kind == _CLICKED:
+                key = (d.share_id, d.clicked_at.date(), d.visitor)
+                clicks[key] = clicks.get(key, 0) + 1
+                if d.bot:
+                    self._bots.add(key)
+            elif kind == _SHARED:
+                self._shares.append(NewShare(d.share_id, d.advocate_id, d.item_id, d.campaign_id, d.network.value,
+                                             d.created_at.date()))
+            elif kind == _OBSERVED:
+                self._observed.append((d.share_id, [d.impressions, d.reactions, d.comments, d.reshares],
+                                       d.observed_at))
+            elif kind == _FOLLOWERS:
+                known = followers.get((d.advocate_id, d.network.value))
+                if known is None or known.observed_at < d.observed_at:  # the latest report is the count
+                    followers[(d.advocate_id, d.network.value)] = FollowerCount(
+                        d.advocate_id, d.network.value, d.followers, d.observed_at)
+            elif kind == _CANCELLED:
+                self._cancelled.append(d.share_id)
+
+    def result(self) -> Tally:
+        bots = self._bots
+        latest = {share_id: at for share_id, _, at in sorted(self._observed, key=lambda o: o[2])}
+        return Tally(
+            shares=self._shares, cancelled=self._cancelled,
+            clicks=[Clicks(s, day, v, (s, day, v) in bots, n) for (s, day, v), n in self._clicks.items()],
+            observations=[Observation(s, impressions, reactions, comments, reshares, latest[s])
+                          for s, (impressions, reactions, comments, reshares)
+                          in keep_highest((s, c) for s, c, _ in self._observed).items()],
+            followers=list(self._followers.values()))
+
+
 def tally(events: Iterable[Any]) -> Tally:
-    """Sort counted events (shares, cancellations, clicks, observations, follower counts);
-    other types on the counted topics change nothing."""
-    result = Tally()
-    clicks: dict[tuple[str, date, str], int] = {}  # not a Counter: its __missing__ is Python, per new key
-    bots: set[tuple[str, date, str]] = set()
-    observed: list[tuple[str, Sequence[int], datetime]] = []
-    followers: dict[tuple[str, str], FollowerCount] = {}
-    for event in events:
-        d, kind = event.data, event.type
-        if kind == _SHARED:
-            result.shares.append(NewShare(d.share_id, d.advocate_id, d.item_id, d.campaign_id, d.network.value,
-                                          d.created_at.date()))
-        elif kind == _CLICKED:
-            key = (d.share_id, d.clicked_at.date(), d.visitor)
-            clicks[key] = clicks.get(key, 0) + 1
-            if d.bot:
-                bots.add(key)
-        elif kind == _OBSERVED:
-            observed.append((d.share_id, [d.impressions, d.reactions, d.comments, d.reshares], d.observed_at))
-        elif kind == _FOLLOWERS:
-            known = followers.get((d.advocate_id, d.network.value))
-            if known is None or known.observed_at < d.observed_at:  # the latest report is the count
-                followers[(d.advocate_id, d.network.value)] = FollowerCount(
-                    d.advocate_id, d.network.value, d.followers, d.observed_at)
-        elif kind == _CANCELLED:
-            result.cancelled.append(d.share_id)
-    result.clicks = [Clicks(s, day, v, (s, day, v) in bots, n) for (s, day, v), n in clicks.items()]
-    latest = {share_id: at for share_id, _, at in sorted(observed, key=lambda o: o[2])}
-    result.observations = [Observation(s, impressions, reactions, comments, reshares, latest[s])
-                           for s, (impressions, reactions, comments, reshares)
-                           in keep_highest((s, c) for s, c, _ in observed).items()]
-    result.followers = list(followers.values())
-    return result
+    """The Tally of `events` at once."""
+    tallying = Tallying()
+    tallying.add(events)
+    return tallying.result()

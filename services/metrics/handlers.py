@@ -2,7 +2,7 @@
 
 Every handler is `(uow, message)`, listed in a table by message type (`commands`,
 `consent_events`, `curation_events`); app.py subscribes the tables. Shares, clicks and
-connectors' observations are counted a batch at a time (`count(uow, events)`). Schedule
+connectors' observations are counted a batch at a time (`count(uow, tally)`). Schedule
 jobs are `(uow, now) -> how many handled`. Rules come from `domain`, writes from `store`,
 reads from `queries`. Reports are read over HTTP (api.py), not handled here.
 """
@@ -88,10 +88,10 @@ class MetricsHandlers:
 
     # --- counting --------------------------------------------------------------------------
 
-    async def count(self, uow: UnitOfWork, events: list[Any]) -> None:
+    async def count(self, uow: UnitOfWork, tally: domain.Tally) -> None:
         """A batch of shares, cancellations, clicks, observations and follower counts, not
-        seen before: merged in memory, then one statement per table."""
-        tally = domain.tally(events)
+        seen before, merged in memory (`domain.Tallying`, while the batch was decoded): one
+        statement per table."""
         await store.add_shares(uow.conn, tally.shares)
         await store.cancel_shares(uow.conn, tally.cancelled)
         await store.add_clicks(uow.conn, tally.clicks)

@@ -69,7 +69,7 @@ _MARK_WEEKS_DUE = """INSERT INTO weeks_due (week) {weeks} ORDER BY 1
 ON CONFLICT (week) DO UPDATE SET marks = weeks_due.marks + 1"""
 _MARK_DUE = f"""
 WITH s AS (SELECT DISTINCT item_id, campaign_id, date_trunc('week', day)::date AS week
-           FROM shares WHERE share_id = ANY($1::text[])),
+           FROM unnest($1::text[]) AS t(share_id) JOIN shares USING (share_id)),  -- by key, not a scan
 weeks AS ({_MARK_WEEKS_DUE.format(weeks="SELECT DISTINCT week FROM s")})
 INSERT INTO snapshot_due (scope, id)
 SELECT 'item', item_id FROM s

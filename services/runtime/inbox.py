@@ -26,11 +26,13 @@ from pydantic import TypeAdapter
 
 from schemas.envelope import CloudEvent, check_received
 from services.runtime import logs, metrics
+from services.runtime.counted_batch import CountedBatch, Preparing
 from services.runtime.dead_letters import DeadLetters
 from services.runtime.retry import is_transient, retry_transient
-from services.runtime.unit_of_work import UnitOfWork
+from services.runtime.unit_of_work import Connection, UnitOfWork
 
 E = TypeVar("E", bound=CloudEvent[Any])
+P = TypeVar("P")
 
 _YIELD_EVERY = 50  # records decoded between two turns of the event loop (under a millisecond)
 
@@ -98,74 +100,99 @@ class Inbox:
 
     async def handle_batch_counted(
         self, records: Sequence[ConsumerRecord], decode: TypeAdapter[E],
-        effect: Callable[[UnitOfWork, list[E]], Awaitable[None]], idempotent: Callable[[E], bool],
-        consumer: str | None = None,
+        effect: Callable[[UnitOfWork, P], Awaitable[None]], idempotent: Callable[[E], bool],
+        preparing: Callable[[], Preparing[P]], consumer: str | None = None,
     ) -> int:
         """Like `handle_batch_once`, without a row per event (ADR 0021). In one transaction:
         a record the relay numbered (`publisher`, `publication` headers) is applied only above
         the consumer's position for its topic, partition and publisher, which moves up with
         the effects; one that is not numbered is applied if `idempotent(event)` (its effect
         counts it once however often it comes), otherwise only if its id is claimed in the
-        inbox, as before. Returns how many were applied (duplicates of idempotent events
-        among them)."""
-        return await self.apply_counted(await self.decode_each(records, decode), effect, idempotent, consumer)
+        inbox, as before. `effect` gets what `preparing` makes of the new events (`Listing`:
+        their list). Returns how many were applied (duplicates of idempotent events among
+        them)."""
+        batch = await self.decode_counted(records, decode, preparing, idempotent)
+        return await self.apply_counted(batch, effect, consumer)
+
+    async def decode_counted(
+        self, records: Sequence[ConsumerRecord], decode: TypeAdapter[E], preparing: Callable[[], Preparing[P]],
+        idempotent: Callable[[E], bool],
+    ) -> CountedBatch[E, P]:
+        """The first half of `handle_batch_counted`: decoded, and prepared as it is decoded,
+        so that a consumer can do this for the next batch while this one's transaction runs
+        (services/runtime/pipelined.py)."""
+        batch = CountedBatch[E, P](preparing, idempotent)
+        await self.decode_each(records, decode, then=batch.add)
+        return batch.done()
 
     async def apply_counted(
-        self, decoded: list[tuple[ConsumerRecord, E]], effect: Callable[[UnitOfWork, list[E]], Awaitable[None]],
-        idempotent: Callable[[E], bool], consumer: str | None = None,
+        self, batch: CountedBatch[E, P], effect: Callable[[UnitOfWork, P], Awaitable[None]],
+        consumer: str | None = None,
     ) -> int:
-        """The second half of `handle_batch_counted`: records already decoded (`decode_each`),
-        so that a consumer can decode the next batch while this one's transaction runs
-        (services/runtime/pipelined.py)."""
+        """The second half of `handle_batch_counted`."""
         return await self._apply_batch_or_each(
-            decoded, effect, consumer,
-            lambda batch, apply, who: self._apply_counted(batch, apply, who, idempotent))
+            batch.decoded, effect, consumer,
+            lambda decoded, apply, who: self._apply_counted(
+                batch if decoded is batch.decoded else batch.part(decoded), apply, who))
 
     async def _apply_counted(
-        self, batch: list[tuple[ConsumerRecord, E]], effect: Callable[[UnitOfWork, list[E]], Awaitable[None]],
-        consumer: str | None, idempotent: Callable[[E], bool],
+        self, batch: CountedBatch[E, P], effect: Callable[[UnitOfWork, P], Awaitable[None]],
+        consumer: str | None,
     ) -> int:
-        if not batch:
+        if not batch.decoded:
             return 0
         who = consumer or self.service
-        numbered = [(record, event, _publication(record)) for record, event in batch]
-        keys = sorted({(r.topic, r.partition, p[0]) for r, _, p in numbered if p is not None})
+        keys = sorted(batch.highest)
 
-        async def attempt() -> list[E]:
+        async def attempt() -> int:
             async with self.pool.acquire() as conn, conn.transaction():
                 position: dict[tuple[str, int, str], int] = {}
                 if keys:
                     rows = await conn.fetch(_LOCK_POSITIONS, who, *map(list, zip(*keys, strict=True)))
                     position = {(r["topic"], r["partition"], r["publisher"]): r["publication"] for r in rows}
-                fresh: set[tuple[str, str]] = set()
-                unnumbered = _unique([(r.topic, e) for r, e, p in numbered if p is None and not idempotent(e)])
-                if unnumbered:
-                    claimed = await conn.fetch(_CLAIM_MANY, who, [t for t, _ in unnumbered],
-                                               [e.id for _, e in unnumbered])
-                    fresh = {(row["topic"], row["event_id"]) for row in claimed}
-                new, moved = [], {}
-                for record, event, publication in numbered:
-                    if publication is not None:
-                        key = (record.topic, record.partition, publication[0])
-                        if publication[1] <= position[key]:
-                            continue  # applied before: redelivered, or re-sent by the relay
-                        position[key] = moved[key] = publication[1]
-                    elif not idempotent(event):
-                        if (record.topic, event.id) not in fresh:
-                            continue
-                        fresh.discard((record.topic, event.id))  # twice in this batch: once
-                    new.append(event)
+                if batch.all_new(position):  # the usual case: prepared before the transaction
+                    new, prepared, moved = len(batch.decoded), batch.prepared, batch.highest
+                else:
+                    events, moved = await self._new_counted(conn, who, batch, position)
+                    new = len(events)
+                    prepared = batch.prepared if new == len(batch.decoded) else batch.prepare(events)
                 if new:
-                    await effect(UnitOfWork(conn, self.source), new)
+                    await effect(UnitOfWork(conn, self.source), prepared)
                 if moved:
                     await conn.execute(_SAVE_POSITIONS, who, *map(list, zip(*((*k, n) for k, n in moved.items()),
                                                                             strict=True)))
                 return new
 
-        return await self._counted(attempt, len(batch))
+        return await self._counted(attempt, len(batch.decoded))
+
+    @staticmethod
+    async def _new_counted(
+        conn: Connection, who: str, batch: CountedBatch[E, P], position: dict[tuple[str, int, str], int],
+    ) -> tuple[list[E], dict[tuple[str, int, str], int]]:
+        """The events of `batch` not applied before, in order, and the positions they move:
+        numbered ones above `position` (once each), the rest idempotent or claimed here."""
+        fresh: set[tuple[str, str]] = set()
+        unnumbered = _unique([(r.topic, e) for (r, e), p in zip(batch.decoded, batch.publications, strict=True)
+                              if p is None and not batch.idempotent(e)])
+        if unnumbered:
+            claimed = await conn.fetch(_CLAIM_MANY, who, [t for t, _ in unnumbered], [e.id for _, e in unnumbered])
+            fresh = {(row["topic"], row["event_id"]) for row in claimed}
+        new, moved = [], {}
+        for (record, event), publication in zip(batch.decoded, batch.publications, strict=True):
+            if publication is not None:
+                key = (record.topic, record.partition, publication[0])
+                if publication[1] <= position[key]:
+                    continue  # applied before: redelivered, or re-sent by the relay
+                position[key] = moved[key] = publication[1]
+            elif not batch.idempotent(event):
+                if (record.topic, event.id) not in fresh:
+                    continue
+                fresh.discard((record.topic, event.id))  # twice in this batch: once
+            new.append(event)
+        return new, moved
 
     async def _apply_batch_or_each(
-        self, decoded: list[tuple[ConsumerRecord, E]], effect: Callable[[UnitOfWork, list[E]], Awaitable[None]],
+        self, decoded: list[tuple[ConsumerRecord, E]], effect: Callable[[UnitOfWork, Any], Awaitable[None]],
         consumer: str | None, apply: "Callable[..., Awaitable[int]] | None" = None,
     ) -> int:
         """The batch in one transaction; if that fails for good (a bug, a value the database
@@ -198,7 +225,7 @@ class Inbox:
         if not events:
             return 0
 
-        async def attempt() -> list[E]:
+        async def attempt() -> int:
             async with self.pool.acquire() as conn, conn.transaction():
                 unique = _unique(events)
                 claimed = await conn.fetch(_CLAIM_MANY, consumer or self.service, [t for t, _ in unique],
@@ -207,28 +234,35 @@ class Inbox:
                 new = [e for t, e in unique if (t, e.id) in fresh]
                 if new:
                     await effect(UnitOfWork(conn, self.source), new)
-                return new
+                return len(new)
 
         return await self._counted(attempt, len(events))
 
-    async def _counted(self, attempt: Callable[[], Awaitable[list[Any]]], received: int) -> int:
+    async def _counted(self, attempt: Callable[[], Awaitable[int]], received: int) -> int:
         """Run a batch's transaction (retried through transient faults) and count it: its time,
-        the events it applied and the `received` ones it found already applied."""
+        the events it applied (what `attempt` returns) and the `received` ones it found
+        already applied."""
         started = time.perf_counter()
         new = await retry_transient(attempt, self.retry_deadline_seconds)
         metrics.HANDLER_SECONDS.labels(self.service, "batch").observe(time.perf_counter() - started)
-        metrics.HANDLED.labels(self.service, "batch", "applied").inc(len(new))
-        metrics.HANDLED.labels(self.service, "batch", "duplicate").inc(received - len(new))
-        return len(new)
+        metrics.HANDLED.labels(self.service, "batch", "applied").inc(new)
+        metrics.HANDLED.labels(self.service, "batch", "duplicate").inc(received - new)
+        return new
 
     async def decode_each(
         self, records: Sequence[ConsumerRecord], decode: TypeAdapter[E],
+        then: Callable[[list[tuple[ConsumerRecord, E]]], None] | None = None,
     ) -> list[tuple[ConsumerRecord, E]]:
         """Each record validated with `decode` and checked as a received CloudEvent, paired with
-        its event; one that fails is dead-lettered with its reason, a tombstone skipped."""
-        decoded = []
+        its event; one that fails is dead-lettered with its reason, a tombstone skipped.
+        `then` is given the pairs a chunk at a time, in order, as they are decoded."""
+        decoded: list[tuple[ConsumerRecord, E]] = []
+        done = 0
         for n, record in enumerate(records, 1):
             if n % _YIELD_EVERY == 0:
+                if then is not None:
+                    then(decoded[done:])
+                    done = len(decoded)
                 # Let a transaction in flight (services/runtime/pipelined.py) send its next
                 # statement: otherwise Postgres idles while a whole batch is decoded.
                 await asyncio.sleep(0)
@@ -241,23 +275,9 @@ class Inbox:
                 decoded.append((record, event))
             except ValueError as error:  # pydantic's ValidationError is one
                 await self.dead_letters.send(record, error)
+        if then is not None:
+            then(decoded[done:])
         return decoded
-
-
-def _publication(record: ConsumerRecord) -> tuple[str, int] | None:
-    """(publisher, publication number) if the outbox relay numbered this record."""
-    publisher = publication = None
-    for name, value in record.headers or ():  # a few headers: a loop, not a dict per record
-        if name == "publisher":
-            publisher = value
-        elif name == "publication":
-            publication = value
-    if publisher is None or publication is None:
-        return None
-    try:
-        return publisher.decode(), int(publication)
-    except ValueError:
-        return None  # not a number: treated as not numbered
 
 
 def _unique(events: Sequence[tuple[str, E]]) -> list[tuple[str, E]]:

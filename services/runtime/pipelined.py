@@ -4,9 +4,11 @@ batch while the database commits this one.
 FastStream's batch subscriber handles one batch at a time (fetch, decode, transaction,
 offset commit, then the next fetch) and ignores `max_workers` (ag2ai/faststream#3164), so
 the process's one core waits while Postgres commits and Postgres waits while Python
-decodes. Here the transaction of batch N runs as a task while batch N+1 is fetched and
-decoded; batch N+1's transaction starts only once N's has committed and N's offsets are
-committed to Kafka, so transactions of one consumer never overlap.
+decodes. Here the transaction of batch N runs as a task while batch N+1 is fetched,
+decoded and prepared (its publication numbers read, its effect's preparation made, such as
+metrics' tally: services/runtime/counted_batch.py); batch N+1's transaction starts only
+once N's has committed and N's offsets are committed to Kafka, so transactions of one
+consumer never overlap.
 
 What stays as in every subscriber (routing.py, inbox.py, ADR 0021):
 - Offsets are committed to Kafka only after the batch's transaction committed. A batch
@@ -26,28 +28,32 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 from pydantic import TypeAdapter
 
+from services.runtime.counted_batch import CountedBatch, Preparing
 from services.runtime.inbox import Inbox
 from services.runtime.retry import backoff
 
 log = logging.getLogger(__name__)
 
-Batch = tuple[list[tuple[ConsumerRecord, Any]], dict[TopicPartition, tuple[int, int]]]
+Batch = tuple[CountedBatch[Any, Any], dict[TopicPartition, tuple[int, int]]]
 
 
 class PipelinedSubscriber:
-    """One topic's consumer group `group_id`, batches of up to `max_records`, each counted by
-    `handler(uow, events)` through `Inbox.apply_counted` (`idempotent` as there)."""
+    """One topic's consumer group `group_id`, batches of up to `max_records`, each prepared by
+    `preparing` as it is decoded and counted by `handler(uow, prepared)` through
+    `Inbox.apply_counted` (`idempotent` as there)."""
 
-    def __init__(self, name: str, topic: str, group_id: str, contracts: Any, handler: Any,
-                 idempotent: Callable[[Any], bool], max_records: int) -> None:
+    def __init__(self, name: str, topic: str, group_id: str, contracts: Any,
+                 preparing: Callable[[], Preparing[Any]], handler: Any, idempotent: Callable[[Any], bool],
+                 max_records: int) -> None:
         self.name = name
         self.topic = topic
         self.group_id = group_id
         self.decoder = TypeAdapter[Any](contracts)
+        self.preparing = preparing
         self.handler = handler
         self.idempotent = idempotent
         self.max_records = max_records
@@ -84,7 +90,7 @@ class PipelinedSubscriber:
                 fetched = await consumer.getmany(timeout_ms=500, max_records=self.max_records)
                 spans = {tp: (records[0].offset, records[-1].offset) for tp, records in fetched.items() if records}
                 records = [record for batch in fetched.values() for record in batch]
-                decoded = await inbox.decode_each(records, self.decoder) if records else []
+                batch = await inbox.decode_counted(records, self.decoder, self.preparing, self.idempotent)
                 if pending is not None and applying is not None:
                     failed = await self._finish(consumer, pending, applying[1])
                     pending = None
@@ -96,9 +102,8 @@ class PipelinedSubscriber:
                         continue
                     applying = None
                 if spans:
-                    applying = (decoded, spans)
-                    pending = asyncio.create_task(
-                        inbox.apply_counted(decoded, self.handler, self.idempotent))
+                    applying = (batch, spans)
+                    pending = asyncio.create_task(inbox.apply_counted(batch, self.handler))
         finally:
             if pending is not None:  # stopping mid-transaction: rolled back, its records come again
                 pending.cancel()

@@ -20,6 +20,7 @@ from faststream.kafka.annotations import KafkaMessage
 from pydantic import TypeAdapter
 
 from schemas.envelope import check_received
+from services.runtime.counted_batch import Listing, Preparing
 from services.runtime.handling import Handler, dispatch
 from services.runtime.inbox import Inbox
 from services.runtime.pipelined import PipelinedSubscriber
@@ -96,22 +97,25 @@ class ServiceRouter(KafkaRouter):
             if idempotent is None:
                 await inbox.handle_batch_once(message.raw_message, decoder, handler)
             else:
-                await inbox.handle_batch_counted(message.raw_message, decoder, handler, idempotent)
+                await inbox.handle_batch_counted(message.raw_message, decoder, handler, idempotent, Listing)
 
         self._subscribe(name, topic, max_records, on_batch)
 
-    def consume_counted(self, name: str, topic: str, contracts: Any, handler: BatchHandler,
-                        idempotent: Callable[[Any], bool], max_records: int | None = None) -> None:
+    def consume_counted(self, name: str, topic: str, contracts: Any, preparing: Callable[[], Preparing[Any]],
+                        handler: Callable[[UnitOfWork, Any], Awaitable[None]], idempotent: Callable[[Any], bool],
+                        max_records: int | None = None) -> None:
         """Like `consume_batches` with `idempotent`, in a consumer loop of our own that decodes
         the next batch while this one's transaction commits (services/runtime/pipelined.py,
-        ADR 0026): for the busiest topics. The same group, dead letters and deduplication."""
+        ADR 0026): for the busiest topics. The same group, dead letters and deduplication.
+        `handler(uow, prepared)` gets what `preparing` made of the batch's new events, worked
+        out as they were decoded (services/runtime/counted_batch.py)."""
         # Documented as FastStream would document the subscriber (AsyncAPI), never started.
         self.documented.subscriber(
             topic, title=f"{self.service}:{name}", batch=True, max_records=max_records or self.batch_size,
             group_id=f"{self.service}.{topic}", auto_offset_reset="earliest", ack_policy=AckPolicy.NACK_ON_ERROR,
         )(_documented_only)
         self.pipelined.append(PipelinedSubscriber(
-            f"{self.service}:{name}", topic, f"{self.service}.{topic}", contracts, handler, idempotent,
+            f"{self.service}:{name}", topic, f"{self.service}.{topic}", contracts, preparing, handler, idempotent,
             max_records or self.batch_size))
 
     def publishes(self, name: str, topic: str, contracts: Any, description: str | None = None) -> None:

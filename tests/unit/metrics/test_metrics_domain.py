@@ -1,12 +1,15 @@
-"""The counting rules: EMV and engagement rate, keep-the-highest merging,
+"""The counting rules: EMV and engagement rate, keep-the-highest merging, a batch's tally,
 the rates file; which report periods and currencies are accepted, and who may see their
 impact and the leaderboard."""
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from schemas.commands import Rejected
+from schemas.distribution import Click, LinkClicked, Share, ShareCreated
+from schemas.engagement import Engagement, EngagementObserved
+from services.metrics import domain
 from services.metrics.config import MetricsSettings
 from services.metrics.domain import (
     Rate,
@@ -98,3 +101,32 @@ def test_the_leaderboard_is_shown_only_to_those_who_allow_both_leaderboard_and_s
         with pytest.raises(Rejected) as rejected:
             check_may_see_leaderboard(consents)
         assert rejected.value.reason == "leaderboard_not_consented"
+
+
+def test_a_batch_tallied_a_chunk_at_a_time_is_tallied_as_at_once():
+    at = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    share_id = "share-0001"
+    share = Share(share_id=share_id, advocate_id="adv-0001", item_id="item-0001", campaign_id=None, network="linkedin",
+                  text="Our new plant", tracked_url="https://go.example/r/abc", created_at=at)
+
+    def click(visitor: str, bot: bool = False, minutes: int = 5) -> LinkClicked:
+        return LinkClicked(source="/d", subject=share_id, data=Click(
+            share_id=share_id, item_id="item-0001", campaign_id=None, network="linkedin", visitor=visitor, bot=bot,
+            clicked_at=at + timedelta(minutes=minutes)))
+
+    def observed(impressions: int, reactions: int, hours: int) -> EngagementObserved:
+        return EngagementObserved(source="/c", subject=share_id, data=Engagement(
+            share_id=share_id, network="linkedin", impressions=impressions, reactions=reactions,
+            observed_at=at + timedelta(hours=hours)))
+
+    events = [ShareCreated(source="/d", subject=share_id, data=share), click("a" * 64), observed(100, 1, 2),
+              click("a" * 64, bot=True), click("b" * 64), observed(90, 4, 3), click("a" * 64, minutes=60 * 24)]
+    chunked = domain.Tallying()
+    for start in range(0, len(events), 3):
+        chunked.add(events[start:start + 3])
+    assert chunked.result() == domain.tally(events)
+    result = domain.tally(events)
+    assert sorted(result.clicks) == sorted([
+        domain.Clicks(share_id, at.date(), "a" * 64, True, 2), domain.Clicks(share_id, at.date(), "b" * 64, False, 1),
+        domain.Clicks(share_id, at.date() + timedelta(days=1), "a" * 64, False, 1)])
+    assert result.observations == [domain.Observation(share_id, 100, 4, 0, 0, at + timedelta(hours=3))]
