@@ -525,8 +525,8 @@ def counted_once_by_construction(event: Any) -> bool:
 
 
 class Tallying:
-    """A Tally built a chunk of events at a time (`add`), then `result()`: the pipelined
-    consumer tallies a batch while it decodes it, before its transaction (ADR 0026)."""
+    """A Tally built an event at a time (`add`), then `result()`: the pipelined consumer
+    tallies a batch while it decodes it, before its transaction (ADR 0026)."""
 
     def __init__(self) -> None:
         self._shares: list[NewShare] = []
@@ -536,30 +536,27 @@ class Tallying:
         self._observed: list[tuple[str, Sequence[int], datetime]] = []
         self._followers: dict[tuple[str, str], FollowerCount] = {}
 
-    def add(self, events: Iterable[Any]) -> None:
-        """Sort counted events (shares, cancellations, clicks, observations, follower counts);
+    def add(self, event: Any) -> None:
+        """Sort a counted event (a share, cancellation, click, observation or follower count);
         other types on the counted topics change nothing."""
-        clicks, followers = self._clicks, self._followers
-        for event in events:
-            d, kind = event.data, event.type
-            if kind == _CLICKED:
-                key = (d.share_id, d.clicked_at.date(), d.visitor)
-                clicks[key] = clicks.get(key, 0) + 1
-                if d.bot:
-                    self._bots.add(key)
-            elif kind == _SHARED:
-                self._shares.append(NewShare(d.share_id, d.advocate_id, d.item_id, d.campaign_id, d.network.value,
-                                             d.created_at.date()))
-            elif kind == _OBSERVED:
-                self._observed.append((d.share_id, [d.impressions, d.reactions, d.comments, d.reshares],
-                                       d.observed_at))
-            elif kind == _FOLLOWERS:
-                known = followers.get((d.advocate_id, d.network.value))
-                if known is None or known.observed_at < d.observed_at:  # the latest report is the count
-                    followers[(d.advocate_id, d.network.value)] = FollowerCount(
-                        d.advocate_id, d.network.value, d.followers, d.observed_at)
-            elif kind == _CANCELLED:
-                self._cancelled.append(d.share_id)
+        d, kind = event.data, event.type
+        if kind == _CLICKED:
+            key = (d.share_id, d.clicked_at.date(), d.visitor)
+            self._clicks[key] = self._clicks.get(key, 0) + 1
+            if d.bot:
+                self._bots.add(key)
+        elif kind == _SHARED:
+            self._shares.append(NewShare(d.share_id, d.advocate_id, d.item_id, d.campaign_id, d.network.value,
+                                         d.created_at.date()))
+        elif kind == _OBSERVED:
+            self._observed.append((d.share_id, [d.impressions, d.reactions, d.comments, d.reshares], d.observed_at))
+        elif kind == _FOLLOWERS:
+            known = self._followers.get((d.advocate_id, d.network.value))
+            if known is None or known.observed_at < d.observed_at:  # the latest report is the count
+                self._followers[(d.advocate_id, d.network.value)] = FollowerCount(
+                    d.advocate_id, d.network.value, d.followers, d.observed_at)
+        elif kind == _CANCELLED:
+            self._cancelled.append(d.share_id)
 
     def result(self) -> Tally:
         bots = self._bots
@@ -576,5 +573,6 @@ class Tallying:
 def tally(events: Iterable[Any]) -> Tally:
     """The Tally of `events` at once."""
     tallying = Tallying()
-    tallying.add(events)
+    for event in events:
+        tallying.add(event)
     return tallying.result()

@@ -1,19 +1,22 @@
 """A batch of a counted topic, worked out as far as it can be before its transaction
 (ADR 0021, ADR 0026).
 
-While batch N's transaction runs, the consumer decodes batch N+1 and, chunk by chunk as it
-decodes, reads each record's publication number and hands its events to the effect's
-`Preparing` (metrics: the tally of shares, clicks and counters). When N+1's transaction has
-read the consumer's positions, one comparison per (topic, partition, publisher) tells
-whether every event of the batch is new, the usual case: then what was prepared is applied
-as it is. Otherwise (a redelivery, a relay's re-send, an event that needs an inbox claim)
-the events are sorted one by one and what is new prepared again.
+While batch N's transaction runs, the consumer decodes batch N+1 and, record by record as it
+decodes, reads each record's publication number and hands its event to the effect's
+`Preparing` (metrics: the tally of shares, clicks and counters), then lets the event go:
+keeping thousands of decoded events alive until the transaction cost more than validating
+them. When N+1's transaction has read the consumer's positions, one comparison per (topic,
+partition, publisher) tells whether every event of the batch is new, the usual case: then
+what was prepared is applied as it is. Otherwise (a redelivery, a relay's re-send, an event
+that needs an inbox claim) the records are decoded again, their events sorted one by one,
+and what is new prepared again.
 """
 
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
 from aiokafka import ConsumerRecord
+from pydantic import TypeAdapter
 
 E = TypeVar("E")
 P = TypeVar("P")
@@ -23,10 +26,10 @@ Key = tuple[str, int, str]  # topic, partition, publisher
 
 
 class Preparing(Protocol[P_co]):
-    """What an effect works out from events without the database: given them a chunk at a
-    time (`add`, in order), then `result()` once."""
+    """What an effect works out from events without the database: given them one at a time
+    (`add`, in order), then `result()` once."""
 
-    def add(self, events: Sequence[Any]) -> None: ...
+    def add(self, event: Any) -> None: ...
 
     def result(self) -> P_co: ...
 
@@ -36,23 +39,24 @@ class Listing:
 
     def __init__(self) -> None:
         self._events: list[Any] = []
-
-    def add(self, events: Sequence[Any]) -> None:
-        self._events.extend(events)
+        self.add = self._events.append
 
     def result(self) -> list[Any]:
         return self._events
 
 
 class CountedBatch(Generic[E, P]):
-    """Decoded (record, event) pairs, each record's (publisher, publication) or None, and
-    `prepared`, what `preparing` made of all the events. `idempotent(event)`: an event whose
-    effect counts it once however often it comes (needs no inbox claim when unnumbered)."""
+    """The records of a batch that decoded (`decode`, each checked), each one's (publisher,
+    publication) or None, and `prepared`, what `preparing` made of all their events.
+    `idempotent(event)`: an event whose effect counts it once however often it comes (needs
+    no inbox claim when unnumbered)."""
 
-    def __init__(self, preparing: Callable[[], Preparing[P]], idempotent: Callable[[E], bool]) -> None:
+    def __init__(self, decode: TypeAdapter[E], preparing: Callable[[], Preparing[P]],
+                 idempotent: Callable[[E], bool]) -> None:
+        self.decode = decode
         self.preparing = preparing
         self.idempotent = idempotent
-        self.decoded: list[tuple[ConsumerRecord, E]] = []
+        self.records: list[ConsumerRecord] = []
         self.publications: list[tuple[str, int] | None] = []
         self.lowest: dict[Key, int] = {}  # per key, the first publication number in the batch
         self.highest: dict[Key, int] = {}  # and the last: where the position moves to
@@ -61,25 +65,25 @@ class CountedBatch(Generic[E, P]):
         self._preparing = preparing()
         self.prepared: P
 
-    def add(self, decoded: list[tuple[ConsumerRecord, E]]) -> None:
-        """The next decoded pairs, in order."""
-        lowest, highest = self.lowest, self.highest
-        for record, event in decoded:
-            publication = publication_of(record)
-            self.publications.append(publication)
-            if publication is None:
-                if not self.claims and not self.idempotent(event):
-                    self.claims = True
-                continue
-            key = (record.topic, record.partition, publication[0])
-            last = highest.get(key)
-            if last is None:
-                lowest[key] = publication[1]
-            elif publication[1] <= last:
-                self.in_order = False
-            highest[key] = publication[1] if last is None else max(last, publication[1])
-        self.decoded.extend(decoded)
-        self._preparing.add([event for _, event in decoded])
+    def add(self, record: ConsumerRecord, event: E) -> None:
+        """The next record, decoded as `event`, in order."""
+        self.records.append(record)
+        self._preparing.add(event)
+        publication = publication_of(record)
+        self.publications.append(publication)
+        if publication is None:
+            if not self.claims and not self.idempotent(event):
+                self.claims = True
+            return
+        key = (record.topic, record.partition, publication[0])
+        last = self.highest.get(key)
+        if last is None:
+            self.lowest[key] = self.highest[key] = publication[1]
+            return
+        if publication[1] <= last:
+            self.in_order = False
+        else:
+            self.highest[key] = publication[1]
 
     def done(self) -> "CountedBatch[E, P]":
         self.prepared = self._preparing.result()
@@ -91,16 +95,21 @@ class CountedBatch(Generic[E, P]):
         return not self.claims and self.in_order and all(
             first > position[key] for key, first in self.lowest.items())
 
+    def pairs(self) -> list[tuple[ConsumerRecord, E]]:
+        """(record, event) for each record, decoded again (they decoded before)."""
+        return [(record, self.decode.validate_json(record.value)) for record in self.records]
+
     def prepare(self, events: Sequence[E]) -> P:
         """What `preparing` makes of some of the events (those found new)."""
         preparing = self.preparing()
-        preparing.add(events)
+        for event in events:
+            preparing.add(event)
         return preparing.result()
 
-    def part(self, decoded: list[tuple[ConsumerRecord, E]]) -> "CountedBatch[E, P]":
-        """A batch of some of these pairs (applied on their own when the whole batch failed)."""
-        part = CountedBatch[E, P](self.preparing, self.idempotent)
-        part.add(decoded)
+    def part(self, record: ConsumerRecord, event: E) -> "CountedBatch[E, P]":
+        """A batch of one of these records (applied on its own when the whole batch failed)."""
+        part = CountedBatch[E, P](self.decode, self.preparing, self.idempotent)
+        part.add(record, event)
         return part.done()
 
 

@@ -121,7 +121,7 @@ class Inbox:
         """The first half of `handle_batch_counted`: decoded, and prepared as it is decoded,
         so that a consumer can do this for the next batch while this one's transaction runs
         (services/runtime/pipelined.py)."""
-        batch = CountedBatch[E, P](preparing, idempotent)
+        batch = CountedBatch[E, P](decode, preparing, idempotent)
         await self.decode_each(records, decode, then=batch.add)
         return batch.done()
 
@@ -130,16 +130,15 @@ class Inbox:
         consumer: str | None = None,
     ) -> int:
         """The second half of `handle_batch_counted`."""
-        return await self._apply_batch_or_each(
-            batch.decoded, effect, consumer,
-            lambda decoded, apply, who: self._apply_counted(
-                batch if decoded is batch.decoded else batch.part(decoded), apply, who))
+        return await self._whole_or_each(
+            lambda: self._apply_counted(batch, effect, consumer), batch.pairs,
+            lambda record, event: self._apply_counted(batch.part(record, event), effect, consumer))
 
     async def _apply_counted(
         self, batch: CountedBatch[E, P], effect: Callable[[UnitOfWork, P], Awaitable[None]],
         consumer: str | None,
     ) -> int:
-        if not batch.decoded:
+        if not batch.records:
             return 0
         who = consumer or self.service
         keys = sorted(batch.highest)
@@ -151,11 +150,11 @@ class Inbox:
                     rows = await conn.fetch(_LOCK_POSITIONS, who, *map(list, zip(*keys, strict=True)))
                     position = {(r["topic"], r["partition"], r["publisher"]): r["publication"] for r in rows}
                 if batch.all_new(position):  # the usual case: prepared before the transaction
-                    new, prepared, moved = len(batch.decoded), batch.prepared, batch.highest
+                    new, prepared, moved = len(batch.records), batch.prepared, batch.highest
                 else:
                     events, moved = await self._new_counted(conn, who, batch, position)
                     new = len(events)
-                    prepared = batch.prepared if new == len(batch.decoded) else batch.prepare(events)
+                    prepared = batch.prepared if new == len(batch.records) else batch.prepare(events)
                 if new:
                     await effect(UnitOfWork(conn, self.source), prepared)
                 if moved:
@@ -163,7 +162,7 @@ class Inbox:
                                                                             strict=True)))
                 return new
 
-        return await self._counted(attempt, len(batch.decoded))
+        return await self._counted(attempt, len(batch.records))
 
     @staticmethod
     async def _new_counted(
@@ -171,14 +170,15 @@ class Inbox:
     ) -> tuple[list[E], dict[tuple[str, int, str], int]]:
         """The events of `batch` not applied before, in order, and the positions they move:
         numbered ones above `position` (once each), the rest idempotent or claimed here."""
+        pairs = batch.pairs()
         fresh: set[tuple[str, str]] = set()
-        unnumbered = _unique([(r.topic, e) for (r, e), p in zip(batch.decoded, batch.publications, strict=True)
+        unnumbered = _unique([(r.topic, e) for (r, e), p in zip(pairs, batch.publications, strict=True)
                               if p is None and not batch.idempotent(e)])
         if unnumbered:
             claimed = await conn.fetch(_CLAIM_MANY, who, [t for t, _ in unnumbered], [e.id for _, e in unnumbered])
             fresh = {(row["topic"], row["event_id"]) for row in claimed}
         new, moved = [], {}
-        for (record, event), publication in zip(batch.decoded, batch.publications, strict=True):
+        for (record, event), publication in zip(pairs, batch.publications, strict=True):
             if publication is not None:
                 key = (record.topic, record.partition, publication[0])
                 if publication[1] <= position[key]:
@@ -192,25 +192,31 @@ class Inbox:
         return new, moved
 
     async def _apply_batch_or_each(
-        self, decoded: list[tuple[ConsumerRecord, E]], effect: Callable[[UnitOfWork, Any], Awaitable[None]],
-        consumer: str | None, apply: "Callable[..., Awaitable[int]] | None" = None,
+        self, decoded: list[tuple[ConsumerRecord, E]], effect: Callable[[UnitOfWork, list[E]], Awaitable[None]],
+        consumer: str | None,
     ) -> int:
-        """The batch in one transaction; if that fails for good (a bug, a value the database
-        cannot store), once more one event per transaction, so that only the failing events
-        are dead-lettered and the good ones beside them count (the middleware would
-        dead-letter the whole batch)."""
-        if apply is None:
-            def apply(batch: list[tuple[ConsumerRecord, E]], effect: Any, consumer: str | None) -> Awaitable[int]:
-                return self._apply_batch([(record.topic, event) for record, event in batch], effect, consumer)
+        return await self._whole_or_each(
+            lambda: self._apply_batch([(record.topic, event) for record, event in decoded], effect, consumer),
+            lambda: decoded,
+            lambda record, event: self._apply_batch([(record.topic, event)], effect, consumer))
+
+    async def _whole_or_each(
+        self, whole: Callable[[], Awaitable[int]], pairs: Callable[[], list[tuple[ConsumerRecord, E]]],
+        one: Callable[[ConsumerRecord, E], Awaitable[int]],
+    ) -> int:
+        """The batch in one transaction (`whole`); if that fails for good (a bug, a value the
+        database cannot store), once more one event per transaction (`one` of each of
+        `pairs()`), so that only the failing events are dead-lettered and the good ones beside
+        them count (the middleware would dead-letter the whole batch)."""
         try:
-            return await apply(decoded, effect, consumer)
+            return await whole()
         except Exception as error:
             if is_transient(error):
                 raise  # retried until the deadline already: back to Kafka
         applied = 0
-        for record, event in decoded:
+        for record, event in pairs():
             try:
-                applied += await apply([(record, event)], effect, consumer)
+                applied += await one(record, event)
             except Exception as error:
                 if is_transient(error):
                     raise
@@ -251,18 +257,14 @@ class Inbox:
 
     async def decode_each(
         self, records: Sequence[ConsumerRecord], decode: TypeAdapter[E],
-        then: Callable[[list[tuple[ConsumerRecord, E]]], None] | None = None,
+        then: Callable[[ConsumerRecord, E], None] | None = None,
     ) -> list[tuple[ConsumerRecord, E]]:
         """Each record validated with `decode` and checked as a received CloudEvent, paired with
-        its event; one that fails is dead-lettered with its reason, a tombstone skipped.
-        `then` is given the pairs a chunk at a time, in order, as they are decoded."""
+        its event; one that fails is dead-lettered with its reason, a tombstone skipped. With
+        `then`, each pair is handed to it as it is decoded instead of kept (returns [])."""
         decoded: list[tuple[ConsumerRecord, E]] = []
-        done = 0
         for n, record in enumerate(records, 1):
             if n % _YIELD_EVERY == 0:
-                if then is not None:
-                    then(decoded[done:])
-                    done = len(decoded)
                 # Let a transaction in flight (services/runtime/pipelined.py) send its next
                 # statement: otherwise Postgres idles while a whole batch is decoded.
                 await asyncio.sleep(0)
@@ -272,11 +274,13 @@ class Inbox:
             try:
                 event = decode.validate_json(record.value or b"")
                 check_received(event)
-                decoded.append((record, event))
             except ValueError as error:  # pydantic's ValidationError is one
                 await self.dead_letters.send(record, error)
-        if then is not None:
-            then(decoded[done:])
+                continue
+            if then is None:
+                decoded.append((record, event))
+            else:
+                then(record, event)
         return decoded
 
 

@@ -4,6 +4,7 @@ only when the consumer's positions show every event new (ADR 0026)."""
 from types import SimpleNamespace
 
 from aiokafka import ConsumerRecord
+from pydantic import TypeAdapter
 
 from services.runtime.counted_batch import CountedBatch, Listing, publication_of
 
@@ -20,10 +21,10 @@ def event(kind: str = "clicked") -> SimpleNamespace:
     return SimpleNamespace(type=kind, id=f"{kind}-id")
 
 
-def batch(*pairs: tuple[ConsumerRecord, SimpleNamespace], chunk: int = 2) -> CountedBatch:
-    counted = CountedBatch(Listing, lambda e: e.type != "clicked")
-    for start in range(0, len(pairs), chunk):  # as decode_each hands them over, a chunk at a time
-        counted.add(list(pairs[start:start + chunk]))
+def batch(*pairs: tuple[ConsumerRecord, SimpleNamespace]) -> CountedBatch:
+    counted = CountedBatch(TypeAdapter(dict), Listing, lambda e: e.type != "clicked")
+    for record_, event_ in pairs:  # as decode_each hands them over
+        counted.add(record_, event_)
     return counted.done()
 
 
@@ -54,12 +55,13 @@ def test_an_unnumbered_event_that_is_not_idempotent_needs_the_inbox():
     assert batch((record(0, 7), event()), (record(0, None), event("observed"))).all_new({key(0): 0})
 
 
-def test_a_part_is_prepared_from_its_own_events():
+def test_a_part_is_prepared_from_its_own_events_and_records_are_decoded_again_when_needed():
     first, second = event(), event("observed")
     counted = batch((record(0, 7), first), (record(0, None), second))
-    part = counted.part([(record(0, None), second)])
+    part = counted.part(record(0, None), second)
     assert part.prepared == [second] and part.highest == {} and part.all_new({})
     assert counted.prepare([first]) == [first]
+    assert [decoded for _, decoded in counted.pairs()] == [{}, {}]  # the records' values, b"{}"
 
 
 def test_a_publication_number_that_is_not_a_number_counts_as_unnumbered():

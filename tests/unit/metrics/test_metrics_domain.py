@@ -103,7 +103,7 @@ def test_the_leaderboard_is_shown_only_to_those_who_allow_both_leaderboard_and_s
         assert rejected.value.reason == "leaderboard_not_consented"
 
 
-def test_a_batch_tallied_a_chunk_at_a_time_is_tallied_as_at_once():
+def test_a_batch_is_tallied_into_clicks_per_share_day_and_visitor_and_each_counters_highest():
     at = datetime(2026, 3, 2, 9, tzinfo=UTC)
     share_id = "share-0001"
     share = Share(share_id=share_id, advocate_id="adv-0001", item_id="item-0001", campaign_id=None, network="linkedin",
@@ -121,10 +121,6 @@ def test_a_batch_tallied_a_chunk_at_a_time_is_tallied_as_at_once():
 
     events = [ShareCreated(source="/d", subject=share_id, data=share), click("a" * 64), observed(100, 1, 2),
               click("a" * 64, bot=True), click("b" * 64), observed(90, 4, 3), click("a" * 64, minutes=60 * 24)]
-    chunked = domain.Tallying()
-    for start in range(0, len(events), 3):
-        chunked.add(events[start:start + 3])
-    assert chunked.result() == domain.tally(events)
     result = domain.tally(events)
     assert sorted(result.clicks) == sorted([
         domain.Clicks(share_id, at.date(), "a" * 64, True, 2), domain.Clicks(share_id, at.date(), "b" * 64, False, 1),
