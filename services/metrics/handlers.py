@@ -47,6 +47,7 @@ class MetricsHandlers:
         self.rate_cards = rate_cards
         self.clock = clock
         self._closed_through: date | None = None  # the last week over that snapshots were marked due for
+        self.share_weeks = store.ShareWeeks()  # what marking shares due needs of them, in memory
         # Both of metrics' commands ask for a report, which is read over HTTP now: app.py
         # refuses them on Kafka (`sign_in_required`). None is left to handle.
         self.commands: Table = {}
@@ -92,12 +93,12 @@ class MetricsHandlers:
         """A batch of shares, cancellations, clicks, observations and follower counts, not
         seen before, merged in memory (`domain.Tallying`, while the batch was decoded): one
         statement per table."""
-        await store.add_shares(uow.conn, tally.shares)
+        await store.add_shares(uow.conn, tally.shares, self.share_weeks)
         await store.cancel_shares(uow.conn, tally.cancelled)
         await store.add_clicks(uow.conn, tally.clicks)
         await store.keep_highest_engagement(uow.conn, tally.observations)
         await store.set_followers(uow.conn, tally.followers)
-        await store.mark_due(uow.conn, tally.touched_shares)
+        await store.mark_due(uow.conn, tally.touched_shares, self.share_weeks)
 
     # --- schedule jobs ---------------------------------------------------------------------
 

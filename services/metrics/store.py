@@ -5,8 +5,10 @@ withdrawal updates its row: a batch racing a withdrawal either commits first (an
 withdrawal then deletes what it attributed) or waits and sees the consent gone.
 """
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 from services.metrics.domain import Clicks, FollowerCount, NewShare, Observation
 from services.metrics.queries import RELEASE_COLUMNS
@@ -34,7 +36,8 @@ JOIN contributor_salts d ON d.week = date_trunc('week', s.day)::date
 LEFT JOIN contributors c USING (advocate_id)
 LEFT JOIN people p USING (advocate_id)
 LEFT JOIN followers f ON f.advocate_id = s.advocate_id AND f.network = s.network  -- kept only with consent
-ON CONFLICT (share_id) DO NOTHING"""
+ON CONFLICT (share_id) DO NOTHING
+RETURNING share_id, item_id, campaign_id, date_trunc('week', day)::date AS week"""
 _ATTRIBUTE = """
 INSERT INTO attributed_shares (share_id, advocate_id)
 SELECT s.share_id, s.advocate_id FROM unnest($1::text[], $2::text[]) AS s(share_id, advocate_id)
@@ -68,13 +71,46 @@ WHERE followers.observed_at < EXCLUDED.observed_at"""
 _MARK_WEEKS_DUE = """INSERT INTO weeks_due (week) {weeks} ORDER BY 1
 ON CONFLICT (week) DO UPDATE SET marks = weeks_due.marks + 1"""
 _MARK_DUE = f"""
-WITH s AS (SELECT DISTINCT item_id, campaign_id, date_trunc('week', day)::date AS week
-           FROM unnest($1::text[]) AS t(share_id) JOIN shares USING (share_id)),  -- by key, not a scan
+WITH s AS (SELECT DISTINCT * FROM unnest($1::text[], $2::text[], $3::date[]) AS s(item_id, campaign_id, week)),
 weeks AS ({_MARK_WEEKS_DUE.format(weeks="SELECT DISTINCT week FROM s")})
 INSERT INTO snapshot_due (scope, id)
 SELECT 'item', item_id FROM s
 UNION SELECT 'campaign', campaign_id FROM s WHERE campaign_id IS NOT NULL
 ON CONFLICT DO NOTHING"""
+_SHARE_WEEKS = """SELECT share_id, item_id, campaign_id, date_trunc('week', day)::date AS week
+FROM unnest($1::text[]) AS t(share_id) JOIN shares USING (share_id)"""
+
+
+class ShareWeeks:
+    """What marking a share's figures due needs of it, (item_id, campaign_id, week), for the
+    last `size` shares stored or looked up: it never changes once a share is stored, and
+    looking thousands of shares up again for every batch of clicks and counters was a fifth
+    of ingestion's database time. Kept in this process only; a share it does not hold is
+    looked up."""
+
+    def __init__(self, size: int = 50_000) -> None:
+        self.size = size
+        self._known: OrderedDict[str, tuple[str, str | None, date]] = OrderedDict()
+        self._same: dict[object, Any] = {}  # one object per item, campaign and week, not one per share
+
+    def learn(self, rows: Sequence[Any]) -> None:
+        """Rows of `share_id, item_id, campaign_id, week`."""
+        same, known = self._same, self._known
+        for share_id, item_id, campaign_id, week in rows:
+            known[share_id] = (same.setdefault(item_id, item_id), same.setdefault(campaign_id, campaign_id),
+                               same.setdefault(week, week))
+        while len(known) > self.size:
+            known.popitem(last=False)
+        if len(same) > self.size:  # items and campaigns of long ago
+            self._same = {}
+
+    def unknown(self, share_ids: Sequence[str]) -> list[str]:
+        return [s for s in share_ids if s not in self._known]
+
+    def of(self, share_ids: Sequence[str]) -> set[tuple[str, str | None, date]]:
+        """The (item_id, campaign_id, week) of the shares it knows."""
+        known = self._known
+        return {known[s] for s in share_ids if s in known}
 
 
 def _columns(rows: Sequence[tuple[object, ...]]) -> list[list[object]]:
@@ -82,17 +118,18 @@ def _columns(rows: Sequence[tuple[object, ...]]) -> list[list[object]]:
     return [list(column) for column in zip(*rows, strict=True)]
 
 
-async def add_shares(conn: Connection, rows: Sequence[NewShare]) -> None:
+async def add_shares(conn: Connection, rows: Sequence[NewShare], weeks: ShareWeeks) -> None:
     """New shares, under their contributor's token, with org unit, location and (only with
     `network_reach`) the follower count of the moment; attributed to their advocate only
     with `share_attribution`, and only then is the person's token kept (`contributors`);
-    others' shares carry a token of the person and day. A share seen before changes nothing."""
+    others' shares carry a token of the person and day. A share seen before changes nothing.
+    `weeks` learns the shares stored."""
     if not rows:
         return
     columns = _columns(rows)
     await conn.execute(_ADD_CONTRIBUTORS, columns[1])
     await conn.execute(_ADD_SALTS, columns[5])
-    await conn.execute(_ADD_SHARES, *columns)
+    weeks.learn(await conn.fetch(_ADD_SHARES, *columns))
     await conn.execute(_ATTRIBUTE, columns[0], columns[1])
 
 
@@ -134,11 +171,16 @@ async def set_followers(conn: Connection, rows: Sequence[FollowerCount]) -> None
         await conn.execute(_FOLLOWERS, *_columns(rows))
 
 
-async def mark_due(conn: Connection, share_ids: Sequence[str]) -> None:
+async def mark_due(conn: Connection, share_ids: Sequence[str], weeks: ShareWeeks) -> None:
     """The items and campaigns of these shares get a new snapshot on the next pass, and
-    their weeks a new release (weeks_due)."""
-    if share_ids:
-        await conn.execute(_MARK_DUE, list(share_ids))
+    their weeks a new release (weeks_due). Shares `weeks` does not know are looked up (and
+    learnt); a share that is not stored marks nothing."""
+    if not share_ids:
+        return
+    if unknown := weeks.unknown(share_ids):
+        weeks.learn(await conn.fetch(_SHARE_WEEKS, unknown))
+    if due := weeks.of(share_ids):
+        await conn.execute(_MARK_DUE, *_columns(list(due)))
 
 
 _MARK_DUE_DAYS = """

@@ -11,7 +11,7 @@ import pytest
 
 from schemas import distribution
 from schemas.consent import Purpose
-from services.metrics import reports
+from services.metrics import reports, store
 from services.metrics.app import build_service
 from services.metrics.config import MetricsSettings, MetricsTopics
 from services.metrics.domain import Totals
@@ -123,3 +123,20 @@ async def test_a_share_cancelled_after_the_release_and_a_counter_reported_make_t
     await resting.send_to(resting.topics.engagement, resting.observed(shares[1], impressions=500))
     await resting.drained(resting.topics.engagement)
     assert await resting.count("weeks_due WHERE week = $1", WEEK) == 1
+
+
+async def test_a_share_this_process_has_not_seen_is_looked_up_to_mark_its_item_and_week_due(resting):
+    """As after a restart: the shares were stored by another process (or before it started)."""
+    campaign, shares = await shared_week(resting)
+    conn = await asyncpg.connect(resting.settings.database_url)
+    try:
+        await conn.execute("DELETE FROM weeks_due")
+        await conn.execute("DELETE FROM snapshot_due")
+        weeks = store.ShareWeeks()
+        await store.mark_due(conn, [shares[0].data.share_id, "share-never-stored"], weeks)
+        assert await conn.fetchval("SELECT array_agg(week) FROM weeks_due") == [WEEK]
+        assert set(await conn.fetch("SELECT scope, id FROM snapshot_due")) == {
+            ("item", "item-00000001"), ("campaign", campaign)}
+        assert weeks.unknown([shares[0].data.share_id]) == []  # learnt
+    finally:
+        await conn.close()
