@@ -71,11 +71,9 @@ WHERE followers.observed_at < EXCLUDED.observed_at"""
 _MARK_WEEKS_DUE = """INSERT INTO weeks_due (week) {weeks} ORDER BY 1
 ON CONFLICT (week) DO UPDATE SET marks = weeks_due.marks + 1"""
 _MARK_DUE = f"""
-WITH s AS (SELECT DISTINCT * FROM unnest($1::text[], $2::text[], $3::date[]) AS s(item_id, campaign_id, week)),
-weeks AS ({_MARK_WEEKS_DUE.format(weeks="SELECT DISTINCT week FROM s")})
+WITH weeks AS ({_MARK_WEEKS_DUE.format(weeks="SELECT unnest($3::date[])")})
 INSERT INTO snapshot_due (scope, id)
-SELECT 'item', item_id FROM s
-UNION SELECT 'campaign', campaign_id FROM s WHERE campaign_id IS NOT NULL
+SELECT 'item', unnest($1::text[]) UNION ALL SELECT 'campaign', unnest($2::text[])
 ON CONFLICT DO NOTHING"""
 _SHARE_WEEKS = """SELECT share_id, item_id, campaign_id, date_trunc('week', day)::date AS week
 FROM unnest($1::text[]) AS t(share_id) JOIN shares USING (share_id)"""
@@ -180,7 +178,9 @@ async def mark_due(conn: Connection, share_ids: Sequence[str], weeks: ShareWeeks
     if unknown := weeks.unknown(share_ids):
         weeks.learn(await conn.fetch(_SHARE_WEEKS, unknown))
     if due := weeks.of(share_ids):
-        await conn.execute(_MARK_DUE, *_columns(list(due)))
+        await conn.execute(_MARK_DUE, list({item for item, _, _ in due}),
+                           list({campaign for _, campaign, _ in due if campaign is not None}),
+                           list({week for _, _, week in due}))
 
 
 _MARK_DUE_DAYS = """
