@@ -60,9 +60,9 @@ class ConsentHandlers:
                       event_type: type[c.ConsentGiven | c.ConsentRefused]) -> Change:
         domain.require_actor_is_subject(choice.actor, choice.advocate_id)
         # Locks the person until commit, so a concurrent leave waits and then revokes this choice.
-        if not await store.in_directory(uow.conn, choice.advocate_id):
+        known, current, before = await store.choice_state(uow.conn, choice.advocate_id, choice.purpose)
+        if not known:
             raise Rejected(Reason.NOT_IN_DIRECTORY, "consent is recorded only for people in the directory")
-        current, before = await store.policy_and_status(uow.conn, choice.advocate_id, choice.purpose)
         policy = domain.require_current_policy(choice.policy_version, current, choice.purpose)
         now, giving = self.clock(), event_type is c.ConsentGiven
         change = Change(

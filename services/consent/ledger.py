@@ -8,7 +8,7 @@ only by a keyed pseudonym, never by id (ADR 0005).
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -83,7 +83,7 @@ async def append_numbered(conn: Connection, entries: Sequence[Entry],
     for entry in entries:
         seq += 1
         entry_hash = chain_hash(prev, entry)
-        rows.append((seq, *asdict(entry).values(), prev, entry_hash))
+        rows.append((seq, *vars(entry).values(), prev, entry_hash))  # shallow: the fields are plain values
         prev = entry_hash
     await insert_rows(conn, "ledger", _COLUMNS, rows)
     if held is not None:

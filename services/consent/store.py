@@ -55,19 +55,6 @@ def _changes(rows: Sequence[asyncpg.Record]) -> list[Change]:
     return sorted(map(change_of, rows), key=lambda c: (c.advocate_id, c.purpose))
 
 
-async def in_directory(conn: Connection, advocate_id: str) -> bool:
-    """Locks the person's row until the transaction ends (NO KEY UPDATE), for two reasons.
-    A plain read would let a concurrent PersonLeft delete them and revoke their consents
-    before this give commits, leaving a valid consent for someone who left; the lock makes
-    the leave's DELETE wait, and its revocation then sees (and revokes) this consent. And
-    one person's choices, which may now arrive at once over HTTP (a double click, a retry),
-    are made one at a time: a second give sees the first and renews it, instead of both
-    finding no record and both being a first "given". Only profile updates of the same
-    person wait as well, for as long as a choice takes."""
-    return await conn.fetchval("SELECT 1 FROM people WHERE advocate_id = $1 FOR NO KEY UPDATE",
-                               advocate_id) is not None
-
-
 async def current_policy(conn: Connection, purpose: Purpose, *, for_update: bool = False) -> Policy | None:
     """Locks the purpose: shared to give consent, exclusive to publish a version."""
     lock = "UPDATE" if for_update else "SHARE"
@@ -76,27 +63,31 @@ async def current_policy(conn: Connection, purpose: Purpose, *, for_update: bool
     return Policy(row["current_version"], row["current_hash"]) if row and row["current_version"] else None
 
 
-# The purpose's row first (FOR SHARE, as `current_policy`), then the person's record of it
-# (FOR UPDATE): the CTE is scanned, and its row locked, before the target
-# list's subquery runs, so locks come in the order publishing takes them (purposes, then
-# consents) and cannot deadlock with it. The record is read under its lock, so in its latest
-# version even after a wait; no record of the person appears meanwhile (`in_directory`
-# holds the person).
-_POLICY_AND_STATUS = """WITH p AS (SELECT current_version, current_hash FROM purposes WHERE purpose = $2 FOR SHARE)
-SELECT p.current_version, p.current_hash,
-       (SELECT status FROM consents WHERE advocate_id = $1 AND purpose = $2 FOR UPDATE) AS status
-FROM p"""
+_CHOICE_STATE = "SELECT known, current_version, current_hash, status FROM choice_state($1, $2)"
 
 
-async def policy_and_status(conn: Connection, advocate_id: str, purpose: Purpose) -> tuple[Policy | None,
-                                                                                           Status | None]:
-    """The purpose's current policy (its row locked FOR SHARE) and the person's status on it
-    (their record locked FOR UPDATE), in one round trip and in that order."""
-    row = await conn.fetchrow(_POLICY_AND_STATUS, advocate_id, purpose.value)
-    if row is None:
-        return None, None
+async def choice_state(conn: Connection, advocate_id: str, purpose: Purpose) -> tuple[bool, Policy | None,
+                                                                                    Status | None]:
+    """What a give or refusal needs, in one round trip (migration 004), each under its lock
+    until the transaction ends, taken in this order:
+
+    - whether the person is in the directory, their row locked (NO KEY UPDATE), for two
+      reasons. A plain read would let a concurrent PersonLeft delete them and revoke their
+      consents before this choice commits, leaving a valid consent for someone who left; the
+      lock makes the leave's DELETE wait, and its revocation then sees (and revokes) this
+      consent. And one person's choices, which may arrive at once over HTTP (a double click,
+      a retry), are made one at a time: a second give sees the first and renews it, instead
+      of both finding no record and both being a first "given". Only profile updates of the
+      same person wait as well, for as long as a choice takes. Nothing else is read for a
+      person who is not in the directory (False, None, None);
+    - the purpose's current policy, its row locked FOR SHARE (as `current_policy`), before
+    - the person's status on it, their record locked FOR UPDATE: purposes, then consents,
+      the order publishing takes them in, so the two cannot deadlock. No record of the
+      person appears meanwhile (their directory row is held)."""
+    row = await conn.fetchrow(_CHOICE_STATE, advocate_id, purpose.value)
+    assert row is not None, "a function with OUT parameters answers one row"
     policy = Policy(row["current_version"], row["current_hash"]) if row["current_version"] else None
-    return policy, Status(row["status"]) if row["status"] else None
+    return row["known"], policy, Status(row["status"]) if row["status"] else None
 
 
 async def add_policy(conn: Connection, purpose: Purpose, version: int, text: str, content_hash: str,

@@ -26,13 +26,19 @@ must name one), `OIDC_ADVOCATE_CLAIM` (`sub`; Entra ID: `oid`), `OIDC_ROLES_CLAI
 dotted path, `realm_access.roles` as Keycloak puts realm roles; Entra ID: `roles`; a
 list of strings or one space-separated string), `OIDC_ALGORITHMS`, `OIDC_LEEWAY_SECONDS`,
 `OIDC_JWKS_URL` (skips discovery: the issuer reached on an inner address),
-`OIDC_JWKS_TTL_SECONDS`, `OIDC_JWKS_MIN_REFETCH_SECONDS`, `OIDC_HTTP_TIMEOUT_SECONDS`.
+`OIDC_JWKS_TTL_SECONDS`, `OIDC_JWKS_MIN_REFETCH_SECONDS`, `OIDC_HTTP_TIMEOUT_SECONDS`,
+`OIDC_VERIFIED_TOKENS` (how many verified tokens are remembered, by their SHA-256, until their
+`exp` at the latest and while their key is still the issuer's: ADR 0027; 0 turns it off).
 """
 
 import asyncio
+import base64
+import binascii
 import contextlib
+import hashlib
 import json
 import logging
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -41,7 +47,7 @@ from typing import Annotated, Any
 import httpx
 import jwt
 from jwt.types import Options
-from pydantic import TypeAdapter, ValidationError, field_validator
+from pydantic import Field, TypeAdapter, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from schemas.commands import ActorId
@@ -57,6 +63,9 @@ KEY_TYPES: dict[str, tuple[str, frozenset[str] | None]] = {
 _ACTOR_ID = TypeAdapter(ActorId)
 _MAX_TOKEN_CHARS = 16 * 1024  # Keycloak's tokens run to 1-2 KB; a bigger one is not a token of ours
 _MAX_DOCUMENT_BYTES = 1024 * 1024  # a discovery document or JWKS is a few KB
+# A compact JWS as PyJWT reads one: three base64url segments, each with at most two '='.
+# Checked in C before the header is read for the key; PyJWT checks it all again, strictly.
+_COMPACT = re.compile(r"[A-Za-z0-9_-]*={0,2}\.[A-Za-z0-9_-]*={0,2}\.[A-Za-z0-9_-]*={0,2}")
 
 
 class InvalidToken(Exception):
@@ -105,6 +114,9 @@ class OidcSettings(BaseSettings):
     jwks_ttl_seconds: float = 300.0
     jwks_min_refetch_seconds: float = 10.0
     http_timeout_seconds: float = 5.0
+    # Tokens verified, remembered by their SHA-256 until their `exp` at the latest (ADR 0027);
+    # 0: every request verifies its token in full.
+    verified_tokens: int = Field(default=10_000, ge=0)
 
     @field_validator("audience", "algorithms", mode="before")
     @classmethod
@@ -185,6 +197,11 @@ class SigningKeys:
         if jwk is None:
             raise InvalidToken("unknown_key")
         return self._parsed.get((kid, alg)) or self._bind(kid, jwk, alg)
+
+    def current(self, kid: str) -> bool:
+        """Whether `kid` is in the key set in hand and the set is younger than its TTL: what a
+        remembered token's key must be for the token to be taken without verifying it again."""
+        return self._jwks is not None and kid in self._jwks and not self._expired()
 
     async def refresh(self) -> None:
         """Fetch the JWKS now (at start, to warm the cache). Raises `IssuerUnavailable`."""
@@ -316,9 +333,13 @@ _REASONS: tuple[tuple[type[jwt.PyJWTError], str], ...] = (
 class Authenticator:
     """Verifies bearer tokens: `await authenticator.principal(token)` → `Principal`."""
 
-    def __init__(self, settings: OidcSettings, keys: SigningKeys | None = None) -> None:
+    def __init__(self, settings: OidcSettings, keys: SigningKeys | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
         self.settings = settings
         self.keys = keys or SigningKeys(settings)
+        self.clock = clock  # seconds since the epoch, as `exp` counts them
+        # SHA-256 of a token verified → (who it names, its exp, its kid). ADR 0027.
+        self._verified: dict[bytes, tuple[Principal, float, str]] = {}
         self._warming: asyncio.Task[None] | None = None
         self._options: Options = {
             "require": ["exp", "iat", "iss", "aud"], "enforce_minimum_key_length": True,
@@ -355,10 +376,16 @@ class Authenticator:
         names. Raises `InvalidToken` or `IssuerUnavailable`."""
         if len(token) > _MAX_TOKEN_CHARS:
             raise InvalidToken("malformed")
-        try:
-            header = jwt.get_unverified_header(token)
-        except jwt.PyJWTError:
-            raise InvalidToken("malformed") from None
+        digest = hashlib.sha256(token.encode()).digest() if self.settings.verified_tokens else b""
+        if (known := self._verified.get(digest)) is not None:
+            principal, expires, known_kid = known
+            # Taken as verified before only while it has not expired (no leeway: a token in
+            # its leeway is verified in full each time) and its key is still the issuer's
+            # (a key withdrawn from the JWKS, once fetched, refuses its tokens at once).
+            if self.clock() < expires and self.keys.current(known_kid):
+                return principal
+            del self._verified[digest]
+        header = _unverified_header(token)
         alg, kid = header.get("alg"), header.get("kid")
         if not isinstance(alg, str) or alg not in self.settings.algorithms:
             raise InvalidToken("algorithm_not_allowed")
@@ -373,4 +400,37 @@ class Authenticator:
         except jwt.PyJWTError as error:
             raise InvalidToken(next((reason for kind, reason in _REASONS if isinstance(error, kind)),
                                     "invalid")) from None
-        return principal_from(claims, self.settings.advocate_claim, self.settings.roles_claim)
+        principal = principal_from(claims, self.settings.advocate_claim, self.settings.roles_claim)
+        if digest:
+            self._remember(digest, principal, claims["exp"], kid)
+        return principal
+
+    def _remember(self, digest: bytes, principal: Principal, expires: Any, kid: str) -> None:
+        """Keep a verified token's principal until its `exp` (a number: PyJWT checked it). At
+        most `verified_tokens` are kept: when full, the expired go, and if none had, all."""
+        if not isinstance(expires, int | float) or isinstance(expires, bool) or self.clock() >= expires:
+            return
+        if len(self._verified) >= self.settings.verified_tokens:
+            now = self.clock()
+            self._verified = {d: v for d, v in self._verified.items() if now < v[1]}
+            if len(self._verified) >= self.settings.verified_tokens:
+                self._verified.clear()
+        self._verified[digest] = (principal, float(expires), kid)
+
+
+def _unverified_header(token: str) -> dict[str, Any]:
+    """The JOSE header, only to choose the key and algorithm that `jwt.decode` then checks
+    the whole token with (it parses the header again and refuses one that differs from
+    the algorithm chosen). Read here because `jwt.get_unverified_header` checks every
+    character of all three segments in Python, as `jwt.decode` does once more: twice a
+    fifth of a consent command's verification (py-spy). Raises `InvalidToken("malformed")`."""
+    if not _COMPACT.fullmatch(token):
+        raise InvalidToken("malformed")
+    segment = token[:token.index(".")].rstrip("=")
+    try:
+        header = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    except (ValueError, binascii.Error, RecursionError):  # UnicodeDecodeError is a ValueError
+        raise InvalidToken("malformed") from None
+    if not isinstance(header, dict):
+        raise InvalidToken("malformed")
+    return header

@@ -263,3 +263,82 @@ def test_the_settings_read_the_environment(monkeypatch):
     assert settings.algorithms == ["RS256", "ES256"]
     assert settings.advocate_claim == "oid"
     assert settings.discovery_url == "https://login.example.com/tenant/v2.0/.well-known/openid-configuration"
+
+
+# Verified tokens remembered (ADR 0027).
+
+class Decodes:
+    """Counts `jwt.decode`, which only a token not remembered goes through."""
+
+    def __init__(self, monkeypatch) -> None:
+        import jwt
+
+        self.calls, real = 0, jwt.decode
+
+        def counted(*args, **kwargs):
+            self.calls += 1
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(jwt, "decode", counted)
+
+
+async def test_a_token_verified_once_is_taken_again_without_verifying_it_until_it_expires(issuer, monkeypatch):
+    decodes, wall = Decodes(monkeypatch), Clock()
+    wall.now = time.time()
+    oidc = issuer.settings()
+    auth = Authenticator(oidc, SigningKeys(oidc), clock=wall)
+    token = issuer.token("adv-000042", realm_roles=("editor",), exp=int(wall.now) + 60)
+    for _ in range(3):
+        assert await auth.principal(token) == Principal("adv-000042", frozenset({"editor"}))
+    assert decodes.calls == 1
+    assert await auth.principal(issuer.token("adv-000042")) == Principal("adv-000042")  # another token
+    assert decodes.calls == 2
+    wall.now += 60  # its exp: never taken from memory from then on, leeway or not
+    await auth.principal(token)  # still within PyJWT's leeway by the real clock: verified in full
+    await auth.principal(token)
+    assert decodes.calls == 4
+    await auth.aclose()
+
+
+async def test_a_remembered_token_whose_key_the_issuer_withdrew_is_refused_once_the_keys_are_fetched():
+    with TestIssuer() as issuer:
+        auth = authenticator(issuer)
+        token = issuer.token()
+        await auth.principal(token)
+        issuer.rotate(keep_old=False)  # the old key withdrawn (compromised, say)
+        await auth.principal(token)  # the key set in hand still has it
+        await auth.keys.refresh()
+        with pytest.raises(InvalidToken) as refused:
+            await auth.principal(token)
+        assert refused.value.reason == "unknown_key"
+        await auth.aclose()
+
+
+async def test_a_remembered_token_is_verified_again_once_the_key_set_is_older_than_its_ttl(issuer, monkeypatch):
+    decodes, clock = Decodes(monkeypatch), Clock()
+    auth = authenticator(issuer, clock=clock, jwks_ttl_seconds=300)
+    token = issuer.token()
+    await auth.principal(token)
+    await auth.principal(token)
+    assert decodes.calls == 1
+    clock.now += 301  # the keys are fetched again by the verification, which a remembered token skips
+    before = issuer.jwks_requests
+    await auth.principal(token)
+    assert (decodes.calls, issuer.jwks_requests - before) == (2, 1)
+    await auth.aclose()
+
+
+async def test_no_token_is_remembered_when_turned_off_and_at_most_as_many_as_allowed(issuer, monkeypatch):
+    decodes = Decodes(monkeypatch)
+    off = authenticator(issuer, verified_tokens=0)
+    token = issuer.token()
+    await off.principal(token)
+    await off.principal(token)
+    assert decodes.calls == 2
+    small = authenticator(issuer, verified_tokens=2)
+    tokens = [issuer.token(f"adv-{n:06d}") for n in range(3)]
+    for token in tokens:
+        await small.principal(token)
+    assert len(small._verified) <= 2
+    await off.aclose()
+    await small.aclose()
