@@ -174,13 +174,14 @@ def _decided(week: date, cells: list[tuple[Cell, "array[int]"]], person: list[in
     # Numbers follow share ids, tokens and days in order (queries.Atoms): the same week gives
     # the same numbers, and the numbers with whose they are and where clicks begin are all
     # that the decision reads.
-    union: dict[Cell, set[int]] = defaultdict(set)
+    # Each cell's elements are formed one cell at a time (a set of every cell's at once was
+    # most of a dense week's memory, ADR 0027).
+    parts: dict[Cell, list[array[int]]] = defaultdict(list)
     for cell, elements in cells:
-        union[cell].update(elements)
-    key = (week, k, clicks_from, hash((frozenset((cell, array("i", sorted(elements)).tobytes())
-                                                 for cell, elements in union.items()),
-                                       array("i", person).tobytes())))
-    del union
+        parts[cell].append(elements)
+    content = frozenset((cell, hash(array("i", sorted(set().union(*of_cell))).tobytes()))
+                        for cell, of_cell in parts.items())
+    key = (week, k, clicks_from, hash((content, array("i", person).tobytes())))
     with _DECISIONS_LOCK:
         known = _DECISIONS.get(key)
         if known is not None:
