@@ -140,28 +140,33 @@ async def atoms(conn: Connection, starts_on: date, ends_on: date) -> Atoms:
     (network "*", clicks only), with the shares and pairs behind them by number (`Atoms`).
     Disclosure is decided on these (domain.disclosed_numbered)."""
     scope = Scope(starts_on, ends_on)
-    shares = await conn.fetch(f"""{_NUMBERED}
-        SELECT s.person, coalesce(p.pairs, 0)::int AS pairs
-        FROM s LEFT JOIN (SELECT n, count(*) AS pairs FROM pairs GROUP BY n) p USING (n) ORDER BY s.n""", *scope.args)
-    person = array("i", (r["person"] for r in shares))
-    first_pair = array("i", [0])
-    for r in shares:
-        first_pair.append(first_pair[-1] + r["pairs"])
-    del shares
     found: list[Atom] = []
+    person = array("i")
     for dimension in GROUP_DIMENSIONS:
         topics = " JOIN items i USING (item_id), unnest(i.topics) AS topic" if dimension == "topic" else ""
+        people = ", array_agg(s.person) AS people" if dimension == "network" else ""
         rows = await conn.fetch(f"""{_NUMBERED}
             SELECT date_trunc('week', s.day)::date AS week, s.campaign_id, {DIMENSIONS[dimension]} AS key,
-                   s.network, {_SUMS}, array_agg(s.n) AS elements
+                   s.network, {_SUMS}, array_agg(s.n) AS elements{people}
             FROM per_share s{topics} GROUP BY 1, 2, 3, 4""", *scope.args)
+        if dimension == "network":  # every share is in one network's atoms: whose each share is
+            person = array("i", bytes(4 * sum(len(r["elements"]) for r in rows)))
+            for r in rows:
+                for n, who in zip(r["elements"], r["people"], strict=True):
+                    person[n] = who
         found += [Atom(r["week"], r["campaign_id"], dimension, r["key"], r["network"], Totals.of(r),
                        array("i", r["elements"])) for r in rows]
     first = len(person)
     rows = await conn.fetch(f"""{_NUMBERED}
         SELECT date_trunc('week', s.day)::date AS week, s.campaign_id, p.day AS key, sum(p.clicks) AS clicks,
-               array_agg(p.pair + {first}) AS elements
+               array_agg(p.pair + {first}) AS elements, array_agg(p.n) AS shares
         FROM pairs p JOIN s USING (n) GROUP BY 1, 2, 3""", *scope.args)
+    first_pair = array("i", bytes(4 * (first + 1)))  # each pair is in one day's atom: how many each share has
+    for r in rows:
+        for n in r["shares"]:
+            first_pair[n + 1] += 1
+    for n in range(first):
+        first_pair[n + 1] += first_pair[n]
     found += [Atom(r["week"], r["campaign_id"], CLICK_DAY, r["key"], "*", Totals(clicks=int(r["clicks"])),
                    array("i", r["elements"])) for r in rows]
     return Atoms(found, person, first_pair)
