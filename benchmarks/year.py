@@ -19,7 +19,12 @@ Then, with metrics as its own process, signed in over HTTP:
    five times each (the slowest counts), and the process's peak memory after them;
    "my impact" for `impacts` different people, one after the other: p50, p99.
 
-Targets (issue #19): each report ≤ 1 s with ≤ 300 MB; "my impact" ≤ 50 ms.
+Targets (issue #19): each report ≤ 1 s with ≤ 300 MB; "my impact" ≤ 50 ms; the releasing
+process ≤ 300 MB (DESIGN.md, per service).
+
+`--one-week`: after the fill, only the densest week (the most shares, then campaigns: the
+most cells) is due; the service releases it alone, and the benchmark reports its time and
+the process's peak memory, before and after (no reports).
 """
 
 import argparse
@@ -32,6 +37,7 @@ from datetime import date, timedelta
 import asyncpg
 import httpx
 
+from benchmarks.command_cpu import cpu_seconds
 from benchmarks.front_door import TOKEN_SECONDS
 from benchmarks.scratch import scratch, served
 from harness.issuer import TestIssuer
@@ -102,7 +108,13 @@ async def timed(client: httpx.AsyncClient, path: str, token: str, runs: int = 1)
     return took
 
 
-async def measure(advocates: int = 100_000, shares: int = 2_000_000, impacts: int = 200) -> dict[str, object]:
+# The week with the most cells: the most shares, then the most campaigns.
+_DENSEST = """SELECT date_trunc('week', day)::date FROM shares GROUP BY 1
+              ORDER BY count(*) DESC, count(DISTINCT campaign_id) DESC, 1 LIMIT 1"""
+
+
+async def measure(advocates: int = 100_000, shares: int = 2_000_000, impacts: int = 200, one_week: bool = False
+                  ) -> dict[str, object]:
     year = f"from={START}&to={START + timedelta(days=7 * WEEKS - 1)}"
     with TestIssuer() as issuer:
         async with scratch(MetricsTopics) as bench:
@@ -114,12 +126,26 @@ async def measure(advocates: int = 100_000, shares: int = 2_000_000, impacts: in
                 await fill(conn, advocates, shares)
                 filled_s = time.perf_counter() - began
                 clicks = await conn.fetchval("SELECT sum(clicks) FROM clicks")
+                if one_week:
+                    week = await conn.fetchval(_DENSEST)
+                    await conn.execute("DELETE FROM weeks_due WHERE week <> $1", week)
                 async with served(bench, "metrics", identity=issuer.settings(), snapshot_seconds=1) as process:
-                    began = time.perf_counter()
+                    rss_start = process.peak_rss_mb()
+                    began, cpu = time.perf_counter(), cpu_seconds(process.process.pid)
                     while await conn.fetchval("SELECT count(*) FROM weeks_due"):
                         await asyncio.sleep(1)
                     release_s = time.perf_counter() - began
+                    release_cpu_s = cpu_seconds(process.process.pid) - cpu
                     release_rss = process.peak_rss_mb()
+                if one_week:
+                    return {"year_advocates": advocates, "year_shares": shares, "year_clicks": clicks,
+                            "year_fill_s": round(filled_s), "year_week": str(week),
+                            "year_week_shares": await conn.fetchval(
+                                "SELECT count(*) FROM shares WHERE date_trunc('week', day)::date = $1", week),
+                            "year_week_cells": await conn.fetchval("SELECT count(*) FROM week_cells"),
+                            "year_week_release_s": round(release_s, 1),
+                            "year_week_release_cpu_s": round(release_cpu_s, 1),
+                            "year_week_release_rss_mb": {"start": rss_start, "peak": release_rss}}
                 released = [r["released_at"] for r in await conn.fetch(
                     "SELECT released_at FROM week_releases ORDER BY released_at")]
                 cells = await conn.fetchval("SELECT count(*) FROM week_cells")
@@ -158,6 +184,7 @@ if __name__ == "__main__":
     parser.add_argument("--advocates", type=int, default=100_000)
     parser.add_argument("--shares", type=int, default=2_000_000)
     parser.add_argument("--impacts", type=int, default=200)
+    parser.add_argument("--one-week", action="store_true", help="release the densest week alone, no reports")
     args = parser.parse_args()
-    for key, value in asyncio.run(measure(args.advocates, args.shares, args.impacts)).items():
+    for key, value in asyncio.run(measure(args.advocates, args.shares, args.impacts, args.one_week)).items():
         print(f"{key:<32} {value}")

@@ -5,7 +5,8 @@ periods and currencies are accepted, and who may see their own figures and the
 leaderboard. No I/O."""
 
 import heapq
-from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
+from array import array
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -181,14 +182,28 @@ def suppressed(cells: Mapping[Cell, Collection[Hashable]], contributor: Mapping[
     them apart: regions are per network too.
     Repeated until no region is too small. Deterministic: the same cells, the same answer,
     whatever report or snapshot asks."""
-    return _suppressed(list(cells.items()), contributor, k, never, network)
+    return _suppressed(*_numbered(list(cells.items()), contributor, network), k, never)
 
 
-def _suppressed(cells: Sequence[tuple[Cell, Collection[Hashable]]], contributor: Mapping[Hashable, Any], k: int,
-                never: Collection[Cell], network: Mapping[Hashable, str] | None) -> set[Cell]:
-    """`suppressed`, with the cells as (cell, elements) pairs, where a cell may come more than
-    once (it sums the union): `disclosed` passes its atoms twice, as themselves and as part
-    of their sum over all campaigns, without copying them.
+def _numbered(cells: Sequence[tuple[Cell, Collection[Hashable]]], contributor: Mapping[Hashable, Any],
+              network: Mapping[Hashable, str] | None
+              ) -> tuple[list[tuple[Cell, list[int]]], list[Any], Callable[[int], tuple[bool, str | None]]]:
+    """Elements given as share ids and (share id, day) pairs, numbered in the order first
+    met, for `_suppressed`: the cells over their numbers, each one's contributor, and its
+    kind (clicks or shares, and on which network)."""
+    number: dict[Hashable, int] = {}
+    numbered = [(cell, [number.setdefault(e, len(number)) for e in elements]) for cell, elements in cells]
+    shares = [e[0] if isinstance(e, tuple) else e for e in number]
+    kinds = [(isinstance(e, tuple), (network or {}).get(share)) for e, share in zip(number, shares, strict=True)]
+    return numbered, [contributor[share] for share in shares], kinds.__getitem__
+
+
+def _suppressed(cells: Sequence[tuple[Cell, Collection[int]]], person: Sequence[Any],
+                kind: Callable[[int], tuple[bool, str | None]], k: int, never: Collection[Cell]) -> set[Cell]:
+    """`suppressed`, with the elements numbered from 0 (`person[e]`, `kind(e)`: element e's
+    contributor and kind), the cells as (cell, elements) pairs, where a cell may come more
+    than once (it sums the union): `disclosed` passes its atoms twice, as themselves and as
+    part of their sum over all campaigns, and an atom per network, without copying them.
 
     How, at a year's scale (issue 19: a week of 38,000 shares by 30,000 people, ~1,000 cells):
     a region's elements only ever merge, as cells are left out; a region never splits. So
@@ -197,52 +212,50 @@ def _suppressed(cells: Sequence[tuple[Cell, Collection[Hashable]]], contributor:
     at every region. The answer is the same as moving elements from region to region
     (tests/unit/metrics/test_metrics_disclosure_reference.py compares the two on random
     weeks): which regions there are and whose they are depend only on which cells are left
-    out, and the same cells are left out in the same order."""
-    def kind(e: Hashable) -> tuple[bool, str | None]:
-        """Clicks or shares, and on which network."""
-        return isinstance(e, tuple), (network or {}).get(e[0] if isinstance(e, tuple) else e)
-
-    parts: dict[Cell, list[Collection[Hashable]]] = {}
+    out, and the same cells are left out in the same order. Nearly every element of a dense
+    week is a region of its own at first (~190,000), so what a region costs is kept small
+    (ADR 0027): ints in arrays, cells as bits of the shown cells only, one person unboxed."""
+    parts: dict[Cell, list[Collection[int]]] = {}
     for cell, elements in cells:
         parts.setdefault(cell, []).append(elements)
-
-    def elements_of(cell: Cell) -> AbstractSet[Hashable]:
-        """A cell's elements, each once."""
-        of_cell = parts[cell]
-        return of_cell[0] if len(of_cell) == 1 and isinstance(of_cell[0], AbstractSet) else set().union(*of_cell)
-
-    person = {e: contributor[e[0] if isinstance(e, tuple) else e]
-              for e in set().union(*(elements for _, elements in cells))}
-    size = {c: len(set(map(person.__getitem__, elements_of(c)))) for c in parts}
+    # Each cell's elements once, 4 bytes each: a cell is read three times below.
+    elements_of = {cell: array("i", of_cell[0] if len(of_cell) == 1 and isinstance(of_cell[0], AbstractSet)
+                               else set().union(*of_cell)) for cell, of_cell in parts.items()}
+    del parts
+    size = {c: len(set(map(person.__getitem__, elements))) for c, elements in elements_of.items()}
     hidden = {c for c, n in size.items() if n < k} | set(never)
 
     def order(c: Cell) -> tuple[int, str, str, str]:
         return size[c], str(c.key), str(c.campaign), c.dimension
 
-    # A cell is known by its rank (fewest contributors first, as `order`), a set of cells by
-    # their ranks in increasing order, as the characters of a string (and as an int, bit i
-    # for the cell of rank i, where `_Regions` counts cells apart).
+    # A cell is known by its rank (fewest contributors first, as `order`). Regions know the
+    # shown cells by their place among them, in rank order (`shown[place]` is the rank): a set
+    # of cells is their places in increasing order, as the characters of a string, and as an
+    # int, bit i for the place i, where `_Regions` counts cells apart. Places keep the order of
+    # ranks, so every comparison comes out as it would with ranks.
     ranked = sorted(size, key=order)
     shown = [rank for rank, cell in enumerate(ranked) if cell not in hidden]
-    holding = dict.fromkeys(person, "")  # each element's shown cells
-    for rank in shown:
-        in_cell = chr(rank)
-        for e in elements_of(ranked[rank]):
+    holding = [""] * len(person)  # each element's shown cells
+    for place, rank in enumerate(shown):
+        in_cell = chr(place)
+        for e in elements_of[ranked[rank]]:
             holding[e] += in_cell
 
     # The regions, by kind of element (clicks or shares, and network; numbered in the order
     # of their names) and the shown cells their elements are in. Elements in no shown cell
     # are left out: no figure tells anything of them, and they are nobody's nearest region.
-    kind_of = {e: kind(e) for e, in_cells in holding.items() if in_cells}
     kinds = {its_kind: n for n, its_kind
-             in enumerate(sorted(set(kind_of.values()), key=lambda kd: (kd[0], str(kd[1]), repr(kd[1]))))}
-    regions = _Regions(len(ranked))
-    region_of = {e: regions.add(kinds[its_kind], holding[e], person[e]) for e, its_kind in kind_of.items()}
-    del holding, kind_of
-    for rank in shown:
-        regions.holders[rank] = list(set(map(region_of.__getitem__, elements_of(ranked[rank]))))
-    del region_of, person
-    parts.clear()
+             in enumerate(sorted({kind(e) for e, in_cells in enumerate(holding) if in_cells},
+                                 key=lambda kd: (kd[0], str(kd[1]), repr(kd[1]))))}
+    regions = _Regions(len(shown))
+    region_of = array("i", bytes(4 * len(holding)))
+    for e, in_cells in enumerate(holding):
+        if in_cells:
+            region_of[e] = regions.add(kinds[kind(e)], in_cells, person[e])
+    del holding
+    for place, rank in enumerate(shown):
+        regions.holders[place] = array("i", set(map(region_of.__getitem__, elements_of[ranked[rank]])))
+    del region_of, elements_of
 
     # The small regions, the smallest first, by `_Regions.key`. A region's key grows as its
     # people do; as it loses cells, it may grow or shrink. Each small region has an entry
@@ -260,19 +273,42 @@ def _suppressed(cells: Sequence[tuple[Cell, Collection[Hashable]]], contributor:
             continue
         nearest = regions.nearest(n)
         telling = regions.cells[n] ^ regions.cells[nearest] if nearest is not None else regions.cells[n]
-        lowest = (telling & -telling).bit_length() - 1  # the cell of the lowest rank
-        hidden.add(ranked[lowest])
+        lowest = (telling & -telling).bit_length() - 1  # the place of the cell of the lowest rank
+        hidden.add(ranked[shown[lowest]])
         for m in [*regions.leave_out(lowest), n]:  # n too: if untouched by the cell, still to merge
             if 0 < regions.size(m) < k:
                 heapq.heappush(queue, (regions.key(m), m))
     return hidden
 
 
+class _People(set[Any]):
+    """The people of a region of more than one (a region of one holds the person itself)."""
+
+
+_ENDED = object()  # the people of a region that ended
+
+
+def _joined(a: Any, b: Any) -> Any:
+    """The people of two regions together (each a person or `_People`); may reuse either."""
+    if type(a) is not _People:
+        a, b = b, a
+    if type(a) is not _People:
+        return a if a == b else _People((a, b))
+    if type(b) is _People:
+        if len(a) < len(b):
+            a, b = b, a
+        a |= b
+    else:
+        a.add(b)
+    return a
+
+
 class _Regions:
     """The regions of `_suppressed`, each by a number that stays while it loses cells, and
     ends when it is merged into another: its kind, cells, people, and which regions each
     shown cell holds (to find a cell's regions and a region's nearest one without looking
-    at every region, and to move a region without telling each of its cells)."""
+    at every region, and to move a region without telling each of its cells). A cell's
+    "rank" here is its place among the shown cells (`_suppressed`)."""
 
     def __init__(self, cell_count: int) -> None:
         self.bit = {chr(rank): 1 << rank for rank in range(cell_count)}
@@ -280,8 +316,8 @@ class _Regions:
         self.kind: list[int] = []  # by number, as all below
         self.ranks: list[str] = []  # "" once ended
         self.cells: list[int] = []  # the same as an int; 0 once ended
-        self.people: list[set[Any]] = []  # empty once ended
-        self.holders: dict[int, list[int]] = {}  # by a cell's rank; a number may have ended since
+        self.people: list[Any] = []  # one person, or _People; _ENDED once ended
+        self.holders: dict[int, array[int]] = {}  # by a cell's rank; a number may have ended since
 
     def add(self, kind: int, ranks: str, who: Any) -> int:
         """Count `who` in the region of that kind and cells; its number."""
@@ -292,20 +328,22 @@ class _Regions:
             self.kind.append(kind)
             self.ranks.append(ranks)
             self.cells.append(sum(map(self.bit.__getitem__, ranks)))
-            self.people.append(set())
-        self.people[n].add(who)
+            self.people.append(who)
+        else:
+            self.people[n] = _joined(self.people[n], who)
         return n
 
     def size(self, n: int) -> int:
         """How many people region `n` has; 0 once ended."""
-        return len(self.people[n])
+        people = self.people[n]
+        return len(people) if type(people) is _People else int(people is not _ENDED)
 
     def key(self, n: int) -> str:
         """A small region's place in the order in which they are merged: the fewest people
         first, then by name: its kind, then its cells' ranks in increasing order, compared as
         a sequence (one that begins another comes first). People and kind are one character
         each, so the string compares as that tuple does, and quickly."""
-        return chr(len(self.people[n])) + chr(self.kind[n]) + self.ranks[n]
+        return chr(self.size(n)) + chr(self.kind[n]) + self.ranks[n]
 
     def nearest(self, n: int) -> int | None:
         """The region of the same kind nearest to region `n`: the fewest cells apart, then
@@ -319,7 +357,7 @@ class _Regions:
 
         def look_at(m: int) -> None:
             nonlocal best, best_key
-            key = ((region ^ self.cells[m]).bit_count(), len(self.people[m]))
+            key = ((region ^ self.cells[m]).bit_count(), self.size(m))
             if best < 0 or key < best_key or (key == best_key and self.ranks[m] < self.ranks[best]):
                 best, best_key = m, key
 
@@ -328,7 +366,7 @@ class _Regions:
             if best >= 0 and best_key[0] < count:
                 break  # the others share none of `count` cells with it
             # Regions merged into others end, but stay among their cells' holders until looked at.
-            self.holders[rank] = [m for m in self.holders[rank] if self.cells[m]]
+            self.holders[rank] = array("i", (m for m in self.holders[rank] if self.cells[m]))
             for m in self.holders[rank]:
                 other = self.cells[m]
                 if not other & looked_at and self.kind[m] == kind and m != n:
@@ -362,12 +400,8 @@ class _Regions:
                     shrank.append(n)
             else:  # merged (the key of the one it joins does not shrink), or in no shown cell: it ends
                 if into is not None:
-                    bigger, smaller = self.people[into], self.people[n]
-                    if len(bigger) < len(smaller):
-                        bigger, smaller = smaller, bigger
-                    bigger |= smaller
-                    self.people[into] = bigger
-                self.cells[n], self.people[n], self.ranks[n] = 0, set(), ""
+                    self.people[into] = _joined(self.people[into], self.people[n])
+                self.cells[n], self.people[n], self.ranks[n] = 0, _ENDED, ""
         return shrank
 
 
@@ -379,11 +413,30 @@ def disclosed(atoms: Mapping[Cell, Collection[Hashable]], contributor: Mapping[H
     atoms and for their sums over all campaigns (EVERY_CAMPAIGN): True if shown. Never
     shown on their own: the shares of no campaign (there is no report of them) and shares
     without a value (no org unit), so they stay in what is left over."""
-    cells = [(cell, elements) for atom, elements in atoms.items()
-             for cell in (atom, atom._replace(campaign=EVERY_CAMPAIGN))]
+    return _disclosed(*_numbered(list(atoms.items()), contributor, network), k)
+
+
+_SHARE, _CLICKS = (False, None), (True, None)  # the kinds of numbered elements
+
+
+def disclosed_numbered(atoms: Iterable[tuple[Cell, Collection[int]]], person: Sequence[Any], clicks_from: int,
+                       k: int) -> dict[Cell, bool]:
+    """`disclosed`, with the week's elements numbered from 0 (ADR 0027): shares below
+    `clicks_from`, (share, day) pairs from it; `person[e]`: element e's contributor. An
+    atom may come more than once (one per network): it sums the union. Regions are not
+    split by network. The same answer as `disclosed` given the same week by share ids."""
+    def kind(e: int) -> tuple[bool, None]:
+        return _CLICKS if e >= clicks_from else _SHARE
+
+    return _disclosed(list(atoms), person, kind, k)
+
+
+def _disclosed(atoms: Sequence[tuple[Cell, Collection[int]]], person: Sequence[Any],
+               kind: Callable[[int], tuple[bool, str | None]], k: int) -> dict[Cell, bool]:
+    cells = [(cell, elements) for atom, elements in atoms for cell in (atom, atom._replace(campaign=EVERY_CAMPAIGN))]
     every = dict.fromkeys(cell for cell, _ in cells)  # in the order first named
     never = {c for c in every if c.campaign is None or c.key is None}
-    hidden = _suppressed(cells, contributor, k, never, network)
+    hidden = _suppressed(cells, person, kind, k, never)
     return {c: c not in hidden for c in every}
 
 

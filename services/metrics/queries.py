@@ -6,6 +6,7 @@ one advocate) and everything they achieved so far. Groups come with their count 
 distinct contributors, so the caller can suppress those below k.
 """
 
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -87,7 +88,8 @@ GROUP_DIMENSIONS = ("network", "topic", "item", "org_unit", "location")
 
 class Atom(NamedTuple):
     """The sums of one week, campaign (None: none), key of a dimension and network, and the
-    shares behind them with each one's contributor (a token: who they are is not needed)."""
+    elements behind them by their numbers in `Atoms`: its shares, or (CLICK_DAY) its
+    (share, day) pairs."""
 
     week: date
     campaign_id: str | None
@@ -95,32 +97,79 @@ class Atom(NamedTuple):
     key: object
     network: str
     totals: Totals
-    shares: list[tuple[str, object]]
+    elements: "array[int]"
 
 
-async def atoms(conn: Connection, starts_on: date, ends_on: date) -> list[Atom]:
+class Atoms(NamedTuple):
+    """A scope's atoms with its elements numbered (ADR 0027): its shares 0 to S-1 in the order
+    of their ids, then their (share, day) pairs with clicks, from S on, in the order of share
+    and day, so each share's pairs follow one another. Ints in arrays, not share ids and
+    tokens in sets: a dense week is ~38,000 shares and ~150,000 pairs, each in a dozen cells."""
+
+    atoms: list[Atom]
+    person: "array[int]"  # by share number: its contributor, numbered (tokens in their order)
+    first_pair: "array[int]"  # by share number, and one more: the number of its first pair, less S
+
+    @property
+    def shares(self) -> int:
+        return len(self.person)
+
+    def pairs(self, share: int) -> range:
+        """The numbers of `share`'s (share, day) pairs."""
+        return range(len(self.person) + self.first_pair[share], len(self.person) + self.first_pair[share + 1])
+
+
+# The scope's shares numbered (`n`, from 0 in the order of their ids) with their contributor's
+# number (`person`), and (`pairs`) their (share, day) pairs with clicks numbered in the order
+# of share and day (`pair`, from 0), both as Atoms says. Clicks are read by share, through
+# their key, as `_PER_SHARE` reads them.
+_NUMBERED = _PER_SHARE.format(shares="""SELECT s.*, (row_number() OVER (ORDER BY s.share_id) - 1)::int AS n,
+           (dense_rank() OVER (ORDER BY s.contributor) - 1)::int AS person
+    FROM shares s
+    WHERE NOT s.cancelled AND s.day BETWEEN $1 AND $2 AND ($3::text IS NULL OR s.campaign_id = $3)""") + """,
+pairs AS (
+    SELECT s.n, cl.day, cl.clicks, (row_number() OVER (ORDER BY s.n, cl.day) - 1)::int AS pair
+    FROM (SELECT share_id, day, sum(clicks) AS clicks FROM clicks
+          WHERE NOT bot AND share_id IN (SELECT share_id FROM s) GROUP BY 1, 2) cl JOIN s USING (share_id)
+)"""
+
+
+async def atoms(conn: Connection, starts_on: date, ends_on: date) -> Atoms:
     """Every group figure's finest sums over the shares created from `starts_on` to `ends_on`
     (whole weeks), of every campaign: per dimension of GROUP_DIMENSIONS and per click day
-    (network "*", clicks only). Disclosure is decided on these (domain.disclosed)."""
+    (network "*", clicks only), with the shares and pairs behind them by number (`Atoms`).
+    Disclosure is decided on these (domain.disclosed_numbered)."""
     scope = Scope(starts_on, ends_on)
     found: list[Atom] = []
+    person = array("i")
     for dimension in GROUP_DIMENSIONS:
         topics = " JOIN items i USING (item_id), unnest(i.topics) AS topic" if dimension == "topic" else ""
-        rows = await conn.fetch(f"""{scope.per_share}
+        people = ", array_agg(s.person) AS people" if dimension == "network" else ""
+        rows = await conn.fetch(f"""{_NUMBERED}
             SELECT date_trunc('week', s.day)::date AS week, s.campaign_id, {DIMENSIONS[dimension]} AS key,
-                   s.network, {_SUMS}, array_agg(s.share_id) AS share_ids, array_agg(s.contributor) AS people
+                   s.network, {_SUMS}, array_agg(s.n) AS elements{people}
             FROM per_share s{topics} GROUP BY 1, 2, 3, 4""", *scope.args)
+        if dimension == "network":  # every share is in one network's atoms: whose each share is
+            person = array("i", bytes(4 * sum(len(r["elements"]) for r in rows)))
+            for r in rows:
+                for n, who in zip(r["elements"], r["people"], strict=True):
+                    person[n] = who
         found += [Atom(r["week"], r["campaign_id"], dimension, r["key"], r["network"], Totals.of(r),
-                       list(zip(r["share_ids"], r["people"], strict=True))) for r in rows]
-    rows = await conn.fetch(f"""{scope.per_share}
-        SELECT date_trunc('week', s.day)::date AS week, s.campaign_id, cl.day AS key, sum(cl.clicks) AS clicks,
-               array_agg(s.share_id) AS share_ids, array_agg(s.contributor) AS people
-        FROM (SELECT share_id, day, sum(clicks) AS clicks FROM clicks
-              WHERE NOT bot AND share_id IN (SELECT share_id FROM s) GROUP BY 1, 2) cl
-        JOIN s USING (share_id) GROUP BY 1, 2, 3""", *scope.args)
+                       array("i", r["elements"])) for r in rows]
+    first = len(person)
+    rows = await conn.fetch(f"""{_NUMBERED}
+        SELECT date_trunc('week', s.day)::date AS week, s.campaign_id, p.day AS key, sum(p.clicks) AS clicks,
+               array_agg(p.pair + {first}) AS elements, array_agg(p.n) AS shares
+        FROM pairs p JOIN s USING (n) GROUP BY 1, 2, 3""", *scope.args)
+    first_pair = array("i", bytes(4 * (first + 1)))  # each pair is in one day's atom: how many each share has
+    for r in rows:
+        for n in r["shares"]:
+            first_pair[n + 1] += 1
+    for n in range(first):
+        first_pair[n + 1] += first_pair[n]
     found += [Atom(r["week"], r["campaign_id"], CLICK_DAY, r["key"], "*", Totals(clicks=int(r["clicks"])),
-                   list(zip(r["share_ids"], r["people"], strict=True))) for r in rows]
-    return found
+                   array("i", r["elements"])) for r in rows]
+    return Atoms(found, person, first_pair)
 
 
 # A kept cell (ADR 0023): week, cell, network, whether shown, then the figures in Totals' order.

@@ -11,9 +11,11 @@ shown only to people in it). Nothing is written to disk: a report is rendered pe
 import asyncio
 import csv
 import io
+import itertools
 import threading
+from array import array
 from collections import OrderedDict, defaultdict
-from collections.abc import Hashable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from html import escape
 from pathlib import Path
@@ -32,7 +34,7 @@ from services.metrics.domain import (
     RateCard,
     Totals,
     aligned_period,
-    disclosed,
+    disclosed_numbered,
     figures,
     last_closed_day,
     shown_over_weeks,
@@ -65,35 +67,40 @@ class Release:
         self.shown: dict[date, dict[Cell, bool]] = {}
 
     @classmethod
-    def decided(cls, atoms: Sequence[queries.Atom], k: int, cached: bool = True) -> "Release":
+    def decided(cls, atoms: queries.Atoms, k: int, cached: bool = True) -> "Release":
         """Decided from `atoms`; `cached`: each week's decision looked up and kept in this
-        process's cache (a release made to be kept gains nothing from it)."""
+        process's cache (a release made to be kept gains nothing from it).
+
+        Elements are numbered (queries.Atoms, ADR 0027): a cell of shares sums their clicks
+        too, so it holds its shares' numbers and those of their (share, day) pairs; a cell of
+        clicks by day holds its pairs. Each atom's elements stay an array of its own (a cell
+        of several networks or campaigns is their union, which domain.disclosed_numbered
+        forms one cell at a time), not a set per cell."""
         release = cls()
-        elements: dict[date, dict[Cell, set[Hashable]]] = defaultdict(lambda: defaultdict(set))
-        contributor: dict[Hashable, object] = {}
-        clicked: dict[str, list[tuple[str, Any]]] = defaultdict(list)  # a share's (share, day) pairs
-        for a in atoms:
+        parts: dict[date, list[tuple[Cell, array[int]]]] = defaultdict(list)
+        for a in atoms.atoms:
             if a.dimension == CLICK_DAY:
-                for share_id, _ in a.shares:
-                    clicked[share_id].append((share_id, a.key))
-        for a in atoms:
-            contributor.update(a.shares)
-            if a.dimension == CLICK_DAY:
-                summed: set[Hashable] = {(share_id, a.key) for share_id, _ in a.shares}
-            else:  # a cell of shares sums their clicks too
-                summed = {e for share_id, _ in a.shares for e in (share_id, *clicked[share_id])}
+                elements = a.elements
+            else:
+                elements = array("i", a.elements)
+                for share in a.elements:
+                    elements.extend(atoms.pairs(share))
             cells = [Cell(a.dimension, a.campaign_id, a.key)]
             if a.dimension == "network":  # every share has one network: its cells make the totals
                 cells.append(Cell(TOTAL, a.campaign_id, TOTAL_KEY))
             for cell in cells:
-                elements[a.week][cell].update(summed)
+                parts[a.week].append((cell, elements))
                 for c in (cell, cell._replace(campaign=EVERY_CAMPAIGN)):
                     known = release.values[a.week][c].get(a.network, Totals())
                     release.values[a.week][c][a.network] = known + a.totals
+        # A pair's contributor is its share's.
+        person = [*atoms.person, *(p for share in range(atoms.shares) for p in
+                                   itertools.repeat(atoms.person[share], len(atoms.pairs(share))))]
         # Not split by network (domain.suppressed's `network`): a group's EMV still weighs its
         # networks apart, a residual ADR 0020 states.
-        release.shown = {week: _decided(week, cells, contributor, k) if cached else disclosed(cells, contributor, k)
-                         for week, cells in elements.items()}
+        release.shown = {week: _decided(week, cells, person, atoms.shares, k) if cached
+                         else disclosed_numbered(cells, person, atoms.shares, k)
+                         for week, cells in parts.items()}
         return release
 
     @classmethod
@@ -157,22 +164,30 @@ class Release:
 # A week that changed since its release (ADR 0023) is decided per report, up to seconds for
 # a dense week, though its decision changes only with its data: kept per process for the
 # weeks last asked about, by their content.
-_DECISIONS: OrderedDict[tuple[date, int, int], dict[Cell, bool]] = OrderedDict()
+_DECISIONS: OrderedDict[tuple[date, int, int, int], dict[Cell, bool]] = OrderedDict()
 _DECISIONS_KEPT = 1024
 _DECISIONS_LOCK = threading.Lock()  # decisions are made in worker threads (`released`)
 
 
-def _decided(week: date, cells: dict[Cell, set[Hashable]], contributor: dict[Hashable, object], k: int
+def _decided(week: date, cells: list[tuple[Cell, "array[int]"]], person: list[int], clicks_from: int, k: int
              ) -> dict[Cell, bool]:
-    shares = {e[0] if isinstance(e, tuple) else e for elements in cells.values() for e in elements}
-    key = (week, k, hash((frozenset((cell, frozenset(elements)) for cell, elements in cells.items()),
-                          frozenset((share, contributor[share]) for share in shares))))
+    # Numbers follow share ids, tokens and days in order (queries.Atoms): the same week gives
+    # the same numbers, and the numbers with whose they are and where clicks begin are all
+    # that the decision reads.
+    # Each cell's elements are formed one cell at a time (a set of every cell's at once was
+    # most of a dense week's memory, ADR 0027).
+    parts: dict[Cell, list[array[int]]] = defaultdict(list)
+    for cell, elements in cells:
+        parts[cell].append(elements)
+    content = frozenset((cell, hash(array("i", sorted(set().union(*of_cell))).tobytes()))
+                        for cell, of_cell in parts.items())
+    key = (week, k, clicks_from, hash((content, array("i", person).tobytes())))
     with _DECISIONS_LOCK:
         known = _DECISIONS.get(key)
         if known is not None:
             _DECISIONS.move_to_end(key)
             return known
-    decided = disclosed(cells, contributor, k)
+    decided = disclosed_numbered(cells, person, clicks_from, k)
     with _DECISIONS_LOCK:
         _DECISIONS[key] = decided
         if len(_DECISIONS) > _DECISIONS_KEPT:
@@ -195,9 +210,14 @@ async def released(conn: Connection, starts_on: date, ends_on: date, k: int, cam
 
 
 async def decide(conn: Connection, weeks: Sequence[date], k: int, cached: bool = True) -> Release:
-    """The release of `weeks` (Mondays), decided from their shares and clicks as they are now."""
-    atoms = [a for week in weeks for a in await queries.atoms(conn, week, week + timedelta(days=6))]
-    return await asyncio.to_thread(Release.decided, atoms, k, cached)
+    """The release of `weeks` (Mondays), decided from their shares and clicks as they are now,
+    one week after the other: what a week is decided from is let go before the next is read."""
+    release = Release()
+    for week in weeks:
+        atoms = await queries.atoms(conn, week, week + timedelta(days=6))
+        release = release.merged(await asyncio.to_thread(Release.decided, atoms, k, cached))
+        del atoms
+    return release
 
 
 async def gather(conn: Connection, scope: Scope, card: RateCard, k: int, *, title: str,

@@ -21,7 +21,16 @@ from typing import Any
 
 import pytest
 
-from services.metrics.domain import CLICK_DAY, EVERY_CAMPAIGN, TOTAL, TOTAL_KEY, Cell, disclosed, suppressed
+from services.metrics.domain import (
+    CLICK_DAY,
+    EVERY_CAMPAIGN,
+    TOTAL,
+    TOTAL_KEY,
+    Cell,
+    disclosed,
+    disclosed_numbered,
+    suppressed,
+)
 
 
 def reference_suppressed(cells: Mapping[Cell, Collection[Hashable]], contributor: Mapping[Hashable, Any], k: int,
@@ -186,3 +195,32 @@ def test_a_weeks_shown_figures_are_the_references_in_medium_weeks(seed):
     k = rng.choice([3, 5])
     by_network = network if seed % 2 else None
     assert disclosed(atoms, contributor, k, by_network) == reference_disclosed(atoms, contributor, k, by_network)
+
+
+def numbered(rng: random.Random, atoms: dict[Cell, set[Hashable]], contributor: dict[str, int]
+             ) -> tuple[list[tuple[Cell, list[int]]], list[int], int]:
+    """The week as reports.Release.decided gives it to `disclosed_numbered` (ADR 0027): shares
+    numbered first, then (share, day) pairs, in a random order each; each atom split into
+    parts (as one per network), which may overlap."""
+    elements = {e for of_atom in atoms.values() for e in of_atom}
+    shares = [e for e in elements if not isinstance(e, tuple)]
+    pairs = [e for e in elements if isinstance(e, tuple)]
+    rng.shuffle(shares)
+    rng.shuffle(pairs)
+    number = {e: n for n, e in enumerate([*shares, *pairs])}
+    parts = []
+    for atom, of_atom in atoms.items():
+        members = sorted(number[e] for e in of_atom)
+        cut = rng.randint(0, len(members))
+        parts += [(atom, members[:cut]), (atom, members[max(0, cut - 2):])]
+    rng.shuffle(parts)
+    return parts, [contributor[e[0] if isinstance(e, tuple) else e] for e in [*shares, *pairs]], len(shares)
+
+
+@pytest.mark.parametrize("seed", range(200))
+def test_a_weeks_numbered_elements_give_the_references_shown_figures(seed):
+    rng = random.Random(2000 + seed)
+    atoms, contributor, _ = week(rng, rng.randint(1, 60) if seed % 10 else 400, rng.randint(1, 40))
+    k = rng.randint(1, 6)
+    parts, person, clicks_from = numbered(rng, atoms, contributor)
+    assert disclosed_numbered(parts, person, clicks_from, k) == reference_disclosed(atoms, contributor, k)
