@@ -214,7 +214,7 @@ def _suppressed(cells: Sequence[tuple[Cell, Collection[int]]], person: Sequence[
     weeks): which regions there are and whose they are depend only on which cells are left
     out, and the same cells are left out in the same order. Nearly every element of a dense
     week is a region of its own at first (~190,000), so what a region costs is kept small
-    (ADR 0027): ints in arrays, cells as bits of the shown cells only, one person unboxed."""
+    (ADR 0028): ints in arrays, cells as bits of the shown cells only, one person unboxed."""
     parts: dict[Cell, list[Collection[int]]] = {}
     for cell, elements in cells:
         parts.setdefault(cell, []).append(elements)
@@ -421,7 +421,7 @@ _SHARE, _CLICKS = (False, None), (True, None)  # the kinds of numbered elements
 
 def disclosed_numbered(atoms: Iterable[tuple[Cell, Collection[int]]], person: Sequence[Any], clicks_from: int,
                        k: int) -> dict[Cell, bool]:
-    """`disclosed`, with the week's elements numbered from 0 (ADR 0027): shares below
+    """`disclosed`, with the week's elements numbered from 0 (ADR 0028): shares below
     `clicks_from`, (share, day) pairs from it; `person[e]`: element e's contributor. An
     atom may come more than once (one per network): it sums the union. Regions are not
     split by network. The same answer as `disclosed` given the same week by share ids."""

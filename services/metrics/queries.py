@@ -101,7 +101,7 @@ class Atom(NamedTuple):
 
 
 class Atoms(NamedTuple):
-    """A scope's atoms with its elements numbered (ADR 0027): its shares 0 to S-1 in the order
+    """A scope's atoms with its elements numbered (ADR 0028): its shares 0 to S-1 in the order
     of their ids, then their (share, day) pairs with clicks, from S on, in the order of share
     and day, so each share's pairs follow one another. Ints in arrays, not share ids and
     tokens in sets: a dense week is ~38,000 shares and ~150,000 pairs, each in a dozen cells."""

@@ -71,7 +71,7 @@ class Release:
         """Decided from `atoms`; `cached`: each week's decision looked up and kept in this
         process's cache (a release made to be kept gains nothing from it).
 
-        Elements are numbered (queries.Atoms, ADR 0027): a cell of shares sums their clicks
+        Elements are numbered (queries.Atoms, ADR 0028): a cell of shares sums their clicks
         too, so it holds its shares' numbers and those of their (share, day) pairs; a cell of
         clicks by day holds its pairs. Each atom's elements stay an array of its own (a cell
         of several networks or campaigns is their union, which domain.disclosed_numbered
@@ -175,7 +175,7 @@ def _decided(week: date, cells: list[tuple[Cell, "array[int]"]], person: list[in
     # the same numbers, and the numbers with whose they are and where clicks begin are all
     # that the decision reads.
     # Each cell's elements are formed one cell at a time (a set of every cell's at once was
-    # most of a dense week's memory, ADR 0027).
+    # most of a dense week's memory, ADR 0028).
     parts: dict[Cell, list[array[int]]] = defaultdict(list)
     for cell, elements in cells:
         parts[cell].append(elements)

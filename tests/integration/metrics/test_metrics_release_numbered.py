@@ -1,4 +1,4 @@
-"""A week's release decided from numbered elements (ADR 0027: share numbers and (share, day)
+"""A week's release decided from numbered elements (ADR 0028: share numbers and (share, day)
 pair numbers in arrays, `queries.atoms` and `reports.Release.decided`) is the release the
 first way gave, which read share ids and contributor tokens into Python sets per cell. That
 way is kept below as the reference, as it was but for names: which cells a week hides must
@@ -29,7 +29,7 @@ K = 5
 
 
 async def reference_atoms(conn: asyncpg.Connection, starts_on: date, ends_on: date) -> list[tuple[Any, ...]]:
-    """`queries.atoms` before ADR 0027: (week, campaign, dimension, key, network, totals,
+    """`queries.atoms` before ADR 0028: (week, campaign, dimension, key, network, totals,
     [(share id, contributor)])."""
     scope = queries.Scope(starts_on, ends_on)
     found: list[tuple[Any, ...]] = []
@@ -53,7 +53,7 @@ async def reference_atoms(conn: asyncpg.Connection, starts_on: date, ends_on: da
 
 
 def reference_release(atoms: list[tuple[Any, ...]], k: int) -> reports.Release:
-    """`reports.Release.decided` before ADR 0027."""
+    """`reports.Release.decided` before ADR 0028."""
     release = reports.Release()
     elements: dict[date, dict[Cell, set[Hashable]]] = defaultdict(lambda: defaultdict(set))
     contributor: dict[Hashable, object] = {}

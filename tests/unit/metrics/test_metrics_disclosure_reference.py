@@ -199,7 +199,7 @@ def test_a_weeks_shown_figures_are_the_references_in_medium_weeks(seed):
 
 def numbered(rng: random.Random, atoms: dict[Cell, set[Hashable]], contributor: dict[str, int]
              ) -> tuple[list[tuple[Cell, list[int]]], list[int], int]:
-    """The week as reports.Release.decided gives it to `disclosed_numbered` (ADR 0027): shares
+    """The week as reports.Release.decided gives it to `disclosed_numbered` (ADR 0028): shares
     numbered first, then (share, day) pairs, in a random order each; each atom split into
     parts (as one per network), which may overlap."""
     elements = {e for of_atom in atoms.values() for e in of_atom}
