@@ -1,8 +1,13 @@
 """The tails under the platform's own load (issue #19): `python -m benchmarks.tails
-[--seconds 20] [--events 400000] [--processes 1|2|both]`.
+[--seconds 20] [--events 400000] [--processes 1|2|both] [--metrics-nice N]`.
 
 Four loads run at the same time, for the same window of `--seconds`, each service as its
-own process on a scratch schema and topics of its own:
+own process on a scratch schema and topics of its own, in a session of its own as the local
+stack starts it (so each is a scheduling group of its own where the kernel groups by
+session, and metrics runs at its CPU_NICE as on `make run`, ADR 0027; `--metrics-nice 0`
+runs it beside the others, as before). wrk and this load generator run in the benchmark's
+own session, at normal priority, on the same cores: their CPU is reported
+(`tails_cpu_pct`: wrk, load_generator), not left out:
 - metrics ingests a topic pre-filled with `--events` mixed events (metrics_ingestion's
   generator), at full speed: it is started last and the window opens once it has counted
   its first batch; the events/s it counts within the window are reported
@@ -71,7 +76,8 @@ _DRAIN_SECONDS = 120  # how long the commands sent in the window are waited for 
 _TICK = os.sysconf("SC_CLK_TCK")
 
 
-async def measure(events: int = 400_000, seconds: int = 20, distributions: int = 1) -> dict[str, Any]:
+async def measure(events: int = 400_000, seconds: int = 20, distributions: int = 1,
+                  metrics_nice: int | None = None) -> dict[str, Any]:
     """The four loads together for `seconds`, with `distributions` processes of distribution."""
     assert WITHDRAWALS_PER_S * seconds < PEOPLE, "more withdrawals than prepared people"
     suffix = "" if distributions == 1 else f"_{distributions}proc"
@@ -89,7 +95,8 @@ async def measure(events: int = 400_000, seconds: int = 20, distributions: int =
             total = expected["shares"] + expected["clicks"]  # what until_counted's progress reaches
 
             distribution = [await stack.enter_async_context(
-                served(distribution_bench, "distribution", identity=issuer.settings())) for _ in range(distributions)]
+                served(distribution_bench, "distribution", identity=issuer.settings(), own_session=True))
+                for _ in range(distributions)]
             door = await stack.enter_async_context(FrontDoor(issuer, distribution[0].port))
             conn = await asyncpg.connect(config.service_dsn(distribution_bench.name))
             stack.push_async_callback(conn.close)
@@ -102,7 +109,7 @@ async def measure(events: int = 400_000, seconds: int = 20, distributions: int =
             processes = {"distribution" if n == 0 else f"distribution_{n + 1}": d.process.pid
                          for n, d in enumerate(distribution)}
             processes["curation"] = (await stack.enter_async_context(
-                served(curation_bench, "curation", identity=issuer.settings()))).process.pid
+                served(curation_bench, "curation", identity=issuer.settings(), own_session=True))).process.pid
             commands = KafkaCommands(bootstrap, curation_bench.topics, curation_command)
             await commands.start()
 
@@ -110,7 +117,9 @@ async def measure(events: int = 400_000, seconds: int = 20, distributions: int =
             stack.push_async_callback(counting.close)
             metrics = AsyncExitStack()  # stopped with the window: the backlogs then drain without it
             stack.push_async_exit(metrics)
-            processes["metrics"] = (await metrics.enter_async_context(served(metrics_bench, "metrics"))).process.pid
+            nice = {} if metrics_nice is None else {"cpu_nice": metrics_nice}
+            processes["metrics"] = (await metrics.enter_async_context(
+                served(metrics_bench, "metrics", own_session=True, **nice))).process.pid
             await until_counted(counting, lambda counted: counted["progress"] > 0)
 
             # The window: everything starts now and sends for `seconds`.
@@ -254,10 +263,11 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--events", type=int, default=400_000)
+    parser.add_argument("--metrics-nice", type=int, default=None)
     parser.add_argument("--processes", choices=["1", "2", "both"], default="both",
                         help="processes of distribution: one, two in its consumer group, or one run of each")
     args = parser.parse_args()
     run = measure_both(args.events, args.seconds) if args.processes == "both" else \
-        measure(args.events, args.seconds, int(args.processes))
+        measure(args.events, args.seconds, int(args.processes), args.metrics_nice)
     for key, value in asyncio.run(run).items():
         print(f"{key:<34} {value}")
