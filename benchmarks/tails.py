@@ -216,6 +216,11 @@ class CpuClock:
         waited["load_generator"] = _runqueue_seconds(os.getpid())
         return waited
 
+    def seconds(self) -> dict[str, float]:
+        """CPU seconds used since the clock's making, by the same names as `percent`'s."""
+        after = self._read()
+        return {name: after[name] - self.before.get(name, 0.0) for name in after}
+
     def percent(self) -> tuple[dict[str, int], dict[str, int]]:
         """(CPU used, time waiting for a core) since the clock's making, in percent of the time."""
         after, waited, elapsed = self._read(), self._waited(), time.perf_counter() - self.started
