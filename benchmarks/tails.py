@@ -1,9 +1,9 @@
 """The tails under the platform's own load (issue #19): `python -m benchmarks.tails
 [--seconds 20] [--events 400000] [--processes 1|2|both] [--metrics-nice N]`.
 
-Four loads run at the same time, for the same window of `--seconds`, each service as its
-own process on a scratch schema and topics of its own, in a session of its own as the local
-stack starts it (so each is a scheduling group of its own where the kernel groups by
+Four loads (and a small fifth, metrics' withdrawals) run at the same time, for the same
+window of `--seconds`, each service as its own process on a scratch schema and topics of its
+own, in a session of its own as the local stack starts it (so each is a scheduling group of its own where the kernel groups by
 session, and metrics runs at its CPU_NICE as on `make run`, ADR 0027; `--metrics-nice 0`
 runs it beside the others, as before). wrk and this load generator run in the benchmark's
 own session, at normal priority, on the same cores: their CPU is reported
@@ -21,6 +21,10 @@ own session, at normal priority, on the same cores: their CPU is reported
   each (withdrawal.py's measurement; `tails_withdrawal_p50_ms`, `tails_withdrawal_p99_ms`);
   withdrawal.py's own background of 1,000 consent/directory events/s is not sent: here the
   redirect's load is the background;
+- the same 20 withdrawals a second, of attribution (`share_attribution`), reach metrics, timed
+  until metrics committed each (its inbox polled, as distribution's): metrics applies them
+  at its lower priority (`tails_metrics_withdrawal_p50_ms`, `_p99_ms`); metrics runs until the
+  last is applied, which may be after the window;
 - 500 commands a second to curation on Kafka, each timed to its event (command_latency.py's
   curation load; `tails_command_p50_ms`, `tails_command_p99_ms`); `tails_command_answered_per_s`:
   events that came within the window, a second (below the rate, curation fell behind);
@@ -67,6 +71,7 @@ from benchmarks.scratch import scratch, served
 from benchmarks.withdrawal import PEOPLE, WITHDRAWALS_PER_S, check_effective, withdraw
 from deploy.local import kafka, keycloak_server, postgres
 from harness.issuer import TestIssuer
+from schemas.consent import Purpose
 from services.curation.config import CurationTopics
 from services.distribution.config import DistributionTopics
 from services.metrics.config import MetricsTopics
@@ -115,6 +120,8 @@ async def measure(events: int = 400_000, seconds: int = 20, distributions: int =
 
             counting = await asyncpg.connect(config.service_dsn(metrics_bench.name))
             stack.push_async_callback(counting.close)
+            consenting = await asyncpg.connect(config.service_dsn(metrics_bench.name))
+            stack.push_async_callback(consenting.close)
             metrics = AsyncExitStack()  # stopped with the window: the backlogs then drain without it
             stack.push_async_exit(metrics)
             nice = {} if metrics_nice is None else {"cpu_nice": metrics_nice}
@@ -128,12 +135,17 @@ async def measure(events: int = 400_000, seconds: int = 20, distributions: int =
                                                  CONNECTIONS // distributions, threads=max(1, 2 // distributions)))
                          for d in distribution]
             withdrawals = asyncio.create_task(withdraw(bootstrap, distribution_bench.topics, conn, withdrawing))
+            # The same rate of attribution withdrawals to metrics, which runs at its CPU_NICE (ADR 0027).
+            attributions = asyncio.create_task(withdraw(
+                bootstrap, metrics_bench.topics, consenting, [f"adv-m-{n:05d}" for n in range(len(withdrawing))],
+                purpose=Purpose.SHARE_ATTRIBUTION))
             sending = asyncio.create_task(timed(commands.send(COMMANDS_PER_S, seconds)))
             ingest_per_s, drained = await ingest_rate(counting, total, events, seconds)
             redirected = await asyncio.gather(*redirects)  # wrk's end is the window's
             (used, waited), window = cpu.percent(), time.perf_counter() - cpu.started
             load_average = os.getloadavg()[0]
             answered_in_window = len(commands.latencies)
+            unattributed = await attributions  # metrics still ingesting until the last is applied
             await metrics.aclose()
             sent_for = await sending
             latencies, unanswered = await commands.finish(wait=_DRAIN_SECONDS)
@@ -144,6 +156,7 @@ async def measure(events: int = 400_000, seconds: int = 20, distributions: int =
                "redirect_p99_ms": max(r["redirect_p99_ms"] for r in redirected),
                "redirect_errors": sum(r["redirect_errors"] for r in redirected),
                **summary(withdrawn, "withdrawal_"), "withdrawals": len(withdrawn),
+               **summary(unattributed, "metrics_withdrawal_"),
                **summary(latencies, "command_"), "command_rate_sent": round(COMMANDS_PER_S * seconds / sent_for),
                "command_answered_per_s": round(answered_in_window / window), "command_unanswered": unanswered,
                "loadavg_1m": round(load_average, 2), "cpu_pct": used, "runqueue_wait_pct": waited}
