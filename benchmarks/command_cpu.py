@@ -1,5 +1,8 @@
 """The service's CPU time per HTTP command, a figure quick to repeat on a busy machine:
-`python -m benchmarks.command_cpu [--service distribution] [--requests 2000] [--concurrency 16]`.
+`python -m benchmarks.command_cpu [--service distribution] [--requests 2000] [--concurrency 16]`;
+for curation, whose commands come on Kafka, `--service curation [--requests 5000] [--rate 500]`
+sends them at that steady rate (command_latency.py's curation load) and reports the CPU of the
+service and of Postgres (every backend of the stack) per command answered.
 
 The same service process, setup and commands as benchmarks/command_latency.py, but a closed
 loop (`concurrency` requests in flight) instead of a steady rate, and what is reported is
@@ -17,9 +20,10 @@ from typing import Any
 
 import asyncpg
 
-from benchmarks.command_latency import LOADS
+from benchmarks.command_latency import LOADS, KafkaCommands
 from benchmarks.front_door import FrontDoor
 from benchmarks.scratch import scratch, served
+from benchmarks.tails import CpuClock
 from harness.issuer import TestIssuer
 
 _TICKS = os.sysconf("SC_CLK_TCK")
@@ -74,10 +78,43 @@ async def measure(service: str, requests: int = 2000, concurrency: int = 16, war
             "refused": refused}
 
 
+async def measure_kafka(service: str, commands: int = 5000, rate: int = 500, warmup: int = 500) -> dict[str, Any]:
+    """CPU per command of a service whose commands come on Kafka (curation), at `rate` a second."""
+    load = LOADS[service]
+    assert load.people is None, "a service commanded on Kafka"
+    async with scratch(load.topics_type) as bench, served(bench, service) as process:
+        conn = await asyncpg.connect(bench.config.service_dsn(bench.name))
+        try:
+            await load.setup(bench, conn)
+            sent = KafkaCommands(bench.config.kafka_bootstrap, bench.topics, load.command)
+            await sent.start()
+            await sent.send(rate, max(1, warmup // rate))
+            while sent.sent:  # the warm-up answered before the clock starts
+                await asyncio.sleep(0.1)
+            sent.latencies.clear()
+            sent.command = lambda n: load.command(n + warmup)  # fresh item ids
+            clock = CpuClock(bench.config, {service: process.process.pid})
+            started = time.perf_counter()
+            await sent.send(rate, max(1, commands // rate))
+            latencies, unanswered = await sent.finish(wait=120)
+            wall, used = time.perf_counter() - started, clock.seconds()
+        finally:
+            await conn.close()
+    done = len(latencies)
+    return {"service": service, "via": "kafka", "commands": done, "unanswered": unanswered,
+            "service_cpu_us_per_command": round(used[service] / done * 1e6),
+            "postgres_cpu_us_per_command": round(used.get("postgres", 0.0) / done * 1e6),
+            "commands_per_s": round(done / wall), "loadavg_1m": round(os.getloadavg()[0], 2)}
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--service", choices=[n for n, load in LOADS.items() if load.people], default="distribution")
-    parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--service", choices=list(LOADS), default="distribution")
+    parser.add_argument("--requests", type=int, default=None, help="HTTP: 2000; Kafka: 5000")
+    parser.add_argument("--concurrency", type=int, default=16, help="HTTP: requests in flight")
+    parser.add_argument("--rate", type=int, default=500, help="Kafka: commands a second")
     args = parser.parse_args()
-    print(asyncio.run(measure(args.service, args.requests, args.concurrency)))
+    if LOADS[args.service].people is None:
+        print(asyncio.run(measure_kafka(args.service, args.requests or 5000, args.rate)))
+    else:
+        print(asyncio.run(measure(args.service, args.requests or 2000, args.concurrency)))

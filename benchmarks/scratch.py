@@ -78,7 +78,7 @@ class ServedProcess:
 
 
 @asynccontextmanager
-async def served(bench: Scratch, service: str, identity: OidcSettings | None = None,
+async def served(bench: Scratch, service: str, identity: OidcSettings | None = None, own_session: bool = False,
                  **settings: Any) -> AsyncIterator[ServedProcess]:
     """Runs `service` as its own process on the scratch schema and topics until ready, its
     HTTP API trusting `identity` (None: nobody signs in); on exit records its peak resident
@@ -92,7 +92,7 @@ async def served(bench: Scratch, service: str, identity: OidcSettings | None = N
     LOGS.mkdir(parents=True, exist_ok=True)
     with open(LOGS / f"{service}.log", "ab") as log:
         process = subprocess.Popen([sys.executable, "-m", "benchmarks.serve", service, json.dumps(spec)],
-                                   stdout=log, stderr=subprocess.STDOUT)
+                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=own_session)
     served = ServedProcess(process, port, management_port)
     try:
         while not await asyncio.to_thread(served.ready):

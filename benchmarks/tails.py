@@ -1,8 +1,13 @@
 """The tails under the platform's own load (issue #19): `python -m benchmarks.tails
-[--seconds 20] [--events 400000] [--processes 1|2|both]`.
+[--seconds 20] [--events 400000] [--processes 1|2|both] [--metrics-nice N]`.
 
-Four loads run at the same time, for the same window of `--seconds`, each service as its
-own process on a scratch schema and topics of its own:
+Four loads (and a small fifth, metrics' withdrawals) run at the same time, for the same
+window of `--seconds`, each service as its own process on a scratch schema and topics of its
+own, in a session of its own as the local stack starts it (so each is a scheduling group of its own where the kernel groups by
+session, and metrics runs at its CPU_NICE as on `make run`, ADR 0027; `--metrics-nice 0`
+runs it beside the others, as before). wrk and this load generator run in the benchmark's
+own session, at normal priority, on the same cores: their CPU is reported
+(`tails_cpu_pct`: wrk, load_generator), not left out:
 - metrics ingests a topic pre-filled with `--events` mixed events (metrics_ingestion's
   generator), at full speed: it is started last and the window opens once it has counted
   its first batch; the events/s it counts within the window are reported
@@ -16,6 +21,10 @@ own process on a scratch schema and topics of its own:
   each (withdrawal.py's measurement; `tails_withdrawal_p50_ms`, `tails_withdrawal_p99_ms`);
   withdrawal.py's own background of 1,000 consent/directory events/s is not sent: here the
   redirect's load is the background;
+- the same 20 withdrawals a second, of attribution (`share_attribution`), reach metrics, timed
+  until metrics committed each (its inbox polled, as distribution's): metrics applies them
+  at its lower priority (`tails_metrics_withdrawal_p50_ms`, `_p99_ms`); metrics runs until the
+  last is applied, which may be after the window;
 - 500 commands a second to curation on Kafka, each timed to its event (command_latency.py's
   curation load; `tails_command_p50_ms`, `tails_command_p99_ms`); `tails_command_answered_per_s`:
   events that came within the window, a second (below the rate, curation fell behind);
@@ -62,6 +71,7 @@ from benchmarks.scratch import scratch, served
 from benchmarks.withdrawal import PEOPLE, WITHDRAWALS_PER_S, check_effective, withdraw
 from deploy.local import kafka, keycloak_server, postgres
 from harness.issuer import TestIssuer
+from schemas.consent import Purpose
 from services.curation.config import CurationTopics
 from services.distribution.config import DistributionTopics
 from services.metrics.config import MetricsTopics
@@ -71,7 +81,8 @@ _DRAIN_SECONDS = 120  # how long the commands sent in the window are waited for 
 _TICK = os.sysconf("SC_CLK_TCK")
 
 
-async def measure(events: int = 400_000, seconds: int = 20, distributions: int = 1) -> dict[str, Any]:
+async def measure(events: int = 400_000, seconds: int = 20, distributions: int = 1,
+                  metrics_nice: int | None = None) -> dict[str, Any]:
     """The four loads together for `seconds`, with `distributions` processes of distribution."""
     assert WITHDRAWALS_PER_S * seconds < PEOPLE, "more withdrawals than prepared people"
     suffix = "" if distributions == 1 else f"_{distributions}proc"
@@ -89,7 +100,8 @@ async def measure(events: int = 400_000, seconds: int = 20, distributions: int =
             total = expected["shares"] + expected["clicks"]  # what until_counted's progress reaches
 
             distribution = [await stack.enter_async_context(
-                served(distribution_bench, "distribution", identity=issuer.settings())) for _ in range(distributions)]
+                served(distribution_bench, "distribution", identity=issuer.settings(), own_session=True))
+                for _ in range(distributions)]
             door = await stack.enter_async_context(FrontDoor(issuer, distribution[0].port))
             conn = await asyncpg.connect(config.service_dsn(distribution_bench.name))
             stack.push_async_callback(conn.close)
@@ -102,15 +114,19 @@ async def measure(events: int = 400_000, seconds: int = 20, distributions: int =
             processes = {"distribution" if n == 0 else f"distribution_{n + 1}": d.process.pid
                          for n, d in enumerate(distribution)}
             processes["curation"] = (await stack.enter_async_context(
-                served(curation_bench, "curation", identity=issuer.settings()))).process.pid
+                served(curation_bench, "curation", identity=issuer.settings(), own_session=True))).process.pid
             commands = KafkaCommands(bootstrap, curation_bench.topics, curation_command)
             await commands.start()
 
             counting = await asyncpg.connect(config.service_dsn(metrics_bench.name))
             stack.push_async_callback(counting.close)
+            consenting = await asyncpg.connect(config.service_dsn(metrics_bench.name))
+            stack.push_async_callback(consenting.close)
             metrics = AsyncExitStack()  # stopped with the window: the backlogs then drain without it
             stack.push_async_exit(metrics)
-            processes["metrics"] = (await metrics.enter_async_context(served(metrics_bench, "metrics"))).process.pid
+            nice = {} if metrics_nice is None else {"cpu_nice": metrics_nice}
+            processes["metrics"] = (await metrics.enter_async_context(
+                served(metrics_bench, "metrics", own_session=True, **nice))).process.pid
             await until_counted(counting, lambda counted: counted["progress"] > 0)
 
             # The window: everything starts now and sends for `seconds`.
@@ -119,12 +135,17 @@ async def measure(events: int = 400_000, seconds: int = 20, distributions: int =
                                                  CONNECTIONS // distributions, threads=max(1, 2 // distributions)))
                          for d in distribution]
             withdrawals = asyncio.create_task(withdraw(bootstrap, distribution_bench.topics, conn, withdrawing))
+            # The same rate of attribution withdrawals to metrics, which runs at its CPU_NICE (ADR 0027).
+            attributions = asyncio.create_task(withdraw(
+                bootstrap, metrics_bench.topics, consenting, [f"adv-m-{n:05d}" for n in range(len(withdrawing))],
+                purpose=Purpose.SHARE_ATTRIBUTION))
             sending = asyncio.create_task(timed(commands.send(COMMANDS_PER_S, seconds)))
             ingest_per_s, drained = await ingest_rate(counting, total, events, seconds)
             redirected = await asyncio.gather(*redirects)  # wrk's end is the window's
             (used, waited), window = cpu.percent(), time.perf_counter() - cpu.started
             load_average = os.getloadavg()[0]
             answered_in_window = len(commands.latencies)
+            unattributed = await attributions  # metrics still ingesting until the last is applied
             await metrics.aclose()
             sent_for = await sending
             latencies, unanswered = await commands.finish(wait=_DRAIN_SECONDS)
@@ -135,6 +156,7 @@ async def measure(events: int = 400_000, seconds: int = 20, distributions: int =
                "redirect_p99_ms": max(r["redirect_p99_ms"] for r in redirected),
                "redirect_errors": sum(r["redirect_errors"] for r in redirected),
                **summary(withdrawn, "withdrawal_"), "withdrawals": len(withdrawn),
+               **summary(unattributed, "metrics_withdrawal_"),
                **summary(latencies, "command_"), "command_rate_sent": round(COMMANDS_PER_S * seconds / sent_for),
                "command_answered_per_s": round(answered_in_window / window), "command_unanswered": unanswered,
                "loadavg_1m": round(load_average, 2), "cpu_pct": used, "runqueue_wait_pct": waited}
@@ -207,6 +229,11 @@ class CpuClock:
         waited["load_generator"] = _runqueue_seconds(os.getpid())
         return waited
 
+    def seconds(self) -> dict[str, float]:
+        """CPU seconds used since the clock's making, by the same names as `percent`'s."""
+        after = self._read()
+        return {name: after[name] - self.before.get(name, 0.0) for name in after}
+
     def percent(self) -> tuple[dict[str, int], dict[str, int]]:
         """(CPU used, time waiting for a core) since the clock's making, in percent of the time."""
         after, waited, elapsed = self._read(), self._waited(), time.perf_counter() - self.started
@@ -254,10 +281,11 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--events", type=int, default=400_000)
+    parser.add_argument("--metrics-nice", type=int, default=None)
     parser.add_argument("--processes", choices=["1", "2", "both"], default="both",
                         help="processes of distribution: one, two in its consumer group, or one run of each")
     args = parser.parse_args()
     run = measure_both(args.events, args.seconds) if args.processes == "both" else \
-        measure(args.events, args.seconds, int(args.processes))
+        measure(args.events, args.seconds, int(args.processes), args.metrics_nice)
     for key, value in asyncio.run(run).items():
         print(f"{key:<34} {value}")

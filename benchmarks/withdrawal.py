@@ -15,6 +15,7 @@ import asyncio
 import statistics
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
@@ -23,6 +24,7 @@ from benchmarks.audience import consent_event, joined, prepare
 from benchmarks.front_door import FrontDoor
 from benchmarks.scratch import scratch, served
 from harness.issuer import TestIssuer
+from schemas.consent import Purpose
 from services.distribution.config import DistributionTopics
 
 PEOPLE, WITHDRAWALS_PER_S = 1000, 20
@@ -80,10 +82,12 @@ async def check_effective(conn: asyncpg.Connection, withdrawn: list[str]) -> Non
     assert cancelled == len(withdrawn) and still_valid == 0, (cancelled, still_valid, len(withdrawn))
 
 
-async def withdraw(bootstrap: str, topics: DistributionTopics, conn: asyncpg.Connection,
-                   people: list[str], rate: int = WITHDRAWALS_PER_S) -> list[float]:
-    """`people` withdraw their consent to receive content, `rate` a second; how long each
-    took to be committed by distribution (its inbox polled every 5 ms), sorted."""
+async def withdraw(bootstrap: str, topics: Any, conn: asyncpg.Connection,
+                   people: list[str], rate: int = WITHDRAWALS_PER_S,
+                   purpose: Purpose = Purpose.RECEIVE_CONTENT) -> list[float]:
+    """`people` withdraw their consent to `purpose`, `rate` a second, on `topics.consent_events`;
+    how long each took to be committed by the service `conn` reads (its inbox polled every
+    5 ms: distribution's, or metrics' for `share_attribution`), sorted."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=0)
     await producer.start()
     pending: dict[str, float] = {}
@@ -93,7 +97,7 @@ async def withdraw(bootstrap: str, topics: DistributionTopics, conn: asyncpg.Con
         for n, who in enumerate(people):
             while time.perf_counter() < started + n / rate:
                 await _collect(conn, pending, latencies)
-            event = consent_event(who, valid=False)
+            event = consent_event(who, valid=False, purpose=purpose)
             await producer.send(topics.consent_events, event.to_bytes(), key=who.encode())
             pending[event.id] = time.perf_counter()
         deadline = time.perf_counter() + 60

@@ -16,8 +16,9 @@ from the network it is on (review S13).
 from __future__ import annotations
 
 from deploy.images import POSTGRES_IMAGE, app_image, kafka_image
-from deploy.service_config import COMMON_SECRETS, HTTP_PORT, MANAGEMENT_PORT, service_config
+from deploy.service_config import COMMON_SECRETS, HTTP_PORT, MANAGEMENT_PORT, cpu_nice, service_config
 from schemas.platform import Platform
+from services.runtime.priority import weight
 from services.runtime.settings import MANAGEMENT_PORT_OFFSET  # as on the local stack: 8081 -> 8091
 
 ADMIN = "admin"  # the broker's super user; logs in with PLAIN on the admin listener only
@@ -168,7 +169,10 @@ def service(name: str, http_port: int, links_port: int | None = None) -> dict:
         env["PUBLIC_BASE_URL"] = f"http://localhost:{links_port or http_port}"
     # Liveness on the management port, as the image's own HEALTHCHECK (deploy/Dockerfile).
     health = f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{MANAGEMENT_PORT}/health', timeout=2)"
-    return {**_app(["python", "-m", f"services.{name}"]), "environment": env,
+    # A container's weight beside the others when the laptop's cores are short: what its
+    # CPU_NICE weighs (ADR 0027); the nice inside the container orders only its own threads.
+    shares = {"cpu_shares": weight(cpu_nice(name))} if cpu_nice(name) else {}
+    return {**_app(["python", "-m", f"services.{name}"]), "environment": env, **shares,
             "ports": [published(http_port, HTTP_PORT), published(http_port + MANAGEMENT_PORT_OFFSET, MANAGEMENT_PORT)],
             "healthcheck": {"test": ["CMD", "python", "-c", health], "interval": "15s", "timeout": "3s",
                             "retries": 3, "start_period": "30s"},

@@ -24,6 +24,9 @@ MANAGEMENT_PORT = 8090
 # Secrets every service has: its database login and its Kafka principal. The username
 # is no secret, but KEDA's TriggerAuthentication can read it only from a Secret.
 COMMON_SECRETS = ("DATABASE_URL", "KAFKA_SASL_USERNAME", "KAFKA_SASL_PASSWORD")
+# Common settings that differ by service (metrics' CPU_NICE, ADR 0027): in each service's own
+# ConfigMap, with its class's default, rather than the platform-wide one.
+PER_SERVICE = ("cpu_nice",)
 
 
 @dataclass(frozen=True)
@@ -54,10 +57,15 @@ def service_config(service: str) -> ServiceConfig:
     settings, secrets = {}, list(COMMON_SECRETS)
     for name, field in cls.model_fields.items():
         env = name.upper()
-        if name in ServiceSettings.model_fields:
+        if name in ServiceSettings.model_fields and name not in PER_SERVICE:
             continue  # the common settings: platform-wide ConfigMap or COMMON_SECRETS
         if field.annotation is SecretStr:
             secrets.append(env)
         elif not isinstance(field.default, Path):  # a file inside the image (a rates file): the code's default
             settings[env] = _env_value(field.default)
     return ServiceConfig(service, settings, tuple(secrets))
+
+
+def cpu_nice(service: str) -> int:
+    """The CPU_NICE the service runs at by default (services/runtime/priority.py)."""
+    return int(settings_class(service).model_fields["cpu_nice"].default)

@@ -12,14 +12,31 @@ from typing import Any
 
 from deploy.images import app_image
 from deploy.kubernetes import BOOTSTRAP, CLUSTER_CA_SECRET, PART_OF, secret_name
-from deploy.service_config import HTTP_PORT, MANAGEMENT_PORT, service_config
+from deploy.service_config import HTTP_PORT, MANAGEMENT_PORT, cpu_nice, service_config
 from schemas.platform import Platform, consumer_group_prefix
+from services.runtime.priority import cpu_request_milli
 
 LAG_THRESHOLD = "100"  # messages behind per replica before KEDA adds one
 KAFKA_CA_DIR = "/etc/advocacy/kafka-ca"  # where the cluster CA's Secret is mounted, read-only
-RESOURCES = {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}}
+CPU_REQUEST_MILLI = 100  # a service at CPU_NICE 0; one that yields requests less (cpu_request)
+RESOURCES = {"requests": {"cpu": f"{CPU_REQUEST_MILLI}m", "memory": "256Mi"},
+             "limits": {"cpu": "1", "memory": "512Mi"}}
 # Metrics ingests in batches of 5,000 and renders reports: it gets more memory.
-MORE_RESOURCES = {"metrics": {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}}}
+MORE_MEMORY = {"metrics": {"requests": "512Mi", "limits": "1Gi"}}
+
+
+def resources(service: str) -> dict:
+    """Requests and limits of the service's container. The CPU request is the weight the
+    kernel gives the container's cgroup when a node's cores are short (cpu.shares, cpu.weight):
+    a service whose CPU_NICE is above 0 (metrics' bulk ingestion, ADR 0027) requests what that
+    nice value weighs beside the others' CPU_REQUEST_MILLI, so it yields the node's cores to
+    them as a niced process would on one machine, and still bursts up to its limit when they
+    are idle."""
+    memory = MORE_MEMORY.get(service, {"requests": RESOURCES["requests"]["memory"],
+                                       "limits": RESOURCES["limits"]["memory"]})
+    cpu = cpu_request_milli(cpu_nice(service), CPU_REQUEST_MILLI)
+    return {"requests": {"cpu": f"{cpu}m", "memory": memory["requests"]},
+            "limits": {"cpu": RESOURCES["limits"]["cpu"], "memory": memory["limits"]}}
 
 
 def labels(service: str, component: str) -> dict:
@@ -70,7 +87,7 @@ def service_resources(platform: Platform, service: str) -> list[dict]:
         ports=[{"name": "http", "containerPort": HTTP_PORT}, {"name": "management", "containerPort": MANAGEMENT_PORT}],
         # /health answers only once migrations ran: give a first start two minutes.
         startupProbe=_probe("/health", 5, 24), livenessProbe=_probe("/health", 10, 3),
-        readinessProbe=_probe("/ready", 5, 3), resources=MORE_RESOURCES.get(service, RESOURCES))
+        readinessProbe=_probe("/ready", 5, 3), resources=resources(service))
     deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta("service"), "spec": {
         # No `replicas`: the ScaledObject owns it.
         "selector": {"matchLabels": selector},

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 
 from schemas import consent, curation, directory, distribution, engagement
 from services.runtime.settings import DEVELOPMENT_SECRET, GroupFigureSettings
@@ -24,6 +24,10 @@ class DistributionSettings(GroupFigureSettings):
     # How often active items' audience growth is checked and told (ADR 0022): rarely enough
     # that a step's timing says little about whose yes completed it.
     distribution_audience_report_seconds: float = 3600.0
+    # Most of the service's 10 database connections the redirect holds at once; a request past
+    # them waits for one of these, not in the pool's queue, where a withdrawal's consumer would
+    # wait behind every redirect of a burst (docs/performance.md, "Tails ... priority").
+    redirect_connections: int = Field(default=6, ge=1, le=9)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ link-preview fetchers, `HEAD` and prefetch requests (visitors.py). `/r/{code}/` 
 link; a path that cannot be a code (a NUL or other control byte, a wrong length or
 alphabet) is 404 before the database is asked. `Location` is always ASCII."""
 
+import asyncio
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
@@ -28,6 +29,9 @@ class Redirect:
         self.pool = pool  # the service's, once it has started
         self.trusted_proxies = visitors.trusted_networks(settings.trusted_proxies)
         self.keys = visitor_salts.DailyKeys(settings.click_secret.get_secret_value())
+        # Throughput work bounded inside the process: redirects past this many wait here, and
+        # the consumers (a withdrawal) find a connection free in the pool at once.
+        self.connections = asyncio.Semaphore(settings.redirect_connections)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] not in ("GET", "HEAD"):
@@ -43,7 +47,7 @@ class Redirect:
         pool = self.pool()
         if pool is None:  # not started yet: the readiness endpoint says so too
             return await _respond(send, 503)
-        async with pool.acquire() as conn:
+        async with self.connections, pool.acquire() as conn:
             share = await share_store.resolve(conn, code)
             if share is None:
                 return await _respond(send, 404)

@@ -28,6 +28,7 @@ from schemas.envelope import CloudEvent, check_received
 from services.runtime import logs, metrics
 from services.runtime.counted_batch import CountedBatch, Preparing
 from services.runtime.dead_letters import DeadLetters
+from services.runtime.rejections import RefusedWithoutSavepoint
 from services.runtime.retry import is_transient, retry_transient
 from services.runtime.unit_of_work import Connection, UnitOfWork
 
@@ -91,12 +92,20 @@ class Inbox:
             decoded = [(record, event) for record, event in decoded if wanted(event)]
         keys = {id(event): record.key or b"" for record, event in decoded}
 
-        async def apply_each(uow: UnitOfWork, new: list[E]) -> None:
-            for event in new:
-                logs.correlation_id.set(event.correlationid or event.id)
-                await effect(UnitOfWork(uow.conn, self.source, cause=event, kafka_key=keys[id(event)]), event)
+        def applying(savepoints: bool) -> Callable[[UnitOfWork, list[E]], Awaitable[None]]:
+            async def apply_each(uow: UnitOfWork, new: list[E]) -> None:
+                for event in new:
+                    logs.correlation_id.set(event.correlationid or event.id)
+                    await effect(UnitOfWork(uow.conn, self.source, cause=event, kafka_key=keys[id(event)],
+                                            savepoints=savepoints), event)
+            return apply_each
 
-        return await self._apply_batch_or_each(decoded, apply_each, consumer)
+        try:
+            # First without a savepoint per command (two round trips each; rejections.py) ...
+            return await self._apply_batch_or_each(decoded, applying(savepoints=False), consumer)
+        except RefusedWithoutSavepoint:
+            # ... and where one was refused, all of it undone and run again, each in its own.
+            return await self._apply_batch_or_each(decoded, applying(savepoints=True), consumer)
 
     async def handle_batch_counted(
         self, records: Sequence[ConsumerRecord], decode: TypeAdapter[E],
@@ -211,14 +220,14 @@ class Inbox:
         try:
             return await whole()
         except Exception as error:
-            if is_transient(error):
-                raise  # retried until the deadline already: back to Kafka
+            if is_transient(error) or isinstance(error, RefusedWithoutSavepoint):
+                raise  # retried until the deadline already: back to Kafka; or to run with savepoints
         applied = 0
         for record, event in pairs():
             try:
                 applied += await one(record, event)
             except Exception as error:
-                if is_transient(error):
+                if is_transient(error) or isinstance(error, RefusedWithoutSavepoint):
                     raise
                 await self.dead_letters.send(record, error)
         return applied

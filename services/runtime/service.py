@@ -42,6 +42,7 @@ from services.runtime.kafka_client import broker_security, security_options
 from services.runtime.logs import configure_logging
 from services.runtime.migrate import folders, migrate
 from services.runtime.pipelined import PipelinedSubscriber
+from services.runtime.priority import lower_priority
 from services.runtime.relay import OutboxRelay
 from services.runtime.routing import decode_json
 from services.runtime.scheduler import Schedule
@@ -257,6 +258,9 @@ class Service:
         self.own_process = True
         try:
             self.refuse_unless_allowed()
+            # Before any thread or connection exists: what starts later inherits the priority.
+            if changed := lower_priority(self.settings.cpu_nice):
+                log.info("CPU priority lowered to nice %d (%s)", self.settings.cpu_nice, ", ".join(changed))
             # uvloop: libuv's event loop, which asyncpg, aiokafka and uvicorn all run faster on.
             uvloop.run(self.run())
         except RefusedToStart as refused:

@@ -80,6 +80,11 @@ class ServiceSettings(BaseSettings):
     command_max_age_seconds: float = Field(default=86400.0, gt=0)
     # Handled event ids are forgotten after this; longer than any topic's retention (30 days).
     inbox_retention_days: float = 45.0
+    # How far this service yields the CPU to the others on a machine they share: the nice value
+    # (0-19) it takes at start, for its threads and, where the kernel groups by session, its
+    # session's group (services/runtime/priority.py; Kubernetes: a smaller CPU request instead).
+    # Metrics' bulk ingestion runs at 10 so that withdrawals and commands come first (ADR 0027).
+    cpu_nice: int = Field(default=0, ge=0, le=19)
 
     _database_url_given: bool = PrivateAttr(default=True)
 

@@ -55,6 +55,10 @@ class UnitOfWork:
     # share this mapping; whoever rolls back a savepoint restores it as it was before the
     # savepoint (the rollback released the lock and undid what was read since).
     held: dict[str, Any] = field(default_factory=dict)
+    # Whether a refused command is undone alone, in a savepoint (rejections.rejecting). False in
+    # a batch of Kafka commands run first without them (Inbox.handle_each_once): a refusal then
+    # undoes the whole transaction and the batch runs again, each command in a savepoint.
+    savepoints: bool = True
 
     async def emit(self, topic: str, event_type: type[E], subject: str, data: Any) -> E:
         """Build an event of `event_type` and write it to the outbox."""

@@ -101,3 +101,23 @@ async def test_a_published_items_url_cannot_be_changed(curation):
     assert about(events, ITEM) == ["drafted", "submitted", "approved", "published", "rejected"]
     assert rejections(events) == {repoint.id: "source_url_locked"}
     assert (read.json()["status"], read.json()["content"]["source_url"]) == ("published", "https://example.com/news/plant")
+
+
+async def test_a_refusal_in_a_batch_of_commands_leaves_every_other_command_applied_once(curation):
+    """Kafka commands of a batch run first without a savepoint each; the refusal among them
+    undoes that whole transaction, and the batch runs again, each command in its own savepoint
+    (rejections.py): the accepted ones have one effect, one event and one audit entry each."""
+    first, second = "item-batch-0001", "item-batch-0002"
+    duplicate = command(c.DraftItem, first, "editor-b", content=content(title="Another"))
+    async with curation.serving():
+        await curation.send(command(c.DraftItem, first, "editor-a", content=content()), duplicate,
+                            command(c.DraftItem, second, "editor-a", content=content()),
+                            command(c.SubmitItem, second, "editor-a"))
+        events = await curation.events(at_least=4)
+
+    assert rejections(events) == {duplicate.id: "item_exists"}
+    assert about(events, first) == ["drafted", "rejected"]
+    assert about(events, second) == ["drafted", "submitted"]
+    assert len(await curation.audited_commands(first)) == 1 and len(await curation.audited_commands(second)) == 2
+    rows = await curation.fetch("SELECT id, status, content->>'title' AS title FROM items ORDER BY id")
+    assert [tuple(r) for r in rows] == [(first, "draft", "Our new plant opens"), (second, "in_review", "Our new plant opens")]
