@@ -4,8 +4,8 @@
 Four loads (and a small fifth, metrics' withdrawals) run at the same time, for the same
 window of `--seconds`, each service as its own process on a scratch schema and topics of its
 own, in a session of its own as the local stack starts it (so each is a scheduling group of its own where the kernel groups by
-session, and metrics runs at its CPU_NICE as on `make run`, ADR 0027; `--metrics-nice 0`
-runs it beside the others, as before). wrk and this load generator run in the benchmark's
+session, and metrics runs at its CPU_NICE as on `make run`, 0 by default, ADR 0029;
+`--metrics-nice 10` runs it yielding the cores). wrk and this load generator run in the benchmark's
 own session, at normal priority, on the same cores: their CPU is reported
 (`tails_cpu_pct`: wrk, load_generator), not left out:
 - metrics ingests a topic pre-filled with `--events` mixed events (metrics_ingestion's
@@ -135,7 +135,7 @@ async def measure(events: int = 400_000, seconds: int = 20, distributions: int =
                                                  CONNECTIONS // distributions, threads=max(1, 2 // distributions)))
                          for d in distribution]
             withdrawals = asyncio.create_task(withdraw(bootstrap, distribution_bench.topics, conn, withdrawing))
-            # The same rate of attribution withdrawals to metrics, which runs at its CPU_NICE (ADR 0027).
+            # The same rate of attribution withdrawals to metrics, which runs at its CPU_NICE (ADR 0029).
             attributions = asyncio.create_task(withdraw(
                 bootstrap, metrics_bench.topics, consenting, [f"adv-m-{n:05d}" for n in range(len(withdrawing))],
                 purpose=Purpose.SHARE_ATTRIBUTION))

@@ -170,7 +170,7 @@ def service(name: str, http_port: int, links_port: int | None = None) -> dict:
     # Liveness on the management port, as the image's own HEALTHCHECK (deploy/Dockerfile).
     health = f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{MANAGEMENT_PORT}/health', timeout=2)"
     # A container's weight beside the others when the laptop's cores are short: what its
-    # CPU_NICE weighs (ADR 0027); the nice inside the container orders only its own threads.
+    # CPU_NICE weighs (ADR 0029); the nice inside the container orders only its own threads.
     shares = {"cpu_shares": weight(cpu_nice(name))} if cpu_nice(name) else {}
     return {**_app(["python", "-m", f"services.{name}"]), "environment": env, **shares,
             "ports": [published(http_port, HTTP_PORT), published(http_port + MANAGEMENT_PORT_OFFSET, MANAGEMENT_PORT)],

@@ -24,7 +24,7 @@ MANAGEMENT_PORT = 8090
 # Secrets every service has: its database login and its Kafka principal. The username
 # is no secret, but KEDA's TriggerAuthentication can read it only from a Secret.
 COMMON_SECRETS = ("DATABASE_URL", "KAFKA_SASL_USERNAME", "KAFKA_SASL_PASSWORD")
-# Common settings that differ by service (metrics' CPU_NICE, ADR 0027): in each service's own
+# Common settings that differ by service (metrics' CPU_NICE, ADR 0029): in each service's own
 # ConfigMap, with its class's default, rather than the platform-wide one.
 PER_SERVICE = ("cpu_nice",)
 

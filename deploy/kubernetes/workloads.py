@@ -28,7 +28,7 @@ MORE_MEMORY = {"metrics": {"requests": "512Mi", "limits": "1Gi"}}
 def resources(service: str) -> dict:
     """Requests and limits of the service's container. The CPU request is the weight the
     kernel gives the container's cgroup when a node's cores are short (cpu.shares, cpu.weight):
-    a service whose CPU_NICE is above 0 (metrics' bulk ingestion, ADR 0027) requests what that
+    a service whose CPU_NICE is above 0 (metrics' bulk ingestion, ADR 0029) requests what that
     nice value weighs beside the others' CPU_REQUEST_MILLI, so it yields the node's cores to
     them as a niced process would on one machine, and still bursts up to its limit when they
     are idle."""

@@ -4,8 +4,6 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import Field
-
 from schemas import consent, curation, directory, distribution, engagement, metrics
 from services.metrics.domain import RateCards
 from services.runtime.settings import GroupFigureSettings
@@ -20,9 +18,6 @@ class MetricsSettings(GroupFigureSettings):
     # reports decide it from its rows meanwhile.
     release_seconds: float = 300.0
     ingest_batch_size: int = 5000  # records per batch, one transaction each
-    # Bulk work first to yield the cores (ADR 0027): its ingestion is throughput, its lag is
-    # caught up as soon as the latency-bound services leave a core idle.
-    cpu_nice: int = Field(default=10, ge=0, le=19)
 
     def rate_cards(self) -> RateCards:
         """The EMV rates, read from `emv_rates_file` (read once, at start)."""

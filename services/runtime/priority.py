@@ -1,4 +1,4 @@
-"""A service's CPU priority on a machine it shares (`CPU_NICE`, ADR 0027): a bulk consumer
+"""A service's CPU priority on a machine it shares (`CPU_NICE`, ADR 0029): a bulk consumer
 (metrics' ingestion) yields the cores to the latency-bound work (a withdrawal, a command,
 a redirect) when they are short, and takes whatever they leave when they are not.
 

@@ -83,7 +83,8 @@ class ServiceSettings(BaseSettings):
     # How far this service yields the CPU to the others on a machine they share: the nice value
     # (0-19) it takes at start, for its threads and, where the kernel groups by session, its
     # session's group (services/runtime/priority.py; Kubernetes: a smaller CPU request instead).
-    # Metrics' bulk ingestion runs at 10 so that withdrawals and commands come first (ADR 0027).
+    # 0 for every service by default: metrics applies withdrawals too, and at 10 they reached
+    # its figures seconds late on a saturated machine (ADR 0029).
     cpu_nice: int = Field(default=0, ge=0, le=19)
 
     _database_url_given: bool = PrivateAttr(default=True)

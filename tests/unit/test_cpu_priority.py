@@ -1,4 +1,4 @@
-"""A service's CPU priority (CPU_NICE, services/runtime/priority.py, ADR 0027): the nice value
+"""A service's CPU priority (CPU_NICE, services/runtime/priority.py, ADR 0029): the nice value
 it takes at start for every thread and, when it leads its session, its session's scheduling
 group; never raised; and what the manifests give a service that yields (a smaller CPU request,
 compose's cpu_shares). Each priority change runs in a child process: a nice value cannot be
@@ -97,12 +97,12 @@ def test_a_nice_value_outside_0_to_19_is_refused():
         MetricsSettings(cpu_nice=-5)
 
 
-def test_metrics_yields_by_default_and_the_latency_bound_services_do_not(monkeypatch):
+def test_no_service_yields_by_default_as_metrics_applies_withdrawals_too(monkeypatch):
     monkeypatch.delenv("CPU_NICE", raising=False)
-    assert MetricsSettings().cpu_nice == 10
+    assert MetricsSettings().cpu_nice == 0
     assert {service: cpu_nice(service) for service in load_platform().services} == {
-        "curation": 0, "consent": 0, "distribution": 0, "metrics": 10}
-    assert MetricsSettings(cpu_nice=0).cpu_nice == 0  # CPU_NICE=0 puts it back beside the others
+        "curation": 0, "consent": 0, "distribution": 0, "metrics": 0}
+    assert MetricsSettings(cpu_nice=10).cpu_nice == 10  # an operator's choice (ADR 0029)
 
 
 def test_weights_are_the_kernels():
@@ -111,20 +111,19 @@ def test_weights_are_the_kernels():
 
 
 def test_on_kubernetes_a_yielding_service_requests_what_its_nice_weighs():
-    """The CPU request is the cgroup's weight beside the others: metrics' is the others' times
-    110/1024, its limit and memory unchanged."""
+    """The CPU request is the cgroup's weight beside the others: at nice 10 the others' times
+    110/1024; at 0, as every service is by default, the same as the others."""
     assert cpu_request_milli(0, 100) == 100 and cpu_request_milli(10, 100) == 11
     assert cpu_request_milli(19, 100) == 10  # never below the floor
     metrics, distribution = resources("metrics"), resources("distribution")
-    assert distribution["requests"]["cpu"] == f"{CPU_REQUEST_MILLI}m"
-    assert metrics["requests"]["cpu"] == "11m"
+    assert metrics["requests"]["cpu"] == distribution["requests"]["cpu"] == f"{CPU_REQUEST_MILLI}m"
     assert metrics["limits"]["cpu"] == distribution["limits"]["cpu"] == "1"
     assert metrics["requests"]["memory"] == "512Mi" and distribution["requests"]["memory"] == "256Mi"
-    assert service_config("metrics").settings["CPU_NICE"] == "10"
-    assert service_config("distribution").settings["CPU_NICE"] == "0"
+    assert service_config("metrics").settings["CPU_NICE"] == service_config("distribution").settings["CPU_NICE"] == "0"
 
 
-def test_compose_gives_a_yielding_service_its_weight_in_cpu_shares():
+def test_compose_gives_a_yielding_service_its_weight_in_cpu_shares(monkeypatch):
+    monkeypatch.setattr("deploy.compose.cpu_nice", lambda service: 10 if service == "metrics" else 0)
     services = compose(load_platform())["services"]
     assert services["metrics"]["cpu_shares"] == 110
     assert all("cpu_shares" not in services[s] for s in ("curation", "consent", "distribution"))
