@@ -21,8 +21,10 @@ KAFKA_CA_DIR = "/etc/advocacy/kafka-ca"  # where the cluster CA's Secret is moun
 CPU_REQUEST_MILLI = 100  # a service at CPU_NICE 0; one that yields requests less (cpu_request)
 RESOURCES = {"requests": {"cpu": f"{CPU_REQUEST_MILLI}m", "memory": "256Mi"},
              "limits": {"cpu": "1", "memory": "512Mi"}}
-# Metrics ingests in batches of 5,000 and renders reports: it gets more memory.
+# Metrics ingests in batches of 5,000 and renders reports: it gets more memory, and at
+# CPU_NICE 0 a larger CPU request.
 MORE_MEMORY = {"metrics": {"requests": "512Mi", "limits": "1Gi"}}
+MORE_CPU_MILLI = {"metrics": 250}
 
 
 def resources(service: str) -> dict:
@@ -34,7 +36,8 @@ def resources(service: str) -> dict:
     are idle."""
     memory = MORE_MEMORY.get(service, {"requests": RESOURCES["requests"]["memory"],
                                        "limits": RESOURCES["limits"]["memory"]})
-    cpu = cpu_request_milli(cpu_nice(service), CPU_REQUEST_MILLI)
+    nice = cpu_nice(service)
+    cpu = cpu_request_milli(nice, CPU_REQUEST_MILLI) if nice else MORE_CPU_MILLI.get(service, CPU_REQUEST_MILLI)
     return {"requests": {"cpu": f"{cpu}m", "memory": memory["requests"]},
             "limits": {"cpu": RESOURCES["limits"]["cpu"], "memory": memory["limits"]}}
 

@@ -91,16 +91,20 @@ class ShareWeeks:
         self._known: OrderedDict[str, tuple[str, str | None, date]] = OrderedDict()
         self._same: dict[object, Any] = {}  # one object per item, campaign and week, not one per share
 
-    def learn(self, rows: Sequence[Any]) -> None:
-        """Rows of `share_id, item_id, campaign_id, week`."""
+    def learn(self, rows: Sequence[Any]) -> set[tuple[str, str | None, date]]:
+        """Rows of `share_id, item_id, campaign_id, week`; returns their (item_id, campaign_id,
+        week), which the oldest shares held may make room for."""
         same, known = self._same, self._known
+        learnt = set()
         for share_id, item_id, campaign_id, week in rows:
-            known[share_id] = (same.setdefault(item_id, item_id), same.setdefault(campaign_id, campaign_id),
-                               same.setdefault(week, week))
+            known[share_id] = due = (same.setdefault(item_id, item_id), same.setdefault(campaign_id, campaign_id),
+                                     same.setdefault(week, week))
+            learnt.add(due)
         while len(known) > self.size:
             known.popitem(last=False)
         if len(same) > self.size:  # items and campaigns of long ago
             self._same = {}
+        return learnt
 
     def unknown(self, share_ids: Sequence[str]) -> list[str]:
         return [s for s in share_ids if s not in self._known]
@@ -172,15 +176,18 @@ async def set_followers(conn: Connection, rows: Sequence[FollowerCount]) -> None
 async def mark_due(conn: Connection, share_ids: Sequence[str], weeks: ShareWeeks) -> None:
     """The items and campaigns of these shares get a new snapshot on the next pass, and
     their weeks a new release (weeks_due). Shares `weeks` does not know are looked up (and
-    learnt); a share that is not stored marks nothing."""
+    learnt); a share that is not stored marks nothing (unless `weeks` learnt it from a
+    transaction then undone: a snapshot or release made once more than needed). Sorted, so
+    that concurrent batches lock rows in one order."""
     if not share_ids:
         return
+    due = weeks.of(share_ids)  # before learning what is unknown may make room by forgetting some
     if unknown := weeks.unknown(share_ids):
-        weeks.learn(await conn.fetch(_SHARE_WEEKS, unknown))
-    if due := weeks.of(share_ids):
-        await conn.execute(_MARK_DUE, list({item for item, _, _ in due}),
-                           list({campaign for _, campaign, _ in due if campaign is not None}),
-                           list({week for _, _, week in due}))
+        due |= weeks.learn(await conn.fetch(_SHARE_WEEKS, unknown))
+    if due:
+        await conn.execute(_MARK_DUE, sorted({item for item, _, _ in due}),
+                           sorted({campaign for _, campaign, _ in due if campaign is not None}),
+                           sorted({week for _, _, week in due}))
 
 
 _MARK_DUE_DAYS = """

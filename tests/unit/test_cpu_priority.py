@@ -112,11 +112,11 @@ def test_weights_are_the_kernels():
 
 def test_on_kubernetes_a_yielding_service_requests_what_its_nice_weighs():
     """The CPU request is the cgroup's weight beside the others: at nice 10 the others' times
-    110/1024; at 0, as every service is by default, the same as the others."""
+    110/1024; at 0, as every service is by default, what it always requested (metrics more)."""
     assert cpu_request_milli(0, 100) == 100 and cpu_request_milli(10, 100) == 11
     assert cpu_request_milli(19, 100) == 10  # never below the floor
     metrics, distribution = resources("metrics"), resources("distribution")
-    assert metrics["requests"]["cpu"] == distribution["requests"]["cpu"] == f"{CPU_REQUEST_MILLI}m"
+    assert distribution["requests"]["cpu"] == f"{CPU_REQUEST_MILLI}m" and metrics["requests"]["cpu"] == "250m"
     assert metrics["limits"]["cpu"] == distribution["limits"]["cpu"] == "1"
     assert metrics["requests"]["memory"] == "512Mi" and distribution["requests"]["memory"] == "256Mi"
     assert service_config("metrics").settings["CPU_NICE"] == service_config("distribution").settings["CPU_NICE"] == "0"

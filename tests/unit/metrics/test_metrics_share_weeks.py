@@ -28,3 +28,12 @@ def test_shares_of_one_item_and_week_share_one_object_for_each():
                  ("share-2", "".join(["item-", "1"]), "camp-1", date(2026, 3, 2))])
     (first,), (second,) = weeks.of(["share-1"]), weeks.of(["share-2"])
     assert first[0] is second[0] and first[2] is second[2]
+
+
+def test_what_it_learns_is_returned_even_when_learning_makes_it_forget_shares_it_held():
+    weeks = ShareWeeks(size=1)
+    weeks.learn([("share-1", "item-1", None, MONDAY)])
+    held = weeks.of(["share-1", "share-2"])  # as mark_due asks, before looking share-2 up
+    learnt = weeks.learn([("share-2", "item-2", None, MONDAY)])
+    assert held | learnt == {("item-1", None, MONDAY), ("item-2", None, MONDAY)}
+    assert weeks.unknown(["share-1"]) == ["share-1"]  # forgotten since
