@@ -205,20 +205,6 @@ async def until(progress: Callable[[], Awaitable[int]], done: Callable[[int], bo
         await asyncio.sleep(0.02)
 
 
-_COUNTED = """SELECT (SELECT count(*) FROM shares) AS shares, (SELECT coalesce(sum(clicks), 0) FROM clicks) AS clicks,
-                     (SELECT coalesce(sum(impressions), 0) FROM engagement) AS impressions"""
-
-
-async def until_counted(conn: asyncpg.Connection, done) -> tuple[int, float]:
-    """(shares and clicks counted, when) as soon as `done(what is counted)`."""
-    while True:
-        counted = dict(await conn.fetchrow(_COUNTED))
-        counted["progress"] = counted["shares"] + counted["clicks"]
-        if done(counted):
-            return counted["progress"], time.perf_counter()
-        await asyncio.sleep(0.02)
-
-
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=200_000)

@@ -54,7 +54,7 @@ import asyncio
 import os
 import resource
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -65,7 +65,7 @@ import asyncpg
 from benchmarks.audience import prepare
 from benchmarks.command_latency import KafkaCommands, curation_command, summary
 from benchmarks.front_door import FrontDoor
-from benchmarks.metrics_ingestion import fill, mixed_events, until_counted
+from benchmarks.metrics_ingestion import committed_offsets, fill, mixed_events, until
 from benchmarks.redirect import wrk
 from benchmarks.scratch import scratch, served
 from benchmarks.withdrawal import PEOPLE, WITHDRAWALS_PER_S, check_effective, withdraw
@@ -94,10 +94,9 @@ async def measure(events: int = 400_000, seconds: int = 20, distributions: int =
             config = metrics_bench.config
             bootstrap = config.kafka_bootstrap
 
-            messages, expected = mixed_events(events)
+            messages, _ = mixed_events(events)
             await fill(bootstrap, metrics_bench.topics.distribution_events, messages)
             del messages
-            total = expected["shares"] + expected["clicks"]  # what until_counted's progress reaches
 
             distribution = [await stack.enter_async_context(
                 served(distribution_bench, "distribution", identity=issuer.settings(), own_session=True))
@@ -118,8 +117,10 @@ async def measure(events: int = 400_000, seconds: int = 20, distributions: int =
             commands = KafkaCommands(bootstrap, curation_bench.topics, curation_command)
             await commands.start()
 
-            counting = await asyncpg.connect(config.service_dsn(metrics_bench.name))
-            stack.push_async_callback(counting.close)
+            # Metrics' progress: the records its consumer group has committed (after each batch's
+            # transaction, ADR 0026), read from the broker; counting the tables took from metrics.
+            committed = await stack.enter_async_context(committed_offsets(
+                bootstrap, f"{metrics_bench.name}.{metrics_bench.topics.distribution_events}"))
             consenting = await asyncpg.connect(config.service_dsn(metrics_bench.name))
             stack.push_async_callback(consenting.close)
             metrics = AsyncExitStack()  # stopped with the window: the backlogs then drain without it
@@ -127,7 +128,7 @@ async def measure(events: int = 400_000, seconds: int = 20, distributions: int =
             nice = {} if metrics_nice is None else {"cpu_nice": metrics_nice}
             processes["metrics"] = (await metrics.enter_async_context(
                 served(metrics_bench, "metrics", own_session=True, **nice))).process.pid
-            await until_counted(counting, lambda counted: counted["progress"] > 0)
+            await until(committed, lambda done: done > 0)
 
             # The window: everything starts now and sends for `seconds`.
             cpu = CpuClock(config, processes)
@@ -140,7 +141,7 @@ async def measure(events: int = 400_000, seconds: int = 20, distributions: int =
                 bootstrap, metrics_bench.topics, consenting, [f"adv-m-{n:05d}" for n in range(len(withdrawing))],
                 purpose=Purpose.SHARE_ATTRIBUTION))
             sending = asyncio.create_task(timed(commands.send(COMMANDS_PER_S, seconds)))
-            ingest_per_s, drained = await ingest_rate(counting, total, events, seconds)
+            ingest_per_s, drained = await ingest_rate(committed, events, seconds)
             redirected = await asyncio.gather(*redirects)  # wrk's end is the window's
             (used, waited), window = cpu.percent(), time.perf_counter() - cpu.started
             load_average = os.getloadavg()[0]
@@ -174,19 +175,19 @@ async def timed(work: Awaitable[Any]) -> float:
     return time.perf_counter() - started
 
 
-async def ingest_rate(conn: asyncpg.Connection, total: int, events: int, seconds: float) -> tuple[float, bool]:
-    """Events/s metrics counts over the next `seconds` (its progress read every half second,
-    events inferred from the shares and clicks counted, as metrics_ingestion does), and
-    whether it ran out of events before the end (then the rate until it did)."""
-    first, started = await until_counted(conn, _at_once)
+async def ingest_rate(committed: Callable[[], Awaitable[int]], events: int, seconds: float) -> tuple[float, bool]:
+    """Events/s metrics counts over the next `seconds` (`committed()`: the events its consumer
+    group has committed, read every half second), and whether it ran out of events before the
+    end (then the rate until it did)."""
+    first, started = await until(committed, _at_once)
     progress, at = first, started
-    while at < started + seconds and progress < total:
+    while at < started + seconds and progress < events:
         await asyncio.sleep(min(0.5, max(0.0, started + seconds - at)))
-        progress, at = await until_counted(conn, _at_once)
-    return events * (progress - first) / total / (at - started), progress >= total
+        progress, at = await until(committed, _at_once)
+    return (progress - first) / (at - started), progress >= events
 
 
-def _at_once(counted: dict[str, int]) -> bool:
+def _at_once(done: int) -> bool:
     return True
 
 
