@@ -97,7 +97,7 @@ class DistributionHandlers:
         if record.purpose is Purpose.RECEIVE_CONTENT and not record.valid:
             await store.stop_delivery(uow.conn, record.advocate_id)
         elif record.purpose is Purpose.RECEIVE_CONTENT:
-            await store.backfill(uow.conn, record.advocate_id, *self._digests())
+            await store.backfill(uow.conn, record.advocate_id, *self._digests(), after_consent=True)
         if record.purpose in _STOPS_SCHEDULED and not record.valid:
             cancelled = await share_store.cancel_unposted(uow.conn, record.advocate_id,
                                                           CancellationReason.CONSENT_WITHDRAWN.value)

@@ -61,7 +61,7 @@ _FAN_OUT_AGAIN = _FAN_OUT.format(conflict="ON CONFLICT DO NOTHING")
 # consent are read (and it locked FOR SHARE) once, before the items. How far each item
 # reached grows by one: logged, to be added up by the audience-growth schedule
 # (`count_reach`), so concurrent backfills never wait on the same items' rows.
-_BACKFILL = f"""
+_PERSON_AND_ITEMS = f"""
 WITH person AS MATERIALIZED (
     SELECT p.advocate_id, p.role, p.org_unit, p.location, p.languages, p.interests, p.digest
     FROM people p {_CONSENTING}
@@ -72,15 +72,42 @@ WITH person AS MATERIALIZED (
            audience_locations AS locations, audience_languages AS languages,
            audience_interests AS interests, item_language AS language, item_topics AS topics
     FROM items WHERE status = 'active'
-), delivered AS (
+)"""
+# One row for the backfill, none when it reached nothing (migration 008).
+_REACH_LOGGED = """, reach_logged AS (
+    INSERT INTO reach_lists (items) SELECT array_agg(item_id) FROM delivered HAVING count(*) > 0
+)
+SELECT count(*) FROM delivered"""
+# Anyone else may be writing the person's entries meanwhile (a join's backfill, a fan-out:
+# they hold the consent row FOR SHARE, as this does): what is there already stays.
+_BACKFILL = f"""{_PERSON_AND_ITEMS}, delivered AS (
     {_ENTRY}
     FROM person p JOIN item i ON {_REACHES}
     ON CONFLICT DO NOTHING
     RETURNING item_id
-), reach_logged AS (
-    INSERT INTO reach_added (item_id, added) SELECT item_id, count(*) FROM delivered GROUP BY item_id
-)
-SELECT count(*) FROM delivered"""
+){_REACH_LOGGED}"""
+# After this transaction's consent change, which holds the person's consent row (FOR UPDATE,
+# or a row nobody else sees yet): every other writer of their entries takes that row FOR
+# SHARE first, so it committed before this statement began (its entries are seen here) or
+# waits for this commit. A person with no entry then gets plain inserts (ADR 0025: the
+# speculative insertion of ON CONFLICT was a fifth to a third of the statement); one with
+# entries (a yes again while receiving) keeps them, as above. `had` is read once.
+_BACKFILL_AFTER_CONSENT = f"""{_PERSON_AND_ITEMS}, had AS MATERIALIZED (
+    SELECT EXISTS (SELECT 1 FROM feed WHERE advocate_id = $4) AS entries
+), fresh AS (
+    {_ENTRY}
+    FROM person p JOIN item i ON {_REACHES}
+    WHERE NOT (SELECT entries FROM had)
+    RETURNING item_id
+), again AS (
+    {_ENTRY}
+    FROM person p JOIN item i ON {_REACHES}
+    WHERE (SELECT entries FROM had)
+    ON CONFLICT DO NOTHING
+    RETURNING item_id
+), delivered AS (
+    SELECT item_id FROM fresh UNION ALL SELECT item_id FROM again
+){_REACH_LOGGED}"""
 
 
 async def set_consent(conn: Connection, advocate_id: str, purpose: str, valid: bool, sequence: int | None) -> bool:
@@ -248,10 +275,15 @@ async def distributed(conn: Connection, item_id: str, size: int, told: int) -> N
 
 
 async def count_reach(conn: Connection) -> None:
-    """Backfills' logged additions, added to their items' reach and removed from the log.
-    Rows a concurrent pass took are skipped (its DELETE came first), so none counts twice."""
+    """Backfills' logged additions, added to their items' reach and removed from the log:
+    each backfill's list of items (reach_lists), and the per-item rows pods of the version
+    before migration 008 log during a rolling upgrade (reach_added). Rows a concurrent pass
+    took are skipped (its DELETE came first), so none counts twice."""
     await conn.execute(
-        """WITH taken AS (DELETE FROM reach_added RETURNING item_id, added)
+        """WITH listed AS (DELETE FROM reach_lists RETURNING items),
+           logged AS (DELETE FROM reach_added RETURNING item_id, added),
+           taken AS (SELECT unnest(items) AS item_id, 1 AS added FROM listed
+                     UNION ALL SELECT item_id, added FROM logged)
            INSERT INTO item_reach (item_id, reached, announced)
            SELECT item_id, sum(added), 0 FROM taken GROUP BY item_id
            ON CONFLICT (item_id) DO UPDATE SET reached = item_reach.reached + EXCLUDED.reached""")
@@ -281,9 +313,14 @@ async def claim_growth(conn: Connection, k: int, limit: int) -> list[Growth]:
 
 
 async def backfill(conn: Connection, advocate_id: str, now: datetime, daily_at: datetime,
-                   weekly_at: datetime) -> int:
-    """Every active item whose audience reaches `advocate_id`, into their feed."""
-    return int(await conn.fetchval(_BACKFILL, now, daily_at, weekly_at, advocate_id))
+                   weekly_at: datetime, after_consent: bool = False) -> int:
+    """Every active item whose audience reaches `advocate_id`, into their feed; returns how
+    many entries were added. `after_consent`: this transaction has just changed the person's
+    `receive_content` row (`set_consent` returned True), so it holds that row and a person
+    without entries gets plain inserts; otherwise (a join) any entry may be written
+    concurrently, and each row checks for its own."""
+    return int(await conn.fetchval(_BACKFILL_AFTER_CONSENT if after_consent else _BACKFILL,
+                                   now, daily_at, weekly_at, advocate_id))
 
 
 async def stop_delivery(conn: Connection, advocate_id: str) -> None:

@@ -135,3 +135,17 @@ async def test_notifications_follow_each_persons_digest_and_the_daily_cap(distri
     assert notified | postponed == {f"item-news-000{n}" for n in range(4)}
     assert sorted((r["advocate_id"], r["digest"]) for r in waiting) == [("adv-ivan-009", "daily")] + [("adv-jana-010", "daily")] * 4
     assert all(r["due_at"].hour == distribution.settings.digest_hour_utc for r in waiting)
+
+
+async def test_reach_a_pod_of_the_version_before_logged_per_item_is_counted_too(distribution):
+    """During a rolling upgrade, pods from before migration 008 log a backfill's reach as a
+    row per item (reach_added); the new pods log one list per backfill (reach_lists). The
+    audience-growth schedule adds up both, each once."""
+    k = distribution.settings.k_anonymity
+    await distribution.publish("item-upgrade-0001")  # nobody in the directory: told "fewer than k"
+    await distribution.events("advocacy.distribution.item.distributed.v2")
+    await distribution.fetch("INSERT INTO reach_added (item_id, added) VALUES ('item-upgrade-0001', $1)", k - 1)
+    await distribution.fetch("INSERT INTO reach_lists (items) VALUES ('{item-upgrade-0001}')")
+    [grew] = await distribution.events("advocacy.distribution.item.audience.grew.v1")
+    assert (grew["subject"], grew["data"]["audience_size"], grew["data"]["added"]) == ("item-upgrade-0001", k, k)
+    assert await distribution.count("reach_added") == 0 and await distribution.count("reach_lists") == 0
