@@ -97,7 +97,7 @@ async def measure(items: int = 5000) -> dict[str, float]:
                 began, cpu_began = time.perf_counter(), cpu_seconds(own)
                 async with conn.transaction():
                     assert await store.set_consent(conn, who, "receive_content", True, 1)
-                    reached = await store.backfill(conn, who, now, now, now, after_consent=True)
+                    reached = await store.backfill(conn, who, now, now, now, 3, after_consent=True)
                 statements.append(time.perf_counter() - began)
                 statement_cpu.append(cpu_seconds(own) - cpu_began)
                 assert reached == items, (reached, items)
