@@ -83,7 +83,8 @@ class DistributionHandlers:
         new = not await store.in_directory(uow.conn, event.data.advocate_id)
         await directory.apply(uow, event)
         if new:  # the backfill reaches them only if they hold receive_content
-            await store.backfill(uow.conn, event.data.advocate_id, *self._digests())
+            await store.backfill(uow.conn, event.data.advocate_id, *self._digests(),
+                                 self.settings.notification_daily_cap)
 
     async def apply_consent(self, uow: UnitOfWork, event: consent.RecordEvent) -> None:
         """Any consent record: kept if later in consent's order (its `consentsequence`, ADR
@@ -97,7 +98,8 @@ class DistributionHandlers:
         if record.purpose is Purpose.RECEIVE_CONTENT and not record.valid:
             await store.stop_delivery(uow.conn, record.advocate_id)
         elif record.purpose is Purpose.RECEIVE_CONTENT:
-            await store.backfill(uow.conn, record.advocate_id, *self._digests())
+            await store.backfill(uow.conn, record.advocate_id, *self._digests(),
+                                 self.settings.notification_daily_cap, after_consent=True)
         if record.purpose in _STOPS_SCHEDULED and not record.valid:
             cancelled = await share_store.cancel_unposted(uow.conn, record.advocate_id,
                                                           CancellationReason.CONSENT_WITHDRAWN.value)

@@ -61,7 +61,7 @@ _FAN_OUT_AGAIN = _FAN_OUT.format(conflict="ON CONFLICT DO NOTHING")
 # consent are read (and it locked FOR SHARE) once, before the items. How far each item
 # reached grows by one: logged, to be added up by the audience-growth schedule
 # (`count_reach`), so concurrent backfills never wait on the same items' rows.
-_BACKFILL = f"""
+_PERSON_AND_ITEMS = f"""
 WITH person AS MATERIALIZED (
     SELECT p.advocate_id, p.role, p.org_unit, p.location, p.languages, p.interests, p.digest
     FROM people p {_CONSENTING}
@@ -70,17 +70,56 @@ WITH person AS MATERIALIZED (
 ), item AS (
     SELECT item_id, audience_roles AS roles, audience_org_units AS org_units,
            audience_locations AS locations, audience_languages AS languages,
-           audience_interests AS interests, item_language AS language, item_topics AS topics
+           audience_interests AS interests, item_language AS language, item_topics AS topics, updated_at
     FROM items WHERE status = 'active'
-), delivered AS (
-    {_ENTRY}
-    FROM person p JOIN item i ON {_REACHES}
-    ON CONFLICT DO NOTHING
-    RETURNING item_id
-), reach_logged AS (
-    INSERT INTO reach_added (item_id, added) SELECT item_id, count(*) FROM delivered GROUP BY item_id
+)"""
+# One row for the backfill, none when it reached nothing (migration 008).
+# The entries of the items that reach the person (`gate`: a condition on the whole backfill).
+# With an immediate digest, at most the daily cap ($5) of them wait to be notified now, the
+# newest items first; the rest wait for the next daily digest, as the notifier would have
+# postponed them one by one (5,000 updates a yes, twice each: claimed, then postponed). The
+# notifier still counts what was sent today, so the cap holds as before.
+def _backfill_entries(gate: str = "") -> str:
+    return f"""INSERT INTO feed (advocate_id, item_id, delivered_at, digest, due_at)
+    SELECT advocate_id, item_id, $1,
+           CASE WHEN digest = 'immediate' AND rank > $5 THEN 'daily' ELSE nullif(digest, 'off') END,
+           CASE digest WHEN 'immediate' THEN CASE WHEN rank > $5 THEN $2::timestamptz ELSE $1::timestamptz END
+                       WHEN 'daily' THEN $2::timestamptz WHEN 'weekly' THEN $3::timestamptz END
+    FROM (SELECT p.advocate_id, i.item_id, p.digest,
+                 row_number() OVER (ORDER BY i.updated_at DESC, i.item_id) AS rank
+          FROM person p JOIN item i ON {_REACHES}
+          {gate}) reaching"""
+
+
+_REACH_LOGGED = """, reach_logged AS (
+    INSERT INTO reach_lists (items) SELECT array_agg(item_id) FROM delivered HAVING count(*) > 0
 )
 SELECT count(*) FROM delivered"""
+# Anyone else may be writing the person's entries meanwhile (a join's backfill, a fan-out:
+# they hold the consent row FOR SHARE, as this does): what is there already stays.
+_BACKFILL = f"""{_PERSON_AND_ITEMS}, delivered AS (
+    {_backfill_entries()}
+    ON CONFLICT DO NOTHING
+    RETURNING item_id
+){_REACH_LOGGED}"""
+# After this transaction's consent change, which holds the person's consent row (FOR UPDATE,
+# or a row nobody else sees yet): every other writer of their entries takes that row FOR
+# SHARE first, so it committed before this statement began (its entries are seen here) or
+# waits for this commit. A person with no entry then gets plain inserts (ADR 0025: the
+# speculative insertion of ON CONFLICT was a fifth to a third of the statement); one with
+# entries (a yes again while receiving) keeps them, as above. `had` is read once.
+_BACKFILL_AFTER_CONSENT = f"""{_PERSON_AND_ITEMS}, had AS MATERIALIZED (
+    SELECT EXISTS (SELECT 1 FROM feed WHERE advocate_id = $4) AS entries
+), fresh AS (
+    {_backfill_entries("WHERE NOT (SELECT entries FROM had)")}
+    RETURNING item_id
+), again AS (
+    {_backfill_entries("WHERE (SELECT entries FROM had)")}
+    ON CONFLICT DO NOTHING
+    RETURNING item_id
+), delivered AS (
+    SELECT item_id FROM fresh UNION ALL SELECT item_id FROM again
+){_REACH_LOGGED}"""
 
 
 async def set_consent(conn: Connection, advocate_id: str, purpose: str, valid: bool, sequence: int | None) -> bool:
@@ -248,10 +287,15 @@ async def distributed(conn: Connection, item_id: str, size: int, told: int) -> N
 
 
 async def count_reach(conn: Connection) -> None:
-    """Backfills' logged additions, added to their items' reach and removed from the log.
-    Rows a concurrent pass took are skipped (its DELETE came first), so none counts twice."""
+    """Backfills' logged additions, added to their items' reach and removed from the log:
+    each backfill's list of items (reach_lists), and the per-item rows pods of the version
+    before migration 008 log during a rolling upgrade (reach_added). Rows a concurrent pass
+    took are skipped (its DELETE came first), so none counts twice."""
     await conn.execute(
-        """WITH taken AS (DELETE FROM reach_added RETURNING item_id, added)
+        """WITH listed AS (DELETE FROM reach_lists RETURNING items),
+           logged AS (DELETE FROM reach_added RETURNING item_id, added),
+           taken AS (SELECT unnest(items) AS item_id, 1 AS added FROM listed
+                     UNION ALL SELECT item_id, added FROM logged)
            INSERT INTO item_reach (item_id, reached, announced)
            SELECT item_id, sum(added), 0 FROM taken GROUP BY item_id
            ON CONFLICT (item_id) DO UPDATE SET reached = item_reach.reached + EXCLUDED.reached""")
@@ -281,9 +325,15 @@ async def claim_growth(conn: Connection, k: int, limit: int) -> list[Growth]:
 
 
 async def backfill(conn: Connection, advocate_id: str, now: datetime, daily_at: datetime,
-                   weekly_at: datetime) -> int:
-    """Every active item whose audience reaches `advocate_id`, into their feed."""
-    return int(await conn.fetchval(_BACKFILL, now, daily_at, weekly_at, advocate_id))
+                   weekly_at: datetime, daily_cap: int, after_consent: bool = False) -> int:
+    """Every active item whose audience reaches `advocate_id`, into their feed; returns how
+    many entries were added. With an immediate digest, `daily_cap` of them (the newest) wait
+    to be notified now and the rest for the daily digest at `daily_at`. `after_consent`:
+    this transaction has just changed the person's `receive_content` row (`set_consent`
+    returned True), so it holds that row and a person without entries gets plain inserts;
+    otherwise (a join) any entry may be written concurrently, and each row checks for its own."""
+    return int(await conn.fetchval(_BACKFILL_AFTER_CONSENT if after_consent else _BACKFILL,
+                                   now, daily_at, weekly_at, advocate_id, daily_cap))
 
 
 async def stop_delivery(conn: Connection, advocate_id: str) -> None:

@@ -11,12 +11,16 @@ A service declares all its subscribers in one place, its `app.py`:
 """
 
 import json
+from asyncio import sleep
 from collections.abc import Awaitable, Callable
-from typing import Any
+from itertools import chain
+from time import monotonic
+from typing import TYPE_CHECKING, Any, cast
 
 from faststream import AckPolicy, Context, StreamMessage
 from faststream.kafka import KafkaRouter
 from faststream.kafka.annotations import KafkaMessage
+from faststream.kafka.subscriber.usecase import BatchSubscriber
 from pydantic import TypeAdapter
 
 from schemas.envelope import check_received
@@ -25,6 +29,9 @@ from services.runtime.handling import Handler, dispatch
 from services.runtime.inbox import Inbox
 from services.runtime.pipelined import PipelinedSubscriber
 from services.runtime.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
 BatchHandler = Callable[[UnitOfWork, list[Any]], Awaitable[None]]
 
@@ -46,6 +53,39 @@ async def _documented_only(values: list[bytes]) -> None:
     raise RuntimeError("a subscriber declared for the AsyncAPI document only is never started")
 
 
+class PromptBatchSubscriber(BatchSubscriber):
+    """FastStream's batch subscriber without its deaf spell. FastStream's waits up to
+    `batch_timeout_ms` (200 ms) for records and, when none came, sleeps as long again
+    before it asks: a record arriving then waits up to 200 ms, half the idle time. That
+    was most of the way from a person's yes to their backfilled feed beyond the SQL
+    (docs/performance.md, "The backfill's whole path, explained"), and every idle
+    subscriber's first record paid it (a withdrawal's too). Here the next wait starts at
+    once: aiokafka's `getmany` already waits the whole timeout when nothing comes and
+    returns as soon as a record is fetched, so nothing spins; should it ever come back
+    early and empty, the rest of the timeout is slept, never more."""
+
+    __slots__ = ()
+
+    async def get_msg(self, consumer: "AIOKafkaConsumer") -> tuple["ConsumerRecord", ...]:
+        """The records fetched within `batch_timeout_ms` (up to `max_records`); () if none."""
+        started = monotonic()
+        fetched = await consumer.getmany(timeout_ms=self.batch_timeout_ms, max_records=self.max_records)
+        if not fetched and (left := self.batch_timeout_ms / 1000 - (monotonic() - started)) > 0:
+            await sleep(left)
+        return tuple(chain(*fetched.values()))
+
+
+def prompt(subscriber: Any) -> PromptBatchSubscriber:
+    """`subscriber` (FastStream's BatchSubscriber, as `KafkaRouter.subscriber(batch=True)`
+    makes it) as a PromptBatchSubscriber: FastStream offers no way to choose the class, and
+    the subclass adds no state. Raises TypeError for anything else, so that a FastStream
+    that builds batch subscribers otherwise is noticed here rather than silently slow."""
+    if type(subscriber) is not BatchSubscriber:
+        raise TypeError(f"expected FastStream's BatchSubscriber, got {type(subscriber).__name__}")
+    subscriber.__class__ = PromptBatchSubscriber
+    return cast(PromptBatchSubscriber, subscriber)
+
+
 class ServiceRouter(KafkaRouter):
     """A service's subscribers, each at-least-once and in a consumer group of its own
     (`<service>.<topic>`): FastStream runs one consumer per subscriber, and sharing one group
@@ -62,11 +102,12 @@ class ServiceRouter(KafkaRouter):
                    on_batch: Callable[..., Awaitable[None]]) -> None:
         """`on_batch` as the subscriber of `topic`: at-least-once (acked only after it returned),
         in the consumer group `<service>.<topic>`, from the earliest offset (a new group must
-        not skip history), up to `max_records` records a batch."""
-        self.subscriber(
+        not skip history), up to `max_records` records a batch, handed over as soon as fetched
+        (PromptBatchSubscriber)."""
+        prompt(self.subscriber(
             topic, title=f"{self.service}:{name}", batch=True, max_records=max_records or self.batch_size,
             group_id=f"{self.service}.{topic}", auto_offset_reset="earliest", ack_policy=AckPolicy.NACK_ON_ERROR,
-        )(on_batch)
+        ))(on_batch)
 
     def consume(self, name: str, topic: str, contracts: Any, handler: Handler, max_records: int | None = None) -> None:
         """Subscribe `handler(uow, event)` to `topic`, whose messages are one of `contracts`

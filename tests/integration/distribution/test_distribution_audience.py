@@ -135,3 +135,41 @@ async def test_notifications_follow_each_persons_digest_and_the_daily_cap(distri
     assert notified | postponed == {f"item-news-000{n}" for n in range(4)}
     assert sorted((r["advocate_id"], r["digest"]) for r in waiting) == [("adv-ivan-009", "daily")] + [("adv-jana-010", "daily")] * 4
     assert all(r["due_at"].hour == distribution.settings.digest_hour_utc for r in waiting)
+
+
+async def test_reach_a_pod_of_the_version_before_logged_per_item_is_counted_too(distribution):
+    """During a rolling upgrade, pods from before migration 008 log a backfill's reach as a
+    row per item (reach_added); the new pods log one list per backfill (reach_lists). The
+    audience-growth schedule adds up both, each once."""
+    k = distribution.settings.k_anonymity
+    await distribution.publish("item-upgrade-0001")  # nobody in the directory: told "fewer than k"
+    await distribution.events("advocacy.distribution.item.distributed.v2")
+    await distribution.fetch("INSERT INTO reach_added (item_id, added) VALUES ('item-upgrade-0001', $1)", k - 1)
+    await distribution.fetch("INSERT INTO reach_lists (items) VALUES ('{item-upgrade-0001}')")
+    [grew] = await distribution.events("advocacy.distribution.item.audience.grew.v1")
+    assert (grew["subject"], grew["data"]["audience_size"], grew["data"]["added"]) == ("item-upgrade-0001", k, k)
+    assert await distribution.count("reach_added") == 0 and await distribution.count("reach_lists") == 0
+
+
+async def test_a_yes_with_many_items_active_notifies_the_newest_up_to_the_cap_and_the_rest_in_the_digest(distribution):
+    """A backfill queues at most the daily cap for now (the newest items) and the rest for the
+    daily digest, which the notifier did one entry at a time, after claiming each."""
+    cap = distribution.settings.notification_daily_cap
+    await distribution.join("adv-lena-012", languages=["de"], digest="immediate")
+    await eventually(lambda: _has(distribution, "people", 1), what="Lena projected")
+    items = [f"item-many-{n:04d}" for n in range(cap + 2)]
+    for item in items:  # published one after another: the last is the newest
+        await distribution.publish(item)
+    await distribution.events("advocacy.distribution.item.distributed.v2", at_least=len(items))
+    await distribution.consent("adv-lena-012", Purpose.RECEIVE_CONTENT)
+
+    notices = await distribution.events("advocacy.distribution.notification.requested.v1", at_least=cap)
+    await eventually(lambda: _has(distribution, "feed", len(items)), what="Lena's feed")
+    waiting = await distribution.fetch("SELECT item_id, digest, due_at FROM waiting_notifications")
+    assert sorted(i for n in notices for i in n["data"]["item_ids"]) == items[-cap:]
+    assert sorted(r["item_id"] for r in waiting) == items[:-cap]
+    assert all(r["digest"] == "daily" and r["due_at"].hour == distribution.settings.digest_hour_utc for r in waiting)
+
+
+async def _has(distribution, relation: str, n: int) -> bool:
+    return await distribution.count(relation) == n

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 
 from harness.kafka import eventually
-from schemas import curation, engagement
+from schemas import curation, directory, engagement
 from schemas.consent import AdvocateErased, AdvocateErasure, Purpose
 from services.distribution import store
 from tests.integration.rig import next_sequence
@@ -154,6 +154,30 @@ async def test_a_yes_after_publication_brings_what_is_active_and_only_what_reach
     await eventually(lambda: _counted(distribution, "feed", 0), what="the withdrawal")
     await distribution.consent(ANNA, Purpose.RECEIVE_CONTENT)
     await eventually(lambda: _counted(distribution, "feed", 1), what="the item back")
+
+
+async def test_a_yes_again_while_receiving_keeps_the_feed_and_brings_what_reaches_the_person_now(distribution):
+    """A first yes writes the person's entries plainly (nobody else can be writing them: the
+    consent row is held); a yes again finds entries there and keeps them, adding only what
+    reaches the person now."""
+    await distribution.join(ANNA, languages=["de"])
+    await eventually(lambda: _counted(distribution, "people", 1), what="Anna in the directory")
+    await distribution.publish(ITEM)
+    await distribution.publish("item-french-0001", language="fr")
+    await distribution.events("advocacy.distribution.item.distributed.v2", at_least=2)
+    await distribution.consent(ANNA, Purpose.RECEIVE_CONTENT)
+    await eventually(lambda: _counted(distribution, "feed", 1), what="the German item in Anna's feed")
+    [before] = await distribution.fetch("SELECT item_id, delivered_at FROM feed")
+
+    await distribution.send_to(distribution.topics.directory, directory.PersonChanged(
+        source="/hr", subject=ANNA, data=directory.Profile(advocate_id=ANNA, role="employee", languages=["de", "fr"])))
+    await eventually(lambda: _counted(distribution, "people WHERE 'fr' = ANY(languages)", 1), what="Anna reads French")
+    await distribution.consent(ANNA, Purpose.RECEIVE_CONTENT)  # again, later in consent's order
+    await eventually(lambda: _counted(distribution, "feed", 2), what="the French item in Anna's feed")
+    assert await distribution.count("feed WHERE item_id = $1 AND delivered_at = $2", *before) == 1  # kept as it was
+    reached = ("SELECT (SELECT coalesce(sum(reached), 0) FROM item_reach)"
+               " + (SELECT count(*) FROM reach_lists, unnest(items))")  # counted, or logged to be
+    assert await distribution.fetchval(reached) == 2  # each item reached her once
 
 
 async def _counted(distribution, table: str, expected: int) -> bool:
