@@ -6,8 +6,9 @@ one advocate) and everything they achieved so far. Groups come with their count 
 distinct contributors, so the caller can suppress those below k.
 """
 
+import itertools
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import NamedTuple
@@ -134,71 +135,51 @@ pairs AS (
 )"""
 
 
+def _by_dimension(dimension: str) -> str:
+    """`_ATOMS`' rows of one dimension: (dimension, week, campaign, key as text, network, sums, share numbers)."""
+    topics = " JOIN items i USING (item_id), unnest(i.topics) AS topic" if dimension == "topic" else ""
+    return f"""SELECT '{dimension}' AS dimension, date_trunc('week', s.day)::date AS week, s.campaign_id,
+           ({DIMENSIONS[dimension]})::text AS key, s.network, {_SUMS}, array_agg(s.n) AS elements,
+           NULL::int[] AS people, NULL::int[] AS pairs
+    FROM per_share s{topics} GROUP BY 2, 3, 4, 5"""
+
+
+# Every atom of the scope, and one more row (dimension NULL) with each share's person and
+# how many pairs it has, both by share number. ONE statement, so one snapshot in any
+# isolation level: statements of their own would each number the shares as the table is
+# then, and in READ COMMITTED a share stored or cancelled between two of them would shift
+# the numbers (a cell counting other shares' people). The numbered CTEs are computed once.
+_ATOMS = _NUMBERED + "\n" + "\nUNION ALL ".join([
+    *(_by_dimension(dimension) for dimension in GROUP_DIMENSIONS),
+    f"""SELECT '{CLICK_DAY}', date_trunc('week', s.day)::date, s.campaign_id, p.day::text, '*', NULL, sum(p.clicks),
+           NULL, NULL, NULL, NULL, NULL, NULL, array_agg(p.pair + (SELECT count(*) FROM s)::int), NULL, NULL
+    FROM pairs p JOIN s USING (n) GROUP BY 2, 3, 4""",
+    """SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+           (SELECT array_agg(person ORDER BY n) FROM s),
+           (SELECT array_agg(coalesce(p.pairs, 0) ORDER BY s.n) FROM s LEFT JOIN
+                (SELECT n, count(*)::int AS pairs FROM pairs GROUP BY n) p USING (n))"""])
+
+
 async def atoms(conn: Connection, starts_on: date, ends_on: date) -> Atoms:
     """Every group figure's finest sums over the shares created from `starts_on` to `ends_on`
     (whole weeks), of every campaign: per dimension of GROUP_DIMENSIONS and per click day
     (network "*", clicks only), with the shares and pairs behind them by number (`Atoms`).
-    Disclosure is decided on these (domain.disclosed_numbered).
-
-    Each statement numbers the shares again, and in a READ COMMITTED transaction each sees
-    the table as it is then: a share stored or cancelled meanwhile would shift the numbers,
-    and a cell would count other shares' people. Every statement also returns its shares'
-    people, and the reading starts over (up to `_ATTEMPTS` times) unless they agree with
-    the first statement's. Raises `InconsistentNumbering` if they never do."""
-    for _ in range(_ATTEMPTS):
-        if (found := await _atoms_once(conn, Scope(starts_on, ends_on))) is not None:
-            return found
-    raise InconsistentNumbering(f"the shares of {starts_on}..{ends_on} changed while every reading of them")
-
-
-_ATTEMPTS = 5
-
-
-class InconsistentNumbering(RuntimeError):
-    """The shares of a scope kept changing between the statements that read them."""
-
-
-async def _atoms_once(conn: Connection, scope: Scope) -> Atoms | None:
-    """`atoms`, or None if a statement numbered the shares otherwise than the first one."""
+    Disclosure is decided on these (domain.disclosed_numbered). Read in one statement
+    (`_ATOMS`): the numbers and every sum are of one snapshot, whatever the transaction."""
     found: list[Atom] = []
-    person = array("i")
-    for dimension in GROUP_DIMENSIONS:
-        topics = " JOIN items i USING (item_id), unnest(i.topics) AS topic" if dimension == "topic" else ""
-        rows = await conn.fetch(f"""{_NUMBERED}
-            SELECT date_trunc('week', s.day)::date AS week, s.campaign_id, {DIMENSIONS[dimension]} AS key,
-                   s.network, {_SUMS}, array_agg(s.n) AS elements, array_agg(s.person) AS people
-            FROM per_share s{topics} GROUP BY 1, 2, 3, 4""", *scope.args)
-        if dimension == "network":  # every share is in one network's atoms: whose each share is
-            person = array("i", bytes(4 * sum(len(r["elements"]) for r in rows)))
-            for r in rows:
-                for n, who in zip(r["elements"], r["people"], strict=True):
-                    person[n] = who
-        elif not _agree(person, ((r["elements"], r["people"]) for r in rows)):
-            return None
-        found += [Atom(r["week"], r["campaign_id"], dimension, r["key"], r["network"], Totals.of(r),
-                       array("i", r["elements"])) for r in rows]
-    first = len(person)
-    rows = await conn.fetch(f"""{_NUMBERED}
-        SELECT date_trunc('week', s.day)::date AS week, s.campaign_id, p.day AS key, sum(p.clicks) AS clicks,
-               array_agg(p.pair + {first}) AS elements, array_agg(p.n) AS shares, array_agg(s.person) AS people
-        FROM pairs p JOIN s USING (n) GROUP BY 1, 2, 3""", *scope.args)
-    if not _agree(person, ((r["shares"], r["people"]) for r in rows)):
-        return None
-    first_pair = array("i", bytes(4 * (first + 1)))  # each pair is in one day's atom: how many each share has
-    for r in rows:
-        for n in r["shares"]:
-            first_pair[n + 1] += 1
-    for n in range(first):
-        first_pair[n + 1] += first_pair[n]
-    found += [Atom(r["week"], r["campaign_id"], CLICK_DAY, r["key"], "*", Totals(clicks=int(r["clicks"])),
-                   array("i", r["elements"])) for r in rows]
+    person, first_pair = array("i"), array("i", [0])
+    for r in await conn.fetch(_ATOMS, starts_on, ends_on, None):
+        dimension = r["dimension"]
+        if dimension is None:  # whose each share is, how many pairs each has
+            person = array("i", r["people"] or ())
+            first_pair.extend(itertools.accumulate(r["pairs"] or ()))
+        elif dimension == CLICK_DAY:
+            found.append(Atom(r["week"], r["campaign_id"], CLICK_DAY, date.fromisoformat(r["key"]), "*",
+                              Totals(clicks=int(r["clicks"])), array("i", r["elements"])))
+        else:
+            found.append(Atom(r["week"], r["campaign_id"], dimension, r["key"], r["network"], Totals.of(r),
+                              array("i", r["elements"])))
     return Atoms(found, person, first_pair)
-
-
-def _agree(person: "array[int]", numbered: Iterable[tuple[list[int], list[int]]]) -> bool:
-    """Whether every (share number, its person) of `numbered` is as `person` has it."""
-    shares = len(person)
-    return all(n < shares and person[n] == who for ns, people in numbered for n, who in zip(ns, people, strict=True))
 
 
 # A kept cell (ADR 0023): week, cell, network, whether shown, then the figures in Totals' order.
