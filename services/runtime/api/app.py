@@ -280,6 +280,7 @@ class HttpApi:
             principal = await self.authenticator.principal(token)
         except (fast.Declined, InvalidToken, IssuerUnavailable):
             return fast.replaying(body, receive) if body is not None else receive
+        scope["endpoint"] = route.handle  # for the log of a bug (problems.log_unexpected), as FastAPI sets it
         request = Request(scope, receive)
         request.state.principal = principal  # as `signed_in` leaves it (Idempotency-Key)
         db = Database(self.pool, self.source, request, self.group)  # as `database` makes it
