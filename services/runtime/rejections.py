@@ -47,10 +47,13 @@ async def rejecting(
             raise RefusedWithoutSavepoint(rejection.reason) from rejection
         return
     held = dict(uow.held)
+    mark = uow.deferred.mark() if uow.deferred is not None else None
     try:
         async with uow.conn.transaction():  # a savepoint: a refused command leaves no change behind
             yield
     except Rejected as rejection:
         uow.held.clear()  # as before the savepoint (UnitOfWork.held)
         uow.held.update(held)
+        if uow.deferred is not None and mark is not None:  # its outbox rows are undone with it
+            uow.deferred.undo(mark)
         await reject(uow, topic, event_type, command, rejection, service)

@@ -30,6 +30,14 @@ _COLUMNS = ["event_id", "topic", "key", "type", "payload"]
 # Above this many rows COPY wins; below, its extra round trips cost more than an INSERT.
 _COPY_FROM = 50
 
+# A transaction's deferred writes in one round trip: its outbox rows (in the order emitted:
+# seq follows the SELECT's rows, which follow the arrays) and its Idempotency-Key claims,
+# answering the claims made (a key missing from the answer was claimed before).
+_FLUSH = """WITH written AS (INSERT INTO outbox (event_id, topic, key, type, payload)
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[]))
+INSERT INTO inbox (consumer, event_id) SELECT * FROM unnest($6::text[], $7::text[])
+ON CONFLICT DO NOTHING RETURNING consumer, event_id"""
+
 
 async def insert_rows(conn: Connection, table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
     """Set-based insert: COPY for many rows (a fan-out), one pipelined INSERT for a few."""
@@ -37,7 +45,54 @@ async def insert_rows(conn: Connection, table: str, columns: list[str], rows: li
         await conn.copy_records_to_table(table, columns=columns, records=rows)
     elif rows:
         marks = ", ".join(f"${n}" for n in range(1, len(columns) + 1))
-        await conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+        insert = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
+        if len(rows) == 1:  # asyncpg's executemany costs a row alone more Python than execute
+            await conn.execute(insert, *rows[0])
+        else:
+            await conn.executemany(insert, rows)
+
+
+@dataclass
+class Deferred:
+    """One unit of work's writes left for the end of its transaction (group commit, ADR 0030):
+    its outbox rows and its claims of an HTTP request's Idempotency-Key. Nothing in the
+    transaction reads either table, so writing them last changes nothing but the number of
+    round trips: one `flush` for all of a transaction's units of work."""
+
+    rows: list[tuple[Any, ...]] = field(default_factory=list)  # outbox: event_id, topic, key, type, payload
+    # (consumer, key, the error the command fails with if the key was claimed before)
+    claims: list[tuple[str, str, Exception]] = field(default_factory=list)
+
+    def claim(self, consumer: str, key: str, refusal: Exception) -> None:
+        """Claim `key` in the inbox under `consumer` at flush; `refusal` if it was claimed before."""
+        self.claims.append((consumer, key, refusal))
+
+    def mark(self) -> tuple[int, int]:
+        """Where the writes stand, to `undo` back to (a savepoint rolled back)."""
+        return len(self.rows), len(self.claims)
+
+    def undo(self, mark: tuple[int, int]) -> None:
+        del self.rows[mark[0]:], self.claims[mark[1]:]
+
+
+async def flush(conn: Connection, deferred: Sequence[Deferred]) -> list[tuple[int, Exception]]:
+    """Write `deferred` in one statement, in their order. Returns (index, refusal) for each
+    whose claim was made before (in an earlier transaction, or earlier in this list): their
+    rows are written all the same, so the caller must undo the transaction (or savepoint)."""
+    rows = [row for d in deferred for row in d.rows]
+    claims = [(n, consumer, key, refusal) for n, d in enumerate(deferred) for consumer, key, refusal in d.claims]
+    if not rows and not claims:
+        return []
+    columns = list(zip(*rows, strict=True)) if rows else [()] * 5
+    claimed = {(r["consumer"], r["event_id"]) for r in await conn.fetch(
+        _FLUSH, *columns, [consumer for _, consumer, _, _ in claims], [key for _, _, key, _ in claims])}
+    refused: list[tuple[int, Exception]] = []
+    for n, consumer, key, refusal in claims:
+        if (consumer, key) in claimed:
+            claimed.discard((consumer, key))  # the first in the list has it; a second is refused
+        else:
+            refused.append((n, refusal))
+    return refused
 
 
 @dataclass
@@ -59,11 +114,17 @@ class UnitOfWork:
     # a batch of Kafka commands run first without them (Inbox.handle_each_once): a refusal then
     # undoes the whole transaction and the batch runs again, each command in a savepoint.
     savepoints: bool = True
+    # Outbox rows (and Idempotency-Key claims) left for the end of the transaction, which
+    # `flush`es them, if given (group commit); None: written as they come.
+    deferred: Deferred | None = None
 
     async def emit(self, topic: str, event_type: type[E], subject: str, data: Any) -> E:
         """Build an event of `event_type` and write it to the outbox."""
         event = self._build(event_type, subject, data)
-        await self.conn.execute(_INSERT, event.id, topic, event.subject, event.type, event.to_bytes())
+        if self.deferred is not None:
+            self.deferred.rows.append((event.id, topic, event.subject, event.type, event.to_bytes()))
+        else:
+            await self.conn.execute(_INSERT, event.id, topic, event.subject, event.type, event.to_bytes())
         self.emitted.append(event)
         return event
 
@@ -75,8 +136,7 @@ class UnitOfWork:
         extra: Sequence[Mapping[str, Any]] = attributes if attributes is not None else [{}] * len(pairs)
         events = [self._build(event_type, subject, data, **more)
                   for (subject, data), more in zip(pairs, extra, strict=True)]
-        await insert_rows(self.conn, "outbox", _COLUMNS,
-                          [(e.id, topic, e.subject, e.type, e.to_bytes()) for e in events])
+        await self._write([(e.id, topic, e.subject, e.type, e.to_bytes()) for e in events])
         self.emitted.extend(events)
         return events
 
@@ -87,13 +147,19 @@ class UnitOfWork:
         events = [(topic, self._build(event_type, subject, data, **more))
                   for topic, event_type, pairs, attributes in batches
                   for (subject, data), more in zip(pairs, attributes, strict=True)]
-        await insert_rows(self.conn, "outbox", _COLUMNS,
-                          [(e.id, topic, e.subject, e.type, e.to_bytes()) for topic, e in events])
+        await self._write([(e.id, topic, e.subject, e.type, e.to_bytes()) for topic, e in events])
         self.emitted.extend(e for _, e in events)
 
     async def emit_tombstones(self, topic: str, keys: Iterable[str]) -> None:
         """Null values for `keys` on a compacted topic, so compaction deletes those keys."""
-        await self.conn.executemany(_INSERT, [(str(uuid4()), topic, key, "tombstone", None) for key in keys])
+        await self._write([(str(uuid4()), topic, key, "tombstone", None) for key in keys])
+
+    async def _write(self, rows: list[tuple[Any, ...]]) -> None:
+        """Outbox rows: deferred if the transaction defers them, else inserted now."""
+        if self.deferred is not None:
+            self.deferred.rows.extend(rows)
+        else:
+            await insert_rows(self.conn, "outbox", _COLUMNS, rows)
 
     def _build(self, event_type: type[E], subject: str, data: Any, **attributes: Any) -> E:
         trace: dict[str, str] = {}

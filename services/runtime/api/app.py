@@ -26,9 +26,10 @@ in `HttpApi.__call__`, one plain ASGI layer: FastAPI's `max_body_size` put two m
 every request (the app's and each route's), for what this layer does already.
 """
 
+import inspect
 import logging
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from email.message import Message
 from typing import Annotated, Any, TypeVar, get_args
 
@@ -38,10 +39,13 @@ from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
 from starlette.types import Receive, Scope, Send
 
 from schemas import CONTRACTS_VERSION
-from services.runtime.api import problems
+from schemas.commands import Rejected
+from services.runtime.api import fast, problems
+from services.runtime.api.fast import FastRoute
 from services.runtime.api.group_commit import GroupCommit
 from services.runtime.api.openapi import document_problems, problem_responses
 from services.runtime.api.paging import PageRequest, page_request
@@ -95,9 +99,12 @@ class Database:
 
         async def claimed(uow: UnitOfWork) -> T:
             result = await fn(uow)  # a refusal raises: nothing is claimed, a retry may try again
-            if key is not None and await uow.conn.fetchval(_CLAIM_KEY, f"{self.source}/http", key) is None:
-                raise HttpProblem(409, "already_applied", "A request with this Idempotency-Key was applied "
-                                  "before; it is not applied twice.")
+            if key is None:
+                return result
+            if uow.deferred is not None:  # group commit: claimed with the outbox rows, before commit
+                uow.deferred.claim(f"{self.source}/http", key, _already_applied())
+            elif await uow.conn.fetchval(_CLAIM_KEY, f"{self.source}/http", key) is None:
+                raise _already_applied()
             return result
 
         if self.group is not None:
@@ -131,6 +138,11 @@ class Database:
         return await _unless_unavailable(attempt)
 
 
+def _already_applied() -> HttpProblem:
+    return HttpProblem(409, "already_applied", "A request with this Idempotency-Key was applied before; it is "
+                       "not applied twice.")
+
+
 async def _unless_unavailable(attempt: Callable[[], Awaitable[T]], retry: bool = True) -> T:
     """`attempt()`, retried through transient faults for RETRY_SECONDS (unless it retries
     itself: `retry=False`); 503 if they last."""
@@ -151,7 +163,7 @@ class HttpApi:
         self, settings: ServiceSettings, *routers: APIRouter, authenticator: Authenticator | None = None,
         prefix: str = "/api", max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         refusals: Mapping[str, int] | None = None, version: str | None = None, description: str = "",
-        group_commit: bool = False,
+        group_commit: bool = False, fast_routes: Sequence[FastRoute] = (),
     ) -> None:
         self.service = settings.service
         self.group_commit = group_commit  # commands share transactions (group_commit.py)
@@ -169,6 +181,8 @@ class HttpApi:
             telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
         )
         self.app.state.http_api = self
+        # Answered without FastAPI on their happy path (fast.py); FastAPI still declares them.
+        self.fast_routes = [(route.method, route.pattern(self.prefix), route) for route in fast_routes]
         problems.install(self.app, self.service, {**problems.REFUSAL_STATUS, **(refusals or {})})
         for router in routers:
             self.include(router)
@@ -229,6 +243,12 @@ class HttpApi:
             return message
 
         try:
+            if scope["type"] == "http" and (fast := self._fast_route(scope)) is not None:
+                replay = await self._serve_fast(*fast, scope, limited_receive, tracking_send)
+                if replay is None:
+                    return
+                await self.app(scope, replay, tracking_send)  # declined: FastAPI answers it all
+                return
             await self.app(scope, limited_receive, tracking_send)
         except Exception as error:
             # A bug. Starlette answered 500 (problems.install) unless the response had begun,
@@ -237,6 +257,43 @@ class HttpApi:
             problems.log_unexpected(scope, error)
             if not started:
                 await problem_response(500, "internal_error")(scope, receive, send)
+
+    def _fast_route(self, scope: Scope) -> tuple[FastRoute, re.Match[str]] | None:
+        for method, pattern, route in self.fast_routes:
+            if scope["method"] == method and (match := pattern.fullmatch(scope["path"])):
+                return route, match
+        return None
+
+    async def _serve_fast(self, route: FastRoute, match: re.Match[str], scope: Scope, receive: Receive,
+                          send: Send) -> Receive | None:
+        """Answer `route` without FastAPI (fast.py); None once answered, or the `receive`
+        FastAPI must read the request from (with the body read so far) if it declined."""
+        body: bytes | None = None  # not read yet
+        try:
+            if self.pool is None:
+                raise fast.Declined  # FastAPI answers 503 (`database`)
+            token = fast.bearer_token(scope)
+            params = fast.converted(route, match)
+            if route.body is not None:
+                body = await fast.read_body(scope, receive)
+            model = fast.parsed(route, body or b"")
+            principal = await self.authenticator.principal(token)
+        except (fast.Declined, InvalidToken, IssuerUnavailable):
+            return fast.replaying(body, receive) if body is not None else receive
+        scope["endpoint"] = route.handle  # for the log of a bug (problems.log_unexpected), as FastAPI sets it
+        request = Request(scope, receive)
+        request.state.principal = principal  # as `signed_in` leaves it (Idempotency-Key)
+        db = Database(self.pool, self.source, request, self.group)  # as `database` makes it
+        try:
+            result = await route.handle(fast.FastCall(params, model, principal, db))
+        except (HTTPException, Rejected) as refusal:  # as FastAPI's exception handlers answer them
+            handler = next(self.app.exception_handlers[kind] for kind in type(refusal).__mro__
+                           if kind in self.app.exception_handlers)
+            response = handler(request, refusal)  # problems.install's: each a coroutine
+            await (await response if inspect.isawaitable(response) else response)(scope, receive, send)
+            return None
+        await fast.answer(result, scope, receive, send)
+        return None
 
     def _refuse_body(self, headers: Headers, method: str) -> Any:
         """A problem response for a body refused on its headers alone, or None."""

@@ -15,7 +15,10 @@ the whole transaction back, its request gets its error, and the batch's other co
 again from the start, each in a savepoint of its own, so a batch runs at most twice.
 
 The transaction's commands share `UnitOfWork.held`: consent's proof ledger is locked and its
-head read once per transaction, not once per command (ledger.py).
+head read once per transaction, not once per command (ledger.py). Their outbox rows and
+Idempotency-Key claims are written once per transaction too, in one statement before the
+commit (`UnitOfWork.deferred`, ADR 0030): a key claimed before fails its command as a
+refusal would. (A bug in that statement fails the whole batch: it is no command's own.)
 
 A transient fault (the database away) fails the transaction, not a command: the batch's
 commands that had not failed on their own are run again, from the start, in a new one.
@@ -30,7 +33,7 @@ from typing import Any
 import asyncpg
 
 from services.runtime.retry import is_transient, retry_transient
-from services.runtime.unit_of_work import UnitOfWork
+from services.runtime.unit_of_work import Deferred, UnitOfWork, flush
 
 log = logging.getLogger(__name__)
 
@@ -96,15 +99,23 @@ class GroupCommit:
             """All in one transaction, no savepoints: the first command that fails rolls
             all of it back (`_Failed`)."""
             done: list[tuple[_Queued, Any]] = []
+            deferred: list[Deferred] = []
             held: dict[str, Any] = {}  # UnitOfWork.held, shared by the transaction's commands
             async with self.pool.acquire() as conn, conn.transaction():
                 for queued in pending:
+                    writes = Deferred()
                     try:
-                        done.append((queued, await queued.fn(UnitOfWork(conn, self.source, held=held))))
+                        done.append((queued, await queued.fn(UnitOfWork(conn, self.source, held=held,
+                                                                        deferred=writes))))
                     except Exception as error:
                         if is_transient(error):
                             raise  # the transaction is gone: the whole batch again
                         raise _Failed(queued, error) from error
+                    deferred.append(writes)
+                # Every command's outbox rows and Idempotency-Key claims: one round trip.
+                if refused := await flush(conn, deferred):
+                    n, refusal = refused[0]
+                    raise _Failed(done[n][0], refusal)
             return done
 
         async def in_savepoints(pending: list[_Queued]) -> list[tuple[_Queued, Any]]:
@@ -117,7 +128,11 @@ class GroupCommit:
                     before = dict(held)
                     try:
                         async with conn.transaction():  # a savepoint: this command's fate is its own
-                            done.append((queued, await queued.fn(UnitOfWork(conn, self.source, held=held))))
+                            writes = Deferred()
+                            result = await queued.fn(UnitOfWork(conn, self.source, held=held, deferred=writes))
+                            if refused := await flush(conn, [writes]):
+                                raise refused[0][1]  # its key was claimed before: undone
+                            done.append((queued, result))
                     except Exception as error:
                         if is_transient(error):
                             raise

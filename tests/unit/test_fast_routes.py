@@ -1,0 +1,107 @@
+"""Fast routes (services/runtime/api/fast.py, ADR 0030): the same endpoint answered without
+FastAPI on its happy path, and every other request left to FastAPI, answered as before."""
+
+from enum import StrEnum
+
+import httpx
+import pytest
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict
+
+from harness.issuer import TestIssuer
+from schemas.commands import Rejected
+from services.runtime.api import Db, HttpApi, HttpProblem, SignedIn
+from services.runtime.api.fast import FastCall, FastRoute
+from services.runtime.identity import Authenticator, OidcSettings
+from services.runtime.settings import ServiceSettings
+
+
+class Kind(StrEnum):
+    GOOD = "good"
+    REFUSED = "refused"
+    CONFLICT = "conflict"
+
+
+class DoIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    times: int
+
+
+class Done(BaseModel):
+    kind: Kind
+    times: int
+    by: str
+
+
+def probe(oidc: OidcSettings, fast: bool) -> tuple[HttpApi, list[str]]:
+    """An API with one command, declared in FastAPI and (if `fast`) as a fast route too;
+    the list says which path answered each request the endpoint saw."""
+    router, seen = APIRouter(), []
+
+    @router.post("/things/{kind}/do")
+    async def do(kind: Kind, body: DoIn, me: SignedIn, db: Db) -> Done:
+        if kind is Kind.REFUSED:
+            raise Rejected("not_in_directory", "a rule refuses it")
+        if kind is Kind.CONFLICT:
+            raise HttpProblem(409, "already_applied", "done before")
+        return Done(kind=kind, times=body.times, by=me.advocate_id)
+
+    async def do_fast(call: FastCall) -> Done:
+        seen.append("fast")
+        assert isinstance(call.body, DoIn)
+        return await do(call.params["kind"], call.body, call.principal, call.db)
+
+    routes = [FastRoute("/things/{kind}/do", do_fast, {"kind": Kind}, DoIn)] if fast else []
+    api = HttpApi(ServiceSettings(service="probe", http_port=1), router, authenticator=Authenticator(oidc),
+                  fast_routes=routes)
+    api.pool = object()  # type: ignore[assignment]  # started, as far as these endpoints care
+    return api, seen
+
+
+@pytest.fixture(scope="module")
+def issuer():
+    with TestIssuer() as running:
+        yield running
+
+
+async def call(api: HttpApi, path: str, **kwargs) -> httpx.Response:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://probe") as client:
+        return await client.post(path, **kwargs)
+
+
+@pytest.mark.parametrize(("path", "body", "token", "fast_answered"), [
+    ("/api/things/good/do", {"times": 3}, True, True),
+    ("/api/things/refused/do", {"times": 3}, True, True),  # the endpoint's refusal, as FastAPI answers it
+    ("/api/things/conflict/do", {"times": 3}, True, True),
+    ("/api/things/good/do", {"times": "x"}, True, False),  # invalid body: FastAPI's 422
+    ("/api/things/good/do", {"times": 3, "more": 1}, True, False),  # unknown field
+    ("/api/things/good/do", None, True, False),  # no body
+    ("/api/things/bad/do", {"times": 3}, True, False),  # a path parameter that does not convert
+    ("/api/things/good/do", {"times": 3}, False, False),  # not signed in: FastAPI's 401
+])
+async def test_a_fast_route_answers_what_fastapi_answers(issuer, path, body, token, fast_answered):
+    headers = {"Authorization": f"Bearer {issuer.token()}"} if token else {}
+    answers = []
+    for fast in (False, True):
+        api, seen = probe(issuer.settings(), fast)
+        response = await call(api, path, json=body, headers=headers) if body is not None else \
+            await call(api, path, headers={**headers, "Content-Type": "application/json"})
+        answers.append((response.status_code, response.headers["content-type"], response.content,
+                        response.headers.get("www-authenticate")))
+        assert seen == (["fast"] if fast and fast_answered else [])
+        await api.stop()
+    assert answers[0] == answers[1]
+
+
+async def test_a_refused_token_goes_to_fastapi_and_is_refused_there(issuer):
+    api, seen = probe(issuer.settings(), fast=True)
+    response = await call(api, "/api/things/good/do", json={"times": 1},
+                          headers={"Authorization": "Bearer not.a.token"})
+    assert response.status_code == 401 and response.json()["reason"] == "unauthenticated"
+    assert seen == []
+    await api.stop()
+
+
+def test_fast_routes_leave_the_openapi_document_as_it_was(issuer):
+    assert probe(issuer.settings(), fast=False)[0].openapi() == probe(issuer.settings(), fast=True)[0].openapi()
