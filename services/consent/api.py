@@ -227,7 +227,7 @@ def build_api(handlers: ConsentHandlers, settings: ConsentSettings, identity: Oi
 def person_routes(handlers: ConsentHandlers) -> tuple[APIRouter, list[FastRoute]]:
     """The person's routes, and the three commands every person sends most (give, refuse,
     withdraw one purpose) as fast routes too: the same endpoints, called without FastAPI's
-    machinery on their happy path (services/runtime/api/fast.py, ADR 0030)."""
+    machinery on their happy path (services/runtime/api/fast.py, ADR 0031)."""
     # 403 `not_in_directory`: a token whose subject cannot be an advocate id (signed_in_advocate).
     router = APIRouter(tags=["the signed-in person"], responses=problem_responses(403))
     source = f"{handlers.settings.source}/api"

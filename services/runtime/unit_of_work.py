@@ -54,7 +54,7 @@ async def insert_rows(conn: Connection, table: str, columns: list[str], rows: li
 
 @dataclass
 class Deferred:
-    """One unit of work's writes left for the end of its transaction (group commit, ADR 0030):
+    """One unit of work's writes left for the end of its transaction (group commit, ADR 0031):
     its outbox rows and its claims of an HTTP request's Idempotency-Key. Nothing in the
     transaction reads either table, so writing them last changes nothing but the number of
     round trips: one `flush` for all of a transaction's units of work."""

@@ -148,7 +148,7 @@ async def test_a_command_whose_request_went_after_it_ran_is_run_again_when_anoth
 
 async def test_outbox_rows_and_idempotency_claims_are_written_once_per_batch_and_a_claimed_key_fails_its_own(
         scratch_schema):
-    """`UnitOfWork.deferred` (ADR 0030): a batch's outbox rows and Idempotency-Key claims are
+    """`UnitOfWork.deferred` (ADR 0031): a batch's outbox rows and Idempotency-Key claims are
     written in one statement before its commit, in the order the commands ran. A key claimed
     before (by an earlier transaction, or earlier in the same batch) fails its command as a
     refusal would: none of its rows stay, and the others' commit."""

@@ -1,4 +1,4 @@
-"""Fast routes (services/runtime/api/fast.py, ADR 0030): the same endpoint answered without
+"""Fast routes (services/runtime/api/fast.py, ADR 0031): the same endpoint answered without
 FastAPI on its happy path, and every other request left to FastAPI, answered as before."""
 
 from enum import StrEnum

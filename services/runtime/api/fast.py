@@ -1,4 +1,4 @@
-"""Fast routes: a service's busiest commands answered without FastAPI's machinery (ADR 0030).
+"""Fast routes: a service's busiest commands answered without FastAPI's machinery (ADR 0031).
 
 FastAPI's middlewares, routing, dependency solving and response validation cost a consent
 command about as much CPU as its transaction (py-spy: a third of the process's time at

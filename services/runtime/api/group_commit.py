@@ -17,7 +17,7 @@ again from the start, each in a savepoint of its own, so a batch runs at most tw
 The transaction's commands share `UnitOfWork.held`: consent's proof ledger is locked and its
 head read once per transaction, not once per command (ledger.py). Their outbox rows and
 Idempotency-Key claims are written once per transaction too, in one statement before the
-commit (`UnitOfWork.deferred`, ADR 0030): a key claimed before fails its command as a
+commit (`UnitOfWork.deferred`, ADR 0031): a key claimed before fails its command as a
 refusal would. (A bug in that statement fails the whole batch: it is no command's own.)
 
 A transient fault (the database away) fails the transaction, not a command: the batch's
