@@ -32,13 +32,14 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 from pydantic import TypeAdapter
 
-from services.runtime.counted_batch import CountedBatch, Preparing
+from services.runtime.counted_batch import Preparing
 from services.runtime.inbox import Inbox
 from services.runtime.retry import backoff
 
 log = logging.getLogger(__name__)
 
-Batch = tuple[CountedBatch[Any, Any], dict[TopicPartition, tuple[int, int]]]
+InFlight = tuple["asyncio.Task[int]", dict[TopicPartition, tuple[int, int]]]  # a transaction, its offsets
+_WAIT_MS = 500  # how long a fetch waits for records when nothing is in flight
 
 
 class PipelinedSubscriber:
@@ -83,32 +84,43 @@ class PipelinedSubscriber:
                     await consumer.stop()
 
     async def _consume(self, consumer: AIOKafkaConsumer, inbox: Inbox) -> None:
-        pending: asyncio.Task[int] | None = None  # the previous batch's transaction
-        applying: Batch | None = None
+        in_flight: InFlight | None = None  # the previous batch's transaction, and its records' offsets
         try:
             while True:
-                fetched = await consumer.getmany(timeout_ms=500, max_records=self.max_records)
+                # With a transaction in flight, take only what is fetched already: when nothing
+                # is, that batch is finished (its offsets committed) before the wait, not after.
+                fetched = await consumer.getmany(timeout_ms=0 if in_flight else _WAIT_MS,
+                                                 max_records=self.max_records)
+                if not fetched and in_flight is not None:
+                    await self._settle(consumer, in_flight)
+                    in_flight = None
+                    continue
                 spans = {tp: (records[0].offset, records[-1].offset) for tp, records in fetched.items() if records}
                 records = [record for batch in fetched.values() for record in batch]
                 batch = await inbox.decode_counted(records, self.decoder, self.preparing, self.idempotent)
-                if pending is not None and applying is not None:
-                    failed = await self._finish(consumer, pending, applying[1])
-                    pending = None
+                if in_flight is not None:
+                    failed = await self._settle(consumer, in_flight, spans)
+                    in_flight = None
                     if failed:
-                        self._rewind(consumer, applying[1], spans)
-                        applying = None
-                        self.failures += 1
-                        await asyncio.sleep(backoff(self.failures, first=0.2, cap=30.0))
-                        continue
-                    applying = None
+                        continue  # this batch is fetched again too
                 if spans:
-                    applying = (batch, spans)
-                    pending = asyncio.create_task(inbox.apply_counted(batch, self.handler))
+                    in_flight = (asyncio.create_task(inbox.apply_counted(batch, self.handler)), spans)
         finally:
-            if pending is not None:  # stopping mid-transaction: rolled back, its records come again
-                pending.cancel()
+            if in_flight is not None:  # stopping mid-transaction: rolled back, its records come again
+                in_flight[0].cancel()
                 with contextlib.suppress(BaseException):
-                    await pending
+                    await in_flight[0]
+
+    async def _settle(self, consumer: AIOKafkaConsumer, in_flight: "InFlight",
+                      *behind: dict[TopicPartition, tuple[int, int]]) -> bool:
+        """Finish the batch in flight (`_finish`). If it failed, it and the batches `behind` it
+        (decoded meanwhile) are fetched again from their first offsets after a back-off; True."""
+        if not await self._finish(consumer, *in_flight):
+            return False
+        self._rewind(consumer, in_flight[1], *behind)
+        self.failures += 1
+        await asyncio.sleep(backoff(self.failures, first=0.2, cap=30.0))
+        return True
 
     async def _finish(self, consumer: AIOKafkaConsumer, pending: "asyncio.Task[int]",
                       spans: dict[TopicPartition, tuple[int, int]]) -> bool:
