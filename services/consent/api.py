@@ -35,7 +35,7 @@ from services.consent.config import ConsentSettings
 from services.consent.domain import Change
 from services.consent.handlers import ConsentHandlers
 from services.consent.receipts import Receipt
-from services.runtime.api import Db, HttpApi, Principal, SignedIn, problem_responses, requires_role
+from services.runtime.api import Db, HttpApi, Principal, SignedIn, database, problem_responses, requires_role
 from services.runtime.api.fast import FastCall, FastRoute
 from services.runtime.identity import Authenticator, OidcSettings
 from services.runtime.unit_of_work import Connection, UnitOfWork
@@ -335,10 +335,10 @@ def person_routes(handlers: ConsentHandlers) -> tuple[APIRouter, list[FastRoute]
     async def fast_withdraw(call: FastCall) -> MyConsent:
         return await withdraw(call.params["purpose"], await me_of(call), call.db)
 
-    purpose = {"purpose": Purpose}
-    return router, [FastRoute("/me/consents/{purpose}/give", fast_give, purpose, ChoiceIn),
-                    FastRoute("/me/consents/{purpose}/refuse", fast_refuse, purpose, ChoiceIn),
-                    FastRoute("/me/consents/{purpose}/withdraw", fast_withdraw, purpose)]
+    purpose, done_here = {"purpose": Purpose}, (signed_in_advocate, database)  # what `me_of` and `call.db` are
+    return router, [FastRoute("/me/consents/{purpose}/give", fast_give, purpose, ChoiceIn, dependencies=done_here),
+                    FastRoute("/me/consents/{purpose}/refuse", fast_refuse, purpose, ChoiceIn, dependencies=done_here),
+                    FastRoute("/me/consents/{purpose}/withdraw", fast_withdraw, purpose, dependencies=done_here)]
 
 
 def office_routes(handlers: ConsentHandlers) -> APIRouter:

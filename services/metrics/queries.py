@@ -151,7 +151,9 @@ def _by_dimension(dimension: str) -> str:
 # the numbers (a cell counting other shares' people). The numbered CTEs are computed once.
 _ATOMS = _NUMBERED + "\n" + "\nUNION ALL ".join([
     *(_by_dimension(dimension) for dimension in GROUP_DIMENSIONS),
-    f"""SELECT '{CLICK_DAY}', date_trunc('week', s.day)::date, s.campaign_id, p.day::text, '*', NULL, sum(p.clicks),
+    # The day as ISO text whatever the session's DateStyle (read back with date.fromisoformat).
+    f"""SELECT '{CLICK_DAY}', date_trunc('week', s.day)::date, s.campaign_id, to_char(p.day, 'YYYY-MM-DD'), '*', NULL,
+           sum(p.clicks),
            NULL, NULL, NULL, NULL, NULL, NULL, array_agg(p.pair + (SELECT count(*) FROM s)::int), NULL, NULL
     FROM pairs p JOIN s USING (n) GROUP BY 2, 3, 4""",
     """SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,

@@ -5,12 +5,13 @@ from enum import StrEnum
 
 import httpx
 import pytest
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict
 
 from harness.issuer import TestIssuer
 from schemas.commands import Rejected
-from services.runtime.api import Db, HttpApi, HttpProblem, SignedIn
+from services.runtime.api import Db, HttpApi, HttpProblem, SignedIn, database
+from services.runtime.api.app import signed_in
 from services.runtime.api.fast import FastCall, FastRoute
 from services.runtime.identity import Authenticator, OidcSettings
 from services.runtime.settings import ServiceSettings
@@ -52,7 +53,8 @@ def probe(oidc: OidcSettings, fast: bool) -> tuple[HttpApi, list[str]]:
         assert isinstance(call.body, DoIn)
         return await do(call.params["kind"], call.body, call.principal, call.db)
 
-    routes = [FastRoute("/things/{kind}/do", do_fast, {"kind": Kind}, DoIn)] if fast else []
+    routes = [FastRoute("/things/{kind}/do", do_fast, {"kind": Kind}, DoIn, dependencies=(signed_in, database))] \
+        if fast else []
     api = HttpApi(ServiceSettings(service="probe", http_port=1), router, authenticator=Authenticator(oidc),
                   fast_routes=routes)
     api.pool = object()  # type: ignore[assignment]  # started, as far as these endpoints care
@@ -105,3 +107,44 @@ async def test_a_refused_token_goes_to_fastapi_and_is_refused_there(issuer):
 
 def test_fast_routes_leave_the_openapi_document_as_it_was(issuer):
     assert probe(issuer.settings(), fast=False)[0].openapi() == probe(issuer.settings(), fast=True)[0].openapi()
+
+
+async def test_only_the_first_authorization_header_counts_as_fastapi_reads_it(issuer):
+    api, seen = probe(issuer.settings(), fast=True)
+    headers = [("Authorization", "Basic dXNlcjpwYXNz"), ("Authorization", f"Bearer {issuer.token()}")]
+    response = await call(api, "/api/things/good/do", json={"times": 1}, headers=headers)
+    assert response.status_code == 401 and seen == []
+    await api.stop()
+
+
+async def test_a_service_stopping_while_a_caller_signs_in_answers_503_not_500(issuer):
+    api, seen = probe(issuer.settings(), fast=True)
+    principal = api.authenticator.principal
+
+    async def stopping_meanwhile(token: str):
+        api.pool = None  # `stop()` ran while the token was being verified
+        return await principal(token)
+
+    api.authenticator.principal = stopping_meanwhile  # type: ignore[method-assign]
+    response = await call(api, "/api/things/good/do", json={"times": 1},
+                          headers={"Authorization": f"Bearer {issuer.token()}"})
+    assert response.status_code == 503 and seen == []
+    await api.stop()
+
+
+def test_a_fast_route_whose_declared_route_checks_more_is_refused(issuer):
+    async def editors_only() -> None: ...
+
+    router = APIRouter()
+
+    @router.post("/things/{kind}/do", dependencies=[Depends(editors_only)])
+    async def do(kind: Kind, body: DoIn, me: SignedIn, db: Db) -> Done:
+        raise AssertionError("not called")
+
+    async def do_fast(call: FastCall) -> Done:
+        raise AssertionError("not called")
+
+    with pytest.raises(TypeError, match="other parameters or dependencies"):
+        HttpApi(ServiceSettings(service="probe", http_port=1), router, authenticator=Authenticator(issuer.settings()),
+                fast_routes=[FastRoute("/things/{kind}/do", do_fast, {"kind": Kind}, DoIn,
+                                       dependencies=(signed_in, database))])

@@ -186,6 +186,8 @@ class HttpApi:
         problems.install(self.app, self.service, {**problems.REFUSAL_STATUS, **(refusals or {})})
         for router in routers:
             self.include(router)
+        for route in fast_routes:
+            _check_fast(route, routers)
         document_problems(self.app)
 
     def include(self, router: APIRouter) -> None:
@@ -270,20 +272,22 @@ class HttpApi:
         FastAPI must read the request from (with the body read so far) if it declined."""
         body: bytes | None = None  # not read yet
         try:
-            if self.pool is None:
-                raise fast.Declined  # FastAPI answers 503 (`database`)
             token = fast.bearer_token(scope)
             params = fast.converted(route, match)
+            # Signed in before the body is read: a refused token costs no parsing here.
+            principal = await self.authenticator.principal(token)
             if route.body is not None:
                 body = await fast.read_body(scope, receive)
             model = fast.parsed(route, body or b"")
-            principal = await self.authenticator.principal(token)
+            pool, group = self.pool, self.group  # read once, after the awaits: `stop()` clears them
+            if pool is None:
+                raise fast.Declined  # FastAPI answers 503 (`database`)
         except (fast.Declined, InvalidToken, IssuerUnavailable):
             return fast.replaying(body, receive) if body is not None else receive
         scope["endpoint"] = route.handle  # for the log of a bug (problems.log_unexpected), as FastAPI sets it
         request = Request(scope, receive)
         request.state.principal = principal  # as `signed_in` leaves it (Idempotency-Key)
-        db = Database(self.pool, self.source, request, self.group)  # as `database` makes it
+        db = Database(pool, self.source, request, group)  # as `database` makes it
         try:
             result = await route.handle(fast.FastCall(params, model, principal, db))
         except (HTTPException, Rejected) as refusal:  # as FastAPI's exception handlers answer them
@@ -308,6 +312,24 @@ class HttpApi:
                                     {"Accept-Post": "application/json"} if method == "POST" else None)
         return None
 
+
+
+def _check_fast(route: FastRoute, routers: Sequence[APIRouter]) -> None:
+    """Raise TypeError unless one of `routers` declares `route` with the same path parameters,
+    body model and dependencies, so that the fast route checks what the declared one does."""
+    declared = [r for router in routers for r in router.routes if isinstance(r, APIRoute)
+                and r.path == route.path and route.method in (r.methods or ())]
+    if len(declared) != 1:
+        raise TypeError(f"fast route {route.method} {route.path}: not declared in FastAPI")
+    dependant = declared[0].dependant
+    if route.body is not None:
+        _forbid_unknown_fields(route.body, route.path)
+    if ([field.field_info.annotation for field in dependant.body_params] != ([route.body] if route.body else [])
+            or {p.name for p in dependant.path_params} != set(route.params)
+            or dependant.query_params or dependant.header_params or dependant.cookie_params
+            or {d.call for d in dependant.dependencies} != set(route.dependencies)):
+        raise TypeError(f"fast route {route.method} {route.path}: its FastAPI route takes other parameters "
+                        "or dependencies than the fast route checks")
 
 def _forbid_unknown_fields(annotation: Any, path: str) -> None:
     """A client's unknown field must be refused, not silently dropped (it may carry a name
