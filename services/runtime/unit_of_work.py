@@ -60,12 +60,11 @@ class Deferred:
     round trips: one `flush` for all of a transaction's units of work."""
 
     rows: list[tuple[Any, ...]] = field(default_factory=list)  # outbox: event_id, topic, key, type, payload
-    # (consumer, key, the error the command fails with if the key was claimed before)
-    claims: list[tuple[str, str, Exception]] = field(default_factory=list)
+    claims: list["KeyClaim"] = field(default_factory=list)
 
-    def claim(self, consumer: str, key: str, refusal: Exception) -> None:
-        """Claim `key` in the inbox under `consumer` at flush; `refusal` if it was claimed before."""
-        self.claims.append((consumer, key, refusal))
+    def claim(self, claim: "KeyClaim") -> None:
+        """Claim an Idempotency-Key at flush (`KeyClaim`)."""
+        self.claims.append(claim)
 
     def mark(self) -> tuple[int, int]:
         """Where the writes stand, to `undo` back to (a savepoint rolled back)."""
@@ -75,22 +74,58 @@ class Deferred:
         del self.rows[mark[0]:], self.claims[mark[1]:]
 
 
+@dataclass(frozen=True)
+class KeyClaim:
+    """An HTTP request's Idempotency-Key, claimed as two inbox ids under `consumer`: the key
+    (`key`), and the key with what was asked (`request`: method, path and body). A key
+    claimed before refuses the command with `repeated` if the request was claimed with it
+    too (the same request again: IETF httpapi-idempotency-key-header's duplicate), with
+    `reused` if not (another request under a key already spent: that draft's 422)."""
+
+    consumer: str
+    key: str
+    request: str
+    repeated: Exception
+    reused: Exception
+
+    def ids(self) -> list[str]:
+        return [self.key, self.request]
+
+    def refusal(self, claimed: set[str]) -> Exception | None:
+        """None if `claimed` (the ids this claim's statement inserted) holds the key."""
+        if self.key in claimed:
+            return None
+        return self.reused if self.request in claimed else self.repeated
+
+
+async def claim_key(conn: Connection, claim: KeyClaim) -> None:
+    """Claim `claim` now; raises its refusal if the key was claimed before."""
+    claimed = {r["event_id"] for r in await conn.fetch(_CLAIM, claim.consumer, claim.ids())}
+    if (refusal := claim.refusal(claimed)) is not None:
+        raise refusal
+
+
+_CLAIM = """INSERT INTO inbox (consumer, event_id) SELECT $1, unnest($2::text[])
+ON CONFLICT DO NOTHING RETURNING event_id"""
+
+
 async def flush(conn: Connection, deferred: Sequence[Deferred]) -> list[tuple[int, Exception]]:
     """Write `deferred` in one statement, in their order. Returns (index, refusal) for each
-    whose claim was made before (in an earlier transaction, or earlier in this list): their
+    whose key was claimed before (in an earlier transaction, or earlier in this list): their
     rows are written all the same, so the caller must undo the transaction (or savepoint)."""
     rows = [row for d in deferred for row in d.rows]
-    claims = [(n, consumer, key, refusal) for n, d in enumerate(deferred) for consumer, key, refusal in d.claims]
+    claims = [(n, claim) for n, d in enumerate(deferred) for claim in d.claims]
     if not rows and not claims:
         return []
     columns = list(zip(*rows, strict=True)) if rows else [()] * 5
+    ids = [(claim.consumer, id_) for _, claim in claims for id_ in claim.ids()]
     claimed = {(r["consumer"], r["event_id"]) for r in await conn.fetch(
-        _FLUSH, *columns, [consumer for _, consumer, _, _ in claims], [key for _, _, key, _ in claims])}
+        _FLUSH, *columns, [consumer for consumer, _ in ids], [id_ for _, id_ in ids])}
     refused: list[tuple[int, Exception]] = []
-    for n, consumer, key, refusal in claims:
-        if (consumer, key) in claimed:
-            claimed.discard((consumer, key))  # the first in the list has it; a second is refused
-        else:
+    for n, claim in claims:
+        mine = {id_ for id_ in claim.ids() if (claim.consumer, id_) in claimed}
+        claimed -= {(claim.consumer, id_) for id_ in mine}  # the first in the list has them; a second is refused
+        if (refusal := claim.refusal(mine)) is not None:
             refused.append((n, refusal))
     return refused
 

@@ -10,7 +10,7 @@ from schemas.commands import Rejected
 from schemas.consent import Reason
 from services.runtime.api.group_commit import GroupCommit
 from services.runtime.migrate import RUNTIME_MIGRATIONS, migrate
-from services.runtime.unit_of_work import UnitOfWork
+from services.runtime.unit_of_work import KeyClaim, UnitOfWork
 
 
 @pytest.fixture
@@ -151,33 +151,36 @@ async def test_outbox_rows_and_idempotency_claims_are_written_once_per_batch_and
     """`UnitOfWork.deferred` (ADR 0031): a batch's outbox rows and Idempotency-Key claims are
     written in one statement before its commit, in the order the commands ran. A key claimed
     before (by an earlier transaction, or earlier in the same batch) fails its command as a
-    refusal would: none of its rows stay, and the others' commit."""
+    refusal would, as a repeat if the request is the one claimed with it, as a reuse if it is
+    another: none of its rows stay, and the others' commit."""
     _, dsn = await scratch_schema()
     pool = await asyncpg.create_pool(dsn, min_size=2, max_size=4)
     await migrate_runtime(pool)
     group = GroupCommit(pool, "/test", retry_seconds=2)
-    await pool.execute("INSERT INTO inbox (consumer, event_id) VALUES ('/test/http', 'key-3')")
+    await pool.execute("INSERT INTO inbox (consumer, event_id) VALUES ('/test/http', 'key-3'), ('/test/http', 'key-3 x')")
 
-    async def say(n: int, key: str | None, uow: UnitOfWork) -> int:
+    async def say(n: int, key: tuple[str, str] | None, uow: UnitOfWork) -> int:
         assert uow.deferred is not None, "group commit defers"
         await uow.emit_tombstones("t", [f"{n}-a", f"{n}-b"])
         if key is not None:
-            uow.deferred.claim("/test/http", key, Rejected(Reason.NOT_IN_DIRECTORY, f"{key} was claimed"))
+            uow.deferred.claim(KeyClaim("/test/http", key[0], f"{key[0]} {key[1]}", Rejected("repeated", "again"),
+                                        Rejected("reused", "another request")))
         return n
 
-    keys = {1: "key-1", 3: "key-3", 5: "key-1", 6: "key-6"}  # 3 claimed before; 5 repeats 1's
+    # 3: the request claimed before; 5 repeats 1's request, 7 asks another under 1's key
+    keys = {1: ("key-1", "x"), 3: ("key-3", "x"), 5: ("key-1", "x"), 6: ("key-6", "x"), 7: ("key-1", "y")}
     try:
         answers = await asyncio.gather(*(group.run(lambda uow, n=n: say(n, keys.get(n), uow)) for n in range(1, 9)),
                                        return_exceptions=True)
     finally:
         await group.close()
-    failed = [n for n, a in zip(range(1, 9), answers, strict=True) if isinstance(a, Rejected)]
-    assert failed == [3, 5]
-    assert [a for a in answers if not isinstance(a, Exception)] == [1, 2, 4, 6, 7, 8]
+    failed = {n: a.reason for n, a in zip(range(1, 9), answers, strict=True) if isinstance(a, Rejected)}
+    assert failed == {3: "repeated", 5: "repeated", 7: "reused"}
+    assert [a for a in answers if not isinstance(a, Exception)] == [1, 2, 4, 6, 8]
     written = [r["key"] for r in await pool.fetch("SELECT key FROM outbox ORDER BY seq")]
-    assert written == [f"{n}-{x}" for n in (1, 2, 4, 6, 7, 8) for x in "ab"]  # the commands' order
+    assert written == [f"{n}-{x}" for n in (1, 2, 4, 6, 8) for x in "ab"]  # the commands' order
     claimed = {r["event_id"] for r in await pool.fetch("SELECT event_id FROM inbox")}
-    assert claimed == {"key-1", "key-3", "key-6"}
+    assert claimed == {"key-1", "key-1 x", "key-3", "key-3 x", "key-6", "key-6 x"}
     await pool.close()
 
 

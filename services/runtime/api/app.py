@@ -26,6 +26,7 @@ in `HttpApi.__call__`, one plain ASGI layer: FastAPI's `max_body_size` put two m
 every request (the app's and each route's), for what this layer does already.
 """
 
+import hashlib
 import inspect
 import logging
 import re
@@ -53,7 +54,7 @@ from services.runtime.api.problems import HttpProblem, problem_response
 from services.runtime.identity import Authenticator, InvalidToken, IssuerUnavailable, Principal
 from services.runtime.retry import is_transient, retry_transient
 from services.runtime.settings import ServiceSettings
-from services.runtime.unit_of_work import Connection, UnitOfWork
+from services.runtime.unit_of_work import Connection, KeyClaim, UnitOfWork, claim_key
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -70,7 +71,6 @@ _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # request, which it sends again with a retry; claimed in the inbox with the command's effect.
 IDEMPOTENCY_KEY = "idempotency-key"
 _KEY_SHAPE = re.compile(r"[\x21-\x7e]{1,128}")  # visible ASCII, as a header value; a UUID fits
-_CLAIM_KEY = "INSERT INTO inbox (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING event_id"
 
 
 class Database:
@@ -95,16 +95,16 @@ class Database:
 
         With group commit (`HttpApi(group_commit=True)`, group_commit.py), the command runs
         in a transaction it may share with commands of other requests, keeping its own fate."""
-        key = self._idempotency_key()
+        key = await self._key_claim()
 
         async def claimed(uow: UnitOfWork) -> T:
             result = await fn(uow)  # a refusal raises: nothing is claimed, a retry may try again
             if key is None:
                 return result
             if uow.deferred is not None:  # group commit: claimed with the outbox rows, before commit
-                uow.deferred.claim(f"{self.source}/http", key, _already_applied())
-            elif await uow.conn.fetchval(_CLAIM_KEY, f"{self.source}/http", key) is None:
-                raise _already_applied()
+                uow.deferred.claim(key)
+            else:
+                await claim_key(uow.conn, key)
             return result
 
         if self.group is not None:
@@ -117,16 +117,20 @@ class Database:
 
         return await _unless_unavailable(attempt)
 
-    def _idempotency_key(self) -> str | None:
-        """The request's key, scoped to who sent it (one person cannot spend another's key);
-        400 `invalid_idempotency_key` for a key that is not one."""
+    async def _key_claim(self) -> KeyClaim | None:
+        """The request's key, scoped to who sent it (one person cannot spend another's key),
+        with a digest of what it asks (method, path, body); 400 `invalid_idempotency_key`
+        for a key that is not one."""
         if self.request is None or (key := self.request.headers.get(IDEMPOTENCY_KEY)) is None:
             return None
         if not _KEY_SHAPE.fullmatch(key):
             raise HttpProblem(400, "invalid_idempotency_key",
                               "An Idempotency-Key is 1–128 visible ASCII characters, e.g. a UUID.")
         principal = getattr(self.request.state, "principal", None)
-        return f"{principal.advocate_id if principal else '-'} {key}"
+        scoped = f"{principal.advocate_id if principal else '-'} {key}"
+        asked = hashlib.sha256(b"\n".join([self.request.method.encode(), self.request.url.path.encode(),
+                                           await self.request.body()])).hexdigest()
+        return KeyClaim(f"{self.source}/http", scoped, f"{scoped} {asked}", _already_applied(), _key_reused())
 
     async def query(self, fn: Callable[[Connection], Awaitable[T]]) -> T:
         """Run `fn(conn)` on a pooled connection, for reads; transient faults as `command`."""
@@ -141,6 +145,12 @@ class Database:
 def _already_applied() -> HttpProblem:
     return HttpProblem(409, "already_applied", "A request with this Idempotency-Key was applied before; it is "
                        "not applied twice.")
+
+
+def _key_reused() -> HttpProblem:
+    # IETF httpapi-idempotency-key-header, "Error Scenarios": a key reused with another payload.
+    return HttpProblem(422, "idempotency_key_reused", "This Idempotency-Key was spent on another request (method, "
+                       "path or body); this one is not applied. Send a new key with each new request.")
 
 
 async def _unless_unavailable(attempt: Callable[[], Awaitable[T]], retry: bool = True) -> T:
@@ -285,7 +295,8 @@ class HttpApi:
         except (fast.Declined, InvalidToken, IssuerUnavailable):
             return fast.replaying(body, receive) if body is not None else receive
         scope["endpoint"] = route.handle  # for the log of a bug (problems.log_unexpected), as FastAPI sets it
-        request = Request(scope, receive)
+        # The body read here is read again from the request for an Idempotency-Key's digest.
+        request = Request(scope, fast.replaying(body, receive) if body is not None else receive)
         request.state.principal = principal  # as `signed_in` leaves it (Idempotency-Key)
         db = Database(pool, self.source, request, group)  # as `database` makes it
         try:

@@ -58,6 +58,8 @@ def _idempotency_key(operation: dict[str, Any]) -> None:
         "name": "Idempotency-Key", "in": "header", "required": False,
         "schema": {"type": "string", "pattern": "^[\\x21-\\x7e]{1,128}$"},
         "description": "A new random value (a UUID) per request, sent again with its retries: a request "
-                       "already applied is not applied twice but answered 409 `already_applied`"})
+                       "already applied is not applied twice but answered 409 `already_applied`; a key "
+                       "spent on another request (method, path or body) is answered 422 "
+                       "`idempotency_key_reused` and nothing is applied"})
     operation.setdefault("responses", {}).setdefault("409", {
         "description": "Conflict", "content": {"application/json": {"schema": {"$ref": _PROBLEM_REF}}}})

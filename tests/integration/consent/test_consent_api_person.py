@@ -148,3 +148,20 @@ async def test_the_answer_to_a_choice_is_the_state_as_read_back(consent):
     assert answers[-1] == mine["leaderboard"]
     assert [a["status"] for a in answers] == ["given", "renewed_given", "refused", "renewed_given"]
     assert (answers[-1]["policy"]["text"], answers[-1]["until"] is not None) == (text_of(Purpose.LEADERBOARD, 2), True)
+
+
+async def test_a_withdrawal_sent_under_a_key_spent_on_a_give_is_refused_as_reused_not_as_applied(consent):
+    """A client that reuses an Idempotency-Key for another command must not read "applied
+    before" (409) for a withdrawal that never happened: 422 `idempotency_key_reused`, and the
+    consent stays as it was (the give's own retry still answers 409)."""
+    advocate = new_advocate()
+    await consent.join(advocate)
+    person, key = consent.person(advocate), {"Idempotency-Key": "7d1e-spent-on-a-give"}
+    purpose = Purpose.LEADERBOARD.value
+    given = await person.call("POST", f"/api/me/consents/{purpose}/give", {"policy_version": 1}, headers=key)
+    withdrawn = await person.call("POST", f"/api/me/consents/{purpose}/withdraw", headers=key)
+    again = await person.call("POST", f"/api/me/consents/{purpose}/give", {"policy_version": 1}, headers=key)
+
+    assert (given.status_code, withdrawn.status_code, again.status_code) == (200, 422, 409)
+    assert (withdrawn.json()["reason"], again.json()["reason"]) == ("idempotency_key_reused", "already_applied")
+    assert (await person.consents())["leaderboard"]["status"] == "given"

@@ -99,3 +99,17 @@ async def test_a_retried_command_with_its_idempotency_key_is_applied_once_and_sa
     answer = await front_door.client.post(f"/api/people/{person}/notes", json={"text": "x"}, headers=bad)
     assert (answer.status_code, answer.json()["reason"]) == (400, "invalid_idempotency_key")
     assert await front_door.notes_of(person) == 2
+
+
+async def test_a_key_spent_on_one_request_refuses_another_and_applies_nothing(front_door):
+    """IETF httpapi-idempotency-key-header: a key sent again with another request (here
+    another body) is answered 422, not 409: the client must not read "applied before"
+    for a request that never was."""
+    person = "adv-commands-9"
+    key = {**front_door.signed_in(person), "Idempotency-Key": "5e0c1b7a-spent"}
+    first = await front_door.client.post(f"/api/people/{person}/notes", json={"text": "first"}, headers=key)
+    other = await front_door.client.post(f"/api/people/{person}/notes", json={"text": "second"}, headers=key)
+    again = await front_door.client.post(f"/api/people/{person}/notes", json={"text": "first"}, headers=key)
+    assert (first.status_code, other.status_code, again.status_code) == (201, 422, 409)
+    assert (other.json()["reason"], again.json()["reason"]) == ("idempotency_key_reused", "already_applied")
+    assert await front_door.notes_of(person) == 1
