@@ -23,7 +23,7 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import PlainTextResponse
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints, TypeAdapter, ValidationError
 
 from schemas import consent as c
 from schemas.commands import Rejected
@@ -53,7 +53,9 @@ _READABLE = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F]*$"
 _ADVOCATE_ID = TypeAdapter(AdvocateId)
 _ADVOCATE_ID_PATTERN = _ADVOCATE_ID.json_schema()["pattern"]
 
-Version = Annotated[int, Field(ge=1, le=MAX_VERSION)]
+# Strict: the version a person was shown is a JSON integer; lax validation read true, "1"
+# and 1.0 as version 1 (a record of consent must name what was shown, not a guess at it).
+Version = Annotated[int, Strict(), Field(ge=1, le=MAX_VERSION)]
 
 DESCRIPTION = """Consent to each purpose on its own, given, refused and withdrawn only by the person,
 signed in with a bearer token of the platform's OpenID Connect issuer.

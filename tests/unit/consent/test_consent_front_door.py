@@ -40,6 +40,8 @@ def test_on_kafka_the_privacy_offices_and_operators_commands_are_still_handled(h
 
 
 @pytest.mark.parametrize("body", [{"policy_version": 0}, {"policy_version": 2**31}, {"policy_version": "1.5"},
+                                  # the number shown, as a JSON integer: not true, "1" or 1.0 read as one
+                                  {"policy_version": True}, {"policy_version": "1"}, {"policy_version": 1.0},
                                   {"policy_version": 1, "collection_method": "telepathy"},
                                   {"policy_version": 1, "advocate_id": "adv-00000002"}, {}])
 def test_a_choice_names_a_version_the_database_can_hold_and_nothing_else(body):
