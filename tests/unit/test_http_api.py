@@ -89,6 +89,8 @@ async def test_unknown_routes_and_methods_are_problems_too(issuer):
     response = await call(api, "DELETE", "/api/notes")
     problem(response, 405, "method_not_allowed")
     assert "GET" in response.headers["allow"]
+    # A trailing slash is another path: no redirect built from the Host header the client sent.
+    problem(await call(api, "GET", "/api/notes/", headers={"Host": "evil.example"}), 404, "not_found")
 
 
 async def test_a_bug_answers_500_with_nothing_of_it_and_is_logged_without_its_message(issuer, caplog):

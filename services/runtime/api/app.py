@@ -186,6 +186,9 @@ class HttpApi:
         self.app = FastAPI(
             title=f"advocacy {self.service}", version=version or CONTRACTS_VERSION, description=description,
             openapi_url=f"{self.prefix}/openapi.json", docs_url=None, redoc_url=None,  # no UI fetched from a CDN
+            # A trailing slash is another path (404), not a 307 to a Location built from the
+            # Host header the client sent.
+            redirect_slashes=False,
             # The platform configures no OpenTelemetry; FastAPI's own looked up the environment
             # for a tracer provider on every request (~2% of a command's CPU in py-spy).
             telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
