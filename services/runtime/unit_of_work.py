@@ -52,28 +52,6 @@ async def insert_rows(conn: Connection, table: str, columns: list[str], rows: li
             await conn.executemany(insert, rows)
 
 
-@dataclass
-class Deferred:
-    """One unit of work's writes left for the end of its transaction (group commit, ADR 0031):
-    its outbox rows and its claims of an HTTP request's Idempotency-Key. Nothing in the
-    transaction reads either table, so writing them last changes nothing but the number of
-    round trips: one `flush` for all of a transaction's units of work."""
-
-    rows: list[tuple[Any, ...]] = field(default_factory=list)  # outbox: event_id, topic, key, type, payload
-    claims: list["KeyClaim"] = field(default_factory=list)
-
-    def claim(self, claim: "KeyClaim") -> None:
-        """Claim an Idempotency-Key at flush (`KeyClaim`)."""
-        self.claims.append(claim)
-
-    def mark(self) -> tuple[int, int]:
-        """Where the writes stand, to `undo` back to (a savepoint rolled back)."""
-        return len(self.rows), len(self.claims)
-
-    def undo(self, mark: tuple[int, int]) -> None:
-        del self.rows[mark[0]:], self.claims[mark[1]:]
-
-
 @dataclass(frozen=True)
 class KeyClaim:
     """An HTTP request's Idempotency-Key, claimed as two inbox ids under `consumer`: the key
@@ -98,6 +76,10 @@ class KeyClaim:
         return self.reused if self.request in claimed else self.repeated
 
 
+_CLAIM = """INSERT INTO inbox (consumer, event_id) SELECT $1, unnest($2::text[])
+ON CONFLICT DO NOTHING RETURNING event_id"""
+
+
 async def claim_key(conn: Connection, claim: KeyClaim) -> None:
     """Claim `claim` now; raises its refusal if the key was claimed before."""
     claimed = {r["event_id"] for r in await conn.fetch(_CLAIM, claim.consumer, claim.ids())}
@@ -105,8 +87,26 @@ async def claim_key(conn: Connection, claim: KeyClaim) -> None:
         raise refusal
 
 
-_CLAIM = """INSERT INTO inbox (consumer, event_id) SELECT $1, unnest($2::text[])
-ON CONFLICT DO NOTHING RETURNING event_id"""
+@dataclass
+class Deferred:
+    """One unit of work's writes left for the end of its transaction (group commit, ADR 0031):
+    its outbox rows and its claims of an HTTP request's Idempotency-Key. Nothing in the
+    transaction reads either table, so writing them last changes nothing but the number of
+    round trips: one `flush` for all of a transaction's units of work."""
+
+    rows: list[tuple[Any, ...]] = field(default_factory=list)  # outbox: event_id, topic, key, type, payload
+    claims: list[KeyClaim] = field(default_factory=list)
+
+    def claim(self, claim: KeyClaim) -> None:
+        """Claim an Idempotency-Key at flush (`KeyClaim`)."""
+        self.claims.append(claim)
+
+    def mark(self) -> tuple[int, int]:
+        """Where the writes stand, to `undo` back to (a savepoint rolled back)."""
+        return len(self.rows), len(self.claims)
+
+    def undo(self, mark: tuple[int, int]) -> None:
+        del self.rows[mark[0]:], self.claims[mark[1]:]
 
 
 async def flush(conn: Connection, deferred: Sequence[Deferred]) -> list[tuple[int, Exception]]:
