@@ -23,7 +23,10 @@ class Announcer:
                        changes: Sequence[Change]) -> None:
         if not changes:
             return
-        numbered = await ledger.append_numbered(uow.conn, [self.entry(change) for change in changes], uow.held)
+        # Deferred where the transaction defers its writes (group commit): nothing after an
+        # announcement reads the ledger in the same transaction.
+        numbered = await ledger.append_numbered(uow.conn, [self.entry(change) for change in changes], uow.held,
+                                                uow.deferred)
         records = [(change, record(change, h)) for change, (_, h) in zip(changes, numbered, strict=True)]
         # Each change's ledger seq: its place in consent's order, which consumers apply by (ADR 0019).
         sequences = [{"consentsequence": seq} for seq, _ in numbered]

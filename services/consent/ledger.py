@@ -14,11 +14,15 @@ from typing import Any
 
 import asyncpg
 
-from services.runtime.unit_of_work import Connection, insert_rows
+from services.runtime.unit_of_work import Connection, Deferred, DeferredTable, insert_rows
 
 GENESIS = "0" * 64
-_COLUMNS = ["seq", "subject_ref", "purpose", "change", "policy_version", "policy_hash", "method", "changed_by",
-            "occurred_at", "prev_hash", "entry_hash"]
+# Written with the transaction's outbox rows where it defers them (group commit: `append_numbered`).
+LEDGER = DeferredTable("ledger", (
+    ("seq", "bigint"), ("subject_ref", "text"), ("purpose", "text"), ("change", "text"),
+    ("policy_version", "integer"), ("policy_hash", "text"), ("method", "text"), ("changed_by", "text"),
+    ("occurred_at", "timestamptz"), ("prev_hash", "text"), ("entry_hash", "text")))
+_COLUMNS = [column for column, _ in LEDGER.columns]
 # One chain: appends are serialised per schema; taken last in a transaction (after row locks).
 # A ledger row as read: a database row, or a mapping in tests.
 Row = Mapping[str, Any] | asyncpg.Record
@@ -59,8 +63,8 @@ async def append(conn: Connection, entries: Sequence[Entry], held: dict[str, Any
     return [entry_hash for _, entry_hash in await append_numbered(conn, entries, held)]
 
 
-async def append_numbered(conn: Connection, entries: Sequence[Entry],
-                          held: dict[str, Any] | None = None) -> list[tuple[int, str]]:
+async def append_numbered(conn: Connection, entries: Sequence[Entry], held: dict[str, Any] | None = None,
+                          deferred: Deferred | None = None) -> list[tuple[int, str]]:
     """Append `entries` in order, returning each one's (seq, hash). Call inside the transaction.
     Each entry's `seq` is the head's plus one, given under the chain's lock, which is held
     until commit: so seqs grow in the order transactions commit, without gaps, and a change
@@ -70,7 +74,12 @@ async def append_numbered(conn: Connection, entries: Sequence[Entry],
     first append in a transaction takes the lock and reads the head (one round trip); as
     nobody else can append until this transaction ends, later appends in it (group commit's
     other commands) take the head from the memo. Whoever rolls back a savepoint after an
-    append restores `held` as it was before the savepoint (group_commit.py, rejections.py)."""
+    append restores `held` as it was before the savepoint (group_commit.py, rejections.py).
+
+    `deferred` (the unit of work's, `UnitOfWork.deferred`): the rows are written with the
+    transaction's outbox rows at its end, one round trip for a group commit's batch instead of
+    one per command (ADR 0031). Only where nothing reads the ledger later in the transaction:
+    the seqs and hashes come from `held`, never from the table."""
     if not entries:
         return []
     memo = held.get(_HELD) if held is not None else None
@@ -85,7 +94,10 @@ async def append_numbered(conn: Connection, entries: Sequence[Entry],
         entry_hash = chain_hash(prev, entry)
         rows.append((seq, *vars(entry).values(), prev, entry_hash))  # shallow: the fields are plain values
         prev = entry_hash
-    await insert_rows(conn, "ledger", _COLUMNS, rows)
+    if deferred is not None:
+        deferred.insert(LEDGER, rows)
+    else:
+        await insert_rows(conn, "ledger", _COLUMNS, rows)
     if held is not None:
         held[_HELD] = (seq, prev)
     return [(row[0], row[-1]) for row in rows]

@@ -54,6 +54,6 @@ async def rejecting(
     except Rejected as rejection:
         uow.held.clear()  # as before the savepoint (UnitOfWork.held)
         uow.held.update(held)
-        if uow.deferred is not None and mark is not None:  # its outbox rows are undone with it
+        if uow.deferred is not None and mark is not None:  # its deferred writes are undone with it
             uow.deferred.undo(mark)
         await reject(uow, topic, event_type, command, rejection, service)

@@ -6,6 +6,7 @@ events land in the outbox in the same transaction, so both happen or neither doe
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 from uuid import uuid4
 
@@ -31,12 +32,14 @@ _COLUMNS = ["event_id", "topic", "key", "type", "payload"]
 _COPY_FROM = 50
 
 # A transaction's deferred writes in one round trip: its outbox rows (in the order emitted:
-# seq follows the SELECT's rows, which follow the arrays) and its Idempotency-Key claims,
+# seq follows the SELECT's rows, which follow the arrays), the rows of its deferred tables
+# (`DeferredTable`: one data-modifying CTE each, $8 on) and its Idempotency-Key claims,
 # answering the claims made (a key missing from the answer was claimed before).
 _FLUSH = """WITH written AS (INSERT INTO outbox (event_id, topic, key, type, payload)
-    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[]))
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[])){tables}
 INSERT INTO inbox (consumer, event_id) SELECT * FROM unnest($6::text[], $7::text[])
 ON CONFLICT DO NOTHING RETURNING consumer, event_id"""
+_FLUSH_FIRST_TABLE_PARAMETER = 8
 
 
 async def insert_rows(conn: Connection, table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
@@ -87,26 +90,52 @@ async def claim_key(conn: Connection, claim: KeyClaim) -> None:
         raise refusal
 
 
+@dataclass(frozen=True)
+class DeferredTable:
+    """A table whose rows a transaction may leave for its end (`Deferred.insert`), written by
+    `flush` in its one statement: the table's name and its columns with their Postgres types
+    (each sent as one array, `unnest`ed)."""
+
+    name: str
+    columns: tuple[tuple[str, str], ...]  # (column, type), e.g. ("seq", "bigint")
+
+    def statement(self, first: int) -> str:
+        """Its CTE in `_FLUSH`, its arrays the parameters from `$first` on."""
+        names = ", ".join(column for column, _ in self.columns)
+        arrays = ", ".join(f"${first + n}::{kind}[]" for n, (_, kind) in enumerate(self.columns))
+        return f",\n{self.name}_written AS (INSERT INTO {self.name} ({names}) SELECT * FROM unnest({arrays}))"
+
+
 @dataclass
 class Deferred:
     """One unit of work's writes left for the end of its transaction (group commit, ADR 0031):
-    its outbox rows and its claims of an HTTP request's Idempotency-Key. Nothing in the
-    transaction reads either table, so writing them last changes nothing but the number of
-    round trips: one `flush` for all of a transaction's units of work."""
+    its outbox rows, its claims of an HTTP request's Idempotency-Key, and rows of tables its
+    handlers chose to defer (`insert`: consent's proof ledger). Nothing in the transaction
+    reads them back, so writing them last changes nothing but the number of round trips: one
+    `flush` for all of a transaction's units of work."""
 
     rows: list[tuple[Any, ...]] = field(default_factory=list)  # outbox: event_id, topic, key, type, payload
     claims: list[KeyClaim] = field(default_factory=list)
+    inserts: dict[DeferredTable, list[tuple[Any, ...]]] = field(default_factory=dict)
 
     def claim(self, claim: KeyClaim) -> None:
         """Claim an Idempotency-Key at flush (`KeyClaim`)."""
         self.claims.append(claim)
 
-    def mark(self) -> tuple[int, int]:
-        """Where the writes stand, to `undo` back to (a savepoint rolled back)."""
-        return len(self.rows), len(self.claims)
+    def insert(self, table: DeferredTable, rows: Iterable[tuple[Any, ...]]) -> None:
+        """Rows of `table`, one value per column in its order, written at flush. Only for a
+        table nothing reads in the same transaction after this (the rows are not there yet)."""
+        self.inserts.setdefault(table, []).extend(rows)
 
-    def undo(self, mark: tuple[int, int]) -> None:
-        del self.rows[mark[0]:], self.claims[mark[1]:]
+    def mark(self) -> tuple[int, int, dict[DeferredTable, int]]:
+        """Where the writes stand, to `undo` back to (a savepoint rolled back)."""
+        return len(self.rows), len(self.claims), {table: len(rows) for table, rows in self.inserts.items()}
+
+    def undo(self, mark: tuple[int, int, dict[DeferredTable, int]]) -> None:
+        rows, claims, inserts = mark
+        del self.rows[rows:], self.claims[claims:]
+        for table, written in self.inserts.items():
+            del written[inserts.get(table, 0):]
 
 
 async def flush(conn: Connection, deferred: Sequence[Deferred]) -> list[tuple[int, Exception]]:
@@ -115,12 +144,18 @@ async def flush(conn: Connection, deferred: Sequence[Deferred]) -> list[tuple[in
     rows are written all the same, so the caller must undo the transaction (or savepoint)."""
     rows = [row for d in deferred for row in d.rows]
     claims = [(n, claim) for n, d in enumerate(deferred) for claim in d.claims]
-    if not rows and not claims:
+    tables: dict[DeferredTable, list[tuple[Any, ...]]] = {}
+    for d in deferred:
+        for table, table_rows in d.inserts.items():
+            tables.setdefault(table, []).extend(table_rows)
+    tables = {table: tables[table] for table in sorted(tables, key=lambda t: t.name) if tables[table]}
+    if not rows and not claims and not tables:
         return []
-    columns = list(zip(*rows, strict=True)) if rows else [()] * 5
     ids = [(claim.consumer, id_) for _, claim in claims for id_ in claim.ids()]
-    claimed = {(r["consumer"], r["event_id"]) for r in await conn.fetch(
-        _FLUSH, *columns, [consumer for consumer, _ in ids], [id_ for _, id_ in ids])}
+    arrays = [*_columns(rows, 5), [consumer for consumer, _ in ids], [id_ for _, id_ in ids]]
+    for table, table_rows in tables.items():
+        arrays.extend(_columns(table_rows, len(table.columns)))
+    claimed = {(r["consumer"], r["event_id"]) for r in await conn.fetch(_flush_statement(tuple(tables)), *arrays)}
     refused: list[tuple[int, Exception]] = []
     for n, claim in claims:
         mine = {id_ for id_ in claim.ids() if (claim.consumer, id_) in claimed}
@@ -128,6 +163,20 @@ async def flush(conn: Connection, deferred: Sequence[Deferred]) -> list[tuple[in
         if (refusal := claim.refusal(mine)) is not None:
             refused.append((n, refusal))
     return refused
+
+
+def _columns(rows: list[tuple[Any, ...]], width: int) -> list[Sequence[Any]]:
+    """`rows` as `width` column arrays, for `unnest`."""
+    return list(zip(*rows, strict=True)) if rows else [()] * width
+
+
+@lru_cache(maxsize=16)
+def _flush_statement(tables: tuple[DeferredTable, ...]) -> str:
+    first, ctes = _FLUSH_FIRST_TABLE_PARAMETER, []
+    for table in tables:
+        ctes.append(table.statement(first))
+        first += len(table.columns)
+    return _FLUSH.format(tables="".join(ctes))
 
 
 @dataclass

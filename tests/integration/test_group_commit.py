@@ -10,7 +10,7 @@ from schemas.commands import Rejected
 from schemas.consent import Reason
 from services.runtime.api.group_commit import GroupCommit
 from services.runtime.migrate import RUNTIME_MIGRATIONS, migrate
-from services.runtime.unit_of_work import KeyClaim, UnitOfWork
+from services.runtime.unit_of_work import DeferredTable, KeyClaim, UnitOfWork
 
 
 @pytest.fixture
@@ -148,8 +148,9 @@ async def test_a_command_whose_request_went_after_it_ran_is_run_again_when_anoth
 
 async def test_outbox_rows_and_idempotency_claims_are_written_once_per_batch_and_a_claimed_key_fails_its_own(
         scratch_schema):
-    """`UnitOfWork.deferred` (ADR 0031): a batch's outbox rows and Idempotency-Key claims are
-    written in one statement before its commit, in the order the commands ran. A key claimed
+    """`UnitOfWork.deferred` (ADR 0031): a batch's outbox rows, rows of deferred tables (the
+    proof ledger's, in consent) and Idempotency-Key claims are written in one statement before
+    its commit, in the order the commands ran. A key claimed
     before (by an earlier transaction, or earlier in the same batch) fails its command as a
     refusal would, as a repeat if the request is the one claimed with it, as a reuse if it is
     another: none of its rows stay, and the others' commit."""
@@ -158,10 +159,17 @@ async def test_outbox_rows_and_idempotency_claims_are_written_once_per_batch_and
     await migrate_runtime(pool)
     group = GroupCommit(pool, "/test", retry_seconds=2)
     await pool.execute("INSERT INTO inbox (consumer, event_id) VALUES ('/test/http', 'key-3'), ('/test/http', 'key-3 x')")
+    await pool.execute("CREATE TABLE said (n int NOT NULL, word text NOT NULL, at timestamptz)")
+    await pool.execute("CREATE TABLE heard (n int NOT NULL)")
+    said = DeferredTable("said", (("n", "integer"), ("word", "text"), ("at", "timestamptz")))
+    heard = DeferredTable("heard", (("n", "integer"),))
 
     async def say(n: int, key: tuple[str, str] | None, uow: UnitOfWork) -> int:
         assert uow.deferred is not None, "group commit defers"
         await uow.emit_tombstones("t", [f"{n}-a", f"{n}-b"])
+        uow.deferred.insert(said, [(n, "hello", None), (n, "bye", None)])
+        if n % 2 == 0:  # a table only some commands of a batch write
+            uow.deferred.insert(heard, [(n,)])
         if key is not None:
             uow.deferred.claim(KeyClaim("/test/http", key[0], f"{key[0]} {key[1]}", Rejected("repeated", "again"),
                                         Rejected("reused", "another request")))
@@ -181,6 +189,9 @@ async def test_outbox_rows_and_idempotency_claims_are_written_once_per_batch_and
     assert written == [f"{n}-{x}" for n in (1, 2, 4, 6, 8) for x in "ab"]  # the commands' order
     claimed = {r["event_id"] for r in await pool.fetch("SELECT event_id FROM inbox")}
     assert claimed == {"key-1", "key-1 x", "key-3", "key-3 x", "key-6", "key-6 x"}
+    assert [(r["n"], r["word"]) for r in await pool.fetch("SELECT n, word FROM said ORDER BY ctid")] == [
+        (n, word) for n in (1, 2, 4, 6, 8) for word in ("hello", "bye")]
+    assert [r["n"] for r in await pool.fetch("SELECT n FROM heard ORDER BY ctid")] == [2, 4, 6, 8]
     await pool.close()
 
 
