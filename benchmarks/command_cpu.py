@@ -7,9 +7,10 @@ service and of Postgres (every backend of the stack) per command answered.
 The same service process, setup and commands as benchmarks/command_latency.py, but a closed
 loop (`concurrency` requests in flight) instead of a steady rate, and what is reported is
 the CPU the service process used (user + system, from /proc) per request: it depends far
-less on what else runs on the machine than a latency does. The client's own CPU per request
-(front_door.py's) is given beside it. Also the Postgres transactions
-per request (pg_stat_database) and the requests per second the loop reached.
+less on what else runs on the machine than a latency does. Beside it, per request: the
+client's own CPU (front_door.py's), Postgres's (every backend), Kafka's and the whole
+machine's (/proc/stat: what a steady rate needs in cores is rate × that), the Postgres
+transactions (pg_stat_database) and the requests per second the loop reached.
 """
 
 import argparse
@@ -63,19 +64,21 @@ async def measure(service: str, requests: int = 2000, concurrency: int = 16, war
                     await run(0, warmup)
                     xacts = await conn.fetchval("SELECT xact_commit FROM pg_stat_database WHERE datname = "
                                                 "current_database()")
-                    cpu, wall = cpu_seconds(process.process.pid), time.perf_counter()
-                    own = time.process_time()
+                    clock, wall = CpuClock(bench.config, {service: process.process.pid}), time.perf_counter()
                     await run(warmup, requests)
-                    own = time.process_time() - own
-                    wall, cpu = time.perf_counter() - wall, cpu_seconds(process.process.pid) - cpu
+                    wall, used = time.perf_counter() - wall, clock.seconds()
                     await asyncio.sleep(0.6)  # pg_stat's counters are flushed at most every 0.5 s
                     xacts = await conn.fetchval("SELECT xact_commit FROM pg_stat_database WHERE datname = "
                                                 "current_database()") - xacts
             finally:
                 await conn.close()
-    return {"service": service, "requests": requests, "service_cpu_us_per_request": round(cpu / requests * 1e6),
-            "client_cpu_us_per_request": round(own / requests * 1e6), "requests_per_s": round(requests / wall), "db_commits_per_request": round(xacts / requests, 2),
-            "refused": refused}
+    per_request = {name: round(seconds / requests * 1e6) for name, seconds in used.items()}
+    return {"service": service, "requests": requests, "service_cpu_us_per_request": per_request[service],
+            "client_cpu_us_per_request": per_request["load_generator"],
+            "postgres_cpu_us_per_request": per_request["postgres"], "kafka_cpu_us_per_request": per_request["kafka"],
+            "machine_cpu_us_per_request": per_request["machine"],
+            "requests_per_s": round(requests / wall), "db_commits_per_request": round(xacts / requests, 2),
+            "loadavg_1m": round(os.getloadavg()[0], 2), "refused": refused}
 
 
 async def measure_kafka(service: str, commands: int = 5000, rate: int = 500, warmup: int = 500) -> dict[str, Any]:
