@@ -15,9 +15,9 @@ the whole transaction back, its request gets its error, and the batch's other co
 again from the start, each in a savepoint of its own, so a batch runs at most twice.
 
 The transaction's commands share `UnitOfWork.held`: consent's proof ledger is locked and its
-head read once per transaction, not once per command (ledger.py). Their outbox rows and
-Idempotency-Key claims are written once per transaction too, in one statement before the
-commit (`UnitOfWork.deferred`, ADR 0031): a key claimed before fails its command as a
+head read once per transaction, not once per command (ledger.py). Their outbox rows,
+Idempotency-Key claims and ledger rows are written once per transaction too, in one
+statement before the commit (`UnitOfWork.deferred`, ADR 0031): a key claimed before fails its command as a
 refusal would. (A bug in that statement fails the whole batch: it is no command's own.)
 
 A transient fault (the database away) fails the transaction, not a command: the batch's
@@ -112,7 +112,7 @@ class GroupCommit:
                             raise  # the transaction is gone: the whole batch again
                         raise _Failed(queued, error) from error
                     deferred.append(writes)
-                # Every command's outbox rows and Idempotency-Key claims: one round trip.
+                # Every command's outbox rows, deferred rows and Idempotency-Key claims: one round trip.
                 if refused := await flush(conn, deferred):
                     n, refusal = refused[0]
                     raise _Failed(done[n][0], refusal)
