@@ -90,6 +90,11 @@ async def choice_state(conn: Connection, advocate_id: str, purpose: Purpose) -> 
     return row["known"], policy, Status(row["status"]) if row["status"] else None
 
 
+async def in_directory(conn: Connection, advocate_id: str) -> bool:
+    """Whether consent knows the person (their `person.joined` read): a plain read, no lock."""
+    return bool(await conn.fetchval("SELECT EXISTS (SELECT 1 FROM people WHERE advocate_id = $1)", advocate_id))
+
+
 async def add_policy(conn: Connection, purpose: Purpose, version: int, text: str, content_hash: str,
                      requires_renewal: bool, at: datetime) -> None:
     await conn.execute(
