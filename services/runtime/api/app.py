@@ -286,8 +286,8 @@ class HttpApi:
         """The whole body, before the app sees the request, within `body_timeout` seconds of
         its headers: 408 after (a client that declared more than it sends, or trickles it,
         would hold the connection and a handler for as long as it likes; uvicorn has no such
-        limit, uvicorn#157), 413 once it passes `max_body_bytes` (a chunked one, or one longer
-        than declared). Both answered with `Connection: close`: the rest is never read."""
+        limit, uvicorn#157), with `Connection: close` (the rest is never read); 413 once it
+        passes `max_body_bytes` (a chunked one, or one longer than declared)."""
         chunks, received = [], 0
         try:
             async with asyncio.timeout(self.body_timeout):
@@ -298,8 +298,10 @@ class HttpApi:
                     chunk = message.get("body", b"")
                     received += len(chunk)
                     if received > self.max_body_bytes:
+                        # Not closed: the client may still be sending, and would lose the answer to the
+                        # reset; the server reads the rest of it and drops it, as before.
                         raise HttpProblem(413, "body_too_large",
-                                          f"A request body may have at most {self.max_body_bytes} bytes.", _CLOSE)
+                                          f"A request body may have at most {self.max_body_bytes} bytes.")
                     chunks.append(chunk)
                     if not message.get("more_body", False):
                         return b"".join(chunks)
