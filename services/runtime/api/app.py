@@ -273,7 +273,7 @@ class HttpApi:
             if (route := self._fast_route(scope)) is not None \
                     and await self._serve_fast(*route, scope, receive, tracking_send, body, value):
                 return
-            await self.app(scope, receive, tracking_send)  # a fast route declined: FastAPI answers it all
+            await self.app(scope, receive, tracking_send)  # what no fast route took: FastAPI answers it all
         except Exception as error:
             # A bug. Starlette answered 500 (problems.install) unless the response had begun,
             # and raises it again for the server to log; uvicorn would log its message, which
