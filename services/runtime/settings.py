@@ -64,6 +64,11 @@ class ServiceSettings(BaseSettings):
     # /health, /ready and /metrics, on a port of their own: probes and Prometheus reach it, the
     # Internet does not (the Ingress and the NetworkPolicy expose HTTP_PORT only). 0: HTTP_PORT + 10.
     management_port: int = 0
+    # How long a request's body may take to arrive, from its headers, before it is answered 408
+    # and the connection closed (services/runtime/api/app.py): a client that declares more than
+    # it sends, or trickles it, holds a connection and a handler no longer. 64 KB in 10 s is a
+    # client slower than 52 kbit/s; uvicorn itself has no such limit.
+    http_body_timeout_seconds: float = Field(default=10.0, gt=0)
     log_level: str = "INFO"
     outbox_batch_size: int = 500
     outbox_poll_seconds: float = 1.0

@@ -1,6 +1,7 @@
 """Fast routes (services/runtime/api/fast.py, ADR 0031): the same endpoint answered without
 FastAPI on its happy path, and every other request left to FastAPI, answered as before."""
 
+import json
 from enum import StrEnum
 
 import httpx
@@ -94,6 +95,26 @@ async def test_a_fast_route_answers_what_fastapi_answers(issuer, path, body, tok
         assert seen == (["fast"] if fast and fast_answered else [])
         await api.stop()
     assert answers[0] == answers[1]
+
+
+NOT_JSON = [b"hello", b"9" * 5000, b"[" * 30_000, b"\xff{}", "{\"times\": 3}".encode("utf-16"),
+            "{\"times\": 3}".encode("utf-32-le"), b"\xef\xbb\xbf{\"times\": 3}", b'{"times": 3, "x": "\\udc80"}',
+            b'{"times": 3, "x": "\xed\xb2\x80"}']
+
+
+@pytest.mark.parametrize("body", NOT_JSON)
+@pytest.mark.parametrize("token", [True, False])
+async def test_a_body_that_is_not_json_in_utf8_is_one_answer_on_both_paths(issuer, body, token):
+    headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {issuer.token()}"} if token else {})}
+    answers = []
+    for fast in (False, True):
+        api, seen = probe(issuer.settings(), fast)
+        response = await call(api, "/api/things/good/do", content=body, headers=headers)
+        answers.append((response.status_code, response.headers["content-type"], response.content))
+        assert seen == []
+        await api.stop()
+    assert answers[0] == answers[1]
+    assert answers[0][0] == 400 and json.loads(answers[0][2])["reason"] == "invalid_json"
 
 
 async def test_a_refused_token_goes_to_fastapi_and_is_refused_there(issuer):

@@ -1,6 +1,7 @@
 """The HTTP API kit without a database: problem documents, the body's gatekeeping, the
 refused command's status, cursors, and the OpenAPI document."""
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -83,6 +84,45 @@ async def test_a_body_is_refused_on_its_headers_before_anything_reads_it(issuer,
     problem(response, status, reason)
 
 
+@pytest.mark.parametrize(("body", "what"), [
+    (b"hello", "syntax"), (b"9" * 5_000, "an int past Python's 4,300 digits (ValueError)"),
+    (b"[" * 30_000, "nesting past the recursion limit (RecursionError)"), (b"\xff\xfe{}", "not UTF-8"),
+    ('{"text": "hi"}'.encode("utf-16"), "UTF-16 with a BOM"), ('{"text": "hi"}'.encode("utf-16-be"), "UTF-16"),
+    ('{"text": "hi"}'.encode("utf-32"), "UTF-32"), (b'\xef\xbb\xbf{"text": "hi"}', "a UTF-8 BOM"),
+    (b'{"text": "\\udc80"}', "an unpaired surrogate escape"), (b'{"text": "\xed\xb2\x80"}', "a surrogate in bytes"),
+    (b"\x00", "a NUL"),
+])
+async def test_every_body_that_is_not_json_in_utf8_is_one_400_invalid_json(issuer, body, what):
+    for signed_in in ({"Authorization": f"Bearer {issuer.token()}"}, {}):  # before sign-in, as FastAPI did
+        response = await call(probe_api(issuer.settings()), "POST", "/api/people/adv-000001/notes", content=body,
+                              headers={"Content-Type": "application/json", **signed_in})
+        problem(response, 400, "invalid_json")
+
+
+async def test_json_that_is_utf8_with_surrogate_pairs_and_escapes_is_taken(issuer):
+    api = probe_api(issuer.settings())
+    for text in ('"\\ud83d\\ude00 and \\\\udc80"', '"\U0001F600"'):
+        body = b'{"text": ' + text.encode() + b"}"
+        response = await call(api, "POST", "/api/people/adv-000001/notes", content=body,
+                              headers={"Content-Type": "application/json", "Authorization": f"Bearer {issuer.token()}"})
+        problem(response, 503, "unavailable")  # through the body and sign-in to the (absent) database
+
+
+async def test_a_body_slower_than_the_limit_is_408_and_the_connection_closed(issuer):
+    api = HttpApi(ServiceSettings(service="probe", http_port=1, http_body_timeout_seconds=0.2),
+                  probe_router("test.notes"), authenticator=Authenticator(issuer.settings()))
+
+    async def trickle():
+        yield b'{"text": '
+        await asyncio.sleep(1)
+        yield b'"late"}'
+
+    response = await call(api, "POST", "/api/people/adv-000001/notes", content=trickle(),
+                          headers={"Content-Type": "application/json"})
+    assert problem(response, 408, "request_timeout")["detail"]
+    assert response.headers["connection"] == "close"
+
+
 async def test_unknown_routes_and_methods_are_problems_too(issuer):
     api = probe_api(issuer.settings())
     problem(await call(api, "GET", "/api/nowhere"), 404, "not_found")
@@ -162,11 +202,11 @@ def test_the_openapi_document_is_the_same_at_every_build_and_documents_problems_
     assert document["components"]["securitySchemes"]["HTTPBearer"] == {
         "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
         "description": "An access token of the platform's OIDC issuer"}
-    for status in ("400", "401", "403", "413", "415", "422", "500", "503"):
+    for status in ("400", "401", "403", "408", "413", "415", "422", "500", "503"):
         assert list(take["responses"][status]["content"]) == [PROBLEM], status
     assert "application/json" in take["responses"]["201"]["content"]
     listing = document["paths"]["/api/notes"]["get"]
-    assert "413" not in listing["responses"] and "401" in listing["responses"]
+    assert "413" not in listing["responses"] and "408" not in listing["responses"] and "401" in listing["responses"]
     assert "/api/bug" not in document["paths"]
     assert set(document["components"]["schemas"]["Problem"]["required"]) == {"type", "title", "status", "reason"}
 

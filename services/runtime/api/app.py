@@ -20,14 +20,20 @@ dependencies:
 - `Paging` (`page_request`), `Page`, `Keyset`, `paginate`: lists, newest first (paging.py).
 
 Before the app sees a request, the API refuses (as problem documents) a declared body over
-`max_body_bytes` (413) and a body that is not JSON (415); a body that turns out longer
-than declared, or is chunked, is cut off at the limit while it streams in (413 too). Both
-in `HttpApi.__call__`, one plain ASGI layer: FastAPI's `max_body_size` put two more around
-every request (the app's and each route's), for what this layer does already.
+`max_body_bytes` (413) and a body that is not JSON (415); then it reads the body whole
+(POST, PUT, PATCH, DELETE): one that turns out longer than declared, or is chunked, is cut
+off at the limit while it streams in (413 too), one that has not all come within
+`HTTP_BODY_TIMEOUT_SECONDS` of the headers is answered 408 `request_timeout`, and one
+that is not JSON in UTF-8 400 `invalid_json` (`json_value`), all before a route, FastAPI's
+or a fast one, sees it: both answer alike by construction. One plain ASGI layer,
+`HttpApi.__call__`: FastAPI's `max_body_size` put two more around every request (the
+app's and each route's), for what this layer does already.
 """
 
+import asyncio
 import hashlib
 import inspect
+import json
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -65,6 +71,8 @@ DEFAULT_MAX_BODY_BYTES = 64 * 1024  # a command is a few KB at most; a curated i
 RETRY_SECONDS = 2.0
 _RETRY_AFTER = {"Retry-After": "5"}
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_CLOSE = {"Connection": "close"}  # with a refusal before the body was read: the rest is not read
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 # `Idempotency-Key` (IETF httpapi-idempotency-key-header): a client's token for one
@@ -181,6 +189,7 @@ class HttpApi:
         self.source = settings.source
         self.prefix = "/" + prefix.strip("/")
         self.max_body_bytes = max_body_bytes
+        self.body_timeout = settings.http_body_timeout_seconds
         self.authenticator = authenticator or Authenticator.from_env()
         self.pool: asyncpg.Pool | None = None
         self.app = FastAPI(
@@ -205,7 +214,7 @@ class HttpApi:
 
     def include(self, router: APIRouter) -> None:
         """Serve `router`'s routes under the API's prefix; each is documented with the
-        problems any route may answer (400, 422, 500, 503; openapi.py adds 401, 413, 415).
+        problems any route may answer (400, 422, 500, 503; openapi.py adds 401, 408, 413, 415).
         Raises TypeError if a request body's model, or one within it, would ignore unknown
         fields instead of refusing them (`extra="forbid"`, as schemas.envelope.Contract)."""
         for route in router.routes:
@@ -234,37 +243,37 @@ class HttpApi:
         await self.authenticator.aclose()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and (refusal := self._refuse_body(Headers(scope=scope), scope["method"])):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        if refusal := self._refuse_body(headers, scope["method"]):
             await refusal(scope, receive, send)
             return
+        body, value = b"", None
+        if _has_body(headers) and scope["method"] in _BODY_METHODS:
+            try:
+                body = await self._read_body(receive)
+                value = json_value(body) if body else None
+            except HttpProblem as refused:
+                await problem_response(refused.status_code, refused.reason, refused.detail,
+                                       refused.headers)(scope, receive, send)
+                return
+            except _ClientGone:
+                return  # nobody to answer
+            receive = fast.replaying(body, receive)
         started = False
-        received = 0
-        limit = self.max_body_bytes
 
         async def tracking_send(message: Any) -> None:
             nonlocal started
             started = started or message["type"] == "http.response.start"
             await send(message)
 
-        async def limited_receive() -> Any:
-            """The body as it streams in, refused once it passes the limit (a chunked one, or
-            one longer than declared): the endpoint reading it answers 413."""
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    raise HttpProblem(413, "body_too_large", f"A request body may have at most {limit} bytes.")
-            return message
-
         try:
-            if scope["type"] == "http" and (fast := self._fast_route(scope)) is not None:
-                replay = await self._serve_fast(*fast, scope, limited_receive, tracking_send)
-                if replay is None:
-                    return
-                await self.app(scope, replay, tracking_send)  # declined: FastAPI answers it all
+            if (route := self._fast_route(scope)) is not None \
+                    and await self._serve_fast(*route, scope, receive, tracking_send, body, value):
                 return
-            await self.app(scope, limited_receive, tracking_send)
+            await self.app(scope, receive, tracking_send)  # what no fast route took: FastAPI answers it all
         except Exception as error:
             # A bug. Starlette answered 500 (problems.install) unless the response had begun,
             # and raises it again for the server to log; uvicorn would log its message, which
@@ -273,6 +282,33 @@ class HttpApi:
             if not started:
                 await problem_response(500, "internal_error")(scope, receive, send)
 
+    async def _read_body(self, receive: Receive) -> bytes:
+        """The whole body, before the app sees the request, within `body_timeout` seconds of
+        its headers: 408 after (a client that declared more than it sends, or trickles it,
+        would hold the connection and a handler for as long as it likes; uvicorn has no such
+        limit, uvicorn#157), with `Connection: close` (the rest is never read); 413 once it
+        passes `max_body_bytes` (a chunked one, or one longer than declared)."""
+        chunks, received = [], 0
+        try:
+            async with asyncio.timeout(self.body_timeout):
+                while True:
+                    message = await receive()
+                    if message["type"] != "http.request":
+                        raise _ClientGone
+                    chunk = message.get("body", b"")
+                    received += len(chunk)
+                    if received > self.max_body_bytes:
+                        # Not closed: the client may still be sending, and would lose the answer to the
+                        # reset; the server reads the rest of it and drops it, as before.
+                        raise HttpProblem(413, "body_too_large",
+                                          f"A request body may have at most {self.max_body_bytes} bytes.")
+                    chunks.append(chunk)
+                    if not message.get("more_body", False):
+                        return b"".join(chunks)
+        except TimeoutError:
+            raise HttpProblem(408, "request_timeout", f"The request body did not arrive within "
+                              f"{self.body_timeout:g} seconds of its headers.", _CLOSE) from None
+
     def _fast_route(self, scope: Scope) -> tuple[FastRoute, re.Match[str]] | None:
         for method, pattern, route in self.fast_routes:
             if scope["method"] == method and (match := pattern.fullmatch(scope["path"])):
@@ -280,26 +316,23 @@ class HttpApi:
         return None
 
     async def _serve_fast(self, route: FastRoute, match: re.Match[str], scope: Scope, receive: Receive,
-                          send: Send) -> Receive | None:
-        """Answer `route` without FastAPI (fast.py); None once answered, or the `receive`
-        FastAPI must read the request from (with the body read so far) if it declined."""
-        body: bytes | None = None  # not read yet
+                          send: Send, body: bytes, value: Any) -> bool:
+        """Answer `route` without FastAPI (fast.py), with the body the API read (`value`, its
+        JSON); False if it declined, `receive` untouched for FastAPI to read it all again."""
         try:
             token = fast.bearer_token(scope)
             params = fast.converted(route, match)
-            # Signed in before the body is read: a refused token costs no parsing here.
+            # Signed in before the body is validated: a refused token costs no validation here.
             principal = await self.authenticator.principal(token)
-            if route.body is not None:
-                body = await fast.read_body(scope, receive)
-            model = fast.parsed(route, body or b"")
+            model = fast.parsed(route, body, value)
             pool, group = self.pool, self.group  # read once, after the awaits: `stop()` clears them
             if pool is None:
                 raise fast.Declined  # FastAPI answers 503 (`database`)
         except (fast.Declined, InvalidToken, IssuerUnavailable):
-            return fast.replaying(body, receive) if body is not None else receive
+            return False
         scope["endpoint"] = route.handle  # for the log of a bug (problems.log_unexpected), as FastAPI sets it
-        # The body read here is read again from the request for an Idempotency-Key's digest.
-        request = Request(scope, fast.replaying(body, receive) if body is not None else receive)
+        # The body is read again from `receive` for an Idempotency-Key's digest.
+        request = Request(scope, receive)
         request.state.principal = principal  # as `signed_in` leaves it (Idempotency-Key)
         db = Database(pool, self.source, request, group)  # as `database` makes it
         try:
@@ -309,19 +342,18 @@ class HttpApi:
                            if kind in self.app.exception_handlers)
             response = handler(request, refusal)  # problems.install's: each a coroutine
             await (await response if inspect.isawaitable(response) else response)(scope, receive, send)
-            return None
+            return True
         await fast.answer(result, scope, receive, send)
-        return None
+        return True
 
     def _refuse_body(self, headers: Headers, method: str) -> Any:
         """A problem response for a body refused on its headers alone, or None."""
         declared = headers.get("content-length")
-        has_body = (declared not in (None, "0")) or "transfer-encoding" in headers
         if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
             return problem_response(413, "body_too_large",
                                     f"A request body may have at most {self.max_body_bytes} bytes.",
-                                    {"Connection": "close"})
-        if has_body and method in _BODY_METHODS and not _is_json(headers.get("content-type")):
+                                    _CLOSE)
+        if _has_body(headers) and method in _BODY_METHODS and not _is_json(headers.get("content-type")):
             return problem_response(415, "unsupported_media_type", "A request body must be application/json.",
                                     {"Accept-Post": "application/json"} if method == "POST" else None)
         return None
@@ -355,6 +387,31 @@ def _forbid_unknown_fields(annotation: Any, path: str) -> None:
             _forbid_unknown_fields(field.annotation, path)
     for argument in get_args(annotation):
         _forbid_unknown_fields(argument, path)
+
+
+def _has_body(headers: Headers) -> bool:
+    return headers.get("content-length") not in (None, "0") or "transfer-encoding" in headers
+
+
+class _ClientGone(Exception):
+    """The client went before its body arrived."""
+
+
+def json_value(body: bytes) -> Any:
+    """The value of a JSON body; 400 `invalid_json` for anything else, one answer for every
+    way a body can fail: bytes that are not UTF-8 (RFC 8259 §8.1: UTF-16 and UTF-32, which
+    `json.loads(bytes)` would detect and take, and a BOM, which that RFC forbids a sender to
+    add), syntax, a number of more than 4,300 digits (Python's int limit, a ValueError), nesting
+    deeper than the interpreter recurses (RecursionError), and a string with an unpaired
+    surrogate escape such as "\\udc80" (RFC 7493 §2.1, I-JSON: pydantic takes it, then it
+    cannot be encoded as UTF-8 for Postgres or Kafka)."""
+    try:
+        value = json.loads(body.decode("utf-8"))  # strict: no BOM, no surrogates encoded in the bytes
+        if _SURROGATE_ESCAPE.search(body):  # rare: check the strings it made encode (pairs do)
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        return value
+    except (ValueError, RecursionError):  # JSONDecodeError, UnicodeError and the int limit are ValueErrors
+        raise HttpProblem(400, "invalid_json", "The body is not valid JSON (UTF-8, RFC 8259).") from None
 
 
 def _is_json(content_type: str | None) -> bool:

@@ -9,14 +9,14 @@ does not take.
 
 A fast route takes a request only on its happy path up to the endpoint: a valid bearer
 token, path parameters that convert, a JSON body that validates (or none, for a route
-without one), the service started. Anything else (no token, a refused one, an invalid
-body, a chunked body) goes to FastAPI unchanged, body included, and is answered there as
-it always was. Once the endpoint runs, its refusals (`Rejected`, `HttpProblem`) are
+without one), the service started. `HttpApi` has read the body and parsed its JSON (or
+refused it) before either path sees it. Anything else (no token, a refused one, a body
+that is not the model) goes to FastAPI unchanged, body included, and is answered there
+as it always was. Once the endpoint runs, its refusals (`Rejected`, `HttpProblem`) are
 answered by the API's own exception handlers, as FastAPI would; a bug propagates to
 `HttpApi`, which logs it and answers 500, as before.
 """
 
-import json
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -68,22 +68,8 @@ class Declined(Exception):
     """The fast route does not take this request: FastAPI answers it."""
 
 
-async def read_body(scope: Scope, receive: Receive) -> bytes:
-    """The whole body, declared by Content-Length (a chunked one: Declined)."""
-    if any(name == b"transfer-encoding" for name, _ in scope["headers"]):
-        raise Declined
-    chunks = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            raise Declined  # the client went: FastAPI sees the disconnect as it would have
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks)
-
-
 def replaying(body: bytes, receive: Receive) -> Receive:
-    """`receive` that first gives back the body a declined fast route read."""
+    """`receive` that first gives back `body`, read already (by `HttpApi`, before any route)."""
     sent = False
 
     async def again() -> Message:
@@ -107,12 +93,15 @@ def bearer_token(scope: Scope) -> str:
     raise Declined
 
 
-def parsed(route: FastRoute, body: bytes) -> BaseModel | None:
-    """The body validated as FastAPI validates it (JSON, then the model); Declined otherwise."""
+def parsed(route: FastRoute, body: bytes, value: Any) -> BaseModel | None:
+    """The body (`value`, its JSON, which `HttpApi` read and parsed before any route saw it)
+    validated as FastAPI validates it; Declined otherwise (none sent, or not the model)."""
     if route.body is None:
         return None
+    if not body:
+        raise Declined
     try:
-        return route.body.model_validate(json.loads(body))
+        return route.body.model_validate(value)
     except Exception:
         raise Declined from None
 

@@ -21,7 +21,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 def document_problems(app: FastAPI) -> None:
     """Make `app.openapi()` say what the API does: problems are `application/problem+json`
     (FastAPI files every model under the route's media type, application/json); a route
-    that takes a bearer token may answer 401, one that takes a body 413 and 415."""
+    that takes a bearer token may answer 401, one that takes a body 408, 413 and 415."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -40,7 +40,7 @@ def document_problems(app: FastAPI) -> None:
 
 def _problems_as_problem_json(operation: dict[str, Any]) -> None:
     responses = operation.setdefault("responses", {})
-    implied = [413, 415] if "requestBody" in operation else []  # app.py refuses such bodies
+    implied = [408, 413, 415] if "requestBody" in operation else []  # app.py refuses such bodies
     if operation.get("security"):
         implied.append(401)
     for status in implied:

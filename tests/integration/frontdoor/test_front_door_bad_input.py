@@ -1,6 +1,7 @@
 """Bad input over HTTP: a problem document with a 4xx for whatever a client sends, never a
 500, never the value sent echoed back, and nothing half-written."""
 
+import asyncio
 import json
 
 import pytest
@@ -25,7 +26,13 @@ async def chunks(total: int, size: int = 8192):
 CASES = {
     "invalid JSON": (dict(content=b'{"text": "unterminated', headers=JSON), 400, "invalid_json"),
     "JSON that is not an object": (dict(content=b'["a list"]', headers=JSON), 422, "invalid_request"),
-    "JSON nested beyond reason": (dict(content=b"[" * 50_000, headers=JSON), 400, "bad_request"),
+    "JSON nested beyond reason": (dict(content=b"[" * 50_000, headers=JSON), 400, "invalid_json"),
+    "a number of 5,000 digits": (dict(content=b'{"text": ' + b"9" * 5_000 + b"}", headers=JSON), 400, "invalid_json"),
+    "UTF-16": (dict(content=json.dumps({"text": SECRET}).encode("utf-16"), headers=JSON), 400, "invalid_json"),
+    "a UTF-8 BOM": (dict(content=b"\xef\xbb\xbf" + json.dumps({"text": SECRET}).encode(), headers=JSON), 400,
+                    "invalid_json"),
+    "an unpaired surrogate": (dict(content=b'{"text": "\\udc80 ' + SECRET.encode() + b'"}', headers=JSON), 400,
+                              "invalid_json"),
     "an unknown field": (dict(json={"text": "hi", "email": SECRET}), 422, "invalid_request"),
     "a wrong type": (dict(json={"text": {"nested": SECRET}}), 422, "invalid_request"),
     "a text too long": (dict(json={"text": SECRET * 50}), 422, "invalid_request"),
@@ -97,3 +104,53 @@ async def test_a_bug_is_a_500_that_says_nothing_and_is_logged_once_without_its_m
     errors = [record for record in logs.records if record.levelname == "ERROR"]
     assert len(errors) == 1 and errors[0].getMessage().startswith("unexpected RuntimeError in GET")
     assert SECRET not in logs.text  # nor did the server log it after us
+
+
+async def exchange(front_door, request: bytes, then: bytes = b"", pause: float = 0.0) -> tuple[bytes, float]:
+    """Send `request` on a socket of its own (and `then` a byte every `pause` s, until the server
+    closes); what the server answered up to closing the connection, and how long that took (s)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", front_door.settings.http_port)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    writer.write(request)
+
+    async def trickle() -> None:
+        for byte in then:
+            await asyncio.sleep(pause)
+            if writer.is_closing() or reader.at_eof():
+                return
+            writer.write(bytes([byte]))
+
+    sending = asyncio.create_task(trickle())
+    answer = b""
+    try:
+        while chunk := await asyncio.wait_for(reader.read(65536), timeout=10):  # to EOF: the server closed it
+            answer += chunk
+    except ConnectionResetError:  # the trickle's next byte met the closed socket
+        pass
+    finally:  # and if the server never answers (it did not, before 408s), nothing is left sending
+        sending.cancel()
+        writer.close()
+    return answer, loop.time() - started
+
+
+@pytest.mark.parametrize("then", [b"", b'"a slow note"}' * 10])
+async def test_a_body_that_does_not_arrive_in_time_is_408_and_the_connection_closed(front_door, then):
+    api = front_door.service.api
+    api.body_timeout = 0.5
+    token = front_door.signed_in(PERSON)["Authorization"]
+    head = (f"POST {PATH} HTTP/1.1\r\nHost: probe\r\nContent-Type: application/json\r\n"
+            f"Authorization: {token}\r\nContent-Length: 500\r\n\r\n").encode()
+    try:
+        # Content-Length says 500 bytes; 10 come (and then, maybe, a byte every 0.1 s).
+        answer, took = await exchange(front_door, head + b'{"text": "', then, pause=0.1)
+    finally:
+        api.body_timeout = front_door.settings.http_body_timeout_seconds
+    status, _, rest = answer.partition(b"\r\n")
+    assert status == b"HTTP/1.1 408 Request Timeout", answer
+    assert b"connection: close" in rest.lower() and b'"reason":"request_timeout"' in rest
+    assert 0.5 <= took < 3
+    assert await front_door.notes_of(PERSON) == 0
+    ok = await front_door.client.post("/api/people/adv-badinput-2/notes", json={"text": "on time"},
+                                      headers=front_door.signed_in("adv-badinput-2"))
+    assert ok.status_code == 201, ok.text
