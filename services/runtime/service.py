@@ -53,6 +53,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+_GRACEFUL_SHUTDOWN_SECONDS = 15  # of the pods' terminationGracePeriodSeconds: 30 (deploy/k8s)
+
 
 def values_kept_from(topics: Any) -> frozenset[str]:
     """The topics, by the names this service uses, whose dead letters may keep their value:
@@ -239,6 +241,10 @@ class Service:
                 self.asgi, host=host, port=self.settings.http_port,
                 log_config=None,  # keep our JSON logging; uvicorn would install its own
                 access_log=False, interface="asgi3", lifespan="on",
+                # On SIGTERM, requests in flight get this long, then the lifespan's shutdown
+                # runs anyway (a stuck one would hold it until the pod's SIGKILL at 30 s, and
+                # the consumers, relay and pool would never close cleanly).
+                timeout_graceful_shutdown=_GRACEFUL_SHUTDOWN_SECONDS,
             ))
             log.info("HTTP on %s:%d (public) and %s:%d (health, readiness, metrics)",
                      host, self.settings.http_port, host, self.settings.management_port)
