@@ -8,6 +8,12 @@ notification with it. It locks the audience's consent rows
 (FOR SHARE) while a consent change locks its row for update, so a withdrawal racing a
 fan-out either comes first (and the person is not in the audience) or waits and then
 removes what the fan-out delivered.
+
+A change that *grows* an audience is guarded otherwise: its row is new (or its committed
+version is not valid), so nobody waits on it, and two such changes could each miss the
+other's (a yes and a join of the same person; a yes or a join and a fan-out). Each takes the
+audience lock (`hold_audience`, ADR 0033) in a statement before the one that must see the
+other's rows: fan-outs and joins exclusive, a yes that grows shared; withdrawals take nothing.
 """
 
 import json
@@ -122,17 +128,48 @@ _BACKFILL_AFTER_CONSENT = f"""{_PERSON_AND_ITEMS}, had AS MATERIALIZED (
 ){_REACH_LOGGED}"""
 
 
+# One transaction-scoped advisory lock per schema (a test's scratch schema is another key).
+_AUDIENCE_KEY = "hashtext(current_schema() || ':audience')"
+_HOLD_AUDIENCE = {True: f"SELECT pg_advisory_xact_lock({_AUDIENCE_KEY})",
+                  False: f"SELECT pg_advisory_xact_lock_shared({_AUDIENCE_KEY})"}
+
+
+async def hold_audience(conn: Connection, exclusive: bool) -> None:
+    """Wait for the audience lock until the transaction ends (ADR 0033): `exclusive` for a
+    fan-out or the join of someone new, shared for a yes that grows an audience (yeses do not
+    wait for each other). Must be its own statement, before the one that reads: READ
+    COMMITTED takes each statement's snapshot when it begins, so the next one sees what the
+    lock's last holder committed. A transaction takes one mode only (a shared holder asking
+    for exclusive would wait for the others, and they for it)."""
+    await conn.execute(_HOLD_AUDIENCE[exclusive])
+
+
+_SET_CONSENT = """INSERT INTO consents (advocate_id, purpose, valid, sequence) VALUES ($1, $2, $3, $4)
+    ON CONFLICT (advocate_id, purpose) DO UPDATE SET valid = EXCLUDED.valid, sequence = EXCLUDED.sequence
+    WHERE consents.sequence < EXCLUDED.sequence OR (EXCLUDED.sequence = 0 AND consents.sequence = 0)
+    RETURNING true"""
+# The same, answering whether a yes grows the audience: no row before, or one not valid (read
+# in the statement's snapshot: only this subscriber writes the row, a person at a time).
+_GIVE_CONSENT = f"""WITH before AS (SELECT valid FROM consents WHERE advocate_id = $1 AND purpose = $2),
+applied AS ({_SET_CONSENT})
+SELECT NOT coalesce((SELECT valid FROM before), false) FROM applied"""
+
+
 async def set_consent(conn: Connection, advocate_id: str, purpose: str, valid: bool, sequence: int | None) -> bool:
     """Locks the row: a fan-out or share request reading it waits for this transaction (see
     module doc). Only a change later in the consent service's order (a higher `sequence`,
     ADR 0019) applies, never by time; a record from before sequences (None) applies only
     where no sequenced one was; returns whether it did."""
-    return await conn.fetchval(
-        """INSERT INTO consents (advocate_id, purpose, valid, sequence) VALUES ($1, $2, $3, $4)
-           ON CONFLICT (advocate_id, purpose) DO UPDATE SET valid = EXCLUDED.valid, sequence = EXCLUDED.sequence
-           WHERE consents.sequence < EXCLUDED.sequence OR (EXCLUDED.sequence = 0 AND consents.sequence = 0)
-           RETURNING true""",
-        advocate_id, purpose, valid, sequence or 0) is not None
+    return await conn.fetchval(_SET_CONSENT, advocate_id, purpose, valid, sequence or 0) is not None
+
+
+async def give_consent(conn: Connection, advocate_id: str, purpose: str, sequence: int | None) -> bool | None:
+    """`set_consent` of a yes: None if it does not apply; else whether it grows the audience
+    (the row is new, or was not valid: nobody reading it FOR SHARE waits for this
+    transaction, so the yes takes the audience lock before its backfill, ADR 0033). A yes
+    again while valid is waited for like a withdrawal, and takes no lock."""
+    grows: bool | None = await conn.fetchval(_GIVE_CONSENT, advocate_id, purpose, True, sequence or 0)
+    return grows
 
 
 class ShareContext(NamedTuple):
