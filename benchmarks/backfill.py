@@ -3,7 +3,7 @@
 Distribution runs as its own process on a scratch schema holding `items` active items (written
 straight into its tables, as years of curation would have left them) and one person in the
 directory. Measured:
-- the handler's statements alone (`store.give_consent`, the audience locks (ADR
+- the handler's statements alone (`store.give_consent`, the audience lock shared (ADR
   0033), then `store.backfill`: every active item whose audience reaches the person, into
   their feed, notifications queued, the items' reach logged), in one transaction,
   committed, for 5 other people: the median, `backfill_statement_ms`, and its Postgres backend's CPU time, `backfill_statement_cpu_ms`;
@@ -98,7 +98,7 @@ async def measure(items: int = 5000) -> dict[str, float]:
                 began, cpu_began = time.perf_counter(), cpu_seconds(own)
                 async with conn.transaction():
                     assert await store.give_consent(conn, who, "receive_content", 1)  # grows: a first yes
-                    await store.hold_audience(conn, who)  # ADR 0033
+                    await store.hold_audience(conn, exclusive=False)  # ADR 0033
                     reached = await store.backfill(conn, who, now, later, later, 3, after_consent=True)
                 statements.append(time.perf_counter() - began)
                 statement_cpu.append(cpu_seconds(own) - cpu_began)

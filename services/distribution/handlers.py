@@ -84,7 +84,7 @@ class DistributionHandlers:
         await directory.apply(uow, event)
         if new:  # the backfill reaches them only if they hold receive_content
             # Their yes or a fan-out may be committing now, unseen (ADR 0033): one waits.
-            await store.hold_audience(uow.conn, event.data.advocate_id)
+            await store.hold_audience(uow.conn, exclusive=True)
             await store.backfill(uow.conn, event.data.advocate_id, *self._digests(),
                                  self.settings.notification_daily_cap)
 
@@ -110,13 +110,13 @@ class DistributionHandlers:
     async def _receive(self, uow: UnitOfWork, advocate_id: str, sequence: int | None) -> None:
         """A `receive_content` yes, kept if later than what is held, brings what is active now.
         One that grows the audience (no yes held before) is seen by no join or fan-out
-        committing now, nor are they by its backfill: it takes the audience lock, shared, and
-        the person's, before the backfill (ADR 0033)."""
+        committing now, nor are they by its backfill: it takes the audience lock, shared,
+        before the backfill (ADR 0033)."""
         grows = await store.give_consent(uow.conn, advocate_id, Purpose.RECEIVE_CONTENT.value, sequence)
         if grows is None:
             return  # not after what we hold
         if grows:
-            await store.hold_audience(uow.conn, advocate_id)
+            await store.hold_audience(uow.conn, exclusive=False)
         await store.backfill(uow.conn, advocate_id, *self._digests(), self.settings.notification_daily_cap,
                              after_consent=True)
 
@@ -140,7 +140,7 @@ class DistributionHandlers:
         if new is not None:
             now, daily_at, weekly_at = self._digests()
             # A yes or a join committing now is not seen by the fan-out, nor it by them (ADR 0033).
-            await store.hold_audience(uow.conn)
+            await store.hold_audience(uow.conn, exclusive=True)
             size = await store.fan_out(uow.conn, item.item_id, content, now, daily_at, weekly_at, new)
             size_told, below_k = domain.audience_told(size, self.settings.k_anonymity)
             await store.distributed(uow.conn, item.item_id, size, size_told or 0)

@@ -13,8 +13,7 @@ A change that *grows* an audience is guarded otherwise: its row is new (or its c
 version is not valid), so nobody waits on it, and two such changes could each miss the
 other's (a yes and a join of the same person; a yes or a join and a fan-out). Each takes the
 audience lock (`hold_audience`, ADR 0033) in a statement before the one that must see the
-other's rows: fan-outs exclusive; a join or a yes that grows shared, with the person's own
-lock exclusive (against each other); withdrawals take nothing.
+other's rows: fan-outs and joins exclusive, a yes that grows shared; withdrawals take nothing.
 """
 
 import json
@@ -129,26 +128,20 @@ _BACKFILL_AFTER_CONSENT = f"""{_PERSON_AND_ITEMS}, had AS MATERIALIZED (
 ){_REACH_LOGGED}"""
 
 
-# Transaction-scoped advisory locks, per schema (a test's scratch schema is another key): the
-# audience's, one bigint key; a person's, two int4 keys (another key space: never the audience's).
-_AUDIENCE = "hashtext(current_schema() || ':audience')"
-_HOLD_AUDIENCE = f"SELECT pg_advisory_xact_lock({_AUDIENCE})"
-_HOLD_PERSON = (f"SELECT pg_advisory_xact_lock_shared({_AUDIENCE}),"
-                f" pg_advisory_xact_lock({_AUDIENCE}, hashtext($1))")
+# One transaction-scoped advisory lock per schema (a test's scratch schema is another key).
+_AUDIENCE_KEY = "hashtext(current_schema() || ':audience')"
+_HOLD_AUDIENCE = {True: f"SELECT pg_advisory_xact_lock({_AUDIENCE_KEY})",
+                  False: f"SELECT pg_advisory_xact_lock_shared({_AUDIENCE_KEY})"}
 
 
-async def hold_audience(conn: Connection, advocate_id: str | None = None) -> None:
-    """Wait for the audience lock until the transaction ends (ADR 0033): exclusive for a fan-out
-    (None); for a change that adds `advocate_id` to audiences (their join, their yes), shared,
-    with their own lock exclusive (their join and their yes wait for each other; other
-    people's do not). Must be its own statement, before the one that reads: READ COMMITTED
-    takes each statement's snapshot when it begins, so the next one sees what the lock's
-    last holder committed. A transaction takes one mode only (a shared holder asking for
-    exclusive would wait for the others, and they for it)."""
-    if advocate_id is None:
-        await conn.execute(_HOLD_AUDIENCE)
-    else:
-        await conn.execute(_HOLD_PERSON, advocate_id)
+async def hold_audience(conn: Connection, exclusive: bool) -> None:
+    """Wait for the audience lock until the transaction ends (ADR 0033): `exclusive` for a
+    fan-out or the join of someone new, shared for a yes that grows an audience (yeses do not
+    wait for each other). Must be its own statement, before the one that reads: READ
+    COMMITTED takes each statement's snapshot when it begins, so the next one sees what the
+    lock's last holder committed. A transaction takes one mode only (a shared holder asking
+    for exclusive would wait for the others, and they for it)."""
+    await conn.execute(_HOLD_AUDIENCE[exclusive])
 
 
 _SET_CONSENT = """INSERT INTO consents (advocate_id, purpose, valid, sequence) VALUES ($1, $2, $3, $4)

@@ -20,7 +20,6 @@ from services.distribution.handlers import DistributionHandlers
 from services.runtime.unit_of_work import UnitOfWork
 
 ANNA = "adv-anna-001"
-BEN = "adv-ben-0002"
 ITEM = "item-plant-0001"
 Step = Callable[[DistributionHandlers, UnitOfWork], Awaitable[None]]
 
@@ -129,24 +128,12 @@ async def test_a_join_racing_a_fan_out_gets_the_item(distribution, join_first):
     assert await feed_of(distribution, ANNA) == [ITEM]
 
 
-async def test_only_what_grows_an_audience_takes_the_locks(distribution):
+async def test_only_what_grows_an_audience_takes_the_lock(distribution):
     """A withdrawal, and a yes again while receiving (waited for on its row like a
-    withdrawal), take no lock; a first yes and a new person take the audience's (shared) and
-    their own; a fan-out the audience's (exclusive)."""
-    assert await audience_locks_held_after(distribution, consent(distribution, ANNA)) == 2
+    withdrawal), take no audience lock; a first yes, a new person and a fan-out do."""
+    assert await audience_locks_held_after(distribution, consent(distribution, ANNA)) == 1
     assert await audience_locks_held_after(distribution, consent(distribution, ANNA)) == 0  # again while receiving
     assert await audience_locks_held_after(distribution, consent(distribution, ANNA, valid=False)) == 0
-    assert await audience_locks_held_after(distribution, join(distribution, ANNA)) == 2
+    assert await audience_locks_held_after(distribution, join(distribution, ANNA)) == 1
     assert await audience_locks_held_after(distribution, join(distribution, ANNA)) == 0  # not new to the directory
     assert await audience_locks_held_after(distribution, publish(distribution, ITEM)) == 1
-
-
-async def test_joins_and_yeses_of_different_people_do_not_wait_for_each_other(distribution):
-    conn = await asyncpg.connect(distribution.settings.database_url)
-    try:
-        async with conn.transaction():
-            await join(distribution, BEN)(handlers_of(distribution), UnitOfWork(conn, "/test"))
-            await asyncio.wait_for(committed(distribution, consent(distribution, ANNA)), timeout=10)
-            await asyncio.wait_for(committed(distribution, join(distribution, ANNA)), timeout=10)
-    finally:
-        await conn.close()
