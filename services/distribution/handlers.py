@@ -83,8 +83,10 @@ class DistributionHandlers:
         new = not await store.in_directory(uow.conn, event.data.advocate_id)
         await directory.apply(uow, event)
         if new:  # the backfill reaches them only if they hold receive_content
-            # Their yes or a fan-out may be committing now, unseen (ADR 0033): one waits.
-            await store.hold_audience(uow.conn, exclusive=True)
+            # A fan-out may be committing now, unseen (ADR 0033): one waits for the other.
+            # Their own yes, if so, is left unplaced, and `place_yeses` backfills them.
+            await store.hold_audience(uow.conn, exclusive=False)
+            await store.joined(uow.conn, event.data.advocate_id)
             await store.backfill(uow.conn, event.data.advocate_id, *self._digests(),
                                  self.settings.notification_daily_cap)
 
@@ -245,6 +247,11 @@ class DistributionHandlers:
             (p.share_id, PostRequest(share_id=p.share_id, advocate_id=p.advocate_id, network=p.network, post=p.post))
             for p in due])
         return len(due)
+
+    async def place_yeses(self, uow: UnitOfWork, now: datetime) -> int:
+        """People whose yes and join committed at the same moment, neither seeing the other
+        (ADR 0033), get what is active and reaches them."""
+        return await store.place_yeses(uow.conn, *self._digests(), self.settings.notification_daily_cap)
 
     async def tell_audience_growth(self, uow: UnitOfWork, now: datetime) -> int:
         """Partners learn how far active items reached after publication, in steps of at

@@ -3,7 +3,7 @@
 
 Each race is played with two transactions on two connections, through the handlers: the
 first runs its handler and stays open; the second starts, and (with the audience lock) waits
-for it; the first commits, then the second. Read Committed reads each statement's snapshot:
+for it, or (a join and a yes) leaves the yes unplaced; the first commits, then the second. Read Committed reads each statement's snapshot:
 without the lock, neither saw the other's uncommitted row and the person's feed stayed empty.
 """
 
@@ -20,8 +20,9 @@ from services.distribution.handlers import DistributionHandlers
 from services.runtime.unit_of_work import UnitOfWork
 
 ANNA = "adv-anna-001"
+BEN = "adv-ben-0002"
 ITEM = "item-plant-0001"
-Step = Callable[[DistributionHandlers, UnitOfWork], Awaitable[None]]
+Step = Callable[[DistributionHandlers, UnitOfWork], Awaitable[object]]
 
 
 def handlers_of(distribution) -> DistributionHandlers:
@@ -64,6 +65,10 @@ async def race(distribution, first: Step, second: Step) -> None:
         await b.close()
 
 
+def place_yeses(handlers: DistributionHandlers, uow: UnitOfWork) -> Awaitable[int]:
+    return handlers.place_yeses(uow, datetime.now(UTC))
+
+
 def join(distribution, advocate: str) -> Step:
     def step(handlers: DistributionHandlers, uow: UnitOfWork) -> Awaitable[None]:
         return handlers.join(uow, distribution.join_event(advocate, languages=["de"], digest="weekly"))
@@ -104,6 +109,17 @@ async def test_a_join_and_the_persons_yes_at_the_same_moment_bring_what_is_activ
     await committed(distribution, publish(distribution, ITEM))
     steps = (join(distribution, ANNA), consent(distribution, ANNA))
     await race(distribution, *(steps if join_first else steps[::-1]))
+    await committed(distribution, place_yeses)  # the schedule (the service's own may come first)
+    assert await feed_of(distribution, ANNA) == [ITEM]
+    assert await distribution.count("unplaced_yeses") == 0
+
+
+async def test_a_yes_before_the_join_is_placed_by_the_join(distribution):
+    await committed(distribution, publish(distribution, ITEM))
+    await committed(distribution, consent(distribution, ANNA))
+    assert await distribution.count("unplaced_yeses") == 1
+    await committed(distribution, join(distribution, ANNA))
+    assert await distribution.count("unplaced_yeses") == 0
     assert await feed_of(distribution, ANNA) == [ITEM]
 
 
@@ -137,3 +153,17 @@ async def test_only_what_grows_an_audience_takes_the_lock(distribution):
     assert await audience_locks_held_after(distribution, join(distribution, ANNA)) == 1
     assert await audience_locks_held_after(distribution, join(distribution, ANNA)) == 0  # not new to the directory
     assert await audience_locks_held_after(distribution, publish(distribution, ITEM)) == 1
+
+
+async def test_joins_and_yeses_do_not_wait_for_each_other(distribution):
+    """Only fan-outs wait for them (and they for fan-outs): a person's own join and yes
+    neither (the yes is placed later, above)."""
+    conn = await asyncpg.connect(distribution.settings.database_url)
+    try:
+        async with conn.transaction():
+            await join(distribution, BEN)(handlers_of(distribution), UnitOfWork(conn, "/test"))
+            await consent(distribution, ANNA)(handlers_of(distribution), UnitOfWork(conn, "/test"))
+            await asyncio.wait_for(committed(distribution, consent(distribution, BEN)), timeout=10)
+            await asyncio.wait_for(committed(distribution, join(distribution, ANNA)), timeout=10)
+    finally:
+        await conn.close()
