@@ -11,11 +11,11 @@ removes what the fan-out delivered.
 
 A change that *grows* an audience is guarded otherwise: its row is new (or its committed
 version is not valid), so nobody waits on it, and two such changes could each miss the
-other's (a yes and a join of the same person; a yes or a join and a fan-out). Each takes the
-audience lock (`hold_audience`, ADR 0033) in a statement before the one that must see the
-other's rows: fan-outs exclusive, the join of someone new and a yes that grows shared;
-withdrawals take nothing. A person's join and yes do not wait for each other: a yes that
-finds nobody in the directory leaves a row a schedule backfills once they are there.
+other's. Against a fan-out, each takes the audience lock (`hold_audience`, ADR 0033) in a
+statement before the one that must see the other's rows: fan-outs exclusive, the join of
+someone new and a yes that grows shared; withdrawals take nothing. A person's join and yes
+do not wait for each other: a yes that finds nobody in the directory leaves a row
+(`unplaced_yeses`) that the join deletes, or a schedule backfills once they are there.
 """
 
 import json

@@ -2,9 +2,10 @@
 (ADR 0033): a join and a yes of the same person, a yes and a fan-out, a join and a fan-out.
 
 Each race is played with two transactions on two connections, through the handlers: the
-first runs its handler and stays open; the second starts, and (with the audience lock) waits
-for it, or (a join and a yes) leaves the yes unplaced; the first commits, then the second. Read Committed reads each statement's snapshot:
-without the lock, neither saw the other's uncommitted row and the person's feed stayed empty.
+first runs its handler and stays open; the second starts, and waits for it on the audience
+lock (a fan-out), or finishes (a person's join and yes: the yes is left unplaced, for the
+schedule); the first commits, then the second. READ COMMITTED reads each statement's
+snapshot: before, neither saw the other's uncommitted row and the person's feed stayed empty.
 """
 
 import asyncio
