@@ -3,10 +3,10 @@
 Distribution runs as its own process on a scratch schema holding `items` active items (written
 straight into its tables, as years of curation would have left them) and one person in the
 directory. Measured:
-- the handler's statements alone (`store.set_consent`, then `store.backfill`: every active
-  item whose audience reaches the person, into their feed, notifications queued, the items'
-  reach logged), in one transaction, committed, for 5 other people: the median,
-  `backfill_statement_ms`, and its Postgres backend's CPU time, `backfill_statement_cpu_ms`;
+- the handler's statements alone (`store.give_consent`, the audience lock shared (ADR
+  0033), then `store.backfill`: every active item whose audience reaches the person, into
+  their feed, notifications queued, the items' reach logged), in one transaction,
+  committed, for 5 other people: the median, `backfill_statement_ms`, and its Postgres backend's CPU time, `backfill_statement_cpu_ms`;
 - the whole path, the reported figure: `consent.given` on Kafka → distribution → every
   feed entry committed, for `PEOPLE` (8) people saying yes one after another, each after a
   pause of 0.25-0.65 s (a yes meets an idle consumer, at any point of its waiting; sent back
@@ -97,7 +97,8 @@ async def measure(items: int = 5000) -> dict[str, float]:
                 later = now + timedelta(days=1)  # the digests' time, as the handler sets it: nothing due meanwhile
                 began, cpu_began = time.perf_counter(), cpu_seconds(own)
                 async with conn.transaction():
-                    assert await store.set_consent(conn, who, "receive_content", True, 1)
+                    assert await store.give_consent(conn, who, "receive_content", 1)  # grows: a first yes
+                    await store.hold_audience(conn, exclusive=False)  # ADR 0033
                     reached = await store.backfill(conn, who, now, later, later, 3, after_consent=True)
                 statements.append(time.perf_counter() - began)
                 statement_cpu.append(cpu_seconds(own) - cpu_began)

@@ -45,6 +45,7 @@ def build_service(
     schedules = [
         Schedule("notifications", handlers.send_due_notifications, settings.schedule_seconds, clock),
         Schedule("scheduled-shares", handlers.request_due_posts, settings.schedule_seconds, clock),
+        Schedule("unplaced-yeses", handlers.place_yeses, settings.schedule_seconds, clock),
         Schedule("audience-growth", handlers.tell_audience_growth, settings.distribution_audience_report_seconds,
                  clock),
     ]

@@ -83,6 +83,10 @@ class DistributionHandlers:
         new = not await store.in_directory(uow.conn, event.data.advocate_id)
         await directory.apply(uow, event)
         if new:  # the backfill reaches them only if they hold receive_content
+            # A fan-out may be committing now, unseen (ADR 0033): one waits for the other.
+            # Their own yes, if so, is left unplaced, and `place_yeses` backfills them.
+            await store.hold_audience(uow.conn, exclusive=False)
+            await store.joined(uow.conn, event.data.advocate_id)
             await store.backfill(uow.conn, event.data.advocate_id, *self._digests(),
                                  self.settings.notification_daily_cap)
 
@@ -92,18 +96,31 @@ class DistributionHandlers:
         active now; a no to receiving or scheduling cancels the posts a connector is not to
         make: scheduled ones, and those already handed to it (`share.cancelled` tells it)."""
         record = event.data
+        if record.purpose is Purpose.RECEIVE_CONTENT and record.valid:
+            await self._receive(uow, record.advocate_id, event.consentsequence)
+            return
         if not await store.set_consent(uow.conn, record.advocate_id, record.purpose.value, record.valid,
                                        event.consentsequence):
             return  # not after what we hold
-        if record.purpose is Purpose.RECEIVE_CONTENT and not record.valid:
+        if record.purpose is Purpose.RECEIVE_CONTENT:  # a no
             await store.stop_delivery(uow.conn, record.advocate_id)
-        elif record.purpose is Purpose.RECEIVE_CONTENT:
-            await store.backfill(uow.conn, record.advocate_id, *self._digests(),
-                                 self.settings.notification_daily_cap, after_consent=True)
         if record.purpose in _STOPS_SCHEDULED and not record.valid:
             cancelled = await share_store.cancel_unposted(uow.conn, record.advocate_id,
                                                           CancellationReason.CONSENT_WITHDRAWN.value)
             await self._end_shares(uow, cancelled, CancellationReason.CONSENT_WITHDRAWN, ShareCancelled)
+
+    async def _receive(self, uow: UnitOfWork, advocate_id: str, sequence: int | None) -> None:
+        """A `receive_content` yes, kept if later than what is held, brings what is active now.
+        One that grows the audience (no yes held before) is seen by no join or fan-out
+        committing now, nor are they by its backfill: it takes the audience lock, shared,
+        before the backfill (ADR 0033)."""
+        grows = await store.give_consent(uow.conn, advocate_id, Purpose.RECEIVE_CONTENT.value, sequence)
+        if grows is None:
+            return  # not after what we hold
+        if grows:
+            await store.hold_audience(uow.conn, exclusive=False)
+        await store.backfill(uow.conn, advocate_id, *self._digests(), self.settings.notification_daily_cap,
+                             after_consent=True)
 
     async def erase(self, uow: UnitOfWork, event: consent.AdvocateErased) -> None:
         """Scheduled and in-flight posts cancelled (the connector is told), then every row
@@ -124,6 +141,8 @@ class DistributionHandlers:
                                     self._post_lengths(item.item_id, content))
         if new is not None:
             now, daily_at, weekly_at = self._digests()
+            # A yes or a join committing now is not seen by the fan-out, nor it by them (ADR 0033).
+            await store.hold_audience(uow.conn, exclusive=True)
             size = await store.fan_out(uow.conn, item.item_id, content, now, daily_at, weekly_at, new)
             size_told, below_k = domain.audience_told(size, self.settings.k_anonymity)
             await store.distributed(uow.conn, item.item_id, size, size_told or 0)
@@ -228,6 +247,11 @@ class DistributionHandlers:
             (p.share_id, PostRequest(share_id=p.share_id, advocate_id=p.advocate_id, network=p.network, post=p.post))
             for p in due])
         return len(due)
+
+    async def place_yeses(self, uow: UnitOfWork, now: datetime) -> int:
+        """People whose yes and join committed at the same moment, neither seeing the other
+        (ADR 0033), get what is active and reaches them."""
+        return await store.place_yeses(uow.conn, *self._digests(), self.settings.notification_daily_cap)
 
     async def tell_audience_growth(self, uow: UnitOfWork, now: datetime) -> int:
         """Partners learn how far active items reached after publication, in steps of at

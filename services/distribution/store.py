@@ -8,6 +8,14 @@ notification with it. It locks the audience's consent rows
 (FOR SHARE) while a consent change locks its row for update, so a withdrawal racing a
 fan-out either comes first (and the person is not in the audience) or waits and then
 removes what the fan-out delivered.
+
+A change that *grows* an audience is guarded otherwise: its row is new (or its committed
+version is not valid), so nobody waits on it, and two such changes could each miss the
+other's. Against a fan-out, each takes the audience lock (`hold_audience`, ADR 0033) in a
+statement before the one that must see the other's rows: fan-outs exclusive, the join of
+someone new and a yes that grows shared; withdrawals take nothing. A person's join and yes
+do not wait for each other: a yes that finds nobody in the directory leaves a row
+(`unplaced_yeses`) that the join deletes, or a schedule backfills once they are there.
 """
 
 import json
@@ -107,7 +115,9 @@ _BACKFILL = f"""{_PERSON_AND_ITEMS}, delivered AS (
 # SHARE first, so it committed before this statement began (its entries are seen here) or
 # waits for this commit. A person with no entry then gets plain inserts (ADR 0025: the
 # speculative insertion of ON CONFLICT was a fifth to a third of the statement); one with
-# entries (a yes again while receiving) keeps them, as above. `had` is read once.
+# entries (a yes again while receiving) keeps them, as above. `had` is read once. Someone
+# not in the directory in this snapshot is left in `unplaced_yeses` (ADR 0033: their join
+# may be committing unseen, not seeing this yes either).
 _BACKFILL_AFTER_CONSENT = f"""{_PERSON_AND_ITEMS}, had AS MATERIALIZED (
     SELECT EXISTS (SELECT 1 FROM feed WHERE advocate_id = $4) AS entries
 ), fresh AS (
@@ -119,7 +129,37 @@ _BACKFILL_AFTER_CONSENT = f"""{_PERSON_AND_ITEMS}, had AS MATERIALIZED (
     RETURNING item_id
 ), delivered AS (
     SELECT item_id FROM fresh UNION ALL SELECT item_id FROM again
+), unplaced AS (
+    INSERT INTO unplaced_yeses SELECT $4 WHERE NOT EXISTS (SELECT 1 FROM people WHERE advocate_id = $4)
+    ON CONFLICT DO NOTHING
 ){_REACH_LOGGED}"""
+
+
+# One transaction-scoped advisory lock per schema (a test's scratch schema is another key).
+_AUDIENCE_KEY = "hashtext(current_schema() || ':audience')"
+_HOLD_AUDIENCE = {True: f"SELECT pg_advisory_xact_lock({_AUDIENCE_KEY})",
+                  False: f"SELECT pg_advisory_xact_lock_shared({_AUDIENCE_KEY})"}
+
+
+async def hold_audience(conn: Connection, exclusive: bool) -> None:
+    """Wait for the audience lock until the transaction ends (ADR 0033): `exclusive` for a
+    fan-out; shared for the join of someone new and a yes that grows an audience (they do
+    not wait for each other). Must be its own statement, before the one that reads: READ
+    COMMITTED takes each statement's snapshot when it begins, so the next one sees what the
+    lock's last holder committed. A transaction takes one mode only (a shared holder asking
+    for exclusive would wait for the others, and they for it)."""
+    await conn.execute(_HOLD_AUDIENCE[exclusive])
+
+
+_SET_CONSENT = """INSERT INTO consents (advocate_id, purpose, valid, sequence) VALUES ($1, $2, $3, $4)
+    ON CONFLICT (advocate_id, purpose) DO UPDATE SET valid = EXCLUDED.valid, sequence = EXCLUDED.sequence
+    WHERE consents.sequence < EXCLUDED.sequence OR (EXCLUDED.sequence = 0 AND consents.sequence = 0)
+    RETURNING true"""
+# The same, answering whether a yes grows the audience: no row before, or one not valid (read
+# in the statement's snapshot: only this subscriber writes the row, a person at a time).
+_GIVE_CONSENT = f"""WITH before AS (SELECT valid FROM consents WHERE advocate_id = $1 AND purpose = $2),
+applied AS ({_SET_CONSENT})
+SELECT NOT coalesce((SELECT valid FROM before), false) FROM applied"""
 
 
 async def set_consent(conn: Connection, advocate_id: str, purpose: str, valid: bool, sequence: int | None) -> bool:
@@ -127,12 +167,16 @@ async def set_consent(conn: Connection, advocate_id: str, purpose: str, valid: b
     module doc). Only a change later in the consent service's order (a higher `sequence`,
     ADR 0019) applies, never by time; a record from before sequences (None) applies only
     where no sequenced one was; returns whether it did."""
-    return await conn.fetchval(
-        """INSERT INTO consents (advocate_id, purpose, valid, sequence) VALUES ($1, $2, $3, $4)
-           ON CONFLICT (advocate_id, purpose) DO UPDATE SET valid = EXCLUDED.valid, sequence = EXCLUDED.sequence
-           WHERE consents.sequence < EXCLUDED.sequence OR (EXCLUDED.sequence = 0 AND consents.sequence = 0)
-           RETURNING true""",
-        advocate_id, purpose, valid, sequence or 0) is not None
+    return await conn.fetchval(_SET_CONSENT, advocate_id, purpose, valid, sequence or 0) is not None
+
+
+async def give_consent(conn: Connection, advocate_id: str, purpose: str, sequence: int | None) -> bool | None:
+    """`set_consent` of a yes: None if it does not apply; else whether it grows the audience
+    (the row is new, or was not valid: nobody reading it FOR SHARE waits for this
+    transaction, so the yes takes the audience lock before its backfill, ADR 0033). A yes
+    again while valid is waited for like a withdrawal, and takes no lock."""
+    grows: bool | None = await conn.fetchval(_GIVE_CONSENT, advocate_id, purpose, True, sequence or 0)
+    return grows
 
 
 class ShareContext(NamedTuple):
@@ -336,6 +380,24 @@ async def backfill(conn: Connection, advocate_id: str, now: datetime, daily_at: 
                                    now, daily_at, weekly_at, advocate_id, daily_cap))
 
 
+async def joined(conn: Connection, advocate_id: str) -> None:
+    """Someone new to the directory, before their backfill: a yes of theirs left unplaced
+    (`unplaced_yeses`) is seen by that backfill, having committed before this statement."""
+    await conn.execute("DELETE FROM unplaced_yeses WHERE advocate_id = $1", advocate_id)
+
+
+async def place_yeses(conn: Connection, now: datetime, daily_at: datetime, weekly_at: datetime,
+                      daily_cap: int) -> int:
+    """Backfill whoever said yes when not in the directory and is in it now (their join
+    and their yes committed at the same moment, neither seeing the other: ADR 0033), as a
+    join's backfill; returns how many people."""
+    placed = await conn.fetch("""DELETE FROM unplaced_yeses u USING people p WHERE p.advocate_id = u.advocate_id
+                                 RETURNING u.advocate_id""")
+    for row in placed:
+        await backfill(conn, row["advocate_id"], now, daily_at, weekly_at, daily_cap)
+    return len(placed)
+
+
 async def stop_delivery(conn: Connection, advocate_id: str) -> None:
     """No `receive_content` any more: their feed goes, and with it what waits to be notified."""
     await conn.execute("DELETE FROM feed WHERE advocate_id = $1", advocate_id)
@@ -344,7 +406,7 @@ async def stop_delivery(conn: Connection, advocate_id: str) -> None:
 async def erase(conn: Connection, advocate_id: str) -> None:
     """Every row about the advocate goes; their shares stay as links, without them."""
     await stop_delivery(conn, advocate_id)
-    for table in ("consents", "notifications_sent", "people"):
+    for table in ("consents", "notifications_sent", "people", "unplaced_yeses"):
         await conn.execute(f"DELETE FROM {table} WHERE advocate_id = $1", advocate_id)
     await conn.execute("UPDATE shares SET advocate_id = NULL, post = NULL WHERE advocate_id = $1", advocate_id)
 

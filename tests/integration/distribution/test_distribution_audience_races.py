@@ -1,0 +1,170 @@
+"""Changes that grow an audience, committing at the same moment, must not miss each other
+(ADR 0033): a join and a yes of the same person, a yes and a fan-out, a join and a fan-out.
+
+Each race is played with two transactions on two connections, through the handlers: the
+first runs its handler and stays open; the second starts, and waits for it on the audience
+lock (a fan-out), or finishes (a person's join and yes: the yes is left unplaced, for the
+schedule); the first commits, then the second. READ COMMITTED reads each statement's
+snapshot: before, neither saw the other's uncommitted row and the person's feed stayed empty.
+"""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+import asyncpg
+import pytest
+
+from harness.kafka import eventually
+from schemas.consent import Purpose
+from services.distribution.handlers import DistributionHandlers
+from services.runtime.unit_of_work import UnitOfWork
+
+ANNA = "adv-anna-001"
+BEN = "adv-ben-0002"
+ITEM = "item-plant-0001"
+Step = Callable[[DistributionHandlers, UnitOfWork], Awaitable[object]]
+
+
+def handlers_of(distribution) -> DistributionHandlers:
+    return DistributionHandlers(distribution.settings, distribution.topics, lambda: datetime.now(UTC))
+
+
+async def committed(distribution, step: Step) -> None:
+    """`step` in a transaction of its own, committed."""
+    conn = await asyncpg.connect(distribution.settings.database_url)
+    try:
+        async with conn.transaction():
+            await step(handlers_of(distribution), UnitOfWork(conn, "/test"))
+    finally:
+        await conn.close()
+
+
+async def race(distribution, first: Step, second: Step) -> None:
+    """`first` runs in an open transaction; `second` starts in another, and is left to run
+    until it either waits for a lock or finishes; `first` commits, then `second`."""
+    a, b = [await asyncpg.connect(distribution.settings.database_url) for _ in range(2)]
+    try:
+        handlers = handlers_of(distribution)
+        first_tx, second_tx = a.transaction(), b.transaction()
+        await first_tx.start()
+        await first(handlers, UnitOfWork(a, "/test"))
+        await second_tx.start()
+        running = asyncio.create_task(second(handlers, UnitOfWork(b, "/test")))
+        pid = b.get_server_pid()
+
+        async def waiting_or_done() -> bool:
+            return running.done() or bool(await distribution.fetchval(
+                "SELECT count(*) FROM pg_locks WHERE pid = $1 AND NOT granted", pid))
+
+        await eventually(waiting_or_done, what="the second transaction waiting, or done")
+        await first_tx.commit()
+        await running
+        await second_tx.commit()
+    finally:
+        await a.close()
+        await b.close()
+
+
+def place_yeses(handlers: DistributionHandlers, uow: UnitOfWork) -> Awaitable[int]:
+    return handlers.place_yeses(uow, datetime.now(UTC))
+
+
+def join(distribution, advocate: str) -> Step:
+    def step(handlers: DistributionHandlers, uow: UnitOfWork) -> Awaitable[None]:
+        return handlers.join(uow, distribution.join_event(advocate, languages=["de"], digest="weekly"))
+    return step
+
+
+def consent(distribution, advocate: str, valid: bool = True) -> Step:
+    def step(handlers: DistributionHandlers, uow: UnitOfWork) -> Awaitable[None]:
+        return handlers.apply_consent(uow, distribution.consent_event(advocate, Purpose.RECEIVE_CONTENT, valid))
+    return step
+
+
+def publish(distribution, item: str) -> Step:
+    def step(handlers: DistributionHandlers, uow: UnitOfWork) -> Awaitable[None]:
+        return handlers.publish(uow, distribution.published(item))
+    return step
+
+
+async def feed_of(distribution, advocate: str) -> list[str]:
+    return [r["item_id"] for r in await distribution.fetch(
+        "SELECT item_id FROM feed WHERE advocate_id = $1 ORDER BY item_id", advocate)]
+
+
+async def audience_locks_held_after(distribution, step: Step) -> int:
+    """How many audience (advisory) locks `step`'s open transaction holds."""
+    conn = await asyncpg.connect(distribution.settings.database_url)
+    try:
+        async with conn.transaction():
+            await step(handlers_of(distribution), UnitOfWork(conn, "/test"))
+            return int(await conn.fetchval(
+                "SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'advisory'"))
+    finally:
+        await conn.close()
+
+
+@pytest.mark.parametrize("join_first", [True, False], ids=["join-then-yes", "yes-then-join"])
+async def test_a_join_and_the_persons_yes_at_the_same_moment_bring_what_is_active(distribution, join_first):
+    await committed(distribution, publish(distribution, ITEM))
+    steps = (join(distribution, ANNA), consent(distribution, ANNA))
+    await race(distribution, *(steps if join_first else steps[::-1]))
+    await committed(distribution, place_yeses)  # the schedule (the service's own may come first)
+    assert await feed_of(distribution, ANNA) == [ITEM]
+    assert await distribution.count("unplaced_yeses") == 0
+
+
+async def test_a_yes_before_the_join_is_placed_by_the_join(distribution):
+    await committed(distribution, publish(distribution, ITEM))
+    await committed(distribution, consent(distribution, ANNA))
+    assert await distribution.count("unplaced_yeses") == 1
+    await committed(distribution, join(distribution, ANNA))
+    assert await distribution.count("unplaced_yeses") == 0
+    assert await feed_of(distribution, ANNA) == [ITEM]
+
+
+@pytest.mark.parametrize("before", ["none", "a no"])
+@pytest.mark.parametrize("yes_first", [True, False], ids=["yes-then-fan-out", "fan-out-then-yes"])
+async def test_a_yes_racing_a_fan_out_gets_the_item(distribution, before, yes_first):
+    """A first yes (a new consent row), or a yes after a no (whose committed row is not valid,
+    so the fan-out reading it FOR SHARE passes it by without waiting)."""
+    await committed(distribution, join(distribution, ANNA))
+    if before == "a no":
+        await committed(distribution, consent(distribution, ANNA, valid=False))
+    steps = (consent(distribution, ANNA), publish(distribution, ITEM))
+    await race(distribution, *(steps if yes_first else steps[::-1]))
+    assert await feed_of(distribution, ANNA) == [ITEM]
+
+
+@pytest.mark.parametrize("join_first", [True, False], ids=["join-then-fan-out", "fan-out-then-join"])
+async def test_a_join_racing_a_fan_out_gets_the_item(distribution, join_first):
+    await committed(distribution, consent(distribution, ANNA))  # her yes came first, on the consent topic
+    steps = (join(distribution, ANNA), publish(distribution, ITEM))
+    await race(distribution, *(steps if join_first else steps[::-1]))
+    assert await feed_of(distribution, ANNA) == [ITEM]
+
+
+async def test_only_what_grows_an_audience_takes_the_lock(distribution):
+    """A withdrawal, and a yes again while receiving (waited for on its row like a
+    withdrawal), take no audience lock; a first yes, a new person and a fan-out do."""
+    assert await audience_locks_held_after(distribution, consent(distribution, ANNA)) == 1
+    assert await audience_locks_held_after(distribution, consent(distribution, ANNA)) == 0  # again while receiving
+    assert await audience_locks_held_after(distribution, consent(distribution, ANNA, valid=False)) == 0
+    assert await audience_locks_held_after(distribution, join(distribution, ANNA)) == 1
+    assert await audience_locks_held_after(distribution, join(distribution, ANNA)) == 0  # not new to the directory
+    assert await audience_locks_held_after(distribution, publish(distribution, ITEM)) == 1
+
+
+async def test_joins_and_yeses_do_not_wait_for_each_other(distribution):
+    """Only fan-outs wait for them (and they for fan-outs): a person's own join and yes
+    neither (the yes is placed later, above)."""
+    conn = await asyncpg.connect(distribution.settings.database_url)
+    try:
+        async with conn.transaction():
+            await join(distribution, BEN)(handlers_of(distribution), UnitOfWork(conn, "/test"))
+            await consent(distribution, ANNA)(handlers_of(distribution), UnitOfWork(conn, "/test"))
+            await asyncio.wait_for(committed(distribution, consent(distribution, BEN)), timeout=10)
+            await asyncio.wait_for(committed(distribution, join(distribution, ANNA)), timeout=10)
+    finally:
+        await conn.close()
