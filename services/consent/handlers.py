@@ -107,6 +107,7 @@ class ConsentHandlers:
         await store.erase(uow.conn, advocate_id)
         by = c.ChangedBy.SUBJECT if actor == advocate_id else c.ChangedBy.CONTROLLER
         subject_ref = self.announcer.pseudonym(advocate_id)
+        # Appended now, never deferred: the HTTP answer reads it back in this transaction.
         [entry_hash] = await ledger.append(uow.conn, [ledger.Entry(
             subject_ref, None, "erased", None, None, None, by.value, now)], uow.held)
         await store.record_erasure(uow.conn, store.ErasureRecord(

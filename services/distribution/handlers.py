@@ -64,7 +64,7 @@ class DistributionHandlers:
         # Both act for a person: app.py refuses them on Kafka; the HTTP API (api.py) calls them.
         self.commands: Table = {RequestShare: self.request_share, CancelShare: self.cancel_share}
         self.directory: Table = {d.PersonJoined: self.join, d.PersonChanged: directory.apply,
-                                 d.PersonLeft: directory.apply}
+                                 d.PersonLeft: self.leave}
         self.consent_events: Table = {consent.AdvocateErased: self.erase,
                                       **dict.fromkeys(consent.RECORD_EVENTS, self.apply_consent)}
         self.curation_events: Table = {
@@ -86,9 +86,14 @@ class DistributionHandlers:
             # A fan-out may be committing now, unseen (ADR 0033): one waits for the other.
             # Their own yes, if so, is left unplaced, and `place_yeses` backfills them.
             await store.hold_audience(uow.conn, exclusive=False)
-            await store.joined(uow.conn, event.data.advocate_id)
+            await store.forget_unplaced(uow.conn, event.data.advocate_id)
             await store.backfill(uow.conn, event.data.advocate_id, *self._digests(),
                                  self.settings.notification_daily_cap)
+
+    async def leave(self, uow: UnitOfWork, event: d.PersonLeft) -> None:
+        """Out of the projection; a yes of theirs waiting for their join is forgotten (ADR 0033)."""
+        await directory.apply(uow, event)
+        await store.forget_unplaced(uow.conn, event.data.advocate_id)
 
     async def apply_consent(self, uow: UnitOfWork, event: consent.RecordEvent) -> None:
         """Any consent record: kept if later in consent's order (its `consentsequence`, ADR

@@ -130,7 +130,10 @@ _BACKFILL_AFTER_CONSENT = f"""{_PERSON_AND_ITEMS}, had AS MATERIALIZED (
 ), delivered AS (
     SELECT item_id FROM fresh UNION ALL SELECT item_id FROM again
 ), unplaced AS (
+    -- Only if no row is seen: a speculative insert would wait on a join deleting the row
+    -- (`joined`) while that join waits on this transaction's consent row (a deadlock).
     INSERT INTO unplaced_yeses SELECT $4 WHERE NOT EXISTS (SELECT 1 FROM people WHERE advocate_id = $4)
+        AND NOT EXISTS (SELECT 1 FROM unplaced_yeses WHERE advocate_id = $4)
     ON CONFLICT DO NOTHING
 ){_REACH_LOGGED}"""
 
@@ -380,33 +383,42 @@ async def backfill(conn: Connection, advocate_id: str, now: datetime, daily_at: 
                                    now, daily_at, weekly_at, advocate_id, daily_cap))
 
 
-async def joined(conn: Connection, advocate_id: str) -> None:
-    """Someone new to the directory, before their backfill: a yes of theirs left unplaced
-    (`unplaced_yeses`) is seen by that backfill, having committed before this statement."""
-    await conn.execute("DELETE FROM unplaced_yeses WHERE advocate_id = $1", advocate_id)
+# At most this many people a pass: each backfill holds their consent row (FOR SHARE) until
+# the pass commits, and a withdrawal of theirs waits for it.
+_PLACED_PER_PASS = 50
 
 
 async def place_yeses(conn: Connection, now: datetime, daily_at: datetime, weekly_at: datetime,
                       daily_cap: int) -> int:
     """Backfill whoever said yes when not in the directory and is in it now (their join
     and their yes committed at the same moment, neither seeing the other: ADR 0033), as a
-    join's backfill; returns how many people."""
-    placed = await conn.fetch("""DELETE FROM unplaced_yeses u USING people p WHERE p.advocate_id = u.advocate_id
-                                 RETURNING u.advocate_id""")
+    join's backfill, up to `_PLACED_PER_PASS` of them (another replica's pass takes others:
+    SKIP LOCKED); returns how many people."""
+    placed = await conn.fetch("""DELETE FROM unplaced_yeses WHERE advocate_id IN (
+        SELECT u.advocate_id FROM unplaced_yeses u JOIN people p USING (advocate_id)
+        LIMIT $1 FOR UPDATE OF u SKIP LOCKED) RETURNING advocate_id""", _PLACED_PER_PASS)
     for row in placed:
         await backfill(conn, row["advocate_id"], now, daily_at, weekly_at, daily_cap)
     return len(placed)
 
 
+async def forget_unplaced(conn: Connection, advocate_id: str) -> None:
+    """A yes of theirs left unplaced is forgotten: they joined (before their backfill, which
+    then sees the yes, committed before this statement), or left the directory."""
+    await conn.execute("DELETE FROM unplaced_yeses WHERE advocate_id = $1", advocate_id)
+
+
 async def stop_delivery(conn: Connection, advocate_id: str) -> None:
-    """No `receive_content` any more: their feed goes, and with it what waits to be notified."""
-    await conn.execute("DELETE FROM feed WHERE advocate_id = $1", advocate_id)
+    """No `receive_content` any more: their feed goes, and with it what waits to be notified,
+    and a yes of theirs left unplaced (ADR 0033), in the same statement (a withdrawal's)."""
+    await conn.execute("""WITH unplaced AS (DELETE FROM unplaced_yeses WHERE advocate_id = $1)
+                          DELETE FROM feed WHERE advocate_id = $1""", advocate_id)
 
 
 async def erase(conn: Connection, advocate_id: str) -> None:
     """Every row about the advocate goes; their shares stay as links, without them."""
     await stop_delivery(conn, advocate_id)
-    for table in ("consents", "notifications_sent", "people", "unplaced_yeses"):
+    for table in ("consents", "notifications_sent", "people"):
         await conn.execute(f"DELETE FROM {table} WHERE advocate_id = $1", advocate_id)
     await conn.execute("UPDATE shares SET advocate_id = NULL, post = NULL WHERE advocate_id = $1", advocate_id)
 

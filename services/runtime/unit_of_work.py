@@ -198,8 +198,9 @@ class UnitOfWork:
     # a batch of Kafka commands run first without them (Inbox.handle_each_once): a refusal then
     # undoes the whole transaction and the batch runs again, each command in a savepoint.
     savepoints: bool = True
-    # Outbox rows (and Idempotency-Key claims) left for the end of the transaction, which
-    # `flush`es them, if given (group commit); None: written as they come.
+    # Outbox rows, Idempotency-Key claims and rows of deferred tables (consent's ledger) left
+    # for the end of the transaction, which `flush`es them, if given (group commit); None:
+    # written as they come.
     deferred: Deferred | None = None
 
     async def emit(self, topic: str, event_type: type[E], subject: str, data: Any) -> E:

@@ -402,16 +402,22 @@ def json_value(body: bytes) -> Any:
     way a body can fail: bytes that are not UTF-8 (RFC 8259 §8.1: UTF-16 and UTF-32, which
     `json.loads(bytes)` would detect and take, and a BOM, which that RFC forbids a sender to
     add), syntax, a number of more than 4,300 digits (Python's int limit, a ValueError), nesting
-    deeper than the interpreter recurses (RecursionError), and a string with an unpaired
+    deeper than the interpreter recurses (RecursionError), NaN and Infinity (which Python's
+    parser takes and RFC 8259 §6 does not allow), and a string with an unpaired
     surrogate escape such as "\\udc80" (RFC 7493 §2.1, I-JSON: pydantic takes it, then it
     cannot be encoded as UTF-8 for Postgres or Kafka)."""
     try:
-        value = json.loads(body.decode("utf-8"))  # strict: no BOM, no surrogates encoded in the bytes
+        # Strict: no BOM, no surrogates encoded in the bytes, no NaN or Infinity (Python's extension).
+        value = json.loads(body.decode("utf-8"), parse_constant=_not_json)
         if _SURROGATE_ESCAPE.search(body):  # rare: check the strings it made encode (pairs do)
             json.dumps(value, ensure_ascii=False).encode("utf-8")
         return value
     except (ValueError, RecursionError):  # JSONDecodeError, UnicodeError and the int limit are ValueErrors
         raise HttpProblem(400, "invalid_json", "The body is not valid JSON (UTF-8, RFC 8259).") from None
+
+
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON (RFC 8259 §6)")
 
 
 def _is_json(content_type: str | None) -> bool:

@@ -16,8 +16,10 @@ import asyncpg
 import pytest
 
 from harness.kafka import eventually
+from schemas import directory
 from schemas.consent import Purpose
 from services.distribution.handlers import DistributionHandlers
+from services.runtime import directory as projection
 from services.runtime.unit_of_work import UnitOfWork
 
 ANNA = "adv-anna-001"
@@ -168,3 +170,55 @@ async def test_joins_and_yeses_do_not_wait_for_each_other(distribution):
             await asyncio.wait_for(committed(distribution, join(distribution, ANNA)), timeout=10)
     finally:
         await conn.close()
+
+
+async def test_a_yes_left_unplaced_is_forgotten_when_the_person_leaves_or_says_no(distribution):
+    """Nothing kept about someone whose yes will never be placed (review M1)."""
+    await committed(distribution, consent(distribution, ANNA))  # not in the directory yet: unplaced
+    await committed(distribution, consent(distribution, BEN))
+    assert await distribution.count("unplaced_yeses") == 2
+
+    async def leaves(handlers: DistributionHandlers, uow: UnitOfWork) -> None:
+        await handlers.leave(uow, directory.PersonLeft(source="/hr", subject=ANNA,
+                                                      data=directory.Departure(advocate_id=ANNA)))
+
+    await committed(distribution, leaves)
+    await committed(distribution, consent(distribution, BEN, valid=False))
+    assert await distribution.count("unplaced_yeses") == 0
+
+
+async def test_a_yes_again_does_not_wait_for_a_join_forgetting_the_persons_unplaced_yes(distribution):
+    """The join deletes the row, then its backfill waits for the yes's consent row: had the
+    yes's insert of the row waited for that delete, the two would deadlock (review L1)."""
+    await committed(distribution, consent(distribution, ANNA))  # unplaced
+    conn = await asyncpg.connect(distribution.settings.database_url)
+    try:
+        async with conn.transaction():
+            await conn.execute("DELETE FROM unplaced_yeses WHERE advocate_id = $1", ANNA)  # the join's first step
+            await asyncio.wait_for(committed(distribution, consent(distribution, ANNA)), timeout=10)
+    finally:
+        await conn.close()
+
+
+async def test_the_schedule_places_a_bounded_number_of_people_a_pass(distribution):
+    """Each placed person's consent row is held until the pass commits (review M3)."""
+    await committed(distribution, publish(distribution, ITEM))
+    people = [f"adv-many-{n:04d}" for n in range(55)]
+    for person in people:
+        await committed(distribution, consent(distribution, person))
+
+    async def in_directory_unseen(handlers: DistributionHandlers, uow: UnitOfWork) -> None:
+        for person in people:  # as joins that committed with the yeses, neither seeing the other
+            await projection.apply(uow, distribution.join_event(person, languages=["de"], digest="weekly"))
+
+    await committed(distribution, in_directory_unseen)
+    passes = []
+    for _ in range(3):
+        conn = await asyncpg.connect(distribution.settings.database_url)
+        try:
+            async with conn.transaction():
+                passes.append(await place_yeses(handlers_of(distribution), UnitOfWork(conn, "/test")))
+        finally:
+            await conn.close()
+    assert passes == [50, 5, 0]
+    assert await distribution.count(f"feed WHERE item_id = '{ITEM}'") == 55
