@@ -16,7 +16,6 @@ names another person for a give, refusal or withdrawal, so nobody, whatever thei
 can answer for someone else; on Kafka these three are refused (`sign_in_required`).
 """
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
@@ -34,6 +33,7 @@ from services.consent import ledger, receipts, store
 from services.consent.config import ConsentSettings
 from services.consent.domain import Change
 from services.consent.handlers import ConsentHandlers
+from services.consent.holding import Holds
 from services.consent.receipts import Receipt
 from services.runtime.api import Db, HttpApi, Principal, SignedIn, database, problem_responses, requires_role
 from services.runtime.api.fast import FastCall, FastRoute
@@ -200,36 +200,6 @@ def handled_then(handle: Callable[[UnitOfWork, C], Awaitable[None]], command: C,
     return run
 
 
-async def held_until_known(db: Db, advocate_id: str, run: Callable[[UnitOfWork], Awaitable[T]],
-                           hold_seconds: float) -> T:
-    """`db.command(run)`, held while consent does not know the person: a give sent right
-    after HR's `person.joined` may come before consent has read it (about 0.4 s, more under
-    load). Held with backoff (50 ms, doubling to 500 ms) for up to `hold_seconds`
-    (CONSENT_DIRECTORY_HOLD_SECONDS); then 403 `not_in_directory` stands. Nothing is
-    recorded while held, and every other refusal answers at once.
-
-    While held, the directory is asked with a read of its own (`store.in_directory`), and the
-    command runs again only once the person is there: run again and again, a refused command
-    would keep undoing the group-commit batches it shares with other people's (a refusal in
-    a batch runs the others again, each in a savepoint), so that a client holding many
-    requests for someone unknown would slow everybody's."""
-    loop = asyncio.get_running_loop()
-    deadline, pause = loop.time() + hold_seconds, 0.05
-    while True:
-        try:
-            return await db.command(run)
-        except Rejected as refused:
-            if refused.reason is not Reason.NOT_IN_DIRECTORY:
-                raise
-            while True:
-                if loop.time() + pause > deadline:
-                    raise
-                await asyncio.sleep(pause)
-                pause = min(pause * 2, 0.5)
-                if await db.query(lambda conn: store.in_directory(conn, advocate_id)):
-                    break
-
-
 def build_api(handlers: ConsentHandlers, settings: ConsentSettings, identity: OidcSettings) -> HttpApi:
     # Group commit: every change appends to the one proof ledger, whose lock is held until
     # commit, so commands would otherwise go one disk flush at a time.
@@ -260,6 +230,7 @@ def person_routes(handlers: ConsentHandlers) -> tuple[APIRouter, list[FastRoute]
     # Published policy versions by (purpose, version): a version's row is never changed, and
     # one is used only if its content hash is the one the choice read under its lock.
     versions: dict[tuple[Purpose, int], store.PublishedPolicy] = {}
+    holds = Holds()  # gives and refusals held for people consent does not know yet
 
     async def policy_of(conn: Connection, change: Change) -> store.PublishedPolicy:
         assert change.policy_version is not None, "a choice names its version"
@@ -280,8 +251,8 @@ def person_routes(handlers: ConsentHandlers) -> tuple[APIRouter, list[FastRoute]
             policy = await policy_of(uow.conn, change)
             return MyConsent.of(store.Standing(change.purpose, change, policy, policy))
 
-        return await held_until_known(db, command.data.advocate_id, run,
-                                      handlers.settings.consent_directory_hold_seconds)
+        return await holds.until_known(db, command.data.advocate_id, run,
+                                       handlers.settings.consent_directory_hold_seconds)
 
     @router.get("/me/consents")
     async def my_consents(me: Me, db: Db) -> MyConsents:
