@@ -91,6 +91,7 @@ async def test_a_body_is_refused_on_its_headers_before_anything_reads_it(issuer,
     ('{"text": "hi"}'.encode("utf-32"), "UTF-32"), (b'\xef\xbb\xbf{"text": "hi"}', "a UTF-8 BOM"),
     (b'{"text": "\\udc80"}', "an unpaired surrogate escape"), (b'{"text": "\xed\xb2\x80"}', "a surrogate in bytes"),
     (b"\x00", "a NUL"), (b'{"text": NaN}', "NaN"), (b"[Infinity]", "Infinity"), (b"-Infinity", "-Infinity"),
+    (b'{"text": "a", "text": "b"}', "a name twice (I-JSON)"),
 ])
 async def test_every_body_that_is_not_json_in_utf8_is_one_400_invalid_json(issuer, body, what):
     for signed_in in ({"Authorization": f"Bearer {issuer.token()}"}, {}):  # before sign-in, as FastAPI did

@@ -403,12 +403,13 @@ def json_value(body: bytes) -> Any:
     `json.loads(bytes)` would detect and take, and a BOM, which that RFC forbids a sender to
     add), syntax, a number of more than 4,300 digits (Python's int limit, a ValueError), nesting
     deeper than the interpreter recurses (RecursionError), NaN and Infinity (which Python's
-    parser takes and RFC 8259 §6 does not allow), and a string with an unpaired
+    parser takes and RFC 8259 §6 does not allow), an object naming a member twice (I-JSON),
+    and a string with an unpaired
     surrogate escape such as "\\udc80" (RFC 7493 §2.1, I-JSON: pydantic takes it, then it
     cannot be encoded as UTF-8 for Postgres or Kafka)."""
     try:
         # Strict: no BOM, no surrogates encoded in the bytes, no NaN or Infinity (Python's extension).
-        value = json.loads(body.decode("utf-8"), parse_constant=_not_json)
+        value = json.loads(body.decode("utf-8"), parse_constant=_not_json, object_pairs_hook=_unique_names)
         if _SURROGATE_ESCAPE.search(body):  # rare: check the strings it made encode (pairs do)
             json.dumps(value, ensure_ascii=False).encode("utf-8")
         return value
@@ -418,6 +419,15 @@ def json_value(body: bytes) -> Any:
 
 def _not_json(constant: str) -> Any:
     raise ValueError(f"{constant} is not JSON (RFC 8259 §6)")
+
+
+def _unique_names(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object whose names are unique (RFC 7493 §2.3, I-JSON: with a name twice, which value
+    counts is left to each parser; Python's takes the last)."""
+    value = dict(pairs)
+    if len(value) != len(pairs):
+        raise ValueError("a name appears twice in an object")
+    return value
 
 
 def _is_json(content_type: str | None) -> bool:
