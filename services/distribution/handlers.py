@@ -80,13 +80,12 @@ class DistributionHandlers:
     async def join(self, uow: UnitOfWork, event: d.PersonJoined) -> None:
         """Into the projection; someone new to it who already said yes (their consent came
         first, on another topic) gets what is active and reaches them."""
-        new = not await store.in_directory(uow.conn, event.data.advocate_id)
+        # Someone new holds the audience lock (ADR 0033): a fan-out committing now, unseen,
+        # waits for this join or this for it. Their own yes, if neither sees the other, is
+        # left unplaced for `place_yeses`; if the backfill sees it, the backfill places it.
+        new = await store.joining(uow.conn, event.data.advocate_id)
         await directory.apply(uow, event)
         if new:  # the backfill reaches them only if they hold receive_content
-            # A fan-out may be committing now, unseen (ADR 0033): one waits for the other.
-            # Their own yes, if so, is left unplaced, and `place_yeses` backfills them.
-            await store.hold_audience(uow.conn, exclusive=False)
-            await store.forget_unplaced(uow.conn, event.data.advocate_id)
             await store.backfill(uow.conn, event.data.advocate_id, *self._digests(),
                                  self.settings.notification_daily_cap)
 
@@ -119,11 +118,8 @@ class DistributionHandlers:
         One that grows the audience (no yes held before) is seen by no join or fan-out
         committing now, nor are they by its backfill: it takes the audience lock, shared,
         before the backfill (ADR 0033)."""
-        grows = await store.give_consent(uow.conn, advocate_id, Purpose.RECEIVE_CONTENT.value, sequence)
-        if grows is None:
+        if await store.give_consent(uow.conn, advocate_id, Purpose.RECEIVE_CONTENT.value, sequence) is None:
             return  # not after what we hold
-        if grows:
-            await store.hold_audience(uow.conn, exclusive=False)
         await store.backfill(uow.conn, advocate_id, *self._digests(), self.settings.notification_daily_cap,
                              after_consent=True)
 
@@ -147,7 +143,7 @@ class DistributionHandlers:
         if new is not None:
             now, daily_at, weekly_at = self._digests()
             # A yes or a join committing now is not seen by the fan-out, nor it by them (ADR 0033).
-            await store.hold_audience(uow.conn, exclusive=True)
+            await store.hold_audience(uow.conn)
             size = await store.fan_out(uow.conn, item.item_id, content, now, daily_at, weekly_at, new)
             size_told, below_k = domain.audience_told(size, self.settings.k_anonymity)
             await store.distributed(uow.conn, item.item_id, size, size_told or 0)

@@ -109,6 +109,10 @@ _BACKFILL = f"""{_PERSON_AND_ITEMS}, delivered AS (
     {_backfill_entries()}
     ON CONFLICT DO NOTHING
     RETURNING item_id
+), placed AS (
+    -- A yes of theirs left unplaced (ADR 0033) is placed here if it is seen: in this
+    -- statement's snapshot its consent row is seen too, committed with it.
+    DELETE FROM unplaced_yeses WHERE advocate_id = $4
 ){_REACH_LOGGED}"""
 # After this transaction's consent change, which holds the person's consent row (FOR UPDATE,
 # or a row nobody else sees yet): every other writer of their entries takes that row FOR
@@ -140,18 +144,24 @@ _BACKFILL_AFTER_CONSENT = f"""{_PERSON_AND_ITEMS}, had AS MATERIALIZED (
 
 # One transaction-scoped advisory lock per schema (a test's scratch schema is another key).
 _AUDIENCE_KEY = "hashtext(current_schema() || ':audience')"
-_HOLD_AUDIENCE = {True: f"SELECT pg_advisory_xact_lock({_AUDIENCE_KEY})",
-                  False: f"SELECT pg_advisory_xact_lock_shared({_AUDIENCE_KEY})"}
 
 
-async def hold_audience(conn: Connection, exclusive: bool) -> None:
-    """Wait for the audience lock until the transaction ends (ADR 0033): `exclusive` for a
-    fan-out; shared for the join of someone new and a yes that grows an audience (they do
-    not wait for each other). Must be its own statement, before the one that reads: READ
-    COMMITTED takes each statement's snapshot when it begins, so the next one sees what the
-    lock's last holder committed. A transaction takes one mode only (a shared holder asking
-    for exclusive would wait for the others, and they for it)."""
-    await conn.execute(_HOLD_AUDIENCE[exclusive])
+async def hold_audience(conn: Connection) -> None:
+    """Wait for the audience lock, exclusive, until the transaction ends (ADR 0033): a
+    fan-out's. The changes that grow an audience (`joining`, `give_consent`) take it shared
+    in the statement before their backfill (they do not wait for each other). Its own
+    statement, before the one that reads: READ COMMITTED takes each statement's snapshot
+    when it begins, so the next one sees what the lock's last holders committed. A
+    transaction takes one mode only (a shared holder asking for exclusive would wait for the
+    others, and they for it)."""
+    await conn.execute(f"SELECT pg_advisory_xact_lock({_AUDIENCE_KEY})")
+
+
+async def joining(conn: Connection, advocate_id: str) -> bool:
+    """Whether `advocate_id` is new to the directory; if so, the audience lock is taken shared
+    (ADR 0033) in the same round trip, before their backfill."""
+    return bool(await conn.fetchval(f"""SELECT new, CASE WHEN new THEN pg_advisory_xact_lock_shared({_AUDIENCE_KEY}) END
+        FROM (SELECT NOT EXISTS (SELECT 1 FROM people WHERE advocate_id = $1) AS new) joining""", advocate_id))
 
 
 _SET_CONSENT = """INSERT INTO consents (advocate_id, purpose, valid, sequence) VALUES ($1, $2, $3, $4)
@@ -159,10 +169,12 @@ _SET_CONSENT = """INSERT INTO consents (advocate_id, purpose, valid, sequence) V
     WHERE consents.sequence < EXCLUDED.sequence OR (EXCLUDED.sequence = 0 AND consents.sequence = 0)
     RETURNING true"""
 # The same, answering whether a yes grows the audience: no row before, or one not valid (read
-# in the statement's snapshot: only this subscriber writes the row, a person at a time).
+# in the statement's snapshot: only this subscriber writes the row, a person at a time); one
+# that does takes the audience lock shared, after its row (ADR 0033).
 _GIVE_CONSENT = f"""WITH before AS (SELECT valid FROM consents WHERE advocate_id = $1 AND purpose = $2),
-applied AS ({_SET_CONSENT})
-SELECT NOT coalesce((SELECT valid FROM before), false) FROM applied"""
+applied AS ({_SET_CONSENT}),
+growing AS (SELECT NOT coalesce((SELECT valid FROM before), false) AS grows FROM applied)
+SELECT grows, CASE WHEN grows THEN pg_advisory_xact_lock_shared({_AUDIENCE_KEY}) END FROM growing"""
 
 
 async def set_consent(conn: Connection, advocate_id: str, purpose: str, valid: bool, sequence: int | None) -> bool:
@@ -176,8 +188,8 @@ async def set_consent(conn: Connection, advocate_id: str, purpose: str, valid: b
 async def give_consent(conn: Connection, advocate_id: str, purpose: str, sequence: int | None) -> bool | None:
     """`set_consent` of a yes: None if it does not apply; else whether it grows the audience
     (the row is new, or was not valid: nobody reading it FOR SHARE waits for this
-    transaction, so the yes takes the audience lock before its backfill, ADR 0033). A yes
-    again while valid is waited for like a withdrawal, and takes no lock."""
+    transaction, so the yes has taken the audience lock, shared, for its backfill: ADR 0033).
+    A yes again while valid is waited for like a withdrawal, and takes no lock."""
     grows: bool | None = await conn.fetchval(_GIVE_CONSENT, advocate_id, purpose, True, sequence or 0)
     return grows
 
@@ -299,10 +311,6 @@ def _lengths(stored: str | None, link: str) -> dict[str, int] | None:
     return counted["lengths"] if counted.get("link") == link else None
 
 
-async def in_directory(conn: Connection, advocate_id: str) -> bool:
-    return bool(await conn.fetchval("SELECT true FROM people WHERE advocate_id = $1", advocate_id))
-
-
 async def in_feed(conn: Connection, advocate_id: str, item_id: str) -> bool:
     return bool(await conn.fetchval(
         "SELECT true FROM feed WHERE advocate_id = $1 AND item_id = $2", advocate_id, item_id))
@@ -403,8 +411,7 @@ async def place_yeses(conn: Connection, now: datetime, daily_at: datetime, weekl
 
 
 async def forget_unplaced(conn: Connection, advocate_id: str) -> None:
-    """A yes of theirs left unplaced is forgotten: they joined (before their backfill, which
-    then sees the yes, committed before this statement), or left the directory."""
+    """A yes of theirs left unplaced is forgotten: they left the directory."""
     await conn.execute("DELETE FROM unplaced_yeses WHERE advocate_id = $1", advocate_id)
 
 
