@@ -22,9 +22,9 @@ from typing import Any
 import asyncpg
 
 from benchmarks.command_latency import LOADS, KafkaCommands
+from benchmarks.cpu_clock import CpuClock
 from benchmarks.front_door import FrontDoor
 from benchmarks.scratch import scratch, served
-from benchmarks.tails import CpuClock
 from harness.issuer import TestIssuer
 
 _TICKS = os.sysconf("SC_CLK_TCK")

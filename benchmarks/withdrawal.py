@@ -12,6 +12,7 @@ Target (DESIGN.md): p99 within 250 ms.
 
 import argparse
 import asyncio
+import os
 import statistics
 import time
 from datetime import UTC, datetime, timedelta
@@ -21,9 +22,11 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 
 from benchmarks.audience import consent_event, joined, prepare
+from benchmarks.cpu_clock import CpuClock
 from benchmarks.front_door import FrontDoor
 from benchmarks.scratch import scratch, served
 from harness.issuer import TestIssuer
+from harness.kafka import drained, eventually
 from schemas.consent import Purpose
 from services.distribution.config import DistributionTopics
 
@@ -59,17 +62,28 @@ async def measure(load: int = 1000, seconds: int = 15) -> dict[str, float]:
                 people = await prepare(bootstrap, topics, conn, PEOPLE, datetime.now(UTC) + timedelta(days=1),
                                         door=door)
                 stop = asyncio.Event()
+                clock = CpuClock(bench.config, {"distribution": distribution.process.pid})
                 noise = asyncio.create_task(background(bootstrap, topics, load, stop))
                 await asyncio.sleep(2.0)  # the load is steady before the first withdrawal
                 latencies = await withdraw(bootstrap, topics, conn, people[: WITHDRAWALS_PER_S * seconds])
                 stop.set()
                 noise_sent = await noise
+                for topic in (topics.directory, topics.consent_events):  # all of it handled: CPU per event
+                    await eventually(lambda t=topic: drained(bootstrap, f"{bench.name}.{t}", t), timeout=120,
+                                     what=f"distribution through {topic}")
+                used = clock.seconds()
                 await check_effective(conn, people[: len(latencies)])
             finally:
                 await conn.close()
     q = statistics.quantiles(latencies, n=100)
+    events = noise_sent + len(latencies)
     return {"withdrawal_p50_ms": round(q[49] * 1000), "withdrawal_p99_ms": round(q[98] * 1000),
-            "withdrawals": len(latencies), "background_events": noise_sent}
+            "withdrawals": len(latencies), "background_events": noise_sent,
+            # CPU per event handled (background and withdrawals), on a host whose speed varies
+            # less than its latencies do
+            "withdrawal_distribution_cpu_us_per_event": round(used["distribution"] / events * 1e6),
+            "withdrawal_postgres_cpu_us_per_event": round(used["postgres"] / events * 1e6),
+            "withdrawal_loadavg_1m": round(os.getloadavg()[0], 2)}
 
 
 async def check_effective(conn: asyncpg.Connection, withdrawn: list[str]) -> None:
