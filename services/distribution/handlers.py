@@ -63,8 +63,7 @@ class DistributionHandlers:
         self.clock = clock
         # Both act for a person: app.py refuses them on Kafka; the HTTP API (api.py) calls them.
         self.commands: Table = {RequestShare: self.request_share, CancelShare: self.cancel_share}
-        self.directory: Table = {d.PersonJoined: self.join, d.PersonChanged: directory.apply,
-                                 d.PersonLeft: self.leave}
+        self.directory: Table = {d.PersonJoined: self.join, d.PersonChanged: self.join, d.PersonLeft: self.leave}
         self.consent_events: Table = {consent.AdvocateErased: self.erase,
                                       **dict.fromkeys(consent.RECORD_EVENTS, self.apply_consent)}
         self.curation_events: Table = {
@@ -77,15 +76,17 @@ class DistributionHandlers:
 
     # --- the directory and consent ---------------------------------------------------------
 
-    async def join(self, uow: UnitOfWork, event: d.PersonJoined) -> None:
+    async def join(self, uow: UnitOfWork, event: d.PersonJoined | d.PersonChanged) -> None:
         """Into the projection; someone new to it who already said yes (their consent came
-        first, on another topic) gets what is active and reaches them."""
-        # Someone new holds the audience lock (ADR 0033): a fan-out committing now, unseen,
-        # waits for this join or this for it. Their own yes, if neither sees the other, is
-        # left unplaced for `place_yeses`; if the backfill sees it, the backfill places it.
-        new = await store.joining(uow.conn, event.data.advocate_id)
+        first, on another topic), or whose change (role, org unit, location, languages,
+        interests) may bring them into the reach of more items, gets what is active and
+        reaches them now."""
+        # They hold the audience lock (ADR 0033): a fan-out committing now, unseen, waits
+        # for this join or this for it. Their own yes, if neither sees the other, is left
+        # unplaced for `place_yeses`; if the backfill sees it, the backfill places it.
+        changing = await store.reach_changing(uow.conn, event.data, event.time)
         await directory.apply(uow, event)
-        if new:  # the backfill reaches them only if they hold receive_content
+        if changing:  # the backfill reaches them only if they hold receive_content
             await store.backfill(uow.conn, event.data.advocate_id, *self._digests(),
                                  self.settings.notification_daily_cap)
 
@@ -118,8 +119,10 @@ class DistributionHandlers:
         One that grows the audience (no yes held before) is seen by no join or fan-out
         committing now, nor are they by its backfill: it takes the audience lock, shared,
         before the backfill (ADR 0033)."""
-        if await store.give_consent(uow.conn, advocate_id, Purpose.RECEIVE_CONTENT.value, sequence) is None:
-            return  # not after what we hold
+        if not await store.give_consent(uow.conn, advocate_id, Purpose.RECEIVE_CONTENT.value, sequence):
+            # Not after what we hold, or a yes again: every fan-out since their last yes saw
+            # it (and reached them), every item before it was backfilled then (ADR 0033).
+            return
         await store.backfill(uow.conn, advocate_id, *self._digests(), self.settings.notification_daily_cap,
                              after_consent=True)
 
@@ -138,30 +141,43 @@ class DistributionHandlers:
         expired before (a replayed publication reaches nobody)."""
         item = event.data
         content = item.content.model_dump(mode="json")
-        new = await store.save_item(uow.conn, item.item_id, item.content.campaign_id, content, event.time,
-                                    self._post_lengths(item.item_id, content))
-        if new is not None:
-            now, daily_at, weekly_at = self._digests()
-            # A yes or a join committing now is not seen by the fan-out, nor it by them (ADR 0033).
-            await store.hold_audience(uow.conn)
-            size = await store.fan_out(uow.conn, item.item_id, content, now, daily_at, weekly_at, new)
+        saved = await store.save_item(uow.conn, item.item_id, item.content.campaign_id, content, event.time,
+                                      self._post_lengths(item.item_id, content))
+        if saved is not None:
+            digests = self._digests()
+            size = await self._fan_out(uow, item.item_id, content, saved.new, digests)
             size_told, below_k = domain.audience_told(size, self.settings.k_anonymity)
             await store.distributed(uow.conn, item.item_id, size, size_told or 0)
             await uow.emit(self.topics.items, ItemDistributed, item.item_id, Audience(
                 item_id=item.item_id, audience_size=size_told, audience_below_k=below_k,
-                k=self.settings.k_anonymity, distributed_at=now))
+                k=self.settings.k_anonymity, distributed_at=digests[0]))
 
     async def update(self, uow: UnitOfWork, event: curation.ItemUpdated) -> None:
+        """Kept; an audience, language or topics that changed are fanned out again: whoever
+        they reach now and did not gets it (their count added to its reach, told partners by
+        `tell_audience_growth`). Whoever it reached keeps it."""
         item = event.data
         content = item.content.model_dump(mode="json")
-        await store.save_item(uow.conn, item.item_id, item.content.campaign_id, content, event.time,
-                              self._post_lengths(item.item_id, content))
+        saved = await store.save_item(uow.conn, item.item_id, item.content.campaign_id, content, event.time,
+                                      self._post_lengths(item.item_id, content))
+        if saved is not None and saved.reach_changed:
+            added = await self._fan_out(uow, item.item_id, content, saved.new, self._digests())
+            await store.distributed(uow.conn, item.item_id, added, 0)
+
+    async def _fan_out(self, uow: UnitOfWork, item_id: str, content: dict[str, Any], new: bool,
+                       digests: tuple[datetime, datetime, datetime]) -> int:
+        # A yes or a join committing now is not seen by the fan-out, nor it by them (ADR 0033).
+        await store.hold_audience(uow.conn)
+        return await store.fan_out(uow.conn, item_id, content, *digests, new)
 
     async def end_item(self, uow: UnitOfWork, event: curation.ItemRetracted | curation.ItemExpired) -> None:
         """Out of every feed; scheduled posts cancelled; posted ones asked to come down."""
         retracted = isinstance(event, curation.ItemRetracted)
         reason = CancellationReason.ITEM_RETRACTED if retracted else CancellationReason.ITEM_EXPIRED
         item_id = event.data.item_id
+        # A yes's or a join's backfill committing now would not be seen by the delete, and
+        # would have seen the item active: they wait for each other (ADR 0033).
+        await store.hold_audience(uow.conn)
         await store.end_item(uow.conn, item_id, "retracted" if retracted else "expired")
         await self._end_shares(uow, await share_store.cancel_scheduled(uow.conn, item_id=item_id), reason,
                                ShareCancelled)

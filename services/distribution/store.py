@@ -24,7 +24,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from schemas.directory import Digest
+from schemas.directory import Digest, Profile
 from services.distribution.domain import DueNotification, ItemView
 from services.runtime.unit_of_work import Connection
 
@@ -119,7 +119,8 @@ _BACKFILL = f"""{_PERSON_AND_ITEMS}, delivered AS (
 # SHARE first, so it committed before this statement began (its entries are seen here) or
 # waits for this commit. A person with no entry then gets plain inserts (ADR 0025: the
 # speculative insertion of ON CONFLICT was a fifth to a third of the statement); one with
-# entries (a yes again while receiving) keeps them, as above. `had` is read once. Someone
+# entries keeps them, as above (none is expected: a yes again brings nothing, a no deleted
+# them, and only fan-outs and backfills of valid yeses write any). `had` is read once. Someone
 # not in the directory in this snapshot is left in `unplaced_yeses` (ADR 0033: their join
 # may be committing unseen, not seeing this yes either).
 _BACKFILL_AFTER_CONSENT = f"""{_PERSON_AND_ITEMS}, had AS MATERIALIZED (
@@ -148,20 +149,34 @@ _AUDIENCE_KEY = "hashtext(current_schema() || ':audience')"
 
 async def hold_audience(conn: Connection) -> None:
     """Wait for the audience lock, exclusive, until the transaction ends (ADR 0033): a
-    fan-out's. The changes that grow an audience (`joining`, `give_consent`) take it shared
-    in the statement before their backfill (they do not wait for each other). Its own
-    statement, before the one that reads: READ COMMITTED takes each statement's snapshot
-    when it begins, so the next one sees what the lock's last holders committed. A
-    transaction takes one mode only (a shared holder asking for exclusive would wait for the
-    others, and they for it)."""
+    fan-out's, and an item's end's. The changes that grow an audience (`reach_changing`,
+    `give_consent`) take it shared in the statement before their backfill (they do not wait
+    for each other). Its own statement, before the one that reads: READ COMMITTED takes each
+    statement's snapshot when it begins, so the next one sees what the lock's last holders
+    committed. A transaction takes one mode only (a shared holder asking for exclusive would
+    wait for the others, and they for it)."""
     await conn.execute(f"SELECT pg_advisory_xact_lock({_AUDIENCE_KEY})")
 
 
-async def joining(conn: Connection, advocate_id: str) -> bool:
-    """Whether `advocate_id` is new to the directory; if so, the audience lock is taken shared
-    (ADR 0033) in the same round trip, before their backfill."""
-    return bool(await conn.fetchval(f"""SELECT new, CASE WHEN new THEN pg_advisory_xact_lock_shared({_AUDIENCE_KEY}) END
-        FROM (SELECT NOT EXISTS (SELECT 1 FROM people WHERE advocate_id = $1) AS new) joining""", advocate_id))
+# Whether a join or change may bring the person into items' reach they were not in: someone
+# new, or a profile (not older than the one held) changing what `_REACHES` reads of people.
+# If so the audience lock is taken shared in the same statement (ADR 0033).
+_REACH_CHANGING = f"""SELECT changing, CASE WHEN changing THEN pg_advisory_xact_lock_shared({_AUDIENCE_KEY}) END
+    FROM (SELECT NOT EXISTS (
+        SELECT 1 FROM people WHERE advocate_id = $1
+            AND (as_of > $7 OR (role = $2 AND org_unit IS NOT DISTINCT FROM $3
+                 AND location IS NOT DISTINCT FROM $4 AND languages = $5 AND interests = $6))
+    ) AS changing) reach"""
+
+
+async def reach_changing(conn: Connection, profile: Profile, as_of: datetime) -> bool:
+    """Whether the join or change of `profile` (announced at `as_of`) may bring the person
+    into the reach of items they were not in: they are new to the directory, or their role,
+    org unit, location, languages or interests change (a profile older than the one held
+    changes nothing). If so the audience lock is taken shared (ADR 0033) in the same round
+    trip, before their backfill."""
+    return bool(await conn.fetchval(_REACH_CHANGING, profile.advocate_id, profile.role.value, profile.org_unit,
+                                    profile.location, profile.languages, profile.interests, as_of))
 
 
 _SET_CONSENT = """INSERT INTO consents (advocate_id, purpose, valid, sequence) VALUES ($1, $2, $3, $4)
@@ -236,21 +251,34 @@ async def share_context(conn: Connection, advocate_id: str, item_id: str) -> Sha
     return ShareContext(item_, row["receives"], row["may_schedule"], in_feed_)
 
 
+class SavedItem(NamedTuple):
+    """What `save_item` did to an active item."""
+
+    new: bool  # not here before
+    reach_changed: bool  # new, or its audience, language or topics changed: whom it reaches may grow
+
+
+# The audience columns (`_REACHES` reads them) are generated from the content (migration 006):
+# read before the upsert, in its snapshot (only this subscriber writes items, one at a time).
+_REACH_COLUMNS = ("audience_roles, audience_org_units, audience_locations, audience_languages, "
+                  "audience_interests, item_language, item_topics")
+_SAVE_ITEM = f"""WITH before AS (SELECT ({_REACH_COLUMNS}) AS reach FROM items WHERE item_id = $1)
+INSERT INTO items (item_id, status, campaign_id, content, updated_at, post_lengths)
+VALUES ($1, 'active', $2, $3::jsonb, $4, $5::jsonb)
+ON CONFLICT (item_id) DO UPDATE SET campaign_id = EXCLUDED.campaign_id,
+    content = EXCLUDED.content, updated_at = EXCLUDED.updated_at, post_lengths = EXCLUDED.post_lengths
+WHERE items.status = 'active'
+RETURNING xmax = 0 AS new,  -- a row inserted has no xmax yet; one updated has its updater's
+          ({_REACH_COLUMNS}) IS DISTINCT FROM (SELECT reach FROM before) AS reach_changed"""
+
+
 async def save_item(conn: Connection, item_id: str, campaign_id: str | None, content: dict[str, Any],
-                    at: datetime, post_lengths: dict[str, Any]) -> bool | None:
+                    at: datetime, post_lengths: dict[str, Any]) -> SavedItem | None:
     """Insert or update an active item, with its suggested posts' lengths
-    (`{"link": ..., "lengths": {network: n}}`, migration 003): True if it is new here, False
-    if it was here and active; None if it was retracted or expired (it stays so, and a
-    replayed publication must not fan it out again)."""
-    new: bool | None = await conn.fetchval(
-        """INSERT INTO items (item_id, status, campaign_id, content, updated_at, post_lengths)
-           VALUES ($1, 'active', $2, $3::jsonb, $4, $5::jsonb)
-           ON CONFLICT (item_id) DO UPDATE SET campaign_id = EXCLUDED.campaign_id,
-               content = EXCLUDED.content, updated_at = EXCLUDED.updated_at, post_lengths = EXCLUDED.post_lengths
-           WHERE items.status = 'active'
-           RETURNING xmax = 0""",  # a row inserted has no xmax yet; one updated has its updater's
-        item_id, campaign_id, json.dumps(content), at, json.dumps(post_lengths))
-    return new
+    (`{"link": ..., "lengths": {network: n}}`, migration 003); None if it was retracted or
+    expired (it stays so, and a replayed publication must not fan it out again)."""
+    row = await conn.fetchrow(_SAVE_ITEM, item_id, campaign_id, json.dumps(content), at, json.dumps(post_lengths))
+    return None if row is None else SavedItem(row["new"], row["reach_changed"])
 
 
 async def end_item(conn: Connection, item_id: str, status: str) -> None:
@@ -320,7 +348,7 @@ async def fan_out(conn: Connection, item_id: str, content: dict[str, Any], now: 
                   daily_at: datetime, weekly_at: datetime, new: bool = False) -> int:
     """Feed entries, each with its notification waiting, for everyone the item's audience
     reaches, in one statement; returns how many people it reached. `new`: the item was saved
-    for the first time in this transaction (`save_item` said True), so no entry for it exists.
+    for the first time in this transaction (`save_item` said `new`), so no entry for it exists.
     The audience and consents are joined by hash in memory, not in batches on disk (a million
     people need about 50 MB): only for this transaction."""
     audience = content.get("audience", {})

@@ -9,102 +9,28 @@ snapshot: before, neither saw the other's uncommitted row and the person's feed 
 """
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 
 import asyncpg
 import pytest
 
-from harness.kafka import eventually
 from schemas import directory
-from schemas.consent import Purpose
 from services.distribution.handlers import DistributionHandlers
 from services.runtime import directory as projection
 from services.runtime.unit_of_work import UnitOfWork
-
-ANNA = "adv-anna-001"
-BEN = "adv-ben-0002"
-ITEM = "item-plant-0001"
-Step = Callable[[DistributionHandlers, UnitOfWork], Awaitable[object]]
-
-
-def handlers_of(distribution) -> DistributionHandlers:
-    return DistributionHandlers(distribution.settings, distribution.topics, lambda: datetime.now(UTC))
-
-
-async def committed(distribution, step: Step) -> None:
-    """`step` in a transaction of its own, committed."""
-    conn = await asyncpg.connect(distribution.settings.database_url)
-    try:
-        async with conn.transaction():
-            await step(handlers_of(distribution), UnitOfWork(conn, "/test"))
-    finally:
-        await conn.close()
-
-
-async def race(distribution, first: Step, second: Step) -> None:
-    """`first` runs in an open transaction; `second` starts in another, and is left to run
-    until it either waits for a lock or finishes; `first` commits, then `second`."""
-    a, b = [await asyncpg.connect(distribution.settings.database_url) for _ in range(2)]
-    try:
-        handlers = handlers_of(distribution)
-        first_tx, second_tx = a.transaction(), b.transaction()
-        await first_tx.start()
-        await first(handlers, UnitOfWork(a, "/test"))
-        await second_tx.start()
-        running = asyncio.create_task(second(handlers, UnitOfWork(b, "/test")))
-        pid = b.get_server_pid()
-
-        async def waiting_or_done() -> bool:
-            return running.done() or bool(await distribution.fetchval(
-                "SELECT count(*) FROM pg_locks WHERE pid = $1 AND NOT granted", pid))
-
-        await eventually(waiting_or_done, what="the second transaction waiting, or done")
-        await first_tx.commit()
-        await running
-        await second_tx.commit()
-    finally:
-        await a.close()
-        await b.close()
-
-
-def place_yeses(handlers: DistributionHandlers, uow: UnitOfWork) -> Awaitable[int]:
-    return handlers.place_yeses(uow, datetime.now(UTC))
-
-
-def join(distribution, advocate: str) -> Step:
-    def step(handlers: DistributionHandlers, uow: UnitOfWork) -> Awaitable[None]:
-        return handlers.join(uow, distribution.join_event(advocate, languages=["de"], digest="weekly"))
-    return step
-
-
-def consent(distribution, advocate: str, valid: bool = True) -> Step:
-    def step(handlers: DistributionHandlers, uow: UnitOfWork) -> Awaitable[None]:
-        return handlers.apply_consent(uow, distribution.consent_event(advocate, Purpose.RECEIVE_CONTENT, valid))
-    return step
-
-
-def publish(distribution, item: str) -> Step:
-    def step(handlers: DistributionHandlers, uow: UnitOfWork) -> Awaitable[None]:
-        return handlers.publish(uow, distribution.published(item))
-    return step
-
-
-async def feed_of(distribution, advocate: str) -> list[str]:
-    return [r["item_id"] for r in await distribution.fetch(
-        "SELECT item_id FROM feed WHERE advocate_id = $1 ORDER BY item_id", advocate)]
-
-
-async def audience_locks_held_after(distribution, step: Step) -> int:
-    """How many audience (advisory) locks `step`'s open transaction holds."""
-    conn = await asyncpg.connect(distribution.settings.database_url)
-    try:
-        async with conn.transaction():
-            await step(handlers_of(distribution), UnitOfWork(conn, "/test"))
-            return int(await conn.fetchval(
-                "SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'advisory'"))
-    finally:
-        await conn.close()
+from tests.integration.distribution.steps import (
+    ANNA,
+    BEN,
+    ITEM,
+    audience_locks_held_after,
+    committed,
+    consent,
+    feed_of,
+    handlers_of,
+    join,
+    place_yeses,
+    publish,
+    race,
+)
 
 
 @pytest.mark.parametrize("join_first", [True, False], ids=["join-then-yes", "yes-then-join"])
