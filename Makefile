@@ -38,7 +38,8 @@ screenshots: venv browser
 	$(PY) -m deploy.local --tests up
 	PORTAL_SCREENSHOTS=$(CURDIR)/docs/screenshots $(PY) -m pytest tests/e2e/browser/test_pages.py
 
-# Lint (ruff), types (mypy: strict for the runtime, the domain modules and the contracts) and
+# Lint (ruff), types (mypy over services/, schemas/, harness/ and benchmarks/, and what they
+# import of deploy/ and ops/; strict for the runtime, the domain modules and the contracts) and
 # the import floors of docs/architecture.md (import-linter). CI runs it before the tests.
 check: venv
 	$(VENV)/bin/ruff check .

@@ -9,6 +9,7 @@ import json
 import os
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from benchmarks import (
     backfill,
@@ -49,8 +50,8 @@ SMOKE = {"events": 10_000, "inbox_events": 10_000, "people": 5_000, "million": 2
 HTTP_RATE = 200  # commands/s per service over HTTP: the front door's target is at this rate (issue #15)
 
 
-async def run_all(size: dict[str, int]) -> dict:
-    results: dict = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "cpu_count": os.cpu_count()}
+async def run_all(size: dict[str, int]) -> dict[str, Any]:
+    results: dict[str, Any] = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "cpu_count": os.cpu_count()}
     results |= await metrics_ingestion.measure(size["events"])
     results |= await inbox_growth.measure(size["inbox_events"], baseline=min(100_000, size["inbox_events"]))
     # One item to 100,000 and to 1,000,000 people: how the cost grows with the audience.
@@ -92,7 +93,7 @@ def verdict(key: str, value: float) -> str:
     return ""
 
 
-def table(results: dict) -> str:
+def table(results: dict[str, Any]) -> str:
     rows = [f"{'figure':<34} {'value':>12}   target"]
     for key, value in results.items():
         if isinstance(value, dict):

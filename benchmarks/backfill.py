@@ -117,8 +117,10 @@ async def measure(items: int = 5000) -> dict[str, float]:
                     await producer.send_and_wait(bench.topics.consent_events, event.to_bytes(), key=who.encode())
                     await until_fed(conn, who)
                     wholes.append(time.perf_counter() - began)
-                    fed, handled_at = await conn.fetchrow(
+                    row = await conn.fetchrow(
                         "SELECT count(*), min(delivered_at) FROM feed WHERE advocate_id = $1", who)
+                    assert row is not None  # an aggregate without GROUP BY: always one row
+                    fed, handled_at = row
                     assert fed == items, (who, fed, items)
                     to_handler.append(handled_at.timestamp() - sent_at)
             finally:

@@ -24,7 +24,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -38,12 +38,23 @@ from ops.scenario import commands as scenario
 from ops.scenario.cast import cast
 from schemas import consent, curation, directory, distribution
 from schemas.consent import Purpose
-from schemas.envelope import event_type_of
+from schemas.envelope import CloudEvent, event_type_of
 from services.consent.config import ConsentTopics
 from services.curation.config import CurationTopics
 from services.distribution.config import DistributionTopics
 
 PEOPLE, SHARERS = 500, 1000
+
+
+class CommandTopics(Protocol):
+    """A service's topics (its config's `*Topics`) as far as commands go: where they are sent,
+    where their events come out."""
+
+    @property
+    def commands(self) -> str: ...
+
+    @property
+    def events(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -150,7 +161,7 @@ class KafkaCommands:
     positioned at the end), `send` (the commands, at the rate), `finish` (the answers waited
     for, 30 s by default: the sorted latencies and how many never came)."""
 
-    def __init__(self, bootstrap: str, topics: Any, command: Callable[[int], Any]) -> None:
+    def __init__(self, bootstrap: str, topics: CommandTopics, command: Callable[[int], CloudEvent[Any]]) -> None:
         self.topics, self.command = topics, command
         self.sent: dict[str, float] = {}
         self.latencies: list[float] = []
@@ -192,7 +203,8 @@ class KafkaCommands:
         return sorted(self.latencies), len(self.sent)
 
 
-async def steady(bootstrap: str, topics, command: Callable, rate: int, seconds: int) -> tuple[list[float], int]:
+async def steady(bootstrap: str, topics: CommandTopics, command: Callable[[int], CloudEvent[Any]], rate: int,
+                 seconds: int) -> tuple[list[float], int]:
     """Kafka commands, each matched to its event by causation id."""
     commands = KafkaCommands(bootstrap, topics, command)
     await commands.start()
@@ -200,16 +212,17 @@ async def steady(bootstrap: str, topics, command: Callable, rate: int, seconds: 
     return await commands.finish()
 
 
-async def steady_http(bootstrap: str, topics, door: FrontDoor, command: Callable[[int], HttpCommand], rate: int,
+async def steady_http(bootstrap: str, topics: CommandTopics, door: FrontDoor, command: Callable[[int], HttpCommand], rate: int,
                       seconds: int) -> dict[str, Any]:
     """HTTP commands sent at `rate` whether or not earlier ones were answered (an open loop:
     a service that falls behind shows as latency, not as a lower rate); the latency from
     sending to the event on Kafka, and to the HTTP answer."""
     sent: dict[tuple[str, str, int], float] = {}  # (person, event type, n-th) -> when sent
-    ordinals_sent, ordinals_seen = Counter(), Counter()
+    ordinals_sent: Counter[tuple[str, str]] = Counter()  # (person, event type) -> commands sent
+    ordinals_seen: Counter[tuple[str, str]] = Counter()  # and their events seen
     to_event: list[float] = []
     to_answer: list[float] = []
-    refused: Counter = Counter()
+    refused: Counter[str] = Counter()  # why (an exception's name, or the HTTP status and reason) -> how often
     consumer = AIOKafkaConsumer(topics.events, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="latest")
     await consumer.start()
 

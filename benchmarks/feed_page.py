@@ -35,9 +35,10 @@ CLIENTS = 4
 
 def published(n: int, at: datetime) -> curation.ItemPublished:
     item = f"item-feed-{n:05d}"
+    # topics=[]: the default, written out for mypy (ops/scenario/commands.py says why).
     return curation.ItemPublished(source="/advocacy/curation", subject=item, data=curation.PublishedItem(
         item_id=item, published_at=at, content=curation.ItemContent(
-            source_url=f"https://example.org/news/{n}", title=f"News number {n}", language="de",
+            source_url=f"https://example.org/news/{n}", title=f"News number {n}", language="de", topics=[],
             summary="What happened, in two sentences. " * 3, share_texts={"linkedin": f"Read this: {n}"})))
 
 

@@ -115,11 +115,13 @@ class Stream:
 
 
 async def sizes(conn: asyncpg.Connection) -> dict[str, int]:
-    return dict(await conn.fetchrow(
+    row = await conn.fetchrow(
         """SELECT pg_total_relation_size('inbox') AS inbox, pg_total_relation_size('consumer_positions') AS positions,
                   pg_total_relation_size('clicks') AS clicks, (SELECT count(*) FROM clicks) AS click_rows,
                   (SELECT count(*) FROM inbox) AS inbox_rows, (SELECT count(*) FROM consumer_positions) AS position_rows,
-                  (SELECT coalesce(sum(clicks), 0) FROM clicks) AS clicks_counted"""))
+                  (SELECT coalesce(sum(clicks), 0) FROM clicks) AS clicks_counted""")
+    assert row is not None  # no FROM: always one row
+    return dict(row)
 
 
 async def feed(dsn: str, service: str, events: int, batch: int, per_event_ids: bool,

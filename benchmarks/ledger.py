@@ -41,11 +41,16 @@ def person(n: int) -> str:
     return f"adv-{n:08d}"
 
 
-def chain(entries: int, people: int, key: bytes) -> Iterator[list[tuple]]:
+# A row of the ledger table, in COPY's column order: seq, subject_ref, purpose, change,
+# policy_version, policy_hash, method, changed_by, occurred_at, prev_hash, entry_hash.
+LedgerRow = tuple[int, str | None, str | None, str, int | None, str | None, str | None, str, datetime, str, str]
+
+
+def chain(entries: int, people: int, key: bytes) -> Iterator[list[LedgerRow]]:
     """The ledger's rows in seq order, in chunks: person n's k-th change is entry
     k * people + n, so each person's history is spread over the whole chain, as in life."""
     refs = [domain.pseudonym(key, person(n)) for n in range(people)]
-    prev, rows = ledger.GENESIS, []
+    prev, rows = ledger.GENESIS, list[LedgerRow]()
     for seq in range(1, entries + 1):
         who, k = (seq - 1) % people, (seq - 1) // people
         entry = ledger.Entry(refs[who], PURPOSES[k % 5], CHANGES[(k // 5) % 2], 1, "0" * 64, "web_form",

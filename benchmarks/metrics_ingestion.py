@@ -48,6 +48,7 @@ def mixed_events(n: int, seed: int = 7) -> tuple[list[tuple[bytes, bytes]], dict
     observed: list[tuple[bytes, bytes]] = []
     best: dict[str, int] = {}
     expected = {"shares": 0, "clicks": 0, "unique_ids": 0}
+    event: ShareCreated | LinkClicked | EngagementObserved
     while len(messages) < n:
         roll = rng.random()
         if roll < 0.2 or not shares:
@@ -112,7 +113,7 @@ async def fill(bootstrap: str, topic: str, messages: list[tuple[bytes, bytes]]) 
         await producer.stop()
 
 
-async def timed(work) -> float:
+async def timed(work: Callable[[], Awaitable[None]]) -> float:
     started = time.perf_counter()
     await work()
     return time.perf_counter() - started
@@ -145,6 +146,7 @@ async def measure(events: int = 200_000, batch: int = 5_000) -> dict[str, float]
                           (SELECT sum(impressions) FROM engagement) AS impressions""")
         finally:
             await conn.close()
+    assert counted is not None  # a SELECT of scalar subqueries, without FROM, returns one row
     wrong = {k: (counted[k], expected[k]) for k in ("shares", "clicks", "impressions") if counted[k] != expected[k]}
     assert not wrong, f"not counted exactly once: {wrong}"
     return {"ingest_events": events, "ingest_events_per_s": round(rate),

@@ -17,6 +17,7 @@ import statistics
 import time
 from html import unescape
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -38,7 +39,10 @@ async def signed_in(portal: str, username: str) -> httpx.AsyncClient:
     to_issuer = await client.get("/auth/login", params={"next": "/"})
     async with httpx.AsyncClient(follow_redirects=True, timeout=30) as browser:
         form = await browser.get(to_issuer.headers["location"])
-        action = unescape(re.search(r'<form[^>]*action="([^"]+)"', form.text).group(1))
+        found = re.search(r'<form[^>]*action="([^"]+)"', form.text)
+        if found is None:
+            raise ValueError(f"no sign-in form at {form.url} (HTTP {form.status_code})")
+        action = unescape(found.group(1))
         cookies = "; ".join(f"{c.name}={c.value}" for c in browser.cookies.jar)  # Secure: sent by hand
         back = await browser.post(action, data={"username": username, "password": username},
                                   headers={"Cookie": cookies}, follow_redirects=False)
@@ -47,10 +51,10 @@ async def signed_in(portal: str, username: str) -> httpx.AsyncClient:
     return client
 
 
-async def measure(requests: int, clients: int = CLIENTS) -> dict:
+async def measure(requests: int, clients: int = CLIENTS) -> dict[str, Any]:
     config = StackConfig.from_env()
     portal = f"http://127.0.0.1:{config.http_ports['portal']}"
-    results: dict = {}
+    results: dict[str, Any] = {}
     for username, paths in PAGES.items():
         client = await signed_in(portal, username)
         try:

@@ -24,10 +24,18 @@ from services.distribution.config import DistributionTopics
 _UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
+def _found(pattern: str, output: str, flags: int = 0) -> re.Match[str]:
+    """`pattern`'s match in wrk's output; ValueError naming it if wrk printed no such line."""
+    found = re.search(pattern, output, flags)
+    if found is None:
+        raise ValueError(f"wrk's output has no line matching {pattern!r}:\n{output}")
+    return found
+
+
 def parse_wrk(output: str) -> dict[str, float]:
     """Requests/s and the 99th percentile latency from `wrk --latency` output."""
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
-    value, unit = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)\s*$", output, re.MULTILINE).groups()
+    rps = float(_found(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    value, unit = _found(r"^\s+99%\s+([\d.]+)(us|ms|s)\s*$", output, re.MULTILINE).groups()
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
     return {"redirect_rps": round(rps), "redirect_p99_ms": round(float(value) * _UNIT_MS[unit], 1),
             "redirect_errors": int(non_2xx.group(1)) if non_2xx else 0}

@@ -12,10 +12,14 @@ import argparse
 import asyncio
 import time
 import uuid
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from pydantic import TypeAdapter
 
 from deploy.local import stack
 from deploy.local.config import StackConfig
@@ -23,11 +27,12 @@ from deploy.local.provision import drop_role, provision_role
 from harness.probe import Count, Probed, build_batch_probe, build_probe
 from services.runtime.migrate import RUNTIME_MIGRATIONS, migrate
 from services.runtime.relay import OutboxRelay
+from services.runtime.service import Service
 from services.runtime.settings import ServiceSettings
 from services.runtime.unit_of_work import UnitOfWork
 
 
-async def timed(what: str, events: int, work) -> float:
+async def timed(what: str, events: int, work: Callable[[], Awaitable[None]]) -> float:
     started = time.perf_counter()
     await work()
     rate = events / (time.perf_counter() - started)
@@ -35,12 +40,13 @@ async def timed(what: str, events: int, work) -> float:
     return rate
 
 
-async def until(check, poll: float = 0.05) -> None:
+async def until(check: Callable[[], Awaitable[bool]], poll: float = 0.05) -> None:
     while not await check():
         await asyncio.sleep(poll)
 
 
-async def bare_drain(bootstrap: str, topic: str, events: int, batch: int = 500, decode=None) -> None:
+async def bare_drain(bootstrap: str, topic: str, events: int, batch: int = 500,
+                     decode: TypeAdapter[Any] | None = None) -> None:
     """The ceiling: a plain aiokafka consumer reading `events` records, decoding nothing
     (or, given a pydantic `decode` adapter, validating each record with it and no more)."""
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"bare-{uuid.uuid4().hex[:6]}",
@@ -89,7 +95,7 @@ async def main(events: int) -> None:
                 ("idempotent consumer, batches of 100", build_probe(each, topic, topic + ".out")),
                 ("batch consumer, batches of 100", build_batch_probe(batch, topic))):
             async with service.running():
-                rate = await timed(label, events, lambda s=service: until(lambda: _handled(s, events), poll=0.2))
+                rate = await timed(label, events, partial(until, partial(_handled, service, events), poll=0.2))
             print(f"{'':<44} {rate / bare:>10.2f} x bare")
     finally:
         await kafka.delete_topics([topic, topic + ".out"] + [f"advocacy.{n}.deadletter.v1" for n in names])
@@ -100,11 +106,15 @@ async def main(events: int) -> None:
 
 
 async def _empty(conn: asyncpg.Connection) -> bool:
-    return await conn.fetchval("SELECT count(*) FROM outbox") == 0
+    left: int = await conn.fetchval("SELECT count(*) FROM outbox")
+    return left == 0
 
 
-async def _handled(service, events: int) -> bool:
-    return await service.pool.fetchval("SELECT count(*) FROM effects") >= events
+async def _handled(service: Service, events: int) -> bool:
+    if service.pool is None:
+        raise RuntimeError("the probe service is not running: it has no pool")
+    handled: int = await service.pool.fetchval("SELECT count(*) FROM effects")
+    return handled >= events
 
 
 if __name__ == "__main__":

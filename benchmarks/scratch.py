@@ -63,7 +63,7 @@ PEAK_RSS_MB: dict[str, float] = {}
 
 @dataclass
 class ServedProcess:
-    process: subprocess.Popen
+    process: subprocess.Popen[bytes]
     port: int
     management_port: int  # /ready, /metrics
 

@@ -122,9 +122,9 @@ async def measure(events: int = 400_000, seconds: int = 20, distributions: int =
             stack.push_async_callback(consenting.close)
             metrics = AsyncExitStack()  # stopped with the window: the backlogs then drain without it
             stack.push_async_exit(metrics)
-            nice = {} if metrics_nice is None else {"cpu_nice": metrics_nice}
-            processes["metrics"] = (await metrics.enter_async_context(
-                served(metrics_bench, "metrics", own_session=True, **nice))).process.pid
+            metrics_process = (served(metrics_bench, "metrics", own_session=True) if metrics_nice is None
+                               else served(metrics_bench, "metrics", own_session=True, cpu_nice=metrics_nice))
+            processes["metrics"] = (await metrics.enter_async_context(metrics_process)).process.pid
             await until(committed, lambda done: done > 0)
 
             # The window: everything starts now and sends for `seconds`.

@@ -41,7 +41,8 @@ async def verify_each(authenticator: Authenticator, tokens: list[str]) -> list[f
 async def paired_requests(client: httpx.AsyncClient, tokens: list[str]) -> tuple[list[float], list[float]]:
     """The same request to a route that signs in and to one that does not, alternately (so
     that whatever else the machine does weighs on both alike)."""
-    open_, signed_in = [], []
+    open_: list[float] = []
+    signed_in: list[float] = []
     for token in tokens:
         for path, times in (("/api/open", open_), ("/api/signed-in", signed_in)):
             started = time.perf_counter()

@@ -16,6 +16,7 @@ import os
 import statistics
 import time
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import asyncpg
@@ -69,7 +70,7 @@ async def measure(load: int = 1000, seconds: int = 15) -> dict[str, float]:
                 stop.set()
                 noise_sent = await noise
                 for topic in (topics.directory, topics.consent_events):  # all of it handled: CPU per event
-                    await eventually(lambda t=topic: drained(bootstrap, f"{bench.name}.{t}", t), timeout=120,
+                    await eventually(partial(drained, bootstrap, f"{bench.name}.{topic}", topic), timeout=120,
                                      what=f"distribution through {topic}")
                 used = clock.seconds()
                 await check_effective(conn, people[: len(latencies)])

@@ -4,13 +4,18 @@ and follow a topic from now on, collecting what arrives by type."""
 import asyncio
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from schemas.envelope import CloudEvent
+
+# A CloudEvent as decoded JSON (its `data` is whatever the event type's contract holds).
+Event = dict[str, Any]
+# Called with (events seen so far, events awaited).
+Progress = Callable[[int, int], None]
 
 
 async def publish(bootstrap: str, topic: str, events: Iterable[CloudEvent[Any]]) -> None:
@@ -30,7 +35,7 @@ class Tail:
         self.bootstrap = bootstrap
         self.consumer: AIOKafkaConsumer | None = None  # made in start(): an unstarted one warns when collected
         self.topics = topics
-        self.seen: dict[str, list[dict]] = defaultdict(list)
+        self.seen: dict[str, list[Event]] = defaultdict(list)
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> "Tail":
@@ -41,7 +46,7 @@ class Tail:
         await self.consumer.seek_to_end(*partitions)
         for tp in partitions:  # resolve the end positions now, before anything is published
             await self.consumer.position(tp)
-        self._task = asyncio.create_task(self._collect())
+        self._task = asyncio.create_task(self._collect(self.consumer))
         return self
 
     async def stop(self) -> None:
@@ -50,10 +55,11 @@ class Tail:
         if self.consumer:
             await self.consumer.stop()
 
-    def of(self, event_type: str) -> list[dict]:
+    def of(self, event_type: str) -> list[Event]:
         return self.seen.get(event_type, [])
 
-    async def wait_for(self, event_type: str, count: int, timeout: float = 120.0, on_progress=None) -> list[dict]:
+    async def wait_for(self, event_type: str, count: int, timeout: float = 120.0,
+                       on_progress: Progress | None = None) -> list[Event]:
         deadline = asyncio.get_running_loop().time() + timeout
         while len(self.of(event_type)) < count:
             if asyncio.get_running_loop().time() > deadline:
@@ -65,7 +71,7 @@ class Tail:
             on_progress(count, count)
         return self.of(event_type)
 
-    async def wait_for_match(self, event_type: str, matches, timeout: float = 60.0) -> dict:
+    async def wait_for_match(self, event_type: str, matches: Callable[[Event], bool], timeout: float = 60.0) -> Event:
         """The first event of `event_type` for which `matches(event)` is true."""
         deadline = asyncio.get_running_loop().time() + timeout
         while not (found := [e for e in self.of(event_type) if matches(e)]):
@@ -74,7 +80,8 @@ class Tail:
             await asyncio.sleep(0.2)
         return found[0]
 
-    async def wait_for_all(self, counts: dict[str, int], timeout: float = 120.0, on_progress=None) -> None:
+    async def wait_for_all(self, counts: dict[str, int], timeout: float = 120.0,
+                           on_progress: Progress | None = None) -> None:
         """Until at least `counts[type]` events of each type arrived."""
         total = sum(counts.values())
 
@@ -85,9 +92,9 @@ class Tail:
         for event_type, count in counts.items():
             await self.wait_for(event_type, count, timeout, progress)
 
-    async def _collect(self) -> None:
+    async def _collect(self, consumer: AIOKafkaConsumer) -> None:
         while True:
-            for records in (await self.consumer.getmany(timeout_ms=200)).values():
+            for records in (await consumer.getmany(timeout_ms=200)).values():
                 for record in records:
                     if record.value:
                         event = json.loads(record.value)

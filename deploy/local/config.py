@@ -18,10 +18,11 @@ import glob
 import os
 import re
 import shutil
+from collections.abc import Coroutine, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from schemas.platform import Platform, Topic, load_platform  # re-exported for callers of this module
 from services.runtime.settings import MANAGEMENT_PORT_OFFSET
@@ -74,12 +75,12 @@ class StackConfig:
     name: str = "platform"  # or "test": the stack `make test` uses (for_tests)
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> StackConfig:
+    def from_env(cls, env: Mapping[str, str] | None = None) -> StackConfig:
         """From ADVOCACY_* variables (README, "The local stack"); raises StackError for a bad value."""
-        env = os.environ if env is None else env
+        variables: Mapping[str, str] = os.environ if env is None else env
 
         def port(variable: str, default: int) -> int:
-            raw = env.get(variable)
+            raw = variables.get(variable)
             if not raw:
                 return default
             if not raw.isdigit() or not 1 <= int(raw) <= 65535:
@@ -87,7 +88,7 @@ class StackConfig:
             return int(raw)
 
         return cls(
-            state_dir=Path(env.get("ADVOCACY_STACK_DIR") or REPO_ROOT / ".stack").resolve(),
+            state_dir=Path(variables.get("ADVOCACY_STACK_DIR") or REPO_ROOT / ".stack").resolve(),
             kafka_port=port("ADVOCACY_KAFKA_PORT", cls.kafka_port),
             kafka_controller_port=port("ADVOCACY_KAFKA_CONTROLLER_PORT", 0),
             pg_port=port("ADVOCACY_PG_PORT", cls.pg_port),
@@ -214,7 +215,10 @@ def pg_bin_dir() -> Path:
     )
 
 
-def run_sync(coro):
+T = TypeVar("T")
+
+
+def run_sync(coro: Coroutine[object, object, T]) -> T:
     """Run a coroutine from sync code, also when called inside a running loop (e.g. an async test)."""
     try:
         asyncio.get_running_loop()

@@ -18,7 +18,7 @@ import json
 import re
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import httpx
 
@@ -111,7 +111,7 @@ class Person:
         if unknown:
             raise ValueError(f"unknown realm roles {sorted(unknown)}; the realm has {list(ROLES)}")
 
-    def representation(self) -> dict:
+    def representation(self) -> dict[str, Any]:
         """Keycloak's UserRepresentation, as the admin API and partial import take it."""
         return {"id": self.advocate_id, "username": self.username, "enabled": True,
                 "credentials": [{"type": "password", "value": self.password, "temporary": False}],
@@ -141,7 +141,7 @@ async def _http(http: httpx.AsyncClient | None) -> AsyncIterator[httpx.AsyncClie
 
 
 async def password_token(realm: Realm, username: str, password: str, client: Client = SCENARIO, *,
-                         http: httpx.AsyncClient | None = None, scope: str | None = "openid") -> dict:
+                         http: httpx.AsyncClient | None = None, scope: str | None = "openid") -> dict[str, Any]:
     """Sign a person in with the password grant (RFC 6749 §4.3) at the token endpoint. Returns
     the answer: access_token, refresh_token, expires_in (s), and an id_token with the `openid`
     scope (`scope=None`: an access token only, which is all an API needs, and about half the
@@ -152,7 +152,8 @@ async def password_token(realm: Realm, username: str, password: str, client: Cli
         response = await h.post(realm.token_url, data=form | ({"scope": scope} if scope else {}))
     if response.status_code != 200:
         raise KeycloakError(f"password grant of {client.client_id} refused", response)
-    return response.json()
+    tokens: dict[str, Any] = response.json()
+    return tokens
 
 
 async def client_token(realm: Realm, client: Client = SCENARIO, *, http: httpx.AsyncClient | None = None) -> str:
@@ -162,7 +163,8 @@ async def client_token(realm: Realm, client: Client = SCENARIO, *, http: httpx.A
             "grant_type": "client_credentials", "client_id": client.client_id, "client_secret": client.secret})
     if response.status_code != 200:
         raise KeycloakError(f"client credentials of {client.client_id} refused", response)
-    return response.json()["access_token"]
+    token: str = response.json()["access_token"]
+    return token
 
 
 async def create_users(realm: Realm, people: Iterable[Person], if_exists: str = "SKIP", batch: int = 250,

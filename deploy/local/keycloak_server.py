@@ -19,6 +19,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from . import processes
 from .config import HOST, REPO_ROOT, StackConfig, StackError, require, require_free
@@ -115,11 +116,12 @@ def launch(c: StackConfig) -> None:
         c.keycloak_dir / "keycloak.pid", c.keycloak_dir / "keycloak.log", env)
 
 
-def discovery(c: StackConfig) -> dict | None:
+def discovery(c: StackConfig) -> dict[str, Any] | None:
     """The realm's OpenID Connect discovery document, or None if it is not served (yet)."""
     try:
         with urllib.request.urlopen(f"{issuer(c)}/.well-known/openid-configuration", timeout=3) as answer:
-            return json.load(answer)
+            document: dict[str, Any] = json.load(answer)
+            return document
     except (OSError, ValueError):
         return None
 
@@ -129,7 +131,8 @@ def management_ready(c: StackConfig) -> bool:
     url = f"http://{HOST}:{c.keycloak_management_port}/health/ready"
     try:
         with urllib.request.urlopen(url, timeout=3) as answer:
-            return json.load(answer).get("status") == "UP"
+            health: dict[str, Any] = json.load(answer)
+            return health.get("status") == "UP"
     except (OSError, ValueError):
         return False
 
@@ -137,7 +140,7 @@ def management_ready(c: StackConfig) -> bool:
 def healthy(c: StackConfig) -> bool:
     """This stack's Keycloak runs and serves the realm under the expected issuer."""
     document = discovery(c) if running_pid(c) else None
-    return bool(document) and document.get("issuer") == issuer(c)
+    return document is not None and document.get("issuer") == issuer(c)
 
 
 def wait_ready(c: StackConfig, timeout: float = 240) -> None:

@@ -28,7 +28,7 @@ def runuser() -> str:
     return found
 
 
-def _run(*cmd: str | Path, cwd: Path) -> subprocess.CompletedProcess:
+def _run(*cmd: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
     prefix = [runuser(), "-u", SERVER_USER, "--"] if AS_ROOT else []
     return subprocess.run([*prefix, *map(str, cmd)], cwd=cwd, capture_output=True, text=True)
 

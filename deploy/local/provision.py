@@ -64,7 +64,10 @@ def scram_verifier(password: str, salt: bytes | None = None, iterations: int = S
     salted = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
     stored_key = hashlib.sha256(hmac.new(salted, b"Client Key", hashlib.sha256).digest()).digest()
     server_key = hmac.new(salted, b"Server Key", hashlib.sha256).digest()
-    b64 = lambda raw: base64.b64encode(raw).decode()  # noqa: E731
+
+    def b64(raw: bytes) -> str:
+        return base64.b64encode(raw).decode()
+
     return f"SCRAM-SHA-256${iterations}:{b64(salt)}${b64(stored_key)}:{b64(server_key)}"
 
 
@@ -98,7 +101,8 @@ async def healthy(c: StackConfig, services: list[str]) -> bool:
     except (OSError, asyncpg.PostgresError, TimeoutError):
         return False
     try:
-        return await conn.fetchval("SELECT count(*) FROM pg_namespace WHERE nspname = ANY($1::text[])",
-                                   services) == len(services)
+        present: int = await conn.fetchval("SELECT count(*) FROM pg_namespace WHERE nspname = ANY($1::text[])",
+                                            services)
+        return present == len(services)
     finally:
         await conn.close()

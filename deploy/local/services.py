@@ -11,6 +11,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
+from typing import Any
 
 from schemas.platform import load_platform
 
@@ -20,7 +22,7 @@ from .keycloak import API_AUDIENCE, Realm
 from .keycloak import PORTAL as PORTAL_CLIENT
 
 
-def _files(c: StackConfig, name: str) -> tuple:
+def _files(c: StackConfig, name: str) -> tuple[Path, Path]:
     return c.state_dir / "services" / f"{name}.pid", c.state_dir / "logs" / f"{name}.log"
 
 
@@ -102,15 +104,17 @@ def stop(c: StackConfig) -> dict[str, int]:
     return stopped
 
 
-def readiness(port: int) -> dict | None:
+def readiness(port: int) -> dict[str, Any] | None:
     """The /ready answer of whatever serves `port` (a management port), or None if nothing
     answers it."""
     try:
         with urllib.request.urlopen(f"http://{HOST}:{port}/ready", timeout=2) as response:
-            return json.load(response)
+            ready: dict[str, Any] = json.load(response)
+            return ready
     except urllib.error.HTTPError as error:
         try:
-            return json.load(error)
+            not_ready: dict[str, Any] = json.load(error)
+            return not_ready
         except ValueError:
             return {"ready": False, "checks": f"HTTP {error.code}"}
     except (OSError, ValueError):

@@ -97,8 +97,8 @@ def down(config: StackConfig, purge: bool = False) -> None:
     purge also deletes their data (the downloaded jars and distribution stay)."""
     print(f"down: the {config.name} stack in {config.state_dir}", flush=True)
     stopped = services.stop(config)
-    for name, pid in stopped.items():
-        print(f"{name}: stopped (pid {pid}, port {config.http_ports[name]})", flush=True)
+    for name, service_pid in stopped.items():
+        print(f"{name}: stopped (pid {service_pid}, port {config.http_ports[name]})", flush=True)
     if not stopped:
         print("services: none running", flush=True)
     with _exclusive(config):

@@ -3,7 +3,7 @@ apps send over HTTP once they signed in (request bodies of the services' APIs)."
 
 import random
 from datetime import UTC, date, datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from ops.scenario.cast import Cast, Person
 from schemas import consent, curation, directory
@@ -49,7 +49,8 @@ def campaign(cast: Cast) -> curation.CreateCampaign:
                                    data=curation.CampaignDetails(actor=EDITOR, **campaign_body(cast, EDITOR)))
 
 
-def item_steps(item_id: str, content: curation.ItemContent) -> list:
+def item_steps(item_id: str, content: curation.ItemContent) -> list[
+        curation.CurationCommand[curation.WriteItem] | curation.CurationCommand[curation.ItemAction]]:
     """An item as a content system sends it on Kafka: drafted, submitted, approved, released.
     Curation refuses the approval there (`sign_in_required`): only a signed-in approver
     approves, over HTTP."""
@@ -64,17 +65,17 @@ def item_steps(item_id: str, content: curation.ItemContent) -> list:
 
 # --- over HTTP: request bodies ------------------------------------------------------------
 
-def policy_body(purpose: Purpose, version: int) -> dict:
+def policy_body(purpose: Purpose, version: int) -> dict[str, Any]:
     """POST /api/policies/{purpose}."""
     return {"version": version, "text": POLICY_TEXTS[purpose], "requires_renewal": False}
 
 
-def choice_body(purpose: Purpose, versions: dict[Purpose, int]) -> dict:
+def choice_body(purpose: Purpose, versions: dict[Purpose, int]) -> dict[str, Any]:
     """POST /api/me/consents/{purpose}/give or /refuse: the version the person was shown."""
     return {"policy_version": versions[purpose], "collection_method": CollectionMethod.MOBILE_APP.value}
 
 
-def campaign_body(cast: Cast, owner: str) -> dict:
+def campaign_body(cast: Cast, owner: str) -> dict[str, Any]:
     """POST /api/campaigns (less the campaign_id)."""
     today = date.today()
     return {"name": "Spring of Sustainability", "goal": "Show what our plants do for the climate",
@@ -82,7 +83,7 @@ def campaign_body(cast: Cast, owner: str) -> dict:
             "topics": ["sustainability"], "owner": owner}
 
 
-def item_body(item_id: str, content: curation.ItemContent) -> dict:
+def item_body(item_id: str, content: curation.ItemContent) -> dict[str, Any]:
     """POST /api/items."""
     return {"item_id": item_id, "content": content.model_dump(mode="json", exclude_none=True)}
 
@@ -92,7 +93,10 @@ def items(cast: Cast) -> dict[str, curation.ItemContent]:
     return {
         f"item-{cast.tag}-solar": curation.ItemContent(
             source_url="https://example.com/news/solar-roof", title="Our plant in Bern now runs on its own roof",
-            language="de", topics=["sustainability"], audience=curation.Audience(roles=["employee"]),
+            language="de", topics=["sustainability"],
+            # The empty lists are the defaults, written out: pydantic's mypy plugin does not see a
+            # default inside Annotated (schemas.curation.Labels; pydantic/pydantic#11036).
+            audience=curation.Audience(roles=["employee"], org_units=[], locations=[], topics=[]),
             share_texts={"linkedin": "Unser Werk in Bern produziert jetzt seinen eigenen Strom.",
                          "x": "Bern läuft jetzt mit Sonnenstrom vom eigenen Dach ☀️"}, **common),
         f"item-{cast.tag}-jobs": curation.ItemContent(
@@ -113,7 +117,7 @@ class PlannedShare(NamedTuple):
     network: str
     scheduled: bool  # a connector posts it a few seconds after it is asked for
 
-    def body(self, now: datetime) -> dict:
+    def body(self, now: datetime) -> dict[str, Any]:
         """POST /api/me/shares."""
         body = {"item_id": self.item_id, "network": self.network}
         return body | {"scheduled_at": (now + SCHEDULED_AFTER).isoformat()} if self.scheduled else body
