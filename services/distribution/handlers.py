@@ -139,30 +139,41 @@ class DistributionHandlers:
     async def publish(self, uow: UnitOfWork, event: curation.ItemPublished) -> None:
         """Kept, and fanned out to its audience in one statement, unless it was retracted or
         expired before (a replayed publication reaches nobody)."""
-        item = event.data
-        content = item.content.model_dump(mode="json")
-        saved = await store.save_item(uow.conn, item.item_id, item.content.campaign_id, content, event.time,
-                                      self._post_lengths(item.item_id, content))
+        saved, content = await self._save(uow, event)
         if saved is not None:
-            digests = self._digests()
-            size = await self._fan_out(uow, item.item_id, content, saved.new, digests)
-            size_told, below_k = domain.audience_told(size, self.settings.k_anonymity)
-            await store.distributed(uow.conn, item.item_id, size, size_told or 0)
-            await uow.emit(self.topics.items, ItemDistributed, item.item_id, Audience(
-                item_id=item.item_id, audience_size=size_told, audience_below_k=below_k,
-                k=self.settings.k_anonymity, distributed_at=digests[0]))
+            await self._distribute(uow, event.data.item_id, content, saved.new)
 
     async def update(self, uow: UnitOfWork, event: curation.ItemUpdated) -> None:
         """Kept; an audience, language or topics that changed are fanned out again: whoever
         they reach now and did not gets it (their count added to its reach, told partners by
-        `tell_audience_growth`). Whoever it reached keeps it."""
+        `tell_audience_growth`). Whoever it reached keeps it. An update of an item never
+        published here (its publication lost, or replayed later) is distributed as one."""
+        saved, content = await self._save(uow, event)
+        if saved is None or not saved.reach_changed:
+            return
+        if saved.new:
+            await self._distribute(uow, event.data.item_id, content, new=True)
+            return
+        added = await self._fan_out(uow, event.data.item_id, content, False, self._digests())
+        await store.distributed(uow.conn, event.data.item_id, added, 0)
+
+    async def _save(self, uow: UnitOfWork, event: curation.ItemPublished | curation.ItemUpdated,
+                    ) -> tuple[store.SavedItem | None, dict[str, Any]]:
         item = event.data
         content = item.content.model_dump(mode="json")
         saved = await store.save_item(uow.conn, item.item_id, item.content.campaign_id, content, event.time,
                                       self._post_lengths(item.item_id, content))
-        if saved is not None and saved.reach_changed:
-            added = await self._fan_out(uow, item.item_id, content, saved.new, self._digests())
-            await store.distributed(uow.conn, item.item_id, added, 0)
+        return saved, content
+
+    async def _distribute(self, uow: UnitOfWork, item_id: str, content: dict[str, Any], new: bool) -> None:
+        """Fanned out; its reach kept and told partners (`item.distributed`, k-anonymous)."""
+        digests = self._digests()
+        size = await self._fan_out(uow, item_id, content, new, digests)
+        size_told, below_k = domain.audience_told(size, self.settings.k_anonymity)
+        await store.distributed(uow.conn, item_id, size, size_told or 0)
+        await uow.emit(self.topics.items, ItemDistributed, item_id, Audience(
+            item_id=item_id, audience_size=size_told, audience_below_k=below_k,
+            k=self.settings.k_anonymity, distributed_at=digests[0]))
 
     async def _fan_out(self, uow: UnitOfWork, item_id: str, content: dict[str, Any], new: bool,
                        digests: tuple[datetime, datetime, datetime]) -> int:

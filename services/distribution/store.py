@@ -68,13 +68,14 @@ _FAN_OUT_AGAIN = _FAN_OUT.format(conflict="ON CONFLICT DO NOTHING")
 # Every active item to one person: what is there when they say yes. The person and their
 # consent are read (and it locked FOR SHARE) once, before the items. How far each item
 # reached grows by one: logged, to be added up by the audience-growth schedule
-# (`count_reach`), so concurrent backfills never wait on the same items' rows.
+# (`count_reach`), so concurrent backfills never wait on the same items' rows. `{locks}`:
+# after a yes, the person's profile too, unless a change of it is in flight (see below).
 _PERSON_AND_ITEMS = f"""
 WITH person AS MATERIALIZED (
     SELECT p.advocate_id, p.role, p.org_unit, p.location, p.languages, p.interests, p.digest
     FROM people p {_CONSENTING}
     WHERE p.advocate_id = $4
-    FOR SHARE OF c
+    {{locks}}
 ), item AS (
     SELECT item_id, audience_roles AS roles, audience_org_units AS org_units,
            audience_locations AS locations, audience_languages AS languages,
@@ -105,7 +106,7 @@ _REACH_LOGGED = """, reach_logged AS (
 SELECT count(*) FROM delivered"""
 # Anyone else may be writing the person's entries meanwhile (a join's backfill, a fan-out:
 # they hold the consent row FOR SHARE, as this does): what is there already stays.
-_BACKFILL = f"""{_PERSON_AND_ITEMS}, delivered AS (
+_BACKFILL = f"""{_PERSON_AND_ITEMS.format(locks="FOR SHARE OF c")}, delivered AS (
     {_backfill_entries()}
     ON CONFLICT DO NOTHING
     RETURNING item_id
@@ -122,8 +123,12 @@ _BACKFILL = f"""{_PERSON_AND_ITEMS}, delivered AS (
 # entries keeps them, as above (none is expected: a yes again brings nothing, a no deleted
 # them, and only fan-outs and backfills of valid yeses write any). `had` is read once. Someone
 # not in the directory in this snapshot is left in `unplaced_yeses` (ADR 0033: their join
-# may be committing unseen, not seeing this yes either).
-_BACKFILL_AFTER_CONSENT = f"""{_PERSON_AND_ITEMS}, had AS MATERIALIZED (
+# may be committing unseen, not seeing this yes either); so is someone whose profile a change
+# is writing now (SKIP LOCKED: its backfill does not see this yes, nor this the new profile).
+# Otherwise the profile stays locked (FOR SHARE) until commit: a change waits for this yes,
+# and its backfill then sees it.
+_BACKFILL_AFTER_CONSENT = f"""{_PERSON_AND_ITEMS.format(locks="FOR SHARE OF c FOR SHARE OF p SKIP LOCKED")},
+had AS MATERIALIZED (
     SELECT EXISTS (SELECT 1 FROM feed WHERE advocate_id = $4) AS entries
 ), fresh AS (
     {_backfill_entries("WHERE NOT (SELECT entries FROM had)")}
@@ -137,7 +142,7 @@ _BACKFILL_AFTER_CONSENT = f"""{_PERSON_AND_ITEMS}, had AS MATERIALIZED (
 ), unplaced AS (
     -- Only if no row is seen: a speculative insert would wait on a join deleting the row
     -- (`joined`) while that join waits on this transaction's consent row (a deadlock).
-    INSERT INTO unplaced_yeses SELECT $4 WHERE NOT EXISTS (SELECT 1 FROM people WHERE advocate_id = $4)
+    INSERT INTO unplaced_yeses SELECT $4 WHERE NOT EXISTS (SELECT 1 FROM person)
         AND NOT EXISTS (SELECT 1 FROM unplaced_yeses WHERE advocate_id = $4)
     ON CONFLICT DO NOTHING
 ){_REACH_LOGGED}"""
@@ -159,13 +164,15 @@ async def hold_audience(conn: Connection) -> None:
 
 
 # Whether a join or change may bring the person into items' reach they were not in: someone
-# new, or a profile (not older than the one held) changing what `_REACHES` reads of people.
+# new, or a profile (not older than the one held) changing what `_REACHES` reads of people
+# (its lists as sets: a new order changes nothing).
 # If so the audience lock is taken shared in the same statement (ADR 0033).
 _REACH_CHANGING = f"""SELECT changing, CASE WHEN changing THEN pg_advisory_xact_lock_shared({_AUDIENCE_KEY}) END
     FROM (SELECT NOT EXISTS (
         SELECT 1 FROM people WHERE advocate_id = $1
             AND (as_of > $7 OR (role = $2 AND org_unit IS NOT DISTINCT FROM $3
-                 AND location IS NOT DISTINCT FROM $4 AND languages = $5 AND interests = $6))
+                 AND location IS NOT DISTINCT FROM $4 AND languages @> $5 AND languages <@ $5
+                 AND interests @> $6 AND interests <@ $6))
     ) AS changing) reach"""
 
 
@@ -258,18 +265,21 @@ class SavedItem(NamedTuple):
     reach_changed: bool  # new, or its audience, language or topics changed: whom it reaches may grow
 
 
-# The audience columns (`_REACHES` reads them) are generated from the content (migration 006):
-# read before the upsert, in its snapshot (only this subscriber writes items, one at a time).
-_REACH_COLUMNS = ("audience_roles, audience_org_units, audience_locations, audience_languages, "
-                  "audience_interests, item_language, item_topics")
-_SAVE_ITEM = f"""WITH before AS (SELECT ({_REACH_COLUMNS}) AS reach FROM items WHERE item_id = $1)
+# The audience columns (`_REACHES` reads them; lists as sets) are generated from the content
+# (migration 006): read before the upsert, in its snapshot (only this subscriber writes items,
+# one at a time), and compared with the new ones in RETURNING.
+_REACH_LISTS = ("audience_roles", "audience_org_units", "audience_locations", "audience_languages",
+                "audience_interests", "item_topics")
+_SAME_REACH = " AND ".join([f"b.{c} @> items.{c} AND b.{c} <@ items.{c}" for c in _REACH_LISTS]
+                           + ["b.item_language IS NOT DISTINCT FROM items.item_language"])
+_SAVE_ITEM = f"""WITH before AS (SELECT {", ".join(_REACH_LISTS)}, item_language FROM items WHERE item_id = $1)
 INSERT INTO items (item_id, status, campaign_id, content, updated_at, post_lengths)
 VALUES ($1, 'active', $2, $3::jsonb, $4, $5::jsonb)
 ON CONFLICT (item_id) DO UPDATE SET campaign_id = EXCLUDED.campaign_id,
     content = EXCLUDED.content, updated_at = EXCLUDED.updated_at, post_lengths = EXCLUDED.post_lengths
 WHERE items.status = 'active'
 RETURNING xmax = 0 AS new,  -- a row inserted has no xmax yet; one updated has its updater's
-          ({_REACH_COLUMNS}) IS DISTINCT FROM (SELECT reach FROM before) AS reach_changed"""
+          NOT EXISTS (SELECT 1 FROM before b WHERE {_SAME_REACH}) AS reach_changed"""
 
 
 async def save_item(conn: Connection, item_id: str, campaign_id: str | None, content: dict[str, Any],
@@ -429,7 +439,10 @@ async def place_yeses(conn: Connection, now: datetime, daily_at: datetime, weekl
     """Backfill whoever said yes when not in the directory and is in it now (their join
     and their yes committed at the same moment, neither seeing the other: ADR 0033), as a
     join's backfill, up to `_PLACED_PER_PASS` of them (another replica's pass takes others:
-    SKIP LOCKED); returns how many people."""
+    SKIP LOCKED); returns how many people. The audience lock is taken shared first, as a
+    join's: a fan-out or an item's end committing now waits for these backfills, or they
+    for it."""
+    await conn.execute(f"SELECT pg_advisory_xact_lock_shared({_AUDIENCE_KEY})")
     placed = await conn.fetch("""DELETE FROM unplaced_yeses WHERE advocate_id IN (
         SELECT u.advocate_id FROM unplaced_yeses u JOIN people p USING (advocate_id)
         LIMIT $1 FOR UPDATE OF u SKIP LOCKED) RETURNING advocate_id""", _PLACED_PER_PASS)
