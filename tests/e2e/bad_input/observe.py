@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 import asyncpg
+from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 
 from ops.bus import Tail
@@ -30,9 +31,9 @@ class Outcomes(Tail):
         self.dead: dict[tuple[str, str, int, int], dict[str, str]] = {}  # (service, topic, partition, offset)
         self.rejections: dict[tuple[str, str], str] = {}  # (service, command id) -> reason
 
-    async def _collect(self) -> None:
+    async def _collect(self, consumer: AIOKafkaConsumer) -> None:
         while True:
-            for records in (await self.consumer.getmany(timeout_ms=200)).values():
+            for records in (await consumer.getmany(timeout_ms=200)).values():
                 for record in records:
                     self._keep(record)
 
