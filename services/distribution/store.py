@@ -164,8 +164,8 @@ async def hold_audience(conn: Connection) -> None:
 
 
 # Whether a join or change may bring the person into items' reach they were not in: someone
-# new, or a profile (not older than the one held) changing what `_REACHES` reads of people
-# (its lists as sets: a new order changes nothing).
+# new, or a profile (not older than the one held, nor than their departure) changing what
+# `_REACHES` reads of people (its lists as sets: a new order changes nothing).
 # If so the audience lock is taken shared in the same statement (ADR 0033).
 _REACH_CHANGING = f"""SELECT changing, CASE WHEN changing THEN pg_advisory_xact_lock_shared({_AUDIENCE_KEY}) END
     FROM (SELECT NOT EXISTS (
@@ -173,7 +173,7 @@ _REACH_CHANGING = f"""SELECT changing, CASE WHEN changing THEN pg_advisory_xact_
             AND (as_of > $7 OR (role = $2 AND org_unit IS NOT DISTINCT FROM $3
                  AND location IS NOT DISTINCT FROM $4 AND languages @> $5 AND languages <@ $5
                  AND interests @> $6 AND interests <@ $6))
-    ) AS changing) reach"""
+    ) AND NOT EXISTS (SELECT 1 FROM departures WHERE advocate_id = $1 AND as_of >= $7) AS changing) reach"""
 
 
 async def reach_changing(conn: Connection, profile: Profile, as_of: datetime) -> bool:

@@ -4,27 +4,39 @@ role, org unit, location, languages, interests, digest preference and networks.
 `apply(uow, event)` is the handler of every directory event; a service subscribes it to
 the directory topic as it is, or calls it from its own handler when joining or leaving
 means more to it (consent revokes on leaving). People who leave are deleted: the
-projection holds no one who is not in the directory. `forget` is for erasure.
+projection holds no one who is not in the directory; when they left is kept (`departures`),
+so that a profile announced before that, arriving late, does not bring them back.
+`forget` is for erasure.
 """
 
 from schemas import directory
 from services.runtime.unit_of_work import UnitOfWork
 
+# A profile applies unless the one held is newer, or the person left after it was announced
+# (`departures`, migration 006; the departure wins a tie); a later one ends the departure.
 _UPSERT = """
+WITH returned AS (DELETE FROM departures WHERE advocate_id = $1 AND as_of < $9)
 INSERT INTO people (advocate_id, role, org_unit, location, languages, interests, digest, networks, as_of)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+SELECT $1::text, $2::text, $3::text, $4::text, $5::text[], $6::text[], $7::text, $8::text[], $9::timestamptz
+WHERE NOT EXISTS (SELECT 1 FROM departures WHERE advocate_id = $1 AND as_of >= $9)
 ON CONFLICT (advocate_id) DO UPDATE SET
     role = EXCLUDED.role, org_unit = EXCLUDED.org_unit, location = EXCLUDED.location,
     languages = EXCLUDED.languages, interests = EXCLUDED.interests, digest = EXCLUDED.digest,
     networks = EXCLUDED.networks, as_of = EXCLUDED.as_of
 WHERE people.as_of <= EXCLUDED.as_of"""
+# Leaving always removes the person (whatever the time of the profile held: leaving stops
+# everything); the latest departure time is kept.
+_DEPART = """
+WITH gone AS (DELETE FROM people WHERE advocate_id = $1)
+INSERT INTO departures (advocate_id, as_of) VALUES ($1, $2)
+ON CONFLICT (advocate_id) DO UPDATE SET as_of = greatest(departures.as_of, EXCLUDED.as_of)"""
 
 
 async def apply(uow: UnitOfWork, event: directory.DirectoryEvent) -> None:
-    """A join or change upserts the person (an older profile than the one held changes
-    nothing); a departure deletes them."""
+    """A join or change upserts the person (a profile older than the one held, or than their
+    departure, changes nothing); a departure deletes them and is remembered by its time."""
     if isinstance(event, directory.PersonLeft):
-        await forget(uow, event.data.advocate_id)
+        await uow.conn.execute(_DEPART, event.data.advocate_id, event.time)
         return
     p = event.data
     await uow.conn.execute(

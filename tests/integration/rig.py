@@ -200,13 +200,14 @@ class ServiceRig:
     # --- HTTP ------------------------------------------------------------------------------
 
     async def call(self, method: str, path: str, json_body: Any = None, token: str | None = None,
-                   headers: dict[str, str] | None = None) -> httpx.Response:
-        """One request to the service's HTTP server; redirects are not followed."""
+                   headers: dict[str, str] | None = None, timeout: float = 10) -> httpx.Response:
+        """One request to the service's HTTP server; redirects are not followed; `timeout` in
+        seconds (a long task, on a busy machine, may need more)."""
         sent = {**(headers or {}), **({"Authorization": f"Bearer {token}"} if token else {})}
         if self.http is not None:
-            return await self.http.request(method, path, json=json_body, headers=sent)
+            return await self.http.request(method, path, json=json_body, headers=sent, timeout=timeout)
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{self.settings.http_port}",
-                                     follow_redirects=False, timeout=10) as client:
+                                     follow_redirects=False, timeout=timeout) as client:
             return await client.request(method, path, json=json_body, headers=sent)
 
     async def get(self, path: str, token: str | None = None, headers: dict[str, str] | None = None

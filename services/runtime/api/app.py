@@ -168,8 +168,10 @@ async def _unless_unavailable(attempt: Callable[[], Awaitable[T]], retry: bool =
         return await (retry_transient(attempt, RETRY_SECONDS) if retry else attempt())
     except Exception as error:
         if is_transient(error):
-            raise HttpProblem(503, "unavailable", "The database is not answering; try again shortly.",
-                              _RETRY_AFTER) from None
+            # The operator's only trace of the 503 (the class only: a message may quote values).
+            log.warning("answered 503: a transient database fault lasted: %s", type(error).__name__)
+            raise HttpProblem(503, "unavailable", "The database is not answering, or the request kept "
+                              "conflicting with others; try again shortly.", _RETRY_AFTER) from None
         raise
 
 

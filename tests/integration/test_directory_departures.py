@@ -1,0 +1,71 @@
+"""The directory projection every service keeps (services/runtime/directory.py) orders a
+person's events by their `time`: a profile announced before the person left, arriving after
+the departure (a CRM's late event, a replayed partition), must not bring them back; one
+announced after it does."""
+
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+
+from schemas import directory as d
+from services.runtime import directory
+from services.runtime.migrate import RUNTIME_MIGRATIONS, migrate
+from services.runtime.unit_of_work import UnitOfWork
+
+ANNA = "adv-anna-000001"
+LEFT_AT = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+
+
+def joined(at: datetime, org_unit: str = "hr") -> d.PersonJoined:
+    return d.PersonJoined(source="/test/hr", subject=ANNA, time=at,
+                          data=d.Profile(advocate_id=ANNA, role=d.Role.EMPLOYEE, org_unit=org_unit))
+
+
+def changed(at: datetime, org_unit: str) -> d.PersonChanged:
+    return d.PersonChanged(source="/test/crm", subject=ANNA, time=at,
+                           data=d.Profile(advocate_id=ANNA, role=d.Role.EMPLOYEE, org_unit=org_unit))
+
+
+def left(at: datetime) -> d.PersonLeft:
+    return d.PersonLeft(source="/test/hr", subject=ANNA, time=at, data=d.Departure(advocate_id=ANNA))
+
+
+async def test_a_profile_from_before_the_departure_does_not_bring_the_person_back(scratch_schema):
+    _, dsn = await scratch_schema()
+    conn = await asyncpg.connect(dsn)
+    try:
+        await migrate(conn, {"runtime": RUNTIME_MIGRATIONS})
+        uow = UnitOfWork(conn, "/test")
+
+        async def people() -> list[tuple[str, str]]:
+            return [tuple(r) for r in await conn.fetch("SELECT advocate_id, org_unit FROM people")]
+
+        await directory.apply(uow, joined(LEFT_AT - timedelta(days=30)))
+        await directory.apply(uow, left(LEFT_AT))
+        await directory.apply(uow, changed(LEFT_AT - timedelta(hours=1), "sales"))  # late
+        await directory.apply(uow, changed(LEFT_AT, "sales"))  # a tie: the departure wins
+        assert await people() == []
+
+        await directory.apply(uow, joined(LEFT_AT + timedelta(days=1), "sales"))  # back, later
+        assert await people() == [(ANNA, "sales")]
+        assert await conn.fetchval("SELECT count(*) FROM departures") == 0
+        await directory.apply(uow, changed(LEFT_AT - timedelta(hours=1), "hr"))  # older than what is held
+        assert await people() == [(ANNA, "sales")]
+    finally:
+        await conn.close()
+
+
+async def test_a_departure_arriving_late_still_removes_the_person(scratch_schema):
+    """Leaving stops everything, whatever the time of the profile held (consent revokes on it)."""
+    _, dsn = await scratch_schema()
+    conn = await asyncpg.connect(dsn)
+    try:
+        await migrate(conn, {"runtime": RUNTIME_MIGRATIONS})
+        uow = UnitOfWork(conn, "/test")
+        await directory.apply(uow, left(LEFT_AT))
+        await directory.apply(uow, joined(LEFT_AT + timedelta(days=1)))
+        await directory.apply(uow, left(LEFT_AT - timedelta(days=1)))
+        assert await conn.fetchval("SELECT count(*) FROM people") == 0
+        assert await conn.fetchval("SELECT as_of FROM departures") == LEFT_AT - timedelta(days=1)
+    finally:
+        await conn.close()
