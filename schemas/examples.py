@@ -4,7 +4,7 @@ advocate id that looks like one, a news URL, a purpose). The exported schemas ca
 (`examples`), and the tests send each one of those the outside world writes to the real
 services, expecting it handled, never dead-lettered.
 
-Values come from the field's own schema example (`examples`: a rejection's reason code),
+Values come from the field's own schema example (`examples`: a rejection's reason code, one every service gives),
 else from `VALUES` by field name, else from the schema (`const`, the first `enum` value,
 `format`, `minimum`, `minItems`); the subject is made of the data fields it is
 (`x-subject-is`), else the aggregate id the data names."""
