@@ -15,7 +15,7 @@ from pydantic import Field
 from schemas.envelope import Contract
 
 ActorId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]{3,64}$", description="Pseudonymous id of the sender")]
-ReasonCode = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{2,63}$", examples=["actor_not_subject"])]
+ReasonCode = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{2,63}$", examples=["command_not_fresh"])]  # any service's
 
 
 class RefusalReason(StrEnum):

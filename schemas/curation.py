@@ -170,6 +170,12 @@ class DraftItem(CurationCommand[WriteItem]):
 
 
 class EditItem(CurationCommand[WriteItem]):
+    """Replace the item's whole content: a field left out is reset to its default (no
+    campaign, no topics, hashtags or expiry, an audience list that restricts nothing). Before
+    publication the item goes back to draft; after it, changed reviewed fields
+    (`ReviewedField`) wait for a second person's approval and every other field applies at
+    once (`item.updated`)."""
+
     type: Literal["advocacy.curation.item.edit.v1"] = "advocacy.curation.item.edit.v1"
     subject_is: ClassVar[str] = "the item's id (a new one: the sender chooses it)"
 

@@ -177,6 +177,7 @@ class ItemDistributedV1(CloudEvent[Distribution]):
 
     type: Literal["advocacy.distribution.item.distributed.v1"] = "advocacy.distribution.item.distributed.v1"
     subject_is: ClassVar[str] = "data.item_id"
+    no_longer_emitted: ClassVar[bool] = True
 
 
 class ItemDistributed(CloudEvent[Audience]):

@@ -56,6 +56,9 @@ class CloudEvent(BaseModel, Generic[DataT]):
     # refused command's subject"). Documentation for the contracts' readers (schemas/json,
     # README); `keyed_by` is what enforces a field.
     subject_is: ClassVar[str] = ""
+    # True for a released type the services no longer send: kept in the contract (old records
+    # may remain within the topic's retention), marked so in README's topics table.
+    no_longer_emitted: ClassVar[bool] = False
 
     specversion: Literal["1.0"] = "1.0"
     id: str = Field(default_factory=lambda: str(uuid4()), min_length=1, max_length=200)

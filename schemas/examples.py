@@ -4,8 +4,9 @@ advocate id that looks like one, a news URL, a purpose). The exported schemas ca
 (`examples`), and the tests send each one of those the outside world writes to the real
 services, expecting it handled, never dead-lettered.
 
-Values come from `VALUES` by field name, else from the schema (`const`, the first `enum`
-value, `format`, `minimum`, `minItems`); the subject is made of the data fields it is
+Values come from the field's own schema example (`examples`: a rejection's reason code, one every service gives),
+else from `VALUES` by field name, else from the schema (`const`, the first `enum` value,
+`format`, `minimum`, `minItems`); the subject is made of the data fields it is
 (`x-subject-is`), else the aggregate id the data names."""
 
 import re
@@ -22,7 +23,7 @@ VALUES: dict[str, Any] = {
     "source_url": "https://newsroom.example.com/2026/11/leipzig", "url": "https://newsroom.example.com/feed.xml",
     "tracked_url": "https://go.example.com/r/Ab3dE5gH", "post": "We are proud of our new plant. #employee "
     "https://go.example.com/r/Ab3dE5gH", "name": "Q4 employer branding", "goal": "Awareness for the new plant",
-    "note": "Please shorten the title", "reason": "not_in_directory", "content_hash": "0" * 64,
+    "note": "Please shorten the title", "reason": "Figures corrected in the source", "content_hash": "0" * 64,
     "ledger_hash": "0" * 64, "visitor": "3f1c9a7b2e4d", "topics": ["sustainability"],
     "command_type": "advocacy.consent.give.v1", "command_id": "5f0c2a1e-0000-4000-8000-000000000001",
     "html_path": "reports/report-2026-11.html", "json_path": "reports/report-2026-11.json",
@@ -53,6 +54,8 @@ def _value(name: str, schema: dict[str, Any], defs: dict[str, Any]) -> Any:
         return schema["const"]
     if "enum" in schema:
         return schema["enum"][0]
+    if "examples" in schema:  # a free-text VALUES entry of the same name would not match its pattern
+        return schema["examples"][0]
     if name in VALUES:
         return VALUES[name]
     for choice in (*schema.get("anyOf", ()), *schema.get("oneOf", ())):

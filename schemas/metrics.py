@@ -128,6 +128,7 @@ class ReportRendered(CloudEvent[Rendered]):
 
     type: Literal["advocacy.metrics.report.rendered.v1"] = "advocacy.metrics.report.rendered.v1"
     subject_is: ClassVar[str] = "data.report_id"
+    no_longer_emitted: ClassVar[bool] = True
 
 
 class MetricsCommandRejected(CloudEvent[Rejection]):

@@ -157,9 +157,10 @@ def topics_table() -> str:
 def topic_key(topic: str) -> str:
     """What the records of `topic` are keyed by, from its contracts' subjects
     (envelope.subject_of): one key, or each key with the event types it keys, a family of
-    types (`item.*`) where all of that family's share it."""
+    types (`item.*`) where all of that family's share it; a type no longer emitted is marked so."""
     by_key: dict[str, list[str]] = {}
-    short = {model: re.sub(r"^advocacy\.[a-z]+\.|\.v\d+$", "", event_type_of(model)) for model in CONTRACTS[topic]}
+    short = {model: re.sub(r"^advocacy\.[a-z]+\.|\.v\d+$", "", event_type_of(model))
+             + (" (no longer emitted)" if model.no_longer_emitted else "") for model in CONTRACTS[topic]}
     for model, name in short.items():
         by_key.setdefault(subject_of(model), []).append(name)
     if len(by_key) == 1:

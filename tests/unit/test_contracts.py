@@ -167,6 +167,6 @@ def test_a_subject_made_of_data_fields_names_fields_the_data_has(name):
 
 def test_the_readme_key_column_comes_from_the_contracts():
     assert topic_key("advocacy.distribution.events.v1") == (
-        "data.item_id: item.distributed; data.advocate_id: notification.requested; "
+        "data.item_id: item.distributed (no longer emitted); data.advocate_id: notification.requested; "
         "data.share_id: link.clicked, share.*; the refused command's subject: command.rejected")
     assert topic_key("advocacy.consent.state.v1") == "data.advocate_id:data.purpose"
