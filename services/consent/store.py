@@ -139,6 +139,7 @@ async def erase(conn: Connection, advocate_id: str) -> None:
     locks the person, then their consent, and locks taken in one order cannot deadlock."""
     await conn.execute("DELETE FROM people WHERE advocate_id = $1", advocate_id)
     await conn.execute("DELETE FROM consents WHERE advocate_id = $1", advocate_id)
+    await conn.execute("DELETE FROM departures WHERE advocate_id = $1", advocate_id)
 
 
 async def consents_of(conn: Connection, advocate_id: str) -> list[Change]:

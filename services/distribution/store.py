@@ -124,10 +124,11 @@ _BACKFILL = f"""{_PERSON_AND_ITEMS.format(locks="FOR SHARE OF c")}, delivered AS
 # them, and only fan-outs and backfills of valid yeses write any). `had` is read once. Someone
 # not in the directory in this snapshot is left in `unplaced_yeses` (ADR 0033: their join
 # may be committing unseen, not seeing this yes either); so is someone whose profile a change
-# is writing now (SKIP LOCKED: its backfill does not see this yes, nor this the new profile).
-# Otherwise the profile stays locked (FOR SHARE) until commit: a change waits for this yes,
-# and its backfill then sees it.
-_BACKFILL_AFTER_CONSENT = f"""{_PERSON_AND_ITEMS.format(locks="FOR SHARE OF c FOR SHARE OF p SKIP LOCKED")},
+# is changing in reach now, or leaving (SKIP LOCKED: its backfill does not see this yes, nor
+# this the new profile). Otherwise the profile stays locked until commit (FOR KEY SHARE: only
+# `reach_changing`'s FOR UPDATE and a delete wait for it, not a digest change): a change of
+# reach waits for this yes, and its backfill then sees it.
+_BACKFILL_AFTER_CONSENT = f"""{_PERSON_AND_ITEMS.format(locks="FOR SHARE OF c FOR KEY SHARE OF p SKIP LOCKED")},
 had AS MATERIALIZED (
     SELECT EXISTS (SELECT 1 FROM feed WHERE advocate_id = $4) AS entries
 ), fresh AS (
@@ -167,13 +168,20 @@ async def hold_audience(conn: Connection) -> None:
 # new, or a profile (not older than the one held, nor than their departure) changing what
 # `_REACHES` reads of people (its lists as sets: a new order changes nothing).
 # If so the audience lock is taken shared in the same statement (ADR 0033).
-_REACH_CHANGING = f"""SELECT changing, CASE WHEN changing THEN pg_advisory_xact_lock_shared({_AUDIENCE_KEY}) END
-    FROM (SELECT NOT EXISTS (
+# A change of someone held also locks their row FOR UPDATE here: a yes's backfill reading it
+# FOR KEY SHARE SKIP LOCKED then skips them (see `_BACKFILL_AFTER_CONSENT`), or held it
+# first, and this waits for the yes; a plain upsert (a digest or networks change) takes FOR
+# NO KEY UPDATE, which neither waits for a yes nor makes one skip.
+_REACH_CHANGING = f"""WITH reach AS MATERIALIZED (SELECT NOT EXISTS (
         SELECT 1 FROM people WHERE advocate_id = $1
             AND (as_of > $7 OR (role = $2 AND org_unit IS NOT DISTINCT FROM $3
                  AND location IS NOT DISTINCT FROM $4 AND languages @> $5 AND languages <@ $5
                  AND interests @> $6 AND interests <@ $6))
-    ) AND NOT EXISTS (SELECT 1 FROM departures WHERE advocate_id = $1 AND as_of >= $7) AS changing) reach"""
+    ) AND NOT EXISTS (SELECT 1 FROM departures WHERE advocate_id = $1 AND as_of >= $7) AS changing),
+held AS (SELECT 1 FROM people WHERE advocate_id = $1 AND (SELECT changing FROM reach) FOR UPDATE)
+SELECT changing, CASE WHEN changing THEN pg_advisory_xact_lock_shared({_AUDIENCE_KEY}) END,
+       (SELECT count(*) FROM held)
+FROM reach"""
 
 
 async def reach_changing(conn: Connection, profile: Profile, as_of: datetime) -> bool:
@@ -459,14 +467,18 @@ async def forget_unplaced(conn: Connection, advocate_id: str) -> None:
 async def stop_delivery(conn: Connection, advocate_id: str) -> None:
     """No `receive_content` any more: their feed goes, and with it what waits to be notified,
     and a yes of theirs left unplaced (ADR 0033), in the same statement (a withdrawal's)."""
-    await conn.execute("""WITH unplaced AS (DELETE FROM unplaced_yeses WHERE advocate_id = $1)
+    # An unplaced row a `place_yeses` pass holds is skipped, not waited for: the pass waits
+    # for this transaction's consent row (a deadlock otherwise), then finds the no, places
+    # nothing, and deletes the row itself.
+    await conn.execute("""WITH unplaced AS (DELETE FROM unplaced_yeses WHERE advocate_id IN (
+                              SELECT advocate_id FROM unplaced_yeses WHERE advocate_id = $1 FOR UPDATE SKIP LOCKED))
                           DELETE FROM feed WHERE advocate_id = $1""", advocate_id)
 
 
 async def erase(conn: Connection, advocate_id: str) -> None:
     """Every row about the advocate goes; their shares stay as links, without them."""
     await stop_delivery(conn, advocate_id)
-    for table in ("consents", "notifications_sent", "people"):
+    for table in ("consents", "notifications_sent", "people", "departures"):
         await conn.execute(f"DELETE FROM {table} WHERE advocate_id = $1", advocate_id)
     await conn.execute("UPDATE shares SET advocate_id = NULL, post = NULL WHERE advocate_id = $1", advocate_id)
 

@@ -237,7 +237,7 @@ _ERASED_REF = ("encode(sha256(convert_to((SELECT salt FROM erasure_salt) || ':' 
 async def erase(conn: Connection, advocate_id: str) -> None:
     """No row keeps the id; shares stay under a contributor token that now points to no one;
     the erasure is remembered by a salted hash of the id (`erased`), not the id."""
-    for table in ("consents", "attributed_shares", "followers", "contributors", "people"):
+    for table in ("consents", "attributed_shares", "followers", "contributors", "people", "departures"):
         await conn.execute(f"DELETE FROM {table} WHERE advocate_id = $1", advocate_id)
     await conn.execute(f"INSERT INTO erased (ref) VALUES ({_ERASED_REF}) ON CONFLICT DO NOTHING", advocate_id)
 

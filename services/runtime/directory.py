@@ -5,8 +5,11 @@ role, org unit, location, languages, interests, digest preference and networks.
 the directory topic as it is, or calls it from its own handler when joining or leaving
 means more to it (consent revokes on leaving). People who leave are deleted: the
 projection holds no one who is not in the directory; when they left is kept (`departures`),
-so that a profile announced before that, arriving late, does not bring them back.
-`forget` is for erasure.
+so that a profile announced before that, arriving late, does not bring them back (ADR
+0035). `forget` is for erasure. A person's events are handled one at a time: they are keyed
+by the person, and a partition has one consumer whose batch claims its events before it
+applies them; these statements rely on that (two transactions applying events of the same
+person at once could each miss the other's row).
 """
 
 from schemas import directory
@@ -25,10 +28,14 @@ ON CONFLICT (advocate_id) DO UPDATE SET
     networks = EXCLUDED.networks, as_of = EXCLUDED.as_of
 WHERE people.as_of <= EXCLUDED.as_of"""
 # Leaving always removes the person (whatever the time of the profile held: leaving stops
-# everything); the latest departure time is kept.
+# everything). What is remembered is the later of its time and the removed profile's: a
+# profile older than the one it removed must not come back either. A departure without a
+# `time` of its sender's ($2 NULL: the decoding time would block a rejoin on a replay)
+# remembers the removed profile's only.
 _DEPART = """
-WITH gone AS (DELETE FROM people WHERE advocate_id = $1)
-INSERT INTO departures (advocate_id, as_of) VALUES ($1, $2)
+WITH gone AS (DELETE FROM people WHERE advocate_id = $1 RETURNING as_of),
+left_at AS (SELECT greatest($2::timestamptz, (SELECT max(as_of) FROM gone)) AS as_of)
+INSERT INTO departures (advocate_id, as_of) SELECT $1, as_of FROM left_at WHERE as_of IS NOT NULL
 ON CONFLICT (advocate_id) DO UPDATE SET as_of = greatest(departures.as_of, EXCLUDED.as_of)"""
 
 
@@ -36,7 +43,8 @@ async def apply(uow: UnitOfWork, event: directory.DirectoryEvent) -> None:
     """A join or change upserts the person (a profile older than the one held, or than their
     departure, changes nothing); a departure deletes them and is remembered by its time."""
     if isinstance(event, directory.PersonLeft):
-        await uow.conn.execute(_DEPART, event.data.advocate_id, event.time)
+        stated = event.time if "time" in event.model_fields_set else None
+        await uow.conn.execute(_DEPART, event.data.advocate_id, stated)
         return
     p = event.data
     await uow.conn.execute(
@@ -46,4 +54,7 @@ async def apply(uow: UnitOfWork, event: directory.DirectoryEvent) -> None:
 
 
 async def forget(uow: UnitOfWork, advocate_id: str) -> None:
-    await uow.conn.execute("DELETE FROM people WHERE advocate_id = $1", advocate_id)
+    """Erasure: the person and their departure (no row keeps an erased person's id; each
+    service's own erase deletes both tables too)."""
+    await uow.conn.execute("WITH gone AS (DELETE FROM departures WHERE advocate_id = $1) "
+                           "DELETE FROM people WHERE advocate_id = $1", advocate_id)

@@ -55,17 +55,54 @@ async def test_a_profile_from_before_the_departure_does_not_bring_the_person_bac
         await conn.close()
 
 
-async def test_a_departure_arriving_late_still_removes_the_person(scratch_schema):
-    """Leaving stops everything, whatever the time of the profile held (consent revokes on it)."""
+async def test_a_late_departure_removes_the_person_and_keeps_out_what_is_older_than_it_removed(scratch_schema):
+    """Leaving stops everything, whatever the time of the profile held (consent revokes on
+    it); a profile older than the one it removed does not come back after it."""
     _, dsn = await scratch_schema()
     conn = await asyncpg.connect(dsn)
     try:
         await migrate(conn, {"runtime": RUNTIME_MIGRATIONS})
         uow = UnitOfWork(conn, "/test")
-        await directory.apply(uow, left(LEFT_AT))
         await directory.apply(uow, joined(LEFT_AT + timedelta(days=1)))
-        await directory.apply(uow, left(LEFT_AT - timedelta(days=1)))
+        await directory.apply(uow, left(LEFT_AT - timedelta(days=1)))  # late
         assert await conn.fetchval("SELECT count(*) FROM people") == 0
+        await directory.apply(uow, changed(LEFT_AT, "sales"))
+        assert await conn.fetchval("SELECT count(*) FROM people") == 0
+    finally:
+        await conn.close()
+
+
+async def test_a_departure_without_a_time_remembers_only_the_profile_it_removed(scratch_schema):
+    """Without its sender's `time` the departure would be dated when it is read: on a replay,
+    later than a rejoin it preceded, which would then stay out."""
+    _, dsn = await scratch_schema()
+    conn = await asyncpg.connect(dsn)
+    try:
+        await migrate(conn, {"runtime": RUNTIME_MIGRATIONS})
+        uow = UnitOfWork(conn, "/test")
+        await directory.apply(uow, joined(LEFT_AT - timedelta(days=30)))
+        undated = d.PersonLeft(source="/test/hr", subject=ANNA, data=d.Departure(advocate_id=ANNA))
+        await directory.apply(uow, undated)
+        await directory.apply(uow, changed(LEFT_AT - timedelta(days=31), "sales"))  # older than what it removed
+        assert await conn.fetchval("SELECT count(*) FROM people") == 0
+        await directory.apply(uow, joined(LEFT_AT - timedelta(days=1), "sales"))  # the rejoin, replayed
+        assert await conn.fetchval("SELECT count(*) FROM people") == 1
+        await directory.apply(uow, undated)
+        await directory.apply(uow, undated)  # nothing held: nothing to remember
         assert await conn.fetchval("SELECT as_of FROM departures") == LEFT_AT - timedelta(days=1)
+    finally:
+        await conn.close()
+
+
+async def test_an_erasure_forgets_the_departure_too(scratch_schema):
+    _, dsn = await scratch_schema()
+    conn = await asyncpg.connect(dsn)
+    try:
+        await migrate(conn, {"runtime": RUNTIME_MIGRATIONS})
+        uow = UnitOfWork(conn, "/test")
+        await directory.apply(uow, joined(LEFT_AT - timedelta(days=30)))
+        await directory.apply(uow, left(LEFT_AT))
+        await directory.forget(uow, ANNA)
+        assert await conn.fetchval("SELECT count(*) FROM departures") == 0
     finally:
         await conn.close()

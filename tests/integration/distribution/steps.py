@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import asyncpg
 
 from harness.kafka import eventually
+from schemas import consent as consent_events
 from schemas import curation, directory
 from schemas.consent import Purpose
 from services.distribution.handlers import DistributionHandlers
@@ -121,3 +122,18 @@ async def audience_locks_held_after(distribution, step: Step) -> int:
                 "SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'advisory'"))
     finally:
         await conn.close()
+
+
+def leave(advocate: str) -> Step:
+    def step(handlers: DistributionHandlers, uow: UnitOfWork) -> Awaitable[None]:
+        return handlers.leave(uow, directory.PersonLeft(source="/hr", subject=advocate,
+                                                        data=directory.Departure(advocate_id=advocate)))
+    return step
+
+
+def erase(advocate: str) -> Step:
+    def step(handlers: DistributionHandlers, uow: UnitOfWork) -> Awaitable[None]:
+        return handlers.erase(uow, consent_events.AdvocateErased(
+            source="/advocacy/consent", subject=advocate,
+            data=consent_events.AdvocateErasure(advocate_id=advocate, erased_at=datetime.now(UTC))))
+    return step
