@@ -3,9 +3,11 @@ person's events by their `time`: a profile announced before the person left, arr
 the departure (a CRM's late event, a replayed partition), must not bring them back; one
 announced after it does."""
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
+import pytest
 
 from schemas import directory as d
 from services.runtime import directory
@@ -30,79 +32,68 @@ def left(at: datetime) -> d.PersonLeft:
     return d.PersonLeft(source="/test/hr", subject=ANNA, time=at, data=d.Departure(advocate_id=ANNA))
 
 
-async def test_a_profile_from_before_the_departure_does_not_bring_the_person_back(scratch_schema):
+@pytest.fixture
+async def projection(scratch_schema) -> AsyncIterator[tuple[asyncpg.Connection, UnitOfWork]]:
+    """A connection to a new schema holding the runtime's tables (`people`, `departures`), and
+    a unit of work on it (each statement its own transaction)."""
     _, dsn = await scratch_schema()
     conn = await asyncpg.connect(dsn)
     try:
         await migrate(conn, {"runtime": RUNTIME_MIGRATIONS})
-        uow = UnitOfWork(conn, "/test")
-
-        async def people() -> list[tuple[str, str]]:
-            return [tuple(r) for r in await conn.fetch("SELECT advocate_id, org_unit FROM people")]
-
-        await directory.apply(uow, joined(LEFT_AT - timedelta(days=30)))
-        await directory.apply(uow, left(LEFT_AT))
-        await directory.apply(uow, changed(LEFT_AT - timedelta(hours=1), "sales"))  # late
-        await directory.apply(uow, changed(LEFT_AT, "sales"))  # a tie: the departure wins
-        assert await people() == []
-
-        await directory.apply(uow, joined(LEFT_AT + timedelta(days=1), "sales"))  # back, later
-        assert await people() == [(ANNA, "sales")]
-        assert await conn.fetchval("SELECT count(*) FROM departures") == 0
-        await directory.apply(uow, changed(LEFT_AT - timedelta(hours=1), "hr"))  # older than what is held
-        assert await people() == [(ANNA, "sales")]
+        yield conn, UnitOfWork(conn, "/test")
     finally:
         await conn.close()
 
 
-async def test_a_late_departure_removes_the_person_and_keeps_out_what_is_older_than_it_removed(scratch_schema):
+async def test_a_profile_from_before_the_departure_does_not_bring_the_person_back(projection):
+    conn, uow = projection
+
+    async def people() -> list[tuple[str, str]]:
+        return [tuple(r) for r in await conn.fetch("SELECT advocate_id, org_unit FROM people")]
+
+    await directory.apply(uow, joined(LEFT_AT - timedelta(days=30)))
+    await directory.apply(uow, left(LEFT_AT))
+    await directory.apply(uow, changed(LEFT_AT - timedelta(hours=1), "sales"))  # late
+    await directory.apply(uow, changed(LEFT_AT, "sales"))  # a tie: the departure wins
+    assert await people() == []
+
+    await directory.apply(uow, joined(LEFT_AT + timedelta(days=1), "sales"))  # back, later
+    assert await people() == [(ANNA, "sales")]
+    assert await conn.fetchval("SELECT count(*) FROM departures") == 0
+    await directory.apply(uow, changed(LEFT_AT - timedelta(hours=1), "hr"))  # older than what is held
+    assert await people() == [(ANNA, "sales")]
+
+
+async def test_a_late_departure_removes_the_person_and_keeps_out_what_is_older_than_it_removed(projection):
     """Leaving stops everything, whatever the time of the profile held (consent revokes on
     it); a profile older than the one it removed does not come back after it."""
-    _, dsn = await scratch_schema()
-    conn = await asyncpg.connect(dsn)
-    try:
-        await migrate(conn, {"runtime": RUNTIME_MIGRATIONS})
-        uow = UnitOfWork(conn, "/test")
-        await directory.apply(uow, joined(LEFT_AT + timedelta(days=1)))
-        await directory.apply(uow, left(LEFT_AT - timedelta(days=1)))  # late
-        assert await conn.fetchval("SELECT count(*) FROM people") == 0
-        await directory.apply(uow, changed(LEFT_AT, "sales"))
-        assert await conn.fetchval("SELECT count(*) FROM people") == 0
-    finally:
-        await conn.close()
+    conn, uow = projection
+    await directory.apply(uow, joined(LEFT_AT + timedelta(days=1)))
+    await directory.apply(uow, left(LEFT_AT - timedelta(days=1)))  # late
+    assert await conn.fetchval("SELECT count(*) FROM people") == 0
+    await directory.apply(uow, changed(LEFT_AT, "sales"))
+    assert await conn.fetchval("SELECT count(*) FROM people") == 0
 
 
-async def test_a_departure_without_a_time_remembers_only_the_profile_it_removed(scratch_schema):
+async def test_a_departure_without_a_time_remembers_only_the_profile_it_removed(projection):
     """Without its sender's `time` the departure would be dated when it is read: on a replay,
     later than a rejoin it preceded, which would then stay out."""
-    _, dsn = await scratch_schema()
-    conn = await asyncpg.connect(dsn)
-    try:
-        await migrate(conn, {"runtime": RUNTIME_MIGRATIONS})
-        uow = UnitOfWork(conn, "/test")
-        await directory.apply(uow, joined(LEFT_AT - timedelta(days=30)))
-        undated = d.PersonLeft(source="/test/hr", subject=ANNA, data=d.Departure(advocate_id=ANNA))
-        await directory.apply(uow, undated)
-        await directory.apply(uow, changed(LEFT_AT - timedelta(days=31), "sales"))  # older than what it removed
-        assert await conn.fetchval("SELECT count(*) FROM people") == 0
-        await directory.apply(uow, joined(LEFT_AT - timedelta(days=1), "sales"))  # the rejoin, replayed
-        assert await conn.fetchval("SELECT count(*) FROM people") == 1
-        await directory.apply(uow, undated)
-        await directory.apply(uow, undated)  # nothing held: nothing to remember
-        assert await conn.fetchval("SELECT as_of FROM departures") == LEFT_AT - timedelta(days=1)
-    finally:
-        await conn.close()
+    conn, uow = projection
+    await directory.apply(uow, joined(LEFT_AT - timedelta(days=30)))
+    undated = d.PersonLeft(source="/test/hr", subject=ANNA, data=d.Departure(advocate_id=ANNA))
+    await directory.apply(uow, undated)
+    await directory.apply(uow, changed(LEFT_AT - timedelta(days=31), "sales"))  # older than what it removed
+    assert await conn.fetchval("SELECT count(*) FROM people") == 0
+    await directory.apply(uow, joined(LEFT_AT - timedelta(days=1), "sales"))  # the rejoin, replayed
+    assert await conn.fetchval("SELECT count(*) FROM people") == 1
+    await directory.apply(uow, undated)
+    await directory.apply(uow, undated)  # nothing held: nothing to remember
+    assert await conn.fetchval("SELECT as_of FROM departures") == LEFT_AT - timedelta(days=1)
 
 
-async def test_an_erasure_forgets_the_departure_too(scratch_schema):
-    _, dsn = await scratch_schema()
-    conn = await asyncpg.connect(dsn)
-    try:
-        await migrate(conn, {"runtime": RUNTIME_MIGRATIONS})
-        uow = UnitOfWork(conn, "/test")
-        await directory.apply(uow, joined(LEFT_AT - timedelta(days=30)))
-        await directory.apply(uow, left(LEFT_AT))
-        await directory.forget(uow, ANNA)
-        assert await conn.fetchval("SELECT count(*) FROM departures") == 0
-    finally:
-        await conn.close()
+async def test_an_erasure_forgets_the_departure_too(projection):
+    conn, uow = projection
+    await directory.apply(uow, joined(LEFT_AT - timedelta(days=30)))
+    await directory.apply(uow, left(LEFT_AT))
+    await directory.forget(uow, ANNA)
+    assert await conn.fetchval("SELECT count(*) FROM departures") == 0
