@@ -133,6 +133,7 @@ class DistributionHandlers:
                                                       CancellationReason.ADVOCATE_ERASED.value)
         await self._end_shares(uow, cancelled, CancellationReason.ADVOCATE_ERASED, ShareCancelled)
         await store.erase(uow.conn, event.data.advocate_id)
+        await directory.forget(uow, event.data.advocate_id, event.data.erased_at)
 
     # --- curated items ---------------------------------------------------------------------
 

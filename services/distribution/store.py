@@ -26,6 +26,7 @@ from typing import Any, NamedTuple
 
 from schemas.directory import Digest, Profile
 from services.distribution.domain import DueNotification, ItemView
+from services.runtime import directory
 from services.runtime.unit_of_work import Connection
 
 # Who an item reaches: people with a valid `receive_content` whom its audience names (an
@@ -177,7 +178,7 @@ _REACH_CHANGING = f"""WITH reach AS MATERIALIZED (SELECT NOT EXISTS (
             AND (as_of > $7 OR (role = $2 AND org_unit IS NOT DISTINCT FROM $3
                  AND location IS NOT DISTINCT FROM $4 AND languages @> $5 AND languages <@ $5
                  AND interests @> $6 AND interests <@ $6))
-    ) AND NOT EXISTS (SELECT 1 FROM departures WHERE advocate_id = $1 AND as_of >= $7) AS changing),
+    ) AND NOT {directory.ended_after("$1", "$7")} AS changing),
 held AS (SELECT 1 FROM people WHERE advocate_id = $1 AND (SELECT changing FROM reach) FOR UPDATE)
 SELECT changing, CASE WHEN changing THEN pg_advisory_xact_lock_shared({_AUDIENCE_KEY}) END,
        (SELECT count(*) FROM held)
@@ -476,9 +477,10 @@ async def stop_delivery(conn: Connection, advocate_id: str) -> None:
 
 
 async def erase(conn: Connection, advocate_id: str) -> None:
-    """Every row about the advocate goes; their shares stay as links, without them."""
+    """Every row about the advocate goes but their directory entry (`directory.forget`, which
+    the handler calls after this); their shares stay as links, without them."""
     await stop_delivery(conn, advocate_id)
-    for table in ("consents", "notifications_sent", "people", "departures"):
+    for table in ("consents", "notifications_sent"):
         await conn.execute(f"DELETE FROM {table} WHERE advocate_id = $1", advocate_id)
     await conn.execute("UPDATE shares SET advocate_id = NULL, post = NULL WHERE advocate_id = $1", advocate_id)
 

@@ -76,6 +76,7 @@ class MetricsHandlers:
 
     async def erase(self, uow: UnitOfWork, event: consent.AdvocateErased) -> None:
         await store.erase(uow.conn, event.data.advocate_id)
+        await directory.forget(uow, event.data.advocate_id, event.data.erased_at)
 
     async def save_item(self, uow: UnitOfWork, event: curation.ItemPublished | curation.ItemUpdated) -> None:
         item = event.data

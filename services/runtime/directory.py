@@ -6,22 +6,42 @@ the directory topic as it is, or calls it from its own handler when joining or l
 means more to it (consent revokes on leaving). People who leave are deleted: the
 projection holds no one who is not in the directory; when they left is kept (`departures`),
 so that a profile announced before that, arriving late, does not bring them back (ADR
-0035). `forget` is for erasure. A person's events are handled one at a time: they are keyed
-by the person, and a partition has one consumer whose batch claims its events before it
-applies them; these statements rely on that (two transactions applying events of the same
-person at once could each miss the other's row).
+0035). `forget` is for erasure: the person and their departure go, and the erasure is
+remembered the same way, by a salted hash of the id instead of the id.
+
+A person's events are handled one at a time: they are keyed by the person, and a partition
+has one consumer whose batch claims its events before it applies them; these statements
+rely on that (two transactions applying events of the same person at once could each miss
+the other's row).
 """
+
+from datetime import datetime
 
 from schemas import directory
 from services.runtime.unit_of_work import UnitOfWork
 
-# A profile applies unless the one held is newer, or the person left after it was announced
-# (`departures`, migration 006; the departure wins a tie); a later one ends the departure.
-_UPSERT = """
+# An erased person's reference: a SHA-256 of the id with the schema's own random salt
+# (migration 007), so that the row remembering the erasure does not hold the id (ADR 0013).
+_ERASED_REF = "encode(sha256(convert_to((SELECT salt FROM erased_people_salt) || ':' || {id}, 'UTF8')), 'hex')"
+
+
+def ended_after(advocate_id: str, as_of: str) -> str:
+    """SQL: whether the person (the parameter `advocate_id`) left, or was erased, at or after
+    `as_of` (a parameter): then a profile announced at `as_of` does not apply (the departure
+    or erasure wins a tie). Distribution's `reach_changing` reads the same rule."""
+    ref = _ERASED_REF.format(id=f"{advocate_id}::text")
+    return (f"(EXISTS (SELECT 1 FROM departures WHERE advocate_id = {advocate_id} AND as_of >= {as_of})"
+            f" OR EXISTS (SELECT 1 FROM erased_people WHERE ref = {ref} AND as_of >= {as_of}))")
+
+
+# A profile applies unless the one held is newer, or the person left or was erased after it
+# was announced (`departures`, `erased_people`; migrations 006 and 007); a later one ends
+# the departure. The erasure's row stays: it refuses only what is older than it.
+_UPSERT = f"""
 WITH returned AS (DELETE FROM departures WHERE advocate_id = $1 AND as_of < $9)
 INSERT INTO people (advocate_id, role, org_unit, location, languages, interests, digest, networks, as_of)
 SELECT $1::text, $2::text, $3::text, $4::text, $5::text[], $6::text[], $7::text, $8::text[], $9::timestamptz
-WHERE NOT EXISTS (SELECT 1 FROM departures WHERE advocate_id = $1 AND as_of >= $9)
+WHERE NOT {ended_after("$1", "$9")}
 ON CONFLICT (advocate_id) DO UPDATE SET
     role = EXCLUDED.role, org_unit = EXCLUDED.org_unit, location = EXCLUDED.location,
     languages = EXCLUDED.languages, interests = EXCLUDED.interests, digest = EXCLUDED.digest,
@@ -53,8 +73,20 @@ async def apply(uow: UnitOfWork, event: directory.DirectoryEvent) -> None:
     )
 
 
-async def forget(uow: UnitOfWork, advocate_id: str) -> None:
-    """Erasure: the person and their departure (no row keeps an erased person's id; each
-    service's own erase deletes both tables too)."""
-    await uow.conn.execute("WITH gone AS (DELETE FROM departures WHERE advocate_id = $1) "
-                           "DELETE FROM people WHERE advocate_id = $1", advocate_id)
+# The erasure covers the later of its own time and what it removed (the profile held, the
+# departure): a profile older than either must not come back after it.
+_FORGET = f"""
+WITH gone AS (DELETE FROM people WHERE advocate_id = $1 RETURNING as_of),
+departed AS (DELETE FROM departures WHERE advocate_id = $1 RETURNING as_of)
+INSERT INTO erased_people (ref, as_of)
+SELECT {_ERASED_REF.format(id="$1::text")},
+       greatest($2::timestamptz, (SELECT max(as_of) FROM gone), (SELECT max(as_of) FROM departed))
+ON CONFLICT (ref) DO UPDATE SET as_of = greatest(erased_people.as_of, EXCLUDED.as_of)"""
+
+
+async def forget(uow: UnitOfWork, advocate_id: str, erased_at: datetime) -> None:
+    """Erasure (`advocate.erased`, at `erased_at`): the person and their departure go, no row
+    keeps their id (ADR 0013), and a profile announced before the erasure, arriving after it,
+    brings nobody back; one announced after it (a rejoin) applies. Each service calls this
+    from its erasure handler, in the same transaction as its own deletes."""
+    await uow.conn.execute(_FORGET, advocate_id, erased_at)
