@@ -476,12 +476,18 @@ async def stop_delivery(conn: Connection, advocate_id: str) -> None:
                           DELETE FROM feed WHERE advocate_id = $1""", advocate_id)
 
 
+async def erase_consents(conn: Connection, advocate_id: str) -> None:
+    """An erasure's first delete here (after the directory's): their consent rows, locked
+    until commit, as a withdrawal locks its row before `stop_delivery`."""
+    await conn.execute("DELETE FROM consents WHERE advocate_id = $1", advocate_id)
+
+
 async def erase(conn: Connection, advocate_id: str) -> None:
-    """Every row about the advocate goes but their directory entry (`directory.forget`, which
-    the handler calls after this); their shares stay as links, without them."""
+    """What is left about the advocate after `directory.forget` and `erase_consents`: their
+    feed and what waits to be notified, what was sent; their shares stay as links, without
+    them."""
     await stop_delivery(conn, advocate_id)
-    for table in ("consents", "notifications_sent"):
-        await conn.execute(f"DELETE FROM {table} WHERE advocate_id = $1", advocate_id)
+    await conn.execute("DELETE FROM notifications_sent WHERE advocate_id = $1", advocate_id)
     await conn.execute("UPDATE shares SET advocate_id = NULL, post = NULL WHERE advocate_id = $1", advocate_id)
 
 

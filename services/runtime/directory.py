@@ -9,10 +9,8 @@ so that a profile announced before that, arriving late, does not bring them back
 0035). `forget` is for erasure: the person and their departure go, and the erasure is
 remembered the same way, by a salted hash of the id instead of the id.
 
-A person's events are handled one at a time: they are keyed by the person, and a partition
-has one consumer whose batch claims its events before it applies them; these statements
-rely on that (two transactions applying events of the same person at once could each miss
-the other's row).
+A person's directory events and their erasure are applied one transaction at a time (`hold`,
+a lock per person): two at once could each miss the other's row.
 """
 
 from datetime import datetime
@@ -23,6 +21,14 @@ from services.runtime.unit_of_work import UnitOfWork
 # An erased person's reference: a SHA-256 of the id with the schema's own random salt
 # (migration 007), so that the row remembering the erasure does not hold the id (ADR 0013).
 _ERASED_REF = "encode(sha256(convert_to((SELECT salt FROM erased_people_salt) || ':' || {id}, 'UTF8')), 'hex')"
+
+# One person's directory events and their erasure, one transaction at a time: the erasure
+# comes from consent's topic, not the directory's, so the partition's one consumer does not
+# order it. Its own statement, before the one that reads: READ COMMITTED takes a statement's
+# snapshot when it begins, so the next one sees what the lock's last holder committed (a
+# join inserting someone new is not seen by an erasure's DELETE that began before its
+# commit). Two int4 keys: the audience lock (distribution) is a single bigint key.
+_HOLD = "SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':person'), hashtext($1))"
 
 
 def ended_after(advocate_id: str, as_of: str) -> str:
@@ -51,17 +57,32 @@ WHERE people.as_of <= EXCLUDED.as_of"""
 # everything). What is remembered is the later of its time and the removed profile's: a
 # profile older than the one it removed must not come back either. A departure without a
 # `time` of its sender's ($2 NULL: the decoding time would block a rejoin on a replay)
-# remembers the removed profile's only.
-_DEPART = """
+# remembers the removed profile's only. For someone erased (HR's `person.left` after the
+# erasure, the topic read again) it moves their erasure's time instead: no id is written.
+_DEPART = f"""
 WITH gone AS (DELETE FROM people WHERE advocate_id = $1 RETURNING as_of),
-left_at AS (SELECT greatest($2::timestamptz, (SELECT max(as_of) FROM gone)) AS as_of)
-INSERT INTO departures (advocate_id, as_of) SELECT $1, as_of FROM left_at WHERE as_of IS NOT NULL
+left_at AS (SELECT greatest($2::timestamptz, (SELECT max(as_of) FROM gone)) AS as_of),
+erased AS (UPDATE erased_people e SET as_of = greatest(e.as_of, left_at.as_of) FROM left_at
+           WHERE e.ref = {_ERASED_REF.format(id="$1::text")} AND left_at.as_of IS NOT NULL RETURNING 1)
+INSERT INTO departures (advocate_id, as_of) SELECT $1, as_of FROM left_at
+WHERE as_of IS NOT NULL AND NOT EXISTS (SELECT 1 FROM erased)
 ON CONFLICT (advocate_id) DO UPDATE SET as_of = greatest(departures.as_of, EXCLUDED.as_of)"""
 
 
-async def apply(uow: UnitOfWork, event: directory.DirectoryEvent) -> None:
+async def hold(uow: UnitOfWork, advocate_id: str) -> None:
+    """Wait until no other transaction applies the person's directory events or erasure;
+    held until this one ends. `apply` and `forget` take it; a service that reads the person
+    in its own statement before `apply` (distribution's `reach_changing`) takes it first and
+    passes `held=True`."""
+    await uow.conn.execute(_HOLD, advocate_id)
+
+
+async def apply(uow: UnitOfWork, event: directory.DirectoryEvent, *, held: bool = False) -> None:
     """A join or change upserts the person (a profile older than the one held, or than their
-    departure, changes nothing); a departure deletes them and is remembered by its time."""
+    departure or erasure, changes nothing); a departure deletes them and is remembered by its
+    time. `held`: the caller took `hold` for the person in this transaction."""
+    if not held:
+        await hold(uow, event.data.advocate_id)
     if isinstance(event, directory.PersonLeft):
         stated = event.time if "time" in event.model_fields_set else None
         await uow.conn.execute(_DEPART, event.data.advocate_id, stated)
@@ -86,7 +107,9 @@ ON CONFLICT (ref) DO UPDATE SET as_of = greatest(erased_people.as_of, EXCLUDED.a
 
 async def forget(uow: UnitOfWork, advocate_id: str, erased_at: datetime) -> None:
     """Erasure (`advocate.erased`, at `erased_at`): the person and their departure go, no row
-    keeps their id (ADR 0013), and a profile announced before the erasure, arriving after it,
-    brings nobody back; one announced after it (a rejoin) applies. Each service calls this
-    from its erasure handler, in the same transaction as its own deletes."""
+    keeps their id (ADR 0013), and a profile announced before the erasure (or before what it
+    removed), arriving after it, brings nobody back; one announced after it (a rejoin)
+    applies. Each service calls this first in its erasure handler (the person before their
+    consents: the order a join and a give lock in), in the same transaction as its deletes."""
+    await hold(uow, advocate_id)
     await uow.conn.execute(_FORGET, advocate_id, erased_at)

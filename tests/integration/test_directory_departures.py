@@ -139,3 +139,16 @@ async def test_the_erasure_is_remembered_without_the_id(projection):
     assert ANNA not in row["ref"] and len(row["ref"]) == 64 and row["as_of"] == ERASED_AT
     other = await conn.fetchval("SELECT encode(sha256(convert_to($1, 'UTF8')), 'hex')", f":{ANNA}")
     assert row["ref"] != other  # salted: not the bare hash of the id
+
+
+async def test_a_departure_after_the_erasure_is_remembered_without_the_id(projection):
+    """HR's `person.left` after an erasure (before it deletes the key), or the directory topic
+    read again, ends with it: it moves the erasure's time instead of writing the id."""
+    conn, uow = projection
+    await directory.apply(uow, joined(ERASED_AT - timedelta(days=30)))
+    await directory.forget(uow, ANNA, ERASED_AT)
+    await directory.apply(uow, left(ERASED_AT + timedelta(days=1)))
+    assert await conn.fetchval("SELECT count(*) FROM departures") == 0
+    assert await conn.fetchval("SELECT as_of FROM erased_people") == ERASED_AT + timedelta(days=1)
+    await directory.apply(uow, changed(ERASED_AT + timedelta(hours=12), "sales"))  # before the departure
+    assert await conn.fetchval("SELECT count(*) FROM people") == 0

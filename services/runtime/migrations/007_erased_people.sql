@@ -11,3 +11,5 @@ CREATE TABLE erased_people (
     ref   text PRIMARY KEY,
     as_of timestamptz NOT NULL
 );
+-- One salt per schema: a second row would fail every profile's upsert.
+CREATE UNIQUE INDEX erased_people_salt_one_row ON erased_people_salt ((true));

@@ -2,7 +2,16 @@
 also when they had left the directory before (its departure is remembered: ADR 0035), or
 when a profile of theirs from before the erasure arrives after it."""
 
-from tests.integration.distribution.steps import ANNA, committed, consent, erase, join, leave
+from tests.integration.distribution.steps import (
+    ANNA,
+    audience_locks_held_after,
+    committed,
+    consent,
+    erase,
+    join,
+    leave,
+    race,
+)
 
 
 async def tables_holding(distribution, advocate: str) -> list[str]:
@@ -27,5 +36,17 @@ async def test_a_profile_from_before_the_erasure_arriving_after_it_brings_nobody
     await committed(distribution, lambda handlers, uow: handlers.join(uow, joined))
     await committed(distribution, consent(distribution, ANNA))
     await committed(distribution, erase(ANNA))
+    assert await audience_locks_held_after(distribution, lambda handlers, uow: handlers.join(uow, joined)) == 0
     await committed(distribution, lambda handlers, uow: handlers.join(uow, joined))
+    assert await tables_holding(distribution, ANNA) == []
+
+
+async def test_an_erasure_racing_the_persons_join_leaves_nothing_either_way(distribution):
+    """The erasure comes on consent's topic, the join on the directory's: nothing orders the
+    two transactions but the person's lock (`directory.hold`)."""
+    joined = distribution.join_event(ANNA, languages=["de"], digest="weekly")
+    await race(distribution, lambda handlers, uow: handlers.join(uow, joined), erase(ANNA))
+    assert await tables_holding(distribution, ANNA) == []
+
+    await race(distribution, erase(ANNA), lambda handlers, uow: handlers.join(uow, joined))
     assert await tables_holding(distribution, ANNA) == []
