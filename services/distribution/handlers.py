@@ -84,8 +84,7 @@ class DistributionHandlers:
         # They hold the audience lock (ADR 0033): a fan-out committing now, unseen, waits
         # for this join or this for it. Their own yes, if neither sees the other, is left
         # unplaced for `place_yeses`; if the backfill sees it, the backfill places it.
-        await directory.hold(uow, event.data.advocate_id)  # before reading them (an erasure may be running)
-        changing = await store.reach_changing(uow.conn, event.data, event.time)
+        changing = await store.reach_changing(uow.conn, event.data, event.time)  # holds the person too
         await directory.apply(uow, event, held=True)
         if changing:  # the backfill reaches them only if they hold receive_content
             await store.backfill(uow.conn, event.data.advocate_id, *self._digests(),

@@ -28,7 +28,13 @@ _ERASED_REF = "encode(sha256(convert_to((SELECT salt FROM erased_people_salt) ||
 # snapshot when it begins, so the next one sees what the lock's last holder committed (a
 # join inserting someone new is not seen by an erasure's DELETE that began before its
 # commit). Two int4 keys: the audience lock (distribution) is a single bigint key.
-_HOLD = "SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':person'), hashtext($1))"
+def hold_sql(advocate_id: str) -> str:
+    """SQL taking the person's lock (`hold`), for a statement that takes it before it locks
+    their row (distribution's `reach_changing`); `advocate_id`: the parameter."""
+    return f"pg_advisory_xact_lock(hashtext(current_schema() || ':person'), hashtext({advocate_id}))"
+
+
+_HOLD = f"SELECT {hold_sql('$1')}"
 
 
 def ended_after(advocate_id: str, as_of: str) -> str:
@@ -71,9 +77,9 @@ ON CONFLICT (advocate_id) DO UPDATE SET as_of = greatest(departures.as_of, EXCLU
 
 async def hold(uow: UnitOfWork, advocate_id: str) -> None:
     """Wait until no other transaction applies the person's directory events or erasure;
-    held until this one ends. `apply` and `forget` take it; a service that reads the person
-    in its own statement before `apply` (distribution's `reach_changing`) takes it first and
-    passes `held=True`."""
+    held until this one ends. `apply` and `forget` take it; a service that locks the person's
+    row in a statement before `apply` (distribution's `reach_changing`) takes it first, in
+    that statement (`hold_sql`), and passes `held=True`."""
     await uow.conn.execute(_HOLD, advocate_id)
 
 
