@@ -23,7 +23,7 @@ own session, at normal priority, on the same cores: their CPU is reported
   redirect's load is the background;
 - the same 20 withdrawals a second, of attribution (`share_attribution`), reach metrics, timed
   until metrics committed each (its inbox polled, as distribution's): metrics applies them
-  at its lower priority (`tails_metrics_withdrawal_p50_ms`, `_p99_ms`); metrics runs until the
+  at its CPU_NICE (`tails_metrics_withdrawal_p50_ms`, `_p99_ms`); metrics runs until the
   last is applied, which may be after the window;
 - 500 commands a second to curation on Kafka, each timed to its event (command_latency.py's
   curation load; `tails_command_p50_ms`, `tails_command_p99_ms`); `tails_command_answered_per_s`:

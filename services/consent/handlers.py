@@ -104,6 +104,7 @@ class ConsentHandlers:
         `reason` (over HTTP; a Kafka command carries none). Done, announced and recorded
         whether or not this service knew the person: other services may hold their data."""
         advocate_id, actor, now = command.data.advocate_id, command.data.actor, self.clock()
+        await directory.forget(uow, advocate_id, now)  # the person first: the order a give locks in
         await store.erase(uow.conn, advocate_id)
         by = c.ChangedBy.SUBJECT if actor == advocate_id else c.ChangedBy.CONTROLLER
         subject_ref = self.announcer.pseudonym(advocate_id)

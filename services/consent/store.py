@@ -135,11 +135,10 @@ async def expire_due(conn: Connection, now: datetime, limit: int) -> list[Change
 
 
 async def erase(conn: Connection, advocate_id: str) -> None:
-    """Everything about the advocate outside the pseudonymous ledger. `people` first: a give
-    locks the person, then their consent, and locks taken in one order cannot deadlock."""
-    await conn.execute("DELETE FROM people WHERE advocate_id = $1", advocate_id)
+    """The advocate's consents (the pseudonymous ledger stays). The caller has removed them
+    from the directory projection first (`directory.forget`): a give locks the person, then
+    their consent, and locks taken in one order cannot deadlock."""
     await conn.execute("DELETE FROM consents WHERE advocate_id = $1", advocate_id)
-    await conn.execute("DELETE FROM departures WHERE advocate_id = $1", advocate_id)
 
 
 async def consents_of(conn: Connection, advocate_id: str) -> list[Change]:

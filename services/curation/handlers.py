@@ -152,7 +152,7 @@ class CurationHandlers:
         await self._audit(uow, command, _SOURCE_ACTIONS[type(command)])
 
     async def forget(self, uow: UnitOfWork, event: consent.AdvocateErased) -> None:
-        await directory.forget(uow, event.data.advocate_id)
+        await directory.forget(uow, event.data.advocate_id, event.data.erased_at)
         await store.forget_actor(uow.conn, event.data.advocate_id)
 
     async def publish_and_expire_due(self, uow: UnitOfWork, now: datetime) -> int:

@@ -26,7 +26,7 @@ class DistributionSettings(GroupFigureSettings):
     distribution_audience_report_seconds: float = 3600.0
     # Most of the service's 10 database connections the redirect holds at once; a request past
     # them waits for one of these, not in the pool's queue, where a withdrawal's consumer would
-    # wait behind every redirect of a burst (docs/performance.md, "Tails ... priority").
+    # wait behind every redirect of a burst (docs/performance-log.md, "Bulk work yields the cores").
     redirect_connections: int = Field(default=6, ge=1, le=9)
 
 

@@ -84,8 +84,8 @@ class DistributionHandlers:
         # They hold the audience lock (ADR 0033): a fan-out committing now, unseen, waits
         # for this join or this for it. Their own yes, if neither sees the other, is left
         # unplaced for `place_yeses`; if the backfill sees it, the backfill places it.
-        changing = await store.reach_changing(uow.conn, event.data, event.time)
-        await directory.apply(uow, event)
+        changing = await store.reach_changing(uow.conn, event.data, event.time)  # holds the person too
+        await directory.apply(uow, event, held=True)
         if changing:  # the backfill reaches them only if they hold receive_content
             await store.backfill(uow.conn, event.data.advocate_id, *self._digests(),
                                  self.settings.notification_daily_cap)
@@ -127,12 +127,16 @@ class DistributionHandlers:
                              after_consent=True)
 
     async def erase(self, uow: UnitOfWork, event: consent.AdvocateErased) -> None:
-        """Scheduled and in-flight posts cancelled (the connector is told), then every row
-        about the person goes."""
-        cancelled = await share_store.cancel_unposted(uow.conn, event.data.advocate_id,
-                                                      CancellationReason.ADVOCATE_ERASED.value)
+        """Every row about the person goes; scheduled and in-flight posts are cancelled (the
+        connector is told). In the order a join locks in (the person, then their consents,
+        then their feed), so that a fan-out, backfill or share request holding their consent
+        finishes first and what it wrote is then seen and deleted."""
+        advocate_id = event.data.advocate_id
+        await directory.forget(uow, advocate_id, event.data.erased_at)
+        await store.erase_consents(uow.conn, advocate_id)
+        cancelled = await share_store.cancel_unposted(uow.conn, advocate_id, CancellationReason.ADVOCATE_ERASED.value)
         await self._end_shares(uow, cancelled, CancellationReason.ADVOCATE_ERASED, ShareCancelled)
-        await store.erase(uow.conn, event.data.advocate_id)
+        await store.erase(uow.conn, advocate_id)
 
     # --- curated items ---------------------------------------------------------------------
 

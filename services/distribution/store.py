@@ -26,6 +26,7 @@ from typing import Any, NamedTuple
 
 from schemas.directory import Digest, Profile
 from services.distribution.domain import DueNotification, ItemView
+from services.runtime import directory
 from services.runtime.unit_of_work import Connection
 
 # Who an item reaches: people with a valid `receive_content` whom its audience names (an
@@ -172,12 +173,16 @@ async def hold_audience(conn: Connection) -> None:
 # FOR KEY SHARE SKIP LOCKED then skips them (see `_BACKFILL_AFTER_CONSENT`), or held it
 # first, and this waits for the yes; a plain upsert (a digest or networks change) takes FOR
 # NO KEY UPDATE, which neither waits for a yes nor makes one skip.
-_REACH_CHANGING = f"""WITH reach AS MATERIALIZED (SELECT NOT EXISTS (
+# First of all it takes the person's lock (`directory.hold`, before their row's, as an
+# erasure takes them); what it reads may predate an erasure that then committed, which
+# `directory.apply`'s upsert, the next statement, sees: at worst an audience lock for nobody.
+_REACH_CHANGING = f"""WITH person AS MATERIALIZED (SELECT {directory.hold_sql("$1")}),
+reach AS MATERIALIZED (SELECT NOT EXISTS (
         SELECT 1 FROM people WHERE advocate_id = $1
             AND (as_of > $7 OR (role = $2 AND org_unit IS NOT DISTINCT FROM $3
                  AND location IS NOT DISTINCT FROM $4 AND languages @> $5 AND languages <@ $5
                  AND interests @> $6 AND interests <@ $6))
-    ) AND NOT EXISTS (SELECT 1 FROM departures WHERE advocate_id = $1 AND as_of >= $7) AS changing),
+    ) AND NOT {directory.ended_after("$1", "$7")} AS changing FROM person),
 held AS (SELECT 1 FROM people WHERE advocate_id = $1 AND (SELECT changing FROM reach) FOR UPDATE)
 SELECT changing, CASE WHEN changing THEN pg_advisory_xact_lock_shared({_AUDIENCE_KEY}) END,
        (SELECT count(*) FROM held)
@@ -189,7 +194,8 @@ async def reach_changing(conn: Connection, profile: Profile, as_of: datetime) ->
     into the reach of items they were not in: they are new to the directory, or their role,
     org unit, location, languages or interests change (a profile older than the one held
     changes nothing). If so the audience lock is taken shared (ADR 0033) in the same round
-    trip, before their backfill."""
+    trip, before their backfill. Takes the person's lock first (`directory.hold`): call
+    `directory.apply` after it with `held=True`."""
     return bool(await conn.fetchval(_REACH_CHANGING, profile.advocate_id, profile.role.value, profile.org_unit,
                                     profile.location, profile.languages, profile.interests, as_of))
 
@@ -475,11 +481,18 @@ async def stop_delivery(conn: Connection, advocate_id: str) -> None:
                           DELETE FROM feed WHERE advocate_id = $1""", advocate_id)
 
 
+async def erase_consents(conn: Connection, advocate_id: str) -> None:
+    """An erasure's first delete here (after the directory's): their consent rows, locked
+    until commit, as a withdrawal locks its row before `stop_delivery`."""
+    await conn.execute("DELETE FROM consents WHERE advocate_id = $1", advocate_id)
+
+
 async def erase(conn: Connection, advocate_id: str) -> None:
-    """Every row about the advocate goes; their shares stay as links, without them."""
+    """What is left about the advocate after `directory.forget` and `erase_consents`: their
+    feed and what waits to be notified, what was sent; their shares stay as links, without
+    them."""
     await stop_delivery(conn, advocate_id)
-    for table in ("consents", "notifications_sent", "people", "departures"):
-        await conn.execute(f"DELETE FROM {table} WHERE advocate_id = $1", advocate_id)
+    await conn.execute("DELETE FROM notifications_sent WHERE advocate_id = $1", advocate_id)
     await conn.execute("UPDATE shares SET advocate_id = NULL, post = NULL WHERE advocate_id = $1", advocate_id)
 
 

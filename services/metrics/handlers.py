@@ -75,6 +75,7 @@ class MetricsHandlers:
                                     event.consentsequence)
 
     async def erase(self, uow: UnitOfWork, event: consent.AdvocateErased) -> None:
+        await directory.forget(uow, event.data.advocate_id, event.data.erased_at)
         await store.erase(uow.conn, event.data.advocate_id)
 
     async def save_item(self, uow: UnitOfWork, event: curation.ItemPublished | curation.ItemUpdated) -> None:

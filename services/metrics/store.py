@@ -235,9 +235,11 @@ _ERASED_REF = ("encode(sha256(convert_to((SELECT salt FROM erasure_salt) || ':' 
 
 
 async def erase(conn: Connection, advocate_id: str) -> None:
-    """No row keeps the id; shares stay under a contributor token that now points to no one;
-    the erasure is remembered by a salted hash of the id (`erased`), not the id."""
-    for table in ("consents", "attributed_shares", "followers", "contributors", "people", "departures"):
+    """No row keeps the id (the directory entry went by `directory.forget`, which the handler
+    calls before this); shares stay under a contributor token that now points to no one; the
+    erasure is remembered by a salted hash of the id (`erased`), not the id: nothing about
+    the person is kept here again, whatever arrives later."""
+    for table in ("consents", "attributed_shares", "followers", "contributors"):
         await conn.execute(f"DELETE FROM {table} WHERE advocate_id = $1", advocate_id)
     await conn.execute(f"INSERT INTO erased (ref) VALUES ({_ERASED_REF}) ON CONFLICT DO NOTHING", advocate_id)
 

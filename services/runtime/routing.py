@@ -58,7 +58,7 @@ class PromptBatchSubscriber(BatchSubscriber):
     `batch_timeout_ms` (200 ms) for records and, when none came, sleeps as long again
     before it asks: a record arriving then waits up to 200 ms, half the idle time. That
     was most of the way from a person's yes to their backfilled feed beyond the SQL
-    (docs/performance.md, "The backfill's whole path, explained"), and every idle
+    (docs/performance-log.md, "The backfill's whole path, explained"), and every idle
     subscriber's first record paid it (a withdrawal's too). Here the next wait starts at
     once: aiokafka's `getmany` already waits the whole timeout when nothing comes and
     returns as soon as a record is fetched, so nothing spins; should it ever come back

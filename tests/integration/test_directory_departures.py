@@ -1,7 +1,7 @@
 """The directory projection every service keeps (services/runtime/directory.py) orders a
-person's events by their `time`: a profile announced before the person left, arriving after
-the departure (a CRM's late event, a replayed partition), must not bring them back; one
-announced after it does."""
+person's events by their `time`: a profile announced before the person left or was erased,
+arriving after the departure or the erasure (a CRM's late event, a replayed partition), must
+not bring them back; one announced after it does."""
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -16,6 +16,7 @@ from services.runtime.unit_of_work import UnitOfWork
 
 ANNA = "adv-anna-000001"
 LEFT_AT = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+ERASED_AT = datetime(2026, 11, 28, 15, 0, tzinfo=UTC)
 
 
 def joined(at: datetime, org_unit: str = "hr") -> d.PersonJoined:
@@ -95,5 +96,59 @@ async def test_an_erasure_forgets_the_departure_too(projection):
     conn, uow = projection
     await directory.apply(uow, joined(LEFT_AT - timedelta(days=30)))
     await directory.apply(uow, left(LEFT_AT))
-    await directory.forget(uow, ANNA)
+    await directory.forget(uow, ANNA, ERASED_AT)
     assert await conn.fetchval("SELECT count(*) FROM departures") == 0
+
+
+async def test_a_profile_from_before_the_erasure_does_not_bring_the_person_back(projection):
+    """The directory topic is not ordered with consent's `advocate.erased`: a CRM's late
+    event, or the directory topic read again from its start, must not put an erased id back."""
+    conn, uow = projection
+    await directory.apply(uow, joined(ERASED_AT - timedelta(days=30)))
+    await directory.forget(uow, ANNA, ERASED_AT)
+    await directory.apply(uow, joined(ERASED_AT - timedelta(days=30)))  # the topic read again
+    await directory.apply(uow, changed(ERASED_AT, "sales"))  # a tie: the erasure wins
+    assert await conn.fetchval("SELECT count(*) FROM people") == 0
+
+    await directory.apply(uow, joined(ERASED_AT + timedelta(days=1), "sales"))  # rejoined later
+    assert [tuple(r) for r in await conn.fetch("SELECT advocate_id, org_unit FROM people")] == [(ANNA, "sales")]
+
+
+async def test_an_erasure_covers_what_it_removed_even_if_dated_later(projection):
+    """A profile or a departure dated after the erasure's own time (another system's clock)
+    was removed by it: what is older than that stays out too."""
+    conn, uow = projection
+    await directory.apply(uow, joined(ERASED_AT + timedelta(hours=2)))
+    await directory.forget(uow, ANNA, ERASED_AT)
+    await directory.apply(uow, changed(ERASED_AT + timedelta(hours=1), "sales"))
+    assert await conn.fetchval("SELECT count(*) FROM people") == 0
+
+    await directory.apply(uow, joined(ERASED_AT + timedelta(days=1)))
+    await directory.apply(uow, left(ERASED_AT + timedelta(days=2)))
+    await directory.forget(uow, ANNA, ERASED_AT + timedelta(days=1, hours=1))  # the departure is later
+    await directory.apply(uow, changed(ERASED_AT + timedelta(days=1, hours=12), "sales"))
+    assert await conn.fetchval("SELECT count(*) FROM people") == 0
+    assert await conn.fetchval("SELECT count(*) FROM departures") == 0
+
+
+async def test_the_erasure_is_remembered_without_the_id(projection):
+    conn, uow = projection
+    await directory.apply(uow, joined(ERASED_AT - timedelta(days=1)))
+    await directory.forget(uow, ANNA, ERASED_AT)
+    [row] = await conn.fetch("SELECT ref, as_of FROM erased_people")
+    assert ANNA not in row["ref"] and len(row["ref"]) == 64 and row["as_of"] == ERASED_AT
+    other = await conn.fetchval("SELECT encode(sha256(convert_to($1, 'UTF8')), 'hex')", f":{ANNA}")
+    assert row["ref"] != other  # salted: not the bare hash of the id
+
+
+async def test_a_departure_after_the_erasure_is_remembered_without_the_id(projection):
+    """HR's `person.left` after an erasure (before it deletes the key), or the directory topic
+    read again, ends with it: it moves the erasure's time instead of writing the id."""
+    conn, uow = projection
+    await directory.apply(uow, joined(ERASED_AT - timedelta(days=30)))
+    await directory.forget(uow, ANNA, ERASED_AT)
+    await directory.apply(uow, left(ERASED_AT + timedelta(days=1)))
+    assert await conn.fetchval("SELECT count(*) FROM departures") == 0
+    assert await conn.fetchval("SELECT as_of FROM erased_people") == ERASED_AT + timedelta(days=1)
+    await directory.apply(uow, changed(ERASED_AT + timedelta(hours=12), "sales"))  # before the departure
+    assert await conn.fetchval("SELECT count(*) FROM people") == 0

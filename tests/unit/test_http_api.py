@@ -212,6 +212,21 @@ def test_the_openapi_document_is_the_same_at_every_build_and_documents_problems_
     assert set(document["components"]["schemas"]["Problem"]["required"]) == {"type", "title", "status", "reason"}
 
 
+def test_a_command_without_a_body_documents_the_body_checks_every_command_passes():
+    """app.py reads and checks a body before any route: a body-less POST answers 408, 413 and
+    415 to a body sent anyway, as one that reads it does."""
+    router = APIRouter()
+
+    @router.post("/people/{advocate_id}/withdrawals", status_code=204)
+    async def withdraw(advocate_id: str) -> None:
+        """A command that takes no body."""
+
+    api = HttpApi(ServiceSettings(service="probe", http_port=1), router, authenticator=Authenticator(OidcSettings()))
+    responses = api.openapi()["paths"]["/api/people/{advocate_id}/withdrawals"]["post"]["responses"]
+    for status in ("400", "408", "413", "415", "422", "500", "503"):
+        assert list(responses[status]["content"]) == [PROBLEM], status
+
+
 def test_an_http_api_document_is_stale_until_exported_like_the_asyncapi_ones(tmp_path, monkeypatch):
     from services import export
 

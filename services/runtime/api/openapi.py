@@ -21,7 +21,8 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 def document_problems(app: FastAPI) -> None:
     """Make `app.openapi()` say what the API does: problems are `application/problem+json`
     (FastAPI files every model under the route's media type, application/json); a route
-    that takes a bearer token may answer 401, one that takes a body 408, 413 and 415."""
+    that takes a bearer token may answer 401; any POST, PUT, PATCH or DELETE 408, 413 and 415,
+    whether or not it reads a body (app.py reads and checks one before any route)."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -31,16 +32,16 @@ def document_problems(app: FastAPI) -> None:
                 for method, operation in path.items():
                     if method in ("post", "put", "patch", "delete") and operation.get("security"):
                         _idempotency_key(operation)
-                    _problems_as_problem_json(operation)
+                    _problems_as_problem_json(method, operation)
             app.openapi_schema = document
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend it
 
 
-def _problems_as_problem_json(operation: dict[str, Any]) -> None:
+def _problems_as_problem_json(method: str, operation: dict[str, Any]) -> None:
     responses = operation.setdefault("responses", {})
-    implied = [408, 413, 415] if "requestBody" in operation else []  # app.py refuses such bodies
+    implied = [408, 413, 415] if method in ("post", "put", "patch", "delete") else []  # app.py's body checks
     if operation.get("security"):
         implied.append(401)
     for status in implied:

@@ -113,13 +113,14 @@ async def feed_of(distribution, advocate: str) -> list[str]:
 
 
 async def audience_locks_held_after(distribution, step: Step) -> int:
-    """How many audience (advisory) locks `step`'s open transaction holds."""
+    """How many audience locks `step`'s open transaction holds (advisory, one bigint key:
+    objsubid 1; the directory's per-person lock has two int4 keys)."""
     conn = await asyncpg.connect(distribution.settings.database_url)
     try:
         async with conn.transaction():
             await step(handlers_of(distribution), UnitOfWork(conn, "/test"))
             return int(await conn.fetchval(
-                "SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'advisory'"))
+                "SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'advisory' AND objsubid = 1"))
     finally:
         await conn.close()
 
