@@ -37,13 +37,16 @@ def hold_sql(advocate_id: str) -> str:
 _HOLD = f"SELECT {hold_sql('$1')}"
 
 
-def ended_after(advocate_id: str, as_of: str) -> str:
+def ended_after(advocate_id: str, as_of: str, stated: str | None = None) -> str:
     """SQL: whether the person (the parameter `advocate_id`) left, or was erased, at or after
     `as_of` (a parameter): then a profile announced at `as_of` does not apply (the departure
-    or erasure wins a tie). Distribution's `reach_changing` reads the same rule."""
+    or erasure wins a tie). `stated`: the parameter holding the sender's own `time`, NULL if
+    it sent none; an undated profile of someone erased is refused (it cannot be told from a
+    stale one, and an erasure comes first). Distribution's `reach_changing` reads the same rule."""
     ref = _ERASED_REF.format(id=f"{advocate_id}::text")
+    erased_by = f"coalesce({stated}, '-infinity')" if stated else as_of
     return (f"(EXISTS (SELECT 1 FROM departures WHERE advocate_id = {advocate_id} AND as_of >= {as_of})"
-            f" OR EXISTS (SELECT 1 FROM erased_people WHERE ref = {ref} AND as_of >= {as_of}))")
+            f" OR EXISTS (SELECT 1 FROM erased_people WHERE ref = {ref} AND as_of >= {erased_by}))")
 
 
 # A profile applies unless the one held is newer, or the person left or was erased after it
@@ -53,7 +56,7 @@ _UPSERT = f"""
 WITH returned AS (DELETE FROM departures WHERE advocate_id = $1 AND as_of < $9)
 INSERT INTO people (advocate_id, role, org_unit, location, languages, interests, digest, networks, as_of)
 SELECT $1::text, $2::text, $3::text, $4::text, $5::text[], $6::text[], $7::text, $8::text[], $9::timestamptz
-WHERE NOT {ended_after("$1", "$9")}
+WHERE NOT {ended_after("$1", "$9", stated="$10::timestamptz")}
 ON CONFLICT (advocate_id) DO UPDATE SET
     role = EXCLUDED.role, org_unit = EXCLUDED.org_unit, location = EXCLUDED.location,
     languages = EXCLUDED.languages, interests = EXCLUDED.interests, digest = EXCLUDED.digest,
@@ -90,32 +93,38 @@ async def apply(uow: UnitOfWork, event: directory.DirectoryEvent, *, held: bool 
     if not held:
         await hold(uow, event.data.advocate_id)
     if isinstance(event, directory.PersonLeft):
-        stated = event.time if "time" in event.model_fields_set else None
-        await uow.conn.execute(_DEPART, event.data.advocate_id, stated)
+        await uow.conn.execute(_DEPART, event.data.advocate_id, _stated(event))
         return
     p = event.data
     await uow.conn.execute(
         _UPSERT, p.advocate_id, p.role.value, p.org_unit, p.location, p.languages, p.interests,
-        p.digest.value, [n.value for n in p.networks], event.time,
+        p.digest.value, [n.value for n in p.networks], event.time, _stated(event),
     )
 
 
-# The erasure covers the later of its own time and what it removed (the profile held, the
-# departure): a profile older than either must not come back after it.
+def _stated(event: directory.DirectoryEvent) -> datetime | None:
+    """The sender's own `time`, or None if it sent none (then `time` is the decoding time)."""
+    return event.time if "time" in event.model_fields_set else None
+
+
+# The erasure covers the later of its own time and the departure it removed (a profile
+# older than that must not come back). The profile it removed may be dated after it: a
+# rejoin this service read before the erasure (which comes one hop later, through consent);
+# sent again, that profile applies, as everywhere else.
 _FORGET = f"""
-WITH gone AS (DELETE FROM people WHERE advocate_id = $1 RETURNING as_of),
+WITH gone AS (DELETE FROM people WHERE advocate_id = $1),
 departed AS (DELETE FROM departures WHERE advocate_id = $1 RETURNING as_of)
 INSERT INTO erased_people (ref, as_of)
-SELECT {_ERASED_REF.format(id="$1::text")},
-       greatest($2::timestamptz, (SELECT max(as_of) FROM gone), (SELECT max(as_of) FROM departed))
+SELECT {_ERASED_REF.format(id="$1::text")}, greatest($2::timestamptz, (SELECT max(as_of) FROM departed))
 ON CONFLICT (ref) DO UPDATE SET as_of = greatest(erased_people.as_of, EXCLUDED.as_of)"""
 
 
 async def forget(uow: UnitOfWork, advocate_id: str, erased_at: datetime) -> None:
     """Erasure (`advocate.erased`, at `erased_at`): the person and their departure go, no row
-    keeps their id (ADR 0013), and a profile announced before the erasure (or before what it
-    removed), arriving after it, brings nobody back; one announced after it (a rejoin)
-    applies. Each service calls this first in its erasure handler (the person before their
-    consents: the order a join and a give lock in), in the same transaction as its deletes."""
+    keeps their id (ADR 0013), and a profile announced before the erasure (or before the
+    departure it removed), arriving after it, brings nobody back, nor does one without a
+    `time`; one announced after it (a rejoin) applies. Each service calls this first in its
+    erasure handler (the person before their consents: the order a join and a give lock in),
+    in the same transaction as its deletes."""
     await hold(uow, advocate_id)
     await uow.conn.execute(_FORGET, advocate_id, erased_at)

@@ -114,21 +114,41 @@ async def test_a_profile_from_before_the_erasure_does_not_bring_the_person_back(
     assert [tuple(r) for r in await conn.fetch("SELECT advocate_id, org_unit FROM people")] == [(ANNA, "sales")]
 
 
-async def test_an_erasure_covers_what_it_removed_even_if_dated_later(projection):
-    """A profile or a departure dated after the erasure's own time (another system's clock)
-    was removed by it: what is older than that stays out too."""
+async def test_a_rejoin_read_before_the_erasure_applies_when_sent_again(projection):
+    """The erasure comes through consent, one hop after the directory: a service may read a
+    rejoin dated after the erasure first. The erasure removes it; sent again (the directory
+    topic read again, the next profile) it applies, as in every other service."""
     conn, uow = projection
-    await directory.apply(uow, joined(ERASED_AT + timedelta(hours=2)))
+    await directory.apply(uow, joined(ERASED_AT + timedelta(seconds=3)))  # the rejoin, read first
     await directory.forget(uow, ANNA, ERASED_AT)
-    await directory.apply(uow, changed(ERASED_AT + timedelta(hours=1), "sales"))
     assert await conn.fetchval("SELECT count(*) FROM people") == 0
+    await directory.apply(uow, joined(ERASED_AT + timedelta(seconds=3)))
+    assert await conn.fetchval("SELECT count(*) FROM people") == 1
 
+
+async def test_an_erasure_covers_the_departure_it_removed_even_if_dated_later(projection):
+    conn, uow = projection
     await directory.apply(uow, joined(ERASED_AT + timedelta(days=1)))
     await directory.apply(uow, left(ERASED_AT + timedelta(days=2)))
     await directory.forget(uow, ANNA, ERASED_AT + timedelta(days=1, hours=1))  # the departure is later
     await directory.apply(uow, changed(ERASED_AT + timedelta(days=1, hours=12), "sales"))
     assert await conn.fetchval("SELECT count(*) FROM people") == 0
     assert await conn.fetchval("SELECT count(*) FROM departures") == 0
+
+
+async def test_a_profile_without_a_time_does_not_bring_an_erased_person_back(projection):
+    """Without its sender's `time` it would be dated when read, after the erasure: it cannot be
+    told from a stale one, so it is refused; a dated one after the erasure applies."""
+    conn, uow = projection
+    await directory.apply(uow, joined(ERASED_AT - timedelta(days=1)))
+    await directory.forget(uow, ANNA, ERASED_AT)
+    undated = d.PersonChanged(source="/test/crm", subject=ANNA,
+                              data=d.Profile(advocate_id=ANNA, role=d.Role.EMPLOYEE, org_unit="sales"))
+    await directory.apply(uow, undated)
+    assert await conn.fetchval("SELECT count(*) FROM people") == 0
+    await directory.apply(uow, left(ERASED_AT - timedelta(days=1)))
+    await directory.apply(uow, undated)  # a departure before it changes nothing: still erased
+    assert await conn.fetchval("SELECT count(*) FROM people") == 0
 
 
 async def test_the_erasure_is_remembered_without_the_id(projection):

@@ -128,14 +128,16 @@ class Database:
     async def _key_claim(self) -> KeyClaim | None:
         """The request's key, scoped to who sent it (one person cannot spend another's key),
         with a digest of what it asks (method, path, body); 400 `invalid_idempotency_key`
-        for a key that is not one."""
+        for a key that is not one. Who sent it is in a digest with the key, not by id: the
+        claim stays in the inbox for INBOX_RETENTION_DAYS, which an erasure does not touch
+        (ADR 0013: no row keeps an erased person's id)."""
         if self.request is None or (key := self.request.headers.get(IDEMPOTENCY_KEY)) is None:
             return None
         if not _KEY_SHAPE.fullmatch(key):
             raise HttpProblem(400, "invalid_idempotency_key",
                               "An Idempotency-Key is 1–128 visible ASCII characters, e.g. a UUID.")
         principal = getattr(self.request.state, "principal", None)
-        scoped = f"{principal.advocate_id if principal else '-'} {key}"
+        scoped = hashlib.sha256(f"{principal.advocate_id if principal else '-'} {key}".encode()).hexdigest()
         asked = hashlib.sha256(b"\n".join([self.request.method.encode(), self.request.url.path.encode(),
                                            await self.request.body()])).hexdigest()
         return KeyClaim(f"{self.source}/http", scoped, f"{scoped} {asked}", _already_applied(), _key_reused())

@@ -101,6 +101,19 @@ async def test_a_retried_command_with_its_idempotency_key_is_applied_once_and_sa
     assert await front_door.notes_of(person) == 2
 
 
+async def test_a_claimed_key_keeps_no_id_of_who_sent_it(front_door):
+    """The claim stays in the inbox for its retention, which an erasure does not reach
+    (ADR 0013): its sender is in a digest with the key, not by id."""
+    person = "adv-commands-11"
+    headers = {**front_door.signed_in(person), "Idempotency-Key": "6a1f0c2e-no-id"}
+    assert (await front_door.client.post(f"/api/people/{person}/notes", json={"text": "hi"},
+                                         headers=headers)).status_code == 201
+    claims = [r["event_id"] for r in await front_door.rows("SELECT event_id FROM inbox")]
+    assert claims and not [claim for claim in claims if person in claim]
+    again = await front_door.client.post(f"/api/people/{person}/notes", json={"text": "hi"}, headers=headers)
+    assert again.status_code == 409  # still claimed
+
+
 async def test_a_key_spent_on_one_request_refuses_another_and_applies_nothing(front_door):
     """IETF httpapi-idempotency-key-header: a key sent again with another request (here
     another body) is answered 422, not 409: the client must not read "applied before"
