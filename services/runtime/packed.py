@@ -17,24 +17,53 @@ is how Postgres reads them (booleans "True"/"False", timestamps "2026-03-01 10:0
 """
 
 from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
 
 _UNIT, _NULL = "\x1f", "\x1e"
 
 
-def pack(values: Sequence[object]) -> str:
-    """One column as one text parameter (the format above)."""
+def pack(values: Sequence[Any]) -> str:
+    """One column (values of one type, or None) as one text parameter (the format above)."""
     nulls = values.count(None)
-    if nulls:
-        text = _UNIT.join([_NULL if v is None else str(v) for v in values])
-    else:
-        try:
-            text = _UNIT.join(values)  # type: ignore[arg-type]  # a column of str, the usual case
-        except TypeError:
-            text = _UNIT.join(map(str, values))
-    if text and text.count(_UNIT) == len(values) - 1 and text.count(_NULL) == nulls:
-        return "|" + text
+    if nulls == len(values) or (len(values) == 1 and values[0] == ""):  # no type to tell; a lone ""
+        return _literal(values)
+    texts = [_NULL if v is None else v for v in values] if nulls else list(values)
+    kind = next(v for v in values if v is not None).__class__
+    if issubclass(kind, str):
+        written = "".join(filter(None, values))
+        if _UNIT in written or _NULL in written:  # `in` finds a character with memchr, str.count one by one
+            return _literal(values)
+    elif issubclass(kind, date):  # a date or a timestamp: 0.5 µs to write, and they repeat in a batch
+        texts = _dates(texts)
+    else:  # numbers, booleans: their text holds no control character
+        texts = list(map(str, texts))
+    texts[0] = "|" + texts[0]  # not "|" + the whole: a second copy of a long string costs more than the join
+    return _UNIT.join(texts)
+
+
+def _literal(values: Sequence[Any]) -> str:
+    """A Postgres array literal: every element quoted, backslash and double quote escaped."""
     return "{" + ",".join("NULL" if v is None else '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
                           for v in values) + "}"
+
+
+_DATES: dict[date, str] = {}  # the text of dates and timestamps met lately
+
+
+def _dates(values: list[Any]) -> list[str]:
+    """`str` of each date or timestamp (or the null mark), those met before from `_DATES`."""
+    texts = list(map(_DATES.get, values))
+    if None in texts:
+        if len(_DATES) > 10_000:
+            _DATES.clear()
+        for n, text in enumerate(texts):
+            if text is None:
+                value = values[n]
+                texts[n] = text = str(value)
+                if value is not _NULL:
+                    _DATES[value] = text
+    return texts  # type: ignore[return-value]  # every None replaced
 
 
 def pack_rows(rows: Iterable[Sequence[object]]) -> list[str]:
