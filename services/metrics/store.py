@@ -22,7 +22,8 @@ PURPOSES = {ATTRIBUTION, REACH, LEADERBOARD}
 # one per person and week (the weeks disclosure control counts people in, ADR 0020), from the
 # week's salt, linkable to nobody once the salt is gone.
 _ADD_CONTRIBUTORS = f"""INSERT INTO contributors (advocate_id)
-SELECT advocate_id FROM consents WHERE advocate_id = ANY({unpacked("$1", "text")}) AND purpose = 'share_attribution' AND valid
+SELECT advocate_id FROM consents
+WHERE advocate_id = ANY({unpacked("$1", "text")}) AND purpose = 'share_attribution' AND valid
 FOR SHARE ON CONFLICT DO NOTHING"""
 _ADD_SALTS = f"""INSERT INTO contributor_salts (week)
 SELECT DISTINCT date_trunc('week', d)::date FROM unnest({unpacked("$1", "date")}) d ON CONFLICT DO NOTHING"""

@@ -116,7 +116,8 @@ class PipelinedSubscriber:
         turn of the event loop between: aiokafka builds the records as they are taken (8 µs
         each, all in one call), and a transaction in flight cannot send its next statement
         until the loop turns."""
-        fetched = await consumer.getmany(timeout_ms=wait_ms, max_records=min(_SLICE, self.max_records))
+        fetched: dict[TopicPartition, list[ConsumerRecord]] = await consumer.getmany(
+            timeout_ms=wait_ms, max_records=min(_SLICE, self.max_records))
         taken = sum(map(len, fetched.values()))
         while 0 < taken < self.max_records:
             await asyncio.sleep(0)
