@@ -92,8 +92,10 @@ def check_received(message: "dict[str, Any] | CloudEvent[Any]") -> None:
         present: Any = message
         extra = message
     else:
-        present = message.model_fields_set
-        extra = message.model_extra or {}
+        # The attributes behind `model_fields_set` and `model_extra`: those are properties, a
+        # Python call each per event.
+        present = message.__pydantic_fields_set__
+        extra = message.__pydantic_extra__ or {}
         if not extra and "id" in present and "specversion" in present and "type" in present:
             return  # the usual event, without extensions: the checks below would find nothing
     if missing := [name for name in REQUIRED_ON_RECEIPT if name not in present]:

@@ -551,12 +551,7 @@ class Tally:
     clicks: list[Clicks] = field(default_factory=list)
     observations: list[Observation] = field(default_factory=list)
     followers: list[FollowerCount] = field(default_factory=list)
-
-    @property
-    def touched_shares(self) -> list[str]:
-        """Shares whose figures this batch changes (their snapshots fall due)."""
-        return sorted({s.share_id for s in self.shares} | set(self.cancelled) | {c.share_id for c in self.clicks}
-                      | {o.share_id for o in self.observations})
+    touched_shares: set[str] = field(default_factory=set)  # whose figures this batch changes (their snapshots fall due)
 
 
 # The counted types by their CloudEvents `type`, which the decoder picked the class by: a
@@ -588,20 +583,25 @@ class Tallying:
         self._bots: set[tuple[str, date, str]] = set()
         self._observed: list[tuple[str, Sequence[int], datetime]] = []
         self._followers: dict[tuple[str, str], FollowerCount] = {}
+        self._touched: set[str] = set()
+        self._touch = self._touched.add
 
     def add(self, event: Any) -> None:
         """Sort a counted event (a share, cancellation, click, observation or follower count);
         other types on the counted topics change nothing."""
         d, kind = event.data, event.type
         if kind == _CLICKED:
+            self._touch(d.share_id)
             key = (d.share_id, d.clicked_at.date(), d.visitor)
             self._clicks[key] = self._clicks.get(key, 0) + 1
             if d.bot:
                 self._bots.add(key)
         elif kind == _SHARED:
+            self._touch(d.share_id)
             self._shares.append(NewShare(d.share_id, d.advocate_id, d.item_id, d.campaign_id, d.network.value,
                                          d.created_at.date()))
         elif kind == _OBSERVED:
+            self._touch(d.share_id)
             self._observed.append((d.share_id, [d.impressions, d.reactions, d.comments, d.reshares], d.observed_at))
         elif kind == _FOLLOWERS:
             known = self._followers.get((d.advocate_id, d.network.value))
@@ -609,6 +609,7 @@ class Tallying:
                 self._followers[(d.advocate_id, d.network.value)] = FollowerCount(
                     d.advocate_id, d.network.value, d.followers, d.observed_at)
         elif kind == _CANCELLED:
+            self._touch(d.share_id)
             self._cancelled.append(d.share_id)
 
     def result(self) -> Tally:
@@ -620,7 +621,7 @@ class Tallying:
             observations=[Observation(s, impressions, reactions, comments, reshares, latest[s])
                           for s, (impressions, reactions, comments, reshares)
                           in keep_highest((s, c) for s, c, _ in self._observed).items()],
-            followers=list(self._followers.values()))
+            followers=list(self._followers.values()), touched_shares=self._touched)
 
 
 def tally(events: Iterable[Any]) -> Tally:

@@ -6,12 +6,13 @@ withdrawal then deletes what it attributed) or waits and sees the consent gone.
 """
 
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date
 from typing import Any
 
 from services.metrics.domain import Clicks, FollowerCount, NewShare, Observation
 from services.metrics.queries import RELEASE_COLUMNS
+from services.runtime.packed import pack, pack_rows, unpacked, unpacked_all
 from services.runtime.unit_of_work import Connection, insert_rows
 
 ATTRIBUTION, REACH, LEADERBOARD = "share_attribution", "network_reach", "leaderboard"
@@ -20,17 +21,18 @@ PURPOSES = {ATTRIBUTION, REACH, LEADERBOARD}
 # A token that stays the person's only with share_attribution (ADR 0019): others' shares get
 # one per person and week (the weeks disclosure control counts people in, ADR 0020), from the
 # week's salt, linkable to nobody once the salt is gone.
-_ADD_CONTRIBUTORS = """INSERT INTO contributors (advocate_id)
-SELECT advocate_id FROM consents WHERE advocate_id = ANY($1::text[]) AND purpose = 'share_attribution' AND valid
+_ADD_CONTRIBUTORS = f"""INSERT INTO contributors (advocate_id)
+SELECT advocate_id FROM consents
+WHERE advocate_id = ANY({unpacked("$1", "text")}) AND purpose = 'share_attribution' AND valid
 FOR SHARE ON CONFLICT DO NOTHING"""
-_ADD_SALTS = """INSERT INTO contributor_salts (week)
-SELECT DISTINCT date_trunc('week', d)::date FROM unnest($1::date[]) d ON CONFLICT DO NOTHING"""
-_ADD_SHARES = """
+_ADD_SALTS = f"""INSERT INTO contributor_salts (week)
+SELECT DISTINCT date_trunc('week', d)::date FROM unnest({unpacked("$1", "date")}) d ON CONFLICT DO NOTHING"""
+_ADD_SHARES = f"""
 INSERT INTO shares (share_id, item_id, campaign_id, network, day, org_unit, location, contributor, potential_reach)
 SELECT s.share_id, s.item_id, s.campaign_id, s.network, s.day, p.org_unit, p.location,
        coalesce(c.token, substr(encode(sha256(convert_to(d.salt::text || s.advocate_id, 'UTF8')), 'hex'), 1, 32)::uuid),
        coalesce(f.followers, 0)
-FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::date[])
+FROM unnest({unpacked_all("text", "text", "text", "text", "text", "date")})
      AS s(share_id, advocate_id, item_id, campaign_id, network, day)
 JOIN contributor_salts d ON d.week = date_trunc('week', s.day)::date
 LEFT JOIN contributors c USING (advocate_id)
@@ -38,30 +40,30 @@ LEFT JOIN people p USING (advocate_id)
 LEFT JOIN followers f ON f.advocate_id = s.advocate_id AND f.network = s.network  -- kept only with consent
 ON CONFLICT (share_id) DO NOTHING
 RETURNING share_id, item_id, campaign_id, date_trunc('week', day)::date AS week"""
-_ATTRIBUTE = """
+_ATTRIBUTE = f"""
 INSERT INTO attributed_shares (share_id, advocate_id)
-SELECT s.share_id, s.advocate_id FROM unnest($1::text[], $2::text[]) AS s(share_id, advocate_id)
+SELECT s.share_id, s.advocate_id FROM unnest({unpacked_all("text", "text")}) AS s(share_id, advocate_id)
 JOIN consents c ON c.advocate_id = s.advocate_id AND c.purpose = 'share_attribution' AND c.valid
 FOR SHARE OF c
 ON CONFLICT DO NOTHING"""
-_CANCEL = "UPDATE shares SET cancelled = true WHERE share_id = ANY($1::text[])"
-_CLICKS = """
+_CANCEL = f"UPDATE shares SET cancelled = true WHERE share_id = ANY({unpacked('$1', 'text')})"
+_CLICKS = f"""
 INSERT INTO clicks (share_id, day, visitor, bot, clicks)
-SELECT * FROM unnest($1::text[], $2::date[], $3::text[], $4::bool[], $5::int[])
+SELECT * FROM unnest({unpacked_all("text", "date", "text", "bool", "int")})
 ON CONFLICT (share_id, day, visitor) DO UPDATE
 SET clicks = clicks.clicks + EXCLUDED.clicks, bot = clicks.bot OR EXCLUDED.bot"""
-_ENGAGEMENT = """
+_ENGAGEMENT = f"""
 INSERT INTO engagement (share_id, impressions, reactions, comments, reshares, observed_at)
-SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::timestamptz[])
+SELECT * FROM unnest({unpacked_all("text", "bigint", "bigint", "bigint", "bigint", "timestamptz")})
 ON CONFLICT (share_id) DO UPDATE SET
     impressions = GREATEST(engagement.impressions, EXCLUDED.impressions),
     reactions = GREATEST(engagement.reactions, EXCLUDED.reactions),
     comments = GREATEST(engagement.comments, EXCLUDED.comments),
     reshares = GREATEST(engagement.reshares, EXCLUDED.reshares),
     observed_at = GREATEST(engagement.observed_at, EXCLUDED.observed_at)"""
-_FOLLOWERS = """
+_FOLLOWERS = f"""
 INSERT INTO followers (advocate_id, network, followers, observed_at)
-SELECT f.* FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[])
+SELECT f.* FROM unnest({unpacked_all("text", "text", "int", "timestamptz")})
               AS f(advocate_id, network, followers, observed_at)
 JOIN consents c ON c.advocate_id = f.advocate_id AND c.purpose = 'network_reach' AND c.valid
 FOR SHARE OF c
@@ -71,12 +73,12 @@ WHERE followers.observed_at < EXCLUDED.observed_at"""
 _MARK_WEEKS_DUE = """INSERT INTO weeks_due (week) {weeks} ORDER BY 1
 ON CONFLICT (week) DO UPDATE SET marks = weeks_due.marks + 1"""
 _MARK_DUE = f"""
-WITH weeks AS ({_MARK_WEEKS_DUE.format(weeks="SELECT unnest($3::date[])")})
+WITH weeks AS ({_MARK_WEEKS_DUE.format(weeks=f"SELECT unnest({unpacked('$3', 'date')})")})
 INSERT INTO snapshot_due (scope, id)
-SELECT 'item', unnest($1::text[]) UNION ALL SELECT 'campaign', unnest($2::text[])
+SELECT 'item', unnest({unpacked("$1", "text")}) UNION ALL SELECT 'campaign', unnest({unpacked("$2", "text")})
 ON CONFLICT DO NOTHING"""
-_SHARE_WEEKS = """SELECT share_id, item_id, campaign_id, date_trunc('week', day)::date AS week
-FROM unnest($1::text[]) AS t(share_id) JOIN shares USING (share_id)"""
+_SHARE_WEEKS = f"""SELECT share_id, item_id, campaign_id, date_trunc('week', day)::date AS week
+FROM unnest({unpacked("$1", "text")}) AS t(share_id) JOIN shares USING (share_id)"""
 
 
 class ShareWeeks:
@@ -106,18 +108,13 @@ class ShareWeeks:
             self._same = {}
         return learnt
 
-    def unknown(self, share_ids: Sequence[str]) -> list[str]:
-        return [s for s in share_ids if s not in self._known]
-
-    def of(self, share_ids: Sequence[str]) -> set[tuple[str, str | None, date]]:
-        """The (item_id, campaign_id, week) of the shares it knows."""
-        known = self._known
-        return {known[s] for s in share_ids if s in known}
-
-
-def _columns(rows: Sequence[tuple[object, ...]]) -> list[list[object]]:
-    """Rows as columns, for `unnest($1::…[], $2::…[], …)`: one statement for the whole batch."""
-    return [list(column) for column in zip(*rows, strict=True)]
+    def of(self, share_ids: Collection[str]) -> tuple[set[tuple[str, str | None, date]], list[str]]:
+        """The (item_id, campaign_id, week) of the shares it knows, and the shares it does not."""
+        due: set[Any] = set(map(self._known.get, share_ids))  # a lookup per share, in C
+        if None not in due:
+            return due, []
+        due.discard(None)
+        return due, [s for s in share_ids if s not in self._known]
 
 
 async def add_shares(conn: Connection, rows: Sequence[NewShare], weeks: ShareWeeks) -> None:
@@ -128,7 +125,7 @@ async def add_shares(conn: Connection, rows: Sequence[NewShare], weeks: ShareWee
     `weeks` learns the shares stored."""
     if not rows:
         return
-    columns = _columns(rows)
+    columns = pack_rows(rows)  # one statement per table for the whole batch (services/runtime/packed.py)
     await conn.execute(_ADD_CONTRIBUTORS, columns[1])
     await conn.execute(_ADD_SALTS, columns[5])
     weeks.learn(await conn.fetch(_ADD_SHARES, *columns))
@@ -137,13 +134,13 @@ async def add_shares(conn: Connection, rows: Sequence[NewShare], weeks: ShareWee
 
 async def cancel_shares(conn: Connection, share_ids: Sequence[str]) -> None:
     if share_ids:
-        await conn.execute(_CANCEL, list(share_ids))
+        await conn.execute(_CANCEL, pack(share_ids))
 
 
 async def add_clicks(conn: Connection, rows: Sequence[Clicks]) -> None:
     """At most one row per (share_id, day, visitor); added to what is counted."""
     if rows:
-        await conn.execute(_CLICKS, *_columns(rows))
+        await conn.execute(_CLICKS, *pack_rows(rows))
 
 
 # Hashes of days before $1 become '#' and a random UUID (never a hash, which is hex), a
@@ -164,16 +161,16 @@ async def forget_visitors(conn: Connection, before: date, limit: int) -> int:
 async def keep_highest_engagement(conn: Connection, rows: Sequence[Observation]) -> None:
     """At most one row per share; each counter keeps the highest value seen."""
     if rows:
-        await conn.execute(_ENGAGEMENT, *_columns(rows))
+        await conn.execute(_ENGAGEMENT, *pack_rows(rows))
 
 
 async def set_followers(conn: Connection, rows: Sequence[FollowerCount]) -> None:
     """At most one row per (advocate, network); kept only with `network_reach`, the latest wins."""
     if rows:
-        await conn.execute(_FOLLOWERS, *_columns(rows))
+        await conn.execute(_FOLLOWERS, *pack_rows(rows))
 
 
-async def mark_due(conn: Connection, share_ids: Sequence[str], weeks: ShareWeeks) -> None:
+async def mark_due(conn: Connection, share_ids: Collection[str], weeks: ShareWeeks) -> None:
     """The items and campaigns of these shares get a new snapshot on the next pass, and
     their weeks a new release (weeks_due). Shares `weeks` does not know are looked up (and
     learnt); a share that is not stored marks nothing (unless `weeks` learnt it from a
@@ -181,13 +178,13 @@ async def mark_due(conn: Connection, share_ids: Sequence[str], weeks: ShareWeeks
     that concurrent batches lock rows in one order."""
     if not share_ids:
         return
-    due = weeks.of(share_ids)  # before learning what is unknown may make room by forgetting some
-    if unknown := weeks.unknown(share_ids):
-        due |= weeks.learn(await conn.fetch(_SHARE_WEEKS, unknown))
+    due, unknown = weeks.of(share_ids)  # before learning what is unknown may make room by forgetting some
+    if unknown:
+        due |= weeks.learn(await conn.fetch(_SHARE_WEEKS, pack(unknown)))
     if due:
-        await conn.execute(_MARK_DUE, sorted({item for item, _, _ in due}),
-                           sorted({campaign for _, campaign, _ in due if campaign is not None}),
-                           sorted({week for _, _, week in due}))
+        await conn.execute(_MARK_DUE, pack(sorted({item for item, _, _ in due})),
+                           pack(sorted({campaign for _, campaign, _ in due if campaign is not None})),
+                           pack(sorted({week for _, _, week in due})))
 
 
 _MARK_DUE_DAYS = """

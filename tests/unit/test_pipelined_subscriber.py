@@ -7,6 +7,7 @@ from typing import Any
 
 from aiokafka import TopicPartition
 
+from services.runtime import pipelined
 from services.runtime.pipelined import PipelinedSubscriber
 
 TP = TopicPartition("counted", 0)
@@ -18,19 +19,28 @@ class Record:
 
 
 class Consumer:
-    """aiokafka's consumer as the loop uses it: `batches` are handed out one per fetch;
-    once they are gone, a fetch that may wait (timeout > 0) waits until the test ends."""
+    """aiokafka's consumer as the loop uses it: `batches` are what it has fetched from the
+    broker, one after the other, each handed out up to `max_records` at a time (None: a
+    moment when nothing has come yet); once they are gone, a fetch that may wait (timeout >
+    0) waits until the test ends."""
 
-    def __init__(self, *batches: list[int]) -> None:
-        self.batches = [[Record(offset) for offset in batch] for batch in batches]
+    def __init__(self, *batches: list[int] | None) -> None:
+        self.batches = [None if batch is None else [Record(offset) for offset in batch] for batch in batches]
         self.asked: list[int] = []
+        self.sizes: list[int] = []  # max_records of each fetch
         self.committed: list[dict[TopicPartition, int]] = []
         self.waiting = asyncio.Event()  # set when a fetch waits with nothing to give
 
     async def getmany(self, timeout_ms: int, max_records: int | None = None) -> dict[TopicPartition, list[Any]]:
         self.asked.append(timeout_ms)
+        self.sizes.append(max_records or 0)
         if self.batches:
-            return {TP: self.batches.pop(0)}
+            batch = self.batches[0]
+            if batch is None or len(batch) <= (max_records or len(batch)):
+                self.batches.pop(0)
+                return {TP: batch} if batch else {}
+            self.batches[0] = batch[max_records:]
+            return {TP: batch[:max_records]}
         if timeout_ms:
             self.waiting.set()
             await asyncio.Event().wait()  # a quiet topic
@@ -61,10 +71,10 @@ class Inbox:
         return len(batch)
 
 
-async def consumed(consumer: Consumer) -> Inbox:
+async def consumed(consumer: Consumer, max_records: int = 100) -> Inbox:
     """Run the loop until it waits on a quiet topic; the inbox it applied batches through."""
     subscriber = PipelinedSubscriber("metrics", "counted", "metrics.counted", int, lambda: None, None,
-                                     lambda event: True, max_records=100)
+                                     lambda event: True, max_records=max_records)
     inbox = Inbox()
     loop = asyncio.create_task(subscriber._consume(consumer, inbox))  # type: ignore[arg-type]
     await asyncio.wait_for(consumer.waiting.wait(), timeout=5)
@@ -73,7 +83,7 @@ async def consumed(consumer: Consumer) -> Inbox:
 
 
 async def test_the_last_batch_is_committed_before_the_loop_waits_for_more() -> None:
-    consumer = Consumer([0, 1, 2], [3, 4])
+    consumer = Consumer([0, 1, 2], None, [3, 4])
 
     inbox = await consumed(consumer)
 
@@ -82,10 +92,20 @@ async def test_the_last_batch_is_committed_before_the_loop_waits_for_more() -> N
 
 
 async def test_with_a_transaction_in_flight_a_fetch_takes_only_what_is_there() -> None:
-    consumer = Consumer([0, 1], [2])
+    consumer = Consumer([0, 1], None, [2])
 
     await consumed(consumer)
 
-    # first fetch waits (nothing in flight); the next two only look while a batch commits; the
-    # last waits again, once everything is committed
-    assert consumer.asked == [500, 0, 0, 500]
+    # the first fetch waits (nothing in flight), and takes more while there is more; the next
+    # ones only look, while a batch commits; the last waits again, once everything is committed
+    assert consumer.asked == [500, 0, 0, 0, 0, 500]
+
+
+async def test_a_batch_is_taken_a_slice_at_a_time_up_to_its_size(monkeypatch: Any) -> None:
+    monkeypatch.setattr(pipelined, "_SLICE", 2)
+    consumer = Consumer([0, 1, 2, 3, 4, 5, 6])
+
+    inbox = await consumed(consumer, max_records=5)
+
+    assert inbox.applied == [[0, 1, 2, 3, 4], [5, 6]]
+    assert consumer.sizes[:3] == [2, 2, 1]  # a slice, another, what is left of the batch's size

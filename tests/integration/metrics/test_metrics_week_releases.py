@@ -137,6 +137,6 @@ async def test_a_share_this_process_has_not_seen_is_looked_up_to_mark_its_item_a
         assert await conn.fetchval("SELECT array_agg(week) FROM weeks_due") == [WEEK]
         assert set(await conn.fetch("SELECT scope, id FROM snapshot_due")) == {
             ("item", "item-00000001"), ("campaign", campaign)}
-        assert weeks.unknown([shares[0].data.share_id]) == []  # learnt
+        assert weeks.of([shares[0].data.share_id])[1] == []  # learnt
     finally:
         await conn.close()

@@ -1,0 +1,48 @@
+"""A batch's column as one text parameter (services/runtime/packed.py): joined by the unit
+separator where nothing can be misread, a Postgres array literal where something could."""
+
+from datetime import UTC, date, datetime
+
+from services.runtime.packed import pack, pack_rows
+
+
+def test_a_column_of_text_is_joined_by_the_unit_separator_behind_the_format_mark():
+    assert pack(["share-1", "share-2"]) == "|share-1\x1fshare-2"
+
+
+def test_none_is_the_record_separator():
+    assert pack(["camp-1", None, "camp-2"]) == "|camp-1\x1f\x1e\x1fcamp-2"
+
+
+def test_dates_timestamps_numbers_and_flags_are_written_as_postgres_reads_them():
+    assert pack([date(2026, 3, 1), None]) == "|2026-03-01\x1f\x1e"
+    assert pack([datetime(2026, 3, 1, 10, 0, 0, 5, tzinfo=UTC)]) == "|2026-03-01 10:00:00.000005+00:00"
+    assert pack([1, -2, 2**40]) == "|1\x1f-2\x1f1099511627776"
+    assert pack([True, False]) == "|True\x1fFalse"
+
+
+def test_the_same_date_is_the_same_text_however_often_it_comes():
+    assert pack([date(2026, 3, 1)] * 3) == "|" + "\x1f".join(["2026-03-01"] * 3)
+
+
+def test_a_value_holding_a_separator_sends_the_column_as_an_array_literal():
+    assert pack(["a\x1fb", "c"]) == '{"a\x1fb","c"}'
+    assert pack(["\x1e", None]) == '{"\x1e",NULL}'
+
+
+def test_quotes_and_backslashes_are_escaped_in_an_array_literal():
+    assert pack(['say "hi"\x1f', "back\\slash"]) == '{"say \\"hi\\"\x1f","back\\\\slash"}'
+
+
+def test_what_string_to_array_would_misread_is_an_array_literal_too():
+    assert pack([""]) == '{""}'  # string_to_array('') is no element at all
+    assert pack([]) == "{}"
+    assert pack([None, None]) == "{NULL,NULL}"  # no value to tell the type by
+
+
+def test_two_empty_strings_are_two_elements():
+    assert pack(["", ""]) == "|\x1f"
+
+
+def test_rows_become_one_parameter_per_column():
+    assert pack_rows([("s1", 1), ("s2", 2)]) == ["|s1\x1fs2", "|1\x1f2"]
