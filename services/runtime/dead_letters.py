@@ -15,6 +15,7 @@ they propagate, and the message is handed back to Kafka to be retried.
 
 import json
 import logging
+import re
 from collections.abc import Collection
 from types import TracebackType
 from typing import Any
@@ -46,7 +47,15 @@ def describe(error: Exception) -> str:
         argument = str(error).split(":", 1)[0]
         cause = error.__cause__
         return f"{argument}: {type(cause).__name__}: {getattr(cause, 'reason', None) or cause}"[:2000]
+    if isinstance(error, asyncpg.PostgresError) and str(getattr(error, "sqlstate", "")).startswith("22"):
+        # A data exception (SQLSTATE class 22) names the value Postgres could not take, in
+        # double quotes: 'value "3000000000" is out of range for type integer'. Everything
+        # from the first quote to the last goes, whatever quotes the value itself holds.
+        return f"{error.sqlstate}: {_QUOTED.sub('…', str(error))}"[:2000]
     return str(error)[:2000]
+
+
+_QUOTED = re.compile(r'".*"', re.DOTALL)
 
 
 # The headers every dead letter carries besides the original record's own (AsyncAPI documents

@@ -26,6 +26,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from operator import attrgetter
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 
 InFlight = tuple["asyncio.Task[int]", dict[TopicPartition, tuple[int, int]]]  # a transaction, its offsets
 _WAIT_MS = 500  # how long a fetch waits for records when nothing is in flight
+_OFFSET = attrgetter("offset")
 _SLICE = 250  # records taken from aiokafka between two turns of the event loop (about 2 ms)
 
 
@@ -95,7 +97,11 @@ class PipelinedSubscriber:
                     await self._settle(consumer, in_flight)
                     in_flight = None
                     continue
-                spans = {tp: (records[0].offset, records[-1].offset) for tp, records in fetched.items() if records}
+                # The lowest and highest offset of each partition's records, not the first and the
+                # last: a rebalance between two slices may hand a partition back from its committed
+                # offset, so its records can go back within one batch.
+                spans = {tp: (min(records, key=_OFFSET).offset, max(records, key=_OFFSET).offset)
+                         for tp, records in fetched.items() if records}
                 records = [record for batch in fetched.values() for record in batch]
                 batch = await inbox.decode_counted(records, self.decoder, self.preparing, self.idempotent)
                 if in_flight is not None:
@@ -125,7 +131,7 @@ class PipelinedSubscriber:
             if not more:
                 break
             for tp, records in more.items():
-                fetched.setdefault(tp, []).extend(records)  # in offset order: each partition's records come in order
+                fetched.setdefault(tp, []).extend(records)
                 taken += len(records)
         return fetched
 

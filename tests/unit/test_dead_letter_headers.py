@@ -56,3 +56,15 @@ def test_an_event_id_with_a_lone_surrogate_becomes_a_header_utf_8_can_carry():
     headers = event_headers(b'{"id": "a\\udfffb", "type": "advocacy.x.v1"}')
     assert headers == {"dlq-event-id": "a\\udfffb", "dlq-event-type": "advocacy.x.v1"}
     assert all(value.encode("utf-8") for value in headers.values())
+
+
+def test_a_value_postgres_could_not_take_is_described_without_the_value():
+    # Postgres quotes the value in a data exception's message (SQLSTATE class 22); a packed
+    # column (services/runtime/packed.py) is cast there, not in asyncpg.
+    error = asyncpg.exceptions.InvalidTextRepresentationError(
+        'invalid input syntax for type integer: "jane "the" doe@example.com"')
+    message = dead_letter_headers(record(), error, "metrics")["dlq-error-message"]
+    assert message == "22P02: invalid input syntax for type integer: …"
+    out_of_range = asyncpg.exceptions.NumericValueOutOfRangeError('value "3000000000" is out of range for type integer')
+    assert dead_letter_headers(record(), out_of_range, "metrics")["dlq-error-message"] == (
+        "22003: value … is out of range for type integer")

@@ -2,6 +2,10 @@
 separator where nothing can be misread, a Postgres array literal where something could."""
 
 from datetime import UTC, date, datetime
+from enum import Enum
+from zoneinfo import ZoneInfo
+
+import pytest
 
 from services.runtime.packed import pack, pack_rows
 
@@ -46,3 +50,26 @@ def test_two_empty_strings_are_two_elements():
 
 def test_rows_become_one_parameter_per_column():
     assert pack_rows([("s1", 1), ("s2", 2)]) == ["|s1\x1fs2", "|1\x1f2"]
+
+
+def test_a_column_of_mixed_or_unknown_types_or_naive_timestamps_is_refused():
+    for column in ([True, 1], [date(2026, 3, 1), datetime(2026, 3, 1, tzinfo=UTC)], ["a", 1], [b"bytes"],
+                   [datetime(2026, 3, 1, 10)]):
+        with pytest.raises(TypeError):
+            pack(column)
+
+
+def test_an_enum_member_is_its_value_in_either_form():
+    class Network(str, Enum):  # noqa: UP042  # the mixin, whose str() is its name, not StrEnum
+        LINKEDIN = "linkedin"
+
+    assert pack([Network.LINKEDIN]) == "|linkedin"
+    assert pack([Network.LINKEDIN, "a\x1f"]) == '{"linkedin","a\x1f"}'
+
+
+def test_equal_timestamps_written_apart_are_each_written_as_they_are():
+    new_york = ZoneInfo("America/New_York")
+    first = datetime(2026, 11, 1, 1, 30, tzinfo=new_york)  # the hour that comes twice
+    second = first.replace(fold=1)  # equal to the first (same wall time, same zone), an hour later
+    assert pack([first]) == "|2026-11-01 01:30:00-04:00"
+    assert pack([second]) == "|2026-11-01 01:30:00-05:00"

@@ -109,3 +109,15 @@ async def test_a_batch_is_taken_a_slice_at_a_time_up_to_its_size(monkeypatch: An
 
     assert inbox.applied == [[0, 1, 2, 3, 4], [5, 6]]
     assert consumer.sizes[:3] == [2, 2, 1]  # a slice, another, what is left of the batch's size
+
+
+async def test_a_partition_handed_back_mid_batch_is_committed_past_its_highest_offset() -> None:
+    """A rebalance between two slices may hand a partition back from its committed offset:
+    its records go back within the batch. Everything up to the highest was applied (by this
+    batch or the one before it, committed first), so that is where its offset goes."""
+    consumer = Consumer([100, 101], [0, 1])
+
+    inbox = await consumed(consumer)
+
+    assert inbox.applied == [[100, 101, 0, 1]]
+    assert consumer.committed == [{TP: 102}]
