@@ -10,7 +10,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from schemas.envelope import CloudEvent
+from schemas.envelope import CONTENT_TYPE, CloudEvent
 
 # A CloudEvent as decoded JSON (its `data` is whatever the event type's contract holds).
 Event = dict[str, Any]
@@ -22,7 +22,9 @@ async def publish(bootstrap: str, topic: str, events: Iterable[CloudEvent[Any]])
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, linger_ms=5)
     await producer.start()
     try:
-        sent = [await producer.send(topic, e.to_bytes(), key=e.subject.encode()) for e in events]
+        # Keyed by subject, with the content-type header, as docs/partners.md asks any publisher.
+        headers = [("content-type", CONTENT_TYPE.encode())]
+        sent = [await producer.send(topic, e.to_bytes(), key=e.subject.encode(), headers=headers) for e in events]
         await asyncio.gather(*sent)
     finally:
         await producer.stop()
