@@ -9,7 +9,7 @@ from array import array
 from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple, Protocol
 
 from schemas import distribution, engagement
@@ -592,14 +592,14 @@ class Tallying:
         d, kind = event.data, event.type
         if kind == _CLICKED:
             self._touch(d.share_id)
-            key = (d.share_id, d.clicked_at.date(), d.visitor)
+            key = (d.share_id, d.clicked_at.astimezone(UTC).date(), d.visitor)  # the UTC day, whatever the offset sent
             self._clicks[key] = self._clicks.get(key, 0) + 1
             if d.bot:
                 self._bots.add(key)
         elif kind == _SHARED:
             self._touch(d.share_id)
             self._shares.append(NewShare(d.share_id, d.advocate_id, d.item_id, d.campaign_id, d.network.value,
-                                         d.created_at.date()))
+                                         d.created_at.astimezone(UTC).date()))
         elif kind == _OBSERVED:
             self._touch(d.share_id)
             self._observed.append((d.share_id, [d.impressions, d.reactions, d.comments, d.reshares], d.observed_at))

@@ -124,6 +124,9 @@ def publication_of(record: ConsumerRecord) -> tuple[str, int] | None:
     if publisher is None or publication is None:
         return None
     try:
-        return publisher.decode(), int(publication)
+        number = int(publication)
     except ValueError:
         return None  # not a number: treated as not numbered
+    # A relay numbers from 1, and a position starts at 0: a number below 1 would be taken for
+    # one applied before and dropped without a trace. Treated as not numbered (the inbox).
+    return (publisher.decode(), number) if number > 0 else None

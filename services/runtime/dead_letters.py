@@ -37,10 +37,7 @@ log = logging.getLogger(__name__)
 def describe(error: Exception) -> str:
     """The reason, without echoing input values: those may hold personal data."""
     if isinstance(error, ValidationError):
-        return "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or '<root>'}: {e['msg']}"
-            for e in error.errors(include_input=False, include_url=False)
-        )[:2000]
+        return "; ".join(_validation_error(e) for e in error.errors(include_input=False, include_url=False))[:2000]
     if isinstance(error, asyncpg.DataError) and error.__cause__ is not None:
         # asyncpg quotes the argument (up to 40 characters of it) in its message: "invalid input
         # for query argument $2: 'the value…' (reason)". Keep the argument's number and the reason.
@@ -56,6 +53,18 @@ def describe(error: Exception) -> str:
 
 
 _QUOTED = re.compile(r'".*"', re.DOTALL)
+
+
+def _validation_error(error: Any) -> str:
+    """`field.path: message` of one of pydantic's errors, without what was sent where pydantic
+    puts it in anyway: the tag of a discriminated union is quoted in its message, and the name
+    of a field not in the contract is the path's last step."""
+    loc, message = list(error["loc"]), error["msg"]
+    if error["type"] == "union_tag_invalid":
+        message = f"the tag found using {error['ctx']['discriminator']} is none of {error['ctx']['expected_tags']}"
+    elif error["type"] == "extra_forbidden" and loc:
+        loc[-1] = "<a field not in the contract>"
+    return f"{'.'.join(map(str, loc)) or '<root>'}: {message}"
 
 
 # The headers every dead letter carries besides the original record's own (AsyncAPI documents

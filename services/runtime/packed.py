@@ -12,13 +12,13 @@ The format: "|", then the values joined by U+001F (the unit separator), None as 
 record separator). A column that cannot be written so (a value holding either character, or a
 lone empty string, which `string_to_array` reads as no element at all) goes as a Postgres array
 literal instead ("{…}", every element quoted; PostgreSQL manual §8.15.2); `unpacked` reads both.
-Values: str (as it is), bool, int, float, Decimal, date, aware datetime or UUID (as `str()`
-writes them, which is how Postgres reads them: "True", "2026-03-01 10:00:00+00:00"), or None;
-one type per column.
+Values: str (as it is), bool, int, float, Decimal, date, aware datetime (in UTC) or UUID (as
+`str()` writes them, which is how Postgres reads them: "True", "2026-03-01 10:00:00+00:00"), or
+None; one type per column.
 """
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -47,8 +47,11 @@ def pack(values: Sequence[Any]) -> str:
     if kind is date:  # 0.5 µs to write, and a batch's dates repeat
         texts = _dates(texts)
     else:
-        if kind is datetime and any(v.tzinfo is None for v in values if v is not None):
-            raise TypeError("a packed timestamp needs a time zone")
+        if kind is datetime:
+            if any(v.tzinfo is None for v in values if v is not None):
+                raise TypeError("a packed timestamp needs a time zone")
+            # In UTC: Postgres reads offsets up to ±15:59 only, RFC 3339 allows ±23:59.
+            texts = [t if t is _NULL else t.astimezone(UTC) for t in texts]  # type: ignore[union-attr]
         texts = list(map(str, texts))  # their text holds no control character
     texts[0] = "|" + texts[0]
     return _UNIT.join(texts)

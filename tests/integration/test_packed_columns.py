@@ -15,7 +15,9 @@ COLUMNS = [
     ("date", [date(2026, 3, 1), None, date(2026, 3, 1)]), ("bool", [True, False, None]),
     ("int", [1, -2, None]), ("bigint", [2**40, 0]),
     ("timestamptz", [datetime(2026, 3, 1, 10, 0, 0, 123456, tzinfo=UTC),
-                     datetime(2026, 3, 1, 10, tzinfo=timezone(timedelta(hours=2)))]),
+                     datetime(2026, 3, 1, 10, tzinfo=timezone(timedelta(hours=2))),
+                     datetime(2026, 3, 1, 10, tzinfo=timezone(timedelta(hours=23, minutes=59))),
+                     datetime(2026, 3, 1, 10, tzinfo=timezone(-timedelta(hours=16, minutes=30)))]),
 ]
 
 

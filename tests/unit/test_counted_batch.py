@@ -69,3 +69,11 @@ def test_a_publication_number_that_is_not_a_number_counts_as_unnumbered():
     bad.headers.extend([("publisher", b"relay-1"), ("publication", b"seven")])
     assert publication_of(bad) is None
     assert publication_of(record(2, 9)) == ("relay-1", 9)
+
+
+def test_a_publication_number_below_one_counts_as_unnumbered():
+    """A relay numbers from 1 and a position starts at 0: 0 or -1 would be skipped as applied
+    before, neither counted nor dead-lettered (found by a new user's odd headers)."""
+    assert publication_of(record(0, 0)) is None
+    assert publication_of(record(0, -1)) is None
+    assert publication_of(record(0, 1)) == ("relay-1", 1)

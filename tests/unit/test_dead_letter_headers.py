@@ -1,8 +1,10 @@
 """Dead-letter headers say where a message came from and why it failed, without its values."""
 
+from typing import Annotated, Literal, Union
+
 import asyncpg
 from aiokafka import ConsumerRecord
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from services.runtime.dead_letters import dead_letter_headers, event_headers
 
@@ -68,3 +70,21 @@ def test_a_value_postgres_could_not_take_is_described_without_the_value():
     out_of_range = asyncpg.exceptions.NumericValueOutOfRangeError('value "3000000000" is out of range for type integer')
     assert dead_letter_headers(record(), out_of_range, "metrics")["dlq-error-message"] == (
         "22003: value … is out of range for type integer")
+
+
+def test_a_tag_or_a_field_name_that_was_sent_is_left_out_of_the_reason():
+    class Shared(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        type: Literal["shared"]
+
+    class Clicked(BaseModel):
+        type: Literal["clicked"]
+
+    events = TypeAdapter(Annotated[Union[Shared, Clicked], Field(discriminator="type")])  # noqa: UP007
+    for sent in ({"type": "jane@example.com"}, {"type": "shared", "jane@example.com": 1}):
+        try:
+            events.validate_python(sent)
+        except ValidationError as error:
+            message = dead_letter_headers(record(), error, "metrics")["dlq-error-message"]
+        assert "jane" not in message
+    assert message == "shared.<a field not in the contract>: Extra inputs are not permitted"

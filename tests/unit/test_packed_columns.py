@@ -1,7 +1,7 @@
 """A batch's column as one text parameter (services/runtime/packed.py): joined by the unit
 separator where nothing can be misread, a Postgres array literal where something could."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from enum import Enum
 from zoneinfo import ZoneInfo
 
@@ -21,6 +21,7 @@ def test_none_is_the_record_separator():
 def test_dates_timestamps_numbers_and_flags_are_written_as_postgres_reads_them():
     assert pack([date(2026, 3, 1), None]) == "|2026-03-01\x1f\x1e"
     assert pack([datetime(2026, 3, 1, 10, 0, 0, 5, tzinfo=UTC)]) == "|2026-03-01 10:00:00.000005+00:00"
+    assert pack([datetime(2026, 3, 1, 12, tzinfo=timezone(timedelta(hours=2)))]) == "|2026-03-01 10:00:00+00:00"
     assert pack([1, -2, 2**40]) == "|1\x1f-2\x1f1099511627776"
     assert pack([True, False]) == "|True\x1fFalse"
 
@@ -71,5 +72,10 @@ def test_equal_timestamps_written_apart_are_each_written_as_they_are():
     new_york = ZoneInfo("America/New_York")
     first = datetime(2026, 11, 1, 1, 30, tzinfo=new_york)  # the hour that comes twice
     second = first.replace(fold=1)  # equal to the first (same wall time, same zone), an hour later
-    assert pack([first]) == "|2026-11-01 01:30:00-04:00"
-    assert pack([second]) == "|2026-11-01 01:30:00-05:00"
+    assert pack([first]) == "|2026-11-01 05:30:00+00:00"
+    assert pack([second]) == "|2026-11-01 06:30:00+00:00"
+
+
+def test_a_timestamp_is_written_in_utc_as_postgres_reads_no_offset_beyond_15_59():
+    late = datetime(2026, 12, 1, 10, 0, tzinfo=timezone(timedelta(hours=23, minutes=59)))  # RFC 3339 allows it
+    assert pack([late]) == "|2026-11-30 10:01:00+00:00"

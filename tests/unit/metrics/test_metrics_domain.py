@@ -2,7 +2,7 @@
 the rates file; which report periods and currencies are accepted, and who may see their
 impact and the leaderboard."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
@@ -126,3 +126,22 @@ def test_a_batch_is_tallied_into_clicks_per_share_day_and_visitor_and_each_count
         domain.Clicks(share_id, at.date(), "a" * 64, True, 2), domain.Clicks(share_id, at.date(), "b" * 64, False, 1),
         domain.Clicks(share_id, at.date() + timedelta(days=1), "a" * 64, False, 1)])
     assert result.observations == [domain.Observation(share_id, 100, 4, 0, 0, at + timedelta(hours=3))]
+
+
+def test_clicks_and_shares_count_on_their_utc_day_whatever_offset_they_were_sent_with():
+    share_id = "share-0001"
+    kiribati, samoa = timezone(timedelta(hours=14)), timezone(timedelta(hours=-12))
+    created = datetime(2026, 3, 3, 0, 30, tzinfo=kiribati)  # 2 March, 10:30 UTC
+    share = Share(share_id=share_id, advocate_id="adv-0001", item_id="item-0001", campaign_id=None, network="linkedin",
+                  text="Our new plant", tracked_url="https://go.example/r/abc", created_at=created)
+
+    def click(at: datetime) -> LinkClicked:
+        return LinkClicked(source="/d", subject=share_id, data=Click(
+            share_id=share_id, item_id="item-0001", network="linkedin", visitor="a" * 64, bot=False, clicked_at=at))
+
+    result = domain.tally([ShareCreated(source="/d", subject=share_id, data=share),
+                           click(datetime(2026, 3, 2, 10, 30, tzinfo=UTC)), click(created),  # one instant, twice
+                           click(datetime(2026, 3, 2, 23, 30, tzinfo=samoa))])  # 3 March, 11:30 UTC
+    assert result.shares[0].day == date(2026, 3, 2)
+    assert sorted(result.clicks) == [domain.Clicks(share_id, date(2026, 3, 2), "a" * 64, False, 2),
+                                     domain.Clicks(share_id, date(2026, 3, 3), "a" * 64, False, 1)]
