@@ -53,17 +53,19 @@ def describe(error: Exception) -> str:
 
 
 _QUOTED = re.compile(r'".*"', re.DOTALL)
+_FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")  # what a contract's field could be called
 
 
 def _validation_error(error: Any) -> str:
     """`field.path: message` of one of pydantic's errors, without what was sent where pydantic
     puts it in anyway: the tag of a discriminated union is quoted in its message, and the name
-    of a field not in the contract is the path's last step."""
+    of a field not in the contract is the path's last step (kept if it could be a field's
+    name, which tells the sender what to remove)."""
     loc, message = list(error["loc"]), error["msg"]
     if error["type"] == "union_tag_invalid":
         message = f"the tag found using {error['ctx']['discriminator']} is none of {error['ctx']['expected_tags']}"
-    elif error["type"] == "extra_forbidden" and loc:
-        loc[-1] = "<a field not in the contract>"
+    elif error["type"] == "extra_forbidden" and loc and not _FIELD_NAME.fullmatch(str(loc[-1])):
+        loc[-1] = "<a field not in the contract>"  # "email" is named; "jane.doe@example.com" is not
     return f"{'.'.join(map(str, loc)) or '<root>'}: {message}"
 
 

@@ -151,7 +151,9 @@ async def every_service(supervisor: Supervisor) -> AsyncIterator[dict[str, int]]
         for name in SERVICES:
             supervisor.start(name)
         for name in SERVICES:
-            await supervisor.until_ready(name, timeout=60)
+            # A fresh clone's first start compiles every module, beside the platform `make run`
+            # started on the same two cores: curation took more than 60 s once.
+            await supervisor.until_ready(name, timeout=120)
         yield supervisor.ports()
     finally:
         supervisor.stop_all()

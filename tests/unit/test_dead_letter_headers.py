@@ -88,3 +88,8 @@ def test_a_tag_or_a_field_name_that_was_sent_is_left_out_of_the_reason():
             message = dead_letter_headers(record(), error, "metrics")["dlq-error-message"]
         assert "jane" not in message
     assert message == "shared.<a field not in the contract>: Extra inputs are not permitted"
+    try:
+        events.validate_python({"type": "shared", "email": "x"})
+    except ValidationError as error:
+        assert dead_letter_headers(record(), error, "metrics")["dlq-error-message"] == (
+            "shared.email: Extra inputs are not permitted")  # a field's name tells the sender what to remove
