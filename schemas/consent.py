@@ -10,7 +10,6 @@ rule that the actor is the advocate (`actor_not_subject`) stays in the domain al
 The privacy office's commands (publish a policy, erase, verify the ledger) come both ways.
 """
 
-from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, ClassVar, Literal
 
@@ -18,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveInt
 
 from schemas.commands import Command, RefusalReason, Rejection
 from schemas.directory import AdvocateId
-from schemas.envelope import CloudEvent, keyed_by
+from schemas.envelope import CloudEvent, Instant, keyed_by
 
 COMMANDS_TOPIC = "advocacy.consent.commands.v1"
 EVENTS_TOPIC = "advocacy.consent.events.v1"
@@ -162,8 +161,8 @@ class ConsentRecord(Published):
     policy_hash: Sha256 | None = None
     collection_method: CollectionMethod | None = None
     changed_by: ChangedBy
-    changed_at: datetime
-    expires_at: datetime | None = None
+    changed_at: Instant
+    expires_at: Instant | None = None
     ledger_hash: Sha256 = Field(description="Hash of the proof ledger entry recording this change")
 
 
@@ -173,12 +172,12 @@ class PolicyVersion(Published):
     text: str
     content_hash: Sha256 = Field(description="SHA-256 of the UTF-8 text")
     requires_renewal: bool
-    published_at: datetime
+    published_at: Instant
 
 
 class AdvocateErasure(Published):
     advocate_id: AdvocateId
-    erased_at: datetime
+    erased_at: Instant
 
 
 class LedgerVerification(Published):
@@ -186,7 +185,7 @@ class LedgerVerification(Published):
     intact: bool
     first_broken_seq: int | None = Field(default=None, description="The first entry that does not verify")
     head_hash: Sha256 | None = None
-    verified_at: datetime
+    verified_at: Instant
 
 
 class SequencedRecord(CloudEvent[ConsentRecord]):

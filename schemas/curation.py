@@ -13,11 +13,11 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from schemas.commands import ActorId, Command, RefusalReason, Rejection
 from schemas.directory import Label, Network, Role
-from schemas.envelope import CloudEvent, Contract
+from schemas.envelope import CloudEvent, Contract, Instant
 
 COMMANDS_TOPIC = "advocacy.curation.commands.v1"
 EVENTS_TOPIC = "advocacy.curation.events.v1"
@@ -117,8 +117,8 @@ class ItemContent(Contract):
         "and the link, one per line; the network's limit applies to the whole (X counts a link as 23)")
     audience: Audience = Field(default_factory=lambda: Audience.model_validate({}))
     campaign_id: Id | None = None
-    publish_at: AwareDatetime | None = Field(default=None, description="Empty: publish on release")
-    expire_at: AwareDatetime | None = None
+    publish_at: Instant | None = Field(default=None, description="Empty: publish on release")
+    expire_at: Instant | None = None
     editable: bool = Field(default=True, description="Whether advocates may edit the suggested text")
 
 
@@ -286,7 +286,7 @@ class DraftedItem(Contract):
 
 class PublicationSchedule(Contract):
     item_id: Id
-    publish_at: AwareDatetime
+    publish_at: Instant
 
 
 class PublishedItem(Contract):
@@ -294,7 +294,7 @@ class PublishedItem(Contract):
 
     item_id: Id
     content: ItemContent
-    published_at: AwareDatetime
+    published_at: Instant
 
 
 class RetractedItem(Contract):
@@ -305,7 +305,7 @@ class RetractedItem(Contract):
 
 class Expiry(Contract):
     item_id: Id
-    expired_at: AwareDatetime
+    expired_at: Instant
 
 
 class Campaign(Contract):

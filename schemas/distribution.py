@@ -21,12 +21,12 @@ No contact data anywhere.
 from enum import StrEnum
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from schemas.commands import Command, RefusalReason, Rejection
 from schemas.directory import AdvocateId, Digest, Network
 from schemas.engagement import ShareId
-from schemas.envelope import CloudEvent, Contract, keyed_by
+from schemas.envelope import CloudEvent, Contract, Instant, keyed_by
 
 COMMANDS_TOPIC = "advocacy.distribution.commands.v1"
 EVENTS_TOPIC = "advocacy.distribution.events.v1"
@@ -55,6 +55,7 @@ class Reason(RefusalReason):
 
 
 ItemId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
+CampaignId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{8,64}$")]  # curation's, as items carry them
 
 
 class ShareRequest(Command):
@@ -62,7 +63,7 @@ class ShareRequest(Command):
     item_id: ItemId
     network: Network
     text: str | None = Field(default=None, max_length=70000, description="Edited text, if the item allows it")
-    scheduled_at: AwareDatetime | None = Field(default=None, description="Posted by a connector at that time")
+    scheduled_at: Instant | None = Field(default=None, description="Posted by a connector at that time")
 
 
 class RequestShare(CloudEvent[ShareRequest]):
@@ -96,7 +97,7 @@ class CancellationReason(StrEnum):
 class Distribution(Contract):
     item_id: ItemId
     audience_size: int = Field(ge=0, description="Feed entries written for this item")
-    distributed_at: AwareDatetime
+    distributed_at: Instant
 
 
 class Audience(Contract):
@@ -110,7 +111,7 @@ class Audience(Contract):
                     "matches said yes to receive_content")
     audience_below_k: bool = Field(description="True when fewer than `k` people got the item (0 included)")
     k: int = Field(ge=1, description="The K_ANONYMITY threshold in force")
-    distributed_at: AwareDatetime
+    distributed_at: Instant
 
 
 class AudienceGrowth(Contract):
@@ -122,7 +123,7 @@ class AudienceGrowth(Contract):
     added: int = Field(ge=1, description="Entries since the size last told (an audience told as fewer than k "
                                          "counts as 0); always at least `k`")
     k: int = Field(ge=1, description="The K_ANONYMITY threshold in force")
-    counted_at: AwareDatetime
+    counted_at: Instant
 
 
 class Notification(Contract):
@@ -135,14 +136,14 @@ class Share(Contract):
     share_id: ShareId
     advocate_id: AdvocateId
     item_id: ItemId
-    campaign_id: str | None = None  # absent when None: CloudEvent.to_bytes leaves None out
+    campaign_id: CampaignId | None = None  # absent when None: CloudEvent.to_bytes leaves None out
     network: Network
     text: str
     tracked_url: str = Field(description="The link to post: resolves through the redirect, counts clicks")
     share_intent_url: str | None = Field(default=None,
                                          description="Opens the network's composer; None where it has none")
-    scheduled_at: AwareDatetime | None = None
-    created_at: AwareDatetime
+    scheduled_at: Instant | None = None
+    created_at: Instant
 
 
 class PostRequest(Contract):
@@ -162,11 +163,12 @@ class ShareEnded(Contract):
 class Click(Contract):
     share_id: ShareId
     item_id: ItemId
-    campaign_id: str | None = None
+    campaign_id: CampaignId | None = None
     network: Network
-    visitor: str = Field(description="Salted hash of the visitor, rotating daily; no IP address is kept")
+    visitor: str = Field(min_length=1, max_length=64,
+                         description="Salted hash of the visitor, rotating daily; no IP address is kept")
     bot: bool
-    clicked_at: AwareDatetime
+    clicked_at: Instant
 
 
 class ItemDistributedV1(CloudEvent[Distribution]):

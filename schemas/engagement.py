@@ -8,10 +8,10 @@ Connectors know people only by pseudonymous id.
 
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import AwareDatetime, Field, NonNegativeInt
+from pydantic import Field
 
 from schemas.directory import AdvocateId, Network
-from schemas.envelope import CloudEvent, Contract, keyed_by
+from schemas.envelope import CloudEvent, Contract, Count, Instant, keyed_by
 
 TOPIC = "advocacy.engagement.v1"
 
@@ -21,7 +21,7 @@ ShareId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
 class PostOutcome(Contract):
     share_id: ShareId
     network: Network
-    at: AwareDatetime
+    at: Instant
     detail: str = Field(default="", max_length=500, description="A failure's reason, as the network gave it")
 
 
@@ -42,11 +42,11 @@ class Engagement(Contract):
 
     share_id: ShareId
     network: Network
-    impressions: NonNegativeInt = 0
-    reactions: NonNegativeInt = 0
-    comments: NonNegativeInt = 0
-    reshares: NonNegativeInt = 0
-    observed_at: AwareDatetime
+    impressions: Count = 0
+    reactions: Count = 0
+    comments: Count = 0
+    reshares: Count = 0
+    observed_at: Instant
 
 
 class Followers(Contract):
@@ -54,8 +54,9 @@ class Followers(Contract):
 
     advocate_id: AdvocateId
     network: Network
-    followers: NonNegativeInt
-    observed_at: AwareDatetime
+    # Up to 2**31 − 1, the store's integer: the largest accounts have under 10**9.
+    followers: int = Field(ge=0, le=2**31 - 1)
+    observed_at: Instant
 
 
 class EngagementObserved(CloudEvent[Engagement]):

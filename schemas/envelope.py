@@ -42,8 +42,18 @@ def _not_a_number(value: Any) -> Any:
     raise ValueError("time must be an RFC 3339 timestamp with a date, not a number")
 
 
-Timestamp = Annotated[AwareDatetime, BeforeValidator(_not_a_number), Field(
-    description="RFC 3339, with a time and an offset (Z or ±hh:mm)")]
+# The instants events may carry, compared as instants whatever the offset. Wide enough for
+# anything a network or a person did, narrow enough that every reader can hold them: an
+# instant in year 1 puts its week at date.min, which asyncpg writes as -infinity, and one in
+# 9999 at -05:00 is in year 10000 in UTC, beyond Python's datetime.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+Instant = Annotated[AwareDatetime, Field(
+    ge=EARLIEST, lt=LATEST, description="RFC 3339, with a time and an offset (Z or ±hh:mm); "
+                                        "from 1970-01-01T00:00:00Z, before 2100-01-01T00:00:00Z")]
+Timestamp = Annotated[Instant, BeforeValidator(_not_a_number)]
+# I-JSON (RFC 7493 §2.2): integers beyond ±(2**53 − 1) lose precision in many JSON readers.
+Count = Annotated[int, Field(ge=0, le=2**53 - 1)]
 
 
 class CloudEvent(BaseModel, Generic[DataT]):

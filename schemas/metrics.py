@@ -10,7 +10,7 @@ are answered `sign_in_required`: who asks for a report must have signed in, and 
 actor is a field anyone with write access fills in. `ReportRendered` is no longer emitted.
 """
 
-from datetime import date, datetime
+from datetime import date
 from enum import StrEnum
 from typing import Annotated, ClassVar, Literal
 
@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.commands import Command, RefusalReason, Rejection
 from schemas.directory import AdvocateId
-from schemas.envelope import CloudEvent, keyed_by
+from schemas.envelope import CloudEvent, Instant, keyed_by
 
 COMMANDS_TOPIC = "advocacy.metrics.commands.v1"
 EVENTS_TOPIC = "advocacy.metrics.events.v1"
@@ -103,7 +103,7 @@ class Snapshot(Published):
     scope: SnapshotScope
     id: str = Field(description="The item or campaign id")
     figures: Figures
-    as_of: datetime
+    as_of: Instant
 
 
 class Rendered(Published):
@@ -111,7 +111,7 @@ class Rendered(Published):
     kind: Literal["report", "impact"]
     html_path: str
     json_path: str
-    rendered_at: datetime
+    rendered_at: Instant
 
 
 class MetricSnapshot(CloudEvent[Snapshot]):

@@ -1,5 +1,6 @@
 """The contracts: exported files are current, and the directory contract keeps people pseudonymous."""
 
+import json
 import re
 
 import jsonschema
@@ -170,3 +171,60 @@ def test_the_readme_key_column_comes_from_the_contracts():
         "data.item_id: item.distributed (no longer emitted); data.advocate_id: notification.requested; "
         "data.share_id: link.clicked, share.*; the refused command's subject: command.rejected")
     assert topic_key("advocacy.consent.state.v1") == "data.advocate_id:data.purpose"
+
+
+def _data_instants() -> list[tuple[str, str]]:
+    """(schema, field) for every timestamp in the data of every contract, optional ones too."""
+    found = []
+    for name, schema in SCHEMAS.items():
+        data = schema["properties"]["data"]
+        data = schema["$defs"][data["$ref"].rsplit("/", 1)[1]] if "$ref" in data else data
+        for field, spec in data.get("properties", {}).items():
+            if "date-time" in json.dumps(spec):
+                found.append((name, field))
+    return found
+
+
+@pytest.mark.parametrize(("name", "field"), _data_instants())
+def test_every_instant_in_an_event_is_an_rfc3339_time_with_an_offset_from_1970_to_before_2100(name, field):
+    """Year 1 put a share in the week of date.min, which asyncpg writes as -infinity (the
+    week-release job then failed at every pass); 9999-12-31T23:00-05:00 is in year 10000 in
+    UTC, which no Python reader can hold. Compared as instants, whatever the offset."""
+    [instance] = SCHEMAS[name]["examples"]
+    for time in ("1970-01-01T00:00:00Z", "1970-01-01T05:00:00+05:00", "2099-12-31T23:59:59.999999Z"):
+        MODELS[name].model_validate({**instance, "data": {**instance["data"], field: time}})
+    for time in ("0001-01-01T00:00:00Z", "1969-12-31T23:59:59Z", "1970-01-01T04:59:59+05:00",
+                 "2099-12-31T23:00:00-05:00", "9999-12-31T23:00:00-05:00", "2026-11-30T09:00:00"):
+        with pytest.raises(ValidationError, match=field):
+            MODELS[name].model_validate({**instance, "data": {**instance["data"], field: time}})
+
+
+@pytest.mark.parametrize(("name", "field", "largest"), [
+    ("json/advocacy.engagement.observed.v1.json", "impressions", 2**53 - 1),  # I-JSON, RFC 7493 §2.2
+    ("json/advocacy.engagement.observed.v1.json", "reshares", 2**53 - 1),
+    ("json/advocacy.engagement.followers.reported.v1.json", "followers", 2**31 - 1),
+])
+def test_counters_are_bounded_in_the_schema_and_the_model_alike(name, field, largest):
+    [instance] = SCHEMAS[name]["examples"]
+    good = {**instance, "data": {**instance["data"], field: largest}}
+    jsonschema.validate(good, SCHEMAS[name])
+    MODELS[name].model_validate(good)
+    bad = {**instance, "data": {**instance["data"], field: largest + 1}}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, SCHEMAS[name])
+    with pytest.raises(ValidationError, match=field):
+        MODELS[name].model_validate(bad)
+
+
+@pytest.mark.parametrize(("field", "value"), [("visitor", "v" * 65), ("visitor", ""), ("campaign_id", "c" * 65),
+                                              ("campaign_id", "campaign 2026"), ("campaign_id", "short")])
+def test_a_click_names_its_visitor_and_campaign_in_at_most_64_characters(field, value):
+    """Both are in the primary key or an index of metrics' click table: 3,000 characters
+    exceeded Postgres's btree row limit and came back as Postgres's long message."""
+    name = "json/advocacy.distribution.link.clicked.v1.json"
+    [instance] = SCHEMAS[name]["examples"]
+    bad = {**instance, "data": {**instance["data"], field: value}}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, SCHEMAS[name])
+    with pytest.raises(ValidationError, match=field):
+        MODELS[name].model_validate(bad)

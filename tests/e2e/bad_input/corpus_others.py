@@ -98,7 +98,7 @@ def events_read_by_others(ids: f.Ids, script_item: str, script_campaign: str) ->
     campaign = curation.CampaignCreated(source=f.SOURCE, subject=ids.new("campaign"), data=curation.Campaign(
         campaign_id=ids.new("campaign"), name="n", goal="", starts_on=f.TODAY, ends_on=f.TODAY, topics=[],
         owner=ids.new("editor")))
-    huge = 2**64  # a valid non-negative count, beyond what Postgres' bigint holds
+    huge = 2**53  # beyond the contract's 2**53 - 1 (I-JSON, ADR 0037): every reader refuses it
     return [
         from_event(ce, f.published(ids, script_item, title=SCRIPT, topics=[IMG], campaign_id=script_campaign),
                    "script_in_text", label="script in a published item", expected=HANDLED),
@@ -118,8 +118,11 @@ def events_read_by_others(ids: f.Ids, script_item: str, script_campaign: str) ->
                   "share on an unknown network"),
         from_event(en, f.observed(ids, impressions=10), "valid", label="engagement observed", expected=HANDLED),
         _doc_case(en, f.observed(ids), "data.impressions", -1, "wrong_types", "negative impressions"),
-        _doc_case(en, f.observed(ids), "data.impressions", huge, "wrong_types", "impressions beyond 64 bits",
-                  expected_by={"distribution": HANDLED}),  # distribution ignores counters
+        _doc_case(en, f.observed(ids), "data.impressions", huge, "wrong_types", "impressions beyond 2**53 - 1"),
+        _doc_case(en, f.observed(ids), "data.observed_at", "9999-12-31T23:00:00-05:00", "wrong_types",
+                  "observation in year 10000 in UTC"),
+        _doc_case(de, f.share_created(ids, ids.new("item")), "data.created_at", "0001-01-01T00:00:00Z", "wrong_types",
+                  "share made in year 1"),
         _doc_case(en, f.observed(ids), "data.observed_at", datetime(2030, 1, 1).isoformat(), "wrong_types",
                   "observation without time zone"),
     ]

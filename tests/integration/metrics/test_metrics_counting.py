@@ -98,3 +98,29 @@ async def test_bad_input_is_dead_lettered_with_its_reason_and_the_rest_is_counte
     reasons = [dict(d.headers)["dlq-error-message"].decode() for d in dead]
     assert len(dead) == 3
     assert any("impressions" in r for r in reasons) and not any("-5" in r for r in reasons)
+
+
+async def test_a_share_or_report_dated_outside_1970_to_2100_is_dead_lettered_and_weeks_are_still_released(metrics):
+    """A share dated in year 1 put the week of date.min (asyncpg's -infinity) into weeks_due,
+    and the week-release job failed at every pass; a report in 9999 at -05:00 is in year
+    10000 in UTC, which no reader of the followers table could hold."""
+    advocate = await sharer(metrics)
+    share = metrics.share(advocate, "item-00000001")
+    ancient = json.loads(metrics.share(advocate, "item-00000001").to_bytes())
+    ancient["data"]["created_at"] = "0001-01-01T00:00:00Z"
+    distant = {"specversion": "1.0", "id": new_id("far"), "source": "/connector", "subject": advocate,
+               "type": "advocacy.engagement.followers.reported.v1", "time": "2026-03-02T09:00:00Z",
+               "data": {"advocate_id": advocate, "network": "linkedin", "followers": 10,
+                        "observed_at": "9999-12-31T23:00:00-05:00"}}
+    await produce(metrics.bootstrap, metrics.topics.distribution_events, [(b"k", json.dumps(ancient).encode())])
+    await produce(metrics.bootstrap, metrics.topics.engagement, [(b"k", json.dumps(distant).encode())])
+    await metrics.send_to(metrics.topics.distribution_events, share)
+
+    dead = await read_topic(metrics.bootstrap, metrics.settings.dead_letter_topic, at_least=2, settle=0.5)
+    reasons = sorted(dict(d.headers)["dlq-error-message"].decode() for d in dead)
+    assert len(dead) == 2
+    assert "data.created_at" in reasons[0] and "1970-01-01" in reasons[0], reasons
+    assert "data.observed_at" in reasons[1] and "2100-01-01" in reasons[1], reasons
+    await metrics.until("SELECT count(*) FROM week_releases WHERE week = $1", 1, DAY.date(), what="the week released")
+    assert await metrics.fetchval("SELECT count(*) FROM weeks_due WHERE week < '1970-01-01'") == 0
+    assert await metrics.fetchval("SELECT count(*) FROM followers") == 0
