@@ -13,7 +13,7 @@ The privacy office's commands (publish a policy, erase, verify the ledger) come 
 from enum import StrEnum
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt
+from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.commands import Command, RefusalReason, Rejection
 from schemas.directory import AdvocateId
@@ -23,6 +23,10 @@ COMMANDS_TOPIC = "advocacy.consent.commands.v1"
 EVENTS_TOPIC = "advocacy.consent.events.v1"
 STATE_TOPIC = "advocacy.consent.state.v1"  # compacted; key `advocate_id:purpose`; null value on erasure
 POLICIES_TOPIC = "advocacy.consent.policies.v1"  # compacted; key `purpose`: the current text of each
+
+
+# A policy's version number: the store's integer (ADR 0037).
+VersionNumber = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 
 class Reason(RefusalReason):
@@ -80,7 +84,7 @@ class Choice(Command):
 
     advocate_id: AdvocateId
     purpose: Purpose
-    policy_version: PositiveInt
+    policy_version: VersionNumber
     collection_method: CollectionMethod
 
 
@@ -91,7 +95,7 @@ class Withdrawal(Command):
 
 class PolicyText(Command):
     purpose: Purpose
-    version: PositiveInt = Field(description="Must be newer than the current version")
+    version: VersionNumber = Field(description="Must be newer than the current version")
     text: str = Field(min_length=1, max_length=20000)
     requires_renewal: bool = Field(description="Existing consents move to renewal_requested")
 
@@ -157,7 +161,7 @@ class ConsentRecord(Published):
     purpose: Purpose
     status: Status
     valid: bool = Field(description="True only for given and renewed_given")
-    policy_version: PositiveInt | None = None
+    policy_version: VersionNumber | None = None
     policy_hash: Sha256 | None = None
     collection_method: CollectionMethod | None = None
     changed_by: ChangedBy
@@ -168,7 +172,7 @@ class ConsentRecord(Published):
 
 class PolicyVersion(Published):
     purpose: Purpose
-    version: PositiveInt
+    version: VersionNumber
     text: str
     content_hash: Sha256 = Field(description="SHA-256 of the UTF-8 text")
     requires_renewal: bool
@@ -194,7 +198,7 @@ class SequencedRecord(CloudEvent[ConsentRecord]):
 
     subject_is: ClassVar[str] = "data.advocate_id"
 
-    consentsequence: PositiveInt | None = Field(default=None, description=(
+    consentsequence: int | None = Field(default=None, ge=1, le=2**63 - 1, description=(
         "The proof ledger's number of this change, given in the transaction that made it: it grows with every "
         "change the consent service commits, so a person's later change always carries a higher one. Consumers "
         "apply a change only if its number is above the one they hold for that person and purpose, never by "

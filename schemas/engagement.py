@@ -8,7 +8,7 @@ Connectors know people only by pseudonymous id.
 
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, Strict
 
 from schemas.directory import AdvocateId, Network
 from schemas.envelope import CloudEvent, Contract, Count, Instant, keyed_by
@@ -55,7 +55,7 @@ class Followers(Contract):
     advocate_id: AdvocateId
     network: Network
     # Up to 2**31 − 1, the store's integer: the largest accounts have under 10**9.
-    followers: int = Field(ge=0, le=2**31 - 1)
+    followers: Annotated[int, Strict()] = Field(ge=0, le=2**31 - 1)
     observed_at: Instant
 
 

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
 from uuid import uuid4
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, Strict, model_validator
 
 DataT = TypeVar("DataT")
 
@@ -53,7 +53,8 @@ Instant = Annotated[AwareDatetime, Field(
                                         "from 1970-01-01T00:00:00Z, before 2100-01-01T00:00:00Z")]
 Timestamp = Annotated[Instant, BeforeValidator(_not_a_number)]
 # I-JSON (RFC 7493 §2.2): integers beyond ±(2**53 − 1) lose precision in many JSON readers.
-Count = Annotated[int, Field(ge=0, le=2**53 - 1)]
+# Strict: a JSON integer, as the schema's `type: integer` says (pydantic would take `true` or "5").
+Count = Annotated[int, Strict(), Field(ge=0, le=2**53 - 1)]
 
 
 class CloudEvent(BaseModel, Generic[DataT]):

@@ -10,7 +10,9 @@ from services.runtime.settings import ServiceSettings
 
 class ConsentSettings(ServiceSettings):
     service: str = "consent"
-    consent_expiry_days: int = 730  # 24 months
+    # 24 months; at most ten years, which also keeps every expiry inside the contracts'
+    # instants (before 2100, ADR 0037): a larger setting would make every give fail.
+    consent_expiry_days: int = Field(default=730, ge=1, le=3650)
     consent_expiry_interval_seconds: float = 60.0
     consent_expiry_batch_size: int = 500
     # How long a give or refusal over HTTP waits for consent to read a person it does not

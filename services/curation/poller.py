@@ -26,7 +26,14 @@ from services.runtime.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-MAX_ENTRY_ID_CHARS = 1000  # ids are keys; a feed may send anything as one
+MAX_ENTRY_ID_BYTES = 1000
+
+
+def entry_key(entry_id: str) -> str:
+    """An entry's id as its key: a feed may send anything as one, and with the source's id it
+    is a btree entry of about 2,700 bytes at most, so it is cut to 1,000 bytes in UTF-8 at a
+    character's end (a lone surrogate, which no text column stores, as "?")."""
+    return entry_id.encode("utf-8", "replace")[:MAX_ENTRY_ID_BYTES].decode("utf-8", "ignore")
 
 
 async def poll_due_source(uow: UnitOfWork, settings: CurationSettings, events_topic: str, now: datetime) -> int:
@@ -80,7 +87,7 @@ async def _draft(uow: UnitOfWork, events_topic: str, source: Source, entry: feed
                  now: datetime, tracked_link: str) -> bool | str:
     """Draft `entry` unless seen before: True if drafted, False if not, and why it was
     refused the first time it is."""
-    entry_id = entry.entry_id[:MAX_ENTRY_ID_CHARS]
+    entry_id = entry_key(entry.entry_id)
     try:
         url = without_tracking(entry.url)
     except ValueError:

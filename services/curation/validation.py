@@ -22,8 +22,12 @@ MAX_CHARS = {
 def check_url(field: str, url: str) -> None:
     """Only http(s) with a host: no javascript:, data:, file: and the like, no
     credentials (`https://trusted@evil`), no whitespace or control characters, and a host
-    that IDNA can write in ASCII (`https://bücher.example/` can; `https://💩.la/` cannot: IDNA 2008 has no emoji)."""
+    that IDNA can write in ASCII (`https://bücher.example/` can; `https://💩.la/` cannot: IDNA 2008 has no emoji).
+    At most 2,048 characters and as many bytes in UTF-8: a source URL is a key of two
+    indexes, and a btree entry holds about 2,700 bytes (2,020 CJK characters are 6,060)."""
     check_length(field, url, "url")
+    if len(url.encode()) > MAX_CHARS["url"]:
+        raise Rejected(Reason.TOO_LONG, f"{field} has more than {MAX_CHARS['url']} bytes in UTF-8")
     if not _is_web_url(url):
         raise Rejected(Reason.INVALID_URL, f"{field} must be an http(s) URL with a host")
 

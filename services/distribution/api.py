@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from schemas.commands import Rejected
 from schemas.directory import AdvocateId, Network
@@ -32,6 +32,7 @@ from schemas.distribution import (
     ShareCancellation,
     ShareRequest,
 )
+from schemas.envelope import Instant
 from schemas.networks import LIMITS
 from services.distribution import domain, links, share_store, store
 from services.distribution.config import DistributionSettings
@@ -77,7 +78,7 @@ class ShareIn(BaseModel):
     network: Network
     text: str | None = Field(default=None, max_length=70000,
                              description="Your own text instead of the suggested one, if the item allows editing")
-    scheduled_at: AwareDatetime | None = Field(
+    scheduled_at: Instant | None = Field(
         default=None, description="A connector posts it then (needs your scheduled_sharing consent); "
         "none: you post it yourself, through the share intent")
 

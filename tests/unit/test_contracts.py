@@ -71,6 +71,25 @@ def test_the_compatibility_check_catches_removed_retyped_and_newly_required_fiel
         "e: added to a closed model"]
 
 
+def test_the_compatibility_check_catches_bounds_that_refuse_what_the_release_accepted():
+    released = {"properties": {
+        "count": {"type": "integer", "minimum": 0}, "id": {"type": "string", "maxLength": 64},
+        "version": {"anyOf": [{"type": "integer", "exclusiveMinimum": 0}, {"type": "null"}]},
+        "media": {"type": "string", "const": "application/json"}, "name": {"type": "string"}}}
+    looser = {"properties": {
+        "count": {"type": "integer"}, "id": {"type": "string", "maxLength": 200},
+        "version": {"anyOf": [{"type": "integer", "minimum": 1}, {"type": "null"}]},  # the same integers
+        "media": {"type": "string", "pattern": "^application/(.+\\+)?json"}, "name": {"type": "string"}}}
+    tighter = {"properties": {
+        "count": {"type": "integer", "minimum": 0, "maximum": 10}, "id": {"type": "string", "maxLength": 32},
+        "version": {"anyOf": [{"type": "integer", "minimum": 2}, {"type": "null"}]},
+        "media": {"type": "string", "pattern": "^text/"}, "name": {"type": "string", "pattern": "^[a-z]+$"}}}
+    assert breaking_changes(released, looser) == []
+    assert sorted(breaking_changes(released, tighter)) == [
+        "count: maximum narrowed", "id: maxLength narrowed", "media: pattern narrowed", "name: pattern narrowed",
+        "version: minimum narrowed"]
+
+
 def test_a_received_event_must_carry_its_id_and_specversion_while_code_may_leave_them_out():
     from pydantic import TypeAdapter
 
@@ -173,16 +192,32 @@ def test_the_readme_key_column_comes_from_the_contracts():
     assert topic_key("advocacy.consent.state.v1") == "data.advocate_id:data.purpose"
 
 
+def _model(spec: dict, defs: dict) -> dict:
+    """The model a property holds (itself, or the one its reference or optional choice names)."""
+    ref = spec.get("$ref") or next((c["$ref"] for c in spec.get("anyOf", ()) if "$ref" in c), None)
+    return defs[ref.rsplit("/", 1)[1]] if ref else spec
+
+
 def _data_instants() -> list[tuple[str, str]]:
-    """(schema, field) for every timestamp in the data of every contract, optional ones too."""
+    """(schema, "field" or "model.field") for every timestamp in the data of every contract,
+    optional ones too, and those of a model the data holds (an item's content)."""
     found = []
     for name, schema in SCHEMAS.items():
-        data = schema["properties"]["data"]
-        data = schema["$defs"][data["$ref"].rsplit("/", 1)[1]] if "$ref" in data else data
-        for field, spec in data.get("properties", {}).items():
+        defs = schema.get("$defs", {})
+        for field, spec in _model(schema["properties"]["data"], defs).get("properties", {}).items():
             if "date-time" in json.dumps(spec):
                 found.append((name, field))
+            inner_model = _model(spec, defs)
+            for inner, inner_spec in inner_model.get("properties", {}).items() if inner_model is not spec else ():
+                if "date-time" in json.dumps(inner_spec):
+                    found.append((name, f"{field}.{inner}"))
     return found
+
+
+def _with(instance: dict, field: str, value: object) -> dict:
+    outer, _, inner = field.partition(".")
+    data = instance["data"]
+    return {**instance, "data": {**data, outer: {**data[outer], inner: value} if inner else value}}
 
 
 @pytest.mark.parametrize(("name", "field"), _data_instants())
@@ -192,11 +227,15 @@ def test_every_instant_in_an_event_is_an_rfc3339_time_with_an_offset_from_1970_t
     UTC, which no Python reader can hold. Compared as instants, whatever the offset."""
     [instance] = SCHEMAS[name]["examples"]
     for time in ("1970-01-01T00:00:00Z", "1970-01-01T05:00:00+05:00", "2099-12-31T23:59:59.999999Z"):
-        MODELS[name].model_validate({**instance, "data": {**instance["data"], field: time}})
+        MODELS[name].model_validate(_with(instance, field, time))
     for time in ("0001-01-01T00:00:00Z", "1969-12-31T23:59:59Z", "1970-01-01T04:59:59+05:00",
                  "2099-12-31T23:00:00-05:00", "9999-12-31T23:00:00-05:00", "2026-11-30T09:00:00"):
-        with pytest.raises(ValidationError, match=field):
-            MODELS[name].model_validate({**instance, "data": {**instance["data"], field: time}})
+        with pytest.raises(ValidationError, match=field.rsplit(".", 1)[-1]):
+            MODELS[name].model_validate(_with(instance, field, time))
+
+
+def test_the_instants_checked_include_an_items_content():
+    assert ("json/advocacy.curation.item.published.v1.json", "content.expire_at") in _data_instants()
 
 
 @pytest.mark.parametrize(("name", "field", "largest"), [
@@ -228,3 +267,12 @@ def test_a_click_names_its_visitor_and_campaign_in_at_most_64_characters(field, 
         jsonschema.validate(bad, SCHEMAS[name])
     with pytest.raises(ValidationError, match=field):
         MODELS[name].model_validate(bad)
+
+
+@pytest.mark.parametrize("value", [True, "5", 1.5])
+def test_a_counter_is_a_json_integer_not_a_boolean_or_a_string(value):
+    for name, field in (("json/advocacy.engagement.observed.v1.json", "impressions"),
+                        ("json/advocacy.engagement.followers.reported.v1.json", "followers")):
+        [instance] = SCHEMAS[name]["examples"]
+        with pytest.raises(ValidationError, match=field):
+            MODELS[name].model_validate_json(json.dumps(_with(instance, field, value)))

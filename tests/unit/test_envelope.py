@@ -55,6 +55,14 @@ def test_a_time_without_an_offset_date_only_or_numeric_is_refused(time):
         decode(received(time=time))
 
 
+@pytest.mark.parametrize("time", ["1969-12-31T23:59:59.999999Z", "0001-01-01T00:00:00+01:00",
+                                  "2100-01-01T00:00:00Z", "2099-12-31T20:00:00-05:00"])
+def test_a_time_before_1970_or_from_2100_on_is_refused_as_an_instant(time):
+    """ADR 0037: compared as instants, whatever the offset."""
+    with pytest.raises(ValueError, match="time"):
+        decode(received(time=time))
+
+
 def test_a_consumer_of_one_type_refuses_an_event_without_a_type_instead_of_assuming_it():
     command = distribution.RequestShare(source="/app", subject="adv-000001", data=distribution.ShareRequest(
         actor="adv-000001", advocate_id="adv-000001", item_id="item-0001", network="x"))

@@ -2,8 +2,11 @@
 `expire_at` from the database, across a restart and with two replicas, each exactly once."""
 
 import asyncio
+from datetime import UTC, datetime
 
 import asyncpg
+import pytest
+from pydantic import ValidationError
 
 from harness.kafka import eventually
 from schemas import curation as c
@@ -80,3 +83,30 @@ async def test_the_expiry_query_can_use_its_partial_index(curation):
 async def _status_is(status: str, curation, item_id: str = ITEM) -> bool:
     rows = await curation.fetch("SELECT status FROM items WHERE id = $1", item_id)
     return bool(rows) and rows[0]["status"] == status
+
+
+async def test_an_item_stored_with_times_outside_the_contracts_range_is_read_and_published_after_migration(curation):
+    """Before ADR 0037 an item could be stored with, say, an expiry in 9999; read back through
+    the bounded contract it failed every command and, once due, the publishing job at every
+    pass. Migration 006 moves such times to the nearest end of the range: the same meaning."""
+    async with curation.serving():
+        await release(curation, ITEM, publish_at=NOW.replace(hour=14), expire_at=NOW.replace(hour=18))
+        await curation.events(at_least=4)
+    conn = await asyncpg.connect(curation.settings.database_url)
+    try:
+        await conn.execute("""UPDATE items SET publish_at = '0001-01-01Z', expire_at = '9999-12-31T23:00:00-05:00',
+                              content = content || '{"publish_at": "0001-01-01T00:00:00Z",
+                                                     "expire_at": "9999-12-31T23:00:00-05:00"}' WHERE id = $1""", ITEM)
+        [row] = await conn.fetch(f"SELECT {store.ITEM_COLUMNS} FROM items WHERE id = $1", ITEM)
+        with pytest.raises(ValidationError):
+            store.item_of(row)
+        async with conn.transaction():
+            await conn.execute((MIGRATIONS / "006_instants_in_the_contracts_range.sql").read_text())
+        [row] = await conn.fetch(f"SELECT {store.ITEM_COLUMNS}, publish_at, expire_at FROM items WHERE id = $1", ITEM)
+    finally:
+        await conn.close()
+    content_now = store.item_of(row).content
+    assert content_now.publish_at == row["publish_at"] == datetime(1970, 1, 1, tzinfo=UTC)
+    assert content_now.expire_at == row["expire_at"] == datetime(2099, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
+    async with curation.serving():  # publish_at is long past: due at once
+        await eventually(lambda: _status_is("published", curation), what="publication")

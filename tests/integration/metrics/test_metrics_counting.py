@@ -2,11 +2,14 @@
 keep their highest value; bad input is dead-lettered with its reason."""
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
 
 from harness.kafka import produce, read_topic
 from schemas.consent import Purpose
 from services.metrics import store
+from services.metrics.app import MIGRATIONS
 from tests.integration.metrics.conftest import DAY, new_id
 
 
@@ -124,3 +127,30 @@ async def test_a_share_or_report_dated_outside_1970_to_2100_is_dead_lettered_and
     await metrics.until("SELECT count(*) FROM week_releases WHERE week = $1", 1, DAY.date(), what="the week released")
     assert await metrics.fetchval("SELECT count(*) FROM weeks_due WHERE week < '1970-01-01'") == 0
     assert await metrics.fetchval("SELECT count(*) FROM followers") == 0
+
+
+async def test_what_was_counted_before_from_times_outside_the_range_is_cleared_by_migration(metrics):
+    """Migration 008: a share of year 1 goes with its clicks, its week stops being due, and a
+    report of year 10000 counts as the oldest, so that the next report replaces it."""
+    advocate = await sharer(metrics)
+    kept = metrics.share(advocate, "item-00000001")
+    await metrics.send_to(metrics.topics.distribution_events, kept, metrics.click(kept))
+    await metrics.drained(metrics.topics.distribution_events)
+    conn = await asyncpg.connect(metrics.settings.database_url)
+    try:
+        await conn.execute("""
+            INSERT INTO shares (share_id, item_id, network, day, contributor)
+                VALUES ('share-of-year-1', 'item-00000001', 'linkedin', '0001-01-01', gen_random_uuid());
+            INSERT INTO clicks VALUES ('share-of-year-1', '0001-01-01', 'v1', false, 1);
+            INSERT INTO weeks_due (week) VALUES ('-infinity'), ('0001-01-01');
+            INSERT INTO followers VALUES ('adv-00000042', 'linkedin', 10, '10000-01-01 04:00:00+00')""")
+        async with conn.transaction():
+            await conn.execute((MIGRATIONS / "008_instants_in_the_contracts_range.sql").read_text())
+        shares = [r[0] for r in await conn.fetch("SELECT share_id FROM shares")]
+        clicks = [r[0] for r in await conn.fetch("SELECT share_id FROM clicks")]
+        early_weeks = await conn.fetchval("SELECT count(*) FROM weeks_due WHERE week < '1970-01-01'")
+        observed = await conn.fetchval("SELECT observed_at FROM followers")
+    finally:
+        await conn.close()
+    assert shares == clicks == [kept.data.share_id] and early_weeks == 0
+    assert observed == datetime(1970, 1, 1, tzinfo=UTC)

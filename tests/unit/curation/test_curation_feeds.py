@@ -4,6 +4,7 @@ or the base URL. Nothing a feed declares is fetched or expanded out of bounds.""
 
 import pytest
 
+from services.curation import poller
 from services.curation.feeds import Entry, headline, parse
 
 FEED_URL = "https://feeds.example/news.xml"
@@ -179,3 +180,9 @@ def test_a_dtds_entities_are_never_nested_out_of_bounds_nor_fetched():
 def test_what_is_not_a_feed_is_refused_and_a_body_naming_a_file_or_url_is_never_opened(body):
     with pytest.raises(ValueError, match="not an RSS or Atom document"):
         parse(body, {}, FEED_URL)
+
+
+def test_an_entry_id_is_kept_as_a_key_of_at_most_1000_bytes_cut_at_a_characters_end():
+    assert poller.entry_key("tag:example.com,2026:1") == "tag:example.com,2026:1"
+    assert poller.entry_key("字" * 400) == "字" * 333  # 999 bytes: the 334th would end at 1,002
+    assert poller.entry_key("a\ud83db") == "a?b"

@@ -59,6 +59,11 @@ def test_a_url_longer_than_2048_characters_is_rejected():
     assert reason_of(validation.check_url, "u", "https://example.com/" + "a" * 2029) == "too_long"
 
 
+def test_a_url_longer_than_2048_bytes_in_utf8_is_rejected_as_an_index_entry_could_not_hold_it():
+    assert reason_of(validation.check_url, "u", "https://example.com/" + "字" * 676) is None  # 2,048 bytes
+    assert reason_of(validation.check_url, "u", "https://example.com/" + "字" * 677) == "too_long"
+
+
 def test_submission_needs_a_summary_share_texts_and_where_required_a_disclosure():
     bare = content()
     with pytest.raises(Rejected) as refused:
