@@ -5,7 +5,7 @@ no names or contact data: `Contract` rejects unknown fields.
 """
 
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
@@ -60,16 +60,19 @@ class Departure(Contract):
 
 class PersonJoined(CloudEvent[Profile]):
     type: Literal["advocacy.directory.person.joined.v1"] = "advocacy.directory.person.joined.v1"
+    ordered_by: ClassVar[str | None] = "time"  # the newer profile wins (services/runtime/directory.py)
     _keyed = keyed_by("advocate_id")
 
 
 class PersonChanged(CloudEvent[Profile]):
     type: Literal["advocacy.directory.person.changed.v1"] = "advocacy.directory.person.changed.v1"
+    ordered_by: ClassVar[str | None] = "time"
     _keyed = keyed_by("advocate_id")
 
 
 class PersonLeft(CloudEvent[Departure]):
     type: Literal["advocacy.directory.person.left.v1"] = "advocacy.directory.person.left.v1"
+    ordered_by: ClassVar[str | None] = "time"  # a departure is remembered by its time (ADR 0035)
     _keyed = keyed_by("advocate_id")
 
 

@@ -70,6 +70,7 @@ class FollowersReported(CloudEvent[Followers]):
     """Subject: the advocate id. Used for potential reach only with `network_reach` consent."""
 
     type: Literal["advocacy.engagement.followers.reported.v1"] = "advocacy.engagement.followers.reported.v1"
+    ordered_by: ClassVar[str | None] = "data.observed_at"  # the latest report is the count
     _keyed = keyed_by("advocate_id")
 
 

@@ -13,7 +13,7 @@ them), and attribute names other than lowercase ASCII letters and digits.
 """
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
 from uuid import uuid4
 
@@ -52,6 +52,10 @@ Instant = Annotated[AwareDatetime, Field(
     ge=EARLIEST, lt=LATEST, description="RFC 3339, with a time and an offset (Z or ±hh:mm); "
                                         "from 1970-01-01T00:00:00Z, before 2100-01-01T00:00:00Z")]
 Timestamp = Annotated[Instant, BeforeValidator(_not_a_number)]
+# How far ahead of a receiver's clock an event ordered by its time may be dated (ADR 0038):
+# as much as a command's `time` may differ either way (COMMAND_MAX_AGE_SECONDS' default).
+AHEAD_TOLERATED = timedelta(hours=24)
+AHEAD_TOLERATED_TEXT = "24 hours"
 # I-JSON (RFC 7493 §2.2): integers beyond ±(2**53 − 1) lose precision in many JSON readers.
 # Strict: a JSON integer, as the schema's `type: integer` says (pydantic would take `true` or "5").
 Count = Annotated[int, Strict(), Field(ge=0, le=2**53 - 1)]
@@ -70,6 +74,11 @@ class CloudEvent(BaseModel, Generic[DataT]):
     # True for a released type the services no longer send: kept in the contract (old records
     # may remain within the topic's retention), marked so in README's topics table.
     no_longer_emitted: ClassVar[bool] = False
+    # The time this event is ordered by against the others of its aggregate ("time", or a
+    # field such as "data.observed_at") where the latest wins: one dated far ahead would keep
+    # every later one out, so a receiver refuses it (`check_received`, ADR 0038). None:
+    # ordered otherwise (by offset, by a sequence) or not at all.
+    ordered_by: ClassVar[str | None] = None
 
     specversion: Literal["1.0"] = "1.0"
     id: str = Field(default_factory=lambda: str(uuid4()), min_length=1, max_length=200)
@@ -88,21 +97,25 @@ class CloudEvent(BaseModel, Generic[DataT]):
         return self.model_dump_json(exclude_none=True).encode()
 
 
-def check_received(message: "dict[str, Any] | CloudEvent[Any]") -> None:
+def check_received(message: "dict[str, Any] | CloudEvent[Any]", latest: datetime | None = None) -> None:
     """Raise ValueError if a received message (decoded JSON, or an event validated from it)
-    lacks a required CloudEvents attribute, carries both `data` and `data_base64`, or names
-    an attribute against the naming rule. Building an event in code fills in `id`,
-    `specversion` and `type`; a received one must carry them: a default id would be a new
-    id at each redelivery (no inbox could tell the repeat), and a default type would take
-    any event for the one a consumer expects. (A check after validation, not a validator:
-    a Python model validator would slow every decoding by 40%.) Messages are named by
-    attribute, never by the values sent."""
+    lacks a required CloudEvents attribute, carries both `data` and `data_base64`, names an
+    attribute against the naming rule, or, given `latest` (the receiver's clock plus
+    `AHEAD_TOLERATED`), is ordered by a time after it (`CloudEvent.ordered_by`). Building an
+    event in code fills in `id`, `specversion` and `type`; a received one must carry them: a
+    default id would be a new id at each redelivery (no inbox could tell the repeat), and a
+    default type would take any event for the one a consumer expects. (A check after
+    validation, not a validator: a Python model validator would slow every decoding by 40%.)
+    Messages are named by attribute, never by the values sent."""
     # Asked as "a dict?", not "a CloudEvent?": isinstance against a pydantic model goes through
     # ABCMeta and cost the metrics consumer a twentieth of its time (py-spy, ADR 0026).
     if isinstance(message, dict):
         present: Any = message
         extra = message
     else:
+        if latest is not None and (ordered := message.ordered_by) is not None and _time_of(message, ordered) > latest:
+            raise ValueError(f"{ordered} is more than {AHEAD_TOLERATED_TEXT} ahead of the receiver's clock: "
+                             "ordered by it, the event would keep every later one out")
         # The attributes behind `model_fields_set` and `model_extra`: those are properties, a
         # Python call each per event.
         present = message.__pydantic_fields_set__
@@ -115,6 +128,13 @@ def check_received(message: "dict[str, Any] | CloudEvent[Any]") -> None:
         raise ValueError("data and data_base64 together: an event carries one of them")
     if bad := [name for name in extra if name not in DATA_MEMBERS and not ATTRIBUTE_NAME.fullmatch(name)]:
         raise ValueError(f"{len(bad)} attribute name(s) not of lowercase letters and digits")
+
+
+def _time_of(event: "CloudEvent[Any]", path: str) -> datetime:
+    value: Any = event
+    for name in path.split("."):
+        value = getattr(value, name)
+    return value  # type: ignore[no-any-return]
 
 
 def event_type_of(model: type[CloudEvent[Any]]) -> str:

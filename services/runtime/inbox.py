@@ -17,14 +17,14 @@ effects). Only an event that is neither keeps its id here.
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import asyncpg
 from aiokafka import ConsumerRecord
 from pydantic import TypeAdapter
 
-from schemas.envelope import CloudEvent, check_received
+from schemas.envelope import AHEAD_TOLERATED, CloudEvent, check_received
 from services.runtime import logs, metrics
 from services.runtime.counted_batch import CountedBatch, Preparing
 from services.runtime.dead_letters import DeadLetters
@@ -272,6 +272,7 @@ class Inbox:
         its event; one that fails is dead-lettered with its reason, a tombstone skipped. With
         `then`, each pair is handed to it as it is decoded instead of kept (returns [])."""
         decoded: list[tuple[ConsumerRecord, E]] = []
+        latest = datetime.now(UTC) + AHEAD_TOLERATED  # an event ordered by a time after it is refused
         for n, record in enumerate(records, 1):
             if n % _YIELD_EVERY == 0:
                 # Let a transaction in flight (services/runtime/pipelined.py) send its next
@@ -282,7 +283,7 @@ class Inbox:
                 continue
             try:
                 event = decode.validate_json(record.value or b"")
-                check_received(event)
+                check_received(event, latest)
             except ValueError as error:  # pydantic's ValidationError is one
                 await self.dead_letters.send(record, error)
                 continue

@@ -2,12 +2,13 @@
 it forbids is refused with the attribute named (and so dead-lettered)."""
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 from pydantic import TypeAdapter
 
-from schemas import directory, distribution
-from schemas.envelope import check_received
+from schemas import directory, distribution, engagement
+from schemas.envelope import AHEAD_TOLERATED, check_received
 
 DIRECTORY = TypeAdapter(directory.DirectoryEvent)
 SHARE_REQUEST = TypeAdapter(distribution.RequestShare)  # a consumer that expects exactly one type
@@ -88,3 +89,28 @@ def test_attribute_names_other_than_lowercase_letters_and_digits_are_refused_wit
     with pytest.raises(ValueError, match="lowercase letters and digits") as refused:
         decode(received(**{name: "value"}))
     assert name not in str(refused.value)
+
+
+RECEIVED_AT = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+LATEST = RECEIVED_AT + AHEAD_TOLERATED
+
+
+def test_an_event_ordered_by_its_time_is_refused_when_dated_more_than_a_day_ahead_of_the_receiver():
+    """ADR 0038: the newer profile wins, so a person.changed dated 2099 kept every later
+    change out; a day ahead, as much as a command's time may differ, is still taken."""
+    ahead = DIRECTORY.validate_json(json.dumps(received(time="2026-12-01T12:00:01Z")))
+    with pytest.raises(ValueError, match="time is more than 24 hours ahead of the receiver's clock"):
+        check_received(ahead, LATEST)
+    check_received(DIRECTORY.validate_json(json.dumps(received(time="2026-12-01T12:00:00Z"))), LATEST)
+    check_received(ahead)  # without a clock (a command's own checks), nothing is judged
+
+
+def test_a_follower_report_is_ordered_by_when_it_was_observed_and_a_click_by_nothing():
+    followers = engagement.FollowersReported(source="/c", subject="adv-000001", data=engagement.Followers(
+        advocate_id="adv-000001", network="xing", followers=5, observed_at=datetime(2099, 12, 31, tzinfo=UTC)))
+    with pytest.raises(ValueError, match=r"data\.observed_at is more than 24 hours ahead"):
+        check_received(TypeAdapter(engagement.EngagementEvent).validate_json(followers.to_bytes()), LATEST)
+    click = distribution.LinkClicked(source="/d", subject="share-0000001", data=distribution.Click(
+        share_id="share-0000001", item_id="item-0000001", network="xing", visitor="v", bot=False,
+        clicked_at=datetime(2099, 12, 31, tzinfo=UTC)))  # counted on its day: orders nothing
+    check_received(TypeAdapter(distribution.LinkClicked).validate_json(click.to_bytes()), LATEST)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 
 from harness.kafka import produce, read_topic
+from schemas import engagement
 from schemas.consent import Purpose
 from services.metrics import store
 from services.metrics.app import MIGRATIONS
@@ -154,3 +155,21 @@ async def test_what_was_counted_before_from_times_outside_the_range_is_cleared_b
         await conn.close()
     assert shares == clicks == [kept.data.share_id] and early_weeks == 0
     assert observed == datetime(1970, 1, 1, tzinfo=UTC)
+
+
+async def test_a_follower_report_dated_more_than_a_day_ahead_is_dead_lettered_and_keeps_no_later_one_out(metrics):
+    """ADR 0038: the latest report is the count, so one dated 2099 (a connector's broken
+    clock) kept every later report out until then."""
+    [advocate] = await metrics.people(1, "Sales", Purpose.NETWORK_REACH)
+
+    def report(followers: int, observed_at: datetime) -> engagement.FollowersReported:
+        return engagement.FollowersReported(source="/connector", subject=advocate, data=engagement.Followers(
+            advocate_id=advocate, network="xing", followers=followers, observed_at=observed_at))
+
+    now = datetime.now(UTC)
+    await metrics.send_to(metrics.topics.engagement, report(5, datetime(2099, 12, 31, tzinfo=UTC)),
+                          report(999, now), report(1_000, now + timedelta(hours=1)))  # an hour's skew is taken
+    await metrics.until("SELECT followers FROM followers WHERE advocate_id = $1", 1_000, advocate)
+    [dead] = await read_topic(metrics.bootstrap, metrics.settings.dead_letter_topic, at_least=1, settle=0.5)
+    assert "data.observed_at is more than 24 hours ahead of the receiver's clock" in \
+        dict(dead.headers)["dlq-error-message"].decode()
