@@ -88,6 +88,8 @@ def directory_events(ids: f.Ids) -> list[Input]:
         _doc_case(t, f.person(ids), "data.role", "ceo", "wrong_types", "unknown role"),
         _doc_case(t, f.person(ids), "data.org_unit", "x" * 81, "wrong_types", "org unit too long"),
         _doc_case(t, f.person(ids), "subject", ids.new("adv"), "wrong_types", "subject is somebody else"),
+        _doc_case(t, f.person(ids), "time", "2099-12-31T23:59:59Z", "wrong_types",
+                  "profile dated decades ahead"),  # ordered by its time: it would freeze the profile
     ]
 
 
