@@ -72,7 +72,8 @@ class PersonChanged(CloudEvent[Profile]):
 
 class PersonLeft(CloudEvent[Departure]):
     type: Literal["advocacy.directory.person.left.v1"] = "advocacy.directory.person.left.v1"
-    ordered_by: ClassVar[str | None] = "time"  # a departure is remembered by its time (ADR 0035)
+    # Not `ordered_by`: leaving always removes the person, whatever its time; one dated more
+    # than a day ahead is remembered as a day ahead (services/runtime/directory.py, ADR 0038).
     _keyed = keyed_by("advocate_id")
 
 

@@ -13,9 +13,10 @@ A person's directory events and their erasure are applied one transaction at a t
 a lock per person): two at once could each miss the other's row.
 """
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from schemas import directory
+from schemas.envelope import AHEAD_TOLERATED
 from services.runtime.unit_of_work import UnitOfWork
 
 # An erased person's reference: a SHA-256 of the id with the schema's own random salt
@@ -89,11 +90,15 @@ async def hold(uow: UnitOfWork, advocate_id: str) -> None:
 async def apply(uow: UnitOfWork, event: directory.DirectoryEvent, *, held: bool = False) -> None:
     """A join or change upserts the person (a profile older than the one held, or than their
     departure or erasure, changes nothing); a departure deletes them and is remembered by its
-    time. `held`: the caller took `hold` for the person in this transaction."""
+    time, at most AHEAD_TOLERATED ahead of this clock (ADR 0038). `held`: the caller took
+    `hold` for the person in this transaction."""
     if not held:
         await hold(uow, event.data.advocate_id)
     if isinstance(event, directory.PersonLeft):
-        await uow.conn.execute(_DEPART, event.data.advocate_id, _stated(event))
+        stated = _stated(event)
+        if stated is not None:  # remembered at most a day ahead: a broken clock keeps no rejoin out for long
+            stated = min(stated, datetime.now(UTC) + AHEAD_TOLERATED)
+        await uow.conn.execute(_DEPART, event.data.advocate_id, stated)
         return
     p = event.data
     await uow.conn.execute(

@@ -172,3 +172,29 @@ async def test_a_departure_after_the_erasure_is_remembered_without_the_id(projec
     assert await conn.fetchval("SELECT as_of FROM erased_people") == ERASED_AT + timedelta(days=1)
     await directory.apply(uow, changed(ERASED_AT + timedelta(hours=12), "sales"))  # before the departure
     assert await conn.fetchval("SELECT count(*) FROM people") == 0
+
+
+async def test_a_departure_dated_decades_ahead_removes_the_person_and_keeps_a_rejoin_out_for_a_day_at_most(projection):
+    """ADR 0038: leaving always removes the person, whatever its time; a broken clock's 2099
+    is remembered as a day ahead of this one, so a rejoin after that applies."""
+    conn, uow = projection
+    await directory.apply(uow, joined(LEFT_AT))
+    await directory.apply(uow, left(datetime(2099, 12, 31, tzinfo=UTC)))
+    assert await conn.fetchval("SELECT count(*) FROM people") == 0
+    remembered = await conn.fetchval("SELECT as_of FROM departures")
+    assert remembered <= datetime.now(UTC) + timedelta(days=1)
+    await directory.apply(uow, joined(remembered + timedelta(seconds=1), "sales"))
+    assert await conn.fetchval("SELECT org_unit FROM people") == "sales"
+
+
+async def test_what_a_time_far_ahead_froze_before_is_brought_to_the_rule_by_migration(projection):
+    """Runtime migration 008: a profile stored as of 2099 takes later changes again."""
+    conn, uow = projection
+    await directory.apply(uow, joined(LEFT_AT))
+    await conn.execute("UPDATE people SET as_of = '2099-12-31Z'")
+    await directory.apply(uow, changed(datetime.now(UTC), "sales"))
+    assert await conn.fetchval("SELECT org_unit FROM people") == "hr"  # frozen
+    async with conn.transaction():
+        await conn.execute((RUNTIME_MIGRATIONS / "008_times_ahead_unfrozen.sql").read_text())
+    await directory.apply(uow, changed(datetime.now(UTC) + timedelta(seconds=1), "sales"))
+    assert await conn.fetchval("SELECT org_unit FROM people") == "sales"

@@ -95,14 +95,20 @@ RECEIVED_AT = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 LATEST = RECEIVED_AT + AHEAD_TOLERATED
 
 
-def test_an_event_ordered_by_its_time_is_refused_when_dated_more_than_a_day_ahead_of_the_receiver():
+def test_a_profile_is_refused_when_dated_more_than_a_day_ahead_of_the_receiver_and_a_departure_never():
     """ADR 0038: the newer profile wins, so a person.changed dated 2099 kept every later
-    change out; a day ahead, as much as a command's time may differ, is still taken."""
-    ahead = DIRECTORY.validate_json(json.dumps(received(time="2026-12-01T12:00:01Z")))
+    change out; a day ahead, as much as a command's time may differ, is still taken. Leaving
+    always removes the person: a departure is taken whatever its time."""
+    def changed(time: str):
+        event = directory.PersonChanged(source="/hr", subject="adv-000001", data=directory.Profile(
+            advocate_id="adv-000001", role="employee"))
+        return DIRECTORY.validate_json(json.dumps({**json.loads(event.to_bytes()), "time": time}))
+
     with pytest.raises(ValueError, match="time is more than 24 hours ahead of the receiver's clock"):
-        check_received(ahead, LATEST)
-    check_received(DIRECTORY.validate_json(json.dumps(received(time="2026-12-01T12:00:00Z"))), LATEST)
-    check_received(ahead)  # without a clock (a command's own checks), nothing is judged
+        check_received(changed("2026-12-01T12:00:01Z"), LATEST)
+    check_received(changed("2026-12-01T12:00:00Z"), LATEST)
+    check_received(changed("2099-12-31T00:00:00Z"))  # without a clock (a command's own checks), nothing is judged
+    check_received(DIRECTORY.validate_json(json.dumps(received(time="2099-12-31T00:00:00Z"))), LATEST)
 
 
 def test_a_follower_report_is_ordered_by_when_it_was_observed_and_a_click_by_nothing():
