@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO
 
 from harness.kafka import eventually
-from harness.processes import ready
+from harness.processes import readiness, ready
 from schemas.catalog import SERVICES
 from services.runtime.identity import OidcSettings
 from services.runtime.settings import MANAGEMENT_PORT_OFFSET
@@ -106,7 +106,10 @@ class Supervisor:
 
     async def until_ready(self, name: str, timeout: float = 120) -> None:
         port = self.replicas[name].port
-        await eventually(lambda: asyncio.to_thread(ready, port), timeout=timeout, what=f"{name} ready")
+        try:
+            await eventually(lambda: asyncio.to_thread(ready, port), timeout=timeout, what=f"{name} ready")
+        except AssertionError as error:  # say which check failed, for whoever reads the run
+            raise AssertionError(f"{error}; /ready answers {await asyncio.to_thread(readiness, port)}") from None
 
     def kill(self, name: str) -> None:
         """SIGKILL: no shutdown, no flush, no offset commit; whatever was in hand is lost."""
