@@ -55,7 +55,7 @@ Timestamp = Annotated[Instant, BeforeValidator(_not_a_number)]
 # How far ahead of a receiver's clock an event ordered by its time may be dated (ADR 0038):
 # as much as a command's `time` may differ either way (COMMAND_MAX_AGE_SECONDS' default).
 AHEAD_TOLERATED = timedelta(hours=24)
-AHEAD_TOLERATED_TEXT = "24 hours"
+AHEAD_TOLERATED_TEXT = f"{AHEAD_TOLERATED // timedelta(hours=1)} hours"  # as the reason says it
 # I-JSON (RFC 7493 §2.2): integers beyond ±(2**53 − 1) lose precision in many JSON readers.
 # Strict: a JSON integer, as the schema's `type: integer` says (pydantic would take `true` or "5").
 Count = Annotated[int, Strict(), Field(ge=0, le=2**53 - 1)]
