@@ -24,13 +24,19 @@ from services.runtime.settings import MANAGEMENT_PORT_OFFSET
 from tests.conftest import dsn_for
 from tests.stack import Stack
 
+_ports = random.SystemRandom()  # whatever a test seeds the module's generator with
 
-def restartable_port() -> int:
+
+def restartable_port(declared: set[int]) -> int:
     """A free port below Linux's ephemeral range (32768+): a port taken from that range may be
     given to some outgoing connection while its process is down, and the restart not bind.
-    The port 10 above it is free too: the service's management port (/ready, /metrics)."""
+    The port 10 above it is free too: the service's management port (/ready, /metrics). Neither
+    is one of the `declared` ports (the other replicas' and their management ports): those are
+    free until their replica starts, and two replicas once drew the same port."""
     while True:
-        port = random.randrange(20000, 32000)
+        port = _ports.randrange(20000, 32000)
+        if {port, port + MANAGEMENT_PORT_OFFSET} & declared:
+            continue
         with socket.socket() as s, socket.socket() as management:
             try:
                 s.bind(("127.0.0.1", port))
@@ -78,7 +84,8 @@ class Supervisor:
     def add(self, service: str) -> Replica:
         """Declares the next replica of `service` (not started): its name and port."""
         n = sum(1 for r in self.replicas.values() if r.service == service) + 1
-        replica = Replica(service, service if n == 1 else f"{service}-{n}", restartable_port())
+        declared = {p for r in self.replicas.values() for p in (r.port, r.port + MANAGEMENT_PORT_OFFSET)}
+        replica = Replica(service, service if n == 1 else f"{service}-{n}", restartable_port(declared))
         self.replicas[replica.name] = replica
         return replica
 
