@@ -104,6 +104,9 @@ class DistributionHandlers:
         if record.purpose is Purpose.RECEIVE_CONTENT and record.valid:
             await self._receive(uow, record.advocate_id, event.consentsequence)
             return
+        if record.purpose is Purpose.RECEIVE_CONTENT:
+            # A no: a fan-out committing meanwhile is seen by its delete, or sees it (ADR 0039).
+            await store.share_audience(uow.conn)
         if not await store.set_consent(uow.conn, record.advocate_id, record.purpose.value, record.valid,
                                        event.consentsequence):
             return  # not after what we hold
@@ -129,10 +132,12 @@ class DistributionHandlers:
     async def erase(self, uow: UnitOfWork, event: consent.AdvocateErased) -> None:
         """Every row about the person goes; scheduled and in-flight posts are cancelled (the
         connector is told). In the order a join locks in (the person, then their consents,
-        then their feed), so that a fan-out, backfill or share request holding their consent
-        finishes first and what it wrote is then seen and deleted."""
+        then their feed), so that a backfill or share request holding their consent, or a
+        fan-out holding the audience lock, finishes first and what it wrote is then seen and
+        deleted."""
         advocate_id = event.data.advocate_id
         await directory.forget(uow, advocate_id, event.data.erased_at)
+        await store.share_audience(uow.conn)  # as a withdrawal: a fan-out committing now is seen (ADR 0039)
         await store.erase_consents(uow.conn, advocate_id)
         cancelled = await share_store.cancel_unposted(uow.conn, advocate_id, CancellationReason.ADVOCATE_ERASED.value)
         await self._end_shares(uow, cancelled, CancellationReason.ADVOCATE_ERASED, ShareCancelled)

@@ -4,18 +4,19 @@ Shares and tracked links are in share_store.py.
 Fan-out is one statement: feed entries for the whole audience are written set-based, never
 one insert per person; each entry carries its notification until it is sent (`digest`,
 `due_at`: ADR 0025), so a withdrawal or retraction that deletes the entry takes the waiting
-notification with it. It locks the audience's consent rows
-(FOR SHARE) while a consent change locks its row for update, so a withdrawal racing a
-fan-out either comes first (and the person is not in the audience) or waits and then
-removes what the fan-out delivered.
+notification with it.
 
-A change that *grows* an audience is guarded otherwise: its row is new (or its committed
-version is not valid), so nobody waits on it, and two such changes could each miss the
-other's. Against a fan-out, each takes the audience lock (`hold_audience`, ADR 0033) in a
-statement before the one that must see the other's rows: fan-outs exclusive, the join of
-someone new and a yes that grows shared; withdrawals take nothing. A person's join and yes
-do not wait for each other: a yes that finds nobody in the directory leaves a row
-(`unplaced_yeses`) that the join deletes, or a schedule backfills once they are there.
+What changes an audience and what fans out to it are kept apart by one lock, the audience
+lock (`hold_audience`, ADR 0033, 0039): exclusive for a fan-out and an item's end, shared
+for every change of who is reached, growing (the join of someone new, a profile changing
+reach, a first yes) or shrinking (a withdrawal, an erasure), each taken in a statement before
+the one that must see the other's rows. A fan-out therefore locks no consent row: a
+withdrawal either committed before it began (and the person is not in the audience) or waits
+for it and then removes what it delivered. Between changes of one person (a yes's backfill
+and their withdrawal or erasure), the consent row decides: backfills read it FOR SHARE, a
+change locks it for update. A person's join and yes do not wait for each other: a yes that
+finds nobody in the directory leaves a row (`unplaced_yeses`) that the join deletes, or a
+schedule backfills once they are there.
 """
 
 import json
@@ -47,10 +48,12 @@ _ENTRY = """INSERT INTO feed (advocate_id, item_id, delivered_at, digest, due_at
                          WHEN 'weekly' THEN $3::timestamptz END"""
 _CONSENTING = "JOIN consents c ON c.advocate_id = p.advocate_id AND c.purpose = 'receive_content' AND c.valid"
 
-# One item to its whole audience; the consent rows read are locked FOR SHARE (see module
-# doc). An item new here has no entry yet (the backfills of concurrent yeses do not see it
-# before it commits): plain inserts, no speculative insertion per person (ADR 0025: about
-# a fifth of a fan-out's time). Again (a replayed publication): what is there stays as it is.
+# One item to its whole audience, under the audience lock held exclusive: no change of who
+# is reached commits meanwhile, so the consent rows are read without a lock (ADR 0039:
+# locking each was 11-27 % of the statement). An item new here has no entry yet (the
+# backfills of concurrent yeses do not see it before it commits): plain inserts, no
+# speculative insertion per person (ADR 0025: about a fifth of a fan-out's time). Again (a
+# replayed publication): what is there stays as it is.
 _FAN_OUT = f"""
 WITH item AS (SELECT $4::text AS item_id, $5::text[] AS roles,
     $6::text[] AS org_units, $7::text[] AS locations, $8::text[] AS languages,
@@ -59,7 +62,6 @@ delivered AS (
     {_ENTRY}
     FROM item i JOIN people p ON {_REACHES}
     {_CONSENTING}
-    FOR SHARE OF c
     {{conflict}}
     RETURNING item_id
 )
@@ -105,8 +107,9 @@ _REACH_LOGGED = """, reach_logged AS (
     INSERT INTO reach_lists (items) SELECT array_agg(item_id) FROM delivered HAVING count(*) > 0
 )
 SELECT count(*) FROM delivered"""
-# Anyone else may be writing the person's entries meanwhile (a join's backfill, a fan-out:
-# they hold the consent row FOR SHARE, as this does): what is there already stays.
+# Another backfill may be writing the person's entries meanwhile (a yes's, or the schedule's:
+# they hold the consent row FOR SHARE, as this does; fan-outs wait for the audience lock
+# this holds shared): what is there already stays.
 _BACKFILL = f"""{_PERSON_AND_ITEMS.format(locks="FOR SHARE OF c")}, delivered AS (
     {_backfill_entries()}
     ON CONFLICT DO NOTHING
@@ -154,14 +157,24 @@ had AS MATERIALIZED (
 _AUDIENCE_KEY = "hashtext(current_schema() || ':audience')"
 
 
+async def share_audience(conn: Connection) -> None:
+    """Wait for the audience lock, shared, until the transaction ends: what shrinks an
+    audience (a `receive_content` no, an erasure: ADR 0039) before the statement that deletes
+    the person's feed, so that a fan-out committing meanwhile is seen by that delete, or sees
+    the change. Also `place_yeses`, which grows it. Holders of it shared do not wait for each
+    other."""
+    await conn.execute(f"SELECT pg_advisory_xact_lock_shared({_AUDIENCE_KEY})")
+
+
 async def hold_audience(conn: Connection) -> None:
-    """Wait for the audience lock, exclusive, until the transaction ends (ADR 0033): a
-    fan-out's, and an item's end's. The changes that grow an audience (`reach_changing`,
-    `give_consent`) take it shared in the statement before their backfill (they do not wait
-    for each other). Its own statement, before the one that reads: READ COMMITTED takes each
-    statement's snapshot when it begins, so the next one sees what the lock's last holders
-    committed. A transaction takes one mode only (a shared holder asking for exclusive would
-    wait for the others, and they for it)."""
+    """Wait for the audience lock, exclusive, until the transaction ends (ADR 0033): a fan-out's,
+    and an item's end's. The changes that grow an audience (`reach_changing`,
+    `give_consent`) take it shared in the statement before their backfill, those that shrink
+    it (`share_audience`) before their delete (they do not wait for each other). Its own
+    statement, before the one that reads: READ COMMITTED takes each statement's snapshot
+    when it begins, so the next one sees what the lock's last holders committed. A
+    transaction takes one mode only (a shared holder asking for exclusive would wait for the
+    others, and they for it)."""
     await conn.execute(f"SELECT pg_advisory_xact_lock({_AUDIENCE_KEY})")
 
 
@@ -214,7 +227,7 @@ SELECT grows, CASE WHEN grows THEN pg_advisory_xact_lock_shared({_AUDIENCE_KEY})
 
 
 async def set_consent(conn: Connection, advocate_id: str, purpose: str, valid: bool, sequence: int | None) -> bool:
-    """Locks the row: a fan-out or share request reading it waits for this transaction (see
+    """Locks the row: a backfill or share request reading it waits for this transaction (see
     module doc). Only a change later in the consent service's order (a higher `sequence`,
     ADR 0019) applies, never by time; a record from before sequences (None) applies only
     where no sequenced one was; returns whether it did."""
@@ -456,7 +469,7 @@ async def place_yeses(conn: Connection, now: datetime, daily_at: datetime, weekl
     SKIP LOCKED); returns how many people. The audience lock is taken shared first, as a
     join's: a fan-out or an item's end committing now waits for these backfills, or they
     for it."""
-    await conn.execute(f"SELECT pg_advisory_xact_lock_shared({_AUDIENCE_KEY})")
+    await share_audience(conn)
     placed = await conn.fetch("""DELETE FROM unplaced_yeses WHERE advocate_id IN (
         SELECT u.advocate_id FROM unplaced_yeses u JOIN people p USING (advocate_id)
         LIMIT $1 FOR UPDATE OF u SKIP LOCKED) RETURNING advocate_id""", _PLACED_PER_PASS)

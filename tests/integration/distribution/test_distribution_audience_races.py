@@ -73,12 +73,13 @@ async def test_a_join_racing_a_fan_out_gets_the_item(distribution, join_first):
     assert await feed_of(distribution, ANNA) == [ITEM]
 
 
-async def test_only_what_grows_an_audience_takes_the_lock(distribution):
-    """A withdrawal, and a yes again while receiving (waited for on its row like a
-    withdrawal), take no audience lock; a first yes, a new person and a fan-out do."""
+async def test_what_changes_who_is_reached_takes_the_lock(distribution):
+    """A first yes, a new person, a withdrawal and a fan-out take the audience lock (ADR 0033,
+    0039); a yes again while receiving, and a join of someone known with the same reach, do
+    not: they change nobody's reach."""
     assert await audience_locks_held_after(distribution, consent(distribution, ANNA)) == 1
     assert await audience_locks_held_after(distribution, consent(distribution, ANNA)) == 0  # again while receiving
-    assert await audience_locks_held_after(distribution, consent(distribution, ANNA, valid=False)) == 0
+    assert await audience_locks_held_after(distribution, consent(distribution, ANNA, valid=False)) == 1
     assert await audience_locks_held_after(distribution, join(distribution, ANNA)) == 1
     assert await audience_locks_held_after(distribution, join(distribution, ANNA)) == 0  # not new to the directory
     assert await audience_locks_held_after(distribution, publish(distribution, ITEM)) == 1

@@ -4,11 +4,13 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
+import pytest
 
 from harness.kafka import eventually
 from schemas import curation, directory, engagement
 from schemas.consent import AdvocateErased, AdvocateErasure, Purpose
 from services.distribution import store
+from tests.integration.distribution import steps
 from tests.integration.rig import next_sequence
 
 ANNA = "adv-anna-001"
@@ -91,6 +93,22 @@ async def test_a_withdrawal_racing_a_fan_out_leaves_nothing_for_the_person(distr
     feed = {r["advocate_id"] for r in await distribution.fetch("SELECT advocate_id FROM feed")}
     queued = {r["advocate_id"] for r in await distribution.fetch("SELECT advocate_id FROM waiting_notifications")}
     assert feed == queued == set(people) - set(leaving)
+
+
+@pytest.mark.parametrize("change", ["a no", "an erasure"])
+@pytest.mark.parametrize("change_first", [True, False], ids=["change-then-fan-out", "fan-out-then-change"])
+async def test_a_withdrawal_or_erasure_racing_a_fan_out_leaves_the_item_in_no_feed(distribution, change, change_first):
+    """Two transactions (tests/integration/distribution/steps.py): the fan-out reads consent
+    rows without a lock, so the no or the erasure waits for it on the audience lock, or it for
+    them (ADR 0039). Without that lock, the fan-out that began first wrote Anna's entry after
+    the delete that was to remove it."""
+    await steps.committed(distribution, steps.join(distribution, ANNA))
+    await steps.committed(distribution, steps.consent(distribution, ANNA))
+    shrinking = steps.consent(distribution, ANNA, valid=False) if change == "a no" else steps.erase(ANNA)
+    fan_out = steps.publish(distribution, ITEM)
+    await steps.race(distribution, *((shrinking, fan_out) if change_first else (fan_out, shrinking)))
+    assert await steps.feed_of(distribution, ANNA) == []
+    assert await distribution.count("items") == 1  # the fan-out ran
 
 
 async def test_a_withdrawal_racing_a_postponed_notification_leaves_nothing_to_send(distribution):
