@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.commands import Command, RefusalReason, Rejection
 from schemas.directory import AdvocateId
-from schemas.envelope import CloudEvent, Instant, keyed_by
+from schemas.envelope import CloudEvent, Flag, Instant, keyed_by
 
 COMMANDS_TOPIC = "advocacy.consent.commands.v1"
 EVENTS_TOPIC = "advocacy.consent.events.v1"
@@ -97,7 +97,7 @@ class PolicyText(Command):
     purpose: Purpose
     version: VersionNumber = Field(description="Must be newer than the current version")
     text: str = Field(min_length=1, max_length=20000)
-    requires_renewal: bool = Field(description="Existing consents move to renewal_requested")
+    requires_renewal: Flag = Field(description="Existing consents move to renewal_requested")
 
 
 class Erasure(Command):
@@ -160,7 +160,7 @@ class ConsentRecord(Published):
     advocate_id: AdvocateId
     purpose: Purpose
     status: Status
-    valid: bool = Field(description="True only for given and renewed_given")
+    valid: Flag = Field(description="True only for given and renewed_given")
     policy_version: VersionNumber | None = None
     policy_hash: Sha256 | None = None
     collection_method: CollectionMethod | None = None
@@ -175,7 +175,7 @@ class PolicyVersion(Published):
     version: VersionNumber
     text: str
     content_hash: Sha256 = Field(description="SHA-256 of the UTF-8 text")
-    requires_renewal: bool
+    requires_renewal: Flag
     published_at: Instant
 
 
@@ -186,7 +186,7 @@ class AdvocateErasure(Published):
 
 class LedgerVerification(Published):
     entries: int
-    intact: bool
+    intact: Flag
     first_broken_seq: int | None = Field(default=None, description="The first entry that does not verify")
     head_hash: Sha256 | None = None
     verified_at: Instant

@@ -17,7 +17,7 @@ from pydantic import Field
 
 from schemas.commands import ActorId, Command, RefusalReason, Rejection
 from schemas.directory import Label, Network, Role
-from schemas.envelope import CloudEvent, Contract, Instant
+from schemas.envelope import CloudEvent, Contract, Flag, Instant
 
 COMMANDS_TOPIC = "advocacy.curation.commands.v1"
 EVENTS_TOPIC = "advocacy.curation.events.v1"
@@ -119,7 +119,7 @@ class ItemContent(Contract):
     campaign_id: Id | None = None
     publish_at: Instant | None = Field(default=None, description="Empty: publish on release")
     expire_at: Instant | None = None
-    editable: bool = Field(default=True, description="Whether advocates may edit the suggested text")
+    editable: Flag = Field(default=True, description="Whether advocates may edit the suggested text")
 
 
 # --- commands' data ---------------------------------------------------------------
@@ -275,7 +275,7 @@ class SentBackItem(Contract):
     actor: ActorId = Field(description="The approver")
     status: ItemStatus = Field(description="The item's status after this step")
     note: str
-    revision: bool = Field(description="True: a published item's pending revision was dropped; the item is as it was")
+    revision: Flag = Field(description="True: a published item's pending revision was dropped; the item is as it was")
 
 
 class DraftedItem(Contract):

@@ -26,7 +26,7 @@ from pydantic import Field
 from schemas.commands import Command, RefusalReason, Rejection
 from schemas.directory import AdvocateId, Digest, Network
 from schemas.engagement import ShareId
-from schemas.envelope import CloudEvent, Contract, Instant, keyed_by
+from schemas.envelope import CloudEvent, Contract, Flag, Instant, keyed_by
 
 COMMANDS_TOPIC = "advocacy.distribution.commands.v1"
 EVENTS_TOPIC = "advocacy.distribution.events.v1"
@@ -109,7 +109,7 @@ class Audience(Contract):
         description="Feed entries written for this item, from `k` on; absent (null) when fewer than `k` "
                     "(audience_below_k): below k, the number would tell whether the few people an audience "
                     "matches said yes to receive_content")
-    audience_below_k: bool = Field(description="True when fewer than `k` people got the item (0 included)")
+    audience_below_k: Flag = Field(description="True when fewer than `k` people got the item (0 included)")
     k: int = Field(ge=1, description="The K_ANONYMITY threshold in force")
     distributed_at: Instant
 
@@ -167,7 +167,7 @@ class Click(Contract):
     network: Network
     visitor: str = Field(min_length=1, max_length=64,
                          description="Salted hash of the visitor, rotating daily; no IP address is kept")
-    bot: bool
+    bot: Flag
     clicked_at: Instant
 
 

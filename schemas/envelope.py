@@ -59,6 +59,8 @@ AHEAD_TOLERATED_TEXT = f"{AHEAD_TOLERATED // timedelta(hours=1)} hours"  # as th
 # I-JSON (RFC 7493 §2.2): integers beyond ±(2**53 − 1) lose precision in many JSON readers.
 # Strict: a JSON integer, as the schema's `type: integer` says (pydantic would take `true` or "5").
 Count = Annotated[int, Strict(), Field(ge=0, le=2**53 - 1)]
+# A JSON boolean, as the schema's `type: boolean` says (pydantic would take 1, "yes" or "on").
+Flag = Annotated[bool, Strict()]
 
 
 class CloudEvent(BaseModel, Generic[DataT]):

@@ -28,7 +28,7 @@ from schemas import consent as c
 from schemas.commands import Rejected
 from schemas.consent import ChangedBy, CollectionMethod, Purpose, Reason, Sha256, Status
 from schemas.directory import AdvocateId
-from schemas.envelope import CloudEvent
+from schemas.envelope import CloudEvent, Flag
 from services.consent import ledger, receipts, store
 from services.consent.config import ConsentSettings
 from services.consent.domain import Change
@@ -158,7 +158,7 @@ class PolicyIn(BaseModel):
 
     version: Version = Field(description="Above the purpose's current version")
     text: str = Field(min_length=1, max_length=20000, pattern=_READABLE)
-    requires_renewal: bool = Field(description="Everyone with a valid consent to the purpose must answer again")
+    requires_renewal: Flag = Field(description="Everyone with a valid consent to the purpose must answer again")
 
 
 class ErasureIn(BaseModel):

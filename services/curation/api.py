@@ -21,7 +21,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from uuid import uuid4
 
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, Strict
 
 from schemas import curation as c
 from schemas.commands import ActorId
@@ -76,6 +76,10 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# A JSON integer (pydantic would take `true` as 1), within the stored `integer`.
+SeenVersion = Annotated[int, Strict(), Field(ge=1, le=2**31 - 1)]
+
+
 class NewItem(Body):
     item_id: c.Id | None = Field(default=None, description="Yours to choose; the server makes one if empty")
     content: c.ItemContent
@@ -83,12 +87,12 @@ class NewItem(Body):
 
 class ItemEdit(Body):
     content: c.ItemContent = Field(description="The whole content as it should be")
-    version: int | None = Field(default=None, ge=1, description="The version you edited: refused `item_changed` "
+    version: SeenVersion | None = Field(default=None, description="The version you edited: refused `item_changed` "
                                 "if someone changed the item since")
 
 
 class ApprovalIn(Body):
-    version: int = Field(ge=1, description="The version you reviewed (`version` of the item or queue entry)")
+    version: SeenVersion = Field(description="The version you reviewed (`version` of the item or queue entry)")
 
 
 class SendBackIn(Body):

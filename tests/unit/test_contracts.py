@@ -2,6 +2,7 @@
 
 import json
 import re
+from collections.abc import Callable
 
 import jsonschema
 import pytest
@@ -198,20 +199,25 @@ def _model(spec: dict, defs: dict) -> dict:
     return defs[ref.rsplit("/", 1)[1]] if ref else spec
 
 
-def _data_instants() -> list[tuple[str, str]]:
-    """(schema, "field" or "model.field") for every timestamp in the data of every contract,
-    optional ones too, and those of a model the data holds (an item's content)."""
+def _data_fields(matches: Callable[[dict], bool]) -> list[tuple[str, str]]:
+    """(schema, "field" or "model.field") for every field of every contract's data whose
+    schema `matches`, optional ones too, and those of a model the data holds (an item's
+    content)."""
     found = []
     for name, schema in SCHEMAS.items():
         defs = schema.get("$defs", {})
         for field, spec in _model(schema["properties"]["data"], defs).get("properties", {}).items():
-            if "date-time" in json.dumps(spec):
+            if matches(spec):
                 found.append((name, field))
             inner_model = _model(spec, defs)
             for inner, inner_spec in inner_model.get("properties", {}).items() if inner_model is not spec else ():
-                if "date-time" in json.dumps(inner_spec):
+                if matches(inner_spec):
                     found.append((name, f"{field}.{inner}"))
     return found
+
+
+def _data_instants() -> list[tuple[str, str]]:
+    return _data_fields(lambda spec: "date-time" in json.dumps(spec))
 
 
 def _with(instance: dict, field: str, value: object) -> dict:
@@ -276,3 +282,24 @@ def test_a_counter_is_a_json_integer_not_a_boolean_or_a_string(value):
         [instance] = SCHEMAS[name]["examples"]
         with pytest.raises(ValidationError, match=field):
             MODELS[name].model_validate_json(json.dumps(_with(instance, field, value)))
+
+
+def _data_flags() -> list[tuple[str, str]]:
+    return _data_fields(lambda spec: spec.get("type") == "boolean")
+
+
+@pytest.mark.parametrize(("name", "field"), _data_flags())
+def test_every_boolean_in_an_event_is_a_json_boolean(name, field):
+    """`type: boolean`, as the schema says: pydantic's lax mode took `"bot": 1` as a bot and
+    `"valid": "yes"` as a yes."""
+    [instance] = SCHEMAS[name]["examples"]
+    for value in (True, False):
+        MODELS[name].model_validate_json(json.dumps(_with(instance, field, value)))
+    for value in (1, 0, "true", "yes", "on", None):
+        with pytest.raises(ValidationError, match=field.rsplit(".", 1)[-1]):
+            MODELS[name].model_validate_json(json.dumps(_with(instance, field, value)))
+
+
+def test_the_booleans_checked_include_a_clicks_bot_and_an_items_editable():
+    assert {("json/advocacy.distribution.link.clicked.v1.json", "bot"),
+            ("json/advocacy.curation.item.published.v1.json", "content.editable")} <= set(_data_flags())

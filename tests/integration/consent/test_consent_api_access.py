@@ -135,6 +135,10 @@ BAD_INPUT = {
         "version": 2, "text": "x" * 20001, "requires_renewal": False}}, 422, "invalid_request"),
     "an empty policy text": ("/api/policies/leaderboard", {"json": {
         "version": 2, "text": "", "requires_renewal": False}}, 422, "invalid_request"),
+    "renewal as a number": ("/api/policies/leaderboard", {"json": {
+        "version": 2, "text": "v2", "requires_renewal": 1}}, 422, "invalid_request"),
+    "renewal as a word": ("/api/policies/leaderboard", {"json": {
+        "version": 2, "text": "v2", "requires_renewal": "yes"}}, 422, "invalid_request"),
     "a policy version beyond the database's integers": ("/api/policies/leaderboard", {"json": {
         "version": 2**31, "text": "v2", "requires_renewal": False}}, 422, "invalid_request"),
     "an erasure of an id of the wrong shape": (f"/api/people/{SECRET}/erasure", {"json": {"reason": "ticket 2"}},

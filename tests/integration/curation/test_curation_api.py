@@ -122,6 +122,18 @@ async def test_an_editors_edit_of_a_version_no_longer_current_is_refused_and_cha
     assert (await api.as_(ADA, EDITOR, "GET", f"/api/items/{item_id}")).json()["content"]["title"] == "Cy's title"
 
 
+async def test_a_version_is_a_json_integer_not_a_boolean_or_a_string(curation_api):
+    """pydantic's lax mode read `true` as version 1: an approval naming no version approved it."""
+    api = curation_api
+    item_id = await in_review(api)
+    for version in (True, "1", 1.5, 2**31):
+        approval = await api.as_(BEN, APPROVER, "POST", f"/api/items/{item_id}/approve", {"version": version})
+        assert (approval.status_code, approval.json()["reason"]) == (422, "invalid_request"), version
+        edit = await api.as_(ADA, EDITOR, "PUT", f"/api/items/{item_id}", {"content": body(), "version": version})
+        assert (edit.status_code, edit.json()["reason"]) == (422, "invalid_request"), version
+    assert (await api.as_(ADA, EDITOR, "GET", f"/api/items/{item_id}")).json()["status"] == "in_review"
+
+
 async def test_an_approver_sends_an_item_back_to_draft_with_a_note_the_editors_read(curation_api):
     api = curation_api
     item_id = await in_review(api)
