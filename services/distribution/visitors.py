@@ -38,11 +38,23 @@ _PREFETCH = {"sec-purpose": "prefetch", "purpose": "prefetch", "x-purpose": "pre
 _DETECTOR = CrawlerDetect()
 
 
-@lru_cache(maxsize=4096)  # a few user agents make most requests
+# Browsers' user agents are 100-300 characters (in-app browsers of Facebook and Instagram the
+# longest); crawlerdetect's one regex of every crawler costs about 40 µs a character, more for
+# some repetitions, on the event loop: a 60,000-character agent held the redirect, the API and
+# the Kafka consumers for nine minutes. A longer agent is no person's browser.
+MAX_USER_AGENT_CHARS = 512
+
+
 def is_bot(user_agent: str | None) -> bool:
-    """True for a crawler, a link-preview fetcher, an HTTP library, or no user agent at all."""
-    if not user_agent or not user_agent.strip():
+    """True for a crawler, a link-preview fetcher, an HTTP library, no user agent at all, or
+    one over `MAX_USER_AGENT_CHARS` characters (never matched: see above)."""
+    if not user_agent or not user_agent.strip() or len(user_agent) > MAX_USER_AGENT_CHARS:
         return True
+    return _is_bot_agent(user_agent)
+
+
+@lru_cache(maxsize=4096)  # a few user agents make most requests
+def _is_bot_agent(user_agent: str) -> bool:
     if _PREVIEW.search(user_agent):
         return True
     return bool(_DETECTOR.isCrawler(_ANDROID_MODEL.sub(r"\1)", user_agent, count=1)))

@@ -4,7 +4,14 @@ read from X-Forwarded-For the way proxies append to it."""
 
 import pytest
 
-from services.distribution.visitors import client_address, is_bot, is_human_click, trusted_networks
+from services.distribution import visitors
+from services.distribution.visitors import (
+    MAX_USER_AGENT_CHARS,
+    client_address,
+    is_bot,
+    is_human_click,
+    trusted_networks,
+)
 
 PHONES_AND_BROWSERS = [
     "Mozilla/5.0 (Linux; Android 14; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Mobile "
@@ -56,6 +63,26 @@ def test_phones_and_browsers_are_never_taken_for_bots(agent):
 def test_link_preview_fetchers_http_libraries_and_crawlers_are_bots(agent):
     assert is_bot(agent)
     assert not is_human_click("GET", {"user-agent": agent} if agent is not None else {})
+
+
+def test_a_user_agent_longer_than_any_browsers_is_a_machine_and_never_matched(monkeypatch):
+    """crawlerdetect's regex costs about 40 µs a character on the event loop: one request with a
+    60,000-character agent held the whole service for nine minutes (its consumers were thrown
+    out of their groups)."""
+    class Refusing:
+        def isCrawler(self, agent: str) -> bool:
+            raise AssertionError(f"matched an agent of {len(agent)} characters")
+
+    monkeypatch.setattr(visitors, "_DETECTOR", Refusing())
+    browser = PHONES_AND_BROWSERS[0]
+    assert is_bot(browser + " " + "A" * 60_000)
+    assert is_bot(browser + " " * (MAX_USER_AGENT_CHARS + 1 - len(browser)))
+
+
+def test_a_browsers_agent_up_to_the_limit_is_still_a_persons():
+    browser = PHONES_AND_BROWSERS[-1]
+    padded = browser + " FBAN/FBIOS;FBAV/437.0.0.33.118;FBBV/" + "1" * (MAX_USER_AGENT_CHARS - len(browser) - 37)
+    assert len(padded) == MAX_USER_AGENT_CHARS and not is_bot(padded)
 
 
 @pytest.mark.parametrize("headers", [
