@@ -104,8 +104,11 @@ class DistributionHandlers:
         if record.purpose is Purpose.RECEIVE_CONTENT and record.valid:
             await self._receive(uow, record.advocate_id, event.consentsequence)
             return
-        if record.purpose is Purpose.RECEIVE_CONTENT:
-            # A no: a fan-out committing meanwhile is seen by its delete, or sees it (ADR 0039).
+        if record.purpose in _STOPS_SCHEDULED and not record.valid:
+            # A no to receiving: a fan-out committing meanwhile is seen by its delete, or sees it
+            # (ADR 0039). Either no: before it locks any share, as an item's end locks its shares
+            # after the lock (exclusive); a batch locking shares first, then waiting for the lock,
+            # deadlocked with an end waiting for those shares.
             await store.share_audience(uow.conn)
         if not await store.set_consent(uow.conn, record.advocate_id, record.purpose.value, record.valid,
                                        event.consentsequence):

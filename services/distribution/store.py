@@ -120,18 +120,19 @@ _BACKFILL = f"""{_PERSON_AND_ITEMS.format(locks="FOR SHARE OF c")}, delivered AS
     DELETE FROM unplaced_yeses WHERE advocate_id = $4
 ){_REACH_LOGGED}"""
 # After this transaction's consent change, which holds the person's consent row (FOR UPDATE,
-# or a row nobody else sees yet): every other writer of their entries takes that row FOR
-# SHARE first, so it committed before this statement began (its entries are seen here) or
-# waits for this commit. A person with no entry then gets plain inserts (ADR 0025: the
-# speculative insertion of ON CONFLICT was a fifth to a third of the statement); one with
-# entries keeps them, as above (none is expected: a yes again brings nothing, a no deleted
-# them, and only fan-outs and backfills of valid yeses write any). `had` is read once. Someone
-# not in the directory in this snapshot is left in `unplaced_yeses` (ADR 0033: their join
-# may be committing unseen, not seeing this yes either); so is someone whose profile a change
-# is changing in reach now, or leaving (SKIP LOCKED: its backfill does not see this yes, nor
-# this the new profile). Otherwise the profile stays locked until commit (FOR KEY SHARE: only
-# `reach_changing`'s FOR UPDATE and a delete wait for it, not a digest change): a change of
-# reach waits for this yes, and its backfill then sees it.
+# or a row nobody else sees yet): every other backfill of their entries takes that row FOR
+# SHARE first, and a fan-out the audience lock this yes holds shared, so each committed before
+# this statement began (its entries are seen here) or waits for this commit. A person with no
+# entry then gets plain inserts (ADR 0025: the speculative insertion of ON CONFLICT was a
+# fifth to a third of the statement); one with entries keeps them, as above (none is expected:
+# a yes again brings nothing, a no deleted them, and only fan-outs and backfills of valid
+# yeses write any). `had` is read once. Someone not in the directory in this snapshot is left
+# in `unplaced_yeses` (ADR 0033: their join may be committing unseen, not seeing this yes
+# either); so is someone whose profile a change is changing in reach now, or leaving (SKIP
+# LOCKED: its backfill does not see this yes, nor this the new profile). Otherwise the profile
+# stays locked until commit (FOR KEY SHARE: only `reach_changing`'s FOR UPDATE and a delete
+# wait for it, not a digest change): a change of reach waits for this yes, and its backfill
+# then sees it.
 _BACKFILL_AFTER_CONSENT = f"""{_PERSON_AND_ITEMS.format(locks="FOR SHARE OF c FOR KEY SHARE OF p SKIP LOCKED")},
 had AS MATERIALIZED (
     SELECT EXISTS (SELECT 1 FROM feed WHERE advocate_id = $4) AS entries
@@ -238,7 +239,7 @@ async def give_consent(conn: Connection, advocate_id: str, purpose: str, sequenc
     """`set_consent` of a yes: None if it does not apply; else whether it grows the audience
     (the row is new, or was not valid: nobody reading it FOR SHARE waits for this
     transaction, so the yes has taken the audience lock, shared, for its backfill: ADR 0033).
-    A yes again while valid is waited for like a withdrawal, and takes no lock."""
+    A yes again while valid takes no lock: it changes nobody's reach."""
     grows: bool | None = await conn.fetchval(_GIVE_CONSENT, advocate_id, purpose, True, sequence or 0)
     return grows
 

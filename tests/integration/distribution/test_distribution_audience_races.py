@@ -24,6 +24,7 @@ from tests.integration.distribution.steps import (
     audience_locks_held_after,
     committed,
     consent,
+    erase,
     feed_of,
     handlers_of,
     join,
@@ -56,7 +57,7 @@ async def test_a_yes_before_the_join_is_placed_by_the_join(distribution):
 @pytest.mark.parametrize("yes_first", [True, False], ids=["yes-then-fan-out", "fan-out-then-yes"])
 async def test_a_yes_racing_a_fan_out_gets_the_item(distribution, before, yes_first):
     """A first yes (a new consent row), or a yes after a no (whose committed row is not valid,
-    so the fan-out reading it FOR SHARE passes it by without waiting)."""
+    so a fan-out reading it would pass it by)."""
     await committed(distribution, join(distribution, ANNA))
     if before == "a no":
         await committed(distribution, consent(distribution, ANNA, valid=False))
@@ -74,8 +75,8 @@ async def test_a_join_racing_a_fan_out_gets_the_item(distribution, join_first):
 
 
 async def test_what_changes_who_is_reached_takes_the_lock(distribution):
-    """A first yes, a new person, a withdrawal and a fan-out take the audience lock (ADR 0033,
-    0039); a yes again while receiving, and a join of someone known with the same reach, do
+    """A first yes, a new person, a withdrawal, a fan-out and an erasure take the audience lock
+    (ADR 0033, 0039); a yes again while receiving, and a join of someone known with the same reach, do
     not: they change nobody's reach."""
     assert await audience_locks_held_after(distribution, consent(distribution, ANNA)) == 1
     assert await audience_locks_held_after(distribution, consent(distribution, ANNA)) == 0  # again while receiving
@@ -83,6 +84,7 @@ async def test_what_changes_who_is_reached_takes_the_lock(distribution):
     assert await audience_locks_held_after(distribution, join(distribution, ANNA)) == 1
     assert await audience_locks_held_after(distribution, join(distribution, ANNA)) == 0  # not new to the directory
     assert await audience_locks_held_after(distribution, publish(distribution, ITEM)) == 1
+    assert await audience_locks_held_after(distribution, erase(ANNA)) == 1
 
 
 async def test_joins_and_yeses_do_not_wait_for_each_other(distribution):

@@ -10,10 +10,12 @@ from harness.kafka import eventually
 from schemas import curation, directory, engagement
 from schemas.consent import AdvocateErased, AdvocateErasure, Purpose
 from services.distribution import store
+from services.runtime.unit_of_work import UnitOfWork
 from tests.integration.distribution import steps
 from tests.integration.rig import next_sequence
 
 ANNA = "adv-anna-001"
+BEN = "adv-ben-0002"
 ITEM = "item-plant-0001"
 
 
@@ -108,7 +110,47 @@ async def test_a_withdrawal_or_erasure_racing_a_fan_out_leaves_the_item_in_no_fe
     fan_out = steps.publish(distribution, ITEM)
     await steps.race(distribution, *((shrinking, fan_out) if change_first else (fan_out, shrinking)))
     assert await steps.feed_of(distribution, ANNA) == []
-    assert await distribution.count("items") == 1  # the fan-out ran
+    reached = await distribution.fetchval("SELECT reached FROM item_reach WHERE item_id = $1", ITEM)
+    assert reached == (0 if change_first else 1)  # the fan-out that came first reached her
+
+
+async def test_a_consent_batch_cancelling_shares_and_then_withdrawing_does_not_deadlock_with_an_items_end(
+        distribution):
+    """A batch (one transaction) with Anna's no to scheduled sharing, which cancels her share of
+    the item, then Ben's no to receiving, while the item is retracted: the retraction holds the
+    audience lock exclusive and waits for Anna's share; Ben's no waited for the lock. Postgres
+    broke the cycle after a second (found by a review of ADR 0039). Both nos now take the lock
+    before locking any share, as the retraction does."""
+    await anna_schedules_a_share(distribution, timedelta(days=2))
+    await distribution.join(BEN, languages=["de"])
+    await distribution.consent(BEN, Purpose.RECEIVE_CONTENT)
+    await eventually(lambda: _counted(distribution, "people", 2), what="Ben in the directory")
+    batch, ending = [await asyncpg.connect(distribution.settings.database_url) for _ in range(2)]
+    handlers = steps.handlers_of(distribution)
+    try:
+        batch_tx, ending_tx = batch.transaction(), ending.transaction()
+        await batch_tx.start()
+        await handlers.apply_consent(UnitOfWork(batch, "/test"),
+                                     distribution.consent_event(ANNA, Purpose.SCHEDULED_SHARING, valid=False))
+        await ending_tx.start()
+        retracting = asyncio.create_task(steps.retract(ITEM)(handlers, UnitOfWork(ending, "/test")))
+        pid = ending.get_server_pid()
+
+        async def retraction_waits() -> bool:
+            return bool(await distribution.fetchval(
+                "SELECT count(*) FROM pg_locks WHERE pid = $1 AND NOT granted", pid))
+
+        await eventually(retraction_waits, what="the retraction waiting")
+        await handlers.apply_consent(UnitOfWork(batch, "/test"),
+                                     distribution.consent_event(BEN, Purpose.RECEIVE_CONTENT, valid=False))
+        await batch_tx.commit()
+        await retracting
+        await ending_tx.commit()
+    finally:
+        await batch.close()
+        await ending.close()
+    assert [r["status"] for r in await distribution.fetch("SELECT status FROM shares")] == ["cancelled"]
+    assert await distribution.count("feed") == 0
 
 
 async def test_a_withdrawal_racing_a_postponed_notification_leaves_nothing_to_send(distribution):
