@@ -45,11 +45,9 @@ async def race(distribution, first: Step, second: Step) -> None:
         await first(handlers, UnitOfWork(a, "/test"))
         await second_tx.start()
         running = asyncio.create_task(second(handlers, UnitOfWork(b, "/test")))
-        pid = b.get_server_pid()
 
         async def waiting_or_done() -> bool:
-            return running.done() or bool(await distribution.fetchval(
-                "SELECT count(*) FROM pg_locks WHERE pid = $1 AND NOT granted", pid))
+            return running.done() or await waiting_for_a_lock(distribution, b)
 
         await eventually(waiting_or_done, what="the second transaction waiting, or done")
         await first_tx.commit()
@@ -58,6 +56,12 @@ async def race(distribution, first: Step, second: Step) -> None:
     finally:
         await a.close()
         await b.close()
+
+
+async def waiting_for_a_lock(distribution, conn: asyncpg.Connection) -> bool:
+    """Whether `conn`'s session waits for a lock now (a row's, an advisory one, …)."""
+    return bool(await distribution.fetchval("SELECT count(*) FROM pg_locks WHERE pid = $1 AND NOT granted",
+                                            conn.get_server_pid()))
 
 
 def place_yeses(handlers: DistributionHandlers, uow: UnitOfWork) -> Awaitable[int]:

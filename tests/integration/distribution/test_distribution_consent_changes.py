@@ -134,13 +134,7 @@ async def test_a_consent_batch_cancelling_shares_and_then_withdrawing_does_not_d
                                      distribution.consent_event(ANNA, Purpose.SCHEDULED_SHARING, valid=False))
         await ending_tx.start()
         retracting = asyncio.create_task(steps.retract(ITEM)(handlers, UnitOfWork(ending, "/test")))
-        pid = ending.get_server_pid()
-
-        async def retraction_waits() -> bool:
-            return bool(await distribution.fetchval(
-                "SELECT count(*) FROM pg_locks WHERE pid = $1 AND NOT granted", pid))
-
-        await eventually(retraction_waits, what="the retraction waiting")
+        await eventually(lambda: steps.waiting_for_a_lock(distribution, ending), what="the retraction waiting")
         await handlers.apply_consent(UnitOfWork(batch, "/test"),
                                      distribution.consent_event(BEN, Purpose.RECEIVE_CONTENT, valid=False))
         await batch_tx.commit()
@@ -175,13 +169,8 @@ async def test_a_withdrawal_racing_a_postponed_notification_leaves_nothing_to_se
         await withdrawing.start()
         assert await store.set_consent(withdrawal, ANNA, Purpose.RECEIVE_CONTENT.value, False, next_sequence())
         stopping = asyncio.create_task(store.stop_delivery(withdrawal, ANNA))
-        pid = withdrawal.get_server_pid()
-
-        async def waits_for_the_notifier() -> bool:
-            return await distribution.fetchval(
-                "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = $1", pid) is True
-
-        await eventually(waits_for_the_notifier, what="the withdrawal waiting for the notifier's claim")
+        await eventually(lambda: steps.waiting_for_a_lock(distribution, withdrawal),
+                         what="the withdrawal waiting for the notifier's claim")
         await claiming.commit()
         await stopping
         await withdrawing.commit()
