@@ -32,7 +32,7 @@ class Reason(RefusalReason):
     MISSING_FIELD = "missing_field", "a field the step requires is missing or blank"
     SHARE_TEXT_TOO_LONG = ("share_text_too_long",
                            "text + disclosure + tracked link over the network's limit, counted as the network counts")
-    SHARE_TEXT_EMPTY = "share_text_empty", "a suggested share text is blank"
+    SHARE_TEXT_EMPTY = "share_text_empty", "a suggested share text shows nothing (white space, invisible characters)"
     INVALID_PERIOD = "invalid_period", "expiry not after publication; a campaign ending before it starts"
     ALREADY_EXPIRED = "already_expired", "publishing an item whose expiry has passed"
     TRANSITION_NOT_ALLOWED = "transition_not_allowed", "a step not allowed from the item's status"

@@ -42,7 +42,7 @@ class Reason(RefusalReason):
     ITEM_NOT_ACTIVE = "item_not_active", "the item was retracted or has expired"
     TEXT_TOO_LONG = "text_too_long", "the post (text, disclosure, link) is over the network's limit"
     TEXT_NOT_EDITABLE = "text_not_editable", "an edited text for an item that forbids edits"
-    TEXT_EMPTY = "text_empty", "an edited text that is empty or only white space"
+    TEXT_EMPTY = "text_empty", "an edited text that shows nothing: empty, white space, invisible characters"
     SCHEDULED_SHARING_NOT_CONSENTED = ("scheduled_sharing_not_consented",
                                        "scheduling a post without the scheduled_sharing consent")
     SCHEDULED_IN_THE_PAST = "scheduled_in_the_past", "scheduled_at is not in the future"

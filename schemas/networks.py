@@ -31,6 +31,10 @@ from schemas.directory import Network
 
 TRACKED_CODE_CHARS = 16  # distribution's codes: 96 random bits, URL-safe base64
 _GRAPHEME = regex.compile(r"\X")
+# What shows nothing: white space, controls, and the code points Unicode says to render as
+# nothing when unsupported (Default_Ignorable_Code_Point: zero-width spaces and joiners, bidi
+# controls, the BOM, soft hyphens, the Hangul fillers).
+_NOTHING_TO_READ = regex.compile(r"[\p{White_Space}\p{Default_Ignorable_Code_Point}\p{Cc}]*")
 _MASTODON_URL_CHARS = 23
 
 
@@ -86,6 +90,12 @@ def refuses_characters(network: Network, post: str) -> bool:
     """True if `network` refuses a post for a character in it, whatever its length: X (by
     twitter-text) refuses U+FFFE, U+FEFF and U+FFFF."""
     return LIMITS[network].counting is Counting.TWITTER_TEXT and has_invalid_characters(post)
+
+
+def blank(text: str) -> bool:
+    """True if `text` shows nothing: only white space, controls and default-ignorable code
+    points (`"\u202e\u200b  "` is as empty as `"  "`)."""
+    return _NOTHING_TO_READ.fullmatch(text) is not None
 
 
 def graphemes(text: str) -> int:

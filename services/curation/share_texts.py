@@ -4,7 +4,7 @@ schemas/networks.py, shared with distribution)."""
 from schemas.commands import Rejected
 from schemas.curation import Reason
 from schemas.directory import Network
-from schemas.networks import LIMITS, compose, refuses_characters, weighted_length
+from schemas.networks import LIMITS, blank, compose, refuses_characters, weighted_length
 
 
 def check_share_texts(texts: dict[Network, str], disclosure: str | None, link: str) -> None:
@@ -12,7 +12,7 @@ def check_share_texts(texts: dict[Network, str], disclosure: str | None, link: s
     refused for a character in it. `link` is a tracked link as long as the one a share
     will carry (`schemas.networks.tracked_link`): what is approved here must post there."""
     for network, text in texts.items():
-        if not text.strip():
+        if blank(text):
             raise Rejected(Reason.SHARE_TEXT_EMPTY, f"the {network.value} text is empty")
         post = compose(text, disclosure, link)
         length = weighted_length(network, post)

@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 from schemas.commands import Rejected
 from schemas.directory import Digest, Network
 from schemas.distribution import Reason
-from schemas.networks import LIMITS, compose, refuses_characters, weighted_length
+from schemas.networks import LIMITS, blank, compose, refuses_characters, weighted_length
 
 
 def audience_told(size: int, k: int) -> tuple[int | None, bool]:
@@ -72,7 +72,7 @@ def share_text(item: ItemView, network: Network, edited: str | None) -> str:
     if edited is not None:
         if not item.editable:
             raise Rejected(Reason.TEXT_NOT_EDITABLE, "this item's suggested text cannot be edited")
-        if not edited.strip():  # a post of a disclosure and a link, nothing of the person's
+        if blank(edited):  # a post of a disclosure and a link, nothing of the person's
             raise Rejected(Reason.TEXT_EMPTY, "an own text has something to read; leave it out for the suggested one")
         if "\x00" in edited:  # no network posts a NUL, and no Postgres text keeps one
             raise Rejected(Reason.TEXT_INVALID_CHARACTERS, "the text holds a NUL character")

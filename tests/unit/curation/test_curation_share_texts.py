@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from schemas.commands import Rejected
 from schemas.directory import Network
-from schemas.networks import LIMITS, compose, graphemes, tracked_link, weighted_length
+from schemas.networks import LIMITS, blank, compose, graphemes, tracked_link, weighted_length
 from services.curation.share_texts import check_share_texts
 from services.distribution import links
 from services.distribution.domain import ItemView, check_share, post_of
@@ -105,8 +105,15 @@ def test_the_disclosure_line_and_the_link_count_against_the_limit():
     assert reason({Network.X: "a" * (room + 1)}, "#employee") == "share_text_too_long"
 
 
-def test_an_empty_share_text_is_rejected():
-    assert reason({Network.LINKEDIN: " \n"}) == "share_text_empty"
+@pytest.mark.parametrize("text", [" \n", "\u202e\u200b   ", "\u3164", "\ufeff\u2060\u00ad"])
+def test_a_share_text_that_shows_nothing_is_empty(text):
+    """White space, zero-width and bidi controls, a Hangul filler, a BOM, a soft hyphen:
+    nothing to read, only the disclosure and the link would show."""
+    assert reason({Network.LINKEDIN: text}) == "share_text_empty"
+
+
+def test_a_share_text_of_one_visible_character_among_invisible_ones_is_not_empty():
+    assert reason({Network.LINKEDIN: "\u200b\U0001F44D\u200b"}) is None
 
 
 @pytest.mark.parametrize("network", list(Network))
@@ -133,7 +140,7 @@ def test_a_text_is_accepted_exactly_when_the_composed_post_fits(network, text, l
     post = compose(text, "#ad", link)
     fits = weighted_length(network, post) <= LIMITS[network].max_chars
     outcome = reason({network: text}, "#ad", link)
-    if not text.strip():
+    if blank(text):  # what shows nothing: the examples above
         assert outcome == "share_text_empty"
     elif not fits:
         assert outcome == "share_text_too_long"

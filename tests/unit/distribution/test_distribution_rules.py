@@ -64,7 +64,7 @@ def test_the_suggested_text_is_used_unless_the_item_allows_editing():
     assert share_text(ItemView(**{**ITEM.__dict__, "editable": True}), Network.X, "mine") == "mine"
     with pytest.raises(Rejected, match="text_invalid_characters"):  # nobody posts a NUL; Postgres keeps none
         share_text(ItemView(**{**ITEM.__dict__, "editable": True}), Network.LINKEDIN, "a\x00b")
-    for blank in ("", " \n\t"):  # not "no text": that is leaving it out, for the suggestion
+    for blank in ("", " \n\t", "\u202e\u200b   "):  # not "no text": that is leaving it out, for the suggestion
         with pytest.raises(Rejected, match="text_empty"):
             share_text(ItemView(**{**ITEM.__dict__, "editable": True}), Network.X, blank)
 
