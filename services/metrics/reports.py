@@ -17,6 +17,7 @@ from array import array
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from html import escape
 from pathlib import Path
 from string import Template
@@ -385,6 +386,8 @@ def _csv_rows(report: dict[str, Any]) -> Iterator[list[str]]:
 def _csv_figure(name: str, value: Any) -> str:
     if name == "emv":
         return f"{value:.2f}"
+    if isinstance(value, float):  # fixed-point, as spreadsheets of every locale read: 3e-05 is 0.00003
+        return format(Decimal(repr(value)), "f")
     return _text(value) if name == "currency" else str(value)
 
 

@@ -113,6 +113,10 @@ async def test_a_period_or_currency_that_cannot_be_reported_is_refused_with_its_
         refused(await metrics.read(path, token, from_="2026-03-02", to="2026-03-01"), 422, "invalid_period")
         refused(await metrics.read(path, token, from_="2025-01-01", to="2026-01-02"), 422, "invalid_period")
         refused(await metrics.read(path, token, from_="yesterday"), 422, "invalid_request")
+        # Only a calendar date: pydantic also read seconds since 1970 and a date-time at midnight.
+        for day in ("1764547200", "2026-12-01T00:00:00Z", "2026-1-1", "+2026-01-01"):
+            refused(await metrics.read(path, token, from_=day, to="2026-12-02"), 422, "invalid_request")
+            refused(await metrics.read(path, token, from_="2026-12-01", to=day), 422, "invalid_request")
         refused(await metrics.read(path, token, campaign_id="x" * 65), 422, "invalid_request")
     for path, token in (("/api/reports", analyst), ("/api/me/impact", me)):
         refused(await metrics.read(path, token, currency="USD"), 422, "unknown_currency")

@@ -43,6 +43,13 @@ def test_the_csv_carries_the_jsons_figures_and_leaves_clicks_by_day_without_shar
     assert (day["clicks"], day["shares"], day["emv"]) == ("5", "", "")
 
 
+def test_a_small_rate_is_written_in_fixed_point_not_in_exponent_notation():
+    data = report()
+    data["totals"]["engagement_rate"] = 3e-05
+    [total] = [r for r in rows(render_csv(data)) if r["dimension"] == "total"]
+    assert total["engagement_rate"] == "0.00003"
+
+
 @pytest.mark.parametrize("title", ["=1+1", "+1", "-1", "@SUM(A1:A9)", "\tx", "\rx"])
 def test_a_text_cell_a_spreadsheet_would_run_as_a_formula_is_kept_as_text(title):
     data = report()
