@@ -31,10 +31,11 @@ from schemas.directory import Network
 
 TRACKED_CODE_CHARS = 16  # distribution's codes: 96 random bits, URL-safe base64
 _GRAPHEME = regex.compile(r"\X")
-# What shows nothing: white space, controls, and the code points Unicode says to render as
-# nothing when unsupported (Default_Ignorable_Code_Point: zero-width spaces and joiners, bidi
-# controls, the BOM, soft hyphens, the Hangul fillers).
-_NOTHING_TO_READ = regex.compile(r"[\p{White_Space}\p{Default_Ignorable_Code_Point}\p{Cc}]*")
+# What shows nothing: white space, controls, the code points Unicode says to render as nothing
+# when unsupported (Default_Ignorable_Code_Point: zero-width spaces and joiners, bidi controls,
+# the BOM, soft hyphens, the Hangul fillers), and the blank Braille pattern U+2800 (a symbol,
+# drawn empty: the usual "empty" post on networks that refuse white space).
+_NOTHING_TO_READ = regex.compile(r"[\p{White_Space}\p{Default_Ignorable_Code_Point}\p{Cc}\u2800]*")
 _MASTODON_URL_CHARS = 23
 
 

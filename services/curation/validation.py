@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from schemas.commands import Rejected
 from schemas.curation import ItemContent, Reason
+from schemas.networks import blank
 from schemas.urls import to_ascii
 from services.curation.share_texts import check_share_texts
 
@@ -51,7 +52,7 @@ def check_length(field: str, value: str, kind: str | None = None) -> None:
 
 def check_required(**fields: object) -> None:
     missing = sorted(name for name, value in fields.items()
-                     if not value or (isinstance(value, str) and not value.strip()))
+                     if not value or (isinstance(value, str) and blank(value)))
     if missing:
         raise Rejected(Reason.MISSING_FIELD, f"required: {', '.join(missing)}")
 

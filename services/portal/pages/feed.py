@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
+from schemas.networks import blank
 from services.portal import i18n
 from services.portal.apis import Problem
 from services.portal.i18n import gettext as _
@@ -48,7 +49,7 @@ async def share(p: PageDep, form: FormDep) -> Response:
     target = f"share-{item_id}-{network}"
     body: dict[str, Any] = {"item_id": item_id, "network": network}
     text, suggested = form.get("text"), form.get("suggested")
-    if isinstance(text, str) and text.strip() and text != suggested:
+    if isinstance(text, str) and not blank(text) and text != suggested:
         body["text"] = text.replace("\r\n", "\n")
     when = form.get("scheduled_at")
     if isinstance(when, str) and when:

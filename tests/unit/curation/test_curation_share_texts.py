@@ -105,7 +105,7 @@ def test_the_disclosure_line_and_the_link_count_against_the_limit():
     assert reason({Network.X: "a" * (room + 1)}, "#employee") == "share_text_too_long"
 
 
-@pytest.mark.parametrize("text", [" \n", "\u202e\u200b   ", "\u3164", "\ufeff\u2060\u00ad"])
+@pytest.mark.parametrize("text", [" \n", "\u202e\u200b   ", "\u3164", "\ufeff\u2060\u00ad", "\u2800 \u2800"])
 def test_a_share_text_that_shows_nothing_is_empty(text):
     """White space, zero-width and bidi controls, a Hangul filler, a BOM, a soft hyphen:
     nothing to read, only the disclosure and the link would show."""

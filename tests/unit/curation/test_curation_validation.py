@@ -45,6 +45,7 @@ def test_other_urls_are_rejected_as_invalid(url):
 def test_a_draft_needs_a_valid_source_url_and_a_title_but_nothing_more():
     assert reason_of(validation.check_content, content(), LINK) is None
     assert reason_of(validation.check_content, content(title=" "), LINK) == "missing_field"
+    assert reason_of(validation.check_content, content(title="\u202e\u200b\u2800"), LINK) == "missing_field"
     assert reason_of(validation.check_content, content(source_url="javascript:void(0)"), LINK) == "invalid_url"
     assert reason_of(validation.check_content, content(image_url="data:image/png;base64,AAAA"), LINK) == "invalid_url"
 
