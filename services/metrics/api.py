@@ -18,7 +18,6 @@ nothing fetched), the CSV has a row per group (reports.render_csv).
 """
 
 import asyncio
-import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from enum import StrEnum
@@ -27,7 +26,7 @@ from typing import Annotated, Any
 import mimeparse
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.commands import Rejected
 from schemas.curation import Id
@@ -37,6 +36,7 @@ from services.metrics.config import MetricsSettings
 from services.metrics.handlers import MetricsHandlers
 from services.metrics.queries import Scope
 from services.runtime.api import Db, HttpApi, HttpProblem, SignedIn, problem_responses, requires_role
+from services.runtime.api.query import CalendarDate
 from services.runtime.identity import Authenticator, OidcSettings, Principal
 from services.runtime.unit_of_work import Connection
 
@@ -75,23 +75,11 @@ def negotiate(format: Format | None, accept: str | None) -> Format:
 
 # --- requests: query parameters, unknown ones refused --------------------------------------
 
-def _calendar_date(value: object) -> object:
-    """A day as the calendar date it is (RFC 3339 `full-date`, YYYY-MM-DD): pydantic's lax
-    mode also read `1764547200` as seconds since 1970 and a date-time at midnight as its day."""
-    if not isinstance(value, str) or not _FULL_DATE.fullmatch(value):
-        raise ValueError("a date is written YYYY-MM-DD")
-    return value
-
-
-_FULL_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-Day = Annotated[date, BeforeValidator(_calendar_date)]
-
-
 class PeriodQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    starts_on: Day = Field(alias="from", description="First day (UTC) of the shares counted")
-    ends_on: Day = Field(alias="to", description="Last day (UTC) of the shares counted, inclusive; "
+    starts_on: CalendarDate = Field(alias="from", description="First day (UTC) of the shares counted")
+    ends_on: CalendarDate = Field(alias="to", description="Last day (UTC) of the shares counted, inclusive; "
                                                   f"at most {domain.MAX_PERIOD_DAYS} days after `from`")
 
 

@@ -3,14 +3,16 @@ refused command's status, cursors, and the OpenAPI document."""
 
 import asyncio
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import pytest
 from fastapi import APIRouter
+from pydantic import TypeAdapter, ValidationError
 
 from harness.issuer import TestIssuer
 from services.runtime.api import HttpApi, HttpProblem, Keyset, PageRequest, paginate, refusal_status
+from services.runtime.api.query import CalendarDate
 from services.runtime.identity import Authenticator, OidcSettings
 from services.runtime.settings import ServiceSettings
 from tests.integration.frontdoor.probe_api import probe_router
@@ -265,3 +267,16 @@ def test_a_request_model_that_would_drop_unknown_fields_is_refused_when_the_api_
 
     with pytest.raises(TypeError, match="Address must set extra='forbid'"):
         HttpApi(ServiceSettings(service="probe", http_port=1), router, authenticator=Authenticator(OidcSettings()))
+
+
+@pytest.mark.parametrize("day", ["2026-12-01", date(2026, 12, 1)])
+def test_a_calendar_date_query_parameter_is_a_full_date(day):
+    assert TypeAdapter(CalendarDate).validate_python(day) == date(2026, 12, 1)
+
+
+@pytest.mark.parametrize("day", ["1764547200", 1764547200, "2026-12-01T00:00:00Z", "2026-1-1", "+2026-12-01",
+                                 datetime(2026, 12, 1), "2026-02-30"])
+def test_a_calendar_date_query_parameter_refuses_what_lax_mode_took_for_one(day):
+    """Seconds since 1970 and a date-time at midnight were read as a day."""
+    with pytest.raises(ValidationError):
+        TypeAdapter(CalendarDate).validate_python(day)

@@ -52,7 +52,7 @@ async def choose(purpose: PurposeName, choice: Choice, p: PageDep, form: FormDep
         body = None
     else:
         version = form.get("policy_version")
-        if not isinstance(version, str) or not version.isdigit():
+        if not isinstance(version, str) or not (version.isascii() and version.isdigit()):  # "²" is a digit
             p.me.flash(target, _("Please answer on the page, which names the policy version you read."))
             return p.back("/consent", target)
         body = {"policy_version": int(version), "collection_method": "web_form"}

@@ -101,7 +101,7 @@ async def item_action(item_id: Id, action: ItemAction, p: PageDep, form: FormDep
     body: dict[str, Any] | None = None
     if action == "approve":
         version = str(form.get("version", ""))
-        body = {"version": int(version) if version.isdigit() else 0}
+        body = {"version": int(version) if version.isascii() and version.isdigit() else 0}
     elif action == "send-back":
         body = {"note": str(form.get("note", "")).strip()}
     elif action == "retract":

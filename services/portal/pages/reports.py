@@ -13,11 +13,12 @@ from fastapi.responses import Response
 
 from services.portal import i18n
 from services.portal.web import Page, page
+from services.runtime.api.query import CalendarDate
 
 router = APIRouter()
 PageDep = Annotated[Page, Depends(page)]
-From = Annotated[date | None, Query(alias="from")]
-To = Annotated[date | None, Query(alias="to")]
+From = Annotated[CalendarDate | None, Query(alias="from")]
+To = Annotated[CalendarDate | None, Query(alias="to")]
 CampaignId = Annotated[str | None, Query(pattern="^([A-Za-z0-9_-]{8,64})?$")]
 
 

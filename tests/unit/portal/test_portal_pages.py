@@ -110,6 +110,17 @@ def test_giving_sends_the_version_shown_with_an_idempotency_key_and_says_so_next
     assert "Thank you: your consent is recorded." in section
 
 
+@pytest.mark.parametrize("version", ["²", "١", "x", ""])
+def test_a_policy_version_that_is_not_ascii_digits_is_asked_for_again_not_sent(version):
+    """"²" and "١" are digits to str.isdigit() but not to int(): the page answered 500."""
+    client, apis, _ = portal({("GET", "consent", "/api/me/consents"): MINE})
+    sign_in(client)
+    token = csrf_of(client.get("/consent").text)
+    answer = client.post("/consent/leaderboard/give", data={"csrf": token, "policy_version": version})
+    assert answer.status_code == 303
+    assert not [c for c in apis.calls if c[0] == "POST"]
+
+
 def test_a_form_without_the_sessions_csrf_token_or_from_another_origin_is_refused():
     routes = {("GET", "consent", "/api/me/consents"): MINE}
     client, apis, _ = portal(routes)
