@@ -79,17 +79,6 @@ class KeyClaim:
         return self.reused if self.request in claimed else self.repeated
 
 
-_CLAIM = """INSERT INTO inbox (consumer, event_id) SELECT $1, unnest($2::text[])
-ON CONFLICT DO NOTHING RETURNING event_id"""
-
-
-async def claim_key(conn: Connection, claim: KeyClaim) -> None:
-    """Claim `claim` now; raises its refusal if the key was claimed before."""
-    claimed = {r["event_id"] for r in await conn.fetch(_CLAIM, claim.consumer, claim.ids())}
-    if (refusal := claim.refusal(claimed)) is not None:
-        raise refusal
-
-
 @dataclass(frozen=True)
 class DeferredTable:
     """A table whose rows a transaction may leave for its end (`Deferred.insert`), written by
@@ -108,7 +97,7 @@ class DeferredTable:
 
 @dataclass
 class Deferred:
-    """One unit of work's writes left for the end of its transaction (group commit, ADR 0031):
+    """One unit of work's writes left for the end of its transaction (HTTP commands, ADR 0031):
     its outbox rows, its claims of an HTTP request's Idempotency-Key, and rows of tables its
     handlers chose to defer (`insert`: consent's proof ledger). Nothing in the transaction
     reads them back, so writing them last changes nothing but the number of round trips: one
@@ -199,8 +188,9 @@ class UnitOfWork:
     # undoes the whole transaction and the batch runs again, each command in a savepoint.
     savepoints: bool = True
     # Outbox rows, Idempotency-Key claims and rows of deferred tables (consent's ledger) left
-    # for the end of the transaction, which `flush`es them, if given (group commit); None:
-    # written as they come.
+    # for the end of the transaction, which `flush`es them, if given (an HTTP command's
+    # transaction, alone or in a group commit); None (Kafka handlers, schedules): written as
+    # they come.
     deferred: Deferred | None = None
 
     async def emit(self, topic: str, event_type: type[E], subject: str, data: Any) -> E:

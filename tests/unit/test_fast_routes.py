@@ -6,7 +6,7 @@ from enum import StrEnum
 
 import httpx
 import pytest
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict
 
 from harness.issuer import TestIssuer
@@ -49,12 +49,27 @@ def probe(oidc: OidcSettings, fast: bool) -> tuple[HttpApi, list[str]]:
             raise HttpProblem(409, "already_applied", "done before")
         return Done(kind=kind, times=body.times, by=me.advocate_id)
 
+    @router.post("/things/{kind}/make", status_code=201)
+    async def make(kind: Kind, body: DoIn, me: SignedIn, db: Db, response: Response) -> Done:
+        done = await do(kind, body, me, db)
+        response.headers["Location"] = f"/things/{done.times}"
+        return done
+
     async def do_fast(call: FastCall) -> Done:
         seen.append("fast")
         assert isinstance(call.body, DoIn)
         return await do(call.params["kind"], call.body, call.principal, call.db)
 
-    routes = [FastRoute("/things/{kind}/do", do_fast, {"kind": Kind}, DoIn, dependencies=(signed_in, database))] \
+    async def make_fast(call: FastCall) -> Done:
+        seen.append("fast")
+        assert isinstance(call.body, DoIn)
+        done = await do(call.params["kind"], call.body, call.principal, call.db)
+        call.headers["Location"] = f"/things/{done.times}"
+        return done
+
+    here = (signed_in, database)
+    routes = [FastRoute("/things/{kind}/do", do_fast, {"kind": Kind}, DoIn, dependencies=here),
+              FastRoute("/things/{kind}/make", make_fast, {"kind": Kind}, DoIn, status_code=201, dependencies=here)] \
         if fast else []
     api = HttpApi(ServiceSettings(service="probe", http_port=1), router, authenticator=Authenticator(oidc),
                   fast_routes=routes)
@@ -83,15 +98,17 @@ async def call(api: HttpApi, path: str, **kwargs) -> httpx.Response:
     ("/api/things/bad/do", {"times": 3}, True, False),  # a path parameter that does not convert
     ("/api/things/good/do", {"times": 3}, False, False),  # not signed in: FastAPI's 401
 ])
-async def test_a_fast_route_answers_what_fastapi_answers(issuer, path, body, token, fast_answered):
+@pytest.mark.parametrize("command", ["do", "make"])  # make: 201 with a Location
+async def test_a_fast_route_answers_what_fastapi_answers(issuer, path, body, token, fast_answered, command):
     headers = {"Authorization": f"Bearer {issuer.token()}"} if token else {}
+    path = path.replace("/do", f"/{command}")
     answers = []
     for fast in (False, True):
         api, seen = probe(issuer.settings(), fast)
         response = await call(api, path, json=body, headers=headers) if body is not None else \
             await call(api, path, headers={**headers, "Content-Type": "application/json"})
         answers.append((response.status_code, response.headers["content-type"], response.content,
-                        response.headers.get("www-authenticate")))
+                        response.headers.get("www-authenticate"), response.headers.get("location")))
         assert seen == (["fast"] if fast and fast_answered else [])
         await api.stop()
     assert answers[0] == answers[1]
@@ -168,4 +185,20 @@ def test_a_fast_route_whose_declared_route_checks_more_is_refused(issuer):
     with pytest.raises(TypeError, match="other parameters or dependencies"):
         HttpApi(ServiceSettings(service="probe", http_port=1), router, authenticator=Authenticator(issuer.settings()),
                 fast_routes=[FastRoute("/things/{kind}/do", do_fast, {"kind": Kind}, DoIn,
+                                       dependencies=(signed_in, database))])
+
+
+def test_a_fast_route_answering_another_status_than_its_declared_route_is_refused(issuer):
+    router = APIRouter()
+
+    @router.post("/things/{kind}/make", status_code=201)
+    async def make(kind: Kind, body: DoIn, me: SignedIn, db: Db) -> Done:
+        raise AssertionError("not called")
+
+    async def make_fast(call: FastCall) -> Done:
+        raise AssertionError("not called")
+
+    with pytest.raises(TypeError, match="answers 200, its FastAPI route 201"):
+        HttpApi(ServiceSettings(service="probe", http_port=1), router, authenticator=Authenticator(issuer.settings()),
+                fast_routes=[FastRoute("/things/{kind}/make", make_fast, {"kind": Kind}, DoIn,
                                        dependencies=(signed_in, database))])

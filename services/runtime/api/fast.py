@@ -19,7 +19,7 @@ answered by the API's own exception handlers, as FastAPI would; a bug propagates
 
 import re
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
@@ -35,26 +35,30 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class FastCall:
     """What a fast route's handler gets: converted path parameters, the validated body
-    (None for a route without one), who signed in, and the request's `Db`."""
+    (None for a route without one), who signed in, and the request's `Db`. `headers`: the
+    answer's own headers, set by the handler as a FastAPI endpoint sets them on its
+    `Response` parameter (`Location` of what a 201 created)."""
 
     params: Mapping[str, Any]
     body: BaseModel | None
     principal: Principal
     db: "Database"
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class FastRoute:
     """POST (or `method`) on `path` (FastAPI's syntax, `{name}` for a parameter converted by
     `params[name]`; a conversion that raises sends the request to FastAPI). `body`: the
-    model the JSON body must validate against, or None. `handle` returns the answer (200,
-    JSON) or raises as the endpoint would."""
+    model the JSON body must validate against, or None. `handle` returns the answer (JSON,
+    `status_code`, which must be the declared route's) or raises as the endpoint would."""
 
     path: str
     handle: Callable[[FastCall], Awaitable[BaseModel]]
     params: Mapping[str, Callable[[str], Any]]
     body: type[BaseModel] | None = None
     method: str = "POST"
+    status_code: int = 200
     # The FastAPI dependencies of the declared route that `handle` does itself (who signed in,
     # the database): `HttpApi` refuses a route declared with any other, so a check added to
     # the FastAPI route later (a role, a header) cannot be skipped here unnoticed.
@@ -113,6 +117,9 @@ def converted(route: FastRoute, match: re.Match[str]) -> dict[str, Any]:
         raise Declined from None
 
 
-async def answer(model: BaseModel, scope: Scope, receive: Receive, send: Send) -> None:
-    """200 with the model as JSON, as FastAPI answers an endpoint's return value."""
-    await Response(model.model_dump_json(by_alias=True), media_type="application/json")(scope, receive, send)
+async def answer(route: FastRoute, call: FastCall, model: BaseModel, scope: Scope, receive: Receive,
+                 send: Send) -> None:
+    """The model as JSON with the route's status and the headers the handler set, as FastAPI
+    answers an endpoint's return value."""
+    await Response(model.model_dump_json(by_alias=True), route.status_code, call.headers,
+                   media_type="application/json")(scope, receive, send)
