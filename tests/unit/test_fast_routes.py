@@ -202,3 +202,21 @@ def test_a_fast_route_answering_another_status_than_its_declared_route_is_refuse
         HttpApi(ServiceSettings(service="probe", http_port=1), router, authenticator=Authenticator(issuer.settings()),
                 fast_routes=[FastRoute("/things/{kind}/make", make_fast, {"kind": Kind}, DoIn,
                                        dependencies=(signed_in, database))])
+
+
+@pytest.mark.parametrize("shaping", [{"response_model_exclude_none": True}, {"response_model_exclude": {"by"}},
+                                     {"response_model_by_alias": False}])
+def test_a_fast_route_whose_declared_route_shapes_its_answer_otherwise_is_refused(issuer, shaping):
+    router = APIRouter()
+
+    @router.post("/things/{kind}/do", **shaping)
+    async def do(kind: Kind, body: DoIn, me: SignedIn, db: Db) -> Done:
+        raise AssertionError("not called")
+
+    async def do_fast(call: FastCall) -> Done:
+        raise AssertionError("not called")
+
+    with pytest.raises(TypeError, match="shapes its answer otherwise"):
+        HttpApi(ServiceSettings(service="probe", http_port=1), router, authenticator=Authenticator(issuer.settings()),
+                fast_routes=[FastRoute("/things/{kind}/do", do_fast, {"kind": Kind}, DoIn,
+                                       dependencies=(signed_in, database))])

@@ -42,6 +42,7 @@ from typing import Annotated, Any, TypeVar, get_args
 
 import asyncpg
 from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.datastructures import DefaultPlaceholder
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
@@ -387,6 +388,12 @@ def _check_fast(route: FastRoute, routers: Sequence[APIRouter]) -> None:
     if (declared[0].status_code or 200) != route.status_code:
         raise TypeError(f"fast route {route.method} {route.path}: answers {route.status_code}, "
                         f"its FastAPI route {declared[0].status_code or 200}")
+    r = declared[0]  # FastAPI's answer is the model as `fast.answer` writes it, nothing left out or renamed
+    if (r.response_model_include or r.response_model_exclude or not r.response_model_by_alias
+            or r.response_model_exclude_unset or r.response_model_exclude_defaults or r.response_model_exclude_none
+            or not isinstance(r.response_class, DefaultPlaceholder)):
+        raise TypeError(f"fast route {route.method} {route.path}: its FastAPI route shapes its answer otherwise")
+
 
 def _forbid_unknown_fields(annotation: Any, path: str) -> None:
     """A client's unknown field must be refused, not silently dropped (it may carry a name
