@@ -22,13 +22,23 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import PlainTextResponse
-from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints, TypeAdapter, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+)
 
 from schemas import consent as c
 from schemas.commands import Rejected
 from schemas.consent import ChangedBy, CollectionMethod, Purpose, Reason, Sha256, Status
 from schemas.directory import AdvocateId
 from schemas.envelope import CloudEvent, Flag
+from schemas.networks import blank
 from services.consent import ledger, receipts, store
 from services.consent.config import ConsentSettings
 from services.consent.domain import Change
@@ -50,6 +60,18 @@ MAX_REASON_CHARS = 500
 # Text as Postgres can store it and people can read it: no NUL, no control characters
 # but tab and line breaks (pydantic already refuses lone surrogates).
 _READABLE = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F]*$"
+
+
+def _shows_something(text: str) -> str:
+    if blank(text):
+        raise ValueError("shows nothing: only white space or invisible characters")
+    return text
+
+
+# A text someone must read (a policy, an erasure's reason): not one of only invisible characters
+# ("\u200b" passes a length and a stripped one alike).
+_SHOWN = AfterValidator(_shows_something)
+
 _ADVOCATE_ID = TypeAdapter(AdvocateId)
 _ADVOCATE_ID_PATTERN = _ADVOCATE_ID.json_schema()["pattern"]
 
@@ -157,7 +179,7 @@ class PolicyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     version: Version = Field(description="Above the purpose's current version")
-    text: str = Field(min_length=1, max_length=20000, pattern=_READABLE)
+    text: Annotated[str, _SHOWN] = Field(min_length=1, max_length=20000, pattern=_READABLE)
     requires_renewal: Flag = Field(description="Everyone with a valid consent to the purpose must answer again")
 
 
@@ -165,7 +187,7 @@ class ErasureIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_REASON_CHARS,
-                                             pattern=_READABLE)] = Field(
+                                             pattern=_READABLE), _SHOWN] = Field(
         description="Why the privacy office erases the person (the request, e.g. its ticket): kept in the erasure "
                     "record beside the ledger, never logged; not a place for anyone's personal data")
 

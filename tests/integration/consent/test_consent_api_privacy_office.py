@@ -64,6 +64,20 @@ async def test_the_privacy_officer_erases_someone_with_the_reason_recorded_and_n
     assert officer.advocate_id not in str(await consent.fetch("SELECT * FROM erasures"))
 
 
+async def test_a_reason_or_a_policy_of_only_invisible_characters_is_refused_and_nothing_changes(consent):
+    advocate = new_advocate()
+    await consent.join(advocate)
+    await consent.person(advocate).give(Purpose.RECEIVE_CONTENT)
+    officer, invisible = consent.privacy_officer(), "\u200b\u202e \u2800"
+
+    await officer.expect(422, "POST", f"/api/people/{advocate}/erasure", {"reason": invisible})
+    await officer.expect(422, "POST", "/api/policies/leaderboard",
+                         {"version": 7, "text": invisible, "requires_renewal": False})
+
+    assert await consent.count("consents WHERE advocate_id = $1", advocate) == 1
+    assert await consent.count("policies WHERE purpose = 'leaderboard' AND version = 7") == 0
+
+
 async def test_erasing_someone_never_known_is_answered_alike_and_still_announced(consent):
     known, unknown = new_advocate(), new_advocate()
     await consent.join(known)
