@@ -44,6 +44,16 @@ def with_tracking(url: str, tags: dict[str, str]) -> str:
     return urlunsplit(parts._replace(query=query))
 
 
+def check_a_labels(host: str) -> None:
+    """Raise ValueError (idna.IDNAError) if a label of `host` is an A-label (`xn--…`) that does
+    not decode to one IDNA 2008 allows (`xn--zz`, `xn--ls8h` for an emoji): the WHATWG URL
+    Standard's host parser refuses such a host, so no browser follows a link to it. Other
+    ASCII labels are left alone (`my_host` is not IDNA but resolves)."""
+    for label in host.split("."):
+        if label[:4].lower() == "xn--":
+            idna.encode(label, uts46=True)
+
+
 def to_ascii(url: str) -> str:
     """`url` as an ASCII URI (RFC 3986) for a `Location` header: the host by IDNA/UTS #46
     (`bücher.example` → `xn--bcher-kva.example`), the rest percent-encoded as UTF-8 where

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from schemas.commands import Rejected
 from schemas.curation import ItemContent, Reason
 from schemas.networks import blank
-from schemas.urls import to_ascii
+from schemas.urls import check_a_labels, to_ascii
 from services.curation.share_texts import check_share_texts
 
 MAX_CHARS = {
@@ -38,6 +38,7 @@ def _is_web_url(url: str) -> bool:
         parts = urlsplit(url)
         port_ok = parts.port is None or parts.port > 0
         to_ascii(url)  # an IDN host must have an ASCII form (IDNA 2008, UTS #46), or no link can point to it
+        check_a_labels(parts.hostname or "")  # and an ASCII one's punycode labels must decode
     except ValueError:  # a malformed port or IPv6 literal, a host IDNA refuses
         return False
     return (parts.scheme.lower() in {"http", "https"} and bool(parts.hostname) and port_ok
