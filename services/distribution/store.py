@@ -57,15 +57,11 @@ _CONSENTING = "JOIN consents c ON c.advocate_id = p.advocate_id AND c.purpose = 
 _FAN_OUT = f"""
 WITH item AS (SELECT $4::text AS item_id, $5::text[] AS roles,
     $6::text[] AS org_units, $7::text[] AS locations, $8::text[] AS languages,
-    $9::text[] AS interests, $10::text AS language, $11::text[] AS topics),
-delivered AS (
-    {_ENTRY}
-    FROM item i JOIN people p ON {_REACHES}
-    {_CONSENTING}
-    {{conflict}}
-    RETURNING item_id
-)
-SELECT count(*) FROM delivered"""
+    $9::text[] AS interests, $10::text AS language, $11::text[] AS topics)
+{_ENTRY}
+FROM item i JOIN people p ON {_REACHES}
+{_CONSENTING}
+{{conflict}}"""
 _FAN_OUT_NEW = _FAN_OUT.format(conflict="")
 _FAN_OUT_AGAIN = _FAN_OUT.format(conflict="ON CONFLICT DO NOTHING")
 # Every active item to one person: what is there when they say yes. The person and their
@@ -391,11 +387,14 @@ async def fan_out(conn: Connection, item_id: str, content: dict[str, Any], now: 
     people need about 50 MB): only for this transaction."""
     audience = content.get("audience", {})
     await conn.execute("SET LOCAL work_mem = '96MB'")
-    return int(await conn.fetchval(
+    # How many: the command tag's count ("INSERT 0 n"), not RETURNING rows counted in a CTE,
+    # which held every entry written in a tuplestore (about 4 % of the statement).
+    status = await conn.execute(
         _FAN_OUT_NEW if new else _FAN_OUT_AGAIN, now, daily_at, weekly_at, item_id, audience.get("roles", []),
         audience.get("org_units", []),
         audience.get("locations", []), audience.get("languages", []), audience.get("topics", []),
-        content["language"], content.get("topics", [])))
+        content["language"], content.get("topics", []))
+    return int(status.split()[-1])
 
 
 async def distributed(conn: Connection, item_id: str, size: int, told: int) -> None:
