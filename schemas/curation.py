@@ -11,9 +11,9 @@ text lengths, share-text limits, the workflow, four eyes — and answers a breac
 
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, Literal, Self, TypeVar
 
-from pydantic import Field
+from pydantic import BaseModel, Field, model_validator
 
 from schemas.commands import ActorId, Command, RefusalReason, Rejection
 from schemas.directory import Label, Network, Role
@@ -124,23 +124,52 @@ class ItemContent(Contract):
 
 # --- commands' data ---------------------------------------------------------------
 
-class WriteItem(Command):
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, BaseModel):
+        return any(_holds_nul(v) for v in value.__dict__.values())
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_holds_nul(v) for v in value)
+    return False
+
+
+class TextsWithoutNul(BaseModel):
+    """A model every text of which is kept in Postgres `text`, which cannot hold U+0000
+    (PostgreSQL docs, "Character Types"): a NUL anywhere in it, nested models, lists and
+    mappings included, fails validation (over HTTP a 422, on Kafka a dead letter), where the
+    store would have failed on it (a 500; found by a new user)."""
+
+    @model_validator(mode="after")
+    def _no_nul(self) -> Self:
+        if _holds_nul(self):
+            raise ValueError("a text holds U+0000 (NUL), which no text of the platform can keep")
+        return self
+
+
+class CurationData(Command, TextsWithoutNul):
+    """Base of curation's commands' data."""
+
+
+class WriteItem(CurationData):
     content: ItemContent
 
 
-class ItemAction(Command):
+class ItemAction(CurationData):
     """Submit, approve or publish: the actor is all there is to say."""
 
 
-class Retraction(Command):
+class Retraction(CurationData):
     reason: str = Field(description="Why; shown to editors, checked for length")
 
 
-class SendBack(Command):
+class SendBack(CurationData):
     note: str = Field(description="What the editors should change; shown to them, checked for length")
 
 
-class CampaignDetails(Command):
+class CampaignDetails(CurationData):
     name: str
     goal: str = ""
     starts_on: date
@@ -149,14 +178,14 @@ class CampaignDetails(Command):
     owner: ActorId
 
 
-class SourceDetails(Command):
+class SourceDetails(CurationData):
     url: str = Field(description="RSS or Atom feed; http(s) only")
     language: Language
     content_type: ContentType = ContentType.ARTICLE
     topics: Labels
 
 
-class SourceAction(Command):
+class SourceAction(CurationData):
     """Pause, resume or remove a feed source: the actor is all there is to say."""
 
 

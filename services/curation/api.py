@@ -72,7 +72,7 @@ REFUSALS = {"item_changed": 409, "source_removed": 409, "already_expired": 409, 
 
 # --- what clients send ------------------------------------------------------------------
 
-class Body(BaseModel):
+class Body(c.TextsWithoutNul):
     model_config = ConfigDict(extra="forbid")
 
 

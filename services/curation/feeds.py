@@ -77,7 +77,7 @@ def _entry(entry: Any) -> Entry:
     # `summary_detail`: the type is then the content's.
     summary = (_text(entry, "summary") if entry.get("summary_detail") else "") or _text(
         (entry.get("content") or [{}])[0], "value", "type")
-    entry_id = (entry.get("id") or "").strip() or url
+    entry_id = (entry.get("id") or "").replace("\x00", "").strip() or url
     if title or not summary:
         return Entry(entry_id, url, title, summary)
     return Entry(entry_id, url, headline(summary), summary, title_from_text=True)
@@ -93,7 +93,8 @@ def _text(node: Any, name: str, type_key: str | None = None) -> str:
     kind = node.get(type_key) if type_key else (node.get(f"{name}_detail") or {}).get("type")
     if "html" in (kind or ""):
         value = _html_text(value)
-    return " ".join(value.split())
+    # feedparser passes on a NUL (`&#0;`, which XML forbids), and Postgres text cannot keep one.
+    return " ".join(value.replace("\x00", "").split())
 
 
 def headline(text: str, limit: int = TITLE_FROM_TEXT_CHARS) -> str:

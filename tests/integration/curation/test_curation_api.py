@@ -134,6 +134,22 @@ async def test_a_version_is_a_json_integer_not_a_boolean_or_a_string(curation_ap
     assert (await api.as_(ADA, EDITOR, "GET", f"/api/items/{item_id}")).json()["status"] == "in_review"
 
 
+async def test_a_nul_anywhere_in_a_command_is_refused_as_an_invalid_request_and_stores_nothing(curation_api):
+    """Postgres text cannot hold U+0000: it was a 500 (a new user)."""
+    api, nul = curation_api, "a\u0000b"
+    drafts = [{"content": {**body(), "title": nul}}, {"content": {**body(), "summary": nul}},
+              {"content": {**body(), "audience": {"topics": [nul]}}}, {"content": {**body(), "disclosure": nul}},
+              {"content": {**body(), "share_texts": {"linkedin": nul}}}]
+    for draft in drafts:
+        answer = await api.as_(ADA, EDITOR, "POST", "/api/items", draft)
+        assert (answer.status_code, answer.json()["reason"]) == (422, "invalid_request"), draft
+    item_id = await in_review(api)
+    note = await api.as_(BEN, APPROVER, "POST", f"/api/items/{item_id}/send-back", {"note": nul})
+    assert (note.status_code, note.json()["reason"]) == (422, "invalid_request")
+    [item] = await api.fetch("SELECT status FROM items")
+    assert item["status"] == "in_review"
+
+
 async def test_an_approver_sends_an_item_back_to_draft_with_a_note_the_editors_read(curation_api):
     api = curation_api
     item_id = await in_review(api)

@@ -87,6 +87,12 @@ def test_an_rss_description_in_html_becomes_plain_text_and_cdata_is_read_the_sam
     assert entry.summary == "Read more"
 
 
+def test_a_nul_in_a_feed_which_xml_forbids_and_feedparser_passes_on_is_left_out():
+    entry = only(rss("<guid>urn:a&#0;b</guid><title>a&#0;b</title><link>https://example.com/x</link>"
+                     "<description>c&#0;d</description>"))
+    assert (entry.entry_id, entry.title, entry.summary) == ("urn:ab", "ab", "cd")
+
+
 # --- links -----------------------------------------------------------------------------
 
 def test_an_rss_item_whose_only_url_is_a_permalink_guid_takes_it_as_its_link():

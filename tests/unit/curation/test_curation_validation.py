@@ -3,7 +3,9 @@
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from pydantic import ValidationError
 
+from schemas import curation as c
 from schemas.commands import Rejected
 from schemas.curation import ItemContent
 from services.curation import validation
@@ -95,3 +97,17 @@ def test_a_share_text_that_does_not_fit_its_network_is_rejected_with_the_network
         validation.check_content(content(share_texts={"bluesky": "b" * 300}), LINK)
     assert refused.value.reason == "share_text_too_long"
     assert refused.value.detail.startswith("bluesky:")
+
+
+@pytest.mark.parametrize("data", [
+    lambda nul: c.SendBack(actor="editor-a", note=nul),
+    lambda nul: c.Retraction(actor="editor-a", reason=nul),
+    lambda nul: c.WriteItem(actor="editor-a", content=content(title=nul)),
+    lambda nul: c.WriteItem(actor="editor-a", content=content(share_texts={"linkedin": nul})),
+    lambda nul: c.WriteItem(actor="editor-a", content=content(audience=c.Audience(topics=[nul]))),
+    lambda nul: c.SourceDetails(actor="editor-a", url="https://example.com/feed", language="en", topics=[nul]),
+])
+def test_a_command_on_kafka_with_a_nul_in_any_text_fails_validation_and_one_without_passes(data):
+    data("ab")
+    with pytest.raises(ValidationError, match="U\\+0000"):
+        data("a\x00b")
