@@ -132,14 +132,19 @@ class Database:
     async def _key_claim(self) -> KeyClaim | None:
         """The request's key, scoped to who sent it (one person cannot spend another's key),
         with a digest of what it asks (method, path, body); 400 `invalid_idempotency_key`
-        for a key that is not one. Who sent it is in a digest with the key, not by id: the
-        claim stays in the inbox for INBOX_RETENTION_DAYS, which an erasure does not touch
-        (ADR 0013: no row keeps an erased person's id)."""
-        if self.request is None or (key := self.request.headers.get(IDEMPOTENCY_KEY)) is None:
+        for a key that is not one, or for two `Idempotency-Key` headers (which one a proxy
+        keeps, or whether it joins them by a comma, is not ours to guess). Who sent it is in
+        a digest with the key, not by id: the claim stays in the inbox for
+        INBOX_RETENTION_DAYS, which an erasure does not touch (ADR 0013: no row keeps an
+        erased person's id)."""
+        keys = self.request.headers.getlist(IDEMPOTENCY_KEY) if self.request is not None else []
+        if not keys:
             return None
-        if not _KEY_SHAPE.fullmatch(key):
+        key = keys[0]
+        if len(keys) > 1 or not _KEY_SHAPE.fullmatch(key):
             raise HttpProblem(400, "invalid_idempotency_key",
-                              "An Idempotency-Key is 1–128 visible ASCII characters, e.g. a UUID.")
+                              "An Idempotency-Key is one header of 1–128 visible ASCII characters, e.g. a UUID.")
+        assert self.request is not None
         principal = getattr(self.request.state, "principal", None)
         scoped = hashlib.sha256(f"{principal.advocate_id if principal else '-'} {key}".encode()).hexdigest()
         asked = hashlib.sha256(b"\n".join([self.request.method.encode(), self.request.url.path.encode(),

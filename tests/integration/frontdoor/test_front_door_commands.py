@@ -126,3 +126,12 @@ async def test_a_key_spent_on_one_request_refuses_another_and_applies_nothing(fr
     assert (first.status_code, other.status_code, again.status_code) == (201, 422, 409)
     assert (other.json()["reason"], again.json()["reason"]) == ("idempotency_key_reused", "already_applied")
     assert await front_door.notes_of(person) == 1
+
+
+async def test_two_idempotency_keys_on_one_request_are_refused_and_apply_nothing(front_door):
+    """Which one a proxy keeps, or whether it joins them, is not ours to guess (a new user)."""
+    person = "adv-commands-12"
+    headers = [*front_door.signed_in(person).items(), ("Idempotency-Key", "dup-a-1"), ("Idempotency-Key", "dup-b-1")]
+    answer = await front_door.client.post(f"/api/people/{person}/notes", json={"text": "twice keyed"}, headers=headers)
+    assert (answer.status_code, answer.json()["reason"]) == (400, "invalid_idempotency_key")
+    assert await front_door.notes_of(person) == 0
