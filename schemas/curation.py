@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from schemas.commands import ActorId, Command, RefusalReason, Rejection
 from schemas.directory import Label, Network, Role
-from schemas.envelope import CloudEvent, Contract, Flag, Instant
+from schemas.envelope import CloudEvent, Contract, Flag, Instant, Timestamp
 
 COMMANDS_TOPIC = "advocacy.curation.commands.v1"
 EVENTS_TOPIC = "advocacy.curation.events.v1"
@@ -117,8 +117,8 @@ class ItemContent(Contract):
         "and the link, one per line; the network's limit applies to the whole (X counts a link as 23)")
     audience: Audience = Field(default_factory=lambda: Audience.model_validate({}))
     campaign_id: Id | None = None
-    publish_at: Instant | None = Field(default=None, description="Empty: publish on release")
-    expire_at: Instant | None = None
+    publish_at: Timestamp | None = Field(default=None, description="Empty: publish on release")
+    expire_at: Timestamp | None = None
     editable: Flag = Field(default=True, description="Whether advocates may edit the suggested text")
 
 

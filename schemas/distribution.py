@@ -26,7 +26,7 @@ from pydantic import Field
 from schemas.commands import Command, RefusalReason, Rejection
 from schemas.directory import AdvocateId, Digest, Network
 from schemas.engagement import ShareId
-from schemas.envelope import CloudEvent, Contract, Flag, Instant, keyed_by
+from schemas.envelope import CloudEvent, Contract, Flag, Instant, Timestamp, keyed_by
 
 COMMANDS_TOPIC = "advocacy.distribution.commands.v1"
 EVENTS_TOPIC = "advocacy.distribution.events.v1"
@@ -63,7 +63,7 @@ class ShareRequest(Command):
     item_id: ItemId
     network: Network
     text: str | None = Field(default=None, max_length=70000, description="Edited text, if the item allows it")
-    scheduled_at: Instant | None = Field(default=None, description="Posted by a connector at that time")
+    scheduled_at: Timestamp | None = Field(default=None, description="Posted by a connector at that time")
 
 
 class RequestShare(CloudEvent[ShareRequest]):

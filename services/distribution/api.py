@@ -32,7 +32,7 @@ from schemas.distribution import (
     ShareCancellation,
     ShareRequest,
 )
-from schemas.envelope import Instant
+from schemas.envelope import Timestamp
 from schemas.networks import LIMITS
 from services.distribution import domain, links, share_store, store
 from services.distribution.config import DistributionSettings
@@ -83,7 +83,7 @@ class ShareIn(BaseModel):
     network: Network
     text: str | None = Field(default=None, max_length=70000,
                              description="Your own text instead of the suggested one, if the item allows editing")
-    scheduled_at: Instant | None = Field(
+    scheduled_at: Timestamp | None = Field(
         default=None, description="A connector posts it then (needs your scheduled_sharing consent); "
         "none: you post it yourself, through the share intent")
 

@@ -179,6 +179,8 @@ async def test_bad_input_gets_a_problem_and_writes_nothing(distribution):
         ({**valid, "scheduled_at": "2099-01-01T10:00:00"}, 422, "invalid_request"),  # no offset: which 10:00?
         ({**valid, "scheduled_at": "2100-01-01T00:00:00Z"}, 422, "invalid_request"),  # ADR 0037's range
         ({**valid, "scheduled_at": "2099-12-31T20:00:00-05:00"}, 422, "invalid_request"),  # 2100 in UTC
+        ({**valid, "scheduled_at": 1893456000}, 422, "invalid_request"),  # RFC 3339, not seconds since 1970
+        ({**valid, "scheduled_at": "1893456000"}, 422, "invalid_request"),
         ({"network": "linkedin"}, 422, "invalid_request"),
         ([valid], 422, "invalid_request"),
         ({**valid, "text": "nul \u0000 in it"}, 422, "text_invalid_characters"),  # no text column stores NUL

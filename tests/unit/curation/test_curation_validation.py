@@ -111,3 +111,10 @@ def test_a_command_on_kafka_with_a_nul_in_any_text_fails_validation_and_one_with
     data("ab")
     with pytest.raises(ValidationError, match="U\\+0000"):
         data("a\x00b")
+
+
+@pytest.mark.parametrize("when", [1893456000, "1893456000"])
+def test_a_publication_or_expiry_time_is_rfc_3339_not_seconds_since_1970(when):
+    for field in ("publish_at", "expire_at"):
+        with pytest.raises(ValidationError, match="RFC 3339"):
+            content(**{field: when})
