@@ -13,11 +13,12 @@ The privacy office's commands (publish a policy, erase, verify the ledger) come 
 from enum import StrEnum
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from schemas.commands import Command, RefusalReason, Rejection
 from schemas.directory import AdvocateId
 from schemas.envelope import CloudEvent, Flag, Instant, keyed_by
+from schemas.networks import shows_something
 
 COMMANDS_TOPIC = "advocacy.consent.commands.v1"
 EVENTS_TOPIC = "advocacy.consent.events.v1"
@@ -96,7 +97,7 @@ class Withdrawal(Command):
 class PolicyText(Command):
     purpose: Purpose
     version: VersionNumber = Field(description="Must be newer than the current version")
-    text: str = Field(min_length=1, max_length=20000)
+    text: Annotated[str, AfterValidator(shows_something)] = Field(min_length=1, max_length=20000)
     requires_renewal: Flag = Field(description="Existing consents move to renewal_requested")
 
 

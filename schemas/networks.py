@@ -99,6 +99,15 @@ def blank(text: str) -> bool:
     return _NOTHING_TO_READ.fullmatch(text) is not None
 
 
+def shows_something(text: str) -> str:
+    """`text`, for a pydantic `AfterValidator` on a text someone must read (a policy, an
+    erasure's reason); ValueError if it is `blank` ("\u200b" passes a length check, and a
+    stripped one)."""
+    if blank(text):
+        raise ValueError("shows nothing: only white space or invisible characters")
+    return text
+
+
 def graphemes(text: str) -> int:
     """Extended grapheme clusters (UAX #29): what a reader sees as one character."""
     return sum(1 for _ in _GRAPHEME.finditer(text))

@@ -45,13 +45,19 @@ def with_tracking(url: str, tags: dict[str, str]) -> str:
 
 
 def check_a_labels(host: str) -> None:
-    """Raise ValueError (idna.IDNAError) if a label of `host` is an A-label (`xn--…`) that does
-    not decode to one IDNA 2008 allows (`xn--zz`, `xn--ls8h` for an emoji): the WHATWG URL
-    Standard's host parser refuses such a host, so no browser follows a link to it. Other
-    ASCII labels are left alone (`my_host` is not IDNA but resolves)."""
+    """Raise ValueError if a label of `host` is an A-label (`xn--…`) whose Punycode (RFC 3492)
+    does not decode, or decodes to nothing or to a character that cannot be shown (`xn--zz`,
+    `xn--a` for U+0080): the WHATWG URL Standard's host parser refuses such a host, so no
+    browser follows a link to it. What it accepts passes: emoji and symbols (`xn--ls8h`, 💩),
+    which IDNA 2008 itself would refuse, and other ASCII labels (`my_host`)."""
     for label in host.split("."):
         if label[:4].lower() == "xn--":
-            idna.encode(label, uts46=True)
+            try:
+                decoded = label[4:].encode("ascii").decode("punycode")
+            except UnicodeError:
+                raise ValueError("an A-label that is not Punycode") from None
+            if not decoded or not decoded.isprintable():
+                raise ValueError("an A-label of nothing or of a character that cannot be shown")
 
 
 def to_ascii(url: str) -> str:

@@ -38,7 +38,7 @@ from schemas.commands import Rejected
 from schemas.consent import ChangedBy, CollectionMethod, Purpose, Reason, Sha256, Status
 from schemas.directory import AdvocateId
 from schemas.envelope import CloudEvent, Flag
-from schemas.networks import blank
+from schemas.networks import shows_something
 from services.consent import ledger, receipts, store
 from services.consent.config import ConsentSettings
 from services.consent.domain import Change
@@ -62,15 +62,8 @@ MAX_REASON_CHARS = 500
 _READABLE = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F]*$"
 
 
-def _shows_something(text: str) -> str:
-    if blank(text):
-        raise ValueError("shows nothing: only white space or invisible characters")
-    return text
-
-
-# A text someone must read (a policy, an erasure's reason): not one of only invisible characters
-# ("\u200b" passes a length and a stripped one alike).
-_SHOWN = AfterValidator(_shows_something)
+# A text someone must read (a policy, an erasure's reason): not one of only invisible characters.
+_SHOWN = AfterValidator(shows_something)
 
 _ADVOCATE_ID = TypeAdapter(AdvocateId)
 _ADVOCATE_ID_PATTERN = _ADVOCATE_ID.json_schema()["pattern"]

@@ -77,7 +77,7 @@ def _entry(entry: Any) -> Entry:
     # `summary_detail`: the type is then the content's.
     summary = (_text(entry, "summary") if entry.get("summary_detail") else "") or _text(
         (entry.get("content") or [{}])[0], "value", "type")
-    entry_id = (entry.get("id") or "").replace("\x00", "").strip() or url
+    entry_id = (entry.get("id") or "").strip() or url
     if title or not summary:
         return Entry(entry_id, url, title, summary)
     return Entry(entry_id, url, headline(summary), summary, title_from_text=True)

@@ -66,11 +66,17 @@ class Fetched:
 
     @property
     def etag(self) -> str | None:
-        return self.headers.get("etag")
+        return _storable(self.headers.get("etag"))
 
     @property
     def last_modified(self) -> str | None:
-        return self.headers.get("last-modified")
+        return _storable(self.headers.get("last-modified"))
+
+
+def _storable(validator: str | None) -> str | None:
+    """A validator to send back next time, or None for one holding a NUL: no header value may
+    (RFC 9110 §5.5), and no Postgres text keeps one; the next fetch is then unconditional."""
+    return None if validator is None or "\x00" in validator else validator
 
 
 def fetch(url: str, timeout: float, max_bytes: int, allow_private: bool = False,

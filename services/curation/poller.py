@@ -32,8 +32,9 @@ MAX_ENTRY_ID_BYTES = 1000
 def entry_key(entry_id: str) -> str:
     """An entry's id as its key: a feed may send anything as one, and with the source's id it
     is a btree entry of about 2,700 bytes at most, so it is cut to 1,000 bytes in UTF-8 at a
-    character's end (a lone surrogate, which no text column stores, as "?")."""
-    return entry_id.encode("utf-8", "replace")[:MAX_ENTRY_ID_BYTES].decode("utf-8", "ignore")
+    character's end (a lone surrogate, which no text column stores, as "?"; a NUL, which none
+    stores either and XML forbids but feedparser passes on, left out)."""
+    return entry_id.replace("\x00", "").encode("utf-8", "replace")[:MAX_ENTRY_ID_BYTES].decode("utf-8", "ignore")
 
 
 async def poll_due_source(uow: UnitOfWork, settings: CurationSettings, events_topic: str, now: datetime) -> int:

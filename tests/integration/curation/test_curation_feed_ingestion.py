@@ -82,6 +82,24 @@ async def test_a_failing_feed_and_a_refused_entry_are_recorded_on_the_source(cur
     assert [r["source_url"] for r in await curation.fetch("SELECT source_url FROM items")] == ["https://example.com/ok"]
 
 
+async def test_a_nul_in_a_feed_is_left_out_or_refused_and_the_source_is_still_polled(curation, feed_server):
+    """XML forbids `&#0;`, feedparser passes it on, and no Postgres text keeps it: an entry
+    whose link (its id, with no guid) held one rolled the pass back, so the source stayed
+    first in line, never polled (a review)."""
+    items = ('<item><title>Null&#0;link</title><link>https://example.com/a&#0;b</link></item>'
+             '<item><title>Fine&#0;title</title><link>https://example.com/fine</link></item>')
+    feed_server.documents["/nul.rss"] = (200, f'<?xml version="1.0"?><rss version="2.0"><channel><title>N</title>'
+                                               f'{items}</channel></rss>'.encode())
+    async with curation.build().running():
+        await curation.send(command(c.RegisterSource, SOURCE, url=f"{feed_server.base}/nul.rss", language="en"))
+        await eventually(lambda: _polled(curation, 1), what="the poll")
+
+    [source] = await curation.fetch("SELECT last_error FROM sources")
+    assert source["last_error"] == "entry 'https://example.com/ab' refused: invalid_url"
+    [item] = await curation.fetch("SELECT source_url, content->>'title' AS title FROM items")
+    assert (item["source_url"], item["title"]) == ("https://example.com/fine", "Finetitle")
+
+
 async def test_a_feed_on_a_loopback_or_private_address_is_refused_and_recorded_not_fetched(curation, feed_server):
     feed_server.documents["/news.rss"] = (200, rss(("n-1", "https://example.com/a", "A")))
     async with curation.build(feed_allow_private_addresses=False).running():  # the default

@@ -3,9 +3,10 @@
 from datetime import UTC, datetime
 
 import pytest
+from pydantic import ValidationError
 
 from schemas.commands import Rejected
-from schemas.consent import Purpose, Status
+from schemas.consent import PolicyText, Purpose, Status
 from services.consent import domain
 from services.consent.domain import Policy
 
@@ -62,3 +63,10 @@ def test_the_pseudonym_is_keyed_and_one_way():
     assert ref == domain.pseudonym(b"key", "adv-00000001")
     assert ref != domain.pseudonym(b"other key", "adv-00000001")
     assert ref != domain.pseudonym(b"key", "adv-00000002")
+
+
+def test_a_policy_published_on_kafka_must_show_something_as_over_http():
+    PolicyText(actor="privacy-office", purpose=Purpose.LEADERBOARD, version=3, text="v3 \u200b", requires_renewal=False)
+    with pytest.raises(ValidationError, match="shows nothing"):
+        PolicyText(actor="privacy-office", purpose=Purpose.LEADERBOARD, version=3, text="\u200b\u202e ",
+                   requires_renewal=False)

@@ -87,10 +87,15 @@ def test_an_rss_description_in_html_becomes_plain_text_and_cdata_is_read_the_sam
     assert entry.summary == "Read more"
 
 
-def test_a_nul_in_a_feed_which_xml_forbids_and_feedparser_passes_on_is_left_out():
-    entry = only(rss("<guid>urn:a&#0;b</guid><title>a&#0;b</title><link>https://example.com/x</link>"
-                     "<description>c&#0;d</description>"))
-    assert (entry.entry_id, entry.title, entry.summary) == ("urn:ab", "ab", "cd")
+def test_a_nul_in_a_feeds_text_which_xml_forbids_and_feedparser_passes_on_is_left_out():
+    entry = only(rss("<title>a&#0;b</title><link>https://example.com/x</link><description>c&#0;d</description>"))
+    assert (entry.title, entry.summary) == ("ab", "cd")
+
+
+@pytest.mark.parametrize("item", ["<guid>urn:a&#0;b</guid><title>T</title>",
+                                  "<title>T</title><link>https://example.com/a&#0;b</link>"])  # the link as its id
+def test_an_entrys_key_keeps_no_nul_whether_its_id_is_a_guid_or_its_link(item):
+    assert "\x00" in only(rss(item)).entry_id and "\x00" not in poller.entry_key(only(rss(item)).entry_id)
 
 
 # --- links -----------------------------------------------------------------------------

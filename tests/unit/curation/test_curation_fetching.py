@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from services.curation import fetching
-from services.curation.fetching import RefusedAddress, fetch, is_public
+from services.curation.fetching import Fetched, RefusedAddress, fetch, is_public
 
 FEED = b"<rss version='2.0'><channel/></rss>"
 
@@ -155,3 +155,9 @@ def test_a_fetch_with_the_last_validators_learns_that_nothing_changed(server):
     assert again.body is None
     changed = fetch(f"{base}/validated", timeout=2, max_bytes=10_000, allow_private=True, etag='"v0"')
     assert changed.body == FEED
+
+
+def test_a_validator_holding_a_nul_is_not_kept_and_the_next_fetch_is_unconditional():
+    fetched = Fetched("https://feeds.example/f", b"", {"etag": '"a\x00b"', "last-modified": "Wed\x00"})
+    assert (fetched.etag, fetched.last_modified) == (None, None)
+    assert Fetched("https://feeds.example/f", b"", {"etag": '"v1"'}).etag == '"v1"'

@@ -30,6 +30,7 @@ def reason_of(check, *args, **kwargs) -> str | None:
 @pytest.mark.parametrize("url", [
     "https://example.com", "http://example.com/path?q=1#frag", "HTTPS://EXAMPLE.COM/", "https://127.0.0.1:8080/feed",
     "https://xn--bcher-kva.example/", "https://XN--BCHER-KVA.example/", "https://my_host.example.com/",
+    "https://xn--ls8h.la/", "https://xn--i-7iq.ws/", "https://xn--l-fda.com/", "https://shop.xn--p1ai/",  # as browsers
 ])
 def test_http_and_https_urls_with_a_host_are_accepted(url):
     assert reason_of(validation.check_url, "source_url", url) is None
@@ -40,7 +41,7 @@ def test_http_and_https_urls_with_a_host_are_accepted(url):
     "file:///etc/passwd", "ftp://example.com/x", "https://", "https:///path", "//example.com/a", "example.com",
     "https://trusted.example@evil.example/", "https://exa mple.com/", "https://example.com/\x00", "http://[::1",
     "https://example.com:0/", "",
-    "https://xn--zz.com/a", "https://news.XN--ZZ.example/", "https://xn--ls8h.la/",  # A-labels that do not decode
+    "https://xn--zz.com/a", "https://news.XN--ZZ.example/", "https://xn--a.com/", "https://xn--.com/",  # bad A-labels
 ])
 def test_other_urls_are_rejected_as_invalid(url):
     assert reason_of(validation.check_url, "source_url", url) == "invalid_url"
