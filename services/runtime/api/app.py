@@ -137,14 +137,12 @@ class Database:
         a digest with the key, not by id: the claim stays in the inbox for
         INBOX_RETENTION_DAYS, which an erasure does not touch (ADR 0013: no row keeps an
         erased person's id)."""
-        keys = self.request.headers.getlist(IDEMPOTENCY_KEY) if self.request is not None else []
-        if not keys:
+        if self.request is None or not (keys := self.request.headers.getlist(IDEMPOTENCY_KEY)):
             return None
         key = keys[0]
         if len(keys) > 1 or not _KEY_SHAPE.fullmatch(key):
             raise HttpProblem(400, "invalid_idempotency_key",
                               "An Idempotency-Key is one header of 1–128 visible ASCII characters, e.g. a UUID.")
-        assert self.request is not None
         principal = getattr(self.request.state, "principal", None)
         scoped = hashlib.sha256(f"{principal.advocate_id if principal else '-'} {key}".encode()).hexdigest()
         asked = hashlib.sha256(b"\n".join([self.request.method.encode(), self.request.url.path.encode(),
@@ -381,7 +379,8 @@ def _check_fast(route: FastRoute, routers: Sequence[APIRouter]) -> None:
                 and r.path == route.path and route.method in (r.methods or ())]
     if len(declared) != 1:
         raise TypeError(f"fast route {route.method} {route.path}: not declared in FastAPI")
-    dependant = declared[0].dependant
+    r = declared[0]
+    dependant = r.dependant
     if route.body is not None:
         _forbid_unknown_fields(route.body, route.path)
     if ([field.field_info.annotation for field in dependant.body_params] != ([route.body] if route.body else [])
@@ -390,10 +389,10 @@ def _check_fast(route: FastRoute, routers: Sequence[APIRouter]) -> None:
             or {d.call for d in dependant.dependencies} != set(route.dependencies)):
         raise TypeError(f"fast route {route.method} {route.path}: its FastAPI route takes other parameters "
                         "or dependencies than the fast route checks")
-    if (declared[0].status_code or 200) != route.status_code:
+    if (r.status_code or 200) != route.status_code:
         raise TypeError(f"fast route {route.method} {route.path}: answers {route.status_code}, "
-                        f"its FastAPI route {declared[0].status_code or 200}")
-    r = declared[0]  # FastAPI's answer is the model as `fast.answer` writes it, nothing left out or renamed
+                        f"its FastAPI route {r.status_code or 200}")
+    # FastAPI's answer is the model as `fast.answer` writes it, nothing left out or renamed.
     if (r.response_model_include or r.response_model_exclude or not r.response_model_by_alias
             or r.response_model_exclude_unset or r.response_model_exclude_defaults or r.response_model_exclude_none
             or not isinstance(r.response_class, DefaultPlaceholder)):
