@@ -16,6 +16,7 @@ from schemas.distribution import Click, LinkClicked
 from schemas.urls import to_ascii
 from services.distribution import links, share_store, visitor_salts, visitors
 from services.distribution.config import DistributionSettings, DistributionTopics
+from services.runtime.batched_outbox import BatchedOutbox
 from services.runtime.unit_of_work import UnitOfWork
 
 
@@ -30,8 +31,10 @@ class Redirect:
         self.trusted_proxies = visitors.trusted_networks(settings.trusted_proxies)
         self.keys = visitor_salts.DailyKeys(settings.click_secret.get_secret_value())
         # Throughput work bounded inside the process: redirects past this many wait here, and
-        # the consumers (a withdrawal) find a connection free in the pool at once.
+        # the consumers (a withdrawal) find a connection free in the pool at once. The writer
+        # of the clicks (ADR 0041) counts as one of them.
         self.connections = asyncio.Semaphore(settings.redirect_connections)
+        self.clicks = BatchedOutbox(pool, gate=self.connections)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] not in ("GET", "HEAD"):
@@ -42,8 +45,9 @@ class Redirect:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         forwarded = [v.decode("latin-1") for k, v in scope["headers"] if k.lower() == b"x-forwarded-for"]
         address = visitors.client_address((scope.get("client") or ("",))[0], forwarded, self.trusted_proxies)
-        # Two round trips, no BEGIN/COMMIT pair: one read, then the click's outbox row as a
-        # single-statement transaction of its own (and once a day, the day's salt).
+        # One round trip of its own: the read. The click's outbox row is written with those of
+        # concurrent redirects, in one statement after the connection went back to the pool
+        # (BatchedOutbox); once a day, the day's salt is read or made first.
         pool = self.pool()
         if pool is None:  # not started yet: the readiness endpoint says so too
             return await _respond(send, 503)
@@ -63,10 +67,11 @@ class Redirect:
                 return await _respond(send, 404)
             now = datetime.now(UTC)
             key = await self.keys.key(conn, now.date())
-            await UnitOfWork(conn, self.settings.source).emit(self.topics.events, LinkClicked, share.share_id, Click(
+        await self.clicks.emit(self.topics.events, LinkClicked(
+            source=self.settings.source, subject=share.share_id, data=Click(
                 share_id=share.share_id, item_id=share.item_id, campaign_id=share.campaign_id,
                 network=share.network, bot=not visitors.is_human_click(scope["method"], headers), clicked_at=now,
-                visitor=links.visitor_hash(key, share.share_id, address, headers.get("user-agent"))))
+                visitor=links.visitor_hash(key, share.share_id, address, headers.get("user-agent")))))
         await _respond(send, 302, [(b"location", target.encode("ascii")), (b"cache-control", b"no-store")])
 
 

@@ -1,0 +1,69 @@
+"""Events that need no transaction of the caller's, written to the outbox together.
+
+An event that records something that happened outside the database (distribution's
+redirect: a click) changes nothing else, so it needs no transaction of its own: only to be
+in the outbox before the caller answers (at-least-once: a click answered is a click
+counted). Written one by one, each is an INSERT and a commit, and each commit wakes the
+relay (the outbox's NOTIFY is per statement). Here, events emitted while a write is under
+way wait for the next one, which takes all of them (up to `max_rows`) in one statement:
+one round trip, one commit and one notification for the lot. Nothing waits on purpose:
+one event alone is written at once, as before.
+
+Each caller gets the write's fate: its event is in the outbox when `emit` returns, and the
+write's error (the database away) is raised to every caller whose event it held, as a
+single INSERT's would be. No caller holds a pooled connection while it waits, so the
+writer can always get one.
+"""
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import asyncpg
+
+from schemas.envelope import CloudEvent
+from services.runtime.unit_of_work import Deferred, flush
+
+_Pending = tuple[tuple[Any, ...], "asyncio.Future[None]"]
+
+
+class BatchedOutbox:
+    """Outbox rows written in shared statements through the pool `pool()` returns (the
+    service's, once started), up to `max_rows` a statement; with `gate`, each write holds it
+    while it holds a connection (the callers' own bound on the pool's connections)."""
+
+    def __init__(self, pool: Callable[[], asyncpg.Pool | None], max_rows: int = 256,
+                 gate: asyncio.Semaphore | None = None) -> None:
+        self.pool = pool
+        self.max_rows = max_rows
+        self.gate = gate or asyncio.Semaphore(1)
+        self._pending: list[_Pending] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def emit(self, topic: str, event: CloudEvent[Any]) -> None:
+        """`event` in the outbox (committed) for `topic` on return, keyed by its subject.
+        Raises what the write raised (asyncpg's errors; RuntimeError before the service
+        started)."""
+        written = asyncio.get_running_loop().create_future()
+        self._pending.append(((event.id, topic, event.subject, event.type, event.to_bytes()), written))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write(), name="batched outbox")
+        await written
+
+    async def _write(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending[:self.max_rows], self._pending[self.max_rows:]
+            try:
+                pool = self.pool()
+                if pool is None:
+                    raise RuntimeError("the service has not started: no database pool")
+                async with self.gate, pool.acquire() as conn:  # no transaction: the one statement is its own
+                    await flush(conn, [Deferred(rows=[row for row, _ in batch])])
+            except Exception as error:
+                for _, written in batch:
+                    if not written.done():  # a caller may have gone (the client hung up)
+                        written.set_exception(error)
+            else:
+                for _, written in batch:
+                    if not written.done():
+                        written.set_result(None)
