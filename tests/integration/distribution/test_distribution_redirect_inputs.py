@@ -34,6 +34,21 @@ async def test_a_trailing_slash_resolves_and_control_bytes_are_404_never_500(dis
         assert (status, answer.get("location")) == (404, None), path
 
 
+async def test_what_does_not_redirect_is_a_problem_document_and_a_405_names_the_methods(distribution):
+    await anna_in_the_audience(distribution)
+    code = await a_share(distribution, "item-inputs-0005")
+    unknown = await distribution.call("GET", f"/r/{'Q' * 16}")
+    assert unknown.status_code == 404 and unknown.headers["content-type"] == "application/problem+json"
+    assert unknown.json()["reason"] == "unknown_link" and "location" not in unknown.headers
+    assert (await distribution.call("GET", "/r/%00")).json()["reason"] == "unknown_link"
+    for method in ("POST", "PUT", "DELETE", "OPTIONS"):
+        refused = await distribution.call(method, f"/r/{code}")
+        assert (refused.status_code, refused.headers.get("allow")) == (405, "GET, HEAD"), method
+        assert refused.json()["reason"] == "method_not_allowed"
+    head = await distribution.call("HEAD", f"/r/{'Q' * 16}")
+    assert (head.status_code, head.content) == (404, b"")  # a HEAD answer has no body
+
+
 async def test_preview_fetchers_head_and_prefetch_are_redirected_but_not_counted_as_people(distribution):
     await anna_in_the_audience(distribution)
     code = await a_share(distribution, "item-inputs-0002")
