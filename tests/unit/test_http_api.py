@@ -77,6 +77,10 @@ async def test_a_request_without_a_bearer_token_is_asked_to_sign_in(issuer):
     ({"Content-Type": "text/plain"}, b'{"text": "hi"}', 415, "unsupported_media_type"),
     ({"Content-Type": "application/x-www-form-urlencoded"}, b"text=hi", 415, "unsupported_media_type"),
     ({}, b'{"text": "hi"}', 415, "unsupported_media_type"),  # no content type at all
+    ({"Content-Type": "application/json; charset=iso-8859-1"}, b'{"text": "h\xe9"}', 415, "unsupported_media_type"),
+    ({"Content-Type": "application/json; charset=utf-16"}, '{"text": "hi"}'.encode("utf-16"), 415,
+     "unsupported_media_type"),
+    ([("Content-Type", "application/json"), ("Content-Type", "text/plain")], b'{"text": "hi"}', 400, "bad_request"),
     ({"Content-Type": "application/json", "Content-Length": "999999"}, b"{}", 413, "body_too_large"),
 ])
 async def test_a_body_is_refused_on_its_headers_before_anything_reads_it(issuer, headers, body, status, reason):
@@ -109,6 +113,16 @@ async def test_json_that_is_utf8_with_surrogate_pairs_and_escapes_is_taken(issue
         response = await call(api, "POST", "/api/people/adv-000001/notes", content=body,
                               headers={"Content-Type": "application/json", "Authorization": f"Bearer {issuer.token()}"})
         problem(response, 503, "unavailable")  # through the body and sign-in to the (absent) database
+
+
+@pytest.mark.parametrize("content_type", [
+    "application/json", "application/json; charset=UTF-8", "Application/JSON;charset=utf-8",
+    "application/merge-patch+json", "application/json; charset=us-ascii"])
+async def test_json_declared_plainly_or_in_utf8_is_read(issuer, content_type):
+    response = await call(probe_api(issuer.settings()), "POST", "/api/people/adv-000001/notes",
+                          content=b'{"text": "hi"}',
+                          headers={"Content-Type": content_type, "Authorization": f"Bearer {issuer.token()}"})
+    problem(response, 503, "unavailable")  # through the body and sign-in to the (absent) database
 
 
 async def test_a_body_slower_than_the_limit_is_408_and_the_connection_closed(issuer):

@@ -365,8 +365,14 @@ class HttpApi:
             return problem_response(413, "body_too_large",
                                     f"A request body may have at most {self.max_body_bytes} bytes.",
                                     _CLOSE)
-        if _has_body(headers) and method in _BODY_METHODS and not _is_json(headers.get("content-type")):
-            return problem_response(415, "unsupported_media_type", "A request body must be application/json.",
+        if not (_has_body(headers) and method in _BODY_METHODS):
+            return None
+        declared_types = headers.getlist("content-type")
+        if len(declared_types) > 1:  # one field line only (RFC 9110 §5.3): a proxy may keep either
+            return problem_response(400, "bad_request", "A request body may have one Content-Type.")
+        if not _is_json(declared_types[0] if declared_types else None):
+            return problem_response(415, "unsupported_media_type",
+                                    "A request body must be application/json, in UTF-8.",
                                     {"Accept-Post": "application/json"} if method == "POST" else None)
         return None
 
@@ -458,7 +464,10 @@ def _is_json(content_type: str | None) -> bool:
     message = Message()
     message["content-type"] = content_type
     subtype = message.get_content_subtype()
-    return message.get_content_maintype() == "application" and (subtype == "json" or subtype.endswith("+json"))
+    # JSON exchanged between systems is UTF-8 (RFC 8259 §8.1); a body declared in another
+    # charset would be read as what it is not.
+    return message.get_content_maintype() == "application" and (subtype == "json" or subtype.endswith("+json")) \
+        and message.get_content_charset() in (None, "utf-8", "us-ascii")
 
 
 def _api(request: Request) -> HttpApi:
