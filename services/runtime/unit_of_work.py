@@ -34,9 +34,13 @@ _COPY_FROM = 50
 # A transaction's deferred writes in one round trip: its outbox rows (in the order emitted:
 # seq follows the SELECT's rows, which follow the arrays), the rows of its deferred tables
 # (`DeferredTable`: one data-modifying CTE each, $8 on) and its Idempotency-Key claims,
-# answering the claims made (a key missing from the answer was claimed before).
+# answering the claims made (a key missing from the answer was claimed before). An event
+# written already is not written twice: a write retried after a commit whose answer was lost
+# (batched_outbox.py) finds its rows there (or, published and deleted since, sends them again,
+# which consumers deduplicate).
 _FLUSH = """WITH written AS (INSERT INTO outbox (event_id, topic, key, type, payload)
-    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[])){tables}
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[])
+    ON CONFLICT (event_id) DO NOTHING){tables}
 INSERT INTO inbox (consumer, event_id) SELECT * FROM unnest($6::text[], $7::text[])
 ON CONFLICT DO NOTHING RETURNING consumer, event_id"""
 _FLUSH_FIRST_TABLE_PARAMETER = 8
