@@ -515,7 +515,9 @@ class NewShare(NamedTuple):
 
 
 class Clicks(NamedTuple):
-    """Clicks on one share by one visitor on one day; `bot` if any of them was."""
+    """Clicks on one share by one visitor on one day, a person's (`bot` false) or a
+    machine's: a link-preview fetcher, a HEAD or prefetch request (distribution's
+    visitors.py). The same visitor may have both rows."""
 
     share_id: str
     day: date
@@ -579,8 +581,8 @@ class Tallying:
     def __init__(self) -> None:
         self._shares: list[NewShare] = []
         self._cancelled: list[str] = []
-        self._clicks: dict[tuple[str, date, str], int] = {}  # not a Counter: its __missing__ is Python, per new key
-        self._bots: set[tuple[str, date, str]] = set()
+        # Not a Counter: its __missing__ is Python, called per new key.
+        self._clicks: dict[tuple[str, date, str, bool], int] = {}
         self._observed: list[tuple[str, Sequence[int], datetime]] = []
         self._followers: dict[tuple[str, str], FollowerCount] = {}
         self._touched: set[str] = set()
@@ -592,10 +594,10 @@ class Tallying:
         d, kind = event.data, event.type
         if kind == _CLICKED:
             self._touch(d.share_id)
-            key = (d.share_id, d.clicked_at.astimezone(UTC).date(), d.visitor)  # the UTC day, whatever the offset sent
+            # The UTC day, whatever the offset sent; a visitor's machine requests (a HEAD, a
+            # prefetch) apart from their clicks, which they must not turn into a machine's.
+            key = (d.share_id, d.clicked_at.astimezone(UTC).date(), d.visitor, d.bot)
             self._clicks[key] = self._clicks.get(key, 0) + 1
-            if d.bot:
-                self._bots.add(key)
         elif kind == _SHARED:
             self._touch(d.share_id)
             self._shares.append(NewShare(d.share_id, d.advocate_id, d.item_id, d.campaign_id, d.network.value,
@@ -613,11 +615,10 @@ class Tallying:
             self._cancelled.append(d.share_id)
 
     def result(self) -> Tally:
-        bots = self._bots
         latest = {share_id: at for share_id, _, at in sorted(self._observed, key=lambda o: o[2])}
         return Tally(
             shares=self._shares, cancelled=self._cancelled,
-            clicks=[Clicks(s, day, v, (s, day, v) in bots, n) for (s, day, v), n in self._clicks.items()],
+            clicks=[Clicks(*key, n) for key, n in self._clicks.items()],
             observations=[Observation(s, impressions, reactions, comments, reshares, latest[s])
                           for s, (impressions, reactions, comments, reshares)
                           in keep_highest((s, c) for s, c, _ in self._observed).items()],

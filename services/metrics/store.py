@@ -50,8 +50,7 @@ _CANCEL = f"UPDATE shares SET cancelled = true WHERE share_id = ANY({unpacked('$
 _CLICKS = f"""
 INSERT INTO clicks (share_id, day, visitor, bot, clicks)
 SELECT * FROM unnest({unpacked_all("text", "date", "text", "bool", "int")})
-ON CONFLICT (share_id, day, visitor) DO UPDATE
-SET clicks = clicks.clicks + EXCLUDED.clicks, bot = clicks.bot OR EXCLUDED.bot"""
+ON CONFLICT (share_id, day, visitor, bot) DO UPDATE SET clicks = clicks.clicks + EXCLUDED.clicks"""
 _ENGAGEMENT = f"""
 INSERT INTO engagement (share_id, impressions, reactions, comments, reshares, observed_at)
 SELECT * FROM unnest({unpacked_all("text", "bigint", "bigint", "bigint", "bigint", "timestamptz")})
@@ -138,7 +137,7 @@ async def cancel_shares(conn: Connection, share_ids: Sequence[str]) -> None:
 
 
 async def add_clicks(conn: Connection, rows: Sequence[Clicks]) -> None:
-    """At most one row per (share_id, day, visitor); added to what is counted."""
+    """At most one row per (share_id, day, visitor, bot); added to what is counted."""
     if rows:
         await conn.execute(_CLICKS, *pack_rows(rows))
 

@@ -28,7 +28,8 @@ async def a_campaign(metrics, people: int = 5) -> str:
         b = metrics.share(advocate, "item-00000002", "x", campaign)
         elsewhere = metrics.share(advocate, "item-00000003", "x")  # not in the campaign
         clicks = [metrics.click(a, "v1"), metrics.click(a, "v2"), metrics.click(a, "v3", at=DAY + timedelta(days=1)),
-                  metrics.click(b, "v1"), metrics.click(a, "bot", bot=True), metrics.click(elsewhere, "v9")]
+                  metrics.click(b, "v1"), metrics.click(a, "bot", bot=True), metrics.click(elsewhere, "v9"),
+                  metrics.click(a, "v1", bot=True)]  # v1's browser prefetched it too: v1's click stays a person's
         await metrics.send_to(metrics.topics.distribution_events, a, b, elsewhere, *clicks)
         # linkedin: 2000 impressions, 10 reactions, 2 comments; x: 1000 impressions, 4 reshares
         await metrics.send_to(metrics.topics.engagement,

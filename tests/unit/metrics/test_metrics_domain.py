@@ -103,7 +103,8 @@ def test_the_leaderboard_is_shown_only_to_those_who_allow_both_leaderboard_and_s
         assert rejected.value.reason == "leaderboard_not_consented"
 
 
-def test_a_batch_is_tallied_into_clicks_per_share_day_and_visitor_and_each_counters_highest():
+def test_a_batch_is_tallied_into_clicks_per_share_day_visitor_and_bot_and_each_counters_highest():
+    """A visitor's machine request (a prefetch, a HEAD) is counted apart from their click."""
     at = datetime(2026, 3, 2, 9, tzinfo=UTC)
     share_id = "share-0001"
     share = Share(share_id=share_id, advocate_id="adv-0001", item_id="item-0001", campaign_id=None, network="linkedin",
@@ -123,7 +124,8 @@ def test_a_batch_is_tallied_into_clicks_per_share_day_and_visitor_and_each_count
               click("a" * 64, bot=True), click("b" * 64), observed(90, 4, 3), click("a" * 64, minutes=60 * 24)]
     result = domain.tally(events)
     assert sorted(result.clicks) == sorted([
-        domain.Clicks(share_id, at.date(), "a" * 64, True, 2), domain.Clicks(share_id, at.date(), "b" * 64, False, 1),
+        domain.Clicks(share_id, at.date(), "a" * 64, False, 1), domain.Clicks(share_id, at.date(), "a" * 64, True, 1),
+        domain.Clicks(share_id, at.date(), "b" * 64, False, 1),
         domain.Clicks(share_id, at.date() + timedelta(days=1), "a" * 64, False, 1)])
     assert result.observations == [domain.Observation(share_id, 100, 4, 0, 0, at + timedelta(hours=3))]
 
