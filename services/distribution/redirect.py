@@ -10,6 +10,7 @@ redirect is answered with a problem document (`unknown_link` 404, `item_retracte
 import asyncio
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from functools import partial
 
 import asyncpg
 from starlette.types import Receive, Scope, Send
@@ -18,9 +19,13 @@ from schemas.distribution import Click, LinkClicked
 from schemas.urls import to_ascii
 from services.distribution import links, share_store, visitor_salts, visitors
 from services.distribution.config import DistributionSettings, DistributionTopics
-from services.runtime.api.problems import problem_response
-from services.runtime.batched_outbox import BatchedOutbox
+from services.runtime.api.app import RETRY_SECONDS
+from services.runtime.api.problems import log_unexpected, problem_response
+from services.runtime.batched_outbox import BatchedOutbox, WriterStopped
+from services.runtime.retry import is_transient, retry_transient
 from services.runtime.unit_of_work import UnitOfWork
+
+_RETRY_AFTER = {"Retry-After": "5"}  # seconds, as the APIs answer a 503
 
 
 class Redirect:
@@ -53,37 +58,55 @@ class Redirect:
         # (BatchedOutbox); once a day, the day's salt is read or made first.
         pool = self.pool()
         if pool is None:  # not started yet: the readiness endpoint says so too
-            return await _refuse(scope, receive, send, 503, "unavailable")
-        async with self.connections, pool.acquire() as conn:
-            share = await share_store.resolve(conn, code)
-            if share is None:
-                return await _refuse(scope, receive, send, 404, "unknown_link")
-            if share.item_status == "retracted":
-                return await _refuse(scope, receive, send, 410, "item_retracted")
-            # Shares made before targets were stored (migration 002) fall back to the item's URL.
-            try:
-                target = links.redirect_target(share.source_url, share.network, share.campaign_id, share.item_id) \
-                    if share.target_url is None else to_ascii(share.target_url)  # stored before it was ASCII
-            except ValueError:  # a host IDNA refuses: no Location can be written for it
-                return await _refuse(scope, receive, send, 404, "unknown_link")
-            if not links.is_web_url(target):  # curation checks URLs; the redirect does not rely on it alone
-                return await _refuse(scope, receive, send, 404, "unknown_link")
-            now = datetime.now(UTC)
-            key = await self.keys.key(conn, now.date())
-        await self.clicks.emit(self.topics.events, LinkClicked(
-            source=self.settings.source, subject=share.share_id, data=Click(
-                share_id=share.share_id, item_id=share.item_id, campaign_id=share.campaign_id,
-                network=share.network, bot=not visitors.is_human_click(scope["method"], headers), clicked_at=now,
-                visitor=links.visitor_hash(key, share.share_id, address, headers.get("user-agent")))))
+            return await _refuse(scope, receive, send, 503, "unavailable", _RETRY_AFTER)
+        try:
+            share, key, now = await retry_transient(partial(self._look_up, pool, code), RETRY_SECONDS)
+        except Exception as error:
+            return await _failed(scope, receive, send, error)
+        if share is None:
+            return await _refuse(scope, receive, send, 404, "unknown_link")
+        if share.item_status == "retracted":
+            return await _refuse(scope, receive, send, 410, "item_retracted")
+        # Shares made before targets were stored (migration 002) fall back to the item's URL.
+        try:
+            target = links.redirect_target(share.source_url, share.network, share.campaign_id, share.item_id) \
+                if share.target_url is None else to_ascii(share.target_url)  # stored before it was ASCII
+        except ValueError:  # a host IDNA refuses: no Location can be written for it
+            return await _refuse(scope, receive, send, 404, "unknown_link")
+        if not links.is_web_url(target):  # curation checks URLs; the redirect does not rely on it alone
+            return await _refuse(scope, receive, send, 404, "unknown_link")
+        try:
+            await self.clicks.emit(self.topics.events, LinkClicked(
+                source=self.settings.source, subject=share.share_id, data=Click(
+                    share_id=share.share_id, item_id=share.item_id, campaign_id=share.campaign_id,
+                    network=share.network, bot=not visitors.is_human_click(scope["method"], headers), clicked_at=now,
+                    visitor=links.visitor_hash(key, share.share_id, address, headers.get("user-agent")))))
+        except Exception as error:
+            return await _failed(scope, receive, send, error)
         await send({"type": "http.response.start", "status": 302, "headers": [
             (b"content-length", b"0"), (b"location", target.encode("ascii")), (b"cache-control", b"no-store")]})
         await send({"type": "http.response.body", "body": b""})
 
+    async def _look_up(self, pool: asyncpg.Pool, code: str) -> tuple[share_store.TrackedLink | None, bytes, datetime]:
+        """The share behind `code` (None if none), the day's visitor key and the time."""
+        async with self.connections, pool.acquire() as conn:
+            share = await share_store.resolve(conn, code)
+            now = datetime.now(UTC)
+            return share, (await self.keys.key(conn, now.date()) if share is not None else b""), now
 
     async def forget_past_salts(self, uow: UnitOfWork, now: datetime) -> int:
         """The schedule's job: past days' salts deleted, in the database and in this process."""
         self.keys.forget_before((now - visitor_salts.GRACE).date())
         return await visitor_salts.forget(uow.conn, now)
+
+
+async def _failed(scope: Scope, receive: Receive, send: Send, error: Exception) -> None:
+    """The database away (a transient fault, retried as the API retries a query): 503 with
+    `Retry-After`; a bug: logged without the request (problems.log_unexpected), 500."""
+    if is_transient(error) or isinstance(error, WriterStopped):
+        return await _refuse(scope, receive, send, 503, "unavailable", _RETRY_AFTER)
+    log_unexpected(scope, error)
+    await _refuse(scope, receive, send, 500, "internal_error")
 
 
 async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, reason: str,

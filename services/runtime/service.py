@@ -35,6 +35,7 @@ from faststream.specification import AsyncAPI
 
 from schemas import CONTRACTS_VERSION
 from schemas.platform import non_personal_topics
+from services.runtime.api.problems import problem_response
 from services.runtime.dead_letters import DeadLetters
 from services.runtime.http import health_routes
 from services.runtime.inbox import Inbox, pruner
@@ -214,12 +215,12 @@ class Service:
         return await self.public(scope, receive, send)
 
     async def public(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """HTTP_PORT: what is mounted (the API, the redirect); 404 for anything else."""
+        """HTTP_PORT: what is mounted (the API, the redirect); 404 `not_found` for anything
+        else, a problem document as the API's own 404s are."""
         for prefix, app in self.mounts.items():
             if scope["type"] == "http" and scope["path"].startswith(prefix):
                 return await app(scope, receive, send)
-        await send({"type": "http.response.start", "status": 404, "headers": [(b"content-length", b"0")]})
-        await send({"type": "http.response.body", "body": b""})
+        await problem_response(404, "not_found")(scope, receive, send)
 
     async def management(self, scope: Scope, receive: Receive, send: Send) -> None:
         """MANAGEMENT_PORT: /health, /ready and /metrics (services/runtime/http.py)."""

@@ -92,8 +92,9 @@ async def test_the_service_endpoints_answer_on_the_management_port_and_not_besid
     assert (await front_door.management.get("/health")).json() == {"status": "alive"}
     assert (await front_door.management.get("/ready")).status_code == 200
     assert "advocacy_outbox_backlog" in (await front_door.management.get("/metrics")).text
-    for path in ("/health", "/ready", "/metrics"):
-        assert (await front_door.client.get(path)).status_code == 404, path
+    for path in ("/health", "/ready", "/metrics", "/", "/R/x", "//api/notes"):
+        outside = await front_door.client.get(path)  # outside what the public port mounts: a problem too
+        assert (outside.status_code, outside.json()["reason"]) == (404, "not_found"), path
     assert (await front_door.client.get("/api/openapi.json")).json()["info"]["title"].startswith("advocacy ")
 
 
