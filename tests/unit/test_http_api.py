@@ -81,6 +81,9 @@ async def test_a_request_without_a_bearer_token_is_asked_to_sign_in(issuer):
     ({"Content-Type": "application/json; charset=utf-16"}, '{"text": "hi"}'.encode("utf-16"), 415,
      "unsupported_media_type"),
     ([("Content-Type", "application/json"), ("Content-Type", "text/plain")], b'{"text": "hi"}', 400, "bad_request"),
+    ({"Content-Type": "application/json; charset=utf-8; charset=latin1"}, b'{"text": "hi"}', 415,
+     "unsupported_media_type"),
+    ({"Content-Type": "application/+json"}, b'{"text": "hi"}', 415, "unsupported_media_type"),
     ({"Content-Type": "application/json", "Content-Length": "999999"}, b"{}", 413, "body_too_large"),
 ])
 async def test_a_body_is_refused_on_its_headers_before_anything_reads_it(issuer, headers, body, status, reason):
@@ -117,7 +120,8 @@ async def test_json_that_is_utf8_with_surrogate_pairs_and_escapes_is_taken(issue
 
 @pytest.mark.parametrize("content_type", [
     "application/json", "application/json; charset=UTF-8", "Application/JSON;charset=utf-8",
-    "application/merge-patch+json", "application/json; charset=us-ascii"])
+    "application/merge-patch+json", "application/json; charset=us-ascii", 'application/json; charset="utf-8"',
+    "application/json;", "application/json; v=1; charset=utf-8"])
 async def test_json_declared_plainly_or_in_utf8_is_read(issuer, content_type):
     response = await call(probe_api(issuer.settings()), "POST", "/api/people/adv-000001/notes",
                           content=b'{"text": "hi"}',

@@ -464,10 +464,13 @@ def _is_json(content_type: str | None) -> bool:
     message = Message()
     message["content-type"] = content_type
     subtype = message.get_content_subtype()
+    if message.get_content_maintype() != "application" or not (subtype == "json" or (
+            subtype.endswith("+json") and len(subtype) > len("+json"))):
+        return False
     # JSON exchanged between systems is UTF-8 (RFC 8259 §8.1); a body declared in another
-    # charset would be read as what it is not.
-    return message.get_content_maintype() == "application" and (subtype == "json" or subtype.endswith("+json")) \
-        and message.get_content_charset() in (None, "utf-8", "us-ascii")
+    # charset, or in two (which one counts is anyone's guess), would be read as what it is not.
+    charsets = [value for name, value in (message.get_params() or [])[1:] if name.lower() == "charset"]
+    return len(charsets) <= 1 and message.get_content_charset() in (None, "utf-8", "us-ascii")
 
 
 def _api(request: Request) -> HttpApi:
