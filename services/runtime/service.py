@@ -35,6 +35,7 @@ from faststream.specification import AsyncAPI
 
 from schemas import CONTRACTS_VERSION
 from schemas.platform import non_personal_topics
+from services.runtime import metrics
 from services.runtime.api.problems import problem_response
 from services.runtime.dead_letters import DeadLetters
 from services.runtime.http import health_routes
@@ -217,10 +218,12 @@ class Service:
     async def public(self, scope: Scope, receive: Receive, send: Send) -> None:
         """HTTP_PORT: what is mounted (the API, the redirect); 404 `not_found` for anything
         else, a problem document as the API's own 404s are."""
+        if scope["type"] != "http":
+            return
         for prefix, app in self.mounts.items():
-            if scope["type"] == "http" and scope["path"].startswith(prefix):
-                return await app(scope, receive, send)
-        await problem_response(404, "not_found")(scope, receive, send)
+            if scope["path"].startswith(prefix):
+                return await app(scope, receive, _counted(send, self.settings.service, prefix.strip("/")))
+        await problem_response(404, "not_found")(scope, receive, _counted(send, self.settings.service, "other"))
 
     async def management(self, scope: Scope, receive: Receive, send: Send) -> None:
         """MANAGEMENT_PORT: /health, /ready and /metrics (services/runtime/http.py)."""
@@ -311,3 +314,13 @@ async def _end_transaction(conn: asyncpg.Connection) -> None:
     It cost a tenth of the redirect's time (benchmarks/redirect.py, py-spy)."""
     if conn.is_in_transaction():
         await conn.execute("ROLLBACK")
+
+
+def _counted(send: Send, service: str, path: str) -> Send:
+    """`send` that counts the answer's status (metrics.HTTP_RESPONSES) as it starts."""
+    async def counting(message: Any) -> None:
+        if message["type"] == "http.response.start":
+            metrics.HTTP_RESPONSES.labels(service, path, str(message["status"])).inc()
+        await send(message)
+
+    return counting

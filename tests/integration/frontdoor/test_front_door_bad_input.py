@@ -3,6 +3,7 @@
 
 import asyncio
 import json
+import re
 
 import pytest
 
@@ -96,6 +97,9 @@ async def test_the_service_endpoints_answer_on_the_management_port_and_not_besid
         outside = await front_door.client.get(path)  # outside what the public port mounts: a problem too
         assert (outside.status_code, outside.json()["reason"]) == (404, "not_found"), path
     assert (await front_door.client.get("/api/openapi.json")).json()["info"]["title"].startswith("advocacy ")
+    counted = (await front_door.management.get("/metrics")).text  # what the public port answered, by status
+    assert re.search(r'advocacy_http_responses_total\{path="other",service="[^"]+",status="404"\} 6', counted)
+    assert re.search(r'advocacy_http_responses_total\{path="api",service="[^"]+",status="200"\} [1-9]', counted)
 
 
 async def test_a_bug_is_a_500_that_says_nothing_and_is_logged_once_without_its_message(front_door, logs):
