@@ -515,15 +515,16 @@ class NewShare(NamedTuple):
 
 
 class Clicks(NamedTuple):
-    """Clicks on one share by one visitor on one day, a person's (`bot` false) or a
-    machine's: a link-preview fetcher, a HEAD or prefetch request (distribution's
-    visitors.py). The same visitor may have both rows."""
+    """What one visitor did with one share on one day: `clicks`, a person's, and
+    `machine_requests`, a link-preview fetcher's, a HEAD or a prefetch (distribution's
+    visitors.py), counted apart; `bot` if there was no click, only machine requests."""
 
     share_id: str
     day: date
     visitor: str
     bot: bool
     clicks: int
+    machine_requests: int
 
 
 class Observation(NamedTuple):
@@ -581,8 +582,11 @@ class Tallying:
     def __init__(self) -> None:
         self._shares: list[NewShare] = []
         self._cancelled: list[str] = []
-        # Not a Counter: its __missing__ is Python, called per new key.
-        self._clicks: dict[tuple[str, date, str, bool], int] = {}
+        # A visitor's clicks and machine requests (a HEAD, a prefetch) of a share on a day, apart:
+        # the one must not turn the other into a machine's. Not Counters: their __missing__ is
+        # Python, called per new key.
+        self._clicks: dict[tuple[str, date, str], int] = {}
+        self._machine: dict[tuple[str, date, str], int] = {}
         self._observed: list[tuple[str, Sequence[int], datetime]] = []
         self._followers: dict[tuple[str, str], FollowerCount] = {}
         self._touched: set[str] = set()
@@ -594,10 +598,9 @@ class Tallying:
         d, kind = event.data, event.type
         if kind == _CLICKED:
             self._touch(d.share_id)
-            # The UTC day, whatever the offset sent; a visitor's machine requests (a HEAD, a
-            # prefetch) apart from their clicks, which they must not turn into a machine's.
-            key = (d.share_id, d.clicked_at.astimezone(UTC).date(), d.visitor, d.bot)
-            self._clicks[key] = self._clicks.get(key, 0) + 1
+            key = (d.share_id, d.clicked_at.astimezone(UTC).date(), d.visitor)  # the UTC day, whatever the offset sent
+            counts = self._machine if d.bot else self._clicks
+            counts[key] = counts.get(key, 0) + 1
         elif kind == _SHARED:
             self._touch(d.share_id)
             self._shares.append(NewShare(d.share_id, d.advocate_id, d.item_id, d.campaign_id, d.network.value,
@@ -618,7 +621,8 @@ class Tallying:
         latest = {share_id: at for share_id, _, at in sorted(self._observed, key=lambda o: o[2])}
         return Tally(
             shares=self._shares, cancelled=self._cancelled,
-            clicks=[Clicks(*key, n) for key, n in self._clicks.items()],
+            clicks=[Clicks(*key, key not in self._clicks, self._clicks.get(key, 0), self._machine.get(key, 0))
+                    for key in [*self._clicks, *(k for k in self._machine if k not in self._clicks)]],
             observations=[Observation(s, impressions, reactions, comments, reshares, latest[s])
                           for s, (impressions, reactions, comments, reshares)
                           in keep_highest((s, c) for s, c, _ in self._observed).items()],

@@ -48,9 +48,10 @@ FOR SHARE OF c
 ON CONFLICT DO NOTHING"""
 _CANCEL = f"UPDATE shares SET cancelled = true WHERE share_id = ANY({unpacked('$1', 'text')})"
 _CLICKS = f"""
-INSERT INTO clicks (share_id, day, visitor, bot, clicks)
-SELECT * FROM unnest({unpacked_all("text", "date", "text", "bool", "int")})
-ON CONFLICT (share_id, day, visitor, bot) DO UPDATE SET clicks = clicks.clicks + EXCLUDED.clicks"""
+INSERT INTO clicks (share_id, day, visitor, bot, clicks, machine_requests)
+SELECT * FROM unnest({unpacked_all("text", "date", "text", "bool", "int", "int")})
+ON CONFLICT (share_id, day, visitor) DO UPDATE SET clicks = clicks.clicks + EXCLUDED.clicks,
+    machine_requests = clicks.machine_requests + EXCLUDED.machine_requests, bot = clicks.bot AND EXCLUDED.bot"""
 _ENGAGEMENT = f"""
 INSERT INTO engagement (share_id, impressions, reactions, comments, reshares, observed_at)
 SELECT * FROM unnest({unpacked_all("text", "bigint", "bigint", "bigint", "bigint", "timestamptz")})
@@ -137,7 +138,8 @@ async def cancel_shares(conn: Connection, share_ids: Sequence[str]) -> None:
 
 
 async def add_clicks(conn: Connection, rows: Sequence[Clicks]) -> None:
-    """At most one row per (share_id, day, visitor, bot); added to what is counted."""
+    """At most one row per (share_id, day, visitor); its clicks and machine requests added to
+    what is counted, and a person's click makes it no machine's (`bot` false)."""
     if rows:
         await conn.execute(_CLICKS, *pack_rows(rows))
 

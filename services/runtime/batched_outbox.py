@@ -32,7 +32,8 @@ _Pending = tuple[tuple[Any, ...], "asyncio.Future[None]"]
 
 
 class WriterStopped(Exception):
-    """The writer was cancelled before the event was written (the service shutting down)."""
+    """The event could not be written: the writer cancelled, or no database pool (the
+    service starting or shutting down)."""
 
 
 class BatchedOutbox:
@@ -51,8 +52,8 @@ class BatchedOutbox:
 
     async def emit(self, topic: str, event: CloudEvent[Any]) -> None:
         """`event` in the outbox (committed) for `topic` on return, keyed by its subject.
-        Raises what the write raised (asyncpg's errors; RuntimeError before the service
-        started; WriterStopped). The caller must hold no connection of the pool and no
+        Raises what the write raised (asyncpg's errors; WriterStopped before the service
+        started or once the writer was cancelled). The caller must hold no connection of the pool and no
         permit of `gate` while it waits: the writer needs both."""
         written = asyncio.get_running_loop().create_future()
         self._pending.append(((event.id, topic, event.subject, event.type, event.to_bytes()), written))
@@ -77,7 +78,7 @@ class BatchedOutbox:
     async def _insert(self, rows: list[tuple[Any, ...]]) -> None:
         pool = self.pool()
         if pool is None:
-            raise RuntimeError("the service has not started: no database pool")
+            raise WriterStopped("the service has not started, or has stopped: no database pool")
         async with self.gate, pool.acquire() as conn:  # no transaction: the one statement is its own
             await flush(conn, [Deferred(rows=rows)])
 

@@ -217,11 +217,9 @@ class Service:
 
     async def public(self, scope: Scope, receive: Receive, send: Send) -> None:
         """HTTP_PORT: what is mounted (the API, the redirect); 404 `not_found` for anything
-        else, a problem document as the API's own 404s are."""
-        if scope["type"] != "http":
-            return
+        else (a WebSocket too: denied with it), a problem document as the API's own 404s are."""
         for prefix, app in self.mounts.items():
-            if scope["path"].startswith(prefix):
+            if scope["type"] == "http" and scope["path"].startswith(prefix):
                 return await app(scope, receive, _counted(send, self.settings.service, prefix.strip("/")))
         await problem_response(404, "not_found")(scope, receive, _counted(send, self.settings.service, "other"))
 

@@ -36,8 +36,10 @@ _COPY_FROM = 50
 # (`DeferredTable`: one data-modifying CTE each, $8 on) and its Idempotency-Key claims,
 # answering the claims made (a key missing from the answer was claimed before). An event
 # written already is not written twice: a write retried after a commit whose answer was lost
-# (batched_outbox.py) finds its rows there (or, published and deleted since, sends them again,
-# which consumers deduplicate).
+# (batched_outbox.py) finds its rows there. Had the relay published and deleted them in the
+# meantime (the retry comes within seconds), they go again under new publication numbers,
+# so a consumer may count them twice: at-least-once, as before the retry a lost answer was
+# an error for a click written all the same.
 _FLUSH = """WITH written AS (INSERT INTO outbox (event_id, topic, key, type, payload)
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[])
     ON CONFLICT (event_id) DO NOTHING){tables}

@@ -159,5 +159,5 @@ async def test_a_write_holds_its_gate_while_it_holds_a_connection(pool):
 
 async def test_before_the_service_started_an_emit_is_refused():
     outbox = BatchedOutbox(lambda: None)
-    with pytest.raises(RuntimeError, match="not started"):
+    with pytest.raises(WriterStopped, match="not started"):
         await outbox.emit("clicks", clicked(1))

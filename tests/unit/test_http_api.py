@@ -121,7 +121,7 @@ async def test_json_that_is_utf8_with_surrogate_pairs_and_escapes_is_taken(issue
 @pytest.mark.parametrize("content_type", [
     "application/json", "application/json; charset=UTF-8", "Application/JSON;charset=utf-8",
     "application/merge-patch+json", "application/json; charset=us-ascii", 'application/json; charset="utf-8"',
-    "application/json;", "application/json; v=1; charset=utf-8"])
+    "application/json;", "application/json; v=1; charset=utf-8", "application/json; charset=utf8"])
 async def test_json_declared_plainly_or_in_utf8_is_read(issuer, content_type):
     response = await call(probe_api(issuer.settings()), "POST", "/api/people/adv-000001/notes",
                           content=b'{"text": "hi"}',

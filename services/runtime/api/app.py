@@ -470,7 +470,7 @@ def _is_json(content_type: str | None) -> bool:
     # JSON exchanged between systems is UTF-8 (RFC 8259 §8.1); a body declared in another
     # charset, or in two (which one counts is anyone's guess), would be read as what it is not.
     charsets = [value for name, value in (message.get_params() or [])[1:] if name.lower() == "charset"]
-    return len(charsets) <= 1 and message.get_content_charset() in (None, "utf-8", "us-ascii")
+    return len(charsets) <= 1 and message.get_content_charset() in (None, "utf-8", "utf8", "us-ascii")
 
 
 def _api(request: Request) -> HttpApi:

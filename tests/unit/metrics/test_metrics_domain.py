@@ -121,12 +121,13 @@ def test_a_batch_is_tallied_into_clicks_per_share_day_visitor_and_bot_and_each_c
             observed_at=at + timedelta(hours=hours)))
 
     events = [ShareCreated(source="/d", subject=share_id, data=share), click("a" * 64), observed(100, 1, 2),
-              click("a" * 64, bot=True), click("b" * 64), observed(90, 4, 3), click("a" * 64, minutes=60 * 24)]
+              click("a" * 64, bot=True), click("b" * 64), observed(90, 4, 3), click("a" * 64, minutes=60 * 24),
+              click("c" * 64, bot=True, minutes=60 * 24), click("c" * 64, bot=True, minutes=60 * 25)]
     result = domain.tally(events)
     assert sorted(result.clicks) == sorted([
-        domain.Clicks(share_id, at.date(), "a" * 64, False, 1), domain.Clicks(share_id, at.date(), "a" * 64, True, 1),
-        domain.Clicks(share_id, at.date(), "b" * 64, False, 1),
-        domain.Clicks(share_id, at.date() + timedelta(days=1), "a" * 64, False, 1)])
+        domain.Clicks(share_id, at.date(), "a" * 64, False, 1, 1), domain.Clicks(share_id, at.date(), "b" * 64, False, 1, 0),
+        domain.Clicks(share_id, at.date() + timedelta(days=1), "a" * 64, False, 1, 0),
+        domain.Clicks(share_id, at.date() + timedelta(days=1), "c" * 64, True, 0, 2)])
     assert result.observations == [domain.Observation(share_id, 100, 4, 0, 0, at + timedelta(hours=3))]
 
 
@@ -145,5 +146,5 @@ def test_clicks_and_shares_count_on_their_utc_day_whatever_offset_they_were_sent
                            click(datetime(2026, 3, 2, 10, 30, tzinfo=UTC)), click(created),  # one instant, twice
                            click(datetime(2026, 3, 2, 23, 30, tzinfo=samoa))])  # 3 March, 11:30 UTC
     assert result.shares[0].day == date(2026, 3, 2)
-    assert sorted(result.clicks) == [domain.Clicks(share_id, date(2026, 3, 2), "a" * 64, False, 2),
-                                     domain.Clicks(share_id, date(2026, 3, 3), "a" * 64, False, 1)]
+    assert sorted(result.clicks) == [domain.Clicks(share_id, date(2026, 3, 2), "a" * 64, False, 2, 0),
+                                     domain.Clicks(share_id, date(2026, 3, 3), "a" * 64, False, 1, 0)]
