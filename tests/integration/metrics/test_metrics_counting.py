@@ -2,7 +2,7 @@
 keep their highest value; bad input is dead-lettered with its reason."""
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
 
@@ -155,6 +155,32 @@ async def test_what_was_counted_before_from_times_outside_the_range_is_cleared_b
         await conn.close()
     assert shares == clicks == [kept.data.share_id] and early_weeks == 0
     assert observed == datetime(1970, 1, 1, tzinfo=UTC)
+
+
+async def test_machine_requests_are_counted_apart_and_the_code_before_migration_010_still_writes(metrics):
+    """Migration 010: a row that was a machine's keeps its requests as `machine_requests`, so
+    a person's click that day counts from zero; the key stays, so the upsert of the version
+    before (still running during a rollout, or after a rollback) is not refused."""
+    conn = await asyncpg.connect(metrics.settings.database_url)
+    try:
+        await conn.execute("""
+            INSERT INTO clicks (share_id, day, visitor, bot, clicks)
+                VALUES ('share-1', '2026-03-02', 'v1', true, 3), ('share-1', '2026-03-02', 'v2', false, 2)""")
+        async with conn.transaction():  # as it was before the migration
+            await conn.execute("ALTER TABLE clicks DROP COLUMN machine_requests")
+            await conn.execute("INSERT INTO clicks (share_id, day, visitor, bot, clicks) "
+                               "VALUES ('share-1', '2026-03-02', 'v3', true, 4)")
+            await conn.execute((MIGRATIONS / "010_machine_requests_apart.sql").read_text())
+        await store.add_clicks(conn, [("share-1", date(2026, 3, 2), "v3", False, 1, 0)])  # v3 clicks after all
+        await conn.execute("""
+            INSERT INTO clicks (share_id, day, visitor, bot, clicks) VALUES ('share-1', '2026-03-02', 'v2', true, 1)
+            ON CONFLICT (share_id, day, visitor) DO UPDATE
+            SET clicks = clicks.clicks + EXCLUDED.clicks, bot = clicks.bot OR EXCLUDED.bot""")  # the code before
+        rows = {r["visitor"]: tuple(r)[1:] for r in await conn.fetch(
+            "SELECT visitor, bot, clicks, machine_requests FROM clicks ORDER BY visitor")}
+    finally:
+        await conn.close()
+    assert rows == {"v1": (True, 0, 3), "v2": (True, 3, 0), "v3": (False, 1, 4)}
 
 
 async def test_a_follower_report_dated_more_than_a_day_ahead_is_dead_lettered_and_keeps_no_later_one_out(metrics):
