@@ -288,7 +288,8 @@ class Scenario:
         share_ids = [s["share_id"] for s in self.outcome.shares]
         await self.until("SELECT count(*) FROM metrics.engagement WHERE share_id = ANY($1)", share_ids,
                          len(share_ids), "counters kept (the highest of each)")
-        await self.until("SELECT coalesce(sum(clicks), 0) FROM metrics.clicks WHERE share_id = ANY($1)", share_ids,
+        await self.until("SELECT coalesce(sum(clicks + machine_requests), 0) FROM metrics.clicks "
+                         "WHERE share_id = ANY($1)", share_ids,  # a person's clicks and machines' requests
                          self.outcome.clicks, "clicks counted by metrics")
 
     async def report(self) -> None:

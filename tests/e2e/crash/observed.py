@@ -109,8 +109,9 @@ class Observed:
 
     async def clicks(self, share_ids: list[str]) -> dict[tuple[str, str], tuple[bool, int]]:
         """(share, visitor) -> (bot, clicks)."""
-        rows = await self.rows("SELECT share_id, visitor, bot, clicks FROM metrics.clicks WHERE share_id = ANY($1)",
-                                share_ids)
+        rows = await self.rows("SELECT share_id, visitor, bot, clicks + machine_requests AS clicks FROM metrics.clicks "
+                               "WHERE share_id = ANY($1)",
+                               share_ids)
         return {(r["share_id"], r["visitor"]): (r["bot"], r["clicks"]) for r in rows}
 
     async def engagement(self, share_ids: list[str]) -> dict[str, tuple[int, int, int, int]]:
@@ -125,8 +126,7 @@ class Observed:
                    coalesce(sum(c.human), 0) AS human, coalesce(sum(c.bots), 0) AS bots,
                    coalesce(sum(e.impressions), 0) AS impressions
             FROM metrics.shares s
-            LEFT JOIN (SELECT share_id, sum(clicks) FILTER (WHERE NOT bot) AS human,
-                              sum(clicks) FILTER (WHERE bot) AS bots
+            LEFT JOIN (SELECT share_id, sum(clicks) AS human, sum(machine_requests) AS bots
                        FROM metrics.clicks GROUP BY share_id) c USING (share_id)
             LEFT JOIN metrics.engagement e USING (share_id)
             WHERE s.item_id LIKE $1 AND NOT s.cancelled GROUP BY s.item_id""", self.items)
