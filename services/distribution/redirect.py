@@ -19,13 +19,11 @@ from schemas.distribution import Click, LinkClicked
 from schemas.urls import to_ascii
 from services.distribution import links, share_store, visitor_salts, visitors
 from services.distribution.config import DistributionSettings, DistributionTopics
-from services.runtime.api.app import RETRY_SECONDS
+from services.runtime.api.app import RETRY_AFTER, RETRY_SECONDS
 from services.runtime.api.problems import log_unexpected, problem_response
 from services.runtime.batched_outbox import BatchedOutbox, WriterStopped
 from services.runtime.retry import is_transient, retry_transient
 from services.runtime.unit_of_work import UnitOfWork
-
-_RETRY_AFTER = {"Retry-After": "5"}  # seconds, as the APIs answer a 503
 
 
 class Redirect:
@@ -58,7 +56,7 @@ class Redirect:
         # (BatchedOutbox); once a day, the day's salt is read or made first.
         pool = self.pool()
         if pool is None:  # not started yet: the readiness endpoint says so too
-            return await _refuse(scope, receive, send, 503, "unavailable", _RETRY_AFTER)
+            return await _refuse(scope, receive, send, 503, "unavailable", RETRY_AFTER)
         try:
             share, key, now = await retry_transient(partial(self._look_up, pool, code), RETRY_SECONDS)
         except Exception as error:
@@ -104,7 +102,7 @@ async def _failed(scope: Scope, receive: Receive, send: Send, error: Exception) 
     """The database away (a transient fault, retried as the API retries a query): 503 with
     `Retry-After`; a bug: logged without the request (problems.log_unexpected), 500."""
     if is_transient(error) or isinstance(error, WriterStopped):
-        return await _refuse(scope, receive, send, 503, "unavailable", _RETRY_AFTER)
+        return await _refuse(scope, receive, send, 503, "unavailable", RETRY_AFTER)
     log_unexpected(scope, error)
     await _refuse(scope, receive, send, 500, "internal_error")
 

@@ -70,7 +70,7 @@ DEFAULT_MAX_BODY_BYTES = 64 * 1024  # a command is a few KB at most; a curated i
 # How long a command or query retries a transient database fault before answering 503: a
 # person waits on the other end (a Kafka handler retries for a minute).
 RETRY_SECONDS = 2.0
-_RETRY_AFTER = {"Retry-After": "5"}
+RETRY_AFTER = {"Retry-After": "5"}  # seconds, on every 503 over HTTP (the redirect's too)
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _CLOSE = {"Connection": "close"}  # with a refusal before the body was read: the rest is not read
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
@@ -180,7 +180,7 @@ async def _unless_unavailable(attempt: Callable[[], Awaitable[T]], retry: bool =
             # The operator's only trace of the 503 (the class only: a message may quote values).
             log.warning("answered 503: a transient database fault lasted: %s", type(error).__name__)
             raise HttpProblem(503, "unavailable", "The database is not answering, or the request kept "
-                              "conflicting with others; try again shortly.", _RETRY_AFTER) from None
+                              "conflicting with others; try again shortly.", RETRY_AFTER) from None
         raise
 
 
@@ -499,7 +499,7 @@ async def signed_in(request: Request,
     except IssuerUnavailable as unavailable:
         log.debug("sign-in unavailable: %s", unavailable.reason)  # identity.py warns, once per fetch
         raise HttpProblem(503, "identity_unavailable", "Sign-in is unavailable; try again shortly.",
-                          _RETRY_AFTER) from None
+                          RETRY_AFTER) from None
 
 
 SignedIn = Annotated[Principal, Depends(signed_in)]
@@ -524,7 +524,7 @@ async def database(request: Request) -> Database:
     which cost the event loop more than the dependency's work (py-spy, ~10% of a share)."""
     api = _api(request)
     if api.pool is None:
-        raise HttpProblem(503, "unavailable", "The service is starting or stopping.", _RETRY_AFTER)
+        raise HttpProblem(503, "unavailable", "The service is starting or stopping.", RETRY_AFTER)
     return Database(api.pool, api.source, request, api.group)
 
 

@@ -7,8 +7,7 @@ import contextlib
 
 from services.distribution.config import DistributionSettings, DistributionTopics
 from services.distribution.redirect import Redirect
-
-CODE = "a" * 22
+from tests.unit.distribution.test_distribution_redirect_faults import request
 
 
 class CountingPool:
@@ -31,23 +30,9 @@ class CountingPool:
         return None  # no such code: 404
 
 
-async def request(redirect: Redirect) -> int:
-    sent: list[dict] = []
-
-    async def send(message: dict) -> None:
-        sent.append(message)
-
-    async def receive() -> dict:
-        return {"type": "http.request", "body": b""}
-
-    scope = {"type": "http", "method": "GET", "path": f"/r/{CODE}", "headers": [], "client": ("203.0.113.9", 1)}
-    await redirect(scope, receive, send)
-    return sent[0]["status"]
-
-
 async def test_redirects_past_their_connections_wait_and_are_all_answered():
     pool = CountingPool()
     redirect = Redirect(DistributionSettings(redirect_connections=3), DistributionTopics(), lambda: pool)
-    statuses = await asyncio.gather(*(request(redirect) for _ in range(20)))
-    assert statuses == [404] * 20
+    answers = await asyncio.gather(*(request(redirect) for _ in range(20)))
+    assert [status for status, _, _ in answers] == [404] * 20
     assert pool.most == 3 and pool.out == 0

@@ -30,6 +30,7 @@ class FailingPool:
 
 
 async def request(redirect: Redirect) -> tuple[int, dict[bytes, bytes], dict]:
+    """A GET of a well-formed code: (status, headers, the problem document)."""
     sent: list[dict] = []
 
     async def send(message: dict) -> None:
