@@ -130,13 +130,16 @@ async def test_a_share_this_process_has_not_seen_is_looked_up_to_mark_its_item_a
     campaign, shares = await shared_week(resting)
     conn = await asyncpg.connect(resting.settings.database_url)
     try:
-        await conn.execute("DELETE FROM weeks_due")
-        await conn.execute("DELETE FROM snapshot_due")
-        weeks = store.ShareWeeks()
-        await store.mark_due(conn, [shares[0].data.share_id, "share-never-stored"], weeks)
-        assert await conn.fetchval("SELECT array_agg(week) FROM weeks_due") == [WEEK]
-        assert set(await conn.fetch("SELECT scope, id FROM snapshot_due")) == {
-            ("item", "item-00000001"), ("campaign", campaign)}
+        # One transaction: the service's snapshot pass (every 0.2 s) must not claim the marks
+        # before they are read (it did on a slow host).
+        async with conn.transaction():
+            await conn.execute("DELETE FROM weeks_due")
+            await conn.execute("DELETE FROM snapshot_due")
+            weeks = store.ShareWeeks()
+            await store.mark_due(conn, [shares[0].data.share_id, "share-never-stored"], weeks)
+            assert await conn.fetchval("SELECT array_agg(week) FROM weeks_due") == [WEEK]
+            assert set(await conn.fetch("SELECT scope, id FROM snapshot_due")) == {
+                ("item", "item-00000001"), ("campaign", campaign)}
         assert weeks.of([shares[0].data.share_id])[1] == []  # learnt
     finally:
         await conn.close()
