@@ -20,6 +20,7 @@ import dataclasses
 import gc
 import logging
 import socket
+import traceback
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -107,8 +108,7 @@ class Service:
             self.broker,
             asgi_routes=health_routes({"broker": self._broker_ok, "database": self._database_ok,
                                        "relay_and_schedules": self._background_ok}),
-            on_startup=[self.start], after_startup=[self.start_consumers],
-            on_shutdown=[self.stop_consumers], after_shutdown=[self.stop],
+            # No lifespan hooks: the lifespan is ours (`lifespan`), not this app's.
             # The consumers of our own (`ServiceRouter.consume_counted`) documented from a
             # broker that is never started, beside the running one's subscribers.
             specification=AsyncAPI(
@@ -185,9 +185,11 @@ class Service:
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator["Service"]:
-        """The service without its HTTP server: for tests and embedding."""
-        await self.start()
+        """The service without its HTTP server (for tests and embedding), and what the ASGI
+        lifespan runs between startup and shutdown: on entry everything has started, on exit
+        everything has stopped, also when starting failed half-way."""
         try:
+            await self.start()
             await self.broker.start()
             await self.start_consumers()
             yield self
@@ -209,11 +211,31 @@ class Service:
     async def asgi(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Both ports' requests, told apart by the port they came in on; the lifespan."""
         if scope["type"] == "lifespan":
-            return await self.app(scope, receive, send)
+            return await self.lifespan(receive, send)
         server = scope.get("server")
         if server and server[1] == self.settings.management_port:
             return await self.management(scope, receive, send)
         return await self.public(scope, receive, send)
+
+    async def lifespan(self, receive: Receive, send: Send) -> None:
+        """The ASGI lifespan (uvicorn's startup and shutdown): the service `running()` from
+        one to the other. Startup completes only once every subscriber consumes, so uvicorn
+        serves nothing before (/ready included), and a shutdown never meets a subscriber
+        still starting. FastStream's own lifespan reported startup complete before its broker
+        had started: a stop then left a consumer loop without its consumer, which FastStream's
+        supervisor restarted for ever, beside an aiokafka consumer nobody stopped."""
+        await receive()  # lifespan.startup
+        started = False
+        try:
+            async with self.running():
+                started = True
+                await send({"type": "lifespan.startup.complete"})
+                await receive()  # lifespan.shutdown
+        except BaseException:
+            failed = "lifespan.shutdown.failed" if started else "lifespan.startup.failed"
+            await send({"type": failed, "message": traceback.format_exc()})  # uvicorn logs it, then exits
+            raise
+        await send({"type": "lifespan.shutdown.complete"})
 
     async def public(self, scope: Scope, receive: Receive, send: Send) -> None:
         """HTTP_PORT: what is mounted (the API, the redirect); 404 `not_found` for anything
