@@ -49,4 +49,4 @@ def build_service(
 
 
 service = build_service(ConsentSettings())
-app = service.app
+app = service.app  # its AsyncAPI document (services.export); the process runs `service.main()`

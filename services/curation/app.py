@@ -48,4 +48,4 @@ def build_service(
 
 
 service = build_service(CurationSettings())
-app = service.app
+app = service.app  # its AsyncAPI document (services.export); the process runs `service.main()`

@@ -60,4 +60,4 @@ def build_service(
 
 
 service = build_service(DistributionSettings())
-app = service.app
+app = service.app  # its AsyncAPI document (services.export); the process runs `service.main()`

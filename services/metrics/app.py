@@ -51,4 +51,4 @@ def build_service(
 
 
 service = build_service(MetricsSettings())
-app = service.app
+app = service.app  # its AsyncAPI document (services.export); the process runs `service.main()`

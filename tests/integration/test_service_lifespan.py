@@ -29,19 +29,23 @@ async def test_ready_only_once_every_subscriber_consumes_and_a_stop_then_leaves_
     monkeypatch.setattr(PromptBatchSubscriber, "start", slow_start)
     subscribers = list(service.broker.subscribers)
     running = asyncio.create_task(service.run())
+    loops: list[asyncio.Task[None]] = []
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{settings.management_port}") as management:
             async def ready() -> bool:
+                if running.done():
+                    running.result()  # it failed to start: say why
                 try:
                     return (await management.get("/ready")).status_code == 200
                 except httpx.TransportError:
                     return False
 
             await eventually(ready, what="the service ready")
-        assert subscribers and all(s.consumer is not None and s.tasks for s in subscribers)
+        loops = [task for s in subscribers for task in s.tasks]
+        assert subscribers and all(s.consumer is not None for s in subscribers) and loops
     finally:
-        assert service.server is not None
-        service.server.should_exit = True
+        if service.server is not None:
+            service.server.should_exit = True
         await running
     assert all(s.consumer is None and not s.tasks for s in subscribers)
-    assert not [t for t in asyncio.all_tasks() if "_run_consume_loop" in repr(t.get_coro())]
+    assert all(loop.done() for loop in loops)
