@@ -229,8 +229,10 @@ class Service:
         try:
             async with self.running():
                 started = True
+                log.info("%s started: every subscriber consumes", self.settings.service)
                 await send({"type": "lifespan.startup.complete"})
                 await receive()  # lifespan.shutdown
+            log.info("%s stopped: subscribers, relay and pool closed", self.settings.service)
         except BaseException:
             failed = "lifespan.shutdown.failed" if started else "lifespan.startup.failed"
             await send({"type": failed, "message": traceback.format_exc()})  # uvicorn logs it, then exits

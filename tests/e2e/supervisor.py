@@ -169,4 +169,5 @@ async def every_service(supervisor: Supervisor) -> AsyncIterator[dict[str, int]]
         supervisor.stop_all()
     for name in SERVICES:
         log = supervisor.log_of(name)
-        assert "FastStream app shut down gracefully." in log and "Application shutdown complete." in log, name
+        assert f"{name} stopped: subscribers, relay and pool closed" in log, name
+        assert "Application shutdown complete." in log, name
