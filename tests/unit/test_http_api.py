@@ -84,6 +84,10 @@ async def test_a_request_without_a_bearer_token_is_asked_to_sign_in(issuer):
     ({"Content-Type": "application/json; charset=utf-8; charset=latin1"}, b'{"text": "hi"}', 415,
      "unsupported_media_type"),
     ({"Content-Type": "application/+json"}, b'{"text": "hi"}', 415, "unsupported_media_type"),
+    # A charset that is not ASCII read as none at all; one in RFC 2231's extended notation.
+    ({"Content-Type": "application/json; charset=é".encode()}, b'{"text": "hi"}', 415, "unsupported_media_type"),
+    ({"Content-Type": "application/json; charset*=utf-8''utf-8"}, b'{"text": "hi"}', 415,
+     "unsupported_media_type"),
     ({"Content-Type": "application/json", "Content-Length": "999999"}, b"{}", 413, "body_too_large"),
 ])
 async def test_a_body_is_refused_on_its_headers_before_anything_reads_it(issuer, headers, body, status, reason):

@@ -469,8 +469,12 @@ def _is_json(content_type: str | None) -> bool:
         return False
     # JSON exchanged between systems is UTF-8 (RFC 8259 §8.1); a body declared in another
     # charset, or in two (which one counts is anyone's guess), would be read as what it is not.
+    # The value as declared: `get_content_charset()` answers None for one it cannot read as
+    # ASCII (`charset=é`), which would pass for no charset at all; `charset*=` (RFC 2231)
+    # gives a tuple, and is no charset a JSON client sends.
     charsets = [value for name, value in (message.get_params() or [])[1:] if name.lower() == "charset"]
-    return len(charsets) <= 1 and message.get_content_charset() in (None, "utf-8", "utf8", "us-ascii")
+    return not charsets or (len(charsets) == 1 and isinstance(charsets[0], str)
+                            and charsets[0].lower() in ("utf-8", "utf8", "us-ascii"))
 
 
 def _api(request: Request) -> HttpApi:
