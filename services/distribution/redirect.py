@@ -111,4 +111,12 @@ async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, reaso
                   headers: Mapping[str, str] | None = None) -> None:
     """An RFC 9457 problem document with its machine-readable `reason`, as the APIs answer
     (problems.py); a 405 names the methods the redirect takes in `Allow` (RFC 9110 §15.5.6)."""
-    await problem_response(status, reason, headers=headers)(scope, receive, send)
+    await problem_response(status, reason, _DETAILS.get(reason, ""), headers=headers)(scope, receive, send)
+
+
+_DETAILS = {  # what a person who followed a link, or a client, can do about it (RFC 9457 §3.1.4)
+    "method_not_allowed": "A tracked link answers GET and HEAD only.",
+    "unknown_link": "No shared link has this address; check that it was copied whole.",
+    "item_retracted": "The content this link shared has been withdrawn by its publisher.",
+    "unavailable": "Links cannot be followed just now; try again in a few seconds.",
+}

@@ -40,11 +40,13 @@ async def test_what_does_not_redirect_is_a_problem_document_and_a_405_names_the_
     unknown = await distribution.call("GET", f"/r/{'Q' * 16}")
     assert unknown.status_code == 404 and unknown.headers["content-type"] == "application/problem+json"
     assert unknown.json()["reason"] == "unknown_link" and "location" not in unknown.headers
+    assert "copied whole" in unknown.json()["detail"]  # says what the person can do about it
     assert (await distribution.call("GET", "/r/%00")).json()["reason"] == "unknown_link"
     for method in ("POST", "PUT", "DELETE", "OPTIONS"):
         refused = await distribution.call(method, f"/r/{code}")
         assert (refused.status_code, refused.headers.get("allow")) == (405, "GET, HEAD"), method
         assert refused.json()["reason"] == "method_not_allowed"
+        assert refused.json()["detail"] == "A tracked link answers GET and HEAD only."
     head = await distribution.call("HEAD", f"/r/{'Q' * 16}")
     assert (head.status_code, head.content) == (404, b"")  # a HEAD answer has no body
 

@@ -97,4 +97,5 @@ async def test_a_scheduled_share_is_requested_from_connectors_at_its_time_and_re
     code = created["data"]["tracked_url"].rsplit("/r/", 1)[1]
     gone = await distribution.call("GET", f"/r/{code}")
     assert (gone.status_code, gone.json()["reason"]) == (410, "item_retracted")
+    assert "withdrawn by its publisher" in gone.json()["detail"]
     assert await distribution.fetch("SELECT 1 FROM feed WHERE item_id = $1", ITEM) == []
