@@ -110,7 +110,7 @@ async def test_every_body_that_is_not_json_in_utf8_is_one_400_invalid_json(issue
     for signed_in in ({"Authorization": f"Bearer {issuer.token()}"}, {}):  # before sign-in, as FastAPI did
         response = await call(probe_api(issuer.settings()), "POST", "/api/people/adv-000001/notes", content=body,
                               headers={"Content-Type": "application/json", **signed_in})
-        problem(response, 400, "invalid_json")
+        assert problem(response, 400, "invalid_json")["title"] == "Invalid JSON"
 
 
 async def test_json_that_is_utf8_with_surrogate_pairs_and_escapes_is_taken(issuer):

@@ -87,7 +87,8 @@ class HttpProblem(HTTPException):
 def problem_response(status: int, reason: str, detail: str = "", headers: Mapping[str, str] | None = None,
                      errors: list[FieldError] | None = None, title: str | None = None) -> Response:
     if title is None:
-        title = _phrase(status) if reason == REASON_OF_STATUS.get(status) else reason.replace("_", " ").capitalize()
+        title = _phrase(status) if reason == REASON_OF_STATUS.get(status) else \
+            reason.replace("_", " ").capitalize().replace("json", "JSON")
     problem = Problem(type=f"urn:advocacy:problem:{reason}", title=title, status=status, detail=detail,
                       reason=reason, errors=errors)
     return JSONResponse(problem.model_dump(exclude_none=True), status, dict(headers or {}), media_type=MEDIA_TYPE)
