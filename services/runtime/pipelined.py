@@ -66,15 +66,18 @@ class PipelinedSubscriber:
         # spins nor makes the group rebalance several times a second.
         self.failures = 0
 
-    async def run(self, inbox: Inbox, options: dict[str, Any]) -> None:
+    async def run(self, inbox: Inbox, options: dict[str, Any], started: asyncio.Event | None = None) -> None:
         """Consume until cancelled. `options`: aiokafka's connection options (bootstrap
-        servers, client id, security)."""
+        servers, client id, security); `started` is set once the consumer has started, as a
+        FastStream subscriber's `start()` returns then (its group join follows, in both)."""
         while True:  # a consumer that could not start (the broker away) tries again
             consumer = AIOKafkaConsumer(
                 self.topic, group_id=self.group_id, enable_auto_commit=False, auto_offset_reset="earliest",
                 max_partition_fetch_bytes=4 * 1024 * 1024, **options)
             try:
                 await consumer.start()
+                if started is not None:
+                    started.set()
                 await self._consume(consumer, inbox)
             except asyncio.CancelledError:
                 raise

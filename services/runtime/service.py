@@ -24,10 +24,13 @@ import traceback
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import asyncpg
 import uvicorn
 import uvloop
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 from faststream import AckPolicy
 from faststream.asgi import AsgiFastStream
 from faststream.asgi.types import ASGIApp, Receive, Scope, Send
@@ -59,6 +62,18 @@ log = logging.getLogger(__name__)
 _GRACEFUL_SHUTDOWN_SECONDS = 15  # of the pods' terminationGracePeriodSeconds: 30 (deploy/k8s)
 
 
+@dataclasses.dataclass(frozen=True)
+class Bounds:
+    """How long a start waits for the database and for Kafka to answer, and how long a
+    graceful stop gives each part, in seconds (ADR 0043). With the requests' 15 s the stop
+    fits the pods' 30 s grace period even when Kafka or the database no longer answers."""
+
+    connect: float = 10.0
+    kafka_stop: float = 6.0  # every consumer's LeaveGroup and commit, the producer's flush
+    tasks_stop: float = 3.0  # the outbox relay (its producer's flush) and the schedules
+    pool_close: float = 3.0  # then the connections still in use are terminated
+
+
 def values_kept_from(topics: Any) -> frozenset[str]:
     """The topics, by the names this service uses, whose dead letters may keep their value:
     those declared `personal = false` in schemas/platform.toml."""
@@ -69,6 +84,11 @@ def values_kept_from(topics: Any) -> frozenset[str]:
 
 class RefusedToStart(RuntimeError):
     """The settings have refusals (`ServiceSettings.refusals`); the message lists them."""
+
+
+class UnreachableAtStart(RuntimeError):
+    """The database or Kafka did not answer within `Bounds.connect` at start; the message
+    names which, and where (no credentials)."""
 
 
 class Service:
@@ -89,6 +109,7 @@ class Service:
         documented: KafkaRouter | None = getattr(router, "documented", None)
         self.consumers: list[asyncio.Task[None]] = []
         self.own_process = False  # set by main(): the garbage collector is tuned for this process
+        self.bounds = Bounds()
         self.broker = KafkaBroker(
             settings.kafka_bootstrap_servers, client_id=settings.service,
             security=broker_security(settings),  # the service's own principal (SASL) when configured
@@ -130,8 +151,8 @@ class Service:
         self.refuse_unless_allowed()
         for name in self.settings.secrets_left_at_default():  # local mode: allowed, not unnoticed
             log.warning("%s is the development default: set a secret of your own outside a laptop", name)
-        self.pool = await asyncpg.create_pool(self.settings.database_url, min_size=2, max_size=10,
-                                              reset=_end_transaction)
+        await self._kafka_answers()
+        self.pool = await self._connected_pool()
         async with self.pool.acquire() as conn:
             await migrate(conn, self.migrations)
         if self.api is not None:
@@ -145,9 +166,40 @@ class Service:
             for s in self.schedules
         ]
 
+    async def _kafka_answers(self) -> None:
+        """Raises UnreachableAtStart unless Kafka answers a metadata request within
+        `Bounds.connect` (aiokafka would wait 40 s). The broker's own start is not what is
+        bounded: cancelled or failed half-way, it leaves the aiokafka producer it created
+        unclosed (FastStream keeps it only once it has started)."""
+        servers = self.settings.kafka_bootstrap_servers
+        admin = AIOKafkaAdminClient(bootstrap_servers=servers, client_id=self.settings.service,
+                                    request_timeout_ms=int(self.bounds.connect * 1000),
+                                    **security_options(self.settings))
+        try:
+            async with asyncio.timeout(self.bounds.connect):
+                await admin.start()
+        except (TimeoutError, KafkaError) as error:
+            where = f"{self.settings.service}: Kafka at {servers}"
+            raise UnreachableAtStart(_unanswered(where, self.bounds.connect, error)) from None
+        finally:
+            await admin.close()
+
+    async def _connected_pool(self) -> asyncpg.Pool:
+        """The database pool, its first connections made within `Bounds.connect` (asyncpg
+        would wait 60 s for each). Raises UnreachableAtStart naming the database's host."""
+        try:
+            async with asyncio.timeout(self.bounds.connect):
+                return await asyncpg.create_pool(self.settings.database_url, min_size=2, max_size=10,
+                                                 reset=_end_transaction)
+        except (TimeoutError, OSError) as error:
+            where = f"{self.settings.service}: the database at {_database_host(self.settings.database_url)}"
+            raise UnreachableAtStart(_unanswered(where, self.bounds.connect, error)) from None
+
     async def start_consumers(self) -> None:
         """Once the broker runs (dead letters are sent through it): the consumer loops of our
-        own (`ServiceRouter.consume_counted`)."""
+        own (`ServiceRouter.consume_counted`), each returned once its consumer has started, as a
+        FastStream subscriber's does. Raises UnreachableAtStart if one has not within
+        `Bounds.connect` (it would try again for ever)."""
         assert self.inbox is not None, "start() runs first"
         if self.own_process:
             # What exists once started (modules, schemas, the app: ~120,000 objects) is never
@@ -158,30 +210,47 @@ class Service:
         inbox = self.inbox
         options = {"bootstrap_servers": self.settings.kafka_bootstrap_servers, "client_id": self.settings.service,
                    **security_options(self.settings)}
-        self.consumers = [asyncio.create_task(p.run(inbox, options), name=f"consumer-{p.name}")
-                          for p in self.pipelined]
+        started = [asyncio.Event() for _ in self.pipelined]
+        self.consumers = [asyncio.create_task(p.run(inbox, options, event), name=f"consumer-{p.name}")
+                          for p, event in zip(self.pipelined, started, strict=True)]
+        try:
+            async with asyncio.timeout(self.bounds.connect):
+                for event in started:
+                    await event.wait()
+        except TimeoutError:
+            raise UnreachableAtStart(f"{self.settings.service}: a consumer of its own did not start within "
+                                     f"{self.bounds.connect:g} s") from None
 
     async def stop_consumers(self) -> None:
         """Before the broker stops: the consumer loops of our own, a transaction in flight
         rolled back (its records come again)."""
-        for task in self.consumers:
-            task.cancel()
-        for task in self.consumers:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await _cancelled(self.consumers)
         self.consumers = []
 
     async def stop(self) -> None:
-        """After the broker stopped consuming: stop the relay and schedules, close the pool."""
-        for task in self.tasks:
-            task.cancel()
-        for task in self.tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        """After the broker stopped consuming: stop the relay and schedules, close the pool,
+        each within its `Bounds` (a pool not closed by then is terminated)."""
+        await self._within(self.bounds.tasks_stop, "the outbox relay and schedules", _cancelled(self.tasks))
         if self.api is not None:
             await self.api.stop()
-        if self.pool is not None:
-            await self.pool.close()
+        if self.pool is not None and not await self._within(self.bounds.pool_close, "the pool", self.pool.close()):
+            self.pool.terminate()
+
+    async def stop_kafka(self) -> None:
+        """The consumer loops of our own, then the broker (its subscribers and producer)."""
+        await self.stop_consumers()
+        await self.broker.stop()
+
+    async def _within(self, seconds: float, what: str, stopping: Any) -> bool:
+        """Awaits `stopping` for up to `seconds`; False, with a warning, if it had not finished
+        (it is cancelled: a stop goes on without what does not answer)."""
+        try:
+            async with asyncio.timeout(seconds):
+                await stopping
+        except TimeoutError:
+            log.warning("%s: %s did not stop within %g s; stopping without it", self.settings.service, what, seconds)
+            return False
+        return True
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator["Service"]:
@@ -194,8 +263,7 @@ class Service:
             await self.start_consumers()
             yield self
         finally:
-            await self.stop_consumers()
-            await self.broker.stop()
+            await self._within(self.bounds.kafka_stop, "Kafka's consumers and producer", self.stop_kafka())
             await self.stop()
 
     def mount(self, prefix: str, app: ASGIApp) -> None:
@@ -310,6 +378,31 @@ class Service:
         has failed three passes in a row (a poisoned row would otherwise block it unseen)."""
         return (bool(self.tasks) and not any(task.done() for task in [*self.tasks, *self.consumers])
                 and all(s.failures < 3 for s in self.schedules))
+
+
+async def _cancelled(tasks: Sequence[asyncio.Task[None]]) -> None:
+    """Cancels the tasks and waits for each to end; raises what one raised other than its
+    cancellation."""
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def _unanswered(what: str, seconds: float, error: Exception) -> str:
+    """Why a start failed: `what` (a service's dependency and where it is) timed out or
+    refused; the error's own words otherwise (they name no credentials: aiokafka's and
+    asyncio's connection errors give the address only)."""
+    if isinstance(error, TimeoutError):
+        return f"{what} did not answer within {seconds:g} s"
+    return f"{what} could not be reached: {error}"
+
+
+def _database_host(dsn: str) -> str:
+    """Where a libpq URI points (host:port), without its user or password."""
+    where = urlsplit(dsn).netloc.rpartition("@")[2]
+    return where or "(the host in its parameters)"
 
 
 def _listening(host: str, port: int) -> socket.socket:

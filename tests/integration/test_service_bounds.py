@@ -1,0 +1,108 @@
+"""A service's start waits for its database and Kafka only so long, and its graceful stop
+gives each part only so long (`Bounds`, ADR 0043): a dependency that accepts connections
+and never answers no longer holds a start for aiokafka's 40 s or asyncpg's 60 s, nor a stop
+past the pods' 30 s grace period. A failed start says which dependency, and where."""
+
+import asyncio
+import contextlib
+import gc
+import logging
+from collections.abc import AsyncIterator
+
+import pytest
+
+from harness.probe import build_probe
+from harness.processes import free_port
+from services.runtime.service import Bounds, UnreachableAtStart
+
+QUICK = Bounds(connect=1.0, kafka_stop=1.0, tasks_stop=1.0, pool_close=1.0)
+NOT_HANGING = 10  # seconds: far beyond every bound above, far below what they replace
+
+
+@contextlib.asynccontextmanager
+async def silent_server() -> AsyncIterator[int]:
+    """A port on 127.0.0.1 that accepts connections and never answers on them, as a frozen
+    broker or database does."""
+    held: list[asyncio.StreamWriter] = []
+
+    async def hold(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+
+    server = await asyncio.start_server(hold, "127.0.0.1", 0)
+    try:
+        yield server.sockets[0].getsockname()[1]
+    finally:
+        server.close()
+        for writer in held:
+            writer.close()
+
+
+def probe_with(probe, **changes):
+    service = build_probe(probe.settings.model_copy(update=changes), probe.input_topic, probe.output_topic)
+    service.bounds = QUICK
+    return service
+
+
+async def start_fails(service) -> UnreachableAtStart:
+    with pytest.raises(UnreachableAtStart) as failed:
+        async with asyncio.timeout(NOT_HANGING):
+            async with service.running():
+                pass
+    return failed.value
+
+
+async def test_a_kafka_that_never_answers_fails_the_start_naming_it_before_the_database_is_touched(probe):
+    async with silent_server() as port:
+        service = probe_with(probe, kafka_bootstrap_servers=f"127.0.0.1:{port}")
+        error = await start_fails(service)
+    assert f"Kafka at 127.0.0.1:{port}" in str(error)
+    assert service.pool is None
+
+
+async def test_an_unreachable_kafka_fails_the_start_without_leaving_a_producer_unclosed(probe, caplog):
+    service = probe_with(probe, kafka_bootstrap_servers=f"127.0.0.1:{free_port()}")
+    error = await start_fails(service)
+    assert "could not be reached" in str(error)
+    del service
+    gc.collect()  # aiokafka reports a client it finds unclosed when it is collected
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR and "Unclosed" in r.getMessage()]
+
+
+async def test_a_database_that_never_answers_fails_the_start_naming_its_host_but_not_its_password(probe):
+    async with silent_server() as port:
+        service = probe_with(probe, database_url=f"postgresql://someone:s3cret@127.0.0.1:{port}/advocacy")
+        error = await start_fails(service)
+    assert str(error) == f"{probe.settings.service}: the database at 127.0.0.1:{port} did not answer within 1 s"
+
+
+async def test_a_refused_database_connection_fails_the_start_saying_so(probe):
+    service = probe_with(probe, database_url=f"postgresql://someone:s3cret@127.0.0.1:{free_port()}/advocacy")
+    error = await start_fails(service)
+    assert "could not be reached" in str(error) and "s3cret" not in str(error)
+
+
+async def test_a_broker_that_does_not_stop_is_left_behind_and_the_rest_still_stops(probe, caplog):
+    service = probe_with(probe)
+    broker_stop = service.broker.stop
+
+    async def frozen(*_args) -> None:  # LeaveGroup and the producer's flush never answered
+        await asyncio.Event().wait()
+
+    try:
+        async with asyncio.timeout(NOT_HANGING):
+            async with service.running():
+                service.broker.stop = frozen
+        assert service.pool is not None and service.pool.is_closing()
+        assert all(task.done() for task in service.tasks)
+        assert any("Kafka's consumers and producer did not stop within 1 s" in r.getMessage() for r in caplog.records)
+    finally:
+        await broker_stop()  # what the test froze, closed after all
+
+
+async def test_a_connection_never_given_back_does_not_hold_the_pools_close(probe, caplog):
+    service = probe_with(probe)
+    async with asyncio.timeout(NOT_HANGING):
+        async with service.running():
+            await service.pool.acquire()  # a request stuck in a query, say, holds one
+    assert service.pool.is_closing()
+    assert any("the pool did not stop within 1 s" in r.getMessage() for r in caplog.records)
