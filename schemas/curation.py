@@ -11,13 +11,13 @@ text lengths, share-text limits, the workflow, four eyes — and answers a breac
 
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar, Generic, Literal, Self, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import Field
 
 from schemas.commands import ActorId, Command, RefusalReason, Rejection
 from schemas.directory import Label, Network, Role
-from schemas.envelope import CloudEvent, Contract, Flag, Instant, Timestamp
+from schemas.envelope import CloudEvent, Contract, Flag, Instant, TextsWithoutNul, Timestamp
 
 COMMANDS_TOPIC = "advocacy.curation.commands.v1"
 EVENTS_TOPIC = "advocacy.curation.events.v1"
@@ -123,31 +123,6 @@ class ItemContent(Contract):
 
 
 # --- commands' data ---------------------------------------------------------------
-
-def _holds_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, BaseModel):
-        return any(_holds_nul(v) for v in value.__dict__.values())
-    if isinstance(value, dict):
-        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return any(_holds_nul(v) for v in value)
-    return False
-
-
-class TextsWithoutNul(BaseModel):
-    """A model every text of which is kept in Postgres `text`, which cannot hold U+0000
-    (PostgreSQL docs, "Character Types"): a NUL anywhere in it, nested models, lists and
-    mappings included, fails validation (over HTTP a 422, on Kafka a dead letter), where the
-    store would have failed on it (a 500; found by a new user)."""
-
-    @model_validator(mode="after")
-    def _no_nul(self) -> Self:
-        if _holds_nul(self):
-            raise ValueError("a text holds U+0000 (NUL), which no text of the platform can keep")
-        return self
-
 
 class CurationData(Command, TextsWithoutNul):
     """Base of curation's commands' data."""

@@ -9,7 +9,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
-from schemas.envelope import CloudEvent, Contract, keyed_by
+from schemas.envelope import CloudEvent, Contract, TextsWithoutNul, keyed_by
 
 TOPIC = "advocacy.directory.v1"
 
@@ -43,7 +43,7 @@ class Network(StrEnum):
     BLUESKY = "bluesky"
 
 
-class Profile(Contract):
+class Profile(Contract, TextsWithoutNul):
     advocate_id: AdvocateId
     role: Role
     org_unit: Label | None = None

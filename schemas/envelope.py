@@ -14,7 +14,7 @@ them), and attribute names other than lowercase ASCII letters and digits.
 
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, Literal, Self, TypeVar
 from uuid import uuid4
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, Strict, model_validator
@@ -170,6 +170,32 @@ def subject_of(model: type[CloudEvent[Any]]) -> str:
     (`keyed_by`), else the class's `subject_is`."""
     field = subject_field_of(model)
     return f"data.{field}" if field else model.subject_is
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, BaseModel):
+        return any(_holds_nul(v) for v in value.__dict__.values())
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_holds_nul(v) for v in value)
+    return False
+
+
+class TextsWithoutNul(BaseModel):
+    """A model every text of which is kept in Postgres `text`, which cannot hold U+0000
+    (PostgreSQL docs, "Character Types"): a NUL anywhere in it, nested models, lists and
+    mappings included, fails validation (over HTTP a 422, on Kafka a dead letter with that
+    reason), where the store would have failed on it (a 500, a dead letter saying only that
+    the store failed; found by new users)."""
+
+    @model_validator(mode="after")
+    def _no_nul(self) -> Self:
+        if _holds_nul(self):
+            raise ValueError("a text holds U+0000 (NUL), which no text of the platform can keep")
+        return self
 
 
 class Contract(BaseModel):

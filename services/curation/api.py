@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, Strict
 from schemas import curation as c
 from schemas.commands import ActorId
 from schemas.directory import Network
-from schemas.envelope import CloudEvent
+from schemas.envelope import CloudEvent, TextsWithoutNul
 from services.curation import queries
 from services.curation.audit import Action, Channel
 from services.curation.config import CurationSettings
@@ -72,7 +72,7 @@ REFUSALS = {"item_changed": 409, "source_removed": 409, "already_expired": 409, 
 
 # --- what clients send ------------------------------------------------------------------
 
-class Body(c.TextsWithoutNul):
+class Body(TextsWithoutNul):
     model_config = ConfigDict(extra="forbid")
 
 

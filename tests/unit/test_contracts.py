@@ -40,6 +40,14 @@ def test_a_directory_event_carrying_contact_data_is_rejected(field):
         DirectoryEvent.validate_python(joined(**{field: "Jane Doe <jane@example.com>"}))
 
 
+@pytest.mark.parametrize("field, value", [("org_unit", "Sa\x00les"), ("location", "\x00"), ("interests", ["ai", "a\x00i"])])
+def test_a_directory_event_with_a_nul_in_a_label_is_rejected_saying_so(field, value):
+    # Postgres text cannot keep U+0000: the projection's store failed on it, and the dead
+    # letter said only that.
+    with pytest.raises(ValidationError, match=r"U\+0000 \(NUL\)"):
+        DirectoryEvent.validate_python(joined(**{field: value}))
+
+
 def test_a_directory_event_about_someone_other_than_its_subject_is_rejected():
     event = joined()
     event["subject"] = "adv-00000002"
