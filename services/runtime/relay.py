@@ -103,8 +103,10 @@ class OutboxRelay:
                 if await self.publish_batch(conn, producer) < self.batch_size:
                     await self._sleep_until_woken()
         finally:
-            await producer.stop()
-            await conn.close()
+            try:
+                await producer.stop()
+            finally:  # a stop cut short (Kafka frozen: ADR 0043) still lets go of the lock and LISTEN
+                await conn.close()
 
     async def publish_batch(self, conn: asyncpg.Connection, producer: AIOKafkaProducer) -> int:
         rows, numbered_left = await self._numbered_batch(conn)

@@ -64,14 +64,15 @@ _GRACEFUL_SHUTDOWN_SECONDS = 15  # of the pods' terminationGracePeriodSeconds: 3
 
 @dataclasses.dataclass(frozen=True)
 class Bounds:
-    """How long a start waits for the database and for Kafka to answer, and how long a
+    """How long a start waits for Kafka and for the database to answer, and how long a
     graceful stop gives each part, in seconds (ADR 0043). With the requests' 15 s the stop
-    fits the pods' 30 s grace period even when Kafka or the database no longer answers."""
+    fits the pods' 30 s grace period (28 s) even when Kafka or the database no longer answers."""
 
-    connect: float = 10.0
-    kafka_stop: float = 6.0  # every consumer's LeaveGroup and commit, the producer's flush
+    connect: float = 10.0  # Kafka's metadata; the pool's first connections; our consumers' start
+    consumers_stop: float = 3.0  # the consumer loops of our own: each LeaveGroup and commit
+    broker_stop: float = 4.0  # FastStream's subscribers (the same) and its producer's flush
     tasks_stop: float = 3.0  # the outbox relay (its producer's flush) and the schedules
-    pool_close: float = 3.0  # then the connections still in use are terminated
+    database_stop: float = 3.0  # the HTTP API's database work, then the pool (then terminated)
 
 
 def values_kept_from(topics: Any) -> frozenset[str]:
@@ -172,11 +173,13 @@ class Service:
         bounded: cancelled or failed half-way, it leaves the aiokafka producer it created
         unclosed (FastStream keeps it only once it has started)."""
         servers = self.settings.kafka_bootstrap_servers
+        # aiokafka asks the servers one after another, each for up to its request timeout: one
+        # frozen server of three must leave time for the others, within the bound.
+        each = self.bounds.connect / max(1, len(servers.split(",")))
         admin = AIOKafkaAdminClient(bootstrap_servers=servers, client_id=self.settings.service,
-                                    request_timeout_ms=int(self.bounds.connect * 1000),
-                                    **security_options(self.settings))
+                                    request_timeout_ms=int(each * 1000), **security_options(self.settings))
         try:
-            async with asyncio.timeout(self.bounds.connect):
+            async with asyncio.timeout(self.bounds.connect + 1):  # a backstop: aiokafka's own comes first
                 await admin.start()
         except (TimeoutError, KafkaError) as error:
             where = f"{self.settings.service}: Kafka at {servers}"
@@ -218,8 +221,9 @@ class Service:
                 for event in started:
                     await event.wait()
         except TimeoutError:
-            raise UnreachableAtStart(f"{self.settings.service}: a consumer of its own did not start within "
-                                     f"{self.bounds.connect:g} s") from None
+            waiting = [p.name for p, event in zip(self.pipelined, started, strict=True) if not event.is_set()]
+            raise UnreachableAtStart(f"{self.settings.service}: its consumers {', '.join(waiting)} did not start "
+                                     f"within {self.bounds.connect:g} s") from None
 
     async def stop_consumers(self) -> None:
         """Before the broker stops: the consumer loops of our own, a transaction in flight
@@ -231,15 +235,15 @@ class Service:
         """After the broker stopped consuming: stop the relay and schedules, close the pool,
         each within its `Bounds` (a pool not closed by then is terminated)."""
         await self._within(self.bounds.tasks_stop, "the outbox relay and schedules", _cancelled(self.tasks))
+        if not await self._within(self.bounds.database_stop, "the database's pool", self._close_database()):
+            if self.pool is not None:
+                self.pool.terminate()
+
+    async def _close_database(self) -> None:
         if self.api is not None:
             await self.api.stop()
-        if self.pool is not None and not await self._within(self.bounds.pool_close, "the pool", self.pool.close()):
-            self.pool.terminate()
-
-    async def stop_kafka(self) -> None:
-        """The consumer loops of our own, then the broker (its subscribers and producer)."""
-        await self.stop_consumers()
-        await self.broker.stop()
+        if self.pool is not None:
+            await self.pool.close()
 
     async def _within(self, seconds: float, what: str, stopping: Any) -> bool:
         """Awaits `stopping` for up to `seconds`; False, with a warning, if it had not finished
@@ -263,7 +267,8 @@ class Service:
             await self.start_consumers()
             yield self
         finally:
-            await self._within(self.bounds.kafka_stop, "Kafka's consumers and producer", self.stop_kafka())
+            await self._within(self.bounds.consumers_stop, "the consumers of its own", self.stop_consumers())
+            await self._within(self.bounds.broker_stop, "the broker's subscribers and producer", self.broker.stop())
             await self.stop()
 
     def mount(self, prefix: str, app: ASGIApp) -> None:
@@ -382,12 +387,21 @@ class Service:
 
 async def _cancelled(tasks: Sequence[asyncio.Task[None]]) -> None:
     """Cancels the tasks and waits for each to end; raises what one raised other than its
-    cancellation."""
+    cancellation. A cancellation of the caller (a stop's bound) is the caller's: awaiting
+    each task instead, it would be passed on to the task and then swallowed with the task's
+    own, and the bound would silently stop bounding."""
     for task in tasks:
         task.cancel()
+    if tasks:
+        try:
+            await asyncio.wait(tasks)
+        except asyncio.CancelledError:  # the bound is up: their clean-up is cut short too
+            for task in tasks:
+                task.cancel()
+            raise
     for task in tasks:
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        if not task.cancelled() and (error := task.exception()) is not None:
+            raise error
 
 
 def _unanswered(what: str, seconds: float, error: Exception) -> str:
@@ -396,7 +410,7 @@ def _unanswered(what: str, seconds: float, error: Exception) -> str:
     asyncio's connection errors give the address only)."""
     if isinstance(error, TimeoutError):
         return f"{what} did not answer within {seconds:g} s"
-    return f"{what} could not be reached: {error}"
+    return f"{what} could not be reached within {seconds:g} s: {error}"
 
 
 def _database_host(dsn: str) -> str:

@@ -9,13 +9,15 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 
+import asyncpg
 import pytest
 
+from harness.kafka import eventually
 from harness.probe import build_probe
 from harness.processes import free_port
 from services.runtime.service import Bounds, UnreachableAtStart
 
-QUICK = Bounds(connect=1.0, kafka_stop=1.0, tasks_stop=1.0, pool_close=1.0)
+QUICK = Bounds(connect=1.0, consumers_stop=1.0, broker_stop=1.0, tasks_stop=1.0, database_stop=1.0)
 NOT_HANGING = 10  # seconds: far beyond every bound above, far below what they replace
 
 
@@ -43,26 +45,28 @@ def probe_with(probe, **changes):
     return service
 
 
-async def start_fails(service) -> UnreachableAtStart:
+async def start_fails(service) -> str:
+    """Why `service` failed to start (only its message: the error's traceback would keep what
+    it holds alive)."""
     with pytest.raises(UnreachableAtStart) as failed:
         async with asyncio.timeout(NOT_HANGING):
             async with service.running():
                 pass
-    return failed.value
+    return str(failed.value)
 
 
 async def test_a_kafka_that_never_answers_fails_the_start_naming_it_before_the_database_is_touched(probe):
     async with silent_server() as port:
         service = probe_with(probe, kafka_bootstrap_servers=f"127.0.0.1:{port}")
         error = await start_fails(service)
-    assert f"Kafka at 127.0.0.1:{port}" in str(error)
+    assert f"Kafka at 127.0.0.1:{port}" in error
     assert service.pool is None
 
 
 async def test_an_unreachable_kafka_fails_the_start_without_leaving_a_producer_unclosed(probe, caplog):
     service = probe_with(probe, kafka_bootstrap_servers=f"127.0.0.1:{free_port()}")
     error = await start_fails(service)
-    assert "could not be reached" in str(error)
+    assert "could not be reached" in error
     del service
     gc.collect()  # aiokafka reports a client it finds unclosed when it is collected
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR and "Unclosed" in r.getMessage()]
@@ -72,13 +76,13 @@ async def test_a_database_that_never_answers_fails_the_start_naming_its_host_but
     async with silent_server() as port:
         service = probe_with(probe, database_url=f"postgresql://someone:s3cret@127.0.0.1:{port}/advocacy")
         error = await start_fails(service)
-    assert str(error) == f"{probe.settings.service}: the database at 127.0.0.1:{port} did not answer within 1 s"
+    assert error == f"{probe.settings.service}: the database at 127.0.0.1:{port} did not answer within 1 s"
 
 
 async def test_a_refused_database_connection_fails_the_start_saying_so(probe):
     service = probe_with(probe, database_url=f"postgresql://someone:s3cret@127.0.0.1:{free_port()}/advocacy")
     error = await start_fails(service)
-    assert "could not be reached" in str(error) and "s3cret" not in str(error)
+    assert "could not be reached" in error and "s3cret" not in error
 
 
 async def test_a_broker_that_does_not_stop_is_left_behind_and_the_rest_still_stops(probe, caplog):
@@ -94,15 +98,25 @@ async def test_a_broker_that_does_not_stop_is_left_behind_and_the_rest_still_sto
                 service.broker.stop = frozen
         assert service.pool is not None and service.pool.is_closing()
         assert all(task.done() for task in service.tasks)
-        assert any("Kafka's consumers and producer did not stop within 1 s" in r.getMessage() for r in caplog.records)
+        assert any("the broker's subscribers and producer did not stop within 1 s" in r.getMessage()
+                   for r in caplog.records)
     finally:
         await broker_stop()  # what the test froze, closed after all
 
 
-async def test_a_connection_never_given_back_does_not_hold_the_pools_close(probe, caplog):
+async def test_a_connection_never_given_back_does_not_hold_the_pools_close_and_is_closed(probe, caplog):
     service = probe_with(probe)
     async with asyncio.timeout(NOT_HANGING):
         async with service.running():
-            await service.pool.acquire()  # a request stuck in a query, say, holds one
-    assert service.pool.is_closing()
-    assert any("the pool did not stop within 1 s" in r.getMessage() for r in caplog.records)
+            held = await service.pool.acquire()  # a request stuck in a query, say, holds one
+            backend = await held.fetchval("SELECT pg_backend_pid()")
+    assert any("the database's pool did not stop within 1 s" in r.getMessage() for r in caplog.records)
+    conn = await asyncpg.connect(probe.settings.database_url)
+    try:
+        await eventually(lambda: gone(conn, backend), what="the held connection's backend gone")
+    finally:
+        await conn.close()
+
+
+async def gone(conn, backend: int) -> bool:
+    return not await conn.fetchval("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", backend)
