@@ -66,11 +66,11 @@ _GRACEFUL_SHUTDOWN_SECONDS = 15  # of the pods' terminationGracePeriodSeconds: 3
 class Bounds:
     """How long a start waits for Kafka and for the database to answer, and how long a
     graceful stop gives each part, in seconds (ADR 0043). With the requests' 15 s the stop
-    fits the pods' 30 s grace period (28 s) even when Kafka or the database no longer answers."""
+    fits the pods' 30 s grace period (27 s) even when Kafka or the database no longer answers."""
 
     connect: float = 10.0  # Kafka's metadata; the pool's first connections; our consumers' start
     consumers_stop: float = 3.0  # the consumer loops of our own: each LeaveGroup and commit
-    broker_stop: float = 4.0  # FastStream's subscribers (the same) and its producer's flush
+    broker_stop: float = 3.0  # FastStream's subscribers (the same) and its producer's flush
     tasks_stop: float = 3.0  # the outbox relay (its producer's flush) and the schedules
     database_stop: float = 3.0  # the HTTP API's database work, then the pool (then terminated)
 
@@ -84,7 +84,9 @@ def values_kept_from(topics: Any) -> frozenset[str]:
 
 
 class RefusedToStart(RuntimeError):
-    """The settings have refusals (`ServiceSettings.refusals`); the message lists them."""
+    """The service may not run as configured: the settings have refusals
+    (`ServiceSettings.refusals`), a port is taken, DATABASE_URL is no URI; the message says
+    which (never a secret's value)."""
 
 
 class UnreachableAtStart(RuntimeError):
@@ -111,6 +113,7 @@ class Service:
         self.consumers: list[asyncio.Task[None]] = []
         self.own_process = False  # set by main(): the garbage collector is tuned for this process
         self.bounds = Bounds()
+        self.left_behind: list[str] = []  # what the last stop cancelled when its bound was up
         self.broker = KafkaBroker(
             settings.kafka_bootstrap_servers, client_id=settings.service,
             security=broker_security(settings),  # the service's own principal (SASL) when configured
@@ -194,6 +197,9 @@ class Service:
             async with asyncio.timeout(self.bounds.connect):
                 return await asyncpg.create_pool(self.settings.database_url, min_size=2, max_size=10,
                                                  reset=_end_transaction)
+        except ValueError:  # asyncpg's words would quote the URI, password and all
+            raise RefusedToStart(f"{self.settings.service} refuses to start: DATABASE_URL is not a URI libpq can read "
+                                 "(percent-encode : / ? # @ % in its user and password)") from None
         except (TimeoutError, OSError) as error:
             where = f"{self.settings.service}: the database at {_database_host(self.settings.database_url)}"
             raise UnreachableAtStart(_unanswered(where, self.bounds.connect, error)) from None
@@ -253,6 +259,7 @@ class Service:
                 await stopping
         except TimeoutError:
             log.warning("%s: %s did not stop within %g s; stopping without it", self.settings.service, what, seconds)
+            self.left_behind.append(what)
             return False
         return True
 
@@ -260,7 +267,9 @@ class Service:
     async def running(self) -> AsyncIterator["Service"]:
         """The service without its HTTP server (for tests and embedding), and what the ASGI
         lifespan runs between startup and shutdown: on entry everything has started, on exit
-        everything has stopped, also when starting failed half-way."""
+        everything has stopped, also when starting failed half-way; what a stop's bound cut
+        short is in `left_behind`."""
+        self.left_behind = []
         try:
             await self.start()
             await self.broker.start()
@@ -305,10 +314,19 @@ class Service:
                 log.info("%s started: every subscriber consumes", self.settings.service)
                 await send({"type": "lifespan.startup.complete"})
                 await receive()  # lifespan.shutdown
-            log.info("%s stopped: subscribers, relay and pool closed", self.settings.service)
-        except BaseException:
-            failed = "lifespan.shutdown.failed" if started else "lifespan.startup.failed"
-            await send({"type": failed, "message": traceback.format_exc()})  # uvicorn logs it, then exits
+            if self.left_behind:
+                log.warning("%s stopped, leaving behind what did not stop in time: %s",
+                            self.settings.service, "; ".join(self.left_behind))
+            else:
+                log.info("%s stopped: subscribers, relay and pool closed", self.settings.service)
+        except BaseException as error:
+            if started:
+                await send({"type": "lifespan.shutdown.failed", "message": traceback.format_exc()})
+            elif isinstance(error, RefusedToStart | UnreachableAtStart):
+                log.critical("%s", error)  # one line says it all, as a refusal before the start does
+                await send({"type": "lifespan.startup.failed", "message": ""})
+            else:  # uvicorn logs the traceback, then exits with 3
+                await send({"type": "lifespan.startup.failed", "message": traceback.format_exc()})
             raise
         await send({"type": "lifespan.shutdown.complete"})
 

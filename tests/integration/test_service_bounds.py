@@ -15,7 +15,7 @@ import pytest
 from harness.kafka import eventually
 from harness.probe import build_probe
 from harness.processes import free_port
-from services.runtime.service import Bounds, UnreachableAtStart
+from services.runtime.service import Bounds, RefusedToStart, UnreachableAtStart
 
 QUICK = Bounds(connect=1.0, consumers_stop=1.0, broker_stop=1.0, tasks_stop=1.0, database_stop=1.0)
 NOT_HANGING = 10  # seconds: far beyond every bound above, far below what they replace
@@ -85,6 +85,29 @@ async def test_a_refused_database_connection_fails_the_start_saying_so(probe):
     assert "could not be reached" in error and "s3cret" not in error
 
 
+async def test_a_database_url_libpq_cannot_read_is_refused_without_quoting_it(probe):
+    # asyncpg's own ValueError quoted the URI from the "?" on, password included.
+    service = probe_with(probe, database_url="postgresql://someone:ab?cdSECRET@127.0.0.1:5432/advocacy")
+    with pytest.raises(RefusedToStart) as refused:
+        async with service.running():
+            pass
+    assert "DATABASE_URL is not a URI libpq can read" in str(refused.value)
+    assert "SECRET" not in str(refused.value) and refused.value.__suppress_context__
+
+
+async def test_a_process_whose_start_fails_on_a_dependency_says_why_in_one_line_and_exits_3(probe, caplog):
+    settings = probe.settings.model_copy(update={
+        "kafka_bootstrap_servers": f"127.0.0.1:{free_port()}", "http_port": free_port(), "management_port": free_port()})
+    service = build_probe(settings, probe.input_topic, probe.output_topic)
+    service.bounds = QUICK
+    with pytest.raises(SystemExit) as exited:
+        await service.run()  # uvicorn and the lifespan, as the process runs them
+    assert exited.value.code == 3
+    [line] = [r.getMessage() for r in caplog.records if r.levelno == logging.CRITICAL]
+    assert line.startswith(f"{settings.service}: Kafka at 127.0.0.1:") and "could not be reached" in line
+    assert not [r for r in caplog.records if "Traceback" in r.getMessage()]
+
+
 async def test_a_broker_that_does_not_stop_is_left_behind_and_the_rest_still_stops(probe, caplog):
     service = probe_with(probe)
     broker_stop = service.broker.stop
@@ -100,6 +123,7 @@ async def test_a_broker_that_does_not_stop_is_left_behind_and_the_rest_still_sto
         assert all(task.done() for task in service.tasks)
         assert any("the broker's subscribers and producer did not stop within 1 s" in r.getMessage()
                    for r in caplog.records)
+        assert service.left_behind == ["the broker's subscribers and producer"]
     finally:
         await broker_stop()  # what the test froze, closed after all
 
@@ -111,6 +135,7 @@ async def test_a_connection_never_given_back_does_not_hold_the_pools_close_and_i
             held = await service.pool.acquire()  # a request stuck in a query, say, holds one
             backend = await held.fetchval("SELECT pg_backend_pid()")
     assert any("the database's pool did not stop within 1 s" in r.getMessage() for r in caplog.records)
+    assert service.left_behind == ["the database's pool"]
     conn = await asyncpg.connect(probe.settings.database_url)
     try:
         await eventually(lambda: gone(conn, backend), what="the held connection's backend gone")
