@@ -21,7 +21,7 @@ import gc
 import logging
 import socket
 import traceback
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -241,9 +241,9 @@ class Service:
         """After the broker stopped consuming: stop the relay and schedules, close the pool,
         each within its `Bounds` (a pool not closed by then is terminated)."""
         await self._within(self.bounds.tasks_stop, "the outbox relay and schedules", _cancelled(self.tasks))
-        if not await self._within(self.bounds.database_stop, "the database's pool", self._close_database()):
-            if self.pool is not None:
-                self.pool.terminate()
+        closed = await self._within(self.bounds.database_stop, "the database's pool", self._close_database())
+        if not closed and self.pool is not None:
+            self.pool.terminate()
 
     async def _close_database(self) -> None:
         if self.api is not None:
@@ -251,7 +251,7 @@ class Service:
         if self.pool is not None:
             await self.pool.close()
 
-    async def _within(self, seconds: float, what: str, stopping: Any) -> bool:
+    async def _within(self, seconds: float, what: str, stopping: Awaitable[object]) -> bool:
         """Awaits `stopping` for up to `seconds`; False, with a warning, if it had not finished
         (it is cancelled: a stop goes on without what does not answer)."""
         try:
