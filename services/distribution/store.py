@@ -3,8 +3,9 @@ Shares and tracked links are in share_store.py.
 
 Fan-out is one statement: feed entries for the whole audience are written set-based, never
 one insert per person; each entry carries its notification until it is sent (`digest`,
-`due_at`: ADR 0025), so a withdrawal or retraction that deletes the entry takes the waiting
-notification with it.
+`due_at`: ADR 0025; a new item's entries wait by the item, `fan_out_notifications`: ADR
+0044), so a withdrawal or retraction that deletes the entry takes the waiting notification
+with it.
 
 What changes an audience and what fans out to it are kept apart by one lock, the audience
 lock (`hold_audience`, ADR 0033, 0039): exclusive for a fan-out and an item's end, shared
@@ -41,29 +42,40 @@ _REACHES = """(cardinality(i.roles) = 0 OR p.role = ANY(i.roles))
       AND (cardinality(p.languages) = 0 OR i.language = ANY(p.languages))
       AND (cardinality(p.interests) = 0 OR cardinality(i.topics) = 0 OR p.interests && i.topics)"""
 # A feed entry of item `i` for person `p`, waiting to be notified by the person's digest:
-# now, at the next daily or weekly digest, or not at all (off: NULL).
+# now, at the next daily or weekly digest, or not at all (off: NULL). `{due}`: the entry's own
+# time, or NULL where its item's row of `fan_out_notifications` says when (ADR 0044).
 _ENTRY = """INSERT INTO feed (advocate_id, item_id, delivered_at, digest, due_at)
-    SELECT p.advocate_id, i.item_id, $1, nullif(p.digest, 'off'),
-           CASE p.digest WHEN 'immediate' THEN $1::timestamptz WHEN 'daily' THEN $2::timestamptz
-                         WHEN 'weekly' THEN $3::timestamptz END"""
+    SELECT p.advocate_id, i.item_id, $1, nullif(p.digest, 'off'), {due}"""
+_DUE_BY_DIGEST = """CASE p.digest WHEN 'immediate' THEN $1::timestamptz WHEN 'daily' THEN i.daily_at
+                         WHEN 'weekly' THEN i.weekly_at END"""
 _CONSENTING = "JOIN consents c ON c.advocate_id = p.advocate_id AND c.purpose = 'receive_content' AND c.valid"
 
 # One item to its whole audience, under the audience lock held exclusive: no change of who
 # is reached commits meanwhile, so the consent rows are read without a lock (ADR 0039:
 # locking each was 11-27 % of the statement). An item new here has no entry yet (the
 # backfills of concurrent yeses do not see it before it commits): plain inserts, no
-# speculative insertion per person (ADR 0025: about a fifth of a fan-out's time). Again (a
-# replayed publication): what is there stays as it is.
-_FAN_OUT = f"""
+# speculative insertion per person (ADR 0025: about a fifth of a fan-out's time), and the
+# notifications wait by the item (ADR 0044: no `feed_due` entry each). Again (a replayed
+# publication): what is there stays as it is, and what is added waits by its own time (the
+# item's rows may have been walked past these people already).
+_FAN_OUT = """
 WITH item AS (SELECT $4::text AS item_id, $5::text[] AS roles,
     $6::text[] AS org_units, $7::text[] AS locations, $8::text[] AS languages,
-    $9::text[] AS interests, $10::text AS language, $11::text[] AS topics)
-{_ENTRY}
-FROM item i JOIN people p ON {_REACHES}
-{_CONSENTING}
-{{conflict}}"""
-_FAN_OUT_NEW = _FAN_OUT.format(conflict="")
-_FAN_OUT_AGAIN = _FAN_OUT.format(conflict="ON CONFLICT DO NOTHING")
+    $9::text[] AS interests, $10::text AS language, $11::text[] AS topics,
+    $2::timestamptz AS daily_at, $3::timestamptz AS weekly_at)
+{entry}
+FROM item i JOIN people p ON {reaches}
+{consenting}
+{conflict}"""
+_FAN_OUT_NEW = _FAN_OUT.format(entry=_ENTRY.format(due="NULL"), reaches=_REACHES, consenting=_CONSENTING,
+                               conflict="")
+_FAN_OUT_AGAIN = _FAN_OUT.format(entry=_ENTRY.format(due=_DUE_BY_DIGEST), reaches=_REACHES,
+                                 consenting=_CONSENTING, conflict="ON CONFLICT DO NOTHING")
+# When a new item's entries are to be notified, one row per digest (ADR 0044); a digest
+# nobody in the audience has is dropped by the notifier's first look.
+_FAN_OUT_NOTIFICATIONS = """INSERT INTO fan_out_notifications (item_id, digest, due_at)
+    VALUES ($1, 'immediate', $2), ($1, 'daily', $3), ($1, 'weekly', $4)
+    ON CONFLICT (item_id, digest) DO UPDATE SET due_at = EXCLUDED.due_at, sent_through = ''"""
 # Every active item to one person: what is there when they say yes. The person and their
 # consent are read (and it locked FOR SHARE) once, before the items. How far each item
 # reached grows by one: logged, to be added up by the audience-growth schedule
@@ -382,8 +394,9 @@ async def fan_out(conn: Connection, item_id: str, content: dict[str, Any], now: 
                   daily_at: datetime, weekly_at: datetime, new: bool = False) -> int:
     """Feed entries, each with its notification waiting, for everyone the item's audience
     reaches, in one statement; returns how many people it reached. `new`: the item was saved
-    for the first time in this transaction (`save_item` said `new`), so no entry for it exists.
-    The audience and consents are joined by hash in memory, not in batches on disk (a million
+    for the first time in this transaction (`save_item` said `new`), so no entry for it exists,
+    and its notifications wait by the item (ADR 0044); otherwise each added entry waits by its
+    own time. The audience and consents are joined by hash in memory, not in batches on disk (a million
     people need about 50 MB): only for this transaction."""
     audience = content.get("audience", {})
     await conn.execute("SET LOCAL work_mem = '96MB'")
@@ -394,7 +407,10 @@ async def fan_out(conn: Connection, item_id: str, content: dict[str, Any], now: 
         audience.get("org_units", []),
         audience.get("locations", []), audience.get("languages", []), audience.get("topics", []),
         content["language"], content.get("topics", []))
-    return int(status.split()[-1])
+    reached = int(status.split()[-1])
+    if new and reached:
+        await conn.execute(_FAN_OUT_NOTIFICATIONS, item_id, now, daily_at, weekly_at)
+    return reached
 
 
 async def distributed(conn: Connection, item_id: str, size: int, told: int) -> None:
@@ -525,7 +541,8 @@ async def adopt_queued_notifications(conn: Connection) -> None:
     await conn.execute(_ADOPT_QUEUED)
 
 
-# Feed entries whose notification is due (index feed_due), oldest first, no longer waiting.
+# Feed entries whose notification is due by their own time (index feed_due), oldest first,
+# no longer waiting.
 _CLAIM_NOTIFICATIONS = """
 WITH due AS (
     SELECT item_id, advocate_id, digest FROM feed WHERE due_at <= $1
@@ -535,12 +552,57 @@ WHERE f.item_id = due.item_id AND f.advocate_id = due.advocate_id
 RETURNING f.advocate_id, f.item_id, due.digest"""
 
 
+# The oldest due row of a new item's fan-out (ADR 0044), held until commit: a second
+# replica walks another.
+_DUE_FAN_OUT = """SELECT item_id, digest, sent_through FROM fan_out_notifications WHERE due_at <= $1
+    ORDER BY due_at, item_id, digest LIMIT 1 FOR UPDATE SKIP LOCKED"""
+# Its next entries in key order (`candidates`), cleared as they are claimed. An entry another
+# transaction holds (a withdrawal or retraction deleting it) is passed by (SKIP LOCKED: a
+# wait here could close a cycle with a deleter waiting for an entry this pass claimed), and
+# the walk's mark stays before it, so it is looked at again if that transaction rolls back.
+_WALK_FAN_OUT = """
+WITH candidates AS MATERIALIZED (
+    SELECT advocate_id FROM feed WHERE item_id = $1 AND advocate_id > $2 AND digest = $3 AND due_at IS NULL
+    ORDER BY advocate_id LIMIT $4
+), locked AS (
+    SELECT f.advocate_id FROM feed f JOIN candidates c ON f.item_id = $1 AND f.advocate_id = c.advocate_id
+    WHERE f.digest = $3 AND f.due_at IS NULL
+    FOR UPDATE OF f SKIP LOCKED
+), claimed AS (
+    UPDATE feed f SET digest = NULL FROM locked
+    WHERE f.item_id = $1 AND f.advocate_id = locked.advocate_id
+    RETURNING f.advocate_id
+), passed_by AS (
+    SELECT min(advocate_id) AS first FROM candidates WHERE advocate_id NOT IN (SELECT advocate_id FROM claimed)
+), marked AS (
+    UPDATE fan_out_notifications SET sent_through = coalesce(
+        (SELECT max(c.advocate_id) FROM claimed c, passed_by p WHERE p.first IS NULL OR c.advocate_id < p.first),
+        sent_through)
+    WHERE item_id = $1 AND digest = $3
+)
+SELECT (SELECT count(*) FROM candidates) AS candidates, array(SELECT advocate_id FROM claimed) AS claimed"""
+
+
 async def claim_due_notifications(conn: Connection, now: datetime, limit: int) -> list[DueNotification]:
-    """Up to `limit` pending notifications due by `now`, oldest first, cleared from their feed
-    entries as they are claimed (SKIP LOCKED: a second replica claims others; a rollback
-    returns them)."""
+    """Up to `limit` pending notifications due by `now`, cleared from their feed entries as
+    they are claimed: first those waiting in their entries, oldest first (SKIP LOCKED: a
+    second replica claims others), then those of due fan-outs, a fan-out's in its entries'
+    key order (ADR 0044); a fan-out's row goes when nothing of it is left. A rollback returns
+    them all."""
     rows = await conn.fetch(_CLAIM_NOTIFICATIONS, now, limit)
-    return [DueNotification(r["advocate_id"], r["item_id"], Digest(r["digest"])) for r in rows]
+    due = [DueNotification(r["advocate_id"], r["item_id"], Digest(r["digest"])) for r in rows]
+    while len(due) < limit and (fan_out := await conn.fetchrow(_DUE_FAN_OUT, now)) is not None:
+        item_id, digest = fan_out["item_id"], fan_out["digest"]
+        [(candidates, claimed)] = await conn.fetch(_WALK_FAN_OUT, item_id, fan_out["sent_through"], digest,
+                                                   limit - len(due))
+        if candidates == 0:
+            await conn.execute("DELETE FROM fan_out_notifications WHERE item_id = $1 AND digest = $2",
+                               item_id, digest)
+            continue
+        due += [DueNotification(advocate, item_id, Digest(digest)) for advocate in claimed]
+        if not claimed:
+            break  # all it found are held by others: looked at again next pass
+    return due
 
 
 async def immediate_sent(conn: Connection, day: date, advocate_ids: Sequence[str]) -> dict[str, int]:
