@@ -552,9 +552,10 @@ WHERE f.item_id = due.item_id AND f.advocate_id = due.advocate_id
 RETURNING f.advocate_id, f.item_id, due.digest"""
 
 
-# The oldest due row of a new item's fan-out (ADR 0044), held until commit: a second
-# replica walks another.
-_DUE_FAN_OUT = """SELECT item_id, digest, sent_through FROM fan_out_notifications WHERE due_at <= $1
+# The oldest due row of a new item's fan-out (ADR 0044), but those this pass left ($2, $3),
+# held until commit: a second replica walks another.
+_DUE_FAN_OUT = """SELECT item_id, digest, sent_through FROM fan_out_notifications
+    WHERE due_at <= $1 AND (item_id, digest) NOT IN (SELECT * FROM unnest($2::text[], $3::text[]))
     ORDER BY due_at, item_id, digest LIMIT 1 FOR UPDATE SKIP LOCKED"""
 # Its next entries in key order (`candidates`), cleared as they are claimed. An entry another
 # transaction holds (a withdrawal or retraction deleting it) is passed by (SKIP LOCKED: a
@@ -580,35 +581,55 @@ WITH candidates AS MATERIALIZED (
         sent_through)
     WHERE item_id = $1 AND digest = $3
 )
-SELECT (SELECT count(*) FROM candidates) AS candidates, array(SELECT advocate_id FROM claimed) AS claimed"""
+SELECT (SELECT count(*) FROM candidates), array(SELECT advocate_id FROM claimed ORDER BY advocate_id)"""
 
 
 async def claim_due_notifications(conn: Connection, now: datetime, limit: int) -> list[DueNotification]:
     """Up to `limit` pending notifications due by `now`, cleared from their feed entries as
-    they are claimed: first those waiting in their entries, oldest first (SKIP LOCKED: a
-    second replica claims others), then those of due fan-outs, a fan-out's in its entries'
-    key order (ADR 0044); a fan-out's row goes when nothing of it is left. A rollback returns
-    them all."""
-    rows = await conn.fetch(_CLAIM_NOTIFICATIONS, now, limit)
-    due = [DueNotification(r["advocate_id"], r["item_id"], Digest(r["digest"])) for r in rows]
-    while len(due) < limit and (fan_out := await conn.fetchrow(_DUE_FAN_OUT, now)) is not None:
+    they are claimed: those of due fan-outs, a fan-out's in its entries' key order (ADR
+    0044), and those waiting in their entries, oldest first (SKIP LOCKED: a second replica
+    claims others); each kind gets at least half the pass when it has that much. A fan-out's
+    row goes when nothing of it is left. A rollback returns them all."""
+    left: set[tuple[str, str]] = set()  # fan-outs whose next entries others hold: next pass
+    due = await _walk_fan_outs(conn, now, limit // 2, left)
+    rows = await conn.fetch(_CLAIM_NOTIFICATIONS, now, limit - len(due))
+    due += [DueNotification(r["advocate_id"], r["item_id"], Digest(r["digest"])) for r in rows]
+    return due + await _walk_fan_outs(conn, now, limit - len(due), left)
+
+
+async def _walk_fan_outs(conn: Connection, now: datetime, limit: int, left: set[tuple[str, str]]
+                         ) -> list[DueNotification]:
+    due: list[DueNotification] = []
+    while len(due) < limit and (fan_out := await conn.fetchrow(
+            _DUE_FAN_OUT, now, [i for i, _ in left], [d for _, d in left])) is not None:
         item_id, digest = fan_out["item_id"], fan_out["digest"]
         [(candidates, claimed)] = await conn.fetch(_WALK_FAN_OUT, item_id, fan_out["sent_through"], digest,
                                                    limit - len(due))
         if candidates == 0:
             await conn.execute("DELETE FROM fan_out_notifications WHERE item_id = $1 AND digest = $2",
                                item_id, digest)
-            continue
+        elif not claimed:
+            left.add((item_id, digest))
         due += [DueNotification(advocate, item_id, Digest(digest)) for advocate in claimed]
-        if not claimed:
-            break  # all it found are held by others: looked at again next pass
     return due
 
 
+# The day's counts of `advocate_ids`, each made where missing (in key order, as a second
+# replica's pass makes them), then held until commit: a pass with the same person waits for
+# this one and reads what it sent, so the daily cap holds across replicas. Two statements: the
+# second sees rows another pass made and committed while the first waited for them.
+_MAKE_COUNTS = """INSERT INTO notifications_sent (advocate_id, day, immediate)
+    SELECT advocate_id, $1, 0 FROM unnest($2::text[]) AS advocate_id ORDER BY advocate_id
+    ON CONFLICT (advocate_id, day) DO NOTHING"""
+_HELD_COUNTS = """SELECT advocate_id, immediate FROM notifications_sent
+    WHERE day = $1 AND advocate_id = ANY($2::text[]) ORDER BY advocate_id FOR UPDATE"""
+
+
 async def immediate_sent(conn: Connection, day: date, advocate_ids: Sequence[str]) -> dict[str, int]:
-    """How many immediate notifications each of `advocate_ids` got on `day`."""
-    rows = await conn.fetch("SELECT advocate_id, immediate FROM notifications_sent WHERE day = $1 "
-                            "AND advocate_id = ANY($2::text[])", day, list(advocate_ids))
+    """How many immediate notifications each of `advocate_ids` got on `day`; their counts are
+    held (FOR UPDATE) until this transaction ends."""
+    await conn.execute(_MAKE_COUNTS, day, list(advocate_ids))
+    rows = await conn.fetch(_HELD_COUNTS, day, list(advocate_ids))
     return {r["advocate_id"]: r["immediate"] for r in rows}
 
 
