@@ -4,10 +4,10 @@
 The benchmark writes a year (52 weeks from Monday 2025-01-06) straight into metrics' schema,
 in SQL: `advocates` people in 100 org units and 50 locations, 40 items a week (two topics
 each of 50; four in five in a campaign of 100 items), `shares` shares spread evenly over the
-weeks on five networks (each person's shares weeks apart), ten clicks per share over four
-days (one in ten by a bot), a connector's counters for every share; 30 % of the people allow
-share_attribution and network_reach, 10 % the leaderboard. Clicks are stored as they are once
-their day's visitor hashes are forgotten.
+weeks on five networks (each person's shares weeks apart), ten requests of its link per share
+over four days (one in ten a machine's, counted apart from the clicks), a connector's counters
+for every share; 30 % of the people allow share_attribution and network_reach, 10 % the
+leaderboard. Clicks are stored as they are once their day's visitor hashes are forgotten.
 
 Then, with metrics as its own process, signed in over HTTP:
 
@@ -78,8 +78,9 @@ _FILL = [
     """INSERT INTO attributed_shares (share_id, advocate_id)
        SELECT 'sh-' || n, 'adv-' || lpad(p::text, 6, '0')
        FROM (SELECT n, (n::bigint * 7919) % $2::int AS p FROM generate_series(0, $1::int - 1) n) g WHERE p % 10 < 3""",
-    """INSERT INTO clicks (share_id, day, visitor, bot, clicks)
-       SELECT s.share_id, s.day + g % 4, '#' || g, g = 9, 1 FROM shares s, generate_series(0, 9) g""",
+    """INSERT INTO clicks (share_id, day, visitor, bot, clicks, machine_requests)
+       SELECT s.share_id, s.day + g % 4, '#' || g, g = 9, (g <> 9)::int, (g = 9)::int
+       FROM shares s, generate_series(0, 9) g""",
     """INSERT INTO engagement (share_id, impressions, reactions, comments, reshares, observed_at)
        SELECT share_id, 200 + abs(hashtext(share_id)) % 5000, abs(hashtext(share_id)) % 40,
               abs(hashtext(share_id)) % 7, abs(hashtext(share_id)) % 5, now() FROM shares""",
@@ -125,7 +126,7 @@ async def measure(advocates: int = 100_000, shares: int = 2_000_000, impacts: in
                 began = time.perf_counter()
                 await fill(conn, advocates, shares)
                 filled_s = time.perf_counter() - began
-                clicks = await conn.fetchval("SELECT sum(clicks) FROM clicks")
+                clicks = await conn.fetchval("SELECT sum(clicks + machine_requests) FROM clicks")
                 if one_week:
                     week = await conn.fetchval(_DENSEST)
                     await conn.execute("DELETE FROM weeks_due WHERE week <> $1", week)
