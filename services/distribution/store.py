@@ -591,7 +591,7 @@ async def claim_due_notifications(conn: Connection, now: datetime, limit: int) -
     claims others); each kind gets at least half the pass when it has that much. A fan-out's
     row goes when nothing of it is left. A rollback returns them all."""
     left: set[tuple[str, str]] = set()  # fan-outs whose next entries others hold: next pass
-    due = await _walk_fan_outs(conn, now, limit // 2, left)
+    due = await _walk_fan_outs(conn, now, (limit + 1) // 2, left)
     rows = await conn.fetch(_CLAIM_NOTIFICATIONS, now, limit - len(due))
     due += [DueNotification(r["advocate_id"], r["item_id"], Digest(r["digest"])) for r in rows]
     return due + await _walk_fan_outs(conn, now, limit - len(due), left)
@@ -628,6 +628,8 @@ _HELD_COUNTS = """SELECT advocate_id, immediate FROM notifications_sent
 async def immediate_sent(conn: Connection, day: date, advocate_ids: Sequence[str]) -> dict[str, int]:
     """How many immediate notifications each of `advocate_ids` got on `day`; their counts are
     held (FOR UPDATE) until this transaction ends."""
+    if not advocate_ids:
+        return {}
     await conn.execute(_MAKE_COUNTS, day, list(advocate_ids))
     rows = await conn.fetch(_HELD_COUNTS, day, list(advocate_ids))
     return {r["advocate_id"]: r["immediate"] for r in rows}
