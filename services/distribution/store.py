@@ -58,19 +58,17 @@ _CONSENTING = "JOIN consents c ON c.advocate_id = p.advocate_id AND c.purpose = 
 # notifications wait by the item (ADR 0044: no `feed_due` entry each). Again (a replayed
 # publication): what is there stays as it is, and what is added waits by its own time (the
 # item's rows may have been walked past these people already).
-_FAN_OUT = """
+_FAN_OUT = f"""
 WITH item AS (SELECT $4::text AS item_id, $5::text[] AS roles,
     $6::text[] AS org_units, $7::text[] AS locations, $8::text[] AS languages,
     $9::text[] AS interests, $10::text AS language, $11::text[] AS topics,
     $2::timestamptz AS daily_at, $3::timestamptz AS weekly_at)
-{entry}
-FROM item i JOIN people p ON {reaches}
-{consenting}
-{conflict}"""
-_FAN_OUT_NEW = _FAN_OUT.format(entry=_ENTRY.format(due="NULL"), reaches=_REACHES, consenting=_CONSENTING,
-                               conflict="")
-_FAN_OUT_AGAIN = _FAN_OUT.format(entry=_ENTRY.format(due=_DUE_BY_DIGEST), reaches=_REACHES,
-                                 consenting=_CONSENTING, conflict="ON CONFLICT DO NOTHING")
+{_ENTRY}
+FROM item i JOIN people p ON {_REACHES}
+{_CONSENTING}
+{{conflict}}"""
+_FAN_OUT_NEW = _FAN_OUT.format(due="NULL", conflict="")
+_FAN_OUT_AGAIN = _FAN_OUT.format(due=_DUE_BY_DIGEST, conflict="ON CONFLICT DO NOTHING")
 # When a new item's entries are to be notified, one row per digest (ADR 0044); a digest
 # nobody in the audience has is dropped by the notifier's first look.
 _FAN_OUT_NOTIFICATIONS = """INSERT INTO fan_out_notifications (item_id, digest, due_at)
