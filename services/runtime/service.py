@@ -50,7 +50,7 @@ from services.runtime.migrate import folders, migrate
 from services.runtime.pipelined import PipelinedSubscriber
 from services.runtime.priority import lower_priority
 from services.runtime.relay import OutboxRelay
-from services.runtime.routing import decode_json
+from services.runtime.routing import ServiceRouter, decode_json
 from services.runtime.scheduler import Schedule
 from services.runtime.settings import ServiceSettings
 
@@ -108,6 +108,7 @@ class Service:
         self.dead_letters = DeadLetters(settings.service, settings.dead_letter_topic, values_kept_from(topics))
         # The consumer loops of our own a ServiceRouter declared (`consume_counted`), and
         # their subscribers as documented; a plain KafkaRouter has neither.
+        self.router = router
         self.pipelined: list[PipelinedSubscriber] = getattr(router, "pipelined", [])
         documented: KafkaRouter | None = getattr(router, "documented", None)
         self.consumers: list[asyncio.Task[None]] = []
@@ -150,7 +151,7 @@ class Service:
             raise RefusedToStart(f"{self.settings.service} refuses to start: {'; '.join(refusals)}")
 
     async def start(self) -> None:
-        """Before the broker consumes: database ready, inbox in context, relay running.
+        """Before the broker consumes: database ready, inbox handed to the subscribers, relay running.
         Raises RefusedToStart first if the settings may not run."""
         self.refuse_unless_allowed()
         for name in self.settings.secrets_left_at_default():  # local mode: allowed, not unnoticed
@@ -163,7 +164,8 @@ class Service:
             await self.api.start(self.pool)
         self.inbox = Inbox(self.pool, self.settings.service, self.settings.source, self.dead_letters,
                            self.settings.retry_deadline_seconds)
-        self.broker.context.set_global("inbox", self.inbox)
+        if isinstance(self.router, ServiceRouter):  # a plain KafkaRouter's subscribers take none
+            self.router.inbox = self.inbox
         relay = OutboxRelay.for_settings(self.settings)
         self.tasks = [asyncio.create_task(relay.run(), name="outbox-relay")] + [
             asyncio.create_task(s.run(self.pool, self.settings.source), name=f"schedule-{s.name}")
