@@ -104,18 +104,22 @@ class DistributionHandlers:
         if record.purpose is Purpose.RECEIVE_CONTENT and record.valid:
             await self._receive(uow, record.advocate_id, event.consentsequence)
             return
-        if record.purpose in _STOPS_SCHEDULED and not record.valid:
-            # A no to receiving: a fan-out committing meanwhile is seen by its delete, or sees it
-            # (ADR 0039). Either no: before it locks any share, as an item's end locks its shares
-            # after the lock (exclusive); a batch locking shares first, then waiting for the lock,
-            # deadlocked with an end waiting for those shares.
-            await store.share_audience(uow.conn)
-        if not await store.set_consent(uow.conn, record.advocate_id, record.purpose.value, record.valid,
-                                       event.consentsequence):
+        shrinking = record.purpose in _STOPS_SCHEDULED and not record.valid
+        # A no to receiving takes the audience lock, shared, with its row: a fan-out committing
+        # meanwhile is seen by its delete, or sees it (ADR 0039). Either no: before it locks any
+        # share, as an item's end locks its shares after the lock (exclusive); a batch locking
+        # shares first, then waiting for the lock, deadlocked with an end waiting for those shares.
+        if shrinking:
+            applied = await store.withdraw_consent(uow.conn, record.advocate_id, record.purpose.value,
+                                                   event.consentsequence)
+        else:
+            applied = await store.set_consent(uow.conn, record.advocate_id, record.purpose.value, record.valid,
+                                              event.consentsequence)
+        if not applied:
             return  # not after what we hold
         if record.purpose is Purpose.RECEIVE_CONTENT:  # a no
             await store.stop_delivery(uow.conn, record.advocate_id)
-        if record.purpose in _STOPS_SCHEDULED and not record.valid:
+        if shrinking:
             cancelled = await share_store.cancel_unposted(uow.conn, record.advocate_id,
                                                           CancellationReason.CONSENT_WITHDRAWN.value)
             await self._end_shares(uow, cancelled, CancellationReason.CONSENT_WITHDRAWN, ShareCancelled)

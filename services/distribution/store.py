@@ -166,10 +166,10 @@ _AUDIENCE_KEY = "hashtext(current_schema() || ':audience')"
 
 async def share_audience(conn: Connection) -> None:
     """Wait for the audience lock, shared, until the transaction ends: what shrinks an
-    audience (a `receive_content` no, an erasure: ADR 0039) before the statement that deletes
-    the person's feed, so that a fan-out committing meanwhile is seen by that delete, or sees
-    the change. Also `place_yeses`, which grows it. Holders of it shared do not wait for each
-    other."""
+    audience (an erasure; a no takes it in `withdraw_consent`: ADR 0039) before the statement
+    that deletes the person's feed, so that a fan-out committing meanwhile is seen by that
+    delete, or sees the change. Also `place_yeses`, which grows it. Holders of it shared do
+    not wait for each other."""
     await conn.execute(f"SELECT pg_advisory_xact_lock_shared({_AUDIENCE_KEY})")
 
 
@@ -177,7 +177,7 @@ async def hold_audience(conn: Connection) -> None:
     """Wait for the audience lock, exclusive, until the transaction ends (ADR 0033): a fan-out's,
     and an item's end's. The changes that grow an audience (`reach_changing`,
     `give_consent`) take it shared in the statement before their backfill, those that shrink
-    it (`share_audience`) before their delete (they do not wait for each other). Its own
+    it (`share_audience`, `withdraw_consent`) before their delete (they do not wait for each other). Its own
     statement, before the one that reads: READ COMMITTED takes each statement's snapshot
     when it begins, so the next one sees what the lock's last holders committed. A
     transaction takes one mode only (a shared holder asking for exclusive would wait for the
@@ -220,10 +220,15 @@ async def reach_changing(conn: Connection, profile: Profile, as_of: datetime) ->
                                     profile.location, profile.languages, profile.interests, as_of))
 
 
-_SET_CONSENT = """INSERT INTO consents (advocate_id, purpose, valid, sequence) VALUES ($1, $2, $3, $4)
+_UPSERT_CONSENT = """INSERT INTO consents (advocate_id, purpose, valid, sequence) {row}
     ON CONFLICT (advocate_id, purpose) DO UPDATE SET valid = EXCLUDED.valid, sequence = EXCLUDED.sequence
     WHERE consents.sequence < EXCLUDED.sequence OR (EXCLUDED.sequence = 0 AND consents.sequence = 0)
     RETURNING true"""
+_SET_CONSENT = _UPSERT_CONSENT.format(row="VALUES ($1, $2, $3, $4)")
+# The same after the audience lock, shared, in one round trip: the row inserted is selected
+# from the lock's CTE, so the lock is held before the person's row is (ADR 0039's order).
+_SET_CONSENT_SHRINKING = f"""WITH audience AS MATERIALIZED (SELECT pg_advisory_xact_lock_shared({_AUDIENCE_KEY}))
+{_UPSERT_CONSENT.format(row="SELECT $1, $2, $3::boolean, $4::bigint FROM audience")}"""
 # The same, answering whether a yes grows the audience: no row before, or one not valid (read
 # in the statement's snapshot: only this subscriber writes the row, a person at a time); one
 # that does takes the audience lock shared, after its row (ADR 0033).
@@ -239,6 +244,14 @@ async def set_consent(conn: Connection, advocate_id: str, purpose: str, valid: b
     ADR 0019) applies, never by time; a record from before sequences (None) applies only
     where no sequenced one was; returns whether it did."""
     return await conn.fetchval(_SET_CONSENT, advocate_id, purpose, valid, sequence or 0) is not None
+
+
+async def withdraw_consent(conn: Connection, advocate_id: str, purpose: str, sequence: int | None) -> bool:
+    """`set_consent` of a no that shrinks an audience or stops scheduled posts, after taking
+    the audience lock shared (`share_audience`, ADR 0039) in the same statement; the
+    statements after it (the feed's delete, the shares' cancel) see what a fan-out holding
+    the lock committed."""
+    return await conn.fetchval(_SET_CONSENT_SHRINKING, advocate_id, purpose, False, sequence or 0) is not None
 
 
 async def give_consent(conn: Connection, advocate_id: str, purpose: str, sequence: int | None) -> bool | None:
