@@ -117,11 +117,10 @@ class DistributionHandlers:
                                               event.consentsequence)
         if not applied:
             return  # not after what we hold
-        if record.purpose is Purpose.RECEIVE_CONTENT:  # a no
-            await store.stop_delivery(uow.conn, record.advocate_id)
-        if shrinking:
-            cancelled = await share_store.cancel_unposted(uow.conn, record.advocate_id,
-                                                          CancellationReason.CONSENT_WITHDRAWN.value)
+        if shrinking:  # a no to receiving stops delivery too, in the same statement
+            cancelled = await share_store.cancel_unposted(
+                uow.conn, record.advocate_id, CancellationReason.CONSENT_WITHDRAWN.value,
+                stopping_delivery=record.purpose is Purpose.RECEIVE_CONTENT)
             await self._end_shares(uow, cancelled, CancellationReason.CONSENT_WITHDRAWN, ShareCancelled)
 
     async def _receive(self, uow: UnitOfWork, advocate_id: str, sequence: int | None) -> None:

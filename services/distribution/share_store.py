@@ -7,6 +7,7 @@ from typing import NamedTuple
 import asyncpg
 
 from schemas.directory import Network
+from services.distribution import store
 from services.distribution.domain import ShareStatus
 from services.runtime.unit_of_work import Connection
 
@@ -87,12 +88,19 @@ async def cancel_scheduled(conn: Connection, *, advocate_id: str | None = None,
         advocate_id, item_id))
 
 
-async def cancel_unposted(conn: Connection, advocate_id: str, reason: str) -> list[EndedShare]:
+async def cancel_unposted(conn: Connection, advocate_id: str, reason: str, stopping_delivery: bool = False
+                          ) -> list[EndedShare]:
     """The advocate's shares a connector is not to post: scheduled ones, and those it was
     already asked to post (`publish_requested`, in flight) and has not reported on, which
-    keep `reason` in `recalled` (see `record_outcome`)."""
+    keep `reason` in `recalled` (see `record_outcome`). With `stopping_delivery` (a
+    `receive_content` no), their feed goes in the same statement (`store.stop_delivery`):
+    one round trip, not two. Its feed and share rows are locked in no set order, which no
+    other transaction can meet: the one that locks both in turn (an item's end) holds the
+    audience lock exclusive, and the others lock the person's consent row first, which the
+    no holds (ADR 0039)."""
+    deleting = f"WITH {store.STOPPING_DELIVERY} " if stopping_delivery else ""
     return _ended(await conn.fetch(
-        f"""UPDATE shares SET status = 'cancelled',
+        f"""{deleting}UPDATE shares SET status = 'cancelled',
                 recalled = CASE WHEN status = 'publish_requested' THEN $2 END
             WHERE advocate_id = $1 AND status IN ('scheduled', 'publish_requested') RETURNING {_ENDED}""",
         advocate_id, reason))

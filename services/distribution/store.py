@@ -510,15 +510,20 @@ async def forget_unplaced(conn: Connection, advocate_id: str) -> None:
     await conn.execute("DELETE FROM unplaced_yeses WHERE advocate_id = $1", advocate_id)
 
 
+# What stops delivery to the person $1, as CTEs that a statement of a withdrawal's can carry
+# (share_store.cancel_unposted). An unplaced row a `place_yeses` pass holds is skipped, not
+# waited for: the pass waits for this transaction's consent row (a deadlock otherwise), then
+# finds the no, places nothing, and deletes the row itself.
+STOPPING_DELIVERY = """unplaced AS (DELETE FROM unplaced_yeses WHERE advocate_id IN (
+    SELECT advocate_id FROM unplaced_yeses WHERE advocate_id = $1 FOR UPDATE SKIP LOCKED)),
+feed_deleted AS (DELETE FROM feed WHERE advocate_id = $1)"""
+
+
 async def stop_delivery(conn: Connection, advocate_id: str) -> None:
     """No `receive_content` any more: their feed goes, and with it what waits to be notified,
-    and a yes of theirs left unplaced (ADR 0033), in the same statement (a withdrawal's)."""
-    # An unplaced row a `place_yeses` pass holds is skipped, not waited for: the pass waits
-    # for this transaction's consent row (a deadlock otherwise), then finds the no, places
-    # nothing, and deletes the row itself.
-    await conn.execute("""WITH unplaced AS (DELETE FROM unplaced_yeses WHERE advocate_id IN (
-                              SELECT advocate_id FROM unplaced_yeses WHERE advocate_id = $1 FOR UPDATE SKIP LOCKED))
-                          DELETE FROM feed WHERE advocate_id = $1""", advocate_id)
+    and a yes of theirs left unplaced (ADR 0033), in the same statement (an erasure's; a
+    withdrawal's goes with its cancel of shares, share_store.cancel_unposted)."""
+    await conn.execute(f"WITH {STOPPING_DELIVERY} SELECT", advocate_id)
 
 
 async def erase_consents(conn: Connection, advocate_id: str) -> None:
