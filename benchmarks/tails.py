@@ -132,10 +132,12 @@ async def measure(events: int = 400_000, seconds: int = 20, distributions: int =
             redirects = [asyncio.create_task(wrk(f"http://127.0.0.1:{d.port}/r/{code}", seconds,
                                                  CONNECTIONS // distributions, threads=max(1, 2 // distributions)))
                          for d in distribution]
-            withdrawals = asyncio.create_task(withdraw(bootstrap, distribution_bench.topics, conn, withdrawing))
+            withdrawals = asyncio.create_task(withdraw(bootstrap, distribution_bench.topics, conn, distribution_bench.name,
+                                                       withdrawing))
             # The same rate of attribution withdrawals to metrics, which runs at its CPU_NICE (ADR 0029).
             attributions = asyncio.create_task(withdraw(
-                bootstrap, metrics_bench.topics, consenting, [f"adv-m-{n:05d}" for n in range(len(withdrawing))],
+                bootstrap, metrics_bench.topics, consenting, metrics_bench.name,
+                [f"adv-m-{n:05d}" for n in range(len(withdrawing))],
                 purpose=Purpose.SHARE_ATTRIBUTION))
             sending = asyncio.create_task(timed(commands.send(COMMANDS_PER_S, seconds)))
             ingest_per_s, drained = await ingest_rate(committed, events, seconds)

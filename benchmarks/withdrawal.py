@@ -66,7 +66,7 @@ async def measure(load: int = 1000, seconds: int = 15) -> dict[str, float]:
                 clock = CpuClock(bench.config, {"distribution": distribution.process.pid})
                 noise = asyncio.create_task(background(bootstrap, topics, load, stop))
                 await asyncio.sleep(2.0)  # the load is steady before the first withdrawal
-                latencies = await withdraw(bootstrap, topics, conn, people[: WITHDRAWALS_PER_S * seconds])
+                latencies = await withdraw(bootstrap, topics, conn, bench.name, people[: WITHDRAWALS_PER_S * seconds])
                 stop.set()
                 noise_sent = await noise
                 for topic in (topics.directory, topics.consent_events):  # all of it handled: CPU per event
@@ -97,12 +97,12 @@ async def check_effective(conn: asyncpg.Connection, withdrawn: list[str]) -> Non
     assert cancelled == len(withdrawn) and still_valid == 0, (cancelled, still_valid, len(withdrawn))
 
 
-async def withdraw(bootstrap: str, topics: Any, conn: asyncpg.Connection,
+async def withdraw(bootstrap: str, topics: Any, conn: asyncpg.Connection, service: str,
                    people: list[str], rate: int = WITHDRAWALS_PER_S,
                    purpose: Purpose = Purpose.RECEIVE_CONTENT) -> list[float]:
     """`people` withdraw their consent to `purpose`, `rate` a second, on `topics.consent_events`;
-    how long each took to be committed by the service `conn` reads (its inbox polled every
-    5 ms: distribution's, or metrics' for `share_attribution`), sorted."""
+    how long each took to be committed by `service`, whose schema `conn` reads (its inbox
+    polled every 5 ms: distribution's, or metrics' for `share_attribution`), sorted."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=0)
     await producer.start()
     pending: dict[str, float] = {}
@@ -111,31 +111,32 @@ async def withdraw(bootstrap: str, topics: Any, conn: asyncpg.Connection,
     try:
         for n, who in enumerate(people):
             while time.perf_counter() < started + n / rate:
-                await _collect(conn, topics.consent_events, pending, latencies)
+                await _collect(conn, service, topics.consent_events, pending, latencies)
             event = consent_event(who, valid=False, purpose=purpose)
             await producer.send(topics.consent_events, event.to_bytes(), key=who.encode())
             pending[event.id] = time.perf_counter()
         deadline = time.perf_counter() + 60
         while pending and time.perf_counter() < deadline:
-            await _collect(conn, topics.consent_events, pending, latencies)
+            await _collect(conn, service, topics.consent_events, pending, latencies)
     finally:
         await producer.stop()
     assert not pending, f"{len(pending)} withdrawals never took effect"
     return sorted(latencies)
 
 
-async def _collect(conn: asyncpg.Connection, topic: str, pending: dict[str, float], latencies: list[float]) -> None:
+async def _collect(conn: asyncpg.Connection, consumer: str, topic: str, pending: dict[str, float],
+                   latencies: list[float]) -> None:
     await asyncio.sleep(0.005)
     if pending:
         # One look-up by the inbox's whole key (consumer, topic, event id) per pending id. The
         # event id alone scanned the inbox, and a join let the planner, whose statistics of a
         # new table lag behind, read the topic's whole range: 6–18 ms a poll, a third of a core
-        # taken from the service measured. Scratch names a service and its role alike.
+        # taken from the service measured.
         for event_id in await conn.fetch(
                 """SELECT p.event_id FROM unnest($3::text[]) AS p(event_id), LATERAL (
                        SELECT FROM inbox i WHERE i.consumer = $1 AND i.topic = $2 AND i.event_id = p.event_id
                        LIMIT 1) AS handled""",
-                conn.get_settings().session_authorization, topic, list(pending)):
+                consumer, topic, list(pending)):
             latencies.append(time.perf_counter() - pending.pop(event_id["event_id"]))
 
 

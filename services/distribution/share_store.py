@@ -94,10 +94,10 @@ async def cancel_unposted(conn: Connection, advocate_id: str, reason: str, stopp
     already asked to post (`publish_requested`, in flight) and has not reported on, which
     keep `reason` in `recalled` (see `record_outcome`). With `stopping_delivery` (a
     `receive_content` no), their feed goes in the same statement (`store.stop_delivery`):
-    one round trip, not two. Its feed and share rows are locked in no set order, which no
-    other transaction can meet: the one that locks both in turn (an item's end) holds the
-    audience lock exclusive, and the others lock the person's consent row first, which the
-    no holds (ADR 0039)."""
+    one round trip, not two. Its feed and share rows are then locked in an order Postgres
+    does not promise, which no other transaction can meet in reverse: the one that locks
+    both (an item's end) holds the audience lock exclusive, and every other writer of either
+    locks the person's consent row first, which the no holds (ADR 0039's addendum)."""
     deleting = f"WITH {store.STOPPING_DELIVERY} " if stopping_delivery else ""
     return _ended(await conn.fetch(
         f"""{deleting}UPDATE shares SET status = 'cancelled',

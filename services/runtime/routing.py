@@ -18,6 +18,7 @@ from time import monotonic
 from typing import TYPE_CHECKING, Any, cast
 
 from faststream import AckPolicy, StreamMessage
+from faststream.exceptions import NackMessage
 from faststream.kafka import KafkaRouter
 from faststream.kafka.subscriber.usecase import BatchSubscriber
 from pydantic import TypeAdapter
@@ -100,12 +101,12 @@ class ServiceRouter(KafkaRouter):
         self.documented = KafkaRouter()  # their subscribers as FastStream documents them; never started
 
     def _started(self) -> Inbox:
-        """The inbox Service.start set. Not FastStream's `Context()`: fast_depends resolves
-        each such parameter in a worker thread (`Context.use` is synchronous, so
-        `run_async` sends it to anyio's thread pool), 160 µs of CPU and 240 of waiting per
-        parameter per batch on this host."""
-        if self.inbox is None:
-            raise RuntimeError(f"{self.service}: a subscriber consumed before the service started")
+        """The inbox Service.start set; before it, the batch is nacked (fetched again). Not
+        FastStream's `Context()`: fast_depends resolves each such parameter in a worker thread
+        (`Context.use` is synchronous, so `run_async` sends it to anyio's thread pool), 160 µs
+        of CPU and 240 of waiting per parameter per batch on this host."""
+        if self.inbox is None:  # the broker started without the service (`faststream run`?): back to Kafka
+            raise NackMessage()  # not an error the dead-letter middleware would take the batch for
         return self.inbox
 
     def _subscribe(self, name: str, topic: str, max_records: int | None,

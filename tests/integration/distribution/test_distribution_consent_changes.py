@@ -9,7 +9,8 @@ import pytest
 from harness.kafka import eventually
 from schemas import curation, directory, engagement
 from schemas.consent import AdvocateErased, AdvocateErasure, Purpose
-from services.distribution import store
+from schemas.distribution import CancellationReason
+from services.distribution import share_store, store
 from services.runtime.unit_of_work import UnitOfWork
 from tests.integration.distribution import steps
 from tests.integration.rig import next_sequence
@@ -167,8 +168,11 @@ async def test_a_withdrawal_racing_a_postponed_notification_leaves_nothing_to_se
         await store.postpone_to_daily(notifier, [(due.advocate_id, due.item_id)], later + timedelta(days=1))
         withdrawing = withdrawal.transaction()
         await withdrawing.start()
-        assert await store.set_consent(withdrawal, ANNA, Purpose.RECEIVE_CONTENT.value, False, next_sequence())
-        stopping = asyncio.create_task(store.stop_delivery(withdrawal, ANNA))
+        # The no's two statements, as the handler runs them: the upsert with the audience lock,
+        # then the shares' cancel carrying the feed's delete.
+        assert await store.withdraw_consent(withdrawal, ANNA, Purpose.RECEIVE_CONTENT.value, next_sequence())
+        stopping = asyncio.create_task(share_store.cancel_unposted(
+            withdrawal, ANNA, CancellationReason.CONSENT_WITHDRAWN.value, stopping_delivery=True))
         await eventually(lambda: steps.waiting_for_a_lock(distribution, withdrawal),
                          what="the withdrawal waiting for the notifier's claim")
         await claiming.commit()
