@@ -177,10 +177,10 @@ async def hold_audience(conn: Connection) -> None:
     """Wait for the audience lock, exclusive, until the transaction ends (ADR 0033): a fan-out's,
     and an item's end's. The changes that grow an audience (`reach_changing`,
     `give_consent`) take it shared in the statement before their backfill, those that shrink
-    it (`share_audience`, `withdraw_consent`) before their delete (they do not wait for each other). Its own
-    statement, before the one that reads: READ COMMITTED takes each statement's snapshot
-    when it begins, so the next one sees what the lock's last holders committed. A
-    transaction takes one mode only (a shared holder asking for exclusive would wait for the
+    it (`share_audience`, `withdraw_consent`) before their delete (they do not wait for each
+    other). Its own statement, before the one that reads: READ COMMITTED takes each
+    statement's snapshot when it begins, so the next one sees what the lock's last holders
+    committed. A transaction takes one mode only (a shared holder asking for exclusive would wait for the
     others, and they for it)."""
     await conn.execute(f"SELECT pg_advisory_xact_lock({_AUDIENCE_KEY})")
 
@@ -249,8 +249,8 @@ async def set_consent(conn: Connection, advocate_id: str, purpose: str, valid: b
 async def withdraw_consent(conn: Connection, advocate_id: str, purpose: str, sequence: int | None) -> bool:
     """`set_consent` of a no that shrinks an audience or stops scheduled posts, after taking
     the audience lock shared (`share_audience`, ADR 0039) in the same statement; the
-    statements after it (the feed's delete, the shares' cancel) see what a fan-out holding
-    the lock committed."""
+    statement after it (the shares' cancel, carrying the feed's delete) sees what a fan-out
+    holding the lock committed."""
     return await conn.fetchval(_SET_CONSENT_SHRINKING, advocate_id, purpose, False, sequence or 0) is not None
 
 

@@ -146,10 +146,11 @@ class ServiceRouter(KafkaRouter):
         decoder = TypeAdapter[Any](contracts)
 
         async def on_batch(records: Any) -> None:
+            inbox = self._started()
             if idempotent is None:
-                await self._started().handle_batch_once(records, decoder, handler)
+                await inbox.handle_batch_once(records, decoder, handler)
             else:
-                await self._started().handle_batch_counted(records, decoder, handler, idempotent, Listing)
+                await inbox.handle_batch_counted(records, decoder, handler, idempotent, Listing)
 
         self._subscribe(name, topic, max_records, on_batch)
 
