@@ -251,10 +251,11 @@ def build_api(handlers: DistributionHandlers, settings: DistributionSettings, id
         return share_out(_found(await db.command(call_off)))
 
     # The busiest command, answered without FastAPI's machinery on its happy path (ADR 0031):
-    # the same endpoint, its route still declared above.
+    # the same endpoint, its route still declared above. Share requests arriving together share
+    # one transaction, one commit and one outbox write (group commit, ADR 0046).
     fast = FastRoute("/me/shares", fast_share, {}, ShareIn, status_code=201, dependencies=(signed_in, database))
     return HttpApi(settings, router, authenticator=Authenticator(identity), refusals=REFUSALS,
-                   description=DESCRIPTION, fast_routes=[fast])
+                   description=DESCRIPTION, fast_routes=[fast], group_commit=True)
 
 
 def _position(page: PageRequest, keyset: Keyset) -> tuple[datetime, str] | None:

@@ -5,7 +5,8 @@ holds the chain's lock until its transaction commits), commands go one commit at
 a commit waits for the disk. Requests that arrive while a commit is under way wait in a
 queue; the next transaction takes all of them (up to `max_batch`) and commits once. Nothing
 waits on purpose: when requests come one at a time, a batch is one command, as without group
-commit.
+commit. Without such a lock it still saves a BEGIN, an outbox write and a COMMIT (a WAL
+flush) per command: distribution's share requests (ADR 0046).
 
 Each command keeps its own fate: one refused (`Rejected`), or failing for a bug, leaves
 nothing behind and its request alone gets the error; the others answer after the one commit

@@ -2,10 +2,13 @@
 Kafka and Postgres; the same commands on Kafka are refused; nobody reaches, or learns of,
 another person's shares."""
 
+import asyncio
 import base64
 import json
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
+
+import asyncpg
 
 from harness.kafka import eventually
 from schemas import engagement
@@ -61,6 +64,48 @@ async def test_sharing_now_answers_the_share_and_its_event_leaves_through_the_ou
     assert created["subject"] == share["share_id"] and created["source"] == distribution.settings.source
     assert created["data"]["advocate_id"] == ANNA and created["data"]["tracked_url"] == share["tracked_url"]
     assert (await distribution.as_person(ANNA, "GET", f"/api/me/shares/{share['share_id']}")).json() == share
+
+
+async def arriving_together(distribution, asked: list[tuple[str, str]]) -> list:
+    """The answers to share requests (advocate, item) sent at once while the first to reach the
+    database waits for a lock on both people's consents, so that the others queue meanwhile."""
+    holder = await asyncpg.connect(distribution.settings.database_url)
+    try:
+        async with holder.transaction():
+            await holder.execute("SELECT FROM consents WHERE advocate_id IN ($1, $2) FOR UPDATE", ANNA, BERT)
+            sent = asyncio.gather(*(distribution.share(advocate, item, "x") for advocate, item in asked))
+            await distribution.until("SELECT count(*) > 0 FROM pg_stat_activity WHERE wait_event_type = 'Lock'", True)
+            await asyncio.sleep(0.5)
+        return list(await sent)
+    finally:
+        await holder.close()
+
+
+async def test_share_requests_arriving_together_are_committed_together(distribution):
+    """Group commit (ADR 0046): requests that arrive while a transaction is under way share the
+    next one; their rows carry its transaction id."""
+    await anna_and_bert_with_an_item(distribution)
+    answers = await arriving_together(distribution, [(ANNA, ITEM)] * 6 + [(BERT, ITEM)] * 5)
+    assert [answer.status_code for answer in answers] == [201] * 11
+    rows = await distribution.fetch("SELECT share_id, xmin::text AS tx FROM shares")
+    assert {row["share_id"] for row in rows} == {answer.json()["share_id"] for answer in answers}
+    assert len({row["tx"] for row in rows}) <= 2  # those that reached the queue first, then the rest
+    created = await distribution.events(SHARE_CREATED, at_least=11)
+    assert sorted(event["subject"] for event in created) == sorted(row["share_id"] for row in rows)
+
+
+async def test_a_share_refused_among_others_arriving_together_fails_alone(distribution):
+    await anna_and_bert_with_an_item(distribution)
+    asked = [(ANNA, ITEM)] * 3 + [(BERT, "item-not-in-any-feed")] + [(BERT, ITEM)] * 3
+    answers = await arriving_together(distribution, asked)
+    refused = answers.pop(3)
+    assert refused.json()["reason"] == "item_not_in_feed", refused.text
+    assert [answer.status_code for answer in answers] == [201] * 6
+    made = {answer.json()["share_id"] for answer in answers}
+    assert {row["share_id"] for row in await distribution.fetch("SELECT share_id FROM shares")} == made
+    created = await distribution.events(SHARE_CREATED, at_least=6)
+    assert {event["subject"] for event in created} == made
+    assert await distribution.events_now(REJECTED) == []  # an HTTP refusal is the answer, not an event
 
 
 async def test_linkedin_takes_only_the_link_so_the_share_says_its_intent_carries_no_text(distribution):
