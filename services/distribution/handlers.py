@@ -236,7 +236,7 @@ class DistributionHandlers:
             raise Rejected(Reason.INVALID_URL, "the item's URL cannot be written as a link") from None
         made = await share_store.create(uow.conn, share_id, code, request.advocate_id, item.item_id,
                                         item.campaign_id, request.network.value, post, target,
-                                        request.scheduled_at, now)
+                                        request.scheduled_at, now, deferred=uow.deferred)
         await uow.emit(self.topics.events, ShareCreated, share_id, Share(
             share_id=share_id, advocate_id=request.advocate_id, item_id=item.item_id,
             campaign_id=item.campaign_id, network=request.network, text=text, tracked_url=link,

@@ -1,7 +1,7 @@
 """Distribution's SQL for shares: created, scheduled, requested, posted, cancelled; an
 advocate's own shares, newest first; and the tracked links that resolve to them."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 import asyncpg
@@ -9,7 +9,7 @@ import asyncpg
 from schemas.directory import Network
 from services.distribution import store
 from services.distribution.domain import ShareStatus
-from services.runtime.unit_of_work import Connection
+from services.runtime.unit_of_work import Connection, Deferred, DeferredTable
 
 
 class EndedShare(NamedTuple):
@@ -64,19 +64,32 @@ def _ended(rows: list[asyncpg.Record]) -> list[EndedShare]:
     return [EndedShare(r["share_id"], r["item_id"], Network(r["network"]), r["in_flight"]) for r in rows]
 
 
+# A new share's row, as `create` may leave it for the end of an HTTP command's transaction.
+SHARES = DeferredTable("shares", (
+    ("share_id", "text"), ("code", "text"), ("advocate_id", "text"), ("item_id", "text"), ("campaign_id", "text"),
+    ("network", "text"), ("post", "text"), ("target_url", "text"), ("status", "text"),
+    ("scheduled_at", "timestamptz"), ("created_at", "timestamptz")))
+_CREATE = "INSERT INTO shares ({}) VALUES ({})".format(
+    ", ".join(name for name, _ in SHARES.columns), ", ".join(f"${n}" for n in range(1, len(SHARES.columns) + 1)))
+
+
 async def create(conn: Connection, share_id: str, code: str, advocate_id: str, item_id: str,
                  campaign_id: str | None, network: str, post: str, target_url: str,
-                 scheduled_at: datetime | None, now: datetime) -> AdvocateShare:
+                 scheduled_at: datetime | None, now: datetime, deferred: Deferred | None = None) -> AdvocateShare:
     """`target_url` is fixed now: a later edit of the item must not repoint a posted link.
-    Returns the share as the advocate sees it (as `share_of` would read it back)."""
-    row = await conn.fetchrow(
-        f"""INSERT INTO shares (share_id, code, advocate_id, item_id, campaign_id, network, post, target_url,
-                                status, scheduled_at, created_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING {_SHARE}""",
-        share_id, code, advocate_id, item_id, campaign_id, network, post, target_url,
-        "scheduled" if scheduled_at else "created", scheduled_at, now)
-    assert row is not None, "an INSERT ... RETURNING of one row"
-    return _share(row)
+    Returns the share as the advocate sees it (as `share_of` would read it back: times in
+    UTC). With `deferred` (an HTTP command's, `UnitOfWork.deferred`) the row is written with
+    the transaction's outbox rows, one statement for all of a group commit's shares (ADR
+    0046): nothing in the transaction reads a share it has just made."""
+    status = ShareStatus.SCHEDULED if scheduled_at else ShareStatus.CREATED
+    row = (share_id, code, advocate_id, item_id, campaign_id, network, post, target_url, status.value,
+           scheduled_at, now)
+    if deferred is not None:
+        deferred.insert(SHARES, [row])
+    else:
+        await conn.execute(_CREATE, *row)
+    return AdvocateShare(share_id, code, item_id, campaign_id, Network(network), post, status,
+                         scheduled_at and scheduled_at.astimezone(UTC), now.astimezone(UTC))
 
 
 async def cancel_scheduled(conn: Connection, *, advocate_id: str | None = None,

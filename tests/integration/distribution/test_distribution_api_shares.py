@@ -5,7 +5,7 @@ another person's shares."""
 import asyncio
 import base64
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from urllib.parse import quote
 
 import asyncpg
@@ -132,6 +132,15 @@ async def test_a_scheduled_share_goes_from_scheduled_to_publish_requested_to_pub
         return await status_of(distribution, ANNA, share["share_id"]) == "published"
 
     await eventually(published, what="the connector's report")
+
+
+async def test_a_share_is_answered_as_it_reads_back_its_times_in_utc(distribution):
+    await anna_and_bert_with_an_item(distribution)
+    in_berlin = later(hours=1).astimezone(timezone(timedelta(hours=1)))
+    share = await distribution.shared(ANNA, ITEM, scheduled_at=in_berlin)
+    assert datetime.fromisoformat(share["scheduled_at"]) == in_berlin
+    assert share["scheduled_at"].endswith("Z") and share["created_at"].endswith("Z")
+    assert (await distribution.as_person(ANNA, "GET", f"/api/me/shares/{share['share_id']}")).json() == share
 
 
 async def test_my_shares_come_newest_first_a_page_at_a_time_and_only_mine(distribution):
