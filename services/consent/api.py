@@ -220,7 +220,7 @@ def build_api(handlers: ConsentHandlers, settings: ConsentSettings, identity: Oi
     # commit, so commands would otherwise go one disk flush at a time.
     person, fast = person_routes(handlers)
     return HttpApi(settings, person, office_routes(handlers), authenticator=Authenticator(identity),
-                   max_body_bytes=MAX_BODY_BYTES, description=DESCRIPTION, group_commit=True, fast_routes=fast)
+                   max_body_bytes=MAX_BODY_BYTES, description=DESCRIPTION, group_commit=1, fast_routes=fast)
 
 
 def person_routes(handlers: ConsentHandlers) -> tuple[APIRouter, list[FastRoute]]:

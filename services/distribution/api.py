@@ -12,7 +12,8 @@ The person is who signed in: the token's advocate id, never a path or body field
 reaches another person's feed or shares, nor learns whether that person exists; another
 person's share is answered as an unknown one (`unknown_share`). The commands are the ones
 Kafka carries (`RequestShare`, `CancelShare`), built here with the signed-in person as actor
-and subject and handled by the same handler methods, in one transaction with the outbox;
+and subject and handled by the same handler methods, in one transaction with the outbox,
+which requests arriving together share (group commit, ADR 0046), each keeping its own fate;
 on Kafka they are refused (`sign_in_required`, app.py). ADR 0014 says why.
 """
 
@@ -252,10 +253,11 @@ def build_api(handlers: DistributionHandlers, settings: DistributionSettings, id
 
     # The busiest command, answered without FastAPI's machinery on its happy path (ADR 0031):
     # the same endpoint, its route still declared above. Share requests arriving together share
-    # one transaction, one commit and one outbox write (group commit, ADR 0046).
+    # one transaction, one commit and one outbox write (group commit, ADR 0046); up to four such
+    # transactions at once, so that one waiting for a person's consents holds up only its own.
     fast = FastRoute("/me/shares", fast_share, {}, ShareIn, status_code=201, dependencies=(signed_in, database))
     return HttpApi(settings, router, authenticator=Authenticator(identity), refusals=REFUSALS,
-                   description=DESCRIPTION, fast_routes=[fast], group_commit=True)
+                   description=DESCRIPTION, fast_routes=[fast], group_commit=4)
 
 
 def _position(page: PageRequest, keyset: Keyset) -> tuple[datetime, str] | None:

@@ -105,9 +105,9 @@ class DeferredTable:
 class Deferred:
     """One unit of work's writes left for the end of its transaction (HTTP commands, ADR 0031):
     its outbox rows, its claims of an HTTP request's Idempotency-Key, and rows of tables its
-    handlers chose to defer (`insert`: consent's proof ledger). Nothing in the transaction
-    reads them back, so writing them last changes nothing but the number of round trips: one
-    `flush` for all of a transaction's units of work."""
+    handlers chose to defer (`insert`: consent's proof ledger, distribution's new shares).
+    Nothing in the transaction reads them back, so writing them last changes nothing but the
+    number of round trips: one `flush` for all of a transaction's units of work."""
 
     rows: list[tuple[Any, ...]] = field(default_factory=list)  # outbox: event_id, topic, key, type, payload
     claims: list[KeyClaim] = field(default_factory=list)

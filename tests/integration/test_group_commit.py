@@ -198,3 +198,56 @@ async def test_outbox_rows_and_idempotency_claims_are_written_once_per_batch_and
 async def migrate_runtime(pool: asyncpg.Pool) -> None:
     async with pool.acquire() as conn:
         await migrate(conn, {"runtime": RUNTIME_MIGRATIONS})
+
+
+async def test_a_deferred_row_the_database_refuses_fails_its_own_command_only(pool):
+    """The statement writing the batch's deferred rows fails for one command's row (a duplicate
+    key): the batch runs again with a savepoint each, each command writing its own, and only
+    that command's request gets the error."""
+    await migrate_runtime(pool)  # the outbox, which the statement writes too
+    group = GroupCommit(pool, "/test", retry_seconds=2)
+    taken = DeferredTable("taken", (("n", "integer"), ("tx", "bigint")))
+
+    async def take(n: int, uow: UnitOfWork) -> int:
+        assert uow.deferred is not None, "group commit defers"
+        uow.deferred.insert(taken, [(1 if n == 4 else n, 0)])  # 4's row repeats 1's key
+        return n
+
+    try:
+        answers = await asyncio.gather(*(group.run(lambda uow, n=n: take(n, uow)) for n in range(1, 7)),
+                                       return_exceptions=True)
+    finally:
+        await group.close()
+    assert isinstance(answers[3], asyncpg.UniqueViolationError)
+    assert [answers[n - 1] for n in (1, 2, 3, 5, 6)] == [1, 2, 3, 5, 6]
+    assert sorted(r["n"] for r in await pool.fetch("SELECT n FROM taken")) == [1, 2, 3, 5, 6]
+
+
+async def test_with_two_transactions_a_batch_waiting_for_a_lock_holds_up_only_itself(pool):
+    """`transactions=2` (ADR 0046): while one batch waits for a row another session holds,
+    commands arriving after it commit in the other."""
+    group = GroupCommit(pool, "/test", retry_seconds=5, transactions=2)
+    await pool.execute("INSERT INTO taken VALUES (0, 0)")
+
+    async def take(n: int, uow: UnitOfWork) -> int:
+        if n == 0:
+            await uow.conn.execute("UPDATE taken SET tx = 1 WHERE n = 0")  # waits for the holder
+        else:
+            await uow.conn.execute("INSERT INTO taken VALUES ($1, txid_current())", n)
+        return n
+
+    holder = await pool.acquire()
+    try:
+        async with holder.transaction():
+            await holder.execute("SELECT FROM taken WHERE n = 0 FOR UPDATE")
+            waiting = asyncio.create_task(group.run(lambda uow: take(0, uow)))
+            while not await pool.fetchval("SELECT $1 = ANY(pg_blocking_pids(pid)) FROM pg_stat_activity "
+                                          "WHERE wait_event_type = 'Lock' LIMIT 1", holder.get_server_pid()):
+                await asyncio.sleep(0.01)
+            after = await asyncio.wait_for(asyncio.gather(*(group.run(lambda uow, n=n: take(n, uow))
+                                                            for n in (1, 2, 3))), timeout=3)
+            assert after == [1, 2, 3] and not waiting.done()
+        assert await waiting == 0
+    finally:
+        await pool.release(holder)
+        await group.close()

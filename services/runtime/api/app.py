@@ -102,7 +102,7 @@ class Database:
         a request that was applied — the answer lost to a dropped connection, say — is not
         applied again but answered 409 `already_applied`; a refused one may be retried.
 
-        With group commit (`HttpApi(group_commit=True)`, group_commit.py), the command runs
+        With group commit (`HttpApi(group_commit=n)`, group_commit.py), the command runs
         in a transaction it may share with commands of other requests, keeping its own fate."""
         key = await self._key_claim()
 
@@ -192,10 +192,11 @@ class HttpApi:
         self, settings: ServiceSettings, *routers: APIRouter, authenticator: Authenticator | None = None,
         prefix: str = "/api", max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         refusals: Mapping[str, int] | None = None, version: str | None = None, description: str = "",
-        group_commit: bool = False, fast_routes: Sequence[FastRoute] = (),
+        group_commit: int = 0, fast_routes: Sequence[FastRoute] = (),
     ) -> None:
         self.service = settings.service
-        self.group_commit = group_commit  # commands share transactions (group_commit.py)
+        # Commands share transactions (group_commit.py), up to this many at once; 0: each its own.
+        self.group_commit = group_commit
         self.group: GroupCommit | None = None
         self.source = settings.source
         self.prefix = "/" + prefix.strip("/")
@@ -243,7 +244,7 @@ class HttpApi:
         """Called by `Service.start` once the database is migrated."""
         self.pool = pool
         if self.group_commit:
-            self.group = GroupCommit(pool, self.source, RETRY_SECONDS)
+            self.group = GroupCommit(pool, self.source, RETRY_SECONDS, transactions=self.group_commit)
         await self.authenticator.start()
 
     async def stop(self) -> None:

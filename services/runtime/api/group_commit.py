@@ -17,9 +17,14 @@ again from the start, each in a savepoint of its own, so a batch runs at most tw
 
 The transaction's commands share `UnitOfWork.held`: consent's proof ledger is locked and its
 head read once per transaction, not once per command (ledger.py). Their outbox rows,
-Idempotency-Key claims and ledger rows are written once per transaction too, in one
-statement before the commit (`UnitOfWork.deferred`, ADR 0031): a key claimed before fails its command as a
-refusal would. (A bug in that statement fails the whole batch: it is no command's own.)
+Idempotency-Key claims and deferred rows (consent's ledger, distribution's shares) are
+written once per transaction too, in one statement before the commit (`UnitOfWork.deferred`,
+ADR 0031): a key claimed before fails its command as a refusal would. If that statement fails
+otherwise (a row the database refuses), the batch runs again with a savepoint each, where each
+command writes its own, so that the one whose row it was gets the error alone.
+
+Up to `transactions` batches may be under way at once (ADR 0046): with more than one, a
+command waiting for a lock holds up its own batch, not every request behind it.
 
 A transient fault (the database away) fails the transaction, not a command: the batch's
 commands that had not failed on their own are run again, from the start, in a new one.
@@ -39,6 +44,11 @@ from services.runtime.unit_of_work import Deferred, UnitOfWork, flush
 log = logging.getLogger(__name__)
 
 Command = Callable[[UnitOfWork], Awaitable[Any]]
+
+
+class _FlushFailed(Exception):
+    """The statement writing a batch's deferred rows failed, not for a claimed key: whose row
+    it was shows only when each command writes its own."""
 
 
 class _Failed(Exception):
@@ -66,13 +76,17 @@ def _fail(queued: _Queued, error: Exception) -> None:
 
 
 class GroupCommit:
-    def __init__(self, pool: asyncpg.Pool, source: str, retry_seconds: float, max_batch: int = 64) -> None:
+    def __init__(self, pool: asyncpg.Pool, source: str, retry_seconds: float, max_batch: int = 64,
+                 transactions: int = 1) -> None:
         self.pool = pool
         self.source = source
         self.retry_seconds = retry_seconds
         self.max_batch = max_batch
         self._queue: asyncio.Queue[_Queued] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
+        # Batches under way at once; a new one is taken from the queue when one of them ends.
+        self._slots = asyncio.Semaphore(transactions)
+        self._commits: set[asyncio.Task[None]] = set()
 
     async def run(self, fn: Command) -> Any:
         """`fn(uow)`'s result once its transaction committed; its exception if it raised (nothing
@@ -84,16 +98,24 @@ class GroupCommit:
         return await queued.answer
 
     async def close(self) -> None:
-        if self._worker is not None:
-            self._worker.cancel()
-            await asyncio.gather(self._worker, return_exceptions=True)
+        tasks = [*self._commits, *([self._worker] if self._worker is not None else [])]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _work(self) -> None:
         while True:
+            await self._slots.acquire()
             batch = [await self._queue.get()]
             while len(batch) < self.max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
-            await self._commit(batch)
+            commit = asyncio.create_task(self._commit(batch), name=f"group-commit {self.source} batch")
+            self._commits.add(commit)
+            commit.add_done_callback(self._ended)
+
+    def _ended(self, commit: asyncio.Task[None]) -> None:
+        self._commits.discard(commit)
+        self._slots.release()
 
     async def _commit(self, batch: list[_Queued]) -> None:
         async def together(pending: list[_Queued]) -> list[tuple[_Queued, Any]]:
@@ -114,7 +136,15 @@ class GroupCommit:
                         raise _Failed(queued, error) from error
                     deferred.append(writes)
                 # Every command's outbox rows, deferred rows and Idempotency-Key claims: one round trip.
-                if refused := await flush(conn, deferred):
+                try:
+                    refused = await flush(conn, deferred)
+                except Exception as error:
+                    if is_transient(error):
+                        raise
+                    if len(pending) == 1:
+                        raise _Failed(pending[0], error) from error
+                    raise _FlushFailed() from error
+                if refused:
                     n, refusal = refused[0]
                     raise _Failed(done[n][0], refusal)
             return done
@@ -155,6 +185,8 @@ class GroupCommit:
                 except _Failed as failed:
                     _fail(failed.queued, failed.error)  # its request gets it
                     careful = True  # the others again, each in a savepoint
+                except _FlushFailed:
+                    careful = True  # each in a savepoint, writing its own rows
 
         try:
             done = await retry_transient(attempt, self.retry_seconds)
