@@ -46,12 +46,13 @@ def recorder(output_topic: str, bug_on: set[int]) -> Handler:
 
 
 def build_probe(settings: ServiceSettings, input_topic: str, output_topic: str,
-                bug_on: set[int] | None = None, max_records: int = 100) -> Service:
+                bug_on: set[int] | None = None, max_records: int = 100, defer_writes: bool = False) -> Service:
     """`Probed` events, each applied once, up to `max_records` a transaction (1: one
-    transaction per message), as every service's subscribers take their events."""
+    transaction per message), as every service's subscribers take their events; with
+    `defer_writes`, their events written to the outbox once a batch."""
     router = ServiceRouter(settings.service)
     record = recorder(output_topic, bug_on if bug_on is not None else set())
-    router.consume("probed", input_topic, Probed, record, max_records=max_records)
+    router.consume("probed", input_topic, Probed, record, max_records=max_records, defer_writes=defer_writes)
     return Service(settings, router, MIGRATIONS)
 
 

@@ -31,9 +31,10 @@ def build_service(
     router = ServiceRouter(settings.service, batch_size=settings.event_batch_size)
     # Approving and sending back are four eyes between two signed-in people: never on Kafka.
     kafka_commands = signed_in_only(handlers.commands, [c.ApproveItem, c.SendBackItem], c.Reason.SIGN_IN_REQUIRED)
+    # A command's events and audit entry are written once a batch (ADR 0047): no command reads them back.
     router.consume("commands", topics.commands, c.AnyCommand, answering(
         kafka_commands, topics.events, c.CurationCommandRejected, settings.service,
-        max_age=timedelta(seconds=settings.command_max_age_seconds)))
+        max_age=timedelta(seconds=settings.command_max_age_seconds)), defer_writes=True)
     router.consume("directory", topics.directory, d.DirectoryEvent, directory.apply)
     router.consume("erasures", topics.consent_events, consent.ConsentEvent, dispatch(handlers.consent_events))
     router.publishes("events", topics.events, c.AnyEvent)

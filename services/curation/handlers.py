@@ -185,7 +185,7 @@ class CurationHandlers:
 
     async def _audit(self, uow: UnitOfWork, command: c.CurationCommand[Any], action: Action) -> None:
         await store.record_action(uow.conn, Entry(self.clock(), command.data.actor, action, command.subject,
-                                                  self.channel, command.id))
+                                                  self.channel, command.id), uow.deferred)
 
     async def _step(self, uow: UnitOfWork, event: type[CloudEvent[c.ItemStep]], item: Item, actor: str) -> None:
         await uow.emit(self.events, event, item.id, c.ItemStep(item_id=item.id, actor=actor, status=item.status))

@@ -30,7 +30,7 @@ from services.runtime.counted_batch import CountedBatch, Preparing
 from services.runtime.dead_letters import DeadLetters
 from services.runtime.rejections import RefusedWithoutSavepoint
 from services.runtime.retry import is_transient, retry_transient
-from services.runtime.unit_of_work import Connection, UnitOfWork
+from services.runtime.unit_of_work import Connection, Deferred, UnitOfWork, flush
 
 E = TypeVar("E", bound=CloudEvent[Any])
 P = TypeVar("P")
@@ -79,14 +79,17 @@ class Inbox:
     async def handle_each_once(
         self, records: Sequence[ConsumerRecord], decode: TypeAdapter[E],
         effect: Callable[[UnitOfWork, E], Awaitable[None]], consumer: str | None = None,
-        wanted: Callable[[E], bool] | None = None,
+        wanted: Callable[[E], bool] | None = None, defer_writes: bool = False,
     ) -> int:
         """Decode each record (dead-lettering those that fail), then apply `effect` to each
         event this consumer has not handled before, in order: each its own effect (and its
         events their causation), but the batch shares one transaction, one claim statement
         and one offset commit, which is what keeps a subscriber ahead of bursts. Events
         not `wanted` (which `effect` would do nothing with) are skipped, not claimed.
-        Returns how many were applied."""
+        With `defer_writes`, the effects' outbox rows (and rows of deferred tables) are
+        written once for the batch, before its commit (`UnitOfWork.deferred`, ADR 0047): only
+        for effects that never read back what they or an earlier effect of the batch emitted
+        or deferred. Returns how many were applied."""
         decoded = await self.decode_each(records, decode)
         if wanted is not None:
             decoded = [(record, event) for record, event in decoded if wanted(event)]
@@ -94,10 +97,13 @@ class Inbox:
 
         def applying(savepoints: bool) -> Callable[[UnitOfWork, list[E]], Awaitable[None]]:
             async def apply_each(uow: UnitOfWork, new: list[E]) -> None:
+                writes = Deferred() if defer_writes else None  # afresh for each attempt
                 for event in new:
                     logs.correlation_id.set(event.correlationid or event.id)
                     await effect(UnitOfWork(uow.conn, self.source, cause=event, kafka_key=keys[id(event)],
-                                            savepoints=savepoints), event)
+                                            savepoints=savepoints, deferred=writes), event)
+                if writes is not None:
+                    await flush(uow.conn, [writes])  # no Idempotency-Key claims here: nothing refused
             return apply_each
 
         try:

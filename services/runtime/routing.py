@@ -120,19 +120,21 @@ class ServiceRouter(KafkaRouter):
             group_id=f"{self.service}.{topic}", auto_offset_reset="earliest", ack_policy=AckPolicy.NACK_ON_ERROR,
         ))(on_batch)
 
-    def consume(self, name: str, topic: str, contracts: Any, handler: Handler, max_records: int | None = None) -> None:
+    def consume(self, name: str, topic: str, contracts: Any, handler: Handler, max_records: int | None = None,
+                defer_writes: bool = False) -> None:
         """Subscribe `handler(uow, event)` to `topic`, whose messages are one of `contracts`
         (a type or a discriminated union). Up to `max_records` (default: the router's batch
         size) records share one transaction and one offset commit; each is decoded on its
-        own (a bad one is dead-lettered alone) and applied once (`Inbox.handle_each_once`);
-        with a `dispatch` handler, events of types it has no handler for are skipped without
-        keeping their ids."""
+        own (a bad one is dead-lettered alone) and applied once (`Inbox.handle_each_once`,
+        which also says what `defer_writes` asks of the handler); with a `dispatch` handler,
+        events of types it has no handler for are skipped without keeping their ids."""
         decoder = TypeAdapter[Any](contracts)
 
         wanted = handler.handles if isinstance(handler, dispatch) else None
 
         async def on_records(records: Any) -> None:
-            await self._started().handle_each_once(records, decoder, handler, wanted=wanted)
+            await self._started().handle_each_once(records, decoder, handler, wanted=wanted,
+                                                   defer_writes=defer_writes)
 
         self._subscribe(name, topic, max_records, on_records)
 

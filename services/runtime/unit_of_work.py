@@ -195,8 +195,8 @@ class UnitOfWork:
     savepoints: bool = True
     # Outbox rows, Idempotency-Key claims and rows of deferred tables (consent's ledger) left
     # for the end of the transaction, which `flush`es them, if given (an HTTP command's
-    # transaction, alone or in a group commit); None (Kafka handlers, schedules): written as
-    # they come.
+    # transaction, alone or in a group commit; a Kafka batch whose subscriber defers its
+    # writes, ADR 0047); None (other Kafka handlers, schedules): written as they come.
     deferred: Deferred | None = None
 
     async def emit(self, topic: str, event_type: type[E], subject: str, data: Any) -> E:

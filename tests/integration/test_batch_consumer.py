@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from harness.kafka import eventually, produce, read_topic
 from harness.probe import Count, Probed, build_batch_probe, build_probe
 
@@ -40,10 +42,15 @@ async def test_a_batch_consumer_applies_each_event_once_and_dead_letters_only_th
     assert omitted(dead) == sorted(omission(value) for _, value in poison)
 
 
-async def test_events_handled_each_in_a_shared_transaction_keep_their_causes_and_one_bug_sinks_only_itself(probe, stack):
+@pytest.mark.parametrize("defer_writes", [False, True], ids=["written-as-they-come", "written-once-a-batch"])
+async def test_events_handled_each_in_a_shared_transaction_keep_their_causes_and_one_bug_sinks_only_itself(
+        probe, stack, defer_writes):
+    """Either way a subscriber's outbox rows are written (ADR 0047): the events emitted name
+    their causes and leave in the order of what caused them."""
     events = [Probed(source="/test", subject=f"agg-{i % 10}", data=Count(n=i)) for i in range(300)]
     messages = [(e.subject.encode(), e.to_bytes()) for e in events]
-    service = build_probe(probe.settings, probe.input_topic, probe.output_topic, bug_on={150})
+    service = build_probe(probe.settings, probe.input_topic, probe.output_topic, bug_on={150},
+                          defer_writes=defer_writes)
     await produce(stack.kafka_bootstrap, probe.input_topic, [*messages, (b"agg-3", b"not json"), *messages[:30]])
 
     async with service.running():
@@ -58,3 +65,6 @@ async def test_events_handled_each_in_a_shared_transaction_keep_their_causes_and
     assert omitted(dead) == sorted([omission(b"not json"), omission(messages[150][1])])
     causes = {json.loads(h.value)["causationid"] for h in handled}
     assert causes == {e.id for e in events if e.data.n != 150}  # each emitted event names its own cause
+    for subject in {e.subject for e in events}:
+        counted = [json.loads(h.value)["data"]["n"] for h in handled if h.key == subject.encode()]
+        assert counted == sorted(counted), subject
