@@ -103,7 +103,8 @@ class Inbox:
                     await effect(UnitOfWork(uow.conn, self.source, cause=event, kafka_key=keys[id(event)],
                                             savepoints=savepoints, deferred=writes), event)
                 if writes is not None:
-                    await flush(uow.conn, [writes])  # no Idempotency-Key claims here: nothing refused
+                    assert not writes.claims, "an Idempotency-Key is an HTTP request's, never a Kafka event's"
+                    await flush(uow.conn, [writes])
             return apply_each
 
         try:

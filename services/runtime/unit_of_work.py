@@ -103,9 +103,10 @@ class DeferredTable:
 
 @dataclass
 class Deferred:
-    """One unit of work's writes left for the end of its transaction (HTTP commands, ADR 0031):
-    its outbox rows, its claims of an HTTP request's Idempotency-Key, and rows of tables its
-    handlers chose to defer (`insert`: consent's proof ledger, distribution's new shares).
+    """One unit of work's writes left for the end of its transaction (HTTP commands, ADR 0031;
+    a Kafka batch that defers them, ADR 0047): its outbox rows, its claims of an HTTP
+    request's Idempotency-Key, and rows of tables its handlers chose to defer (`insert`:
+    consent's proof ledger, distribution's new shares, curation's audit trail).
     Nothing in the transaction reads them back, so writing them last changes nothing but the
     number of round trips: one `flush` for all of a transaction's units of work."""
 
@@ -193,7 +194,7 @@ class UnitOfWork:
     # a batch of Kafka commands run first without them (Inbox.handle_each_once): a refusal then
     # undoes the whole transaction and the batch runs again, each command in a savepoint.
     savepoints: bool = True
-    # Outbox rows, Idempotency-Key claims and rows of deferred tables (consent's ledger) left
+    # Outbox rows, Idempotency-Key claims and rows of deferred tables (`Deferred`) left
     # for the end of the transaction, which `flush`es them, if given (an HTTP command's
     # transaction, alone or in a group commit; a Kafka batch whose subscriber defers its
     # writes, ADR 0047); None (other Kafka handlers, schedules): written as they come.

@@ -8,8 +8,9 @@ import pytest
 
 from schemas.commands import Rejected
 from schemas.consent import Reason
-from services.runtime.api.group_commit import GroupCommit
+from services.runtime.api.group_commit import GroupCommit, Stopped
 from services.runtime.migrate import RUNTIME_MIGRATIONS, migrate
+from services.runtime.retry import is_transient
 from services.runtime.unit_of_work import DeferredTable, KeyClaim, UnitOfWork
 
 
@@ -251,3 +252,28 @@ async def test_with_two_transactions_a_batch_waiting_for_a_lock_holds_up_only_it
     finally:
         await pool.release(holder)
         await group.close()
+
+
+async def test_closing_answers_every_command_not_committed_with_stopped_and_refuses_new_ones(pool):
+    """The service stopping: the batch under way is rolled back and its request, like the ones
+    still queued, gets `Stopped` (the API's 503), not an answer that never comes."""
+    group = GroupCommit(pool, "/test", retry_seconds=2)
+    started = asyncio.Event()
+
+    async def take(n: int, uow: UnitOfWork) -> int:
+        await uow.conn.execute("INSERT INTO taken VALUES ($1, txid_current())", n)
+        started.set()
+        await asyncio.Event().wait()  # still under way when the group closes
+        return n
+
+    under_way = asyncio.create_task(group.run(lambda uow: take(1, uow)))
+    await started.wait()
+    queued = asyncio.create_task(group.run(lambda uow: take(2, uow)))
+    await asyncio.sleep(0.05)
+    await group.close()
+    answers = await asyncio.wait_for(asyncio.gather(under_way, queued, return_exceptions=True), timeout=2)
+    assert [type(answer) for answer in answers] == [Stopped, Stopped]
+    with pytest.raises(Stopped):
+        await group.run(lambda uow: take(3, uow))
+    assert await pool.fetchval("SELECT count(*) FROM taken") == 0
+    assert is_transient(Stopped())

@@ -3,7 +3,7 @@
 Where every command must pass one lock (consent's proof ledger is one hash chain: an append
 holds the chain's lock until its transaction commits), commands go one commit at a time, and
 a commit waits for the disk. Requests that arrive while a commit is under way wait in a
-queue; the next transaction takes all of them (up to `max_batch`) and commits once. Nothing
+queue; the next transaction to start takes all of them (up to `max_batch`) and commits once. Nothing
 waits on purpose: when requests come one at a time, a batch is one command, as without group
 commit. Without such a lock it still saves a BEGIN, an outbox write and a COMMIT (a WAL
 flush) per command: distribution's share requests (ADR 0046).
@@ -27,7 +27,9 @@ Up to `transactions` batches may be under way at once (ADR 0046): with more than
 command waiting for a lock holds up its own batch, not every request behind it.
 
 A transient fault (the database away) fails the transaction, not a command: the batch's
-commands that had not failed on their own are run again, from the start, in a new one.
+commands that had not failed on their own are run again, from the start, in a new one. A
+command still waiting or under way when the group closes (the service stopping) gets
+`Stopped`, which the API answers 503 like a database away.
 """
 
 import asyncio
@@ -44,6 +46,14 @@ from services.runtime.unit_of_work import Deferred, UnitOfWork, flush
 log = logging.getLogger(__name__)
 
 Command = Callable[[UnitOfWork], Awaitable[Any]]
+
+
+class Stopped(ConnectionError):
+    """The group commit closed before this command committed (nothing of it kept): transient,
+    as a connection lost is (retry.is_transient)."""
+
+    def __init__(self) -> None:
+        super().__init__("group commit stopped: the service is stopping")
 
 
 class _FlushFailed(Exception):
@@ -86,11 +96,14 @@ class GroupCommit:
         self._worker: asyncio.Task[None] | None = None
         # Batches under way at once; a new one is taken from the queue when one of them ends.
         self._slots = asyncio.Semaphore(transactions)
-        self._commits: set[asyncio.Task[None]] = set()
+        self._commits: dict[asyncio.Task[None], list[_Queued]] = {}
+        self._closed = False
 
     async def run(self, fn: Command) -> Any:
         """`fn(uow)`'s result once its transaction committed; its exception if it raised (nothing
         of it kept); the transient fault if the database stayed away."""
+        if self._closed:
+            raise Stopped()
         queued = _Queued(fn)
         self._queue.put_nowait(queued)
         if self._worker is None or self._worker.done():
@@ -98,23 +111,36 @@ class GroupCommit:
         return await queued.answer
 
     async def close(self) -> None:
+        """Stop: batches under way are cancelled (their transactions roll back), and every
+        request not answered yet, theirs and those still queued, gets `Stopped`."""
+        self._closed = True
+        unanswered = [queued for batch in self._commits.values() for queued in batch]
         tasks = [*self._commits, *([self._worker] if self._worker is not None else [])]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        while not self._queue.empty():
+            unanswered.append(self._queue.get_nowait())
+        for queued in unanswered:
+            if not queued.answer.done():
+                queued.answer.set_exception(Stopped())
 
     async def _work(self) -> None:
         while True:
             await self._slots.acquire()
-            batch = [await self._queue.get()]
+            try:
+                batch = [await self._queue.get()]
+            except BaseException:  # cancelled while waiting for a request: the slot was not used
+                self._slots.release()
+                raise
             while len(batch) < self.max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             commit = asyncio.create_task(self._commit(batch), name=f"group-commit {self.source} batch")
-            self._commits.add(commit)
+            self._commits[commit] = batch
             commit.add_done_callback(self._ended)
 
     def _ended(self, commit: asyncio.Task[None]) -> None:
-        self._commits.discard(commit)
+        del self._commits[commit]
         self._slots.release()
 
     async def _commit(self, batch: list[_Queued]) -> None:
@@ -143,6 +169,9 @@ class GroupCommit:
                         raise
                     if len(pending) == 1:
                         raise _Failed(pending[0], error) from error
+                    # The class only: a message may quote a value of someone's row.
+                    log.warning("a batch's deferred writes failed (%s): each command again in a savepoint",
+                                type(error).__name__)
                     raise _FlushFailed() from error
                 if refused:
                     n, refusal = refused[0]
