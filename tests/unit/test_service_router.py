@@ -23,7 +23,8 @@ class Inbox:
     def __init__(self) -> None:
         self.handed: list[Any] = []
 
-    async def handle_each_once(self, records: Any, decoder: Any, handler: Any, wanted: Any = None) -> int:
+    async def handle_each_once(self, records: Any, decoder: Any, handler: Any, wanted: Any = None,
+                               defer_writes: bool = False) -> int:
         self.handed.append(records)
         return len(records)
 
