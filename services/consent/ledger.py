@@ -14,7 +14,7 @@ from typing import Any
 
 import asyncpg
 
-from services.runtime.unit_of_work import Connection, Deferred, DeferredTable, insert_rows
+from services.runtime.unit_of_work import Connection, Deferred, DeferredTable, write_rows
 
 GENESIS = "0" * 64
 # Written with the transaction's outbox rows where it defers them (group commit: `append_numbered`).
@@ -22,7 +22,6 @@ LEDGER = DeferredTable("ledger", (
     ("seq", "bigint"), ("subject_ref", "text"), ("purpose", "text"), ("change", "text"),
     ("policy_version", "integer"), ("policy_hash", "text"), ("method", "text"), ("changed_by", "text"),
     ("occurred_at", "timestamptz"), ("prev_hash", "text"), ("entry_hash", "text")))
-_COLUMNS = [column for column, _ in LEDGER.columns]
 # One chain: appends are serialised per schema; taken last in a transaction (after row locks).
 # A ledger row as read: a database row, or a mapping in tests.
 Row = Mapping[str, Any] | asyncpg.Record
@@ -94,10 +93,7 @@ async def append_numbered(conn: Connection, entries: Sequence[Entry], held: dict
         entry_hash = chain_hash(prev, entry)
         rows.append((seq, *vars(entry).values(), prev, entry_hash))  # shallow: the fields are plain values
         prev = entry_hash
-    if deferred is not None:
-        deferred.insert(LEDGER, rows)
-    else:
-        await insert_rows(conn, "ledger", _COLUMNS, rows)
+    await write_rows(conn, LEDGER, rows, deferred)
     if held is not None:
         held[_HELD] = (seq, prev)
     return [(row[0], row[-1]) for row in rows]

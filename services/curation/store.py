@@ -11,7 +11,7 @@ from schemas import curation
 from schemas.curation import ItemContent, ItemStatus
 from services.curation import audit
 from services.curation.domain import Item, Revision, SentBack
-from services.runtime.unit_of_work import Connection, Deferred, DeferredTable
+from services.runtime.unit_of_work import Connection, Deferred, DeferredTable, write_rows
 
 _SAVE_ITEM = """
 INSERT INTO items (id, status, content, authors, source_url, campaign_id, publish_at, expire_at, published_at,
@@ -167,13 +167,8 @@ AUDIT = DeferredTable("audit", (("at", "timestamptz"), ("actor", "text"), ("acti
 async def record_action(conn: Connection, entry: audit.Entry, deferred: Deferred | None = None) -> None:
     """The audit trail's entry; with `deferred` (the unit of work's) written at its flush, with
     the outbox rows: nothing in a command's transaction reads the trail."""
-    row = (entry.at, entry.actor, entry.action.value, entry.subject_id, entry.channel.value, entry.command_id)
-    if deferred is not None:
-        deferred.insert(AUDIT, [row])
-    else:
-        await conn.execute(
-            "INSERT INTO audit (at, actor, action, subject_id, channel, command_id) VALUES ($1, $2, $3, $4, $5, $6)",
-            *row)
+    await write_rows(conn, AUDIT, [(entry.at, entry.actor, entry.action.value, entry.subject_id, entry.channel.value,
+                                    entry.command_id)], deferred)
 
 
 ERASED = "erased"  # who an erased person's actions are recorded as

@@ -9,7 +9,7 @@ import asyncpg
 from schemas.directory import Network
 from services.distribution import store
 from services.distribution.domain import ShareStatus
-from services.runtime.unit_of_work import Connection, Deferred, DeferredTable
+from services.runtime.unit_of_work import Connection, Deferred, DeferredTable, write_rows
 
 
 class EndedShare(NamedTuple):
@@ -69,8 +69,6 @@ SHARES = DeferredTable("shares", (
     ("share_id", "text"), ("code", "text"), ("advocate_id", "text"), ("item_id", "text"), ("campaign_id", "text"),
     ("network", "text"), ("post", "text"), ("target_url", "text"), ("status", "text"),
     ("scheduled_at", "timestamptz"), ("created_at", "timestamptz")))
-_CREATE = "INSERT INTO shares ({}) VALUES ({})".format(
-    ", ".join(name for name, _ in SHARES.columns), ", ".join(f"${n}" for n in range(1, len(SHARES.columns) + 1)))
 
 
 async def create(conn: Connection, share_id: str, code: str, advocate_id: str, item_id: str,
@@ -82,12 +80,8 @@ async def create(conn: Connection, share_id: str, code: str, advocate_id: str, i
     the transaction's outbox rows, one statement for all of a group commit's shares (ADR
     0046): nothing in the transaction reads a share it has just made."""
     status = ShareStatus.SCHEDULED if scheduled_at else ShareStatus.CREATED
-    row = (share_id, code, advocate_id, item_id, campaign_id, network, post, target_url, status.value,
-           scheduled_at, now)
-    if deferred is not None:
-        deferred.insert(SHARES, [row])
-    else:
-        await conn.execute(_CREATE, *row)
+    await write_rows(conn, SHARES, [(share_id, code, advocate_id, item_id, campaign_id, network, post, target_url,
+                                     status.value, scheduled_at, now)], deferred)
     return AdvocateShare(share_id, code, item_id, campaign_id, Network(network), post, status,
                          scheduled_at and scheduled_at.astimezone(UTC), now.astimezone(UTC))
 

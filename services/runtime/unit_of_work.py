@@ -61,6 +61,16 @@ async def insert_rows(conn: Connection, table: str, columns: list[str], rows: li
             await conn.executemany(insert, rows)
 
 
+async def write_rows(conn: Connection, table: "DeferredTable", rows: list[tuple[Any, ...]],
+                     deferred: "Deferred | None") -> None:
+    """`rows` of `table`: left for the transaction's flush if it defers its writes (`deferred`,
+    the unit of work's), else inserted now (`insert_rows`)."""
+    if deferred is not None:
+        deferred.insert(table, rows)
+    else:
+        await insert_rows(conn, table.name, [column for column, _ in table.columns], rows)
+
+
 @dataclass(frozen=True)
 class KeyClaim:
     """An HTTP request's Idempotency-Key, claimed as two inbox ids under `consumer`: the key
