@@ -15,6 +15,10 @@ from deploy.local.keycloak import Realm
 from deploy.local.provision import drop_role, provision_role
 from tests.stack import Stack, config_for_tests, find_stack
 
+# failure_reports: a failure is reported even when a finalizer parses during its report;
+# pytester: tests/unit/test_failure_reports.py runs pytest on a test of its own.
+pytest_plugins = ["tests.failure_reports", "pytester"]
+
 os.environ["ADVOCACY_ENV"] = "local"  # the test stack's passwords and keys are development ones
 
 
