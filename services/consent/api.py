@@ -145,6 +145,10 @@ class MyConsent(BaseModel):
 class MyConsents(BaseModel):
     consents: list[MyConsent] = Field(description="Each of the five purposes, in a stable order")
 
+    @classmethod
+    def of(cls, standings: list[store.Standing]) -> "MyConsents":
+        return cls(consents=[MyConsent.of(s) for s in standings])
+
 
 class Erasure(BaseModel):
     """An erasure done: every service purges the person when it reads `advocate.erased`."""
@@ -231,13 +235,6 @@ def person_routes(handlers: ConsentHandlers) -> tuple[APIRouter, list[FastRoute]
     router = APIRouter(tags=["the signed-in person"], responses=problem_responses(403))
     source = f"{handlers.settings.source}/api"
 
-    async def standings(conn: Connection, me: str) -> MyConsents:
-        return MyConsents(consents=[MyConsent.of(s) for s in await store.standings_of(conn, me)])
-
-    async def standing(conn: Connection, me: str, purpose: Purpose) -> MyConsent:
-        [mine] = await store.standings_of(conn, me, purpose)  # that purpose's row only
-        return MyConsent.of(mine)
-
     def choice(me: str, purpose: Purpose, body: ChoiceIn) -> c.Choice:
         return c.Choice(actor=me, advocate_id=me, purpose=purpose, policy_version=body.policy_version,
                         collection_method=body.collection_method)
@@ -272,7 +269,7 @@ def person_routes(handlers: ConsentHandlers) -> tuple[APIRouter, list[FastRoute]
     @router.get("/me/consents")
     async def my_consents(me: Me, db: Db) -> MyConsents:
         """Every purpose: status, since and until when, the policy answered and the current one."""
-        return await db.query(lambda conn: standings(conn, me))
+        return MyConsents.of(await db.query(lambda conn: store.standings_of(conn, me)))
 
     @router.post("/me/consents/{purpose}/give", responses=problem_responses(403, 404, 409))
     async def give(purpose: Purpose, body: ChoiceIn, me: Me, db: Db) -> MyConsent:
@@ -293,13 +290,14 @@ def person_routes(handlers: ConsentHandlers) -> tuple[APIRouter, list[FastRoute]
         """Withdraw one purpose, at once, no reason asked. What was not given stays as it is."""
         command = c.WithdrawConsent(source=source, subject=me,
                                     data=c.Withdrawal(actor=me, advocate_id=me, purpose=purpose))
-        return await db.command(handled_then(handlers.withdraw, command, lambda conn: standing(conn, me, purpose)))
+        [mine] = await db.command(lambda uow: handlers.withdrawn(uow, command))
+        return MyConsent.of(mine)
 
     @router.post("/me/consents/withdraw")
     async def withdraw_all(me: Me, db: Db) -> MyConsents:
         """Withdraw every purpose given; the others stay as they are."""
         command = c.WithdrawConsent(source=source, subject=me, data=c.Withdrawal(actor=me, advocate_id=me))
-        return await db.command(handled_then(handlers.withdraw, command, lambda conn: standings(conn, me)))
+        return MyConsents.of(await db.command(lambda uow: handlers.withdrawn(uow, command)))
 
     @router.get("/me/receipt", response_model=Receipt, responses={200: {
         "content": {"text/plain": {"schema": {"type": "string"}}},

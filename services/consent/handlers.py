@@ -77,11 +77,17 @@ class ConsentHandlers:
 
     async def withdraw(self, uow: UnitOfWork, command: c.WithdrawConsent) -> None:
         """Always accepted from the person; what was never given is left as it is (no event)."""
+        await self.withdrawn(uow, command)
+
+    async def withdrawn(self, uow: UnitOfWork, command: c.WithdrawConsent) -> list[store.Standing]:
+        """`withdraw`, returning where the person stands afterwards on each purpose it named
+        (the HTTP API answers from it)."""
         w = command.data
         domain.require_actor_is_subject(w.actor, w.advocate_id)
         purposes = [w.purpose] if w.purpose else list(c.Purpose)
-        withdrawn = await store.withdraw(uow.conn, w.advocate_id, purposes, self.clock())
+        withdrawn, standings = await store.withdraw(uow.conn, w.advocate_id, purposes, self.clock())
         await self.announcer.announce(uow, c.ConsentWithdrawn, withdrawn)
+        return standings
 
     async def publish_policy(self, uow: UnitOfWork, command: c.PublishPolicy) -> None:
         p, now = command.data, self.clock()

@@ -110,14 +110,6 @@ async def save(conn: Connection, c: Change) -> None:
                        c.changed_at, c.expires_at)
 
 
-async def withdraw(conn: Connection, advocate_id: str, purposes: Sequence[Purpose],
-                   at: datetime) -> list[Change]:
-    rows = await conn.fetch(_TRANSITION.format(where="advocate_id = $5 AND purpose = ANY($6::text[])"),
-                            Status.WITHDRAWN.value, ChangedBy.SUBJECT.value, at, _values(STANDING),
-                            advocate_id, [p.value for p in purposes])
-    return _changes(rows)
-
-
 async def revoke_all(conn: Connection, advocate_id: str, at: datetime) -> list[Change]:
     rows = await conn.fetch(_TRANSITION.format(where="advocate_id = $5"), Status.REVOKED.value,
                             ChangedBy.CONTROLLER.value, at, _values(STANDING), advocate_id)
@@ -149,7 +141,7 @@ async def ledger_of(conn: Connection, subject_ref: str) -> list[asyncpg.Record]:
     return await conn.fetch("SELECT * FROM ledger WHERE subject_ref = $1 ORDER BY seq", subject_ref)
 
 
-# --- reads for the HTTP API --------------------------------------------------------------
+# --- where a person stands: the HTTP API's reads, and a withdrawal answered with them ------
 
 @dataclass(frozen=True)
 class PublishedPolicy:
@@ -199,17 +191,49 @@ LEFT JOIN policies cur ON cur.purpose = p.purpose AND cur.version = p.current_ve
 _ORDER = {purpose: n for n, purpose in enumerate(Purpose)}
 
 
-_STANDING = _STANDINGS + " WHERE p.purpose = $2"
+# A withdrawal and the standings it leaves, in one statement. `c` locks the person's records
+# of the purposes named and reads their newest versions (FOR UPDATE in READ COMMITTED waits for
+# a concurrent change and returns what it committed), `w` moves those standing to withdrawn:
+# the statement's own reads of the table would see it as it was when it began, so the answer
+# is built from `c` and `w`. A withdrawal changes no policy version, so `c`'s joins the policy
+# it names. Every purpose of a record is a row of `purposes` (a foreign key): no change made
+# is left out of the answer.
+_WITHDRAW = f"""WITH c AS (
+    SELECT {_RECORD} FROM consents WHERE advocate_id = $5 AND purpose = ANY($6::text[]) FOR UPDATE),
+w AS (UPDATE consents SET status = $1, changed_by = $2, changed_at = $3, expires_at = NULL, collection_method = NULL
+    FROM c WHERE consents.advocate_id = c.advocate_id AND consents.purpose = c.purpose
+        AND c.status = ANY($4::text[])
+    RETURNING {", ".join(f"consents.{column}" for column in _RECORD.split(", "))})
+SELECT p.purpose, w.purpose IS NOT NULL AS withdrawn,
+    {", ".join(f"CASE WHEN w.purpose IS NULL THEN c.{column} ELSE w.{column} END AS {column}"
+               for column in _RECORD.split(", ") if column != "purpose")},
+    {_policy_columns("seen")}, {_policy_columns("cur")}
+FROM purposes p
+LEFT JOIN c ON c.purpose = p.purpose
+LEFT JOIN w ON w.purpose = p.purpose
+LEFT JOIN policies seen ON seen.purpose = p.purpose AND seen.version = c.policy_version
+LEFT JOIN policies cur ON cur.purpose = p.purpose AND cur.version = p.current_version
+WHERE p.purpose = ANY($6::text[])"""
 
 
-async def standings_of(conn: Connection, advocate_id: str, purpose: Purpose | None = None) -> list[Standing]:
-    """Every purpose (or only `purpose`), in the order `Purpose` lists them, with where the
-    person stands."""
-    rows = await (conn.fetch(_STANDINGS, advocate_id) if purpose is None
-                  else conn.fetch(_STANDING, advocate_id, purpose.value))
+async def standings_of(conn: Connection, advocate_id: str) -> list[Standing]:
+    """Every purpose, in the order `Purpose` lists them, with where the person stands."""
+    return _standings(await conn.fetch(_STANDINGS, advocate_id))
+
+
+def _standings(rows: Sequence[asyncpg.Record]) -> list[Standing]:
     standings = [Standing(Purpose(row["purpose"]), change_of(row) if row["status"] else None,
                           _policy_of(row, "seen"), _policy_of(row, "cur")) for row in rows]
     return sorted(standings, key=lambda s: _ORDER[s.purpose])
+
+
+async def withdraw(conn: Connection, advocate_id: str, purposes: Sequence[Purpose],
+                   at: datetime) -> tuple[list[Change], list[Standing]]:
+    """Withdraws what stands of the person's `purposes`: the changes made, and where the
+    person stands afterwards on each of `purposes` (as `standings_of`), in one round trip."""
+    rows = await conn.fetch(_WITHDRAW, Status.WITHDRAWN.value, ChangedBy.SUBJECT.value, at, _values(STANDING),
+                            advocate_id, [p.value for p in purposes])
+    return _changes([row for row in rows if row["withdrawn"]]), _standings(rows)
 
 
 async def current_policies(conn: Connection) -> list[PublishedPolicy]:

@@ -2,6 +2,8 @@
 
 import asyncio
 
+import asyncpg
+
 from schemas.consent import ConsentCommandRejected, ConsentGiven, ConsentWithdrawn, Purpose
 from tests.integration.consent.rig import ADMIN, new_advocate, of_type, rejections_of, withdraw
 
@@ -20,6 +22,7 @@ async def test_withdrawing_one_purpose_leaves_the_others_valid(consent):
         "leaderboard", False, "subject")
     assert (answer["purpose"], answer["status"], answer["valid"], answer["until"]) == (
         "leaderboard", "withdrawn", False, None)
+    assert answer["policy"]["version"] == answer["current_policy"]["version"] == 1  # the version it was given under
     assert await consent.status(advocate, Purpose.LEADERBOARD) == "withdrawn"
     assert await consent.status(advocate, Purpose.RECEIVE_CONTENT) == "given"
 
@@ -55,6 +58,35 @@ async def test_withdrawing_what_was_never_given_is_a_no_op_not_an_error(consent)
     assert (answer["purpose"], answer["status"], answer["valid"]) == ("scheduled_sharing", None, False)
     assert of_type(consent.events.records, ConsentWithdrawn, advocate_id=advocate) == []
     assert await consent.status(advocate, Purpose.SCHEDULED_SHARING) is None
+    assert await consent.count("ledger WHERE change = 'withdrawn'") == 0
+
+
+async def test_a_withdrawal_waiting_for_a_concurrent_change_answers_what_that_change_left(consent):
+    """The withdrawal answers from the statement that makes it (store._WITHDRAW): while it
+    waits for a record another transaction is changing (a controller's revocation here, as
+    a person leaving makes), what it answers is that change once committed, not the record
+    as it was when the withdrawal began; and nothing is withdrawn twice."""
+    advocate = new_advocate()
+    await consent.join(advocate)
+    person = consent.person(advocate)
+    await person.give(Purpose.LEADERBOARD)
+    side = await asyncpg.connect(consent.settings.database_url)
+    try:
+        revocation = side.transaction()
+        await revocation.start()
+        await side.execute("UPDATE consents SET status = 'revoked', changed_by = 'controller' "
+                           "WHERE advocate_id = $1 AND purpose = 'leaderboard'", advocate)
+        withdrawal = asyncio.create_task(person.withdraw(Purpose.LEADERBOARD))
+        await consent.until(lambda: side.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))", side.get_server_pid()),
+            1, what="the withdrawal to wait for the revocation")
+        await revocation.commit()
+        answer = await withdrawal
+    finally:
+        await side.close()
+
+    assert (answer["status"], answer["changed_by"], answer["valid"]) == ("revoked", "controller", False)
+    assert await consent.status(advocate, Purpose.LEADERBOARD) == "revoked"
     assert await consent.count("ledger WHERE change = 'withdrawn'") == 0
 
 
