@@ -11,7 +11,7 @@
 
 A command is the CloudEvent Kafka would carry, its actor the signed-in person (never a
 field of the body), handled by the same `ConsentHandlers` method in one transaction
-(`db.command`) and answered with the resulting state read in that transaction. No path
+(`db.command`) and answered with the state it leaves, as that transaction sees it. No path
 names another person for a give, refusal or withdrawal, so nobody, whatever their role,
 can answer for someone else; on Kafka these three are refused (`sign_in_required`).
 """

@@ -169,10 +169,6 @@ class Standing:
 _POLICY = ("version", "text", "content_hash", "requires_renewal", "published_at")
 
 
-def _policy_columns(alias: str) -> str:
-    return ", ".join(f"{alias}.{column} AS {alias}_{column}" for column in _POLICY)
-
-
 def _policy_of(row: asyncpg.Record, alias: str = "") -> PublishedPolicy | None:
     prefix = f"{alias}_" if alias else ""
     if row[f"{prefix}version"] is None:
@@ -180,40 +176,12 @@ def _policy_of(row: asyncpg.Record, alias: str = "") -> PublishedPolicy | None:
     return PublishedPolicy(Purpose(row["purpose"]), *(row[f"{prefix}{column}"] for column in _POLICY))
 
 
-# Five rows of `purposes`, each joined by primary key to the person's record and two policies.
-_STANDINGS = f"""SELECT p.purpose, c.advocate_id, c.status, c.policy_version, c.policy_hash, c.collection_method,
-    c.changed_by, c.changed_at, c.expires_at, {_policy_columns("seen")}, {_policy_columns("cur")}
-FROM purposes p
-LEFT JOIN consents c ON c.advocate_id = $1 AND c.purpose = p.purpose
-LEFT JOIN policies seen ON seen.purpose = p.purpose AND seen.version = c.policy_version
-LEFT JOIN policies cur ON cur.purpose = p.purpose AND cur.version = p.current_version"""
-
 _ORDER = {purpose: n for n, purpose in enumerate(Purpose)}
 
-
-# A withdrawal and the standings it leaves, in one statement. `c` locks the person's records
-# of the purposes named and reads their newest versions (FOR UPDATE in READ COMMITTED waits for
-# a concurrent change and returns what it committed), `w` moves those standing to withdrawn:
-# the statement's own reads of the table would see it as it was when it began, so the answer
-# is built from `c` and `w`. A withdrawal changes no policy version, so `c`'s joins the policy
-# it names. Every purpose of a record is a row of `purposes` (a foreign key): no change made
-# is left out of the answer.
-_WITHDRAW = f"""WITH c AS (
-    SELECT {_RECORD} FROM consents WHERE advocate_id = $5 AND purpose = ANY($6::text[]) FOR UPDATE),
-w AS (UPDATE consents SET status = $1, changed_by = $2, changed_at = $3, expires_at = NULL, collection_method = NULL
-    FROM c WHERE consents.advocate_id = c.advocate_id AND consents.purpose = c.purpose
-        AND c.status = ANY($4::text[])
-    RETURNING {", ".join(f"consents.{column}" for column in _RECORD.split(", "))})
-SELECT p.purpose, w.purpose IS NOT NULL AS withdrawn,
-    {", ".join(f"CASE WHEN w.purpose IS NULL THEN c.{column} ELSE w.{column} END AS {column}"
-               for column in _RECORD.split(", ") if column != "purpose")},
-    {_policy_columns("seen")}, {_policy_columns("cur")}
-FROM purposes p
-LEFT JOIN c ON c.purpose = p.purpose
-LEFT JOIN w ON w.purpose = p.purpose
-LEFT JOIN policies seen ON seen.purpose = p.purpose AND seen.version = c.policy_version
-LEFT JOIN policies cur ON cur.purpose = p.purpose AND cur.version = p.current_version
-WHERE p.purpose = ANY($6::text[])"""
+# Where a person stands: a row per purpose (migration 005: the `standing` type, its functions).
+_STANDINGS = "SELECT * FROM standings($1)"
+# Each purpose's standing once withdrawn, marked `withdrawn` where this withdrawal changed it.
+_WITHDRAW = "SELECT w.withdrawn, (w.standing).* FROM withdrawal_standings($1, $2, $3, $4, $5, $6) w"
 
 
 async def standings_of(conn: Connection, advocate_id: str) -> list[Standing]:
@@ -231,8 +199,9 @@ async def withdraw(conn: Connection, advocate_id: str, purposes: Sequence[Purpos
                    at: datetime) -> tuple[list[Change], list[Standing]]:
     """Withdraws what stands of the person's `purposes`: the changes made, and where the
     person stands afterwards on each of `purposes` (as `standings_of`), in one round trip."""
-    rows = await conn.fetch(_WITHDRAW, Status.WITHDRAWN.value, ChangedBy.SUBJECT.value, at, _values(STANDING),
-                            advocate_id, [p.value for p in purposes])
+    rows = await conn.fetch(_WITHDRAW, advocate_id, [p.value for p in purposes], _values(STANDING),
+                            Status.WITHDRAWN.value, ChangedBy.SUBJECT.value, at)
+    assert len(rows) == len(purposes), "every purpose is a row of `purposes`"
     return _changes([row for row in rows if row["withdrawn"]]), _standings(rows)
 
 

@@ -68,7 +68,7 @@ async def write_rows(conn: Connection, table: "DeferredTable", rows: list[tuple[
     if deferred is not None:
         deferred.insert(table, rows)
     else:
-        await insert_rows(conn, table.name, [column for column, _ in table.columns], rows)
+        await insert_rows(conn, table.name, table.column_names, rows)
 
 
 @dataclass(frozen=True)
@@ -104,9 +104,13 @@ class DeferredTable:
     name: str
     columns: tuple[tuple[str, str], ...]  # (column, type), e.g. ("seq", "bigint")
 
+    @property
+    def column_names(self) -> list[str]:
+        return [column for column, _ in self.columns]
+
     def statement(self, first: int) -> str:
         """Its CTE in `_FLUSH`, its arrays the parameters from `$first` on."""
-        names = ", ".join(column for column, _ in self.columns)
+        names = ", ".join(self.column_names)
         arrays = ", ".join(f"${first + n}::{kind}[]" for n, (_, kind) in enumerate(self.columns))
         return f",\n{self.name}_written AS (INSERT INTO {self.name} ({names}) SELECT * FROM unnest({arrays}))"
 

@@ -1,11 +1,12 @@
 """Withdrawal: always accepted from the person, as easy as giving, one purpose or all, in order."""
 
 import asyncio
+from typing import Any
 
 import asyncpg
 
 from schemas.consent import ConsentCommandRejected, ConsentGiven, ConsentWithdrawn, Purpose
-from tests.integration.consent.rig import ADMIN, new_advocate, of_type, rejections_of, withdraw
+from tests.integration.consent.rig import ADMIN, ConsentRig, new_advocate, of_type, rejections_of, withdraw
 
 
 async def test_withdrawing_one_purpose_leaves_the_others_valid(consent):
@@ -61,33 +62,83 @@ async def test_withdrawing_what_was_never_given_is_a_no_op_not_an_error(consent)
     assert await consent.count("ledger WHERE change = 'withdrawn'") == 0
 
 
-async def test_a_withdrawal_waiting_for_a_concurrent_change_answers_what_that_change_left(consent):
-    """The withdrawal answers from the statement that makes it (store._WITHDRAW): while it
-    waits for a record another transaction is changing (a controller's revocation here, as
-    a person leaving makes), what it answers is that change once committed, not the record
-    as it was when the withdrawal began; and nothing is withdrawn twice."""
+async def withdrawn_while(consent: ConsentRig, advocate: str, purpose: Purpose, *change: str) -> dict[str, Any]:
+    """The answer to withdrawing `purpose`, sent while another transaction, making `change`
+    (SQL statements, `$1` the advocate where one names it), holds the person's record: it commits once the
+    withdrawal waits for it (Postgres's `pg_blocking_pids` tells)."""
+    side = await asyncpg.connect(consent.settings.database_url)
+    withdrawal: asyncio.Task[dict[str, Any]] | None = None
+    try:
+        held = side.transaction()
+        await held.start()
+        for statement in change:
+            await side.execute(statement, *([advocate] if "$1" in statement else []))
+        withdrawal = asyncio.create_task(consent.person(advocate).withdraw(purpose))
+        await consent.until("SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))", 1,
+                            side.get_server_pid(), what="the withdrawal to wait for the other transaction")
+        await held.commit()
+        return await withdrawal
+    finally:
+        if withdrawal is not None and not withdrawal.done():
+            withdrawal.cancel()
+        await side.close()
+
+
+async def test_a_withdrawal_that_waited_for_a_revocation_answers_the_revocation_and_withdraws_nothing(consent):
+    """What a withdrawal answers is read once it is made (migration 005): the record it waited
+    for is answered as the controller's revocation left it (as a person leaving makes), not as
+    it was when the withdrawal began, and a revoked record is not withdrawn."""
     advocate = new_advocate()
     await consent.join(advocate)
-    person = consent.person(advocate)
-    await person.give(Purpose.LEADERBOARD)
-    side = await asyncpg.connect(consent.settings.database_url)
-    try:
-        revocation = side.transaction()
-        await revocation.start()
-        await side.execute("UPDATE consents SET status = 'revoked', changed_by = 'controller' "
-                           "WHERE advocate_id = $1 AND purpose = 'leaderboard'", advocate)
-        withdrawal = asyncio.create_task(person.withdraw(Purpose.LEADERBOARD))
-        await consent.until(lambda: side.fetchval(
-            "SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))", side.get_server_pid()),
-            1, what="the withdrawal to wait for the revocation")
-        await revocation.commit()
-        answer = await withdrawal
-    finally:
-        await side.close()
+    await consent.person(advocate).give(Purpose.LEADERBOARD)
+
+    answer = await withdrawn_while(consent, advocate, Purpose.LEADERBOARD,
+                                   "UPDATE consents SET status = 'revoked', changed_by = 'controller' "
+                                   "WHERE advocate_id = $1 AND purpose = 'leaderboard'")
 
     assert (answer["status"], answer["changed_by"], answer["valid"]) == ("revoked", "controller", False)
     assert await consent.status(advocate, Purpose.LEADERBOARD) == "revoked"
     assert await consent.count("ledger WHERE change = 'withdrawn'") == 0
+
+
+async def test_a_withdrawal_that_waited_for_a_new_policy_version_answers_it_as_the_current_one(consent):
+    """A version published while the withdrawal waits (its renewal request holding the
+    person's record) is the current one the answer shows; the record, withdrawn, still names
+    the version it was given under."""
+    advocate = new_advocate()
+    await consent.join(advocate)
+    await consent.person(advocate).give(Purpose.LEADERBOARD)
+
+    answer = await withdrawn_while(
+        consent, advocate, Purpose.LEADERBOARD,
+        "INSERT INTO policies (purpose, version, text, content_hash, requires_renewal, published_at) "
+        "SELECT 'leaderboard', 2, 'version 2', encode(sha256('version 2'), 'hex'), true, now()",
+        "UPDATE purposes SET current_version = 2, current_hash = encode(sha256('version 2'), 'hex') "
+        "WHERE purpose = 'leaderboard'",
+        "UPDATE consents SET status = 'renewal_requested', changed_by = 'controller' "
+        "WHERE advocate_id = $1 AND purpose = 'leaderboard'")
+
+    assert (answer["status"], answer["changed_by"]) == ("withdrawn", "subject")
+    assert (answer["policy"]["version"], answer["current_policy"]["version"]) == (1, 2)
+    assert answer["current_policy"]["text"] == "version 2"
+
+
+async def test_the_answers_to_withdrawals_are_the_standings_as_read_back(consent):
+    """Each field of a withdrawal's answer, one purpose or all, is what reading the person's
+    consents afterwards gives."""
+    advocate = new_advocate()
+    await consent.join(advocate)
+    person = consent.person(advocate)
+    for purpose in (Purpose.RECEIVE_CONTENT, Purpose.NETWORK_REACH, Purpose.LEADERBOARD):
+        await person.give(purpose)
+    await person.refuse(Purpose.SCHEDULED_SHARING)
+
+    one = await person.withdraw(Purpose.LEADERBOARD)
+    assert one == (await person.consents())["leaderboard"]
+    every = await person.withdraw()
+    assert {entry["purpose"]: entry for entry in every["consents"]} == await person.consents()
+    assert [entry["status"] for entry in every["consents"]] == [
+        "withdrawn", None, "withdrawn", "withdrawn", "refused"]  # in the order of `Purpose`
 
 
 async def test_nobody_can_withdraw_for_an_advocate_over_kafka(consent):
