@@ -22,7 +22,8 @@ ON CONFLICT (advocate_id, purpose) DO UPDATE SET
     changed_at = EXCLUDED.changed_at, expires_at = EXCLUDED.expires_at"""
 
 # Moves the consents `where` selects, if in one of the statuses $4, to status $1; the method
-# of collection belonged to the earlier choice (the ledger keeps it with that entry).
+# of collection belonged to the earlier choice (the ledger keeps it with that entry). A
+# withdrawal's is in consent migration 005 (`withdrawal_standings`): keep the two alike.
 _TRANSITION = """UPDATE consents SET status = $1, changed_by = $2, changed_at = $3, expires_at = NULL,
     collection_method = NULL
 WHERE {where} AND status = ANY($4::text[]) RETURNING """ + _RECORD

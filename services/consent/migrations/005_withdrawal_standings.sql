@@ -30,7 +30,9 @@ $$;
 -- plpgsql function takes a snapshot of its own (read committed), as separate statements did:
 -- the standings are read as they are once the withdrawal is made (a record it waited for, a
 -- policy published meanwhile), and only the records it changes are locked. In one statement
--- its reads would see the tables as they were before it waited.
+-- its reads would see the tables as they were before it waited. It returns the standing as
+-- one composite column: OUT columns named as consents' (status, purpose…) would clash with
+-- them in the UPDATE.
 CREATE FUNCTION withdrawal_standings(p_advocate text, p_purposes text[], p_from text[], p_to text, p_by text,
                                      p_at timestamptz)
 RETURNS TABLE (withdrawn boolean, standing standing) LANGUAGE plpgsql VOLATILE AS $$

@@ -1,6 +1,7 @@
 """Withdrawal: always accepted from the person, as easy as giving, one purpose or all, in order."""
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
@@ -62,17 +63,17 @@ async def test_withdrawing_what_was_never_given_is_a_no_op_not_an_error(consent)
     assert await consent.count("ledger WHERE change = 'withdrawn'") == 0
 
 
-async def withdrawn_while(consent: ConsentRig, advocate: str, purpose: Purpose, *change: str) -> dict[str, Any]:
+async def withdrawn_while(consent: ConsentRig, advocate: str, purpose: Purpose,
+                          change: Callable[[asyncpg.Connection], Awaitable[Any]]) -> dict[str, Any]:
     """The answer to withdrawing `purpose`, sent while another transaction, making `change`
-    (SQL statements, `$1` the advocate where one names it), holds the person's record: it commits once the
-    withdrawal waits for it (Postgres's `pg_blocking_pids` tells)."""
+    on its connection, holds the person's record: it commits once the withdrawal waits for
+    it (Postgres's `pg_blocking_pids` tells)."""
     side = await asyncpg.connect(consent.settings.database_url)
     withdrawal: asyncio.Task[dict[str, Any]] | None = None
     try:
         held = side.transaction()
         await held.start()
-        for statement in change:
-            await side.execute(statement, *([advocate] if "$1" in statement else []))
+        await change(side)
         withdrawal = asyncio.create_task(consent.person(advocate).withdraw(purpose))
         await consent.until("SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))", 1,
                             side.get_server_pid(), what="the withdrawal to wait for the other transaction")
@@ -92,9 +93,9 @@ async def test_a_withdrawal_that_waited_for_a_revocation_answers_the_revocation_
     await consent.join(advocate)
     await consent.person(advocate).give(Purpose.LEADERBOARD)
 
-    answer = await withdrawn_while(consent, advocate, Purpose.LEADERBOARD,
-                                   "UPDATE consents SET status = 'revoked', changed_by = 'controller' "
-                                   "WHERE advocate_id = $1 AND purpose = 'leaderboard'")
+    answer = await withdrawn_while(consent, advocate, Purpose.LEADERBOARD, lambda side: side.execute(
+        "UPDATE consents SET status = 'revoked', changed_by = 'controller' "
+        "WHERE advocate_id = $1 AND purpose = 'leaderboard'", advocate))
 
     assert (answer["status"], answer["changed_by"], answer["valid"]) == ("revoked", "controller", False)
     assert await consent.status(advocate, Purpose.LEADERBOARD) == "revoked"
@@ -109,18 +110,40 @@ async def test_a_withdrawal_that_waited_for_a_new_policy_version_answers_it_as_t
     await consent.join(advocate)
     await consent.person(advocate).give(Purpose.LEADERBOARD)
 
-    answer = await withdrawn_while(
-        consent, advocate, Purpose.LEADERBOARD,
-        "INSERT INTO policies (purpose, version, text, content_hash, requires_renewal, published_at) "
-        "SELECT 'leaderboard', 2, 'version 2', encode(sha256('version 2'), 'hex'), true, now()",
-        "UPDATE purposes SET current_version = 2, current_hash = encode(sha256('version 2'), 'hex') "
-        "WHERE purpose = 'leaderboard'",
-        "UPDATE consents SET status = 'renewal_requested', changed_by = 'controller' "
-        "WHERE advocate_id = $1 AND purpose = 'leaderboard'")
+    async def publish_version_2(side: asyncpg.Connection) -> None:  # as publishing does, in its order
+        await side.execute("INSERT INTO policies (purpose, version, text, content_hash, requires_renewal, published_at) "
+                           "SELECT 'leaderboard', 2, 'version 2', encode(sha256('version 2'), 'hex'), true, now()")
+        await side.execute("UPDATE purposes SET current_version = 2, current_hash = encode(sha256('version 2'), 'hex') "
+                           "WHERE purpose = 'leaderboard'")
+        await side.execute("UPDATE consents SET status = 'renewal_requested', changed_by = 'controller' "
+                           "WHERE advocate_id = $1 AND purpose = 'leaderboard'", advocate)
+
+    answer = await withdrawn_while(consent, advocate, Purpose.LEADERBOARD, publish_version_2)
 
     assert (answer["status"], answer["changed_by"]) == ("withdrawn", "subject")
     assert (answer["policy"]["version"], answer["current_policy"]["version"]) == (1, 2)
     assert answer["current_policy"]["text"] == "version 2"
+
+
+async def test_a_withdrawal_waits_for_no_record_it_does_not_change(consent):
+    """Only the records a withdrawal changes are locked, so only those are waited for
+    (migration 005): a refusal another transaction holds does not delay withdrawing all."""
+    advocate = new_advocate()
+    await consent.join(advocate)
+    person = consent.person(advocate)
+    await person.give(Purpose.RECEIVE_CONTENT)
+    await person.refuse(Purpose.LEADERBOARD)
+    side = await asyncpg.connect(consent.settings.database_url)
+    try:
+        async with side.transaction():
+            await side.execute("SELECT 1 FROM consents WHERE advocate_id = $1 AND purpose = 'leaderboard' FOR UPDATE",
+                               advocate)
+            answer = await asyncio.wait_for(person.withdraw(), timeout=10)  # not after the holder ends
+    finally:
+        await side.close()
+
+    statuses = {entry["purpose"]: entry["status"] for entry in answer["consents"]}
+    assert (statuses["receive_content"], statuses["leaderboard"]) == ("withdrawn", "refused")
 
 
 async def test_the_answers_to_withdrawals_are_the_standings_as_read_back(consent):
