@@ -48,7 +48,7 @@ FULL = {"events": 200_000, "inbox_events": 1_000_000, "people": 100_000, "millio
 SMOKE = {"events": 10_000, "inbox_events": 10_000, "people": 5_000, "million": 20_000, "active_items": 500,
          "seconds": 3, "redirect_seconds": 2, "tokens": 500, "feed_requests": 100, "ledger_entries": 50_000,
          "ledger_people": 5_000, "year_advocates": 5_000, "year_shares": 20_000, "tails_events": 30_000}
-FILLED = 50  # earlier entries in each person's feed for fanout_100k_filled_*: about ten weeks of one a day
+FILLED = 50  # earlier entries in each person's feed for fanout_100k_filled_*: seven weeks of one item a day
 HTTP_RATE = 200  # commands/s per service over HTTP: the front door's target is at this rate (issue #15)
 
 
