@@ -2,8 +2,13 @@
 interests; feed entries for exactly those people, and a summary for partners with the
 audience size, or "fewer than k" below K_ANONYMITY (ADR 0018)."""
 
+from datetime import UTC, datetime
+
+import asyncpg
+
 from harness.kafka import eventually
 from schemas.consent import Purpose
+from services.distribution import store
 
 ITEM = "item-plant-0001"
 
@@ -104,6 +109,33 @@ async def test_people_who_get_an_item_after_publication_are_told_partners_in_ste
     assert first["subject"] == "item-late-0001"
     assert [(g["data"]["audience_size"], g["data"]["added"], g["data"]["k"]) for g in growth] == [
         (k, k, k), (2 * k, k, k)]  # never k - 1 people, nor any step smaller than k
+
+
+async def test_a_fan_out_is_planned_for_its_own_audience_however_often_its_connection_ran_it(distribution):
+    """Postgres plans a prepared statement for any parameters from its sixth run on, when
+    that generic plan looks no dearer; the fan-out's guesses an audience of one and probes the
+    consents person by person (ADR 0049). Seven fan-outs on one connection: seven plans of
+    their own."""
+    await distribution.join("adv-olga-015", languages=["de"])
+    await distribution.consent("adv-olga-015", Purpose.RECEIVE_CONTENT)
+
+    async def projected() -> bool:
+        return await distribution.count("consents") == 1 and await distribution.count("people") == 1
+
+    await eventually(projected, what="Olga projected")
+    conn = await asyncpg.connect(distribution.settings.database_url)
+    try:
+        for n in range(7):
+            now = datetime.now(UTC)
+            rolled_back = conn.transaction()
+            await rolled_back.start()
+            assert await store.fan_out(conn, f"item-plan-000{n}", {"language": "de"}, now, now, now, new=True) == 1
+            await rolled_back.rollback()
+        plans = await conn.fetchrow("SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+                                    "WHERE statement = $1", store._FAN_OUT_NEW)
+    finally:
+        await conn.close()
+    assert tuple(plans) == (0, 7)
 
 
 async def test_notifications_follow_each_persons_digest_and_the_daily_cap(distribution):
