@@ -411,14 +411,16 @@ async def fan_out(conn: Connection, item_id: str, content: dict[str, Any], now: 
     reaches, in one statement; returns how many people it reached. `new`: the item was saved
     for the first time in this transaction (`save_item` said `new`), so no entry for it exists,
     and its notifications wait by the item (ADR 0044); otherwise each added entry waits by its
-    own time. The audience and consents are joined by hash in memory, not in batches on disk (a million
-    people with UUIDs need about 76 MB), then sorted (a million UUIDs spill about 58 MB to disk, no slower
-    than in memory): only for this transaction. Not a merge join of both tables' keys, which
+    own time. The audience and consents are joined by hash in memory, not in batches on disk
+    (a million people with UUIDs need about 76 MB), then sorted (a million UUIDs spill about
+    58 MB to disk, no slower than in memory). Not a merge join of both tables' keys, which
     the planner prefers for a large audience (every row fetched through its index: 6.4 s
     against 5.5–6.1 for a million people, ADR 0048). Planned for this item's audience every
     time, never by the connection's generic plan (ADR 0049): that one guesses an audience of
     one person and probes the consents once per person (1.03 s against 0.45 for 100,000)."""
     audience = content.get("audience", {})
+    # Until the transaction ends: the unit of work of the handler's Kafka batch, whose later
+    # events are planned with these settings too (ADR 0049).
     await conn.execute("SET LOCAL work_mem = '96MB'; SET LOCAL enable_mergejoin = off; "
                        "SET LOCAL plan_cache_mode = force_custom_plan")
     # How many: the command tag's count ("INSERT 0 n"), not RETURNING rows counted in a CTE,
