@@ -7,8 +7,8 @@ the process's one core waits while Postgres commits and Postgres waits while Pyt
 decodes. Here the transaction of batch N runs as a task while batch N+1 is fetched,
 decoded and prepared (its publication numbers read, its effect's preparation made, such as
 metrics' tally: services/runtime/counted_batch.py); batch N+1's transaction starts only
-once N's has committed and N's offsets are committed to Kafka, so transactions of one
-consumer never overlap.
+once N's has committed, so transactions of one consumer never overlap. N's offsets go to
+Kafka while N+1's transaction runs (ADR 0026's addendum of 2026-12-04).
 
 What stays as in every subscriber (routing.py, inbox.py, ADR 0021):
 - Offsets are committed to Kafka only after the batch's transaction committed. A batch
@@ -65,6 +65,7 @@ class PipelinedSubscriber:
         # comes back each time (a refused ACL, a record that breaks dead-lettering) neither
         # spins nor makes the group rebalance several times a second.
         self.failures = 0
+        self._committing: asyncio.Task[None] | None = None  # offsets of a batch, on their way to Kafka
 
     async def run(self, inbox: Inbox, options: dict[str, Any], started: asyncio.Event | None = None) -> None:
         """Consume until cancelled. `options`: aiokafka's connection options (bootstrap
@@ -119,6 +120,10 @@ class PipelinedSubscriber:
                 in_flight[0].cancel()
                 with contextlib.suppress(BaseException):
                     await in_flight[0]
+            if self._committing is not None:  # offsets of a committed batch, given a moment before the consumer stops
+                with contextlib.suppress(BaseException):
+                    await asyncio.wait_for(self._committing, timeout=_WAIT_MS / 1000)
+                self._committing = None
 
     async def _fetch(self, consumer: AIOKafkaConsumer, wait_ms: int) -> dict[TopicPartition, list[ConsumerRecord]]:
         """Up to `max_records` of what aiokafka has fetched, taken `_SLICE` at a time with a
@@ -151,8 +156,8 @@ class PipelinedSubscriber:
 
     async def _finish(self, consumer: AIOKafkaConsumer, pending: "asyncio.Task[int]",
                       spans: dict[TopicPartition, tuple[int, int]]) -> bool:
-        """Await the transaction, then commit its offsets to Kafka. True if it failed (its
-        records must be fetched again)."""
+        """Await the transaction, then have its offsets committed to Kafka (`_commit`). True if
+        it failed (its records must be fetched again)."""
         try:
             await pending
         except Exception as error:  # transient beyond the retry deadline (inbox.py): not committed
@@ -162,12 +167,25 @@ class PipelinedSubscriber:
         assigned = consumer.assignment()
         offsets = {tp: last + 1 for tp, (_, last) in spans.items() if tp in assigned}
         if offsets:
-            try:
-                await consumer.commit(offsets)
-            except KafkaError as error:  # a rebalance took the partition: its new owner deduplicates
-                log.warning("%s: offsets of %s not committed (delivered again, counted once): %r",
-                            self.name, self.topic, error)
+            await self._committed()  # the batch before's offsets first: they go to Kafka in order
+            self._committing = asyncio.create_task(self._commit(consumer, offsets))
         return False
+
+    async def _commit(self, consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]) -> None:
+        """Commit offsets to Kafka while the next batch's transaction runs: a round trip to the
+        group coordinator (about 2 ms) that Postgres need not wait for. A batch is deduplicated
+        by the positions stored with its effects, not by this offset, which only saves work."""
+        try:
+            await consumer.commit(offsets)
+        except KafkaError as error:  # a rebalance took the partition: its new owner deduplicates
+            log.warning("%s: offsets of %s not committed (delivered again, counted once): %r",
+                        self.name, self.topic, error)
+
+    async def _committed(self) -> None:
+        """Wait for the offsets being committed, if any."""
+        if self._committing is not None:
+            await self._committing
+            self._committing = None
 
     @staticmethod
     def _rewind(consumer: AIOKafkaConsumer, *batches: dict[TopicPartition, tuple[int, int]]) -> None:

@@ -121,3 +121,36 @@ async def test_a_partition_handed_back_mid_batch_is_committed_past_its_highest_o
 
     assert inbox.applied == [[100, 101, 0, 1]]
     assert consumer.committed == [{TP: 102}]
+
+
+class SlowCommits(Consumer):
+    """Each offset commit waits until the test lets it through, as a round trip to the
+    group coordinator takes a while."""
+
+    def __init__(self, *batches: list[int] | None) -> None:
+        super().__init__(*batches)
+        self.coordinator_answers = asyncio.Event()
+
+    async def commit(self, offsets: dict[TopicPartition, int]) -> None:
+        await self.coordinator_answers.wait()
+        await super().commit(offsets)
+
+
+async def test_a_batch_s_offsets_go_to_kafka_while_the_next_batch_s_transaction_runs() -> None:
+    consumer = SlowCommits([0, 1], None, [2, 3])
+    subscriber = PipelinedSubscriber("metrics", "counted", "metrics.counted", int, lambda: None, None,
+                                     lambda event: True, max_records=100)
+    inbox = Inbox()
+    loop = asyncio.create_task(subscriber._consume(consumer, inbox))  # type: ignore[arg-type]
+
+    async def second_batch_applied() -> None:
+        while len(inbox.applied) < 2:
+            await asyncio.sleep(0)
+
+    await asyncio.wait_for(second_batch_applied(), timeout=5)
+    assert consumer.committed == []  # the first batch's offsets are still on their way
+
+    consumer.coordinator_answers.set()
+    await asyncio.wait_for(consumer.waiting.wait(), timeout=5)
+    loop.cancel()
+    assert consumer.committed == [{TP: 2}, {TP: 4}]  # in order, each after its batch's transaction
