@@ -31,7 +31,7 @@ from pydantic import TypeAdapter
 from benchmarks.scratch import scratch
 from schemas.distribution import Click, LinkClicked, Share, ShareCreated
 from schemas.engagement import Engagement, EngagementObserved
-from services.metrics import domain
+from services.metrics import domain, store
 from services.metrics.app import MIGRATIONS
 from services.metrics.config import MetricsSettings, MetricsTopics
 from services.metrics.handlers import COUNTED, MetricsHandlers
@@ -136,10 +136,10 @@ async def feed(dsn: str, service: str, events: int, batch: int, per_event_ids: b
 
     async def handle(records: list[ConsumerRecord]) -> None:
         if per_event_ids:
-            await inbox.handle_batch_once(records, decoder, lambda uow, events: handlers.count(uow, domain.tally(events)))
+            await inbox.handle_batch_once(records, decoder, lambda uow, events: handlers.count(uow, store.Counted(domain.tally(events))))
         else:
             await inbox.handle_batch_counted(records, decoder, handlers.count, domain.counted_once_by_construction,
-                                             domain.Tallying)
+                                             store.Counting)
 
     stream = Stream()
     points: list[dict[str, Any]] = []

@@ -8,7 +8,7 @@ from pathlib import Path
 from schemas import consent, curation
 from schemas import directory as d
 from schemas import metrics as m
-from services.metrics import domain
+from services.metrics import domain, store
 from services.metrics.api import build_api
 from services.metrics.config import MetricsSettings, MetricsTopics
 from services.metrics.handlers import COUNTED, MetricsHandlers
@@ -39,7 +39,7 @@ def build_service(
     # Shares and clicks, observations and follower counts: counted in big batches, one
     # transaction each, without an inbox row per event (ADR 0021).
     for name, topic in (("distribution", topics.distribution_events), ("engagement", topics.engagement)):
-        router.consume_counted(name, topic, COUNTED, domain.Tallying, handlers.count,
+        router.consume_counted(name, topic, COUNTED, store.Counting, handlers.count,
                                domain.counted_once_by_construction, max_records=settings.ingest_batch_size)
     router.publishes("events", topics.events, m.MetricsEvent)
     snapshots = Schedule("snapshots", handlers.publish_due_snapshots, settings.snapshot_seconds, clock)

@@ -2,7 +2,7 @@
 
 Every handler is `(uow, message)`, listed in a table by message type (`commands`,
 `consent_events`, `curation_events`); app.py subscribes the tables. Shares, clicks and
-connectors' observations are counted a batch at a time (`count(uow, tally)`). Schedule
+connectors' observations are counted a batch at a time (`count(uow, counted)`). Schedule
 jobs are `(uow, now) -> how many handled`. Rules come from `domain`, writes from `store`,
 reads from `queries`. Reports are read over HTTP (api.py), not handled here.
 """
@@ -90,15 +90,16 @@ class MetricsHandlers:
 
     # --- counting --------------------------------------------------------------------------
 
-    async def count(self, uow: UnitOfWork, tally: domain.Tally) -> None:
+    async def count(self, uow: UnitOfWork, counted: store.Counted) -> None:
         """A batch of shares, cancellations, clicks, observations and follower counts, not
-        seen before, merged in memory (`domain.Tallying`, while the batch was decoded): one
-        statement per table."""
-        await store.add_shares(uow.conn, tally.shares, self.share_weeks)
+        seen before, merged in memory and packed (`store.Counting`, while the batch was
+        decoded): one statement per table."""
+        tally = counted.tally
+        await store.add_shares(uow.conn, counted.shares, self.share_weeks)
         await store.cancel_shares(uow.conn, tally.cancelled)
-        await store.add_clicks(uow.conn, tally.clicks)
-        await store.keep_highest_engagement(uow.conn, tally.observations)
-        await store.set_followers(uow.conn, tally.followers)
+        await store.add_clicks(uow.conn, counted.clicks)
+        await store.keep_highest_engagement(uow.conn, counted.observations)
+        await store.set_followers(uow.conn, counted.followers)
         await store.mark_due(uow.conn, tally.touched_shares, self.share_weeks)
 
     # --- schedule jobs ---------------------------------------------------------------------

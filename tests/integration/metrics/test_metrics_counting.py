@@ -11,6 +11,7 @@ from schemas import engagement
 from schemas.consent import Purpose
 from services.metrics import store
 from services.metrics.app import MIGRATIONS
+from services.runtime.packed import pack_rows
 from tests.integration.metrics.conftest import DAY, new_id
 
 
@@ -171,7 +172,7 @@ async def test_machine_requests_are_counted_apart_and_the_code_before_migration_
             await conn.execute("INSERT INTO clicks (share_id, day, visitor, bot, clicks) "
                                "VALUES ('share-1', '2026-03-02', 'v3', true, 4)")
             await conn.execute((MIGRATIONS / "010_machine_requests_apart.sql").read_text())
-        await store.add_clicks(conn, [("share-1", date(2026, 3, 2), "v3", False, 1, 0)])  # v3 clicks after all
+        await store.add_clicks(conn, pack_rows([("share-1", date(2026, 3, 2), "v3", False, 1, 0)]))  # v3 clicks after all
         await conn.execute("""
             INSERT INTO clicks (share_id, day, visitor, bot, clicks) VALUES ('share-1', '2026-03-02', 'v2', true, 1)
             ON CONFLICT (share_id, day, visitor) DO UPDATE
