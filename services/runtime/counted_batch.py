@@ -3,13 +3,14 @@
 
 While batch N's transaction runs, the consumer decodes batch N+1 and, record by record as it
 decodes, reads each record's publication number and hands its event to the effect's
-`Preparing` (metrics: the tally of shares, clicks and counters), then lets the event go:
-keeping thousands of decoded events alive until the transaction cost more than validating
-them. When N+1's transaction has read the consumer's positions, one comparison per (topic,
-partition, publisher) tells whether every event of the batch is new, the usual case: then
-what was prepared is applied as it is. Otherwise (a redelivery, a relay's re-send, an event
-that needs an inbox claim) the records are decoded again, their events sorted one by one,
-and what is new prepared again.
+`Preparing` (metrics: the tally of shares, clicks and counters, packed as its statements'
+parameters), then lets the event go: keeping thousands of decoded events alive until the
+transaction cost more than validating them. When N+1's transaction has read the consumer's
+positions, one comparison per (topic, partition, publisher) tells whether every event of
+the batch is new, the usual case: then what was prepared is applied as it is. Otherwise (a
+redelivery, a relay's re-send, an event that needs an inbox claim, a preparation that
+failed) the records are decoded again, their events sorted one by one, and what is new
+prepared again.
 """
 
 from collections.abc import Callable, Sequence
@@ -64,6 +65,7 @@ class CountedBatch(Generic[E, P]):
         self.claims = False  # some event is neither numbered nor idempotent: the inbox decides
         self._preparing = preparing()
         self.prepared: P
+        self.unprepared = False  # `preparing` failed on these events: prepared again in the transaction
 
     def add(self, record: ConsumerRecord, event: E) -> None:
         """The next record, decoded as `event`, in order."""
@@ -86,18 +88,34 @@ class CountedBatch(Generic[E, P]):
             self.highest[key] = publication[1]
 
     def done(self) -> "CountedBatch[E, P]":
-        self.prepared = self._preparing.result()
+        try:
+            self.prepared = self._preparing.result()
+        except Exception:  # a value the preparation refuses (metrics packs the statements' columns)
+            # Raised here, before the transaction, it would stop the consumer on the same records
+            # again and again. Prepared again inside the transaction (`prepared_for`), it fails
+            # that transaction: the batch falls back to one event at a time and only the events
+            # at fault are dead-lettered (`Inbox.apply_counted`).
+            self.unprepared = True
         return self
 
     def all_new(self, position: dict[Key, int]) -> bool:
         """Whether every event is new to a consumer at `position` (per key, the last number
-        it applied): then `prepared` is what to apply, and `highest` where positions go."""
-        return not self.claims and self.in_order and all(
+        it applied) and the batch was prepared: then `prepared` is what to apply, and
+        `highest` where positions go."""
+        return not self.unprepared and not self.claims and self.in_order and all(
             first > position[key] for key, first in self.lowest.items())
 
     def pairs(self) -> list[tuple[ConsumerRecord, E]]:
         """(record, event) for each record, decoded again (they decoded before)."""
         return [(record, self.decode.validate_json(record.value)) for record in self.records]
+
+    def prepared_for(self, events: Sequence[E]) -> P:
+        """What `preparing` makes of `events`, the batch's events found new: `prepared` when
+        they are all of them and it was made, otherwise prepared now (raises what
+        `preparing` raises)."""
+        if len(events) == len(self.records) and not self.unprepared:
+            return self.prepared
+        return self.prepare(events)
 
     def prepare(self, events: Sequence[E]) -> P:
         """What `preparing` makes of some of the events (those found new)."""

@@ -170,7 +170,7 @@ class Inbox:
                 else:
                     events, moved = await self._new_counted(conn, who, batch, position)
                     new = len(events)
-                    prepared = batch.prepared if new == len(batch.records) else batch.prepare(events)
+                    prepared = batch.prepared_for(events)
                 if new:
                     await effect(UnitOfWork(conn, self.source), prepared)
                 if moved:

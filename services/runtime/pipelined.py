@@ -30,7 +30,6 @@ from operator import attrgetter
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
-from aiokafka.errors import KafkaError
 from pydantic import TypeAdapter
 
 from services.runtime.counted_batch import Preparing
@@ -95,7 +94,7 @@ class PipelinedSubscriber:
         try:
             while True:
                 # With a transaction in flight, take only what is fetched already: when nothing
-                # is, that batch is finished (its offsets committed) before the wait, not after.
+                # is, that batch is finished (its offsets sent to Kafka) before the wait, not after.
                 fetched = await self._fetch(consumer, 0 if in_flight else _WAIT_MS)
                 if not fetched and in_flight is not None:
                     await self._settle(consumer, in_flight)
@@ -120,10 +119,7 @@ class PipelinedSubscriber:
                 in_flight[0].cancel()
                 with contextlib.suppress(BaseException):
                     await in_flight[0]
-            if self._committing is not None:  # offsets of a committed batch, given a moment before the consumer stops
-                with contextlib.suppress(BaseException):
-                    await asyncio.wait_for(self._committing, timeout=_WAIT_MS / 1000)
-                self._committing = None
+            await self._let_commit_finish()
 
     async def _fetch(self, consumer: AIOKafkaConsumer, wait_ms: int) -> dict[TopicPartition, list[ConsumerRecord]]:
         """Up to `max_records` of what aiokafka has fetched, taken `_SLICE` at a time with a
@@ -164,10 +160,10 @@ class PipelinedSubscriber:
             log.warning("%s: batch of %s not applied, fetching it again: %r", self.name, self.topic, error)
             return True
         self.failures = 0
-        assigned = consumer.assignment()
+        await self._committed()  # the batch before's offsets first: they go to Kafka in order
+        assigned = consumer.assignment()  # read after that wait, during which a rebalance may come
         offsets = {tp: last + 1 for tp, (_, last) in spans.items() if tp in assigned}
         if offsets:
-            await self._committed()  # the batch before's offsets first: they go to Kafka in order
             self._committing = asyncio.create_task(self._commit(consumer, offsets))
         return False
 
@@ -177,7 +173,7 @@ class PipelinedSubscriber:
         by the positions stored with its effects, not by this offset, which only saves work."""
         try:
             await consumer.commit(offsets)
-        except KafkaError as error:  # a rebalance took the partition: its new owner deduplicates
+        except Exception as error:  # a rebalance took the partition, the consumer is stopping...: never fatal
             log.warning("%s: offsets of %s not committed (delivered again, counted once): %r",
                         self.name, self.topic, error)
 
@@ -186,6 +182,18 @@ class PipelinedSubscriber:
         if self._committing is not None:
             await self._committing
             self._committing = None
+
+    async def _let_commit_finish(self) -> None:
+        """On the way out: the offsets being committed, if any, get a moment (`_WAIT_MS`), then
+        are given up. `asyncio.wait` neither raises the commit's error nor swallows a
+        cancellation of the loop itself, which must stop it."""
+        committing, self._committing = self._committing, None
+        if committing is None:
+            return
+        try:
+            await asyncio.wait({committing}, timeout=_WAIT_MS / 1000)
+        finally:
+            committing.cancel()  # a no-op once it is done
 
     @staticmethod
     def _rewind(consumer: AIOKafkaConsumer, *batches: dict[TopicPartition, tuple[int, int]]) -> None:

@@ -3,6 +3,7 @@ only when the consumer's positions show every event new (ADR 0026)."""
 
 from types import SimpleNamespace
 
+import pytest
 from aiokafka import ConsumerRecord
 from pydantic import TypeAdapter
 
@@ -77,3 +78,29 @@ def test_a_publication_number_below_one_counts_as_unnumbered():
     assert publication_of(record(0, 0)) is None
     assert publication_of(record(0, -1)) is None
     assert publication_of(record(0, 1)) == ("relay-1", 1)
+
+
+class Refusing(Listing):
+    """A preparation that refuses what it was given, as packing refuses a value it cannot write."""
+
+    def result(self) -> list:
+        raise TypeError("a packed column holds one type")
+
+
+def test_a_batch_whose_preparation_fails_is_prepared_again_in_its_transaction_not_before_it():
+    counted = CountedBatch(TypeAdapter(dict), Refusing, lambda e: True)
+    counted.add(record(0, 7), event())
+
+    counted.done()  # raised here, it would stop the consumer on these records again and again
+
+    assert not counted.all_new({key(0): 0})  # so the transaction sorts the events itself
+    with pytest.raises(TypeError):  # inside the transaction: the batch falls back to one event at a time
+        counted.prepared_for([event()])
+
+
+def test_what_was_prepared_serves_when_every_event_is_new_otherwise_the_new_ones_are_prepared():
+    first, second = event(), event()
+    counted = batch((record(0, 7), first), (record(0, 8), second))
+
+    assert counted.prepared_for([first, second]) is counted.prepared
+    assert counted.prepared_for([second]) == [second]

@@ -1,10 +1,13 @@
-"""The pipelined consumer loop (services/runtime/pipelined.py, ADR 0026) commits a batch's
-offsets as soon as its transaction committed when nothing else is waiting to be decoded:
-it used to wait for the next fetch first, half a second when the topic had gone quiet."""
+"""The pipelined consumer loop (services/runtime/pipelined.py, ADR 0026): how it takes
+batches from aiokafka, and when their offsets go to Kafka: after their own transaction, in
+order, beside the next batch's transaction, and as soon as nothing else is waiting to be
+decoded (it used to wait for the next fetch first, half a second when the topic had gone
+quiet)."""
 
 import asyncio
 from typing import Any
 
+import pytest
 from aiokafka import TopicPartition
 
 from services.runtime import pipelined
@@ -124,33 +127,93 @@ async def test_a_partition_handed_back_mid_batch_is_committed_past_its_highest_o
 
 
 class SlowCommits(Consumer):
-    """Each offset commit waits until the test lets it through, as a round trip to the
-    group coordinator takes a while."""
+    """Each offset commit waits until the test answers it (`answer(n)`, the n-th commit from
+    0), as a round trip to the group coordinator takes a while; `started` lists the commits
+    sent so far."""
 
     def __init__(self, *batches: list[int] | None) -> None:
         super().__init__(*batches)
-        self.coordinator_answers = asyncio.Event()
+        self.started: list[dict[TopicPartition, int]] = []
+        self.answers = [asyncio.Event() for _ in range(4)]
+
+    def answer(self, n: int) -> None:
+        self.answers[n].set()
 
     async def commit(self, offsets: dict[TopicPartition, int]) -> None:
-        await self.coordinator_answers.wait()
+        n = len(self.started)
+        self.started.append(offsets)
+        await self.answers[n].wait()
         await super().commit(offsets)
 
 
-async def test_a_batch_s_offsets_go_to_kafka_while_the_next_batch_s_transaction_runs() -> None:
-    consumer = SlowCommits([0, 1], None, [2, 3])
-    subscriber = PipelinedSubscriber("metrics", "counted", "metrics.counted", int, lambda: None, None,
-                                     lambda event: True, max_records=100)
-    inbox = Inbox()
-    loop = asyncio.create_task(subscriber._consume(consumer, inbox))  # type: ignore[arg-type]
+def subscriber() -> PipelinedSubscriber:
+    return PipelinedSubscriber("metrics", "counted", "metrics.counted", int, lambda: None, None,
+                               lambda event: True, max_records=100)
 
-    async def second_batch_applied() -> None:
-        while len(inbox.applied) < 2:
+
+async def until(condition: Any) -> None:
+    async def polled() -> None:
+        while not condition():
             await asyncio.sleep(0)
 
-    await asyncio.wait_for(second_batch_applied(), timeout=5)
-    assert consumer.committed == []  # the first batch's offsets are still on their way
+    await asyncio.wait_for(polled(), timeout=5)
 
-    consumer.coordinator_answers.set()
+
+async def test_a_batch_s_offsets_go_to_kafka_while_the_next_batch_s_transaction_runs() -> None:
+    consumer, inbox = SlowCommits([0, 1], None, [2, 3]), Inbox()
+    loop = asyncio.create_task(subscriber()._consume(consumer, inbox))  # type: ignore[arg-type]
+
+    await until(lambda: len(inbox.applied) == 2)
+    assert consumer.started == [{TP: 2}]  # the first batch's offsets are still on their way
+
+    consumer.answer(1)  # were the second batch's offsets sent already, they would land first
+    await asyncio.sleep(0.01)
+    assert consumer.started == [{TP: 2}] and consumer.committed == []  # they wait for the first's
+
+    consumer.answer(0)
     await asyncio.wait_for(consumer.waiting.wait(), timeout=5)
     loop.cancel()
-    assert consumer.committed == [{TP: 2}, {TP: 4}]  # in order, each after its batch's transaction
+    assert consumer.committed == [{TP: 2}, {TP: 4}]
+
+
+async def test_a_stopping_consumer_gives_a_commit_that_gets_no_answer_half_a_second() -> None:
+    consumer, inbox = SlowCommits([0, 1]), Inbox()
+    loop = asyncio.create_task(subscriber()._consume(consumer, inbox))  # type: ignore[arg-type]
+    await asyncio.wait_for(consumer.waiting.wait(), timeout=5)  # applied; its offsets sent, no answer
+    assert consumer.started == [{TP: 2}]
+
+    started = asyncio.get_running_loop().time()
+    loop.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(loop, timeout=10)
+
+    assert 0.4 < asyncio.get_running_loop().time() - started < 5  # it waited, and then gave up
+    assert consumer.committed == []
+
+
+class BrokerGone(SlowCommits):
+    """Once its batches are gone, a fetch that may wait fails, as when the broker went away."""
+
+    def __init__(self, *batches: list[int] | None) -> None:
+        super().__init__(*batches)
+        self.failed = asyncio.Event()
+
+    async def getmany(self, timeout_ms: int, max_records: int | None = None) -> dict[TopicPartition, list[Any]]:
+        if timeout_ms and not self.batches:
+            self.failed.set()
+            raise OSError("the broker went away")
+        return await super().getmany(timeout_ms, max_records)
+
+
+async def test_a_stop_while_a_failed_consumer_waits_for_its_last_commit_is_not_swallowed() -> None:
+    """The consumer failed and waits for its last commit on its way out when the service
+    stops: the stop must end it, or `run()` would start a new consumer after the failure."""
+    consumer, inbox = BrokerGone([0, 1]), Inbox()
+    loop = asyncio.create_task(subscriber()._consume(consumer, inbox))  # type: ignore[arg-type]
+    await asyncio.wait_for(consumer.failed.wait(), timeout=5)
+    await asyncio.sleep(0.05)  # on its way out, waiting for the commit that gets no answer
+
+    loop.cancel()
+
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(loop, timeout=5)
