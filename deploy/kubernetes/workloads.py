@@ -21,7 +21,7 @@ KAFKA_CA_DIR = "/etc/advocacy/kafka-ca"  # where the cluster CA's Secret is moun
 CPU_REQUEST_MILLI = 100  # a service at CPU_NICE 0; one that yields requests less (cpu_request)
 RESOURCES = {"requests": {"cpu": f"{CPU_REQUEST_MILLI}m", "memory": "256Mi"},
              "limits": {"cpu": "1", "memory": "512Mi"}}
-# Metrics ingests in batches of 5,000 and renders reports: it gets more memory, and at
+# Metrics ingests in batches of 10,000 and renders reports: it gets more memory, and at
 # CPU_NICE 0 a larger CPU request.
 MORE_MEMORY = {"metrics": {"requests": "512Mi", "limits": "1Gi"}}
 MORE_CPU_MILLI = {"metrics": 250}
