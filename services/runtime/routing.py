@@ -15,7 +15,7 @@ from asyncio import sleep
 from collections.abc import Awaitable, Callable
 from itertools import chain
 from time import monotonic
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from faststream import AckPolicy, StreamMessage
 from faststream.exceptions import NackMessage
@@ -29,6 +29,8 @@ from services.runtime.handling import Handler, dispatch
 from services.runtime.inbox import Inbox
 from services.runtime.pipelined import PipelinedSubscriber
 from services.runtime.unit_of_work import UnitOfWork
+
+P = TypeVar("P")  # what a counted topic's `preparing` makes of a batch, and its handler takes
 
 if TYPE_CHECKING:
     from aiokafka import AIOKafkaConsumer, ConsumerRecord
@@ -156,8 +158,8 @@ class ServiceRouter(KafkaRouter):
 
         self._subscribe(name, topic, max_records, on_batch)
 
-    def consume_counted(self, name: str, topic: str, contracts: Any, preparing: Callable[[], Preparing[Any]],
-                        handler: Callable[[UnitOfWork, Any], Awaitable[None]], idempotent: Callable[[Any], bool],
+    def consume_counted(self, name: str, topic: str, contracts: Any, preparing: Callable[[], Preparing[P]],
+                        handler: Callable[[UnitOfWork, P], Awaitable[None]], idempotent: Callable[[Any], bool],
                         max_records: int | None = None) -> None:
         """Like `consume_batches` with `idempotent`, in a consumer loop of our own that decodes
         the next batch while this one's transaction commits (services/runtime/pipelined.py,
