@@ -16,7 +16,8 @@ and then checks in the tables that each share, click and counter was counted exa
 All of that is one round, on its own scratch schema and topic; a run is `--rounds` of them
 (5 by default), and reports the round whose ratio to the decode-only consumer is the median,
 with every round's ratio beside it. On this host's two virtual cores one round's ratio
-varies by ±0.08 with the minute (docs/performance.md), the median of five by less.
+varies by ±0.1 with the minute (docs/performance-log.md, "Batches of 10,000"), the median
+of five by less.
 """
 
 import argparse
@@ -131,7 +132,10 @@ async def measure(events: int = 200_000, batch: int = INGEST_BATCH, rounds: int 
     """The median round of `rounds` (by `ingest_ratio_vs_decoding`), each a fresh topic and
     schema; `ingest_ratio_vs_decoding_rounds` lists every round's ratio in the order run.
 
-    Raises AssertionError when a round did not count each event exactly once."""
+    Raises ValueError for fewer than one round, AssertionError when a round did not count
+    each event exactly once."""
+    if rounds < 1:
+        raise ValueError(f"rounds: at least 1, not {rounds}")
     measured = [await one_round(events, batch) for _ in range(rounds)]
     median = statistics.median_low(r["ingest_ratio_vs_decoding"] for r in measured)
     chosen = next(r for r in measured if r["ingest_ratio_vs_decoding"] == median)
@@ -161,6 +165,7 @@ async def one_round(events: int, batch: int) -> dict[str, float]:
                 cpu_now = await cpu_seconds(conn, bench.name, process.process.pid)
                 # Events after the first batch over the time after it.
                 after_first = last - first
+                assert after_first > 0, f"{events} events in one batch of up to {batch}: nothing after the first to time"
                 rate = after_first / (ingest - started)
             counted = await conn.fetchrow(
                 """SELECT (SELECT count(*) FROM shares) AS shares, (SELECT sum(clicks) FROM clicks) AS clicks,
@@ -234,7 +239,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--batch", type=int, default=INGEST_BATCH, help="records a batch, for metrics and the "
-                        "decode-only consumer alike (default: metrics' INGEST_BATCH_SIZE)")
+                        "decode-only consumer alike (default: the default of metrics' INGEST_BATCH_SIZE)")
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     for key, value in asyncio.run(measure(args.events, args.batch, args.rounds)).items():

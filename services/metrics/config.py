@@ -18,8 +18,9 @@ class MetricsSettings(GroupFigureSettings):
     # reports decide it from its rows meanwhile.
     release_seconds: float = 300.0
     # Records per batch, one transaction each. 10,000 rather than 5,000: in alternating runs
-    # (benchmarks.metrics_ingestion, 2026-12-04) 12 % less of the process's CPU an event, most of
-    # it in aiokafka's building of records; raw records of two batches in memory, a few MB.
+    # (benchmarks.metrics_ingestion, 2026-12-04) 14 % less of the process's CPU an event (the
+    # decode-only consumer's the same), much of it in aiokafka's building of records. Up to two
+    # batches of raw records per counted topic in memory: tens of MB at most.
     ingest_batch_size: int = 10_000
 
     def rate_cards(self) -> RateCards:
