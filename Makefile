@@ -54,7 +54,7 @@ chaos: venv
 	$(PY) -m deploy.local --tests up
 	ADVOCACY_FULL_RUN=1 $(PY) -m pytest tests/e2e/crash tests/e2e/bad_input tests/integration/security
 
-# Benchmarks (not part of `make test`): about an hour (the 10M-entry ledger, a year of metrics); figures in bench/results.json.
+# Benchmarks (not part of `make test`): about half an hour on two cores (the 10M-entry ledger, a year of metrics); figures in bench/results.json.
 # The redirect's load generator is wrk, from Debian's packages.
 bench: venv
 	command -v wrk >/dev/null || apt-get install -y -q wrk
