@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import os
 import random
-import statistics
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -137,8 +136,8 @@ async def measure(events: int = 200_000, batch: int = INGEST_BATCH, rounds: int 
     if rounds < 1:
         raise ValueError(f"rounds: at least 1, not {rounds}")
     measured = [await one_round(events, batch) for _ in range(rounds)]
-    median = statistics.median_low(r["ingest_ratio_vs_decoding"] for r in measured)
-    chosen = next(r for r in measured if r["ingest_ratio_vs_decoding"] == median)
+    by_ratio = sorted(measured, key=lambda r: r["ingest_ratio_vs_decoding"])
+    chosen = by_ratio[(rounds - 1) // 2]  # the median round (the lower of the two middle ones)
     return chosen | {"ingest_rounds": rounds,
                      "ingest_ratio_vs_decoding_rounds": [r["ingest_ratio_vs_decoding"] for r in measured]}
 
