@@ -47,7 +47,7 @@ from services.runtime.inbox import Inbox, pruner
 from services.runtime.kafka_client import broker_security, security_options
 from services.runtime.logs import configure_logging
 from services.runtime.migrate import folders, migrate
-from services.runtime.pipelined import PipelinedSubscriber
+from services.runtime.pipelined import PipelinedSubscriber, young_collection_threshold
 from services.runtime.priority import lower_priority
 from services.runtime.relay import OutboxRelay
 from services.runtime.routing import ServiceRouter, decode_json
@@ -377,9 +377,10 @@ class Service:
         If the service refuses to start (its settings, a port taken), it says why in one log
         line and exits with status 2, before it touches the broker or the database."""
         configure_logging(self.settings.service, self.settings.log_level)
-        # Young collections every 10,000 allocations rather than 700, older ones rarer: a
-        # batch of thousands of decoded events lives through many of them otherwise.
-        gc.set_threshold(10_000, 50, 100)
+        # Young collections rarer than every 700 allocations, older ones rarer still: a batch
+        # of thousands of decoded events lives through many of them otherwise
+        # (`young_collection_threshold`).
+        gc.set_threshold(young_collection_threshold(self.pipelined), 50, 100)
         self.own_process = True
         try:
             self.refuse_unless_allowed()
