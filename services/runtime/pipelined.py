@@ -208,26 +208,25 @@ class PipelinedSubscriber:
                 consumer.seek(tp, offset)
 
 
-
-# Objects the collector tracks that one record of a counted batch keeps alive until its
-# batch's transaction ends (aiokafka's record and its headers, the tally's keys and rows):
-# about 14 on metrics' mixed stream, where batches of 10,000 kept up to 140,000 young
-# objects alive, two batches at once (the one decoded and the one in its transaction).
-# Twice 14, and some room.
-_ALIVE_PER_RECORD = 30
+# Objects the collector tracks that a counted consumer keeps alive, a record of its batch
+# size: two batches live at once (the one decoded, the one in its transaction), each record
+# with aiokafka's record and headers and the tally's keys and rows, about 7 tracked objects.
+# Sampled with one consumer's batches of 10,000 busy: up to 140,284 young objects alive.
+_ALIVE_PER_RECORD = 15
 
 
-def young_collection_threshold(consumers: Sequence[PipelinedSubscriber], least: int = 10_000) -> int:
-    """How many more objects may be alive than after the last young collection before the
-    next one (`gc.set_threshold`'s first argument; Python's default is 700): `least`, or,
-    with counted consumers, more than two of the largest one's batches keep alive
-    (`_ALIVE_PER_RECORD` a record).
+def young_collection_threshold(consumers: Sequence[PipelinedSubscriber], least: int) -> int:
+    """How many more tracked objects may be alive than after the last young collection before
+    the next one (`gc.set_threshold`'s first argument; Python's default is 700): `least`, or,
+    with counted consumers, what all of them keep alive at most (`_ALIVE_PER_RECORD` a record
+    of each one's `max_records`): 300,000 for metrics' two consumers of 10,000, twice what one
+    of them busy keeps.
 
     Those objects die when their transaction ends. A young collection taken while they live
     walks each of them and moves it to an older generation, where a later collection walks
-    it again: at 10,000 that cost metrics' process 0.4–0.5 s of CPU in ingesting 200,000
-    events, 2–3 µs an event (timed with gc.callbacks); at 300,000 no collection ran in that
-    time. The price: a longer pause when one runs (about 100 ns an object walked, some 30 ms
-    at 300,000) and cyclic garbage kept that much longer."""
-    largest = max((c.max_records for c in consumers), default=0)
-    return max(least, _ALIVE_PER_RECORD * largest)
+    it again: at 10,000 that took 0.45–0.51 s of metrics' CPU in ingesting 200,000 events
+    (timed with gc.callbacks), 2–3 µs an event; at 100,000 one young collection ran in that
+    time (17.7 ms), at 200,000 and 300,000 none. The price: a longer pause of the event loop
+    (the HTTP API's too) when one runs, some 50 ms at 300,000 at that rate, and cyclic
+    garbage kept until one runs (counted in objects, not bytes)."""
+    return max(least, _ALIVE_PER_RECORD * sum(c.max_records for c in consumers))

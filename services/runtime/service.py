@@ -216,7 +216,10 @@ class Service:
             # What exists once started (modules, schemas, the app: ~120,000 objects) is never
             # garbage: a full collection no longer walks it every time a batch of decoded
             # events survives a young one (that walking cost metrics' consumer 8-14 µs an
-            # event, more than validating it; ADR 0026).
+            # event, more than validating it; ADR 0026). Collected first: with a young threshold
+            # of hundreds of thousands, starting may have left cyclic garbage that no collection
+            # has met yet, which frozen would never be freed.
+            gc.collect()
             gc.freeze()
         inbox = self.inbox
         options = {"bootstrap_servers": self.settings.kafka_bootstrap_servers, "client_id": self.settings.service,
@@ -377,10 +380,10 @@ class Service:
         If the service refuses to start (its settings, a port taken), it says why in one log
         line and exits with status 2, before it touches the broker or the database."""
         configure_logging(self.settings.service, self.settings.log_level)
-        # Young collections rarer than every 700 allocations, older ones rarer still: a batch
-        # of thousands of decoded events lives through many of them otherwise
-        # (`young_collection_threshold`).
-        gc.set_threshold(young_collection_threshold(self.pipelined), 50, 100)
+        # Young collections once 10,000 more tracked objects are alive (Python's default: 700),
+        # or more with counted consumers, older ones rarer still: a batch of thousands of
+        # decoded events lives through many of them otherwise (`young_collection_threshold`).
+        gc.set_threshold(young_collection_threshold(self.pipelined, least=10_000), 50, 100)
         self.own_process = True
         try:
             self.refuse_unless_allowed()

@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from aiokafka import TopicPartition
 
+from services.metrics.app import build_service
+from services.metrics.config import MetricsSettings
 from services.runtime import pipelined
 from services.runtime.pipelined import PipelinedSubscriber
 
@@ -219,17 +221,26 @@ async def test_a_stop_while_a_failed_consumer_waits_for_its_last_commit_is_not_s
         await asyncio.wait_for(loop, timeout=5)
 
 
-def _counted(max_records: int) -> PipelinedSubscriber:
-    return PipelinedSubscriber("counting", "counted", "group", int, list, None, bool, max_records)
+def _counted_consumer(max_records: int) -> PipelinedSubscriber:
+    return PipelinedSubscriber("counting", "counted", "group", int, lambda: None, None, lambda event: True,
+                               max_records)
 
 
-def test_a_process_without_counted_consumers_collects_young_garbage_every_10000_objects() -> None:
-    assert pipelined.young_collection_threshold([]) == 10_000
+def test_a_process_without_counted_consumers_collects_young_garbage_at_the_least_threshold() -> None:
+    assert pipelined.young_collection_threshold([], least=10_000) == 10_000
+    assert pipelined.young_collection_threshold([_counted_consumer(100)], least=10_000) == 10_000
 
 
-def test_young_collections_wait_until_more_is_alive_than_two_batches_of_the_largest_consumer_keep() -> None:
-    # Metrics' batches of 10,000 kept up to 140,000 tracked objects alive: a young collection
-    # below that walked every one of them, at 2–3 µs an ingested event.
-    threshold = pipelined.young_collection_threshold([_counted(500), _counted(10_000)])
-    assert threshold == 300_000 > 140_000
-    assert pipelined.young_collection_threshold([_counted(100)]) == 10_000  # never below the least
+def test_young_collections_wait_until_more_is_alive_than_every_counted_consumer_keeps() -> None:
+    threshold = pipelined.young_collection_threshold([_counted_consumer(500), _counted_consumer(10_000)],
+                                                     least=10_000)
+    assert threshold == 15 * 10_500
+
+
+def test_metrics_young_threshold_is_above_what_one_busy_consumer_was_seen_to_keep_alive() -> None:
+    # One of metrics' consumers busy with batches of 10,000 kept up to 140,284 tracked objects
+    # alive (sampled): a young collection below that walked every one of them, at 2-3 µs an
+    # ingested event; both busy keep about twice that.
+    consumers = build_service(MetricsSettings()).pipelined
+    assert len(consumers) == 2  # shares and clicks; connectors' observations
+    assert pipelined.young_collection_threshold(consumers, least=10_000) == 300_000
