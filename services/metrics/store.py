@@ -123,7 +123,7 @@ class Counted:
     where there are none. Made while the batch is decoded, before its transaction (ADR 0026),
     so that the transaction's statements only send them: packing a batch of 5,000 events'
     rows took 5–10 ms of the one event loop, which the transaction in flight waited for
-    (twice that for today's 10,000, in one block at the batch's end: `CountedBatch.done`)."""
+    (twice that for batches of 10,000, in one block at the batch's end: `CountedBatch.done`)."""
 
     def __init__(self, tally: Tally) -> None:
         self.tally = tally

@@ -226,7 +226,7 @@ def _counted_consumer(max_records: int) -> PipelinedSubscriber:
                                max_records)
 
 
-def test_a_process_without_counted_consumers_collects_young_garbage_at_the_least_threshold() -> None:
+def test_a_process_without_counted_consumers_or_with_small_batches_keeps_the_least_threshold() -> None:
     assert pipelined.young_collection_threshold([], least=10_000) == 10_000
     assert pipelined.young_collection_threshold([_counted_consumer(100)], least=10_000) == 10_000
 
